@@ -1,0 +1,1 @@
+"""What happened: event structs, the envelope, upcasters and the append-only event store."""

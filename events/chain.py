@@ -1,0 +1,104 @@
+"""The hash chain over the log: canonical row bytes, row digests, chain hashes, verification.
+
+hash(n) = sha256(hash(n-1) + digest(n)), digest(n) = sha256(canonical bytes of row n),
+hash(0) = 64 zeros. Chaining the row's digest rather than its bytes lets a reader who
+may not see an event's data (a claim that is not public) still check every link: the
+log publishes the digest of a redacted row, and anyone with the data can check that
+digest too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import msgspec
+
+GENESIS = "0" * 64
+
+# The hashed columns, in canonical order; `hash` itself is not hashed.
+HASHED_COLUMNS = (
+    "position",
+    "event_id",
+    "stream_id",
+    "version",
+    "type",
+    "schema_version",
+    "data",
+    "actor",
+    "request_id",
+    "causation_id",
+    "recorded_at",
+)
+
+_encode = msgspec.json.Encoder().encode
+
+
+def row_digest(row: tuple) -> str:
+    """Return the hex sha256 of a row's canonical bytes (a JSON array of HASHED_COLUMNS)."""
+    return hashlib.sha256(_encode(row)).hexdigest()
+
+
+def chain_hash(previous: str, digest: str) -> str:
+    """Return the chain hash of a row from the previous row's hash and its own digest."""
+    return hashlib.sha256(bytes.fromhex(previous) + bytes.fromhex(digest)).hexdigest()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of walking the chain."""
+
+    ok: bool
+    count: int
+    head_position: int
+    head_hash: str
+    broken_at: int | None = None
+    reason: str | None = None
+
+
+def verify_rows(rows: Iterable[tuple], expect_head: str | None = None) -> Verdict:
+    """Walk rows (HASHED_COLUMNS + hash, in position order) and report the first break.
+
+    Detects a changed byte (digest mismatch), a deleted row (a gap in positions),
+    reordered rows (a position no longer matching its canonical bytes or its place) and,
+    given `expect_head` (a published head hash), a truncated or rewritten tail.
+    """
+    previous, count, position = GENESIS, 0, 0
+    seen_expected = expect_head is None
+    for row in rows:
+        *hashed, stored_hash = row
+        expected_position = position + 1
+        position = hashed[0]
+        if position != expected_position:
+            return Verdict(False, count, position, previous, expected_position,
+                           f"position {expected_position} is missing (found {position} next): "
+                           "a row was deleted or rows were reordered")
+        computed = chain_hash(previous, row_digest(tuple(hashed)))
+        if computed != stored_hash:
+            return Verdict(False, count, position, previous, position,
+                           f"hash mismatch at position {position}: the row was changed, "
+                           "or an earlier row was changed and the chain rewritten")
+        previous, count = computed, count + 1
+        if not seen_expected and computed == expect_head:
+            seen_expected = True
+    if not seen_expected:
+        return Verdict(False, count, position, previous, position + 1,
+                       f"the expected head {expect_head} is not in the log: rows were deleted "
+                       "from its tail or the chain was rewritten")
+    return Verdict(True, count, position, previous)
+
+
+def verify_connection(conn: sqlite3.Connection, expect_head: str | None = None) -> Verdict:
+    """Verify the chain of the `events` table reachable through `conn` (streamed, flat memory)."""
+    cursor = conn.execute(
+        f"SELECT {', '.join(HASHED_COLUMNS)}, hash FROM events ORDER BY position"
+    )
+    cursor.arraysize = 2000
+
+    def rows():
+        while batch := cursor.fetchmany():
+            yield from batch
+
+    return verify_rows(rows(), expect_head)

@@ -1,0 +1,1 @@
+"""How the world talks to us: the Litestar app, its controllers and guards, and the CLI."""

@@ -1,0 +1,93 @@
+"""The log itself: paged reading, its head, and the service's health."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get
+from litestar.params import Parameter
+
+from events.store import SQLiteEventStore
+
+
+class LogEvent(msgspec.Struct, kw_only=True):
+    """A row of the log as stored: every hashed field, its digest and its chain hash.
+
+    `data` is the stored JSON object; re-encoded compactly (msgspec, key order kept) it
+    gives the exact stored text that the digest covers. `digest` is sha256 of the
+    canonical row; `hash` = sha256(previous hash + digest).
+    """
+
+    position: int
+    event_id: str
+    stream_id: str
+    version: int
+    type: str
+    schema_version: int
+    data: dict[str, Any] | None
+    actor: str | None
+    request_id: str | None
+    causation_id: str | None
+    recorded_at: str
+    digest: str
+    hash: str
+
+
+class LogPage(msgspec.Struct):
+    """A page of the log; `next` is the cursor (a position) for the next page, or null."""
+
+    items: list[LogEvent]
+    next: str | None
+
+
+class HeadOut(msgspec.Struct):
+    """The last position of the log and its chain hash: publish it, verify copies against it."""
+
+    position: int
+    hash: str
+    recorded_at: str | None
+
+
+class HealthOut(msgspec.Struct):
+    status: str
+    head: int
+
+
+class LogController(Controller):
+    """GET /events, /events/head."""
+
+    path = "/events"
+    tags = ["log"]
+
+    @get("/", summary="Read the log in order, paged")
+    async def read(
+        self,
+        request: Request,
+        store: SQLiteEventStore,
+        after: Annotated[int, Parameter(ge=0, description="Return events after this position")] = 0,
+        limit: Annotated[int, Parameter(ge=1, le=1000, description="Page size (1-1000)")] = 100,
+    ) -> LogPage:
+        """Every position in order; `next` is the position to pass as `after` for more."""
+        items = [
+            LogEvent(position=r.position, event_id=r.event_id, stream_id=r.stream_id,
+                     version=r.version, type=r.type, schema_version=r.schema_version,
+                     data=msgspec.json.decode(r.data), actor=r.actor, request_id=r.request_id,
+                     causation_id=r.causation_id, recorded_at=r.recorded_at,
+                     digest=r.digest(), hash=r.hash)
+            for r in store.read_rows(after, limit)
+        ]
+        more = len(items) == limit and store.head().position > items[-1].position
+        return LogPage(items, str(items[-1].position) if more else None)
+
+    @get("/head", summary="The last position and its hash")
+    async def head(self, store: SQLiteEventStore) -> HeadOut:
+        """Publish this hash; `starosta verify --expect-head HASH` checks a copy against it."""
+        h = store.head()
+        return HeadOut(h.position, h.hash, h.recorded_at)
+
+
+@get("/health", tags=["operations"], summary="200 when the database answers")
+async def health(store: SQLiteEventStore) -> HealthOut:
+    """Answers 200 with the log's head position when the database answers."""
+    return HealthOut("ok", store.head().position)

@@ -1,0 +1,111 @@
+"""The `starosta` command: serve, migrate, verify (more commands arrive with their issues)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import sys
+
+import click
+
+from service.settings import Settings
+
+DB_HELP = "SQLite file of the archive (env STAROSTA_DB, default ./var/starosta.db)."
+
+
+def _db_option(fn):
+    return click.option("--db", "db", envvar="STAROSTA_DB", default=Settings.db,
+                        show_default=True, help=DB_HELP)(fn)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """starosta: the sourced records of Soviet political prisoners, exiles and their aid.
+
+    \b
+    Example:
+      starosta serve --db ./var/starosta.db --port 8000
+    """
+
+
+@main.command()
+@_db_option
+@click.option("--host", envvar="STAROSTA_HOST", default=Settings.host, show_default=True,
+              help="Address to bind.")
+@click.option("--port", envvar="STAROSTA_PORT", default=Settings.port, show_default=True,
+              type=int, help="Port to bind.")
+@click.option("--synchronous", envvar="STAROSTA_SYNCHRONOUS", default=Settings.synchronous,
+              show_default=True, type=click.Choice(["FULL", "NORMAL", "EXTRA"], case_sensitive=False),
+              help="SQLite durability: FULL means an acknowledged append is on disk.")
+def serve(db: str, host: str, port: int, synchronous: str) -> None:
+    """Serve the HTTP API (granian, one worker, uvloop) on the embedded SQLite file.
+
+    \b
+    Example:
+      starosta serve --db ./var/starosta.db --host 127.0.0.1 --port 8000
+    """
+    from granian import Granian  # imported here: other commands need no server
+
+    from service.db import migrate
+
+    applied = migrate(db)
+    if applied:
+        click.echo(f"applied migrations: {', '.join(applied)}")
+    os.environ.update(STAROSTA_DB=db, STAROSTA_HOST=host, STAROSTA_PORT=str(port),
+                      STAROSTA_SYNCHRONOUS=synchronous.upper())
+    Settings.from_env()  # fail here, with the variable named, rather than in the worker
+    click.echo(f"starosta serving {os.path.abspath(db)} on http://{host}:{port} "
+               f"(OpenAPI at http://{host}:{port}/schema)")
+    Granian("service.app:app_from_env", factory=True, interface="asgi", address=host,
+            port=port, workers=1, loop="uvloop", log_access=False).serve()
+
+
+@main.command()
+@_db_option
+def migrate(db: str) -> None:
+    """Create or upgrade the database schema; applying twice changes nothing.
+
+    \b
+    Example:
+      starosta migrate --db ./var/starosta.db
+    """
+    from service.db import migrate as run
+
+    applied = run(db)
+    click.echo(f"applied: {', '.join(applied)}" if applied else "up to date")
+
+
+@main.command()
+@_db_option
+@click.option("--expect-head", metavar="HASH", default=None,
+              help="A published head hash (GET /events/head) that must be in the log.")
+def verify(db: str, expect_head: str | None) -> None:
+    """Walk the hash chain; exit 0 when intact, 1 naming the first broken position.
+
+    \b
+    Example:
+      starosta verify --db ./var/starosta.db --expect-head 3f1c...e9
+    """
+    from events.chain import verify_connection
+
+    if not os.path.exists(db):
+        raise click.ClickException(f"no database at {db}")
+    conn = sqlite3.connect(f"file:{os.path.abspath(db)}?mode=ro", uri=True)
+    try:
+        verdict = verify_connection(conn, expect_head)
+    except sqlite3.DatabaseError as exc:
+        click.echo(f"BROKEN: the database cannot be read: {exc}", err=True)
+        sys.exit(1)
+    finally:
+        conn.close()
+    if verdict.ok:
+        click.echo(f"ok: {verdict.count} events, chain intact; head {verdict.head_position} "
+                   f"{verdict.head_hash}")
+        return
+    click.echo(f"BROKEN at position {verdict.broken_at}: {verdict.reason} "
+               f"({verdict.count} events verified before it)", err=True)
+    sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""Every error as application/problem+json (RFC 9457), naming the field and the value at fault.
+
+Domain exceptions are mapped to HTTP here, once. Litestar answers validation failures
+with 400 and plain JSON; we keep 400 for malformed JSON and answer invalid fields 422.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.utils.empty import value_or_default
+
+from events.store import ConcurrencyError, IdempotencyConflict, StoreUnavailable
+
+PROBLEM = "application/problem+json"
+log = logging.getLogger("starosta")
+
+
+class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """An RFC 9457 problem document; `errors` lists each invalid field with its value."""
+
+    title: str
+    status: int
+    detail: str
+    type: str = "about:blank"
+    instance: str | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+class ApiError(Exception):
+    """An error a handler raises to answer with a problem document."""
+
+    def __init__(self, status: int, title: str, detail: str,
+                 errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.title, self.detail, self.errors = status, title, detail, errors
+
+
+def problem(request: Request, status: int, title: str, detail: str,
+            errors: list[dict[str, Any]] | None = None,
+            headers: dict[str, str] | None = None) -> Response:
+    """Return a problem+json response for `request`."""
+    body = Problem(title=title, status=status, detail=detail, instance=request.url.path,
+                   errors=errors)
+    return Response(msgspec.json.encode(body), status_code=status, media_type=PROBLEM,
+                    headers=headers)
+
+
+_MISSING = object()
+
+
+def _lookup(container: Any, key: str) -> Any:
+    """Follow a dotted key ('citation.source', 'items.0') into decoded JSON."""
+    node = container
+    for part in key.split("."):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return _MISSING
+    return node
+
+
+def _offending_value(request: Request, source: str | None, key: str) -> Any:
+    if source == "query":
+        return request.query_params.get(key, _MISSING)
+    if source == "path":
+        return request.path_params.get(key, _MISSING)
+    if source == "body":
+        raw = value_or_default(getattr(request._connection_state, "body", None), None)
+        if not raw:
+            return _MISSING
+        try:
+            decoded = msgspec.json.decode(raw)
+        except msgspec.DecodeError:
+            return _MISSING
+        return decoded if key == "data" else _lookup(decoded, key)
+    return _MISSING
+
+
+def validation_problem(request: Request, exc: ValidationException) -> Response:
+    """422 naming each invalid field and its value (400 when the JSON itself is malformed)."""
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    if not extra:
+        return problem(request, 400, "Malformed request", str(exc.detail))
+    errors, parts = [], []
+    for item in extra:
+        key = str(item.get("key", "?"))
+        source = item.get("source")
+        message = str(item.get("message", "invalid"))
+        value = _offending_value(request, source, key)
+        entry: dict[str, Any] = {"field": key, "in": source, "message": message}
+        if value is not _MISSING:
+            entry["value"] = value
+            parts.append(f"{key}={msgspec.json.encode(value).decode()[:200]}: {message}")
+        else:
+            parts.append(f"{key}: {message}")
+        errors.append(entry)
+    return problem(request, 422, "Invalid request", "; ".join(parts), errors)
+
+
+def http_problem(request: Request, exc: HTTPException) -> Response:
+    """Litestar's HTTP exceptions (404 route, 405, 413 ...) as problem documents."""
+    if isinstance(exc, ValidationException):
+        return validation_problem(request, exc)
+    status = exc.status_code
+    titles = {400: "Malformed request", 401: "Unauthorized", 403: "Forbidden",
+              404: "Not found", 405: "Method not allowed", 413: "Request body too large"}
+    detail = str(exc.detail)
+    if status == 413:
+        detail = f"the request body is over the configured limit ({detail})"
+    headers = getattr(exc, "headers", None)
+    return problem(request, status, titles.get(status, "Error"), detail, headers=headers)
+
+
+def api_problem(request: Request, exc: ApiError) -> Response:
+    return problem(request, exc.status, exc.title, exc.detail, exc.errors)
+
+
+def concurrency_problem(request: Request, exc: ConcurrencyError) -> Response:
+    return problem(request, 409, "Conflict", str(exc))
+
+
+def idempotency_problem(request: Request, exc: IdempotencyConflict) -> Response:
+    return problem(request, 409, "Conflict", str(exc))
+
+
+def unavailable_problem(request: Request, exc: StoreUnavailable) -> Response:
+    log.error("store unavailable: %s", exc)
+    return problem(request, 503, "Service unavailable", str(exc), headers={"Retry-After": "1"})
+
+
+def internal_problem(request: Request, exc: Exception) -> Response:
+    """The last resort: log the bug, answer 500 without leaking internals."""
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(request, 500, "Internal error",
+                   "the server failed to answer this request; it was logged")
+
+
+EXCEPTION_HANDLERS = {
+    HTTPException: http_problem,
+    ApiError: api_problem,
+    ConcurrencyError: concurrency_problem,
+    IdempotencyConflict: idempotency_problem,
+    StoreUnavailable: unavailable_problem,
+    Exception: internal_problem,
+}

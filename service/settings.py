@@ -1,0 +1,45 @@
+"""Configuration: one frozen settings struct, read from the environment, with laptop defaults."""
+
+from __future__ import annotations
+
+import os
+
+import msgspec
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """Every setting of the service; each has an environment variable STAROSTA_<NAME>."""
+
+    db: str = "./var/starosta.db"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    synchronous: str = "FULL"  # SQLite's synchronous pragma: FULL = an append that returned is on disk
+    max_body_bytes: int = 1_048_576  # request bodies over this answer 413
+    group_commit_max: int = 512  # most appends committed in one transaction
+    page_limit_max: int = 1000  # the largest `limit` a list accepts
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> "Settings":
+        """Build settings from STAROSTA_* variables, then explicit overrides (CLI flags).
+
+        Raises ValueError naming the variable when a value has the wrong type.
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for name, field_type in cls.__annotations__.items():
+            raw = env.get(f"STAROSTA_{name.upper()}")
+            if raw is None:
+                continue
+            if field_type == "int":
+                try:
+                    values[name] = int(raw)
+                except ValueError:
+                    raise ValueError(f"STAROSTA_{name.upper()}={raw!r} is not an integer") from None
+            else:
+                values[name] = raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        settings = cls(**values)  # type: ignore[arg-type]
+        if settings.synchronous.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
+            raise ValueError(
+                f"STAROSTA_SYNCHRONOUS={settings.synchronous!r}: use FULL (durable), NORMAL, EXTRA or OFF")
+        return settings
