@@ -53,8 +53,11 @@ def statements(sql: str) -> list[str]:
     for line in sql.splitlines(keepends=True):
         buf += line
         if sqlite3.complete_statement(buf):
-            if buf.strip():
-                out.append(buf.strip())
+            lines = buf.strip().splitlines()
+            while lines and lines[0].lstrip().startswith("--"):  # a comment before the statement
+                lines.pop(0)
+            if lines:
+                out.append("\n".join(lines))
             buf = ""
     if buf.strip() and not all(
         ln.strip().startswith("--") or not ln.strip() for ln in buf.splitlines()

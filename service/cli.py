@@ -10,11 +10,12 @@ import click
 
 from service.settings import Settings
 
+DEFAULTS = Settings()
 DB_HELP = "SQLite file of the archive (env STAROSTA_DB, default ./var/starosta.db)."
 
 
 def _db_option(fn):
-    return click.option("--db", "db", envvar="STAROSTA_DB", default=Settings.db,
+    return click.option("--db", "db", envvar="STAROSTA_DB", default=DEFAULTS.db,
                         show_default=True, help=DB_HELP)(fn)
 
 
@@ -30,11 +31,11 @@ def main() -> None:
 
 @main.command()
 @_db_option
-@click.option("--host", envvar="STAROSTA_HOST", default=Settings.host, show_default=True,
+@click.option("--host", envvar="STAROSTA_HOST", default=DEFAULTS.host, show_default=True,
               help="Address to bind.")
-@click.option("--port", envvar="STAROSTA_PORT", default=Settings.port, show_default=True,
+@click.option("--port", envvar="STAROSTA_PORT", default=DEFAULTS.port, show_default=True,
               type=int, help="Port to bind.")
-@click.option("--synchronous", envvar="STAROSTA_SYNCHRONOUS", default=Settings.synchronous,
+@click.option("--synchronous", envvar="STAROSTA_SYNCHRONOUS", default=DEFAULTS.synchronous,
               show_default=True, type=click.Choice(["FULL", "NORMAL", "EXTRA"], case_sensitive=False),
               help="SQLite durability: FULL means an acknowledged append is on disk.")
 def serve(db: str, host: str, port: int, synchronous: str) -> None:

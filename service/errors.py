@@ -26,7 +26,7 @@ class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
     title: str
     status: int
     detail: str
-    type: str = "about:blank"
+    type: str
     instance: str | None = None
     errors: list[dict[str, Any]] | None = None
 
@@ -44,8 +44,8 @@ def problem(request: Request, status: int, title: str, detail: str,
             errors: list[dict[str, Any]] | None = None,
             headers: dict[str, str] | None = None) -> Response:
     """Return a problem+json response for `request`."""
-    body = Problem(title=title, status=status, detail=detail, instance=request.url.path,
-                   errors=errors)
+    body = Problem(title=title, status=status, detail=detail, type="about:blank",
+                   instance=request.url.path, errors=errors)
     return Response(msgspec.json.encode(body), status_code=status, media_type=PROBLEM,
                     headers=headers)
 

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get
+from litestar.di import NamedDependency
 from litestar.params import Parameter
 
 from events.store import SQLiteEventStore
@@ -64,7 +65,7 @@ class LogController(Controller):
     async def read(
         self,
         request: Request,
-        store: SQLiteEventStore,
+        store: NamedDependency[SQLiteEventStore],
         after: Annotated[int, Parameter(ge=0, description="Return events after this position")] = 0,
         limit: Annotated[int, Parameter(ge=1, le=1000, description="Page size (1-1000)")] = 100,
     ) -> LogPage:
@@ -81,13 +82,13 @@ class LogController(Controller):
         return LogPage(items, str(items[-1].position) if more else None)
 
     @get("/head", summary="The last position and its hash")
-    async def head(self, store: SQLiteEventStore) -> HeadOut:
+    async def head(self, store: NamedDependency[SQLiteEventStore]) -> HeadOut:
         """Publish this hash; `starosta verify --expect-head HASH` checks a copy against it."""
         h = store.head()
         return HeadOut(h.position, h.hash, h.recorded_at)
 
 
 @get("/health", tags=["operations"], summary="200 when the database answers")
-async def health(store: SQLiteEventStore) -> HealthOut:
+async def health(store: NamedDependency[SQLiteEventStore]) -> HealthOut:
     """Answers 200 with the log's head position when the database answers."""
     return HealthOut("ok", store.head().position)

@@ -1,0 +1,57 @@
+"""`starosta serve` for real: granian on 127.0.0.1, answered over HTTP, stopped by the test."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT, STAROSTA
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_serve_answers_over_http_and_stops(db_path: str) -> None:
+    port = free_port()
+    proc = subprocess.Popen([STAROSTA, "serve", "--db", db_path, "--host", "127.0.0.1",
+                             "--port", str(port)], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        deadline, health = time.monotonic() + 30, None
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)  # polling for start-up, bounded by the deadline
+        assert health is not None, f"server did not start: {proc.stdout and proc.stdout.read()}"
+        assert health.status_code == 200 and health.json()["head"] == 0
+        head = httpx.get(f"http://127.0.0.1:{port}/events/head", timeout=5).json()
+        assert head["position"] == 0
+        bad = httpx.get(f"http://127.0.0.1:{port}/events?limit=0", timeout=5)
+        assert bad.status_code == 422
+        assert bad.headers["content-type"].startswith("application/problem+json")
+        assert os.path.exists(db_path)
+    finally:
+        stop(proc)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop a server started in its own session: SIGTERM, then SIGKILL after 15 s."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)

@@ -1,0 +1,113 @@
+"""The service skeleton over HTTP: health, the log, its head, the schema, problem+json."""
+
+from __future__ import annotations
+
+import msgspec
+import pytest
+from litestar.testing import TestClient
+
+from events.chain import GENESIS, chain_hash
+from events.registry import PersonRegistered
+from service.app import create_app
+from service.db import open_store
+from service.settings import Settings
+
+
+def fill(db_path: str, n: int) -> None:
+    store = open_store(db_path)
+    for i in range(n):
+        store.append(f"person-{i}", [PersonRegistered(person_id=f"P{i}", label=f"Person {i}")], 0)
+    store.close()
+
+
+def test_health_answers_with_the_head(client: TestClient) -> None:
+    r = client.get("/health")
+    assert r.status_code == 200 and r.json() == {"status": "ok", "head": 0}
+
+
+def test_log_pages_cover_every_position_once(db_path: str) -> None:
+    fill(db_path, 25)
+    with TestClient(create_app(Settings(db=db_path))) as client:
+        seen, after = [], "0"
+        while after is not None:
+            page = client.get("/events", params={"after": after, "limit": 10}).json()
+            seen += [e["position"] for e in page["items"]]
+            after = page["next"]
+        assert seen == list(range(1, 26))
+
+
+def test_log_rows_carry_what_a_reader_needs_to_verify_the_chain(db_path: str) -> None:
+    fill(db_path, 5)
+    with TestClient(create_app(Settings(db=db_path))) as client:
+        items = client.get("/events").json()["items"]
+        head = client.get("/events/head").json()
+    previous = GENESIS
+    for item in items:
+        assert item["data"]["type"] == item["type"] == "person.registered"
+        previous = chain_hash(previous, item["digest"])
+        assert previous == item["hash"]
+    assert head == {"position": 5, "hash": previous, "recorded_at": items[-1]["recorded_at"]}
+
+
+@pytest.mark.parametrize("query, field, value", [
+    ("after=-1", "after", "-1"),
+    ("after=abc", "after", "abc"),
+    ("limit=0", "limit", "0"),
+    ("limit=5000", "limit", "5000"),
+])
+def test_bad_paging_is_422_problem_naming_field_and_value(client: TestClient, query, field, value) -> None:
+    r = client.get(f"/events?{query}")
+    assert r.status_code == 422
+    assert r.headers["content-type"].startswith("application/problem+json")
+    body = r.json()
+    assert body["status"] == 422 and body["title"]
+    assert field in body["detail"] and value in body["detail"]
+    assert body["errors"][0]["field"] == field and body["errors"][0]["value"] == value
+
+
+def test_unknown_path_is_404_problem(client: TestClient) -> None:
+    r = client.get("/no/such/thing")
+    assert r.status_code == 404
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["instance"] == "/no/such/thing"
+
+
+def test_wrong_method_is_405_problem(client: TestClient) -> None:
+    r = client.delete("/events")
+    assert r.status_code == 405
+    assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_openapi_schema_documents_every_route(client: TestClient) -> None:
+    schema = client.get("/schema/openapi.json")
+    assert schema.status_code == 200
+    paths = schema.json()["paths"]
+    assert {"/health", "/events", "/events/head"} <= set(paths)
+    params = {p["name"] for p in paths["/events"]["get"]["parameters"]}
+    assert params == {"after", "limit"}
+    assert client.get("/schema").status_code == 200
+
+
+def test_app_creation_touches_nothing(tmp_path) -> None:
+    db = tmp_path / "never.db"
+    create_app(Settings(db=str(db)))
+    assert not db.exists()  # the lifespan opens the database, not create_app
+
+
+def test_settings_from_env_name_the_bad_variable() -> None:
+    with pytest.raises(ValueError, match="STAROSTA_PORT='eighty'"):
+        Settings.from_env({"STAROSTA_PORT": "eighty"})
+    with pytest.raises(ValueError, match="STAROSTA_SYNCHRONOUS"):
+        Settings.from_env({"STAROSTA_SYNCHRONOUS": "sometimes"})
+    s = Settings.from_env({"STAROSTA_DB": "/x.db", "STAROSTA_PORT": "9000"}, port=9001)
+    assert (s.db, s.port) == ("/x.db", 9001)
+
+
+def test_request_body_limit_is_configured(db_path: str) -> None:
+    app = create_app(Settings(db=db_path, max_body_bytes=1234))
+    assert app.request_max_body_size == 1234
+
+
+def test_problem_documents_are_valid_rfc9457(client: TestClient) -> None:
+    body = msgspec.json.decode(client.get("/events?limit=x").content)
+    assert set(body) >= {"title", "status", "detail", "type"}

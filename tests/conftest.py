@@ -1,0 +1,57 @@
+"""Shared fixtures: real SQLite files in tmp_path, the real app over HTTP, the real CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from litestar.testing import TestClient
+
+from events.store import SQLiteEventStore
+from service.app import create_app
+from service.db import open_store
+from service.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+STAROSTA = str(Path(sys.executable).with_name("starosta"))
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> str:
+    return str(tmp_path / "archive.db")
+
+
+@pytest.fixture
+def store(db_path: str) -> Iterator[SQLiteEventStore]:
+    s = open_store(db_path)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def settings(db_path: str) -> Settings:
+    return Settings(db=db_path)
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+def run_cli(*args: str, timeout: float = 60, **env: str) -> subprocess.CompletedProcess:
+    """Run the real `starosta` command in a subprocess; return the completed process."""
+    return subprocess.run([STAROSTA, *args], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **env}, cwd=ROOT)
+
+
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+# CI machines are shared and slow: no per-example deadline, same examples every run.
+_hypothesis_settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
+_hypothesis_settings.register_profile("dev", deadline=None)
+_hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "dev")
