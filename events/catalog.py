@@ -3,8 +3,26 @@
 from __future__ import annotations
 
 from events.base import EventTypes
-from events.registry import FundRegistered, PersonRegistered, PlaceRegistered, SourceRegistered
+from events.registry import (
+    FundRegistered,
+    OrganizationRegistered,
+    PersonMerged,
+    PersonRegistered,
+    PersonsDistinct,
+    PersonUnmerged,
+    PlaceRegistered,
+    SourceRegistered,
+)
+from events.review import (
+    ClaimApproved,
+    ClaimContested,
+    ClaimRejected,
+    ClaimRetracted,
+    ClaimSubmitted,
+)
 
 CATALOG = EventTypes()
-for _cls in (SourceRegistered, PersonRegistered, PlaceRegistered, FundRegistered):
+for _cls in (SourceRegistered, PersonRegistered, PlaceRegistered, OrganizationRegistered,
+             FundRegistered, PersonMerged, PersonUnmerged, PersonsDistinct, ClaimSubmitted,
+             ClaimApproved, ClaimRejected, ClaimContested, ClaimRetracted):
     CATALOG.register(_cls)

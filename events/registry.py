@@ -1,42 +1,134 @@
-"""Registry events: sources, persons, places, organisations and funds coming into the archive.
+"""Registry events: sources, persons, places, organisations and funds entering the archive,
+and the reviewers' judgements that two person records are, or are not, one person.
 
 Registering an entity creates it at once, public, with the given name as its label
-(API.md); the name is also submitted as a reviewable claim by the service.
+(API.md); the service also submits that name as a reviewable `name` claim.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import Meta
 
 from events.base import Event
+from events.kinds import Citation
+
+ExternalIds = dict[Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{0,31}$")],
+                   Annotated[str, Meta(min_length=1, max_length=200)]]
+
+SourceType = Literal["archival_file", "bulletin", "memoir", "emigre_press", "secondary_work",
+                     "letter", "book", "article", "web", "other"]
 
 
-class SourceRegistered(Event, frozen=True, tag="source.registered"):
+class ArchiveRef(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    """Where an archival file is: archive, fond, opis, delo and list (folio)."""
+
+    archive: Annotated[str, Meta(min_length=1, max_length=300)]
+    fond: Annotated[str, Meta(max_length=50)] | None = None
+    opis: Annotated[str, Meta(max_length=50)] | None = None
+    delo: Annotated[str, Meta(max_length=50)] | None = None
+    folio: Annotated[str, Meta(max_length=50)] | None = None
+
+
+class SourceRegistered(Event, frozen=True, tag="source.registered", omit_defaults=True):
     """A source (a CSL-JSON item, as Zotero exports it) entered the archive."""
 
     source_id: str
     csl: dict[str, Any]
     note: str | None = None
+    source_type: SourceType = "other"
+    archive: ArchiveRef | None = None
+    via: tuple[str, ...] = ()
+    synthetic: bool = False
 
 
-class PersonRegistered(Event, frozen=True, tag="person.registered"):
-    """A person record was opened under a label (a name as a source gives it)."""
+class PersonRegistered(Event, frozen=True, tag="person.registered", omit_defaults=True):
+    """A person record was opened under a label; `partial` marks one known only in part."""
 
     person_id: str
     label: str
+    partial: bool = False
+    external_ids: ExternalIds = {}
+    synthetic: bool = False
 
 
-class PlaceRegistered(Event, frozen=True, tag="place.registered"):
+PlaceKind = Literal["prison", "camp", "isolator", "exile", "transit", "other", "region",
+                    "settlement", "country"]
+
+
+class Identification(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    """How a source's spelling was identified: 'Kizobabad [presumably Kirovabad]'."""
+
+    said: Annotated[str, Meta(min_length=1, max_length=300)]
+    certainty: Literal["certain", "probable", "presumed", "uncertain"] = "presumed"
+    note: Annotated[str, Meta(max_length=2000)] | None = None
+
+
+class PlaceRegistered(Event, frozen=True, tag="place.registered", omit_defaults=True):
     """A place record was opened: a prison, camp, isolator, place of exile, transit prison."""
 
     place_id: str
     label: str
     kind: str
     aliases: tuple[str, ...] = ()
+    parent: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    identification: Identification | None = None
+    external_ids: ExternalIds = {}
+    synthetic: bool = False
 
 
-class FundRegistered(Event, frozen=True, tag="fund.registered"):
+OrganizationKind = Literal["aid_fund", "committee", "colony", "movement", "union", "party",
+                           "organ", "tribunal", "other"]
+
+
+class OrganizationRegistered(Event, frozen=True, tag="organization.registered", omit_defaults=True):
+    """An organisation: an aid body, a movement or union, a repressive organ, a colony of exiles."""
+
+    organization_id: str
+    label: str
+    kind: str
+    parent: str | None = None
+    external_ids: ExternalIds = {}
+    synthetic: bool = False
+
+
+class FundRegistered(Event, frozen=True, tag="fund.registered", omit_defaults=True):
     """An aid fund whose money is tracked as a ledger was opened."""
 
     fund_id: str
     label: str
+    organization: str | None = None
+    synthetic: bool = False
+
+
+class PersonMerged(Event, frozen=True, tag="person.merged", omit_defaults=True):
+    """A reviewer judged this person record to be the same person as `into` (the survivor)."""
+
+    person_id: str
+    into: str
+    reason: str
+    reviewer: str
+    citation: Citation | None = None
+
+
+class PersonUnmerged(Event, frozen=True, tag="person.unmerged", omit_defaults=True):
+    """A reviewer undid this record's merge into `from_person`: it stands alone again."""
+
+    person_id: str
+    from_person: str
+    reason: str
+    reviewer: str
+
+
+class PersonsDistinct(Event, frozen=True, tag="person.distinct", omit_defaults=True):
+    """A reviewer judged this person and `other` to be different persons (never to be merged)."""
+
+    person_id: str
+    other: str
+    reason: str
+    reviewer: str
+    citation: Citation | None = None

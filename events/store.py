@@ -233,6 +233,24 @@ class SQLiteEventStore:
                 raise
         return results
 
+    @contextlib.contextmanager
+    def write_transaction(self) -> Iterator[sqlite3.Connection]:
+        """Hold the write connection in a `BEGIN IMMEDIATE` transaction; commit on success.
+
+        For maintenance writes beside the log (projection rebuilds); appends go through
+        `commit_jobs`. Rolls back and re-raises on any error.
+        """
+        with self._write_lock, translated_errors():
+            conn = self._writer
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
     def _write_job(self, conn: sqlite3.Connection, job: Job) -> tuple[list[list[int]], list[Envelope]]:
         head = conn.execute(
             "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1"
@@ -429,6 +447,11 @@ class GroupCommitter:
                 return
 
     def _commit(self, batch: list) -> None:
+        # A caller that gave up (a cancelled request) cancelled its future: its job is dropped
+        # before the transaction, and no answer is set on it (that would kill this thread).
+        batch = [(job, f) for job, f in batch if f.set_running_or_notify_cancel()]
+        if not batch:
+            return
         try:
             results = self.store.commit_jobs([job for job, _ in batch])
         except BaseException as exc:  # the whole transaction failed: every caller learns it

@@ -27,3 +27,12 @@ CREATE TRIGGER events_no_delete BEFORE DELETE ON events
 BEGIN
     SELECT RAISE(ABORT, 'events are append-only: DELETE is refused');
 END;
+
+-- INSERT OR REPLACE deletes the clashing row without firing DELETE triggers (unless a
+-- connection sets recursive_triggers): refuse any insert that would clash instead.
+CREATE TRIGGER events_no_replace BEFORE INSERT ON events
+WHEN EXISTS (SELECT 1 FROM events WHERE position = NEW.position OR event_id = NEW.event_id
+             OR (stream_id = NEW.stream_id AND version = NEW.version))
+BEGIN
+    SELECT RAISE(ABORT, 'events are append-only: an insert may not replace a stored event');
+END;

@@ -12,9 +12,19 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Contact
 
-from events.store import GroupCommitter, SQLiteEventStore
+from events.store import SQLiteEventStore
+from service.api.claims import ClaimController
+from service.api.common import authenticate, replay_idempotent
 from service.api.log import LogController, health
-from service.db import open_store
+from service.api.merges import MergeController
+from service.api.registry import (
+    FundController,
+    OrganizationController,
+    PersonController,
+    PlaceController,
+    SourceController,
+)
+from service.db import open_archive
 from service.errors import EXCEPTION_HANDLERS
 from service.settings import Settings
 
@@ -31,28 +41,26 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        store = open_store(settings.db, synchronous=settings.synchronous)
-        writer = GroupCommitter(store, max_batch=settings.group_commit_max)
-        app.state.store, app.state.writer = store, writer
+        archive = open_archive(settings.db, synchronous=settings.synchronous, writer=True,
+                               group_commit_max=settings.group_commit_max)
+        app.state.archive = archive
         try:
             yield
         finally:
-            writer.close()
-            store.close()
+            archive.writer.close()
+            archive.store.close()
 
     def provide_store(state: State) -> SQLiteEventStore:
-        return state.store
-
-    def provide_writer(state: State) -> GroupCommitter:
-        return state.writer
+        return state.archive.store
 
     return Litestar(
-        route_handlers=[health, LogController],
+        route_handlers=[health, LogController, SourceController, PersonController,
+                        PlaceController, OrganizationController, FundController, ClaimController,
+                        MergeController],
         lifespan=[lifespan],
-        dependencies={
-            "store": Provide(provide_store, sync_to_thread=False),
-            "writer": Provide(provide_writer, sync_to_thread=False),
-        },
+        guards=[authenticate],
+        before_request=replay_idempotent,
+        dependencies={"store": Provide(provide_store, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(

@@ -108,5 +108,81 @@ def verify(db: str, expect_head: str | None) -> None:
     sys.exit(1)
 
 
+@main.group()
+def token() -> None:
+    """Create, list and revoke access tokens (only a hash of each is stored).
+
+    \b
+    Example:
+      starosta token create --name "Ada Reviewer" --role reviewer
+    """
+
+
+@token.command("create")
+@_db_option
+@click.option("--name", required=True, help="Who will use the token (recorded as the actor).")
+@click.option("--role", required=True, type=click.Choice(["contributor", "reviewer", "admin"]),
+              help="contributor < reviewer < admin.")
+def token_create(db: str, name: str, role: str) -> None:
+    """Create a token and print it once; it cannot be shown again.
+
+    \b
+    Example:
+      starosta token create --name "Ada Reviewer" --role reviewer --db ./var/starosta.db
+    """
+    from service.auth import create_token
+
+    conn = _write_conn(db)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        token_id, secret = create_token(conn, name, role)
+        conn.execute("COMMIT")
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"token {token_id} for {name.strip()} ({role}); shown once, keep it:", err=True)
+    click.echo(secret)
+
+
+@token.command("list")
+@_db_option
+def token_list(db: str) -> None:
+    """List tokens: id, name, role, created, revoked (never the token itself).
+
+    \b
+    Example:
+      starosta token list --db ./var/starosta.db
+    """
+    from service.auth import list_tokens
+
+    for t in list_tokens(_write_conn(db)):
+        click.echo(f"{t.id}\t{t.name}\t{t.role}\tcreated {t.created_at}"
+                   + (f"\trevoked {t.revoked_at}" if t.revoked_at else ""))
+
+
+@token.command("revoke")
+@_db_option
+@click.argument("token_id")
+def token_revoke(db: str, token_id: str) -> None:
+    """Revoke a token by its id (from `starosta token list`); it answers 401 from then on.
+
+    \b
+    Example:
+      starosta token revoke T-1a2b3c4d --db ./var/starosta.db
+    """
+    from service.auth import revoke_token
+
+    if not revoke_token(_write_conn(db), token_id):
+        raise click.ClickException(f"no live token with id {token_id}")
+    click.echo(f"revoked {token_id}")
+
+
+def _write_conn(db: str):
+    from events.store import connect
+    from service.db import migrate as run
+
+    run(db)
+    return connect(db)
+
+
 if __name__ == "__main__":
     main()

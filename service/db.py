@@ -1,4 +1,5 @@
-"""Opening the archive: create the directory, apply migrations, open the event store."""
+"""Opening the archive: create the directory, apply migrations, open the store, bring the
+projections up to date."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import os
 
 import migrations
 from events.catalog import CATALOG
-from events.store import SQLiteEventStore, connect
+from events.store import GroupCommitter, SQLiteEventStore, connect
 
 
 def migrate(path: str) -> list[str]:
@@ -21,6 +22,21 @@ def migrate(path: str) -> list[str]:
 
 
 def open_store(path: str, *, synchronous: str = "FULL") -> SQLiteEventStore:
-    """Migrate the database at `path` and return its event store."""
+    """Migrate the database at `path` and return its event store (no projections)."""
     migrate(path)
     return SQLiteEventStore(path, CATALOG, synchronous=synchronous)
+
+
+def open_archive(path: str, *, synchronous: str = "FULL", writer: bool = False,
+                 group_commit_max: int = 512):
+    """Migrate, open the store, build or catch up every projection; return an Archive.
+
+    With `writer`, the archive gets the group-committing writer thread the service uses.
+    """
+    from service.archive import Archive, default_runner
+
+    store = open_store(path, synchronous=synchronous)
+    runner = default_runner()
+    runner.ensure(store)
+    committer = GroupCommitter(store, max_batch=group_commit_max) if writer else None
+    return Archive(store, committer, runner)

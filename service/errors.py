@@ -94,6 +94,9 @@ def validation_problem(request: Request, exc: ValidationException) -> Response:
         source = item.get("source")
         message = str(item.get("message", "invalid"))
         value = _offending_value(request, source, key)
+        if key.split(".")[-1] == "amount" and isinstance(value, (int, float)):
+            message = (f"amounts are exact decimal strings such as \"{value}\", never JSON "
+                       "numbers (floats lose money)")
         entry: dict[str, Any] = {"field": key, "in": source, "message": message}
         if value is not _MISSING:
             entry["value"] = value

@@ -36,7 +36,8 @@ def test_upgrade_from_the_first_migration_keeps_the_log(db_path: str) -> None:
     later = migrations.apply(conn)
     assert later == [s.name for s in migrations.steps()][1:]
     assert migrations.applied(conn) == [s.name for s in migrations.steps()]
-    assert {"events_no_update", "events_no_delete", "projection_checkpoints"} <= tables(conn)
+    assert {"events_no_update", "events_no_delete", "events_no_replace",
+            "projection_checkpoints"} <= tables(conn)
     store = SQLiteEventStore(db_path, CATALOG)
     assert store.head() == before
     store.close()
@@ -68,7 +69,7 @@ def test_statements_keep_trigger_bodies_whole() -> None:
     sql = migrations.steps()[0].sql
     parts = migrations.statements(sql)
     triggers = [p for p in parts if p.startswith("CREATE TRIGGER")]
-    assert len(triggers) == 2 and all(p.rstrip().endswith("END;") for p in triggers)
+    assert len(triggers) == 3 and all(p.rstrip().endswith("END;") for p in triggers)
 
 
 def test_cli_migrate_reports_then_is_up_to_date(db_path: str) -> None:

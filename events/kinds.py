@@ -1,0 +1,432 @@
+"""Claim kinds: what a source says, structured; one tagged struct per kind, discriminated by `kind`.
+
+The same structs are the API's request bodies and live inside `ClaimSubmitted`, exactly as
+submitted: dates are EDTF strings as the contributor wrote them, and their checked bounds
+travel beside the claim in the event (`ClaimSubmitted.dates`), computed once at submission.
+
+Each kind declares, as class variables, which fields are dates (`DATES`), which pair is an
+interval (`INTERVAL`) and which fields refer to registered entities (`REFS`: field -> entity
+kind), so validation, indexing and projections need no per-kind code to find them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar, Literal
+
+import msgspec
+from msgspec import Meta
+
+Id = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$",
+                         description="An id of a registered entity or claim", examples=["P-4G7K2M9Q"])]
+Text = Annotated[str, Meta(min_length=1, max_length=2000)]
+LongText = Annotated[str, Meta(min_length=1, max_length=20000)]
+EDTF = Annotated[str, Meta(min_length=1, max_length=64,
+                           description="An EDTF date or interval (1948-01-29, 1925-04, 1923/1931, 1942?, 1933~, 1940/..)",
+                           examples=["1940-01-25"])]
+Amount = Annotated[str, Meta(pattern=r"^(0|[1-9][0-9]{0,14})(\.[0-9]{1,4})?$",
+                             description="An exact decimal as a string, never a number: '6.25'",
+                             examples=["25.00"])]
+Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$",
+                               description="ISO 4217 code or a historical one (SUR, FRF, DEM, ESP, RUR)",
+                               examples=["USD"])]
+Count = Annotated[int, Meta(ge=0, le=100_000_000)]
+Qualifier = Literal["exact", "at_least", "at_most", "about"]
+
+
+class Citation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    """A source plus a locator, optionally the quoted words and the chain it came through."""
+
+    source: Id
+    locator: Annotated[str, Meta(max_length=500)] | None = None
+    quote: LongText | None = None
+    via: tuple[Annotated[str, Meta(min_length=1, max_length=500)], ...] = ()
+
+
+class Subset(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    """Part of an aggregate's group: 'of whom 11 died'."""
+
+    count: Count
+    qualifier: Qualifier = "exact"
+    what: Text
+
+
+class Claim(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind", forbid_unknown_fields=True,
+            omit_defaults=True):
+    """Fields every claim has."""
+
+    citation: Citation
+    said: LongText | None = None
+    note: LongText | None = None
+    supersedes: Id | None = None
+    calendar: Literal["gregorian", "julian"] = "gregorian"
+
+    DATES: ClassVar[tuple[str, ...]] = ()
+    INTERVAL: ClassVar[tuple[str, str] | None] = None
+    REFS: ClassVar[dict[str, str]] = {}
+
+
+class _Dated(Claim, frozen=True):
+    DATES: ClassVar[tuple[str, ...]] = ("date",)
+
+
+class _Spanned(Claim, frozen=True):
+    DATES: ClassVar[tuple[str, ...]] = ("start", "end")
+    INTERVAL: ClassVar[tuple[str, str] | None] = ("start", "end")
+
+
+NameKind = Literal["birth", "pseudonym", "transliteration", "initials", "married", "nickname",
+                   "patronymic", "variant", "religious", "official", "other"]
+
+
+class NameClaim(Claim, frozen=True, tag="name"):
+    """A name of a person (or a place, organisation or fund), with its script and kind."""
+
+    name: Annotated[str, Meta(min_length=1, max_length=300)]
+    person: Id | None = None
+    place: Id | None = None
+    organization: Id | None = None
+    fund: Id | None = None
+    script: Annotated[str, Meta(pattern=r"^[A-Z][a-z]{3}$", description="ISO 15924; guessed when omitted")] | None = None
+    name_kind: NameKind = "variant"
+    start: EDTF | None = None
+    end: EDTF | None = None
+    REFS: ClassVar[dict[str, str]] = {"person": "person", "place": "place",
+                                      "organization": "organization", "fund": "fund"}
+    DATES: ClassVar[tuple[str, ...]] = ("start", "end")
+    INTERVAL: ClassVar[tuple[str, str] | None] = ("start", "end")
+
+
+class BirthClaim(_Dated, frozen=True, tag="birth"):
+    """Born on a date, at a place."""
+
+    person: Id
+    date: EDTF | None = None
+    place: Id | None = None
+    REFS: ClassVar[dict[str, str]] = {"person": "person", "place": "place"}
+
+
+DeathManner = Literal["shot", "died_in_camp", "died_in_custody", "died_in_exile", "suicide",
+                      "killed", "natural", "unknown", "other"]
+
+
+class DeathClaim(_Dated, frozen=True, tag="death"):
+    """Died, when and where known, and how ('died in custody, date unknown' has no date)."""
+
+    person: Id
+    date: EDTF | None = None
+    place: Id | None = None
+    manner: DeathManner | None = None
+    REFS: ClassVar[dict[str, str]] = {"person": "person", "place": "place"}
+
+
+class AffiliationClaim(_Spanned, frozen=True, tag="affiliation"):
+    """Belonged to a current: anarchist, anarcho-syndicalist, Left SR, CNT..."""
+
+    person: Id
+    affiliation: Annotated[str, Meta(min_length=1, max_length=200)]
+    organization: Id | None = None
+    start: EDTF | None = None
+    end: EDTF | None = None
+    REFS: ClassVar[dict[str, str]] = {"person": "person", "organization": "organization"}
+
+
+class OccupationClaim(_Spanned, frozen=True, tag="occupation"):
+    """Worked as something."""
+
+    person: Id
+    occupation: Annotated[str, Meta(min_length=1, max_length=200)]
+    start: EDTF | None = None
+    end: EDTF | None = None
+    REFS: ClassVar[dict[str, str]] = {"person": "person"}
+
+
+class ArrestClaim(_Dated, frozen=True, tag="arrest"):
+    """Arrested on a date, at a place, by an organ (Cheka, GPU, NKVD)."""
+
+    person: Id
+    date: EDTF | None = None
+    place: Id | None = None
+    organ: Id | None = None
+    REFS: ClassVar[dict[str, str]] = {"person": "person", "place": "place", "organ": "organization"}
+
+
+class AccusationClaim(_Dated, frozen=True, tag="accusation"):
+    """Accused of something: 'Trotskyists and fifth columnists', 'insulting a policeman'."""
+
+    person: Id
+    accusation: Text
+    date: EDTF | None = None
+    authority: Id | None = None
+    REFS: ClassVar[dict[str, str]] = {"person": "person", "authority": "organization"}
+
+
+SentenceKind = Literal["penal_servitude", "camp", "exile", "isolator", "prison", "death",
+                       "banishment", "other"]
+
+
+class SentenceClaim(_Dated, frozen=True, tag="sentence"):
+    """Sentenced: a term (as the source gives it, and as an ISO 8601 duration) of some kind."""
+
+    person: Id
+    sentence: SentenceKind
+    date: EDTF | None = None
+    term: Annotated[str, Meta(min_length=1, max_length=200)] | None = None
+    term_iso: Annotated[str, Meta(pattern=r"^P(\d+Y)?(\d+M)?(\d+D)?$", examples=["P8Y"])] | None = None
+    authority: Id | None = None
+    authority_said: Annotated[str, Meta(max_length=300)] | None = None
+    REFS: ClassVar[dict[str, str]] = {"person": "person", "authority": "organization"}
+
+
+CustodyKind = Literal["prison", "camp", "isolator", "exile", "transit", "other"]
+
+
+class CustodyClaim(_Spanned, frozen=True, tag="custody"):
+    """Held at a place from a start to an end; an end left out is unknown, never guessed."""
+
+    person: Id
+    custody: CustodyKind
+    place: Id | None = None
+    place_said: Annotated[str, Meta(max_length=300)] | None = None
+    start: EDTF | None = None
+    end: EDTF | None = None
+    REFS: ClassVar[dict[str, str]] = {"person": "person", "place": "place"}
+
+
+class TransferClaim(_Dated, frozen=True, tag="transfer"):
+    """Moved under guard from one place to another."""
+
+    person: Id
+    date: EDTF | None = None
+    from_place: Id | None = None
+    to_place: Id | None = None
+    REFS: ClassVar[dict[str, str]] = {"person": "person", "from_place": "place", "to_place": "place"}
+
+
+class EscapeClaim(Claim, frozen=True, tag="escape"):
+    """Escaped (or tried to), and perhaps was recaptured."""
+
+    person: Id
+    outcome: Literal["escaped", "recaptured", "failed"]
+    date: EDTF | None = None
+    recaptured: EDTF | None = None
+    place: Id | None = None
+    destination_said: Annotated[str, Meta(max_length=300)] | None = None
+    DATES: ClassVar[tuple[str, ...]] = ("date", "recaptured")
+    INTERVAL: ClassVar[tuple[str, str] | None] = ("date", "recaptured")
+    REFS: ClassVar[dict[str, str]] = {"person": "person", "place": "place"}
+
+
+class ProtestClaim(_Spanned, frozen=True, tag="protest"):
+    """A hunger strike or work stoppage, by a person or at a place."""
+
+    protest: Literal["hunger_strike", "work_stoppage", "strike", "other"]
+    person: Id | None = None
+    place: Id | None = None
+    start: EDTF | None = None
+    end: EDTF | None = None
+    REFS: ClassVar[dict[str, str]] = {"person": "person", "place": "place"}
+
+
+ReleaseKind = Literal["release", "pardon", "banishment", "rehabilitation", "deportation_abroad",
+                      "sentence_overturned", "amnesty"]
+
+
+class ReleaseClaim(_Dated, frozen=True, tag="release"):
+    """Released, pardoned, banished, rehabilitated, deported abroad, sentence overturned."""
+
+    person: Id
+    release: ReleaseKind
+    date: EDTF | None = None
+    place: Id | None = None
+    destination: Id | None = None
+    REFS: ClassVar[dict[str, str]] = {"person": "person", "place": "place", "destination": "place"}
+
+
+class ExecutionClaim(_Dated, frozen=True, tag="execution"):
+    """Shot (executed) on a date, at a place, by an authority."""
+
+    person: Id
+    date: EDTF | None = None
+    place: Id | None = None
+    authority: Id | None = None
+    REFS: ClassVar[dict[str, str]] = {"person": "person", "place": "place", "authority": "organization"}
+
+
+class RoleClaim(_Spanned, frozen=True, tag="role"):
+    """Held a role in a community: starosta of the Tashkent exiles."""
+
+    person: Id
+    role: Annotated[str, Meta(min_length=1, max_length=200)]
+    place: Id | None = None
+    organization: Id | None = None
+    start: EDTF | None = None
+    end: EDTF | None = None
+    REFS: ClassVar[dict[str, str]] = {"person": "person", "place": "place", "organization": "organization"}
+
+
+class MembershipClaim(_Spanned, frozen=True, tag="membership"):
+    """Member of a colony of exiles or a group."""
+
+    person: Id
+    organization: Id
+    start: EDTF | None = None
+    end: EDTF | None = None
+    REFS: ClassVar[dict[str, str]] = {"person": "person", "organization": "organization"}
+
+
+class LetterClaim(_Dated, frozen=True, tag="letter"):
+    """A letter written from a place on a date (its author may be known only by initials)."""
+
+    person: Id
+    date: EDTF | None = None
+    place: Id | None = None
+    recipient: Id | None = None
+    recipient_said: Annotated[str, Meta(max_length=300)] | None = None
+    REFS: ClassVar[dict[str, str]] = {"person": "person", "place": "place", "recipient": "any"}
+
+
+class RelationClaim(Claim, frozen=True, tag="relation"):
+    """A relation between persons: 'his brother Manuel'."""
+
+    person: Id
+    other: Id
+    relation: Literal["sibling", "brother", "sister", "spouse", "parent", "child", "comrade",
+                      "relative", "other"]
+    REFS: ClassVar[dict[str, str]] = {"person": "person", "other": "person"}
+
+
+class PresenceClaim(_Spanned, frozen=True, tag="presence"):
+    """At a place without custody: training at La Ribera, shipped via Leningrad."""
+
+    person: Id
+    place: Id | None = None
+    place_said: Annotated[str, Meta(max_length=300)] | None = None
+    purpose: Annotated[str, Meta(max_length=300)] | None = None
+    start: EDTF | None = None
+    end: EDTF | None = None
+    REFS: ClassVar[dict[str, str]] = {"person": "person", "place": "place"}
+
+
+class LabourClaim(_Spanned, frozen=True, tag="labour"):
+    """Forced labour: felling trees, coal mines, a vulcanisation plant."""
+
+    person: Id
+    labour: Text
+    place: Id | None = None
+    start: EDTF | None = None
+    end: EDTF | None = None
+    REFS: ClassVar[dict[str, str]] = {"person": "person", "place": "place"}
+
+
+class AllowanceClaim(_Spanned, frozen=True, tag="allowance"):
+    """A periodic allowance: the state's 6 roubles 25 kopeks a month to an exile."""
+
+    amount: Amount
+    currency: Currency
+    period: Literal["day", "week", "month", "year"]
+    person: Id | None = None
+    place: Id | None = None
+    payer_said: Annotated[str, Meta(max_length=300)] | None = None
+    start: EDTF | None = None
+    end: EDTF | None = None
+    REFS: ClassVar[dict[str, str]] = {"person": "person", "place": "place"}
+
+
+class DonationClaim(_Dated, frozen=True, tag="donation"):
+    """Money a fund received: donor (an id, or the name as the source gives it), amount, date."""
+
+    fund: Id
+    donor: Annotated[str, Meta(min_length=1, max_length=300)]
+    amount: Amount | None = None
+    currency: Currency | None = None
+    date: EDTF | None = None
+    REFS: ClassVar[dict[str, str]] = {"fund": "fund"}
+
+
+class DisbursementClaim(_Dated, frozen=True, tag="disbursement"):
+    """Money a fund sent to a person or a colony, perhaps through a correspondent (`via`)."""
+
+    fund: Id
+    recipient: Id
+    via: Id | None = None
+    amount: Amount | None = None
+    currency: Currency | None = None
+    date: EDTF | None = None
+    REFS: ClassVar[dict[str, str]] = {"fund": "fund", "recipient": "any", "via": "person"}
+
+
+class InKindClaim(_Dated, frozen=True, tag="in_kind"):
+    """Aid in kind: books, newspapers, clothes."""
+
+    fund: Id
+    items: Text
+    recipient: Id | None = None
+    via: Id | None = None
+    date: EDTF | None = None
+    REFS: ClassVar[dict[str, str]] = {"fund": "fund", "recipient": "any", "via": "person"}
+
+
+class CommitteeTransferClaim(_Dated, frozen=True, tag="committee_transfer"):
+    """Money a fund passed to another committee (for exiled Bulgarians, Italian prisoners)."""
+
+    fund: Id
+    to: Id | None = None
+    to_said: Annotated[str, Meta(max_length=300)] | None = None
+    purpose: Annotated[str, Meta(max_length=500)] | None = None
+    amount: Amount | None = None
+    currency: Currency | None = None
+    date: EDTF | None = None
+    REFS: ClassVar[dict[str, str]] = {"fund": "fund", "to": "organization"}
+
+
+class AggregateClaim(_Dated, frozen=True, tag="aggregate"):
+    """A count about an unnamed group: 'out of 66 ... on 1 January 1943, 11 died'."""
+
+    count: Count
+    group: Text
+    qualifier: Qualifier = "exact"
+    place: Id | None = None
+    date: EDTF | None = None
+    of_whom: tuple[Subset, ...] = ()
+    REFS: ClassVar[dict[str, str]] = {"place": "place"}
+
+
+class NoRecordClaim(Claim, frozen=True, tag="no_record"):
+    """A negative claim: the source says there is no record of something ('no record of release')."""
+
+    person: Id
+    of: Annotated[str, Meta(min_length=1, max_length=100, examples=["release"])]
+    REFS: ClassVar[dict[str, str]] = {"person": "person"}
+
+
+KINDS: tuple[type[Claim], ...] = (
+    NameClaim, BirthClaim, DeathClaim, AffiliationClaim, OccupationClaim, ArrestClaim,
+    AccusationClaim, SentenceClaim, CustodyClaim, TransferClaim, EscapeClaim, ProtestClaim,
+    ReleaseClaim, ExecutionClaim, RoleClaim, MembershipClaim, LetterClaim, RelationClaim,
+    PresenceClaim, LabourClaim, AllowanceClaim, DonationClaim, DisbursementClaim, InKindClaim,
+    CommitteeTransferClaim, AggregateClaim, NoRecordClaim,
+)
+
+AnyClaim = (NameClaim | BirthClaim | DeathClaim | AffiliationClaim | OccupationClaim | ArrestClaim
+            | AccusationClaim | SentenceClaim | CustodyClaim | TransferClaim | EscapeClaim
+            | ProtestClaim | ReleaseClaim | ExecutionClaim | RoleClaim | MembershipClaim
+            | LetterClaim | RelationClaim | PresenceClaim | LabourClaim | AllowanceClaim
+            | DonationClaim | DisbursementClaim | InKindClaim | CommitteeTransferClaim
+            | AggregateClaim | NoRecordClaim)
+
+KIND_NAMES = tuple(k.__struct_config__.tag for k in KINDS)
+
+
+def kind_of(claim: Claim) -> str:
+    """Return a claim's kind (its tag)."""
+    return type(claim).__struct_config__.tag  # type: ignore[return-value]
+
+
+def refs_of(claim: Claim) -> list[tuple[str, str, str]]:
+    """Return (field, entity kind, id) for every entity the claim refers to."""
+    out = []
+    for field, entity in claim.REFS.items():
+        value = getattr(claim, field, None)
+        if value is not None:
+            out.append((field, entity, value))
+    return out

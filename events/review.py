@@ -1,0 +1,130 @@
+"""Claim events and the review state machine (a pure fold over a claim's stream).
+
+pending -> approved | rejected | contested | retracted (by its contributor);
+approved -> contested; contested -> approved (contest dismissed) | rejected (contest upheld).
+Nobody reviews their own claim; the reviewer who contested may not resolve the contest.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+from events.base import Event
+from events.dates import DateValue
+from events.kinds import AnyClaim, Citation
+
+Status = Literal["pending", "approved", "rejected", "contested", "retracted"]
+Action = Literal["approve", "reject", "contest", "retract"]
+
+
+class ClaimSubmitted(Event, frozen=True, tag="claim.submitted", omit_defaults=True):
+    """A contributor submitted a claim, as written, with the checked bounds of its dates."""
+
+    claim_id: str
+    contributor: str
+    claim: AnyClaim
+    dates: dict[str, DateValue] = {}
+
+
+class ClaimApproved(Event, frozen=True, tag="claim.approved", omit_defaults=True):
+    """A reviewer approved the claim (for a contested claim: the contest was dismissed)."""
+
+    claim_id: str
+    reviewer: str
+    reason: str | None = None
+    resolves_contest: bool = False
+
+
+class ClaimRejected(Event, frozen=True, tag="claim.rejected", omit_defaults=True):
+    """A reviewer rejected the claim (for a contested claim: the contest was upheld)."""
+
+    claim_id: str
+    reviewer: str
+    reason: str
+    resolves_contest: bool = False
+
+
+class ClaimContested(Event, frozen=True, tag="claim.contested", omit_defaults=True):
+    """A reviewer contested the claim, with a reason and perhaps a counter-citation."""
+
+    claim_id: str
+    reviewer: str
+    reason: str
+    citation: Citation | None = None
+
+
+class ClaimRetracted(Event, frozen=True, tag="claim.retracted", omit_defaults=True):
+    """The claim's contributor withdrew it while it was pending."""
+
+    claim_id: str
+    contributor: str
+    reason: str
+
+
+ReviewEvent = ClaimApproved | ClaimRejected | ClaimContested | ClaimRetracted
+
+
+class ClaimState(msgspec.Struct, frozen=True, kw_only=True):
+    """What the review of one claim has come to, and the stream version it was read at."""
+
+    claim_id: str
+    status: Status
+    contributor: str
+    contested_by: str | None = None
+    version: int = 1
+
+
+class ReviewRefused(Exception):
+    """A review action that the rules forbid; `status` is the HTTP answer (403 or 409)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def evolve(state: ClaimState | None, event: Event) -> ClaimState:
+    """Return the claim's state after `event`."""
+    match event:
+        case ClaimSubmitted(claim_id=cid, contributor=who):
+            return ClaimState(claim_id=cid, status="pending", contributor=who)
+    assert state is not None, "a claim stream starts with claim.submitted"
+    v = state.version + 1
+    match event:
+        case ClaimApproved():
+            return msgspec.structs.replace(state, status="approved", contested_by=None, version=v)
+        case ClaimRejected():
+            return msgspec.structs.replace(state, status="rejected", contested_by=None, version=v)
+        case ClaimContested(reviewer=who):
+            return msgspec.structs.replace(state, status="contested", contested_by=who, version=v)
+        case ClaimRetracted():
+            return msgspec.structs.replace(state, status="retracted", version=v)
+    return msgspec.structs.replace(state, version=v)
+
+
+ALLOWED: dict[Action, tuple[Status, ...]] = {
+    "approve": ("pending", "contested"),
+    "reject": ("pending", "contested"),
+    "contest": ("pending", "approved"),
+    "retract": ("pending",),
+}
+
+
+def check(state: ClaimState, action: Action, actor: str, is_reviewer: bool) -> None:
+    """Raise ReviewRefused unless `actor` may take `action` on a claim in `state`."""
+    if action == "retract":
+        if actor != state.contributor:
+            raise ReviewRefused(403, f"only the claim's contributor may retract {state.claim_id}")
+    else:
+        if not is_reviewer:
+            raise ReviewRefused(403, f"{action} needs the reviewer role")
+        if actor == state.contributor:
+            raise ReviewRefused(403, f"nobody reviews their own claim: {state.claim_id} was "
+                                     f"submitted by {actor}")
+        if state.status == "contested" and actor == state.contested_by and action != "contest":
+            raise ReviewRefused(403, f"{actor} contested {state.claim_id}; another reviewer "
+                                     "must resolve the contest")
+    if state.status not in ALLOWED[action]:
+        raise ReviewRefused(409, f"claim {state.claim_id} is {state.status}: {action} is allowed "
+                                 f"only when it is {' or '.join(ALLOWED[action])}")

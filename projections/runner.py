@@ -1,0 +1,188 @@
+"""Projections: checkpoints, same-transaction apply, catch-up and rebuild-and-swap.
+
+A projection owns tables (declared as DDL templates naming each table `{name}`), a version,
+and `apply(conn, envelope, tables)`. The runner applies every new event to every projection
+inside the transaction that appends it, and advances the checkpoints there too, so a read
+right after a write sees it and a projection is always a pure function of the log prefix it
+records. A projection whose code version changed is rebuilt: fresh tables of the next
+generation are filled from the log in batches beside the live ones (readers keep the old
+tables), caught up to the head, then swapped in under `BEGIN IMMEDIATE`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from events.store import Envelope, SQLiteEventStore
+
+Tables = dict[str, str]  # logical table name -> physical table name
+
+
+class Projection(Protocol):
+    """What the runner needs of a projection."""
+
+    name: str
+    version: int
+    ddl: dict[str, list[str]]  # logical table -> statements creating it and its indexes
+
+    def apply(self, conn: sqlite3.Connection, envelope: Envelope, tables: Tables) -> None:
+        """Fold one event into the projection's tables."""
+
+
+def shadow_name(name: str, generation: int) -> str:
+    """Return the name a table is built under during a rebuild to `generation`.
+
+    Index DDL names its indexes after `{name}`, so indexes built under a shadow name keep
+    it after the swap renames the table; the generation keeps those names unique.
+    """
+    return f"{name}__g{generation}"
+
+
+@dataclass
+class Runner:
+    """Keeps a set of projections current with the log; live tables have their bare names."""
+
+    projections: Sequence[Projection]
+
+    def names(self) -> list[str]:
+        return [p.name for p in self.projections]
+
+    def get(self, name: str) -> Projection:
+        for p in self.projections:
+            if p.name == name:
+                return p
+        raise KeyError(f"no projection named {name!r}; known: {', '.join(self.names())}")
+
+    # -- in the append's transaction ----------------------------------------------------
+
+    def apply(self, conn: sqlite3.Connection, envelopes: Sequence[Envelope]) -> None:
+        """Apply new events to every projection and advance checkpoints (caller's transaction)."""
+        if not envelopes:
+            return
+        for p in self.projections:
+            tables = self.tables(conn, p)
+            for envelope in envelopes:
+                p.apply(conn, envelope, tables)
+        conn.execute("UPDATE projection_checkpoints SET position = ? WHERE name IN (%s)"
+                     % ",".join("?" * len(self.projections)),
+                     (envelopes[-1].position, *self.names()))
+
+    @staticmethod
+    def tables(conn: sqlite3.Connection, p: Projection) -> Tables:
+        """Return the live table names of `p` (their bare names)."""
+        return {t: t for t in p.ddl}
+
+    # -- start-up ------------------------------------------------------------------------
+
+    def ensure(self, store: SQLiteEventStore,
+               progress: Callable[[str, int, int], None] | None = None) -> list[str]:
+        """Create missing projections, rebuild those whose version changed, catch up the rest.
+
+        Returns the names of the projections that were (re)built.
+        """
+        built = []
+        conn = store.reader()
+        for p in self.projections:
+            row = conn.execute("SELECT version FROM projection_checkpoints WHERE name = ?",
+                               (p.name,)).fetchone()
+            if row is None or row[0] != p.version:
+                self.rebuild(store, p.name, progress)
+                built.append(p.name)
+        self.catch_up(store)
+        return built
+
+    def catch_up(self, store: SQLiteEventStore) -> int:
+        """Apply events appended without the runner (none, normally); return how many."""
+        applied = 0
+        while True:
+            with store.write_transaction() as conn:
+                low = min(self._position(conn, p.name) for p in self.projections)
+                batch = list(store.read_log(after=low, limit=1000))
+                if not batch:
+                    return applied
+                for p in self.projections:
+                    mine = [e for e in batch if e.position > self._position(conn, p.name)]
+                    tables = self.tables(conn, p)
+                    for envelope in mine:
+                        p.apply(conn, envelope, tables)
+                    conn.execute("UPDATE projection_checkpoints SET position = ? WHERE name = ?",
+                                 (batch[-1].position, p.name))
+                applied += len(batch)
+
+    @staticmethod
+    def _position(conn: sqlite3.Connection, name: str) -> int:
+        row = conn.execute("SELECT position FROM projection_checkpoints WHERE name = ?",
+                           (name,)).fetchone()
+        return row[0] if row else 0
+
+    # -- rebuild -------------------------------------------------------------------------
+
+    def rebuild(self, store: SQLiteEventStore, name: str,
+                progress: Callable[[str, int, int], None] | None = None,
+                batch_size: int = 5000) -> str:
+        """Replay the log into next-generation tables, swap them in; return their content hash.
+
+        Writers are held only per batch and for the final catch-up and swap, so the service
+        keeps answering (its readers see the old tables until the swap).
+        """
+        p = self.get(name)
+        with store.write_transaction() as conn:
+            row = conn.execute("SELECT generation FROM projection_checkpoints WHERE name = ?",
+                               (name,)).fetchone()
+            generation = (row[0] if row else 0) + 1
+            shadow = {t: shadow_name(t, generation) for t in p.ddl}
+            for t in p.ddl:
+                self._drop(conn, shadow[t])
+            for t, statements in p.ddl.items():
+                for statement in statements:
+                    conn.execute(statement.format(name=shadow[t]))
+        position = 0
+        while True:  # batches: the writer lock is released between them
+            with store.write_transaction() as conn:
+                head = store.head().position
+                batch = list(store.read_log(after=position, limit=batch_size))
+                for envelope in batch:
+                    p.apply(conn, envelope, shadow)
+            if batch:
+                position = batch[-1].position
+                if progress:
+                    progress(name, position, head)
+            if not batch or position >= head:
+                break
+        with store.write_transaction() as conn:  # final catch-up and swap, under the lock
+            for envelope in store.read_log(after=position):
+                p.apply(conn, envelope, shadow)
+                position = envelope.position
+            for t in p.ddl:
+                self._drop(conn, t)
+                conn.execute(f'ALTER TABLE "{shadow[t]}" RENAME TO "{t}"')
+            conn.execute(
+                "INSERT INTO projection_checkpoints (name, version, position, generation) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET version = excluded.version, "
+                "position = excluded.position, generation = excluded.generation",
+                (name, p.version, position, generation))
+            digest = content_hash(conn, list(p.ddl))
+        return digest
+
+    @staticmethod
+    def _drop(conn: sqlite3.Connection, table: str) -> None:
+        kind = conn.execute("SELECT type FROM sqlite_master WHERE name = ?", (table,)).fetchone()
+        if kind:
+            conn.execute(f'DROP TABLE "{table}"')  # names come from code, never from input
+
+
+def content_hash(conn: sqlite3.Connection, tables: Iterable[str]) -> str:
+    """Return a sha256 over every row of `tables`, in a stable order (rowid-free)."""
+    h = hashlib.sha256()
+    for table in tables:
+        columns = [r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')]
+        h.update(f"{table}:{','.join(columns)}\n".encode())
+        order = ", ".join(str(i + 1) for i in range(len(columns)))
+        for row in conn.execute(f'SELECT * FROM "{table}" ORDER BY {order}'):
+            h.update(repr(row).encode())
+            h.update(b"\n")
+    return h.hexdigest()

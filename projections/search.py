@@ -1,0 +1,90 @@
+"""The search read model: every public name of persons, places, organisations and funds,
+normalised (one transliteration scheme, casefolded, accents dropped) in an FTS5 index.
+
+Indexed: registration labels and place aliases (public at once), and name claims while they
+are approved and not superseded. Pending name claims wait in `pending_names` until approved.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from events.kinds import NameClaim
+from events.registry import (
+    FundRegistered,
+    OrganizationRegistered,
+    PersonRegistered,
+    PlaceRegistered,
+)
+from events.review import ClaimApproved, ClaimContested, ClaimRejected, ClaimRetracted, ClaimSubmitted
+from events.store import Envelope
+from projections import names
+from projections.runner import Tables
+
+
+class SearchProjection:
+    """Names -> entities, searchable by any variant in any script."""
+
+    name = "search"
+    version = 1
+    ddl = {
+        "name_index": ["""CREATE VIRTUAL TABLE {name} USING fts5(
+            normal, entity_kind UNINDEXED, entity_id UNINDEXED, name UNINDEXED,
+            claim_id UNINDEXED, tokenize = 'unicode61', prefix = '2 3 4')"""],
+        "pending_names": ["""CREATE TABLE {name} (
+            claim_id TEXT PRIMARY KEY, entity_kind TEXT NOT NULL, entity_id TEXT NOT NULL,
+            name TEXT NOT NULL, supersedes TEXT)"""],
+    }
+
+    def apply(self, conn: sqlite3.Connection, envelope: Envelope, t: Tables) -> None:
+        e = envelope.event
+        match e:
+            case PersonRegistered():
+                self._index(conn, t, "person", e.person_id, e.label, None)
+            case PlaceRegistered():
+                for label in (e.label, *e.aliases):
+                    self._index(conn, t, "place", e.place_id, label, None)
+                if e.identification is not None:
+                    self._index(conn, t, "place", e.place_id, e.identification.said, None)
+            case OrganizationRegistered():
+                self._index(conn, t, "organization", e.organization_id, e.label, None)
+            case FundRegistered():
+                self._index(conn, t, "fund", e.fund_id, e.label, None)
+            case ClaimSubmitted(claim=NameClaim() as claim):
+                kind, entity = next((k, getattr(claim, k)) for k in
+                                    ("person", "place", "organization", "fund")
+                                    if getattr(claim, k) is not None)
+                conn.execute(f"INSERT INTO {t['pending_names']} VALUES (?, ?, ?, ?, ?)",
+                             (e.claim_id, kind, entity, claim.name, claim.supersedes))
+            case ClaimApproved():
+                row = conn.execute(f"SELECT entity_kind, entity_id, name, supersedes FROM "
+                                   f"{t['pending_names']} WHERE claim_id = ?", (e.claim_id,)).fetchone()
+                if row:
+                    self._index(conn, t, row[0], row[1], row[2], e.claim_id)
+                    if row[3]:
+                        conn.execute(f"DELETE FROM {t['name_index']} WHERE claim_id = ?", (row[3],))
+            case ClaimRejected() | ClaimContested() | ClaimRetracted():
+                conn.execute(f"DELETE FROM {t['name_index']} WHERE claim_id = ?", (e.claim_id,))
+
+    @staticmethod
+    def _index(conn, t, kind: str, entity: str, name: str, claim_id: str | None) -> None:
+        normal = names.normalise(name)
+        if normal:
+            conn.execute(f"INSERT INTO {t['name_index']} (normal, entity_kind, entity_id, name, "
+                         f"claim_id) VALUES (?, ?, ?, ?, ?)", (normal, kind, entity, name, claim_id))
+
+
+def search(conn: sqlite3.Connection, entity_kind: str, q: str, limit: int, offset: int = 0) -> list[tuple[str, str]]:
+    """Return (entity id, matched name) for entities of a kind whose names match `q`.
+
+    Every word of `q` must match a word prefix of one name; best matches first (FTS5 rank),
+    each entity once.
+    """
+    expression = names.fts_query(q)
+    if expression is None:
+        return []
+    rows = conn.execute(
+        "SELECT entity_id, name, min(rank) AS best FROM name_index WHERE name_index MATCH ? "
+        "AND entity_kind = ? GROUP BY entity_id ORDER BY best, entity_id LIMIT ? OFFSET ?",
+        (expression, entity_kind, limit, offset)).fetchall()
+    return [(r[0], r[1]) for r in rows]

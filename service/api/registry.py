@@ -1,0 +1,441 @@
+"""Registering and reading sources, persons, places, organisations and funds."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.openapi.spec import Example
+from litestar.params import Body, FromPath, FromQuery, Parameter
+from msgspec import Meta
+
+from events.kinds import Citation, NameClaim, NameKind
+from events.registry import (
+    ArchiveRef,
+    ExternalIds,
+    FundRegistered,
+    Identification,
+    OrganizationKind,
+    OrganizationRegistered,
+    PersonRegistered,
+    PlaceKind,
+    PlaceRegistered,
+    SourceRegistered,
+    SourceType,
+)
+from events.review import ClaimSubmitted
+from events.store import AppendRequest, NewEvent
+from projections.search import search
+from service import auth
+from service.api.common import Created, Cursor, Limit, archive_of, cursor, who
+from service.commands import check_dates, invalid, not_found, require, with_script
+from service.errors import ApiError
+from service.ids import new_id
+
+Name = Annotated[str, Meta(min_length=1, max_length=300)]
+Query = Annotated[str | None, Parameter(max_length=256, description="Any name variant, any script, "
+                                        "case- and accent-insensitive; words match as prefixes")]
+
+
+def _example(summary: str, value: dict) -> list[Example]:
+    return [Example(summary=summary, value=value)]
+
+
+# -- request bodies ----------------------------------------------------------------------
+
+class SourceIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A CSL-JSON item (what Zotero exports: needs `type` and `title`), with its transmission."""
+
+    csl: dict[str, Any]
+    note: Annotated[str, Meta(max_length=20000)] | None = None
+    source_type: SourceType = "other"
+    archive: ArchiveRef | None = None
+    via: tuple[Annotated[str, Meta(min_length=1, max_length=500)], ...] = ()
+    synthetic: bool = False
+
+
+class _Named(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    name: Name
+    citation: Citation
+    said: Annotated[str, Meta(max_length=20000)] | None = None
+    note: Annotated[str, Meta(max_length=20000)] | None = None
+    synthetic: bool = False
+
+
+class PersonIn(_Named, kw_only=True):
+    """A person under a name as a source gives it; `partial` for 'N. (Central Russia)'."""
+
+    name_kind: NameKind = "variant"
+    script: Annotated[str, Meta(pattern=r"^[A-Z][a-z]{3}$")] | None = None
+    partial: bool = False
+    external_ids: ExternalIds = {}
+
+
+class PlaceIn(_Named, kw_only=True):
+    """A place with a kind, aliases, a parent region, coordinates and an identification."""
+
+    kind: PlaceKind
+    aliases: tuple[Name, ...] = ()
+    parent: Annotated[str, Meta(max_length=64)] | None = None
+    latitude: Annotated[float, Meta(ge=-90, le=90)] | None = None
+    longitude: Annotated[float, Meta(ge=-180, le=180)] | None = None
+    identification: Identification | None = None
+    external_ids: ExternalIds = {}
+
+
+class OrganizationIn(_Named, kw_only=True):
+    """An aid body, committee, colony of exiles, movement, union, party or repressive organ."""
+
+    kind: OrganizationKind
+    parent: Annotated[str, Meta(max_length=64)] | None = None
+    external_ids: ExternalIds = {}
+
+
+class FundIn(_Named, kw_only=True):
+    """An aid fund whose money is tracked as a ledger, perhaps run by an organisation."""
+
+    organization: Annotated[str, Meta(max_length=64)] | None = None
+
+
+# -- responses ----------------------------------------------------------------------------
+
+class NameOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    name: str
+    script: str | None = None
+    name_kind: str | None = None
+    claim: str | None = None
+    status: str = "approved"
+
+
+class EntityOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A registered entity: its label, registration data and its names."""
+
+    id: str
+    type: str
+    label: str
+    data: dict[str, Any]
+    names: list[NameOut] = []
+    merged_from: list[str] = []
+    requested: str | None = None
+    distinct_from: list[str] = []
+
+
+class ClaimRef(msgspec.Struct, kw_only=True):
+    id: str
+    kind: str
+    status: str
+    locator: str | None
+
+
+class SourceOut(msgspec.Struct, kw_only=True):
+    """A source and (up to 100 of) the claims citing it; more through GET /claims?source=ID."""
+
+    id: str
+    label: str
+    source_type: str
+    data: dict[str, Any]
+    claims: list[ClaimRef]
+    claims_next: str | None
+
+
+class SearchHit(msgspec.Struct, kw_only=True):
+    id: str
+    label: str
+    matched: str | None
+
+
+class SearchPage(msgspec.Struct):
+    items: list[SearchHit]
+    next: str | None
+
+
+# -- shared helpers -------------------------------------------------------------------------
+
+def name_claim_request(conn: sqlite3.Connection, body: _Named, field: str, entity_id: str,
+                       contributor: str, **extra: Any) -> tuple[AppendRequest, str]:
+    """Return the append submitting the registration name as a reviewable name claim."""
+    require(conn, "source", body.citation.source, "citation.source")
+    claim = with_script(NameClaim(name=body.name, citation=body.citation, said=body.said,
+                                  note=body.note, **{field: entity_id}, **extra))
+    claim_id = new_id("claim")
+    event = ClaimSubmitted(claim_id=claim_id, contributor=contributor, claim=claim,
+                           dates=check_dates(claim))
+    return AppendRequest(claim_id, [NewEvent(event)], 0), claim_id
+
+
+def survivor(conn: sqlite3.Connection, person_id: str) -> str:
+    """Follow merges from `person_id` to the record that survives (cycles are refused at merge)."""
+    seen = {person_id}
+    while True:
+        row = conn.execute("SELECT merged_into FROM persons WHERE id = ?", (person_id,)).fetchone()
+        if row is None or row[0] is None or row[0] in seen:
+            return person_id
+        person_id = row[0]
+        seen.add(person_id)
+
+
+def merged_into(conn: sqlite3.Connection, person_id: str) -> list[str]:
+    """Return every record merged, directly or not, into `person_id`."""
+    found, frontier = [], [person_id]
+    while frontier:
+        rows = conn.execute("SELECT id FROM persons WHERE merged_into IN (%s) ORDER BY id"
+                            % ",".join("?" * len(frontier)), frontier).fetchall()
+        frontier = [r[0] for r in rows if r[0] not in found]
+        found += frontier
+    return found
+
+
+def names_of(conn: sqlite3.Connection, field: str, ids: list[str], principal: auth.Principal) -> list[NameOut]:
+    """Return the name claims of entities, approved ones for all, others for who may see them."""
+    placeholders = ",".join("?" * len(ids))
+    rows = conn.execute(
+        f"SELECT c.id, c.status, c.contributor, c.data FROM claim_refs r JOIN claims c "
+        f"ON c.id = r.claim_id WHERE r.entity_id IN ({placeholders}) AND r.field = ? "
+        f"AND c.kind = 'name' AND c.superseded_by IS NULL ORDER BY c.submitted_position",
+        (*ids, field)).fetchall()
+    out = []
+    for claim_id, status, contributor, data in rows:
+        if status != "approved" and not (principal.has("reviewer") or principal.name == contributor):
+            continue
+        if status in ("rejected", "retracted"):
+            continue
+        claim = msgspec.json.decode(data)["claim"]
+        out.append(NameOut(name=claim["name"], script=claim.get("script"),
+                           name_kind=claim.get("name_kind", "variant"), claim=claim_id, status=status))
+    return out
+
+
+def entity(conn: sqlite3.Connection, table: str, entity_id: str) -> tuple | None:
+    return conn.execute(f"SELECT id, label, data FROM {table} WHERE id = ?", (entity_id,)).fetchone()
+
+
+def search_page(conn: sqlite3.Connection, kind: str, table: str, q: str | None, after: str | None,
+                limit: int) -> SearchPage:
+    """Search (or list, without q) entities of a kind; merged persons answer as survivors."""
+    offset = cursor(after)
+    if q:
+        hits = search(conn, kind, q, limit + 1, offset)
+    else:
+        hits = [(r[0], None) for r in conn.execute(
+            f"SELECT id FROM {table} ORDER BY position LIMIT ? OFFSET ?", (limit + 1, offset))]
+    more = len(hits) > limit
+    items, seen = [], set()
+    for entity_id, matched in hits[:limit]:
+        if kind == "person":
+            entity_id = survivor(conn, entity_id)
+        if entity_id in seen:
+            continue
+        seen.add(entity_id)
+        row = entity(conn, table, entity_id)
+        items.append(SearchHit(id=entity_id, label=row[1], matched=matched))
+    return SearchPage(items, str(offset + limit) if more else None)
+
+
+def created(conn, envelopes, entity_id: str, claim_id: str | None = None) -> tuple[int, Created]:
+    return 201, Created(id=entity_id, position=envelopes[0].position, name_claim=claim_id)
+
+
+# -- controllers -------------------------------------------------------------------------------
+
+class SourceController(Controller):
+    path = "/sources"
+    tags = ["registry"]
+
+    @post("/", guards=[auth.contributor], summary="Register a source (CSL-JSON)", status_code=201)
+    async def register(self, request: Request, data: Annotated[SourceIn, Body(examples=_example(
+            "A book cited by the seed texts", {"csl": {"type": "book", "title": "The Guillotine at Work",
+                                                        "author": [{"family": "Maximoff", "given": "G. P."}],
+                                                        "issued": {"date-parts": [[1940]]}},
+                                                "source_type": "secondary_work"}))]) -> Response:
+        """Registers a source at once, public; its label is the CSL title."""
+        for field in ("type", "title"):
+            if not isinstance(data.csl.get(field), str) or not data.csl[field].strip():
+                raise invalid(f"csl.{field}", data.csl.get(field),
+                              f"a CSL-JSON item needs a non-empty string `{field}`")
+        source_id = new_id("source")
+        event = SourceRegistered(source_id=source_id, csl=data.csl, note=data.note,
+                                 source_type=data.source_type, archive=data.archive, via=data.via,
+                                 synthetic=data.synthetic)
+        return await archive_of(request).commit(
+            request, who(request), [AppendRequest(source_id, [NewEvent(event)], 0)],
+            lambda conn, env: created(conn, env, source_id))
+
+    @get("/{source_id:str}", summary="A source and the claims citing it")
+    async def read(self, request: Request, source_id: FromPath[str]) -> SourceOut:
+        """Anyone sees approved claims; reviewers and contributors also see what they may."""
+        conn = archive_of(request).read()
+        row = conn.execute("SELECT id, label, source_type, data FROM sources WHERE id = ?",
+                           (source_id,)).fetchone()
+        if row is None:
+            raise ApiError(404, "Not found", f"source_id={source_id!r}: no source with that id")
+        principal = who(request)
+        claims = []
+        rows = conn.execute("SELECT id, kind, status, contributor, data FROM claims WHERE source_id = ? "
+                            "ORDER BY submitted_position LIMIT 101", (source_id,)).fetchall()
+        for claim_id, kind, status, contributor, data in rows[:100]:
+            if status == "approved" or principal.has("reviewer") or principal.name == contributor:
+                locator = msgspec.json.decode(data)["claim"]["citation"].get("locator")
+                claims.append(ClaimRef(id=claim_id, kind=kind, status=status, locator=locator))
+        more = f"/claims?source={source_id}" if len(rows) > 100 else None
+        return SourceOut(id=row[0], label=row[1], source_type=row[2],
+                         data=msgspec.json.decode(row[3]), claims=claims, claims_next=more)
+
+
+class PersonController(Controller):
+    path = "/persons"
+    tags = ["registry"]
+
+    @post("/", guards=[auth.contributor], summary="Register a person", status_code=201)
+    async def register(self, request: Request, data: Annotated[PersonIn, Body(examples=_example(
+            "A person as a source names him", {"name": "Vicente Monclús Guallar", "name_kind": "birth",
+                                                "citation": {"source": "S-00000001", "locator": "para. 3"}}))]) -> Response:
+        """Creates the person at once, public, labelled with the name; the name is also
+        submitted as a pending name claim (`name_claim` in the answer)."""
+        archive, principal = archive_of(request), who(request)
+        person_id = new_id("person")
+        claim_request, claim_id = name_claim_request(
+            archive.read(), data, "person", person_id, principal.name or "",
+            name_kind=data.name_kind, script=data.script)
+        event = PersonRegistered(person_id=person_id, label=data.name, partial=data.partial,
+                                 external_ids=data.external_ids, synthetic=data.synthetic)
+        return await archive.commit(
+            request, principal, [AppendRequest(person_id, [NewEvent(event)], 0), claim_request],
+            lambda conn, env: created(conn, env, person_id, claim_id))
+
+    @get("/", summary="Search persons by any name variant")
+    async def find(self, request: Request, q: Query = None, after: Cursor = None, limit: Limit = 20) -> SearchPage:
+        """'Спиридонова', 'Spiridonova' and 'spiridónova' find the same person."""
+        return search_page(archive_of(request).read(), "person", "persons", q, after, limit)
+
+    @get("/{person_id:str}", summary="A person record with its names")
+    async def read(self, request: Request, person_id: FromPath[str]) -> EntityOut:
+        """A merged id answers with the survivor's record, its `id`, and `merged_from`."""
+        conn = archive_of(request).read()
+        if entity(conn, "persons", person_id) is None:
+            raise ApiError(404, "Not found", f"person_id={person_id!r}: no person with that id")
+        alive = survivor(conn, person_id)
+        row = entity(conn, "persons", alive)
+        group = [alive, *merged_into(conn, alive)]
+        distinct = [r[0] for r in conn.execute(
+            "SELECT other FROM person_judgements WHERE person_id = ? AND judgement = 'distinct' "
+            "UNION SELECT person_id FROM person_judgements WHERE other = ? AND judgement = 'distinct'",
+            (alive, alive))]
+        return EntityOut(id=alive, type="person", label=row[1], data=msgspec.json.decode(row[2]),
+                         names=names_of(conn, "person", group, who(request)),
+                         merged_from=group[1:], requested=person_id if person_id != alive else None,
+                         distinct_from=sorted(distinct))
+
+
+class PlaceController(Controller):
+    path = "/places"
+    tags = ["registry"]
+
+    @post("/", guards=[auth.contributor], summary="Register a place", status_code=201)
+    async def register(self, request: Request, data: Annotated[PlaceIn, Body(examples=_example(
+            "A prison with the seed's spellings", {"name": "Butyrka", "kind": "prison",
+                                                   "aliases": ["Butyrki", "Butiskaya [Butyrskaya]"],
+                                                   "citation": {"source": "S-00000001"}}))]) -> Response:
+        """Creates the place at once, public; its name is also submitted as a name claim."""
+        archive, principal = archive_of(request), who(request)
+        conn = archive.read()
+        if data.parent is not None:
+            require(conn, "place", data.parent, "parent")
+        if (data.latitude is None) != (data.longitude is None):
+            raise invalid("latitude", data.latitude, "give both latitude and longitude, or neither")
+        place_id = new_id("place")
+        claim_request, claim_id = name_claim_request(conn, data, "place", place_id, principal.name or "")
+        event = PlaceRegistered(place_id=place_id, label=data.name, kind=data.kind,
+                                aliases=data.aliases, parent=data.parent, latitude=data.latitude,
+                                longitude=data.longitude, identification=data.identification,
+                                external_ids=data.external_ids, synthetic=data.synthetic)
+        return await archive.commit(
+            request, principal, [AppendRequest(place_id, [NewEvent(event)], 0), claim_request],
+            lambda conn, env: created(conn, env, place_id, claim_id))
+
+    @get("/", summary="Search places by name or alias")
+    async def find(self, request: Request, q: Query = None, after: Cursor = None, limit: Limit = 20) -> SearchPage:
+        """'Butyrki' and 'Butyrka' find the same prison."""
+        return search_page(archive_of(request).read(), "place", "places", q, after, limit)
+
+    @get("/{place_id:str}", summary="A place with its names")
+    async def read(self, request: Request, place_id: FromPath[str]) -> EntityOut:
+        conn = archive_of(request).read()
+        row = entity(conn, "places", place_id)
+        if row is None:
+            raise ApiError(404, "Not found", f"place_id={place_id!r}: no place with that id")
+        return EntityOut(id=row[0], type="place", label=row[1], data=msgspec.json.decode(row[2]),
+                         names=names_of(conn, "place", [place_id], who(request)))
+
+
+class OrganizationController(Controller):
+    path = "/organizations"
+    tags = ["registry"]
+
+    @post("/", guards=[auth.contributor], summary="Register an organisation", status_code=201)
+    async def register(self, request: Request, data: Annotated[OrganizationIn, Body(examples=_example(
+            "An aid body", {"name": "Joint Committee for the Defense of Revolutionists Imprisoned in Russia",
+                            "kind": "committee", "citation": {"source": "S-00000001"}}))]) -> Response:
+        archive, principal = archive_of(request), who(request)
+        conn = archive.read()
+        if data.parent is not None:
+            require(conn, "organization", data.parent, "parent")
+        org_id = new_id("organization")
+        claim_request, claim_id = name_claim_request(conn, data, "organization", org_id, principal.name or "")
+        event = OrganizationRegistered(organization_id=org_id, label=data.name, kind=data.kind,
+                                       parent=data.parent, external_ids=data.external_ids,
+                                       synthetic=data.synthetic)
+        return await archive.commit(
+            request, principal, [AppendRequest(org_id, [NewEvent(event)], 0), claim_request],
+            lambda conn, env: created(conn, env, org_id, claim_id))
+
+    @get("/", summary="Search organisations by name")
+    async def find(self, request: Request, q: Query = None, after: Cursor = None, limit: Limit = 20) -> SearchPage:
+        return search_page(archive_of(request).read(), "organization", "organizations", q, after, limit)
+
+    @get("/{organization_id:str}", summary="An organisation with its names")
+    async def read(self, request: Request, organization_id: FromPath[str]) -> EntityOut:
+        conn = archive_of(request).read()
+        row = entity(conn, "organizations", organization_id)
+        if row is None:
+            raise ApiError(404, "Not found", f"organization_id={organization_id!r}: no organisation with that id")
+        return EntityOut(id=row[0], type="organization", label=row[1], data=msgspec.json.decode(row[2]),
+                         names=names_of(conn, "organization", [organization_id], who(request)))
+
+
+class FundController(Controller):
+    path = "/funds"
+    tags = ["registry"]
+
+    @post("/", guards=[auth.contributor], summary="Register an aid fund", status_code=201)
+    async def register(self, request: Request, data: Annotated[FundIn, Body(examples=_example(
+            "A fund", {"name": "Relief Fund of the IWMA", "citation": {"source": "S-00000001"}}))]) -> Response:
+        archive, principal = archive_of(request), who(request)
+        conn = archive.read()
+        if data.organization is not None:
+            require(conn, "organization", data.organization, "organization")
+        fund_id = new_id("fund")
+        claim_request, claim_id = name_claim_request(conn, data, "fund", fund_id, principal.name or "")
+        event = FundRegistered(fund_id=fund_id, label=data.name, organization=data.organization,
+                               synthetic=data.synthetic)
+        return await archive.commit(
+            request, principal, [AppendRequest(fund_id, [NewEvent(event)], 0), claim_request],
+            lambda conn, env: created(conn, env, fund_id, claim_id))
+
+    @get("/", summary="Search funds by name")
+    async def find(self, request: Request, q: Query = None, after: Cursor = None, limit: Limit = 20) -> SearchPage:
+        return search_page(archive_of(request).read(), "fund", "funds", q, after, limit)
+
+    @get("/{fund_id:str}", summary="A fund with its names")
+    async def read(self, request: Request, fund_id: FromPath[str]) -> EntityOut:
+        conn = archive_of(request).read()
+        row = entity(conn, "funds", fund_id)
+        if row is None:
+            raise ApiError(404, "Not found", f"fund_id={fund_id!r}: no fund with that id")
+        return EntityOut(id=row[0], type="fund", label=row[1], data=msgspec.json.decode(row[2]),
+                         names=names_of(conn, "fund", [fund_id], who(request)))
+
+
+__all__ = ["SourceController", "PersonController", "PlaceController", "OrganizationController",
+           "FundController", "survivor", "merged_into", "not_found"]

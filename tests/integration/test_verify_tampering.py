@@ -1,0 +1,262 @@
+"""`starosta verify` against an attacker with write access to the SQLite file.
+
+The attacker drops the append-only triggers with a plain sqlite3 connection and
+tampers with the log. Each case runs the real CLI in a subprocess and expects exit 1
+naming the first broken position; the untampered file exits 0 with its count.
+
+What the chain alone cannot see (documented by the tests below): deleting rows from
+the tail, and rewriting a row *and* recomputing every later hash, both leave a chain
+that verifies. Only a head hash published before the tampering
+(`verify --expect-head HASH`) exposes them.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from events.chain import GENESIS, HASHED_COLUMNS, chain_hash, row_digest
+from events.registry import FundRegistered, PersonRegistered, PlaceRegistered, SourceRegistered
+from events.store import Metadata
+from service.db import open_store
+
+STAROSTA = Path(sys.executable).parent / "starosta"
+N = 50  # events in the archive
+K = 20  # the row the attacker tampers with (in the middle)
+TIMEOUT = 30
+
+
+@dataclass(frozen=True)
+class Archive:
+    path: str
+    head: str  # the head hash published before any tampering
+    hashes: dict[int, str]  # position -> chain hash, as built
+
+
+def _event(i: int):
+    kind = i % 4
+    if kind == 0:
+        return SourceRegistered(source_id=f"s{i}", csl={"type": "book", "title": f"Дело № {i}"})
+    if kind == 1:
+        return PersonRegistered(person_id=f"p{i}", label=f"Ivanov, Ivan {i}")
+    if kind == 2:
+        return PlaceRegistered(place_id=f"pl{i}", label=f"Butyrka {i}", kind="prison")
+    return FundRegistered(fund_id=f"f{i}", label=f"Political Red Cross {i}")
+
+
+@pytest.fixture
+def archive(tmp_path) -> Archive:
+    path = str(tmp_path / "archive.db")
+    store = open_store(path)
+    try:
+        for i in range(1, N + 1):  # event i lands at position i
+            store.append(f"stream-{i % 7}", [_event(i)],
+                         meta=Metadata(actor=f"archivist-{i % 3}", request_id=f"req-{i}"))
+        head = store.head()
+        hashes = {r.position: r.hash for r in store.read_rows()}
+    finally:
+        store.close()
+    assert head.position == N
+    return Archive(path, head.hash, hashes)
+
+
+def verify(path: str, *extra: str) -> subprocess.CompletedProcess:
+    assert STAROSTA.exists(), f"the starosta console script is not at {STAROSTA}"
+    return subprocess.run([str(STAROSTA), "verify", "--db", path, *extra],
+                          capture_output=True, text=True, timeout=TIMEOUT)
+
+
+def attacker(path: str) -> sqlite3.Connection:
+    """A plain sqlite3 connection, autocommit, with the append-only triggers dropped."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("DROP TRIGGER events_no_update")
+    conn.execute("DROP TRIGGER events_no_delete")
+    return conn
+
+
+def assert_broken_at(result: subprocess.CompletedProcess, position: int) -> None:
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert "BROKEN" in result.stderr
+    assert re.search(rf"\bposition {position}\b", result.stderr), result.stderr
+    assert not result.stdout.startswith("ok")
+
+
+def dump(path: str) -> list[tuple]:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("SELECT * FROM events ORDER BY position").fetchall()
+    finally:
+        conn.close()
+
+
+# -- the untouched archive ---------------------------------------------------------------
+
+
+def test_untampered_archive_verifies(archive):
+    result = verify(archive.path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"ok: {N} events, chain intact; head {N} {archive.head}"
+    # the current head, and any earlier published head, is in the log
+    assert verify(archive.path, "--expect-head", archive.head).returncode == 0
+    assert verify(archive.path, "--expect-head", archive.hashes[30]).returncode == 0
+    unknown = verify(archive.path, "--expect-head", "ab" * 32)
+    assert unknown.returncode == 1 and "is not in the log" in unknown.stderr
+
+
+# -- tampering the chain alone catches -------------------------------------------------
+
+
+def test_one_byte_of_data_changed(archive):
+    conn = attacker(archive.path)
+    (data,) = conn.execute("SELECT data FROM events WHERE position = ?", (K,)).fetchone()
+    assert f'"source_id":"s{K}"' in data, data  # row K is a source (K % 4 == 0)
+    i = data.index(f'"s{K}"') + 1  # the "s" of its id: flip one bit, "s20" becomes "r20"
+    tampered = data[:i] + chr(ord(data[i]) ^ 1) + data[i + 1:]
+    assert len(tampered.encode()) == len(data.encode()) and tampered != data
+    assert sum(a != b for a, b in zip(tampered.encode(), data.encode())) == 1
+    conn.execute("UPDATE events SET data = ? WHERE position = ?", (tampered, K))
+    conn.close()
+    assert_broken_at(verify(archive.path), K)
+
+
+@pytest.mark.parametrize("column, value", [
+    ("actor", "someone-else"),
+    ("recorded_at", "2001-01-01T00:00:00.000000Z"),
+])
+def test_metadata_changed(archive, column, value):
+    conn = attacker(archive.path)
+    assert conn.execute(f"SELECT {column} FROM events WHERE position = ?", (K,)).fetchone()[0] != value
+    conn.execute(f"UPDATE events SET {column} = ? WHERE position = ?", (value, K))
+    conn.close()
+    assert_broken_at(verify(archive.path), K)
+
+
+def test_row_deleted_in_the_middle(archive):
+    conn = attacker(archive.path)
+    conn.execute("DELETE FROM events WHERE position = ?", (K,))
+    conn.close()
+    assert_broken_at(verify(archive.path), K)
+
+
+def test_two_rows_reordered(archive):
+    conn = attacker(archive.path)
+    conn.execute("BEGIN")
+    conn.execute("UPDATE events SET position = -1 WHERE position = ?", (K,))
+    conn.execute("UPDATE events SET position = ? WHERE position = ?", (K, K + 1))
+    conn.execute("UPDATE events SET position = ? WHERE position = -1", (K + 1,))
+    conn.execute("COMMIT")
+    conn.close()
+    assert_broken_at(verify(archive.path), K)
+
+
+# -- tampering only a published head catches ---------------------------------------------
+
+
+def test_tail_truncated(archive):
+    conn = attacker(archive.path)
+    conn.execute("DELETE FROM events WHERE position > ?", (N - 3,))
+    conn.close()
+    # The chain alone cannot see a shorter log: every remaining link is intact.
+    plain = verify(archive.path)
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout.startswith(f"ok: {N - 3} events, chain intact; head {N - 3} ")
+    # A head published before the truncation is not in the log any more.
+    assert_broken_at(verify(archive.path, "--expect-head", archive.head), N - 2)
+    assert "is not in the log" in verify(archive.path, "--expect-head", archive.head).stderr
+    # A head published earlier than the cut is still there: it proves nothing about the tail.
+    assert verify(archive.path, "--expect-head", archive.hashes[N - 10]).returncode == 0
+
+
+def test_row_rewritten_and_chain_recomputed(archive):
+    """A careful attacker changes row K and recomputes every later hash."""
+    conn = attacker(archive.path)
+    conn.execute("BEGIN")
+    rows = conn.execute(
+        f"SELECT {', '.join(HASHED_COLUMNS)} FROM events WHERE position >= ? ORDER BY position",
+        (K,)).fetchall()
+    previous = conn.execute("SELECT hash FROM events WHERE position = ?", (K - 1,)).fetchone()[0]
+    for n, row in enumerate(rows):
+        row = list(row)
+        if n == 0:
+            row[HASHED_COLUMNS.index("actor")] = "the-forger"
+        previous = chain_hash(previous, row_digest(tuple(row)))
+        conn.execute("UPDATE events SET actor = ?, hash = ? WHERE position = ?",
+                     (row[HASHED_COLUMNS.index("actor")], previous, row[0]))
+    conn.execute("COMMIT")
+    conn.close()
+    assert previous != archive.head and previous != GENESIS
+    # The rewritten chain is internally consistent: plain verify passes.
+    plain = verify(archive.path)
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout.strip() == f"ok: {N} events, chain intact; head {N} {previous}"
+    # The published head is gone. The verifier cannot tell *which* row was rewritten
+    # (every link checks out), so it names no position K here; it reports the head as
+    # missing from the log.
+    forged = verify(archive.path, "--expect-head", archive.head)
+    assert forged.returncode == 1, forged.stdout
+    assert "BROKEN" in forged.stderr and "is not in the log" in forged.stderr
+    # Heads published before row K are still found: the rewrite starts after them.
+    assert verify(archive.path, "--expect-head", archive.hashes[K - 1]).returncode == 0
+    assert verify(archive.path, "--expect-head", archive.hashes[K]).returncode == 1
+
+
+# -- the triggers themselves ------------------------------------------------------------
+
+
+def test_plain_sqlite3_cannot_update_or_delete(archive):
+    before = dump(archive.path)
+    conn = sqlite3.connect(archive.path, isolation_level=None)
+    try:
+        attempts = [
+            ("UPDATE events SET actor = 'x' WHERE position = ?", (K,)),
+            ("UPDATE events SET data = data || ' ' ", ()),
+            ("DELETE FROM events WHERE position = ?", (K,)),
+            ("DELETE FROM events WHERE position > ?", (N - 3,)),
+            ("DELETE FROM events", ()),
+        ]
+        for sql, params in attempts:
+            with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+                conn.execute(sql, params)
+        # inside an explicit transaction too: the refusal aborts the statement
+        conn.execute("BEGIN")
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            conn.execute("UPDATE events SET hash = ? WHERE position = 1", (GENESIS,))
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    assert dump(archive.path) == before
+    assert verify(archive.path).returncode == 0
+
+
+@pytest.mark.skipif(shutil.which("sqlite3") is None, reason="no sqlite3 shell on PATH")
+def test_sqlite3_shell_cannot_update_or_delete(archive):
+    before = dump(archive.path)
+    for sql in (f"UPDATE events SET actor = 'x' WHERE position = {K};",
+                f"DELETE FROM events WHERE position = {K};",
+                "DELETE FROM events;"):
+        shell = subprocess.run([shutil.which("sqlite3"), archive.path, sql],
+                               capture_output=True, text=True, timeout=TIMEOUT)
+        assert shell.returncode != 0, (sql, shell.stdout, shell.stderr)
+        assert "append-only" in shell.stderr, shell.stderr
+    assert dump(archive.path) == before
+    assert verify(archive.path).returncode == 0
+
+
+def test_plain_sqlite3_cannot_replace_a_row(archive):
+    before = dump(archive.path)
+    conn = sqlite3.connect(archive.path, isolation_level=None)
+    try:
+        row = list(conn.execute("SELECT * FROM events WHERE position = ?", (K,)).fetchone())
+        row[HASHED_COLUMNS.index("actor")] = "the-forger"
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            conn.execute(f"INSERT OR REPLACE INTO events VALUES ({','.join('?' * len(row))})", row)
+    finally:
+        conn.close()
+    assert dump(archive.path) == before
