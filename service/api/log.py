@@ -10,6 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import Parameter
 
 from events.store import SQLiteEventStore
+from service.auth import Principal, principal_of
 
 
 class LogEvent(msgspec.Struct, kw_only=True):
@@ -17,7 +18,10 @@ class LogEvent(msgspec.Struct, kw_only=True):
 
     `data` is the stored JSON object; re-encoded compactly (msgspec, key order kept) it
     gives the exact stored text that the digest covers. `digest` is sha256 of the
-    canonical row; `hash` = sha256(previous hash + digest).
+    canonical row; `hash` = sha256(previous hash + digest). For a claim the caller may not
+    see (pending, rejected, contested, retracted: see GET /claims/{id}), `redacted` is true
+    and data, actor, request_id and causation_id are null: digest and hash still let the
+    chain be verified link by link.
     """
 
     position: int
@@ -26,13 +30,14 @@ class LogEvent(msgspec.Struct, kw_only=True):
     version: int
     type: str
     schema_version: int
-    data: dict[str, Any] | None
+    data: dict[str, Any] | None = msgspec.field(default=None)
     actor: str | None
     request_id: str | None
     causation_id: str | None
     recorded_at: str
     digest: str
     hash: str
+    redacted: bool = False
 
 
 class LogPage(msgspec.Struct):
@@ -69,15 +74,21 @@ class LogController(Controller):
         after: Annotated[int, Parameter(ge=0, description="Return events after this position")] = 0,
         limit: Annotated[int, Parameter(ge=1, le=1000, description="Page size (1-1000)")] = 100,
     ) -> LogPage:
-        """Every position in order; `next` is the position to pass as `after` for more."""
-        items = [
-            LogEvent(position=r.position, event_id=r.event_id, stream_id=r.stream_id,
-                     version=r.version, type=r.type, schema_version=r.schema_version,
-                     data=msgspec.json.decode(r.data), actor=r.actor, request_id=r.request_id,
-                     causation_id=r.causation_id, recorded_at=r.recorded_at,
-                     digest=r.digest(), hash=r.hash)
-            for r in store.read_rows(after, limit)
-        ]
+        """Every position in order; `next` is the position to pass as `after` for more.
+        Events of claims the caller may not see are redacted (admins see everything)."""
+        rows = list(store.read_rows(after, limit))
+        hidden = hidden_claims(store, {r.stream_id for r in rows if r.type.startswith("claim.")},
+                               principal_of(request))
+        items = []
+        for r in rows:
+            redact = r.stream_id in hidden
+            items.append(LogEvent(
+                position=r.position, event_id=r.event_id, stream_id=r.stream_id, version=r.version,
+                type=r.type, schema_version=r.schema_version,
+                data=None if redact else msgspec.json.decode(r.data),
+                actor=None if redact else r.actor, request_id=None if redact else r.request_id,
+                causation_id=None if redact else r.causation_id, recorded_at=r.recorded_at,
+                digest=r.digest(), hash=r.hash, redacted=redact))
         more = len(items) == limit and store.head().position > items[-1].position
         return LogPage(items, str(items[-1].position) if more else None)
 
@@ -86,6 +97,17 @@ class LogController(Controller):
         """Publish this hash; `starosta verify --expect-head HASH` checks a copy against it."""
         h = store.head()
         return HeadOut(h.position, h.hash, h.recorded_at)
+
+
+def hidden_claims(store: SQLiteEventStore, claim_ids: set[str], who: Principal) -> set[str]:
+    """Return the claims among `claim_ids` whose events `who` may not read in full."""
+    if not claim_ids or who.has("admin"):
+        return set()
+    placeholders = ",".join("?" * len(claim_ids))
+    rows = store.reader().execute(
+        f"SELECT id, status, contributor FROM claims WHERE id IN ({placeholders})", tuple(claim_ids))
+    return {cid for cid, status, contributor in rows
+            if not (status == "approved" or who.has("reviewer") or who.name == contributor)}
 
 
 @get("/health", tags=["operations"], summary="200 when the database answers")
