@@ -399,12 +399,23 @@ class NoRecordClaim(Claim, frozen=True, tag="no_record"):
     REFS: ClassVar[dict[str, str]] = {"person": "person"}
 
 
+class CustodyTotalClaim(Claim, frozen=True, tag="custody_total"):
+    """The source's own sum of a person's custody: '16 years and 51 days as a prisoner'."""
+
+    person: Id
+    total: Annotated[str, Meta(min_length=1, max_length=300, examples=["16 years and 51 days"])]
+    days: Count | None = None
+    qualifier: Qualifier = "about"
+    scope: Literal["confinement", "exile", "all"] = "all"
+    REFS: ClassVar[dict[str, str]] = {"person": "person"}
+
+
 KINDS: tuple[type[Claim], ...] = (
     NameClaim, BirthClaim, DeathClaim, AffiliationClaim, OccupationClaim, ArrestClaim,
     AccusationClaim, SentenceClaim, CustodyClaim, TransferClaim, EscapeClaim, ProtestClaim,
     ReleaseClaim, ExecutionClaim, RoleClaim, MembershipClaim, LetterClaim, RelationClaim,
     PresenceClaim, LabourClaim, AllowanceClaim, DonationClaim, DisbursementClaim, InKindClaim,
-    CommitteeTransferClaim, AggregateClaim, NoRecordClaim,
+    CommitteeTransferClaim, AggregateClaim, NoRecordClaim, CustodyTotalClaim,
 )
 
 AnyClaim = (NameClaim | BirthClaim | DeathClaim | AffiliationClaim | OccupationClaim | ArrestClaim
@@ -412,7 +423,7 @@ AnyClaim = (NameClaim | BirthClaim | DeathClaim | AffiliationClaim | OccupationC
             | ProtestClaim | ReleaseClaim | ExecutionClaim | RoleClaim | MembershipClaim
             | LetterClaim | RelationClaim | PresenceClaim | LabourClaim | AllowanceClaim
             | DonationClaim | DisbursementClaim | InKindClaim | CommitteeTransferClaim
-            | AggregateClaim | NoRecordClaim)
+            | AggregateClaim | NoRecordClaim | CustodyTotalClaim)
 
 KIND_NAMES = tuple(k.__struct_config__.tag for k in KINDS)
 

@@ -13,10 +13,13 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Contact
 
 from events.store import SQLiteEventStore
+from service.api.biography import BiographyController
 from service.api.claims import ClaimController
 from service.api.common import authenticate, replay_idempotent
+from service.api.ledger import AidController, LedgerController
 from service.api.log import LogController, health
 from service.api.merges import MergeController
+from service.api.population import PopulationController
 from service.api.registry import (
     FundController,
     OrganizationController,
@@ -56,7 +59,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[health, LogController, SourceController, PersonController,
                         PlaceController, OrganizationController, FundController, ClaimController,
-                        MergeController],
+                        MergeController, BiographyController, PopulationController,
+                        LedgerController, AidController],
         lifespan=[lifespan],
         guards=[authenticate],
         before_request=replay_idempotent,

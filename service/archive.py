@@ -15,6 +15,8 @@ from litestar import Request, Response
 
 from events.store import AppendRequest, Envelope, GroupCommitter, Job, Metadata, SQLiteEventStore
 from projections.claims import ClaimsProjection
+from projections.ledger import LedgerProjection
+from projections.population import PopulationProjection
 from projections.registry import RegistryProjection
 from projections.runner import Runner
 from projections.search import SearchProjection
@@ -27,7 +29,8 @@ Render = Callable[[sqlite3.Connection, list[Envelope]], tuple[int, Any]]
 
 def default_runner() -> Runner:
     """Return the runner of every projection the service keeps current."""
-    return Runner([RegistryProjection(), SearchProjection(), ClaimsProjection()])
+    return Runner([RegistryProjection(), SearchProjection(), ClaimsProjection(),
+                   PopulationProjection(), LedgerProjection()])
 
 
 class Archive:

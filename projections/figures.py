@@ -1,0 +1,64 @@
+"""Figures computed from date bounds, never parsed: custody totals as unions of intervals.
+
+A custody episode covers, surely, the days from its latest possible start to its earliest
+possible end, and possibly the days from its earliest possible start to its latest possible
+end. Totals are unions (overlaps count once), counted in whole days, both ends included.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+import msgspec
+
+from events.dates import DateValue, possibly_covered, surely_covered
+
+Day = dt.date
+CONFINEMENT = ("prison", "camp", "isolator", "transit", "other")
+
+
+def union_days(intervals: Iterable[tuple[Day, Day]]) -> int:
+    """Return how many days the union of closed intervals covers (overlaps once)."""
+    total, current = 0, None
+    for lo, hi in sorted(intervals):
+        if current is None or lo > current[1] + dt.timedelta(days=1):
+            if current is not None:
+                total += (current[1] - current[0]).days + 1
+            current = [lo, hi]
+        elif hi > current[1]:
+            current[1] = hi
+    if current is not None:
+        total += (current[1] - current[0]).days + 1
+    return total
+
+
+class Total(msgspec.Struct, kw_only=True):
+    """Days in custody of one kind: at least `min_days`; at most `max_days` (null = unbounded:
+    an unknown start or end leaves the maximum open)."""
+
+    min_days: int
+    max_days: int | None
+    episodes: int
+    open_episodes: list[str]
+
+
+def custody_total(episodes: list[tuple[str, DateValue | None, DateValue | None]]) -> Total:
+    """Return the total of episodes given as (claim id, start, end)."""
+    sure, possible, open_ = [], [], []
+    for claim_id, start, end in episodes:
+        s = surely_covered(start, end)
+        if s is not None:
+            sure.append(s)
+        lo, hi = possibly_covered(start, end)
+        if lo is None or hi is None:
+            open_.append(claim_id)
+        else:
+            possible.append((lo, hi))
+    return Total(min_days=union_days(sure), max_days=None if open_ else union_days(possible),
+                 episodes=len(episodes), open_episodes=open_)
+
+
+def meets(lo: Day | None, hi: Day | None, span: tuple[Day, Day]) -> bool:
+    """Return True when lo..hi (None = unbounded) shares a day with the span."""
+    return (lo is None or lo <= span[1]) and (hi is None or hi >= span[0])
