@@ -108,6 +108,50 @@ def verify(db: str, expect_head: str | None) -> None:
     sys.exit(1)
 
 
+@main.command()
+@_db_option
+@click.argument("names", nargs=-1)
+def rebuild(db: str, names: tuple[str, ...]) -> None:
+    """Replay the log into fresh projection tables and swap them in, while the service serves.
+
+    NAMES are projections (default: all). Prints each projection's content hash: two
+    rebuilds of one log print the same hashes.
+
+    \b
+    Example:
+      starosta rebuild --db ./var/starosta.db registry claims
+    """
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from service.archive import default_runner
+    from service.db import open_store
+
+    store = open_store(db)
+    runner = default_runner()
+    unknown = [n for n in names if n not in runner.names()]
+    if unknown:
+        raise click.ClickException(f"unknown projection {', '.join(unknown)}; known: {', '.join(runner.names())}")
+    columns = (TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[rate]:>9} events/s"), TimeElapsedColumn())
+    digests = {}
+    with Progress(*columns, transient=False) as progress:
+        for name in names or runner.names():
+            task = progress.add_task(name, total=max(store.head().position, 1), rate="-")
+            started = time.monotonic()
+
+            def report(_: str, position: int, head: int, task=task, started=started) -> None:
+                rate = position / max(time.monotonic() - started, 1e-6)
+                progress.update(task, completed=position, total=max(head, 1), rate=f"{rate:,.0f}")
+
+            digests[name] = runner.rebuild(store, name, report)
+            progress.update(task, completed=progress.tasks[task].total)
+    for name, digest in digests.items():
+        click.echo(f"{name} content hash {digest}")
+    store.close()
+
+
 @main.group()
 def token() -> None:
     """Create, list and revoke access tokens (only a hash of each is stored).

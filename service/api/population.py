@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, get
-from litestar.params import FromPath, Parameter
+from litestar.params import FromPath, FromQuery, Parameter, QueryParameter
 
 from projections.figures import meets
 from service.api.common import archive_of, who
@@ -225,7 +225,7 @@ class PopulationController(Controller):
     async def population(
         self, request: Request, place_id: FromPath[str],
         at: Annotated[str, Parameter(max_length=64, description="An EDTF span: 1951 is 1951-01-01 to 1951-12-31")],
-        include_children: bool = False,
+        include_children: FromQuery[bool] = False,
         include: Annotated[Literal["pending"] | None, Parameter(description="reviewers: count pending and contested claims too")] = None,
     ) -> Population:
         conn = archive_of(request).read()
@@ -241,10 +241,10 @@ class PopulationController(Controller):
     @get("/{place_id:str}/population/timeline", summary="Population figures per year or month (JSON or CSV)")
     async def timeline(
         self, request: Request, place_id: FromPath[str],
-        step: Literal["year", "month"] = "year",
-        from_: Annotated[str | None, Parameter(query="from", max_length=64, description="EDTF; default: the earliest dated episode")] = None,
+        step: FromQuery[Literal["year", "month"]] = "year",
+        from_: Annotated[str | None, QueryParameter(name="from", max_length=64, description="EDTF; default: the earliest dated episode")] = None,
         to: Annotated[str | None, Parameter(max_length=64, description="EDTF; default: the latest dated episode")] = None,
-        include_children: bool = False,
+        include_children: FromQuery[bool] = False,
         include: Annotated[Literal["pending"] | None, Parameter()] = None,
         format: Annotated[Literal["json", "csv"] | None, Parameter(description="csv, or send Accept: text/csv")] = None,
     ) -> Response:
