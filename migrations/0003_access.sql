@@ -18,6 +18,7 @@ CREATE TABLE idempotency_keys (
     body_sha256  TEXT NOT NULL,
     status       INTEGER NOT NULL,
     response     BLOB NOT NULL,
+    headers      TEXT NOT NULL DEFAULT '{}',   -- JSON: the first answer's headers (ETag)
     created_at   TEXT NOT NULL,
     PRIMARY KEY (token_id, path, key)
 );

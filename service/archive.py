@@ -24,7 +24,8 @@ from service.auth import Principal
 from service.errors import ApiError
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-Render = Callable[[sqlite3.Connection, list[Envelope]], tuple[int, Any]]
+# render(conn, envelopes) -> (status, content) or (status, content, headers)
+Render = Callable[[sqlite3.Connection, list[Envelope]], tuple]
 
 
 def default_runner() -> Runner:
@@ -75,23 +76,26 @@ class Archive:
 
     async def _commit(self, who: Principal, requests: Sequence[AppendRequest], render: Render,
                       record: tuple | None, request_id: str | None) -> Response:
-        answer: list[tuple[int, bytes]] = []
+        answer: list[tuple[int, bytes, dict[str, str]]] = []
 
         def after(conn: sqlite3.Connection, envelopes: list[Envelope]) -> None:
-            status, content = render(conn, envelopes)
+            status, content, *rest = render(conn, envelopes)
+            headers = rest[0] if rest else {}
             encoded = msgspec.json.encode(content)
-            answer.append((status, encoded))
+            answer.append((status, encoded, headers))
             if record is not None:
-                conn.execute("INSERT INTO idempotency_keys VALUES (?, ?, ?, ?, ?, ?, ?)",
-                             (*record, status, encoded, dt.datetime.now(dt.timezone.utc).isoformat()))
+                conn.execute("INSERT INTO idempotency_keys (token_id, path, key, body_sha256, status, "
+                             "response, created_at, headers) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                             (*record, status, encoded, dt.datetime.now(dt.timezone.utc).isoformat(),
+                              msgspec.json.encode(headers).decode()))
 
         assert self.writer is not None, "the service's archive has a writer"
         await self.writer.append(Job(requests, Metadata(actor=who.name, request_id=request_id),
                                      self._after(after)))
         if not answer:  # every event id was stored already: nothing new was written
             raise ApiError(409, "Conflict", "this request was already applied")
-        status, encoded = answer[0]
-        return Response(encoded, status_code=status, media_type="application/json")
+        status, encoded, headers = answer[0]
+        return Response(encoded, status_code=status, media_type="application/json", headers=headers)
 
     def replayed(self, request: Request, who: Principal, body_hash: str) -> Response | None:
         """Return the stored first answer for this request's Idempotency-Key, if any.
@@ -106,7 +110,7 @@ class Archive:
                            [{"field": IDEMPOTENCY_HEADER, "in": "header", "value": key[:200],
                              "message": "1-200 characters"}])
         row = self.read().execute(
-            "SELECT body_sha256, status, response FROM idempotency_keys "
+            "SELECT body_sha256, status, response, headers FROM idempotency_keys "
             "WHERE token_id = ? AND path = ? AND key = ?", (who.token_id, request.url.path, key),
         ).fetchone()
         if row is None:
@@ -118,7 +122,7 @@ class Archive:
                            [{"field": IDEMPOTENCY_HEADER, "in": "header", "value": key,
                              "message": "reused with another body"}])
         return Response(row[2], status_code=row[1], media_type="application/json",
-                        headers={"Idempotent-Replayed": "true"})
+                        headers={**msgspec.json.decode(row[3]), "Idempotent-Replayed": "true"})
 
     def remember(self, request: Request, who: Principal, body_hash: str, status: int,
                  content: Any) -> None:
@@ -127,7 +131,8 @@ class Archive:
         if key is None or who.token_id is None:
             return
         with self.store.write_transaction() as conn:
-            conn.execute("INSERT OR IGNORE INTO idempotency_keys VALUES (?, ?, ?, ?, ?, ?, ?)",
+            conn.execute("INSERT OR IGNORE INTO idempotency_keys (token_id, path, key, body_sha256, "
+                         "status, response, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                          (who.token_id, request.url.path, key, body_hash, status,
                           msgspec.json.encode(content), dt.datetime.now(dt.timezone.utc).isoformat()))
 

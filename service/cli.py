@@ -152,6 +152,38 @@ def rebuild(db: str, names: tuple[str, ...]) -> None:
     store.close()
 
 
+@main.command()
+@_db_option
+@click.option("--if-empty", is_flag=True, help="Do nothing (exit 0) when the database already holds events.")
+def demo(db: str, if_empty: bool) -> None:
+    """Load the demo archive (entered from the two seed texts) into an empty database and
+    print the fixed demo tokens: contributor, reviewer, admin.
+
+    \b
+    Example:
+      starosta demo --db ./var/demo.db && starosta serve --db ./var/demo.db
+    """
+    from rich.progress import Progress
+
+    from service.demo.load import DEMO_TOKENS, DemoError, is_empty, load
+
+    if not is_empty(db):
+        if if_empty:
+            click.echo(f"{db} already holds events: not loading the demo")
+            return
+        raise click.ClickException(f"{db} already holds events: the demo loads only into an empty database")
+    with Progress(transient=True) as progress:
+        task = progress.add_task("loading the demo archive", total=None)
+        try:
+            counts = load(db, lambda done, total: progress.update(task, completed=done, total=total))
+        except DemoError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo("demo archive loaded: " + ", ".join(f"{n} {op}s" for op, n in counts.items()))
+    click.echo("demo tokens (demo databases only):")
+    for role, (name, token) in DEMO_TOKENS.items():
+        click.echo(f"  {role:<12} {token}  ({name})")
+
+
 @main.group()
 def token() -> None:
     """Create, list and revoke access tokens (only a hash of each is stored).

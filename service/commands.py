@@ -16,6 +16,7 @@ from events.review import ClaimSubmitted
 from events.store import AppendRequest, NewEvent
 from projections import names
 from service.dates import DateError, parse_date
+from service.auth import Principal
 from service.errors import ApiError
 
 ENTITY_TABLES = {"person": "persons", "place": "places", "organization": "organizations",
@@ -68,14 +69,18 @@ def check_dates(claim: Claim) -> dict[str, DateValue]:
     return out
 
 
-def check_claim(conn: sqlite3.Connection, claim: Claim) -> None:
-    """Check references, amounts and kind-specific rules; raise ApiError (404/422)."""
+def check_claim(conn: sqlite3.Connection, claim: Claim, who: Principal) -> None:
+    """Check references, amounts and kind-specific rules; raise ApiError (404/422).
+
+    A claim may supersede only a claim its contributor may see (approved, their own, or any
+    for reviewers): others answer 404 as if unknown, so hidden claims do not leak."""
     require(conn, "source", claim.citation.source, "citation.source")
     for field, kind, value in refs_of(claim):
         require(conn, kind, value, field)
     if claim.supersedes is not None:
-        row = conn.execute("SELECT kind FROM claims WHERE id = ?", (claim.supersedes,)).fetchone()
-        if row is None:
+        row = conn.execute("SELECT status, contributor FROM claims WHERE id = ?",
+                           (claim.supersedes,)).fetchone()
+        if row is None or not (row[0] == "approved" or who.has("reviewer") or who.name == row[1]):
             raise not_found("supersedes", claim.supersedes, "claim")
     amount = getattr(claim, "amount", None)
     currency = getattr(claim, "currency", None)
@@ -98,10 +103,10 @@ def with_script(claim: Claim) -> Claim:
     return claim
 
 
-def submission(conn: sqlite3.Connection, claim_id: str, claim: Claim, contributor: str) -> AppendRequest:
+def submission(conn: sqlite3.Connection, claim_id: str, claim: Claim, who: Principal) -> AppendRequest:
     """Check a claim and return the append that submits it (a new claim stream)."""
     claim = with_script(claim)
     dates = check_dates(claim)
-    check_claim(conn, claim)
-    event = ClaimSubmitted(claim_id=claim_id, contributor=contributor, claim=claim, dates=dates)
+    check_claim(conn, claim, who)
+    event = ClaimSubmitted(claim_id=claim_id, contributor=who.name or "", claim=claim, dates=dates)
     return AppendRequest(claim_id, [NewEvent(event)], expected_version=0)

@@ -28,7 +28,7 @@ from events.store import AppendRequest, ConcurrencyError, NewEvent
 from service import auth
 from service.api.common import Cursor, Limit, archive_of, cursor, who
 from service.auth import Principal
-from service.commands import require, submission
+from service.commands import invalid, require, submission
 from service.errors import ApiError
 from service.ids import new_id
 
@@ -153,6 +153,13 @@ def load(conn: sqlite3.Connection, claim_id: str, principal: Principal) -> Claim
     return claim_out(conn, row)
 
 
+def reason_of(data: ReasonIn | ContestIn | None, action: str) -> str:
+    """Return the body's reason; a missing body is a 422 naming `reason`, like an empty one."""
+    if data is None:
+        raise invalid("reason", None, f"{action} needs a reason: send a JSON body {{\"reason\": \"...\"}}")
+    return data.reason
+
+
 def etag(version: int) -> str:
     return f'"{version}"'
 
@@ -179,7 +186,7 @@ class ClaimController(Controller):
         """One claim, discriminated by `kind`, with a required citation; answers 201 pending."""
         archive, principal = archive_of(request), who(request)
         claim_id = new_id("claim")
-        append = submission(archive.read(), claim_id, data, principal.name or "")
+        append = submission(archive.read(), claim_id, data, principal)
         return await archive.commit(request, principal, [append], lambda conn, env: (
             201, Submitted(claim_id, "pending", env[0].position)))
 
@@ -235,20 +242,21 @@ class ClaimController(Controller):
 
     @post("/{claim_id:str}/reject", guards=[auth.reviewer], status_code=200,
           summary="Reject (on a contested claim: uphold the contest)")
-    async def reject(self, request: Request, claim_id: FromPath[str], data: Annotated[ReasonIn, Body()]) -> Response:
-        return await decide(request, claim_id, "reject", data.reason)
+    async def reject(self, request: Request, claim_id: FromPath[str], data: Annotated[ReasonIn | None, Body()] = None) -> Response:
+        return await decide(request, claim_id, "reject", reason_of(data, "reject"))
 
     @post("/{claim_id:str}/contest", guards=[auth.reviewer], status_code=200,
           summary="Contest a pending or approved claim, with a reason and perhaps a counter-citation")
-    async def contest(self, request: Request, claim_id: FromPath[str], data: Annotated[ContestIn, Body()]) -> Response:
-        if data.citation is not None:
+    async def contest(self, request: Request, claim_id: FromPath[str], data: Annotated[ContestIn | None, Body()] = None) -> Response:
+        reason = reason_of(data, "contest")
+        if data is not None and data.citation is not None:
             require(archive_of(request).read(), "source", data.citation.source, "citation.source")
-        return await decide(request, claim_id, "contest", data.reason, data.citation)
+        return await decide(request, claim_id, "contest", reason, data.citation if data else None)
 
     @post("/{claim_id:str}/retract", guards=[auth.contributor], status_code=200,
           summary="Retract your own pending claim")
-    async def retract(self, request: Request, claim_id: FromPath[str], data: Annotated[ReasonIn, Body()]) -> Response:
-        return await decide(request, claim_id, "retract", data.reason)
+    async def retract(self, request: Request, claim_id: FromPath[str], data: Annotated[ReasonIn | None, Body()] = None) -> Response:
+        return await decide(request, claim_id, "retract", reason_of(data, "retract"))
 
     @post("/approve", guards=[auth.reviewer], status_code=200,
           summary="Approve many claims; each is checked and reported on its own")
@@ -305,9 +313,10 @@ async def decide(request: Request, claim_id: str, action: str, reason: str | Non
     }[action]()
     append = AppendRequest(claim_id, [NewEvent(event)], expected_version=state.version)
 
-    def render(conn: sqlite3.Connection, envelopes) -> tuple[int, ClaimOut]:
+    def render(conn: sqlite3.Connection, envelopes) -> tuple[int, ClaimOut, dict[str, str]]:
         row = conn.execute(f"SELECT {_COLUMNS} FROM claims WHERE id = ?", (claim_id,)).fetchone()
-        return 200, claim_out(conn, row)
+        out = claim_out(conn, row)
+        return 200, out, {"ETag": etag(out.version)}
 
     try:
         if idempotent:
@@ -317,7 +326,6 @@ async def decide(request: Request, claim_id: str, action: str, reason: str | Non
     except ConcurrencyError:
         raise ApiError(409, "Conflict", f"claim {claim_id} changed while you decided (another "
                        "review landed first): reload it and decide again") from None
-    response.headers["ETag"] = etag(state.version + 1)
     return response
 
 

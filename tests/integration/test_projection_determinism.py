@@ -23,6 +23,7 @@ from events.registry import FundRegistered, PersonMerged, PersonRegistered, Pers
 from events.review import ClaimApproved, ClaimContested, ClaimRejected, ClaimRetracted, ReviewRefused, check, evolve
 from events.store import AppendRequest, Metadata, NewEvent
 from projections.runner import content_hash
+from service.auth import Principal
 from service.commands import submission
 from service.db import open_archive
 
@@ -96,7 +97,7 @@ class World:
                     claim = msgspec.structs.replace(claim, supersedes=self.claims[-1])
                 cid = self.new("C")
                 try:
-                    request = submission(conn, cid, claim, "alice")
+                    request = submission(conn, cid, claim, Principal("T1", "alice", "contributor"))
                 except Exception:  # an invalid combination (reversed dates...): not a valid command
                     return
                 self.archive.commit_sync([request], Metadata(actor="alice"))
