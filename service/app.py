@@ -10,12 +10,12 @@ from litestar.config.app import AppConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Contact
+from litestar.openapi.spec import Contact, Discriminator
 
 from events.store import SQLiteEventStore
 from service.api.biography import BiographyController
 from service.api.claims import ClaimController
-from service.api.common import authenticate, replay_idempotent
+from service.api.common import authenticate, before_write
 from service.api.ledger import AidController, LedgerController
 from service.api.log import LogController, health
 from service.api.merges import MergeController
@@ -56,14 +56,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
     def provide_store(state: State) -> SQLiteEventStore:
         return state.archive.store
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[health, LogController, SourceController, PersonController,
                         PlaceController, OrganizationController, FundController, ClaimController,
                         MergeController, BiographyController, PopulationController,
                         LedgerController, AidController],
         lifespan=[lifespan],
         guards=[authenticate],
-        before_request=replay_idempotent,
+        before_request=before_write,
         dependencies={"store": Provide(provide_store, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=settings.max_body_bytes,
@@ -74,6 +74,19 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State({"settings": settings}),
         debug=False,
     )
+    declare_claim_discriminator(app)
+    return app
+
+
+def declare_claim_discriminator(app: Litestar) -> None:
+    """Mark the claim union in the OpenAPI document as discriminated by `kind`, so that client
+    generators see it (Litestar emits a bare oneOf)."""
+    from events.kinds import KINDS
+
+    body = app.openapi_schema.paths["/claims"].post.request_body.content["application/json"].schema
+    refs = {ref.ref.rsplit("/", 1)[-1]: ref.ref for ref in body.one_of or []}
+    mapping = {k.__struct_config__.tag: refs[k.__name__] for k in KINDS if k.__name__ in refs}
+    body.discriminator = Discriminator(property_name="kind", mapping=mapping)
 
 
 def app_from_env() -> Litestar:

@@ -7,6 +7,7 @@ with 400 and plain JSON; we keep 400 for malformed JSON and answer invalid field
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import msgspec
@@ -83,6 +84,38 @@ def _offending_value(request: Request, source: str | None, key: str) -> Any:
     return _MISSING
 
 
+_AT = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
+_NAMED = re.compile(r"(?:missing required field|contains unknown field) `(?P<field>[^`]+)`")
+
+
+def _field_path(path: str, message: str) -> str:
+    """Turn msgspec's `$.a[0].b` and a message naming a field into 'a.0.b.field'."""
+    parts = [p for p in re.split(r"[.\[\]]+", path) if p]
+    named = _NAMED.search(message)
+    if named:
+        parts.append(named["field"])
+    return ".".join(parts) or "body"
+
+
+def strict_problem(request: Request, exc: Exception, body: bytes) -> Response:
+    """422 for a body that does not decode strictly into its type, naming the field and value."""
+    match = _AT.match(str(exc))
+    message = match["message"] if match else str(exc)
+    field = _field_path(match["path"] or "" if match else "", message)
+    try:
+        value = _lookup(msgspec.json.decode(body), field)
+    except msgspec.DecodeError:
+        value = _MISSING
+    if field.split(".")[-1] == "amount" and isinstance(value, (int, float)):
+        message = (f"amounts are exact decimal strings such as \"{value}\", never JSON numbers "
+                   "(floats lose money)")
+    if value is _MISSING:  # a missing field: its value is absent, reported as null
+        value = None
+    entry: dict[str, Any] = {"field": field, "in": "body", "message": message, "value": value}
+    detail = f"{field}={msgspec.json.encode(value).decode()[:200]}: {message}"
+    return problem(request, 422, "Invalid request", detail, [entry])
+
+
 def validation_problem(request: Request, exc: ValidationException) -> Response:
     """422 naming each invalid field and its value (400 when the JSON itself is malformed)."""
     extra = exc.extra if isinstance(exc.extra, list) else []
@@ -93,6 +126,8 @@ def validation_problem(request: Request, exc: ValidationException) -> Response:
         key = str(item.get("key", "?"))
         source = item.get("source")
         message = str(item.get("message", "invalid"))
+        if source == "body":
+            key = _field_path("" if key == "data" else key, message)
         value = _offending_value(request, source, key)
         if key.split(".")[-1] == "amount" and isinstance(value, (int, float)):
             message = (f"amounts are exact decimal strings such as \"{value}\", never JSON "

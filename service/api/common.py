@@ -13,6 +13,7 @@ from litestar.params import Parameter
 
 from service.archive import Archive
 from service.auth import ANONYMOUS, Principal, principal_of, resolve
+from service.errors import strict_problem
 
 Limit = Annotated[int, Parameter(ge=1, le=1000, description="Page size (1-1000)")]
 Cursor = Annotated[str | None, Parameter(description="The `next` of the previous page",
@@ -43,12 +44,32 @@ def who(request: Request) -> Principal:
     return principal_of(request) or ANONYMOUS
 
 
-async def replay_idempotent(request: Request) -> Response | None:
-    """before_request: answer a replayed Idempotency-Key before any parsing or state check."""
-    if request.method != "POST" or "idempotency-key" not in request.headers:
+async def before_write(request: Request) -> Response | None:
+    """before_request on every POST: answer a replayed Idempotency-Key before any parsing or
+    state check; then decode the body strictly against the handler's `data` type.
+
+    Litestar converts bodies leniently (the string "66" becomes the integer 66); the archive
+    stores what was sent, so a value of the wrong JSON type is a 422 here, named by its path.
+    """
+    if request.method != "POST":
         return None
-    body_hash = hashlib.sha256(await request.body()).hexdigest()
-    return archive_of(request).replayed(request, who(request), body_hash)
+    if "idempotency-key" in request.headers:
+        body_hash = hashlib.sha256(await request.body()).hexdigest()
+        replay = archive_of(request).replayed(request, who(request), body_hash)
+        if replay is not None:
+            return replay
+    data = request.route_handler.parsed_fn_signature.parameters.get("data")
+    body = await request.body()
+    if data is not None and body.strip():
+        try:
+            msgspec.json.decode(body)
+        except msgspec.DecodeError:
+            return None  # malformed JSON: Litestar answers 400 with its own message
+        try:
+            msgspec.json.decode(body, type=data.raw)
+        except msgspec.ValidationError as exc:
+            return strict_problem(request, exc, body)
+    return None
 
 
 def cursor(value: str | None) -> int:

@@ -211,26 +211,27 @@ def entity(conn: sqlite3.Connection, table: str, entity_id: str) -> tuple | None
     return conn.execute(f"SELECT id, label, data FROM {table} WHERE id = ?", (entity_id,)).fetchone()
 
 
+SEARCH_CAP = 1000  # entities a search ranks before paging (merged records fold into survivors)
+
+
 def search_page(conn: sqlite3.Connection, kind: str, table: str, q: str | None, after: str | None,
                 limit: int) -> SearchPage:
-    """Search (or list, without q) entities of a kind; merged persons answer as survivors."""
+    """Search (or list, without q) entities of a kind, best first; merged persons answer as
+    their survivors, each once across all pages."""
     offset = cursor(after)
     if q:
-        hits = search(conn, kind, q, limit + 1, offset)
+        ranked: dict[str, str | None] = {}
+        for entity_id, matched in search(conn, kind, q, SEARCH_CAP):
+            alive = survivor(conn, entity_id) if kind == "person" else entity_id
+            ranked.setdefault(alive, matched)
+        hits = list(ranked.items())[offset:offset + limit + 1]
     else:
+        unmerged = " WHERE merged_into IS NULL" if kind == "person" else ""
         hits = [(r[0], None) for r in conn.execute(
-            f"SELECT id FROM {table} ORDER BY position LIMIT ? OFFSET ?", (limit + 1, offset))]
-    more = len(hits) > limit
-    items, seen = [], set()
-    for entity_id, matched in hits[:limit]:
-        if kind == "person":
-            entity_id = survivor(conn, entity_id)
-        if entity_id in seen:
-            continue
-        seen.add(entity_id)
-        row = entity(conn, table, entity_id)
-        items.append(SearchHit(id=entity_id, label=row[1], matched=matched))
-    return SearchPage(items, str(offset + limit) if more else None)
+            f"SELECT id FROM {table}{unmerged} ORDER BY position LIMIT ? OFFSET ?", (limit + 1, offset))]
+    items = [SearchHit(id=entity_id, label=entity(conn, table, entity_id)[1], matched=matched)
+             for entity_id, matched in hits[:limit]]
+    return SearchPage(items, str(offset + limit) if len(hits) > limit else None)
 
 
 def created(conn, envelopes, entity_id: str, claim_id: str | None = None) -> tuple[int, Created]:
@@ -318,10 +319,11 @@ class PersonController(Controller):
         alive = survivor(conn, person_id)
         row = entity(conn, "persons", alive)
         group = [alive, *merged_into(conn, alive)]
+        marks = ",".join("?" * len(group))
         distinct = [r[0] for r in conn.execute(
-            "SELECT other FROM person_judgements WHERE person_id = ? AND judgement = 'distinct' "
-            "UNION SELECT person_id FROM person_judgements WHERE other = ? AND judgement = 'distinct'",
-            (alive, alive))]
+            f"SELECT other FROM person_judgements WHERE person_id IN ({marks}) AND judgement = 'distinct' "
+            f"UNION SELECT person_id FROM person_judgements WHERE other IN ({marks}) "
+            f"AND judgement = 'distinct'", (*group, *group))]
         return EntityOut(id=alive, type="person", label=row[1], data=msgspec.json.decode(row[2]),
                          names=names_of(conn, "person", group, who(request)),
                          merged_from=group[1:], requested=person_id if person_id != alive else None,
