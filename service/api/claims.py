@@ -237,17 +237,17 @@ class ClaimController(Controller):
 
     @post("/{claim_id:str}/approve", guards=[auth.reviewer], status_code=200,
           summary="Approve (on a contested claim: dismiss the contest)")
-    async def approve(self, request: Request, claim_id: FromPath[str], data: Annotated[ApproveIn | None, Body()] = None) -> Response:
+    async def approve(self, request: Request, claim_id: FromPath[str], data: Annotated[ApproveIn | None, Body(examples=[Example(summary="approve", value={"reason": "faithful reading of p. 12"})])] = None) -> Response:
         return await decide(request, claim_id, "approve", data.reason if data else None)
 
     @post("/{claim_id:str}/reject", guards=[auth.reviewer], status_code=200,
           summary="Reject (on a contested claim: uphold the contest)")
-    async def reject(self, request: Request, claim_id: FromPath[str], data: Annotated[ReasonIn | None, Body()] = None) -> Response:
+    async def reject(self, request: Request, claim_id: FromPath[str], data: Annotated[ReasonIn | None, Body(examples=[Example(summary="reject", value={"reason": "the source says 1941, not 1940"})])] = None) -> Response:
         return await decide(request, claim_id, "reject", reason_of(data, "reject"))
 
     @post("/{claim_id:str}/contest", guards=[auth.reviewer], status_code=200,
           summary="Contest a pending or approved claim, with a reason and perhaps a counter-citation")
-    async def contest(self, request: Request, claim_id: FromPath[str], data: Annotated[ContestIn | None, Body()] = None) -> Response:
+    async def contest(self, request: Request, claim_id: FromPath[str], data: Annotated[ContestIn | None, Body(examples=[Example(summary="contest with a counter-citation", value={"reason": "Monclús's memoir gives another date", "citation": {"source": "S-00000002", "locator": "p. 88"}})])] = None) -> Response:
         reason = reason_of(data, "contest")
         if data is not None and data.citation is not None:
             require(archive_of(request).read(), "source", data.citation.source, "citation.source")
@@ -255,12 +255,12 @@ class ClaimController(Controller):
 
     @post("/{claim_id:str}/retract", guards=[auth.contributor], status_code=200,
           summary="Retract your own pending claim")
-    async def retract(self, request: Request, claim_id: FromPath[str], data: Annotated[ReasonIn | None, Body()] = None) -> Response:
+    async def retract(self, request: Request, claim_id: FromPath[str], data: Annotated[ReasonIn | None, Body(examples=[Example(summary="retract", value={"reason": "duplicate of another claim"})])] = None) -> Response:
         return await decide(request, claim_id, "retract", reason_of(data, "retract"))
 
     @post("/approve", guards=[auth.reviewer], status_code=200,
           summary="Approve many claims; each is checked and reported on its own")
-    async def approve_many(self, request: Request, data: Annotated[BulkApproveIn, Body()]) -> BulkOut:
+    async def approve_many(self, request: Request, data: Annotated[BulkApproveIn, Body(examples=[Example(summary="bulk approve", value={"ids": ["C-00000001", "C-00000002"], "reason": "checked against the bulletin"})])]) -> BulkOut:
         """Not atomic: each claim is approved or refused alone (`status` per item is the HTTP
         status a single approve would have answered)."""
         items = []

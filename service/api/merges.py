@@ -7,6 +7,7 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, Request, Response, post
+from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath
 from msgspec import Meta
 
@@ -69,7 +70,7 @@ class MergeController(Controller):
     guards = [auth.reviewer]
 
     @post("/{person_id:str}/merge", status_code=200, summary="Merge this record into another")
-    async def merge(self, request: Request, person_id: FromPath[str], data: Annotated[MergeIn, Body()]) -> Response:
+    async def merge(self, request: Request, person_id: FromPath[str], data: Annotated[MergeIn, Body(examples=[Example(summary="merge", value={"into": "P-00000002", "reason": "same birth place and dates in two sources", "citation": {"source": "S-00000001", "locator": "p. 4"}})])]) -> Response:
         """The record answers from then on with the survivor's content; 409 when the two were
         judged distinct, when this record is merged already, or when it would make a cycle."""
         archive = archive_of(request)
@@ -93,7 +94,7 @@ class MergeController(Controller):
         return await self._append(request, person_id, event, "merged", data.into)
 
     @post("/{person_id:str}/unmerge", status_code=200, summary="Undo this record's merge")
-    async def unmerge(self, request: Request, person_id: FromPath[str], data: Annotated[UnmergeIn, Body()]) -> Response:
+    async def unmerge(self, request: Request, person_id: FromPath[str], data: Annotated[UnmergeIn, Body(examples=[Example(summary="unmerge", value={"reason": "two brothers, not one person"})])]) -> Response:
         conn = archive_of(request).read()
         require(conn, "person", person_id, "person_id")
         into = conn.execute("SELECT merged_into FROM persons WHERE id = ?", (person_id,)).fetchone()[0]
@@ -104,7 +105,7 @@ class MergeController(Controller):
         return await self._append(request, person_id, event, "unmerged", into)
 
     @post("/{person_id:str}/distinct", status_code=200, summary="Record: not the same person")
-    async def distinct(self, request: Request, person_id: FromPath[str], data: Annotated[DistinctIn, Body()]) -> Response:
+    async def distinct(self, request: Request, person_id: FromPath[str], data: Annotated[DistinctIn, Body(examples=[Example(summary="distinct", value={"from": "P-00000003", "reason": "different fathers' names"})])]) -> Response:
         """A later merge of the two answers 409."""
         conn = archive_of(request).read()
         require(conn, "person", person_id, "person_id")

@@ -111,3 +111,15 @@ def test_request_body_limit_is_configured(db_path: str) -> None:
 def test_problem_documents_are_valid_rfc9457(client: TestClient) -> None:
     body = msgspec.json.decode(client.get("/events?limit=x").content)
     assert set(body) >= {"title", "status", "detail", "type"}
+
+
+def test_every_request_body_is_documented_with_an_example(client: TestClient) -> None:
+    paths = client.get("/schema/openapi.json").json()["paths"]
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            body = operation.get("requestBody")
+            if body is None:
+                continue
+            media = body["content"]["application/json"]
+            examples = media.get("examples") or media.get("example") or media["schema"].get("examples")
+            assert examples, f"{method.upper()} {path} has no example body"
