@@ -238,6 +238,34 @@ def created(conn, envelopes, entity_id: str, claim_id: str | None = None) -> tup
     return 201, Created(id=entity_id, position=envelopes[0].position, name_claim=claim_id)
 
 
+async def register_named(request: Request, data: _Named, kind: str, make_event, refs: dict[str, tuple[str, str | None]],
+                         **name_fields: Any) -> Response:
+    """Register an entity with its name submitted, atomically, as a pending name claim.
+
+    `refs` maps body fields to (entity kind, id) that must exist (404 naming the field)."""
+    archive, principal = archive_of(request), who(request)
+    conn = archive.read()
+    for field, (ref_kind, value) in refs.items():
+        if value is not None:
+            require(conn, ref_kind, value, field)
+    entity_id = new_id(kind)
+    claim_request, claim_id = name_claim_request(conn, data, kind, entity_id, principal.name or "",
+                                                 **name_fields)
+    return await archive.commit(
+        request, principal, [AppendRequest(entity_id, [NewEvent(make_event(entity_id))], 0), claim_request],
+        lambda conn, env: created(conn, env, entity_id, claim_id))
+
+
+def read_named(request: Request, kind: str, table: str, entity_id: str) -> EntityOut:
+    """Return a place, organisation or fund with the names the caller may see (404 if unknown)."""
+    conn = archive_of(request).read()
+    row = entity(conn, table, entity_id)
+    if row is None:
+        raise ApiError(404, "Not found", f"{kind}_id={entity_id!r}: no {kind} with that id")
+    return EntityOut(id=row[0], type=kind, label=row[1], data=msgspec.json.decode(row[2]),
+                     names=names_of(conn, kind, [entity_id], who(request)))
+
+
 # -- controllers -------------------------------------------------------------------------------
 
 class SourceController(Controller):
@@ -294,16 +322,11 @@ class PersonController(Controller):
                                                 "citation": {"source": "S-00000001", "locator": "para. 3"}}))]) -> Response:
         """Creates the person at once, public, labelled with the name; the name is also
         submitted as a pending name claim (`name_claim` in the answer)."""
-        archive, principal = archive_of(request), who(request)
-        person_id = new_id("person")
-        claim_request, claim_id = name_claim_request(
-            archive.read(), data, "person", person_id, principal.name or "",
-            name_kind=data.name_kind, script=data.script)
-        event = PersonRegistered(person_id=person_id, label=data.name, partial=data.partial,
-                                 external_ids=data.external_ids, synthetic=data.synthetic)
-        return await archive.commit(
-            request, principal, [AppendRequest(person_id, [NewEvent(event)], 0), claim_request],
-            lambda conn, env: created(conn, env, person_id, claim_id))
+        return await register_named(
+            request, data, "person",
+            lambda person_id: PersonRegistered(person_id=person_id, label=data.name, partial=data.partial,
+                                               external_ids=data.external_ids, synthetic=data.synthetic),
+            {}, name_kind=data.name_kind, script=data.script)
 
     @get("/", summary="Search persons by any name variant")
     async def find(self, request: Request, q: Query = None, after: Cursor = None, limit: Limit = 20) -> SearchPage:
@@ -340,21 +363,16 @@ class PlaceController(Controller):
                                                    "aliases": ["Butyrki", "Butiskaya [Butyrskaya]"],
                                                    "citation": {"source": "S-00000001"}}))]) -> Response:
         """Creates the place at once, public; its name is also submitted as a name claim."""
-        archive, principal = archive_of(request), who(request)
-        conn = archive.read()
-        if data.parent is not None:
-            require(conn, "place", data.parent, "parent")
         if (data.latitude is None) != (data.longitude is None):
             raise invalid("latitude", data.latitude, "give both latitude and longitude, or neither")
-        place_id = new_id("place")
-        claim_request, claim_id = name_claim_request(conn, data, "place", place_id, principal.name or "")
-        event = PlaceRegistered(place_id=place_id, label=data.name, kind=data.kind,
-                                aliases=data.aliases, parent=data.parent, latitude=data.latitude,
-                                longitude=data.longitude, identification=data.identification,
-                                external_ids=data.external_ids, synthetic=data.synthetic)
-        return await archive.commit(
-            request, principal, [AppendRequest(place_id, [NewEvent(event)], 0), claim_request],
-            lambda conn, env: created(conn, env, place_id, claim_id))
+        return await register_named(
+            request, data, "place",
+            lambda place_id: PlaceRegistered(
+                place_id=place_id, label=data.name, kind=data.kind, aliases=data.aliases,
+                parent=data.parent, latitude=data.latitude, longitude=data.longitude,
+                identification=data.identification, external_ids=data.external_ids,
+                synthetic=data.synthetic),
+            {"parent": ("place", data.parent)})
 
     @get("/", summary="Search places by name or alias")
     async def find(self, request: Request, q: Query = None, after: Cursor = None, limit: Limit = 20) -> SearchPage:
@@ -363,12 +381,7 @@ class PlaceController(Controller):
 
     @get("/{place_id:str}", summary="A place with its names")
     async def read(self, request: Request, place_id: FromPath[str]) -> EntityOut:
-        conn = archive_of(request).read()
-        row = entity(conn, "places", place_id)
-        if row is None:
-            raise ApiError(404, "Not found", f"place_id={place_id!r}: no place with that id")
-        return EntityOut(id=row[0], type="place", label=row[1], data=msgspec.json.decode(row[2]),
-                         names=names_of(conn, "place", [place_id], who(request)))
+        return read_named(request, "place", "places", place_id)
 
 
 class OrganizationController(Controller):
@@ -379,18 +392,12 @@ class OrganizationController(Controller):
     async def register(self, request: Request, data: Annotated[OrganizationIn, Body(examples=_example(
             "An aid body", {"name": "Joint Committee for the Defense of Revolutionists Imprisoned in Russia",
                             "kind": "committee", "citation": {"source": "S-00000001"}}))]) -> Response:
-        archive, principal = archive_of(request), who(request)
-        conn = archive.read()
-        if data.parent is not None:
-            require(conn, "organization", data.parent, "parent")
-        org_id = new_id("organization")
-        claim_request, claim_id = name_claim_request(conn, data, "organization", org_id, principal.name or "")
-        event = OrganizationRegistered(organization_id=org_id, label=data.name, kind=data.kind,
-                                       parent=data.parent, external_ids=data.external_ids,
-                                       synthetic=data.synthetic)
-        return await archive.commit(
-            request, principal, [AppendRequest(org_id, [NewEvent(event)], 0), claim_request],
-            lambda conn, env: created(conn, env, org_id, claim_id))
+        return await register_named(
+            request, data, "organization",
+            lambda org_id: OrganizationRegistered(
+                organization_id=org_id, label=data.name, kind=data.kind, parent=data.parent,
+                external_ids=data.external_ids, synthetic=data.synthetic),
+            {"parent": ("organization", data.parent)})
 
     @get("/", summary="Search organisations by name")
     async def find(self, request: Request, q: Query = None, after: Cursor = None, limit: Limit = 20) -> SearchPage:
@@ -398,12 +405,7 @@ class OrganizationController(Controller):
 
     @get("/{organization_id:str}", summary="An organisation with its names")
     async def read(self, request: Request, organization_id: FromPath[str]) -> EntityOut:
-        conn = archive_of(request).read()
-        row = entity(conn, "organizations", organization_id)
-        if row is None:
-            raise ApiError(404, "Not found", f"organization_id={organization_id!r}: no organisation with that id")
-        return EntityOut(id=row[0], type="organization", label=row[1], data=msgspec.json.decode(row[2]),
-                         names=names_of(conn, "organization", [organization_id], who(request)))
+        return read_named(request, "organization", "organizations", organization_id)
 
 
 class FundController(Controller):
@@ -413,17 +415,11 @@ class FundController(Controller):
     @post("/", guards=[auth.contributor], summary="Register an aid fund", status_code=201)
     async def register(self, request: Request, data: Annotated[FundIn, Body(examples=_example(
             "A fund", {"name": "Relief Fund of the IWMA", "citation": {"source": "S-00000001"}}))]) -> Response:
-        archive, principal = archive_of(request), who(request)
-        conn = archive.read()
-        if data.organization is not None:
-            require(conn, "organization", data.organization, "organization")
-        fund_id = new_id("fund")
-        claim_request, claim_id = name_claim_request(conn, data, "fund", fund_id, principal.name or "")
-        event = FundRegistered(fund_id=fund_id, label=data.name, organization=data.organization,
-                               synthetic=data.synthetic)
-        return await archive.commit(
-            request, principal, [AppendRequest(fund_id, [NewEvent(event)], 0), claim_request],
-            lambda conn, env: created(conn, env, fund_id, claim_id))
+        return await register_named(
+            request, data, "fund",
+            lambda fund_id: FundRegistered(fund_id=fund_id, label=data.name,
+                                           organization=data.organization, synthetic=data.synthetic),
+            {"organization": ("organization", data.organization)})
 
     @get("/", summary="Search funds by name")
     async def find(self, request: Request, q: Query = None, after: Cursor = None, limit: Limit = 20) -> SearchPage:
@@ -431,12 +427,7 @@ class FundController(Controller):
 
     @get("/{fund_id:str}", summary="A fund with its names")
     async def read(self, request: Request, fund_id: FromPath[str]) -> EntityOut:
-        conn = archive_of(request).read()
-        row = entity(conn, "funds", fund_id)
-        if row is None:
-            raise ApiError(404, "Not found", f"fund_id={fund_id!r}: no fund with that id")
-        return EntityOut(id=row[0], type="fund", label=row[1], data=msgspec.json.decode(row[2]),
-                         names=names_of(conn, "fund", [fund_id], who(request)))
+        return read_named(request, "fund", "funds", fund_id)
 
 
 __all__ = ["SourceController", "PersonController", "PlaceController", "OrganizationController",
