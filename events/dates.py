@@ -56,17 +56,26 @@ def may_meet(lo: Day | None, hi: Day | None, span_lo: Day | None, span_hi: Day |
     return True
 
 
-def surely_covered(start: DateValue | None, end: DateValue | None) -> tuple[Day, Day] | None:
-    """Return the days surely inside a start..end stretch (latest start to earliest end).
+def sure_days(start_earliest: Day | None, start_latest: Day | None, end_earliest: Day | None,
+              end_latest: Day | None) -> tuple[Day, Day] | None:
+    """Return the days surely inside a stretch given its bounds (None = unknown), or None.
 
-    Returns None when no day is sure: a start or end missing or with an unknown bound, or the
-    latest possible start after the earliest possible end.
+    Surely covered: from the latest possible start to the earliest possible end. An unknown
+    end is never guessed: the stretch lasted at least until it began, so its earliest possible
+    end is its earliest possible start, and only an exactly known start day is sure (and
+    likewise an exactly known end day when the start is unknown).
     """
-    if start is None or end is None or start.latest is None or end.earliest is None:
+    lo = start_latest if start_latest is not None else end_latest
+    hi = end_earliest if end_earliest is not None else start_earliest
+    if lo is None or hi is None or lo > hi:
         return None
-    if start.latest > end.earliest:
-        return None
-    return start.latest, end.earliest
+    return lo, hi
+
+
+def surely_covered(start: DateValue | None, end: DateValue | None) -> tuple[Day, Day] | None:
+    """Return the days surely inside a start..end stretch (see `sure_days`), or None."""
+    return sure_days(start.earliest if start else None, start.latest if start else None,
+                     end.earliest if end else None, end.latest if end else None)
 
 
 def possibly_covered(start: DateValue | None, end: DateValue | None) -> tuple[Day | None, Day | None]:

@@ -10,7 +10,7 @@ from typing import Any
 
 import msgspec
 
-from events.dates import DateValue, sort_key
+from events.dates import DateValue, sort_key, surely_covered
 from projections.figures import CONFINEMENT, Total, custody_total
 
 
@@ -132,10 +132,7 @@ def conflicts(views: list[ClaimView]) -> list[Conflict]:
 
 
 def _sure(v: ClaimView) -> tuple[dt.date, dt.date] | None:
-    start, end = v.dates.get("start"), v.dates.get("end")
-    if start and end and start.latest and end.earliest and start.latest <= end.earliest:
-        return start.latest, end.earliest
-    return None
+    return surely_covered(v.dates.get("start"), v.dates.get("end"))
 
 
 def custody_figures(views: list[ClaimView]) -> CustodyFigures:

@@ -13,6 +13,7 @@ import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.params import FromPath, FromQuery, Parameter, QueryParameter
 
+from events.dates import sure_days
 from projections.figures import meets
 from service.api.common import archive_of, who
 from service.api.registry import survivor
@@ -145,7 +146,8 @@ class Figures:
         for claim_id, _, person, place, s_lo, s_hi, e_lo, e_hi in self.episodes:
             s_lo, s_hi, e_lo, e_hi = map(_day, (s_lo, s_hi, e_lo, e_hi))
             record, person = person, survivor(self.conn, person)
-            if s_hi and e_lo and s_hi <= e_lo and meets(s_hi, e_lo, span):
+            sure = sure_days(s_lo, s_hi, e_lo, e_hi)
+            if sure and meets(sure[0], sure[1], span):
                 certain.setdefault(person, []).append(claim_id)
                 continue
             hi = e_hi if e_hi is not None else self.open_bound(claim_id, record, place, s_lo)

@@ -3,6 +3,7 @@ with the fixed, documented demo tokens: every command is checked as a contributo
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from importlib import resources
 from typing import Any
@@ -69,6 +70,7 @@ def load(db: str, progress: Callable[[int, int], None] | None = None) -> dict[st
 
     if not is_empty(db):
         raise DemoError(f"{db} already holds events: the demo loads only into an empty database")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise here
     conn = connect(db)
     conn.execute("BEGIN IMMEDIATE")
     for role, (name, token) in DEMO_TOKENS.items():
