@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 run: $(STAMP)
+	$(BIN)/starosta demo --db $(DB) --if-empty
 	$(BIN)/starosta serve --db $(DB)
 
 test: $(STAMP)
