@@ -1,0 +1,95 @@
+"""The demo archive: loaded through the real API, it holds the worked example in order, with
+citations whose quotes stand in the seed texts, every review state, and money only where it is
+marked synthetic."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import msgspec
+import pytest
+from litestar.testing import TestClient
+
+from service.app import create_app
+from service.demo.load import DEMO_TOKENS, commands, load
+from service.settings import Settings
+from tests.conftest import ROOT, run_cli
+
+SEEDS = ROOT.parent / "shared" / "seeds"
+REVIEWER = {"Authorization": f"Bearer {DEMO_TOKENS['reviewer'][1]}"}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Iterator[TestClient]:
+    db = str(tmp_path_factory.mktemp("demo") / "demo.db")
+    counts = load(db)
+    assert counts["claim"] >= 100 and counts["person"] >= 20
+    with TestClient(create_app(Settings(db=db))) as client:
+        yield client
+
+
+def monclus(client: TestClient) -> str:
+    hits = client.get("/persons", params={"q": "monclus"}).json()["items"]
+    vicente = [h for h in hits if h["label"] == "Vicente Monclús Guallar"]
+    assert len(vicente) == 1
+    return vicente[0]["id"]
+
+
+def test_monclus_is_found_and_his_itinerary_is_in_order(demo: TestClient) -> None:
+    bio = demo.get(f"/persons/{monclus(demo)}/biography").json()
+    dated = [(e["earliest"], e["kind"]) for e in bio["timeline"] if e["earliest"]]
+    assert dated == sorted(dated, key=lambda x: x[0])
+    days = {e["earliest"] for e in bio["timeline"] if e["earliest"]}
+    # every dated step of DOMAIN.md's worked example
+    for day in ("1938-01-01", "1940-01-25", "1940-09-01", "1941-09-01", "1942-01-01", "1944-01-01",
+                "1948-01-29", "1950-01-01", "1950-04-20", "1951-01-02", "1955-04-01", "1956-01-06"):
+        assert day in days, f"no step on {day}"
+    kinds = {e["kind"] for e in bio["timeline"]}
+    assert {"arrest", "custody", "sentence", "escape", "labour", "release", "custody_total"} <= kinds
+    for entry in bio["timeline"]:
+        assert entry["citation"]["source"] and entry["source_label"]
+    assert bio["custody"]["stated"] and bio["custody"]["confinement"]["min_days"] > 0
+
+
+def test_butyrka_in_1951_holds_monclus(demo: TestClient) -> None:
+    butyrka = demo.get("/places", params={"q": "butyrka"}).json()["items"][0]["id"]
+    population = demo.get(f"/places/{butyrka}/population", params={"at": "1951"}).json()
+    assert monclus(demo) in [p["id"] for p in population["certain"]]
+
+
+def test_every_review_state_shows(demo: TestClient) -> None:
+    for status, least in (("approved", 100), ("pending", 3), ("contested", 1)):
+        items = demo.get("/claims", params={"status": status, "limit": 1000}, headers=REVIEWER).json()["items"]
+        assert len(items) >= least, status
+
+
+def test_every_quote_stands_in_a_seed_text() -> None:
+    seeds = "\n".join(p.read_text("utf-8") for p in sorted(SEEDS.glob("*.txt")))
+    quotes = [c["body"]["citation"]["quote"] for c in commands()
+              if c["op"] == "claim" and c["body"]["citation"].get("quote")]
+    assert len(quotes) >= 100
+    missing = [q for q in quotes if q not in seeds]
+    assert not missing, missing[:3]
+
+
+def test_money_appears_only_where_marked_synthetic(demo: TestClient) -> None:
+    with_amounts = [c for c in commands() if c["op"] == "claim" and "amount" in c["body"]]
+    assert with_amounts
+    for fund in demo.get("/funds", params={"limit": 100}).json()["items"]:
+        ledger = demo.get(f"/funds/{fund['id']}/ledger").json()
+        if ledger["totals"]:
+            assert ledger["fund"]["synthetic"] is True, fund["label"]
+            assert "synthetic" in fund["label"].lower()
+
+
+def test_demo_cli_refuses_a_database_with_events(tmp_path: Path) -> None:
+    db = str(tmp_path / "d.db")
+    first = run_cli("demo", "--db", db, timeout=120)
+    assert first.returncode == 0 and "demo-contributor-token" in first.stdout
+    again = run_cli("demo", "--db", db)
+    assert again.returncode != 0 and "already holds events" in again.stderr
+    quiet = run_cli("demo", "--db", db, "--if-empty")
+    assert quiet.returncode == 0 and "not loading" in quiet.stdout
+    events = msgspec.json.decode(run_cli("export", "log", "--db", db).stdout.splitlines()[0])
+    assert events["position"] == 1
