@@ -111,7 +111,7 @@ def principal_of(connection: ASGIConnection) -> Principal:
 def requires(role: str):
     """Return a guard admitting `role` and above: 401 without a token, 403 below the role."""
 
-    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:  # async: no thread hop
         who = principal_of(connection)
         if who.role is None:
             raise NotAuthorizedException(f"this needs a bearer token with the {role} role")

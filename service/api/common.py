@@ -32,8 +32,10 @@ def archive_of(connection: ASGIConnection) -> Archive:
     return connection.app.state.archive
 
 
-def authenticate(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    """App-wide guard: resolve the bearer token (401 for a wrong one, also on public reads)."""
+async def authenticate(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """App-wide guard: resolve the bearer token (401 for a wrong one, also on public reads).
+
+    Async on purpose: Litestar runs sync guards in its thread pool, a hop per request."""
     conn = archive_of(connection).read()
     connection.scope.setdefault("state", {})["principal"] = resolve(
         conn, connection.headers.get("authorization"))
