@@ -125,6 +125,8 @@ def conflicts(views: list[ClaimView]) -> list[Conflict]:
         sa, sb = _sure(a), _sure(b)
         if sa and sb and sa[0] <= sb[1] and sb[0] <= sa[1]:
             lo, hi = max(sa[0], sb[0]), min(sa[1], sb[1])
+            if lo == hi and (sa[1] == sb[0] or sb[1] == sa[0]):
+                continue  # one ends the day the other begins: a transfer day, not a conflict
             out.append(Conflict(kind="custody_overlap",
                                 detail=f"held surely at two places from {lo} to {hi}",
                                 claims=[a.id, b.id]))

@@ -26,7 +26,7 @@ class ClaimsProjection:
     """One row per claim, its references, and one row per review decision."""
 
     name = "claims"
-    version = 1
+    version = 2
     ddl = {
         "claims": ["""CREATE TABLE {name} (
             id TEXT PRIMARY KEY, kind TEXT NOT NULL, status TEXT NOT NULL,
@@ -91,9 +91,11 @@ class ClaimsProjection:
         if target and target[0] and status == "approved":
             conn.execute(f"UPDATE {t['claims']} SET superseded_by = ? WHERE id = ?",
                          (claim_id, target[0]))
-        elif target and target[0]:
-            conn.execute(f"UPDATE {t['claims']} SET superseded_by = NULL "
-                         f"WHERE id = ? AND superseded_by = ?", (target[0], claim_id))
+        elif target and target[0]:  # another approved successor, if any, keeps it superseded
+            conn.execute(f"UPDATE {t['claims']} SET superseded_by = (SELECT id FROM {t['claims']} "
+                         f"WHERE supersedes = ? AND status = 'approved' ORDER BY submitted_position "
+                         f"DESC LIMIT 1) WHERE id = ? AND superseded_by = ?",
+                         (target[0], target[0], claim_id))
 
     @staticmethod
     def _review(conn, t, envelope: Envelope, action, actor, reason, citation, resolves) -> None:

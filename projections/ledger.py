@@ -17,14 +17,15 @@ from projections.claim_index import ClaimIndex, supersession_ddl
 
 class LedgerProjection(ClaimIndex):
     name = "ledger"
-    version = 1
+    version = 2
     indexed = ("ledger_entries",)
     ddl = {
         "ledger_entries": ["""CREATE TABLE {name} (
             claim_id TEXT PRIMARY KEY, status TEXT NOT NULL, superseded_by TEXT,
             fund_id TEXT NOT NULL, kind TEXT NOT NULL, direction TEXT NOT NULL,
             amount TEXT, currency TEXT, counterparty TEXT, via TEXT, details TEXT,
-            earliest TEXT, latest TEXT, edtf TEXT, locator TEXT, position INTEGER NOT NULL)""",
+            earliest TEXT, latest TEXT, edtf TEXT, source_id TEXT NOT NULL, locator TEXT,
+            position INTEGER NOT NULL)""",
             "CREATE INDEX {name}_fund ON {name} (fund_id, earliest)",
             "CREATE INDEX {name}_counterparty ON {name} (counterparty)",
             "CREATE INDEX {name}_via ON {name} (via)"],
@@ -50,4 +51,4 @@ class LedgerProjection(ClaimIndex):
             direction, getattr(c, "amount", None), getattr(c, "currency", None), counterparty, via,
             details, d.earliest.isoformat() if d and d.earliest else None,
             d.latest.isoformat() if d and d.latest else None, d.edtf if d else None,
-            c.citation.locator, envelope.position)]}
+            c.citation.source, c.citation.locator, envelope.position)]}

@@ -110,6 +110,18 @@ def views_as_of(store: SQLiteEventStore, group: list[str], position: int, princi
         f"(SELECT claim_id FROM claim_refs WHERE entity_id IN ({marks})) ORDER BY submitted_position",
         (position, *group))]
     views, superseded = [], set()
+    # corrections of these claims may name other persons: their streams are replayed too
+    if ids:
+        marks_ids = ",".join("?" * len(ids))
+        for (successor,) in conn.execute(
+                f"SELECT id FROM claims WHERE submitted_position <= ? AND supersedes IN ({marks_ids})",
+                (position, *ids)):
+            stream = store.read_stream(successor, up_to_position=position)
+            state = None
+            for envelope in stream:
+                state = evolve(state, envelope.event)
+            if state is not None and state.status == "approved":
+                superseded.add(stream[0].event.claim.supersedes)  # type: ignore[attr-defined]
     for claim_id in ids:
         state: ClaimState | None = None
         submitted: ClaimSubmitted | None = None

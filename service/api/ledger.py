@@ -19,7 +19,7 @@ from service.api.registry import merged_into, survivor
 from service.errors import ApiError
 
 _COLUMNS = ("claim_id, status, fund_id, kind, direction, amount, currency, counterparty, via, details, "
-            "earliest, latest, edtf, locator, position")
+            "earliest, latest, edtf, locator, position, source_id")
 
 
 class LedgerEntry(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -38,6 +38,8 @@ class LedgerEntry(msgspec.Struct, kw_only=True, omit_defaults=True):
     earliest: dt.date | None = None
     latest: dt.date | None = None
     locator: str | None = None
+    source: str | None = None
+    source_label: str | None = None
     reached: str | None = None
 
 
@@ -71,7 +73,8 @@ def _entry(conn: sqlite3.Connection, r: tuple, reached: str | None = None) -> Le
                        currency=r[6], counterparty=r[7], counterparty_label=label, via=r[8],
                        details=r[9], earliest=dt.date.fromisoformat(r[10]) if r[10] else None,
                        latest=dt.date.fromisoformat(r[11]) if r[11] else None, date=r[12],
-                       locator=r[13], reached=reached)
+                       locator=r[13], source=r[15], reached=reached,
+                       source_label=(conn.execute("SELECT label FROM sources WHERE id = ?", (r[15],)).fetchone() or [None])[0])
 
 
 def _order(e: LedgerEntry) -> tuple:
@@ -91,6 +94,8 @@ def totals(entries: list[LedgerEntry]) -> dict[str, CurrencyTotals]:
 
 def _statuses(request: Request, include: str | None) -> tuple[str, ...]:
     if include == "pending":
+        if who(request).role is None:
+            raise ApiError(401, "Unauthorized", "include=pending needs a reviewer's token")
         if not who(request).has("reviewer"):
             raise ApiError(403, "Forbidden", "include=pending on ledgers needs the reviewer role")
         return ("approved", "pending", "contested")

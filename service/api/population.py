@@ -16,7 +16,7 @@ from litestar.params import FromPath, FromQuery, Parameter, QueryParameter
 from events.dates import sure_days
 from projections.figures import meets
 from service.api.common import archive_of, who
-from service.api.registry import survivor
+from service.api.registry import merged_into, survivor
 from service.dates import DateError, parse_date
 from service.errors import ApiError
 
@@ -116,16 +116,19 @@ class Figures:
         if claim_id in self._bounds:
             return self._bounds[claim_id]
         bounds = []
+        alive = survivor(self.conn, person)
+        group = [alive, *merged_into(self.conn, alive)]  # the person's claims under every record
+        marks = ",".join("?" * len(group))
         row = self.conn.execute(
-            "SELECT min(start_latest) FROM custody_episodes WHERE person_id = ? AND status = 'approved' "
-            "AND superseded_by IS NULL AND place_id IS NOT ? AND start_earliest > ?",
-            (person, place, start.isoformat() if start else "")).fetchone()
+            f"SELECT min(start_latest) FROM custody_episodes WHERE person_id IN ({marks}) "
+            f"AND status = 'approved' AND superseded_by IS NULL AND place_id IS NOT ? "
+            f"AND start_earliest > ?", (*group, place, start.isoformat() if start else "")).fetchone()
         if row and row[0]:
             bounds.append(_day(row[0]))
         for (data,) in self.conn.execute(
-                "SELECT data FROM claims WHERE kind IN ('death', 'execution') AND status = 'approved' "
-                "AND superseded_by IS NULL AND id IN (SELECT claim_id FROM claim_refs WHERE entity_id = ?)",
-                (person,)):
+                f"SELECT data FROM claims WHERE kind IN ('death', 'execution') AND status = 'approved' "
+                f"AND superseded_by IS NULL AND id IN (SELECT claim_id FROM claim_refs WHERE entity_id "
+                f"IN ({marks}))", group):
             latest = msgspec.json.decode(data)["dates"].get("date", {}).get("latest")
             if latest:
                 bounds.append(_day(latest))
@@ -160,7 +163,8 @@ class Figures:
         held = [Held(id=p, name=self.name(p), claims=c) for p, c in sorted(certain.items())]
         maybe = [Held(id=p, name=self.name(p), claims=c, open_end=any(x in open_ for x in c))
                  for p, c in sorted(possible.items()) if p not in certain]
-        reported = [a[0] for a in self.aggregates if meets(_day(a[2]), _day(a[3]), span)]
+        reported = [a[0] for a in self.aggregates  # an undated count belongs to no span
+                    if (a[2] or a[3]) and meets(_day(a[2]), _day(a[3]), span)]
         return held, maybe, sorted(open_), reported
 
     def reported(self, claim_ids: list[str]) -> list[Reported]:
@@ -177,6 +181,8 @@ class Figures:
 
 def _statuses(request: Request, include: str | None) -> tuple[str, ...]:
     if include == "pending":
+        if who(request).role is None:
+            raise ApiError(401, "Unauthorized", "include=pending needs a reviewer's token")
         if not who(request).has("reviewer"):
             raise ApiError(403, "Forbidden", "include=pending on populations needs the reviewer role")
         return ("approved", "pending", "contested")
