@@ -264,6 +264,9 @@ class PopulationController(Controller):
                [_day(d) for a in figures.aggregates for d in a[2:4] if d]
         first = _span(from_, "from").earliest if from_ else (min(days) if days else None)
         last = _span(to, "to").latest if to else (max(days) if days else None)
+        if from_ and to and first > last:
+            raise ApiError(422, "Invalid request", f"from={from_!r} is after to={to!r}: the span is reversed",
+                           [{"field": "from", "in": "query", "value": from_, "message": "after `to`"}])
         periods = _periods(step, first, last) if first and last and first <= last else []
         if len(periods) > MAX_PERIODS:
             raise ApiError(422, "Invalid request", f"step={step}: {len(periods)} periods; at most "

@@ -461,3 +461,10 @@ def test_timeline_and_population_refusals(world: World) -> None:
 def test_include_pending_without_a_token_is_401(world: World) -> None:
     x = world.place("Butyrka")
     assert_problem(world.api.get(f"/places/{x}/population", None, at="1940", include="pending"), 401)
+
+
+def test_a_reversed_timeline_span_is_422(api: Api) -> None:
+    source = api.source()
+    place = api.place("Lefortovo", source)
+    r = api.get(f"/places/{place}/population/timeline", **{"from": "1950", "to": "1940"})
+    assert r.status_code == 422 and "from" in r.json()["detail"] and "1950" in r.json()["detail"]
