@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.openapi.spec import Example
-from litestar.params import Body, FromPath, FromQuery, Parameter
+from litestar.params import Body, FromPath, Parameter
 from msgspec import Meta
 
 from events.kinds import Citation, NameClaim, NameKind
