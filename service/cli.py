@@ -304,6 +304,43 @@ def import_command(db: str, path: str) -> None:
     click.echo(f"imported {count} events; head {head}")
 
 
+@main.command()
+@click.option("--persons", type=click.IntRange(min=1), required=True, help="How many synthetic persons.")
+@click.option("--seed", type=int, default=1, show_default=True, help="The same seed writes the same bytes.")
+@click.option("--out", type=click.Path(dir_okay=False), required=True,
+              help="The export file (JSON Lines) to write.")
+@click.option("--load", "load_db", type=click.Path(dir_okay=False), default=None,
+              help="Also import it into this new database (as `starosta import`).")
+def synth(persons: int, seed: int, out: str, load_db: str | None) -> None:
+    """Write a clearly SYNTHETIC archive (every name and source marked synthetic) as an export
+    file, deterministic for a seed; optionally import it into a new database.
+
+    \b
+    Example:
+      starosta synth --persons 100000 --seed 7 --out var/synth.jsonl --load var/synth.db
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from service.synth import generate
+    from service.transfer import ImportRefused, import_log
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns) as progress:
+        task = progress.add_task("generating persons", total=persons)
+        with open(out, "wb") as f:
+            counts = generate(f, persons, seed, lambda done, total: progress.update(task, completed=done))
+        total = sum(counts.values())
+        if load_db:
+            loading = progress.add_task("verifying and importing events", total=total)
+            try:
+                import_log(out, load_db, lambda n: progress.update(loading, completed=n))
+            except ImportRefused as exc:
+                raise click.ClickException(f"import refused, nothing written: {exc}") from None
+            progress.update(loading, completed=total)
+    click.echo(f"wrote {total} synthetic events for {persons} persons to {out}"
+               + (f"; imported into {load_db}" if load_db else ""))
+
+
 @main.command("backup")
 @_db_option
 @click.argument("target", type=click.Path(dir_okay=False))

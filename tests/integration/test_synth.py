@@ -1,0 +1,202 @@
+"""The synthetic archive: deterministic for a seed, imported by `import_log`, chain intact,
+clearly marked synthetic, and shaped like the real thing (every review state, ledgers, custody
+with open ends and uncertain bounds, names in two scripts), with every claim passing the same
+checks the API applies to a submission."""
+
+from __future__ import annotations
+
+import io
+import re
+import sqlite3
+from pathlib import Path
+
+import msgspec
+import pytest
+from anyascii import anyascii
+from click.testing import CliRunner
+
+from events.catalog import CATALOG
+from events.chain import verify_connection
+from events.kinds import NameClaim
+from events.review import (
+    ClaimApproved,
+    ClaimContested,
+    ClaimRejected,
+    ClaimRetracted,
+    ClaimSubmitted,
+    check,
+    evolve,
+)
+from events.store import StoredRow
+from projections.search import search
+from service import synth
+from service.auth import Principal
+from service.cli import main
+from service.commands import check_claim, check_dates
+from service.transfer import import_log
+
+PERSONS, SEED = 50, 1
+ACTIONS = {ClaimApproved: "approve", ClaimRejected: "reject", ClaimContested: "contest",
+           ClaimRetracted: "retract"}
+
+
+class Archive(msgspec.Struct):
+    data: bytes
+    counts: dict[str, int]
+    path: str
+    db: str
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
+    tmp = tmp_path_factory.mktemp("synth")
+    out = io.BytesIO()
+    counts = synth.generate(out, persons=PERSONS, seed=SEED)
+    path = tmp / "synthetic.jsonl"
+    path.write_bytes(out.getvalue())
+    db = str(tmp / "imported.db")
+    import_log(str(path), db)
+    return Archive(out.getvalue(), counts, str(path), db)
+
+
+@pytest.fixture
+def conn(archive: Archive):
+    c = sqlite3.connect(f"file:{archive.db}?mode=ro", uri=True)
+    yield c
+    c.close()
+
+
+def _rows(data: bytes) -> list[StoredRow]:
+    decode = msgspec.json.Decoder(StoredRow).decode
+    return [decode(line) for line in data.splitlines() if line.strip()]
+
+
+def test_a_seed_gives_the_same_bytes_and_another_seed_other_bytes(archive: Archive) -> None:
+    again = io.BytesIO()
+    assert synth.generate(again, persons=PERSONS, seed=SEED) == archive.counts
+    assert again.getvalue() == archive.data
+    other = io.BytesIO()
+    synth.generate(other, persons=PERSONS, seed=SEED + 1)
+    assert other.getvalue() != archive.data
+
+
+def test_counts_and_rows_are_what_the_file_holds(archive: Archive) -> None:
+    rows = _rows(archive.data)
+    assert [r.position for r in rows] == list(range(1, len(rows) + 1))
+    by_type: dict[str, int] = {}
+    for r in rows:
+        by_type[r.type] = by_type.get(r.type, 0) + 1
+        assert r.schema_version == CATALOG.schema_version(r.type)
+        assert r.data == CATALOG.encode(CATALOG.decode(r.type, r.schema_version, r.data))[2].decode()
+    assert by_type == archive.counts
+    assert archive.counts["person.registered"] == PERSONS
+    times = [r.recorded_at for r in rows]
+    assert times == sorted(times) and len(set(times)) == len(times)
+    assert times[0] == "2026-01-01T00:00:00.001000Z"
+    assert len({r.event_id for r in rows}) == len(rows)
+
+
+def test_import_verifies_and_the_chain_holds(archive: Archive, conn: sqlite3.Connection) -> None:
+    verdict = verify_connection(conn)
+    assert verdict.ok and verdict.count == sum(archive.counts.values())
+    answer = CliRunner().invoke(main, ["verify", "--db", archive.db])
+    assert answer.exit_code == 0, answer.output
+    assert answer.output.startswith(f"ok: {verdict.count} events, chain intact")
+
+
+def test_everything_is_marked_synthetic(conn: sqlite3.Connection) -> None:
+    for table in ("persons", "places", "organizations", "funds"):
+        rows = conn.execute(f"SELECT label, data FROM {table}").fetchall()
+        assert rows
+        for label, data in rows:
+            assert "Synthetic" in label
+            assert msgspec.json.decode(data)["synthetic"] is True
+    sources = conn.execute("SELECT label, data FROM sources").fetchall()
+    assert sources
+    for label, data in sources:
+        assert re.fullmatch(r"Synthetic source \d+ \(not historical\)", label)
+        decoded = msgspec.json.decode(data)
+        assert decoded["synthetic"] is True and decoded["csl"]["synthetic"] is True
+    for (data,) in conn.execute("SELECT data FROM claims WHERE kind = 'name'"):
+        claim = msgspec.json.decode(data)["claim"]
+        assert "ynthetic" in claim["note"]
+
+
+def test_every_review_state_is_there(conn: sqlite3.Connection) -> None:
+    statuses = dict(conn.execute("SELECT status, count(*) FROM claims GROUP BY status").fetchall())
+    for status in ("pending", "approved", "rejected", "contested"):
+        assert statuses.get(status, 0) > 0, statuses
+    assert statuses["approved"] > sum(statuses.values()) / 2
+    superseded = conn.execute(
+        "SELECT old.id, new.status FROM claims old JOIN claims new ON new.id = old.superseded_by "
+        "AND new.supersedes = old.id").fetchall()
+    assert superseded and all(status == "approved" for _, status in superseded)
+
+
+def test_ledgers_custody_and_places_have_a_realistic_shape(conn: sqlite3.Connection) -> None:
+    ledger = conn.execute("SELECT count(*), count(DISTINCT fund_id), count(DISTINCT currency), "
+                          "sum(direction = 'in'), sum(direction = 'out') FROM ledger_entries").fetchone()
+    assert ledger[0] >= PERSONS // 2 and ledger[1] >= 2 and ledger[2] == 3 and ledger[3] and ledger[4]
+    for (amount,) in conn.execute("SELECT amount FROM ledger_entries WHERE amount IS NOT NULL"):
+        assert re.fullmatch(r"(0|[1-9][0-9]*)(\.[0-9]{1,4})?", amount)
+    custody = conn.execute(
+        "SELECT count(*), sum(end_latest IS NULL), sum(start_earliest < start_latest), "
+        "sum(end_earliest < end_latest), count(DISTINCT place_id), count(DISTINCT custody) "
+        "FROM custody_episodes").fetchone()
+    assert custody[0] >= 2 * PERSONS and all(custody[1:4]), custody
+    assert custody[5] == 5  # prison, transit, camp, isolator, exile
+    per_person = [n for (n,) in conn.execute("SELECT count(*) FROM custody_episodes c JOIN claims k "
+                                             "ON k.id = c.claim_id WHERE k.supersedes IS NULL "
+                                             "GROUP BY person_id")]
+    assert len(per_person) == PERSONS and min(per_person) >= 2 and max(per_person) <= 8
+    assert conn.execute("SELECT count(*) FROM places WHERE kind != 'region' AND parent IS NOT NULL"
+                        ).fetchone()[0] >= 50
+    flags = conn.execute(  # the projection keeps `data` as a JSON blob
+        "SELECT sum(CAST(data AS TEXT) LIKE '%\"approximate\":true%'), "
+        "sum(CAST(data AS TEXT) LIKE '%\"uncertain\":true%'), "
+        "sum(CAST(data AS TEXT) LIKE '%\"calendar\":\"julian\"%') FROM claims").fetchone()
+    assert all(flags), flags
+
+
+def test_names_in_two_scripts_are_found_by_either(conn: sqlite3.Connection) -> None:
+    scripts = dict(conn.execute(
+        "SELECT json_extract(data, '$.claim.script'), count(*) FROM claims WHERE kind = 'name' "
+        "GROUP BY 1").fetchall())
+    assert scripts.get("Cyrl") and scripts.get("Latn")
+    entity, name = conn.execute(
+        "SELECT entity_id, name FROM name_index WHERE entity_kind = 'person' AND claim_id IS NOT NULL "
+        "AND name GLOB '*[А-я]*' ORDER BY rowid LIMIT 1").fetchone()
+    surname = name.split()[-1]
+    for query in (surname, anyascii(surname), surname.lower()):
+        assert entity in [e for e, _ in search(conn, "person", query, 200)], query
+
+
+def test_every_claim_and_review_passes_the_services_own_checks(archive: Archive,
+                                                               conn: sqlite3.Connection) -> None:
+    """The dates are what the API would compute; refs exist; reviews obey the state machine."""
+    vocabulary = set(synth.VOCABULARY)
+    editor = Principal("T-synth", "Synthetic Reviewer 1", "reviewer")
+    states = {}
+    for row in _rows(archive.data):
+        event = CATALOG.decode(row.type, row.schema_version, row.data)
+        if isinstance(event, ClaimSubmitted):
+            claim = event.claim
+            assert check_dates(claim) == event.dates
+            assert all(v.edtf in vocabulary for v in event.dates.values())
+            check_claim(conn, claim, editor)
+            assert row.actor == event.contributor and row.stream_id == event.claim_id
+            if isinstance(claim, NameClaim):
+                assert claim.script in ("Latn", "Cyrl")
+        elif type(event) in ACTIONS:
+            state = states[event.claim_id]
+            check(state, ACTIONS[type(event)], row.actor, row.actor.startswith("Synthetic Reviewer"))
+            assert row.version == state.version + 1
+        else:
+            assert row.version == 1
+            continue
+        states[event.claim_id] = evolve(states.get(event.claim_id), event)
+
+
+def test_generate_refuses_no_persons() -> None:
+    with pytest.raises(ValueError):
+        synth.generate(io.BytesIO(), persons=0, seed=1)
