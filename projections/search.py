@@ -26,7 +26,7 @@ class SearchProjection:
     """Names -> entities, searchable by any variant in any script."""
 
     name = "search"
-    version = 1
+    version = 2
     ddl = {
         "name_index": ["""CREATE VIRTUAL TABLE {name} USING fts5(
             normal, entity_kind UNINDEXED, entity_id UNINDEXED, name UNINDEXED,
@@ -34,6 +34,10 @@ class SearchProjection:
         "pending_names": ["""CREATE TABLE {name} (
             claim_id TEXT PRIMARY KEY, entity_kind TEXT NOT NULL, entity_id TEXT NOT NULL,
             name TEXT NOT NULL, supersedes TEXT)"""],
+        # FTS5 cannot index claim_id: this maps a name claim to its row, so that removing a
+        # name is a lookup, not a scan of the whole index
+        "name_index_claims": ["""CREATE TABLE {name} (
+            claim_id TEXT NOT NULL, fts_rowid INTEGER NOT NULL, PRIMARY KEY (claim_id, fts_rowid))"""],
     }
 
     def apply(self, conn: sqlite3.Connection, envelope: Envelope, t: Tables) -> None:
@@ -62,16 +66,27 @@ class SearchProjection:
                 if row:
                     self._index(conn, t, row[0], row[1], row[2], e.claim_id)
                     if row[3]:
-                        conn.execute(f"DELETE FROM {t['name_index']} WHERE claim_id = ?", (row[3],))
+                        self._unindex(conn, t, row[3])
             case ClaimRejected() | ClaimContested() | ClaimRetracted():
-                conn.execute(f"DELETE FROM {t['name_index']} WHERE claim_id = ?", (e.claim_id,))
+                self._unindex(conn, t, e.claim_id)
 
     @staticmethod
     def _index(conn, t, kind: str, entity: str, name: str, claim_id: str | None) -> None:
         normal = names.normalise(name)
         if normal:
-            conn.execute(f"INSERT INTO {t['name_index']} (normal, entity_kind, entity_id, name, "
-                         f"claim_id) VALUES (?, ?, ?, ?, ?)", (normal, kind, entity, name, claim_id))
+            cursor = conn.execute(f"INSERT INTO {t['name_index']} (normal, entity_kind, entity_id, name, "
+                                  f"claim_id) VALUES (?, ?, ?, ?, ?)", (normal, kind, entity, name, claim_id))
+            if claim_id is not None:
+                conn.execute(f"INSERT INTO {t['name_index_claims']} VALUES (?, ?)",
+                             (claim_id, cursor.lastrowid))
+
+    @staticmethod
+    def _unindex(conn, t, claim_id: str) -> None:
+        rows = conn.execute(f"SELECT fts_rowid FROM {t['name_index_claims']} WHERE claim_id = ?",
+                            (claim_id,)).fetchall()
+        if rows:
+            conn.executemany(f"DELETE FROM {t['name_index']} WHERE rowid = ?", rows)
+            conn.execute(f"DELETE FROM {t['name_index_claims']} WHERE claim_id = ?", (claim_id,))
 
 
 def search(conn: sqlite3.Connection, entity_kind: str, q: str, limit: int, offset: int = 0) -> list[tuple[str, str]]:
