@@ -16,8 +16,9 @@ def test_every_cli_command_is_in_the_readme_and_has_an_example() -> None:
         assert f"starosta {name}" in README, f"README does not mention `starosta {name}`"
         assert "Example:" in (command.help or ""), f"`starosta {name} --help` has no example"
         if isinstance(command, click.Group):
-            for sub in command.commands:
+            for sub, subcommand in command.commands.items():
                 assert f"starosta {name} {sub}" in README
+                assert "Example:" in (subcommand.help or ""), f"`starosta {name} {sub} --help` has no example"
 
 
 def test_every_route_is_in_the_readme(client: TestClient) -> None:
