@@ -34,12 +34,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import msgspec  # noqa: E402
+import msgspec
 
-from events.chain import HASHED_COLUMNS  # noqa: E402
-from events.store import StoredRow  # noqa: E402
-from projections.runner import Runner  # noqa: E402
-from service import synth, transfer  # noqa: E402
+from events.chain import HASHED_COLUMNS
+from events.store import StoredRow
+from projections.runner import Runner
+from service import synth, transfer
 
 
 def peak_rss_mib() -> float:

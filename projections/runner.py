@@ -90,7 +90,7 @@ class Runner:
             row = conn.execute("SELECT version FROM projection_checkpoints WHERE name = ?",
                                (p.name,)).fetchone()
             if row is None or row[0] != p.version:
-                self.rebuild(store, p.name, progress)
+                self.rebuild(store, p.name, progress, digest=False)
                 built.append(p.name)
         self.catch_up(store)
         return built
@@ -123,8 +123,9 @@ class Runner:
 
     def rebuild(self, store: SQLiteEventStore, name: str,
                 progress: Callable[[str, int, int], None] | None = None,
-                batch_size: int = 5000) -> str:
-        """Replay the log into next-generation tables, swap them in; return their content hash.
+                batch_size: int = 5000, digest: bool = True) -> str | None:
+        """Replay the log into next-generation tables, swap them in; return their content hash
+        (None when `digest` is false: start-up and imports do not need it).
 
         Writers are held only per batch and for the final catch-up and swap, so the service
         keeps answering (its readers see the old tables until the swap).
@@ -165,8 +166,7 @@ class Runner:
                 "VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET version = excluded.version, "
                 "position = excluded.position, generation = excluded.generation",
                 (name, p.version, position, generation))
-            digest = content_hash(conn, list(p.ddl))
-        return digest
+            return content_hash(conn, list(p.ddl)) if digest else None
 
     @staticmethod
     def _drop(conn: sqlite3.Connection, table: str) -> None:

@@ -319,19 +319,21 @@ def synth(persons: int, seed: int, out: str, load_db: str | None) -> None:
     Example:
       starosta synth --persons 100000 --seed 7 --out var/synth.jsonl --load var/synth.db
     """
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from service.synth import generate
     from service.transfer import ImportRefused, import_log
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns) as progress:
+    with Progress(*columns, console=Console(stderr=True)) as progress:
         task = progress.add_task("generating persons", total=persons)
         with open(out, "wb") as f:
             counts = generate(f, persons, seed, lambda done, total: progress.update(task, completed=done))
         total = sum(counts.values())
         if load_db:
-            loading = progress.add_task("verifying and importing events", total=total)
+            # the bar covers the check of every line; inserting and building projections follow
+            loading = progress.add_task("verifying events (then inserting, building projections)", total=total)
             try:
                 import_log(out, load_db, lambda n: progress.update(loading, completed=n))
             except ImportRefused as exc:

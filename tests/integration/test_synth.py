@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import re
 import sqlite3
-from pathlib import Path
 
 import msgspec
 import pytest
