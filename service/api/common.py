@@ -13,7 +13,7 @@ from litestar.params import Parameter
 
 from service.archive import Archive
 from service.auth import ANONYMOUS, Principal, principal_of, resolve
-from service.errors import strict_problem
+from service.errors import ApiError, strict_problem
 
 Limit = Annotated[int, Parameter(ge=1, le=1000, description="Page size (1-1000)")]
 Cursor = Annotated[str | None, Parameter(description="The `next` of the previous page",
@@ -72,6 +72,19 @@ async def before_write(request: Request) -> Response | None:
         except msgspec.ValidationError as exc:
             return strict_problem(request, exc, body)
     return None
+
+
+def review_statuses(request: Request, include: str | None, what: str) -> tuple[str, ...]:
+    """Return the claim statuses a read counts: approved, and with include=pending (reviewers
+    only: 401 without a token, 403 below reviewer) pending and contested too."""
+    if include != "pending":
+        return ("approved",)
+    principal = who(request)
+    if principal.role is None:
+        raise ApiError(401, "Unauthorized", f"include=pending on {what} needs a reviewer's token")
+    if not principal.has("reviewer"):
+        raise ApiError(403, "Forbidden", f"include=pending on {what} needs the reviewer role")
+    return ("approved", "pending", "contested")
 
 
 def cursor(value: str | None) -> int:

@@ -14,7 +14,7 @@ import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.params import FromPath, Parameter
 
-from service.api.common import archive_of, who
+from service.api.common import archive_of, review_statuses, who
 from service.api.registry import merged_into, survivor
 from service.errors import ApiError
 
@@ -92,16 +92,6 @@ def totals(entries: list[LedgerEntry]) -> dict[str, CurrencyTotals]:
     return {c: CurrencyTotals(str(r), str(d), str(r - d)) for c, (r, d) in sorted(sums.items())}
 
 
-def _statuses(request: Request, include: str | None) -> tuple[str, ...]:
-    if include == "pending":
-        if who(request).role is None:
-            raise ApiError(401, "Unauthorized", "include=pending needs a reviewer's token")
-        if not who(request).has("reviewer"):
-            raise ApiError(403, "Forbidden", "include=pending on ledgers needs the reviewer role")
-        return ("approved", "pending", "contested")
-    return ("approved",)
-
-
 def ledger_csv(entries: list[LedgerEntry]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -130,7 +120,7 @@ class LedgerController(Controller):
         fund = conn.execute("SELECT id, label, data FROM funds WHERE id = ?", (fund_id,)).fetchone()
         if fund is None:
             raise ApiError(404, "Not found", f"fund_id={fund_id!r}: no fund with that id")
-        statuses = _statuses(request, include)
+        statuses = review_statuses(request, include, "ledgers")
         rows = conn.execute(f"SELECT {_COLUMNS} FROM ledger_entries WHERE fund_id = ? AND "
                             "superseded_by IS NULL", (fund_id,)).fetchall()
         entries = sorted((_entry(conn, r) for r in rows if r[1] in statuses), key=_order)

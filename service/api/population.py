@@ -15,7 +15,7 @@ from litestar.params import FromPath, FromQuery, Parameter, QueryParameter
 
 from events.dates import sure_days
 from projections.figures import meets
-from service.api.common import archive_of, who
+from service.api.common import archive_of, review_statuses, who
 from service.api.registry import merged_into, survivor
 from service.dates import DateError, parse_date
 from service.errors import ApiError
@@ -179,16 +179,6 @@ class Figures:
         return out
 
 
-def _statuses(request: Request, include: str | None) -> tuple[str, ...]:
-    if include == "pending":
-        if who(request).role is None:
-            raise ApiError(401, "Unauthorized", "include=pending needs a reviewer's token")
-        if not who(request).has("reviewer"):
-            raise ApiError(403, "Forbidden", "include=pending on populations needs the reviewer role")
-        return ("approved", "pending", "contested")
-    return ("approved",)
-
-
 def _place(conn: sqlite3.Connection, place_id: str) -> dict[str, str]:
     row = conn.execute("SELECT id, label FROM places WHERE id = ?", (place_id,)).fetchone()
     if row is None:
@@ -240,7 +230,7 @@ class PopulationController(Controller):
         place = _place(conn, place_id)
         span = _span(at, "at")
         places = places_under(conn, place_id, include_children)
-        figures = Figures(conn, places, _statuses(request, include))
+        figures = Figures(conn, places, review_statuses(request, include, "populations"))
         certain, possible, open_, reported = figures.at((span.earliest, span.latest))
         return Population(place=place, places=places, at=span, certain=certain, possible=possible,
                           count_min=len(certain), count_max=len(certain) + len(possible),
@@ -259,7 +249,7 @@ class PopulationController(Controller):
         """A series of periods with the same figures as /population; at most 1200 periods."""
         conn = archive_of(request).read()
         place = _place(conn, place_id)
-        figures = Figures(conn, places_under(conn, place_id, include_children), _statuses(request, include))
+        figures = Figures(conn, places_under(conn, place_id, include_children), review_statuses(request, include, "populations"))
         days = [_day(d) for r in figures.episodes for d in r[4:8] if d] + \
                [_day(d) for a in figures.aggregates for d in a[2:4] if d]
         first = _span(from_, "from").earliest if from_ else (min(days) if days else None)
