@@ -14,7 +14,7 @@ import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.params import FromPath, Parameter
 
-from service.api.common import archive_of, review_statuses, who
+from service.api.common import archive_of, review_statuses
 from service.api.registry import merged_into, survivor
 from service.errors import ApiError
 

@@ -15,7 +15,7 @@ from litestar.params import FromPath, FromQuery, Parameter, QueryParameter
 
 from events.dates import sure_days
 from projections.figures import meets
-from service.api.common import archive_of, review_statuses, who
+from service.api.common import archive_of, review_statuses
 from service.api.registry import merged_into, survivor
 from service.dates import DateError, parse_date
 from service.errors import ApiError
