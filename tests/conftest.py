@@ -43,6 +43,28 @@ def client(settings: Settings) -> Iterator[TestClient]:
         yield c
 
 
+def free_port() -> int:
+    """Return a free TCP port on 127.0.0.1 (servers started by tests bind there only)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop a process started in its own session: SIGTERM, then SIGKILL after 15 s."""
+    import signal
+
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+
+
 def run_cli(*args: str, timeout: float = 60, **env: str) -> subprocess.CompletedProcess:
     """Run the real `starosta` command in a subprocess; return the completed process."""
     return subprocess.run([STAROSTA, *args], capture_output=True, text=True, timeout=timeout,

@@ -54,6 +54,22 @@ class Api:
         return r.json()["id"]
 
 
+PROBLEM = "application/problem+json"
+
+
+def assert_problem(r, status: int, *named: str) -> dict:
+    """Assert an RFC 9457 answer with `status`, whose detail names each of `named`."""
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith(PROBLEM), r.headers
+    body = r.json()
+    assert body["status"] == status
+    assert isinstance(body["title"], str) and body["title"]
+    assert isinstance(body["detail"], str) and body["detail"]
+    for word in named:
+        assert word in body["detail"], (word, body)
+    return body
+
+
 PEOPLE = {"alice": "contributor", "dave": "contributor", "bob": "reviewer", "carol": "reviewer",
           "root": "admin"}
 

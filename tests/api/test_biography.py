@@ -8,10 +8,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.api.conftest import Api
+from tests.api.conftest import Api, assert_problem
 
 PROBLEM = "application/problem+json"
 Day = dt.date
@@ -19,14 +18,6 @@ Day = dt.date
 
 # -- helpers ---------------------------------------------------------------------------------
 
-def assert_problem(r: httpx.Response, status: int, *named: str) -> dict:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith(PROBLEM), r.headers
-    body = r.json()
-    assert body["status"] == status and body["title"] and body["detail"]
-    for word in named:
-        assert word in body["detail"], (word, body)
-    return body
 
 
 def approve(api: Api, *claims: str, who: str = "bob") -> int:

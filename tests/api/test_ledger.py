@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -22,7 +21,7 @@ from litestar.testing import TestClient
 
 from service.app import create_app
 from service.settings import Settings
-from tests.api.conftest import Api, make_tokens
+from tests.api.conftest import Api, make_tokens, assert_problem
 
 PROBLEM = "application/problem+json"
 DECIMAL = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?$")
@@ -30,14 +29,6 @@ DECIMAL = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?$")
 
 # -- helpers ---------------------------------------------------------------------------------
 
-def assert_problem(r: httpx.Response, status: int, *named: str) -> dict:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith(PROBLEM), r.headers
-    body = r.json()
-    assert body["status"] == status and body["title"] and body["detail"]
-    for word in named:
-        assert word in body["detail"], (word, body)
-    return body
 
 
 def approve_all(api: Api, ids: list[str], who: str = "bob") -> None:

@@ -14,8 +14,7 @@ import time
 import httpx
 import pytest
 
-from tests.api.test_serve import free_port, stop
-from tests.conftest import ROOT, STAROSTA, run_cli
+from tests.conftest import ROOT, STAROSTA, free_port, run_cli, stop
 
 MARK = "@@walkthrough-step"
 

@@ -12,7 +12,7 @@ from typing import Any, Callable
 import httpx
 import pytest
 
-from tests.api.conftest import Api
+from tests.api.conftest import Api, assert_problem
 
 PROBLEM = "application/problem+json"
 BAD_TOKEN = {"Authorization": "Bearer sta_not-a-token-of-this-archive"}
@@ -20,17 +20,6 @@ BAD_TOKEN = {"Authorization": "Bearer sta_not-a-token-of-this-archive"}
 
 # -- helpers -------------------------------------------------------------------------------
 
-def assert_problem(r: httpx.Response, status: int, *named: str) -> dict:
-    """Assert an RFC 9457 answer with `status`, whose detail names each of `named`."""
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith(PROBLEM), r.headers
-    body = r.json()
-    assert body["status"] == status
-    assert isinstance(body["title"], str) and body["title"]
-    assert isinstance(body["detail"], str) and body["detail"]
-    for word in named:
-        assert word in body["detail"], (word, body)
-    return body
 
 
 def error_fields(body: dict) -> set[str]:

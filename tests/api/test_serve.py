@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import time
 
 import httpx
 import pytest
 
-from tests.conftest import ROOT, STAROSTA
+from tests.conftest import ROOT, STAROSTA, free_port, stop
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.slow
@@ -46,12 +40,3 @@ def test_serve_answers_over_http_and_stops(db_path: str) -> None:
         stop(proc)
 
 
-def stop(proc: subprocess.Popen) -> None:
-    """Stop a server started in its own session: SIGTERM, then SIGKILL after 15 s."""
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)

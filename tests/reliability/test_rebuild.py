@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -28,6 +26,7 @@ from service.archive import default_runner
 from service.db import open_archive
 from service.settings import Settings
 from tests.api.conftest import Api, make_tokens
+from tests.conftest import free_port, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 STAROSTA = str(Path(sys.executable).with_name("starosta"))
@@ -113,21 +112,8 @@ def fill(db: str) -> dict[str, Any]:
         return {"monclus": monclus, "butyrka": butyrka, "source": s, "tokens": tokens}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def stop(proc: subprocess.Popen) -> None:
-    """Stop a process started in its own session: SIGTERM, then SIGKILL after 15 s."""
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
 
 
 # -- 1. the CLI ------------------------------------------------------------------------------
