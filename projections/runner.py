@@ -84,14 +84,15 @@ class Runner:
 
         Returns the names of the projections that were (re)built.
         """
-        built = []
         conn = store.reader()
+        built = []
         for p in self.projections:
             row = conn.execute("SELECT version FROM projection_checkpoints WHERE name = ?",
                                (p.name,)).fetchone()
             if row is None or row[0] != p.version:
-                self.rebuild(store, p.name, progress, digest=False)
                 built.append(p.name)
+        if built:
+            self.rebuild_many(store, built, progress, digest=False)
         self.catch_up(store)
         return built
 
@@ -124,49 +125,66 @@ class Runner:
     def rebuild(self, store: SQLiteEventStore, name: str,
                 progress: Callable[[str, int, int], None] | None = None,
                 batch_size: int = 5000, digest: bool = True) -> str | None:
-        """Replay the log into next-generation tables, swap them in; return their content hash
-        (None when `digest` is false: start-up and imports do not need it).
+        """Rebuild one projection (see `rebuild_many`); return its content hash or None."""
+        return self.rebuild_many(store, [name], progress, batch_size, digest)[name]
 
-        Writers are held only per batch and for the final catch-up and swap, so the service
-        keeps answering (its readers see the old tables until the swap).
+    def rebuild_many(self, store: SQLiteEventStore, names: Sequence[str],
+                     progress: Callable[[str, int, int], None] | None = None,
+                     batch_size: int = 5000, digest: bool = True) -> dict[str, str | None]:
+        """Replay the log once into next-generation tables of every named projection, swap them
+        in; return each one's content hash (None when `digest` is false: start-up and imports
+        do not need it).
+
+        Each batch of the log is read and decoded once for all of them. Writers are held only
+        per batch and for the final catch-up and swap, so the service keeps answering (its
+        readers see the old tables until the swap).
         """
-        p = self.get(name)
+        chosen = [self.get(name) for name in names]
+        shadows: dict[str, Tables] = {}
+        generations: dict[str, int] = {}
         with store.write_transaction() as conn:
-            row = conn.execute("SELECT generation FROM projection_checkpoints WHERE name = ?",
-                               (name,)).fetchone()
-            generation = (row[0] if row else 0) + 1
-            shadow = {t: shadow_name(t, generation) for t in p.ddl}
-            for t in p.ddl:
-                self._drop(conn, shadow[t])
-            for t, statements in p.ddl.items():
-                for statement in statements:
-                    conn.execute(statement.format(name=shadow[t]))
+            for p in chosen:
+                row = conn.execute("SELECT generation FROM projection_checkpoints WHERE name = ?",
+                                   (p.name,)).fetchone()
+                generations[p.name] = (row[0] if row else 0) + 1
+                shadows[p.name] = {t: shadow_name(t, generations[p.name]) for t in p.ddl}
+                for t in p.ddl:
+                    self._drop(conn, shadows[p.name][t])
+                for t, statements in p.ddl.items():
+                    for statement in statements:
+                        conn.execute(statement.format(name=shadows[p.name][t]))
         position = 0
         while True:  # batches: the writer lock is released between them
             with store.write_transaction() as conn:
                 head = store.head().position
                 batch = list(store.read_log(after=position, limit=batch_size))
-                for envelope in batch:
-                    p.apply(conn, envelope, shadow)
+                for p in chosen:
+                    for envelope in batch:
+                        p.apply(conn, envelope, shadows[p.name])
             if batch:
                 position = batch[-1].position
-                if progress:
-                    progress(name, position, head)
+                for p in chosen if progress else ():
+                    progress(p.name, position, head)
             if not batch or position >= head:
                 break
+        digests: dict[str, str | None] = {}
         with store.write_transaction() as conn:  # final catch-up and swap, under the lock
-            for envelope in store.read_log(after=position):
-                p.apply(conn, envelope, shadow)
-                position = envelope.position
-            for t in p.ddl:
-                self._drop(conn, t)
-                conn.execute(f'ALTER TABLE "{shadow[t]}" RENAME TO "{t}"')
-            conn.execute(
-                "INSERT INTO projection_checkpoints (name, version, position, generation) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET version = excluded.version, "
-                "position = excluded.position, generation = excluded.generation",
-                (name, p.version, position, generation))
-            return content_hash(conn, list(p.ddl)) if digest else None
+            rest = list(store.read_log(after=position))
+            for p in chosen:
+                for envelope in rest:
+                    p.apply(conn, envelope, shadows[p.name])
+            position = rest[-1].position if rest else position
+            for p in chosen:
+                for t in p.ddl:
+                    self._drop(conn, t)
+                    conn.execute(f'ALTER TABLE "{shadows[p.name][t]}" RENAME TO "{t}"')
+                conn.execute(
+                    "INSERT INTO projection_checkpoints (name, version, position, generation) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET version = excluded.version, "
+                    "position = excluded.position, generation = excluded.generation",
+                    (p.name, p.version, position, generations[p.name]))
+                digests[p.name] = content_hash(conn, list(p.ddl)) if digest else None
+        return digests
 
     @staticmethod
     def _drop(conn: sqlite3.Connection, table: str) -> None:

@@ -135,17 +135,18 @@ def rebuild(db: str, names: tuple[str, ...]) -> None:
         raise click.ClickException(f"unknown projection {', '.join(unknown)}; known: {', '.join(runner.names())}")
     columns = (TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[rate]:>9} events/s"), TimeElapsedColumn())
-    digests = {}
+    chosen = list(names or runner.names())
     with Progress(*columns, transient=False) as progress:
-        for name in names or runner.names():
-            task = progress.add_task(name, total=max(store.head().position, 1), rate="-")
-            started = time.monotonic()
+        tasks = {name: progress.add_task(name, total=max(store.head().position, 1), rate="-")
+                 for name in chosen}
+        started = time.monotonic()
 
-            def report(_: str, position: int, head: int, task=task, started=started) -> None:
-                rate = position / max(time.monotonic() - started, 1e-6)
-                progress.update(task, completed=position, total=max(head, 1), rate=f"{rate:,.0f}")
+        def report(name: str, position: int, head: int) -> None:
+            rate = position / max(time.monotonic() - started, 1e-6)
+            progress.update(tasks[name], completed=position, total=max(head, 1), rate=f"{rate:,.0f}")
 
-            digests[name] = runner.rebuild(store, name, report)
+        digests = runner.rebuild_many(store, chosen, report)  # one pass over the log for all
+        for task in tasks.values():
             progress.update(task, completed=progress.tasks[task].total)
     for name, digest in digests.items():
         click.echo(f"{name} content hash {digest}")
