@@ -11,7 +11,7 @@ from typing import Any
 import msgspec
 
 from events.dates import DateValue, sort_key, surely_covered
-from projections.figures import CONFINEMENT, Total, custody_total
+from projections.figures import Total, custody_total
 
 
 class ClaimView(msgspec.Struct, kw_only=True):
@@ -174,5 +174,3 @@ def assemble(person: dict[str, Any], views: list[ClaimView], sources: dict[str, 
         getattr(bio, section).sort(key=timeline_key)
     return bio
 
-
-__all__ = ["Biography", "ClaimView", "assemble", "CONFINEMENT"]

@@ -15,7 +15,6 @@ import msgspec
 from events.dates import DateValue, possibly_covered, surely_covered
 
 Day = dt.date
-CONFINEMENT = ("prison", "camp", "isolator", "transit", "other")
 
 
 def union_days(intervals: Iterable[tuple[Day, Day]]) -> int:

@@ -10,7 +10,6 @@ import msgspec
 from litestar import Controller, Request, get
 from litestar.params import FromPath, Parameter
 
-from events.catalog import CATALOG
 from events.dates import DateValue
 from events.review import ClaimState, ClaimSubmitted, evolve
 from events.store import SQLiteEventStore
@@ -187,5 +186,3 @@ class BiographyController(Controller):
                         person_id if person_id != alive else None,
                         {"position": position, "recorded_at": stamp} if position is not None else None)
 
-
-__all__ = ["BiographyController", "resolve_as_of", "CATALOG"]

@@ -328,5 +328,3 @@ async def decide(request: Request, claim_id: str, action: str, reason: str | Non
                        "review landed first): reload it and decide again") from None
     return response
 
-
-__all__ = ["ClaimController", "new_id"]

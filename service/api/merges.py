@@ -16,7 +16,7 @@ from events.registry import PersonMerged, PersonsDistinct, PersonUnmerged
 from events.store import AppendRequest, NewEvent
 from service import auth
 from service.api.common import archive_of, who
-from service.api.registry import EntityOut, merged_into, survivor
+from service.api.registry import merged_into, survivor
 from service.commands import invalid, not_found, require
 from service.errors import ApiError
 
@@ -129,5 +129,3 @@ class MergeController(Controller):
             lambda conn, env: (200, Judged(id=person_id, judgement=judgement, other=other,
                                            position=env[0].position)))
 
-
-__all__ = ["MergeController", "EntityOut"]

@@ -30,7 +30,7 @@ from events.store import AppendRequest, NewEvent
 from projections.search import search
 from service import auth
 from service.api.common import Created, Cursor, Limit, archive_of, cursor, who
-from service.commands import check_dates, invalid, not_found, require, with_script
+from service.commands import check_dates, invalid, require, with_script
 from service.errors import ApiError
 from service.ids import new_id
 
@@ -429,6 +429,3 @@ class FundController(Controller):
     async def read(self, request: Request, fund_id: FromPath[str]) -> EntityOut:
         return read_named(request, "fund", "funds", fund_id)
 
-
-__all__ = ["SourceController", "PersonController", "PlaceController", "OrganizationController",
-           "FundController", "survivor", "merged_into", "not_found"]
