@@ -36,10 +36,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from events.catalog import CATALOG  # noqa: E402
-from events.chain import HASHED_COLUMNS  # noqa: E402
-from events.registry import PersonRegistered  # noqa: E402
-from events.store import (  # noqa: E402
+from starosta.events.catalog import CATALOG  # noqa: E402
+from starosta.events.chain import HASHED_COLUMNS  # noqa: E402
+from starosta.events.registry import PersonRegistered  # noqa: E402
+from starosta.events.store import (  # noqa: E402
     AppendRequest,
     GroupCommitter,
     Job,
@@ -48,7 +48,7 @@ from events.store import (  # noqa: E402
     SQLiteEventStore,
     connect,
 )
-from service.db import migrate  # noqa: E402
+from starosta.service.db import migrate  # noqa: E402
 
 META = Metadata(actor="bench", request_id="bench")
 

@@ -36,10 +36,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import msgspec
 
-from events.chain import HASHED_COLUMNS
-from events.store import StoredRow
-from projections.runner import Runner
-from service import synth, transfer
+from starosta.events.chain import HASHED_COLUMNS
+from starosta.events.store import StoredRow
+from starosta.projections.runner import Runner
+from starosta.service import synth, transfer
 
 
 def peak_rss_mib() -> float:

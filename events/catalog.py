@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from events.base import EventTypes
-from events.registry import (
+from starosta.events.base import EventTypes
+from starosta.events.registry import (
     FundRegistered,
     OrganizationRegistered,
     PersonMerged,
@@ -13,7 +13,7 @@ from events.registry import (
     PlaceRegistered,
     SourceRegistered,
 )
-from events.review import (
+from starosta.events.review import (
     ClaimApproved,
     ClaimContested,
     ClaimRejected,

@@ -12,8 +12,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
-from events.base import Event
-from events.kinds import Citation
+from starosta.events.base import Event
+from starosta.events.kinds import Citation
 
 ExternalIds = dict[Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{0,31}$")],
                    Annotated[str, Meta(min_length=1, max_length=200)]]

@@ -11,9 +11,9 @@ from typing import Literal
 
 import msgspec
 
-from events.base import Event
-from events.dates import DateValue
-from events.kinds import AnyClaim, Citation
+from starosta.events.base import Event
+from starosta.events.dates import DateValue
+from starosta.events.kinds import AnyClaim, Citation
 
 Status = Literal["pending", "approved", "rejected", "contested", "retracted"]
 Action = Literal["approve", "reject", "contest", "retract"]

@@ -24,8 +24,8 @@ from collections.abc import Callable, Iterator, Sequence
 
 import msgspec
 
-from events.base import Event, EventTypes
-from events.chain import GENESIS, HASHED_COLUMNS, chain_hash, row_digest
+from starosta.events.base import Event, EventTypes
+from starosta.events.chain import GENESIS, HASHED_COLUMNS, chain_hash, row_digest
 
 ANY = None  # expected_version meaning "do not check"
 

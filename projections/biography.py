@@ -10,8 +10,8 @@ from typing import Any
 
 import msgspec
 
-from events.dates import DateValue, sort_key, surely_covered
-from projections.figures import Total, custody_total
+from starosta.events.dates import DateValue, sort_key, surely_covered
+from starosta.projections.figures import Total, custody_total
 
 
 class ClaimView(msgspec.Struct, kw_only=True):

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import sqlite3
 
-from events.review import ClaimApproved, ClaimContested, ClaimRejected, ClaimRetracted, ClaimSubmitted
-from events.store import Envelope
-from projections.runner import Tables
+from starosta.events.review import ClaimApproved, ClaimContested, ClaimRejected, ClaimRetracted, ClaimSubmitted
+from starosta.events.store import Envelope
+from starosta.projections.runner import Tables
 
 STATUS = {ClaimApproved: "approved", ClaimRejected: "rejected", ClaimContested: "contested",
           ClaimRetracted: "retracted"}

@@ -7,17 +7,17 @@ import sqlite3
 
 import msgspec
 
-from events.dates import sort_key
-from events.kinds import kind_of, refs_of
-from events.review import (
+from starosta.events.dates import sort_key
+from starosta.events.kinds import kind_of, refs_of
+from starosta.events.review import (
     ClaimApproved,
     ClaimContested,
     ClaimRejected,
     ClaimRetracted,
     ClaimSubmitted,
 )
-from events.store import Envelope
-from projections.runner import Tables
+from starosta.events.store import Envelope
+from starosta.projections.runner import Tables
 
 _encode = msgspec.json.Encoder().encode
 

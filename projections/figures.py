@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import msgspec
 
-from events.dates import DateValue, possibly_covered, surely_covered
+from starosta.events.dates import DateValue, possibly_covered, surely_covered
 
 Day = dt.date
 

@@ -3,16 +3,16 @@ exact decimal amounts (kept as the strings given; summed with Decimal, never flo
 
 from __future__ import annotations
 
-from events.kinds import (
+from starosta.events.kinds import (
     CommitteeTransferClaim,
     DisbursementClaim,
     DonationClaim,
     InKindClaim,
     kind_of,
 )
-from events.review import ClaimSubmitted
-from events.store import Envelope
-from projections.claim_index import ClaimIndex, supersession_ddl
+from starosta.events.review import ClaimSubmitted
+from starosta.events.store import Envelope
+from starosta.projections.claim_index import ClaimIndex, supersession_ddl
 
 
 class LedgerProjection(ClaimIndex):

@@ -3,10 +3,10 @@ sources report about unnamed groups at a place, indexed for 'who was held here t
 
 from __future__ import annotations
 
-from events.kinds import AggregateClaim, CustodyClaim
-from events.review import ClaimSubmitted
-from events.store import Envelope
-from projections.claim_index import ClaimIndex, supersession_ddl
+from starosta.events.kinds import AggregateClaim, CustodyClaim
+from starosta.events.review import ClaimSubmitted
+from starosta.events.store import Envelope
+from starosta.projections.claim_index import ClaimIndex, supersession_ddl
 
 
 def _iso(d) -> str | None:

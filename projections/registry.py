@@ -7,7 +7,7 @@ import sqlite3
 
 import msgspec
 
-from events.registry import (
+from starosta.events.registry import (
     FundRegistered,
     OrganizationRegistered,
     PersonMerged,
@@ -17,8 +17,8 @@ from events.registry import (
     PlaceRegistered,
     SourceRegistered,
 )
-from events.store import Envelope
-from projections.runner import Tables
+from starosta.events.store import Envelope
+from starosta.projections.runner import Tables
 
 _encode = msgspec.json.Encoder().encode
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from events.store import Envelope, SQLiteEventStore
+from starosta.events.store import Envelope, SQLiteEventStore
 
 Tables = dict[str, str]  # logical table name -> physical table name
 

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import sqlite3
 
-from events.kinds import NameClaim
-from events.registry import (
+from starosta.events.kinds import NameClaim
+from starosta.events.registry import (
     FundRegistered,
     OrganizationRegistered,
     PersonRegistered,
     PlaceRegistered,
 )
-from events.review import ClaimApproved, ClaimContested, ClaimRejected, ClaimRetracted, ClaimSubmitted
-from events.store import Envelope
-from projections import names
-from projections.runner import Tables
+from starosta.events.review import ClaimApproved, ClaimContested, ClaimRejected, ClaimRetracted, ClaimSubmitted
+from starosta.events.store import Envelope
+from starosta.projections import names
+from starosta.projections.runner import Tables
 
 
 class SearchProjection:

@@ -11,24 +11,24 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Contact, Discriminator
 
-from events.store import SQLiteEventStore
-from service.api.biography import BiographyController
-from service.api.claims import ClaimController
-from service.api.common import authenticate, before_write
-from service.api.ledger import AidController, LedgerController
-from service.api.log import LogController, health
-from service.api.merges import MergeController
-from service.api.population import PopulationController
-from service.api.registry import (
+from starosta.events.store import SQLiteEventStore
+from starosta.service.api.biography import BiographyController
+from starosta.service.api.claims import ClaimController
+from starosta.service.api.common import authenticate, before_write
+from starosta.service.api.ledger import AidController, LedgerController
+from starosta.service.api.log import LogController, health
+from starosta.service.api.merges import MergeController
+from starosta.service.api.population import PopulationController
+from starosta.service.api.registry import (
     FundController,
     OrganizationController,
     PersonController,
     PlaceController,
     SourceController,
 )
-from service.db import open_archive
-from service.errors import EXCEPTION_HANDLERS
-from service.settings import Settings
+from starosta.service.db import open_archive
+from starosta.service.errors import EXCEPTION_HANDLERS
+from starosta.service.settings import Settings
 
 DESCRIPTION = """\
 Records of the anarchists and other socialists imprisoned, exiled and shot in Soviet
@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 def declare_claim_discriminator(app: Litestar) -> None:
     """Mark the claim union in the OpenAPI document as discriminated by `kind`, so that client
     generators see it (Litestar emits a bare oneOf)."""
-    from events.kinds import KINDS
+    from starosta.events.kinds import KINDS
 
     body = app.openapi_schema.paths["/claims"].post.request_body.content["application/json"].schema
     refs = {ref.ref.rsplit("/", 1)[-1]: ref.ref for ref in body.one_of or []}

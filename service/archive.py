@@ -13,15 +13,15 @@ from typing import Any
 import msgspec
 from litestar import Request, Response
 
-from events.store import AppendRequest, Envelope, GroupCommitter, Job, Metadata, SQLiteEventStore
-from projections.claims import ClaimsProjection
-from projections.ledger import LedgerProjection
-from projections.population import PopulationProjection
-from projections.registry import RegistryProjection
-from projections.runner import Runner
-from projections.search import SearchProjection
-from service.auth import Principal
-from service.errors import ApiError
+from starosta.events.store import AppendRequest, Envelope, GroupCommitter, Job, Metadata, SQLiteEventStore
+from starosta.projections.claims import ClaimsProjection
+from starosta.projections.ledger import LedgerProjection
+from starosta.projections.population import PopulationProjection
+from starosta.projections.registry import RegistryProjection
+from starosta.projections.runner import Runner
+from starosta.projections.search import SearchProjection
+from starosta.service.auth import Principal
+from starosta.service.errors import ApiError
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 # render(conn, envelopes) -> (status, content) or (status, content, headers)

@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from service.settings import Settings
+from starosta.service.settings import Settings
 
 DEFAULTS = Settings()
 DB_HELP = "SQLite file of the archive (env STAROSTA_DB, default ./var/starosta.db)."
@@ -47,7 +47,7 @@ def serve(db: str, host: str, port: int, synchronous: str) -> None:
     """
     from granian import Granian  # imported here: other commands need no server
 
-    from service.db import migrate
+    from starosta.service.db import migrate
 
     applied = migrate(db)
     if applied:
@@ -57,7 +57,7 @@ def serve(db: str, host: str, port: int, synchronous: str) -> None:
     Settings.from_env()  # fail here, with the variable named, rather than in the worker
     click.echo(f"starosta serving {os.path.abspath(db)} on http://{host}:{port} "
                f"(OpenAPI at http://{host}:{port}/schema)")
-    Granian("service.app:app_from_env", factory=True, interface="asgi", address=host,
+    Granian("starosta.service.app:app_from_env", factory=True, interface="asgi", address=host,
             port=port, workers=1, loop="uvloop", log_access=False).serve()
 
 
@@ -70,7 +70,7 @@ def migrate(db: str) -> None:
     Example:
       starosta migrate --db ./var/starosta.db
     """
-    from service.db import migrate as run
+    from starosta.service.db import migrate as run
 
     applied = run(db)
     click.echo(f"applied: {', '.join(applied)}" if applied else "up to date")
@@ -87,7 +87,7 @@ def verify(db: str, expect_head: str | None) -> None:
     Example:
       starosta verify --db ./var/starosta.db --expect-head 3f1c...e9
     """
-    from events.chain import verify_connection
+    from starosta.events.chain import verify_connection
 
     if not os.path.exists(db):
         raise click.ClickException(f"no database at {db}")
@@ -125,8 +125,8 @@ def rebuild(db: str, names: tuple[str, ...]) -> None:
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from service.archive import default_runner
-    from service.db import open_store
+    from starosta.service.archive import default_runner
+    from starosta.service.db import open_store
 
     store = open_store(db)
     runner = default_runner()
@@ -166,7 +166,7 @@ def demo(db: str, if_empty: bool) -> None:
     """
     from rich.progress import Progress
 
-    from service.demo.load import DEMO_TOKENS, DemoError, is_empty, load
+    from starosta.service.demo.load import DEMO_TOKENS, DemoError, is_empty, load
 
     if not is_empty(db):
         if if_empty:
@@ -207,9 +207,9 @@ def export_log_command(db: str, out: str, after: int) -> None:
     Example:
       starosta export log --db ./var/starosta.db --out log.jsonl
     """
-    from events.catalog import CATALOG
-    from events.store import SQLiteEventStore
-    from service.transfer import export_log
+    from starosta.events.catalog import CATALOG
+    from starosta.events.store import SQLiteEventStore
+    from starosta.service.transfer import export_log
 
     _require_db(db)
     store = SQLiteEventStore(db, CATALOG)
@@ -223,7 +223,7 @@ def _get(db: str, path: str, accept: str = "application/json") -> bytes:
     """Answer a GET through the real app in-process (the same code as the HTTP API)."""
     from litestar.testing import TestClient
 
-    from service.app import create_app
+    from starosta.service.app import create_app
 
     _require_db(db)
     with TestClient(create_app(Settings(db=db))) as client:
@@ -294,7 +294,7 @@ def import_command(db: str, path: str) -> None:
     """
     from rich.progress import Progress
 
-    from service.transfer import ImportRefused, import_log
+    from starosta.service.transfer import ImportRefused, import_log
 
     with Progress(transient=True) as progress:
         task = progress.add_task("verifying and importing", total=None)
@@ -323,8 +323,8 @@ def synth(persons: int, seed: int, out: str, load_db: str | None) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from service.synth import generate
-    from service.transfer import ImportRefused, import_log
+    from starosta.service.synth import generate
+    from starosta.service.transfer import ImportRefused, import_log
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True)) as progress:
@@ -357,7 +357,7 @@ def backup_command(db: str, target: str) -> None:
     """
     from rich.progress import Progress
 
-    from service.transfer import backup
+    from starosta.service.transfer import backup
 
     _require_db(db)
     with Progress(transient=True) as progress:
@@ -396,7 +396,7 @@ def token_create(db: str, name: str, role: str) -> None:
     Example:
       starosta token create --name "Ada Reviewer" --role reviewer --db ./var/starosta.db
     """
-    from service.auth import create_token
+    from starosta.service.auth import create_token
 
     conn = _write_conn(db)
     try:
@@ -418,7 +418,7 @@ def token_list(db: str) -> None:
     Example:
       starosta token list --db ./var/starosta.db
     """
-    from service.auth import list_tokens
+    from starosta.service.auth import list_tokens
 
     for t in list_tokens(_write_conn(db)):
         click.echo(f"{t.id}\t{t.name}\t{t.role}\tcreated {t.created_at}"
@@ -435,7 +435,7 @@ def token_revoke(db: str, token_id: str) -> None:
     Example:
       starosta token revoke T-1a2b3c4d --db ./var/starosta.db
     """
-    from service.auth import revoke_token
+    from starosta.service.auth import revoke_token
 
     if not revoke_token(_write_conn(db), token_id):
         raise click.ClickException(f"no live token with id {token_id}")
@@ -443,8 +443,8 @@ def token_revoke(db: str, token_id: str) -> None:
 
 
 def _write_conn(db: str):
-    from events.store import connect
-    from service.db import migrate as run
+    from starosta.events.store import connect
+    from starosta.service.db import migrate as run
 
     run(db)
     return connect(db)

@@ -10,14 +10,14 @@ import sqlite3
 
 import msgspec
 
-from events.dates import DateValue
-from events.kinds import Claim, NameClaim, kind_of, refs_of
-from events.review import ClaimSubmitted
-from events.store import AppendRequest, NewEvent
-from projections import names
-from service.dates import DateError, parse_date
-from service.auth import Principal
-from service.errors import ApiError
+from starosta.events.dates import DateValue
+from starosta.events.kinds import Claim, NameClaim, kind_of, refs_of
+from starosta.events.review import ClaimSubmitted
+from starosta.events.store import AppendRequest, NewEvent
+from starosta.projections import names
+from starosta.service.dates import DateError, parse_date
+from starosta.service.auth import Principal
+from starosta.service.errors import ApiError
 
 ENTITY_TABLES = {"person": "persons", "place": "places", "organization": "organizations",
                  "fund": "funds", "source": "sources"}

@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 from edtf import Date, Interval, Season, UncertainOrApproximate, UnspecifiedIntervalSection, parse_edtf
 
-from events.dates import DateValue
+from starosta.events.dates import DateValue
 
 MAX_LENGTH = 64  # the longest sensible EDTF here is an interval of two qualified days (~25 chars)
 CACHE_SIZE = 65536

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import os
 
-import migrations
-from events.catalog import CATALOG
-from events.store import GroupCommitter, SQLiteEventStore, connect
+from starosta import migrations
+from starosta.events.catalog import CATALOG
+from starosta.events.store import GroupCommitter, SQLiteEventStore, connect
 
 
 def migrate(path: str) -> list[str]:
@@ -33,7 +33,7 @@ def open_archive(path: str, *, synchronous: str = "FULL", writer: bool = False,
 
     With `writer`, the archive gets the group-committing writer thread the service uses.
     """
-    from service.archive import Archive, default_runner
+    from starosta.service.archive import Archive, default_runner
 
     store = open_store(path, synchronous=synchronous)
     runner = default_runner()

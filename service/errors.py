@@ -15,7 +15,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.utils.empty import value_or_default
 
-from events.store import ConcurrencyError, IdempotencyConflict, StoreUnavailable
+from starosta.events.store import ConcurrencyError, IdempotencyConflict, StoreUnavailable
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("starosta")

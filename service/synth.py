@@ -43,10 +43,10 @@ from typing import IO, Any
 import msgspec
 from anyascii import anyascii
 
-from events.catalog import CATALOG
-from events.chain import GENESIS, chain_hash, row_digest
-from events.dates import DateValue
-from events.kinds import (
+from starosta.events.catalog import CATALOG
+from starosta.events.chain import GENESIS, chain_hash, row_digest
+from starosta.events.dates import DateValue
+from starosta.events.kinds import (
     AccusationClaim,
     AffiliationClaim,
     AggregateClaim,
@@ -79,7 +79,7 @@ from events.kinds import (
     Subset,
     TransferClaim,
 )
-from events.registry import (
+from starosta.events.registry import (
     ArchiveRef,
     FundRegistered,
     Identification,
@@ -88,15 +88,15 @@ from events.registry import (
     PlaceRegistered,
     SourceRegistered,
 )
-from events.review import (
+from starosta.events.review import (
     ClaimApproved,
     ClaimContested,
     ClaimRejected,
     ClaimRetracted,
     ClaimSubmitted,
 )
-from events.store import StoredRow
-from service.dates import parse_date
+from starosta.events.store import StoredRow
+from starosta.service.dates import parse_date
 
 Progress = Callable[[int, int], None]
 

@@ -17,9 +17,9 @@ from typing import IO
 
 import msgspec
 
-from events.catalog import CATALOG
-from events.chain import GENESIS, HASHED_COLUMNS, chain_hash, row_digest
-from events.store import StoredRow, connect
+from starosta.events.catalog import CATALOG
+from starosta.events.chain import GENESIS, HASHED_COLUMNS, chain_hash, row_digest
+from starosta.events.store import StoredRow, connect
 
 _encode_row = msgspec.json.Encoder().encode
 _decode_row = msgspec.json.Decoder(StoredRow).decode
@@ -75,9 +75,9 @@ def import_log(path: str, db: str, progress: Progress | None = None) -> tuple[in
     The work happens in `DB.importing` beside the target; an interrupted import leaves that
     file behind, and the next import replaces it.
     """
-    from service.archive import default_runner
-    from service.db import migrate
-    from events.store import SQLiteEventStore
+    from starosta.service.archive import default_runner
+    from starosta.service.db import migrate
+    from starosta.events.store import SQLiteEventStore
 
     if os.path.exists(db):
         conn = sqlite3.connect(db)

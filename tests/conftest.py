@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from litestar.testing import TestClient
 
-from events.store import SQLiteEventStore
-from service.app import create_app
-from service.db import open_store
-from service.settings import Settings
+from starosta.events.store import SQLiteEventStore
+from starosta.service.app import create_app
+from starosta.service.db import open_store
+from starosta.service.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 STAROSTA = str(Path(sys.executable).with_name("starosta"))

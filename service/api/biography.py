@@ -10,14 +10,14 @@ import msgspec
 from litestar import Controller, Request, get
 from litestar.params import FromPath, Parameter
 
-from events.dates import DateValue
-from events.review import ClaimState, ClaimSubmitted, evolve
-from events.store import SQLiteEventStore
-from projections.biography import Biography, ClaimView, assemble
-from service.api.common import archive_of, who
-from service.api.registry import merged_into, survivor
-from service.auth import Principal
-from service.errors import ApiError
+from starosta.events.dates import DateValue
+from starosta.events.review import ClaimState, ClaimSubmitted, evolve
+from starosta.events.store import SQLiteEventStore
+from starosta.projections.biography import Biography, ClaimView, assemble
+from starosta.service.api.common import archive_of, who
+from starosta.service.api.registry import merged_into, survivor
+from starosta.service.auth import Principal
+from starosta.service.errors import ApiError
 
 _dates = msgspec.json.Decoder(dict[str, DateValue])
 

@@ -13,8 +13,8 @@ from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, FromQuery, Parameter
 from msgspec import Meta
 
-from events.kinds import KIND_NAMES, AnyClaim, Citation
-from events.review import (
+from starosta.events.kinds import KIND_NAMES, AnyClaim, Citation
+from starosta.events.review import (
     ClaimApproved,
     ClaimContested,
     ClaimRejected,
@@ -24,13 +24,13 @@ from events.review import (
     check,
     evolve,
 )
-from events.store import AppendRequest, ConcurrencyError, NewEvent
-from service import auth
-from service.api.common import Cursor, Limit, archive_of, cursor, who
-from service.auth import Principal
-from service.commands import invalid, require, submission
-from service.errors import ApiError
-from service.ids import new_id
+from starosta.events.store import AppendRequest, ConcurrencyError, NewEvent
+from starosta.service import auth
+from starosta.service.api.common import Cursor, Limit, archive_of, cursor, who
+from starosta.service.auth import Principal
+from starosta.service.commands import invalid, require, submission
+from starosta.service.errors import ApiError
+from starosta.service.ids import new_id
 
 Reason = Annotated[str, Meta(min_length=1, max_length=5000)]
 ClaimId = Annotated[str, Meta(max_length=64)]

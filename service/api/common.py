@@ -11,9 +11,9 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import Parameter
 
-from service.archive import Archive
-from service.auth import ANONYMOUS, Principal, principal_of, resolve
-from service.errors import ApiError, strict_problem
+from starosta.service.archive import Archive
+from starosta.service.auth import ANONYMOUS, Principal, principal_of, resolve
+from starosta.service.errors import ApiError, strict_problem
 
 Limit = Annotated[int, Parameter(ge=1, le=1000, description="Page size (1-1000)")]
 Cursor = Annotated[str | None, Parameter(description="The `next` of the previous page",

@@ -14,9 +14,9 @@ import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.params import FromPath, Parameter
 
-from service.api.common import archive_of, review_statuses
-from service.api.registry import merged_into, survivor
-from service.errors import ApiError
+from starosta.service.api.common import archive_of, review_statuses
+from starosta.service.api.registry import merged_into, survivor
+from starosta.service.errors import ApiError
 
 _COLUMNS = ("claim_id, status, fund_id, kind, direction, amount, currency, counterparty, via, details, "
             "earliest, latest, edtf, locator, position, source_id")

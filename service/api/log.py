@@ -9,8 +9,8 @@ from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.params import Parameter
 
-from events.store import SQLiteEventStore
-from service.auth import Principal, principal_of
+from starosta.events.store import SQLiteEventStore
+from starosta.service.auth import Principal, principal_of
 
 
 class LogEvent(msgspec.Struct, kw_only=True):

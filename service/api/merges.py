@@ -11,14 +11,14 @@ from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath
 from msgspec import Meta
 
-from events.kinds import Citation
-from events.registry import PersonMerged, PersonsDistinct, PersonUnmerged
-from events.store import AppendRequest, NewEvent
-from service import auth
-from service.api.common import archive_of, who
-from service.api.registry import merged_into, survivor
-from service.commands import invalid, not_found, require
-from service.errors import ApiError
+from starosta.events.kinds import Citation
+from starosta.events.registry import PersonMerged, PersonsDistinct, PersonUnmerged
+from starosta.events.store import AppendRequest, NewEvent
+from starosta.service import auth
+from starosta.service.api.common import archive_of, who
+from starosta.service.api.registry import merged_into, survivor
+from starosta.service.commands import invalid, not_found, require
+from starosta.service.errors import ApiError
 
 Reason = Annotated[str, Meta(min_length=1, max_length=5000)]
 PersonId = Annotated[str, Meta(min_length=1, max_length=64)]

@@ -13,12 +13,12 @@ import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.params import FromPath, FromQuery, Parameter, QueryParameter
 
-from events.dates import sure_days
-from projections.figures import meets
-from service.api.common import archive_of, review_statuses
-from service.api.registry import merged_into, survivor
-from service.dates import DateError, parse_date
-from service.errors import ApiError
+from starosta.events.dates import sure_days
+from starosta.projections.figures import meets
+from starosta.service.api.common import archive_of, review_statuses
+from starosta.service.api.registry import merged_into, survivor
+from starosta.service.dates import DateError, parse_date
+from starosta.service.errors import ApiError
 
 Day = dt.date
 _EPISODE = ("SELECT claim_id, status, person_id, place_id, start_earliest, start_latest, end_earliest, "

@@ -11,8 +11,8 @@ from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, Parameter
 from msgspec import Meta
 
-from events.kinds import Citation, NameClaim, NameKind
-from events.registry import (
+from starosta.events.kinds import Citation, NameClaim, NameKind
+from starosta.events.registry import (
     ArchiveRef,
     ExternalIds,
     FundRegistered,
@@ -25,14 +25,14 @@ from events.registry import (
     SourceRegistered,
     SourceType,
 )
-from events.review import ClaimSubmitted
-from events.store import AppendRequest, NewEvent
-from projections.search import search
-from service import auth
-from service.api.common import Created, Cursor, Limit, archive_of, cursor, who
-from service.commands import check_dates, invalid, require, with_script
-from service.errors import ApiError
-from service.ids import new_id
+from starosta.events.review import ClaimSubmitted
+from starosta.events.store import AppendRequest, NewEvent
+from starosta.projections.search import search
+from starosta.service import auth
+from starosta.service.api.common import Created, Cursor, Limit, archive_of, cursor, who
+from starosta.service.commands import check_dates, invalid, require, with_script
+from starosta.service.errors import ApiError
+from starosta.service.ids import new_id
 
 Name = Annotated[str, Meta(min_length=1, max_length=300)]
 Query = Annotated[str | None, Parameter(max_length=256, description="Any name variant, any script, "

@@ -10,10 +10,10 @@ from typing import Any
 
 import msgspec
 
-from events.store import connect
-from service.auth import create_token
-from service.db import migrate
-from service.settings import Settings
+from starosta.events.store import connect
+from starosta.service.auth import create_token
+from starosta.service.db import migrate
+from starosta.service.settings import Settings
 
 # Fixed and documented (README): demo databases only; `starosta demo` refuses a non-empty one.
 DEMO_TOKENS = {
@@ -32,7 +32,7 @@ class DemoError(Exception):
 
 def commands() -> list[dict[str, Any]]:
     """Return the demo archive's commands, in order."""
-    text = resources.files("service.demo").joinpath("archive.jsonl").read_text("utf-8")
+    text = resources.files("starosta.service.demo").joinpath("archive.jsonl").read_text("utf-8")
     return [msgspec.json.decode(line) for line in text.splitlines() if line.strip()]
 
 
@@ -66,7 +66,7 @@ def load(db: str, progress: Callable[[int, int], None] | None = None) -> dict[st
     """
     from litestar.testing import TestClient
 
-    from service.app import create_app
+    from starosta.service.app import create_app
 
     if not is_empty(db):
         raise DemoError(f"{db} already holds events: the demo loads only into an empty database")

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 import pytest
 from litestar.testing import TestClient
 
-from events.store import connect
-from service.app import create_app
-from service.auth import create_token
-from service.db import migrate
-from service.settings import Settings
+from starosta.events.store import connect
+from starosta.service.app import create_app
+from starosta.service.auth import create_token
+from starosta.service.db import migrate
+from starosta.service.settings import Settings
 
 
 @dataclass

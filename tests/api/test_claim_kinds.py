@@ -13,9 +13,9 @@ import msgspec
 import pytest
 from litestar.testing import TestClient
 
-from events.kinds import KIND_NAMES, KINDS
-from service.app import create_app
-from service.settings import Settings
+from starosta.events.kinds import KIND_NAMES, KINDS
+from starosta.service.app import create_app
+from starosta.service.settings import Settings
 from tests.api.conftest import Api, make_tokens
 
 PROBLEM = "application/problem+json"

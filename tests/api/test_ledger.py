@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from litestar.testing import TestClient
 
-from service.app import create_app
-from service.settings import Settings
+from starosta.service.app import create_app
+from starosta.service.settings import Settings
 from tests.api.conftest import Api, make_tokens, assert_problem
 
 PROBLEM = "application/problem+json"

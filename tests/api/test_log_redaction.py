@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-from events.chain import GENESIS, chain_hash, row_digest
+from starosta.events.chain import GENESIS, chain_hash, row_digest
 from tests.api.conftest import Api
 
 

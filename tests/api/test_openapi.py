@@ -11,10 +11,10 @@ import msgspec
 import pytest
 from litestar.testing import TestClient
 
-from events.kinds import KIND_NAMES, KINDS, AnyClaim
-from service.api.registry import PersonIn, PlaceIn, SourceIn
-from service.app import create_app
-from service.settings import Settings
+from starosta.events.kinds import KIND_NAMES, KINDS, AnyClaim
+from starosta.service.api.registry import PersonIn, PlaceIn, SourceIn
+from starosta.service.app import create_app
+from starosta.service.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"

@@ -6,11 +6,11 @@ import msgspec
 import pytest
 from litestar.testing import TestClient
 
-from events.chain import GENESIS, chain_hash
-from events.registry import PersonRegistered
-from service.app import create_app
-from service.db import open_store
-from service.settings import Settings
+from starosta.events.chain import GENESIS, chain_hash
+from starosta.events.registry import PersonRegistered
+from starosta.service.app import create_app
+from starosta.service.db import open_store
+from starosta.service.settings import Settings
 
 
 def fill(db_path: str, n: int) -> None:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from litestar.testing import TestClient
 
-from service.app import create_app
-from service.settings import Settings
+from starosta.service.app import create_app
+from starosta.service.settings import Settings
 from tests.conftest import run_cli
 
 pytestmark = pytest.mark.slow

@@ -11,9 +11,9 @@ import msgspec
 import pytest
 from litestar.testing import TestClient
 
-from service.app import create_app
-from service.demo.load import DEMO_TOKENS, commands, load
-from service.settings import Settings
+from starosta.service.app import create_app
+from starosta.service.demo.load import DEMO_TOKENS, commands, load
+from starosta.service.settings import Settings
 from tests.conftest import ROOT, run_cli
 
 SEEDS = ROOT.parent / "shared" / "seeds"

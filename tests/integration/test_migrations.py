@@ -8,10 +8,10 @@ import sys
 
 import pytest
 
-import migrations
-from events.catalog import CATALOG
-from events.registry import PersonRegistered
-from events.store import SQLiteEventStore, connect
+from starosta import migrations
+from starosta.events.catalog import CATALOG
+from starosta.events.registry import PersonRegistered
+from starosta.events.store import SQLiteEventStore, connect
 from tests.conftest import ROOT, run_cli
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from events.kinds import (
+from starosta.events.kinds import (
     AggregateClaim,
     Citation,
     CustodyClaim,
@@ -19,13 +19,13 @@ from events.kinds import (
     DonationClaim,
     NameClaim,
 )
-from events.registry import FundRegistered, PersonMerged, PersonRegistered, PersonUnmerged, PlaceRegistered, SourceRegistered
-from events.review import ClaimApproved, ClaimContested, ClaimRejected, ClaimRetracted, ReviewRefused, check, evolve
-from events.store import AppendRequest, Metadata, NewEvent
-from projections.runner import content_hash
-from service.auth import Principal
-from service.commands import submission
-from service.db import open_archive
+from starosta.events.registry import FundRegistered, PersonMerged, PersonRegistered, PersonUnmerged, PlaceRegistered, SourceRegistered
+from starosta.events.review import ClaimApproved, ClaimContested, ClaimRejected, ClaimRetracted, ReviewRefused, check, evolve
+from starosta.events.store import AppendRequest, Metadata, NewEvent
+from starosta.projections.runner import content_hash
+from starosta.service.auth import Principal
+from starosta.service.commands import submission
+from starosta.service.db import open_archive
 
 DATES = ["1925-04", "1940", "1940-01-25", "1948", "1942?", "1933~", "1951/1955", None]
 _claim = st.tuples(st.just("claim"), st.integers(0, 6), st.integers(0, 9), st.integers(0, 9),

@@ -6,9 +6,9 @@ import sqlite3
 
 import pytest
 
-from events.chain import GENESIS, verify_connection
-from events.registry import PersonRegistered, PlaceRegistered
-from events.store import (
+from starosta.events.chain import GENESIS, verify_connection
+from starosta.events.registry import PersonRegistered, PlaceRegistered
+from starosta.events.store import (
     AppendRequest,
     ConcurrencyError,
     GroupCommitter,

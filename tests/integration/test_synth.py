@@ -14,10 +14,10 @@ import pytest
 from anyascii import anyascii
 from click.testing import CliRunner
 
-from events.catalog import CATALOG
-from events.chain import verify_connection
-from events.kinds import NameClaim
-from events.review import (
+from starosta.events.catalog import CATALOG
+from starosta.events.chain import verify_connection
+from starosta.events.kinds import NameClaim
+from starosta.events.review import (
     ClaimApproved,
     ClaimContested,
     ClaimRejected,
@@ -26,13 +26,13 @@ from events.review import (
     check,
     evolve,
 )
-from events.store import StoredRow
-from projections.search import search
-from service import synth
-from service.auth import Principal
-from service.cli import main
-from service.commands import check_claim, check_dates
-from service.transfer import import_log
+from starosta.events.store import StoredRow
+from starosta.projections.search import search
+from starosta.service import synth
+from starosta.service.auth import Principal
+from starosta.service.cli import main
+from starosta.service.commands import check_claim, check_dates
+from starosta.service.transfer import import_log
 
 PERSONS, SEED = 50, 1
 ACTIONS = {ClaimApproved: "approve", ClaimRejected: "reject", ClaimContested: "contest",

@@ -7,8 +7,8 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from events.registry import PersonRegistered
-from service.db import open_archive
+from starosta.events.registry import PersonRegistered
+from starosta.service.db import open_archive
 from tests.conftest import run_cli
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from events.base import Event, EventTypes, UnknownEventType
-from events.store import SQLiteEventStore
-from service.db import migrate
+from starosta.events.base import Event, EventTypes, UnknownEventType
+from starosta.events.store import SQLiteEventStore
+from starosta.service.db import migrate
 
 
 class LetterWrittenV1(Event, frozen=True, tag="letter.written"):

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import pytest
 
-from events.chain import GENESIS, HASHED_COLUMNS, chain_hash, row_digest
-from events.registry import FundRegistered, PersonRegistered, PlaceRegistered, SourceRegistered
-from events.store import Metadata
-from service.db import open_store
+from starosta.events.chain import GENESIS, HASHED_COLUMNS, chain_hash, row_digest
+from starosta.events.registry import FundRegistered, PersonRegistered, PlaceRegistered, SourceRegistered
+from starosta.events.store import Metadata
+from starosta.service.db import open_store
 
 STAROSTA = Path(sys.executable).parent / "starosta"
 N = 50  # events in the archive

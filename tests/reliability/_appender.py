@@ -34,8 +34,8 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from events.registry import PersonRegistered, PlaceRegistered  # noqa: E402
-from events.store import (  # noqa: E402
+from starosta.events.registry import PersonRegistered, PlaceRegistered  # noqa: E402
+from starosta.events.store import (  # noqa: E402
     ConcurrencyError,
     GroupCommitter,
     Job,
@@ -43,7 +43,7 @@ from events.store import (  # noqa: E402
     AppendRequest,
     NewEvent,
 )
-from service.db import open_store  # noqa: E402
+from starosta.service.db import open_store  # noqa: E402
 
 DEADLINE = float(os.environ.get("STAROSTA_TEST_DEADLINE", "60"))
 _START = time.monotonic()

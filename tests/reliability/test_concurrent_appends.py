@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from events.catalog import CATALOG
-from events.chain import verify_connection
-from events.registry import PersonRegistered
-from events.store import (
+from starosta.events.catalog import CATALOG
+from starosta.events.chain import verify_connection
+from starosta.events.registry import PersonRegistered
+from starosta.events.store import (
     AppendRequest,
     ConcurrencyError,
     GroupCommitter,
@@ -33,7 +33,7 @@ from events.store import (
     NewEvent,
     SQLiteEventStore,
 )
-from service.db import migrate, open_store
+from starosta.service.db import migrate, open_store
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]

@@ -20,11 +20,11 @@ import httpx
 import pytest
 from litestar.testing import TestClient
 
-from projections.runner import content_hash
-from service.app import create_app
-from service.archive import default_runner
-from service.db import open_archive
-from service.settings import Settings
+from starosta.projections.runner import content_hash
+from starosta.service.app import create_app
+from starosta.service.archive import default_runner
+from starosta.service.db import open_archive
+from starosta.service.settings import Settings
 from tests.api.conftest import Api, make_tokens
 from tests.conftest import free_port, stop
 

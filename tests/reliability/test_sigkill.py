@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from service.db import migrate
+from starosta.service.db import migrate
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from litestar.testing import TestClient
 
-from service.cli import main
+from starosta.service.cli import main
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text("utf-8")

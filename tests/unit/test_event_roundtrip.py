@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 
-from events.catalog import CATALOG
+from starosta.events.catalog import CATALOG
 from tests.strategies import of
 
 

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from projections import names
-from projections.names import (
+from starosta.projections import names
+from starosta.projections.names import (
     MAX_QUERY_TOKENS,
     MAX_TOKEN_CHARS,
     SCHEME,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import msgspec
 
-from events.catalog import CATALOG
+from starosta.events.catalog import CATALOG
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "events.jsonl"
 
