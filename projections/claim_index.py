@@ -12,6 +12,7 @@ import sqlite3
 
 from starosta.events.review import ClaimApproved, ClaimContested, ClaimRejected, ClaimRetracted, ClaimSubmitted
 from starosta.events.store import Envelope
+from starosta.projections.rules import Supersession
 from starosta.projections.runner import Tables
 
 STATUS = {ClaimApproved: "approved", ClaimRejected: "rejected", ClaimContested: "contested",
@@ -20,9 +21,7 @@ STATUS = {ClaimApproved: "approved", ClaimRejected: "rejected", ClaimContested: 
 
 def supersession_ddl() -> list[str]:
     """The DDL of a projection's own record of supersessions."""
-    return ["CREATE TABLE {name} (claim_id TEXT PRIMARY KEY, supersedes TEXT NOT NULL, "
-            "approved INTEGER NOT NULL DEFAULT 0, position INTEGER NOT NULL)",
-            "CREATE INDEX {name}_supersedes ON {name} (supersedes)"]
+    return Supersession.ddl()
 
 
 class ClaimIndex:
@@ -41,9 +40,7 @@ class ClaimIndex:
         e = envelope.event
         supersession = t[f"{self.name}_supersession"]
         if isinstance(e, ClaimSubmitted):
-            if e.claim.supersedes:
-                conn.execute(f"INSERT INTO {supersession} VALUES (?, ?, 0, ?)",
-                             (e.claim_id, e.claim.supersedes, envelope.position))
+            Supersession.submitted(conn, supersession, e.claim_id, e.claim.supersedes, envelope.position)
             for table, rows in self.rows(e, envelope).items():
                 if rows:
                     marks = ",".join("?" * len(rows[0]))
@@ -53,18 +50,9 @@ class ClaimIndex:
         if status is None:
             return
         claim_id = e.claim_id  # type: ignore[attr-defined]
-        target = conn.execute(f"SELECT supersedes FROM {supersession} WHERE claim_id = ?",
-                              (claim_id,)).fetchone()
-        successor = None
-        if target is not None:
-            conn.execute(f"UPDATE {supersession} SET approved = ? WHERE claim_id = ?",
-                         (int(status == "approved"), claim_id))
-            # the latest approved successor, if any, keeps the target superseded
-            row = conn.execute(f"SELECT claim_id FROM {supersession} WHERE supersedes = ? AND approved = 1 "
-                               f"ORDER BY position DESC LIMIT 1", (target[0],)).fetchone()
-            successor = row[0] if row else None
+        changed = Supersession.reviewed(conn, supersession, claim_id, status)
         for table in self.indexed:
             conn.execute(f"UPDATE {t[table]} SET status = ? WHERE claim_id = ?", (status, claim_id))
-            if target is not None:
+            if changed is not None:
                 conn.execute(f"UPDATE {t[table]} SET superseded_by = ? WHERE claim_id = ?",
-                             (successor, target[0]))
+                             (changed[1], changed[0]))

@@ -17,6 +17,7 @@ from starosta.events.review import (
     ClaimSubmitted,
 )
 from starosta.events.store import Envelope
+from starosta.projections.rules import Supersession
 from starosta.projections.runner import Tables
 
 _encode = msgspec.json.Encoder().encode
@@ -26,8 +27,9 @@ class ClaimsProjection:
     """One row per claim, its references, and one row per review decision."""
 
     name = "claims"
-    version = 2
+    version = 3
     ddl = {
+        "claims_supersession": Supersession.ddl(),
         "claims": ["""CREATE TABLE {name} (
             id TEXT PRIMARY KEY, kind TEXT NOT NULL, status TEXT NOT NULL,
             contributor TEXT NOT NULL, source_id TEXT NOT NULL, version INTEGER NOT NULL,
@@ -62,6 +64,7 @@ class ClaimsProjection:
                      _encode({"claim": claim, "dates": e.dates})))
                 conn.executemany(f"INSERT OR IGNORE INTO {t['claim_refs']} VALUES (?, ?, ?)",
                                  [(e.claim_id, ref, field) for field, _, ref in refs_of(claim)])
+                Supersession.submitted(conn, t["claims_supersession"], e.claim_id, claim.supersedes, pos)
                 self._review(conn, t, envelope, "submit", e.contributor, None, None, False)
             case ClaimApproved():
                 self._status(conn, t, envelope, "approved", None)
@@ -85,17 +88,10 @@ class ClaimsProjection:
         conn.execute(f"UPDATE {t['claims']} SET status = ?, contested_by = ?, version = ?, "
                      f"updated_position = ? WHERE id = ?",
                      (status, contested_by, envelope.version, envelope.position, claim_id))
-        # A claim is superseded while a claim superseding it is approved.
-        target = conn.execute(f"SELECT supersedes FROM {t['claims']} WHERE id = ?",
-                              (claim_id,)).fetchone()
-        if target and target[0] and status == "approved":
+        changed = Supersession.reviewed(conn, t["claims_supersession"], claim_id, status)
+        if changed is not None:
             conn.execute(f"UPDATE {t['claims']} SET superseded_by = ? WHERE id = ?",
-                         (claim_id, target[0]))
-        elif target and target[0]:  # another approved successor, if any, keeps it superseded
-            conn.execute(f"UPDATE {t['claims']} SET superseded_by = (SELECT id FROM {t['claims']} "
-                         f"WHERE supersedes = ? AND status = 'approved' ORDER BY submitted_position "
-                         f"DESC LIMIT 1) WHERE id = ? AND superseded_by = ?",
-                         (target[0], target[0], claim_id))
+                         (changed[1], changed[0]))
 
     @staticmethod
     def _review(conn, t, envelope: Envelope, action, actor, reason, citation, resolves) -> None:

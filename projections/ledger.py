@@ -17,7 +17,7 @@ from starosta.projections.claim_index import ClaimIndex, supersession_ddl
 
 class LedgerProjection(ClaimIndex):
     name = "ledger"
-    version = 2
+    version = 3
     indexed = ("ledger_entries",)
     ddl = {
         "ledger_entries": ["""CREATE TABLE {name} (

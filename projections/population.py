@@ -15,7 +15,7 @@ def _iso(d) -> str | None:
 
 class PopulationProjection(ClaimIndex):
     name = "population"
-    version = 2
+    version = 3
     indexed = ("custody_episodes", "place_aggregates")
     ddl = {
         "custody_episodes": ["""CREATE TABLE {name} (

@@ -87,3 +87,148 @@ class RegistryProjection:
         conn.execute(f"INSERT INTO {t['person_judgements']} VALUES (?, ?, ?, ?, ?, ?, ?)",
                      (person, other, judgement, reason, reviewer,
                       _encode(citation) if citation else None, pos))
+
+
+# -- queries: everything that reads the registry's tables ---------------------------------------
+
+ENTITY_TABLES = {"person": "persons", "place": "places", "organization": "organizations",
+                 "fund": "funds", "source": "sources"}
+
+
+class Ref(msgspec.Struct, frozen=True):
+    """A reference to an entity as documents show it: its id and its current label."""
+
+    id: str
+    label: str
+
+
+def exists(conn: sqlite3.Connection, kind: str, entity_id: str) -> bool:
+    """Return True when an entity of `kind` ('any' = person or organisation) is registered."""
+    kinds = ("person", "organization") if kind == "any" else (kind,)
+    return any(conn.execute(f"SELECT 1 FROM {ENTITY_TABLES[k]} WHERE id = ?",  # table from code
+                            (entity_id,)).fetchone() for k in kinds)
+
+
+def entity(conn: sqlite3.Connection, kind: str, entity_id: str) -> tuple[str, str, dict, int] | None:
+    """Return (id, label, registration data, position) of an entity, or None."""
+    row = conn.execute(f"SELECT id, label, data, position FROM {ENTITY_TABLES[kind]} WHERE id = ?",
+                       (entity_id,)).fetchone()
+    return (row[0], row[1], msgspec.json.decode(row[2]), row[3]) if row else None
+
+
+def labels(conn: sqlite3.Connection, ids: set[str] | list[str],
+           tables: Tables | None = None) -> dict[str, str]:
+    """Return id -> current label for every registered entity among `ids` (others are left
+    out). A merged person keeps its own registration label here; documents show survivors."""
+    wanted = sorted(set(ids))
+    out: dict[str, str] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        for table in ENTITY_TABLES.values():
+            name = tables[table] if tables else table
+            out.update(conn.execute(f"SELECT id, label FROM {name} WHERE id IN ({marks})", chunk))
+    return out
+
+
+def ref(conn: sqlite3.Connection, entity_id: str) -> Ref:
+    """Return the Ref of one entity (its id as label when unknown)."""
+    return Ref(entity_id, labels(conn, [entity_id]).get(entity_id, entity_id))
+
+
+def merge_target(conn: sqlite3.Connection, person_id: str, persons: str = "persons") -> str | None:
+    """Return the record `person_id` is merged into directly, or None."""
+    row = conn.execute(f"SELECT merged_into FROM {persons} WHERE id = ?", (person_id,)).fetchone()
+    return row[0] if row else None
+
+
+def survivor(conn: sqlite3.Connection, person_id: str, persons: str = "persons") -> str:
+    """Follow merges from `person_id` to the record that survives (the one place this rule is
+    written; cycles are refused at merge time, and a cycle in old data stops the walk)."""
+    seen = {person_id}
+    while (target := merge_target(conn, person_id, persons)) is not None and target not in seen:
+        person_id = target
+        seen.add(person_id)
+    return person_id
+
+
+def merged_records(conn: sqlite3.Connection, person_id: str, persons: str = "persons") -> list[str]:
+    """Return every record merged, directly or not, into `person_id` (sorted by id per level)."""
+    found, frontier = [], [person_id]
+    while frontier:
+        marks = ",".join("?" * len(frontier))
+        rows = conn.execute(f"SELECT id FROM {persons} WHERE merged_into IN ({marks}) ORDER BY id",
+                            frontier).fetchall()
+        frontier = [r[0] for r in rows if r[0] not in found and r[0] != person_id]
+        found += frontier
+    return found
+
+
+def merge_group(conn: sqlite3.Connection, person_id: str, persons: str = "persons") -> list[str]:
+    """Return [survivor, *records merged into it] for the group `person_id` belongs to."""
+    alive = survivor(conn, person_id, persons)
+    return [alive, *merged_records(conn, alive, persons)]
+
+
+def distinct_from(conn: sqlite3.Connection, group: list[str]) -> list[str]:
+    """Return the records judged 'not the same person' as any record of `group`."""
+    marks = ",".join("?" * len(group))
+    return sorted(r[0] for r in conn.execute(
+        f"SELECT other FROM person_judgements WHERE person_id IN ({marks}) AND judgement = 'distinct' "
+        f"UNION SELECT person_id FROM person_judgements WHERE other IN ({marks}) "
+        f"AND judgement = 'distinct'", (*group, *group)))
+
+
+def distinct_pair(conn: sqlite3.Connection, a: list[str], b: list[str]) -> tuple[str, str] | None:
+    """Return a pair judged distinct between two groups of records, if any."""
+    for x in a:
+        for y in b:
+            if conn.execute("SELECT 1 FROM person_judgements WHERE judgement = 'distinct' AND "
+                            "((person_id = ? AND other = ?) OR (person_id = ? AND other = ?))",
+                            (x, y, y, x)).fetchone():
+                return x, y
+    return None
+
+
+def group_as_of(conn: sqlite3.Connection, person_id: str, position: int) -> tuple[str, list[str]]:
+    """Return (survivor, merged records) as they stood after log `position`."""
+    def target(pid: str) -> str | None:
+        row = conn.execute("SELECT judgement, other FROM person_judgements WHERE person_id = ? AND "
+                           "judgement IN ('merged', 'unmerged') AND position <= ? "
+                           "ORDER BY position DESC LIMIT 1", (pid, position)).fetchone()
+        return row[1] if row and row[0] == "merged" else None
+
+    alive, seen = person_id, {person_id}
+    while (into := target(alive)) and into not in seen:
+        alive = into
+        seen.add(alive)
+    merged, frontier = [], [alive]
+    while frontier:
+        candidates = [r[0] for f in frontier for r in conn.execute(
+            "SELECT DISTINCT person_id FROM person_judgements WHERE other = ? AND judgement = 'merged' "
+            "AND position <= ?", (f, position))]
+        frontier = [c for c in candidates if c not in merged and c != alive
+                    and target(c) in (alive, *merged)]
+        merged += frontier
+    return alive, sorted(merged)
+
+
+def places_under(conn: sqlite3.Connection, place_id: str, include_children: bool) -> list[str]:
+    """Return the place and, when asked, every place under it (parent links, any depth)."""
+    found = [place_id]
+    if include_children:
+        frontier = [place_id]
+        while frontier:
+            marks = ",".join("?" * len(frontier))
+            frontier = [r[0] for r in conn.execute(f"SELECT id FROM places WHERE parent IN ({marks})",
+                                                   frontier) if r[0] not in found]
+            found += frontier
+    return found
+
+
+def list_page(conn: sqlite3.Connection, kind: str, limit: int, offset: int) -> list[str]:
+    """Return ids of entities of `kind` in registration order (merged persons left out)."""
+    unmerged = " WHERE merged_into IS NULL" if kind == "person" else ""
+    return [r[0] for r in conn.execute(
+        f"SELECT id FROM {ENTITY_TABLES[kind]}{unmerged} ORDER BY position LIMIT ? OFFSET ?",
+        (limit, offset))]

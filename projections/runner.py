@@ -33,6 +33,16 @@ class Projection(Protocol):
         """Fold one event into the projection's tables."""
 
 
+def finish(p: Projection, conn: sqlite3.Connection, tables: Tables,
+           envelopes: Sequence[Envelope]) -> None:
+    """Run a projection's optional `finish(conn, tables, envelopes)`: called once after every
+    batch of events is applied (a committed append, a rebuild batch), so that work derived from
+    several events (a document recomputed once per touched person) is done once per batch."""
+    done = getattr(p, "finish", None)
+    if done is not None and envelopes:
+        done(conn, tables, envelopes)
+
+
 def shadow_name(name: str, generation: int) -> str:
     """Return the name a table is built under during a rebuild to `generation`.
 
@@ -67,6 +77,7 @@ class Runner:
             tables = self.tables(conn, p)
             for envelope in envelopes:
                 p.apply(conn, envelope, tables)
+            finish(p, conn, tables, envelopes)
         conn.execute("UPDATE projection_checkpoints SET position = ? WHERE name IN (%s)"
                      % ",".join("?" * len(self.projections)),
                      (envelopes[-1].position, *self.names()))
@@ -110,6 +121,7 @@ class Runner:
                     tables = self.tables(conn, p)
                     for envelope in mine:
                         p.apply(conn, envelope, tables)
+                    finish(p, conn, tables, mine)
                     conn.execute("UPDATE projection_checkpoints SET position = ? WHERE name = ?",
                                  (batch[-1].position, p.name))
                 applied += len(batch)
@@ -161,6 +173,7 @@ class Runner:
                 for p in chosen:
                     for envelope in batch:
                         p.apply(conn, envelope, shadows[p.name])
+                    finish(p, conn, shadows[p.name], batch)
             if batch:
                 position = batch[-1].position
                 for p in chosen if progress else ():
@@ -173,6 +186,7 @@ class Runner:
             for p in chosen:
                 for envelope in rest:
                     p.apply(conn, envelope, shadows[p.name])
+                finish(p, conn, shadows[p.name], rest)
             position = rest[-1].position if rest else position
             for p in chosen:
                 for t in p.ddl:

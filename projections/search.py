@@ -2,7 +2,8 @@
 normalised (one transliteration scheme, casefolded, accents dropped) in an FTS5 index.
 
 Indexed: registration labels and place aliases (public at once), and name claims while they
-are approved and not superseded. Pending name claims wait in `pending_names` until approved.
+are approved and not superseded (the rule of `projections.rules`); `name_claims` keeps every name
+claim with its status, so a name comes back when the claim superseding it loses its approval.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from starosta.events.registry import (
 from starosta.events.review import ClaimApproved, ClaimContested, ClaimRejected, ClaimRetracted, ClaimSubmitted
 from starosta.events.store import Envelope
 from starosta.projections import names
+from starosta.projections.claim_index import STATUS
+from starosta.projections.rules import Supersession
 from starosta.projections.runner import Tables
 
 
@@ -26,18 +29,20 @@ class SearchProjection:
     """Names -> entities, searchable by any variant in any script."""
 
     name = "search"
-    version = 2
+    version = 3
     ddl = {
         "name_index": ["""CREATE VIRTUAL TABLE {name} USING fts5(
             normal, entity_kind UNINDEXED, entity_id UNINDEXED, name UNINDEXED,
             claim_id UNINDEXED, tokenize = 'unicode61', prefix = '2 3 4')"""],
-        "pending_names": ["""CREATE TABLE {name} (
+        # every name claim with its review status: indexed while approved and not superseded
+        "name_claims": ["""CREATE TABLE {name} (
             claim_id TEXT PRIMARY KEY, entity_kind TEXT NOT NULL, entity_id TEXT NOT NULL,
-            name TEXT NOT NULL, supersedes TEXT)"""],
+            name TEXT NOT NULL, status TEXT NOT NULL)"""],
         # FTS5 cannot index claim_id: this maps a name claim to its row, so that removing a
         # name is a lookup, not a scan of the whole index
         "name_index_claims": ["""CREATE TABLE {name} (
             claim_id TEXT NOT NULL, fts_rowid INTEGER NOT NULL, PRIMARY KEY (claim_id, fts_rowid))"""],
+        "search_supersession": Supersession.ddl(),
     }
 
     def apply(self, conn: sqlite3.Connection, envelope: Envelope, t: Tables) -> None:
@@ -54,21 +59,38 @@ class SearchProjection:
                 self._index(conn, t, "organization", e.organization_id, e.label, None)
             case FundRegistered():
                 self._index(conn, t, "fund", e.fund_id, e.label, None)
-            case ClaimSubmitted(claim=NameClaim() as claim):
-                kind, entity = next((k, getattr(claim, k)) for k in
-                                    ("person", "place", "organization", "fund")
-                                    if getattr(claim, k) is not None)
-                conn.execute(f"INSERT INTO {t['pending_names']} VALUES (?, ?, ?, ?, ?)",
-                             (e.claim_id, kind, entity, claim.name, claim.supersedes))
-            case ClaimApproved():
-                row = conn.execute(f"SELECT entity_kind, entity_id, name, supersedes FROM "
-                                   f"{t['pending_names']} WHERE claim_id = ?", (e.claim_id,)).fetchone()
-                if row:
-                    self._index(conn, t, row[0], row[1], row[2], e.claim_id)
-                    if row[3]:
-                        self._unindex(conn, t, row[3])
-            case ClaimRejected() | ClaimContested() | ClaimRetracted():
-                self._unindex(conn, t, e.claim_id)
+            case ClaimSubmitted(claim=claim):
+                Supersession.submitted(conn, t["search_supersession"], e.claim_id, claim.supersedes,
+                                       envelope.position)
+                if isinstance(claim, NameClaim):
+                    kind, entity = next((k, getattr(claim, k)) for k in
+                                        ("person", "place", "organization", "fund")
+                                        if getattr(claim, k) is not None)
+                    conn.execute(f"INSERT INTO {t['name_claims']} VALUES (?, ?, ?, ?, 'pending')",
+                                 (e.claim_id, kind, entity, claim.name))
+            case ClaimApproved() | ClaimRejected() | ClaimContested() | ClaimRetracted():
+                conn.execute(f"UPDATE {t['name_claims']} SET status = ? WHERE claim_id = ?",
+                             (STATUS[type(e)], e.claim_id))
+                self._sync(conn, t, e.claim_id)
+                changed = Supersession.reviewed(conn, t["search_supersession"], e.claim_id,
+                                                STATUS[type(e)])
+                if changed is not None:
+                    self._sync(conn, t, changed[0])
+
+    def _sync(self, conn, t, claim_id: str) -> None:
+        """Index a name claim while it is approved and not superseded; unindex it otherwise."""
+        row = conn.execute(f"SELECT entity_kind, entity_id, name, status FROM {t['name_claims']} "
+                           "WHERE claim_id = ?", (claim_id,)).fetchone()
+        if row is None:
+            return
+        wanted = row[3] == "approved" and Supersession.successor(
+            conn, t["search_supersession"], claim_id) is None
+        indexed = conn.execute(f"SELECT 1 FROM {t['name_index_claims']} WHERE claim_id = ?",
+                               (claim_id,)).fetchone() is not None
+        if wanted and not indexed:
+            self._index(conn, t, row[0], row[1], row[2], claim_id)
+        elif indexed and not wanted:
+            self._unindex(conn, t, claim_id)
 
     @staticmethod
     def _index(conn, t, kind: str, entity: str, name: str, claim_id: str | None) -> None:

@@ -15,7 +15,7 @@ from starosta.events.review import ClaimState, ClaimSubmitted, evolve
 from starosta.events.store import SQLiteEventStore
 from starosta.projections.biography import Biography, ClaimView, assemble
 from starosta.service.api.common import archive_of, who
-from starosta.service.api.registry import merged_into, survivor
+from starosta.projections.registry import merged_records as merged_into, survivor
 from starosta.service.auth import Principal
 from starosta.service.errors import ApiError
 

@@ -15,7 +15,7 @@ from litestar import Controller, Request, Response, get
 from litestar.params import FromPath, Parameter
 
 from starosta.service.api.common import archive_of, review_statuses
-from starosta.service.api.registry import merged_into, survivor
+from starosta.projections.registry import merged_records as merged_into, survivor
 from starosta.service.errors import ApiError
 
 _COLUMNS = ("claim_id, status, fund_id, kind, direction, amount, currency, counterparty, via, details, "

@@ -16,7 +16,7 @@ from starosta.events.registry import PersonMerged, PersonsDistinct, PersonUnmerg
 from starosta.events.store import AppendRequest, NewEvent
 from starosta.service import auth
 from starosta.service.api.common import archive_of, who
-from starosta.service.api.registry import merged_into, survivor
+from starosta.projections.registry import merged_records as merged_into, survivor
 from starosta.service.commands import invalid, not_found, require
 from starosta.service.errors import ApiError
 

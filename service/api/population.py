@@ -16,7 +16,7 @@ from litestar.params import FromPath, FromQuery, Parameter, QueryParameter
 from starosta.events.dates import sure_days
 from starosta.projections.figures import meets
 from starosta.service.api.common import archive_of, review_statuses
-from starosta.service.api.registry import merged_into, survivor
+from starosta.projections.registry import merged_records as merged_into, survivor
 from starosta.service.dates import DateError, parse_date
 from starosta.service.errors import ApiError
 

@@ -27,6 +27,7 @@ from starosta.events.registry import (
 )
 from starosta.events.review import ClaimSubmitted
 from starosta.events.store import AppendRequest, NewEvent
+from starosta.projections.registry import merged_records as merged_into, survivor
 from starosta.projections.search import search
 from starosta.service import auth
 from starosta.service.api.common import Created, Cursor, Limit, archive_of, cursor, who
@@ -163,28 +164,6 @@ def name_claim_request(conn: sqlite3.Connection, body: _Named, field: str, entit
     event = ClaimSubmitted(claim_id=claim_id, contributor=contributor, claim=claim,
                            dates=check_dates(claim))
     return AppendRequest(claim_id, [NewEvent(event)], 0), claim_id
-
-
-def survivor(conn: sqlite3.Connection, person_id: str) -> str:
-    """Follow merges from `person_id` to the record that survives (cycles are refused at merge)."""
-    seen = {person_id}
-    while True:
-        row = conn.execute("SELECT merged_into FROM persons WHERE id = ?", (person_id,)).fetchone()
-        if row is None or row[0] is None or row[0] in seen:
-            return person_id
-        person_id = row[0]
-        seen.add(person_id)
-
-
-def merged_into(conn: sqlite3.Connection, person_id: str) -> list[str]:
-    """Return every record merged, directly or not, into `person_id`."""
-    found, frontier = [], [person_id]
-    while frontier:
-        rows = conn.execute("SELECT id FROM persons WHERE merged_into IN (%s) ORDER BY id"
-                            % ",".join("?" * len(frontier)), frontier).fetchall()
-        frontier = [r[0] for r in rows if r[0] not in found]
-        found += frontier
-    return found
 
 
 def names_of(conn: sqlite3.Connection, field: str, ids: list[str], principal: auth.Principal) -> list[NameOut]:

@@ -161,3 +161,43 @@ def test_incremental_tables_equal_rebuilt_tables(commands) -> None:
             assert first == second, f"two rebuilds of {projection.name} differ"
             assert live == first, f"{projection.name}: incremental tables differ from rebuilt ones"
         store.close()
+
+
+def disagreements(conn) -> list[str]:
+    """Where the read models say different things about a claim's status or successor."""
+    claims = {r[0]: (r[1], r[2]) for r in conn.execute("SELECT id, status, superseded_by FROM claims")}
+    out = []
+    for table in ("custody_episodes", "place_aggregates", "ledger_entries"):
+        for claim_id, status, successor in conn.execute(
+                f"SELECT claim_id, status, superseded_by FROM {table}"):
+            if claims[claim_id] != (status, successor):
+                out.append(f"{table} says {claim_id} is {(status, successor)}, claims says "
+                           f"{claims[claim_id]}")
+    indexed = {r[0] for r in conn.execute("SELECT claim_id FROM name_index_claims")}
+    for claim_id, status in conn.execute("SELECT claim_id, status FROM name_claims"):
+        wanted = claims[claim_id] == ("approved", None)
+        if (claim_id in indexed) != wanted or claims[claim_id][0] != status:
+            out.append(f"search indexes {claim_id}: {claim_id in indexed}; claims says {claims[claim_id]}")
+    return out
+
+
+SUPERSEDING = [("person", 0), ("place", 0)] + [
+    ("claim", 2, 0, 0, 0, 0, False), ("review", -1, "approve", "bob"),      # a name
+    ("claim", 2, 0, 0, 0, 0, True), ("claim", 2, 0, 0, 0, 0, False),        # two successors
+    ("review", 3, "approve", "carol"), ("review", 2, "approve", "bob"),
+    ("review", 3, "contest", "bob"), ("review", 3, "reject", "carol"),
+    ("claim", 0, 0, 0, 2, 0, False), ("review", -1, "approve", "bob"),
+    ("claim", 0, 0, 0, 1, 0, True), ("review", -1, "approve", "bob"), ("review", -1, "contest", "carol")]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example(SCRIPTED)
+@example(SUPERSEDING)
+@given(st.lists(ops, min_size=1, max_size=80))
+def test_read_models_agree_on_every_claims_status_and_successor(commands) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        world = World(str(Path(tmp) / "archive.db"))
+        for op in commands:
+            world.run(op)
+            assert disagreements(world.archive.read()) == []
+        world.archive.store.close()

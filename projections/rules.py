@@ -1,0 +1,93 @@
+"""The rules every read model shares, each written once: who may see a claim, and which claim
+supersedes which.
+
+Visibility: an approved claim is public; any other claim is seen by reviewers (and admins) and
+by the contributor who submitted it. Pending and contested claims enter documents only when the
+reader asks for them (`include=pending`); rejected and retracted ones never do.
+
+Supersession: a claim is superseded while an approved claim superseding it exists; among several
+approved successors, the one submitted last (the highest submission position) wins. Every read
+model that needs it keeps its own record (so that it can be rebuilt alone from the log) through
+`Supersession`, so the rule's code exists once.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+import msgspec
+
+# Statuses a document shows by default, and with include=pending.
+PUBLIC: tuple[str, ...] = ("approved",)
+WITH_PENDING: tuple[str, ...] = ("approved", "pending", "contested")
+
+
+class Viewer(msgspec.Struct, frozen=True):
+    """Who reads: a name (None when anonymous) and whether they review (reviewers and admins)."""
+
+    name: str | None = None
+    reviewer: bool = False
+    admin: bool = False
+
+
+ANYONE = Viewer()
+
+
+def may_see(viewer: Viewer, status: str, contributor: str) -> bool:
+    """Return True when `viewer` may read a claim in `status` submitted by `contributor`."""
+    return status == "approved" or viewer.reviewer or (
+        viewer.name is not None and viewer.name == contributor)
+
+
+def may_see_sql(viewer: Viewer, status: str = "status",
+                contributor: str = "contributor") -> tuple[str, tuple]:
+    """Return `may_see` as an SQL condition on the named columns, with its parameters."""
+    if viewer.reviewer:
+        return "1", ()
+    return f"({status} = 'approved' OR {contributor} = ?)", (viewer.name or "\x00",)
+
+
+def shown(viewer: Viewer, status: str, contributor: str, statuses: Sequence[str]) -> bool:
+    """Return True when a claim enters a document read with `statuses` (PUBLIC or
+    WITH_PENDING): its status is among them and the viewer may see it."""
+    return status in statuses and may_see(viewer, status, contributor)
+
+
+class Supersession:
+    """One read model's record of which claim supersedes which, and the supersession rule."""
+
+    @staticmethod
+    def ddl() -> list[str]:
+        """The DDL of the record (a table named `{name}`)."""
+        return ["CREATE TABLE {name} (claim_id TEXT PRIMARY KEY, supersedes TEXT NOT NULL, "
+                "approved INTEGER NOT NULL DEFAULT 0, position INTEGER NOT NULL)",
+                "CREATE INDEX {name}_supersedes ON {name} (supersedes, approved, position)"]
+
+    @staticmethod
+    def submitted(conn: sqlite3.Connection, table: str, claim_id: str, supersedes: str | None,
+                  position: int) -> None:
+        """Record a submitted claim that supersedes another (no-op when it supersedes none)."""
+        if supersedes:
+            conn.execute(f"INSERT INTO {table} VALUES (?, ?, 0, ?)", (claim_id, supersedes, position))
+
+    @staticmethod
+    def reviewed(conn: sqlite3.Connection, table: str, claim_id: str,
+                 status: str) -> tuple[str, str | None] | None:
+        """Record a claim's new review status. When it supersedes a claim, return (that claim,
+        its successor now: the rule's winner, or None), else None."""
+        row = conn.execute(f"SELECT supersedes FROM {table} WHERE claim_id = ?",
+                           (claim_id,)).fetchone()
+        if row is None:
+            return None
+        conn.execute(f"UPDATE {table} SET approved = ? WHERE claim_id = ?",
+                     (int(status == "approved"), claim_id))
+        return row[0], Supersession.successor(conn, table, row[0])
+
+    @staticmethod
+    def successor(conn: sqlite3.Connection, table: str, claim_id: str) -> str | None:
+        """Return the claim superseding `claim_id` now: of its approved successors, the one
+        submitted last; None when none is approved."""
+        row = conn.execute(f"SELECT claim_id FROM {table} WHERE supersedes = ? AND approved = 1 "
+                           "ORDER BY position DESC LIMIT 1", (claim_id,)).fetchone()
+        return row[0] if row else None
