@@ -12,6 +12,7 @@ from typing import Literal
 import msgspec
 
 from starosta.events.base import Event
+from starosta.events.errors import Conflict, Forbidden
 from starosta.events.dates import DateValue
 from starosta.events.kinds import AnyClaim, Citation
 
@@ -76,12 +77,8 @@ class ClaimState(msgspec.Struct, frozen=True, kw_only=True):
     version: int = 1
 
 
-class ReviewRefused(Exception):
-    """A review action that the rules forbid; `status` is the HTTP answer (403 or 409)."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
+# A review the rules refuse: Forbidden (who may not) or Conflict (not in this state).
+ReviewRefused = (Forbidden, Conflict)
 
 
 def evolve(state: ClaimState | None, event: Event) -> ClaimState:
@@ -112,19 +109,19 @@ ALLOWED: dict[Action, tuple[Status, ...]] = {
 
 
 def check(state: ClaimState, action: Action, actor: str, is_reviewer: bool) -> None:
-    """Raise ReviewRefused unless `actor` may take `action` on a claim in `state`."""
+    """Raise Forbidden or Conflict unless `actor` may take `action` on a claim in `state`."""
     if action == "retract":
         if actor != state.contributor:
-            raise ReviewRefused(403, f"only the claim's contributor may retract {state.claim_id}")
+            raise Forbidden(f"only the claim's contributor may retract {state.claim_id}")
     else:
         if not is_reviewer:
-            raise ReviewRefused(403, f"{action} needs the reviewer role")
+            raise Forbidden(f"{action} needs the reviewer role")
         if actor == state.contributor:
-            raise ReviewRefused(403, f"nobody reviews their own claim: {state.claim_id} was "
+            raise Forbidden(f"nobody reviews their own claim: {state.claim_id} was "
                                      f"submitted by {actor}")
         if state.status == "contested" and actor == state.contested_by and action != "contest":
-            raise ReviewRefused(403, f"{actor} contested {state.claim_id}; another reviewer "
+            raise Forbidden(f"{actor} contested {state.claim_id}; another reviewer "
                                      "must resolve the contest")
     if state.status not in ALLOWED[action]:
-        raise ReviewRefused(409, f"claim {state.claim_id} is {state.status}: {action} is allowed "
+        raise Conflict(f"claim {state.claim_id} is {state.status}: {action} is allowed "
                                  f"only when it is {' or '.join(ALLOWED[action])}")

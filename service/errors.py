@@ -15,6 +15,14 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.utils.empty import value_or_default
 
+from starosta.events.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Unauthenticated,
+)
 from starosta.events.store import ConcurrencyError, IdempotencyConflict, StoreUnavailable
 
 PROBLEM = "application/problem+json"
@@ -160,6 +168,22 @@ def api_problem(request: Request, exc: ApiError) -> Response:
     return problem(request, exc.status, exc.title, exc.detail, exc.errors)
 
 
+DOMAIN_STATUS: dict[type[DomainError], int] = {
+    Invalid: 422, NotFound: 404, Unauthenticated: 401, Forbidden: 403, Conflict: 409}
+
+
+def status_of(exc: DomainError | ApiError) -> int:
+    """The HTTP status of an error: the one place a domain error's class becomes a code."""
+    if isinstance(exc, ApiError):
+        return exc.status
+    return next((code for cls, code in DOMAIN_STATUS.items() if isinstance(exc, cls)), 400)
+
+
+def domain_problem(request: Request, exc: DomainError) -> Response:
+    """A domain error as problem+json."""
+    return problem(request, status_of(exc), exc.title, exc.detail, exc.errors)
+
+
 def concurrency_problem(request: Request, exc: ConcurrencyError) -> Response:
     return problem(request, 409, "Conflict", str(exc))
 
@@ -183,6 +207,7 @@ def internal_problem(request: Request, exc: Exception) -> Response:
 EXCEPTION_HANDLERS = {
     HTTPException: http_problem,
     ApiError: api_problem,
+    DomainError: domain_problem,
     ConcurrencyError: concurrency_problem,
     IdempotencyConflict: idempotency_problem,
     StoreUnavailable: unavailable_problem,

@@ -20,7 +20,6 @@ from starosta.events.review import (
     ClaimRejected,
     ClaimRetracted,
     ClaimState,
-    ReviewRefused,
     check,
     evolve,
 )
@@ -29,7 +28,8 @@ from starosta.service import auth
 from starosta.service.api.common import Cursor, Limit, archive_of, cursor, who
 from starosta.service.auth import Principal
 from starosta.service.commands import invalid, require, submission
-from starosta.service.errors import ApiError
+from starosta.events.errors import DomainError
+from starosta.service.errors import ApiError, status_of
 from starosta.service.ids import new_id
 
 Reason = Annotated[str, Meta(min_length=1, max_length=5000)]
@@ -269,8 +269,8 @@ class ClaimController(Controller):
                 response = await decide(request, claim_id, "approve", data.reason, idempotent=False)
                 items.append(BulkItem(id=claim_id, status=200,
                                       claim=msgspec.json.decode(response.content, type=ClaimOut)))
-            except ApiError as exc:
-                items.append(BulkItem(id=claim_id, status=exc.status, detail=exc.detail))
+            except (ApiError, DomainError) as exc:
+                items.append(BulkItem(id=claim_id, status=status_of(exc), detail=exc.detail))
         out = BulkOut(items)
         body_hash = hashlib.sha256(await request.body()).hexdigest()
         await anyio.to_thread.run_sync(archive_of(request).remember, request, who(request),
@@ -296,10 +296,7 @@ async def decide(request: Request, claim_id: str, action: str, reason: str | Non
     if expected is not None and expected != state.version:
         raise ApiError(409, "Conflict", f"If-Match names version {expected} of {claim_id}, but it is "
                        f"at version {state.version} ({state.status}): reload it and decide again")
-    try:
-        check(state, action, principal.name or "", principal.has("reviewer"))  # type: ignore[arg-type]
-    except ReviewRefused as exc:
-        raise ApiError(exc.status, "Forbidden" if exc.status == 403 else "Conflict", str(exc)) from None
+    check(state, action, principal.name or "", principal.has("reviewer"))  # type: ignore[arg-type]
     resolves = state.status == "contested"
     who_ = principal.name or ""
     event = {

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
+import anyio
 import msgspec
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import Parameter
 
+from starosta.projections.rules import Viewer
 from starosta.service.archive import Archive
 from starosta.service.auth import ANONYMOUS, Principal, principal_of, resolve
 from starosta.service.errors import ApiError, strict_problem
+
+T = TypeVar("T")
 
 Limit = Annotated[int, Parameter(ge=1, le=1000, description="Page size (1-1000)")]
 Cursor = Annotated[str | None, Parameter(description="The `next` of the previous page",
@@ -39,6 +44,22 @@ async def authenticate(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     conn = archive_of(connection).read()
     connection.scope.setdefault("state", {})["principal"] = resolve(
         conn, connection.headers.get("authorization"))
+
+
+_READERS = anyio.CapacityLimiter(4)  # reader threads, each with its own connection
+
+
+async def off_loop(connection: ASGIConnection, read: Callable[..., T], *args: Any) -> T:
+    """Run `read(conn, *args)` in a reader thread on that thread's own connection, so that a
+    slow read never holds the event loop (at most 4 at once; more wait for a thread)."""
+    archive = archive_of(connection)
+    return await anyio.to_thread.run_sync(lambda: read(archive.read(), *args), limiter=_READERS)
+
+
+def viewer(request: Request) -> Viewer:
+    """The caller as the read models' visibility rule sees them."""
+    p = who(request)
+    return Viewer(name=p.name, reviewer=p.has("reviewer"), admin=p.has("admin"))
 
 
 def who(request: Request) -> Principal:

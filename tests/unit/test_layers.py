@@ -9,6 +9,7 @@ package-dir mapping).
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,9 +23,16 @@ from tests.conftest import ROOT
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp_path_factory.mktemp("site")
     build = tmp_path_factory.mktemp("build")
+    # a copy of the tracked tree, so that setuptools' build/ folder is not left in the checkout
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout.split()
+    source = build / "source"
+    for name in tracked:
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, source / name)
     result = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-         "--no-compile", "--target", str(target), str(ROOT)],
+         "--no-compile", "--target", str(target), str(source)],
         capture_output=True, text=True, timeout=300, env={**os.environ, "TMPDIR": str(build)})
     assert result.returncode == 0, result.stdout + result.stderr
     return target

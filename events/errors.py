@@ -1,0 +1,59 @@
+"""Domain errors: what the rules refuse, with no HTTP in them. The service maps each class to
+a problem+json answer once (service/errors.py); the CLI prints its message on one line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base: `detail` says what is wrong and what to do; `errors` names fields and values."""
+
+    title = "Refused"
+
+    def __init__(self, detail: str, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(detail)
+        self.detail, self.errors = detail, errors
+
+
+class Invalid(DomainError):
+    """A value breaks a rule: names the field, where it came from (body, query, header, path)
+    and the value."""
+
+    title = "Invalid request"
+
+    def __init__(self, field: str, value: Any, message: str, where: str = "body",
+                 detail: str | None = None) -> None:
+        shown = repr(value) if not isinstance(value, str) else repr(value[:200])
+        super().__init__(detail or f"{field}={shown}: {message}",
+                         [{"field": field, "in": where, "value": value, "message": message}])
+        self.field, self.value = field, value
+
+
+class NotFound(DomainError):
+    """An id that names nothing the caller may see."""
+
+    title = "Not found"
+
+    def __init__(self, field: str, value: str, what: str, where: str = "path",
+                 detail: str | None = None) -> None:
+        super().__init__(detail or f"{field}={value!r}: no {what} with that id",
+                         [{"field": field, "in": where, "value": value, "message": f"unknown {what}"}])
+
+
+class Unauthenticated(DomainError):
+    """The action needs a token, and none (or no valid one) was given."""
+
+    title = "Unauthorized"
+
+
+class Forbidden(DomainError):
+    """The caller's role or relation to the record does not allow the action."""
+
+    title = "Forbidden"
+
+
+class Conflict(DomainError):
+    """The action does not fit the record's current state (stale version, wrong status)."""
+
+    title = "Conflict"
