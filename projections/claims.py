@@ -4,10 +4,12 @@ entities and source it refers to: the review queue and `GET /claims/{id}` read i
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
+from typing import Any
 
 import msgspec
 
-from starosta.events.dates import sort_key
+from starosta.events.dates import DateValue, sort_key
 from starosta.events.kinds import kind_of, refs_of
 from starosta.events.review import (
     ClaimApproved,
@@ -17,10 +19,17 @@ from starosta.events.review import (
     ClaimSubmitted,
 )
 from starosta.events.store import Envelope
-from starosta.projections.rules import Supersession
+from starosta.projections.rules import Supersession, Viewer, may_see_sql
 from starosta.projections.runner import Tables
 
 _encode = msgspec.json.Encoder().encode
+
+
+class _Stored(msgspec.Struct):
+    """The `data` column: the claim as submitted (kept as JSON) and its dates' bounds."""
+
+    claim: dict[str, Any]
+    dates: dict[str, DateValue]
 
 
 class ClaimsProjection:
@@ -98,3 +107,90 @@ class ClaimsProjection:
         conn.execute(f"INSERT INTO {t['claim_reviews']} VALUES (?,?,?,?,?,?,?,?,?)",
                      (envelope.event.claim_id, envelope.version, envelope.position,  # type: ignore[attr-defined]
                       action, actor, reason, citation, int(resolves), envelope.recorded_at))
+
+
+# -- queries: everything that reads the claims read model's tables ------------------------------
+
+class ClaimView(msgspec.Struct, kw_only=True):
+    """A claim as a reader sees it at some point of the log: as submitted, with its dates'
+    bounds and its review state."""
+
+    id: str
+    kind: str
+    status: str
+    contributor: str
+    version: int
+    position: int
+    claim: dict[str, Any]
+    dates: dict[str, DateValue]
+    superseded_by: str | None = None
+
+
+_stored = msgspec.json.Decoder(_Stored)
+
+
+def views_of(conn: sqlite3.Connection, entity_ids: list[str], statuses: Sequence[str],
+             viewer: Viewer, tables: Tables | None = None) -> list[ClaimView]:
+    """Return the claims that refer to any of `entity_ids` in any field, not superseded, whose
+    status is among `statuses` and which `viewer` may see, in submission order."""
+    t = tables or {"claims": "claims", "claim_refs": "claim_refs"}
+    marks = ",".join("?" * len(entity_ids))
+    status_marks = ",".join("?" * len(statuses))
+    seen, seen_args = may_see_sql(viewer)
+    rows = conn.execute(
+        f"SELECT id, kind, status, contributor, version, submitted_position, data FROM {t['claims']} "
+        f"WHERE id IN (SELECT claim_id FROM {t['claim_refs']} WHERE entity_id IN ({marks})) "
+        f"AND superseded_by IS NULL AND status IN ({status_marks}) AND {seen} "
+        f"ORDER BY submitted_position", (*entity_ids, *statuses, *seen_args)).fetchall()
+    views = []
+    for cid, kind, status, contributor, version, position, data in rows:
+        stored = _stored.decode(data)
+        views.append(ClaimView(id=cid, kind=kind, status=status, contributor=contributor,
+                               version=version, position=position, claim=stored.claim,
+                               dates=stored.dates))
+    return views
+
+
+def persons_of_claim(conn: sqlite3.Connection, claim_id: str, tables: Tables,
+                     persons: str = "persons") -> list[str]:
+    """Return the person records a claim refers to (any field), and those of the claim it
+    supersedes (a correction changes what is shown about them too)."""
+    return [r[0] for r in conn.execute(
+        f"SELECT DISTINCT entity_id FROM {tables['claim_refs']} WHERE claim_id IN "
+        f"(?, (SELECT supersedes FROM {tables['claims']} WHERE id = ?)) "
+        f"AND entity_id IN (SELECT id FROM {persons})", (claim_id, claim_id))]
+
+
+def previous_action(conn: sqlite3.Connection, claim_id: str, version: int,
+                    tables: Tables | None = None) -> str | None:
+    """Return the review action recorded at `version` of a claim's stream ('submit' at 1)."""
+    table = tables["claim_reviews"] if tables else "claim_reviews"
+    row = conn.execute(f"SELECT action FROM {table} WHERE claim_id = ? AND version = ?",
+                       (claim_id, version)).fetchone()
+    return row[0] if row else None
+
+
+def claim_ids_of(conn: sqlite3.Connection, entity_ids: list[str], up_to: int) -> list[str]:
+    """Return the claims submitted at or before log position `up_to` that refer to any of
+    `entity_ids`, in submission order (for replays as of a position)."""
+    marks = ",".join("?" * len(entity_ids))
+    return [r[0] for r in conn.execute(
+        f"SELECT id FROM claims WHERE submitted_position <= ? AND id IN "
+        f"(SELECT claim_id FROM claim_refs WHERE entity_id IN ({marks})) ORDER BY submitted_position",
+        (up_to, *entity_ids))]
+
+
+def successors_of(conn: sqlite3.Connection, claim_ids: list[str], up_to: int) -> list[str]:
+    """Return the claims submitted at or before `up_to` that supersede any of `claim_ids`."""
+    if not claim_ids:
+        return []
+    marks = ",".join("?" * len(claim_ids))
+    return [r[0] for r in conn.execute(
+        f"SELECT id FROM claims WHERE submitted_position <= ? AND supersedes IN ({marks})",
+        (up_to, *claim_ids))]
+
+
+def status_of(conn: sqlite3.Connection, claim_id: str) -> tuple[str, str] | None:
+    """Return (status, contributor) of a claim, or None when unknown."""
+    row = conn.execute("SELECT status, contributor FROM claims WHERE id = ?", (claim_id,)).fetchone()
+    return (row[0], row[1]) if row else None

@@ -34,13 +34,23 @@ class Projection(Protocol):
 
 
 def finish(p: Projection, conn: sqlite3.Connection, tables: Tables,
-           envelopes: Sequence[Envelope]) -> None:
-    """Run a projection's optional `finish(conn, tables, envelopes)`: called once after every
-    batch of events is applied (a committed append, a rebuild batch), so that work derived from
-    several events (a document recomputed once per touched person) is done once per batch."""
+           envelopes: Sequence[Envelope], *, rebuilding: bool = False) -> None:
+    """Run a projection's optional `finish(conn, tables, envelopes, rebuilding=...)`: called
+    once after every batch of events is applied (a committed append, a rebuild batch), so that
+    work derived from several events (a document recomputed once per touched person) is done
+    once per batch. While rebuilding, a projection may defer that work to `drain`."""
     done = getattr(p, "finish", None)
     if done is not None and envelopes:
-        done(conn, tables, envelopes)
+        done(conn, tables, envelopes, rebuilding=rebuilding)
+
+
+def drain(p: Projection, store: SQLiteEventStore, tables: Tables, chunk: int = 500) -> None:
+    """Do the work a projection deferred during a rebuild (its optional `pending(tables)` and
+    `settle(conn, tables, limit)`), `chunk` items per write transaction."""
+    pending = getattr(p, "pending", None)
+    while pending is not None and pending(tables):
+        with store.write_transaction() as conn:
+            p.settle(conn, tables, chunk)  # type: ignore[attr-defined]
 
 
 def shadow_name(name: str, generation: int) -> str:
@@ -82,10 +92,27 @@ class Runner:
                      % ",".join("?" * len(self.projections)),
                      (envelopes[-1].position, *self.names()))
 
+    def tables(self, conn: sqlite3.Connection, p: Projection) -> Tables:
+        """Return the live table names of `p` and of the projections it reads (bare names)."""
+        out = {t: t for q in self._reads(p) for t in self.get(q).ddl}
+        out.update({t: t for t in p.ddl})
+        return out
+
     @staticmethod
-    def tables(conn: sqlite3.Connection, p: Projection) -> Tables:
-        """Return the live table names of `p` (their bare names)."""
-        return {t: t for t in p.ddl}
+    def _reads(p: Projection) -> tuple[str, ...]:
+        return tuple(getattr(p, "reads", ()))
+
+    def with_dependencies(self, names: Sequence[str]) -> list[Projection]:
+        """Return the projections named, those they read and those that read them (closed
+        both ways, so a rebuild never leaves a reader behind what it reads), in apply order."""
+        wanted = set(names)
+        while True:
+            more = {q for p in self.projections if p.name in wanted for q in self._reads(p)}
+            more |= {p.name for p in self.projections if wanted & set(self._reads(p))}
+            if more <= wanted:
+                break
+            wanted |= more
+        return [p for p in self.projections if p.name in wanted]
 
     # -- start-up ------------------------------------------------------------------------
 
@@ -151,7 +178,7 @@ class Runner:
         per batch and for the final catch-up and swap, so the service keeps answering (its
         readers see the old tables until the swap).
         """
-        chosen = [self.get(name) for name in names]
+        chosen = self.with_dependencies(names)
         shadows: dict[str, Tables] = {}
         generations: dict[str, int] = {}
         with store.write_transaction() as conn:
@@ -160,6 +187,11 @@ class Runner:
                                    (p.name,)).fetchone()
                 generations[p.name] = (row[0] if row else 0) + 1
                 shadows[p.name] = {t: shadow_name(t, generations[p.name]) for t in p.ddl}
+        for p in chosen:  # what a projection reads: the shadows being built beside it
+            for q in self._reads(p):
+                shadows[p.name] = {**shadows[q], **shadows[p.name]}
+        with store.write_transaction() as conn:
+            for p in chosen:
                 for t in p.ddl:
                     self._drop(conn, shadows[p.name][t])
                 for t, statements in p.ddl.items():
@@ -173,13 +205,15 @@ class Runner:
                 for p in chosen:
                     for envelope in batch:
                         p.apply(conn, envelope, shadows[p.name])
-                    finish(p, conn, shadows[p.name], batch)
+                    finish(p, conn, shadows[p.name], batch, rebuilding=True)
             if batch:
                 position = batch[-1].position
                 for p in chosen if progress else ():
                     progress(p.name, position, head)
             if not batch or position >= head:
                 break
+        for p in chosen:
+            drain(p, store, shadows[p.name])
         digests: dict[str, str | None] = {}
         with store.write_transaction() as conn:  # final catch-up and swap, under the lock
             rest = list(store.read_log(after=position))

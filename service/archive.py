@@ -14,6 +14,7 @@ import msgspec
 from litestar import Request, Response
 
 from starosta.events.store import AppendRequest, Envelope, GroupCommitter, Job, Metadata, SQLiteEventStore
+from starosta.projections.biographies import BiographiesProjection
 from starosta.projections.claims import ClaimsProjection
 from starosta.projections.ledger import LedgerProjection
 from starosta.projections.population import PopulationProjection
@@ -31,7 +32,7 @@ Render = Callable[[sqlite3.Connection, list[Envelope]], tuple]
 def default_runner() -> Runner:
     """Return the runner of every projection the service keeps current."""
     return Runner([RegistryProjection(), SearchProjection(), ClaimsProjection(),
-                   PopulationProjection(), LedgerProjection()])
+                   PopulationProjection(), LedgerProjection(), BiographiesProjection()])
 
 
 class Archive:

@@ -135,7 +135,7 @@ def rebuild(db: str, names: tuple[str, ...]) -> None:
         raise click.ClickException(f"unknown projection {', '.join(unknown)}; known: {', '.join(runner.names())}")
     columns = (TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[rate]:>9} events/s"), TimeElapsedColumn())
-    chosen = list(names or runner.names())
+    chosen = [p.name for p in runner.with_dependencies(list(names or runner.names()))]
     with Progress(*columns, transient=False) as progress:
         tasks = {name: progress.add_task(name, total=max(store.head().position, 1), rate="-")
                  for name in chosen}

@@ -48,7 +48,13 @@ def test_monclus_is_found_and_his_itinerary_is_in_order(demo: TestClient) -> Non
     kinds = {e["kind"] for e in bio["timeline"]}
     assert {"arrest", "custody", "sentence", "escape", "labour", "release", "custody_total"} <= kinds
     for entry in bio["timeline"]:
-        assert entry["citation"]["source"] and entry["source_label"]
+        assert entry["citation"]["source"]["id"] and entry["citation"]["source"]["label"]
+    # the timeline names the places of his itinerary, in order (DOMAIN.md's worked example)
+    stops = [e["fields"]["place"]["label"] for e in bio["timeline"]
+             if e["kind"] == "custody" and isinstance(e["fields"].get("place"), dict)]
+    wanted = ["Butyrka", "Vorkuta", "Samarkand", "Lubyanka", "Sukhanovka", "Lefortovo"]
+    rest = iter(stops)  # each wanted place after the one before it: a subsequence
+    assert all(any(w in s for s in rest) for w in wanted), stops
     assert bio["custody"]["stated"] and bio["custody"]["confinement"]["min_days"] > 0
 
 

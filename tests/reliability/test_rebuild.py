@@ -147,13 +147,17 @@ def test_rebuild_prints_the_same_hashes_as_the_live_tables(tmp_path: Path) -> No
     one = run_cli("rebuild", "population", "ledger", "--db", db)
     assert one.returncode == 0, one.stderr
     assert printed_hashes(one.stdout) == {"population": hashes["population"], "ledger": hashes["ledger"]}
+    # a read model that reads others is rebuilt with them, and they with it
+    both = run_cli("rebuild", "biographies", "--db", db)
+    assert both.returncode == 0, both.stderr
+    assert printed_hashes(both.stdout) == {n: hashes[n] for n in ("registry", "claims", "biographies")}
 
     # an unknown name: non-zero, naming the known ones, nothing rebuilt
     generations = checkpoints(db)
-    bad = run_cli("rebuild", "biographies", "--db", db)
+    bad = run_cli("rebuild", "obituaries", "--db", db)
     assert bad.returncode != 0
     message = bad.stderr + bad.stdout
-    assert "biographies" in message
+    assert "obituaries" in message
     for name in NAMES:
         assert name in message, message
     assert printed_hashes(bad.stdout) == {}
@@ -318,7 +322,11 @@ def test_a_changed_projection_version_is_rebuilt_on_start(tmp_path: Path, name: 
     archive.store.close()
     after = checkpoints(db)
     assert after[name] == (code_version, marks[name][1], marks[name][2] + 1)
+    # rebuilt with it: what it reads and what reads it (biographies reads registry and claims)
+    together = {p.name for p in default_runner().with_dependencies([name])}
     for other in NAMES:
-        if other != name:
+        if other not in together:
             assert after[other] == marks[other]  # not rebuilt
+        else:
+            assert after[other][2] == marks[other][2] + 1
     assert live_hashes(db) == before

@@ -1,0 +1,405 @@
+"""The biographies read model: per person (per merge group, under its survivor) the public
+biography document, already encoded, kept current in the transaction that changes it.
+
+A document holds names, births and deaths, affiliations, a timeline sorted by earliest possible
+day, conflicts side by side, and custody totals with their uncertainty beside the totals the
+sources state. Every entity it names comes as `{"id", "label"}`.
+
+What changes a stored document: a claim about the person (or a record merged into them) that
+becomes or stops being approved, or is superseded or no longer superseded; a merge or unmerge;
+the person's registration. Each touched document is recomputed once per committed batch (in
+`finish`), never per event. Pending claims change no public document, so a busy review queue
+costs readers nothing. Reads with `include=pending` or `as_of` are computed on demand from the
+read models (and, for `as_of`, from the streams of the person's own claims).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import sqlite3
+from collections.abc import Sequence
+from itertools import combinations
+from typing import Any, Protocol
+
+import msgspec
+
+from starosta.events.dates import DateValue, sort_key, surely_covered
+from starosta.events.kinds import KINDS
+from starosta.events.registry import PersonMerged, PersonRegistered, PersonUnmerged
+from starosta.events.review import (
+    ClaimApproved,
+    ClaimContested,
+    ClaimRejected,
+    ClaimRetracted,
+    ClaimState,
+    ClaimSubmitted,
+    evolve,
+)
+from starosta.events.store import Envelope
+from starosta.projections import claims as claims_model
+from starosta.projections import registry
+from starosta.projections.claims import ClaimView
+from starosta.projections.figures import Total, custody_total
+from starosta.projections.registry import Ref
+from starosta.projections.rules import PUBLIC, Viewer, may_see
+from starosta.projections.runner import Tables
+
+REFS: dict[str, dict[str, str]] = {k.__struct_config__.tag: k.REFS for k in KINDS}
+
+
+# -- the document -------------------------------------------------------------------------------
+
+class Entry(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """One claim in a biography, with its citation and its review state."""
+
+    claim: str
+    kind: str
+    status: str
+    earliest: dt.date | None
+    latest: dt.date | None
+    dates: dict[str, DateValue]
+    fields: dict[str, Any]
+    citation: dict[str, Any]
+    flags: list[str] = []
+
+
+class Conflict(msgspec.Struct, kw_only=True):
+    """Approved claims that disagree, listed side by side; the archive does not choose."""
+
+    kind: str
+    detail: str
+    claims: list[str]
+
+
+class Stated(msgspec.Struct, kw_only=True, omit_defaults=True):
+    claim: str
+    total: str
+    days: int | None = None
+    qualifier: str
+    scope: str
+
+
+class CustodyFigures(msgspec.Struct, kw_only=True):
+    """Computed totals (union of intervals, days, both ends counted) beside the sources' own."""
+
+    confinement: Total
+    exile: Total
+    stated: list[Stated]
+
+
+class AsOf(msgspec.Struct, kw_only=True):
+    position: int
+    recorded_at: str | None
+
+
+class Biography(msgspec.Struct, kw_only=True):
+    """A person's biography; `requested` is the id asked for when it was a merged record."""
+
+    id: str
+    label: str
+    partial: bool = False
+    requested: str | None = None
+    merged_from: list[Ref] = []
+    as_of: AsOf | None = None
+    names: list[Entry] = []
+    births: list[Entry] = []
+    deaths: list[Entry] = []
+    affiliations: list[Entry] = []
+    timeline: list[Entry] = []
+    conflicts: list[Conflict] = []
+    custody: CustodyFigures
+
+
+_SUMMARY = {"birth": "births", "death": "deaths", "affiliation": "affiliations", "name": "names"}
+_SKIP = {"kind", "citation", "said", "note", "supersedes", "calendar"}
+
+
+def _labelled(value: Any, labels: dict[str, str]) -> Any:
+    return Ref(value, labels.get(value, value)) if isinstance(value, str) else value
+
+
+def entry(view: ClaimView, labels: dict[str, str]) -> Entry:
+    """Return a claim's biography entry (its bounds are the widest of its dates); entity
+    fields and the citation's source come as {"id", "label"}."""
+    values = sorted(view.dates.values(), key=sort_key)
+    earliest = values[0].earliest if values else None
+    latests = [v.latest for v in view.dates.values() if v.latest is not None]
+    refs = REFS.get(view.kind, {})
+    fields = {k: (_labelled(v, labels) if k in refs else v)
+              for k, v in view.claim.items() if k not in _SKIP}
+    for extra in ("said", "note", "calendar"):
+        if extra in view.claim:
+            fields[extra] = view.claim[extra]
+    citation = dict(view.claim["citation"])
+    citation["source"] = _labelled(citation["source"], labels)
+    return Entry(claim=view.id, kind=view.kind, status=view.status, earliest=earliest,
+                 latest=max(latests) if latests else None, dates=view.dates, fields=fields,
+                 citation=citation, flags=[view.status] if view.status != "approved" else [])
+
+
+def referenced(views: list[ClaimView]) -> set[str]:
+    """Return every entity id the claims name (their entity fields and cited sources)."""
+    ids = set()
+    for v in views:
+        ids.add(v.claim["citation"]["source"])
+        for field in REFS.get(v.kind, {}):
+            value = v.claim.get(field)
+            if isinstance(value, str):
+                ids.add(value)
+    return ids
+
+
+def timeline_key(e: Entry) -> tuple:
+    return (e.earliest is None, e.earliest or dt.date.min, e.latest is None,
+            e.latest or dt.date.max, e.claim)
+
+
+def conflicts(views: list[ClaimView]) -> list[Conflict]:
+    """Approved claims that disagree: births or deaths with another date or place; custody
+    surely in two places on one day."""
+    out = []
+    approved = [v for v in views if v.status == "approved"]
+    for kind in ("birth", "death"):
+        mine = [v for v in approved if v.kind == kind]
+        if len({(v.claim.get("date"), v.claim.get("place")) for v in mine}) > 1:
+            out.append(Conflict(kind=kind, detail=f"{len(mine)} {kind} claims disagree on date or place",
+                                claims=[v.id for v in mine]))
+    custody = [v for v in approved if v.kind == "custody" and v.claim.get("place")]
+    for a, b in combinations(custody, 2):
+        if a.claim["place"] == b.claim["place"]:
+            continue
+        sa, sb = _sure(a), _sure(b)
+        if sa and sb and sa[0] <= sb[1] and sb[0] <= sa[1]:
+            lo, hi = max(sa[0], sb[0]), min(sa[1], sb[1])
+            if lo == hi and (sa[1] == sb[0] or sb[1] == sa[0]):
+                continue  # one ends the day the other begins: a transfer day, not a conflict
+            out.append(Conflict(kind="custody_overlap",
+                                detail=f"held surely at two places from {lo} to {hi}",
+                                claims=[a.id, b.id]))
+    return out
+
+
+def _sure(v: ClaimView) -> tuple[dt.date, dt.date] | None:
+    return surely_covered(v.dates.get("start"), v.dates.get("end"))
+
+
+def custody_figures(views: list[ClaimView]) -> CustodyFigures:
+    """Totals of approved custody episodes, confinement apart from exile, beside stated totals."""
+    approved = [v for v in views if v.status == "approved"]
+    episodes: dict[str, list] = {"confinement": [], "exile": []}
+    for v in approved:
+        if v.kind == "custody":
+            group = "exile" if v.claim["custody"] == "exile" else "confinement"
+            episodes[group].append((v.id, v.dates.get("start"), v.dates.get("end")))
+    stated = [Stated(claim=v.id, total=v.claim["total"], days=v.claim.get("days"),
+                     qualifier=v.claim.get("qualifier", "about"), scope=v.claim.get("scope", "all"))
+              for v in approved if v.kind == "custody_total"]
+    return CustodyFigures(confinement=custody_total(episodes["confinement"]),
+                          exile=custody_total(episodes["exile"]), stated=stated)
+
+
+def assemble(person: tuple[str, str, dict, int], views: list[ClaimView], labels: dict[str, str],
+             merged_from: list[str], as_of: AsOf | None = None) -> Biography:
+    """Return the biography of the survivor `person` (id, label, registration data, position)
+    from the claims given, which hold only what the reader may see, none superseded."""
+    bio = Biography(id=person[0], label=person[1], partial=person[2].get("partial", False),
+                    merged_from=[Ref(m, labels.get(m, m)) for m in merged_from], as_of=as_of,
+                    custody=custody_figures(views), conflicts=conflicts(views))
+    for view in views:
+        e = entry(view, labels)
+        section = _SUMMARY.get(view.kind)
+        if section:
+            getattr(bio, section).append(e)
+        if view.kind != "name":
+            bio.timeline.append(e)
+    bio.timeline.sort(key=timeline_key)
+    for section in ("births", "deaths", "affiliations"):
+        getattr(bio, section).sort(key=timeline_key)
+    return bio
+
+
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder(Biography)
+
+
+def etag_of(document: bytes) -> str:
+    """Return a strong ETag for encoded document bytes."""
+    return '"' + hashlib.blake2b(document, digest_size=12).hexdigest() + '"'
+
+
+class Document(msgspec.Struct, frozen=True):
+    """An encoded biography and its ETag."""
+
+    body: bytes
+    etag: str
+
+
+def _document(bio: Biography) -> Document:
+    body = _encode(bio)
+    return Document(body, etag_of(body))
+
+
+def compute(conn: sqlite3.Connection, group: list[str], statuses: Sequence[str], viewer: Viewer,
+            tables: Tables | None = None) -> Biography:
+    """Assemble the biography of a merge group ([survivor, *merged]) from the read models."""
+    persons = tables["persons"] if tables else "persons"
+    views = claims_model.views_of(conn, group, statuses, viewer, tables)
+    ids = referenced(views) | set(group)
+    labels = registry.labels(conn, ids, tables)
+    person = _person(conn, group[0], persons)
+    return assemble(person, views, labels, group[1:])
+
+
+def _person(conn: sqlite3.Connection, person_id: str, persons: str) -> tuple[str, str, dict, int]:
+    row = conn.execute(f"SELECT id, label, data, position FROM {persons} WHERE id = ?",
+                       (person_id,)).fetchone()
+    return row[0], row[1], msgspec.json.decode(row[2]), row[3]
+
+
+# -- the read model -----------------------------------------------------------------------------
+
+_REVIEWS = (ClaimApproved, ClaimRejected, ClaimContested, ClaimRetracted)
+
+
+class BiographiesProjection:
+    """Stored public biographies; reads the claims and registry read models' tables, so the
+    runner rebuilds it with them and applies it after them."""
+
+    name = "biographies"
+    version = 1
+    reads = ("registry", "claims")
+    ddl = {"biographies": ["""CREATE TABLE {name} (
+        person_id TEXT PRIMARY KEY, etag TEXT NOT NULL, document BLOB NOT NULL)"""]}
+
+    def __init__(self) -> None:
+        self._dirty: dict[str, set[str]] = {}  # biographies table -> person records touched
+        self.recomputed = 0  # documents computed, for tests and benchmarks
+
+    def apply(self, conn: sqlite3.Connection, envelope: Envelope, t: Tables) -> None:
+        e = envelope.event
+        dirty = self._dirty.setdefault(t["biographies"], set())
+        match e:
+            case PersonRegistered():
+                dirty.add(e.person_id)
+            case PersonMerged():
+                dirty.update((e.person_id, e.into))
+            case PersonUnmerged():
+                dirty.update((e.person_id, e.from_person))
+            case ClaimApproved() | ClaimRejected() | ClaimContested() | ClaimRetracted():
+                was_public = claims_model.previous_action(
+                    conn, e.claim_id, envelope.version - 1, t) == "approve"
+                if isinstance(e, ClaimApproved) or was_public:
+                    dirty.update(claims_model.persons_of_claim(conn, e.claim_id, t, t["persons"]))
+
+    def finish(self, conn: sqlite3.Connection, t: Tables, envelopes: Sequence[Envelope],
+               rebuilding: bool = False) -> None:
+        """Recompute every document this batch touched, once each (a rebuild defers them to
+        `settle`, so that a document is computed once per rebuild, not once per batch)."""
+        if not rebuilding:
+            self.settle(conn, t, None)
+
+    def pending(self, t: Tables) -> int:
+        """Return how many touched person records wait for their documents."""
+        return len(self._dirty.get(t["biographies"], ()))
+
+    def settle(self, conn: sqlite3.Connection, t: Tables, limit: int | None) -> None:
+        """Recompute the documents of up to `limit` touched records (all when None)."""
+        waiting = self._dirty.get(t["biographies"], set())
+        if limit is None or len(waiting) <= limit:
+            dirty = self._dirty.pop(t["biographies"], set())
+        else:
+            dirty = {waiting.pop() for _ in range(limit)}
+        survivors = set()
+        for person_id in dirty:
+            alive = registry.survivor(conn, person_id, t["persons"])
+            if alive != person_id:  # a merged record answers with its survivor's document
+                conn.execute(f"DELETE FROM {t['biographies']} WHERE person_id = ?", (person_id,))
+            survivors.add(alive)
+        for alive in sorted(survivors):
+            group = [alive, *registry.merged_records(conn, alive, t["persons"])]
+            document = _document(compute(conn, group, PUBLIC, Viewer(), t))
+            self.recomputed += 1
+            conn.execute(f"INSERT INTO {t['biographies']} VALUES (?, ?, ?) ON CONFLICT (person_id) "
+                         "DO UPDATE SET etag = excluded.etag, document = excluded.document",
+                         (alive, document.etag, document.body))
+
+
+# -- queries ------------------------------------------------------------------------------------
+
+def stored(conn: sqlite3.Connection, person_id: str) -> Document | None:
+    """Return the stored public biography of a survivor, or None (unknown or merged id)."""
+    row = conn.execute("SELECT document, etag FROM biographies WHERE person_id = ?",
+                       (person_id,)).fetchone()
+    return Document(row[0], row[1]) if row else None
+
+
+def read(conn: sqlite3.Connection, person_id: str, viewer: Viewer,
+         statuses: Sequence[str] = PUBLIC) -> Document | None:
+    """Return the biography of `person_id` now (None when no such person). The public one is
+    the stored bytes; a merged record's answer is its survivor's with `requested`; with
+    pending statuses the document is assembled for this viewer."""
+    if not registry.exists(conn, "person", person_id):
+        return None
+    group = registry.merge_group(conn, person_id)
+    if tuple(statuses) == PUBLIC:
+        document = stored(conn, group[0])
+        if document is None:  # not projected yet (cannot happen after start-up's catch-up)
+            document = _document(compute(conn, group, PUBLIC, viewer))
+        if group[0] == person_id:
+            return document
+        bio = msgspec.structs.replace(_decode.decode(document.body), requested=person_id)
+        return _document(bio)
+    bio = compute(conn, group, statuses, viewer)
+    if group[0] != person_id:
+        bio = msgspec.structs.replace(bio, requested=person_id)
+    return _document(bio)
+
+
+class StreamReader(Protocol):
+    """What an as_of read needs of the event store."""
+
+    def read_stream(self, stream_id: str, from_version: int = 1,
+                    up_to_position: int | None = None) -> list[Envelope]: ...
+
+
+def read_as_of(conn: sqlite3.Connection, store: StreamReader, person_id: str, position: int,
+               recorded_at: str | None, viewer: Viewer, statuses: Sequence[str]) -> Document | None:
+    """Return the biography as the archive stood after log `position`: the person's claims
+    (and corrections of them) replayed from their own streams, never the whole log. None when
+    the person was not registered then."""
+    found = registry.entity(conn, "person", person_id)
+    if found is None or found[3] > position:
+        return None
+    alive, merged = registry.group_as_of(conn, person_id, position)
+    group = [alive, *merged]
+    ids = claims_model.claim_ids_of(conn, group, position)
+    states: dict[str, tuple[ClaimState, ClaimSubmitted, int]] = {}
+    for claim_id in dict.fromkeys([*ids, *claims_model.successors_of(conn, ids, position)]):
+        state, submitted, first = None, None, 0
+        for envelope in store.read_stream(claim_id, up_to_position=position):
+            state = evolve(state, envelope.event)
+            if isinstance(envelope.event, ClaimSubmitted):
+                submitted, first = envelope.event, envelope.position
+        if state is not None and submitted is not None:
+            states[claim_id] = (state, submitted, first)
+    # the supersession rule as it stood: the last submitted approved successor wins
+    superseded = {s.claim.supersedes for st, s, _ in states.values()
+                  if st.status == "approved" and s.claim.supersedes}
+    views = []
+    for claim_id in ids:
+        state, submitted, first = states.get(claim_id, (None, None, 0))
+        if state is None or claim_id in superseded or state.status not in statuses \
+                or not may_see(viewer, state.status, state.contributor):
+            continue
+        claim = msgspec.to_builtins(submitted.claim)
+        views.append(ClaimView(id=claim_id, kind=claim["kind"], status=state.status,
+                               contributor=state.contributor, version=state.version,
+                               position=first, claim=claim, dates=dict(submitted.dates)))
+    labels = registry.labels(conn, referenced(views) | set(group))
+    person = registry.entity(conn, "person", alive)
+    assert person is not None
+    bio = assemble(person, views, labels, merged, AsOf(position=position, recorded_at=recorded_at))
+    if alive != person_id:
+        bio = msgspec.structs.replace(bio, requested=person_id)
+    return _document(bio)

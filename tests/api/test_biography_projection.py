@@ -1,0 +1,114 @@
+"""Biographies are a projection: stored, encoded documents kept current in the transaction that
+changes them, recomputed once per committed batch, served with an ETag."""
+
+from __future__ import annotations
+
+import msgspec
+
+from starosta.events.kinds import Citation, CustodyClaim
+from starosta.events.review import ClaimApproved
+from starosta.events.store import AppendRequest, Metadata, NewEvent
+from starosta.projections.biographies import BiographiesProjection
+from starosta.service.auth import Principal
+from starosta.service.commands import submission
+from starosta.service.db import open_archive
+from tests.api.conftest import Api
+
+
+def _approve(api: Api, claim: str, who: str = "bob") -> None:
+    r = api.post(f"/claims/{claim}/approve", None, who)
+    assert r.status_code == 200, r.text
+
+
+def test_etag_and_if_none_match(api: Api) -> None:
+    s = api.source()
+    p = api.person("Vera Martsinkevitch", s)
+    first = api.client.get(f"/persons/{p}/biography")
+    etag = first.headers["etag"]
+    assert first.status_code == 200 and etag.startswith('"')
+    again = api.client.get(f"/persons/{p}/biography", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
+    # a pending claim changes nothing public: the same document, the same ETag
+    c = api.claim({"kind": "death", "person": p, "date": "1925", "citation": {"source": s}})
+    assert api.client.get(f"/persons/{p}/biography",
+                          headers={"If-None-Match": etag}).status_code == 304
+    _approve(api, c)
+    changed = api.client.get(f"/persons/{p}/biography", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["etag"] != etag
+    assert [e["claim"] for e in changed.json()["deaths"]] == [c]
+
+
+def test_pending_claims_leave_the_public_document_untouched(api: Api) -> None:
+    s = api.source()
+    p = api.person("Aron Baron", s)
+    body = api.get(f"/persons/{p}/biography").content
+    for n in range(40):
+        api.claim({"kind": "occupation", "person": p, "occupation": f"pending {n}",
+                   "citation": {"source": s}})
+    assert api.get(f"/persons/{p}/biography").content == body
+    assert len(api.get(f"/persons/{p}/biography", "bob", include="pending").json()["timeline"]) == 40
+
+
+def test_one_recomputation_per_committed_batch(db_path: str) -> None:
+    archive = open_archive(db_path)
+    try:
+        projection = next(p for p in archive.runner.projections if isinstance(p, BiographiesProjection))
+        from starosta.events.registry import PersonRegistered, PlaceRegistered, SourceRegistered
+        meta = Metadata(actor="alice")
+        archive.commit_sync([AppendRequest("S1", [NewEvent(SourceRegistered(
+            source_id="S1", csl={"type": "book", "title": "t"}))], 0),
+            AppendRequest("P1", [NewEvent(PersonRegistered(person_id="P1", label="Monclús"))], 0),
+            AppendRequest("PL1", [NewEvent(PlaceRegistered(place_id="PL1", label="Butyrka",
+                                                          kind="prison"))], 0)], meta)
+        alice = Principal("T1", "alice", "contributor")
+        claims = []
+        for n, year in enumerate(("1940", "1941", "1942", "1943", "1944")):
+            claim = CustodyClaim(person="P1", place="PL1", custody="prison", start=year,
+                                 citation=Citation(source="S1"))
+            request = submission(archive.read(), f"C{n}", claim, alice)
+            archive.commit_sync([request], meta)
+            claims.append(f"C{n}")
+        before = projection.recomputed
+        # five approvals about one person in one append: one document computed
+        archive.commit_sync([AppendRequest(c, [NewEvent(ClaimApproved(claim_id=c, reviewer="bob"))], 1)
+                             for c in claims], Metadata(actor="bob"))
+        assert projection.recomputed == before + 1
+        row = archive.read().execute("SELECT document FROM biographies WHERE person_id = 'P1'").fetchone()
+        assert len(msgspec.json.decode(row[0])["timeline"]) == 5
+    finally:
+        archive.store.close()
+
+
+def test_a_correction_about_another_person_updates_both(api: Api) -> None:
+    s = api.source()
+    a = api.person("Manuel Sanz", s)
+    b = api.person("Fernando Sanz", s)
+    place = api.place("Kem", s)
+    old = api.claim({"kind": "custody", "person": a, "place": place, "custody": "camp",
+                     "start": "1933", "citation": {"source": s}})
+    _approve(api, old)
+    assert [e["claim"] for e in api.get(f"/persons/{a}/biography").json()["timeline"]] == [old]
+    new = api.claim({"kind": "custody", "person": b, "place": place, "custody": "camp",
+                     "start": "1933", "supersedes": old, "citation": {"source": s}})
+    _approve(api, new)
+    assert api.get(f"/persons/{a}/biography").json()["timeline"] == []
+    assert [e["claim"] for e in api.get(f"/persons/{b}/biography").json()["timeline"]] == [new]
+    r = api.post(f"/claims/{new}/contest", {"reason": "the source names Manuel"}, "carol")
+    assert r.status_code == 200, r.text
+    assert [e["claim"] for e in api.get(f"/persons/{a}/biography").json()["timeline"]] == [old]
+    assert api.get(f"/persons/{b}/biography").json()["timeline"] == []
+
+
+def test_the_stored_document_equals_one_assembled_on_demand(api: Api) -> None:
+    s = api.source()
+    p = api.person("Maria Spiridonova", s)
+    place = api.place("Tashkent", s, kind="exile")
+    for start in ("1923", "1928-04"):
+        _approve(api, api.claim({"kind": "custody", "person": p, "place": place, "custody": "exile",
+                                 "start": start, "citation": {"source": s, "locator": "p. 1"}}))
+    stored = api.get(f"/persons/{p}/biography").json()
+    head = api.get("/events/head").json()["position"]
+    on_demand = api.get(f"/persons/{p}/biography", as_of=str(head)).json()
+    assert on_demand.pop("as_of")["position"] == head
+    stored.pop("as_of")
+    assert stored == on_demand
