@@ -19,7 +19,7 @@ from starosta.events.review import (
     ClaimSubmitted,
 )
 from starosta.events.store import Envelope
-from starosta.projections.rules import Supersession, Viewer, may_see_sql
+from starosta.projections.rules import Supersession, Viewer, may_see, may_see_sql
 from starosta.projections.runner import Tables
 
 _encode = msgspec.json.Encoder().encode
@@ -194,3 +194,147 @@ def status_of(conn: sqlite3.Connection, claim_id: str) -> tuple[str, str] | None
     """Return (status, contributor) of a claim, or None when unknown."""
     row = conn.execute("SELECT status, contributor FROM claims WHERE id = ?", (claim_id,)).fetchone()
     return (row[0], row[1]) if row else None
+
+
+class ReviewOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    action: str
+    actor: str
+    version: int
+    position: int
+    recorded_at: str
+    reason: str | None = None
+    citation: dict[str, Any] | None = None
+    resolves_contest: bool = False
+
+
+class ClaimOut(msgspec.Struct, kw_only=True):
+    """A claim as submitted, its dates' bounds, its review state and its review history."""
+
+    id: str
+    kind: str
+    status: str
+    version: int
+    contributor: str
+    position: int
+    submitted_at: str
+    supersedes: str | None
+    superseded_by: str | None
+    contested_by: str | None
+    claim: dict[str, Any]
+    dates: dict[str, Any]
+    history: list[ReviewOut]
+
+
+class ClaimPage(msgspec.Struct):
+    items: list[ClaimOut]
+    next: str | None
+
+
+_COLUMNS = ("id, kind, status, version, contributor, submitted_position, submitted_at, supersedes, "
+            "superseded_by, contested_by, data")
+
+
+def etag(version: int) -> str:
+    """Return the ETag of a claim at `version` (what If-Match names)."""
+    return f'"{version}"'
+
+
+def _out(conn: sqlite3.Connection, row: tuple) -> ClaimOut:
+    data = msgspec.json.decode(row[10])
+    history = [ReviewOut(action=r[0], actor=r[1], version=r[2], position=r[3], recorded_at=r[4],
+                         reason=r[5], citation=msgspec.json.decode(r[6]) if r[6] else None,
+                         resolves_contest=bool(r[7]))
+               for r in conn.execute("SELECT action, actor, version, position, recorded_at, reason, "
+                                     "citation, resolves_contest FROM claim_reviews WHERE claim_id = ? "
+                                     "ORDER BY version", (row[0],))]
+    return ClaimOut(id=row[0], kind=row[1], status=row[2], version=row[3], contributor=row[4],
+                    position=row[5], submitted_at=row[6], supersedes=row[7], superseded_by=row[8],
+                    contested_by=row[9], claim=data["claim"], dates=data["dates"], history=history)
+
+
+def read(conn: sqlite3.Connection, claim_id: str, viewer: Viewer) -> ClaimOut | None:
+    """Return a claim with its history, or None when unknown or not visible to `viewer`."""
+    row = conn.execute(f"SELECT {_COLUMNS} FROM claims WHERE id = ?", (claim_id,)).fetchone()
+    if row is None or not may_see(viewer, row[2], row[4]):
+        return None
+    return _out(conn, row)
+
+
+def page(conn: sqlite3.Connection, viewer: Viewer, *, after: int = 0, limit: int = 50,
+         status: str | None = None, source: str | None = None, contributor: str | None = None,
+         kind: str | None = None, entities: Sequence[str] = ()) -> ClaimPage:
+    """Return claims oldest first after submission position `after`, filtered (AND), only
+    those `viewer` may see; `next` is the cursor of the next page."""
+    where, args = ["submitted_position > ?"], [after]
+    for column, value in (("status", status), ("source_id", source), ("contributor", contributor),
+                          ("kind", kind)):
+        if value is not None:
+            where.append(f"{column} = ?")  # column names from this code, never input
+            args.append(value)
+    for entity in entities:
+        where.append("id IN (SELECT claim_id FROM claim_refs WHERE entity_id = ?)")
+        args.append(entity)
+    seen, seen_args = may_see_sql(viewer)
+    where.append(seen)
+    args.extend(seen_args)
+    rows = conn.execute(f"SELECT {_COLUMNS} FROM claims WHERE {' AND '.join(where)} "
+                        "ORDER BY submitted_position LIMIT ?", (*args, limit + 1)).fetchall()
+    items = [_out(conn, r) for r in rows[:limit]]
+    return ClaimPage(items, str(items[-1].position) if len(rows) > limit else None)
+
+
+class CitingClaim(msgspec.Struct, kw_only=True):
+    id: str
+    kind: str
+    status: str
+    locator: str | None
+
+
+def citing(conn: sqlite3.Connection, source_id: str, viewer: Viewer,
+           limit: int = 100) -> tuple[list[CitingClaim], bool]:
+    """Return the first `limit` claims citing a source that `viewer` may see, and whether
+    there are more."""
+    seen, seen_args = may_see_sql(viewer)
+    rows = conn.execute(f"SELECT id, kind, status, data FROM claims WHERE source_id = ? AND {seen} "
+                        "ORDER BY submitted_position LIMIT ?", (source_id, *seen_args, limit + 1)).fetchall()
+    out = [CitingClaim(id=r[0], kind=r[1], status=r[2],
+                       locator=_stored.decode(r[3]).claim["citation"].get("locator"))
+           for r in rows[:limit]]
+    return out, len(rows) > limit
+
+
+class NameOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    name: str
+    script: str | None = None
+    name_kind: str | None = None
+    claim: str | None = None
+    status: str = "approved"
+
+
+def names_of(conn: sqlite3.Connection, field: str, ids: list[str], viewer: Viewer) -> list[NameOut]:
+    """Return the name claims of entities (not superseded): approved ones for all, pending and
+    contested ones for who may see them; never rejected or retracted ones."""
+    marks = ",".join("?" * len(ids))
+    seen, seen_args = may_see_sql(viewer, "c.status", "c.contributor")
+    rows = conn.execute(
+        f"SELECT c.id, c.status, c.data FROM claim_refs r JOIN claims c ON c.id = r.claim_id "
+        f"WHERE r.entity_id IN ({marks}) AND r.field = ? AND c.kind = 'name' "
+        f"AND c.superseded_by IS NULL AND c.status IN ('approved', 'pending', 'contested') "
+        f"AND {seen} ORDER BY c.submitted_position", (*ids, field, *seen_args)).fetchall()
+    out = []
+    for claim_id, status, data in rows:
+        claim = _stored.decode(data).claim
+        out.append(NameOut(name=claim["name"], script=claim.get("script"),
+                           name_kind=claim.get("name_kind", "variant"), claim=claim_id, status=status))
+    return out
+
+
+def hidden(conn: sqlite3.Connection, claim_ids: set[str], viewer: Viewer) -> set[str]:
+    """Return the claims among `claim_ids` whose events `viewer` may not read in full (admins
+    read everything)."""
+    if not claim_ids or viewer.admin:
+        return set()
+    marks = ",".join("?" * len(claim_ids))
+    rows = conn.execute(f"SELECT id, status, contributor FROM claims WHERE id IN ({marks})",
+                        tuple(claim_ids))
+    return {cid for cid, status, contributor in rows if not may_see(viewer, status, contributor)}

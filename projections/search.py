@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import sqlite3
 
+import msgspec
+
 from starosta.events.kinds import NameClaim
 from starosta.events.registry import (
     FundRegistered,
@@ -19,7 +21,7 @@ from starosta.events.registry import (
 )
 from starosta.events.review import ClaimApproved, ClaimContested, ClaimRejected, ClaimRetracted, ClaimSubmitted
 from starosta.events.store import Envelope
-from starosta.projections import names
+from starosta.projections import names, registry
 from starosta.projections.claim_index import STATUS
 from starosta.projections.rules import Supersession
 from starosta.projections.runner import Tables
@@ -125,3 +127,34 @@ def search(conn: sqlite3.Connection, entity_kind: str, q: str, limit: int, offse
         "AND entity_kind = ? GROUP BY entity_id ORDER BY best, entity_id LIMIT ? OFFSET ?",
         (expression, entity_kind, limit, offset)).fetchall()
     return [(r[0], r[1]) for r in rows]
+
+
+class SearchHit(msgspec.Struct, kw_only=True):
+    id: str
+    label: str
+    matched: str | None
+
+
+class SearchPage(msgspec.Struct):
+    items: list[SearchHit]
+    next: str | None
+
+
+SEARCH_CAP = 1000  # entities a search ranks before paging (merged records fold into survivors)
+
+
+def find(conn: sqlite3.Connection, kind: str, q: str | None, offset: int, limit: int) -> SearchPage:
+    """Search (or list, without q) entities of a kind, best first; merged persons answer as
+    their survivors, each once across all pages."""
+    if q:
+        ranked: dict[str, str | None] = {}
+        for entity_id, matched in search(conn, kind, q, SEARCH_CAP):
+            alive = registry.survivor(conn, entity_id) if kind == "person" else entity_id
+            ranked.setdefault(alive, matched)
+        hits = list(ranked.items())[offset:offset + limit + 1]
+    else:
+        hits = [(i, None) for i in registry.list_page(conn, kind, limit + 1, offset)]
+    labels = registry.labels(conn, [h[0] for h in hits[:limit]])
+    items = [SearchHit(id=entity_id, label=labels.get(entity_id, entity_id), matched=matched)
+             for entity_id, matched in hits[:limit]]
+    return SearchPage(items, str(offset + limit) if len(hits) > limit else None)

@@ -1,42 +1,120 @@
-"""The archive as the service sees it: the store, its one writer, the projections, and the
-commit path every write takes (projections and Idempotency-Key answers in the append's
-own transaction)."""
+"""The archive as the service sees it: the store, its one writer, the read models, and the
+write path every command takes, in explicit stages:
+
+1. a command (service.commands) checks a request against the read models and returns a
+   `Decision`: the appends (events with the stream versions they expect) and the typed reply;
+2. the writer appends them, the read models apply them, and the reply is completed with the
+   committed positions and stored under its Idempotency-Key, all in one transaction;
+3. the caller gets the completed reply back and renders it (the HTTP layer, outside the writer).
+
+Nothing here knows HTTP: replies are typed values, errors are domain errors.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import sqlite3
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import msgspec
-from litestar import Request, Response
 
+from starosta.events.errors import Conflict
 from starosta.events.store import AppendRequest, Envelope, GroupCommitter, Job, Metadata, SQLiteEventStore
+from starosta.projections import claims as claims_model
 from starosta.projections.biographies import BiographiesProjection
-from starosta.projections.claims import ClaimsProjection
+from starosta.projections.claims import ClaimOut, ClaimsProjection
 from starosta.projections.ledger import LedgerProjection
 from starosta.projections.population import PopulationProjection
 from starosta.projections.registry import RegistryProjection
+from starosta.projections.rules import Viewer
 from starosta.projections.runner import Runner
 from starosta.projections.search import SearchProjection
-from starosta.service.auth import Principal
-from starosta.service.errors import ApiError
+from starosta.service import access
+from starosta.service.access import IdempotencyKey, StoredReply
 
-IDEMPOTENCY_HEADER = "Idempotency-Key"
-# render(conn, envelopes) -> (status, content) or (status, content, headers)
-Render = Callable[[sqlite3.Connection, list[Envelope]], tuple]
+EVERYONE = Viewer(reviewer=True, admin=True)
 
 
 def default_runner() -> Runner:
-    """Return the runner of every projection the service keeps current."""
+    """Return the runner of every read model the service keeps current, in apply order."""
     return Runner([RegistryProjection(), SearchProjection(), ClaimsProjection(),
                    PopulationProjection(), LedgerProjection(), BiographiesProjection()])
 
 
+# -- typed replies ------------------------------------------------------------------------------
+
+class Created(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A registered entity: its id, the position of its registration, the name claim's id."""
+
+    id: str
+    position: int = 0
+    name_claim: str | None = None
+
+
+class Submitted(msgspec.Struct, kw_only=True):
+    """A submitted claim: pending review."""
+
+    id: str
+    status: str = "pending"
+    position: int = 0
+
+
+class Judged(msgspec.Struct, kw_only=True):
+    """A reviewer's judgement on a person record (merged, unmerged, distinct)."""
+
+    id: str
+    judgement: str
+    other: str
+    position: int = 0
+
+
+class ClaimStateOf(msgspec.Struct, frozen=True):
+    """Reply with the claim's state after the decision (completed as a ClaimOut)."""
+
+    claim_id: str
+
+
+Reply = Created | Submitted | Judged | ClaimStateOf
+KINDS: dict[type, str] = {Created: "created", Submitted: "submitted", Judged: "judged",
+                          ClaimOut: "claim"}
+
+
+class Decision(msgspec.Struct, frozen=True):
+    """What a command decided: the appends, and the reply to complete once they commit."""
+
+    appends: Sequence[AppendRequest]
+    reply: Reply
+
+
+class Committed(msgspec.Struct, frozen=True):
+    """A committed (or replayed) decision's reply: its kind, its value encoded, its ETag."""
+
+    kind: str
+    body: bytes
+    etag: str | None = None
+    replayed: bool = False
+
+
+class AlreadyApplied(Exception):
+    """Every event id of the decision was stored already: nothing new was written."""
+
+
+class _KeyTaken(Exception):
+    """Another request stored an answer under the same Idempotency-Key first."""
+
+
+def complete(conn: sqlite3.Connection, reply: Reply, written: list[Envelope]) -> Committed:
+    """Return the reply filled in from the committed events and the read models (which the
+    writer has just brought up to date in the same transaction)."""
+    if isinstance(reply, ClaimStateOf):
+        out = claims_model.read(conn, reply.claim_id, EVERYONE)
+        assert out is not None, "a decided claim exists"
+        return Committed("claim", msgspec.json.encode(out), claims_model.etag(out.version))
+    value = msgspec.structs.replace(reply, position=written[0].position)
+    return Committed(KINDS[type(value)], msgspec.json.encode(value))
+
+
 class Archive:
-    """The store, its writer and its projections, opened together."""
+    """The store, its writer and its read models, opened together."""
 
     def __init__(self, store: SQLiteEventStore, writer: GroupCommitter | None, runner: Runner) -> None:
         self.store, self.writer, self.runner = store, writer, runner
@@ -45,101 +123,46 @@ class Archive:
         """Return this thread's read connection."""
         return self.store.reader()
 
-    def commit_sync(self, requests: Sequence[AppendRequest], meta: Metadata,
-                    after: Callable[[sqlite3.Connection, list[Envelope]], None] | None = None) -> list[list[int]]:
-        """Append with projections in the same transaction, from a thread (the CLI, the demo)."""
-        return self.store.append_atomic(requests, meta, after=self._after(after))
+    def commit_sync(self, requests: Sequence[AppendRequest], meta: Metadata) -> list[list[int]]:
+        """Append with the read models in the same transaction, from a thread (CLI, demo)."""
+        return self.store.append_atomic(requests, meta, after=self.runner.apply)
 
-    async def commit(self, request: Request, who: Principal, requests: Sequence[AppendRequest],
-                     render: Render) -> Response:
-        """Append `requests` atomically, keep projections current, answer with `render`.
+    async def commit(self, decision: Decision, actor: str, key: IdempotencyKey | None = None,
+                     request_id: str | None = None) -> Committed:
+        """Append a decision through the group-committing writer, with the read models and
+        the completed reply (stored under `key`) in the same transaction; return the reply.
 
-        With an Idempotency-Key header, the first answer is stored in the same transaction
-        and a replay of the same key and body returns it without appending anything.
-        """
-        key = request.headers.get(IDEMPOTENCY_HEADER)
-        body_hash = hashlib.sha256(await request.body()).hexdigest()
-        record = (who.token_id, request.url.path, key, body_hash) if key is not None else None
-        try:
-            return await self._commit(who, requests, render, record,
-                                      request.headers.get("X-Request-Id"))
-        except sqlite3.IntegrityError:
-            if key is not None:  # the same key won a race in another request: answer as it did
-                replay = self.replayed(request, who, body_hash)
-                if replay is not None:
-                    return replay
-            raise
+        Raises the store's ConcurrencyError when a stream moved, Conflict when nothing new
+        was written (a retry of an applied decision without a key)."""
+        answer: list[Committed] = []
 
-    async def commit_unkeyed(self, who: Principal, requests: Sequence[AppendRequest],
-                             render: Render) -> Response:
-        """Append like `commit`, storing no Idempotency-Key answer (a part of a bulk request)."""
-        return await self._commit(who, requests, render, None, None)
-
-    async def _commit(self, who: Principal, requests: Sequence[AppendRequest], render: Render,
-                      record: tuple | None, request_id: str | None) -> Response:
-        answer: list[tuple[int, bytes, dict[str, str]]] = []
-
-        def after(conn: sqlite3.Connection, envelopes: list[Envelope]) -> None:
-            status, content, *rest = render(conn, envelopes)
-            headers = rest[0] if rest else {}
-            encoded = msgspec.json.encode(content)
-            answer.append((status, encoded, headers))
-            if record is not None:
-                conn.execute("INSERT INTO idempotency_keys (token_id, path, key, body_sha256, status, "
-                             "response, created_at, headers) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                             (*record, status, encoded, dt.datetime.now(dt.timezone.utc).isoformat(),
-                              msgspec.json.encode(headers).decode()))
+        def after(conn: sqlite3.Connection, written: list[Envelope]) -> None:
+            self.runner.apply(conn, written)
+            committed = complete(conn, decision.reply, written)
+            if key is not None and not access.remember(conn, key, StoredReply(
+                    committed.kind, committed.body, committed.etag)):
+                raise _KeyTaken(key.key)  # rolls this job back: the first answer stands
+            answer.append(committed)
 
         assert self.writer is not None, "the service's archive has a writer"
-        await self.writer.append(Job(requests, Metadata(actor=who.name, request_id=request_id),
-                                     self._after(after)))
-        if not answer:  # every event id was stored already: nothing new was written
-            raise ApiError(409, "Conflict", "this request was already applied")
-        status, encoded, headers = answer[0]
-        return Response(encoded, status_code=status, media_type="application/json", headers=headers)
+        try:
+            await self.writer.append(Job(decision.appends,
+                                         Metadata(actor=actor, request_id=request_id), after))
+        except _KeyTaken:
+            assert key is not None
+            return self.replay(key)  # type: ignore[return-value]
+        if not answer:
+            raise Conflict("this request was already applied")
+        return answer[0]
 
-    def replayed(self, request: Request, who: Principal, body_hash: str) -> Response | None:
-        """Return the stored first answer for this request's Idempotency-Key, if any.
-
-        Raises ApiError 422 when the key was used with another body.
-        """
-        key = request.headers.get(IDEMPOTENCY_HEADER)
-        if key is None or who.token_id is None:
+    def replay(self, key: IdempotencyKey) -> Committed | None:
+        """Return the first answer stored under `key`, or None (raises access.KeyReused)."""
+        stored = access.replayed(self.read(), key)
+        if stored is None:
             return None
-        if not 1 <= len(key) <= 200:
-            raise ApiError(422, "Invalid request", f"{IDEMPOTENCY_HEADER} must be 1-200 characters",
-                           [{"field": IDEMPOTENCY_HEADER, "in": "header", "value": key[:200],
-                             "message": "1-200 characters"}])
-        row = self.read().execute(
-            "SELECT body_sha256, status, response, headers FROM idempotency_keys "
-            "WHERE token_id = ? AND path = ? AND key = ?", (who.token_id, request.url.path, key),
-        ).fetchone()
-        if row is None:
-            return None
-        if row[0] != body_hash:
-            raise ApiError(422, "Idempotency-Key reused",
-                           f"{IDEMPOTENCY_HEADER} {key!r} was first used on {request.url.path} "
-                           "with another body: use a new key for a new request",
-                           [{"field": IDEMPOTENCY_HEADER, "in": "header", "value": key,
-                             "message": "reused with another body"}])
-        return Response(row[2], status_code=row[1], media_type="application/json",
-                        headers={**msgspec.json.decode(row[3]), "Idempotent-Replayed": "true"})
+        return Committed(stored.kind, stored.body, stored.etag, replayed=True)
 
-    def remember(self, request: Request, who: Principal, body_hash: str, status: int,
-                 content: Any) -> None:
+    def remember(self, key: IdempotencyKey, kind: str, value: msgspec.Struct) -> None:
         """Store an answer composed of several commits (bulk review) under its key."""
-        key = request.headers.get(IDEMPOTENCY_HEADER)
-        if key is None or who.token_id is None:
-            return
         with self.store.write_transaction() as conn:
-            conn.execute("INSERT OR IGNORE INTO idempotency_keys (token_id, path, key, body_sha256, "
-                         "status, response, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                         (who.token_id, request.url.path, key, body_hash, status,
-                          msgspec.json.encode(content), dt.datetime.now(dt.timezone.utc).isoformat()))
-
-    def _after(self, extra):
-        def after(conn: sqlite3.Connection, envelopes: list[Envelope]) -> None:
-            self.runner.apply(conn, envelopes)
-            if extra is not None:
-                extra(conn, envelopes)
-        return after
+            access.remember(conn, key, StoredReply(kind, msgspec.json.encode(value)))

@@ -396,7 +396,7 @@ def token_create(db: str, name: str, role: str) -> None:
     Example:
       starosta token create --name "Ada Reviewer" --role reviewer --db ./var/starosta.db
     """
-    from starosta.service.auth import create_token
+    from starosta.service.access import create_token
 
     conn = _write_conn(db)
     try:
@@ -418,7 +418,7 @@ def token_list(db: str) -> None:
     Example:
       starosta token list --db ./var/starosta.db
     """
-    from starosta.service.auth import list_tokens
+    from starosta.service.access import list_tokens
 
     for t in list_tokens(_write_conn(db)):
         click.echo(f"{t.id}\t{t.name}\t{t.role}\tcreated {t.created_at}"
@@ -435,7 +435,7 @@ def token_revoke(db: str, token_id: str) -> None:
     Example:
       starosta token revoke T-1a2b3c4d --db ./var/starosta.db
     """
-    from starosta.service.auth import revoke_token
+    from starosta.service.access import revoke_token
 
     if not revoke_token(_write_conn(db), token_id):
         raise click.ClickException(f"no live token with id {token_id}")

@@ -1,51 +1,55 @@
-"""Commands: a request checked against the archive becomes events to append.
-
-Everything here is synchronous and quick (dates are parsed once, through a cache); the
-checks read projections, and the store's expected versions settle any race.
+"""Commands: requests checked against the read models become decisions (events to append,
+with the stream versions they expect, and the typed reply). The domain layer: no HTTP here,
+only domain errors (events.errors). Everything is synchronous and quick (dates are parsed once,
+through a cache); the store's expected versions settle any race between check and append.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
+from typing import Any
 
 import msgspec
 
 from starosta.events.dates import DateValue
-from starosta.events.kinds import Claim, NameClaim, kind_of, refs_of
-from starosta.events.review import ClaimSubmitted
-from starosta.events.store import AppendRequest, NewEvent
-from starosta.projections import names
+from starosta.events.errors import Conflict, Invalid, NotFound
+from starosta.events.kinds import Citation, Claim, NameClaim, kind_of, refs_of
+from starosta.events.registry import PersonMerged, PersonsDistinct, PersonUnmerged
+from starosta.events.review import (
+    ClaimApproved,
+    ClaimContested,
+    ClaimRejected,
+    ClaimRetracted,
+    ClaimState,
+    ClaimSubmitted,
+    check,
+    evolve,
+)
+from starosta.events.store import AppendRequest, NewEvent, SQLiteEventStore
+from starosta.projections import claims as claims_model
+from starosta.projections import names, registry
+from starosta.projections.rules import may_see
+from starosta.service.access import Principal
+from starosta.service.archive import ClaimStateOf, Created, Decision, Judged, Submitted
 from starosta.service.dates import DateError, parse_date
-from starosta.service.auth import Principal
-from starosta.service.errors import ApiError
-
-ENTITY_TABLES = {"person": "persons", "place": "places", "organization": "organizations",
-                 "fund": "funds", "source": "sources"}
+from starosta.service.ids import new_id
 
 
-def invalid(field: str, value: object, message: str) -> ApiError:
-    """Return a 422 naming the field and the value at fault."""
+def invalid(field: str, value: object, message: str) -> Invalid:
+    """Return an Invalid naming the body field and the value at fault."""
     shown = msgspec.json.encode(value).decode()[:200]
-    return ApiError(422, "Invalid request", f"{field}={shown}: {message}",
-                    [{"field": field, "in": "body", "value": value, "message": message}])
+    return Invalid(field, value, message, "body", f"{field}={shown}: {message}")
 
 
-def not_found(field: str, value: str, what: str) -> ApiError:
-    """Return a 404 naming the field and the unknown id."""
-    return ApiError(404, "Not found", f"{field}={value!r}: no {what} with that id",
-                    [{"field": field, "in": "body", "value": value, "message": f"unknown {what}"}])
-
-
-def exists(conn: sqlite3.Connection, kind: str, entity_id: str) -> bool:
-    """Return True when an entity of `kind` ('any' = person or organisation) is registered."""
-    kinds = ("person", "organization") if kind == "any" else (kind,)
-    return any(conn.execute(f"SELECT 1 FROM {ENTITY_TABLES[k]} WHERE id = ?",  # table from code
-                            (entity_id,)).fetchone() for k in kinds)
+def not_found(field: str, value: str, what: str) -> NotFound:
+    """Return a NotFound naming the body field and the unknown id."""
+    return NotFound(field, value, what, "body")
 
 
 def require(conn: sqlite3.Connection, kind: str, entity_id: str, field: str) -> None:
-    """Raise a 404 ApiError unless the entity exists."""
-    if not exists(conn, kind, entity_id):
+    """Raise NotFound unless the entity exists."""
+    if not registry.exists(conn, kind, entity_id):
         raise not_found(field, entity_id, "organisation or person" if kind == "any" else kind)
 
 
@@ -70,7 +74,7 @@ def check_dates(claim: Claim) -> dict[str, DateValue]:
 
 
 def check_claim(conn: sqlite3.Connection, claim: Claim, who: Principal) -> None:
-    """Check references, amounts and kind-specific rules; raise ApiError (404/422).
+    """Check references, amounts and kind-specific rules; raise NotFound or Invalid.
 
     A claim may supersede only a claim its contributor may see (approved, their own, or any
     for reviewers): others answer 404 as if unknown, so hidden claims do not leak."""
@@ -78,9 +82,8 @@ def check_claim(conn: sqlite3.Connection, claim: Claim, who: Principal) -> None:
     for field, kind, value in refs_of(claim):
         require(conn, kind, value, field)
     if claim.supersedes is not None:
-        row = conn.execute("SELECT status, contributor FROM claims WHERE id = ?",
-                           (claim.supersedes,)).fetchone()
-        if row is None or not (row[0] == "approved" or who.has("reviewer") or who.name == row[1]):
+        found = claims_model.status_of(conn, claim.supersedes)
+        if found is None or not may_see(viewer_of(who), *found):
             raise not_found("supersedes", claim.supersedes, "claim")
     amount = getattr(claim, "amount", None)
     currency = getattr(claim, "currency", None)
@@ -110,3 +113,138 @@ def submission(conn: sqlite3.Connection, claim_id: str, claim: Claim, who: Princ
     check_claim(conn, claim, who)
     event = ClaimSubmitted(claim_id=claim_id, contributor=who.name or "", claim=claim, dates=dates)
     return AppendRequest(claim_id, [NewEvent(event)], expected_version=0)
+
+
+def viewer_of(who: Principal):
+    """The caller as the visibility rule sees them."""
+    from starosta.projections.rules import Viewer
+
+    return Viewer(name=who.name, reviewer=who.has("reviewer"), admin=who.has("admin"))
+
+
+def submit(conn: sqlite3.Connection, claim: Claim, who: Principal) -> Decision:
+    """Decide the submission of a claim: a new claim stream, answered pending."""
+    claim_id = new_id("claim")
+    return Decision([submission(conn, claim_id, claim, who)], Submitted(id=claim_id))
+
+
+def review(store: SQLiteEventStore, claim_id: str, action: str, who: Principal,
+           reason: str | None, citation: Citation | None = None,
+           expected: int | None = None) -> Decision:
+    """Decide a review action: fold the claim's stream, check the rules and the version the
+    caller saw (If-Match), and expect the stream's version, so that a decision racing another
+    loses with a ConcurrencyError, never both win."""
+    stream = store.read_stream(claim_id)
+    if not stream or stream[0].type != "claim.submitted":
+        raise NotFound("claim_id", claim_id, "claim")
+    state: ClaimState | None = None
+    for envelope in stream:
+        state = evolve(state, envelope.event)
+    assert state is not None
+    if not may_see(viewer_of(who), state.status, state.contributor):
+        raise NotFound("claim_id", claim_id, "claim", detail=f"claim_id={claim_id!r}: no claim "
+                       "with that id is visible to you")
+    if expected is not None and expected != state.version:
+        raise Conflict(f"If-Match names version {expected} of {claim_id}, but it is at version "
+                       f"{state.version} ({state.status}): reload it and decide again")
+    actor = who.name or ""
+    check(state, action, actor, who.has("reviewer"))  # type: ignore[arg-type]
+    if citation is not None:
+        require(store.reader(), "source", citation.source, "citation.source")
+    resolves = state.status == "contested"
+    event = {
+        "approve": lambda: ClaimApproved(claim_id=claim_id, reviewer=actor, reason=reason,
+                                         resolves_contest=resolves),
+        "reject": lambda: ClaimRejected(claim_id=claim_id, reviewer=actor, reason=reason or "",
+                                        resolves_contest=resolves),
+        "contest": lambda: ClaimContested(claim_id=claim_id, reviewer=actor, reason=reason or "",
+                                          citation=citation),
+        "retract": lambda: ClaimRetracted(claim_id=claim_id, contributor=actor, reason=reason or ""),
+    }[action]()
+    return Decision([AppendRequest(claim_id, [NewEvent(event)], expected_version=state.version)],
+                    ClaimStateOf(claim_id))
+
+
+def register(conn: sqlite3.Connection, kind: str, make_event: Callable[[str], Any],
+             refs: dict[str, tuple[str, str | None]], who: Principal,
+             name: dict[str, Any] | None) -> Decision:
+    """Decide a registration: the entity at once, public, and (for named entities) its name
+    submitted as a pending name claim, atomically. `refs` maps body fields to (entity kind,
+    id) that must exist; `name` holds the name claim's fields (name, citation, said, note,
+    name_kind, script) or None for a source."""
+    for field, (ref_kind, value) in refs.items():
+        if value is not None:
+            require(conn, ref_kind, value, field)
+    entity_id = new_id(kind)
+    appends = [AppendRequest(entity_id, [NewEvent(make_event(entity_id))], 0)]
+    claim_id = None
+    if name is not None:
+        require(conn, "source", name["citation"].source, "citation.source")
+        claim = with_script(NameClaim(**name, **{kind: entity_id}))
+        claim_id = new_id("claim")
+        event = ClaimSubmitted(claim_id=claim_id, contributor=who.name or "", claim=claim,
+                               dates=check_dates(claim))
+        appends.append(AppendRequest(claim_id, [NewEvent(event)], 0))
+    return Decision(appends, Created(id=entity_id, name_claim=claim_id))
+
+
+# -- merge rules --------------------------------------------------------------------------------
+
+def _judged(store: SQLiteEventStore, person_id: str, event: Any, judgement: str, other: str) -> Decision:
+    version = store.stream_version(person_id)
+    return Decision([AppendRequest(person_id, [NewEvent(event)], version)],
+                    Judged(id=person_id, judgement=judgement, other=other))
+
+
+def merge(store: SQLiteEventStore, person_id: str, into: str, reason: str,
+          citation: Citation | None, who: Principal) -> Decision:
+    """Decide a merge of a record into another: refused (Conflict) when the two were judged
+    distinct, when the record is merged already, or when it would make a cycle."""
+    conn = store.reader()
+    require(conn, "person", person_id, "person_id")
+    require(conn, "person", into, "into")
+    if citation is not None:
+        require(conn, "source", citation.source, "citation.source")
+    if into == person_id:
+        raise invalid("into", into, "a record cannot be merged into itself")
+    if registry.merge_target(conn, person_id):
+        raise Conflict(f"{person_id} is merged already: unmerge it first")
+    if registry.survivor(conn, into) == person_id:
+        raise Conflict(f"{into} is merged into {person_id}: merging back would make a cycle")
+    pair = registry.distinct_pair(conn, registry.merge_group(conn, person_id),
+                                  registry.merge_group(conn, into))
+    if pair:
+        raise Conflict(f"{pair[0]} and {pair[1]} were recorded as distinct persons: they may not "
+                       "be merged")
+    event = PersonMerged(person_id=person_id, into=into, reason=reason, reviewer=who.name or "",
+                         citation=citation)
+    return _judged(store, person_id, event, "merged", into)
+
+
+def unmerge(store: SQLiteEventStore, person_id: str, reason: str, who: Principal) -> Decision:
+    """Decide undoing a record's merge (Conflict when it is not merged)."""
+    conn = store.reader()
+    require(conn, "person", person_id, "person_id")
+    into = registry.merge_target(conn, person_id)
+    if into is None:
+        raise Conflict(f"{person_id} is not merged into another record")
+    event = PersonUnmerged(person_id=person_id, from_person=into, reason=reason,
+                           reviewer=who.name or "")
+    return _judged(store, person_id, event, "unmerged", into)
+
+
+def distinct(store: SQLiteEventStore, person_id: str, other: str, reason: str,
+             citation: Citation | None, who: Principal) -> Decision:
+    """Decide 'not the same person' (Conflict when the two are one record now)."""
+    conn = store.reader()
+    require(conn, "person", person_id, "person_id")
+    if not registry.exists(conn, "person", other):
+        raise not_found("from", other, "person")
+    if citation is not None:
+        require(conn, "source", citation.source, "citation.source")
+    if other == person_id or registry.survivor(conn, person_id) == registry.survivor(conn, other):
+        raise Conflict(f"{person_id} and {other} are one record now: unmerge them before "
+                       "recording them as distinct")
+    event = PersonsDistinct(person_id=person_id, other=other, reason=reason,
+                            reviewer=who.name or "", citation=citation)
+    return _judged(store, person_id, event, "distinct", other)

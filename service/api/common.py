@@ -15,7 +15,10 @@ from litestar.params import Parameter
 
 from starosta.projections.rules import Viewer
 from starosta.service.archive import Archive
-from starosta.service.auth import ANONYMOUS, Principal, principal_of, resolve
+from starosta.events.errors import Invalid
+from starosta.service.access import ANONYMOUS, IdempotencyKey, KeyReused, Principal, resolve
+from starosta.service.archive import Committed, Decision
+from starosta.service.auth import principal_of
 from starosta.service.errors import ApiError, strict_problem
 
 T = TypeVar("T")
@@ -23,14 +26,6 @@ T = TypeVar("T")
 Limit = Annotated[int, Parameter(ge=1, le=1000, description="Page size (1-1000)")]
 Cursor = Annotated[str | None, Parameter(description="The `next` of the previous page",
                                          max_length=100, pattern=r"^[0-9]{1,18}$")]
-
-
-class Created(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """A registered entity: its id, the position of its registration, the name claim's id."""
-
-    id: str
-    position: int
-    name_claim: str | None = None
 
 
 def archive_of(connection: ASGIConnection) -> Archive:
@@ -43,7 +38,7 @@ async def authenticate(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     Async on purpose: Litestar runs sync guards in its thread pool, a hop per request."""
     conn = archive_of(connection).read()
     connection.scope.setdefault("state", {})["principal"] = resolve(
-        conn, connection.headers.get("authorization"))
+        conn, connection.headers.get("authorization"))  # raises Unauthenticated: 401
 
 
 _READERS = anyio.CapacityLimiter(4)  # reader threads, each with its own connection
@@ -76,11 +71,14 @@ async def before_write(request: Request) -> Response | None:
     """
     if request.method != "POST":
         return None
-    if "idempotency-key" in request.headers:
-        body_hash = hashlib.sha256(await request.body()).hexdigest()
-        replay = archive_of(request).replayed(request, who(request), body_hash)
+    key = await idempotency_key(request)
+    if key is not None:
+        try:
+            replay = archive_of(request).replay(key)
+        except KeyReused:
+            raise _reused(request) from None
         if replay is not None:
-            return replay
+            return render(replay)
     data = request.route_handler.parsed_fn_signature.parameters.get("data")
     body = await request.body()
     if data is not None and body.strip():
@@ -93,6 +91,54 @@ async def before_write(request: Request) -> Response | None:
         except msgspec.ValidationError as exc:
             return strict_problem(request, exc, body)
     return None
+
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+# The HTTP status of each kind of reply (legacy kinds: answers stored by a past version).
+STATUS = {"created": 201, "submitted": 201, "judged": 200, "claim": 200, "bulk": 200,
+          "legacy-200": 200, "legacy-201": 201}
+
+
+async def idempotency_key(request: Request) -> IdempotencyKey | None:
+    """Return the request's Idempotency-Key in its scope (the token's name and the path), or
+    None without the header or a token. Raises Invalid for a key of the wrong length."""
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    principal = who(request)
+    if key is None or principal.name is None:
+        return None
+    if not 1 <= len(key) <= 200:
+        raise Invalid(IDEMPOTENCY_HEADER, key[:200], "1-200 characters", "header",
+                      f"{IDEMPOTENCY_HEADER} must be 1-200 characters")
+    return IdempotencyKey(principal.name, request.url.path, key,
+                          hashlib.sha256(await request.body()).hexdigest())
+
+
+def render(committed: Committed) -> Response:
+    """The HTTP answer of a committed (or replayed) decision."""
+    headers = {"ETag": committed.etag} if committed.etag else {}
+    if committed.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(committed.body, status_code=STATUS[committed.kind],
+                    media_type="application/json", headers=headers)
+
+
+async def commit(request: Request, decision: Decision, keyed: bool = True) -> Response:
+    """Commit a decision for the caller (its answer stored under the request's
+    Idempotency-Key unless `keyed` is false) and answer with its reply."""
+    key = await idempotency_key(request) if keyed else None
+    try:
+        committed = await archive_of(request).commit(
+            decision, who(request).name or "", key, request.headers.get("X-Request-Id"))
+    except KeyReused:
+        raise _reused(request) from None
+    return render(committed)
+
+
+def _reused(request: Request) -> Invalid:
+    key = request.headers.get(IDEMPOTENCY_HEADER, "")
+    return Invalid(IDEMPOTENCY_HEADER, key, "reused with another body", "header",
+                   f"{IDEMPOTENCY_HEADER} {key!r} was first used on {request.url.path} with "
+                   "another body: use a new key for a new request")
 
 
 def review_statuses(request: Request, include: str | None, what: str) -> tuple[str, ...]:

@@ -10,7 +10,8 @@ from litestar.di import NamedDependency
 from litestar.params import Parameter
 
 from starosta.events.store import SQLiteEventStore
-from starosta.service.auth import Principal, principal_of
+from starosta.projections import claims as claims_model
+from starosta.service.api.common import off_loop, viewer
 
 
 class LogEvent(msgspec.Struct, kw_only=True):
@@ -77,8 +78,8 @@ class LogController(Controller):
         """Every position in order; `next` is the position to pass as `after` for more.
         Events of claims the caller may not see are redacted (admins see everything)."""
         rows = list(store.read_rows(after, limit))
-        hidden = hidden_claims(store, {r.stream_id for r in rows if r.type.startswith("claim.")},
-                               principal_of(request))
+        claim_streams = {r.stream_id for r in rows if r.type.startswith("claim.")}
+        hidden = await off_loop(request, claims_model.hidden, claim_streams, viewer(request))
         items = []
         for r in rows:
             redact = r.stream_id in hidden
@@ -97,17 +98,6 @@ class LogController(Controller):
         """Publish this hash; `starosta verify --expect-head HASH` checks a copy against it."""
         h = store.head()
         return HeadOut(h.position, h.hash, h.recorded_at)
-
-
-def hidden_claims(store: SQLiteEventStore, claim_ids: set[str], who: Principal) -> set[str]:
-    """Return the claims among `claim_ids` whose events `who` may not read in full."""
-    if not claim_ids or who.has("admin"):
-        return set()
-    placeholders = ",".join("?" * len(claim_ids))
-    rows = store.reader().execute(
-        f"SELECT id, status, contributor FROM claims WHERE id IN ({placeholders})", tuple(claim_ids))
-    return {cid for cid, status, contributor in rows
-            if not (status == "approved" or who.has("reviewer") or who.name == contributor)}
 
 
 @get("/health", tags=["operations"], summary="200 when the database answers")

@@ -11,7 +11,7 @@ from typing import Any
 import msgspec
 
 from starosta.events.store import connect
-from starosta.service.auth import create_token
+from starosta.service.access import create_token
 from starosta.service.db import migrate
 from starosta.service.settings import Settings
 

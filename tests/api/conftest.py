@@ -10,7 +10,7 @@ from litestar.testing import TestClient
 
 from starosta.events.store import connect
 from starosta.service.app import create_app
-from starosta.service.auth import create_token
+from starosta.service.access import create_token
 from starosta.service.db import migrate
 from starosta.service.settings import Settings
 

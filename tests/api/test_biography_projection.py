@@ -9,7 +9,7 @@ from starosta.events.kinds import Citation, CustodyClaim
 from starosta.events.review import ClaimApproved
 from starosta.events.store import AppendRequest, Metadata, NewEvent
 from starosta.projections.biographies import BiographiesProjection
-from starosta.service.auth import Principal
+from starosta.service.access import Principal
 from starosta.service.commands import submission
 from starosta.service.db import open_archive
 from tests.api.conftest import Api

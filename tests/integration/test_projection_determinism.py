@@ -23,7 +23,7 @@ from starosta.events.registry import FundRegistered, PersonMerged, PersonRegiste
 from starosta.events.review import ClaimApproved, ClaimContested, ClaimRejected, ClaimRetracted, ReviewRefused, check, evolve
 from starosta.events.store import AppendRequest, Metadata, NewEvent
 from starosta.projections.runner import content_hash
-from starosta.service.auth import Principal
+from starosta.service.access import Principal
 from starosta.service.commands import submission
 from starosta.service.db import open_archive
 

@@ -29,7 +29,7 @@ from starosta.events.review import (
 from starosta.events.store import StoredRow
 from starosta.projections.search import search
 from starosta.service import synth
-from starosta.service.auth import Principal
+from starosta.service.access import Principal
 from starosta.service.cli import main
 from starosta.service.commands import check_claim, check_dates
 from starosta.service.transfer import import_log

@@ -1,0 +1,158 @@
+"""Tokens, roles and Idempotency-Key answers: the access records kept beside the log (tables
+of migration 0003), with no HTTP in them. Bearer tokens are stored only as hashes.
+
+Roles are ordered contributor < reviewer < admin; each has what the one before has. A token's
+`name` is the person using it: claims and decisions are recorded under it, and "nobody reviews
+their own claim" compares names, so two tokens with one name are one actor.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+import sqlite3
+from typing import Literal
+
+import msgspec
+
+from starosta.events.errors import Unauthenticated
+
+Role = Literal["contributor", "reviewer", "admin"]
+RANKS: dict[str, int] = {"contributor": 1, "reviewer": 2, "admin": 3}
+PREFIX = "sta_"
+
+
+class Principal(msgspec.Struct, frozen=True):
+    """Who is calling: a token's id, name and role (anonymous readers have none)."""
+
+    token_id: str | None
+    name: str | None
+    role: str | None
+
+    def has(self, role: str) -> bool:
+        """Return True when this principal's role is `role` or above."""
+        return self.role is not None and RANKS[self.role] >= RANKS[role]
+
+
+ANONYMOUS = Principal(None, None, None)
+
+
+class TokenInfo(msgspec.Struct, frozen=True):
+    id: str
+    name: str
+    role: str
+    created_at: str
+    revoked_at: str | None
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_token(conn: sqlite3.Connection, name: str, role: str, token: str | None = None) -> tuple[str, str]:
+    """Store a new token for `name` with `role`; return (token id, the token itself).
+
+    `token` may be given (the demo's fixed tokens); otherwise 32 random bytes. Raises
+    ValueError for an unknown role or an empty name.
+    """
+    if role not in RANKS:
+        raise ValueError(f"role {role!r} is not one of {', '.join(RANKS)}")
+    if not name.strip():
+        raise ValueError("a token needs a name (the person who will use it)")
+    token = token or PREFIX + secrets.token_urlsafe(32)
+    token_id = "T-" + secrets.token_hex(4)
+    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    conn.execute("INSERT INTO tokens VALUES (?, ?, ?, ?, ?, NULL)",
+                 (token_id, name.strip(), role, _hash(token), now))
+    return token_id, token
+
+
+def list_tokens(conn: sqlite3.Connection) -> list[TokenInfo]:
+    """Return every token (never the token itself), oldest first."""
+    return [TokenInfo(*r) for r in conn.execute(
+        "SELECT id, name, role, created_at, revoked_at FROM tokens ORDER BY created_at, id")]
+
+
+def revoke_token(conn: sqlite3.Connection, token_id: str) -> bool:
+    """Revoke a token by id; return False when no live token has that id."""
+    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    cur = conn.execute("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                       (now, token_id))
+    return cur.rowcount == 1
+
+
+def resolve(conn: sqlite3.Connection, authorization: str | None) -> Principal:
+    """Return the principal of an Authorization header (ANONYMOUS when absent).
+
+    Raises Unauthenticated for a malformed header or an unknown or revoked
+    token, also on public reads: a client sending a wrong token should learn it.
+    """
+    if authorization is None:
+        return ANONYMOUS
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
+    digest = _hash(token.strip())
+    row = conn.execute("SELECT id, name, role, token_hash FROM tokens "
+                       "WHERE token_hash = ? AND revoked_at IS NULL", (digest,)).fetchone()
+    # The lookup is by hash; compare_digest keeps the final comparison constant-time too.
+    if row is None or not hmac.compare_digest(row[3], digest):
+        raise Unauthenticated("the bearer token is unknown or revoked")
+    return Principal(row[0], row[1], row[2])
+
+
+
+
+# -- Idempotency-Key answers ---------------------------------------------------------------------
+
+class IdempotencyKey(msgspec.Struct, frozen=True):
+    """An Idempotency-Key in its scope (the token's name and the request path, so a rotated
+    token keeps its keys), with the sha256 of the request body it was first used with."""
+
+    scope: str
+    path: str
+    key: str
+    body_sha256: str
+
+
+class StoredReply(msgspec.Struct, frozen=True):
+    """A first answer: the body as first answered, its kind (which HTTP maps to a status)
+    and its ETag, if any."""
+
+    kind: str
+    body: bytes
+    etag: str | None = None
+
+
+class KeyReused(Exception):
+    """The key was first used with another body."""
+
+
+def remember(conn: sqlite3.Connection, key: IdempotencyKey, reply: StoredReply) -> bool:
+    """Store the first answer under `key` (in the caller's transaction); return False when
+    the key is stored already (another request with it won a race)."""
+    headers = msgspec.json.encode({"kind": reply.kind, **({"ETag": reply.etag} if reply.etag else {})})
+    cursor = conn.execute(
+        "INSERT INTO idempotency_keys (token_id, path, key, body_sha256, status, response, "
+        "created_at, headers) VALUES (?, ?, ?, ?, 0, ?, ?, ?) ON CONFLICT DO NOTHING",
+        (key.scope, key.path, key.key, key.body_sha256, reply.body,
+         dt.datetime.now(dt.timezone.utc).isoformat(), headers.decode()))
+    return cursor.rowcount == 1
+
+
+def replayed(conn: sqlite3.Connection, key: IdempotencyKey) -> StoredReply | None:
+    """Return the first answer stored under `key`, or None; raise KeyReused when the key was
+    first used with another body. Answers stored by a past version (which kept the HTTP
+    status, 200 or 201) come back with kind 'legacy-200' or 'legacy-201'."""
+    row = conn.execute("SELECT body_sha256, status, response, headers FROM idempotency_keys "
+                       "WHERE token_id = ? AND path = ? AND key = ?",
+                       (key.scope, key.path, key.key)).fetchone()
+    if row is None:
+        return None
+    if row[0] != key.body_sha256:
+        raise KeyReused(key.key)
+    headers = msgspec.json.decode(row[3])
+    kind = headers.get("kind") or f"legacy-{row[1]}"
+    return StoredReply(kind, bytes(row[2]), headers.get("ETag"))
