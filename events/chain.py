@@ -1,4 +1,5 @@
-"""The hash chain over the log: canonical row bytes, row digests, chain hashes, verification.
+"""The hash chain over the log: canonical row bytes, row digests, chain hashes, verification
+(of rows from any store: no database here).
 
 hash(n) = sha256(hash(n-1) + digest(n)), digest(n) = sha256(canonical bytes of row n),
 hash(0) = 64 zeros. Chaining the row's digest rather than its bytes lets a reader who
@@ -10,9 +11,9 @@ digest too.
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import msgspec
 
@@ -90,15 +91,11 @@ def verify_rows(rows: Iterable[tuple], expect_head: str | None = None) -> Verdic
     return Verdict(True, count, position, previous)
 
 
-def verify_connection(conn: sqlite3.Connection, expect_head: str | None = None) -> Verdict:
-    """Verify the chain of the `events` table reachable through `conn` (streamed, flat memory)."""
-    cursor = conn.execute(
-        f"SELECT {', '.join(HASHED_COLUMNS)}, hash FROM events ORDER BY position"
-    )
-    cursor.arraysize = 2000
+# `verify_connection` (the walk over an SQLite `events` table) moved to the SQLite store; it
+# stays importable from here for the callers that still import it from this module.
+def __getattr__(name: str) -> Any:
+    if name == "verify_connection":
+        from starosta.events.sqlite_store import verify_connection
 
-    def rows():
-        while batch := cursor.fetchmany():
-            yield from batch
-
-    return verify_rows(rows(), expect_head)
+        return verify_connection
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,33 +1,37 @@
-"""The event store on SQLite: atomic, optimistic-concurrency appends with group commit.
+"""The event store's interface: what the service asks of any store, its values and its errors.
 
-One SQLite file in WAL mode. Appends run under `BEGIN IMMEDIATE` on one write
-connection; a `GroupCommitter` thread takes every append waiting in its queue into
-one transaction (one fsync for the batch), each append inside its own SAVEPOINT so
-that one append's conflict does not fail its neighbours. Reads use per-thread
-connections and never wait for the writer.
-
-The store's interface (append, append_atomic, read_stream, read_log, head) is what a
-second backend (PostgreSQL) would implement; nothing above it sees SQLite.
+`EventStore` is the contract every backend implements and `tests/contract/` checks: an
+append-only log with gap-free positions in commit order, streams with optimistic
+concurrency, idempotent event ids, a hash chain, and atomic group commit with a hook run
+inside the append's transaction. `GroupCommitter`, the single writer thread, works on any
+`EventStore`. The SQLite implementation lives in `events/sqlite_store.py`; its names
+(`SQLiteEventStore`, `connect`, `translated_errors`) stay importable from here.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import contextlib
 import datetime as dt
 import queue
-import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import msgspec
 
-from starosta.events.base import Event, EventTypes
-from starosta.events.chain import GENESIS, HASHED_COLUMNS, chain_hash, row_digest
+from starosta.events.base import Event
+from starosta.events.chain import HASHED_COLUMNS, Verdict, row_digest
+
+if TYPE_CHECKING:
+    from starosta.events.sqlite_store import SQLiteEventStore, connect, translated_errors  # noqa: F401
 
 ANY = None  # expected_version meaning "do not check"
+
+
+# -- errors --------------------------------------------------------------------------------
 
 
 class StoreError(Exception):
@@ -45,11 +49,24 @@ class ConcurrencyError(StoreError):
 
 
 class IdempotencyConflict(StoreError):
-    """Some, not all, of an append's event ids are already stored, or under another stream."""
+    """Some, not all, of an append's event ids are already stored, or under another stream,
+    or one id appears twice in one append; nothing was written."""
 
 
 class StoreUnavailable(StoreError):
     """The database could not be written (locked past the busy timeout, disk full, I/O)."""
+
+
+class DuplicateKey(StoreError):
+    """A write beside the log (an `after` hook, a maintenance transaction) hit a unique key
+    that is already stored: e.g. the same Idempotency-Key stored by a racing request."""
+
+
+class LogNotEmpty(StoreError):
+    """`load_rows` was given a store that already holds events; nothing was written."""
+
+
+# -- values --------------------------------------------------------------------------------
 
 
 class Metadata(msgspec.Struct, frozen=True, kw_only=True):
@@ -121,9 +138,30 @@ class Head(msgspec.Struct, frozen=True):
     recorded_at: str | None = None
 
 
+# -- the transaction an `after` hook and a maintenance write receive ---------------------
+
+
+class Cursor(Protocol):
+    """What a statement returns: its rows."""
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+
+class Transaction(Protocol):
+    """An open write transaction of the store's database, opaque beyond running statements
+    (`sqlite3.Connection` is one; a PostgreSQL store would hand a psycopg connection).
+    Everything executed through it commits or rolls back with the events it accompanies."""
+
+    def execute(self, sql: str, parameters: Any = ..., /) -> Cursor: ...
+
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> Cursor: ...
+
+
 # A hook run inside the append's transaction with the envelopes it wrote: projections
 # use it to stay current in the same transaction (a read after a 201 sees the change).
-AfterAppend = Callable[[sqlite3.Connection, list[Envelope]], None]
+AfterAppend = Callable[[Transaction, list[Envelope]], None]
 
 
 class Job(msgspec.Struct, frozen=True):
@@ -134,271 +172,136 @@ class Job(msgspec.Struct, frozen=True):
     after: AfterAppend | None = None
 
 
-_COLUMNS = ", ".join(HASHED_COLUMNS)
-_SELECT = f"SELECT {_COLUMNS}, hash FROM events"
+# -- the interface -------------------------------------------------------------------------
 
 
-def connect(path: str, *, synchronous: str = "FULL", busy_timeout_ms: int = 10_000) -> sqlite3.Connection:
-    """Open `path` in WAL mode, autocommit, with our pragmas; return the connection."""
-    if synchronous.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
-        raise ValueError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}")
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
-                           timeout=busy_timeout_ms / 1000)
-    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
-    conn.execute("PRAGMA foreign_keys = ON")
-    return conn
+@runtime_checkable
+class EventStore(Protocol):
+    """An append-only, hash-chained event log: what the service and the projections need.
 
-
-@contextlib.contextmanager
-def translated_errors() -> Iterator[None]:
-    """Translate SQLite's operational errors into StoreUnavailable, at this one place."""
-    try:
-        yield
-    except sqlite3.OperationalError as exc:
-        raise StoreUnavailable(f"the database could not be written: {exc}") from exc
-
-
-def _utc_now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-class SQLiteEventStore:
-    """The append-only log in one SQLite file whose schema `migrations` has created."""
-
-    def __init__(self, path: str, catalog: EventTypes, *, synchronous: str = "FULL") -> None:
-        self.path = path
-        self.catalog = catalog
-        self.synchronous = synchronous
-        self._writer = connect(path, synchronous=synchronous)
-        # A larger page cache for the one writer: rebuilds and projection updates insert into
-        # big indexes (PERFORMANCE.md: 1.6x on bulk loads); bounded at 128 MiB.
-        self._writer.execute("PRAGMA cache_size = -131072")
-        self._write_lock = threading.Lock()
-        self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
-        self._readers_lock = threading.Lock()
-
-    # -- writing -----------------------------------------------------------------------
+    Invariants every implementation keeps (checked by `tests/contract/`): positions run
+    1, 2, 3... without gaps in commit order; a stream's versions run 1, 2, 3... and are
+    unique; an event id is stored once; `recorded_at` (RFC 3339 UTC, microseconds, `Z`)
+    never decreases along the log; `hash(n) = sha256(hash(n-1) ‖ digest(n))` from
+    `events.chain.GENESIS`; stored events are never updated, deleted or replaced.
+    """
 
     def append(self, stream_id: str, events: Sequence[Event | NewEvent],
                expected_version: int | None = ANY, meta: Metadata = Metadata()) -> list[int]:
         """Append events to one stream atomically; return their positions.
 
         Raises ConcurrencyError (nothing written) when the stream is not at
-        `expected_version`. Appending event ids that are all stored already writes
-        nothing and returns their stored positions.
+        `expected_version` (ANY: no check). A retry (every event id stored already in
+        this stream) writes nothing and returns the stored positions, whatever its
+        expected version; IdempotencyConflict when only some ids are stored, an id is
+        stored in another stream, or an id repeats within the append. StoreUnavailable
+        when the database cannot be written.
         """
-        request = AppendRequest(stream_id, [_as_new(e) for e in events], expected_version)
-        return self.append_atomic([request], meta)[0]
+        ...
 
     def append_atomic(self, requests: Sequence[AppendRequest], meta: Metadata = Metadata(),
                       after: AfterAppend | None = None) -> list[list[int]]:
         """Append to several streams in one transaction, each with its expected version.
 
-        Return the positions per request; raise the first request's error, writing nothing.
+        Returns the positions per request. `after(transaction, envelopes)` runs inside
+        the transaction with the envelopes written (not for a pure retry); if it or any
+        request fails, nothing is written and the first error is raised (the request
+        errors of `append`, or whatever `after` raised; a unique-key clash of its writes
+        as DuplicateKey).
         """
-        result = self.commit_jobs([Job(requests, meta, after)])[0]
-        if isinstance(result, BaseException):
-            raise result
-        return result
+        ...
 
     def commit_jobs(self, jobs: Sequence[Job]) -> list[list[list[int]] | BaseException]:
         """Commit several independent jobs in one transaction (group commit).
 
-        Each job runs in its own SAVEPOINT: a failing job is rolled back alone and its
-        exception returned in its slot. If the COMMIT itself fails, every slot holds
-        that error and nothing is written.
+        Returns one slot per job: its positions per request, or the exception that
+        failed it (as `append_atomic` would raise). A failing job is rolled back alone,
+        leaving no gap in positions, and its neighbours commit. If the commit itself
+        fails, raises (StoreUnavailable) and nothing is written.
         """
-        results: list[list[list[int]] | BaseException] = []
-        with self._write_lock, translated_errors():
-            conn = self._writer
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                for job in jobs:
-                    conn.execute("SAVEPOINT job")
-                    try:
-                        positions, written = self._write_job(conn, job)
-                        if job.after is not None and written:
-                            job.after(conn, written)
-                    except Exception as exc:  # the job fails alone; its neighbours go on
-                        conn.execute("ROLLBACK TO job")
-                        conn.execute("RELEASE job")
-                        results.append(exc)
-                    else:
-                        conn.execute("RELEASE job")
-                        results.append(positions)
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-        return results
+        ...
 
-    @contextlib.contextmanager
-    def write_transaction(self) -> Iterator[sqlite3.Connection]:
-        """Hold the write connection in a `BEGIN IMMEDIATE` transaction; commit on success.
+    def write_transaction(self) -> AbstractContextManager[Transaction]:
+        """Hold the writer in one transaction for maintenance writes beside the log
+        (projection rebuilds, stored answers); commit on leaving, roll back and re-raise
+        on any error. Appends never interleave with it. Raises StoreUnavailable when the
+        database cannot be written, DuplicateKey on a unique-key clash."""
+        ...
 
-        For maintenance writes beside the log (projection rebuilds); appends go through
-        `commit_jobs`. Rolls back and re-raises on any error.
+    def load_rows(self, rows: Iterable[StoredRow]) -> int:
+        """Write exported rows exactly as stored (hashes included) into an empty log, in
+        one transaction; return how many. The caller has verified them (decoding, chain).
+
+        Raises LogNotEmpty when the log holds events, StoreError when positions do not
+        run 1, 2, 3...; nothing is written then.
         """
-        with self._write_lock, translated_errors():
-            conn = self._writer
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-
-    def _write_job(self, conn: sqlite3.Connection, job: Job) -> tuple[list[list[int]], list[Envelope]]:
-        head = conn.execute(
-            "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1"
-        ).fetchone() or (0, GENESIS, "")
-        position, previous, last_time = head
-        # Record time never decreases, so "the archive as of a timestamp" is a prefix of the log.
-        recorded_at = max(_utc_now(), last_time)
-        positions: list[list[int]] = []
-        written: list[Envelope] = []
-        for request in job.requests:
-            stored = self._stored_positions(conn, request)
-            if stored is not None:
-                positions.append(stored)
-                continue
-            version = conn.execute(
-                "SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = ?",
-                (request.stream_id,),
-            ).fetchone()[0]
-            if request.expected_version is not None and version != request.expected_version:
-                raise ConcurrencyError(request.stream_id, request.expected_version, version)
-            mine = []
-            for new in request.events:
-                position, version = position + 1, version + 1
-                tag, schema_version, data = self.catalog.encode(new.event)
-                row = (position, new.event_id, request.stream_id, version, tag, schema_version,
-                       data.decode("utf-8"), job.meta.actor, job.meta.request_id,
-                       job.meta.causation_id, recorded_at)
-                previous = chain_hash(previous, row_digest(row))
-                conn.execute(
-                    f"INSERT INTO events ({_COLUMNS}, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (*row, previous),
-                )
-                mine.append(position)
-                written.append(Envelope(
-                    position=position, event_id=new.event_id, stream_id=request.stream_id,
-                    version=version, type=tag, schema_version=schema_version,
-                    recorded_at=recorded_at, actor=job.meta.actor,
-                    request_id=job.meta.request_id, causation_id=job.meta.causation_id,
-                    hash=previous, event=new.event,
-                ))
-            positions.append(mine)
-        return positions, written
-
-    @staticmethod
-    def _stored_positions(conn: sqlite3.Connection, request: AppendRequest) -> list[int] | None:
-        """Return the stored positions if this request is a retry, None if it is new."""
-        ids = [new.event_id for new in request.events]
-        if not ids:
-            return []
-        placeholders = ",".join("?" * len(ids))  # a count of '?', never input
-        found = dict(conn.execute(
-            f"SELECT event_id, position FROM events WHERE event_id IN ({placeholders})"
-            " AND stream_id = ?", (*ids, request.stream_id),
-        ).fetchall())
-        if not found:
-            elsewhere = conn.execute(
-                f"SELECT event_id FROM events WHERE event_id IN ({placeholders}) LIMIT 1", ids
-            ).fetchone()
-            if elsewhere:
-                raise IdempotencyConflict(
-                    f"event id {elsewhere[0]} is already stored in another stream")
-            return None
-        if len(found) != len(ids):
-            raise IdempotencyConflict(
-                f"{len(found)} of the {len(ids)} event ids of this append are stored already: "
-                "a retry must resend the same events")
-        return [found[i] for i in ids]
-
-    # -- reading -----------------------------------------------------------------------
-
-    def reader(self) -> sqlite3.Connection:
-        """Return this thread's read connection (opened on first use)."""
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = connect(self.path, synchronous=self.synchronous)
-            self._local.conn = conn
-            with self._readers_lock:
-                self._readers.append(conn)
-        return conn
-
-    def head(self) -> Head:
-        """Return the last position and its hash."""
-        row = self.reader().execute(
-            "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1"
-        ).fetchone()
-        return Head(*row) if row else Head(0, GENESIS, None)
-
-    def stream_version(self, stream_id: str) -> int:
-        """Return the number of events in a stream (0 when it does not exist)."""
-        return self.reader().execute(
-            "SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = ?", (stream_id,)
-        ).fetchone()[0]
+        ...
 
     def read_stream(self, stream_id: str, from_version: int = 1,
                     up_to_position: int | None = None) -> list[Envelope]:
-        """Return a stream's events from `from_version`, as typed, upcasted envelopes."""
-        rows = self.reader().execute(
-            f"{_SELECT} WHERE stream_id = ? AND version >= ? AND position <= ? ORDER BY version",
-            (stream_id, from_version, up_to_position if up_to_position is not None else 2**62),
-        ).fetchall()
-        return [self._envelope(r) for r in rows]
-
-    def read_rows(self, after: int = 0, limit: int | None = None) -> Iterator[StoredRow]:
-        """Yield stored rows after `after` in log order, paged (memory stays flat)."""
-        remaining = limit if limit is not None else 2**62
-        conn = self.reader()
-        while remaining > 0:
-            page = conn.execute(f"{_SELECT} WHERE position > ? ORDER BY position LIMIT ?",
-                                (after, min(remaining, 1000))).fetchall()
-            if not page:
-                return
-            for r in page:
-                yield StoredRow(**dict(zip((*HASHED_COLUMNS, "hash"), r)))
-            after, remaining = page[-1][0], remaining - len(page)
+        """Return a stream's events from `from_version` in version order, typed and
+        upcasted, only those at or before `up_to_position` when given; [] for an unknown
+        stream."""
+        ...
 
     def read_log(self, after: int = 0, limit: int | None = None) -> Iterator[Envelope]:
-        """Yield the log after `after` in order as typed, upcasted envelopes, paged."""
-        for row in self.read_rows(after, limit):
-            yield self._decode_row(row)
+        """Yield up to `limit` events after position `after` in log order, typed and
+        upcasted, fetched in pages (memory stays flat however long the log)."""
+        ...
 
-    def _envelope(self, r: tuple) -> Envelope:
-        return self._decode_row(StoredRow(**dict(zip((*HASHED_COLUMNS, "hash"), r))))
+    def read_rows(self, after: int = 0, limit: int | None = None) -> Iterator[StoredRow]:
+        """Yield up to `limit` stored rows after position `after` in log order, exactly as
+        stored (for export and verification), fetched in pages."""
+        ...
 
-    def _decode_row(self, row: StoredRow) -> Envelope:
-        return Envelope(
-            position=row.position, event_id=row.event_id, stream_id=row.stream_id,
-            version=row.version, type=row.type, schema_version=row.schema_version,
-            recorded_at=row.recorded_at, actor=row.actor, request_id=row.request_id,
-            causation_id=row.causation_id, hash=row.hash,
-            event=self.catalog.decode(row.type, row.schema_version, row.data),
-        )
+    def head(self) -> Head:
+        """Return the last position, its chain hash and record time; `Head(0, GENESIS,
+        None)` for an empty log."""
+        ...
+
+    def stream_version(self, stream_id: str) -> int:
+        """Return the number of events in a stream (0 when it does not exist)."""
+        ...
+
+    def position_at(self, stamp: str) -> tuple[int, str | None]:
+        """Return the last position recorded at or before the RFC 3339 timestamp `stamp`
+        (any offset; compared in UTC to the microsecond) and its `recorded_at`; (0, None)
+        when nothing was recorded by then. Raises ValueError for a malformed stamp or one
+        without an offset."""
+        ...
+
+    def recorded_at(self, position: int) -> str | None:
+        """Return the record time of the log as of `position`: that of the last event at
+        or before it; None when there is none (position < 1, or an empty log)."""
+        ...
+
+    def verify(self, expect_head: str | None = None) -> Verdict:
+        """Walk the whole hash chain (flat memory) and return the verdict: ok, the count,
+        the head; otherwise the first broken position and why. With `expect_head` (a head
+        hash published earlier), also fail when that hash is not in the log."""
+        ...
 
     def close(self) -> None:
-        """Close every connection this store opened."""
-        with self._write_lock:
-            self._writer.close()
-        with self._readers_lock:
-            for conn in self._readers:
-                conn.close()
-            self._readers.clear()
-        self._local = threading.local()
+        """Release every connection the store opened; the store is unusable afterwards."""
+        ...
 
 
-def _as_new(event: Event | NewEvent) -> NewEvent:
+def utc_stamp(value: str) -> str:
+    """Return an RFC 3339 timestamp in the form `recorded_at` is stored in (UTC, microseconds,
+    `Z`), so that stamps compare as strings. Raises ValueError for a malformed stamp or one
+    without an offset."""
+    moment = dt.datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError(f"timestamp {value!r} has no UTC offset: add Z or +01:00")
+    return moment.astimezone(dt.timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def as_new(event: Event | NewEvent) -> NewEvent:
+    """Return `event` wrapped as a NewEvent with a fresh id (unchanged if it is one)."""
     return event if isinstance(event, NewEvent) else NewEvent(event)
+
+
+# -- the single writer ---------------------------------------------------------------------
 
 
 class GroupCommitter:
@@ -410,7 +313,7 @@ class GroupCommitter:
 
     _STOP = object()
 
-    def __init__(self, store: SQLiteEventStore, *, max_batch: int = 512) -> None:
+    def __init__(self, store: EventStore, *, max_batch: int = 512) -> None:
         self.store = store
         self.max_batch = max_batch
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
@@ -473,3 +376,16 @@ class GroupCommitter:
         """Finish every queued job, then stop the writer thread."""
         self._queue.put(self._STOP)
         self._thread.join()
+
+
+# The SQLite implementation's names, importable from here as before (imported on first use:
+# `sqlite_store` imports this module, so a top-level import would be circular).
+_SQLITE_NAMES = frozenset({"SQLiteEventStore", "connect", "translated_errors"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SQLITE_NAMES:
+        from starosta.events import sqlite_store
+
+        return getattr(sqlite_store, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

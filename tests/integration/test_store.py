@@ -1,156 +1,186 @@
-"""The event store on a real SQLite file: appends, concurrency, idempotency, reads."""
+"""What only the SQLite store does, on real files: its errors translated at one place, the
+write connection its hooks receive, the replace guard around a bulk load, its file
+operations. What every store does is in `tests/contract/` (run for SQLite by
+`tests/contract/test_sqlite_store.py`)."""
 
 from __future__ import annotations
 
 import sqlite3
+import threading
+from pathlib import Path
 
 import pytest
 
-from starosta.events.chain import GENESIS, verify_connection
-from starosta.events.registry import PersonRegistered, PlaceRegistered
+from starosta.events.catalog import CATALOG
+from starosta.events.registry import PersonRegistered
+from starosta.events.sqlite_store import POSITION_AT, holds_events, seal_file
 from starosta.events.store import (
     AppendRequest,
-    ConcurrencyError,
+    DuplicateKey,
     GroupCommitter,
-    IdempotencyConflict,
     Job,
-    Metadata,
     NewEvent,
     SQLiteEventStore,
+    StoreUnavailable,
 )
+from starosta.service.db import migrate, open_store
 
 
 def person(n: int, label: str = "Vicente Monclús Guallar") -> PersonRegistered:
     return PersonRegistered(person_id=f"P{n}", label=label)
 
 
-def test_empty_log_has_genesis_head(store: SQLiteEventStore) -> None:
-    assert store.head().position == 0
-    assert store.head().hash == GENESIS
-    assert list(store.read_log()) == []
+def one(stream: str, n: int) -> AppendRequest:
+    return AppendRequest(stream, [NewEvent(person(n))], 0)
 
 
-def test_append_assigns_gap_free_positions_and_versions(store: SQLiteEventStore) -> None:
-    assert store.append("person-1", [person(1)], expected_version=0) == [1]
-    assert store.append("person-2", [person(2), person(2, "Mollie Steimer")], 0) == [2, 3]
-    assert store.append("person-1", [person(1, "Monclús")], expected_version=1) == [4]
-    log = list(store.read_log())
-    assert [e.position for e in log] == [1, 2, 3, 4]
-    assert [(e.stream_id, e.version) for e in log] == [
-        ("person-1", 1), ("person-2", 1), ("person-2", 2), ("person-1", 2)]
-    assert store.stream_version("person-1") == 2
+def test_names_stay_importable_from_the_store_module() -> None:
+    from starosta.events import chain, sqlite_store, store
+
+    assert store.SQLiteEventStore is sqlite_store.SQLiteEventStore
+    assert store.connect is sqlite_store.connect
+    assert store.translated_errors is sqlite_store.translated_errors
+    assert chain.verify_connection is sqlite_store.verify_connection
 
 
-def test_wrong_expected_version_writes_nothing(store: SQLiteEventStore) -> None:
-    store.append("person-1", [person(1)], 0)
-    with pytest.raises(ConcurrencyError) as info:
-        store.append("person-1", [person(1, "x"), person(1, "y")], expected_version=0)
-    assert info.value.actual == 1 and info.value.expected == 0
-    assert store.head().position == 1
-    assert [e.event.label for e in store.read_stream("person-1")] == ["Vicente Monclús Guallar"]
+def test_a_hook_gets_the_write_connection(store: SQLiteEventStore) -> None:
+    with store.write_transaction() as conn:
+        conn.execute("CREATE TABLE seen (position INTEGER, stream TEXT)")
+
+    def project(conn, envelopes) -> None:
+        assert isinstance(conn, sqlite3.Connection) and conn.in_transaction
+        conn.executemany("INSERT INTO seen VALUES (?, ?)", [(e.position, e.stream_id) for e in envelopes])
+
+    store.append_atomic([one("P-1", 1)], after=project)
+    assert store.reader().execute("SELECT * FROM seen").fetchall() == [(1, "P-1")]
 
 
-def test_atomic_append_across_streams_is_all_or_nothing(store: SQLiteEventStore) -> None:
-    store.append("place-1", [PlaceRegistered(place_id="PL1", label="Butyrka", kind="prison")], 0)
-    ok = store.append_atomic([
-        AppendRequest("person-1", [NewEvent(person(1))], 0),
-        AppendRequest("place-1", [NewEvent(PlaceRegistered(place_id="PL1", label="Butyrki",
-                                                           kind="prison"))], 1),
-    ])
-    assert ok == [[2], [3]]
-    with pytest.raises(ConcurrencyError):
-        store.append_atomic([
-            AppendRequest("person-2", [NewEvent(person(2))], 0),  # fine alone
-            AppendRequest("place-1", [NewEvent(PlaceRegistered(place_id="PL1", label="Lubyanka",
-                                                               kind="prison"))], 1),  # stale
-        ])
-    assert store.head().position == 3
-    assert store.stream_version("person-2") == 0
-
-
-def test_idempotent_retry_returns_the_original_position(store: SQLiteEventStore) -> None:
-    first = NewEvent(person(1))
-    assert store.append("person-1", [first], 0) == [1]
-    store.append("person-2", [person(2)], 0)
-    # The retry repeats the stale expected version too: it must still answer, not conflict.
-    assert store.append("person-1", [first], 0) == [1]
-    assert store.head().position == 2
-
-
-def test_partial_retry_is_refused(store: SQLiteEventStore) -> None:
-    a, b = NewEvent(person(1)), NewEvent(person(1, "b"))
-    store.append("person-1", [a], 0)
-    with pytest.raises(IdempotencyConflict):
-        store.append("person-1", [a, b], 1)
-    with pytest.raises(IdempotencyConflict):
-        store.append("person-9", [a], 0)
-    assert store.head().position == 1
-
-
-def test_metadata_and_record_time_are_stored(store: SQLiteEventStore) -> None:
-    store.append("person-1", [person(1)], 0, Metadata(actor="reviewer-1", request_id="req-7"))
-    store.append("person-1", [person(1)], 1)
-    first, second = store.read_log()
-    assert (first.actor, first.request_id) == ("reviewer-1", "req-7")
-    assert first.recorded_at.endswith("Z")
-    assert second.recorded_at >= first.recorded_at
-
-
-def test_read_stream_from_version_and_up_to_position(store: SQLiteEventStore) -> None:
-    for n in range(5):
-        store.append("person-1", [person(1, f"name {n}")])
-    store.append("person-2", [person(2)])
-    assert [e.version for e in store.read_stream("person-1", from_version=3)] == [3, 4, 5]
-    assert [e.version for e in store.read_stream("person-1", up_to_position=2)] == [1, 2]
-    assert store.read_stream("nobody") == []
-
-
-def test_read_log_pages_without_loading_the_whole_log(store: SQLiteEventStore) -> None:
-    store.append_atomic([AppendRequest(f"person-{n}", [NewEvent(person(n))], 0)
-                         for n in range(2500)])
-    assert [e.position for e in store.read_log(after=2490)] == list(range(2491, 2501))
-    assert [e.position for e in store.read_log(after=10, limit=3)] == [11, 12, 13]
-    assert sum(1 for _ in store.read_log()) == 2500
-
-
-def test_group_commit_batches_jobs_and_isolates_a_failing_one(store: SQLiteEventStore) -> None:
-    store.append("person-0", [person(0)], 0)
+def test_a_locked_database_is_unavailable_and_writes_nothing(db_path: str) -> None:
+    migrate(db_path)
+    store = SQLiteEventStore(db_path, CATALOG, busy_timeout_ms=100)
+    other = sqlite3.connect(db_path, isolation_level=None)
     writer = GroupCommitter(store)
     try:
-        futures = [writer.submit(Job([AppendRequest(f"person-{n}", [NewEvent(person(n))], 0)]))
-                   for n in range(1, 300)]
-        stale = writer.submit(Job([AppendRequest("person-0", [NewEvent(person(0))], 0)]))
-        positions = sorted(f.result(timeout=30)[0][0] for f in futures)
-        with pytest.raises(ConcurrencyError):
-            stale.result(timeout=30)
+        store.append("P-0", [person(0)], 0)
+        other.execute("BEGIN EXCLUSIVE")
+        with pytest.raises(StoreUnavailable, match="could not be written"):
+            store.append("P-1", [person(1)], 0)
+        futures = [writer.submit(Job([one(f"P-{n}", n)])) for n in range(1, 4)]
+        for f in futures:
+            with pytest.raises(StoreUnavailable):
+                f.result(timeout=30)
+        with pytest.raises(StoreUnavailable):
+            with store.write_transaction():
+                pass
+        assert store.head().position == 1  # WAL: readers go on
+        other.execute("ROLLBACK")
+        assert writer.submit(Job([one("P-1", 1)])).result(timeout=30) == [[2]]
     finally:
         writer.close()
-    assert positions == list(range(2, 301))
-    assert writer.batches < writer.jobs  # several jobs shared a transaction
-    assert verify_connection(store.reader()).ok
+        other.close()
+        store.close()
 
 
-def test_after_hook_runs_in_the_same_transaction(store: SQLiteEventStore, db_path: str) -> None:
-    conn = store.reader()
-    store._writer.execute("CREATE TABLE seen (position INTEGER)")  # a projection's table
+def test_a_duplicate_key_is_still_an_sqlite_integrity_error(store: SQLiteEventStore) -> None:
+    # `service/archive.py` catches sqlite3.IntegrityError for a racing Idempotency-Key.
+    with store.write_transaction() as conn:
+        conn.execute("CREATE TABLE keys (key TEXT PRIMARY KEY)")
 
-    def project(c: sqlite3.Connection, envelopes) -> None:
-        c.executemany("INSERT INTO seen VALUES (?)", [(e.position,) for e in envelopes])
+    def remember(conn, envelopes) -> None:
+        conn.execute("INSERT INTO keys VALUES ('k')")
 
-    def broken(c: sqlite3.Connection, envelopes) -> None:
-        project(c, envelopes)
-        raise RuntimeError("projection bug")
+    store.append_atomic([one("P-1", 1)], after=remember)
+    with pytest.raises(DuplicateKey) as info:
+        store.append_atomic([one("P-2", 2)], after=remember)
+    assert isinstance(info.value, sqlite3.IntegrityError)
+    assert isinstance(info.value.__cause__, sqlite3.IntegrityError)
+    with pytest.raises(DuplicateKey):
+        with store.write_transaction() as conn:
+            conn.execute("INSERT INTO keys VALUES ('k')")
 
-    store.append_atomic([AppendRequest("person-1", [NewEvent(person(1))], 0)], after=project)
-    with pytest.raises(RuntimeError):
-        store.append_atomic([AppendRequest("person-2", [NewEvent(person(2))], 0)], after=broken)
-    assert conn.execute("SELECT position FROM seen").fetchall() == [(1,)]
-    assert store.head().position == 1  # the event whose projection failed was not kept
+
+def test_a_bug_in_a_hook_is_not_reported_as_unavailability(store: SQLiteEventStore) -> None:
+    def broken(conn, envelopes) -> None:
+        conn.execute("INSERT INTO no_such_table VALUES (1)")
+
+    with pytest.raises(sqlite3.OperationalError, match="no such table") as info:
+        store.append_atomic([one("P-1", 1)], after=broken)
+    assert not isinstance(info.value, StoreUnavailable)
+    assert store.head().position == 0
 
 
-def test_chain_links_each_row_to_the_previous(store: SQLiteEventStore) -> None:
+def test_a_bulk_load_puts_the_replace_guard_back(store: SQLiteEventStore, tmp_path: Path) -> None:
+    for n in range(5):
+        store.append(f"P-{n}", [person(n)], 0)
+    rows = list(store.read_rows())
+    copy = open_store(str(tmp_path / "copy.db"))
+    try:
+        with pytest.raises(Exception):
+            copy.load_rows(rows[:2] + rows[3:])  # refused half-way: the guard is back too
+        assert _triggers(copy) == {"events_no_update", "events_no_delete", "events_no_replace"}
+        assert copy.load_rows(iter(rows)) == 5
+        assert _triggers(copy) == {"events_no_update", "events_no_delete", "events_no_replace"}
+        forged = (*[getattr(rows[1], c) for c in rows[1].__struct_fields__],)
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            copy.reader().execute(f"INSERT OR REPLACE INTO events VALUES ({','.join('?' * 12)})", forged)
+    finally:
+        copy.close()
+
+
+def _triggers(store: SQLiteEventStore) -> set[str]:
+    return {r[0] for r in store.reader().execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+
+
+def test_verify_walks_one_snapshot_and_works_read_only(store: SQLiteEventStore, db_path: str) -> None:
+    from starosta.events.chain import verify_connection
+
     for n in range(10):
-        store.append(f"person-{n}", [person(n)], 0)
-    verdict = verify_connection(store.reader())
-    assert verdict.ok and verdict.count == 10
-    assert verdict.head_hash == store.head().hash
+        store.append(f"P-{n}", [person(n)], 0)
+    readonly = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        assert verify_connection(readonly) == store.verify()
+    finally:
+        readonly.close()
+
+
+def test_position_at_is_one_index_step(store: SQLiteEventStore) -> None:
+    plan = store.reader().execute(f"EXPLAIN QUERY PLAN {POSITION_AT}", ("x",)).fetchall()
+    text = " ".join(str(r[-1]) for r in plan)
+    assert "events_recorded_at" in text and "TEMP B-TREE" not in text, text
+
+
+def test_each_thread_reads_on_its_own_connection(store: SQLiteEventStore) -> None:
+    store.append("P-1", [person(1)], 0)
+    seen: list[sqlite3.Connection] = []
+    thread = threading.Thread(target=lambda: seen.append(store.reader()))
+    thread.start()
+    thread.join()
+    assert seen[0] is not store.reader() and store.reader() is store.reader()
+    assert store.head().position == 1
+
+
+def test_holds_events(tmp_path: Path) -> None:
+    path = str(tmp_path / "a.db")
+    assert not holds_events(path)
+    other = sqlite3.connect(path)
+    other.execute("CREATE TABLE notes (x)")
+    other.close()
+    assert not holds_events(path)  # an SQLite file, not a log
+    empty = open_store(path)
+    assert not holds_events(path)
+    empty.append("P-1", [person(1)], 0)
+    empty.close()
+    assert holds_events(path)
+
+
+def test_seal_file_leaves_one_self_contained_file(store: SQLiteEventStore, db_path: str) -> None:
+    store.append("P-1", [person(1)], 0)
+    store.close()
+    seal_file(db_path)
+    assert not Path(f"{db_path}-wal").exists()
+    conn = sqlite3.connect(db_path)
+    try:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+        assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 1
+    finally:
+        conn.close()

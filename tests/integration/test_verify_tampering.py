@@ -126,6 +126,19 @@ def test_one_byte_of_data_changed(archive):
     assert_broken_at(verify(archive.path), K)
 
 
+def test_the_store_and_the_cli_name_the_same_position(archive):
+    conn = attacker(archive.path)
+    conn.execute("UPDATE events SET request_id = 'req-forged' WHERE position = ?", (K,))
+    conn.close()
+    assert_broken_at(verify(archive.path), K)
+    store = open_store(archive.path)
+    try:
+        verdict = store.verify()
+    finally:
+        store.close()
+    assert not verdict.ok and verdict.broken_at == K and verdict.count == K - 1
+
+
 @pytest.mark.parametrize("column, value", [
     ("actor", "someone-else"),
     ("recorded_at", "2001-01-01T00:00:00.000000Z"),

@@ -1,0 +1,462 @@
+"""The event store on SQLite: the `EventStore` of `events/store.py` over one SQLite file.
+
+One file in WAL mode whose schema `migrations` created. Appends run under
+`BEGIN IMMEDIATE` on one write connection; `commit_jobs` takes several jobs into one
+transaction (one fsync for the batch), each job inside its own SAVEPOINT so that one job's
+failure does not fail its neighbours. Reads use per-thread connections and never wait for
+the writer. Append-only is enforced by the schema's triggers, for every client.
+
+SQLite's errors are translated here, at one place (`translated_errors`), into the store's
+own: StoreUnavailable, DuplicateKey. The file-level operations the CLI needs (is there a
+log, fold the WAL in, online backup) live here too, so no other module speaks SQL to
+`events`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+
+import msgspec
+
+from starosta.events.base import Event, EventTypes
+from starosta.events.chain import GENESIS, HASHED_COLUMNS, Verdict, chain_hash, row_digest, verify_rows
+from starosta.events.store import (
+    ANY,
+    AfterAppend,
+    AppendRequest,
+    ConcurrencyError,
+    DuplicateKey,
+    Envelope,
+    Head,
+    IdempotencyConflict,
+    Job,
+    LogNotEmpty,
+    Metadata,
+    NewEvent,
+    StoreError,
+    StoredRow,
+    StoreUnavailable,
+    as_new,
+    utc_stamp,
+)
+
+_COLUMNS = ", ".join(HASHED_COLUMNS)
+_SELECT = f"SELECT {_COLUMNS}, hash FROM events"
+_ROW_FIELDS = (*HASHED_COLUMNS, "hash")
+assert StoredRow.__struct_fields__ == _ROW_FIELDS, "StoredRow's fields are the stored columns, in order"
+_INSERT = f"INSERT INTO events ({_COLUMNS}, hash) VALUES ({','.join('?' * len(_ROW_FIELDS))})"
+_as_tuple = msgspec.structs.astuple
+# recorded_at never decreases, so its index is in log order too: one index step, no sort.
+POSITION_AT = ("SELECT position, recorded_at FROM events WHERE recorded_at <= ? "
+               "ORDER BY recorded_at DESC, position DESC LIMIT 1")
+
+# SQLite result codes (by name prefix: extended codes carry suffixes) meaning the database
+# cannot be used right now; anything else (a syntax error, a missing table) is a bug, and
+# is left as it is.
+_UNAVAILABLE = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_FULL", "SQLITE_IOERR", "SQLITE_READONLY",
+                "SQLITE_CANTOPEN", "SQLITE_NOMEM", "SQLITE_PROTOCOL")
+_DUPLICATE = ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY")
+
+
+class SQLiteDuplicateKey(DuplicateKey, sqlite3.IntegrityError):
+    """DuplicateKey from SQLite. Still an `sqlite3.IntegrityError` so that callers written
+    before the store had its own exception (`except sqlite3.IntegrityError`) keep working;
+    catch DuplicateKey in new code."""
+
+
+def translate(exc: BaseException) -> BaseException:
+    """Return the store's exception for an SQLite error (`exc` itself when it has none)."""
+    name = getattr(exc, "sqlite_errorname", None) or ""
+    if isinstance(exc, sqlite3.IntegrityError) and name in _DUPLICATE:
+        new: BaseException = SQLiteDuplicateKey(f"already stored: {exc}")
+    elif isinstance(exc, sqlite3.DatabaseError) and name.startswith(_UNAVAILABLE):
+        new = StoreUnavailable(f"the database could not be written: {exc}")
+    else:
+        return exc
+    new.__cause__ = exc
+    return new
+
+
+@contextlib.contextmanager
+def translated_errors() -> Iterator[None]:
+    """Raise the store's own exception for an SQLite error raised inside (see `translate`)."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        new = translate(exc)
+        if new is exc:
+            raise
+        raise new from exc
+
+
+def connect(path: str, *, synchronous: str = "FULL", busy_timeout_ms: int = 10_000) -> sqlite3.Connection:
+    """Open `path` in WAL mode, autocommit, with our pragmas; return the connection."""
+    if synchronous.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
+        raise ValueError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}")
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
+                           timeout=busy_timeout_ms / 1000)
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def _utc_now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+class SQLiteEventStore:
+    """The append-only log in one SQLite file whose schema `migrations` has created."""
+
+    def __init__(self, path: str, catalog: EventTypes, *, synchronous: str = "FULL",
+                 busy_timeout_ms: int = 10_000) -> None:
+        self.path = path
+        self.catalog = catalog
+        self.synchronous = synchronous
+        self.busy_timeout_ms = busy_timeout_ms
+        self._writer = connect(path, synchronous=synchronous, busy_timeout_ms=busy_timeout_ms)
+        # A larger page cache for the one writer: rebuilds and projection updates insert into
+        # big indexes (PERFORMANCE.md: 1.6x on bulk loads); bounded at 128 MiB.
+        self._writer.execute("PRAGMA cache_size = -131072")
+        self._write_lock = threading.Lock()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+
+    # -- writing -----------------------------------------------------------------------
+
+    def append(self, stream_id: str, events: Sequence[Event | NewEvent],
+               expected_version: int | None = ANY, meta: Metadata = Metadata()) -> list[int]:
+        """Append events to one stream atomically; return their positions (see EventStore)."""
+        request = AppendRequest(stream_id, [as_new(e) for e in events], expected_version)
+        return self.append_atomic([request], meta)[0]
+
+    def append_atomic(self, requests: Sequence[AppendRequest], meta: Metadata = Metadata(),
+                      after: AfterAppend | None = None) -> list[list[int]]:
+        """Append to several streams in one transaction; return positions per request, or
+        raise the first error, writing nothing (see EventStore)."""
+        result = self.commit_jobs([Job(requests, meta, after)])[0]
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def commit_jobs(self, jobs: Sequence[Job]) -> list[list[list[int]] | BaseException]:
+        """Commit several jobs in one transaction, each in its own SAVEPOINT: a failing job
+        is rolled back alone and its (translated) exception returned in its slot. If the
+        transaction itself fails, raise StoreUnavailable; nothing is written."""
+        results: list[list[list[int]] | BaseException] = []
+        with self._write_lock, translated_errors():
+            conn = self._writer
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for job in jobs:
+                    conn.execute("SAVEPOINT job")
+                    try:
+                        positions, written = self._write_job(conn, job)
+                        if job.after is not None and written:
+                            job.after(conn, written)
+                    except Exception as exc:  # the job fails alone; its neighbours go on
+                        conn.execute("ROLLBACK TO job")
+                        conn.execute("RELEASE job")
+                        results.append(translate(exc))
+                    else:
+                        conn.execute("RELEASE job")
+                        results.append(positions)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        return results
+
+    @contextlib.contextmanager
+    def write_transaction(self) -> Iterator[sqlite3.Connection]:
+        """Hold the write connection in a `BEGIN IMMEDIATE` transaction; commit on success,
+        roll back and re-raise (translated) on any error (see EventStore)."""
+        with self._write_lock, translated_errors():
+            conn = self._writer
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+    def load_rows(self, rows: Iterable[StoredRow]) -> int:
+        """Write verified exported rows as stored into an empty log; return how many.
+
+        The insert-time guard against replacing rows (three index lookups a row) is dropped
+        for the load and put back in the same transaction: the rows were verified whole by
+        the caller, and the table's own keys still refuse a clash (DuplicateKey). Raises
+        LogNotEmpty, or StoreError when positions do not run 1, 2, 3...; nothing written.
+        """
+        with self.write_transaction() as conn:
+            if conn.execute("SELECT 1 FROM events LIMIT 1").fetchone():
+                raise LogNotEmpty(f"{self.path} already holds events: load into a new database")
+            guard = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' "
+                                 "AND name = 'events_no_replace'").fetchone()
+            if guard:
+                conn.execute("DROP TRIGGER events_no_replace")
+            count, batch = 0, []
+            for row in rows:
+                count += 1
+                if row.position != count:
+                    raise StoreError(f"row {count} has position {row.position}: positions must "
+                                     "run 1, 2, 3...")
+                batch.append(_as_tuple(row))
+                if len(batch) >= 10_000:
+                    conn.executemany(_INSERT, batch)
+                    batch.clear()
+            conn.executemany(_INSERT, batch)
+            if guard:
+                conn.execute(guard[0])
+        return count
+
+    def _write_job(self, conn: sqlite3.Connection, job: Job) -> tuple[list[list[int]], list[Envelope]]:
+        _refuse_repeated_ids(job.requests)
+        head = conn.execute(
+            "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1"
+        ).fetchone() or (0, GENESIS, "")
+        position, previous, last_time = head
+        # Record time never decreases, so "the archive as of a timestamp" is a prefix of the log.
+        recorded_at = max(_utc_now(), last_time)
+        positions: list[list[int]] = []
+        written: list[Envelope] = []
+        for request in job.requests:
+            stored = self._stored_positions(conn, request)
+            if stored is not None:
+                positions.append(stored)
+                continue
+            version = conn.execute(
+                "SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = ?",
+                (request.stream_id,),
+            ).fetchone()[0]
+            if request.expected_version is not None and version != request.expected_version:
+                raise ConcurrencyError(request.stream_id, request.expected_version, version)
+            mine = []
+            for new in request.events:
+                position, version = position + 1, version + 1
+                tag, schema_version, data = self.catalog.encode(new.event)
+                row = (position, new.event_id, request.stream_id, version, tag, schema_version,
+                       data.decode("utf-8"), job.meta.actor, job.meta.request_id,
+                       job.meta.causation_id, recorded_at)
+                previous = chain_hash(previous, row_digest(row))
+                conn.execute(_INSERT, (*row, previous))
+                mine.append(position)
+                written.append(Envelope(
+                    position=position, event_id=new.event_id, stream_id=request.stream_id,
+                    version=version, type=tag, schema_version=schema_version,
+                    recorded_at=recorded_at, actor=job.meta.actor,
+                    request_id=job.meta.request_id, causation_id=job.meta.causation_id,
+                    hash=previous, event=new.event,
+                ))
+            positions.append(mine)
+        return positions, written
+
+    @staticmethod
+    def _stored_positions(conn: sqlite3.Connection, request: AppendRequest) -> list[int] | None:
+        """Return the stored positions if this request is a retry, None if it is new."""
+        ids = [new.event_id for new in request.events]
+        if not ids:
+            return []
+        placeholders = ",".join("?" * len(ids))  # a count of '?', never input
+        found = dict(conn.execute(
+            f"SELECT event_id, position FROM events WHERE event_id IN ({placeholders})"
+            " AND stream_id = ?", (*ids, request.stream_id),
+        ).fetchall())
+        if not found:
+            elsewhere = conn.execute(
+                f"SELECT event_id FROM events WHERE event_id IN ({placeholders}) LIMIT 1", ids
+            ).fetchone()
+            if elsewhere:
+                raise IdempotencyConflict(
+                    f"event id {elsewhere[0]} is already stored in another stream")
+            return None
+        if len(found) != len(ids):
+            raise IdempotencyConflict(
+                f"{len(found)} of the {len(ids)} event ids of this append are stored already: "
+                "a retry must resend the same events")
+        return [found[i] for i in ids]
+
+    # -- reading -----------------------------------------------------------------------
+
+    def reader(self) -> sqlite3.Connection:
+        """Return this thread's read connection (opened on first use). SQLite-specific: the
+        projections' queries run on it."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            with translated_errors():
+                conn = connect(self.path, synchronous=self.synchronous,
+                               busy_timeout_ms=self.busy_timeout_ms)
+            self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        return conn
+
+    def _one(self, sql: str, parameters: tuple = ()) -> tuple | None:
+        with translated_errors():
+            return self.reader().execute(sql, parameters).fetchone()
+
+    def head(self) -> Head:
+        """Return the last position, its hash and record time (see EventStore)."""
+        row = self._one("SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1")
+        return Head(*row) if row else Head(0, GENESIS, None)
+
+    def stream_version(self, stream_id: str) -> int:
+        """Return the number of events in a stream (0 when it does not exist)."""
+        row = self._one("SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = ?", (stream_id,))
+        assert row is not None
+        return row[0]
+
+    def position_at(self, stamp: str) -> tuple[int, str | None]:
+        """Return the last position recorded at or before `stamp` and its record time, or
+        (0, None); raise ValueError for a malformed stamp (see EventStore)."""
+        row = self._one(POSITION_AT, (utc_stamp(stamp),))
+        return (row[0], row[1]) if row else (0, None)
+
+    def recorded_at(self, position: int) -> str | None:
+        """Return the record time of the last event at or before `position`, or None."""
+        row = self._one("SELECT recorded_at FROM events WHERE position <= ? "
+                        "ORDER BY position DESC LIMIT 1", (position,))
+        return row[0] if row else None
+
+    def read_stream(self, stream_id: str, from_version: int = 1,
+                    up_to_position: int | None = None) -> list[Envelope]:
+        """Return a stream's events from `from_version`, as typed, upcasted envelopes."""
+        with translated_errors():
+            rows = self.reader().execute(
+                f"{_SELECT} WHERE stream_id = ? AND version >= ? AND position <= ? ORDER BY version",
+                (stream_id, from_version, up_to_position if up_to_position is not None else 2**62),
+            ).fetchall()
+        return [self._decode_row(_stored_row(r)) for r in rows]
+
+    def read_rows(self, after: int = 0, limit: int | None = None) -> Iterator[StoredRow]:
+        """Yield stored rows after `after` in log order, paged (memory stays flat)."""
+        remaining = limit if limit is not None else 2**62
+        while remaining > 0:
+            with translated_errors():
+                page = self.reader().execute(f"{_SELECT} WHERE position > ? ORDER BY position LIMIT ?",
+                                             (after, min(remaining, 1000))).fetchall()
+            if not page:
+                return
+            for r in page:
+                yield _stored_row(r)
+            after, remaining = page[-1][0], remaining - len(page)
+
+    def read_log(self, after: int = 0, limit: int | None = None) -> Iterator[Envelope]:
+        """Yield the log after `after` in order as typed, upcasted envelopes, paged."""
+        for row in self.read_rows(after, limit):
+            yield self._decode_row(row)
+
+    def verify(self, expect_head: str | None = None) -> Verdict:
+        """Walk the chain in one read transaction (one snapshot, flat memory); see EventStore."""
+        with translated_errors():
+            return verify_connection(self.reader(), expect_head)
+
+    def _decode_row(self, row: StoredRow) -> Envelope:
+        return Envelope(
+            position=row.position, event_id=row.event_id, stream_id=row.stream_id,
+            version=row.version, type=row.type, schema_version=row.schema_version,
+            recorded_at=row.recorded_at, actor=row.actor, request_id=row.request_id,
+            causation_id=row.causation_id, hash=row.hash,
+            event=self.catalog.decode(row.type, row.schema_version, row.data),
+        )
+
+    def close(self) -> None:
+        """Close every connection this store opened."""
+        with self._write_lock:
+            self._writer.close()
+        with self._readers_lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+        self._local = threading.local()
+
+
+def _stored_row(r: tuple) -> StoredRow:
+    return StoredRow(position=r[0], event_id=r[1], stream_id=r[2], version=r[3], type=r[4],
+                     schema_version=r[5], data=r[6], actor=r[7], request_id=r[8],
+                     causation_id=r[9], recorded_at=r[10], hash=r[11])
+
+
+def _refuse_repeated_ids(requests: Sequence[AppendRequest]) -> None:
+    """Raise IdempotencyConflict when one event id appears twice in one job."""
+    seen: set[str] = set()
+    for request in requests:
+        for new in request.events:
+            if new.event_id in seen:
+                raise IdempotencyConflict(f"event id {new.event_id} appears twice in one append")
+            seen.add(new.event_id)
+
+
+# -- the SQLite file ---------------------------------------------------------------------------
+
+
+def verify_connection(conn: sqlite3.Connection, expect_head: str | None = None) -> Verdict:
+    """Verify the chain of the `events` table reachable through `conn` (one statement: one
+    snapshot; streamed, flat memory). Works on a read-only connection."""
+    cursor = conn.execute(f"{_SELECT} ORDER BY position")
+    cursor.arraysize = 2000
+
+    def rows() -> Iterator[tuple]:
+        while batch := cursor.fetchmany():
+            yield from batch
+
+    return verify_rows(rows(), expect_head)
+
+
+def holds_events(path: str) -> bool:
+    """Return whether the SQLite file at `path` exists and holds a log with events (read-only)."""
+    if not os.path.exists(path):
+        return False
+    conn = sqlite3.connect(f"file:{os.path.abspath(path)}?mode=ro", uri=True)
+    try:
+        with translated_errors():
+            if not conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                                "AND name = 'events'").fetchone():
+                return False
+            return conn.execute("SELECT 1 FROM events LIMIT 1").fetchone() is not None
+    finally:
+        conn.close()
+
+
+def seal_file(path: str) -> None:
+    """Fold the WAL into the file at `path` and switch it to a rollback journal, so that the
+    file alone is the whole database (to move it into place). Every store on it must be
+    closed."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        with translated_errors():
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.execute("PRAGMA journal_mode = DELETE")
+    finally:
+        conn.close()
+
+
+def backup_file(source: str, target: str,
+                progress: Callable[[int, int], None] | None = None) -> None:
+    """Copy the database at `source` to a new file `target` with SQLite's online backup API
+    (writers go on meanwhile; the copy is one consistent snapshot), in WAL mode.
+    `progress(pages_done, pages_total)` is called between steps. Raises FileExistsError when
+    `target` exists."""
+    if os.path.exists(target):
+        raise FileExistsError(f"{target} exists: back up to a new file")
+    src = sqlite3.connect(f"file:{os.path.abspath(source)}?mode=ro", uri=True)
+    dest = sqlite3.connect(target)
+    try:
+        with translated_errors():
+            src.backup(dest, pages=1024,
+                       progress=(lambda status, remaining, total: progress(total - remaining, total))
+                       if progress else None)
+            dest.execute("PRAGMA journal_mode = WAL")
+    finally:
+        dest.close()
+        src.close()
