@@ -15,4 +15,5 @@ def new_id(kind: str) -> str:
     A collision (one in a trillion per pair) is caught by the store: a new stream is
     appended with expected version 0, so a clash answers 409, never overwrites.
     """
-    return f"{PREFIXES[kind]}-" + "".join(secrets.choice(_ALPHABET) for _ in range(8))
+    bits = int.from_bytes(secrets.token_bytes(5), "big")  # one draw, not one per character
+    return f"{PREFIXES[kind]}-" + "".join(_ALPHABET[(bits >> shift) & 31] for shift in range(35, -1, -5))
