@@ -44,7 +44,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         archive = open_archive(settings.db, synchronous=settings.synchronous, writer=True,
-                               group_commit_max=settings.group_commit_max)
+                               group_commit_max=settings.group_commit_max,
+                               reader_threads=settings.reader_threads)
         app.state.archive = archive
         try:
             yield

@@ -13,8 +13,10 @@ Nothing here knows HTTP: replies are typed values, errors are domain errors.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
+import anyio
 import msgspec
 
 from starosta.events.errors import Conflict
@@ -32,6 +34,7 @@ from starosta.service import access
 from starosta.service.access import IdempotencyKey, StoredReply
 
 EVERYONE = Viewer(reviewer=True, admin=True)
+T = TypeVar("T")
 
 
 def default_runner() -> Runner:
@@ -116,12 +119,24 @@ def complete(conn: sqlite3.Connection, reply: Reply, written: list[Envelope]) ->
 class Archive:
     """The store, its writer and its read models, opened together."""
 
-    def __init__(self, store: SQLiteEventStore, writer: GroupCommitter | None, runner: Runner) -> None:
+    def __init__(self, store: SQLiteEventStore, writer: GroupCommitter | None, runner: Runner,
+                 reader_threads: int = 4) -> None:
         self.store, self.writer, self.runner = store, writer, runner
+        self.reader_threads = reader_threads
+        self._readers: anyio.CapacityLimiter | None = None
 
     def read(self) -> sqlite3.Connection:
         """Return this thread's read connection."""
         return self.store.reader()
+
+    async def run_read(self, read: Callable[..., T], *args: Any) -> T:
+        """Run `read(conn, *args)` in a reader thread on that thread's own connection, so that
+        a slow read never holds the event loop; at most `reader_threads` at once (more wait
+        for a thread, never the loop)."""
+        if self._readers is None:
+            self._readers = anyio.CapacityLimiter(self.reader_threads)
+        return await anyio.to_thread.run_sync(lambda: read(self.read(), *args),
+                                              limiter=self._readers)
 
     def commit_sync(self, requests: Sequence[AppendRequest], meta: Metadata) -> list[list[int]]:
         """Append with the read models in the same transaction, from a thread (CLI, demo)."""

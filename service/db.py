@@ -28,7 +28,7 @@ def open_store(path: str, *, synchronous: str = "FULL") -> SQLiteEventStore:
 
 
 def open_archive(path: str, *, synchronous: str = "FULL", writer: bool = False,
-                 group_commit_max: int = 512):
+                 group_commit_max: int = 512, reader_threads: int = 4):
     """Migrate, open the store, build or catch up every projection; return an Archive.
 
     With `writer`, the archive gets the group-committing writer thread the service uses.
@@ -39,4 +39,4 @@ def open_archive(path: str, *, synchronous: str = "FULL", writer: bool = False,
     runner = default_runner()
     runner.ensure(store)
     committer = GroupCommitter(store, max_batch=group_commit_max) if writer else None
-    return Archive(store, committer, runner)
+    return Archive(store, committer, runner, reader_threads)

@@ -6,7 +6,6 @@ import hashlib
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-import anyio
 import msgspec
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
@@ -41,14 +40,9 @@ async def authenticate(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         conn, connection.headers.get("authorization"))  # raises Unauthenticated: 401
 
 
-_READERS = anyio.CapacityLimiter(4)  # reader threads, each with its own connection
-
-
 async def off_loop(connection: ASGIConnection, read: Callable[..., T], *args: Any) -> T:
-    """Run `read(conn, *args)` in a reader thread on that thread's own connection, so that a
-    slow read never holds the event loop (at most 4 at once; more wait for a thread)."""
-    archive = archive_of(connection)
-    return await anyio.to_thread.run_sync(lambda: read(archive.read(), *args), limiter=_READERS)
+    """Run `read(conn, *args)` in one of the archive's reader threads (Archive.run_read)."""
+    return await archive_of(connection).run_read(read, *args)
 
 
 def viewer(request: Request) -> Viewer:
