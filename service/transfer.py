@@ -10,7 +10,6 @@ and the file is moved into place, so a refused import writes nothing.
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
@@ -18,8 +17,9 @@ from typing import IO
 import msgspec
 
 from starosta.events.catalog import CATALOG
-from starosta.events.chain import GENESIS, HASHED_COLUMNS, chain_hash, row_digest
-from starosta.events.store import StoredRow, connect
+from starosta.events.chain import GENESIS, chain_hash
+from starosta.events.sqlite_store import backup_file, holds_events, seal_file
+from starosta.events.store import StoredRow
 
 _encode_row = msgspec.json.Encoder().encode
 _decode_row = msgspec.json.Decoder(StoredRow).decode
@@ -58,7 +58,7 @@ def verify_lines(lines: Iterator[bytes], progress: Progress | None = None) -> tu
             CATALOG.decode(row.type, row.schema_version, row.data)
         except Exception as exc:  # unknown type, bad data: refuse, naming the line
             raise ImportRefused(f"line {number} (position {row.position}): event does not decode: {exc}") from None
-        previous = chain_hash(previous, row_digest(tuple(getattr(row, c) for c in HASHED_COLUMNS)))
+        previous = chain_hash(previous, row.digest())
         if previous != row.hash:
             raise ImportRefused(f"line {number} (position {row.position}): hash chain broken: the row "
                                 "was changed, or rows are missing or out of order")
@@ -76,55 +76,24 @@ def import_log(path: str, db: str, progress: Progress | None = None) -> tuple[in
     file behind, and the next import replaces it.
     """
     from starosta.service.archive import default_runner
-    from starosta.service.db import migrate
-    from starosta.events.store import SQLiteEventStore
+    from starosta.service.db import open_store
 
-    if os.path.exists(db):
-        conn = sqlite3.connect(db)
-        try:
-            has = conn.execute("SELECT name FROM sqlite_master WHERE name = 'events'").fetchone()
-            if has and conn.execute("SELECT 1 FROM events LIMIT 1").fetchone():
-                raise ImportRefused(f"{db} already holds events: import into a new database")
-        finally:
-            conn.close()
+    if holds_events(db):
+        raise ImportRefused(f"{db} already holds events: import into a new database")
     with open(path, "rb") as f:
         count, head = verify_lines(iter(f), progress)
     staging = f"{db}.importing"
     for suffix in ("", "-wal", "-shm"):
         Path(staging + suffix).unlink(missing_ok=True)
-    migrate(staging)
-    conn = connect(staging, synchronous="OFF")  # a staging file: durability comes from the final move
-    conn.execute("PRAGMA cache_size = -65536")
-    columns = ", ".join((*HASHED_COLUMNS, "hash"))
-    marks = ",".join("?" * (len(HASHED_COLUMNS) + 1))
-    # The file was checked whole above and the staging file is private: the insert-time guard
-    # against replacing rows (3 lookups a row) is dropped for the bulk load and put back after.
-    guard = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'events_no_replace'").fetchone()
-    with open(path, "rb") as f:
-        conn.execute("BEGIN IMMEDIATE")
-        if guard:
-            conn.execute("DROP TRIGGER events_no_replace")
-        batch = []
-        for line in f:
-            if line.strip():
-                row = _decode_row(line)
-                batch.append(tuple(getattr(row, c) for c in (*HASHED_COLUMNS, "hash")))
-            if len(batch) >= 10_000:
-                conn.executemany(f"INSERT INTO events ({columns}) VALUES ({marks})", batch)
-                batch.clear()
-        conn.executemany(f"INSERT INTO events ({columns}) VALUES ({marks})", batch)
-        if guard:
-            conn.execute(guard[0])
-        conn.execute("COMMIT")
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.close()
-    store = SQLiteEventStore(staging, CATALOG, synchronous="OFF")  # durability: fsync + move below
-    default_runner().ensure(store)
-    store.close()
-    checkpoint = sqlite3.connect(staging)
-    checkpoint.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    checkpoint.execute("PRAGMA journal_mode = DELETE")  # one self-contained file to move
-    checkpoint.close()
+    # A staging file: durability comes from the fsync and the move below, not from each write.
+    store = open_store(staging, synchronous="OFF")
+    try:
+        with open(path, "rb") as f:  # checked whole above: loaded as stored, in one transaction
+            store.load_rows(_decode_row(line) for line in f if line.strip())
+        default_runner().ensure(store)
+    finally:
+        store.close()
+    seal_file(staging)  # one self-contained file to move
     with open(staging, "rb") as f:
         os.fsync(f.fileno())
     for suffix in ("-wal", "-shm"):
@@ -135,16 +104,8 @@ def import_log(path: str, db: str, progress: Progress | None = None) -> tuple[in
 
 
 def backup(db: str, target: str, progress: Callable[[int, int], None] | None = None) -> None:
-    """Copy `db` to `target` with SQLite's online backup API (the service keeps serving)."""
-    if os.path.exists(target):
-        raise FileExistsError(f"{target} exists: back up to a new file")
-    source = sqlite3.connect(f"file:{os.path.abspath(db)}?mode=ro", uri=True)
-    dest = sqlite3.connect(target)
-    try:
-        source.backup(dest, pages=1024,
-                      progress=(lambda status, remaining, total: progress(total - remaining, total))
-                      if progress else None)
-        dest.execute("PRAGMA journal_mode = WAL")
-    finally:
-        dest.close()
-        source.close()
+    """Copy `db` to `target` with SQLite's online backup API (the service keeps serving).
+
+    Raises FileExistsError when `target` exists.
+    """
+    backup_file(db, target, progress)
