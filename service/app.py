@@ -19,7 +19,7 @@ from starosta.service.api.ledger import AidController, LedgerController
 from starosta.service.api.log import LogController, health
 from starosta.service.api.merges import MergeController
 from starosta.service.api.population import PopulationController
-from starosta.service.api.registry import (
+from starosta.service.api.entities import (
     FundController,
     OrganizationController,
     PersonController,

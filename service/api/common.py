@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import weakref
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
@@ -89,17 +90,18 @@ async def before_write(request: Request) -> Response | None:
     return None
 
 
-_DECODERS: dict[int, msgspec.json.Decoder | None] = {}
+_DECODERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _strict_decoder(handler: BaseRouteHandler) -> msgspec.json.Decoder | None:
     """Return the strict decoder of a handler's `data` type, built once per handler (looking
     the type up hashes annotated types: too slow for every request)."""
-    key = id(handler)
-    if key not in _DECODERS:
+    try:
+        return _DECODERS[handler]
+    except KeyError:
         data = handler.parsed_fn_signature.parameters.get("data")
-        _DECODERS[key] = msgspec.json.Decoder(data.raw) if data is not None else None
-    return _DECODERS[key]
+        decoder = _DECODERS[handler] = msgspec.json.Decoder(data.raw) if data is not None else None
+        return decoder
 
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"

@@ -12,7 +12,7 @@ import pytest
 from litestar.testing import TestClient
 
 from starosta.events.kinds import KIND_NAMES, KINDS, AnyClaim
-from starosta.service.api.registry import PersonIn, PlaceIn, SourceIn
+from starosta.service.api.entities import PersonIn, PlaceIn, SourceIn
 from starosta.service.app import create_app
 from starosta.service.settings import Settings
 

@@ -1,4 +1,4 @@
-"""Registering and reading sources, persons, places, organisations and funds."""
+"""Registering and reading entities: sources, persons, places, organisations, funds, and searching their names."""
 
 from __future__ import annotations
 
