@@ -69,6 +69,25 @@ def create_token(conn: sqlite3.Connection, name: str, role: str, token: str | No
     return token_id, token
 
 
+def create_tokens(db: str, tokens: list[tuple[str, str, str | None]]) -> list[tuple[str, str]]:
+    """Create several tokens (name, role, token or None) in the database file `db`, all or none;
+    return their (id, token)."""
+    from starosta.events.store import connect
+
+    conn = connect(db)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            made = [create_token(conn, name, role, token) for name, role, token in tokens]
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return made
+    finally:
+        conn.close()
+
+
 def list_tokens(conn: sqlite3.Connection) -> list[TokenInfo]:
     """Return every token (never the token itself), oldest first."""
     return [TokenInfo(*r) for r in conn.execute(

@@ -396,13 +396,11 @@ def token_create(db: str, name: str, role: str) -> None:
     Example:
       starosta token create --name "Ada Reviewer" --role reviewer --db ./var/starosta.db
     """
-    from starosta.service.access import create_token
+    from starosta.service.access import create_tokens
 
-    conn = _write_conn(db)
+    _write_conn(db).close()  # migrated, and the one-line errors of a missing or unwritable file
     try:
-        conn.execute("BEGIN IMMEDIATE")
-        token_id, secret = create_token(conn, name, role)
-        conn.execute("COMMIT")
+        [(token_id, secret)] = create_tokens(db, [(name, role, None)])
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"token {token_id} for {name.strip()} ({role}); shown once, keep it:", err=True)

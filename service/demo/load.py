@@ -10,9 +10,8 @@ from typing import Any
 
 import msgspec
 
-from starosta.events.store import connect
-from starosta.service.access import create_token
-from starosta.service.db import migrate
+from starosta.service.access import create_tokens
+from starosta.service.db import open_store
 from starosta.service.settings import Settings
 
 # Fixed and documented (README): demo databases only; `starosta demo` refuses a non-empty one.
@@ -51,12 +50,11 @@ def resolve(value: Any, ids: dict[str, str], line: int) -> Any:
 
 def is_empty(db: str) -> bool:
     """Return True when the database has no events (or does not exist yet)."""
-    migrate(db)
-    conn = connect(db)
+    store = open_store(db)
     try:
-        return conn.execute("SELECT count(*) FROM events").fetchone()[0] == 0
+        return store.head().position == 0
     finally:
-        conn.close()
+        store.close()
 
 
 def load(db: str, progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
@@ -71,13 +69,8 @@ def load(db: str, progress: Callable[[int, int], None] | None = None) -> dict[st
     if not is_empty(db):
         raise DemoError(f"{db} already holds events: the demo loads only into an empty database")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise here
-    conn = connect(db)
-    conn.execute("BEGIN IMMEDIATE")
-    for role, (name, token) in DEMO_TOKENS.items():
-        create_token(conn, name, role, token)
-    create_token(conn, SECOND_REVIEWER[0], "reviewer", SECOND_REVIEWER[1])
-    conn.execute("COMMIT")
-    conn.close()
+    create_tokens(db, [(name, role, token) for role, (name, token) in DEMO_TOKENS.items()]
+                  + [(SECOND_REVIEWER[0], "reviewer", SECOND_REVIEWER[1])])
     bearer = {role: {"Authorization": f"Bearer {token}"} for role, (_, token) in DEMO_TOKENS.items()}
     second = {"Authorization": f"Bearer {SECOND_REVIEWER[1]}"}
     ids: dict[str, str] = {}
