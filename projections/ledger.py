@@ -1,34 +1,81 @@
-"""The ledger read model: what each fund received, sent and passed on, as cited entries with
-exact decimal amounts (kept as the strings given; summed with Decimal, never floats)."""
+"""The ledger read model: each fund's cited entries (what it received, sent and passed on), its
+totals kept current as entries enter and leave the counted set, and every query on them.
+
+An entry *counts* while it is approved and not superseded. Its money (an amount with a
+currency, in or out) is added to its fund's totals when it starts to count and taken out when
+it stops (contested, or superseded by an approved correction; a contested correction brings it
+back): per currency for the fund, per recipient, per period (the year of its earliest possible
+day) and per report (its citation's locator). Money is exact: amounts are the decimal strings
+given, summed with `Decimal`, stored as TEXT, never floats. A sum shows as many decimals as
+its most precise amount ("25.00" + "10" is "35.00"; a sum of no amounts is "0"), so beside
+each sum its row counts the entries per number of decimals: "35.00" less "25.00" is "10".
+"""
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from decimal import Context, Decimal
+from typing import NamedTuple
+
+import msgspec
+
+from starosta.events.errors import Invalid, NotFound
 from starosta.events.kinds import (
     CommitteeTransferClaim,
     DisbursementClaim,
     DonationClaim,
     InKindClaim,
+    MembershipClaim,
     kind_of,
 )
 from starosta.events.review import ClaimSubmitted
 from starosta.events.store import Envelope
-from starosta.projections.claim_index import ClaimIndex, supersession_ddl
+from starosta.projections import registry
+from starosta.projections.claim_index import STATUS, ClaimIndex, supersession_ddl
+from starosta.projections.rules import PUBLIC
+from starosta.projections.runner import Tables
+
+UNDATED, UNLOCATED = "undated", "unlocated"
+DEFAULT_PAGE, MAX_PAGE = 100, 1000
+_MONEY = Context(prec=60)  # amounts have at most 19 digits: sums stay exact far past any ledger
+_ZERO = Decimal(0)
 
 
 class LedgerProjection(ClaimIndex):
     name = "ledger"
-    version = 3
-    indexed = ("ledger_entries",)
+    version = 4
+    indexed = ("ledger_entries", "ledger_memberships")
     ddl = {
         "ledger_entries": ["""CREATE TABLE {name} (
             claim_id TEXT PRIMARY KEY, status TEXT NOT NULL, superseded_by TEXT,
             fund_id TEXT NOT NULL, kind TEXT NOT NULL, direction TEXT NOT NULL,
             amount TEXT, currency TEXT, counterparty TEXT, via TEXT, details TEXT,
             earliest TEXT, latest TEXT, edtf TEXT, source_id TEXT NOT NULL, locator TEXT,
-            position INTEGER NOT NULL)""",
-            "CREATE INDEX {name}_fund ON {name} (fund_id, earliest)",
+            position INTEGER NOT NULL, sort_day TEXT NOT NULL)""",
+            # sort_day: the earliest possible day, or 'undated' (sorts after every date)
+            "CREATE INDEX {name}_fund ON {name} (fund_id, sort_day, claim_id)",
             "CREATE INDEX {name}_counterparty ON {name} (counterparty)",
             "CREATE INDEX {name}_via ON {name} (via)"],
+        # membership claims, so that aid to a colony reaches its members
+        "ledger_memberships": ["""CREATE TABLE {name} (
+            claim_id TEXT PRIMARY KEY, status TEXT NOT NULL, superseded_by TEXT,
+            person_id TEXT NOT NULL, organization_id TEXT NOT NULL)""",
+            "CREATE INDEX {name}_person ON {name} (person_id)"],
+        # breakdown: fund (key ''), recipient (key: the recorded id or name), period, report;
+        # *_scales: how many entries are summed, per number of decimals (0-4): "0,0,3,0,0"
+        "ledger_totals": ["""CREATE TABLE {name} (
+            fund_id TEXT NOT NULL, breakdown TEXT NOT NULL, key TEXT NOT NULL,
+            currency TEXT NOT NULL, received TEXT NOT NULL, disbursed TEXT NOT NULL,
+            balance TEXT NOT NULL, received_scales TEXT NOT NULL, disbursed_scales TEXT NOT NULL,
+            PRIMARY KEY (fund_id, breakdown, key, currency))"""],
+        "ledger_counts": ["""CREATE TABLE {name} (
+            fund_id TEXT PRIMARY KEY, entries INTEGER NOT NULL, undated INTEGER NOT NULL)"""],
         "ledger_supersession": supersession_ddl(),
     }
 
@@ -43,12 +90,417 @@ class LedgerProjection(ClaimIndex):
                 direction, counterparty, via, details = "out", c.to or c.to_said, None, c.purpose
             case InKindClaim():
                 direction, counterparty, via, details = "in_kind", c.recipient, c.via, c.items
+            case MembershipClaim():
+                return {"ledger_memberships": [(e.claim_id, "pending", None, c.person, c.organization)]}
             case _:
                 return {}
         d = e.dates.get("date")
+        earliest = d.earliest.isoformat() if d and d.earliest else None
         return {"ledger_entries": [(
             e.claim_id, "pending", None, c.fund, kind_of(c),
             direction, getattr(c, "amount", None), getattr(c, "currency", None), counterparty, via,
-            details, d.earliest.isoformat() if d and d.earliest else None,
-            d.latest.isoformat() if d and d.latest else None, d.edtf if d else None,
-            c.citation.source, c.citation.locator, envelope.position)]}
+            details, earliest, d.latest.isoformat() if d and d.latest else None,
+            d.edtf if d else None, c.citation.source, c.citation.locator, envelope.position,
+            earliest or UNDATED)]}
+
+    def apply(self, conn: sqlite3.Connection, envelope: Envelope, t: Tables) -> None:
+        """Fold one event in; when a review makes an entry start or stop counting (the claim
+        reviewed, or the one it supersedes), add its money to the totals or take it out."""
+        e = envelope.event
+        if type(e) not in STATUS:
+            super().apply(conn, envelope, t)
+            return
+        claim_id = e.claim_id  # type: ignore[attr-defined]
+        row = conn.execute(f"SELECT supersedes FROM {t['ledger_supersession']} WHERE claim_id = ?",
+                           (claim_id,)).fetchone()
+        touched = [claim_id, row[0]] if row else [claim_id]
+        before = _counting(conn, t, touched)
+        super().apply(conn, envelope, t)
+        if before:
+            after = _counting(conn, t, touched)
+            for entry, counted in before.items():
+                if after[entry] != counted:
+                    _count(conn, t, entry, 1 if after[entry] else -1)
+
+
+def _counting(conn: sqlite3.Connection, t: Tables, claim_ids: list[str]) -> dict[str, bool]:
+    """Return claim id -> whether it counts, for the ledger entries among `claim_ids`."""
+    marks = ",".join("?" * len(claim_ids))
+    return {r[0]: bool(r[1]) for r in conn.execute(
+        f"SELECT claim_id, status = 'approved' AND superseded_by IS NULL FROM {t['ledger_entries']} "
+        f"WHERE claim_id IN ({marks})", claim_ids)}
+
+
+_MONEY_COLUMNS = "direction, amount, currency, counterparty, earliest, locator"
+
+
+def _count(conn: sqlite3.Connection, t: Tables, claim_id: str, sign: int) -> None:
+    """Add an entry to its fund's counts and totals (sign 1), or take it out (sign -1)."""
+    fund, direction, amount, currency, counterparty, earliest, locator = conn.execute(
+        f"SELECT fund_id, {_MONEY_COLUMNS} FROM {t['ledger_entries']} WHERE claim_id = ?",
+        (claim_id,)).fetchone()
+    undated = int(earliest is None)
+    conn.execute(f"INSERT INTO {t['ledger_counts']} VALUES (?, ?, ?) ON CONFLICT (fund_id) DO UPDATE "
+                 "SET entries = entries + excluded.entries, undated = undated + excluded.undated",
+                 (fund, sign, sign * undated))
+    for breakdown, key in _breakdowns(direction, amount, currency, counterparty, earliest, locator):
+        _add(conn, t["ledger_totals"], (fund, breakdown, key, currency), direction, amount, sign)
+
+
+def _breakdowns(direction: str, amount: str | None, currency: str | None, counterparty: str | None,
+                earliest: str | None, locator: str | None) -> list[tuple[str, str]]:
+    """Return the (breakdown, key) totals an entry's money goes into (none without money)."""
+    if amount is None or currency is None or direction not in ("in", "out"):
+        return []
+    out = [("fund", ""), ("period", earliest[:4] if earliest else UNDATED),
+           ("report", locator or UNLOCATED)]
+    if direction == "out" and counterparty:
+        out.append(("recipient", counterparty))
+    return out
+
+
+def _add(conn: sqlite3.Connection, table: str, cell: tuple, direction: str, amount: str,
+         sign: int) -> None:
+    """Add `amount` to one stored total (sign 1) or take it out (sign -1), keeping the sum at
+    the decimals of its most precise amount left; delete the row when no entry is left in it."""
+    row = conn.execute(f"SELECT received, disbursed, received_scales, disbursed_scales FROM {table} "
+                       "WHERE fund_id = ? AND breakdown = ? AND key = ? AND currency = ?",
+                       cell).fetchone()
+    sums = [Decimal(row[0]), Decimal(row[1])] if row else [_ZERO, _ZERO]
+    scales = [[int(n) for n in row[2].split(",")], [int(n) for n in row[3].split(",")]] if row \
+        else [[0] * 5, [0] * 5]
+    i = 0 if direction == "in" else 1
+    places = len(amount) - amount.index(".") - 1 if "." in amount else 0
+    scales[i][places] += sign
+    if any(scales[i]):
+        total = (_MONEY.add if sign > 0 else _MONEY.subtract)(sums[i], Decimal(amount))
+        top = max(k for k, n in enumerate(scales[i]) if n)
+        sums[i] = total.quantize(Decimal(1).scaleb(-top), context=_MONEY)
+    else:
+        sums[i] = _ZERO
+    if not any(scales[0]) and not any(scales[1]):
+        conn.execute(f"DELETE FROM {table} WHERE fund_id = ? AND breakdown = ? AND key = ? AND "
+                     "currency = ?", cell)
+    else:
+        conn.execute(f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     (*cell, str(sums[0]), str(sums[1]), str(_MONEY.subtract(sums[0], sums[1])),
+                      ",".join(map(str, scales[0])), ",".join(map(str, scales[1]))))
+
+
+# -- the documents --------------------------------------------------------------------------------
+
+class Named(msgspec.Struct, frozen=True):
+    """An entity as documents show it, `{"id", "label"}`. A counterparty the source names
+    without a registered entity (a donor "Chicago group") has `id` null and its words as label."""
+
+    id: str | None
+    label: str
+
+
+class Cited(msgspec.Struct, frozen=True, omit_defaults=True):
+    """Where an entry was read: its source (with label) and the locator (the bulletin, page)."""
+
+    source: Named
+    locator: str | None = None
+
+
+class LedgerEntry(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """One cited entry. direction: in (a donation), out (a disbursement, a transfer to a
+    committee) or in_kind (books, clothes: never in the totals). `reached`, in a person's
+    aid only: direct, through_colony or as_correspondent."""
+
+    claim: str
+    status: str
+    kind: str
+    direction: str
+    amount: str | None = None
+    currency: str | None = None
+    counterparty: Named | None = None
+    via: Named | None = None
+    details: str | None = None
+    date: str | None = None
+    earliest: dt.date | None = None
+    latest: dt.date | None = None
+    fund: Named
+    citation: Cited
+    reached: str | None = None
+
+
+class CurrencyTotals(msgspec.Struct):
+    """Exact decimal strings: balance = received - disbursed."""
+
+    received: str
+    disbursed: str
+    balance: str
+
+
+class RecipientTotals(msgspec.Struct):
+    """What a fund sent one recipient (a person, a colony, a committee), per currency."""
+
+    recipient: Named
+    sent: dict[str, str]
+
+
+class Fund(msgspec.Struct):
+    id: str
+    label: str
+    synthetic: bool
+
+
+class Ledger(msgspec.Struct, kw_only=True):
+    """A fund's figures, the same on every page, and one page of its entries. Per currency:
+    `totals` for the fund, `per_recipient` (what each recipient was sent, recipients in label
+    order), `per_period` (by year of the earliest possible day, or 'undated') and `per_report`
+    (by citation locator, or 'unlocated'); `count` entries in all, `undated` of them without
+    a date. `next`: the cursor of the following page, null on the last."""
+
+    fund: Fund
+    totals: dict[str, CurrencyTotals]
+    per_recipient: list[RecipientTotals]
+    per_period: dict[str, dict[str, CurrencyTotals]]
+    per_report: dict[str, dict[str, CurrencyTotals]]
+    count: int
+    undated: int
+    entries: list[LedgerEntry]
+    next: str | None
+
+
+class Aid(msgspec.Struct):
+    """Every entry that reached a person (one page: `next` is always null)."""
+
+    items: list[LedgerEntry]
+    next: None = None
+
+
+# -- queries: everything that reads the ledger's tables -------------------------------------------
+
+class _Row(NamedTuple):
+    """A row of ledger_entries as the queries read it."""
+
+    claim_id: str
+    status: str
+    kind: str
+    direction: str
+    amount: str | None
+    currency: str | None
+    counterparty: str | None
+    via: str | None
+    details: str | None
+    edtf: str | None
+    earliest: str | None
+    latest: str | None
+    fund_id: str
+    source_id: str
+    locator: str | None
+    sort_day: str
+
+
+_COLUMNS = ", ".join(_Row._fields)
+
+
+def _rows(cursor: Iterable[tuple]) -> list[_Row]:
+    return [_Row._make(r) for r in cursor]
+
+
+_CURSOR = re.compile(r"^(\d{4}-\d{2}-\d{2}|undated)/([A-Za-z0-9][A-Za-z0-9_.:-]{0,63})$")
+
+
+@contextmanager
+def _snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+    """Read in one transaction, so that totals and a page come from the same log position."""
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        conn.execute("COMMIT")
+
+
+def ledger(conn: sqlite3.Connection, fund_id: str, statuses: Sequence[str] = PUBLIC,
+           after: str | None = None, limit: int = DEFAULT_PAGE) -> Ledger:
+    """Return a fund's ledger: totals of the entries in `statuses` (not superseded) and the page
+    of entries after the cursor `after` (a previous page's `next`), `limit` of them.
+
+    With PUBLIC statuses the totals are the stored ones; with any other (reviewers'
+    include=pending) they are computed from the fund's entries, one pass over them.
+    Raises NotFound for an unknown fund, Invalid for a malformed cursor or limit.
+    """
+    start = parse_cursor(after)
+    if not 1 <= limit <= MAX_PAGE:
+        raise Invalid("limit", limit, f"a page holds 1 to {MAX_PAGE} entries", "query")
+    with _snapshot(conn):
+        synthetic = _fund(conn, fund_id)
+        if tuple(statuses) == PUBLIC:
+            figures, count, undated = _stored(conn, fund_id)
+        else:
+            figures, count, undated = _computed(conn, fund_id, statuses)
+        status_marks = ",".join("?" * len(statuses))
+        rows = _rows(conn.execute(
+            f"SELECT {_COLUMNS} FROM ledger_entries WHERE fund_id = ? AND (sort_day, claim_id) > (?, ?) "
+            f"AND superseded_by IS NULL AND status IN ({status_marks}) ORDER BY sort_day, claim_id "
+            "LIMIT ?", (fund_id, *start, *statuses, limit + 1)))
+        page, more = rows[:limit], len(rows) > limit
+        recipients = figures.get("recipient", {})
+        named = _Names(conn, page, parties=set(recipients), entities={fund_id})
+    per_recipient: dict[Named, dict[str, str]] = {}
+    for key, by_currency in recipients.items():  # merged records fold into their survivor
+        mine = per_recipient.setdefault(named.party(key), {})
+        for currency, t in by_currency.items():
+            mine[currency] = t.disbursed if currency not in mine else \
+                str(_MONEY.add(Decimal(mine[currency]), Decimal(t.disbursed)))
+    return Ledger(
+        fund=Fund(fund_id, named.labels[fund_id], synthetic),
+        totals=figures.get("fund", {}).get("", {}),
+        per_recipient=[RecipientTotals(r, dict(sorted(sent.items()))) for r, sent in
+                       sorted(per_recipient.items(), key=lambda i: (i[0].label, i[0].id or ""))],
+        per_period=dict(sorted(figures.get("period", {}).items())),
+        per_report=dict(sorted(figures.get("report", {}).items())),
+        count=count, undated=undated, entries=[named.entry(r) for r in page],
+        next=f"{page[-1].sort_day}/{page[-1].claim_id}" if more else None)
+
+
+def parse_cursor(after: str | None) -> tuple[str, str]:
+    """Return (sort day, claim id) after which a page starts; Invalid when malformed."""
+    if after is None:
+        return ("", "")
+    m = _CURSOR.match(after)
+    if m is None:
+        raise Invalid("after", after, "not a ledger cursor: pass the `next` of the previous page "
+                      "(DAY/CLAIM_ID, e.g. 1926-05-01/C-4G7K2M9Q, or undated/C-4G7K2M9Q)", "query")
+    return m.group(1), m.group(2)
+
+
+def entries_csv(conn: sqlite3.Connection, fund_id: str, statuses: Sequence[str] = PUBLIC) -> str:
+    """Return every entry of a fund in `statuses` (not superseded), in ledger order, as CSV:
+    ids and labels side by side. Raises NotFound for an unknown fund."""
+    with _snapshot(conn):
+        _fund(conn, fund_id)
+        status_marks = ",".join("?" * len(statuses))
+        rows = _rows(conn.execute(
+            f"SELECT {_COLUMNS} FROM ledger_entries WHERE fund_id = ? AND superseded_by IS NULL "
+            f"AND status IN ({status_marks}) ORDER BY sort_day, claim_id", (fund_id, *statuses)))
+        named = _Names(conn, rows)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["claim", "date", "earliest", "latest", "kind", "direction", "amount", "currency",
+                     "counterparty", "counterparty_label", "via", "via_label", "details", "source",
+                     "source_label", "locator", "status"])
+    for r in rows:
+        party = named.party(r.counterparty) if r.counterparty else None
+        via = named.party(r.via) if r.via else None
+        writer.writerow([r.claim_id, r.edtf, r.earliest, r.latest, r.kind, r.direction, r.amount,
+                         r.currency, (party.id or party.label) if party else None,
+                         party.label if party else None, via.id if via else None,
+                         via.label if via else None, r.details, r.source_id,
+                         named.labels.get(r.source_id), r.locator, r.status])
+    return out.getvalue()
+
+
+def aid_for_person(conn: sqlite3.Connection, person_id: str) -> Aid:
+    """Return the approved entries (not superseded) that reached a person's merge group:
+    whose recipient is one of its records (direct), a colony or group one of them is an
+    approved member of (through_colony), or that passed through one of them as correspondent
+    (as_correspondent); each entry once, the first of those that applies. Raises NotFound."""
+    with _snapshot(conn):
+        if not registry.exists(conn, "person", person_id):
+            raise NotFound("person_id", person_id, "person")
+        group = registry.merge_group(conn, person_id)
+        marks = ",".join("?" * len(group))
+        colonies = [r[0] for r in conn.execute(
+            f"SELECT DISTINCT organization_id FROM ledger_memberships WHERE person_id IN ({marks}) "
+            "AND status = 'approved' AND superseded_by IS NULL ORDER BY organization_id", group)]
+        found: dict[str, tuple[_Row, str]] = {}
+        for reached, column, ids in (("direct", "counterparty", group),
+                                     ("through_colony", "counterparty", colonies),
+                                     ("as_correspondent", "via", group)):
+            if ids:
+                m = ",".join("?" * len(ids))
+                for r in _rows(conn.execute(
+                        f"SELECT {_COLUMNS} FROM ledger_entries WHERE {column} IN ({m}) "
+                        "AND status = 'approved' AND superseded_by IS NULL", ids)):
+                    found.setdefault(r.claim_id, (r, reached))
+        rows = sorted(found.values(), key=lambda f: (f[0].sort_day, f[0].claim_id))
+        named = _Names(conn, [r for r, _ in rows])
+    return Aid([named.entry(r, reached) for r, reached in rows])
+
+
+def _fund(conn: sqlite3.Connection, fund_id: str) -> bool:
+    """Return whether the fund is marked synthetic; NotFound when there is no such fund."""
+    fund = registry.entity(conn, "fund", fund_id)
+    if fund is None:
+        raise NotFound("fund_id", fund_id, "fund")
+    return bool(fund[2].get("synthetic", False))
+
+
+Figures = dict[str, dict[str, dict[str, CurrencyTotals]]]  # breakdown -> key -> currency -> totals
+
+
+def _stored(conn: sqlite3.Connection, fund_id: str) -> tuple[Figures, int, int]:
+    """Return the stored totals of a fund's counted entries, their number, how many undated."""
+    figures: Figures = {}
+    for breakdown, key, currency, received, disbursed, balance in conn.execute(
+            "SELECT breakdown, key, currency, received, disbursed, balance FROM ledger_totals "
+            "WHERE fund_id = ? ORDER BY breakdown, key, currency", (fund_id,)):
+        figures.setdefault(breakdown, {}).setdefault(key, {})[currency] = CurrencyTotals(
+            received, disbursed, balance)
+    row = conn.execute("SELECT entries, undated FROM ledger_counts WHERE fund_id = ?",
+                       (fund_id,)).fetchone()
+    return figures, *(row or (0, 0))
+
+
+def _computed(conn: sqlite3.Connection, fund_id: str,
+              statuses: Sequence[str]) -> tuple[Figures, int, int]:
+    """Return the totals of a fund's entries in `statuses` (not superseded), summed now, their
+    number, how many undated."""
+    marks = ",".join("?" * len(statuses))
+    sums: dict[tuple[str, str, str], list[Decimal]] = {}
+    count = undated = 0
+    for direction, amount, currency, counterparty, earliest, locator in conn.execute(
+            f"SELECT {_MONEY_COLUMNS} FROM ledger_entries WHERE fund_id = ? AND "
+            f"superseded_by IS NULL AND status IN ({marks})", (fund_id, *statuses)):
+        count += 1
+        undated += earliest is None
+        for breakdown, key in _breakdowns(direction, amount, currency, counterparty, earliest, locator):
+            pair = sums.setdefault((breakdown, key, currency), [_ZERO, _ZERO])
+            i = 0 if direction == "in" else 1
+            pair[i] = _MONEY.add(pair[i], Decimal(amount))
+    figures: Figures = {}
+    for (breakdown, key, currency), (received, disbursed) in sorted(sums.items()):
+        figures.setdefault(breakdown, {}).setdefault(key, {})[currency] = CurrencyTotals(
+            str(received), str(disbursed), str(_MONEY.subtract(received, disbursed)))
+    return figures, count, undated
+
+
+class _Names:
+    """Labels for one answer: merged persons resolved to their survivors, then one
+    `registry.labels` call for everything the answer names (its entries' fund, source,
+    counterparty and correspondent; more `parties` and `entities` beside them)."""
+
+    def __init__(self, conn: sqlite3.Connection, rows: list[_Row], parties: Iterable[str] = (),
+                 entities: Iterable[str] = ()) -> None:
+        named = {v for r in rows for v in (r.counterparty, r.via) if v} | set(parties)
+        self.survivors = registry.survivors(conn, named)
+        self.labels = registry.labels(conn, {self.survivors.get(p, p) for p in named} | set(entities)
+                                      | {v for r in rows for v in (r.fund_id, r.source_id)})
+
+    def party(self, value: str) -> Named:
+        """A counterparty or correspondent: the survivor's id and label, or, for a name as the
+        source gives it, `id` null and the name."""
+        alive = self.survivors.get(value, value)
+        label = self.labels.get(alive)
+        return Named(alive, label) if label is not None else Named(None, value)
+
+    def entity(self, entity_id: str) -> Named:
+        return Named(entity_id, self.labels.get(entity_id, entity_id))
+
+    def entry(self, r: _Row, reached: str | None = None) -> LedgerEntry:
+        return LedgerEntry(
+            claim=r.claim_id, status=r.status, kind=r.kind, direction=r.direction, amount=r.amount,
+            currency=r.currency, counterparty=self.party(r.counterparty) if r.counterparty else None,
+            via=self.party(r.via) if r.via else None, details=r.details, date=r.edtf,
+            earliest=dt.date.fromisoformat(r.earliest) if r.earliest else None,
+            latest=dt.date.fromisoformat(r.latest) if r.latest else None,
+            fund=self.entity(r.fund_id), citation=Cited(self.entity(r.source_id), r.locator),
+            reached=reached)

@@ -232,3 +232,19 @@ def list_page(conn: sqlite3.Connection, kind: str, limit: int, offset: int) -> l
     return [r[0] for r in conn.execute(
         f"SELECT id FROM {ENTITY_TABLES[kind]}{unmerged} ORDER BY position LIMIT ? OFFSET ?",
         (limit, offset))]
+
+
+def survivors(conn: sqlite3.Connection, ids: set[str] | list[str],
+              persons: str = "persons") -> dict[str, str]:
+    """Return merged record -> its survivor for every merged person among `ids` (ids that are
+    not merged persons are left out): one query per 500 ids, then `survivor` for the few
+    merged ones."""
+    wanted = sorted(set(ids))
+    out: dict[str, str] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        for (merged,) in conn.execute(f"SELECT id FROM {persons} WHERE id IN ({marks}) "
+                                      "AND merged_into IS NOT NULL", chunk).fetchall():
+            out[merged] = survivor(conn, merged, persons)
+    return out

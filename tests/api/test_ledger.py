@@ -132,30 +132,38 @@ def test_entries_totals_and_breakdowns(api: Api, books: Books) -> None:
 
     # each with its locator, directions, amounts exactly as given
     d1 = by_id[ids["d1"]]
-    assert (d1["direction"], d1["amount"], d1["currency"], d1["counterparty"], d1["locator"],
+    # (a donor named as the source gives it, not a registered entity: id null, its words as label)
+    assert (d1["direction"], d1["amount"], d1["currency"], d1["counterparty"], d1["citation"],
             d1["date"], d1["earliest"], d1["latest"]) == (
-        "in", "100.50", "USD", "Chicago group", "Bulletin 12", "1926-03", "1926-03-01", "1926-03-31")
+        "in", "100.50", "USD", {"id": None, "label": "Chicago group"},
+        {"source": {"id": books.source, "label": "Bulletin of the Relief Fund"}, "locator": "Bulletin 12"},
+        "1926-03", "1926-03-01", "1926-03-31")
     assert by_id[ids["o1"]]["direction"] == "out" and by_id[ids["o1"]]["amount"] == "25.00"
-    assert by_id[ids["o1"]]["counterparty"] == klichevsky
-    assert by_id[ids["o1"]]["counterparty_label"] == "Klichevsky"
+    assert by_id[ids["o1"]]["counterparty"] == {"id": klichevsky, "label": "Klichevsky"}
     assert by_id[ids["k1"]]["direction"] == "in_kind" and by_id[ids["k1"]]["details"] == "books and newspapers"
-    assert by_id[ids["t1"]]["counterparty"] == bulgarians and by_id[ids["t1"]]["direction"] == "out"
-    assert by_id[ids["t2"]]["counterparty"] == "Italian prisoner committees"
+    assert by_id[ids["t1"]]["counterparty"] == {"id": bulgarians, "label": "Committee for exiled Bulgarians"}
+    assert by_id[ids["t1"]]["direction"] == "out"
+    assert by_id[ids["t2"]]["counterparty"] == {"id": None, "label": "Italian prisoner committees"}
     assert "amount" not in by_id[ids["t2"]]
+    assert "locator" not in by_id[ids["d4"]]["citation"]
     for e in entries:
-        assert e["status"] == "approved" and e["fund"] == fund
+        assert e["status"] == "approved" and e["fund"] == {"id": fund, "label": "Relief Fund of the IWMA"}
 
     # money to a colony through a correspondent: the colony is the counterparty, via recorded
     o2 = by_id[ids["o2"]]
-    assert (o2["counterparty"], o2["counterparty_label"], o2["via"]) == (
-        colony, "Anarchist exiles of Tashkent", correspondent)
+    assert (o2["counterparty"], o2["via"]) == (
+        {"id": colony, "label": "Anarchist exiles of Tashkent"},
+        {"id": correspondent, "label": "N. (Central Russia)"})
 
     # totals per currency, exact decimal strings, never converted
     assert body["totals"] == {"FRF": totals("300", "52.5", "247.5"),
                               "USD": totals("105.75", "35.10", "70.65")}
-    # per recipient: money out, per currency
-    assert body["per_recipient"] == {klichevsky: {"USD": "35.10"}, colony: {"FRF": "40"},
-                                     bulgarians: {"FRF": "12.5"}}
+    # per recipient: money out, per currency, each recipient named (in label order)
+    assert body["per_recipient"] == [
+        {"recipient": {"id": colony, "label": "Anarchist exiles of Tashkent"}, "sent": {"FRF": "40"}},
+        {"recipient": {"id": bulgarians, "label": "Committee for exiled Bulgarians"}, "sent": {"FRF": "12.5"}},
+        {"recipient": {"id": klichevsky, "label": "Klichevsky"}, "sent": {"USD": "35.10"}}]
+    assert (body["count"], body["next"]) == (10, None)
     # per year of the earliest possible day, or undated
     assert body["per_period"] == {
         "1926": {"USD": totals("100.75", "25.00", "75.75")},
@@ -183,7 +191,8 @@ def test_each_ledger_entry_names_its_source(books: Books) -> None:
     fund = books.fund()
     books.entry("donation", fund, "Bulletin 12", donor="Chicago group", amount="1", currency="USD")
     (entry,) = books.ledger(fund)["entries"]
-    assert (entry.get("citation") or {}).get("source", entry.get("source")) == books.source
+    assert entry["citation"] == {"source": {"id": books.source, "label": "Bulletin of the Relief Fund"},
+                                 "locator": "Bulletin 12"}
 
 
 def test_include_pending_without_a_token_is_401(api: Api, books: Books) -> None:
@@ -233,7 +242,9 @@ def test_aid_reaching_a_person(api: Api, books: Books) -> None:
     assert [i["claim"] for i in items] == [direct, in_kind, to_colony]
     through = items[-1]
     assert (through["counterparty"], through["via"], through["amount"], through["fund"]) == (
-        colony, correspondent, "60", fund)
+        {"id": colony, "label": "Anarchist exiles of Tashkent"},
+        {"id": correspondent, "label": "S.– K.– (North of Siberia)"}, "60",
+        {"id": fund, "label": "Relief Fund of the IWMA"})
     assert aid(stranger) != {} and aid(correspondent) == {to_colony: "as_correspondent"}
 
     # a merged record's aid is its survivor's, and the survivor's includes the merged record's
@@ -264,7 +275,7 @@ def test_superseded_entries_drop_out(api: Api, books: Books) -> None:
     claims = {e["claim"] for e in body["entries"]}
     assert correction in claims and old not in claims
     assert body["totals"]["USD"] == totals("100", "52.00", "48.00")
-    assert body["per_recipient"] == {p: {"USD": "52.00"}}
+    assert body["per_recipient"] == [{"recipient": {"id": p, "label": "Recipient"}, "sent": {"USD": "52.00"}}]
     assert {i["claim"] for i in api.get(f"/persons/{p}/aid").json()["items"]} == {correction}
 
     # the correction contested: the old entry comes back
@@ -376,6 +387,7 @@ def test_money_is_conserved(example) -> None:
                     assert sum(ledger_numbers(p["received"]) for p in parts) == received
                     assert sum(ledger_numbers(p["disbursed"]) for p in parts) == disbursed
                     assert sum(ledger_numbers(p["balance"]) for p in parts) == balance
-                paid = body["per_recipient"].get(recipient, {}).get(currency)
+                sent = {r["recipient"]["id"]: r["sent"] for r in body["per_recipient"]}
+                paid = sent.get(recipient, {}).get(currency)
                 assert ledger_numbers(paid) == disbursed if paid is not None else disbursed == 0
             assert len(body["entries"]) == len(approved)
