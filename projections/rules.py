@@ -54,6 +54,21 @@ def shown(viewer: Viewer, status: str, contributor: str, statuses: Sequence[str]
     return status in statuses and may_see(viewer, status, contributor)
 
 
+def counted_statuses(viewer: Viewer, include: str | None, what: str) -> tuple[str, ...]:
+    """Return the statuses a population or ledger counts: PUBLIC, or with include=pending
+    WITH_PENDING, which only reviewers may ask for (Unauthenticated without a token, Forbidden
+    below reviewer)."""
+    from starosta.events.errors import Forbidden, Unauthenticated
+
+    if include != "pending":
+        return PUBLIC
+    if viewer.name is None:
+        raise Unauthenticated(f"include=pending on {what} needs a reviewer's token")
+    if not viewer.reviewer:
+        raise Forbidden(f"include=pending on {what} needs the reviewer role")
+    return WITH_PENDING
+
+
 class Supersession:
     """One read model's record of which claim supersedes which, and the supersession rule."""
 

@@ -29,7 +29,7 @@ from starosta.service.api.common import (
     who,
 )
 from starosta.service.commands import invalid
-from starosta.service.errors import ApiError, status_of
+from starosta.service.errors import status_of
 
 Reason = Annotated[str, Meta(min_length=1, max_length=5000)]
 ClaimId = Annotated[str, Meta(max_length=64)]
@@ -178,7 +178,7 @@ class ClaimController(Controller):
                 response = await decide(request, claim_id, "approve", data.reason, idempotent=False)
                 items.append(BulkItem(id=claim_id, status=200,
                                       claim=msgspec.json.decode(response.content, type=ClaimOut)))
-            except (ApiError, DomainError) as exc:
+            except DomainError as exc:
                 items.append(BulkItem(id=claim_id, status=status_of(exc), detail=exc.detail))
         out = BulkOut(items)
         key = await idempotency_key(request)

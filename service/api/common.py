@@ -13,13 +13,13 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import Parameter
 
-from starosta.projections.rules import Viewer
+from starosta.projections.rules import Viewer, counted_statuses
 from starosta.service.archive import Archive
 from starosta.events.errors import Invalid
 from starosta.service.access import ANONYMOUS, IdempotencyKey, KeyReused, Principal, resolve
 from starosta.service.archive import Committed, Decision
 from starosta.service.auth import principal_of
-from starosta.service.errors import ApiError, strict_problem
+from starosta.service.errors import strict_problem
 
 T = TypeVar("T")
 
@@ -153,16 +153,8 @@ def _reused(request: Request) -> Invalid:
 
 
 def review_statuses(request: Request, include: str | None, what: str) -> tuple[str, ...]:
-    """Return the claim statuses a read counts: approved, and with include=pending (reviewers
-    only: 401 without a token, 403 below reviewer) pending and contested too."""
-    if include != "pending":
-        return ("approved",)
-    principal = who(request)
-    if principal.role is None:
-        raise ApiError(401, "Unauthorized", f"include=pending on {what} needs a reviewer's token")
-    if not principal.has("reviewer"):
-        raise ApiError(403, "Forbidden", f"include=pending on {what} needs the reviewer role")
-    return ("approved", "pending", "contested")
+    """Return the claim statuses a read counts (rules.counted_statuses for the caller)."""
+    return counted_statuses(viewer(request), include, what)
 
 
 def cursor(value: str | None) -> int:
