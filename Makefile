@@ -23,5 +23,21 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-bench: $(STAMP)
-	$(BIN)/python bench/append_throughput.py
+# `make bench`: the project beside its ceilings in one run, written to bench/RESULTS.md (bench/run.py;
+# options through BENCH_ARGS, e.g. make bench BENCH_ARGS="--events 100000 --seconds 3").
+BENCH_STAMP := $(VENV)/.bench-stamp
+BENCH_ARGS ?=
+
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	@command -v wrk >/dev/null 2>&1 || { \
+	  echo "wrk not found: trying apt-get install wrk"; \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO="sudo -n"; fi; \
+	    $$SUDO apt-get install -y wrk || { $$SUDO apt-get update && $$SUDO apt-get install -y wrk; }; \
+	  fi; }
+	@command -v wrk >/dev/null 2>&1 || { echo "make bench needs wrk (Debian/Ubuntu: apt-get install wrk; https://github.com/wg/wrk)"; exit 1; }
+	$(BIN)/python bench/run.py $(BENCH_ARGS)

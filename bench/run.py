@@ -1,0 +1,1041 @@
+"""`make bench`: the project beside its ceilings, measured in one run, written to bench/RESULTS.md.
+
+    python bench/run.py                                  # the full run (1,000,000-event archive)
+    python bench/run.py --events 100000 --seconds 3      # a quick trial
+
+Every target is a ratio measured in this run (issue 8, "Speed"); nothing is asserted, a missed
+target is reported with its size. Phases, each recorded even when another one fails:
+
+  ceilings   a bare Litestar app (bench/ceiling_app.py) served by granian exactly as
+             `starosta serve` serves the project (one worker, uvloop, 127.0.0.1): GET of a
+             stored JSON document of the same size as each project document compared, and a
+             POST decoded into a msgspec Struct; raw SQLite appends (one row per transaction,
+             synchronous=FULL) and executemany of the same rows in one transaction; the
+             `eventsourcing` library's replay of its SQLite log (bench/es_replay.py)
+  demo       `starosta demo` into a fresh file: GET /persons/{id}/biography for Monclús
+             (found through GET /persons?q=monclus), GET /health; then 10,000 pending claims
+             about him submitted through POST /claims (a token from `starosta token create`)
+             and the biography read again; then POST /claims at 16 connections (durable:
+             synchronous=FULL, the default), counting non-2xx answers
+  synthetic  `starosta synth` archives of about --small-events and --events events, cached
+             under var/bench/ (keyed on persons and seed: a re-run reuses them): `starosta
+             rebuild` of every read model (events/s from its wall time, peak RSS from wait4),
+             the biography of a busy person (the same number of approved claims in both
+             archives) and, on the large one, GET /places/{id}/population?at=YEAR for the
+             place with the most approved custody claims, at the year most of them overlap,
+             while a second client reads /health every 20 ms
+
+HTTP figures come from wrk (-t2 -c16, --seconds each after a 1 s warm-up) on the same 2
+cores as the server: they understate a separate client, so compare the ratios. Every server
+started here runs in its own process group and is stopped by that group's id at the end,
+also on error or Ctrl-C; every load loop ends after a bounded time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import urllib.error
+import urllib.request
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+STAROSTA = str(BIN / "starosta")
+EVENTS_PER_PERSON = 37.8  # what `starosta synth` writes per person (1,020,502 for 27,000)
+HEALTH_INTERVAL = 0.02
+
+
+# ---------------------------------------------------------------------------------------------
+# processes: every child in its own process group, stopped by that group's id
+
+
+class Children:
+    """Every process this run starts; `stop_all` ends each by its process group id."""
+
+    def __init__(self) -> None:
+        self.procs: list[subprocess.Popen] = []
+
+    def spawn(self, cmd: list[str], **kwargs: Any) -> subprocess.Popen:
+        proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True, **kwargs)
+        self.procs.append(proc)
+        return proc
+
+    def stop(self, proc: subprocess.Popen, grace: float = 10.0) -> None:
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                proc.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                pass
+        try:  # the group may outlive its leader (a granian worker): end it too
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        if proc.poll() is None:
+            proc.wait(timeout=grace)
+        if proc in self.procs:
+            self.procs.remove(proc)
+
+    def stop_all(self) -> None:
+        for proc in list(self.procs):
+            try:
+                self.stop(proc)
+            except Exception:  # noqa: BLE001 - keep stopping the others
+                traceback.print_exc()
+
+
+CHILDREN = Children()
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment without any STAROSTA_* setting of the caller's shell."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STAROSTA_")}
+    env.update(extra)
+    return env
+
+
+def run_bounded(cmd: list[str], timeout: float, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run a command in its own process group, killed after `timeout`; wall time and peak RSS."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = CHILDREN.spawn(cmd, stdout=out, stderr=err, env=env or clean_env())
+        timer = threading.Timer(timeout, lambda: _killpg(proc.pid))
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+        seconds = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        CHILDREN.stop(proc)
+        out.seek(0)
+        err.seek(0)
+        return {"rc": proc.returncode, "seconds": seconds, "rss_mib": usage.ru_maxrss / 1024,
+                "stdout": out.read().decode(errors="replace"), "stderr": err.read().decode(errors="replace"),
+                "timed_out": seconds >= timeout}
+
+
+def _killpg(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, name: str, proc: subprocess.Popen, port: int, log: Path) -> None:
+        self.name, self.proc, self.port, self.log = name, proc, port, log
+        self.base = f"http://127.0.0.1:{port}"
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def stop(self) -> None:
+        CHILDREN.stop(self.proc)
+
+
+def start_server(name: str, cmd: list[str], port: int, logdir: Path, timeout: float,
+                 env: dict[str, str] | None = None) -> Server:
+    log = logdir / f"{name}.log"
+    with open(log, "wb") as f:
+        proc = CHILDREN.spawn(cmd, stdout=f, stderr=subprocess.STDOUT, env=env or clean_env())
+    server = Server(name, proc, port, log)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        try:
+            with urllib.request.urlopen(server.url("/health"), timeout=2) as r:
+                if r.status == 200:
+                    return server
+        except (OSError, http.client.HTTPException):
+            time.sleep(0.2)
+    tail = log.read_text(errors="replace")[-2000:]
+    server.stop()
+    raise RuntimeError(f"{name} did not answer /health within {timeout:.0f} s:\n{tail}")
+
+
+def ceiling_server(logdir: Path) -> Server:
+    port = free_port()
+    return start_server("ceiling", [sys.executable, "bench/ceiling_app.py", "--port", str(port)],
+                        port, logdir, timeout=60)
+
+
+def project_server(name: str, db: Path, logdir: Path, timeout: float) -> Server:
+    port = free_port()
+    return start_server(name, [STAROSTA, "serve", "--db", str(db), "--host", "127.0.0.1",
+                               "--port", str(port)], port, logdir, timeout=timeout)
+
+
+# ---------------------------------------------------------------------------------------------
+# HTTP helpers
+
+
+def request(method: str, url: str, body: Any = None, token: str | None = None,
+         timeout: float = 60) -> tuple[int, bytes]:
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method=method)
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def get_ok(url: str) -> bytes:
+    status, body = request("GET", url)
+    if status != 200:
+        raise RuntimeError(f"GET {url}: {status} {body[:300]!r}")
+    return body
+
+
+def post_ok(url: str, body: Any, token: str) -> dict:
+    status, answer = request("POST", url, body, token)
+    if status // 100 != 2:
+        raise RuntimeError(f"POST {url}: {status} {answer[:500]!r}")
+    return json.loads(answer)
+
+
+def to_ms(text: str) -> float:
+    m = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if not m:
+        raise ValueError(f"unknown wrk duration {text!r}")
+    value, unit = float(m.group(1)), m.group(2)
+    return value * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
+
+
+@dataclass
+class Load:
+    """One wrk run: requests/s, latency percentiles (ms), errors."""
+
+    rps: float
+    p50: float
+    p99: float
+    max: float
+    requests: int
+    non2xx: int
+    socket_errors: int
+    seconds: float
+
+    def short(self) -> str:
+        return f"{self.rps:,.0f} req/s, p99 {fmt_ms(self.p99)}"
+
+
+def wrk(url: str, seconds: float, connections: int, script: str | None = None,
+        env: dict[str, str] | None = None, warmup: float = 1.0) -> Load:
+    def once(duration: float) -> str:
+        cmd = ["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(duration))}s", "--timeout", "30s", "--latency"]
+        if script:
+            cmd += ["-s", script]
+        cmd.append(url)
+        proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **(env or {})},
+                              timeout=duration + 60, cwd=ROOT)
+        if proc.returncode != 0 or "Requests/sec" not in proc.stdout:
+            raise RuntimeError(f"wrk failed on {url}: {proc.stdout[-1000:]} {proc.stderr[-1000:]}")
+        return proc.stdout
+
+    if warmup > 0:
+        once(warmup)
+    out = once(seconds)
+    lat = re.search(r"^\s*Latency\s+(\S+)\s+(\S+)\s+(\S+)", out, re.M)
+    p50 = re.search(r"^\s*50%\s+(\S+)", out, re.M)
+    p99 = re.search(r"^\s*99%\s+(\S+)", out, re.M)
+    reqs = re.search(r"(\d+) requests in ([\d.]+)(\w+)", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return Load(rps=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+                p50=to_ms(p50.group(1)), p99=to_ms(p99.group(1)), max=to_ms(lat.group(3)),
+                requests=int(reqs.group(1)), non2xx=int(non2xx.group(1)) if non2xx else 0,
+                socket_errors=sum(map(int, sock.groups())) if sock else 0, seconds=seconds)
+
+
+class HealthProbe:
+    """A second client: GET /health every 20 ms on one keep-alive connection, latencies kept."""
+
+    def __init__(self, server: Server, max_seconds: float) -> None:
+        self.server, self.max_seconds = server, max_seconds
+        self.latencies: list[float] = []
+        self.errors = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> "HealthProbe":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        deadline = time.monotonic() + self.max_seconds
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=30)
+        try:
+            while not self._stop.is_set() and time.monotonic() < deadline:
+                started = time.perf_counter()
+                try:
+                    conn.request("GET", "/health")
+                    r = conn.getresponse()
+                    r.read()
+                    if r.status != 200:
+                        self.errors += 1
+                    self.latencies.append((time.perf_counter() - started) * 1000)
+                except (OSError, http.client.HTTPException):
+                    self.errors += 1
+                    conn.close()
+                    conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=30)
+                self._stop.wait(HEALTH_INTERVAL)
+        finally:
+            conn.close()
+
+    def summary(self) -> dict[str, float]:
+        lat = sorted(self.latencies)
+        if not lat:
+            return {"n": 0, "p50": float("nan"), "p99": float("nan"), "max": float("nan"), "errors": self.errors}
+        return {"n": len(lat), "p50": lat[len(lat) // 2], "p99": lat[min(len(lat) - 1, int(len(lat) * 0.99))],
+                "max": lat[-1], "errors": self.errors}
+
+
+# ---------------------------------------------------------------------------------------------
+# results
+
+
+@dataclass
+class Row:
+    measure: str
+    project: str = ""
+    ceiling: str = ""
+    ratio: float | None = None
+    target: str = ""
+    verdict: str = ""
+
+
+@dataclass
+class Results:
+    rows: list[Row] = field(default_factory=list)
+    ceilings: list[Row] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, measure: str, project: str, ceiling: str, ratio: float | None,
+            at_least: float | None = None, at_most: float | None = None, extra: str = "",
+            target: str = "", verdict: str = "", errors: int = 0) -> Row:
+        if ratio is not None and at_least is not None:
+            target = f">= {at_least:g}x"
+            verdict = "met" if ratio >= at_least else f"missed by {1 - ratio / at_least:.0%}"
+        elif ratio is not None and at_most is not None:
+            target = f"<= {at_most:g}x"
+            verdict = "met" if ratio <= at_most else f"missed by {ratio / at_most - 1:.0%}"
+        if errors:  # a fast error is no answer: any non-2xx or socket error misses the target
+            verdict = f"missed: {errors:,} errors" + (f" (ratio alone: {verdict})" if verdict else "")
+        if extra:
+            verdict = f"{verdict}; {extra}" if verdict else extra
+        row = Row(measure, project, ceiling, ratio, target, verdict)
+        self.rows.append(row)
+        print(f"  {measure}: {project} | {ceiling} | {fmt_ratio(ratio)} {target} {verdict}", flush=True)
+        return row
+
+    def fail(self, phase: str, exc: BaseException) -> None:
+        text = f"{phase}: {type(exc).__name__}: {last_lines(str(exc))}"
+        self.failures.append(text)
+        print(f"  FAILED {text}", flush=True)
+        traceback.print_exc()
+
+
+def last_lines(text: str, n: int = 2) -> str:
+    """The end of an error (a child's traceback ends with the exception), on one line."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip() and set(line.strip()) != {"^"}]
+    return " / ".join(lines[-n:])[-500:] if lines else "(no message)"
+
+
+def fmt_ms(ms: float) -> str:
+    if ms != ms:  # nan
+        return "-"
+    return f"{ms:.2f} ms" if ms < 10 else f"{ms:,.0f} ms" if ms < 10_000 else f"{ms / 1000:,.1f} s"
+
+
+def fmt_ratio(ratio: float | None) -> str:
+    return "" if ratio is None else f"{ratio:.2f}x"
+
+
+def fmt_bytes(n: int) -> str:
+    return f"{n:,} B" if n < 10_000 else f"{n / 1024:,.1f} KiB"
+
+
+# ---------------------------------------------------------------------------------------------
+# ceilings that need no server
+
+
+SQL_TABLE = """CREATE TABLE events (
+    position INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, stream_id TEXT NOT NULL,
+    version INTEGER NOT NULL, type TEXT NOT NULL, schema_version INTEGER NOT NULL,
+    data TEXT NOT NULL, actor TEXT NOT NULL, request_id TEXT, causation_id TEXT,
+    recorded_at TEXT NOT NULL, hash TEXT NOT NULL, UNIQUE (stream_id, version))"""
+
+
+def raw_rows(n: int) -> list[tuple]:
+    """Rows shaped like the project's events (12 columns, a ~450-byte claim as JSON text)."""
+    rng = random.Random(1)
+    rows = []
+    for i in range(1, n + 1):
+        claim = {"type": "claim.submitted", "claim_id": f"C-{i:08d}", "contributor": "Synthetic Contributor 1",
+                 "claim": {"kind": "custody", "person": f"P-{i % 27000:08d}", "custody": "prison",
+                           "place": f"PL-{rng.randrange(400):08d}", "start": "1937-05", "end": "1939~",
+                           "citation": {"source": "S-00000001", "locator": f"p. {rng.randrange(500)}"}},
+                 "dates": {"start": {"edtf": "1937-05", "earliest": "1937-05-01", "latest": "1937-05-31"},
+                           "end": {"edtf": "1939~", "earliest": "1939-01-01", "latest": "1939-12-31"}}}
+        rows.append((i, f"{rng.getrandbits(128):032x}", f"C-{i:08d}", 1, "claim.submitted", 1,
+                     json.dumps(claim), "Synthetic Contributor 1", f"bench-{i}", None,
+                     "2026-01-01T00:00:00.000000Z", f"{rng.getrandbits(256):064x}"))
+    return rows
+
+
+def raw_sqlite(workdir: Path, rows: int, max_seconds: float) -> dict[str, Any]:
+    data = raw_rows(rows)
+    insert = f"INSERT INTO events VALUES ({','.join('?' * 12)})"
+
+    def fresh(name: str) -> sqlite3.Connection:
+        path = workdir / name
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute(SQL_TABLE)
+        return conn
+
+    conn = fresh("raw1.db")
+    done = 0
+    started = time.perf_counter()
+    while done < len(data) and time.perf_counter() - started < max_seconds:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(insert, data[done])
+        conn.execute("COMMIT")
+        done += 1
+    one = done / (time.perf_counter() - started)
+    conn.close()
+
+    conn = fresh("rawmany.db")
+    started = time.perf_counter()
+    conn.execute("BEGIN IMMEDIATE")
+    conn.executemany(insert, data)
+    conn.execute("COMMIT")
+    many = len(data) / (time.perf_counter() - started)
+    conn.close()
+    for name in ("raw1.db", "rawmany.db"):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{workdir / name}{suffix}").unlink(missing_ok=True)
+    return {"one_per_txn": one, "one_rows": done, "executemany": many, "many_rows": len(data)}
+
+
+# ---------------------------------------------------------------------------------------------
+# synthetic archives, cached under var/bench/
+
+
+def synth_archive(cache: Path, events: int, seed: int, timeout: float) -> dict[str, Any]:
+    """A `starosta synth` archive of about `events` events: (re)used from the cache, or written.
+
+    The cache directory is keyed on (persons, seed); meta.json is written last, so a run
+    stopped half-way is redone. The export file is analysed once (busy person, busiest place
+    and its year) and then deleted.
+    """
+    persons = max(1, round(events / EVENTS_PER_PERSON))
+    key = f"synth-p{persons}-s{seed}"
+    folder = cache / key
+    db, meta_path, export = folder / "archive.db", folder / "meta.json", folder / "archive.jsonl"
+    if meta_path.exists() and db.exists():
+        meta = json.loads(meta_path.read_text())
+        meta["cached"] = True
+        print(f"  reusing {folder} ({meta['events']:,} events)", flush=True)
+        return meta
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    print(f"  writing {key}: starosta synth --persons {persons} --seed {seed} (cached for next runs)", flush=True)
+    result = run_bounded([STAROSTA, "synth", "--persons", str(persons), "--seed", str(seed),
+                          "--out", str(export), "--load", str(db)], timeout)
+    if result["rc"] != 0:
+        raise RuntimeError(f"starosta synth failed (rc {result['rc']}{', timed out' if result['timed_out'] else ''}): "
+                           f"{(result['stderr'] + result['stdout'])[-1500:]}")
+    meta = {"persons": persons, "seed": seed, "synth_seconds": result["seconds"],
+            "synth_rss_mib": result["rss_mib"], **analyse_export(export),
+            "written": dt.datetime.now().isoformat(timespec="seconds")}
+    export.unlink()
+    meta_path.write_text(json.dumps(meta, indent=1))
+    meta["cached"] = False
+    print(f"  wrote {meta['events']:,} events in {result['seconds']:.0f} s", flush=True)
+    return meta
+
+
+def _year(value: dict | None, *keys: str) -> int | None:
+    for key in keys:
+        text = (value or {}).get(key)
+        if text:
+            return int(text[:4])
+    return None
+
+
+def analyse_export(path: Path) -> dict[str, Any]:
+    """Read the export (one stored log row per line) for the persons and places to measure.
+
+    Counts, per person, the claims naming it as `person` whose last review left them
+    approved; per place, the approved custody claims; and for the busiest place, per year,
+    how many of its closed episodes cover that year.
+    """
+    import msgspec
+
+    class Line(msgspec.Struct):
+        type: str
+        data: str
+
+    decode_line = msgspec.json.Decoder(Line).decode
+    decode = msgspec.json.decode
+    person_of: dict[str, str] = {}
+    custody: dict[str, tuple[str, int | None, int | None]] = {}
+    status: dict[str, str] = {}
+    events = 0
+    final = {"claim.approved": "approved", "claim.rejected": "rejected", "claim.retracted": "retracted",
+             "claim.contested": "contested"}
+    with open(path, "rb") as f:
+        for raw in f:
+            events += 1
+            line = decode_line(raw)
+            if line.type == "claim.submitted":
+                data = decode(line.data)
+                claim, dates = data.get("claim") or {}, data.get("dates") or {}
+                cid = data.get("claim_id")
+                if isinstance(claim.get("person"), str):
+                    person_of[cid] = claim["person"]
+                if claim.get("kind") == "custody" and isinstance(claim.get("place"), str):
+                    custody[cid] = (claim["place"],
+                                    _year(dates.get("start"), "earliest", "latest"),
+                                    _year(dates.get("end"), "latest", "earliest"))
+                status[cid] = "pending"
+            elif line.type in final:
+                cid = decode(line.data).get("claim_id")
+                if cid in status:
+                    status[cid] = final[line.type]
+    per_person = Counter(p for c, p in person_of.items() if status.get(c) == "approved")
+    per_place = Counter(pl for c, (pl, _, _) in custody.items() if status.get(c) == "approved")
+    by_count: dict[int, str] = {}
+    for person, n in per_person.items():
+        by_count.setdefault(n, person)
+    place, place_claims = per_place.most_common(1)[0]
+    years: Counter[int] = Counter()
+    for c, (pl, start, end) in custody.items():
+        if pl == place and status.get(c) == "approved" and start and end and end >= start:
+            years.update(range(start, end + 1))
+    if not years:
+        years.update(s for c, (pl, s, _) in custody.items() if pl == place and s)
+    year, overlapping = max(years.items(), key=lambda kv: (kv[1], -kv[0]))
+    return {"events": events, "persons_by_claims": {str(k): v for k, v in sorted(by_count.items())},
+            "busiest_person": per_person.most_common(1)[0][0], "busiest_person_claims": per_person.most_common(1)[0][1],
+            "busiest_place": place, "busiest_place_custody_claims": place_claims,
+            "year": year, "year_closed_episodes": overlapping}
+
+
+def person_with(meta: dict[str, Any], claims: int) -> tuple[str, int]:
+    """The person of this archive whose approved-claim count is nearest `claims` (ties: more)."""
+    counts = {int(k): v for k, v in meta["persons_by_claims"].items()}
+    best = min(counts, key=lambda n: (abs(n - claims), -n))
+    return counts[best], best
+
+
+def rebuild(db: Path, events: int, timeout: float) -> dict[str, Any]:
+    result = run_bounded([STAROSTA, "rebuild", "--db", str(db)], timeout,
+                         env=clean_env(COLUMNS="120", TERM="dumb"))
+    if result["rc"] != 0:
+        raise RuntimeError(f"starosta rebuild failed (rc {result['rc']}{', timed out' if result['timed_out'] else ''}): "
+                           f"{(result['stderr'] + result['stdout'])[-1500:]}")
+    models = re.findall(r"^(\S+) content hash", result["stdout"], re.M)
+    shown = re.findall(r"([\d,]+) events/s", result["stdout"])  # the command's own progress figure
+    return {"seconds": result["seconds"], "rate": events / result["seconds"], "rss_mib": result["rss_mib"],
+            "models": models, "events": events, "shown": int(shown[-1].replace(",", "")) if shown else None}
+
+
+# ---------------------------------------------------------------------------------------------
+# the measurements
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, results: Results, work: Path) -> None:
+        self.args, self.results, self.work = args, results, work
+        self.ceiling: Server | None = None
+        self.es_replay: float | None = None
+        self.raw: dict[str, Any] | None = None
+
+    def load(self, url: str, **kwargs: Any) -> Load:
+        return wrk(url, self.args.seconds, self.args.connections, warmup=self.args.warmup, **kwargs)
+
+    def bare_get(self, size: int) -> Load:
+        assert self.ceiling is not None
+        get_ok(self.ceiling.url(f"/doc/{size}"))  # built now, before the load
+        return self.load(self.ceiling.url(f"/doc/{size}"))
+
+    def compare_get(self, measure: str, server: Server, path: str, at_least: float | None) -> tuple[Load, Load, int]:
+        """The project's GET beside the bare GET of a document of the same size (bare first)."""
+        size = len(get_ok(server.url(path)))
+        bare = self.bare_get(size)
+        project = self.load(server.url(path))
+        errors = project.non2xx + project.socket_errors
+        self.results.add(f"{measure} ({fmt_bytes(size)})", project.short(), f"bare GET same size: {bare.short()}",
+                         project.rps / bare.rps, at_least=at_least, errors=errors,
+                         extra=f"of {project.requests:,} requests" if errors else "")
+        return project, bare, size
+
+    # -- ceilings -------------------------------------------------------------------------
+
+    def ceilings(self) -> None:
+        r = self.results
+        print("ceilings: raw SQLite appends", flush=True)
+        try:
+            self.raw = raw_sqlite(self.work, self.args.raw_rows, self.args.raw_seconds)
+            r.ceilings.append(Row("raw SQLite, one row per transaction, synchronous=FULL (WAL)",
+                                  f"{self.raw['one_per_txn']:,.0f} rows/s ({self.raw['one_rows']:,} rows)"))
+            r.ceilings.append(Row("raw SQLite, executemany of the same rows in one transaction (FULL, WAL)",
+                                  f"{self.raw['executemany']:,.0f} rows/s ({self.raw['many_rows']:,} rows)"))
+        except Exception as exc:  # noqa: BLE001
+            r.fail("raw SQLite ceiling", exc)
+        print("ceilings: the eventsourcing library's replay", flush=True)
+        try:
+            out = run_bounded([sys.executable, "bench/es_replay.py", "--events", str(self.args.es_events),
+                               "--dir", str(self.work)], timeout=900)
+            if out["rc"] != 0:
+                raise RuntimeError(out["stderr"][-1500:])
+            es = json.loads(out["stdout"].strip().splitlines()[-1])
+            self.es_replay = es["replay_per_s"]
+            rates = es["rates"]
+            r.ceilings.append(Row(
+                f"eventsourcing {es['version']} replay of its SQLite log ({es['events']:,} events; "
+                f"{es['replay_mode']}: the faster honest replay)",
+                f"{es['replay_per_s']:,.0f} events/s (notification log decoded into domain events "
+                f"{rates['notifications']:,.0f}/s; repository.get {rates['repository']:,.0f}/s; "
+                f"rows read, not decoded {rates['rows']:,.0f}/s; its save {es['save_per_s']:,.0f}/s)"))
+        except Exception as exc:  # noqa: BLE001
+            r.fail("eventsourcing replay ceiling", exc)
+
+    # -- the demo archive -------------------------------------------------------------------
+
+    def demo(self) -> None:
+        r, args = self.results, self.args
+        db = self.work / "demo.db"
+        out = run_bounded([STAROSTA, "demo", "--db", str(db)], timeout=600)
+        if out["rc"] != 0:
+            raise RuntimeError(f"starosta demo failed: {(out['stderr'] + out['stdout'])[-1500:]}")
+        token = self.token(db, "Bench Contributor")
+        server = project_server("demo", db, self.work, timeout=120)
+        try:
+            found = json.loads(get_ok(server.url("/persons?q=monclus")))["items"]
+            person = next((i["id"] for i in found if "vicente" in json.dumps(i).lower()), found[0]["id"])
+            bio = f"/persons/{person}/biography"
+            none, _, size = self.compare_get("GET biography, Monclús, demo archive", server, bio, 0.6)
+            health, _, _ = self.compare_get("GET /health, demo archive", server, "/health", 0.8)
+
+            source = post_ok(server.url("/sources"), {"csl": {"type": "document",
+                             "title": "Benchmark notes (synthetic, not historical)"}}, token)["id"]
+            print(f"  submitting {args.pending:,} pending claims about Monclús ({person})", flush=True)
+            made, seconds, statuses = self.submit_pending(server, token, person, source, args.pending,
+                                                          args.pending_seconds)
+            r.facts["pending"] = {"made": made, "seconds": seconds, "statuses": dict(statuses)}
+            pending = self.load(server.url(bio))
+            size_after = len(get_ok(server.url(bio)))
+            slowdown = none.rps / pending.rps
+            r.add(f"GET biography, Monclús, with {made:,} pending claims (of {args.pending:,} asked)",
+                  pending.short(), f"the same read with none: {none.short()}", slowdown, at_most=1.2,
+                  extra=(f"slowdown shown (none/pending req/s); p99 {pending.p99 / none.p99:.2f}x; "
+                         f"document {size:,} -> {size_after:,} B; submitted at {made / seconds:,.0f}/s"))
+
+            # POST /claims: a person registered for the purpose, so Monclús stays as measured
+            body = {"kind": "occupation", "person": person, "occupation": "benchmark (synthetic, not historical)",
+                    "citation": {"source": source}}
+            try:
+                other = post_ok(server.url("/persons"), {"name": "Benchmark Person (synthetic, not historical)",
+                                                         "citation": {"source": source}}, token)["id"]
+                body["person"] = other
+            except Exception as exc:  # noqa: BLE001 - Monclús will do
+                r.notes.append(f"POST /persons for the POST benchmark failed ({exc}); claims went to Monclús.")
+            env = {"WRK_BODY": json.dumps(body), "WRK_TOKEN": token}
+            assert self.ceiling is not None
+            bare = self.load(self.ceiling.url("/claims"), script="bench/post_claim.lua", env=env)
+            post = self.load(server.url("/claims"), script="bench/post_claim.lua", env=env)
+            errors = post.non2xx + post.socket_errors
+            r.add("POST /claims, durable (synchronous=FULL), demo archive", post.short(),
+                  f"bare POST into a msgspec Struct: {bare.short()}", post.rps / bare.rps, at_least=0.5,
+                  errors=errors, extra=f"{post.non2xx} non-2xx, {post.socket_errors} socket errors "
+                                       f"of {post.requests:,} requests (target: zero)")
+            if self.raw:
+                r.add("POST /claims vs raw SQLite one row per transaction (FULL)", post.short(),
+                      f"{self.raw['one_per_txn']:,.0f} rows/s", post.rps / self.raw["one_per_txn"],
+                      extra="context: above 1x only by committing many claims per fsync")
+            r.facts["demo"] = {"person": person, "biography_bytes": size, "health": health.short()}
+        finally:
+            server.stop()
+
+    def token(self, db: Path, name: str) -> str:
+        out = run_bounded([STAROSTA, "token", "create", "--db", str(db), "--name", name, "--role", "contributor"],
+                          timeout=120)
+        if out["rc"] != 0:
+            raise RuntimeError(f"starosta token create failed: {out['stderr'][-800:]}")
+        return out["stdout"].strip().splitlines()[-1].strip()
+
+    def submit_pending(self, server: Server, token: str, person: str, source: str, n: int,
+                       max_seconds: float) -> tuple[int, float, Counter]:
+        """POST n claims about `person` from 16 threads on keep-alive connections, bounded in time."""
+        counter = iter(range(n))
+        lock = threading.Lock()
+        statuses: Counter[int] = Counter()
+        deadline = time.monotonic() + max_seconds
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+
+        def worker() -> None:
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+            try:
+                while time.monotonic() < deadline:
+                    with lock:
+                        i = next(counter, None)
+                    if i is None:
+                        return
+                    body = json.dumps({"kind": "occupation", "person": person,
+                                       "occupation": f"benchmark pending claim {i} (synthetic, not historical)",
+                                       "citation": {"source": source}})
+                    try:
+                        conn.request("POST", "/claims", body, headers)
+                        resp = conn.getresponse()
+                        resp.read()
+                        code = resp.status
+                    except (OSError, http.client.HTTPException):
+                        code = 0
+                        conn.close()
+                        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+                    with lock:
+                        statuses[code] += 1
+            finally:
+                conn.close()
+
+        started = time.perf_counter()
+        threads = [threading.Thread(target=worker, daemon=True) for _ in range(self.args.connections)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=max_seconds + 120)
+        seconds = time.perf_counter() - started
+        made = sum(v for k, v in statuses.items() if 200 <= k < 300)
+        return made, seconds, statuses
+
+    # -- synthetic archives -----------------------------------------------------------------
+
+    def synthetic(self) -> None:
+        r, args = self.results, self.args
+        print(f"synthetic archive, small (~{args.small_events:,} events)", flush=True)
+        small = synth_archive(args.cache, args.small_events, args.seed, timeout=args.synth_timeout)
+        print(f"synthetic archive, large (~{args.events:,} events)", flush=True)
+        large = synth_archive(args.cache, args.events, args.seed, timeout=args.synth_timeout)
+        r.facts["archives"] = {"small": small, "large": large}
+
+        # rebuilds first: they also bring every read model up to the current code's version
+        rebuilt: dict[str, dict[str, Any]] = {}
+        for label, meta in (("small", small), ("large", large)):
+            db = args.cache / f"synth-p{meta['persons']}-s{meta['seed']}" / "archive.db"
+            try:
+                print(f"  starosta rebuild ({meta['events']:,} events)", flush=True)
+                rebuilt[label] = rebuild(db, meta["events"], timeout=args.rebuild_timeout)
+            except Exception as exc:  # noqa: BLE001
+                r.fail(f"rebuild of the {label} archive", exc)
+        if "large" in rebuilt:
+            rb = rebuilt["large"]
+            models = ", ".join(rb["models"]) or "?"
+            # the rate of the replay itself: the extra events of the large archive over the extra
+            # time they took (the fixed start-up, the same for both, cancels out)
+            rate, how = rb["rate"], "wall time of the command, start-up included"
+            if "small" in rebuilt and rb["seconds"] > rebuilt["small"]["seconds"]:
+                rate = (rb["events"] - rebuilt["small"]["events"]) / (rb["seconds"] - rebuilt["small"]["seconds"])
+                how = (f"marginal rate: {rb['events'] - rebuilt['small']['events']:,} more events in "
+                       f"{rb['seconds'] - rebuilt['small']['seconds']:.1f} s more than the "
+                       f"{rebuilt['small']['events']:,}-event rebuild; whole command {rb['rate']:,.0f} events/s "
+                       f"in {rb['seconds']:.1f} s, start-up included")
+            if rb["shown"]:
+                how += f"; its own progress shows {rb['shown']:,} events/s"
+            r.facts["rebuild_rate"] = rate
+            if self.es_replay:
+                r.add(f"starosta rebuild of every read model ({len(rb['models'])}: {models}), "
+                      f"{large['events']:,} events", f"{rate:,.0f} events/s",
+                      f"eventsourcing replay: {self.es_replay:,.0f} events/s", rate / self.es_replay,
+                      at_least=1.5, extra=how)
+            else:
+                r.add(f"starosta rebuild of every read model ({models}), {large['events']:,} events",
+                      f"{rate:,.0f} events/s", "eventsourcing replay not measured", None, extra=how)
+            if self.raw:
+                r.add("starosta rebuild vs raw SQLite executemany (one transaction)",
+                      f"{rate:,.0f} events/s", f"{self.raw['executemany']:,.0f} rows/s",
+                      rate / self.raw["executemany"], extra="context: what inserting rows alone costs")
+        if "large" in rebuilt and "small" in rebuilt:
+            big, little = rebuilt["large"], rebuilt["small"]
+            r.add(f"rebuild peak RSS, {large['events']:,} vs {small['events']:,} events",
+                  f"{big['rss_mib']:,.0f} MiB", f"{little['rss_mib']:,.0f} MiB at {small['events']:,} events",
+                  big["rss_mib"] / little["rss_mib"], at_most=2.0,
+                  extra=f"flat = at most 2x for {large['events'] / small['events']:,.0f}x the events")
+
+        # the biography of a busy person: as many approved claims in both archives
+        target_claims = min(small["busiest_person_claims"], large["busiest_person_claims"])
+        p_small, n_small = person_with(small, target_claims)
+        p_large, n_large = person_with(large, target_claims)
+        loads: dict[str, Load] = {}
+        for label, meta, person, n in (("small", small, p_small, n_small), ("large", large, p_large, n_large)):
+            db = args.cache / f"synth-p{meta['persons']}-s{meta['seed']}" / "archive.db"
+            try:
+                server = project_server(f"synth-{label}", db, self.work, timeout=args.start_timeout)
+            except Exception as exc:  # noqa: BLE001
+                r.fail(f"serving the {label} synthetic archive", exc)
+                continue
+            try:
+                try:
+                    loads[label], _, _ = self.compare_get(
+                        f"GET biography, busy person ({n} approved claims), {meta['events']:,}-event archive",
+                        server, f"/persons/{person}/biography", 0.6 if label == "large" else None)
+                except Exception as exc:  # noqa: BLE001
+                    r.fail(f"biography on the {label} archive", exc)
+                if label == "large":
+                    self.population(server, meta)
+            finally:
+                server.stop()
+        if "small" in loads and "large" in loads:
+            r.add(f"biography p99 at {large['events']:,} vs at {small['events']:,} events",
+                  fmt_ms(loads["large"].p99), fmt_ms(loads["small"].p99), loads["large"].p99 / loads["small"].p99,
+                  at_most=1.5)
+
+    def population(self, server: Server, meta: dict[str, Any]) -> None:
+        r = self.results
+        place, year = meta["busiest_place"], meta["year"]
+        path = f"/places/{place}/population?at={year}"
+        try:
+            started = time.perf_counter()
+            size = len(get_ok(server.url(path)))
+            first = (time.perf_counter() - started) * 1000
+            bare = self.bare_get(size)
+            with HealthProbe(server, max_seconds=5) as idle:
+                time.sleep(min(3.0, self.args.seconds))
+            with HealthProbe(server, max_seconds=self.args.seconds + self.args.warmup + 30) as probe:
+                project = self.load(server.url(path))
+            errors = project.non2xx + project.socket_errors
+            r.add(f"GET population at {year}, busiest place ({meta['busiest_place_custody_claims']:,} approved "
+                  f"custody claims, {meta['year_closed_episodes']:,} closed episodes cover {year}; "
+                  f"{fmt_bytes(size)}), {meta['events']:,}-event archive",
+                  project.short(), f"bare GET same size: {bare.short()}", project.rps / bare.rps, at_least=0.5,
+                  errors=errors, extra=f"first read {fmt_ms(first)}")
+            h, i = probe.summary(), idle.summary()
+            met = h["n"] > 0 and h["errors"] == 0 and h["p99"] <= project.p50
+            r.add("GET /health every 20 ms (a second client) while the population read is under load",
+                  f"p50 {fmt_ms(h['p50'])}, p99 {fmt_ms(h['p99'])}, max {fmt_ms(h['max'])} ({h['n']} reads, "
+                  f"{h['errors']} errors)",
+                  f"population p50 {fmt_ms(project.p50)}, p99 {fmt_ms(project.p99)}; /health idle p99 {fmt_ms(i['p99'])}",
+                  h["p99"] / project.p50 if h["n"] and project.p50 else None,
+                  target="no request waits behind it: /health p99 <= population p50, no errors",
+                  verdict="met" if met else "missed")
+        except Exception as exc:  # noqa: BLE001
+            r.fail("population on the large archive", exc)
+
+
+# ---------------------------------------------------------------------------------------------
+# the report
+
+
+def machine() -> dict[str, str]:
+    model = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    from importlib.metadata import PackageNotFoundError, version
+
+    def v(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "-"
+
+    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("\n")[0].strip()
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True,
+                           cwd=ROOT).stdout.strip()
+    mem = ""
+    try:
+        kib = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+        mem = f", {kib / 2**20:.0f} GiB RAM"
+    except (OSError, AttributeError):
+        pass
+    return {"cpus": str(os.cpu_count()), "nproc": subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip(),
+            "cpu": model, "mem": mem, "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
+            "kernel": platform.release(),
+            "versions": ", ".join(f"{n} {v(n)}" for n in ("granian", "litestar", "msgspec", "eventsourcing")),
+            "wrk": wrk_version, "commit": commit + (" (with uncommitted changes in the tree)" if dirty else "")}
+
+
+def cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def write_report(path: Path, args: argparse.Namespace, results: Results, info: dict[str, str],
+                 started: float, load_before: tuple, load_after: tuple) -> None:
+    lines = [
+        "# Benchmarks: the project beside its ceilings",
+        "",
+        f"Written by `make bench` (`bench/run.py`) on {dt.datetime.now().strftime('%Y-%m-%d %H:%M')}, "
+        f"in {(time.perf_counter() - started) / 60:.1f} minutes.",
+        "",
+        f"- Machine: {info['nproc']} cores (nproc), {info['cpu']}{info['mem']}, Linux {info['kernel']}; "
+        f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after (other work on the machine "
+        "moves every figure: compare ratios, measured minutes apart in one run).",
+        f"- Python {info['python']}, SQLite {info['sqlite']}, {info['versions']}, {info['wrk']}; commit {info['commit']}.",
+        f"- HTTP: wrk -t2 -c{args.connections}, {args.seconds:g} s per measurement after a {args.warmup:g} s warm-up, "
+        "on the same cores as the server; project served by `starosta serve` (granian, one worker, uvloop, "
+        "synchronous=FULL), the ceiling by `bench/ceiling_app.py` under the same granian settings. "
+        "A ratio is project / ceiling of req/s unless the row says otherwise.",
+        f"- Command: `python bench/run.py {' '.join(sys.argv[1:])}`".rstrip() + "",
+        "",
+        "## Targets (issue 8)",
+        "",
+        "| measure | project | ceiling or reference | ratio | target | verdict |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in results.rows:
+        lines.append(f"| {cell(row.measure)} | {cell(row.project)} | {cell(row.ceiling)} | {fmt_ratio(row.ratio)} | "
+                     f"{row.target} | {cell(row.verdict)} |")
+    lines += ["", "## Ceilings without a server", "", "| ceiling | figure |", "| --- | --- |"]
+    lines += [f"| {cell(row.measure)} | {cell(row.project)} |" for row in results.ceilings]
+    archives = results.facts.get("archives")
+    if archives:
+        lines += ["", "## Synthetic archives (cached under var/bench/)", ""]
+        for label, meta in archives.items():
+            lines.append(f"- {label}: `starosta synth --persons {meta['persons']} --seed {meta['seed']}`, "
+                         f"{meta['events']:,} events, written in {meta['synth_seconds']:.0f} s "
+                         f"(peak RSS {meta['synth_rss_mib']:,.0f} MiB){' (reused from the cache)' if meta.get('cached') else ''}; "
+                         f"busiest place {meta['busiest_place']} ({meta['busiest_place_custody_claims']:,} approved custody claims), "
+                         f"most approved claims about one person: {meta['busiest_person_claims']}.")
+    if results.failures:
+        lines += ["", "## Not measured in this run", ""]
+        lines += [f"- {cell(f)}" for f in results.failures]
+    lines += ["", "## Notes", ""]
+    lines += [f"- {n}" for n in results.notes] or ["- (none)"]
+    path.write_text("\n".join(lines) + "\n")
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=5, help="wrk duration per measurement (default 5)")
+    parser.add_argument("--warmup", type=float, default=1, help="wrk warm-up before each (default 1 s; 0: none)")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
+    parser.add_argument("--events", type=int, default=1_000_000, help="size of the large synthetic archive")
+    parser.add_argument("--small-events", type=int, default=10_000, help="size of the small synthetic archive")
+    parser.add_argument("--seed", type=int, default=1, help="synthetic archive seed (default 1)")
+    parser.add_argument("--pending", type=int, default=10_000, help="pending claims about Monclús (default 10000)")
+    parser.add_argument("--pending-seconds", type=float, default=300, help="time bound on submitting them")
+    parser.add_argument("--es-events", type=int, default=200_000, help="events in the eventsourcing log")
+    parser.add_argument("--raw-rows", type=int, default=200_000, help="rows for the executemany ceiling")
+    parser.add_argument("--raw-seconds", type=float, default=5, help="time bound on one-row-per-transaction")
+    parser.add_argument("--synth-timeout", type=float, default=1800, help="time bound on writing an archive")
+    parser.add_argument("--rebuild-timeout", type=float, default=1200, help="time bound on a rebuild")
+    parser.add_argument("--start-timeout", type=float, default=900,
+                        help="time bound on a server's start (it may rebuild read models whose version changed)")
+    parser.add_argument("--cache", type=Path, default=ROOT / "var" / "bench", help="where archives are cached")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md", help="the report")
+    parser.add_argument("--skip", action="append", default=[], choices=["ceilings", "demo", "synthetic"],
+                        help="leave a phase out (repeatable)")
+    args = parser.parse_args()
+
+    if not shutil.which("wrk"):
+        print("wrk is needed (Debian/Ubuntu: apt-get install wrk)", file=sys.stderr)
+        return 2
+    if not Path(STAROSTA).exists():
+        print(f"{STAROSTA} not found: run `make setup` first", file=sys.stderr)
+        return 2
+
+    def interrupted(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupted)
+    started = time.perf_counter()
+    load_before = os.getloadavg()
+    info = machine()
+    args.cache.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="run-", dir=args.cache))
+    results = Results()
+    bench = Bench(args, results, work)
+    print(f"bench: {info['nproc']} cores, {info['cpu']}; load {load_before[0]:.2f}; work files in {work}", flush=True)
+    try:
+        bench.ceiling = ceiling_server(work)
+        phases: list[tuple[str, Callable[[], None]]] = [
+            ("ceilings", bench.ceilings), ("demo", bench.demo), ("synthetic", bench.synthetic)]
+        for name, phase in phases:
+            if name in args.skip:
+                continue
+            print(f"== {name}", flush=True)
+            try:
+                phase()
+            except KeyboardInterrupt:
+                raise
+            except Exception as exc:  # noqa: BLE001 - record it, go on with the next phase
+                results.fail(name, exc)
+    except KeyboardInterrupt as exc:
+        results.failures.append(f"interrupted ({exc}); the table holds what was measured before")
+    finally:
+        CHILDREN.stop_all()
+        shutil.rmtree(work, ignore_errors=True)
+        results.notes[:0] = notes_for(results)
+        write_report(args.out, args, results, info, started, load_before, os.getloadavg())
+        print(f"wrote {args.out} ({(time.perf_counter() - started) / 60:.1f} min)", flush=True)
+    return 1 if results.failures else 0
+
+
+def notes_for(results: Results) -> list[str]:
+    missed = [r for r in results.rows if r.verdict.startswith("missed")]
+    met = [r for r in results.rows if r.verdict.startswith("met")]
+    notes = [f"{len(met)} targets met, {len(missed)} missed in this run."
+             + (" Missed: " + "; ".join(f"{r.measure} ({fmt_ratio(r.ratio) or r.project}, {r.target or r.verdict})"
+                                        for r in missed) + "." if missed else "")]
+    notes.append("Where the time goes on a miss is for a profile (py-spy or pyinstrument on the worker under the "
+                 "same wrk load) to say: this run measures, it does not profile.")
+    return notes
+
+
+if __name__ == "__main__":
+    sys.exit(main())
