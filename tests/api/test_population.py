@@ -76,6 +76,11 @@ def check_consistent(body: dict) -> None:
     assert set(body["open"]) <= flagged  # what stays open is flagged open_end
 
 
+def ids(refs: list[dict]) -> list[str]:
+    assert all(set(r) == {"id", "label"} for r in refs), refs
+    return [r["id"] for r in refs]
+
+
 def who_is(body: dict) -> tuple[list[str], list[str]]:
     return [h["id"] for h in body["certain"]], [h["id"] for h in body["possible"]]
 
@@ -109,7 +114,8 @@ def test_certain_possible_and_absent_for_a_custody_from_1940_to_1948(world: Worl
         assert who_is(body) == ([], []), at
         assert (body["count_min"], body["count_max"]) == (0, 0)
     assert body["at"] == {"edtf": "1960", "earliest": "1960-01-01", "latest": "1960-12-31"}
-    assert body["place"] == {"id": x, "label": "Vorkuta"} and body["places"] == [x]
+    assert body["place"] == {"id": x, "label": "Vorkuta"}
+    assert body["places"] == [{"id": x, "label": "Vorkuta"}]
 
 
 def test_an_open_end_is_never_closed(world: World) -> None:
@@ -280,7 +286,8 @@ def test_reported_aggregates_in_the_span_only(world: World) -> None:
         of_whom = reported.pop("of_whom")
         assert reported == {"claim": agg, "count": 66, "qualifier": "exact",
                             "group": "Spanish anti-fascists in Kazakhstan", "date": "1943-01-01",
-                            "citation": citation}, at
+                            "citation": {**citation, "source": {"id": world.source,
+                                                               "label": "10 Años en la URSS"}}}, at
         assert [(o["count"], o.get("qualifier", "exact"), o["what"]) for o in of_whom] == [
             (11, "exact", "died")]
         assert (body["count_min"], body["count_max"]) == (0, 0)  # reported beside, not counted
@@ -315,13 +322,14 @@ def test_include_children_rolls_up_child_places(world: World) -> None:
     agg = world.claim({"kind": "aggregate", "place": village, "date": "1925", "count": 4,
                        "qualifier": "about", "group": "exiles in the village"})
     body = world.population(region, "1925-06")
-    assert who_is(body) == ([p], []) and body["places"] == [region] and body["reported"] == []
+    assert who_is(body) == ([p], []) and ids(body["places"]) == [region] and body["reported"] == []
     body = world.population(region, "1925-06", include_children="true")
-    assert sorted(body["places"]) == sorted([region, town, village])
+    assert sorted(ids(body["places"])) == sorted([region, town, village])
+    assert {p["label"] for p in body["places"]} == {"North of Siberia", "Tobolsk", "Village near Tobolsk"}
     assert who_is(body) == (sorted([p, q]), [r])
     assert [a["claim"] for a in body["reported"]] == [agg]
     body = world.population(town, "1925", include_children="true")
-    assert sorted(body["places"]) == sorted([town, village])
+    assert sorted(ids(body["places"])) == sorted([town, village])
     assert who_is(body) == ([q], [r])
 
 
