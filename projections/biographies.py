@@ -42,7 +42,7 @@ from starosta.projections import registry
 from starosta.projections.claims import ClaimView
 from starosta.projections.figures import Total, custody_total
 from starosta.projections.registry import Ref
-from starosta.projections.rules import PUBLIC, Viewer, may_see
+from starosta.projections.rules import PUBLIC, Viewer, shown, superseded
 from starosta.projections.runner import Tables
 
 REFS: dict[str, dict[str, str]] = {k.__struct_config__.tag: k.REFS for k in KINDS}
@@ -115,11 +115,29 @@ _SUMMARY = {"birth": "births", "death": "deaths", "affiliation": "affiliations",
 _SKIP = {"kind", "citation", "said", "note", "supersedes", "calendar"}
 
 
-def _labelled(value: Any, labels: dict[str, str]) -> Any:
-    return Ref(value, labels.get(value, value)) if isinstance(value, str) else value
+class Labels(msgspec.Struct):
+    """The current label of every entity a document names; merged persons as their
+    survivors (id and label)."""
+
+    labels: dict[str, str]
+    survivors: dict[str, str]
+
+    def ref(self, entity_id: str) -> Ref:
+        shown = self.survivors.get(entity_id, entity_id)
+        return Ref(shown, self.labels.get(shown, shown))
 
 
-def entry(view: ClaimView, labels: dict[str, str]) -> Entry:
+def labels_of(conn: sqlite3.Connection, ids: set[str], tables: Tables | None = None) -> Labels:
+    """Look up the labels of `ids` (two queries per 500 ids)."""
+    alive = registry.survivors(conn, ids, tables["persons"] if tables else "persons")
+    return Labels(registry.labels(conn, ids | set(alive.values()), tables), alive)
+
+
+def _labelled(value: Any, labels: Labels) -> Any:
+    return labels.ref(value) if isinstance(value, str) else value
+
+
+def entry(view: ClaimView, labels: Labels) -> Entry:
     """Return a claim's biography entry (its bounds are the widest of its dates); entity
     fields and the citation's source come as {"id", "label"}."""
     values = sorted(view.dates.values(), key=sort_key)
@@ -199,12 +217,13 @@ def custody_figures(views: list[ClaimView]) -> CustodyFigures:
                           exile=custody_total(episodes["exile"]), stated=stated)
 
 
-def assemble(person: tuple[str, str, dict, int], views: list[ClaimView], labels: dict[str, str],
+def assemble(person: tuple[str, str, dict, int], views: list[ClaimView], labels: Labels,
              merged_from: list[str], as_of: AsOf | None = None) -> Biography:
     """Return the biography of the survivor `person` (id, label, registration data, position)
     from the claims given, which hold only what the reader may see, none superseded."""
     bio = Biography(id=person[0], label=person[1], partial=person[2].get("partial", False),
-                    merged_from=[Ref(m, labels.get(m, m)) for m in merged_from], as_of=as_of,
+                    merged_from=[Ref(m, labels.labels.get(m, m)) for m in sorted(merged_from)],
+                    as_of=as_of,
                     custody=custody_figures(views), conflicts=conflicts(views))
     for view in views:
         e = entry(view, labels)
@@ -245,16 +264,10 @@ def compute(conn: sqlite3.Connection, group: list[str], statuses: Sequence[str],
     """Assemble the biography of a merge group ([survivor, *merged]) from the read models."""
     persons = tables["persons"] if tables else "persons"
     views = claims_model.views_of(conn, group, statuses, viewer, tables)
-    ids = referenced(views) | set(group)
-    labels = registry.labels(conn, ids, tables)
-    person = _person(conn, group[0], persons)
+    labels = labels_of(conn, referenced(views) | set(group), tables)
+    person = registry.entity(conn, "person", group[0], persons)
+    assert person is not None
     return assemble(person, views, labels, group[1:])
-
-
-def _person(conn: sqlite3.Connection, person_id: str, persons: str) -> tuple[str, str, dict, int]:
-    row = conn.execute(f"SELECT id, label, data, position FROM {persons} WHERE id = ?",
-                       (person_id,)).fetchone()
-    return row[0], row[1], msgspec.json.decode(row[2]), row[3]
 
 
 # -- the read model -----------------------------------------------------------------------------
@@ -282,10 +295,12 @@ class BiographiesProjection:
         match e:
             case PersonRegistered():
                 dirty.add(e.person_id)
-            case PersonMerged():
-                dirty.update((e.person_id, e.into))
-            case PersonUnmerged():
-                dirty.update((e.person_id, e.from_person))
+            case PersonMerged() | PersonUnmerged():
+                other = e.into if isinstance(e, PersonMerged) else e.from_person
+                dirty.update((e.person_id, other))
+                # documents that name a record of the moved group show its survivor: recompute
+                records = [e.person_id, *registry.merged_records(conn, e.person_id, t["persons"])]
+                dirty.update(claims_model.persons_referring_to(conn, records, t, t["persons"]))
             case ClaimApproved() | ClaimRejected() | ClaimContested() | ClaimRetracted():
                 was_public = claims_model.previous_action(
                     conn, e.claim_id, envelope.version - 1, t) == "approve"
@@ -383,20 +398,19 @@ def read_as_of(conn: sqlite3.Connection, store: StreamReader, person_id: str, po
                 submitted, first = envelope.event, envelope.position
         if state is not None and submitted is not None:
             states[claim_id] = (state, submitted, first)
-    # the supersession rule as it stood: the last submitted approved successor wins
-    superseded = {s.claim.supersedes for st, s, _ in states.values()
-                  if st.status == "approved" and s.claim.supersedes}
+    gone = superseded((s.claim.supersedes, st.status) for st, s, _ in states.values()
+                      if s.claim.supersedes)  # the supersession rule as it stood then
     views = []
     for claim_id in ids:
         state, submitted, first = states.get(claim_id, (None, None, 0))
-        if state is None or claim_id in superseded or state.status not in statuses \
-                or not may_see(viewer, state.status, state.contributor):
+        if state is None or claim_id in gone \
+                or not shown(viewer, state.status, state.contributor, statuses):
             continue
         claim = msgspec.to_builtins(submitted.claim)
         views.append(ClaimView(id=claim_id, kind=claim["kind"], status=state.status,
                                contributor=state.contributor, version=state.version,
                                position=first, claim=claim, dates=dict(submitted.dates)))
-    labels = registry.labels(conn, referenced(views) | set(group))
+    labels = labels_of(conn, referenced(views) | set(group))
     person = registry.entity(conn, "person", alive)
     assert person is not None
     bio = assemble(person, views, labels, merged, AsOf(position=position, recorded_at=recorded_at))

@@ -19,7 +19,7 @@ from starosta.events.review import (
     ClaimSubmitted,
 )
 from starosta.events.store import Envelope
-from starosta.projections.rules import Supersession, Viewer, may_see, may_see_sql
+from starosta.projections.rules import WITH_PENDING, Supersession, Viewer, may_see, may_see_sql
 from starosta.projections.runner import Tables
 
 _encode = msgspec.json.Encoder().encode
@@ -159,6 +159,17 @@ def persons_of_claim(conn: sqlite3.Connection, claim_id: str, tables: Tables,
         f"SELECT DISTINCT entity_id FROM {tables['claim_refs']} WHERE claim_id IN "
         f"(?, (SELECT supersedes FROM {tables['claims']} WHERE id = ?)) "
         f"AND entity_id IN (SELECT id FROM {persons})", (claim_id, claim_id))]
+
+
+def persons_referring_to(conn: sqlite3.Connection, records: list[str], tables: Tables,
+                         persons: str = "persons") -> list[str]:
+    """Return the person records named by claims that also name any of `records` (whose
+    documents show those records' labels)."""
+    marks = ",".join("?" * len(records))
+    return [r[0] for r in conn.execute(
+        f"SELECT DISTINCT entity_id FROM {tables['claim_refs']} WHERE claim_id IN "
+        f"(SELECT claim_id FROM {tables['claim_refs']} WHERE entity_id IN ({marks})) "
+        f"AND entity_id IN (SELECT id FROM {persons})", records)]
 
 
 def previous_action(conn: sqlite3.Connection, claim_id: str, version: int,
@@ -319,8 +330,8 @@ def names_of(conn: sqlite3.Connection, field: str, ids: list[str], viewer: Viewe
     rows = conn.execute(
         f"SELECT c.id, c.status, c.data FROM claim_refs r JOIN claims c ON c.id = r.claim_id "
         f"WHERE r.entity_id IN ({marks}) AND r.field = ? AND c.kind = 'name' "
-        f"AND c.superseded_by IS NULL AND c.status IN ('approved', 'pending', 'contested') "
-        f"AND {seen} ORDER BY c.submitted_position", (*ids, field, *seen_args)).fetchall()
+        f"AND c.superseded_by IS NULL AND c.status IN ({','.join('?' * len(WITH_PENDING))}) "
+        f"AND {seen} ORDER BY c.submitted_position", (*ids, field, *WITH_PENDING, *seen_args)).fetchall()
     out = []
     for claim_id, status, data in rows:
         claim = _stored.decode(data).claim

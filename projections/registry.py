@@ -109,10 +109,12 @@ def exists(conn: sqlite3.Connection, kind: str, entity_id: str) -> bool:
                             (entity_id,)).fetchone() for k in kinds)
 
 
-def entity(conn: sqlite3.Connection, kind: str, entity_id: str) -> tuple[str, str, dict, int] | None:
-    """Return (id, label, registration data, position) of an entity, or None."""
-    row = conn.execute(f"SELECT id, label, data, position FROM {ENTITY_TABLES[kind]} WHERE id = ?",
-                       (entity_id,)).fetchone()
+def entity(conn: sqlite3.Connection, kind: str, entity_id: str,
+           table: str | None = None) -> tuple[str, str, dict, int] | None:
+    """Return (id, label, registration data, position) of an entity, or None (`table`: the
+    physical table when it is not the live one, during rebuilds)."""
+    row = conn.execute(f"SELECT id, label, data, position FROM {table or ENTITY_TABLES[kind]} "
+                       "WHERE id = ?", (entity_id,)).fetchone()
     return (row[0], row[1], msgspec.json.decode(row[2]), row[3]) if row else None
 
 
@@ -129,11 +131,6 @@ def labels(conn: sqlite3.Connection, ids: set[str] | list[str],
             name = tables[table] if tables else table
             out.update(conn.execute(f"SELECT id, label FROM {name} WHERE id IN ({marks})", chunk))
     return out
-
-
-def ref(conn: sqlite3.Connection, entity_id: str) -> Ref:
-    """Return the Ref of one entity (its id as label when unknown)."""
-    return Ref(entity_id, labels(conn, [entity_id]).get(entity_id, entity_id))
 
 
 def merge_target(conn: sqlite3.Connection, person_id: str, persons: str = "persons") -> str | None:

@@ -14,7 +14,7 @@ model that needs it keeps its own record (so that it can be rebuilt alone from t
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import msgspec
 
@@ -31,7 +31,6 @@ class Viewer(msgspec.Struct, frozen=True):
     admin: bool = False
 
 
-ANYONE = Viewer()
 
 
 def may_see(viewer: Viewer, status: str, contributor: str) -> bool:
@@ -67,6 +66,13 @@ def counted_statuses(viewer: Viewer, include: str | None, what: str) -> tuple[st
     if not viewer.reviewer:
         raise Forbidden(f"include=pending on {what} needs the reviewer role")
     return WITH_PENDING
+
+
+def superseded(successions: Iterable[tuple[str, str]]) -> set[str]:
+    """Return the claims superseded, given (claim superseded, status of a claim superseding
+    it) for every superseding claim: the rule of `Supersession`, for replays as of a
+    position, which hold claim states in memory rather than in a table."""
+    return {target for target, status in successions if status == "approved"}
 
 
 class Supersession:

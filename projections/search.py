@@ -148,9 +148,10 @@ def find(conn: sqlite3.Connection, kind: str, q: str | None, offset: int, limit:
     their survivors, each once across all pages."""
     if q:
         ranked: dict[str, str | None] = {}
-        for entity_id, matched in search(conn, kind, q, SEARCH_CAP):
-            alive = registry.survivor(conn, entity_id) if kind == "person" else entity_id
-            ranked.setdefault(alive, matched)
+        found = search(conn, kind, q, SEARCH_CAP)
+        alive = registry.survivors(conn, [f[0] for f in found]) if kind == "person" else {}
+        for entity_id, matched in found:
+            ranked.setdefault(alive.get(entity_id, entity_id), matched)
         hits = list(ranked.items())[offset:offset + limit + 1]
     else:
         hits = [(i, None) for i in registry.list_page(conn, kind, limit + 1, offset)]

@@ -18,6 +18,7 @@ from typing import Literal
 import msgspec
 
 from starosta.events.errors import Unauthenticated
+from starosta.projections.rules import Viewer
 
 Role = Literal["contributor", "reviewer", "admin"]
 RANKS: dict[str, int] = {"contributor": 1, "reviewer": 2, "admin": 3}
@@ -34,6 +35,10 @@ class Principal(msgspec.Struct, frozen=True):
     def has(self, role: str) -> bool:
         """Return True when this principal's role is `role` or above."""
         return self.role is not None and RANKS[self.role] >= RANKS[role]
+
+    def viewer(self) -> Viewer:
+        """Return this caller as the read models' visibility rule sees them."""
+        return Viewer(name=self.name, reviewer=self.has("reviewer"), admin=self.has("admin"))
 
 
 ANONYMOUS = Principal(None, None, None)
@@ -55,12 +60,18 @@ def create_token(conn: sqlite3.Connection, name: str, role: str, token: str | No
     """Store a new token for `name` with `role`; return (token id, the token itself).
 
     `token` may be given (the demo's fixed tokens); otherwise 32 random bytes. Raises
-    ValueError for an unknown role or an empty name.
+    ValueError for an unknown role, an empty name, or a name that has a live token already
+    (a name is one actor: "nobody reviews their own claim" and Idempotency-Keys go by name).
     """
     if role not in RANKS:
         raise ValueError(f"role {role!r} is not one of {', '.join(RANKS)}")
     if not name.strip():
         raise ValueError("a token needs a name (the person who will use it)")
+    live = conn.execute("SELECT id FROM tokens WHERE name = ? AND revoked_at IS NULL",
+                        (name.strip(),)).fetchone()
+    if live is not None:  # a name is one actor: self-review and Idempotency-Keys go by name
+        raise ValueError(f"{name.strip()!r} already has a live token ({live[0]}): revoke it first "
+                         f"(starosta token revoke {live[0]}) or choose another name")
     token = token or PREFIX + secrets.token_urlsafe(32)
     token_id = "T-" + secrets.token_hex(4)
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")

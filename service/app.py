@@ -50,8 +50,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         try:
             yield
         finally:
-            archive.writer.close()
-            archive.store.close()
+            archive.close()
 
     def provide_store(state: State) -> SQLiteEventStore:
         return state.archive.store

@@ -12,11 +12,12 @@ Nothing here knows HTTP: replies are typed values, errors are domain errors.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-import anyio
 import msgspec
 
 from starosta.events.errors import Conflict
@@ -77,8 +78,7 @@ class ClaimStateOf(msgspec.Struct, frozen=True):
 
 
 Reply = Created | Submitted | Judged | ClaimStateOf
-KINDS: dict[type, str] = {Created: "created", Submitted: "submitted", Judged: "judged",
-                          ClaimOut: "claim"}
+REPLY_KINDS: dict[type, str] = {Created: "created", Submitted: "submitted", Judged: "judged"}
 
 
 class Decision(msgspec.Struct, frozen=True):
@@ -97,10 +97,6 @@ class Committed(msgspec.Struct, frozen=True):
     replayed: bool = False
 
 
-class AlreadyApplied(Exception):
-    """Every event id of the decision was stored already: nothing new was written."""
-
-
 class _KeyTaken(Exception):
     """Another request stored an answer under the same Idempotency-Key first."""
 
@@ -113,7 +109,7 @@ def complete(conn: sqlite3.Connection, reply: Reply, written: list[Envelope]) ->
         assert out is not None, "a decided claim exists"
         return Committed("claim", msgspec.json.encode(out), claims_model.etag(out.version))
     value = msgspec.structs.replace(reply, position=written[0].position)
-    return Committed(KINDS[type(value)], msgspec.json.encode(value))
+    return Committed(REPLY_KINDS[type(value)], msgspec.json.encode(value))
 
 
 class Archive:
@@ -123,7 +119,11 @@ class Archive:
                  reader_threads: int = 4) -> None:
         self.store, self.writer, self.runner = store, writer, runner
         self.reader_threads = reader_threads
-        self._readers: anyio.CapacityLimiter | None = None
+        # A pool of its own whose threads live as long as the archive: each thread's read
+        # connection is opened once (anyio's shared pool retires idle threads, and every new
+        # thread would open, and keep, one more connection).
+        self._readers = concurrent.futures.ThreadPoolExecutor(reader_threads,
+                                                              thread_name_prefix="starosta-reader")
 
     def read(self) -> sqlite3.Connection:
         """Return this thread's read connection."""
@@ -133,10 +133,15 @@ class Archive:
         """Run `read(conn, *args)` in a reader thread on that thread's own connection, so that
         a slow read never holds the event loop; at most `reader_threads` at once (more wait
         for a thread, never the loop)."""
-        if self._readers is None:
-            self._readers = anyio.CapacityLimiter(self.reader_threads)
-        return await anyio.to_thread.run_sync(lambda: read(self.read(), *args),
-                                              limiter=self._readers)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, lambda: read(self.read(), *args))
+
+    def close(self) -> None:
+        """Finish the writer's queue, stop the reader threads, close every connection."""
+        if self.writer is not None:
+            self.writer.close()
+        self._readers.shutdown(wait=True)
+        self.store.close()
 
     def commit_sync(self, requests: Sequence[AppendRequest], meta: Metadata) -> list[list[int]]:
         """Append with the read models in the same transaction, from a thread (CLI, demo)."""

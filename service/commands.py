@@ -83,7 +83,7 @@ def check_claim(conn: sqlite3.Connection, claim: Claim, who: Principal) -> None:
         require(conn, kind, value, field)
     if claim.supersedes is not None:
         found = claims_model.status_of(conn, claim.supersedes)
-        if found is None or not may_see(viewer_of(who), *found):
+        if found is None or not may_see(who.viewer(), *found):
             raise not_found("supersedes", claim.supersedes, "claim")
     amount = getattr(claim, "amount", None)
     currency = getattr(claim, "currency", None)
@@ -115,13 +115,6 @@ def submission(conn: sqlite3.Connection, claim_id: str, claim: Claim, who: Princ
     return AppendRequest(claim_id, [NewEvent(event)], expected_version=0)
 
 
-def viewer_of(who: Principal):
-    """The caller as the visibility rule sees them."""
-    from starosta.projections.rules import Viewer
-
-    return Viewer(name=who.name, reviewer=who.has("reviewer"), admin=who.has("admin"))
-
-
 def submit(conn: sqlite3.Connection, claim: Claim, who: Principal) -> Decision:
     """Decide the submission of a claim: a new claim stream, answered pending."""
     claim_id = new_id("claim")
@@ -141,7 +134,7 @@ def review(store: SQLiteEventStore, claim_id: str, action: str, who: Principal,
     for envelope in stream:
         state = evolve(state, envelope.event)
     assert state is not None
-    if not may_see(viewer_of(who), state.status, state.contributor):
+    if not may_see(who.viewer(), state.status, state.contributor):
         raise NotFound("claim_id", claim_id, "claim", detail=f"claim_id={claim_id!r}: no claim "
                        "with that id is visible to you")
     if expected is not None and expected != state.version:

@@ -70,7 +70,15 @@ class BiographyController(Controller):
                            f"person_id={person_id!r}: no person with that id"
                            + (f" at position {position}" if as_of is not None else ""))
         headers = {"ETag": document.etag}
-        if request.headers.get("if-none-match") in (document.etag, "*"):
+        if _matches(request.headers.get("if-none-match"), document.etag):
             return Response(b"", status_code=304, headers=headers)  # type: ignore[return-value]
         return Response(document.body, media_type="application/json",  # type: ignore[return-value]
                         headers=headers)
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    """Return True when If-None-Match names `etag` (weak comparison, lists, `*`: RFC 9110)."""
+    if not if_none_match:
+        return False
+    tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+    return "*" in tags or etag in tags

@@ -23,6 +23,7 @@ from starosta.service.api.common import (
     archive_of,
     commit,
     cursor,
+    decide_and_commit,
     idempotency_key,
     off_loop,
     viewer,
@@ -191,10 +192,10 @@ async def decide(request: Request, claim_id: str, action: str, reason: str | Non
                  citation: Citation | None = None, idempotent: bool = True) -> Response:
     """Decide a review action (service.commands.review) and commit it; a decision that loses
     a race with another answers 409, never both."""
-    decision = commands.review(archive_of(request).store, claim_id, action, who(request), reason,
-                               citation, if_match(request))
     try:
-        return await commit(request, decision, keyed=idempotent)
+        return await decide_and_commit(request, lambda: commands.review(
+            archive_of(request).store, claim_id, action, who(request), reason, citation,
+            if_match(request)), keyed=idempotent)
     except ConcurrencyError:
         raise Conflict(f"claim {claim_id} changed while you decided (another review landed "
                        "first): reload it and decide again") from None

@@ -15,7 +15,8 @@ from litestar.params import Parameter
 
 from starosta.projections.rules import Viewer, counted_statuses
 from starosta.service.archive import Archive
-from starosta.events.errors import Invalid
+from starosta.events.errors import Conflict, Invalid
+from starosta.events.store import ConcurrencyError
 from starosta.service.access import ANONYMOUS, IdempotencyKey, KeyReused, Principal, resolve
 from starosta.service.archive import Committed, Decision
 from starosta.service.auth import principal_of
@@ -48,8 +49,7 @@ async def off_loop(connection: ASGIConnection, read: Callable[..., T], *args: An
 
 def viewer(request: Request) -> Viewer:
     """The caller as the read models' visibility rule sees them."""
-    p = who(request)
-    return Viewer(name=p.name, reviewer=p.has("reviewer"), admin=p.has("admin"))
+    return who(request).viewer()
 
 
 def who(request: Request) -> Principal:
@@ -111,7 +111,8 @@ STATUS = {"created": 201, "submitted": 201, "judged": 200, "claim": 200, "bulk":
 
 
 async def idempotency_key(request: Request) -> IdempotencyKey | None:
-    """Return the request's Idempotency-Key in its scope (the token's name and the path), or
+    """Return the request's Idempotency-Key in its scope (the token's name, prefixed so that it
+    never meets the token ids a past version stored there, and the path), or
     None without the header or a token. Raises Invalid for a key of the wrong length."""
     key = request.headers.get(IDEMPOTENCY_HEADER)
     principal = who(request)
@@ -120,7 +121,7 @@ async def idempotency_key(request: Request) -> IdempotencyKey | None:
     if not 1 <= len(key) <= 200:
         raise Invalid(IDEMPOTENCY_HEADER, key[:200], "1-200 characters", "header",
                       f"{IDEMPOTENCY_HEADER} must be 1-200 characters")
-    return IdempotencyKey(principal.name, request.url.path, key,
+    return IdempotencyKey(f"name:{principal.name}", request.url.path, key,
                           hashlib.sha256(await request.body()).hexdigest())
 
 
@@ -143,6 +144,34 @@ async def commit(request: Request, decision: Decision, keyed: bool = True) -> Re
     except KeyReused:
         raise _reused(request) from None
     return render(committed)
+
+
+async def decide_and_commit(request: Request, decide: Callable[[], Decision],
+                            keyed: bool = True) -> Response:
+    """Decide (a command that checks the current state) and commit. A refusal because the
+    state moved (Conflict, ConcurrencyError) answers the stored first answer instead when an
+    identical request with the same Idempotency-Key committed meanwhile."""
+    try:
+        return await commit(request, decide(), keyed)
+    except (Conflict, ConcurrencyError):
+        replay = await replayed_after_conflict(request) if keyed else None
+        if replay is None:
+            raise
+        return replay
+
+
+async def replayed_after_conflict(request: Request) -> Response | None:
+    """After a refusal (a state that changed, a stream that moved): the first answer stored
+    under the request's Idempotency-Key, when the refusal came from that request's own twin
+    committed meanwhile (two identical retries in flight); else None."""
+    key = await idempotency_key(request)
+    if key is None:
+        return None
+    try:
+        replay = archive_of(request).replay(key)
+    except KeyReused:
+        raise _reused(request) from None
+    return render(replay) if replay is not None else None
 
 
 def _reused(request: Request) -> Invalid:

@@ -11,6 +11,7 @@ from litestar.params import Parameter
 
 from starosta.events.store import SQLiteEventStore
 from starosta.projections import claims as claims_model
+from starosta.projections.rules import Viewer
 from starosta.service.api.common import off_loop, viewer
 
 
@@ -77,21 +78,7 @@ class LogController(Controller):
     ) -> LogPage:
         """Every position in order; `next` is the position to pass as `after` for more.
         Events of claims the caller may not see are redacted (admins see everything)."""
-        rows = list(store.read_rows(after, limit))
-        claim_streams = {r.stream_id for r in rows if r.type.startswith("claim.")}
-        hidden = await off_loop(request, claims_model.hidden, claim_streams, viewer(request))
-        items = []
-        for r in rows:
-            redact = r.stream_id in hidden
-            items.append(LogEvent(
-                position=r.position, event_id=r.event_id, stream_id=r.stream_id, version=r.version,
-                type=r.type, schema_version=r.schema_version,
-                data=None if redact else msgspec.json.decode(r.data),
-                actor=None if redact else r.actor, request_id=None if redact else r.request_id,
-                causation_id=None if redact else r.causation_id, recorded_at=r.recorded_at,
-                digest=r.digest(), hash=r.hash, redacted=redact))
-        more = len(items) == limit and store.head().position > items[-1].position
-        return LogPage(items, str(items[-1].position) if more else None)
+        return await off_loop(request, log_page, store, after, limit, viewer(request))
 
     @get("/head", summary="The last position and its hash")
     async def head(self, store: NamedDependency[SQLiteEventStore]) -> HeadOut:
@@ -104,3 +91,23 @@ class LogController(Controller):
 async def health(store: NamedDependency[SQLiteEventStore]) -> HealthOut:
     """Answers 200 with the log's head position when the database answers."""
     return HealthOut("ok", store.head().position)
+
+
+def log_page(conn, store: SQLiteEventStore, after: int, limit: int, reader: Viewer) -> LogPage:
+    """A page of the log with the events of claims `reader` may not see redacted (runs in a
+    reader thread: up to 1000 rows decoded and digested)."""
+    rows = list(store.read_rows(after, limit))
+    claim_streams = {r.stream_id for r in rows if r.type.startswith("claim.")}
+    hidden = claims_model.hidden(conn, claim_streams, reader)
+    items = []
+    for r in rows:
+        redact = r.stream_id in hidden
+        items.append(LogEvent(
+            position=r.position, event_id=r.event_id, stream_id=r.stream_id, version=r.version,
+            type=r.type, schema_version=r.schema_version,
+            data=None if redact else msgspec.json.decode(r.data),
+            actor=None if redact else r.actor, request_id=None if redact else r.request_id,
+            causation_id=None if redact else r.causation_id, recorded_at=r.recorded_at,
+            digest=r.digest(), hash=r.hash, redacted=redact))
+    more = len(items) == limit and store.head().position > items[-1].position
+    return LogPage(items, str(items[-1].position) if more else None)

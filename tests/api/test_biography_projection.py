@@ -112,3 +112,32 @@ def test_the_stored_document_equals_one_assembled_on_demand(api: Api) -> None:
     assert on_demand.pop("as_of")["position"] == head
     stored.pop("as_of")
     assert stored == on_demand
+
+
+def test_a_merge_relabels_the_documents_that_name_the_merged_record(api: Api) -> None:
+    s = api.source()
+    vicente = api.person("Vicente Monclús Guallar", s)
+    brother = api.person("Manuel (his brother)", s)
+    survivor = api.person("Manuel Monclús", s)
+    _approve(api, api.claim({"kind": "relation", "person": vicente, "other": brother,
+                             "relation": "brother", "citation": {"source": s}}))
+    other = api.get(f"/persons/{vicente}/biography").json()["timeline"][0]["fields"]["other"]
+    assert other == {"id": brother, "label": "Manuel (his brother)"}
+    r = api.post(f"/persons/{brother}/merge", {"into": survivor, "reason": "one person"}, "bob")
+    assert r.status_code == 200, r.text
+    other = api.get(f"/persons/{vicente}/biography").json()["timeline"][0]["fields"]["other"]
+    assert other == {"id": survivor, "label": "Manuel Monclús"}
+    r = api.post(f"/persons/{brother}/unmerge", {"reason": "two brothers after all"}, "bob")
+    assert r.status_code == 200, r.text
+    other = api.get(f"/persons/{vicente}/biography").json()["timeline"][0]["fields"]["other"]
+    assert other == {"id": brother, "label": "Manuel (his brother)"}
+
+
+def test_if_none_match_takes_weak_tags_and_lists(api: Api) -> None:
+    p = api.person("Mollie Steimer", api.source())
+    etag = api.client.get(f"/persons/{p}/biography").headers["etag"]
+    for header in (f"W/{etag}", f'"other", {etag}', "*"):
+        assert api.client.get(f"/persons/{p}/biography",
+                              headers={"If-None-Match": header}).status_code == 304, header
+    assert api.client.get(f"/persons/{p}/biography",
+                          headers={"If-None-Match": '"other"'}).status_code == 200
