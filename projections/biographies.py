@@ -40,7 +40,7 @@ from starosta.events.store import Envelope
 from starosta.projections import claims as claims_model
 from starosta.projections import registry
 from starosta.projections.claims import ClaimView
-from starosta.projections.figures import Total, custody_total
+from starosta.projections.custody_totals import Total, custody_total
 from starosta.projections.registry import Ref
 from starosta.projections.rules import PUBLIC, Viewer, shown, superseded
 from starosta.projections.runner import Tables

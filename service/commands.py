@@ -32,7 +32,7 @@ from starosta.projections import names, registry
 from starosta.projections.rules import may_see
 from starosta.service.access import Principal
 from starosta.service.archive import ClaimStateOf, Created, Decision, Judged, Submitted
-from starosta.service.dates import DateError, parse_date
+from starosta.service.edtf_dates import DateError, parse_date
 from starosta.service.ids import new_id
 
 

@@ -96,7 +96,7 @@ from starosta.events.review import (
     ClaimSubmitted,
 )
 from starosta.events.store import StoredRow
-from starosta.service.dates import parse_date
+from starosta.service.edtf_dates import parse_date
 
 Progress = Callable[[int, int], None]
 

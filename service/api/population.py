@@ -14,7 +14,7 @@ from litestar.params import FromPath, FromQuery, Parameter, QueryParameter
 from starosta.events.errors import Invalid
 from starosta.projections.population import Period, Population, Span, population_at, timeline
 from starosta.service.api.common import off_loop, review_statuses
-from starosta.service.dates import DateError, parse_date
+from starosta.service.edtf_dates import DateError, parse_date
 
 AT = "An EDTF span: 1951 is 1951-01-01 to 1951-12-31"
 INCLUDE = "reviewers: count pending and contested claims too"

@@ -1,4 +1,4 @@
-"""Figures computed from date bounds, never parsed: custody totals as unions of intervals.
+"""Custody totals computed from date bounds, never parsed: unions of intervals.
 
 A custody episode covers, surely, the days from its latest possible start to its earliest
 possible end, and possibly the days from its earliest possible start to its latest possible
@@ -56,8 +56,3 @@ def custody_total(episodes: list[tuple[str, DateValue | None, DateValue | None]]
             possible.append((lo, hi))
     return Total(min_days=union_days(sure), max_days=None if open_ else union_days(possible),
                  episodes=len(episodes), open_episodes=open_)
-
-
-def meets(lo: Day | None, hi: Day | None, span: tuple[Day, Day]) -> bool:
-    """Return True when lo..hi (None = unbounded) shares a day with the span."""
-    return (lo is None or lo <= span[1]) and (hi is None or hi >= span[0])
