@@ -25,7 +25,6 @@ from typing import Any, Protocol
 import msgspec
 
 from starosta.events.dates import DateValue, sort_key, surely_covered
-from starosta.events.kinds import KINDS
 from starosta.events.registry import PersonMerged, PersonRegistered, PersonUnmerged
 from starosta.events.review import (
     ClaimApproved,
@@ -45,7 +44,7 @@ from starosta.projections.registry import Ref
 from starosta.projections.rules import PUBLIC, Viewer, shown, superseded
 from starosta.projections.runner import Tables
 
-REFS: dict[str, dict[str, str]] = {k.__struct_config__.tag: k.REFS for k in KINDS}
+REFS = claims_model.REFS_BY_KIND
 
 
 # -- the document -------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 
 from starosta.events.dates import DateValue, sort_key
-from starosta.events.kinds import kind_of, refs_of
+from starosta.events.kinds import KINDS, kind_of, refs_of
 from starosta.events.review import (
     ClaimApproved,
     ClaimContested,
@@ -19,6 +19,8 @@ from starosta.events.review import (
     ClaimSubmitted,
 )
 from starosta.events.store import Envelope
+from starosta.projections import registry
+from starosta.projections.registry import Ref
 from starosta.projections.rules import WITH_PENDING, Supersession, Viewer, may_see, may_see_sql
 from starosta.projections.runner import Tables
 
@@ -110,6 +112,9 @@ class ClaimsProjection:
 
 
 # -- queries: everything that reads the claims read model's tables ------------------------------
+
+REFS_BY_KIND: dict[str, dict[str, str]] = {k.__struct_config__.tag: k.REFS for k in KINDS}
+
 
 class ClaimView(msgspec.Struct, kw_only=True):
     """A claim as a reader sees it at some point of the log: as submitted, with its dates'
@@ -219,7 +224,9 @@ class ReviewOut(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 
 class ClaimOut(msgspec.Struct, kw_only=True):
-    """A claim as submitted, its dates' bounds, its review state and its review history."""
+    """A claim as submitted, its dates' bounds, its review state and its review history;
+    `refs` names every entity the claim refers to, by field, as {"id", "label"} (the claim
+    itself stays exactly as submitted)."""
 
     id: str
     kind: str
@@ -234,6 +241,7 @@ class ClaimOut(msgspec.Struct, kw_only=True):
     claim: dict[str, Any]
     dates: dict[str, Any]
     history: list[ReviewOut]
+    refs: dict[str, Ref] = {}
 
 
 class ClaimPage(msgspec.Struct):
@@ -250,8 +258,19 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def _out(conn: sqlite3.Connection, row: tuple) -> ClaimOut:
+def _refs(claim: dict[str, Any]) -> dict[str, str]:
+    """Return field -> entity id for every entity the submitted claim names (its source as
+    'citation.source')."""
+    refs = {f: claim[f] for f in REFS_BY_KIND.get(claim["kind"], {}) if isinstance(claim.get(f), str)}
+    refs["citation.source"] = claim["citation"]["source"]
+    return refs
+
+
+def _out(conn: sqlite3.Connection, row: tuple, labels: dict[str, str] | None = None) -> ClaimOut:
     data = msgspec.json.decode(row[10])
+    refs = _refs(data["claim"])
+    if labels is None:
+        labels = registry.labels(conn, set(refs.values()))
     history = [ReviewOut(action=r[0], actor=r[1], version=r[2], position=r[3], recorded_at=r[4],
                          reason=r[5], citation=msgspec.json.decode(r[6]) if r[6] else None,
                          resolves_contest=bool(r[7]))
@@ -260,7 +279,8 @@ def _out(conn: sqlite3.Connection, row: tuple) -> ClaimOut:
                                      "ORDER BY version", (row[0],))]
     return ClaimOut(id=row[0], kind=row[1], status=row[2], version=row[3], contributor=row[4],
                     position=row[5], submitted_at=row[6], supersedes=row[7], superseded_by=row[8],
-                    contested_by=row[9], claim=data["claim"], dates=data["dates"], history=history)
+                    contested_by=row[9], claim=data["claim"], dates=data["dates"], history=history,
+                    refs={f: Ref(i, labels.get(i, i)) for f, i in refs.items()})
 
 
 def read(conn: sqlite3.Connection, claim_id: str, viewer: Viewer) -> ClaimOut | None:
@@ -290,7 +310,9 @@ def page(conn: sqlite3.Connection, viewer: Viewer, *, after: int = 0, limit: int
     args.extend(seen_args)
     rows = conn.execute(f"SELECT {_COLUMNS} FROM claims WHERE {' AND '.join(where)} "
                         "ORDER BY submitted_position LIMIT ?", (*args, limit + 1)).fetchall()
-    items = [_out(conn, r) for r in rows[:limit]]
+    ids = {i for r in rows[:limit] for i in _refs(msgspec.json.decode(r[10])["claim"]).values()}
+    labels = registry.labels(conn, ids)  # one lookup for the page
+    items = [_out(conn, r, labels) for r in rows[:limit]]
     return ClaimPage(items, str(items[-1].position) if len(rows) > limit else None)
 
 

@@ -141,3 +141,18 @@ def test_if_none_match_takes_weak_tags_and_lists(api: Api) -> None:
                               headers={"If-None-Match": header}).status_code == 304, header
     assert api.client.get(f"/persons/{p}/biography",
                           headers={"If-None-Match": '"other"'}).status_code == 200
+
+
+def test_a_claim_answer_names_what_it_refers_to(api: Api) -> None:
+    s = api.source("The Guillotine at Work")
+    p = api.person("Aron Baron", s)
+    place = api.place("Butyrka", s)
+    c = api.claim({"kind": "custody", "person": p, "place": place, "custody": "prison",
+                   "start": "1921", "citation": {"source": s, "locator": "p. 12"}})
+    body = api.get(f"/claims/{c}", "alice").json()
+    assert body["claim"]["place"] == place  # the claim as submitted, unchanged
+    assert body["refs"] == {"person": {"id": p, "label": "Aron Baron"},
+                            "place": {"id": place, "label": "Butyrka"},
+                            "citation.source": {"id": s, "label": "The Guillotine at Work"}}
+    listed = api.get("/claims", "bob", person=p, kind="custody").json()["items"]
+    assert [i["refs"]["place"]["label"] for i in listed] == ["Butyrka"]
