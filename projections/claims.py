@@ -38,7 +38,7 @@ class ClaimsProjection:
     """One row per claim, its references, and one row per review decision."""
 
     name = "claims"
-    version = 3
+    version = 4
     ddl = {
         "claims_supersession": Supersession.ddl(),
         "claims": ["""CREATE TABLE {name} (
@@ -53,7 +53,8 @@ class ClaimsProjection:
             "CREATE INDEX {name}_supersedes ON {name} (supersedes)"],
         "claim_refs": ["""CREATE TABLE {name} (
             claim_id TEXT NOT NULL, entity_id TEXT NOT NULL, field TEXT NOT NULL,
-            PRIMARY KEY (entity_id, claim_id, field))"""],
+            PRIMARY KEY (entity_id, claim_id, field))""",
+            "CREATE INDEX {name}_claim ON {name} (claim_id)"],
         "claim_reviews": ["""CREATE TABLE {name} (
             claim_id TEXT NOT NULL, version INTEGER NOT NULL, position INTEGER NOT NULL,
             action TEXT NOT NULL, actor TEXT NOT NULL, reason TEXT, citation TEXT,
@@ -142,11 +143,14 @@ def views_of(conn: sqlite3.Connection, entity_ids: list[str], statuses: Sequence
     marks = ",".join("?" * len(entity_ids))
     status_marks = ",".join("?" * len(statuses))
     seen, seen_args = may_see_sql(viewer)
+    # CROSS JOIN keeps SQLite from walking the whole status index in submission order: start
+    # from the entities' references (a few rows), then look each claim up by its key
     rows = conn.execute(
-        f"SELECT id, kind, status, contributor, version, submitted_position, data FROM {t['claims']} "
-        f"WHERE id IN (SELECT claim_id FROM {t['claim_refs']} WHERE entity_id IN ({marks})) "
-        f"AND superseded_by IS NULL AND status IN ({status_marks}) AND {seen} "
-        f"ORDER BY submitted_position", (*entity_ids, *statuses, *seen_args)).fetchall()
+        f"SELECT DISTINCT c.id, c.kind, c.status, c.contributor, c.version, c.submitted_position, "
+        f"c.data FROM {t['claim_refs']} AS r CROSS JOIN {t['claims']} AS c ON c.id = r.claim_id "
+        f"WHERE r.entity_id IN ({marks}) AND c.superseded_by IS NULL "
+        f"AND c.status IN ({status_marks}) AND {seen} ORDER BY c.submitted_position",
+        (*entity_ids, *statuses, *seen_args)).fetchall()
     views = []
     for cid, kind, status, contributor, version, position, data in rows:
         stored = _stored.decode(data)
@@ -160,10 +164,12 @@ def persons_of_claim(conn: sqlite3.Connection, claim_id: str, tables: Tables,
                      persons: str = "persons") -> list[str]:
     """Return the person records a claim refers to (any field), and those of the claim it
     supersedes (a correction changes what is shown about them too)."""
-    return [r[0] for r in conn.execute(
-        f"SELECT DISTINCT entity_id FROM {tables['claim_refs']} WHERE claim_id IN "
-        f"(?, (SELECT supersedes FROM {tables['claims']} WHERE id = ?)) "
-        f"AND entity_id IN (SELECT id FROM {persons})", (claim_id, claim_id))]
+    row = conn.execute(f"SELECT supersedes FROM {tables['claims']} WHERE id = ?", (claim_id,)).fetchone()
+    ids = [claim_id, row[0]] if row and row[0] else [claim_id]
+    marks = ",".join("?" * len(ids))
+    return [r[0] for r in conn.execute(  # CROSS JOIN: from the claim's few references out
+        f"SELECT DISTINCT r.entity_id FROM {tables['claim_refs']} AS r CROSS JOIN {persons} AS p "
+        f"ON p.id = r.entity_id WHERE r.claim_id IN ({marks})", ids)]
 
 
 def persons_referring_to(conn: sqlite3.Connection, records: list[str], tables: Tables,
@@ -172,9 +178,10 @@ def persons_referring_to(conn: sqlite3.Connection, records: list[str], tables: T
     documents show those records' labels)."""
     marks = ",".join("?" * len(records))
     return [r[0] for r in conn.execute(
-        f"SELECT DISTINCT entity_id FROM {tables['claim_refs']} WHERE claim_id IN "
-        f"(SELECT claim_id FROM {tables['claim_refs']} WHERE entity_id IN ({marks})) "
-        f"AND entity_id IN (SELECT id FROM {persons})", records)]
+        f"SELECT DISTINCT r.entity_id FROM {tables['claim_refs']} AS mine "
+        f"CROSS JOIN {tables['claim_refs']} AS r ON r.claim_id = mine.claim_id "
+        f"CROSS JOIN {persons} AS p ON p.id = r.entity_id "
+        f"WHERE mine.entity_id IN ({marks})", records)]
 
 
 def previous_action(conn: sqlite3.Connection, claim_id: str, version: int,
@@ -191,9 +198,9 @@ def claim_ids_of(conn: sqlite3.Connection, entity_ids: list[str], up_to: int) ->
     `entity_ids`, in submission order (for replays as of a position)."""
     marks = ",".join("?" * len(entity_ids))
     return [r[0] for r in conn.execute(
-        f"SELECT id FROM claims WHERE submitted_position <= ? AND id IN "
-        f"(SELECT claim_id FROM claim_refs WHERE entity_id IN ({marks})) ORDER BY submitted_position",
-        (up_to, *entity_ids))]
+        f"SELECT DISTINCT c.id, c.submitted_position FROM claim_refs AS r CROSS JOIN claims AS c "
+        f"ON c.id = r.claim_id WHERE r.entity_id IN ({marks}) AND c.submitted_position <= ? "
+        f"ORDER BY c.submitted_position", (*entity_ids, up_to))]
 
 
 def successors_of(conn: sqlite3.Connection, claim_ids: list[str], up_to: int) -> list[str]:
