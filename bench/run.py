@@ -612,12 +612,12 @@ def synth_archive(cache: Path, events: int, seed: int, timeout: float) -> dict[s
     and its year) and then deleted.
     """
     persons = max(1, round(events / EVENTS_PER_PERSON))
-    key = f"synth-p{persons}-s{seed}"
+    key = f"synth-p{persons}-s{seed}-{synth_fingerprint()}"
     folder = cache / key
     db, meta_path, export = folder / "archive.db", folder / "meta.json", folder / "archive.jsonl"
     if meta_path.exists() and db.exists():
         meta = json.loads(meta_path.read_text())
-        meta["cached"] = True
+        meta["cached"], meta["key"] = True, key
         print(f"  reusing {folder} ({meta['events']:,} events)", flush=True)
         return meta
     shutil.rmtree(folder, ignore_errors=True)
@@ -630,7 +630,7 @@ def synth_archive(cache: Path, events: int, seed: int, timeout: float) -> dict[s
         raise RuntimeError(f"starosta synth --persons {persons} failed (rc {result['rc']}"
                            f"{f', stopped after {timeout:.0f} s (--synth-timeout)' if result['timed_out'] else ''}): "
                            f"{(result['stderr'] + result['stdout'])[-1500:]}")
-    meta = {"persons": persons, "seed": seed, "synth_seconds": result["seconds"],
+    meta = {"persons": persons, "seed": seed, "key": key, "synth_seconds": result["seconds"],
             "synth_rss_mib": result["rss_mib"], **analyse_export(export),
             "written": dt.datetime.now().isoformat(timespec="seconds")}
     export.unlink()
@@ -638,6 +638,13 @@ def synth_archive(cache: Path, events: int, seed: int, timeout: float) -> dict[s
     meta["cached"] = False
     print(f"  wrote {meta['events']:,} events in {result['seconds']:.0f} s", flush=True)
     return meta
+
+
+def synth_fingerprint() -> str:
+    """The generator's own version: a changed service/synth.py writes another archive."""
+    import hashlib
+
+    return hashlib.sha256((ROOT / "service" / "synth.py").read_bytes()).hexdigest()[:10]
 
 
 def _year(value: dict | None, *keys: str) -> int | None:
@@ -804,17 +811,19 @@ class Bench:
         except Exception as exc:  # noqa: BLE001 - a profile is a bonus
             self.results.notes.append(f"no profile for {title}: {last_lines(str(exc))}")
 
-    def profile_rebuild(self, db: Path, title: str) -> None:
-        """On a miss (and --profile): 30 s of another rebuild of the archive, under py-spy."""
+    def profile_rebuild(self, db: Path, title: str, took: float) -> None:
+        """On a miss (and --profile): 30 s from the middle of another rebuild of the archive (a rate
+        that falls as the log grows shows there), under py-spy; the rebuild is stopped after."""
         spy = py_spy()
         if not self.args.profile or not spy:
             return
         seconds, rate = 30, 100
+        delay = max(1.0, min(took / 2 - seconds / 2, took - seconds - 2))
         raw = self.work / "profile-rebuild.txt"
         proc = CHILDREN.spawn([STAROSTA, "rebuild", "--db", str(db)], stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, env=clean_env(TERM="dumb"))
         try:
-            time.sleep(1)
+            time.sleep(delay)
             started = time.perf_counter()
             done = subprocess.run([spy, "record", "--pid", str(proc.pid), "--duration", str(seconds), "--rate",
                                    str(rate), "--format", "raw", "--threads", "--nonblocking", "-o", str(raw)],
@@ -822,6 +831,7 @@ class Bench:
             if not raw.exists():
                 raise RuntimeError(done.stderr.decode(errors="replace")[-500:])
             ran = min(seconds, max(1, round(time.perf_counter() - started)))  # less if it ended sooner
+            title += f" ({ran} s of it, from {delay:.0f} s after its start)"
             self.results.profiles.append(summarize_profile(title, raw, ran, rate))
         except Exception as exc:  # noqa: BLE001 - a profile is a bonus
             self.results.notes.append(f"no profile for {title}: {last_lines(str(exc))}")
@@ -1002,7 +1012,7 @@ class Bench:
         r.facts["archives"] = archives
 
         def db_of(meta: dict[str, Any]) -> Path:
-            return args.cache / f"synth-p{meta['persons']}-s{meta['seed']}" / "archive.db"
+            return args.cache / meta["key"] / "archive.db"
 
         # rebuilds first: they also bring every read model up to the current code's version
         rebuilt: dict[str, dict[str, Any]] = {}
@@ -1085,7 +1095,7 @@ class Bench:
             row = r.add(name, f"{bound}{rate:,.0f} events/s", f"eventsourcing replay: {self.es_replay:,.0f} events/s",
                         rate / self.es_replay, at_least=1.5, extra=how)
             if row.verdict.startswith("missed"):
-                self.profile_rebuild(db, f"starosta rebuild, {large['events']:,}-event archive (its first 30 s)")
+                self.profile_rebuild(db, f"starosta rebuild, {large['events']:,}-event archive", rb["seconds"])
         else:
             r.add(name, f"{bound}{rate:,.0f} events/s", "eventsourcing replay not measured", None, extra=how)
         if self.raw:
@@ -1188,7 +1198,8 @@ def write_report(path: Path, args: argparse.Namespace, results: Results, info: d
         "on the same cores as the server; project served by `starosta serve` (granian, one worker, uvloop, "
         "synchronous=FULL), the ceiling by `bench/ceiling_app.py` under the same granian settings. "
         "A ratio is project / ceiling of req/s unless the row says otherwise.",
-        f"- Command: `python bench/run.py {' '.join(sys.argv[1:])}`".rstrip() + "",
+        f"- Command: `{' '.join(['python bench/run.py', *sys.argv[1:]])}`; synthetic archives written by "
+        f"`starosta synth`, cached under var/bench/ keyed on persons, seed and service/synth.py.",
         "",
         "## Targets (issue 8)",
         "",
