@@ -202,9 +202,19 @@ def parse_date(text: str, *, field: str, calendar: str = "gregorian") -> DateVal
     if isinstance(raw, str):
         raise DateError(field, text, raw or _diagnose(s))
     try:
-        return _value_from_raw(s, raw, calendar)
+        value = _value_from_raw(s, raw, calendar)
     except _Refused as refused:
         raise DateError(field, text, str(refused)) from None
+    if (value.latest is not None and value.latest < ARCHIVE_YEARS[0]) or \
+            (value.earliest is not None and value.earliest > ARCHIVE_YEARS[1]):
+        raise DateError(field, text, f"lies wholly outside the archive's years "
+                        f"{ARCHIVE_YEARS[0].year}-{ARCHIVE_YEARS[1].year}: check the year")
+    return value
+
+
+# The years this archive's dates may touch: a date wholly outside them is a typing error (a
+# value overlapping them, like 1XXX, is kept with its bounds).
+ARCHIVE_YEARS = (datetime.date(1700, 1, 1), datetime.date(2100, 12, 31))
 
 
 def parse_interval(start: str | None, end: str | None, *, field_start: str = "start",

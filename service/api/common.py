@@ -20,7 +20,7 @@ from starosta.events.store import ConcurrencyError
 from starosta.service.access import ANONYMOUS, IdempotencyKey, KeyReused, Principal, resolve
 from starosta.service.archive import Committed, Decision
 from starosta.service.auth import principal_of
-from starosta.service.errors import strict_problem
+from starosta.service.errors import problem, strict_problem
 
 T = TypeVar("T")
 
@@ -66,6 +66,13 @@ async def before_write(request: Request) -> Response | None:
     """
     if request.method != "POST":
         return None
+    body = await request.body()
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return problem(request, 400, "Malformed request", f"the body is not valid UTF-8: byte "
+                       f"{exc.start} ({body[exc.start:exc.start + 1]!r}) cannot start or continue "
+                       "a character; send UTF-8 JSON")
     key = await idempotency_key(request)
     if key is not None:
         try:
@@ -75,7 +82,6 @@ async def before_write(request: Request) -> Response | None:
         if replay is not None:
             return render(replay)
     decoder = _strict_decoder(request.route_handler)
-    body = await request.body()
     if decoder is not None and body.strip():
         try:
             decoder.decode(body)
@@ -84,10 +90,19 @@ async def before_write(request: Request) -> Response | None:
                 msgspec.json.decode(body)
             except msgspec.DecodeError:
                 return None
+            except RecursionError:
+                return _too_deep(request)
             return strict_problem(request, exc, body)
         except msgspec.DecodeError:
             return None  # malformed JSON: Litestar answers 400 with its own message
+        except RecursionError:
+            return _too_deep(request)
     return None
+
+
+def _too_deep(request: Request) -> Response:
+    return problem(request, 400, "Malformed request", "the JSON body is nested too deeply: no "
+                   "body of this API nests more than a few levels")
 
 
 _DECODERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

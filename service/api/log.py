@@ -15,6 +15,9 @@ from starosta.projections.rules import Viewer
 from starosta.service.api.common import archive_of, off_loop, viewer
 
 
+MAX_POSITION = 2**62  # positions are SQLite integers: larger values answer 422, never overflow
+
+
 class LogEvent(msgspec.Struct, kw_only=True):
     """A row of the log as stored: every hashed field, its digest and its chain hash.
 
@@ -73,7 +76,7 @@ class LogController(Controller):
         self,
         request: Request,
         store: NamedDependency[SQLiteEventStore],
-        after: Annotated[int, Parameter(ge=0, description="Return events after this position")] = 0,
+        after: Annotated[int, Parameter(ge=0, le=MAX_POSITION, description="Return events after this position")] = 0,
         limit: Annotated[int, Parameter(ge=1, le=1000, description="Page size (1-1000)")] = 100,
     ) -> LogPage:
         """Every position in order; `next` is the position to pass as `after` for more.

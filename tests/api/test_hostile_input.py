@@ -1,0 +1,59 @@
+"""Hostile inputs answer a clear 4xx problem, never a 500 (issue 9, items 1-4)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.conftest import Api, assert_problem
+
+DEEP = [b"[" * 1000 + b"]" * 1000, b'{"csl":' * 1000 + b"1" + b"}" * 1000]
+
+
+@pytest.mark.parametrize("body", DEEP)
+@pytest.mark.parametrize("path", ["/sources", "/claims", "/persons"])
+def test_json_nested_too_deep_is_400(api: Api, path: str, body: bytes) -> None:
+    r = api.client.post(path, content=body, headers={**api.auth("alice"),
+                                                     "Content-Type": "application/json"})
+    assert_problem(r, 400, "nested too deeply")
+
+
+@pytest.mark.parametrize("path", ["/sources", "/claims/C-00000000/reject"])
+def test_invalid_utf8_in_a_body_is_400_naming_the_byte(api: Api, path: str) -> None:
+    r = api.client.post(path, content=b'{"reason": "\xc3\x28"}',
+                        headers={**api.auth("bob"), "Content-Type": "application/json"})
+    assert_problem(r, 400, "UTF-8", "byte 12")
+
+
+def test_a_log_position_past_the_integer_range_is_422(api: Api) -> None:
+    r = api.client.get("/events", params={"after": "9223372036854775808"})
+    body = assert_problem(r, 422, "after")
+    assert body["errors"][0]["field"] == "after"
+
+
+def test_as_of_past_the_integer_range_reads_the_head(api: Api) -> None:
+    person = api.person("Aron Baron", api.source())
+    r = api.client.get(f"/persons/{person}/biography", params={"as_of": "9223372036854775808"})
+    assert r.status_code == 200, r.text
+    assert r.json()["as_of"]["position"] == 2**62
+    assert_problem(api.client.get("/persons/P-00000000/biography",
+                                  params={"as_of": "9223372036854775808"}), 404, "P-00000000")
+
+
+@pytest.mark.parametrize("date", ["9999-12", "1500", "0001-01-01"])
+def test_a_date_wholly_outside_the_archive_years_is_422_naming_the_range(api: Api, date: str) -> None:
+    s = api.source()
+    p = api.person("Vera Martsinkevitch", s)
+    r = api.post("/claims", {"kind": "death", "person": p, "date": date, "citation": {"source": s}})
+    body = assert_problem(r, 422, "1700-2100", date)
+    assert body["errors"][0]["field"] == "date"
+    place = api.place("Kem", s, kind="camp")
+    r = api.client.get(f"/places/{place}/population/timeline",
+                       params={"from": date, "to": date, "step": "month"})
+    assert_problem(r, 422, "1700-2100")
+
+
+def test_a_date_overlapping_the_archive_years_is_kept(api: Api) -> None:
+    s = api.source()
+    p = api.person("Vera Martsinkevitch", s)
+    r = api.post("/claims", {"kind": "death", "person": p, "date": "1XXX", "citation": {"source": s}})
+    assert r.status_code == 201, r.text
