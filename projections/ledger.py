@@ -13,7 +13,6 @@ each sum its row counts the entries per number of decimals: "35.00" less "25.00"
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import re
@@ -36,6 +35,7 @@ from starosta.events.kinds import (
 )
 from starosta.events.review import ClaimSubmitted
 from starosta.events.store import Envelope
+from starosta.projections.spreadsheet import SafeWriter
 from starosta.projections import registry
 from starosta.projections.claim_index import STATUS, ClaimIndex, supersession_ddl
 from starosta.projections.rules import PUBLIC
@@ -383,7 +383,7 @@ def entries_csv(conn: sqlite3.Connection, fund_id: str, statuses: Sequence[str] 
             f"AND status IN ({status_marks}) ORDER BY sort_day, claim_id", (fund_id, *statuses)))
         named = _Names(conn, rows)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SafeWriter(out)  # formula-injection safe (projections.spreadsheet)
     writer.writerow(["claim", "date", "earliest", "latest", "kind", "direction", "amount", "currency",
                      "counterparty", "counterparty_label", "via", "via_label", "details", "source",
                      "source_label", "locator", "status"])

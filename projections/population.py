@@ -436,9 +436,10 @@ def periods(step: str, first: Day, last: Day) -> list[tuple[str, Day, Day]]:
     out = []
     y, m = first.year, first.month
     while (y, m) <= (last.year, last.month):
-        nxt = Day(y + (m == 12), m % 12 + 1, 1)
-        out.append((f"{y:04d}-{m:02d}", Day(y, m, 1), nxt - dt.timedelta(days=1)))
-        y, m = nxt.year, nxt.month
+        # December ends on the 31st: no first day of a next year (there is none after 9999)
+        end = Day(y, 12, 31) if m == 12 else Day(y, m + 1, 1) - dt.timedelta(days=1)
+        out.append((f"{y:04d}-{m:02d}", Day(y, m, 1), end))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
     return out
 
 

@@ -3,7 +3,6 @@ request mapped to the population read model's queries, run in a reader thread.""
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Annotated, Literal
 
@@ -12,6 +11,7 @@ from litestar import Controller, Request, Response, get
 from litestar.params import FromPath, FromQuery, Parameter, QueryParameter
 
 from starosta.events.errors import Invalid
+from starosta.projections.spreadsheet import SafeWriter
 from starosta.projections.population import Period, Population, Span, population_at, timeline
 from starosta.service.api.common import off_loop, review_statuses
 from starosta.service.edtf_dates import DateError, parse_date
@@ -72,7 +72,7 @@ class PopulationController(Controller):
 def timeline_csv(items: list[Period]) -> str:
     """period, earliest, latest, count_min, count_max, reported (count qualifier group; ...)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SafeWriter(out)  # formula-injection safe (projections.spreadsheet)
     writer.writerow(["period", "earliest", "latest", "count_min", "count_max", "reported"])
     for p in items:
         writer.writerow([p.period, p.earliest, p.latest, p.count_min, p.count_max,

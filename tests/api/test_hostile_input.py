@@ -57,3 +57,37 @@ def test_a_date_overlapping_the_archive_years_is_kept(api: Api) -> None:
     p = api.person("Vera Martsinkevitch", s)
     r = api.post("/claims", {"kind": "death", "person": p, "date": "1XXX", "citation": {"source": s}})
     assert r.status_code == 201, r.text
+
+
+def test_stored_dates_a_past_version_accepted_still_read(api: Api, db_path: str) -> None:
+    """A custody claim starting 9999-12, accepted before the 1700-2100 rule, is stored in the
+    log for ever: the place's timeline and population read it without a 500."""
+    import datetime as dt
+
+    from starosta.events.dates import DateValue
+    from starosta.events.kinds import Citation, CustodyClaim
+    from starosta.events.review import ClaimApproved, ClaimSubmitted
+    from starosta.events.store import AppendRequest, Metadata, NewEvent
+    from starosta.service.db import open_archive
+
+    s = api.source()
+    p = api.person("A synthetic prisoner (test)", s)
+    place = api.place("A synthetic prison (test)", s)
+    claim = CustodyClaim(person=p, place=place, custody="prison", start="9999-12",
+                         citation=Citation(source=s))
+    dates = {"start": DateValue(edtf="9999-12", earliest=dt.date(9999, 12, 1),
+                                latest=dt.date(9999, 12, 31))}
+    archive = open_archive(db_path)
+    try:
+        archive.commit_sync([AppendRequest("C-OLD99999", [NewEvent(ClaimSubmitted(
+            claim_id="C-OLD99999", contributor="alice", claim=claim, dates=dates))], 0)],
+            Metadata(actor="alice"))
+        archive.commit_sync([AppendRequest("C-OLD99999", [NewEvent(ClaimApproved(
+            claim_id="C-OLD99999", reviewer="bob"))], 1)], Metadata(actor="bob"))
+    finally:
+        archive.close()
+    for step in ("month", "year"):
+        r = api.client.get(f"/places/{place}/population/timeline", params={"step": step})
+        assert r.status_code == 200, r.text
+        assert r.json()["items"][-1]["latest"] == "9999-12-31"
+    assert api.client.get(f"/persons/{p}/biography").status_code == 200

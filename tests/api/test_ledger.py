@@ -391,3 +391,18 @@ def test_money_is_conserved(example) -> None:
                 paid = sent.get(recipient, {}).get(currency)
                 assert ledger_numbers(paid) == disbursed if paid is not None else disbursed == 0
             assert len(body["entries"]) == len(approved)
+
+
+def test_csv_cells_cannot_run_as_formulas(api: Api, books: Books) -> None:
+    """OWASP's CSV-injection advice: a cell starting with =, +, -, @, tab or CR gets a quote."""
+    fund = books.fund()
+    hostile = ["=HYPERLINK(\"http://example.invalid\")", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)"]
+    for n, donor in enumerate(hostile):
+        books.entry("donation", fund, f"Bulletin {n}", donor=donor, amount="1.00", currency="USD",
+                    date="1926")
+    r = api.get(f"/funds/{fund}/ledger", format="csv")
+    assert r.status_code == 200, r.text
+    cells = [row["counterparty"] for row in csv.DictReader(io.StringIO(r.text))]
+    assert sorted(cells) == sorted("'" + d for d in hostile)
+    # the JSON keeps the donor's name exactly as the source gives it
+    assert sorted(e["counterparty"]["label"] for e in books.ledger(fund)["entries"]) == sorted(hostile)
