@@ -19,6 +19,10 @@ def _db_option(fn):
                         show_default=True, help=DB_HELP)(fn)
 
 
+_force_option = click.option("--force", is_flag=True, default=False,
+                             help="Replace the output file if it exists.")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """starosta: the sourced records of Soviet political prisoners, exiles and their aid.
@@ -200,7 +204,8 @@ def export() -> None:
 @click.option("--out", type=click.Path(dir_okay=False), default="-", show_default=True,
               help="File to write (- for standard output).")
 @click.option("--after", type=int, default=0, show_default=True, help="Export events after this position.")
-def export_log_command(db: str, out: str, after: int) -> None:
+@_force_option
+def export_log_command(db: str, out: str, after: int, force: bool) -> None:
     """Stream the log as JSON Lines, one stored row per line (what `starosta import` takes).
 
     \b
@@ -212,6 +217,7 @@ def export_log_command(db: str, out: str, after: int) -> None:
     from starosta.service.transfer import export_log
 
     _require_db(db)
+    _output(out, force, db)
     store = SQLiteEventStore(db, CATALOG)
     with click.open_file(out, "wb") as f:
         count = export_log(store.read_rows(after), f)
@@ -312,7 +318,8 @@ def import_command(db: str, path: str) -> None:
               help="The export file (JSON Lines) to write.")
 @click.option("--load", "load_db", type=click.Path(dir_okay=False), default=None,
               help="Also import it into this new database (as `starosta import`).")
-def synth(persons: int, seed: int, out: str, load_db: str | None) -> None:
+@_force_option
+def synth(persons: int, seed: int, out: str, load_db: str | None, force: bool) -> None:
     """Write a clearly SYNTHETIC archive (every name and source marked synthetic) as an export
     file, deterministic for a seed; optionally import it into a new database.
 
@@ -326,6 +333,7 @@ def synth(persons: int, seed: int, out: str, load_db: str | None) -> None:
     from starosta.service.synth import generate
     from starosta.service.transfer import ImportRefused, import_log
 
+    _output(out, force, load_db)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True)) as progress:
         task = progress.add_task("generating persons", total=persons)
@@ -360,6 +368,7 @@ def backup_command(db: str, target: str) -> None:
     from starosta.service.transfer import backup
 
     _require_db(db)
+    _output(target, False, db)  # never over an existing file: a backup is a new file
     with Progress(transient=True) as progress:
         task = progress.add_task("backing up", total=None)
         try:
@@ -367,6 +376,26 @@ def backup_command(db: str, target: str) -> None:
         except FileExistsError as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(f"backed up {db} to {target}")
+
+
+def _output(out: str, force: bool, *reads: str | None) -> None:
+    """Check a file the CLI is about to write: never a database it reads (nor its -wal or
+    -shm), nothing existing unless `force`; its directory is created. Raises ClickException."""
+    if out == "-":
+        return
+    target = os.path.realpath(out)
+    for db in filter(None, reads):
+        real = os.path.realpath(db)
+        if target in (real, real + "-wal", real + "-shm", real + "-journal"):
+            raise click.ClickException(f"refusing to write {out}: it is the database {db} this "
+                                       "command reads; choose another file")
+    if os.path.exists(out) and not force:
+        raise click.ClickException(f"{out} exists: pass --force to replace it")
+    parent = os.path.dirname(os.path.abspath(out))
+    try:
+        os.makedirs(parent, exist_ok=True)
+    except OSError as exc:
+        raise click.ClickException(f"cannot create the directory {parent}: {exc.strerror}") from None
 
 
 def _require_db(db: str) -> None:
