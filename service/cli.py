@@ -53,6 +53,7 @@ def serve(db: str, host: str, port: int, synchronous: str) -> None:
 
     from starosta.service.db import migrate
 
+    _port_free(host, port)
     applied = migrate(db)
     if applied:
         click.echo(f"applied migrations: {', '.join(applied)}")
@@ -63,6 +64,19 @@ def serve(db: str, host: str, port: int, synchronous: str) -> None:
                f"(OpenAPI at http://{host}:{port}/schema)")
     Granian("starosta.service.app:app_from_env", factory=True, interface="asgi", address=host,
             port=port, workers=1, loop="uvloop", log_access=False).serve()
+
+
+def _port_free(host: str, port: int) -> None:
+    """Refuse to serve on a port another process listens on (granian would share it, and
+    requests would alternate between two archives). Raises ClickException."""
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:
+            probe.bind((host, port))  # no SO_REUSEADDR/SO_REUSEPORT: a listener refuses us
+        except OSError as exc:
+            raise click.ClickException(f"cannot serve on {host}:{port}: {exc.strerror} (is another "
+                                       "starosta or server running there? choose --port)") from None
 
 
 @main.command()

@@ -40,3 +40,29 @@ def test_serve_answers_over_http_and_stops(db_path: str) -> None:
         stop(proc)
 
 
+
+
+@pytest.mark.slow
+def test_a_second_serve_on_a_port_in_use_is_refused(tmp_path) -> None:
+    port = free_port()
+    first = subprocess.Popen([STAROSTA, "serve", "--db", str(tmp_path / "one.db"), "--port", str(port)],
+                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and first.poll() is None:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)  # polling for start-up, bounded by the deadline
+        second = subprocess.run([STAROSTA, "serve", "--db", str(tmp_path / "two.db"), "--port",
+                                 str(port)], cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert second.returncode != 0
+        assert f"cannot serve on 127.0.0.1:{port}" in second.stderr
+        assert "Traceback" not in second.stderr and len(second.stderr.strip().splitlines()) == 1
+        assert not (tmp_path / "two.db").exists()  # refused before touching its database
+        health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=5)
+        assert health.status_code == 200 and health.json()["head"] == 0
+    finally:
+        stop(first)
