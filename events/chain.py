@@ -84,10 +84,12 @@ def verify_rows(rows: Iterable[tuple], expect_head: str | None = None) -> Verdic
         previous, count = computed, count + 1
         if not seen_expected and computed == expect_head:
             seen_expected = True
-    if not seen_expected:
-        return Verdict(False, count, position, previous, position + 1,
-                       f"the expected head {expect_head} is not in the log: rows were deleted "
-                       "from its tail or the chain was rewritten")
+    if not seen_expected:  # every link holds, but the published head is not among them
+        return Verdict(False, count, position, previous, None,
+                       f"the expected head {expect_head} is not in the log, whose {count} links "
+                       f"all hold up to head {position} {previous}: the hash was mistyped or "
+                       "comes from another archive, rows after it were deleted, or the whole "
+                       "chain was rewritten")
     return Verdict(True, count, position, previous)
 
 

@@ -121,8 +121,11 @@ def verify(db: str, expect_head: str | None) -> None:
         click.echo(f"ok: {verdict.count} events, chain intact; head {verdict.head_position} "
                    f"{verdict.head_hash}")
         return
-    click.echo(f"BROKEN at position {verdict.broken_at}: {verdict.reason} "
-               f"({verdict.count} events verified before it)", err=True)
+    if verdict.broken_at is None:  # the chain holds; the published head is not in it
+        click.echo(f"BROKEN: {verdict.reason}", err=True)
+    else:
+        click.echo(f"BROKEN at position {verdict.broken_at}: {verdict.reason} "
+                   f"({verdict.count} events verified before it)", err=True)
     sys.exit(1)
 
 
