@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import weakref
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
@@ -97,6 +98,32 @@ async def before_write(request: Request) -> Response | None:
             return None  # malformed JSON: Litestar answers 400 with its own message
         except RecursionError:
             return _too_deep(request)
+        if _CONTROL_HINT.search(body):  # rare: only then walk the strings to name the field
+            found = _control_character(msgspec.json.decode(body))
+            if found is not None:
+                field, value = found
+                raise Invalid(field, value, "holds a control character (only tab and newline "
+                              "are allowed in text)", "body")
+    return None
+
+
+# C0 controls but tab and newline, DEL and C1 controls: as JSON escapes, or C1 as raw UTF-8
+_CONTROL_HINT = re.compile(rb"\\u00(?:0[0-8bcefBCEF]|1[0-9a-fA-F]|7[fF]|[89][0-9a-fA-F])"
+                           rb"|\\[bfr]|\xc2[\x80-\x9f]")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _control_character(value: object, path: str = "") -> tuple[str, str] | None:
+    """Return (field path, value) of the first string holding a control character."""
+    if isinstance(value, str):
+        return (path or "body", value) if _CONTROL.search(value) else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        if isinstance(key, str) and _CONTROL.search(key):
+            return (f"{path}.{key}".lstrip("."), key)
+        found = _control_character(item, f"{path}.{key}".lstrip("."))
+        if found is not None:
+            return found
     return None
 
 

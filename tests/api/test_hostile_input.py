@@ -91,3 +91,21 @@ def test_stored_dates_a_past_version_accepted_still_read(api: Api, db_path: str)
         assert r.status_code == 200, r.text
         assert r.json()["items"][-1]["latest"] == "9999-12-31"
     assert api.client.get(f"/persons/{p}/biography").status_code == 200
+
+
+@pytest.mark.parametrize("name", ["a\u0000b", "\u001b[31mred", "carriage\rreturn", "c1\u0085"])
+def test_control_characters_in_text_are_422_naming_the_field(api: Api, name: str) -> None:
+    s = api.source()
+    r = api.post("/persons", {"name": name, "citation": {"source": s}})
+    body = assert_problem(r, 422, "control character")
+    assert body["errors"][0]["field"] == "name" and body["errors"][0]["value"] == name
+    r = api.post("/sources", {"csl": {"type": "book", "title": "ok", "note": name}})
+    assert_problem(r, 422, "csl.note")
+    assert api.get("/persons", q="red").json()["items"] == []  # nothing was registered
+
+
+def test_tab_and_newline_stay_allowed_in_text(api: Api) -> None:
+    s = api.source()
+    r = api.post("/persons", {"name": "N. (Central Russia)", "citation": {"source": s},
+                              "note": "a letter\n\tprinted without its author's name"})
+    assert r.status_code == 201, r.text
