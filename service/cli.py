@@ -307,13 +307,15 @@ def export_ledger(db: str, fund_id: str) -> None:
 @main.command("import")
 @_db_option
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-def import_command(db: str, path: str) -> None:
+@click.option("--expect-head", default=None, help="Refuse unless the file's last hash is this "
+              "one (the head published by the archive it came from).")
+def import_command(db: str, path: str, expect_head: str | None) -> None:
     """Import an exported log (JSON Lines) into a new database: every line is checked and the
     hash chain verified first; any bad line refuses the whole file and writes nothing.
 
     \b
     Example:
-      starosta import log.jsonl --db ./var/restored.db
+      starosta import log.jsonl --db ./var/restored.db --expect-head 3f2a...
     """
     from rich.progress import Progress
 
@@ -322,7 +324,8 @@ def import_command(db: str, path: str) -> None:
     with Progress(transient=True) as progress:
         task = progress.add_task("verifying and importing", total=None)
         try:
-            count, head = import_log(path, db, lambda n: progress.update(task, completed=n))
+            count, head = import_log(path, db, lambda n: progress.update(task, completed=n),
+                                     expect_head)
         except ImportRefused as exc:
             raise click.ClickException(f"import refused, nothing written: {exc}") from None
     click.echo(f"imported {count} events; head {head}")

@@ -50,7 +50,7 @@ def verify_lines(lines: Iterator[bytes], progress: Progress | None = None) -> tu
             continue
         try:
             row = _decode_row(line)
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
             raise ImportRefused(f"line {number}: not a stored event row: {exc}") from None
         if row.position != position + 1:
             raise ImportRefused(f"line {number}: position {row.position} where {position + 1} was expected")
@@ -68,20 +68,46 @@ def verify_lines(lines: Iterator[bytes], progress: Progress | None = None) -> tu
     return position, previous
 
 
-def import_log(path: str, db: str, progress: Progress | None = None) -> tuple[int, str]:
+MAX_LINE_BYTES = 8 * 1024 * 1024  # one stored row: far above any event a request can write
+
+
+def bounded_lines(f: IO[bytes], limit: int = MAX_LINE_BYTES) -> Iterator[bytes]:
+    """Yield the lines of a binary file, refusing (ImportRefused, naming the line) one longer
+    than `limit` bytes before reading more of it (so /dev/zero cannot fill the memory)."""
+    number = 0
+    while True:
+        line = f.readline(limit + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > limit:
+            raise ImportRefused(f"line {number} is longer than {limit:,} bytes: not an export file")
+        yield line
+
+
+def import_log(path: str, db: str, progress: Progress | None = None,
+               expect_head: str | None = None) -> tuple[int, str]:
     """Import an export file into a new database at `db`; return (count, head hash).
 
-    Refuses (ImportRefused, nothing written) when `db` already holds events or any line is bad.
-    The work happens in `DB.importing` beside the target; an interrupted import leaves that
-    file behind, and the next import replaces it.
+    Refuses (ImportRefused, nothing written) when `db` exists and is not empty (an archive,
+    a migrated database with its tokens, another program's file), when a line is bad or too
+    long, or when the file's head is not `expect_head`. The work happens in `DB.importing`
+    beside the target; an interrupted import leaves that file behind, and the next import
+    replaces it.
     """
     from starosta.service.archive import default_runner
     from starosta.service.db import open_store
 
     if holds_events(db):
         raise ImportRefused(f"{db} already holds events: import into a new database")
+    if os.path.exists(db) and os.path.getsize(db) > 0:
+        raise ImportRefused(f"{db} exists and is not empty: import into a new file (nothing "
+                            "there is replaced)")
     with open(path, "rb") as f:
-        count, head = verify_lines(iter(f), progress)
+        count, head = verify_lines(bounded_lines(f), progress)
+    if expect_head is not None and head != expect_head:
+        raise ImportRefused(f"the file's head is {head} at position {count}, not the expected "
+                            f"{expect_head}: it is another archive, or was cut short")
     staging = f"{db}.importing"
     for suffix in ("", "-wal", "-shm"):
         Path(staging + suffix).unlink(missing_ok=True)
@@ -89,7 +115,7 @@ def import_log(path: str, db: str, progress: Progress | None = None) -> tuple[in
     store = open_store(staging, synchronous="OFF")
     try:
         with open(path, "rb") as f:  # checked whole above: loaded as stored, in one transaction
-            store.load_rows(_decode_row(line) for line in f if line.strip())
+            store.load_rows(_decode_row(line) for line in bounded_lines(f) if line.strip())
         default_runner().ensure(store)
     finally:
         store.close()

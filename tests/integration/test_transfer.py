@@ -83,14 +83,46 @@ def test_backup_while_a_writer_appends_verifies(tmp_path: Path) -> None:
     assert run_cli("backup", copy, "--db", db).returncode == 1  # never overwrites
 
 
-def test_import_replaces_a_migrated_database_without_events(tmp_path: Path) -> None:
+def test_import_refuses_any_file_that_is_not_empty(tmp_path: Path) -> None:
+    """A migrated database holds tokens; another program's file holds its data: an import
+    never replaces either (issue 9, item 9)."""
     db, log, target = str(tmp_path / "a.db"), str(tmp_path / "log.jsonl"), str(tmp_path / "b.db")
     filled(db, 5)
     run_cli("export", "log", "--db", db, "--out", log)
-    open_archive(target).store.close()  # migrated, projections built, no events
-    done = run_cli("import", log, "--db", target)
-    assert done.returncode == 0, done.stderr
-    assert run_cli("verify", "--db", target).stdout == run_cli("verify", "--db", db).stdout
+    open_archive(target).close()  # migrated, projections built, no events
+    size = Path(target).stat().st_size
+    refused = run_cli("import", log, "--db", target)
+    assert refused.returncode == 1 and "not empty" in refused.stderr
+    assert Path(target).stat().st_size == size
+    other = tmp_path / "notes.txt"
+    other.write_text("another program's data\n")
+    refused = run_cli("import", log, "--db", str(other))
+    assert refused.returncode == 1 and other.read_text() == "another program's data\n"
+    fresh = str(tmp_path / "c.db")
+    assert run_cli("import", log, "--db", fresh).returncode == 0
+    assert run_cli("verify", "--db", fresh).stdout == run_cli("verify", "--db", db).stdout
+
+
+def test_import_bounds_lines_names_bad_ones_and_checks_the_head(tmp_path: Path) -> None:
+    db, log = str(tmp_path / "a.db"), tmp_path / "log.jsonl"
+    filled(db, 3)
+    run_cli("export", "log", "--db", db, "--out", str(log))
+    head = run_cli("verify", "--db", db).stdout.split()[-1]
+    long = tmp_path / "zeros.jsonl"
+    long.write_bytes(b"\0" * (9 * 1024 * 1024))  # what /dev/zero gives: no newline, ever
+    for bad, words in ((long, "longer than"), ):
+        r = run_cli("import", str(bad), "--db", str(tmp_path / "x.db"))
+        assert r.returncode == 1 and words in r.stderr and "Traceback" not in r.stderr
+    broken = tmp_path / "broken.jsonl"
+    lines = log.read_bytes().splitlines(keepends=True)
+    broken.write_bytes(lines[0] + b'{"position": 2, "data": "\xc3\x28"}\n')
+    r = run_cli("import", str(broken), "--db", str(tmp_path / "y.db"))
+    assert r.returncode == 1 and "line 2" in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    wrong = run_cli("import", str(log), "--db", str(tmp_path / "z.db"), "--expect-head", "ab" * 32)
+    assert wrong.returncode == 1 and head in wrong.stderr and not (tmp_path / "z.db").exists()
+    right = run_cli("import", str(log), "--db", str(tmp_path / "z.db"), "--expect-head", head)
+    assert right.returncode == 0, right.stderr
 
 
 def test_transfer_speaks_no_sql() -> None:
