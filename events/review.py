@@ -77,8 +77,6 @@ class ClaimState(msgspec.Struct, frozen=True, kw_only=True):
     version: int = 1
 
 
-# A review the rules refuse: Forbidden (who may not) or Conflict (not in this state).
-ReviewRefused = (Forbidden, Conflict)
 
 
 def evolve(state: ClaimState | None, event: Event) -> ClaimState:

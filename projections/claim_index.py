@@ -19,11 +19,6 @@ STATUS = {ClaimApproved: "approved", ClaimRejected: "rejected", ClaimContested: 
           ClaimRetracted: "retracted"}
 
 
-def supersession_ddl() -> list[str]:
-    """The DDL of a projection's own record of supersessions."""
-    return Supersession.ddl()
-
-
 class ClaimIndex:
     """Subclasses set `name`, `version`, `indexed` (their claim tables), `ddl` (those tables
     plus a '<name>_supersession' table) and `rows(event, envelope) -> {table: [row, ...]}`."""

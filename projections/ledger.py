@@ -37,8 +37,8 @@ from starosta.events.review import ClaimSubmitted
 from starosta.events.store import Envelope
 from starosta.projections.spreadsheet import SafeWriter
 from starosta.projections import registry
-from starosta.projections.claim_index import STATUS, ClaimIndex, supersession_ddl
-from starosta.projections.rules import PUBLIC
+from starosta.projections.claim_index import STATUS, ClaimIndex
+from starosta.projections.rules import PUBLIC, Supersession
 from starosta.projections.runner import Tables
 
 UNDATED, UNLOCATED = "undated", "unlocated"
@@ -76,7 +76,7 @@ class LedgerProjection(ClaimIndex):
             PRIMARY KEY (fund_id, breakdown, key, currency))"""],
         "ledger_counts": ["""CREATE TABLE {name} (
             fund_id TEXT PRIMARY KEY, entries INTEGER NOT NULL, undated INTEGER NOT NULL)"""],
-        "ledger_supersession": supersession_ddl(),
+        "ledger_supersession": Supersession.ddl(),
     }
 
     def rows(self, e: ClaimSubmitted, envelope: Envelope) -> dict[str, list[tuple]]:

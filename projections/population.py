@@ -27,7 +27,8 @@ from starosta.events.registry import PersonMerged, PersonUnmerged
 from starosta.events.review import ClaimSubmitted
 from starosta.events.store import Envelope
 from starosta.projections import registry
-from starosta.projections.claim_index import STATUS, ClaimIndex, supersession_ddl
+from starosta.projections.claim_index import STATUS, ClaimIndex
+from starosta.projections.rules import Supersession
 from starosta.projections.registry import Ref
 from starosta.projections.runner import Tables
 
@@ -80,7 +81,7 @@ class PopulationProjection(ClaimIndex):
         # merged records only, as registry.survivor and merged_records read a persons table
         "population_merges": ["CREATE TABLE {name} (id TEXT PRIMARY KEY, merged_into TEXT NOT NULL)",
                               "CREATE INDEX {name}_merged_into ON {name} (merged_into)"],
-        "population_supersession": supersession_ddl(),
+        "population_supersession": Supersession.ddl(),
     }
 
     def apply(self, conn: sqlite3.Connection, envelope: Envelope, t: Tables) -> None:

@@ -24,7 +24,7 @@ from starosta.events.errors import Conflict
 from starosta.events.store import AppendRequest, Envelope, GroupCommitter, Job, Metadata, SQLiteEventStore
 from starosta.projections import claims as claims_model
 from starosta.projections.biographies import BiographiesProjection
-from starosta.projections.claims import ClaimOut, ClaimsProjection
+from starosta.projections.claims import ClaimsProjection
 from starosta.projections.ledger import LedgerProjection
 from starosta.projections.population import PopulationProjection
 from starosta.projections.registry import RegistryProjection

@@ -10,6 +10,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from starosta.events.errors import Conflict, Forbidden
 from starosta.events.kinds import (
     AggregateClaim,
     Citation,
@@ -20,7 +21,7 @@ from starosta.events.kinds import (
     NameClaim,
 )
 from starosta.events.registry import FundRegistered, PersonMerged, PersonRegistered, PersonUnmerged, PlaceRegistered, SourceRegistered
-from starosta.events.review import ClaimApproved, ClaimContested, ClaimRejected, ClaimRetracted, ReviewRefused, check, evolve
+from starosta.events.review import ClaimApproved, ClaimContested, ClaimRejected, ClaimRetracted, check, evolve
 from starosta.events.store import AppendRequest, Metadata, NewEvent
 from starosta.projections.runner import content_hash
 from starosta.service.access import Principal
@@ -111,7 +112,7 @@ class World:
                     state = evolve(state, envelope.event)
                 try:
                     check(state, action, who, who != "alice")
-                except ReviewRefused:
+                except (Forbidden, Conflict):  # a review the rules refuse
                     return
                 event = {"approve": ClaimApproved(claim_id=cid, reviewer=who, resolves_contest=state.status == "contested"),
                          "reject": ClaimRejected(claim_id=cid, reviewer=who, reason="r", resolves_contest=state.status == "contested"),
