@@ -124,6 +124,7 @@ class SQLiteEventStore:
         # A larger page cache for the one writer: rebuilds and projection updates insert into
         # big indexes (PERFORMANCE.md: 1.6x on bulk loads); bounded at 128 MiB.
         self._writer.execute("PRAGMA cache_size = -131072")
+        self._max_pages = self._writer.execute("PRAGMA max_page_count").fetchone()[0]
         self._write_lock = threading.Lock()
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
@@ -153,7 +154,7 @@ class SQLiteEventStore:
         results: list[list[list[int]] | BaseException] = []
         with self._write_lock, translated_errors():
             conn = self._writer
-            conn.execute("BEGIN IMMEDIATE")
+            _begin(conn)
             try:
                 for job in jobs:
                     conn.execute("SAVEPOINT job")
@@ -162,16 +163,22 @@ class SQLiteEventStore:
                         if job.after is not None and written:
                             job.after(conn, written)
                     except Exception as exc:  # the job fails alone; its neighbours go on
+                        if not conn.in_transaction:
+                            # SQLite rolled the whole transaction back (a full disk on a
+                            # statement without a statement journal, an I/O error, no
+                            # memory): the jobs before this one are gone too.
+                            raise _transaction_lost(exc) from exc
                         conn.execute("ROLLBACK TO job")
                         conn.execute("RELEASE job")
                         results.append(translate(exc))
                     else:
+                        if not conn.in_transaction:  # the same, under a hook that caught it
+                            raise StoreUnavailable("the database rolled the write back")
                         conn.execute("RELEASE job")
                         results.append(positions)
                 conn.execute("COMMIT")
             except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
+                _rollback(conn)
                 raise
         return results
 
@@ -181,14 +188,22 @@ class SQLiteEventStore:
         roll back and re-raise (translated) on any error (see EventStore)."""
         with self._write_lock, translated_errors():
             conn = self._writer
-            conn.execute("BEGIN IMMEDIATE")
+            _begin(conn)
             try:
                 yield conn
                 conn.execute("COMMIT")
             except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
+                _rollback(conn)
                 raise
+
+    def limit_pages(self, pages: int | None) -> int:
+        """Cap the database at `pages` pages for this store's writer (SQLite's per-connection
+        `PRAGMA max_page_count`; never below the pages in use); None lifts the cap. Returns
+        the cap now in force. For tests and for operators rehearsing a full disk: a write
+        that needs a page past the cap fails as on a full disk (StoreUnavailable)."""
+        with self._write_lock, translated_errors():
+            limit = self._max_pages if pages is None else max(int(pages), 1)
+            return self._writer.execute(f"PRAGMA max_page_count = {limit}").fetchone()[0]
 
     def load_rows(self, rows: Iterable[StoredRow]) -> int:
         """Write verified exported rows as stored into an empty log; return how many.
@@ -379,6 +394,32 @@ class SQLiteEventStore:
                 conn.close()
             self._readers.clear()
         self._local = threading.local()
+
+
+def _begin(conn: sqlite3.Connection) -> None:
+    """Start the writer's transaction. A transaction left open by an earlier failure (a
+    ROLLBACK that itself failed on a sick disk) is rolled back first, so that one bad moment
+    does not refuse every later write with "cannot start a transaction within a transaction"."""
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+    conn.execute("BEGIN IMMEDIATE")
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Roll the writer's transaction back if SQLite has not already done so. An error of the
+    ROLLBACK itself is dropped: the error that caused it is the one to report, and `_begin`
+    clears what is left before the next write."""
+    if conn.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+
+
+def _transaction_lost(exc: BaseException) -> StoreUnavailable:
+    """Return the StoreUnavailable of a batch whose transaction SQLite rolled back itself."""
+    new = translate(exc)
+    if isinstance(new, StoreUnavailable):
+        return new
+    return StoreUnavailable(f"the database rolled the write back: {exc}")
 
 
 def _stored_row(r: tuple) -> StoredRow:

@@ -348,7 +348,12 @@ class GroupCommitter:
                     stop = True
                     break
                 batch.append(item)
-            self._commit(batch)
+            try:
+                self._commit(batch)
+            except BaseException as exc:  # a bug here must not kill the one writer: every
+                for _, future in batch:   # caller still unanswered learns it; later batches go on
+                    if not future.done():
+                        future.set_exception(exc)
             if stop:
                 return
 
@@ -360,7 +365,9 @@ class GroupCommitter:
             return
         try:
             results = self.store.commit_jobs([job for job, _ in batch])
-        except BaseException as exc:  # the whole transaction failed: every caller learns it
+        except BaseException as exc:  # the whole transaction failed (StoreUnavailable on a full
+            # disk or an I/O error: nothing of it was written): every caller of this batch
+            # learns it, and the writer waits for the next batch
             for _, future in batch:
                 future.set_exception(exc)
             return

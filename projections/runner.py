@@ -190,6 +190,21 @@ class Runner:
         for p in chosen:  # what a projection reads: the shadows being built beside it
             for q in self._reads(p):
                 shadows[p.name] = {**shadows[q], **shadows[p.name]}
+        try:
+            return self._build_and_swap(store, chosen, shadows, generations, progress,
+                                        batch_size, digest)
+        except BaseException:
+            # The live tables and checkpoints are as they were (the swap is one transaction).
+            # A process killed here leaves the shadows behind: readers never see them, and the
+            # next rebuild of these projections drops and rebuilds them.
+            self._drop_shadows(store, chosen, shadows)
+            raise
+
+    def _build_and_swap(self, store: SQLiteEventStore, chosen: Sequence[Projection],
+                        shadows: dict[str, Tables], generations: dict[str, int],
+                        progress: Callable[[str, int, int], None] | None,
+                        batch_size: int, digest: bool) -> dict[str, str | None]:
+        """Fill the shadow tables from the log, catch them up and swap them in (rebuild_many)."""
         with store.write_transaction() as conn:
             for p in chosen:
                 for t in p.ddl:
@@ -233,6 +248,18 @@ class Runner:
                     (p.name, p.version, position, generations[p.name]))
                 digests[p.name] = content_hash(conn, list(p.ddl)) if digest else None
         return digests
+
+    def _drop_shadows(self, store: SQLiteEventStore, chosen: Sequence[Projection],
+                      shadows: dict[str, Tables]) -> None:
+        """Drop a failed rebuild's shadow tables, if the database lets us (on a full disk it
+        may not: then they wait for the next rebuild, harmless meanwhile)."""
+        try:
+            with store.write_transaction() as conn:
+                for p in chosen:
+                    for t in p.ddl:
+                        self._drop(conn, shadows[p.name][t])
+        except Exception:  # noqa: BLE001 - the rebuild's own error is the one to report
+            pass
 
     @staticmethod
     def _drop(conn: sqlite3.Connection, table: str) -> None:

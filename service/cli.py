@@ -146,14 +146,17 @@ def rebuild(db: str, names: tuple[str, ...]) -> None:
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from starosta.events.store import StoreError
     from starosta.service.archive import default_runner
     from starosta.service.db import open_store
 
-    store = open_store(db)
     runner = default_runner()
     unknown = [n for n in names if n not in runner.names()]
     if unknown:
         raise click.ClickException(f"unknown projection {', '.join(unknown)}; known: {', '.join(runner.names())}")
+    if not os.path.exists(db):
+        raise click.ClickException(f"no database at {db}")
+    store = open_store(db)
     columns = (TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[rate]:>9} events/s"), TimeElapsedColumn())
     chosen = [p.name for p in runner.with_dependencies(list(names or runner.names()))]
@@ -166,7 +169,11 @@ def rebuild(db: str, names: tuple[str, ...]) -> None:
             rate = position / max(time.monotonic() - started, 1e-6)
             progress.update(tasks[name], completed=position, total=max(head, 1), rate=f"{rate:,.0f}")
 
-        digests = runner.rebuild_many(store, chosen, report)  # one pass over the log for all
+        try:
+            digests = runner.rebuild_many(store, chosen, report)  # one pass over the log for all
+        except StoreError as exc:  # a full disk, a lock held too long: the live tables stand
+            store.close()
+            raise click.ClickException(f"rebuild failed, the read models are unchanged: {exc}") from None
         for task in tasks.values():
             progress.update(task, completed=progress.tasks[task].total)
     for name, digest in digests.items():
@@ -319,6 +326,7 @@ def import_command(db: str, path: str, expect_head: str | None) -> None:
     """
     from rich.progress import Progress
 
+    from starosta.events.store import StoreError
     from starosta.service.transfer import ImportRefused, import_log
 
     with Progress(transient=True) as progress:
@@ -328,6 +336,8 @@ def import_command(db: str, path: str, expect_head: str | None) -> None:
                                      expect_head)
         except ImportRefused as exc:
             raise click.ClickException(f"import refused, nothing written: {exc}") from None
+        except (StoreError, OSError) as exc:  # a full disk, a read-only directory
+            raise click.ClickException(f"import failed, {db} is as it was: {exc}") from None
     click.echo(f"imported {count} events; head {head}")
 
 

@@ -3,14 +3,17 @@
 The export format is JSON Lines, one stored log row per line, exactly as stored (`data` is the
 stored JSON text, so digests and hashes can be recomputed byte for byte). An import is verified
 whole before anything is written: every line must decode, positions must run 1, 2, 3... and the
-hash chain must hold; it is then written to a new file beside the target, projections are built,
-and the file is moved into place, so a refused import writes nothing.
+hash chain must hold; it is then written to a new file beside the target (`DB.importing`),
+projections are built, the file is synced and moved into place (os.replace, then the directory
+synced), so a refused, failed or killed import leaves the target as it was.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -85,48 +88,99 @@ def bounded_lines(f: IO[bytes], limit: int = MAX_LINE_BYTES) -> Iterator[bytes]:
         yield line
 
 
+STAGING = ".importing"  # the suffix of the file an import is built in, beside its target
+_COMPANIONS = ("-wal", "-shm", "-journal")  # SQLite's files beside a database
+
+
 def import_log(path: str, db: str, progress: Progress | None = None,
                expect_head: str | None = None) -> tuple[int, str]:
     """Import an export file into a new database at `db`; return (count, head hash).
 
     Refuses (ImportRefused, nothing written) when `db` exists and is not empty (an archive,
     a migrated database with its tokens, another program's file), when a line is bad or too
-    long, or when the file's head is not `expect_head`. The work happens in `DB.importing`
-    beside the target; an interrupted import leaves that file behind, and the next import
-    replaces it.
+    long, when the file's head is not `expect_head`, or when another import into `db` is
+    running. The work happens in `DB.importing` beside the target, which only a complete,
+    synced database replaces `db` from: a killed import leaves the target as it was and that
+    file behind (not an archive anyone opens), which the next import clears; a failed one
+    removes it. Raises StoreError (StoreUnavailable on a full disk) or OSError when the
+    database cannot be written; nothing is written then either.
     """
     from starosta.service.archive import default_runner
     from starosta.service.db import open_store
 
-    if holds_events(db):
-        raise ImportRefused(f"{db} already holds events: import into a new database")
-    if os.path.exists(db) and os.path.getsize(db) > 0:
-        raise ImportRefused(f"{db} exists and is not empty: import into a new file (nothing "
-                            "there is replaced)")
+    _refuse_target(db)
     with open(path, "rb") as f:
         count, head = verify_lines(bounded_lines(f), progress)
     if expect_head is not None and head != expect_head:
         raise ImportRefused(f"the file's head is {head} at position {count}, not the expected "
                             f"{expect_head}: it is another archive, or was cut short")
-    staging = f"{db}.importing"
-    for suffix in ("", "-wal", "-shm"):
-        Path(staging + suffix).unlink(missing_ok=True)
-    # A staging file: durability comes from the fsync and the move below, not from each write.
-    store = open_store(staging, synchronous="OFF")
-    try:
-        with open(path, "rb") as f:  # checked whole above: loaded as stored, in one transaction
-            store.load_rows(_decode_row(line) for line in bounded_lines(f) if line.strip())
-        default_runner().ensure(store)
-    finally:
-        store.close()
-    seal_file(staging)  # one self-contained file to move
-    with open(staging, "rb") as f:
-        os.fsync(f.fileno())
-    for suffix in ("-wal", "-shm"):
-        Path(db + suffix).unlink(missing_ok=True)
-    os.makedirs(os.path.dirname(os.path.abspath(db)), exist_ok=True)
-    os.replace(staging, db)
+    directory = os.path.dirname(os.path.abspath(db))
+    os.makedirs(directory, exist_ok=True)
+    staging = db + STAGING
+    with _claimed(staging, db) as fd:
+        # A staging file: durability comes from the fsyncs and the move below, not each write.
+        store = open_store(staging, synchronous="OFF")
+        try:
+            with open(path, "rb") as f:  # checked whole above: loaded as stored, one transaction
+                store.load_rows(_decode_row(line) for line in bounded_lines(f) if line.strip())
+            default_runner().ensure(store)
+        finally:
+            store.close()
+        seal_file(staging)  # one self-contained file to move
+        os.fsync(fd)
+        _refuse_target(db)  # again, just before the move: something may have appeared there
+        _remove(db, _COMPANIONS)  # a stale -wal or -journal would be replayed into the import
+        os.replace(staging, db)
+        _sync_directory(directory)
     return count, head
+
+
+def _refuse_target(db: str) -> None:
+    """Raise ImportRefused unless `db` is absent or an empty file."""
+    if holds_events(db):
+        raise ImportRefused(f"{db} already holds events: import into a new database")
+    if os.path.exists(db) and (not os.path.isfile(db) or os.path.getsize(db) > 0):
+        raise ImportRefused(f"{db} exists and is not empty: import into a new file (nothing "
+                            "there is replaced)")
+
+
+@contextlib.contextmanager
+def _claimed(staging: str, db: str) -> Iterator[int]:
+    """Hold `staging` for one import: locked (flock) so that two imports into one target never
+    share it, emptied of what a killed import left, removed again (with its companions) if the
+    import fails before moving it into place. Yields its file descriptor (to fsync)."""
+    fd = os.open(staging, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ImportRefused(f"another import into {db} is running ({staging} is in use): "
+                                "wait for it to finish") from None
+        except OSError:
+            pass  # a file system without flock: one import at a time is then the operator's care
+        _remove(staging, _COMPANIONS)  # a killed import's leftovers: never reused
+        os.ftruncate(fd, 0)
+        try:
+            yield fd
+        except BaseException:
+            _remove(staging, ("", *_COMPANIONS))
+            raise
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _remove(path: str, suffixes: Iterable[str]) -> None:
+    for suffix in suffixes:
+        Path(path + suffix).unlink(missing_ok=True)
+
+
+def _sync_directory(directory: str) -> None:
+    """fsync a directory, so that a rename into it survives a power loss."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def backup(db: str, target: str, progress: Callable[[int, int], None] | None = None) -> None:
