@@ -9,14 +9,16 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Contact, Discriminator
+from litestar.routes import HTTPRoute
+from litestar.openapi.spec import Contact
 
 from starosta.events.store import SQLiteEventStore
 from starosta.service.api.biography import BiographyController
 from starosta.service.api.claims import ClaimController
-from starosta.service.api.common import authenticate, before_write
+from starosta.service.api.common import authenticate, before_request
 from starosta.service.api.ledger import AidController, LedgerController
 from starosta.service.api.log import LogController, health
+from starosta.service.api import openapi
 from starosta.service.api.merges import MergeController
 from starosta.service.api.population import PopulationController
 from starosta.service.api.entities import (
@@ -59,33 +61,24 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[health, LogController, SourceController, PersonController,
                         PlaceController, OrganizationController, FundController, ClaimController,
                         MergeController, BiographyController, PopulationController,
-                        LedgerController, AidController],
+                        LedgerController, AidController, openapi.swagger_assets()],
         lifespan=[lifespan],
         guards=[authenticate],
-        before_request=before_write,
+        before_request=before_request,
         dependencies={"store": Provide(provide_store, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="starosta", version="0.1.0", description=DESCRIPTION, path="/schema",
-            contact=Contact(name="starosta developers"),
+            contact=Contact(name="starosta developers"), render_plugins=openapi.render_plugins(),
         ),
         state=State({"settings": settings}),
         debug=False,
     )
-    declare_claim_discriminator(app)
+    openapi.install(app)
+    app.state.allow = {route.path_format: ", ".join(sorted(route.methods)) for route in app.routes
+                       if isinstance(route, HTTPRoute)}
     return app
-
-
-def declare_claim_discriminator(app: Litestar) -> None:
-    """Mark the claim union in the OpenAPI document as discriminated by `kind`, so that client
-    generators see it (Litestar emits a bare oneOf)."""
-    from starosta.events.kinds import KINDS
-
-    body = app.openapi_schema.paths["/claims"].post.request_body.content["application/json"].schema
-    refs = {ref.ref.rsplit("/", 1)[-1]: ref.ref for ref in body.one_of or []}
-    mapping = {k.__struct_config__.tag: refs[k.__name__] for k in KINDS if k.__name__ in refs}
-    body.discriminator = Discriminator(property_name="kind", mapping=mapping)
 
 
 def app_from_env() -> Litestar:

@@ -28,6 +28,7 @@ def requires(role: str):
             raise PermissionDeniedException(f"this needs the {role} role; {who.name} is a {who.role}")
 
     guard.__name__ = f"requires_{role}"
+    guard.role = role  # type: ignore[attr-defined]  # read by service.api.openapi
     return guard
 
 

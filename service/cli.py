@@ -72,8 +72,12 @@ def _port_free(host: str, port: int) -> None:
     import socket
 
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        # SO_REUSEADDR: connections of a server just stopped (TIME_WAIT) do not block a restart,
+        # while a live listener still refuses the bind (Linux); never SO_REUSEPORT, which would
+        # share the port with it
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            probe.bind((host, port))  # no SO_REUSEADDR/SO_REUSEPORT: a listener refuses us
+            probe.bind((host, port))
         except OSError as exc:
             raise click.ClickException(f"cannot serve on {host}:{port}: {exc.strerror} (is another "
                                        "starosta or server running there? choose --port)") from None

@@ -124,9 +124,19 @@ def strict_problem(request: Request, exc: Exception, body: bytes) -> Response:
     return problem(request, 422, "Invalid request", detail, [entry])
 
 
+_MISSING_PARAMETER = re.compile(r"^Missing required (?P<where>query|header|path|cookie) parameter "
+                                r"'(?P<key>[^']+)'")
+
+
 def validation_problem(request: Request, exc: ValidationException) -> Response:
     """422 naming each invalid field and its value (400 when the JSON itself is malformed)."""
     extra = exc.extra if isinstance(exc.extra, list) else []
+    missing = _MISSING_PARAMETER.match(str(exc.detail))
+    if not extra and missing:  # Litestar says so in prose, with no field: name it, 422
+        where, key = missing["where"], missing["key"]
+        return problem(request, 422, "Invalid request", f"{key}: a required {where} parameter "
+                       "is missing", [{"field": key, "in": where, "message": "required",
+                                       "value": None}])
     if not extra:
         return problem(request, 400, "Malformed request", str(exc.detail))
     errors, parts = [], []

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from litestar import Controller, Request, Response, get
-from litestar.params import FromPath, Parameter
+from litestar.params import FromPath, Parameter, HeaderParameter
 
 from starosta.events.errors import Invalid, NotFound, Unauthenticated
 from starosta.projections import biographies
@@ -40,13 +40,17 @@ class BiographyController(Controller):
     tags = ["biographies"]
 
     @get("/{person_id:str}/biography", summary="The projected biography of a person",
-         response_headers=None, responses=None)
+         opt={"conditional": True})
     async def biography(
         self, request: Request, person_id: FromPath[str],
         as_of: Annotated[str | None, Parameter(max_length=40, description=(
             "A log position, or an RFC 3339 timestamp: the archive as it stood then"))] = None,
         include: Annotated[Literal["pending"] | None, Parameter(description=(
             "'pending': also pending and contested claims the caller may see (flagged)"))] = None,
+        if_none_match: Annotated[str | None, HeaderParameter(name="If-None-Match", max_length=1000,
+                                                       description=(
+            "ETags (weak or strong, a list, or *): 304 when the document still has one of "
+            "them"))] = None,
     ) -> Biography:
         """Names, birth and death, affiliations, a timeline by earliest possible day with
         citations and review state, conflicts side by side, custody totals with their
@@ -75,7 +79,7 @@ class BiographyController(Controller):
                            f"person_id={person_id!r}: no person with that id"
                            + (f" at position {position}" if as_of is not None else ""))
         headers = {"ETag": document.etag}
-        if _matches(request.headers.get("if-none-match"), document.etag):
+        if _matches(if_none_match, document.etag):
             return Response(b"", status_code=304, headers=headers)  # type: ignore[return-value]
         return Response(document.body, media_type="application/json",  # type: ignore[return-value]
                         headers=headers)

@@ -17,6 +17,7 @@ from starosta.events.store import ConcurrencyError
 from starosta.projections import claims as claims_model
 from starosta.projections.claims import ClaimOut, ClaimPage
 from starosta.service import auth, commands
+from starosta.service.archive import Submitted
 from starosta.service.api.common import (
     Cursor,
     Limit,
@@ -34,6 +35,7 @@ from starosta.service.errors import status_of
 
 Reason = Annotated[str, Meta(min_length=1, max_length=5000)]
 ClaimId = Annotated[str, Meta(max_length=64)]
+KindName = Literal[KIND_NAMES]  # type: ignore[valid-type]  # the kinds, an enum in the OpenAPI document
 
 CLAIM_EXAMPLES = [
     Example(summary="custody", value={
@@ -106,15 +108,16 @@ class ClaimController(Controller):
     path = "/claims"
     tags = ["claims"]
 
-    @post("/", guards=[auth.contributor], summary="Submit a claim", status_code=201)
+    @post("/", guards=[auth.contributor], summary="Submit a claim", status_code=201,
+          opt={"etag": True})
     async def submit(self, request: Request,
-                     data: Annotated[AnyClaim, Body(examples=CLAIM_EXAMPLES)]) -> Response:  # type: ignore[valid-type]
+                     data: Annotated[AnyClaim, Body(examples=CLAIM_EXAMPLES)]) -> Response[Submitted]:  # type: ignore[valid-type]
         """One claim, discriminated by `kind`, with a required citation; answers 201 pending."""
         decision = commands.submit(archive_of(request).read(), data, who(request))
         return await commit(request, decision)
 
-    @get("/{claim_id:str}", summary="A claim with its review history")
-    async def read(self, request: Request, claim_id: FromPath[str]) -> Response:
+    @get("/{claim_id:str}", summary="A claim with its review history", opt={"etag": True})
+    async def read(self, request: Request, claim_id: FromPath[str]) -> Response[ClaimOut]:
         """Anyone reads approved claims; the ETag is the claim's version, for If-Match."""
         out = await off_loop(request, claims_model.read, claim_id, viewer(request))
         if out is None:
@@ -131,14 +134,11 @@ class ClaimController(Controller):
                    place: Annotated[str | None, Parameter(max_length=64)] = None,
                    source: Annotated[str | None, Parameter(max_length=64)] = None,
                    contributor: Annotated[str | None, Parameter(max_length=200)] = None,
-                   kind: Annotated[str | None, Parameter(max_length=40)] = None,
+                   kind: Annotated[KindName | None, Parameter(description="One claim kind")] = None,
                    after: Cursor = None, limit: Limit = 50) -> ClaimPage:
         """Oldest first. Anonymous readers list approved claims; a contributor also lists
         their own; reviewers list everything. Filters combine (AND)."""
         principal = who(request)
-        if kind is not None and kind not in KIND_NAMES:
-            raise Invalid("kind", kind, "unknown claim kind", "query",
-                          f"kind={kind!r}: not a claim kind; one of {', '.join(KIND_NAMES)}")
         if status not in (None, "approved") and principal.role is None:
             raise Unauthenticated(f"status={status!r}: listing claims that are not approved "
                                   "needs a token")
@@ -147,25 +147,25 @@ class ClaimController(Controller):
             conn, viewer(request), after=cursor(after), limit=limit, status=status, source=source,
             contributor=contributor, kind=kind, entities=entities))
 
-    @post("/{claim_id:str}/approve", guards=[auth.reviewer], status_code=200,
+    @post("/{claim_id:str}/approve", guards=[auth.reviewer], status_code=200, opt={"if_match": True},
           summary="Approve (on a contested claim: dismiss the contest)")
-    async def approve(self, request: Request, claim_id: FromPath[str], data: Annotated[ApproveIn | None, Body(examples=[Example(summary="approve", value={"reason": "faithful reading of p. 12"})])] = None) -> Response:
+    async def approve(self, request: Request, claim_id: FromPath[str], data: Annotated[ApproveIn | None, Body(examples=[Example(summary="approve", value={"reason": "faithful reading of p. 12"})])] = None) -> Response[ClaimOut]:
         return await decide(request, claim_id, "approve", data.reason if data else None)
 
-    @post("/{claim_id:str}/reject", guards=[auth.reviewer], status_code=200,
+    @post("/{claim_id:str}/reject", guards=[auth.reviewer], status_code=200, opt={"if_match": True},
           summary="Reject (on a contested claim: uphold the contest)")
-    async def reject(self, request: Request, claim_id: FromPath[str], data: Annotated[ReasonIn | None, Body(examples=[Example(summary="reject", value={"reason": "the source says 1941, not 1940"})])] = None) -> Response:
+    async def reject(self, request: Request, claim_id: FromPath[str], data: Annotated[ReasonIn | None, Body(examples=[Example(summary="reject", value={"reason": "the source says 1941, not 1940"})])] = None) -> Response[ClaimOut]:
         return await decide(request, claim_id, "reject", reason_of(data, "reject"))
 
-    @post("/{claim_id:str}/contest", guards=[auth.reviewer], status_code=200,
+    @post("/{claim_id:str}/contest", guards=[auth.reviewer], status_code=200, opt={"if_match": True},
           summary="Contest a pending or approved claim, with a reason and perhaps a counter-citation")
-    async def contest(self, request: Request, claim_id: FromPath[str], data: Annotated[ContestIn | None, Body(examples=[Example(summary="contest with a counter-citation", value={"reason": "Monclús's memoir gives another date", "citation": {"source": "S-00000002", "locator": "p. 88"}})])] = None) -> Response:
+    async def contest(self, request: Request, claim_id: FromPath[str], data: Annotated[ContestIn | None, Body(examples=[Example(summary="contest with a counter-citation", value={"reason": "Monclús's memoir gives another date", "citation": {"source": "S-00000002", "locator": "p. 88"}})])] = None) -> Response[ClaimOut]:
         reason = reason_of(data, "contest")
         return await decide(request, claim_id, "contest", reason, data.citation if data else None)
 
-    @post("/{claim_id:str}/retract", guards=[auth.contributor], status_code=200,
+    @post("/{claim_id:str}/retract", guards=[auth.contributor], status_code=200, opt={"if_match": True},
           summary="Retract your own pending claim")
-    async def retract(self, request: Request, claim_id: FromPath[str], data: Annotated[ReasonIn | None, Body(examples=[Example(summary="retract", value={"reason": "duplicate of another claim"})])] = None) -> Response:
+    async def retract(self, request: Request, claim_id: FromPath[str], data: Annotated[ReasonIn | None, Body(examples=[Example(summary="retract", value={"reason": "duplicate of another claim"})])] = None) -> Response[ClaimOut]:
         return await decide(request, claim_id, "retract", reason_of(data, "retract"))
 
     @post("/approve", guards=[auth.reviewer], status_code=200,

@@ -58,6 +58,18 @@ def who(request: Request) -> Principal:
     return principal_of(request) or ANONYMOUS
 
 
+async def before_request(request: Request) -> Response | None:
+    """The app's before_request: OPTIONS answered with every method of the path (Litestar's
+    own OPTIONS handler lists only the methods of the first handler registered on a path),
+    then the write path's checks (before_write)."""
+    if request.method == "OPTIONS":
+        allow = request.app.state.allow.get(request.scope.get("path_template"))
+        if allow is not None:
+            return Response(None, status_code=204, headers={"Allow": allow})
+        return None
+    return await before_write(request)
+
+
 async def before_write(request: Request) -> Response | None:
     """before_request on every POST: answer a replayed Idempotency-Key before any parsing or
     state check; then decode the body strictly against the handler's `data` type.

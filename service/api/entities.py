@@ -32,6 +32,7 @@ from starosta.projections.claims import CitingClaim, NameOut
 from starosta.projections.search import SearchPage
 from starosta.projections.rules import Viewer
 from starosta.service import auth, commands
+from starosta.service.archive import Created
 from starosta.service.api.common import Cursor, Limit, archive_of, commit, cursor, off_loop, viewer, who
 from starosta.service.commands import invalid
 
@@ -188,7 +189,7 @@ class SourceController(Controller):
             "A book cited by the seed texts", {"csl": {"type": "book", "title": "The Guillotine at Work",
                                                         "author": [{"family": "Maximoff", "given": "G. P."}],
                                                         "issued": {"date-parts": [[1940]]}},
-                                                "source_type": "secondary_work"}))]) -> Response:
+                                                "source_type": "secondary_work"}))]) -> Response[Created]:
         """Registers a source at once, public; its label is the CSL title."""
         for field in ("type", "title"):
             if not isinstance(data.csl.get(field), str) or not data.csl[field].strip():
@@ -211,7 +212,7 @@ class PersonController(Controller):
     @post("/", guards=[auth.contributor], summary="Register a person", status_code=201)
     async def register(self, request: Request, data: Annotated[PersonIn, Body(examples=_example(
             "A person as a source names him", {"name": "Vicente Monclús Guallar", "name_kind": "birth",
-                                                "citation": {"source": "S-00000001", "locator": "para. 3"}}))]) -> Response:
+                                                "citation": {"source": "S-00000001", "locator": "para. 3"}}))]) -> Response[Created]:
         """Creates the person at once, public, labelled with the name; the name is also
         submitted as a pending name claim (`name_claim` in the answer)."""
         return await register(
@@ -239,7 +240,7 @@ class PlaceController(Controller):
     async def register(self, request: Request, data: Annotated[PlaceIn, Body(examples=_example(
             "A prison with the seed's spellings", {"name": "Butyrka", "kind": "prison",
                                                    "aliases": ["Butyrki", "Butiskaya [Butyrskaya]"],
-                                                   "citation": {"source": "S-00000001"}}))]) -> Response:
+                                                   "citation": {"source": "S-00000001"}}))]) -> Response[Created]:
         """Creates the place at once, public; its name is also submitted as a name claim."""
         if (data.latitude is None) != (data.longitude is None):
             raise invalid("latitude", data.latitude, "give both latitude and longitude, or neither")
@@ -269,7 +270,7 @@ class OrganizationController(Controller):
     @post("/", guards=[auth.contributor], summary="Register an organisation", status_code=201)
     async def register(self, request: Request, data: Annotated[OrganizationIn, Body(examples=_example(
             "An aid body", {"name": "Joint Committee for the Defense of Revolutionists Imprisoned in Russia",
-                            "kind": "committee", "citation": {"source": "S-00000001"}}))]) -> Response:
+                            "kind": "committee", "citation": {"source": "S-00000001"}}))]) -> Response[Created]:
         return await register(
             request, "organization",
             lambda org_id: OrganizationRegistered(
@@ -292,7 +293,7 @@ class FundController(Controller):
 
     @post("/", guards=[auth.contributor], summary="Register an aid fund", status_code=201)
     async def register(self, request: Request, data: Annotated[FundIn, Body(examples=_example(
-            "A fund", {"name": "Relief Fund of the IWMA", "citation": {"source": "S-00000001"}}))]) -> Response:
+            "A fund", {"name": "Relief Fund of the IWMA", "citation": {"source": "S-00000001"}}))]) -> Response[Created]:
         return await register(
             request, "fund",
             lambda fund_id: FundRegistered(fund_id=fund_id, label=data.name,

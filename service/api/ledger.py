@@ -27,7 +27,8 @@ class LedgerController(Controller):
     path = "/funds"
     tags = ["ledgers"]
 
-    @get("/{fund_id:str}/ledger", summary="A fund's ledger: per-currency totals and a page of entries")
+    @get("/{fund_id:str}/ledger", summary="A fund's ledger: per-currency totals and a page of entries",
+         opt={"csv": True})
     async def ledger(self, request: Request, fund_id: FromPath[str], include: Include = None,
                      format: Format = None, limit: PageSize = ledgers.DEFAULT_PAGE,
                      after: After = None) -> Response[ledgers.Ledger]:

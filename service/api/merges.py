@@ -12,6 +12,7 @@ from msgspec import Meta
 
 from starosta.events.kinds import Citation
 from starosta.service import auth, commands
+from starosta.service.archive import Judged
 from starosta.service.api.common import archive_of, decide_and_commit, who
 
 Reason = Annotated[str, Meta(min_length=1, max_length=5000)]
@@ -40,19 +41,19 @@ class MergeController(Controller):
     guards = [auth.reviewer]
 
     @post("/{person_id:str}/merge", status_code=200, summary="Merge this record into another")
-    async def merge(self, request: Request, person_id: FromPath[str], data: Annotated[MergeIn, Body(examples=[Example(summary="merge", value={"into": "P-00000002", "reason": "same birth place and dates in two sources", "citation": {"source": "S-00000001", "locator": "p. 4"}})])]) -> Response:
+    async def merge(self, request: Request, person_id: FromPath[str], data: Annotated[MergeIn, Body(examples=[Example(summary="merge", value={"into": "P-00000002", "reason": "same birth place and dates in two sources", "citation": {"source": "S-00000001", "locator": "p. 4"}})])]) -> Response[Judged]:
         """The record answers from then on with the survivor's content; 409 when the two were
         judged distinct, when this record is merged already, or when it would make a cycle."""
         return await decide_and_commit(request, lambda: commands.merge(
             archive_of(request).store, person_id, data.into, data.reason, data.citation, who(request)))
 
     @post("/{person_id:str}/unmerge", status_code=200, summary="Undo this record's merge")
-    async def unmerge(self, request: Request, person_id: FromPath[str], data: Annotated[UnmergeIn, Body(examples=[Example(summary="unmerge", value={"reason": "two brothers, not one person"})])]) -> Response:
+    async def unmerge(self, request: Request, person_id: FromPath[str], data: Annotated[UnmergeIn, Body(examples=[Example(summary="unmerge", value={"reason": "two brothers, not one person"})])]) -> Response[Judged]:
         return await decide_and_commit(request, lambda: commands.unmerge(
             archive_of(request).store, person_id, data.reason, who(request)))
 
     @post("/{person_id:str}/distinct", status_code=200, summary="Record: not the same person")
-    async def distinct(self, request: Request, person_id: FromPath[str], data: Annotated[DistinctIn, Body(examples=[Example(summary="distinct", value={"from": "P-00000003", "reason": "different fathers' names"})])]) -> Response:
+    async def distinct(self, request: Request, person_id: FromPath[str], data: Annotated[DistinctIn, Body(examples=[Example(summary="distinct", value={"from": "P-00000003", "reason": "different fathers' names"})])]) -> Response[Judged]:
         """A later merge of the two answers 409."""
         return await decide_and_commit(request, lambda: commands.distinct(
             archive_of(request).store, person_id, data.from_, data.reason, data.citation,

@@ -12,7 +12,7 @@ from litestar.params import FromPath, FromQuery, Parameter, QueryParameter
 
 from starosta.events.errors import Invalid
 from starosta.projections.spreadsheet import SafeWriter
-from starosta.projections.population import Period, Population, Span, population_at, timeline
+from starosta.projections.population import Period, Population, Timeline, Span, population_at, timeline
 from starosta.service.api.common import off_loop, review_statuses
 from starosta.service.edtf_dates import DateError, parse_date
 
@@ -47,7 +47,8 @@ class PopulationController(Controller):
         return await off_loop(request, population_at, place_id, span(at, "at"), statuses,
                               include_children)
 
-    @get("/{place_id:str}/population/timeline", summary="Population figures per year or month (JSON or CSV)")
+    @get("/{place_id:str}/population/timeline", summary="Population figures per year or month (JSON or CSV)",
+         opt={"csv": True})
     async def timeline(
         self, request: Request, place_id: FromPath[str],
         step: FromQuery[Literal["year", "month"]] = "year",
@@ -56,7 +57,7 @@ class PopulationController(Controller):
         include_children: FromQuery[bool] = False,
         include: Annotated[Literal["pending"] | None, Parameter(description=INCLUDE)] = None,
         format: Annotated[Literal["json", "csv"] | None, Parameter(description="csv, or send Accept: text/csv")] = None,
-    ) -> Response:
+    ) -> Response[Timeline]:
         """A series of periods with the same figures as /population; at most 1200 periods."""
         statuses = review_statuses(request, include, "populations")
         first = span(from_, "from") if from_ else None

@@ -66,3 +66,37 @@ def test_a_second_serve_on_a_port_in_use_is_refused(tmp_path) -> None:
         assert health.status_code == 200 and health.json()["head"] == 0
     finally:
         stop(first)
+
+
+def _start(db: str, port: int) -> subprocess.Popen:
+    proc = subprocess.Popen([STAROSTA, "serve", "--db", db, "--port", str(port)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
+            return proc
+        except httpx.TransportError:
+            time.sleep(0.1)  # polling for start-up, bounded by the deadline
+    stop(proc)
+    raise AssertionError(f"server did not start: {proc.stdout and proc.stdout.read()}")
+
+
+@pytest.mark.slow
+def test_a_restart_on_the_same_port_is_not_refused_by_closed_connections(tmp_path) -> None:
+    """The port check refuses a live listener, not the TIME_WAIT connections a server just
+    stopped leaves behind (it closed its keep-alive connections first)."""
+    port, db = free_port(), str(tmp_path / "one.db")
+    first = _start(db, port)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+            assert [client.get("/health").status_code for _ in range(5)] == [200] * 5
+            stop(first)  # the server closes the kept-alive connection: TIME_WAIT on its port
+    finally:
+        stop(first)
+    second = _start(db, port)
+    try:
+        assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200
+    finally:
+        stop(second)

@@ -1,0 +1,343 @@
+"""The OpenAPI document, completed so that it tells the truth about the server.
+
+Litestar documents each operation's success and, for handlers with parameters, a 400 in its
+own error shape that this server never sends. Here, in one place, every operation gets the
+statuses it can answer, each as application/problem+json with the Problem schema and an
+example; the bearer scheme where a token is required (and as an option where a token changes
+what a read shows); the request headers the server reads in its hooks (Idempotency-Key,
+If-Match) and the response headers it sends (ETag, Idempotent-Replayed); closed request
+schemas (`additionalProperties: false`) for every struct that refuses unknown fields; the
+text/csv alternative of the reads that have one; the claim union's discriminator; and
+examples of the main reads.
+
+Which statuses an operation answers follows from how the app is built, so it is derived here
+from the route handlers rather than written beside each of them:
+
+- every operation: 401 (a token that is not valid is refused even on public reads) and 503
+  (the store cannot answer: a full disk, an I/O error);
+- with a body: 400 (not JSON, not UTF-8, nested too deeply), 413 (over the body limit), 422,
+  404 (an id it refers to names nothing: the API's rule is "unknown ids 404");
+- with query or path parameters: 422; with a path parameter: 404;
+- POST: 409 (a conflicting review, a stale If-Match, an Idempotency-Key reused for another
+  body) and the Idempotency-Key header;
+- a role guard (service.auth.requires): 403 and the bearer scheme required;
+- handler `opt` flags: `conditional` (304, ETag; the handler takes If-None-Match as a
+  parameter), `if_match` (If-Match, ETag),
+  `etag` (ETag), `csv` (a text/csv alternative).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from importlib import resources
+from typing import Any
+
+import msgspec
+from litestar import Litestar, Request
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.routes import HTTPRoute
+from litestar.static_files import create_static_files_router
+
+from starosta.events.kinds import KINDS
+from starosta.service.errors import PROBLEM, Problem
+
+BEARER = "bearer"
+REF = "#/components/schemas/{name}"
+METHODS = ("get", "post", "put", "patch", "delete")
+# Parameters Litestar fills from the request, not from the client
+INJECTED = {"request", "store", "data", "state", "scope", "socket", "headers", "cookies"}
+
+# What each status means, as the response's description
+MEANING = {
+    304: "Not modified: the document still has the ETag named in If-None-Match.",
+    400: "Malformed request: the body is not JSON, not UTF-8, or nested too deeply.",
+    401: "Unauthorized: no bearer token where one is needed, or a token that is not valid "
+         "(refused on every operation, public reads included).",
+    403: "Forbidden: the token's role is below the one this operation needs, or the rule of "
+         "the archive forbids it (nobody reviews their own claim).",
+    404: "Not found: nothing with that id (in the path or the body) is visible to the caller.",
+    409: "Conflict: the state moved (another review landed first, a stale If-Match), the "
+         "request contradicts the archive, or its Idempotency-Key was used for another body.",
+    413: "Request body too large: over the configured limit (STAROSTA_MAX_BODY_BYTES).",
+    422: "Invalid request: each invalid field is named in `errors` with its value.",
+    503: "Service unavailable: the store cannot write or read now (a full disk, an I/O "
+         "error); nothing was half done. Retry after the Retry-After seconds.",
+}
+
+EXAMPLES: dict[int, dict[str, Any]] = {
+    400: {"title": "Malformed request", "status": 400, "type": "about:blank",
+          "detail": "the JSON body is nested too deeply: no body of this API nests more than a "
+                    "few levels", "instance": "/claims"},
+    401: {"title": "Unauthorized", "status": 401, "type": "about:blank",
+          "detail": "this needs a bearer token with the contributor role", "instance": "/claims"},
+    403: {"title": "Forbidden", "status": 403, "type": "about:blank",
+          "detail": "this needs the reviewer role; ada is a contributor",
+          "instance": "/claims/C-00000001/approve"},
+    404: {"title": "Not found", "status": 404, "type": "about:blank",
+          "detail": "person_id='P-00000009': no person with that id",
+          "instance": "/persons/P-00000009",
+          "errors": [{"field": "person_id", "in": "path", "message": "no person with that id",
+                      "value": "P-00000009"}]},
+    409: {"title": "Conflict", "status": 409, "type": "about:blank",
+          "detail": "claim C-00000001 is approved: only a pending or contested claim can be "
+                    "approved", "instance": "/claims/C-00000001/approve"},
+    413: {"title": "Request body too large", "status": 413, "type": "about:blank",
+          "detail": "the request body is over the configured limit (Request Entity Too Large)",
+          "instance": "/claims"},
+    422: {"title": "Invalid request", "status": 422, "type": "about:blank",
+          "detail": "start=\"1940-13\": not an EDTF date", "instance": "/claims",
+          "errors": [{"field": "start", "in": "body", "message": "not an EDTF date",
+                      "value": "1940-13"}]},
+    503: {"title": "Service unavailable", "status": 503, "type": "about:blank",
+          "detail": "the archive cannot write now: database or disk is full",
+          "instance": "/claims"},
+}
+
+HEADERS_OUT = {
+    "ETag": {"description": "The version of this document or claim (for If-None-Match and "
+                            "If-Match)", "schema": {"type": "string"}},
+    "Idempotent-Replayed": {"description": "`true` when this is the stored answer to an earlier "
+                                           "request with the same Idempotency-Key",
+                            "schema": {"type": "string", "enum": ["true"]}},
+    "Retry-After": {"description": "Seconds to wait before retrying",
+                    "schema": {"type": "string", "pattern": "^[0-9]+$"}},
+}
+
+HEADERS_IN = {
+    "Idempotency-Key": {
+        "name": "Idempotency-Key", "in": "header", "required": False,
+        "description": "Any string of 1-200 characters. A retry with the same key and body "
+                       "answers the stored answer (Idempotent-Replayed: true) and commits "
+                       "nothing again; the same key with another body is 409. Keys are scoped "
+                       "to the token's name and the path.",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 200}},
+    "If-Match": {
+        "name": "If-Match", "in": "header", "required": False,
+        "description": "The claim's ETag as read: the review is refused (409) if the claim "
+                       "changed since.",
+        "schema": {"type": "string", "maxLength": 40}},
+}
+
+
+def install(app: Litestar, response_examples: dict[str, Any] | None = None) -> None:
+    """Complete the app's OpenAPI document once, when the app is built (a rule that cannot be
+    applied fails then, not on a reader's request); the render plugins below serve it."""
+    document = app.openapi_schema.to_schema()
+    complete(document, app, response_examples or {})
+    app.state.openapi_document = document
+
+
+def document_of(app: Litestar) -> dict[str, Any]:
+    """The completed document of an app built by create_app."""
+    return app.state.openapi_document
+
+
+class JsonDocument(JsonRenderPlugin):
+    """/schema/openapi.json: the completed document."""
+
+    def render(self, request: Request, openapi_schema: dict[str, Any]) -> bytes:
+        return self.render_json(request, document_of(request.app))
+
+
+class SwaggerPage(SwaggerRenderPlugin):
+    """/schema: Swagger UI on the completed document, its files served by the app itself."""
+
+    def render_json(self, request: Request, openapi_schema: dict[str, Any]) -> bytes:
+        return super().render_json(request, document_of(request.app))
+
+
+def complete(document: dict[str, Any], app: Litestar, response_examples: dict[str, Any]) -> None:
+    components = document.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
+    _, problem_schemas = msgspec.json.schema_components([Problem], ref_template=REF)
+    schemas.update(problem_schemas)
+    components.setdefault("securitySchemes", {})[BEARER] = {
+        "type": "http", "scheme": "bearer",
+        "description": "A token from `starosta token create` (the demo's tokens: see the README)."}
+    for path, method, handler in operations(app):
+        operation = document["paths"][path][method]
+        _answers(operation, path, method, handler)
+        _headers(operation, method, handler)
+        _security(operation, handler)
+        _alternatives(operation, handler)
+        data = handler.parsed_fn_signature.parameters.get("data")
+        if data is not None and data.has_default:  # a body the operation can do without
+            operation["requestBody"]["required"] = False
+        example = response_examples.get(f"{method} {path}")
+        if example is not None:
+            _success(operation)["content"]["application/json"]["examples"] = {
+                "demo": {"summary": "from the demo archive", "value": example}}
+    _close_request_schemas(document, app)
+    _discriminate_claims(document)
+
+
+def operations(app: Litestar):
+    """(OpenAPI path, method, handler) of every documented operation."""
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            if not handler.resolve_include_in_schema():
+                continue
+            path = _openapi_path(route.path)
+            for method in sorted(handler.http_methods):
+                if method.lower() in METHODS:
+                    yield path, method.lower(), handler
+
+
+def _openapi_path(path: str) -> str:
+    """'/claims/{claim_id:str}' as the document names it: '/claims/{claim_id}'."""
+    return re.sub(r"\{([^}:]+):[^}]+\}", r"{\1}", path)
+
+
+def role_of(handler: HTTPRouteHandler) -> str | None:
+    """The role a handler's guards require (service.auth.requires), or None for public."""
+    roles = [getattr(guard, "role", None) for guard in handler.resolve_guards()]
+    return next((role for role in roles if role), None)
+
+
+def statuses(path: str, method: str, handler: HTTPRouteHandler) -> set[int]:
+    """The error statuses an operation can answer (see the module's docstring)."""
+    params = handler.parsed_fn_signature.parameters
+    has_body = "data" in params
+    has_input = any(name not in INJECTED for name in params) or has_body
+    found = {401, 503}
+    if has_body or method == "post":
+        found |= {400, 413, 422}
+    if has_input:
+        found.add(422)
+    if "{" in path or has_body:  # an id in the path, or one a body refers to
+        found.add(404)
+    if method == "post":
+        found.add(409)
+    if role_of(handler):
+        found.add(403)
+    if handler.opt.get("conditional"):
+        found.add(304)
+    return found
+
+
+def _success(operation: dict[str, Any]) -> dict[str, Any]:
+    return next(v for k, v in operation["responses"].items() if k.startswith("2"))
+
+
+def _answers(operation: dict[str, Any], path: str, method: str, handler: HTTPRouteHandler) -> None:
+    responses = operation["responses"]
+    for code in [c for c in responses if not c.startswith("2")]:
+        del responses[code]  # Litestar's own error shape, which this server never sends
+    for status in sorted(statuses(path, method, handler)):
+        if status == 304:
+            responses["304"] = {"description": MEANING[304],
+                                "headers": {"ETag": HEADERS_OUT["ETag"]}}
+            continue
+        example = dict(EXAMPLES[status], instance=path)
+        answer: dict[str, Any] = {"description": MEANING[status], "content": {PROBLEM: {
+            "schema": {"$ref": REF.format(name="Problem")},
+            "examples": {str(status): {"summary": EXAMPLES[status]["title"], "value": example}}}}}
+        if status == 503:
+            answer["headers"] = {"Retry-After": HEADERS_OUT["Retry-After"]}
+        responses[str(status)] = answer
+
+
+def _headers(operation: dict[str, Any], method: str, handler: HTTPRouteHandler) -> None:
+    wanted = []
+    if method == "post":
+        wanted.append("Idempotency-Key")
+    if handler.opt.get("if_match"):
+        wanted.append("If-Match")
+    parameters = operation.setdefault("parameters", [])
+    parameters += [copy.deepcopy(HEADERS_IN[name]) for name in wanted]
+    if not parameters:
+        del operation["parameters"]
+    headers = _success(operation).setdefault("headers", {})
+    if method == "post":
+        headers["Idempotent-Replayed"] = HEADERS_OUT["Idempotent-Replayed"]
+    if handler.opt.get("conditional") or handler.opt.get("if_match") or handler.opt.get("etag"):
+        headers["ETag"] = HEADERS_OUT["ETag"]
+
+
+def _security(operation: dict[str, Any], handler: HTTPRouteHandler) -> None:
+    # a token is required by a role guard; elsewhere it is optional (it can show more)
+    operation["security"] = [{BEARER: []}] if role_of(handler) else [{}, {BEARER: []}]
+
+
+def _alternatives(operation: dict[str, Any], handler: HTTPRouteHandler) -> None:
+    if handler.opt.get("csv"):
+        _success(operation)["content"]["text/csv"] = {"schema": {
+            "type": "string",
+            "description": "with format=csv or Accept: text/csv; cells that could start a "
+                           "spreadsheet formula are neutralised (OWASP)"}}
+
+
+def _structs(tp: Any, seen: dict[str, type]) -> None:
+    """Collect every Struct reachable from a type (by msgspec's own type inspection)."""
+    info = msgspec.inspect.type_info(tp)
+    stack = [info]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, msgspec.inspect.StructType):
+            if node.cls.__name__ in seen:
+                continue
+            seen[node.cls.__name__] = node.cls
+            stack += [f.type for f in node.fields]
+        elif isinstance(node, msgspec.inspect.UnionType):
+            stack += list(node.types)
+        elif isinstance(node, (msgspec.inspect.ListType, msgspec.inspect.SetType,
+                               msgspec.inspect.FrozenSetType, msgspec.inspect.VarTupleType)):
+            stack.append(node.item_type)
+        elif isinstance(node, msgspec.inspect.DictType):
+            stack.append(node.value_type)
+        elif isinstance(node, msgspec.inspect.TupleType):
+            stack += list(node.item_types)
+
+
+def request_structs(app: Litestar) -> dict[str, type]:
+    """Every Struct a request body can hold, by name."""
+    found: dict[str, type] = {}
+    for _, _, handler in operations(app):
+        data = handler.parsed_fn_signature.parameters.get("data")
+        if data is not None:
+            _structs(data.annotation, found)
+    return found
+
+
+def _close_request_schemas(document: dict[str, Any], app: Litestar) -> None:
+    """`additionalProperties: false` where the server refuses unknown fields (all of ours)."""
+    schemas = document["components"]["schemas"]
+    for name, cls in request_structs(app).items():
+        if not cls.__struct_config__.forbid_unknown_fields:
+            continue
+        if name not in schemas:  # a rename by Litestar would leave a request schema open
+            raise LookupError(f"no component schema named {name} for the request struct {cls}")
+        schemas[name]["additionalProperties"] = False
+
+
+def _discriminate_claims(document: dict[str, Any]) -> None:
+    """Mark the claim union as discriminated by `kind` (Litestar emits a bare oneOf), so that
+    client generators see it."""
+    body = document["paths"]["/claims"]["post"]["requestBody"]["content"]["application/json"]
+    refs = {ref["$ref"].rsplit("/", 1)[-1]: ref["$ref"] for ref in body["schema"]["oneOf"]}
+    mapping = {k.__struct_config__.tag: refs[k.__name__] for k in KINDS if k.__name__ in refs}
+    body["schema"]["discriminator"] = {"propertyName": "kind", "mapping": mapping}
+
+
+# -- the API documentation UI, with no network --------------------------------------------------
+
+ASSETS = "/schema/assets"
+
+
+def swagger_assets():
+    """The Swagger UI 5 files shipped by the swagger-ui-py package, served by the app itself
+    (Litestar's default pages load them from a CDN, blank on a machine without internet)."""
+    directory = resources.files("swagger_ui") / "static"
+    return create_static_files_router(path=ASSETS, directories=[str(directory)],
+                                      include_in_schema=False, name="swagger-assets")
+
+
+def render_plugins() -> list[JsonRenderPlugin | SwaggerRenderPlugin]:
+    return [JsonDocument(), SwaggerPage(
+        path="/", js_url=f"{ASSETS}/swagger-ui-bundle.js", css_url=f"{ASSETS}/swagger-ui.css",
+        standalone_preset_js_url=f"{ASSETS}/swagger-ui-standalone-preset.js",
+        favicon=f"<link rel='icon' type='image/png' href='{ASSETS}/favicon-32x32.png'>")]
