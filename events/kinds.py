@@ -39,7 +39,8 @@ class Citation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     source: Id
     locator: Annotated[str, Meta(max_length=500)] | None = None
     quote: LongText | None = None
-    via: tuple[Annotated[str, Meta(min_length=1, max_length=500)], ...] = ()
+    via: Annotated[tuple[Annotated[str, Meta(min_length=1, max_length=500)], ...],
+               Meta(max_length=50)] = ()
 
 
 class Subset(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
@@ -387,7 +388,7 @@ class AggregateClaim(_Dated, frozen=True, tag="aggregate"):
     qualifier: Qualifier = "exact"
     place: Id | None = None
     date: EDTF | None = None
-    of_whom: tuple[Subset, ...] = ()
+    of_whom: Annotated[tuple[Subset, ...], Meta(max_length=200)] = ()
     REFS: ClassVar[dict[str, str]] = {"place": "place"}
 
 

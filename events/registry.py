@@ -15,8 +15,9 @@ from msgspec import Meta
 from starosta.events.base import Event
 from starosta.events.kinds import Citation
 
-ExternalIds = dict[Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{0,31}$")],
-                   Annotated[str, Meta(min_length=1, max_length=200)]]
+ExternalIds = Annotated[dict[Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{0,31}$", max_length=32)],
+                             Annotated[str, Meta(min_length=1, max_length=200)]],
+                        Meta(max_length=50)]
 
 SourceType = Literal["archival_file", "bulletin", "memoir", "emigre_press", "secondary_work",
                      "letter", "book", "article", "web", "other"]

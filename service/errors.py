@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 from litestar import Request, Response
@@ -29,6 +29,16 @@ PROBLEM = "application/problem+json"
 log = logging.getLogger("starosta")
 
 
+class FieldError(msgspec.Struct, kw_only=True, omit_defaults=True, rename={"in_": "in"}):
+    """One field at fault: its dotted path (`citation.source`, `items.0`), where it was sent,
+    what is wrong, and the value sent (absent when it cannot be shown)."""
+
+    field: str
+    in_: Literal["body", "query", "path", "header", "cookie"] | None = None
+    message: str
+    value: Any = msgspec.UNSET
+
+
 class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
     """An RFC 9457 problem document; `errors` lists each invalid field with its value."""
 
@@ -37,7 +47,7 @@ class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
     detail: str
     type: str
     instance: str | None = None
-    errors: list[dict[str, Any]] | None = None
+    errors: list[FieldError] | None = None
 
 
 class ApiError(Exception):

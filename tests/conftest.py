@@ -77,3 +77,26 @@ from hypothesis import settings as _hypothesis_settings  # noqa: E402
 _hypothesis_settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
 _hypothesis_settings.register_profile("dev", deadline=None)
 _hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+def start_server(db: str, port: int | None = None) -> tuple[subprocess.Popen, str]:
+    """Start the real `starosta serve` on 127.0.0.1 in its own session and wait (30 s at most)
+    until it answers; return the process (stop it with `stop`) and its base URL."""
+    import time
+
+    import httpx
+
+    port = port or free_port()
+    proc = subprocess.Popen([STAROSTA, "serve", "--db", db, "--port", str(port)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            httpx.get(f"{base}/health", timeout=2)
+            return proc, base
+        except httpx.TransportError:
+            time.sleep(0.1)  # polling for start-up, bounded by the deadline
+    stop(proc)
+    raise AssertionError(f"server did not start: {proc.stdout and proc.stdout.read()}")

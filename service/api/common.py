@@ -16,11 +16,11 @@ from litestar.params import Parameter
 
 from starosta.projections.rules import Viewer, counted_statuses
 from starosta.service.archive import Archive
-from starosta.events.errors import Conflict, Invalid
+from starosta.events.errors import Conflict, Invalid, Unauthenticated
 from starosta.events.store import ConcurrencyError
 from starosta.service.access import ANONYMOUS, IdempotencyKey, KeyReused, Principal, resolve
 from starosta.service.archive import Committed, Decision
-from starosta.service.auth import principal_of
+from starosta.service.auth import drain, principal_of
 from starosta.service.errors import problem, strict_problem
 
 T = TypeVar("T")
@@ -39,8 +39,12 @@ async def authenticate(connection: ASGIConnection, _: BaseRouteHandler) -> None:
 
     Async on purpose: Litestar runs sync guards in its thread pool, a hop per request."""
     conn = archive_of(connection).read()
-    connection.scope.setdefault("state", {})["principal"] = resolve(
-        conn, connection.headers.get("authorization"))  # raises Unauthenticated: 401
+    try:
+        principal = resolve(conn, connection.headers.get("authorization"))
+    except Unauthenticated:
+        await drain(connection)
+        raise  # 401
+    connection.scope.setdefault("state", {})["principal"] = principal
 
 
 async def off_loop(connection: ASGIConnection, read: Callable[..., T], *args: Any) -> T:

@@ -50,11 +50,12 @@ def _example(summary: str, value: dict) -> list[Example]:
 class SourceIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A CSL-JSON item (what Zotero exports: needs `type` and `title`), with its transmission."""
 
-    csl: dict[str, Any]
+    csl: Annotated[dict[Annotated[str, Meta(max_length=100)], Any], Meta(max_length=200)]
     note: Annotated[str, Meta(max_length=20000)] | None = None
     source_type: SourceType = "other"
     archive: ArchiveRef | None = None
-    via: tuple[Annotated[str, Meta(min_length=1, max_length=500)], ...] = ()
+    via: Annotated[tuple[Annotated[str, Meta(min_length=1, max_length=500)], ...],
+                   Meta(max_length=50)] = ()
     synthetic: bool = False
 
 
@@ -70,7 +71,7 @@ class PersonIn(_Named, kw_only=True):
     """A person under a name as a source gives it; `partial` for 'N. (Central Russia)'."""
 
     name_kind: NameKind = "variant"
-    script: Annotated[str, Meta(pattern=r"^[A-Z][a-z]{3}$")] | None = None
+    script: Annotated[str, Meta(pattern=r"^[A-Z][a-z]{3}$", max_length=4)] | None = None
     partial: bool = False
     external_ids: ExternalIds = {}
 
@@ -79,7 +80,7 @@ class PlaceIn(_Named, kw_only=True):
     """A place with a kind, aliases, a parent region, coordinates and an identification."""
 
     kind: PlaceKind
-    aliases: tuple[Name, ...] = ()
+    aliases: Annotated[tuple[Name, ...], Meta(max_length=200)] = ()
     parent: Annotated[str, Meta(max_length=64)] | None = None
     latitude: Annotated[float, Meta(ge=-90, le=90)] | None = None
     longitude: Annotated[float, Meta(ge=-180, le=180)] | None = None

@@ -29,6 +29,7 @@ from the route handlers rather than written beside each of them:
 from __future__ import annotations
 
 import copy
+import json
 import re
 from importlib import resources
 from typing import Any
@@ -121,11 +122,17 @@ HEADERS_IN = {
 }
 
 
-def install(app: Litestar, response_examples: dict[str, Any] | None = None) -> None:
+def response_examples() -> dict[str, Any]:
+    """Examples of the main reads, keyed "method path" (examples.json: see its `_note`)."""
+    text = (resources.files(__package__) / "examples.json").read_text(encoding="utf-8")
+    return {key: value for key, value in json.loads(text).items() if not key.startswith("_")}
+
+
+def install(app: Litestar) -> None:
     """Complete the app's OpenAPI document once, when the app is built (a rule that cannot be
     applied fails then, not on a reader's request); the render plugins below serve it."""
     document = app.openapi_schema.to_schema()
-    complete(document, app, response_examples or {})
+    complete(document, app, response_examples())
     app.state.openapi_document = document
 
 
@@ -149,6 +156,7 @@ class SwaggerPage(SwaggerRenderPlugin):
 
 
 def complete(document: dict[str, Any], app: Litestar, response_examples: dict[str, Any]) -> None:
+    examples = dict(response_examples)
     components = document.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     _, problem_schemas = msgspec.json.schema_components([Problem], ref_template=REF)
@@ -165,10 +173,12 @@ def complete(document: dict[str, Any], app: Litestar, response_examples: dict[st
         data = handler.parsed_fn_signature.parameters.get("data")
         if data is not None and data.has_default:  # a body the operation can do without
             operation["requestBody"]["required"] = False
-        example = response_examples.get(f"{method} {path}")
+        example = examples.pop(f"{method} {path}", None)
         if example is not None:
             _success(operation)["content"]["application/json"]["examples"] = {
                 "demo": {"summary": "from the demo archive", "value": example}}
+    if examples:  # an example for no operation: a path renamed under it
+        raise LookupError(f"response examples for no operation: {sorted(examples)}")
     _close_request_schemas(document, app)
     _discriminate_claims(document)
 

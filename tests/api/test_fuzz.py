@@ -15,7 +15,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +22,7 @@ import httpx
 import pytest
 
 from starosta.service.demo.load import DEMO_TOKENS, load
-from tests.conftest import ROOT, STAROSTA, free_port, stop
+from tests.conftest import start_server, stop
 
 SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
 CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,"
@@ -44,21 +43,8 @@ def server(demo_db: str, tmp_path: Path) -> Iterator[str]:
     """A fresh copy of the demo archive served on a free port (fuzzing writes to it)."""
     db = str(tmp_path / "fuzzed.db")
     shutil.copy(demo_db, db)
-    port = free_port()
-    proc = subprocess.Popen([STAROSTA, "serve", "--db", db, "--port", str(port)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
+    proc, base = start_server(db)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                httpx.get(f"{base}/health", timeout=2)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)  # polling for start-up, bounded by the deadline
-        else:
-            pytest.fail(f"server did not start: {proc.stdout and proc.stdout.read()}")
         yield base
     finally:
         stop(proc)

@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from tests.conftest import ROOT, STAROSTA, free_port, stop
+from tests.conftest import ROOT, STAROSTA, free_port, start_server, stop
 
 
 
@@ -69,18 +69,7 @@ def test_a_second_serve_on_a_port_in_use_is_refused(tmp_path) -> None:
 
 
 def _start(db: str, port: int) -> subprocess.Popen:
-    proc = subprocess.Popen([STAROSTA, "serve", "--db", db, "--port", str(port)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
-            return proc
-        except httpx.TransportError:
-            time.sleep(0.1)  # polling for start-up, bounded by the deadline
-    stop(proc)
-    raise AssertionError(f"server did not start: {proc.stdout and proc.stdout.read()}")
+    return start_server(db, port)[0]
 
 
 @pytest.mark.slow
@@ -100,3 +89,39 @@ def test_a_restart_on_the_same_port_is_not_refused_by_closed_connections(tmp_pat
         assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200
     finally:
         stop(second)
+
+
+def _post_slowly(port: int, path: str, headers: dict[str, str], body: bytes) -> bytes:
+    """Send a POST in 64 KiB pieces after a pause (as a proxy relaying a client does); return
+    what the server answered. Raises OSError when the server closed before the body was in."""
+    import socket
+
+    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(f"POST {path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+                     f"Content-Length: {len(body)}\r\n{head}\r\n".encode())
+        time.sleep(0.3)  # the server has the headers and may answer before the body comes
+        for start in range(0, len(body), 65536):
+            sock.sendall(body[start:start + 65536])
+        return sock.recv(4096)
+
+
+@pytest.mark.slow
+def test_a_refused_write_is_answered_after_its_body_is_read(tmp_path) -> None:
+    """A 401 or 403 decided from the headers alone still reads the body first: closing while the
+    client sends breaks its pipe, and nginx in front then answers 502 instead of our refusal."""
+    from starosta.service.access import create_tokens
+
+    db = str(tmp_path / "archive.db")
+    proc, _ = start_server(db)
+    port = int(_.rsplit(":", 1)[1])
+    try:
+        contributor = create_tokens(db, [("pipe-check", "contributor", None)])[0][1]
+        body = b'{"reason": "' + b"x" * 900_000 + b'"}'
+        cases = [("/sources", {}, b"401"), ("/sources", {"Authorization": "Bearer wrong"}, b"401"),
+                 ("/claims/approve", {"Authorization": f"Bearer {contributor}"}, b"403")]
+        for path, headers, status in cases:
+            answer = _post_slowly(port, path, headers, body)
+            assert answer.startswith(b"HTTP/1.1 " + status), (path, headers, answer[:200])
+    finally:
+        stop(proc)
