@@ -6,14 +6,20 @@ inside the transaction that appends it, and advances the checkpoints there too, 
 right after a write sees it and a projection is always a pure function of the log prefix it
 records. A projection whose code version changed is rebuilt: fresh tables of the next
 generation are filled from the log in batches beside the live ones (readers keep the old
-tables), caught up to the head, then swapped in under `BEGIN IMMEDIATE`.
+tables), caught up to the head, then swapped in under `BEGIN IMMEDIATE`. One rebuild of a
+database runs at a time (`rebuild_lock`): two would build the same next-generation tables.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
+import os
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -60,6 +66,80 @@ def shadow_name(name: str, generation: int) -> str:
     it after the swap renames the table; the generation keeps those names unique.
     """
     return f"{name}__g{generation}"
+
+
+class RebuildRunning(Exception):
+    """Another process (or thread) is rebuilding the projections of the same database."""
+
+
+LOCK_SUFFIX = ".rebuild-lock"  # the lock file beside the database, present while a rebuild runs
+_held = threading.local()  # the lock files this thread holds (a rebuild inside a rebuild's lock)
+
+
+@contextlib.contextmanager
+def rebuild_lock(path: str) -> Iterator[None]:
+    """Hold the exclusive rebuild lock of the database file `path` while the block runs.
+
+    The lock is an flock on `PATH.rebuild-lock`, which holds the holder's pid and is removed on
+    release (a killed holder leaves it behind, unlocked: the next rebuild takes it). Taken
+    again by the thread that holds it, it is a no-op. Raises RebuildRunning at once, naming
+    the holder's pid, when another process or thread holds it; OSError when the file cannot
+    be created.
+    """
+    if path in ("", ":memory:"):  # a private database: nobody else can rebuild it
+        yield
+        return
+    lock = os.path.realpath(path) + LOCK_SUFFIX
+    held: set[str] = getattr(_held, "paths", None) or set()
+    _held.paths = held
+    if lock in held:
+        yield
+        return
+    fd = _locked(lock, path)
+    held.add(lock)
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        held.discard(lock)
+        # removed while still locked: a rebuild that opened this file meanwhile finds, once it
+        # gets the lock, that the path no longer names it, and takes the path's new file
+        with contextlib.suppress(OSError):
+            os.unlink(lock)
+        os.close(fd)
+
+
+def _locked(lock: str, path: str) -> int:
+    """Open and flock the lock file `lock` (of the database `path`); return its descriptor."""
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _holder(fd)
+            os.close(fd)
+            raise RebuildRunning(f"another rebuild of {path} is running (pid {holder}); "
+                                 "wait for it to finish") from None
+        except BaseException:
+            os.close(fd)
+            raise
+        try:
+            if os.fstat(fd).st_ino == os.stat(lock).st_ino:
+                return fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)  # the holder released and removed this file after we opened it: again
+
+
+def _holder(fd: int) -> str:
+    """Return the pid written in a held lock file ("unknown" if its holder has not yet)."""
+    for _ in range(20):
+        pid = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+        if pid:
+            return pid
+        time.sleep(0.01)
+    return "unknown"
 
 
 @dataclass
@@ -176,8 +256,16 @@ class Runner:
 
         Each batch of the log is read and decoded once for all of them. Writers are held only
         per batch and for the final catch-up and swap, so the service keeps answering (its
-        readers see the old tables until the swap).
+        readers see the old tables until the swap). Holds the database's `rebuild_lock`
+        throughout: raises RebuildRunning, having touched nothing, while another rebuild runs.
         """
+        with rebuild_lock(store.path):
+            return self._rebuild_locked(store, names, progress, batch_size, digest)
+
+    def _rebuild_locked(self, store: SQLiteEventStore, names: Sequence[str],
+                        progress: Callable[[str, int, int], None] | None,
+                        batch_size: int, digest: bool) -> dict[str, str | None]:
+        """`rebuild_many`, under the rebuild lock."""
         chosen = self.with_dependencies(names)
         shadows: dict[str, Tables] = {}
         generations: dict[str, int] = {}

@@ -82,21 +82,30 @@ def create_token(conn: sqlite3.Connection, name: str, role: str, token: str | No
 
 def create_tokens(db: str, tokens: list[tuple[str, str, str | None]]) -> list[tuple[str, str]]:
     """Create several tokens (name, role, token or None) in the database file `db`, all or none;
-    return their (id, token)."""
+    return their (id, token).
+
+    Raises ValueError (see `create_token`), StoreUnavailable when the database cannot be
+    written (locked, full, failing, read-only); nothing is written then.
+    """
+    from starosta.events.sqlite_store import translated_errors
     from starosta.events.store import connect
 
-    conn = connect(db)
-    try:
-        conn.execute("BEGIN IMMEDIATE")
+    with translated_errors():
+        conn = connect(db)
         try:
-            made = [create_token(conn, name, role, token) for name, role, token in tokens]
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-        return made
-    finally:
-        conn.close()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                made = [create_token(conn, name, role, token) for name, role, token in tokens]
+                conn.execute("COMMIT")
+            except BaseException:
+                # SQLite undoes the whole transaction itself after some errors (a full or
+                # failing disk, RAISE(ROLLBACK)); a ROLLBACK then would fail and hide the error
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            return made
+        finally:
+            conn.close()
 
 
 def list_tokens(conn: sqlite3.Connection) -> list[TokenInfo]:

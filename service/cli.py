@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 import sqlite3
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from starosta.service.settings import Settings
+
+if TYPE_CHECKING:
+    from starosta.projections.runner import Runner
 
 DEFAULTS = Settings()
 DB_HELP = "SQLite file of the archive (env STAROSTA_DB, default ./var/starosta.db)."
@@ -57,6 +61,9 @@ def serve(db: str, host: str, port: int, synchronous: str) -> None:
     applied = migrate(db)
     if applied:
         click.echo(f"applied migrations: {', '.join(applied)}")
+    rebuilt = _ensure_read_models(db)
+    if rebuilt:
+        click.echo(f"rebuilt read models: {', '.join(rebuilt)}")
     os.environ.update(STAROSTA_DB=db, STAROSTA_HOST=host, STAROSTA_PORT=str(port),
                       STAROSTA_SYNCHRONOUS=synchronous.upper())
     Settings.from_env()  # fail here, with the variable named, rather than in the worker
@@ -64,6 +71,26 @@ def serve(db: str, host: str, port: int, synchronous: str) -> None:
                f"(OpenAPI at http://{host}:{port}/schema)")
     Granian("starosta.service.app:app_from_env", factory=True, interface="asgi", address=host,
             port=port, workers=1, loop="uvloop", log_access=False).serve()
+
+
+def _ensure_read_models(db: str) -> list[str]:
+    """Build the read models whose code version changed (as the service would on start, under
+    the same rebuild lock) and catch up the rest; return those built. Raises ClickException,
+    in one line, while another rebuild of `db` runs or when the database cannot be written."""
+    from starosta.events.store import StoreError
+    from starosta.projections.runner import RebuildRunning
+    from starosta.service.archive import default_runner
+    from starosta.service.db import open_store
+
+    store = open_store(db)
+    try:
+        return default_runner().ensure(store)
+    except RebuildRunning as exc:
+        raise click.ClickException(f"cannot serve yet: {exc}") from None
+    except (StoreError, OSError) as exc:
+        raise click.ClickException(f"cannot bring the read models of {db} up to date: {exc}") from None
+    finally:
+        store.close()
 
 
 def _port_free(host: str, port: int) -> None:
@@ -109,18 +136,26 @@ def verify(db: str, expect_head: str | None) -> None:
     Example:
       starosta verify --db ./var/starosta.db --expect-head 3f1c...e9
     """
-    from starosta.events.chain import verify_connection
+    from starosta.events.chain import GENESIS, verify_connection
 
     if not os.path.exists(db):
         raise click.ClickException(f"no database at {db}")
+    # GET /events/head of an empty archive publishes the chain's start, which no row holds
+    expect_empty = expect_head is not None and expect_head.strip().lower() == GENESIS
     conn = sqlite3.connect(f"file:{os.path.abspath(db)}?mode=ro", uri=True)
     try:
-        verdict = verify_connection(conn, expect_head)
+        verdict = verify_connection(conn, None if expect_empty else expect_head)
     except sqlite3.DatabaseError as exc:
         click.echo(f"BROKEN: the database cannot be read: {exc}", err=True)
         sys.exit(1)
     finally:
         conn.close()
+    if verdict.ok and expect_empty and verdict.count:
+        click.echo(f"BROKEN: the expected head {GENESIS} is the head of an empty archive, but this "
+                   f"log holds {verdict.count} events up to head {verdict.head_position} "
+                   f"{verdict.head_hash}: the head was published before any event, or comes "
+                   "from another archive", err=True)
+        sys.exit(1)
     if verdict.ok:
         click.echo(f"ok: {verdict.count} events, chain intact; head {verdict.head_position} "
                    f"{verdict.head_hash}")
@@ -140,19 +175,15 @@ def rebuild(db: str, names: tuple[str, ...]) -> None:
     """Replay the log into fresh projection tables and swap them in, while the service serves.
 
     NAMES are projections (default: all). Prints each projection's content hash: two
-    rebuilds of one log print the same hashes.
+    rebuilds of one log print the same hashes. One rebuild of a database runs at a time
+    (a lock file DB.rebuild-lock beside it); a second fails at once, naming the first's pid.
 
     \b
     Example:
       starosta rebuild --db ./var/starosta.db registry claims
     """
-    import time
-
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from starosta.events.store import StoreError
+    from starosta.projections.runner import RebuildRunning, rebuild_lock
     from starosta.service.archive import default_runner
-    from starosta.service.db import open_store
 
     runner = default_runner()
     unknown = [n for n in names if n not in runner.names()]
@@ -160,6 +191,29 @@ def rebuild(db: str, names: tuple[str, ...]) -> None:
         raise click.ClickException(f"unknown projection {', '.join(unknown)}; known: {', '.join(runner.names())}")
     if not os.path.exists(db):
         raise click.ClickException(f"no database at {db}")
+    try:
+        # taken before the database is opened: a second rebuild fails at once, touching nothing
+        # (not even the migrations' write lock, which the running rebuild may hold)
+        with rebuild_lock(db):
+            digests = _rebuild_all(db, runner, names)
+    except RebuildRunning as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:  # the lock file beside the database cannot be created
+        raise click.ClickException(f"cannot rebuild {db}: {exc}") from None
+    for name, digest in digests.items():
+        click.echo(f"{name} content hash {digest}")
+
+
+def _rebuild_all(db: str, runner: Runner, names: tuple[str, ...]) -> dict[str, str | None]:
+    """Rebuild the named projections of `db` (all when none) with progress bars; return their
+    content hashes. Raises ClickException when the rebuild fails."""
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from starosta.events.store import StoreError
+    from starosta.service.db import open_store
+
     store = open_store(db)
     columns = (TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[rate]:>9} events/s"), TimeElapsedColumn())
@@ -176,13 +230,12 @@ def rebuild(db: str, names: tuple[str, ...]) -> None:
         try:
             digests = runner.rebuild_many(store, chosen, report)  # one pass over the log for all
         except StoreError as exc:  # a full disk, a lock held too long: the live tables stand
-            store.close()
             raise click.ClickException(f"rebuild failed, the read models are unchanged: {exc}") from None
+        finally:
+            store.close()
         for task in tasks.values():
             progress.update(task, completed=progress.tasks[task].total)
-    for name, digest in digests.items():
-        click.echo(f"{name} content hash {digest}")
-    store.close()
+    return digests
 
 
 @main.command()
@@ -389,9 +442,12 @@ def synth(persons: int, seed: int, out: str, load_db: str | None, force: bool) -
 @main.command("backup")
 @_db_option
 @click.argument("target", type=click.Path(dir_okay=False))
-def backup_command(db: str, target: str) -> None:
+@click.option("--force", is_flag=True, default=False,
+              help="Replace TARGET if it exists (never the database backed up).")
+def backup_command(db: str, target: str, force: bool) -> None:
     """Copy the database with SQLite's online backup API while the service keeps serving;
-    the copy passes `starosta verify`.
+    the copy passes `starosta verify`. The copy is made beside TARGET and moved into place
+    once complete: an existing TARGET (replaced only with --force) stays whole until then.
 
     \b
     Example:
@@ -399,17 +455,45 @@ def backup_command(db: str, target: str) -> None:
     """
     from rich.progress import Progress
 
+    from starosta.events.store import StoreError
     from starosta.service.transfer import backup
 
     _require_db(db)
-    _output(target, False, db)  # never over an existing file: a backup is a new file
-    with Progress(transient=True) as progress:
-        task = progress.add_task("backing up", total=None)
-        try:
-            backup(db, target, lambda done, total: progress.update(task, completed=done, total=total))
-        except FileExistsError as exc:
-            raise click.ClickException(str(exc)) from None
+    _output(target, force, db)
+    partial = f"{target}.{os.getpid()}.partial"  # this run's own name: nobody else writes it
+    _remove_files(partial, partial + "-wal", partial + "-shm", partial + "-journal")
+    try:
+        with Progress(transient=True) as progress:
+            task = progress.add_task("backing up", total=None)
+            backup(db, partial, lambda done, total: progress.update(task, completed=done, total=total))
+        if not force and os.path.exists(target):  # appeared meanwhile: still never replaced
+            raise click.ClickException(f"{target} exists: pass --force to replace it")
+        # a -wal or -shm left beside the file replaced would be read as the new copy's
+        _remove_files(target + "-wal", target + "-shm", target + "-journal")
+        os.replace(partial, target)
+        _sync_directory(os.path.dirname(os.path.abspath(target)))
+    except (StoreError, sqlite3.Error, OSError) as exc:  # a full disk, an unwritable directory
+        raise click.ClickException(f"backup failed, {target} is as it was: {exc}") from None
+    finally:
+        _remove_files(partial, partial + "-wal", partial + "-shm", partial + "-journal")
     click.echo(f"backed up {db} to {target}")
+
+
+def _remove_files(*paths: str) -> None:
+    for path in paths:
+        try:
+            os.remove(path)
+        except FileNotFoundError:
+            pass
+
+
+def _sync_directory(directory: str) -> None:
+    """fsync a directory, so that a file moved into it stays there after a power loss."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _output(out: str, force: bool, *reads: str | None) -> None:
@@ -420,7 +504,7 @@ def _output(out: str, force: bool, *reads: str | None) -> None:
     target = os.path.realpath(out)
     for db in filter(None, reads):
         real = os.path.realpath(db)
-        if target in (real, real + "-wal", real + "-shm", real + "-journal"):
+        if target in (real, real + "-wal", real + "-shm", real + "-journal") or _same_file(out, db):
             raise click.ClickException(f"refusing to write {out}: it is the database {db} this "
                                        "command reads; choose another file")
     if os.path.exists(out) and not force:
@@ -430,6 +514,14 @@ def _output(out: str, force: bool, *reads: str | None) -> None:
         os.makedirs(parent, exist_ok=True)
     except OSError as exc:
         raise click.ClickException(f"cannot create the directory {parent}: {exc.strerror}") from None
+
+
+def _same_file(a: str, b: str) -> bool:
+    """Return True when both paths exist and are one file (a hard link, a bind mount)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _require_db(db: str) -> None:
@@ -459,6 +551,7 @@ def token_create(db: str, name: str, role: str) -> None:
     Example:
       starosta token create --name "Ada Reviewer" --role reviewer --db ./var/starosta.db
     """
+    from starosta.events.store import StoreError
     from starosta.service.access import create_tokens
 
     _write_conn(db).close()  # migrated, and the one-line errors of a missing or unwritable file
@@ -466,6 +559,8 @@ def token_create(db: str, name: str, role: str) -> None:
         [(token_id, secret)] = create_tokens(db, [(name, role, None)])
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
+    except (StoreError, sqlite3.Error) as exc:  # a full or failing disk: nothing was written
+        raise click.ClickException(f"no token created, nothing written: {exc}") from None
     click.echo(f"token {token_id} for {name.strip()} ({role}); shown once, keep it:", err=True)
     click.echo(secret)
 

@@ -32,11 +32,17 @@ def open_archive(path: str, *, synchronous: str = "FULL", writer: bool = False,
     """Migrate, open the store, build or catch up every projection; return an Archive.
 
     With `writer`, the archive gets the group-committing writer thread the service uses.
+    Raises RebuildRunning when a read model must be built while another rebuild of the
+    database runs (`starosta rebuild`): the service cannot start until it is done.
     """
     from starosta.service.archive import Archive, default_runner
 
     store = open_store(path, synchronous=synchronous)
     runner = default_runner()
-    runner.ensure(store)
+    try:
+        runner.ensure(store)  # under the rebuild lock when it builds (RebuildRunning meanwhile)
+    except BaseException:
+        store.close()
+        raise
     committer = GroupCommitter(store, max_batch=group_commit_max) if writer else None
     return Archive(store, committer, runner, reader_threads)

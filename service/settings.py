@@ -16,7 +16,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     synchronous: str = "FULL"  # SQLite's synchronous pragma: FULL = an append that returned is on disk
     max_body_bytes: int = 1_048_576  # request bodies over this answer 413
     group_commit_max: int = 512  # most appends committed in one transaction
-    page_limit_max: int = 1000  # the largest `limit` a list accepts
     reader_threads: int = 4  # reads run in these threads, each on its own connection, off the event loop
 
     @classmethod

@@ -1,12 +1,15 @@
 """Rebuilding projections from the log: the real `starosta rebuild` in a subprocess prints the
 same content hashes twice and equal to the tables kept current append by append; a rebuild
 while the real server serves reads and writes loses nothing and fails no request; a
-projection whose code version changed is rebuilt on start to the same content."""
+projection whose code version changed is rebuilt on start to the same content; a second
+rebuild while one runs fails at once, in one line naming the first's pid, and the first
+completes to the same content."""
 
 from __future__ import annotations
 
 import os
 import re
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -20,7 +23,7 @@ import httpx
 import pytest
 from litestar.testing import TestClient
 
-from starosta.projections.runner import content_hash
+from starosta.projections.runner import LOCK_SUFFIX, content_hash
 from starosta.service.app import create_app
 from starosta.service.archive import default_runner
 from starosta.service.db import open_archive
@@ -330,3 +333,69 @@ def test_a_changed_projection_version_is_rebuilt_on_start(tmp_path: Path, name: 
         else:
             assert after[other][2] == marks[other][2] + 1
     assert live_hashes(db) == before
+
+
+# -- 4. two rebuilds at once ---------------------------------------------------------------------
+
+SYNTH_PERSONS = 600  # ~23,000 events: a rebuild takes a second or two
+
+
+def filling_shadows(db: str) -> bool:
+    """True once a rebuild has committed rows into a next-generation table (it is mid-way)."""
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
+        try:
+            shadows = [n for (n,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'persons__g*'")]
+            return any(conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in shadows)
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+@pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="needs SIGSTOP")
+def test_a_second_rebuild_while_one_runs_fails_at_once_and_the_first_completes(tmp_path: Path) -> None:
+    db, jsonl = str(tmp_path / "synth.db"), str(tmp_path / "synth.jsonl")
+    made = run_cli("synth", "--persons", str(SYNTH_PERSONS), "--out", jsonl, "--load", db, timeout=240)
+    assert made.returncode == 0, made.stderr
+    before = live_hashes(db)
+
+    first = subprocess.Popen([STAROSTA, "rebuild", "--db", db], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, cwd=ROOT, start_new_session=True,
+                             env={**os.environ, "COLUMNS": "120"})
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while not filling_shadows(db):  # the first is replaying the log into its tables
+            assert first.poll() is None, f"the first rebuild ended too soon: {first.communicate()}"
+            assert time.monotonic() < deadline, "the first rebuild never started filling its tables"
+            time.sleep(0.003)
+        # held still mid-rebuild (maybe holding SQLite's write lock): the second must not wait
+        os.killpg(first.pid, signal.SIGSTOP)
+        started = time.monotonic()
+        second = run_cli("rebuild", "--db", db)
+        took = time.monotonic() - started
+        assert second.returncode != 0, second.stdout
+        assert "Traceback" not in second.stderr
+        assert second.stderr.strip().splitlines() == [
+            f"Error: another rebuild of {db} is running (pid {first.pid}); wait for it to finish"]
+        assert not printed_hashes(second.stdout)
+        assert took < 8, f"the second rebuild waited {took:.1f} s (SQLite's busy timeout is 10 s)"
+        os.killpg(first.pid, signal.SIGCONT)
+        out, err = first.communicate(timeout=TIMEOUT)
+    finally:
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGCONT)
+            stop(first)
+    assert first.returncode == 0, err
+    hashes = printed_hashes(out)
+    assert set(hashes) == set(NAMES) and hashes == before == live_hashes(db)
+
+    verified = run_cli("verify", "--db", db)
+    assert verified.returncode == 0 and verified.stdout.startswith("ok: "), verified.stderr
+    assert not os.path.exists(db + LOCK_SUFFIX)  # released and removed
+    later = run_cli("rebuild", "--db", db)
+    assert later.returncode == 0, later.stderr
+    assert printed_hashes(later.stdout) == hashes
