@@ -18,7 +18,8 @@ EXAMPLES = "examples: 1940-01-25, 1925-04, 1923/1931, 1942?, 1933~, 1940/.."
 # Soviet Russia went from Julian 31 January 1918 straight to Gregorian 14 February 1918.
 LAST_JULIAN_DAY = datetime.date(1918, 2, 13)
 CALENDARS = ("gregorian", "julian")
-ACCEPTED_SEASONS = {21, 22, 23, 25, 26, 27, *range(33, 42)}
+ACCEPTED_SEASONS = {21, 22, 23, 24, 25, 26, 27, 28, *range(33, 42)}
+WINTERS = {24, 28}  # winter YYYY: from YYYY-01-01 to the end of February YYYY+1 (every reading)
 
 Ymd = tuple[int, int, int]
 
@@ -46,6 +47,9 @@ _ISO = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?", re.ASCII)
 _EDTF_CHARS = re.compile(r"[0-9X/.~?%-]+", re.ASCII)
 _DAY_FIRST = re.compile(r"[0-9]{1,2}[-./][0-9]{1,2}[-./][0-9]{4}")
 _YMD = re.compile(r"(?<![0-9])([0-9]{4})-([0-9]{2})(?:-([0-9]{2}))?(?![0-9])")
+# EDTF level 0 date and time: the archive keeps the day (a time of day is cut to its day)
+_DATE_TIME = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})T[0-9]{2}:[0-9]{2}:[0-9]{2}"
+                        r"(?:Z|[+-][0-9]{2}(?::[0-9]{2})?)?", re.ASCII)
 
 
 def fast_bounds(text: str) -> Raw | None:
@@ -99,11 +103,12 @@ def _bounds_of(obj: object) -> Raw:
         raise _Refused(f"is a form of EDTF the archive does not take ({EXAMPLES})")
     lower = upper = None
     if not isinstance(low_part, UnspecifiedIntervalSection):
-        lower = tuple(_checked_leaf(low_part).lower_strict()[:3])  # a struct_time's y, m, d
+        leaf = _checked_leaf(low_part)
+        lower = _winter(leaf)[0] if _is_winter(leaf) else tuple(leaf.lower_strict()[:3])
     day_given = False
     if not isinstance(high_part, UnspecifiedIntervalSection):
         leaf = _checked_leaf(high_part)
-        upper = tuple(high_part.upper_strict()[:3])
+        upper = _winter(leaf)[1] if _is_winter(leaf) else tuple(high_part.upper_strict()[:3])
         day_given = getattr(leaf, "day", None) not in (None, "XX")
     if lower is not None and upper is not None and lower > upper:
         raise _Refused("is a reversed interval (its start is after its end): put the earlier first")
@@ -115,10 +120,20 @@ def _checked_leaf(part: object) -> object:
     """Return the date inside an interval end or qualified date; raise _Refused for refused seasons."""
     leaf = part.date if isinstance(part, UncertainOrApproximate) else part
     if isinstance(leaf, Season) and int(leaf.season) not in ACCEPTED_SEASONS:
-        if int(leaf.season) in (24, 28):
-            raise _Refused("is winter, which straddles two years: write the months (1940-12/1941-02)")
         raise _Refused("is a southern-hemisphere season: write the months (1940-09/1940-11)")
     return leaf
+
+
+def _is_winter(leaf: object) -> bool:
+    return isinstance(leaf, Season) and int(leaf.season) in WINTERS
+
+
+def _winter(leaf: object) -> tuple[Ymd, Ymd]:
+    """Winter YYYY straddles two years and readings differ (December YYYY to February YYYY+1, or
+    January to March YYYY): its bounds hold every reading, YYYY-01-01 to the end of February
+    YYYY+1 (the library gives December YYYY alone)."""
+    year = int(leaf.year)
+    return (year, 1, 1), (year + 1, 2, _calendar.monthrange(year + 1, 2)[1])
 
 
 def julian_to_gregorian(year: int, month: int, day: int) -> datetime.date:
@@ -142,7 +157,8 @@ def _to_day(ymd: Ymd, calendar: str, fix_february: bool) -> datetime.date:
     """Return the Gregorian day of a bound; raise _Refused when the day does not exist."""
     y, m, d = ymd
     if y < 1:
-        raise _Refused("is outside the years 0001-9999 (for a date with no known bound, give '..')")
+        raise _Refused(f"lies wholly outside the archive's years {_YEARS} (for a date with no "
+                       "known bound, give '..')")
     if calendar == "julian":
         if fix_february and m == 2 and d == 28 and y % 4 == 0:
             d = 29  # the library ends February by the Gregorian rule; 1900 is leap in Julian
@@ -152,7 +168,7 @@ def _to_day(ymd: Ymd, calendar: str, fix_february: bool) -> datetime.date:
         try:
             return julian_to_gregorian(y, m, d)
         except ValueError:  # before Gregorian 0001-01-01
-            raise _Refused("is outside the years 0001-9999") from None
+            raise _Refused(f"lies wholly outside the archive's years {_YEARS}") from None
     try:
         return datetime.date(y, m, d)
     except ValueError:
@@ -176,12 +192,14 @@ def parse_date(text: str, *, field: str, calendar: str = "gregorian") -> DateVal
     """Return the DateValue of one EDTF date or interval (surrounding spaces dropped).
 
     Accepted: EDTF levels 0-2 dates and intervals of years 0001-9999 (1948-01-29, 1925-04, 1942?,
-    1933~, 1940%, 194X, 1940-XX-15, 2004-06~-11, seasons 21-23, 1923/1931, 1940/.., ../1931,
-    /1931, 1940/) and ".." alone (no known bound). Bounds are the strict ones; an unknown or open
+    1933~, 1940%, 194X, 1940-XX-15, 2004-06~-11, seasons 21-28 and 33-41 (winter: see _winter),
+    1923/1931, 1940/.., ../1931, /1931, 1940/), a date and time (1985-04-12T23:20:30, cut to its
+    day) and ".." alone (no known bound). Bounds are the strict ones; an unknown or open
     end is None, never the library's ten-year guess; ~ % ? become flags. Raises DateError (a
     ValueError naming `field` and `text`, saying what to write instead) for anything else: sets
-    ([1940,1942]), times, long or negative years, significant digits, winter and southern seasons,
-    reversed intervals, over MAX_LENGTH characters, a julian date not surely before 1918-02-14.
+    ([1940,1942]), times inside intervals, long or negative years, significant digits, southern seasons,
+    reversed intervals, over MAX_LENGTH characters, a julian date not surely before 1918-02-14,
+    a date wholly outside ARCHIVE_YEARS.
     """
     if calendar not in CALENDARS:
         raise DateError("calendar", calendar, "is not a calendar here: give 'gregorian' or 'julian'")
@@ -193,8 +211,11 @@ def parse_date(text: str, *, field: str, calendar: str = "gregorian") -> DateVal
     if len(s) > MAX_LENGTH:
         raise DateError(field, text, f"is longer than {MAX_LENGTH} characters: give one EDTF date "
                         f"({EXAMPLES})")
+    day_of = _DATE_TIME.fullmatch(s)
     if s == "..":
         raw: Raw | str = Raw(None, None, False)
+    elif day_of is not None:  # a date and time: its day
+        raw = fast_bounds(day_of[1]) or library_bounds(day_of[1])
     elif not _EDTF_CHARS.fullmatch(s):
         raise DateError(field, text, _diagnose(s))
     else:
@@ -207,14 +228,15 @@ def parse_date(text: str, *, field: str, calendar: str = "gregorian") -> DateVal
         raise DateError(field, text, str(refused)) from None
     if (value.latest is not None and value.latest < ARCHIVE_YEARS[0]) or \
             (value.earliest is not None and value.earliest > ARCHIVE_YEARS[1]):
-        raise DateError(field, text, f"lies wholly outside the archive's years "
-                        f"{ARCHIVE_YEARS[0].year}-{ARCHIVE_YEARS[1].year}: check the year")
+        raise DateError(field, text, f"lies wholly outside the archive's years {_YEARS}: check "
+                        "the year")
     return value
 
 
 # The years this archive's dates may touch: a date wholly outside them is a typing error (a
 # value overlapping them, like 1XXX, is kept with its bounds).
 ARCHIVE_YEARS = (datetime.date(1700, 1, 1), datetime.date(2100, 12, 31))
+_YEARS = f"{ARCHIVE_YEARS[0].year}-{ARCHIVE_YEARS[1].year}"
 
 
 def parse_interval(start: str | None, end: str | None, *, field_start: str = "start",
@@ -244,9 +266,10 @@ def _diagnose(s: str) -> str:
         why = "a set of dates is not one date: one claim per date, or an interval (1940/1942)"
     elif ":" in s or re.search(r"[0-9]T[0-9]", s):
         why = "the archive records days, not times: give the day (1940-01-25), the time in 'said'"
-    elif re.search(r"^Y|[0-9][ES][0-9]", s) or s.startswith("-") or "/-" in s:
-        why = ("years run 0001-9999, without long years, exponents or significant digits "
-               "(use 19XX or 1900/1999)")
+    elif s.startswith(("Y", "-")) or "/-" in s or "/Y" in s:  # long or negative years
+        return f"lies wholly outside the archive's years {_YEARS}: check the year"
+    elif re.search(r"[0-9][ES][0-9]", s):
+        why = "no exponents or significant digits (use 19XX or 1900/1999)"
     elif "^" in s:
         why = "season qualifiers (^) are not taken: put the words in 'said'"
     elif "x" in s or "u" in s:
