@@ -3,6 +3,8 @@ organisations and funds, as registered."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlite3
 
 import msgspec
@@ -29,6 +31,52 @@ def _entity_table(extra: str = "") -> list[str]:
         data TEXT NOT NULL, position INTEGER NOT NULL)"""]
 
 
+def source_label(csl: dict[str, Any], source_id: str) -> str:
+    """A source's label: its CSL title; else its container, its archive reference and its
+    authors, joined by "; ", with the year issued (an untitled archive file: "GARF, f. 1,
+    op. 2 (1926)"); else its type and year; else its id."""
+    title = csl.get("title")
+    if isinstance(title, str) and title.strip():
+        return title.strip()
+    parts: list[str] = []
+    container = csl.get("container-title")
+    if isinstance(container, str) and container.strip():
+        parts.append(container.strip())
+    archive = ", ".join(str(csl[k]).strip() for k in ("archive", "archive_location")
+                        if isinstance(csl.get(k), (str, int)) and str(csl[k]).strip())
+    if archive:
+        parts.append(archive)
+    names = [_name(n) for n in csl.get("author") or [] if isinstance(n, dict)]
+    if any(names):
+        parts.append("; ".join(n for n in names if n))
+    year = _year(csl.get("issued"))
+    if not parts and isinstance(csl.get("type"), str):
+        parts.append(csl["type"])
+    if not parts:
+        return source_id
+    return f"{'; '.join(parts)} ({year})" if year else "; ".join(parts)
+
+
+def _name(name: dict[str, Any]) -> str:
+    if isinstance(name.get("literal"), str):
+        return name["literal"].strip()
+    return ", ".join(str(name[k]).strip() for k in ("family", "given")
+                     if isinstance(name.get(k), str) and name[k].strip())
+
+
+def _year(issued: Any) -> str | None:
+    """The first year of a CSL date (date-parts, raw or literal), as written."""
+    if not isinstance(issued, dict):
+        return None
+    parts = issued.get("date-parts")
+    if isinstance(parts, list) and parts and isinstance(parts[0], list) and parts[0]:
+        return str(parts[0][0])
+    for key in ("raw", "literal"):
+        if isinstance(issued.get(key), str) and issued[key].strip():
+            return issued[key].strip()[:40]
+    return None
+
+
 class RegistryProjection:
     """Entities by id, each with its registration event as JSON."""
 
@@ -53,7 +101,7 @@ class RegistryProjection:
         e, pos = envelope.event, envelope.position
         match e:
             case SourceRegistered():
-                label = str(e.csl.get("title") or e.source_id)
+                label = source_label(e.csl, e.source_id)
                 conn.execute(f"INSERT INTO {t['sources']} VALUES (?, ?, ?, ?, ?)",
                              (e.source_id, label, e.source_type, _encode(e), pos))
             case PersonRegistered():

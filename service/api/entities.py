@@ -35,6 +35,7 @@ from starosta.service import auth, commands
 from starosta.service.archive import Created
 from starosta.service.api.common import Cursor, Limit, archive_of, commit, cursor, off_loop, viewer, who
 from starosta.service.commands import invalid
+from starosta.service.csl import check_csl
 
 Name = Annotated[str, Meta(min_length=1, max_length=300)]
 Query = Annotated[str | None, Parameter(max_length=256, description="Any name variant, any script, "
@@ -48,7 +49,8 @@ def _example(summary: str, value: dict) -> list[Example]:
 # -- request bodies ----------------------------------------------------------------------
 
 class SourceIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """A CSL-JSON item (what Zotero exports: needs `type` and `title`), with its transmission."""
+    """A CSL-JSON item (what Zotero and citeproc write; valid by the CSL schema, `id` optional,
+    no title needed), with its transmission."""
 
     csl: Annotated[dict[Annotated[str, Meta(max_length=100)], Any], Meta(max_length=200)]
     note: Annotated[str, Meta(max_length=20000)] | None = None
@@ -191,11 +193,11 @@ class SourceController(Controller):
                                                         "author": [{"family": "Maximoff", "given": "G. P."}],
                                                         "issued": {"date-parts": [[1940]]}},
                                                 "source_type": "secondary_work"}))]) -> Response[Created]:
-        """Registers a source at once, public; its label is the CSL title."""
-        for field in ("type", "title"):
-            if not isinstance(data.csl.get(field), str) or not data.csl[field].strip():
-                raise invalid(f"csl.{field}", data.csl.get(field),
-                              f"a CSL-JSON item needs a non-empty string `{field}`")
+        """Registers a source at once, public. `csl` is any valid CSL-JSON item (the CSL
+        schema; `id` aside, which the archive assigns): titles are not required (letters,
+        interviews, archive files). Its label is the title, else the container, the archive
+        reference, the authors, and the date."""
+        check_csl(data.csl)
         return await register(request, "source", lambda source_id: SourceRegistered(
             source_id=source_id, csl=data.csl, note=data.note, source_type=data.source_type,
             archive=data.archive, via=data.via, synthetic=data.synthetic), {}, None)
