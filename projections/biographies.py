@@ -155,6 +155,24 @@ def entry(view: ClaimView, labels: Labels) -> Entry:
                  citation=citation, flags=[view.status] if view.status != "approved" else [])
 
 
+# The relation as the other person has it: "A is the brother of B" makes B a sibling of A (the
+# claim does not say whether B is a brother or a sister); parent and child swap; the rest hold
+# both ways.
+CONVERSE = {"brother": "sibling", "sister": "sibling", "sibling": "sibling", "parent": "child",
+            "child": "parent", "spouse": "spouse", "comrade": "comrade", "relative": "relative",
+            "other": "other"}
+
+
+def turned_round(fields: dict[str, Any]) -> dict[str, Any]:
+    """A relation claim's fields in the biography of its `other`: that person becomes `person`,
+    the claim's person becomes `other`, the relation its converse; `as_stated` keeps the
+    claim's own words."""
+    return {**fields, "person": fields["other"], "other": fields["person"],
+            "relation": CONVERSE.get(fields["relation"], "other"),
+            "as_stated": {"person": fields["person"], "relation": fields["relation"],
+                          "other": fields["other"]}}
+
+
 def referenced(views: list[ClaimView]) -> set[str]:
     """Return every entity id the claims name (their entity fields and cited sources)."""
     ids = set()
@@ -224,8 +242,11 @@ def assemble(person: tuple[str, str, dict, int], views: list[ClaimView], labels:
                     merged_from=[Ref(m, labels.labels.get(m, m)) for m in sorted(merged_from)],
                     as_of=as_of,
                     custody=custody_figures(views), conflicts=conflicts(views))
+    own = {person[0], *merged_from}
     for view in views:
         e = entry(view, labels)
+        if view.kind == "relation" and view.claim["other"] in own and view.claim["person"] not in own:
+            e.fields = turned_round(e.fields)
         section = _SUMMARY.get(view.kind)
         if section:
             getattr(bio, section).append(e)
@@ -279,7 +300,7 @@ class BiographiesProjection:
     runner rebuilds it with them and applies it after them."""
 
     name = "biographies"
-    version = 1
+    version = 2  # 2: relations turned round in the other person's document
     reads = ("registry", "claims")
     ddl = {"biographies": ["""CREATE TABLE {name} (
         person_id TEXT PRIMARY KEY, etag TEXT NOT NULL, document BLOB NOT NULL)"""]}

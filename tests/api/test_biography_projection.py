@@ -156,3 +156,32 @@ def test_a_claim_answer_names_what_it_refers_to(api: Api) -> None:
                             "citation.source": {"id": s, "label": "The Guillotine at Work"}}
     listed = api.get("/claims", "bob", person=p, kind="custody").json()["items"]
     assert [i["refs"]["place"]["label"] for i in listed] == ["Butyrka"]
+
+
+def test_a_relation_is_turned_round_in_the_other_person_s_biography(api: Api) -> None:
+    """Issue 10: in the brother's biography the relation names Vicente as the other, not the
+    brother himself; the claim's own words stay under `as_stated`."""
+    s = api.source()
+    vicente = api.person("Vicente Monclús Guallar", s)
+    brother = api.person("Manuel (his brother)", s)
+    mother = api.person("Test Mother (not historical)", s)
+    for other, relation in ((brother, "brother"), (mother, "child")):
+        _approve(api, api.claim({"kind": "relation", "person": vicente, "other": other,
+                                 "relation": relation, "citation": {"source": s}}))
+    own = {e["fields"]["other"]["id"]: e["fields"]["relation"]
+           for e in api.get(f"/persons/{vicente}/biography").json()["timeline"]}
+    assert own == {brother: "brother", mother: "child"}  # as stated, in the subject's own
+    for person, converse in ((brother, "sibling"), (mother, "parent")):
+        (entry,) = [e for e in api.get(f"/persons/{person}/biography").json()["timeline"]
+                    if e["kind"] == "relation"]
+        fields = entry["fields"]
+        assert fields["person"]["id"] == person and fields["other"]["id"] == vicente
+        assert fields["relation"] == converse
+        assert fields["as_stated"]["person"]["id"] == vicente
+        assert fields["as_stated"]["other"]["id"] == person
+    # the stored document and the one computed on demand agree
+    head = api.get("/events/head").json()["position"]
+    stored = api.get(f"/persons/{mother}/biography").json()
+    on_demand = api.get(f"/persons/{mother}/biography", as_of=str(head)).json()
+    stored.pop("as_of"), on_demand.pop("as_of")
+    assert stored == on_demand
