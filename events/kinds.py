@@ -19,6 +19,9 @@ from msgspec import Meta
 Id = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$",
                          description="An id of a registered entity or claim", examples=["P-4G7K2M9Q"])]
 Text = Annotated[str, Meta(min_length=1, max_length=2000)]
+Said = Annotated[str, Meta(min_length=1, max_length=300, description=(
+    "The person as the source names them (\"N. (Central Russia)\", \"his brother Manuel\"), "
+    "kept beside the identified person"))]
 LongText = Annotated[str, Meta(min_length=1, max_length=20000)]
 EDTF = Annotated[str, Meta(min_length=1, max_length=64,
                            description="An EDTF date or interval (1948-01-29, 1925-04, 1923/1931, 1942?, 1933~, 1940/..)",
@@ -103,6 +106,7 @@ class BirthClaim(_Dated, frozen=True, tag="birth"):
     person: Id
     date: EDTF | None = None
     place: Id | None = None
+    person_said: Said | None = None
     REFS: ClassVar[dict[str, str]] = {"person": "person", "place": "place"}
 
 
@@ -117,6 +121,7 @@ class DeathClaim(_Dated, frozen=True, tag="death"):
     date: EDTF | None = None
     place: Id | None = None
     manner: DeathManner | None = None
+    person_said: Said | None = None
     REFS: ClassVar[dict[str, str]] = {"person": "person", "place": "place"}
 
 
@@ -128,6 +133,7 @@ class AffiliationClaim(_Spanned, frozen=True, tag="affiliation"):
     organization: Id | None = None
     start: EDTF | None = None
     end: EDTF | None = None
+    person_said: Said | None = None
     REFS: ClassVar[dict[str, str]] = {"person": "person", "organization": "organization"}
 
 
@@ -138,6 +144,7 @@ class OccupationClaim(_Spanned, frozen=True, tag="occupation"):
     occupation: Annotated[str, Meta(min_length=1, max_length=200)]
     start: EDTF | None = None
     end: EDTF | None = None
+    person_said: Said | None = None
     REFS: ClassVar[dict[str, str]] = {"person": "person"}
 
 
@@ -148,6 +155,7 @@ class ArrestClaim(_Dated, frozen=True, tag="arrest"):
     date: EDTF | None = None
     place: Id | None = None
     organ: Id | None = None
+    person_said: Said | None = None
     REFS: ClassVar[dict[str, str]] = {"person": "person", "place": "place", "organ": "organization"}
 
 
@@ -158,6 +166,7 @@ class AccusationClaim(_Dated, frozen=True, tag="accusation"):
     accusation: Text
     date: EDTF | None = None
     authority: Id | None = None
+    person_said: Said | None = None
     REFS: ClassVar[dict[str, str]] = {"person": "person", "authority": "organization"}
 
 
@@ -175,6 +184,7 @@ class SentenceClaim(_Dated, frozen=True, tag="sentence"):
     term_iso: Annotated[str, Meta(pattern=r"^P(\d+Y)?(\d+M)?(\d+D)?$", examples=["P8Y"])] | None = None
     authority: Id | None = None
     authority_said: Annotated[str, Meta(max_length=300)] | None = None
+    person_said: Said | None = None
     REFS: ClassVar[dict[str, str]] = {"person": "person", "authority": "organization"}
 
 
@@ -190,6 +200,7 @@ class CustodyClaim(_Spanned, frozen=True, tag="custody"):
     place_said: Annotated[str, Meta(max_length=300)] | None = None
     start: EDTF | None = None
     end: EDTF | None = None
+    person_said: Said | None = None
     REFS: ClassVar[dict[str, str]] = {"person": "person", "place": "place"}
 
 
@@ -200,6 +211,7 @@ class TransferClaim(_Dated, frozen=True, tag="transfer"):
     date: EDTF | None = None
     from_place: Id | None = None
     to_place: Id | None = None
+    person_said: Said | None = None
     REFS: ClassVar[dict[str, str]] = {"person": "person", "from_place": "place", "to_place": "place"}
 
 
@@ -212,6 +224,7 @@ class EscapeClaim(Claim, frozen=True, tag="escape"):
     recaptured: EDTF | None = None
     place: Id | None = None
     destination_said: Annotated[str, Meta(max_length=300)] | None = None
+    person_said: Said | None = None
     DATES: ClassVar[tuple[str, ...]] = ("date", "recaptured")
     INTERVAL: ClassVar[tuple[str, str] | None] = ("date", "recaptured")
     REFS: ClassVar[dict[str, str]] = {"person": "person", "place": "place"}
@@ -225,6 +238,7 @@ class ProtestClaim(_Spanned, frozen=True, tag="protest"):
     place: Id | None = None
     start: EDTF | None = None
     end: EDTF | None = None
+    person_said: Said | None = None
     REFS: ClassVar[dict[str, str]] = {"person": "person", "place": "place"}
 
 
@@ -240,6 +254,7 @@ class ReleaseClaim(_Dated, frozen=True, tag="release"):
     date: EDTF | None = None
     place: Id | None = None
     destination: Id | None = None
+    person_said: Said | None = None
     REFS: ClassVar[dict[str, str]] = {"person": "person", "place": "place", "destination": "place"}
 
 
@@ -250,6 +265,7 @@ class ExecutionClaim(_Dated, frozen=True, tag="execution"):
     date: EDTF | None = None
     place: Id | None = None
     authority: Id | None = None
+    person_said: Said | None = None
     REFS: ClassVar[dict[str, str]] = {"person": "person", "place": "place", "authority": "organization"}
 
 
@@ -262,6 +278,7 @@ class RoleClaim(_Spanned, frozen=True, tag="role"):
     organization: Id | None = None
     start: EDTF | None = None
     end: EDTF | None = None
+    person_said: Said | None = None
     REFS: ClassVar[dict[str, str]] = {"person": "person", "place": "place", "organization": "organization"}
 
 
@@ -272,6 +289,7 @@ class MembershipClaim(_Spanned, frozen=True, tag="membership"):
     organization: Id
     start: EDTF | None = None
     end: EDTF | None = None
+    person_said: Said | None = None
     REFS: ClassVar[dict[str, str]] = {"person": "person", "organization": "organization"}
 
 
@@ -283,6 +301,7 @@ class LetterClaim(_Dated, frozen=True, tag="letter"):
     place: Id | None = None
     recipient: Id | None = None
     recipient_said: Annotated[str, Meta(max_length=300)] | None = None
+    person_said: Said | None = None
     REFS: ClassVar[dict[str, str]] = {"person": "person", "place": "place", "recipient": "any"}
 
 
@@ -293,6 +312,8 @@ class RelationClaim(Claim, frozen=True, tag="relation"):
     other: Id
     relation: Literal["sibling", "brother", "sister", "spouse", "parent", "child", "comrade",
                       "relative", "other"]
+    person_said: Said | None = None
+    other_said: Said | None = None
     REFS: ClassVar[dict[str, str]] = {"person": "person", "other": "person"}
 
 
@@ -305,6 +326,7 @@ class PresenceClaim(_Spanned, frozen=True, tag="presence"):
     purpose: Annotated[str, Meta(max_length=300)] | None = None
     start: EDTF | None = None
     end: EDTF | None = None
+    person_said: Said | None = None
     REFS: ClassVar[dict[str, str]] = {"person": "person", "place": "place"}
 
 
@@ -316,6 +338,7 @@ class LabourClaim(_Spanned, frozen=True, tag="labour"):
     place: Id | None = None
     start: EDTF | None = None
     end: EDTF | None = None
+    person_said: Said | None = None
     REFS: ClassVar[dict[str, str]] = {"person": "person", "place": "place"}
 
 
@@ -330,6 +353,7 @@ class AllowanceClaim(_Spanned, frozen=True, tag="allowance"):
     payer_said: Annotated[str, Meta(max_length=300)] | None = None
     start: EDTF | None = None
     end: EDTF | None = None
+    person_said: Said | None = None
     REFS: ClassVar[dict[str, str]] = {"person": "person", "place": "place"}
 
 
@@ -353,6 +377,7 @@ class DisbursementClaim(_Dated, frozen=True, tag="disbursement"):
     amount: Amount | None = None
     currency: Currency | None = None
     date: EDTF | None = None
+    via_said: Said | None = None
     REFS: ClassVar[dict[str, str]] = {"fund": "fund", "recipient": "any", "via": "person"}
 
 
@@ -364,6 +389,7 @@ class InKindClaim(_Dated, frozen=True, tag="in_kind"):
     recipient: Id | None = None
     via: Id | None = None
     date: EDTF | None = None
+    via_said: Said | None = None
     REFS: ClassVar[dict[str, str]] = {"fund": "fund", "recipient": "any", "via": "person"}
 
 
@@ -397,6 +423,7 @@ class NoRecordClaim(Claim, frozen=True, tag="no_record"):
 
     person: Id
     of: Annotated[str, Meta(min_length=1, max_length=100, examples=["release"])]
+    person_said: Said | None = None
     REFS: ClassVar[dict[str, str]] = {"person": "person"}
 
 
@@ -408,6 +435,7 @@ class CustodyTotalClaim(Claim, frozen=True, tag="custody_total"):
     days: Count | None = None
     qualifier: Qualifier = "about"
     scope: Literal["confinement", "exile", "all"] = "all"
+    person_said: Said | None = None
     REFS: ClassVar[dict[str, str]] = {"person": "person"}
 
 

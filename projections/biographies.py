@@ -167,10 +167,15 @@ def turned_round(fields: dict[str, Any]) -> dict[str, Any]:
     """A relation claim's fields in the biography of its `other`: that person becomes `person`,
     the claim's person becomes `other`, the relation its converse; `as_stated` keeps the
     claim's own words."""
-    return {**fields, "person": fields["other"], "other": fields["person"],
-            "relation": CONVERSE.get(fields["relation"], "other"),
-            "as_stated": {"person": fields["person"], "relation": fields["relation"],
-                          "other": fields["other"]}}
+    turned = {**fields, "person": fields["other"], "other": fields["person"],
+              "relation": CONVERSE.get(fields["relation"], "other"),
+              "as_stated": {"person": fields["person"], "relation": fields["relation"],
+                            "other": fields["other"]}}
+    for mine, theirs in (("person_said", "other_said"), ("other_said", "person_said")):
+        turned.pop(mine, None)
+        if theirs in fields:  # the words naming each person follow that person
+            turned[mine] = fields[theirs]
+    return turned
 
 
 def referenced(views: list[ClaimView]) -> set[str]:
