@@ -196,8 +196,8 @@ def timeline_key(e: Entry) -> tuple:
 
 
 def conflicts(views: list[ClaimView]) -> list[Conflict]:
-    """Approved claims that disagree: births or deaths with another date or place; custody
-    surely in two places on one day."""
+    """Approved claims that disagree: births or deaths with another date or place; deaths with
+    another manner (unknown aside); custody surely in two places on one day."""
     out = []
     approved = [v for v in views if v.status == "approved"]
     for kind in ("birth", "death"):
@@ -205,6 +205,11 @@ def conflicts(views: list[ClaimView]) -> list[Conflict]:
         if len({(v.claim.get("date"), v.claim.get("place")) for v in mine}) > 1:
             out.append(Conflict(kind=kind, detail=f"{len(mine)} {kind} claims disagree on date or place",
                                 claims=[v.id for v in mine]))
+    told = [v for v in approved if v.kind == "death" and v.claim.get("manner") not in (None, "unknown")]
+    manners = sorted({v.claim["manner"] for v in told})
+    if len(manners) > 1:  # "died" against "murdered": the sources disagree on how
+        out.append(Conflict(kind="death_manner", detail=f"{len(told)} death claims disagree on "
+                            f"the manner: {', '.join(manners)}", claims=[v.id for v in told]))
     custody = [v for v in approved if v.kind == "custody" and v.claim.get("place")]
     for a, b in combinations(custody, 2):
         if a.claim["place"] == b.claim["place"]:
@@ -305,7 +310,7 @@ class BiographiesProjection:
     runner rebuilds it with them and applies it after them."""
 
     name = "biographies"
-    version = 2  # 2: relations turned round in the other person's document
+    version = 3  # 2: relations turned round; 3: conflicting death manners
     reads = ("registry", "claims")
     ddl = {"biographies": ["""CREATE TABLE {name} (
         person_id TEXT PRIMARY KEY, etag TEXT NOT NULL, document BLOB NOT NULL)"""]}

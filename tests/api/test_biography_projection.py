@@ -185,3 +185,21 @@ def test_a_relation_is_turned_round_in_the_other_person_s_biography(api: Api) ->
     on_demand = api.get(f"/persons/{mother}/biography", as_of=str(head)).json()
     stored.pop("as_of"), on_demand.pop("as_of")
     assert stored == on_demand
+
+
+def test_deaths_told_with_different_manners_are_a_conflict(api: Api) -> None:
+    """Issue 10, item 9: "died" against "murdered" (Vera Martsinkevitch at Kem) shows side by
+    side, even when date and place agree; an unknown manner disagrees with nothing."""
+    s = api.source()
+    p = api.person("Test Prisoner (not historical)", s)
+    kem = api.place("Test Kem (not historical)", s, kind="camp")
+    made = [api.claim({"kind": "death", "person": p, "date": "1925-04", "place": kem,
+                       "manner": manner, "citation": {"source": s}})
+            for manner in ("died_in_custody", "killed", "unknown")]
+    for claim in made:
+        _approve(api, claim)
+    conflicts = api.get(f"/persons/{p}/biography").json()["conflicts"]
+    (manner,) = [c for c in conflicts if c["kind"] == "death_manner"]
+    assert sorted(manner["claims"]) == sorted(made[:2])
+    assert "died_in_custody" in manner["detail"] and "killed" in manner["detail"]
+    assert not [c for c in conflicts if c["kind"] == "death"]  # same date and place
