@@ -56,9 +56,43 @@ def may_meet(lo: Day | None, hi: Day | None, span_lo: Day | None, span_hi: Day |
     return True
 
 
+def sure_meet_bounds(start_earliest: Day | None, start_latest: Day | None, end_earliest: Day | None,
+                     end_latest: Day | None) -> tuple[Day, Day] | None:
+    """Return (latest possible start, earliest possible end) of a stay given its bounds (None =
+    unknown), or None when either is unbounded: the stay then surely meets no span.
+
+    A stay never ends before it starts, so each pair of bounds narrows the other: an unknown end
+    is at least the start (its earliest possible end is the earliest possible start), an unknown
+    start at most the end (its latest possible start is the latest possible end). The pair may
+    be in either order: it is no stretch of days, only the two tests of `surely_meets`.
+    """
+    latest_start = min((d for d in (start_latest, end_latest) if d is not None), default=None)
+    earliest_end = max((d for d in (end_earliest, start_earliest) if d is not None), default=None)
+    if latest_start is None or earliest_end is None:
+        return None
+    return latest_start, earliest_end
+
+
+def surely_meets(bounds: tuple[Day, Day] | None, span_lo: Day, span_hi: Day) -> bool:
+    """Return True when a stay whose `sure_meet_bounds` are `bounds` is surely held on at least
+    one day of span_lo..span_hi, whatever its true dates within their bounds.
+
+    With start in [s1, s2] and end in [e1, e2], every reading s..e meets the span [a, b] iff
+    s2 <= b and e1 >= a (the bounds narrowed as `sure_meet_bounds` says): then s <= b, a <= e,
+    and s <= e, a <= b, so max(s, a) <= min(e, b). Conversely, when a test fails, the reading
+    that starts at s2 or the one that ends at e1 misses the span (if the bounds admit any
+    reading at all). The one rule of `certain` in populations and their timelines; custody
+    totals count the surely covered days instead (`sure_days`).
+    """
+    return bounds is not None and bounds[0] <= span_hi and bounds[1] >= span_lo
+
+
 def sure_days(start_earliest: Day | None, start_latest: Day | None, end_earliest: Day | None,
               end_latest: Day | None) -> tuple[Day, Day] | None:
     """Return the days surely inside a stretch given its bounds (None = unknown), or None.
+
+    For custody totals and two-place conflicts, not populations (see `surely_meets`): a stay
+    known only to the month surely meets that month but surely covers none of its days.
 
     Surely covered: from the latest possible start to the earliest possible end. An unknown
     end is never guessed: the stretch lasted at least until it began, so its earliest possible

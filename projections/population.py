@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 
 import msgspec
 
-from starosta.events.dates import may_meet, sure_days
+from starosta.events.dates import may_meet, sure_meet_bounds, surely_meets
 from starosta.events.errors import Invalid, NotFound
 from starosta.events.kinds import AggregateClaim, Citation, CustodyClaim, DeathClaim, ExecutionClaim, Subset
 from starosta.events.registry import PersonMerged, PersonUnmerged
@@ -322,8 +322,11 @@ class _Episode(msgspec.Struct, frozen=True, gc=False):
     bound: Day | None
 
     def sure(self) -> tuple[Day, Day] | None:
-        """The days surely inside the stay (events.dates.sure_days), or None."""
-        return sure_days(self.start_earliest, self.start_latest, self.end_earliest, self.end_latest)
+        """The stay's latest possible start and earliest possible end (events.dates.
+        sure_meet_bounds; in either order), or None: it surely meets a span [a, b] iff the
+        first is <= b and the second >= a (events.dates.surely_meets)."""
+        return sure_meet_bounds(self.start_earliest, self.start_latest, self.end_earliest,
+                                self.end_latest)
 
     def possible(self) -> tuple[Day | None, Day | None] | None:
         """The days possibly inside it (None = unbounded), or None when it has no date at all:
@@ -408,8 +411,7 @@ def population_at(conn: sqlite3.Connection, place_id: str, span: Span, statuses:
     alive = registry.survivors(conn, {e.person for e in episodes})
     for e in episodes:
         person = alive.get(e.person, e.person)
-        sure = e.sure()
-        if sure is not None and may_meet(sure[0], sure[1], *window):
+        if surely_meets(e.sure(), *window):
             certain.setdefault(person, []).append(e.claim_id)
             continue
         days = e.possible()
@@ -489,9 +491,9 @@ def _figures(conn: sqlite3.Connection, spans: list[tuple[str, Day, Day]], episod
              aggregates: list[tuple]) -> tuple[list[int], list[int], list[list[str]]]:
     """Return count_min, count_max and the reported aggregate claim ids of each span.
 
-    A person counts in count_min for the periods any of their sure stretches meets, and in
-    count_max for those any sure or possible stretch meets: per person, the runs of periods
-    are merged, then added up with a difference array."""
+    A person counts in count_min for the periods one of their episodes surely meets
+    (events.dates.surely_meets), and in count_max for those one surely or possibly meets: per
+    person, the runs of periods are merged, then added up with a difference array."""
     n = len(spans)
     if not n:
         return [], [], []
@@ -499,6 +501,9 @@ def _figures(conn: sqlite3.Connection, spans: list[tuple[str, Day, Day]], episod
     ends = [b for _, _, b in spans]
 
     def run(lo: Day | None, hi: Day | None) -> tuple[int, int] | None:
+        """The periods [a, b] with b >= lo and a <= hi (half-open index range), or None. For a
+        sure pair (latest start, earliest end), in either order, exactly those it surely meets:
+        with lo > hi, the one period holding both days, if any."""
         i = bisect.bisect_left(ends, lo) if lo is not None else 0
         j = bisect.bisect_right(starts, hi) if hi is not None else n
         return (i, j) if i < j else None

@@ -123,7 +123,10 @@ def test_an_open_end_is_never_closed(world: World) -> None:
     x = world.place("Butyrka")
     claim = world.custody(p, x, "1940")
     assert who_is(world.population(x, "1939")) == ([], [])
-    for at in ("1940", "1940-03", "1944", "1960", "1999"):
+    # whatever day of 1940 it began, he was held that day: certain in 1940, and only then
+    body = world.population(x, "1940")
+    assert who_is(body) == ([p], []) and body["open"] == []
+    for at in ("1940-03", "1944", "1960", "1999"):
         body = world.population(x, at)
         assert who_is(body) == ([], [p]), at
         assert body["possible"][0]["open_end"] is True and body["possible"][0]["claims"] == [claim]
@@ -162,8 +165,10 @@ def test_an_open_end_is_bounded_by_the_next_dated_custody_elsewhere(world: World
     x, y = world.place("Butyrka"), world.place("Suzdal isolator", "isolator")
     open_claim = world.custody(p, x, "1940")
     world.custody(p, y, "1945-06", "1946", custody="isolator")
-    # possible up to that claim's latest possible start, 1945-06-30; not open any more
-    for at in ("1940", "1944", "1945", "1945-06", "1945-06-30"):
+    # certain in 1940 (it began then); possible up to that claim's latest possible start,
+    # 1945-06-30; not open any more
+    assert who_is(world.population(x, "1940")) == ([p], [])
+    for at in ("1944", "1945", "1945-06", "1945-06-30"):
         body = world.population(x, at)
         assert who_is(body) == ([], [p]), at
         assert body["possible"][0].get("open_end", False) is False and body["open"] == []
@@ -317,7 +322,8 @@ def test_include_children_rolls_up_child_places(world: World) -> None:
     p, q, r, s = (world.person(n) for n in ("At region", "At town", "At village", "Elsewhere"))
     world.custody(p, region, "1925-01-01", "1926-12-31", custody="exile")
     world.custody(q, town, "1925-01-01", "1926-12-31", custody="exile")
-    world.custody(r, village, "1925-06", "1925-06", custody="exile")  # no sure day
+    # no surely covered day, but surely held on a day of June 1925 (and so of 1925)
+    world.custody(r, village, "1925-06", "1925-06", custody="exile")
     world.custody(s, elsewhere, "1925-01-01", "1926-12-31", custody="exile")
     agg = world.claim({"kind": "aggregate", "place": village, "date": "1925", "count": 4,
                        "qualifier": "about", "group": "exiles in the village"})
@@ -326,11 +332,12 @@ def test_include_children_rolls_up_child_places(world: World) -> None:
     body = world.population(region, "1925-06", include_children="true")
     assert sorted(ids(body["places"])) == sorted([region, town, village])
     assert {p["label"] for p in body["places"]} == {"North of Siberia", "Tobolsk", "Village near Tobolsk"}
-    assert who_is(body) == (sorted([p, q]), [r])
+    assert who_is(body) == (sorted([p, q, r]), [])
     assert [a["claim"] for a in body["reported"]] == [agg]
     body = world.population(town, "1925", include_children="true")
     assert sorted(ids(body["places"])) == sorted([town, village])
-    assert who_is(body) == ([q], [r])
+    assert who_is(body) == (sorted([q, r]), [])
+    assert who_is(world.population(town, "1925-06-15", include_children="true")) == ([q], [r])
 
 
 def test_butyrka_in_1951_includes_monclus(world: World) -> None:
@@ -363,7 +370,7 @@ def test_timeline_per_year_has_the_figures_of_each_year(world: World) -> None:
     world.custody(a, x, "1940", "1943")
     world.custody(b, x, "1941", "1942")  # surely 1941-12-31..1942-01-01 only
     world.custody(c, x, "1943-05-01", "1945-12-31")
-    world.custody(world.person("D"), x, "1944-03", "1944-03")  # no sure day
+    world.custody(world.person("D"), x, "1944-03", "1944-03")  # surely meets 1944-03 and 1944
     world.claim({"kind": "aggregate", "place": x, "date": "1942", "count": 300,
                  "qualifier": "about", "group": "prisoners"})
     body = timeline(world, x, step="year")
@@ -375,7 +382,7 @@ def test_timeline_per_year_has_the_figures_of_each_year(world: World) -> None:
         assert item["reported"] == same["reported"]
         assert (item["earliest"], item["latest"]) == (f"{item['period']}-01-01", f"{item['period']}-12-31")
     assert [(i["count_min"], i["count_max"]) for i in body["items"]] == [
-        (1, 1), (2, 2), (2, 2), (2, 2), (1, 2), (1, 1)]
+        (1, 1), (2, 2), (2, 2), (2, 2), (2, 2), (1, 1)]
 
     # from/to narrow or widen it
     body = timeline(world, x, step="year", **{"from": "1938", "to": "1941"})
@@ -404,7 +411,7 @@ def test_timeline_per_year_has_the_figures_of_each_year(world: World) -> None:
 def test_timeline_as_csv(world: World) -> None:
     x = world.place("Butyrka")
     a = world.person("A")
-    world.custody(a, x, "1940", "1940")  # possible in 1940, surely no day
+    world.custody(a, x, "1940", "1940")  # surely in 1940 (though on no day surely known)
     world.claim({"kind": "aggregate", "place": x, "date": "1941", "count": 60,
                  "qualifier": "at_least", "group": "residents"})
     as_json = timeline(world, x, step="year")["items"]
@@ -419,7 +426,7 @@ def test_timeline_as_csv(world: World) -> None:
         assert [row[:5] for row in rows[1:]] == [
             [i["period"], i["earliest"], i["latest"], str(i["count_min"]), str(i["count_max"])]
             for i in as_json]
-        assert rows[1][:5] == ["1940", "1940-01-01", "1940-12-31", "0", "1"]
+        assert rows[1][:5] == ["1940", "1940-01-01", "1940-12-31", "1", "1"]
         assert rows[2][:5] == ["1941", "1941-01-01", "1941-12-31", "0", "0"]
         assert rows[1][5] == "" and "60" in rows[2][5] and "residents" in rows[2][5]
         assert "at_least" in rows[2][5]
