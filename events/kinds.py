@@ -34,6 +34,11 @@ Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$",
                                examples=["USD"])]
 Count = Annotated[int, Meta(ge=0, le=100_000_000)]
 Qualifier = Literal["exact", "at_least", "at_most", "about"]
+# What an aggregate counts: people held there (the default), who died, were shot, released,
+# arrived, deported or arrested there, or members, employees, or others (populations report only
+# held, died, shot and arrived: projections.population)
+AggregateStatus = Literal["held", "died", "shot", "released", "arrived", "deported", "arrested",
+                          "members", "employed", "other"]
 
 
 class Citation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
@@ -415,6 +420,7 @@ class AggregateClaim(_Dated, frozen=True, tag="aggregate"):
     place: Id | None = None
     date: EDTF | None = None
     of_whom: Annotated[tuple[Subset, ...], Meta(max_length=200)] = ()
+    status: AggregateStatus = "held"
     REFS: ClassVar[dict[str, str]] = {"place": "place"}
 
 

@@ -57,7 +57,7 @@ class PopulationProjection(ClaimIndex):
     """Custody episodes and place aggregates by place; deaths and merges to bound open ends."""
 
     name = "population"
-    version = 4
+    version = 5  # 5: only counts of people held, dead, shot or arrived are reported
     indexed = ("custody_episodes", "place_aggregates", "population_deaths")
     ddl = {
         "custody_episodes": ["""CREATE TABLE {name} (
@@ -107,7 +107,7 @@ class PopulationProjection(ClaimIndex):
             d = e.dates.get("date")
             return {"population_deaths": [(e.claim_id, "pending", None, claim.person,
                                            _iso(d.latest) if d else None, pos)]}
-        if isinstance(claim, AggregateClaim) and claim.place:
+        if isinstance(claim, AggregateClaim) and claim.place and claim.status in REPORTED:
             d = e.dates.get("date")
             return {"place_aggregates": [(
                 e.claim_id, "pending", None, claim.place, _iso(d.earliest) if d else None,
@@ -357,6 +357,12 @@ def _episodes(conn: sqlite3.Connection, places: list[str], statuses: Sequence[st
         (*places, *statuses, *args))
     return [_Episode(c, p, _day(a), _day(b), _day(d), _day(e), _day(f))
             for c, p, a, b, d, e, f in rows]
+
+
+# The aggregates a population reports: counts of people held at the place, or who died, were
+# shot or arrived there; the others (members of a union, workers discharged...) stay readable
+# through GET /claims?place=.
+REPORTED = ("held", "died", "shot", "arrived")
 
 
 def _aggregates(conn: sqlite3.Connection, places: list[str],
