@@ -456,12 +456,12 @@ def backup_command(db: str, target: str, force: bool) -> None:
     from rich.progress import Progress
 
     from starosta.events.store import StoreError
-    from starosta.service.transfer import backup
+    from starosta.service.transfer import COMPANIONS, backup, remove_files, sync_directory
 
     _require_db(db)
     _output(target, force, db)
     partial = f"{target}.{os.getpid()}.partial"  # this run's own name: nobody else writes it
-    _remove_files(partial, partial + "-wal", partial + "-shm", partial + "-journal")
+    remove_files(partial, ("", *COMPANIONS))
     try:
         with Progress(transient=True) as progress:
             task = progress.add_task("backing up", total=None)
@@ -469,31 +469,14 @@ def backup_command(db: str, target: str, force: bool) -> None:
         if not force and os.path.exists(target):  # appeared meanwhile: still never replaced
             raise click.ClickException(f"{target} exists: pass --force to replace it")
         # a -wal or -shm left beside the file replaced would be read as the new copy's
-        _remove_files(target + "-wal", target + "-shm", target + "-journal")
+        remove_files(target, COMPANIONS)
         os.replace(partial, target)
-        _sync_directory(os.path.dirname(os.path.abspath(target)))
+        sync_directory(os.path.dirname(os.path.abspath(target)))
     except (StoreError, sqlite3.Error, OSError) as exc:  # a full disk, an unwritable directory
         raise click.ClickException(f"backup failed, {target} is as it was: {exc}") from None
     finally:
-        _remove_files(partial, partial + "-wal", partial + "-shm", partial + "-journal")
+        remove_files(partial, ("", *COMPANIONS))
     click.echo(f"backed up {db} to {target}")
-
-
-def _remove_files(*paths: str) -> None:
-    for path in paths:
-        try:
-            os.remove(path)
-        except FileNotFoundError:
-            pass
-
-
-def _sync_directory(directory: str) -> None:
-    """fsync a directory, so that a file moved into it stays there after a power loss."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _output(out: str, force: bool, *reads: str | None) -> None:

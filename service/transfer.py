@@ -89,7 +89,7 @@ def bounded_lines(f: IO[bytes], limit: int = MAX_LINE_BYTES) -> Iterator[bytes]:
 
 
 STAGING = ".importing"  # the suffix of the file an import is built in, beside its target
-_COMPANIONS = ("-wal", "-shm", "-journal")  # SQLite's files beside a database
+COMPANIONS = ("-wal", "-shm", "-journal")  # SQLite's files beside a database
 
 
 def import_log(path: str, db: str, progress: Progress | None = None,
@@ -129,9 +129,9 @@ def import_log(path: str, db: str, progress: Progress | None = None,
         seal_file(staging)  # one self-contained file to move
         os.fsync(fd)
         _refuse_target(db)  # again, just before the move: something may have appeared there
-        _remove(db, _COMPANIONS)  # a stale -wal or -journal would be replayed into the import
+        remove_files(db, COMPANIONS)  # a stale -wal or -journal would be replayed into the import
         os.replace(staging, db)
-        _sync_directory(directory)
+        sync_directory(directory)
     return count, head
 
 
@@ -158,23 +158,24 @@ def _claimed(staging: str, db: str) -> Iterator[int]:
                                 "wait for it to finish") from None
         except OSError:
             pass  # a file system without flock: one import at a time is then the operator's care
-        _remove(staging, _COMPANIONS)  # a killed import's leftovers: never reused
+        remove_files(staging, COMPANIONS)  # a killed import's leftovers: never reused
         os.ftruncate(fd, 0)
         try:
             yield fd
         except BaseException:
-            _remove(staging, ("", *_COMPANIONS))
+            remove_files(staging, ("", *COMPANIONS))
             raise
     finally:
         os.close(fd)  # releases the lock
 
 
-def _remove(path: str, suffixes: Iterable[str]) -> None:
+def remove_files(path: str, suffixes: Iterable[str]) -> None:
+    """Remove `path` + each suffix that exists ("" for the file itself, COMPANIONS for SQLite's)."""
     for suffix in suffixes:
         Path(path + suffix).unlink(missing_ok=True)
 
 
-def _sync_directory(directory: str) -> None:
+def sync_directory(directory: str) -> None:
     """fsync a directory, so that a rename into it survives a power loss."""
     fd = os.open(directory, os.O_RDONLY)
     try:
