@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime
+import re
 from typing import Literal
 
 import msgspec
@@ -115,3 +117,121 @@ def surely_covered(start: DateValue | None, end: DateValue | None) -> tuple[Day,
 def possibly_covered(start: DateValue | None, end: DateValue | None) -> tuple[Day | None, Day | None]:
     """Return the days possibly in a start..end stretch (earliest start to latest end; None = open)."""
     return (start.earliest if start else None, end.latest if end else None)
+
+
+# -- durations -------------------------------------------------------------------------------
+
+class Length(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """A stay's length as its claim's ISO 8601 `duration` gives it, computed at submission:
+    the fewest and most days it can last (both ends counted) over every start its bounds
+    allow, and which of its dates the duration narrowed (`narrowed`)."""
+
+    duration: str
+    min_days: int
+    max_days: int
+    narrowed: tuple[str, ...] = ()
+
+
+_DURATION = re.compile(r"^P(?=\d)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
+# Starts scanned for a duration's extreme lengths when its start is not known closely: sixteen
+# years around 1900, so the non-leap century year is among them (no archive duration reaches
+# a second one: years are at most two digits)
+_GENERIC = (Day(1896, 1, 1), Day(1911, 12, 31))
+_SCAN = 6000  # at most this many candidate start days are scanned
+_FIRST, _LAST = Day(1600, 1, 1).toordinal(), Day(2300, 12, 31).toordinal()
+
+
+def duration_parts(text: str) -> tuple[int, int, int] | None:
+    """Return (years, months, days) of an ISO 8601 duration in Y, M, W and D (weeks as 7
+    days), or None when it is not one."""
+    m = _DURATION.match(text)
+    if m is None:
+        return None
+    y, mo, w, d = (int(g) if g else 0 for g in m.groups())
+    return y, mo, 7 * w + d
+
+
+def stay_end(start: Day, parts: tuple[int, int, int]) -> Day:
+    """Return the last day of a stay that begins on `start` and lasts `parts` (years, months,
+    days): the calendar sum less one day, a month's day cut to the month's length (31 January
+    plus one month is 28 or 29 February). Monotone in `start`."""
+    y, m, d = parts
+    months = start.year * 12 + start.month - 1 + y * 12 + m
+    year, month = divmod(months, 12)
+    month += 1
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return Day(year, month, day) + datetime.timedelta(days=d - 1)
+
+
+def _first_start(parts: tuple[int, int, int], end_at_least: Day) -> Day:
+    """The earliest start whose stay ends on or after `end_at_least`."""
+    lo, hi = _FIRST, _LAST
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if stay_end(Day.fromordinal(mid), parts) >= end_at_least:
+            hi = mid
+        else:
+            lo = mid + 1
+    return Day.fromordinal(lo)
+
+
+def _last_start(parts: tuple[int, int, int], end_at_most: Day) -> Day:
+    """The latest start whose stay ends on or before `end_at_most`."""
+    lo, hi = _FIRST, _LAST
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if stay_end(Day.fromordinal(mid), parts) <= end_at_most:
+            lo = mid
+        else:
+            hi = mid - 1
+    return Day.fromordinal(lo)
+
+
+def lengths(parts: tuple[int, int, int], first: Day | None, last: Day | None) -> tuple[int, int]:
+    """Return the fewest and most days (both ends counted) a stay of `parts` lasts when it
+    starts between `first` and `last` (None = unknown: a sixteen-year scan around 1900)."""
+    if first is None or last is None or (last - first).days > _SCAN:
+        first, last = _GENERIC
+    few, most = None, None
+    day = first
+    one = datetime.timedelta(days=1)
+    while day <= last:
+        n = (stay_end(day, parts) - day).days + 1
+        few = n if few is None or n < few else few
+        most = n if most is None or n > most else most
+        day += one
+    assert few is not None and most is not None
+    return few, most
+
+
+class DurationContradiction(ValueError):
+    """A duration that no reading of the stay's dates allows."""
+
+
+def narrow(parts: tuple[int, int, int], start: tuple[Day | None, Day | None],
+           end: tuple[Day | None, Day | None]) -> tuple[tuple[Day | None, Day | None],
+                                                        tuple[Day | None, Day | None]]:
+    """Return the (earliest, latest) bounds of a stay's start and end narrowed by its length:
+    the end lies between the ends of the stays that start at the start's bounds, and the start
+    between the starts of the stays that end at the end's bounds. One round is a fixed point
+    (the end of a stay is monotone in its start). Raises DurationContradiction when no start
+    and end within the bounds are the length apart."""
+    s1, s2 = start
+    e1, e2 = end
+    if e1 is not None:
+        t = _first_start(parts, e1)
+        s1 = t if s1 is None or t > s1 else s1
+    if e2 is not None:
+        t = _last_start(parts, e2)
+        s2 = t if s2 is None or t < s2 else s2
+    if s1 is not None and s2 is not None and s1 > s2:
+        raise DurationContradiction("no start within the dates gives a stay of this length")
+    if s1 is not None:
+        t = stay_end(s1, parts)
+        e1 = t if e1 is None or t > e1 else e1
+    if s2 is not None:
+        t = stay_end(s2, parts)
+        e2 = t if e2 is None or t < e2 else e2
+    if e1 is not None and e2 is not None and e1 > e2:
+        raise DurationContradiction("no end within the dates gives a stay of this length")
+    return (s1, s2), (e1, e2)

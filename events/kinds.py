@@ -33,6 +33,40 @@ Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$",
                                description="ISO 4217 code or a historical one (SUR, FRF, DEM, ESP, RUR)",
                                examples=["USD"])]
 Count = Annotated[int, Meta(ge=0, le=100_000_000)]
+Duration = Annotated[str, Meta(
+    min_length=2, max_length=32, pattern=r"^P(?=\d)(\d{1,3}Y)?(\d{1,4}M)?(\d{1,4}W)?(\d{1,5}D)?$",
+    description="An ISO 8601 duration in years, months, weeks and days (P5Y, P6M, P2Y, P3W, P51D): "
+                "the stay's length as the source gives it", examples=["P6M"])]
+Certainty = Literal["certain", "probable", "possible", "doubtful"]
+Relation = Literal["translation_of", "quoted_from", "reprint_of", "excerpt_of"]
+
+
+class CountRange(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A count the source gives as a range: "4 or 5 or even 20" is {"min": 4, "max": 20}."""
+
+    min: Count
+    max: Count
+
+
+class AmountRange(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """An amount the source gives as a range: "10-12 roubles" is {"min": "10", "max": "12"}."""
+
+    min: Amount
+    max: Amount
+
+
+CountValue = Count | CountRange
+
+
+class ViaLink(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A registered source the cited one derives from: a translation of it, a quotation from
+    it, a reprint or an excerpt of it."""
+
+    source: Id
+    relation: Relation
+
+
+ViaItem = Annotated[str, Meta(min_length=1, max_length=500)] | ViaLink
 Qualifier = Literal["exact", "at_least", "at_most", "about"]
 # What an aggregate counts: people held there (the default), who died, were shot, released,
 # arrived, deported or arrested there, or members, employees, or others (populations report only
@@ -47,14 +81,15 @@ class Citation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     source: Id
     locator: Annotated[str, Meta(max_length=500)] | None = None
     quote: LongText | None = None
-    via: Annotated[tuple[Annotated[str, Meta(min_length=1, max_length=500)], ...],
-               Meta(max_length=50)] = ()
+    via: Annotated[tuple[ViaItem, ...], Meta(max_length=50, description=(
+        "The chain the words came through, nearest first, written in full: free text, or "
+        "{\"source\", \"relation\"} naming a registered source the cited one derives from"))] = ()
 
 
 class Subset(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
     """Part of an aggregate's group: 'of whom 11 died'."""
 
-    count: Count
+    count: CountValue
     qualifier: Qualifier = "exact"
     what: Text
 
@@ -68,10 +103,12 @@ class Claim(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind", forbid_
     note: LongText | None = None
     supersedes: Id | None = None
     calendar: Literal["gregorian", "julian"] = "gregorian"
+    certainty: Certainty | None = None
 
     DATES: ClassVar[tuple[str, ...]] = ()
     INTERVAL: ClassVar[tuple[str, str] | None] = None
     REFS: ClassVar[dict[str, str]] = {}
+    MANY: ClassVar[dict[str, str]] = {}  # list fields of entity ids: wire name -> entity kind
 
 
 class _Dated(Claim, frozen=True):
@@ -153,15 +190,19 @@ class OccupationClaim(_Spanned, frozen=True, tag="occupation"):
     REFS: ClassVar[dict[str, str]] = {"person": "person"}
 
 
-class ArrestClaim(_Dated, frozen=True, tag="arrest"):
+class ArrestClaim(_Dated, frozen=True, kw_only=True, tag="arrest"):
     """Arrested on a date, at a place, by an organ (Cheka, GPU, NKVD)."""
 
-    person: Id
+    person: Id | None = None
     date: EDTF | None = None
     place: Id | None = None
     organ: Id | None = None
     person_said: Said | None = None
-    REFS: ClassVar[dict[str, str]] = {"person": "person", "place": "place", "organ": "organization"}
+    group: Annotated[Id, Meta(description="A group (an organisation of kind group or colony) in place of a person")] | None = None
+    count: CountValue | None = None
+    with_: Annotated[tuple[Id, ...], Meta(max_length=200, description="Companions: persons in the same event")] = msgspec.field(default=(), name="with")
+    MANY: ClassVar[dict[str, str]] = {"with": "person"}
+    REFS: ClassVar[dict[str, str]] = {"group": "organization", "person": "person", "place": "place", "organ": "organization"}
 
 
 class AccusationClaim(_Dated, frozen=True, tag="accusation"):
@@ -190,40 +231,50 @@ class SentenceClaim(_Dated, frozen=True, tag="sentence"):
     authority: Id | None = None
     authority_said: Annotated[str, Meta(max_length=300)] | None = None
     person_said: Said | None = None
+    duration: Duration | None = None
     REFS: ClassVar[dict[str, str]] = {"person": "person", "authority": "organization"}
 
 
 CustodyKind = Literal["prison", "camp", "isolator", "exile", "transit", "other"]
 
 
-class CustodyClaim(_Spanned, frozen=True, tag="custody"):
+class CustodyClaim(_Spanned, frozen=True, kw_only=True, tag="custody"):
     """Held at a place from a start to an end; an end left out is unknown, never guessed."""
 
-    person: Id
+    person: Id | None = None
     custody: CustodyKind
     place: Id | None = None
     place_said: Annotated[str, Meta(max_length=300)] | None = None
     start: EDTF | None = None
     end: EDTF | None = None
     person_said: Said | None = None
-    REFS: ClassVar[dict[str, str]] = {"person": "person", "place": "place"}
+    duration: Duration | None = None
+    group: Annotated[Id, Meta(description="A group (an organisation of kind group or colony) in place of a person")] | None = None
+    count: CountValue | None = None
+    with_: Annotated[tuple[Id, ...], Meta(max_length=200, description="Companions: persons in the same event")] = msgspec.field(default=(), name="with")
+    MANY: ClassVar[dict[str, str]] = {"with": "person"}
+    REFS: ClassVar[dict[str, str]] = {"group": "organization", "person": "person", "place": "place"}
 
 
-class TransferClaim(_Dated, frozen=True, tag="transfer"):
+class TransferClaim(_Dated, frozen=True, kw_only=True, tag="transfer"):
     """Moved under guard from one place to another."""
 
-    person: Id
+    person: Id | None = None
     date: EDTF | None = None
     from_place: Id | None = None
     to_place: Id | None = None
     person_said: Said | None = None
-    REFS: ClassVar[dict[str, str]] = {"person": "person", "from_place": "place", "to_place": "place"}
+    group: Annotated[Id, Meta(description="A group (an organisation of kind group or colony) in place of a person")] | None = None
+    count: CountValue | None = None
+    with_: Annotated[tuple[Id, ...], Meta(max_length=200, description="Companions: persons in the same event")] = msgspec.field(default=(), name="with")
+    MANY: ClassVar[dict[str, str]] = {"with": "person"}
+    REFS: ClassVar[dict[str, str]] = {"group": "organization", "person": "person", "from_place": "place", "to_place": "place"}
 
 
-class EscapeClaim(Claim, frozen=True, tag="escape"):
+class EscapeClaim(Claim, frozen=True, kw_only=True, tag="escape"):
     """Escaped (or tried to), and perhaps was recaptured."""
 
-    person: Id
+    person: Id | None = None
     outcome: Literal["escaped", "recaptured", "failed"]
     date: EDTF | None = None
     recaptured: EDTF | None = None
@@ -232,7 +283,11 @@ class EscapeClaim(Claim, frozen=True, tag="escape"):
     person_said: Said | None = None
     DATES: ClassVar[tuple[str, ...]] = ("date", "recaptured")
     INTERVAL: ClassVar[tuple[str, str] | None] = ("date", "recaptured")
-    REFS: ClassVar[dict[str, str]] = {"person": "person", "place": "place"}
+    group: Annotated[Id, Meta(description="A group (an organisation of kind group or colony) in place of a person")] | None = None
+    count: CountValue | None = None
+    with_: Annotated[tuple[Id, ...], Meta(max_length=200, description="Companions: persons in the same event")] = msgspec.field(default=(), name="with")
+    MANY: ClassVar[dict[str, str]] = {"with": "person"}
+    REFS: ClassVar[dict[str, str]] = {"group": "organization", "person": "person", "place": "place"}
 
 
 class ProtestClaim(_Spanned, frozen=True, tag="protest"):
@@ -244,23 +299,31 @@ class ProtestClaim(_Spanned, frozen=True, tag="protest"):
     start: EDTF | None = None
     end: EDTF | None = None
     person_said: Said | None = None
-    REFS: ClassVar[dict[str, str]] = {"person": "person", "place": "place"}
+    group: Annotated[Id, Meta(description="A group (an organisation of kind group or colony) in place of a person")] | None = None
+    count: CountValue | None = None
+    with_: Annotated[tuple[Id, ...], Meta(max_length=200, description="Companions: persons in the same event")] = msgspec.field(default=(), name="with")
+    MANY: ClassVar[dict[str, str]] = {"with": "person"}
+    REFS: ClassVar[dict[str, str]] = {"group": "organization", "person": "person", "place": "place"}
 
 
 ReleaseKind = Literal["release", "pardon", "banishment", "rehabilitation", "deportation_abroad",
                       "sentence_overturned", "amnesty"]
 
 
-class ReleaseClaim(_Dated, frozen=True, tag="release"):
+class ReleaseClaim(_Dated, frozen=True, kw_only=True, tag="release"):
     """Released, pardoned, banished, rehabilitated, deported abroad, sentence overturned."""
 
-    person: Id
+    person: Id | None = None
     release: ReleaseKind
     date: EDTF | None = None
     place: Id | None = None
     destination: Id | None = None
     person_said: Said | None = None
-    REFS: ClassVar[dict[str, str]] = {"person": "person", "place": "place", "destination": "place"}
+    group: Annotated[Id, Meta(description="A group (an organisation of kind group or colony) in place of a person")] | None = None
+    count: CountValue | None = None
+    with_: Annotated[tuple[Id, ...], Meta(max_length=200, description="Companions: persons in the same event")] = msgspec.field(default=(), name="with")
+    MANY: ClassVar[dict[str, str]] = {"with": "person"}
+    REFS: ClassVar[dict[str, str]] = {"group": "organization", "person": "person", "place": "place", "destination": "place"}
 
 
 class ExecutionClaim(_Dated, frozen=True, tag="execution"):
@@ -322,17 +385,22 @@ class RelationClaim(Claim, frozen=True, tag="relation"):
     REFS: ClassVar[dict[str, str]] = {"person": "person", "other": "person"}
 
 
-class PresenceClaim(_Spanned, frozen=True, tag="presence"):
+class PresenceClaim(_Spanned, frozen=True, kw_only=True, tag="presence"):
     """At a place without custody: training at La Ribera, shipped via Leningrad."""
 
-    person: Id
+    person: Id | None = None
     place: Id | None = None
     place_said: Annotated[str, Meta(max_length=300)] | None = None
     purpose: Annotated[str, Meta(max_length=300)] | None = None
     start: EDTF | None = None
     end: EDTF | None = None
     person_said: Said | None = None
-    REFS: ClassVar[dict[str, str]] = {"person": "person", "place": "place"}
+    duration: Duration | None = None
+    group: Annotated[Id, Meta(description="A group (an organisation of kind group or colony) in place of a person")] | None = None
+    count: CountValue | None = None
+    with_: Annotated[tuple[Id, ...], Meta(max_length=200, description="Companions: persons in the same event")] = msgspec.field(default=(), name="with")
+    MANY: ClassVar[dict[str, str]] = {"with": "person"}
+    REFS: ClassVar[dict[str, str]] = {"group": "organization", "person": "person", "place": "place"}
 
 
 class LabourClaim(_Spanned, frozen=True, tag="labour"):
@@ -344,13 +412,15 @@ class LabourClaim(_Spanned, frozen=True, tag="labour"):
     start: EDTF | None = None
     end: EDTF | None = None
     person_said: Said | None = None
+    duration: Duration | None = None
     REFS: ClassVar[dict[str, str]] = {"person": "person", "place": "place"}
 
 
 class AllowanceClaim(_Spanned, frozen=True, tag="allowance"):
-    """A periodic allowance: the state's 6 roubles 25 kopeks a month to an exile."""
+    """A periodic allowance: the state's 6 roubles 25 kopeks a month to an exile; a
+    subsistence minimum of 10-12 roubles is {"min": "10", "max": "12"}."""
 
-    amount: Amount
+    amount: Amount | AmountRange
     currency: Currency
     period: Literal["day", "week", "month", "year"]
     person: Id | None = None
@@ -414,14 +484,15 @@ class CommitteeTransferClaim(_Dated, frozen=True, tag="committee_transfer"):
 class AggregateClaim(_Dated, frozen=True, tag="aggregate"):
     """A count about an unnamed group: 'out of 66 ... on 1 January 1943, 11 died'."""
 
-    count: Count
+    count: CountValue
     group: Text
     qualifier: Qualifier = "exact"
+    group_id: Annotated[Id, Meta(description="The group counted, when registered (an organisation of kind group or colony)")] | None = None
     place: Id | None = None
     date: EDTF | None = None
     of_whom: Annotated[tuple[Subset, ...], Meta(max_length=200)] = ()
     status: AggregateStatus = "held"
-    REFS: ClassVar[dict[str, str]] = {"place": "place"}
+    REFS: ClassVar[dict[str, str]] = {"place": "place", "group_id": "organization"}
 
 
 class NoRecordClaim(Claim, frozen=True, tag="no_record"):
@@ -468,11 +539,25 @@ def kind_of(claim: Claim) -> str:
     return type(claim).__struct_config__.tag  # type: ignore[return-value]
 
 
+# The kinds that take a `group` in place of a `person` (exactly one of them), a `count` and
+# companions (`with`)
+GROUPED = tuple(k.__struct_config__.tag for k in KINDS if "group" in k.REFS)
+
+
+def many(claim: Claim, field: str) -> tuple[str, ...]:
+    """Return the ids of a list field by its wire name (`with` is `with_` in Python)."""
+    return getattr(claim, field + "_" if field == "with" else field, ())
+
+
 def refs_of(claim: Claim) -> list[tuple[str, str, str]]:
-    """Return (field, entity kind, id) for every entity the claim refers to."""
+    """Return (field, entity kind, id) for every entity the claim refers to; list fields once
+    per id, under their wire name ("with")."""
     out = []
     for field, entity in claim.REFS.items():
         value = getattr(claim, field, None)
         if value is not None:
+            out.append((field, entity, value))
+    for field, entity in claim.MANY.items():
+        for value in many(claim, field):
             out.append((field, entity, value))
     return out

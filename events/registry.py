@@ -11,7 +11,6 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
-
 from starosta.events.base import Event
 from starosta.events.kinds import Citation
 
@@ -82,8 +81,8 @@ class PlaceRegistered(Event, frozen=True, tag="place.registered", omit_defaults=
     synthetic: bool = False
 
 
-OrganizationKind = Literal["aid_fund", "committee", "colony", "movement", "union", "party",
-                           "organ", "tribunal", "other"]
+OrganizationKind = Literal["aid_fund", "committee", "colony", "group", "movement", "union",
+                           "party", "organ", "tribunal", "other"]
 
 
 class OrganizationRegistered(Event, frozen=True, tag="organization.registered", omit_defaults=True):

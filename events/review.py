@@ -10,10 +10,9 @@ from __future__ import annotations
 from typing import Literal
 
 import msgspec
-
 from starosta.events.base import Event
+from starosta.events.dates import DateValue, Length
 from starosta.events.errors import Conflict, Forbidden
-from starosta.events.dates import DateValue
 from starosta.events.kinds import AnyClaim, Citation
 
 Status = Literal["pending", "approved", "rejected", "contested", "retracted"]
@@ -27,6 +26,7 @@ class ClaimSubmitted(Event, frozen=True, tag="claim.submitted", omit_defaults=Tr
     contributor: str
     claim: AnyClaim
     dates: dict[str, DateValue] = {}
+    length: Length | None = None  # the claim's `duration` in days, computed at submission
 
 
 class ClaimApproved(Event, frozen=True, tag="claim.approved", omit_defaults=True):

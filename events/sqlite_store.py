@@ -22,9 +22,15 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import msgspec
-
 from starosta.events.base import Event, EventTypes
-from starosta.events.chain import GENESIS, HASHED_COLUMNS, Verdict, chain_hash, row_digest, verify_rows
+from starosta.events.chain import (
+    GENESIS,
+    HASHED_COLUMNS,
+    Verdict,
+    chain_hash,
+    row_digest,
+    verify_rows,
+)
 from starosta.events.store import (
     ANY,
     AfterAppend,
@@ -38,8 +44,8 @@ from starosta.events.store import (
     LogNotEmpty,
     Metadata,
     NewEvent,
-    StoreError,
     StoredRow,
+    StoreError,
     StoreUnavailable,
     as_new,
     utc_stamp,
@@ -108,7 +114,7 @@ def connect(path: str, *, synchronous: str = "FULL", busy_timeout_ms: int = 10_0
 
 
 def _utc_now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 class SQLiteEventStore:

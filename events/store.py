@@ -21,12 +21,15 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import msgspec
-
 from starosta.events.base import Event
 from starosta.events.chain import HASHED_COLUMNS, Verdict, row_digest
 
 if TYPE_CHECKING:
-    from starosta.events.sqlite_store import SQLiteEventStore, connect, translated_errors  # noqa: F401
+    from starosta.events.sqlite_store import (  # noqa: F401
+        SQLiteEventStore,
+        connect,
+        translated_errors,
+    )
 
 ANY = None  # expected_version meaning "do not check"
 
@@ -293,7 +296,7 @@ def utc_stamp(value: str) -> str:
     moment = dt.datetime.fromisoformat(value)
     if moment.tzinfo is None:
         raise ValueError(f"timestamp {value!r} has no UTC offset: add Z or +01:00")
-    return moment.astimezone(dt.timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def as_new(event: Event | NewEvent) -> NewEvent:

@@ -96,7 +96,7 @@ class PopulationProjection(ClaimIndex):
 
     def rows(self, e: ClaimSubmitted, envelope: Envelope) -> dict[str, list[tuple]]:
         claim, pos = e.claim, envelope.position
-        if isinstance(claim, CustodyClaim):
+        if isinstance(claim, CustodyClaim) and claim.person is not None:
             start, end = e.dates.get("start"), e.dates.get("end")
             return {"custody_episodes": [(
                 e.claim_id, "pending", None, claim.person, claim.place, claim.custody,
@@ -138,7 +138,7 @@ def _touched_records(conn: sqlite3.Connection, t: Tables,
     for envelope in envelopes:
         e = envelope.event
         if isinstance(e, ClaimSubmitted):
-            if isinstance(e.claim, CustodyClaim):  # a new episode needs its own bound
+            if isinstance(e.claim, CustodyClaim) and e.claim.person:  # a new episode's own bound
                 records.add(e.claim.person)
         elif isinstance(e, PersonMerged):
             records.update((e.person_id, e.into))

@@ -3,12 +3,10 @@ organisations and funds, as registered."""
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
-import sqlite3
-
 import msgspec
-
 from starosta.events.registry import (
     FundRegistered,
     OrganizationRegistered,
@@ -164,6 +162,15 @@ def entity(conn: sqlite3.Connection, kind: str, entity_id: str,
     row = conn.execute(f"SELECT id, label, data, position FROM {table or ENTITY_TABLES[kind]} "
                        "WHERE id = ?", (entity_id,)).fetchone()
     return (row[0], row[1], msgspec.json.decode(row[2]), row[3]) if row else None
+
+
+GROUP_KINDS = ("group", "colony")  # organisations that are groups of people
+
+
+def is_group(conn: sqlite3.Connection, organization_id: str) -> bool:
+    """Return True when the organisation is a group of people (kind group or colony)."""
+    row = conn.execute("SELECT kind FROM organizations WHERE id = ?", (organization_id,)).fetchone()
+    return row is not None and row[0] in GROUP_KINDS
 
 
 def labels(conn: sqlite3.Connection, ids: set[str] | list[str],

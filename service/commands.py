@@ -8,13 +8,32 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import msgspec
-
-from starosta.events.dates import DateValue
+from starosta.events.dates import (
+    DateValue,
+    DurationContradiction,
+    Length,
+    duration_parts,
+    lengths,
+    narrow,
+)
 from starosta.events.errors import Conflict, Invalid, NotFound
-from starosta.events.kinds import Citation, Claim, NameClaim, kind_of, refs_of
+from starosta.events.kinds import (
+    GROUPED,
+    AggregateClaim,
+    AllowanceClaim,
+    AmountRange,
+    Citation,
+    Claim,
+    CountRange,
+    NameClaim,
+    ViaLink,
+    kind_of,
+    refs_of,
+)
 from starosta.events.registry import PersonMerged, PersonsDistinct, PersonUnmerged
 from starosta.events.review import (
     ClaimApproved,
@@ -55,6 +74,13 @@ def require(conn: sqlite3.Connection, kind: str, entity_id: str, field: str) -> 
 
 def check_dates(claim: Claim) -> dict[str, DateValue]:
     """Parse every date of a claim once; return field -> DateValue. Raise 422 naming the field."""
+    return checked_dates(claim)[0]
+
+
+def checked_dates(claim: Claim) -> tuple[dict[str, DateValue], Length | None]:
+    """Parse every date of a claim once and apply its `duration`: return field -> DateValue
+    (bounds narrowed by the duration; a missing start or end it bounds added as an EDTF set,
+    "[1941-02-28..1941-03-29]") and the duration's Length. Raise 422 naming the field."""
     out: dict[str, DateValue] = {}
     try:
         for field in claim.DATES:
@@ -70,7 +96,39 @@ def check_dates(claim: Claim) -> dict[str, DateValue]:
             raise invalid(first, getattr(claim, first),
                           f"{first} {a.edtf!r} (earliest {a.earliest}) is after {second} "
                           f"{b.edtf!r} (latest {b.latest}): the interval is reversed")
-    return out
+    duration = getattr(claim, "duration", None)
+    if duration is None:
+        return out, None
+    parts = duration_parts(duration)
+    if parts is None or parts == (0, 0, 0):
+        raise invalid("duration", duration, "not an ISO 8601 duration of years, months, weeks "
+                      "or days of at least one day (P5Y, P6M, P3W, P51D)")
+    term = getattr(claim, "term_iso", None)
+    if term is not None and duration_parts(term) != parts:
+        raise invalid("duration", duration, f"the sentence's term_iso {term!r} says otherwise")
+    narrowed: list[str] = []
+    if claim.INTERVAL:
+        first, second = claim.INTERVAL
+        a, b = out.get(first), out.get(second)
+        try:
+            (s1, s2), (e1, e2) = narrow(parts, (a.earliest, a.latest) if a else (None, None),
+                                        (b.earliest, b.latest) if b else (None, None))
+        except DurationContradiction as exc:
+            raise invalid("duration", duration, f"contradicts the dates: {exc} ({first} "
+                          f"{getattr(claim, first)!r}, {second} {getattr(claim, second)!r})") from None
+        for field, old, lo, hi in ((first, a, s1, s2), (second, b, e1, e2)):
+            if old is not None and (old.earliest, old.latest) != (lo, hi):
+                out[field] = msgspec.structs.replace(old, earliest=lo, latest=hi)
+                narrowed.append(field)
+            elif old is None and (lo is not None or hi is not None):
+                out[field] = DateValue(edtf=f"[{lo.isoformat() if lo else ''}.."
+                                            f"{hi.isoformat() if hi else ''}]", earliest=lo, latest=hi)
+                narrowed.append(field)
+        start = out.get(first)
+        few, most = lengths(parts, start.earliest if start else None, start.latest if start else None)
+    else:
+        few, most = lengths(parts, None, None)
+    return out, Length(duration=duration, min_days=few, max_days=most, narrowed=tuple(narrowed))
 
 
 def check_claim(conn: sqlite3.Connection, claim: Claim, who: Principal) -> None:
@@ -95,8 +153,48 @@ def check_claim(conn: sqlite3.Connection, claim: Claim, who: Principal) -> None:
         if len(subjects) != 1:
             raise invalid("person", claim.person,
                           "a name claim names exactly one of person, place, organization, fund")
-    if kind_of(claim) == "protest" and claim.person is None and claim.place is None:  # type: ignore[attr-defined]
-        raise invalid("person", None, "a protest needs a person or a place")
+    kind = kind_of(claim)
+    if kind in GROUPED:
+        check_group(conn, claim, kind)
+    if isinstance(claim, AggregateClaim) and claim.group_id and not registry.is_group(conn, claim.group_id):
+        raise invalid("group_id", claim.group_id, "not a group: an organisation of kind group or colony")
+    for i, link in enumerate(claim.citation.via):
+        if isinstance(link, ViaLink):
+            require(conn, "source", link.source, f"citation.via[{i}].source")
+            if link.source == claim.citation.source:
+                raise invalid(f"citation.via[{i}].source", link.source, "the cited source itself")
+    check_ranges(claim)
+
+
+def check_group(conn: sqlite3.Connection, claim: Any, kind: str) -> None:
+    """A grouped kind names exactly one of person and group (a protest may name neither when
+    it names a place); a count only with a group; companions distinct, never the person."""
+    if claim.person is not None and claim.group is not None:
+        raise invalid("group", claim.group, "a claim names exactly one of person and group")
+    if claim.person is None and claim.group is None and not (kind == "protest" and claim.place):
+        raise invalid("person", None, "a protest needs a person, a group or a place" if kind == "protest"
+                      else "a claim names exactly one of person and group")
+    if claim.group is not None and not registry.is_group(conn, claim.group):
+        raise invalid("group", claim.group, "not a group: an organisation of kind group or colony")
+    if claim.count is not None and claim.group is None:
+        raise invalid("count", msgspec.to_builtins(claim.count), "a count goes with a group")
+    companions = claim.with_
+    if len(set(companions)) != len(companions):
+        raise invalid("with", list(companions), "a companion is named twice")
+    if claim.person is not None and claim.person in companions:
+        raise invalid("with", list(companions), f"{claim.person} is the claim's person, not a companion")
+
+
+def check_ranges(claim: Claim) -> None:
+    """A range's min is at most its max (counts, of_whom counts, allowance amounts)."""
+    ranges: list[tuple[str, Any]] = [("count", getattr(claim, "count", None))]
+    if isinstance(claim, AggregateClaim):
+        ranges += [(f"of_whom[{i}].count", s.count) for i, s in enumerate(claim.of_whom)]
+    if isinstance(claim, AllowanceClaim):
+        ranges.append(("amount", claim.amount))
+    for field, value in ranges:
+        if isinstance(value, (CountRange, AmountRange)) and Decimal(value.min) > Decimal(value.max):
+            raise invalid(field, msgspec.to_builtins(value), "the range's min is above its max")
 
 
 def with_script(claim: Claim) -> Claim:
@@ -109,9 +207,10 @@ def with_script(claim: Claim) -> Claim:
 def submission(conn: sqlite3.Connection, claim_id: str, claim: Claim, who: Principal) -> AppendRequest:
     """Check a claim and return the append that submits it (a new claim stream)."""
     claim = with_script(claim)
-    dates = check_dates(claim)
+    dates, length = checked_dates(claim)
     check_claim(conn, claim, who)
-    event = ClaimSubmitted(claim_id=claim_id, contributor=who.name or "", claim=claim, dates=dates)
+    event = ClaimSubmitted(claim_id=claim_id, contributor=who.name or "", claim=claim, dates=dates,
+                           length=length)
     return AppendRequest(claim_id, [NewEvent(event)], expected_version=0)
 
 

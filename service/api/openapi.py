@@ -180,6 +180,7 @@ def complete(document: dict[str, Any], app: Litestar, response_examples: dict[st
     if examples:  # an example for no operation: a path renamed under it
         raise LookupError(f"response examples for no operation: {sorted(examples)}")
     _close_request_schemas(document, app)
+    _constrain_unions(document, app)
     _discriminate_claims(document)
 
 
@@ -322,6 +323,32 @@ def _close_request_schemas(document: dict[str, Any], app: Litestar) -> None:
         if name not in schemas:  # a rename by Litestar would leave a request schema open
             raise LookupError(f"no component schema named {name} for the request struct {cls}")
         schemas[name]["additionalProperties"] = False
+
+
+def _constrain_unions(document: dict[str, Any], app: Litestar) -> None:
+    """A request field whose type is a union of a constrained value and a struct (a count or
+    {"min", "max"}, a via item) loses its constraints in Litestar's schema: take that field's
+    schema from msgspec's own, which keeps them."""
+    schemas = document["components"]["schemas"]
+    structs = request_structs(app)
+    _, generated = msgspec.json.schema_components(list(structs.values()), ref_template=REF)
+    for name, cls in structs.items():
+        mine, theirs = schemas.get(name, {}).get("properties", {}), generated[name]["properties"]
+        for field, schema in theirs.items():
+            if field in mine and _has_union(schema):
+                mine[field] = schema
+    for name, schema in generated.items():
+        schemas.setdefault(name, schema)
+
+
+def _has_union(schema: Any) -> bool:
+    """A union of two or more types besides null, anywhere in the schema."""
+    if isinstance(schema, dict):
+        branches = [b for b in schema.get("anyOf", schema.get("oneOf", [])) if b != {"type": "null"}]
+        return len(branches) > 1 or any(_has_union(v) for v in schema.values())
+    if isinstance(schema, list):
+        return any(_has_union(v) for v in schema)
+    return False
 
 
 def _discriminate_claims(document: dict[str, Any]) -> None:

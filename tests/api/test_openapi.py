@@ -173,9 +173,15 @@ def test_the_claim_body_is_a_union_on_kind_listing_every_kind(schema: dict[str, 
 def test_amounts_are_documented_as_decimal_strings(schema: dict[str, Any]) -> None:
     for name in ("DonationClaim", "DisbursementClaim", "AllowanceClaim", "CommitteeTransferClaim"):
         amount = schema["components"]["schemas"][name]["properties"]["amount"]
-        types = {amount.get("type")} | {o.get("type") for o in amount.get("oneOf", [])}
+        branches = [amount, *amount.get("oneOf", []), *amount.get("anyOf", [])]
+        types = {o.get("type") for o in branches}
         assert "string" in types and not types & {"number", "integer"}, (name, amount)
-        assert amount.get("pattern"), (name, amount)
+        assert amount.get("pattern") or all(o.get("pattern") for o in branches
+                                            if o.get("type") == "string"), (name, amount)
+    ranged = schema["components"]["schemas"]["AllowanceClaim"]["properties"]["amount"]
+    assert any(o.get("$ref", "").endswith("/AmountRange") for o in ranged["anyOf"]), ranged
+    low = schema["components"]["schemas"]["AmountRange"]["properties"]["min"]
+    assert low["type"] == "string" and low["pattern"], low
 
 
 def test_the_claim_union_declares_its_discriminator(schema: dict[str, Any]) -> None:
