@@ -16,6 +16,7 @@ from starosta.events.registry import (
 from starosta.events.review import (
     ClaimApproved,
     ClaimContested,
+    ClaimRanked,
     ClaimRejected,
     ClaimRetracted,
     ClaimSubmitted,
@@ -24,5 +25,5 @@ from starosta.events.review import (
 CATALOG = EventTypes()
 for _cls in (SourceRegistered, PersonRegistered, PlaceRegistered, OrganizationRegistered,
              FundRegistered, PersonMerged, PersonUnmerged, PersonsDistinct, ClaimSubmitted,
-             ClaimApproved, ClaimRejected, ClaimContested, ClaimRetracted):
+             ClaimApproved, ClaimRejected, ClaimContested, ClaimRetracted, ClaimRanked):
     CATALOG.register(_cls)

@@ -57,3 +57,10 @@ class Conflict(DomainError):
     """The action does not fit the record's current state (stale version, wrong status)."""
 
     title = "Conflict"
+
+
+class PreconditionRequired(DomainError):
+    """The action changes a record only against the version the caller saw (If-Match), and
+    none was named."""
+
+    title = "Precondition required"

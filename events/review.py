@@ -3,6 +3,7 @@
 pending -> approved | rejected | contested | retracted (by its contributor);
 approved -> contested; contested -> approved (contest dismissed) | rejected (contest upheld).
 Nobody reviews their own claim; the reviewer who contested may not resolve the contest.
+Only an approved claim is ranked (preferred, normal, deprecated), never by its contributor.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from starosta.events.errors import Conflict, Forbidden
 from starosta.events.kinds import AnyClaim, Citation
 
 Status = Literal["pending", "approved", "rejected", "contested", "retracted"]
-Action = Literal["approve", "reject", "contest", "retract"]
+Action = Literal["approve", "reject", "contest", "retract", "rank"]
+# Wikibase's ranks: a reviewer marks the preferred reading among several, or deprecates one
+# (with a reason); every other claim is normal
+Rank = Literal["preferred", "normal", "deprecated"]
 
 
 class ClaimSubmitted(Event, frozen=True, tag="claim.submitted", omit_defaults=True):
@@ -64,7 +68,18 @@ class ClaimRetracted(Event, frozen=True, tag="claim.retracted", omit_defaults=Tr
     reason: str
 
 
-ReviewEvent = ClaimApproved | ClaimRejected | ClaimContested | ClaimRetracted
+class ClaimRanked(Event, frozen=True, tag="claim.ranked", omit_defaults=True):
+    """A reviewer ranked an approved claim: preferred, normal, or deprecated with a reason.
+    A deprecated claim stays listed (under `deprecated`) but leaves totals, populations and
+    ledgers; the rank outlives a contest that is dismissed."""
+
+    claim_id: str
+    reviewer: str
+    rank: Rank
+    reason: str | None = None
+
+
+ReviewEvent = ClaimApproved | ClaimRejected | ClaimContested | ClaimRetracted | ClaimRanked
 
 
 class ClaimState(msgspec.Struct, frozen=True, kw_only=True):
@@ -74,6 +89,7 @@ class ClaimState(msgspec.Struct, frozen=True, kw_only=True):
     status: Status
     contributor: str
     contested_by: str | None = None
+    rank: Rank = "normal"
     version: int = 1
 
 
@@ -95,6 +111,8 @@ def evolve(state: ClaimState | None, event: Event) -> ClaimState:
             return msgspec.structs.replace(state, status="contested", contested_by=who, version=v)
         case ClaimRetracted():
             return msgspec.structs.replace(state, status="retracted", version=v)
+        case ClaimRanked(rank=rank):
+            return msgspec.structs.replace(state, rank=rank, version=v)
     return msgspec.structs.replace(state, version=v)
 
 
@@ -103,6 +121,7 @@ ALLOWED: dict[Action, tuple[Status, ...]] = {
     "reject": ("pending", "contested"),
     "contest": ("pending", "approved"),
     "retract": ("pending",),
+    "rank": ("approved",),
 }
 
 

@@ -20,15 +20,16 @@ import hashlib
 import sqlite3
 from collections.abc import Sequence
 from itertools import combinations
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import msgspec
 
-from starosta.events.dates import DateValue, sort_key, surely_covered
+from starosta.events.dates import DateValue, Length, sort_key, surely_covered
 from starosta.events.registry import PersonMerged, PersonRegistered, PersonUnmerged
 from starosta.events.review import (
     ClaimApproved,
     ClaimContested,
+    ClaimRanked,
     ClaimRejected,
     ClaimRetracted,
     ClaimState,
@@ -38,37 +39,62 @@ from starosta.events.review import (
 from starosta.events.store import Envelope
 from starosta.projections import claims as claims_model
 from starosta.projections import registry
-from starosta.projections.claims import ClaimView
+from starosta.projections.claims import ClaimView, effective_rank
 from starosta.projections.custody_totals import Total, custody_total
 from starosta.projections.registry import Ref
-from starosta.projections.rules import PUBLIC, Viewer, shown, superseded
+from starosta.projections.rules import PUBLIC, Viewer, shown, successors
 from starosta.projections.runner import Tables
 
 REFS = claims_model.REFS_BY_KIND
+MANY = claims_model.MANY_BY_KIND
 
 
 # -- the document -------------------------------------------------------------------------------
 
 class Entry(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """One claim in a biography, with its citation and its review state."""
+    """One claim in a biography, with its citation, its review state and its rank.
+
+    `through` says how the claim is the person's when it does not name them as `person`:
+    "with" for a companion. A deprecated entry carries the reviewer's `reason` or the claim
+    that supersedes it (`superseded_by`)."""
 
     claim: str
     kind: str
     status: str
+    rank: Literal["preferred", "normal", "deprecated"]
     earliest: dt.date | None
     latest: dt.date | None
     dates: dict[str, DateValue]
     fields: dict[str, Any]
     citation: dict[str, Any]
     flags: list[str] = []
+    through: str | None = None
+    reason: str | None = None
+    superseded_by: str | None = None
+    length: Length | None = None
 
 
 class Conflict(msgspec.Struct, kw_only=True):
-    """Approved claims that disagree, listed side by side; the archive does not choose."""
+    """Approved claims that disagree, listed side by side; the archive does not choose, but a
+    reviewer may prefer one reading (`preferred`: the claims ranked preferred among them).
+    `independent`: true when no two of the claims' sources share an ancestor through their
+    citations' `via` links (a memoir and its translation are one witness)."""
 
     kind: str
     detail: str
     claims: list[str]
+    preferred: list[str] = []
+    independent: bool = True
+
+
+class Agreement(msgspec.Struct, kw_only=True):
+    """Approved claims from different citations that say the same (a birth or death on the
+    same date at the same place, a stay at the same place with the same dates);
+    `independent` as for conflicts: whether they are more than one witness."""
+
+    kind: str
+    claims: list[str]
+    independent: bool
 
 
 class Stated(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -107,6 +133,8 @@ class Biography(msgspec.Struct, kw_only=True):
     affiliations: list[Entry] = []
     timeline: list[Entry] = []
     conflicts: list[Conflict] = []
+    agreements: list[Agreement] = []
+    deprecated: list[Entry] = []
     custody: CustodyFigures
 
 
@@ -136,23 +164,36 @@ def _labelled(value: Any, labels: Labels) -> Any:
     return labels.ref(value) if isinstance(value, str) else value
 
 
-def entry(view: ClaimView, labels: Labels) -> Entry:
+def entry(view: ClaimView, labels: Labels, own: set[str] | frozenset[str] = frozenset()) -> Entry:
     """Return a claim's biography entry (its bounds are the widest of its dates); entity
-    fields and the citation's source come as {"id", "label"}."""
+    fields, companions, the citation's source and the sources its `via` names come as
+    {"id", "label"}. `own`: the biography's person records, to mark a claim that is theirs
+    only as a companion (`through: "with"`)."""
     values = sorted(view.dates.values(), key=sort_key)
     earliest = values[0].earliest if values else None
     latests = [v.latest for v in view.dates.values() if v.latest is not None]
     refs = REFS.get(view.kind, {})
-    fields = {k: (_labelled(v, labels) if k in refs else v)
+    many = MANY.get(view.kind, {})
+    fields = {k: (_labelled(v, labels) if k in refs else
+                  [_labelled(x, labels) for x in v] if k in many else v)
               for k, v in view.claim.items() if k not in _SKIP}
     for extra in ("said", "note", "calendar"):
         if extra in view.claim:
             fields[extra] = view.claim[extra]
     citation = dict(view.claim["citation"])
     citation["source"] = _labelled(citation["source"], labels)
-    return Entry(claim=view.id, kind=view.kind, status=view.status, earliest=earliest,
+    if "via" in citation:
+        citation["via"] = [dict(link, source=_labelled(link["source"], labels))
+                           if isinstance(link, dict) else link for link in citation["via"]]
+    through = None
+    if own and view.claim.get("person") not in own and own & set(view.claim.get("with", ())):
+        through = "with"
+    rank = effective_rank(view.rank, view.superseded_by)
+    return Entry(claim=view.id, kind=view.kind, status=view.status, rank=rank, earliest=earliest,
                  latest=max(latests) if latests else None, dates=view.dates, fields=fields,
-                 citation=citation, flags=[view.status] if view.status != "approved" else [])
+                 citation=citation, flags=[view.status] if view.status != "approved" else [],
+                 through=through, reason=view.rank_reason if rank == "deprecated" else None,
+                 superseded_by=view.superseded_by, length=view.length)
 
 
 # The relation as the other person has it: "A is the brother of B" makes B a sibling of A (the
@@ -179,15 +220,37 @@ def turned_round(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def referenced(views: list[ClaimView]) -> set[str]:
-    """Return every entity id the claims name (their entity fields and cited sources)."""
+    """Return every entity id the claims name (their entity fields, companions, cited sources
+    and the sources their `via` names)."""
     ids = set()
     for v in views:
-        ids.add(v.claim["citation"]["source"])
+        ids |= ancestors(v)
         for field in REFS.get(v.kind, {}):
             value = v.claim.get(field)
             if isinstance(value, str):
                 ids.add(value)
+        for field in MANY.get(v.kind, {}):
+            ids.update(v.claim.get(field, ()))
     return ids
+
+
+def ancestors(view: ClaimView) -> set[str]:
+    """The sources a claim's words come from: the cited source and every source its
+    citation's `via` chain names (a chain is written in full in each citation)."""
+    citation = view.claim["citation"]
+    return {citation["source"], *(link["source"] for link in citation.get("via", ())
+                                  if isinstance(link, dict))}
+
+
+def independent(views: list[ClaimView]) -> bool:
+    """True when no two of the claims' sources share an ancestor (see `ancestors`)."""
+    seen: set[str] = set()
+    for v in views:
+        mine = ancestors(v)
+        if seen & mine:
+            return False
+        seen |= mine
+    return True
 
 
 def timeline_key(e: Entry) -> tuple:
@@ -199,17 +262,16 @@ def conflicts(views: list[ClaimView]) -> list[Conflict]:
     """Approved claims that disagree: births or deaths with another date or place; deaths with
     another manner (unknown aside); custody surely in two places on one day."""
     out = []
-    approved = [v for v in views if v.status == "approved"]
+    approved = [v for v in views if v.status == "approved" and not v.deprecated]
     for kind in ("birth", "death"):
         mine = [v for v in approved if v.kind == kind]
         if len({(v.claim.get("date"), v.claim.get("place")) for v in mine}) > 1:
-            out.append(Conflict(kind=kind, detail=f"{len(mine)} {kind} claims disagree on date or place",
-                                claims=[v.id for v in mine]))
+            out.append(_conflict(kind, f"{len(mine)} {kind} claims disagree on date or place", mine))
     told = [v for v in approved if v.kind == "death" and v.claim.get("manner") not in (None, "unknown")]
     manners = sorted({v.claim["manner"] for v in told})
     if len(manners) > 1:  # "died" against "murdered": the sources disagree on how
-        out.append(Conflict(kind="death_manner", detail=f"{len(told)} death claims disagree on "
-                            f"the manner: {', '.join(manners)}", claims=[v.id for v in told]))
+        out.append(_conflict("death_manner", f"{len(told)} death claims disagree on the manner: "
+                             f"{', '.join(manners)}", told))
     custody = [v for v in approved if v.kind == "custody" and v.claim.get("place")]
     for a, b in combinations(custody, 2):
         if a.claim["place"] == b.claim["place"]:
@@ -219,9 +281,38 @@ def conflicts(views: list[ClaimView]) -> list[Conflict]:
             lo, hi = max(sa[0], sb[0]), min(sa[1], sb[1])
             if lo == hi and (sa[1] == sb[0] or sb[1] == sa[0]):
                 continue  # one ends the day the other begins: a transfer day, not a conflict
-            out.append(Conflict(kind="custody_overlap",
-                                detail=f"held surely at two places from {lo} to {hi}",
-                                claims=[a.id, b.id]))
+            out.append(_conflict("custody_overlap", f"held surely at two places from {lo} to {hi}",
+                                 [a, b]))
+    return out
+
+
+def _conflict(kind: str, detail: str, views: list[ClaimView]) -> Conflict:
+    return Conflict(kind=kind, detail=detail, claims=[v.id for v in views],
+                    preferred=[v.id for v in views if v.rank == "preferred"],
+                    independent=independent(views))
+
+
+def agreements(views: list[ClaimView]) -> list[Agreement]:
+    """Approved claims from different citations telling the same birth or death (date and
+    place) or the same stay (place, start and end as written)."""
+    keys: dict[tuple, list[ClaimView]] = {}
+    for v in views:
+        if v.status != "approved" or v.deprecated:
+            continue
+        c = v.claim
+        if v.kind in ("birth", "death") and (c.get("date") or c.get("place")):
+            key: tuple = (v.kind, c.get("date"), c.get("place"))
+        elif v.kind == "custody" and c.get("place") and (c.get("start") or c.get("end")):
+            key = (v.kind, c.get("place"), c.get("start"), c.get("end"))
+        else:
+            continue
+        keys.setdefault(key, []).append(v)
+    out = []
+    for key, same in keys.items():
+        cited = {(v.claim["citation"]["source"], v.claim["citation"].get("locator")) for v in same}
+        if len(same) > 1 and len(cited) > 1:
+            out.append(Agreement(kind=key[0], claims=[v.id for v in same],
+                                 independent=independent(same)))
     return out
 
 
@@ -231,12 +322,13 @@ def _sure(v: ClaimView) -> tuple[dt.date, dt.date] | None:
 
 def custody_figures(views: list[ClaimView]) -> CustodyFigures:
     """Totals of approved custody episodes, confinement apart from exile, beside stated totals."""
-    approved = [v for v in views if v.status == "approved"]
+    approved = [v for v in views if v.status == "approved" and not v.deprecated]
     episodes: dict[str, list] = {"confinement": [], "exile": []}
     for v in approved:
         if v.kind == "custody":
             group = "exile" if v.claim["custody"] == "exile" else "confinement"
-            episodes[group].append((v.id, v.dates.get("start"), v.dates.get("end")))
+            episodes[group].append((v.id, v.dates.get("start"), v.dates.get("end"),
+                                    v.length.min_days if v.length else None))
     stated = [Stated(claim=v.id, total=v.claim["total"], days=v.claim.get("days"),
                      qualifier=v.claim.get("qualifier", "about"), scope=v.claim.get("scope", "all"))
               for v in approved if v.kind == "custody_total"]
@@ -247,16 +339,20 @@ def custody_figures(views: list[ClaimView]) -> CustodyFigures:
 def assemble(person: tuple[str, str, dict, int], views: list[ClaimView], labels: Labels,
              merged_from: list[str], as_of: AsOf | None = None) -> Biography:
     """Return the biography of the survivor `person` (id, label, registration data, position)
-    from the claims given, which hold only what the reader may see, none superseded."""
+    from the claims given, which hold only what the reader may see; superseded claims and
+    claims ranked deprecated go to `deprecated` only."""
     bio = Biography(id=person[0], label=person[1], partial=person[2].get("partial", False),
                     merged_from=[Ref(m, labels.labels.get(m, m)) for m in sorted(merged_from)],
-                    as_of=as_of,
-                    custody=custody_figures(views), conflicts=conflicts(views))
+                    as_of=as_of, custody=custody_figures(views), conflicts=conflicts(views),
+                    agreements=agreements(views))
     own = {person[0], *merged_from}
     for view in views:
-        e = entry(view, labels)
+        e = entry(view, labels, own)
         if view.kind == "relation" and view.claim["other"] in own and view.claim["person"] not in own:
             e.fields = turned_round(e.fields)
+        if view.deprecated:  # listed, with its reason or successor, and nowhere else
+            bio.deprecated.append(e)
+            continue
         section = _SUMMARY.get(view.kind)
         if section:
             getattr(bio, section).append(e)
@@ -293,7 +389,7 @@ def compute(conn: sqlite3.Connection, group: list[str], statuses: Sequence[str],
             tables: Tables | None = None) -> Biography:
     """Assemble the biography of a merge group ([survivor, *merged]) from the read models."""
     persons = tables["persons"] if tables else "persons"
-    views = claims_model.views_of(conn, group, statuses, viewer, tables)
+    views = claims_model.views_of(conn, group, statuses, viewer, tables, superseded=True)
     labels = labels_of(conn, referenced(views) | set(group), tables)
     person = registry.entity(conn, "person", group[0], persons)
     assert person is not None
@@ -310,7 +406,8 @@ class BiographiesProjection:
     runner rebuilds it with them and applies it after them."""
 
     name = "biographies"
-    version = 3  # 2: relations turned round; 3: conflicting death manners
+    version = 4  # 2: relations turned round; 3: conflicting death manners; 4: ranks, deprecated,
+    # companions, agreements, independence, durations
     reads = ("registry", "claims")
     ddl = {"biographies": ["""CREATE TABLE {name} (
         person_id TEXT PRIMARY KEY, etag TEXT NOT NULL, document BLOB NOT NULL)"""]}
@@ -331,9 +428,10 @@ class BiographiesProjection:
                 # documents that name a record of the moved group show its survivor: recompute
                 records = [e.person_id, *registry.merged_records(conn, e.person_id, t["persons"])]
                 dirty.update(claims_model.persons_referring_to(conn, records, t, t["persons"]))
-            case ClaimApproved() | ClaimRejected() | ClaimContested() | ClaimRetracted():
-                was_public = claims_model.previous_action(
-                    conn, e.claim_id, envelope.version - 1, t) == "approve"
+            case ClaimApproved() | ClaimRejected() | ClaimContested() | ClaimRetracted() | ClaimRanked():
+                # public before: approved, or ranked (only approved claims are ranked)
+                before = claims_model.previous_action(conn, e.claim_id, envelope.version - 1, t) or ""
+                was_public = before == "approve" or before.startswith("rank:")
                 if isinstance(e, ClaimApproved) or was_public:
                     dirty.update(claims_model.persons_of_claim(conn, e.claim_id, t, t["persons"]))
 
@@ -420,26 +518,30 @@ def read_as_of(conn: sqlite3.Connection, store: StreamReader, person_id: str, po
     group = [alive, *merged]
     ids = claims_model.claim_ids_of(conn, group, position)
     states: dict[str, tuple[ClaimState, ClaimSubmitted, int]] = {}
+    reasons: dict[str, str | None] = {}
     for claim_id in dict.fromkeys([*ids, *claims_model.successors_of(conn, ids, position)]):
         state, submitted, first = None, None, 0
         for envelope in store.read_stream(claim_id, up_to_position=position):
             state = evolve(state, envelope.event)
             if isinstance(envelope.event, ClaimSubmitted):
                 submitted, first = envelope.event, envelope.position
+            elif isinstance(envelope.event, ClaimRanked):
+                reasons[claim_id] = envelope.event.reason
         if state is not None and submitted is not None:
             states[claim_id] = (state, submitted, first)
-    gone = superseded((s.claim.supersedes, st.status) for st, s, _ in states.values()
-                      if s.claim.supersedes)  # the supersession rule as it stood then
+    successor = successors((s.claim.supersedes, st.status, first, cid) for cid, (st, s, first)
+                           in states.items() if s.claim.supersedes)  # the rule as it stood then
     views = []
     for claim_id in ids:
         state, submitted, first = states.get(claim_id, (None, None, 0))
-        if state is None or claim_id in gone \
-                or not shown(viewer, state.status, state.contributor, statuses):
+        if state is None or not shown(viewer, state.status, state.contributor, statuses):
             continue
         claim = msgspec.to_builtins(submitted.claim)
         views.append(ClaimView(id=claim_id, kind=claim["kind"], status=state.status,
                                contributor=state.contributor, version=state.version,
-                               position=first, claim=claim, dates=dict(submitted.dates)))
+                               position=first, claim=claim, dates=dict(submitted.dates),
+                               superseded_by=successor.get(claim_id), rank=state.rank,
+                               rank_reason=reasons.get(claim_id), length=submitted.length))
     labels = labels_of(conn, referenced(views) | set(group))
     person = registry.entity(conn, "person", alive)
     assert person is not None

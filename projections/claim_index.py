@@ -4,19 +4,39 @@ review status and supersession current from the claim events alone.
 Each indexed table has the columns `claim_id`, `status`, `superseded_by` first. Each such
 projection keeps its own record of which claim supersedes which, so it can be rebuilt alone,
 from the log, without reading another projection's tables.
+
+A deprecated claim leaves what these read models count: while it is approved and ranked
+deprecated, its rows' `status` is 'deprecated' (never among the statuses a query counts), and
+it becomes 'approved' again when the rank is lifted. Each projection keeps the deprecated claims
+in its own '<name>_ranks' table, so a rank outlives a contest that is dismissed.
 """
 
 from __future__ import annotations
 
 import sqlite3
 
-from starosta.events.review import ClaimApproved, ClaimContested, ClaimRejected, ClaimRetracted, ClaimSubmitted
+from starosta.events.review import (
+    ClaimApproved,
+    ClaimContested,
+    ClaimRanked,
+    ClaimRejected,
+    ClaimRetracted,
+    ClaimSubmitted,
+)
 from starosta.events.store import Envelope
 from starosta.projections.rules import Supersession
 from starosta.projections.runner import Tables
 
 STATUS = {ClaimApproved: "approved", ClaimRejected: "rejected", ClaimContested: "contested",
           ClaimRetracted: "retracted"}
+# The events after which a claim may count differently: its review, and its rank
+CHANGES = (*STATUS, ClaimRanked)
+DEPRECATED = "deprecated"  # the status of an approved claim ranked deprecated, in indexed tables
+
+
+def ranks_ddl() -> list[str]:
+    """The DDL of a projection's record of its deprecated claims (a table named `{name}`)."""
+    return ["CREATE TABLE {name} (claim_id TEXT PRIMARY KEY)"]
 
 
 class ClaimIndex:
@@ -27,6 +47,11 @@ class ClaimIndex:
     version: int
     indexed: tuple[str, ...]
     ddl: dict[str, list[str]]
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" in cls.__dict__:
+            cls.ddl = {**cls.ddl, f"{cls.name}_ranks": ranks_ddl()}
 
     def rows(self, submitted: ClaimSubmitted, envelope: Envelope) -> dict[str, list[tuple]]:
         raise NotImplementedError
@@ -41,13 +66,29 @@ class ClaimIndex:
                     marks = ",".join("?" * len(rows[0]))
                     conn.executemany(f"INSERT INTO {t[table]} VALUES ({marks})", rows)
             return
+        ranks = t[f"{self.name}_ranks"]
+        if isinstance(e, ClaimRanked):
+            if e.rank == DEPRECATED:
+                conn.execute(f"INSERT OR IGNORE INTO {ranks} VALUES (?)", (e.claim_id,))
+                old, new = "approved", DEPRECATED
+            else:
+                conn.execute(f"DELETE FROM {ranks} WHERE claim_id = ?", (e.claim_id,))
+                old, new = DEPRECATED, "approved"
+            for table in self.indexed:
+                conn.execute(f"UPDATE {t[table]} SET status = ? WHERE claim_id = ? AND status = ?",
+                             (new, e.claim_id, old))
+            return
         status = STATUS.get(type(e))
         if status is None:
             return
         claim_id = e.claim_id  # type: ignore[attr-defined]
         changed = Supersession.reviewed(conn, supersession, claim_id, status)
+        shown = status
+        if status == "approved" and conn.execute(f"SELECT 1 FROM {ranks} WHERE claim_id = ?",
+                                                 (claim_id,)).fetchone():
+            shown = DEPRECATED
         for table in self.indexed:
-            conn.execute(f"UPDATE {t[table]} SET status = ? WHERE claim_id = ?", (status, claim_id))
+            conn.execute(f"UPDATE {t[table]} SET status = ? WHERE claim_id = ?", (shown, claim_id))
             if changed is not None:
                 conn.execute(f"UPDATE {t[table]} SET superseded_by = ? WHERE claim_id = ?",
                              (changed[1], changed[0]))

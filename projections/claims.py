@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
-from starosta.events.dates import DateValue, sort_key
-from starosta.events.kinds import KINDS, kind_of, refs_of
+from starosta.events.dates import DateValue, Length, sort_key
+from starosta.events.kinds import KINDS, ViaLink, kind_of, refs_of
 from starosta.events.review import (
     ClaimApproved,
     ClaimContested,
+    ClaimRanked,
     ClaimRejected,
     ClaimRetracted,
     ClaimSubmitted,
@@ -27,18 +28,20 @@ from starosta.projections.runner import Tables
 _encode = msgspec.json.Encoder().encode
 
 
-class _Stored(msgspec.Struct):
-    """The `data` column: the claim as submitted (kept as JSON) and its dates' bounds."""
+class _Stored(msgspec.Struct, omit_defaults=True):
+    """The `data` column: the claim as submitted (kept as JSON), its dates' bounds and its
+    duration's length."""
 
     claim: dict[str, Any]
     dates: dict[str, DateValue]
+    length: Length | None = None
 
 
 class ClaimsProjection:
     """One row per claim, its references, and one row per review decision."""
 
     name = "claims"
-    version = 4
+    version = 5  # 5: ranks, durations' lengths, source links
     ddl = {
         "claims_supersession": Supersession.ddl(),
         "claims": ["""CREATE TABLE {name} (
@@ -46,7 +49,8 @@ class ClaimsProjection:
             contributor TEXT NOT NULL, source_id TEXT NOT NULL, version INTEGER NOT NULL,
             submitted_position INTEGER NOT NULL, updated_position INTEGER NOT NULL,
             submitted_at TEXT NOT NULL, contested_by TEXT, supersedes TEXT, superseded_by TEXT,
-            earliest TEXT, data TEXT NOT NULL)""",
+            earliest TEXT, data TEXT NOT NULL, rank TEXT NOT NULL DEFAULT 'normal',
+            rank_reason TEXT)""",
             "CREATE INDEX {name}_status ON {name} (status, submitted_position)",
             "CREATE INDEX {name}_source ON {name} (source_id, submitted_position)",
             "CREATE INDEX {name}_contributor ON {name} (contributor, submitted_position)",
@@ -55,6 +59,12 @@ class ClaimsProjection:
             claim_id TEXT NOT NULL, entity_id TEXT NOT NULL, field TEXT NOT NULL,
             PRIMARY KEY (entity_id, claim_id, field))""",
             "CREATE INDEX {name}_claim ON {name} (claim_id)"],
+        # what a cited source derives from, as the citation's `via` names it: (claim, source,
+        # the source it derives from, relation)
+        "source_links": ["""CREATE TABLE {name} (
+            claim_id TEXT NOT NULL, source_id TEXT NOT NULL, derives_from TEXT NOT NULL,
+            relation TEXT NOT NULL, PRIMARY KEY (source_id, derives_from, relation, claim_id))""",
+            "CREATE INDEX {name}_from ON {name} (derives_from)"],
         "claim_reviews": ["""CREATE TABLE {name} (
             claim_id TEXT NOT NULL, version INTEGER NOT NULL, position INTEGER NOT NULL,
             action TEXT NOT NULL, actor TEXT NOT NULL, reason TEXT, citation TEXT,
@@ -70,10 +80,13 @@ class ClaimsProjection:
                 dates = sorted(e.dates.values(), key=sort_key)
                 earliest = dates[0].earliest.isoformat() if dates and dates[0].earliest else None
                 conn.execute(
-                    f"INSERT INTO {t['claims']} VALUES (?,?,?,?,?,?,?,?,?,NULL,?,NULL,?,?)",
+                    f"INSERT INTO {t['claims']} VALUES (?,?,?,?,?,?,?,?,?,NULL,?,NULL,?,?,'normal',NULL)",
                     (e.claim_id, kind_of(claim), "pending", e.contributor, claim.citation.source,
                      envelope.version, pos, pos, envelope.recorded_at, claim.supersedes, earliest,
-                     _encode({"claim": claim, "dates": e.dates})))
+                     _encode(_Stored(claim=msgspec.to_builtins(claim), dates=e.dates, length=e.length))))
+                conn.executemany(f"INSERT OR IGNORE INTO {t['source_links']} VALUES (?, ?, ?, ?)",
+                                 [(e.claim_id, claim.citation.source, link.source, link.relation)
+                                  for link in claim.citation.via if isinstance(link, ViaLink)])
                 conn.executemany(f"INSERT OR IGNORE INTO {t['claim_refs']} VALUES (?, ?, ?)",
                                  [(e.claim_id, ref, field) for field, _, ref in refs_of(claim)])
                 Supersession.submitted(conn, t["claims_supersession"], e.claim_id, claim.supersedes, pos)
@@ -93,6 +106,11 @@ class ClaimsProjection:
             case ClaimRetracted():
                 self._status(conn, t, envelope, "retracted", None)
                 self._review(conn, t, envelope, "retract", e.contributor, e.reason, None, False)
+            case ClaimRanked():
+                conn.execute(f"UPDATE {t['claims']} SET rank = ?, rank_reason = ?, version = ?, "
+                             f"updated_position = ? WHERE id = ?",
+                             (e.rank, e.reason, envelope.version, pos, e.claim_id))
+                self._review(conn, t, envelope, f"rank:{e.rank}", e.reviewer, e.reason, None, False)
 
     @staticmethod
     def _status(conn, t, envelope: Envelope, status: str, contested_by: str | None) -> None:
@@ -115,6 +133,7 @@ class ClaimsProjection:
 # -- queries: everything that reads the claims read model's tables ------------------------------
 
 REFS_BY_KIND: dict[str, dict[str, str]] = {k.__struct_config__.tag: k.REFS for k in KINDS}
+MANY_BY_KIND: dict[str, dict[str, str]] = {k.__struct_config__.tag: k.MANY for k in KINDS}
 
 
 class ClaimView(msgspec.Struct, kw_only=True):
@@ -130,33 +149,52 @@ class ClaimView(msgspec.Struct, kw_only=True):
     claim: dict[str, Any]
     dates: dict[str, DateValue]
     superseded_by: str | None = None
+    rank: str = "normal"
+    rank_reason: str | None = None
+    length: Length | None = None
+
+    @property
+    def deprecated(self) -> bool:
+        """Out of timelines, totals and conflicts: superseded, or ranked deprecated."""
+        return self.superseded_by is not None or self.rank == "deprecated"
 
 
 _stored = msgspec.json.Decoder(_Stored)
 
 
+def effective_rank(rank: str, superseded_by: str | None) -> str:
+    """A claim's effective rank: deprecated while an approved successor exists, else its own
+    (normal unless a reviewer ranked it)."""
+    return "deprecated" if superseded_by is not None else rank
+
+
 def views_of(conn: sqlite3.Connection, entity_ids: list[str], statuses: Sequence[str],
-             viewer: Viewer, tables: Tables | None = None) -> list[ClaimView]:
-    """Return the claims that refer to any of `entity_ids` in any field, not superseded, whose
-    status is among `statuses` and which `viewer` may see, in submission order."""
+             viewer: Viewer, tables: Tables | None = None,
+             superseded: bool = False) -> list[ClaimView]:
+    """Return the claims that refer to any of `entity_ids` in any field, not superseded (or
+    superseded too, with `superseded`), whose status is among `statuses` and which `viewer`
+    may see, in submission order."""
     t = tables or {"claims": "claims", "claim_refs": "claim_refs"}
     marks = ",".join("?" * len(entity_ids))
     status_marks = ",".join("?" * len(statuses))
     seen, seen_args = may_see_sql(viewer)
     # CROSS JOIN keeps SQLite from walking the whole status index in submission order: start
     # from the entities' references (a few rows), then look each claim up by its key
+    current = "1" if superseded else "c.superseded_by IS NULL"
     rows = conn.execute(
         f"SELECT DISTINCT c.id, c.kind, c.status, c.contributor, c.version, c.submitted_position, "
-        f"c.data FROM {t['claim_refs']} AS r CROSS JOIN {t['claims']} AS c ON c.id = r.claim_id "
-        f"WHERE r.entity_id IN ({marks}) AND c.superseded_by IS NULL "
+        f"c.data, c.superseded_by, c.rank, c.rank_reason FROM {t['claim_refs']} AS r "
+        f"CROSS JOIN {t['claims']} AS c ON c.id = r.claim_id "
+        f"WHERE r.entity_id IN ({marks}) AND {current} "
         f"AND c.status IN ({status_marks}) AND {seen} ORDER BY c.submitted_position",
         (*entity_ids, *statuses, *seen_args)).fetchall()
     views = []
-    for cid, kind, status, contributor, version, position, data in rows:
+    for cid, kind, status, contributor, version, position, data, by, rank, reason in rows:
         stored = _stored.decode(data)
         views.append(ClaimView(id=cid, kind=kind, status=status, contributor=contributor,
                                version=version, position=position, claim=stored.claim,
-                               dates=stored.dates))
+                               dates=stored.dates, superseded_by=by, rank=rank,
+                               rank_reason=reason, length=stored.length))
     return views
 
 
@@ -233,7 +271,9 @@ class ReviewOut(msgspec.Struct, kw_only=True, omit_defaults=True):
 class ClaimOut(msgspec.Struct, kw_only=True):
     """A claim as submitted, its dates' bounds, its review state and its review history;
     `refs` names every entity the claim refers to, by field, as {"id", "label"} (the claim
-    itself stays exactly as submitted)."""
+    itself stays exactly as submitted). `rank` is the effective rank (deprecated while an
+    approved successor exists), `rank_reason` the reviewer's reason for the rank set;
+    `length` the fewest and most days its `duration` allows, computed at submission."""
 
     id: str
     kind: str
@@ -249,6 +289,9 @@ class ClaimOut(msgspec.Struct, kw_only=True):
     dates: dict[str, Any]
     history: list[ReviewOut]
     refs: dict[str, Ref] = {}
+    rank: Literal["preferred", "normal", "deprecated"] = "normal"
+    rank_reason: str | None = None
+    length: Length | None = None
 
 
 class ClaimPage(msgspec.Struct):
@@ -257,7 +300,7 @@ class ClaimPage(msgspec.Struct):
 
 
 _COLUMNS = ("id, kind, status, version, contributor, submitted_position, submitted_at, supersedes, "
-            "superseded_by, contested_by, data")
+            "superseded_by, contested_by, data, rank, rank_reason")
 
 
 def etag(version: int) -> str:
@@ -269,7 +312,12 @@ def _refs(claim: dict[str, Any]) -> dict[str, str]:
     """Return field -> entity id for every entity the submitted claim names (its source as
     'citation.source')."""
     refs = {f: claim[f] for f in REFS_BY_KIND.get(claim["kind"], {}) if isinstance(claim.get(f), str)}
+    for field in MANY_BY_KIND.get(claim["kind"], {}):
+        refs.update((f"{field}[{i}]", v) for i, v in enumerate(claim.get(field, ())))
     refs["citation.source"] = claim["citation"]["source"]
+    for i, link in enumerate(claim["citation"].get("via", ())):
+        if isinstance(link, dict):
+            refs[f"citation.via[{i}].source"] = link["source"]
     return refs
 
 
@@ -287,7 +335,9 @@ def _out(conn: sqlite3.Connection, row: tuple, labels: dict[str, str] | None = N
     return ClaimOut(id=row[0], kind=row[1], status=row[2], version=row[3], contributor=row[4],
                     position=row[5], submitted_at=row[6], supersedes=row[7], superseded_by=row[8],
                     contested_by=row[9], claim=data["claim"], dates=data["dates"], history=history,
-                    refs={f: Ref(i, labels.get(i, i)) for f, i in refs.items()})
+                    refs={f: Ref(i, labels.get(i, i)) for f, i in refs.items()},
+                    rank=effective_rank(row[11], row[8]), rank_reason=row[12],
+                    length=msgspec.convert(data["length"], Length) if data.get("length") else None)
 
 
 def read(conn: sqlite3.Connection, claim_id: str, viewer: Viewer) -> ClaimOut | None:

@@ -42,10 +42,15 @@ class Total(msgspec.Struct, kw_only=True):
     open_episodes: list[str]
 
 
-def custody_total(episodes: list[tuple[str, DateValue | None, DateValue | None]]) -> Total:
-    """Return the total of episodes given as (claim id, start, end)."""
+def custody_total(episodes: list[tuple[str, DateValue | None, DateValue | None, int | None]]) -> Total:
+    """Return the total of episodes given as (claim id, start, end, fewest days its duration
+    allows or None). `min_days` is at least the union of the surely covered days and at least
+    the longest single stay's fewest days by its duration; a duration never adds to other
+    stays (it may be the same stay told twice)."""
     sure, possible, open_ = [], [], []
-    for claim_id, start, end in episodes:
+    longest = 0
+    for claim_id, start, end, fewest in episodes:
+        longest = max(longest, fewest or 0)
         s = surely_covered(start, end)
         if s is not None:
             sure.append(s)
@@ -54,5 +59,6 @@ def custody_total(episodes: list[tuple[str, DateValue | None, DateValue | None]]
             open_.append(claim_id)
         else:
             possible.append((lo, hi))
-    return Total(min_days=union_days(sure), max_days=None if open_ else union_days(possible),
+    return Total(min_days=max(union_days(sure), longest),
+                 max_days=None if open_ else union_days(possible),
                  episodes=len(episodes), open_episodes=open_)

@@ -37,7 +37,7 @@ from starosta.events.review import ClaimSubmitted
 from starosta.events.store import Envelope
 from starosta.projections.spreadsheet import SafeWriter
 from starosta.projections import registry
-from starosta.projections.claim_index import STATUS, ClaimIndex
+from starosta.projections.claim_index import CHANGES, ClaimIndex
 from starosta.projections.rules import PUBLIC, Supersession
 from starosta.projections.runner import Tables
 
@@ -49,7 +49,7 @@ _ZERO = Decimal(0)
 
 class LedgerProjection(ClaimIndex):
     name = "ledger"
-    version = 4
+    version = 5  # 5: deprecated claims leave the ledger (ledger_ranks)
     indexed = ("ledger_entries", "ledger_memberships")
     ddl = {
         "ledger_entries": ["""CREATE TABLE {name} (
@@ -107,7 +107,7 @@ class LedgerProjection(ClaimIndex):
         """Fold one event in; when a review makes an entry start or stop counting (the claim
         reviewed, or the one it supersedes), add its money to the totals or take it out."""
         e = envelope.event
-        if type(e) not in STATUS:
+        if type(e) not in CHANGES:
             super().apply(conn, envelope, t)
             return
         claim_id = e.claim_id  # type: ignore[attr-defined]

@@ -75,6 +75,17 @@ def superseded(successions: Iterable[tuple[str, str]]) -> set[str]:
     return {target for target, status in successions if status == "approved"}
 
 
+def successors(successions: Iterable[tuple[str, str, int, str]]) -> dict[str, str]:
+    """Return claim superseded -> the claim superseding it, given (claim superseded, status,
+    submission position, id) of every superseding claim: of the approved ones, the one
+    submitted last (the rule of `Supersession`, for replays held in memory)."""
+    best: dict[str, tuple[int, str]] = {}
+    for target, status, position, claim_id in successions:
+        if status == "approved" and (target not in best or position > best[target][0]):
+            best[target] = (position, claim_id)
+    return {target: claim_id for target, (_, claim_id) in best.items()}
+
+
 class Supersession:
     """One read model's record of which claim supersedes which, and the supersession rule."""
 

@@ -20,7 +20,7 @@ from starosta.events.dates import (
     lengths,
     narrow,
 )
-from starosta.events.errors import Conflict, Invalid, NotFound
+from starosta.events.errors import Conflict, Invalid, NotFound, PreconditionRequired
 from starosta.events.kinds import (
     GROUPED,
     AggregateClaim,
@@ -38,6 +38,7 @@ from starosta.events.registry import PersonMerged, PersonsDistinct, PersonUnmerg
 from starosta.events.review import (
     ClaimApproved,
     ClaimContested,
+    ClaimRanked,
     ClaimRejected,
     ClaimRetracted,
     ClaimState,
@@ -222,7 +223,7 @@ def submit(conn: sqlite3.Connection, claim: Claim, who: Principal) -> Decision:
 
 def review(store: SQLiteEventStore, claim_id: str, action: str, who: Principal,
            reason: str | None, citation: Citation | None = None,
-           expected: int | None = None) -> Decision:
+           expected: int | None = None, rank: str | None = None) -> Decision:
     """Decide a review action: fold the claim's stream, check the rules and the version the
     caller saw (If-Match), and expect the stream's version, so that a decision racing another
     loses with a ConcurrencyError, never both win."""
@@ -243,6 +244,15 @@ def review(store: SQLiteEventStore, claim_id: str, action: str, who: Principal,
     check(state, action, actor, who.has("reviewer"))  # type: ignore[arg-type]
     if citation is not None:
         require(store.reader(), "source", citation.source, "citation.source")
+    if action == "rank":
+        if expected is None:
+            raise PreconditionRequired(f"ranking {claim_id} needs If-Match: the claim's ETag as you "
+                                       f"read it (it is at version {state.version})")
+        if rank == "deprecated" and not reason:
+            raise invalid("reason", reason, "a deprecated rank needs its reason")
+        event = ClaimRanked(claim_id=claim_id, reviewer=actor, rank=rank or "normal", reason=reason)
+        return Decision([AppendRequest(claim_id, [NewEvent(event)], expected_version=state.version)],
+                        ClaimStateOf(claim_id))
     resolves = state.status == "contested"
     event = {
         "approve": lambda: ClaimApproved(claim_id=claim_id, reviewer=actor, reason=reason,

@@ -21,6 +21,7 @@ from starosta.events.errors import (
     Forbidden,
     Invalid,
     NotFound,
+    PreconditionRequired,
     Unauthenticated,
 )
 from starosta.events.store import ConcurrencyError, IdempotencyConflict, StoreUnavailable
@@ -189,7 +190,8 @@ def api_problem(request: Request, exc: ApiError) -> Response:
 
 
 DOMAIN_STATUS: dict[type[DomainError], int] = {
-    Invalid: 422, NotFound: 404, Unauthenticated: 401, Forbidden: 403, Conflict: 409}
+    Invalid: 422, NotFound: 404, Unauthenticated: 401, Forbidden: 403, Conflict: 409,
+    PreconditionRequired: 428}
 
 
 def status_of(exc: DomainError | ApiError) -> int:

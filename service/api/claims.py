@@ -1,4 +1,4 @@
-"""Submitting claims, reading them, and reviewing them (approve, reject, contest, retract)."""
+"""Submitting claims, reading them, and reviewing them (approve, reject, contest, retract, rank)."""
 
 from __future__ import annotations
 
@@ -67,6 +67,14 @@ class ApproveIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 class ContestIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     reason: Reason
     citation: Citation | None = None
+
+
+class RankIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A rank for an approved claim: preferred among readings, normal, or deprecated (with the
+    reason, which a deprecated rank needs)."""
+
+    rank: Literal["preferred", "normal", "deprecated"]
+    reason: Reason | None = None
 
 
 class BulkApproveIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -168,6 +176,15 @@ class ClaimController(Controller):
     async def retract(self, request: Request, claim_id: FromPath[str], data: Annotated[ReasonIn | None, Body(examples=[Example(summary="retract", value={"reason": "duplicate of another claim"})])] = None) -> Response[ClaimOut]:
         return await decide(request, claim_id, "retract", reason_of(data, "retract"))
 
+    @post("/{claim_id:str}/rank", guards=[auth.reviewer], status_code=200,
+          opt={"if_match": "required"}, summary="Rank an approved claim (If-Match required)")
+    async def rank(self, request: Request, claim_id: FromPath[str], data: Annotated[RankIn, Body(examples=[Example(summary="deprecate", value={"rank": "deprecated", "reason": "the bulletin corrects this figure in the next issue"}), Example(summary="prefer", value={"rank": "preferred", "reason": "the eyewitness account"})])]) -> Response[ClaimOut]:
+        """A reviewer (never the claim's contributor) ranks an approved claim against the
+        version they read (If-Match): `preferred` marks the reading to prefer in a conflict,
+        `deprecated` keeps the claim listed under `deprecated` but out of totals, populations
+        and ledgers, `normal` undoes either."""
+        return await decide(request, claim_id, "rank", data.reason, rank=data.rank)
+
     @post("/approve", guards=[auth.reviewer], status_code=200,
           summary="Approve many claims; each is checked and reported on its own")
     async def approve_many(self, request: Request, data: Annotated[BulkApproveIn, Body(examples=[Example(summary="bulk approve", value={"ids": ["C-00000001", "C-00000002"], "reason": "checked against the bulletin"})])]) -> BulkOut:
@@ -189,13 +206,14 @@ class ClaimController(Controller):
 
 
 async def decide(request: Request, claim_id: str, action: str, reason: str | None,
-                 citation: Citation | None = None, idempotent: bool = True) -> Response:
+                 citation: Citation | None = None, idempotent: bool = True,
+                 rank: str | None = None) -> Response:
     """Decide a review action (service.commands.review) and commit it; a decision that loses
     a race with another answers 409, never both."""
     try:
         return await decide_and_commit(request, lambda: commands.review(
             archive_of(request).store, claim_id, action, who(request), reason, citation,
-            if_match(request)), keyed=idempotent)
+            if_match(request), rank), keyed=idempotent)
     except ConcurrencyError:
         raise Conflict(f"claim {claim_id} changed while you decided (another review landed "
                        "first): reload it and decide again") from None

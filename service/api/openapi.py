@@ -61,6 +61,8 @@ MEANING = {
     404: "Not found: nothing with that id (in the path or the body) is visible to the caller.",
     409: "Conflict: the state moved (another review landed first, a stale If-Match), the "
          "request contradicts the archive, or its Idempotency-Key was used for another body.",
+    428: "Precondition required: this change is made only against the version the caller "
+         "read: send its ETag in If-Match.",
     413: "Request body too large: over the configured limit (STAROSTA_MAX_BODY_BYTES).",
     422: "Invalid request: each invalid field is named in `errors` with its value.",
     503: "Service unavailable: the store cannot write or read now (a full disk, an I/O "
@@ -87,6 +89,9 @@ EXAMPLES: dict[int, dict[str, Any]] = {
     413: {"title": "Request body too large", "status": 413, "type": "about:blank",
           "detail": "the request body is over the configured limit (Request Entity Too Large)",
           "instance": "/claims"},
+    428: {"title": "Precondition required", "status": 428, "type": "about:blank",
+          "detail": "ranking C-00000001 needs If-Match: the claim's ETag as you read it (it is "
+                    "at version 2)", "instance": "/claims/C-00000001/rank"},
     422: {"title": "Invalid request", "status": 422, "type": "about:blank",
           "detail": "start=\"1940-13\": not an EDTF date", "instance": "/claims",
           "errors": [{"field": "start", "in": "body", "message": "not an EDTF date",
@@ -227,6 +232,8 @@ def statuses(path: str, method: str, handler: HTTPRouteHandler) -> set[int]:
         found.add(403)
     if handler.opt.get("conditional"):
         found.add(304)
+    if handler.opt.get("if_match") == "required":
+        found.add(428)
     return found
 
 
@@ -260,6 +267,8 @@ def _headers(operation: dict[str, Any], method: str, handler: HTTPRouteHandler) 
         wanted.append("If-Match")
     parameters = operation.setdefault("parameters", [])
     parameters += [copy.deepcopy(HEADERS_IN[name]) for name in wanted]
+    if handler.opt.get("if_match") == "required":
+        next(p for p in parameters if p["name"] == "If-Match")["required"] = True
     if not parameters:
         del operation["parameters"]
     headers = _success(operation).setdefault("headers", {})
