@@ -428,3 +428,37 @@ def hidden(conn: sqlite3.Connection, claim_ids: set[str], viewer: Viewer) -> set
     rows = conn.execute(f"SELECT id, status, contributor FROM claims WHERE id IN ({marks})",
                         tuple(claim_ids))
     return {cid for cid, status, contributor in rows if not may_see(viewer, status, contributor)}
+
+
+class SourceLink(msgspec.Struct, kw_only=True):
+    """A source another derives from (or that derives from it), with the relation and the
+    approved claims whose citations say so."""
+
+    source: Ref
+    relation: str
+    claims: list[str]
+
+
+class Derivation(msgspec.Struct, kw_only=True):
+    """What a source derives from (`derives_from`: it is a translation of, a quotation from, a
+    reprint or an excerpt of those) and what derives from it (`derived`), as the `via` links
+    of approved citations say."""
+
+    derives_from: list[SourceLink]
+    derived: list[SourceLink]
+
+
+def derivation(conn: sqlite3.Connection, source_id: str, limit: int = 200) -> Derivation:
+    """Return the links of approved citations from and to a source (at most `limit` of each)."""
+    out: dict[str, list[SourceLink]] = {}
+    for name, mine, other in (("derives_from", "source_id", "derives_from"),
+                              ("derived", "derives_from", "source_id")):
+        rows = conn.execute(  # column names from this code, never input
+            f"SELECT l.{other}, l.relation, group_concat(l.claim_id) FROM source_links AS l "
+            f"JOIN claims AS c ON c.id = l.claim_id WHERE l.{mine} = ? AND c.status = 'approved' "
+            f"GROUP BY l.{other}, l.relation ORDER BY l.{other}, l.relation LIMIT ?",
+            (source_id, limit)).fetchall()
+        labels = registry.labels(conn, {r[0] for r in rows})
+        out[name] = [SourceLink(source=Ref(r[0], labels.get(r[0], r[0])), relation=r[1],
+                                claims=sorted(r[2].split(","))) for r in rows]
+    return Derivation(**out)

@@ -53,6 +53,22 @@ CLAIM_EXAMPLES = [
         "kind": "aggregate", "place": "PL-0000003", "date": "1943-01-01", "count": 66,
         "qualifier": "exact", "group": "Spanish anti-fascists in Kazakhstan",
         "of_whom": [{"count": 11, "what": "died"}], "citation": {"source": "S-00000004"}}),
+    Example(summary="a group held, with a count range", value={
+        "kind": "custody", "group": "O-00000005", "count": {"min": 4, "max": 20},
+        "custody": "camp", "place": "PL-0000004", "start": "1942", "end": "1948",
+        "certainty": "probable", "citation": {"source": "S-00000001"}}),
+    Example(summary="an escape with companions", value={
+        "kind": "escape", "person": "P-00000001", "with": ["P-00000005", "P-00000006"],
+        "outcome": "recaptured", "date": "1940-09/1941-09", "citation": {"source": "S-00000001"}}),
+    Example(summary="a stay known by its length", value={
+        "kind": "custody", "person": "P-00000001", "custody": "prison", "place": "PL-0000005",
+        "start": "1938/1939-06", "duration": "P6M", "said": "six months locked up",
+        "citation": {"source": "S-00000002", "via": [
+            {"source": "S-00000001", "relation": "translation_of"}, "Translated by Paul Sharkey"]}}),
+    Example(summary="an allowance as a range", value={
+        "kind": "allowance", "person": "P-00000007", "person_said": "S.– K.–",
+        "amount": {"min": "10", "max": "12"}, "currency": "SUR", "period": "month",
+        "citation": {"source": "S-00000003"}}),
 ]
 
 
