@@ -17,6 +17,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_body_bytes: int = 1_048_576  # request bodies over this answer 413
     group_commit_max: int = 512  # most appends committed in one transaction
     reader_threads: int = 4  # reads run in these threads, each on its own connection, off the event loop
+    max_streams: int = 32  # open live feeds (GET /events/stream) at once; past it 503 with Retry-After
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> "Settings":
