@@ -24,6 +24,7 @@ import sqlite_utils
 from starosta.events.sqlite_store import SQLiteEventStore
 from starosta.events.store import Head
 from starosta.projections import names, registry, snapshot
+from starosta.projections.ledger import Ledger, LedgerEntry
 from starosta.projections.runner import Runner, content_hash
 from starosta.service.publish_schema import FORMAT, SNAPSHOT_TABLE, TABLES, VIEWS, Table
 from starosta.service.transfer import COMPANIONS, remove_files, sync_directory
@@ -334,7 +335,7 @@ class _Writer:
                        "reported_claims": _json([r.claim for r in period.reported])}
 
     @staticmethod
-    def entry(e: Any) -> dict[str, Any]:
+    def entry(e: LedgerEntry) -> dict[str, Any]:
         party, via = e.counterparty, e.via
         return {"claim_id": e.claim, "fund_id": e.fund.id, "kind": e.kind, "direction": e.direction,
                 "amount": e.amount, "currency": e.currency,
@@ -347,7 +348,7 @@ class _Writer:
                 "source_id": e.citation.source.id, "locator": e.citation.locator}
 
     @staticmethod
-    def totals(fund_id: str, ledger: Any) -> Iterator[dict[str, Any]]:
+    def totals(fund_id: str, ledger: Ledger) -> Iterator[dict[str, Any]]:
         def row(breakdown: str, key: str, currency: str, received: str | None, disbursed: str,
                 balance: str | None, label: str | None = None) -> dict[str, Any]:
             return {"fund_id": fund_id, "breakdown": breakdown, "key": key, "key_label": label,
