@@ -1,14 +1,19 @@
-"""The population read model: custody episodes by place, each with the bound of its unknown end
-kept current; the deaths and merges that bound them; the counts sources report about unnamed
-groups at a place; and every query on them: who was held at a place in a span
-(`population_at`), and the same figures per year or month (`timeline`).
+"""The population read model: custody episodes by place (one per person a claim names: its
+person and its companions, `with`), each with the bound of its unknown end kept current; the
+deaths and merges that bound them; the counts sources report about unnamed groups at a place;
+groups' stays, memberships and counts (projections.groups); and every query on them: who was
+held at a place in a span (`population_at`), and the same figures per year or month
+(`timeline`).
 
 An episode with no known end is never closed by a guess. For `possible` it is bounded, as
 API.md says, by the person's next dated custody elsewhere (its latest possible start) or death
 or execution (its latest possible day), over the whole merge group and counting only approved,
 unsuperseded claims. That bound is stored with the episode (`open_bound`) and recomputed once
-per batch of events, in `finish`, for every merge group the batch touched. Everything it needs
-(deaths, merges) is kept in this read model's own tables, so it rebuilds alone from the log.
+per batch of events, in `finish`, for every merge group the batch touched. A companion's
+episode is that person's own: bounded by the companion's next custody elsewhere or death, not
+the claim's person's. A group's stay with no end is bounded by the group's next dated custody
+stay elsewhere (a group has no death). Everything it needs (deaths, merges, memberships) is
+kept in this read model's own tables, so it rebuilds alone from the log.
 """
 
 from __future__ import annotations
@@ -20,16 +25,26 @@ from collections.abc import Iterable, Sequence
 
 import msgspec
 
-from starosta.events.dates import may_meet, sure_meet_bounds, surely_meets
+from starosta.events.dates import may_meet, surely_meets
 from starosta.events.errors import Invalid, NotFound
-from starosta.events.kinds import AggregateClaim, Citation, CustodyClaim, DeathClaim, ExecutionClaim, Subset
+from starosta.events.kinds import (
+    AggregateClaim,
+    Citation,
+    CountValue,
+    CustodyClaim,
+    DeathClaim,
+    ExecutionClaim,
+    Subset,
+    ViaItem,
+)
 from starosta.events.registry import PersonMerged, PersonUnmerged
-from starosta.events.review import ClaimSubmitted
+from starosta.events.review import ClaimRanked, ClaimSubmitted
 from starosta.events.store import Envelope
-from starosta.projections import registry
-from starosta.projections.claim_index import STATUS, ClaimIndex
-from starosta.projections.rules import Supersession
+from starosta.projections import groups, registry
+from starosta.projections.claim_index import CHANGES, ClaimIndex
+from starosta.projections.groups import CountConflict, Membership, Stay, count_bounds, count_value
 from starosta.projections.registry import Ref
+from starosta.projections.rules import Supersession
 from starosta.projections.runner import Tables
 
 Day = dt.date
@@ -57,20 +72,27 @@ class PopulationProjection(ClaimIndex):
     """Custody episodes and place aggregates by place; deaths and merges to bound open ends."""
 
     name = "population"
-    version = 5  # 5: only counts of people held, dead, shot or arrived are reported
-    indexed = ("custody_episodes", "place_aggregates", "population_deaths")
+    # 5: only counts of people held, dead, shot or arrived are reported; 6: groups, companions,
+    # counts as ranges
+    version = 6
+    indexed = ("custody_episodes", "place_aggregates", "population_deaths", *groups.INDEXED)
     ddl = {
+        # one row per person a custody claim puts there: its person (role 'person') and each
+        # companion (role 'with'), all with the claim's dates; a group's stays are group_claims
         "custody_episodes": ["""CREATE TABLE {name} (
-            claim_id TEXT PRIMARY KEY, status TEXT NOT NULL, superseded_by TEXT,
+            claim_id TEXT NOT NULL, status TEXT NOT NULL, superseded_by TEXT,
             person_id TEXT NOT NULL, place_id TEXT, custody TEXT NOT NULL,
             start_earliest TEXT, start_latest TEXT, end_earliest TEXT, end_latest TEXT,
-            open_bound TEXT, position INTEGER NOT NULL)""",
+            open_bound TEXT, role TEXT NOT NULL, position INTEGER NOT NULL,
+            PRIMARY KEY (claim_id, person_id))""",
             "CREATE INDEX {name}_place ON {name} (place_id, start_earliest)",
             "CREATE INDEX {name}_person ON {name} (person_id)"],
+        # a count as (min, max), `ranged` when the claim gave {"min", "max"}
         "place_aggregates": ["""CREATE TABLE {name} (
             claim_id TEXT PRIMARY KEY, status TEXT NOT NULL, superseded_by TEXT,
-            place_id TEXT NOT NULL, earliest TEXT, latest TEXT, count INTEGER NOT NULL,
-            qualifier TEXT NOT NULL, group_name TEXT NOT NULL, date TEXT, of_whom TEXT NOT NULL,
+            place_id TEXT NOT NULL, earliest TEXT, latest TEXT, count_min INTEGER NOT NULL,
+            count_max INTEGER NOT NULL, ranged INTEGER NOT NULL, qualifier TEXT NOT NULL,
+            group_name TEXT NOT NULL, group_id TEXT, date TEXT, of_whom TEXT NOT NULL,
             citation TEXT NOT NULL, position INTEGER NOT NULL)""",
             "CREATE INDEX {name}_place ON {name} (place_id, earliest)"],
         # death and execution claims: the latest possible day of each (NULL when undated)
@@ -82,6 +104,7 @@ class PopulationProjection(ClaimIndex):
         "population_merges": ["CREATE TABLE {name} (id TEXT PRIMARY KEY, merged_into TEXT NOT NULL)",
                               "CREATE INDEX {name}_merged_into ON {name} (merged_into)"],
         "population_supersession": Supersession.ddl(),
+        **groups.DDL,
     }
 
     def apply(self, conn: sqlite3.Connection, envelope: Envelope, t: Tables) -> None:
@@ -92,59 +115,75 @@ class PopulationProjection(ClaimIndex):
         elif isinstance(e, PersonUnmerged):
             conn.execute(f"DELETE FROM {t['population_merges']} WHERE id = ?", (e.person_id,))
         else:
+            if isinstance(e, ClaimRanked):
+                groups.ranked(conn, t["group_preferred"], e.claim_id, e.rank)
             super().apply(conn, envelope, t)
 
     def rows(self, e: ClaimSubmitted, envelope: Envelope) -> dict[str, list[tuple]]:
         claim, pos = e.claim, envelope.position
-        if isinstance(claim, CustodyClaim) and claim.person is not None:
+        out = groups.rows(e, pos)
+        if isinstance(claim, CustodyClaim):
             start, end = e.dates.get("start"), e.dates.get("end")
-            return {"custody_episodes": [(
-                e.claim_id, "pending", None, claim.person, claim.place, claim.custody,
-                _iso(start.earliest) if start else None, _iso(start.latest) if start else None,
-                _iso(end.earliest) if end else None, _iso(end.latest) if end else None,
-                None, pos)]}
+            bounds = (_iso(start.earliest) if start else None, _iso(start.latest) if start else None,
+                      _iso(end.earliest) if end else None, _iso(end.latest) if end else None)
+            named = [(claim.person, "person")] if claim.person is not None else []
+            named += [(companion, "with") for companion in claim.with_]
+            out["custody_episodes"] = [
+                (e.claim_id, "pending", None, person, claim.place, claim.custody, *bounds, None,
+                 role, pos) for person, role in named]
+            return out
         if isinstance(claim, (DeathClaim, ExecutionClaim)):
             d = e.dates.get("date")
             return {"population_deaths": [(e.claim_id, "pending", None, claim.person,
                                            _iso(d.latest) if d else None, pos)]}
         if isinstance(claim, AggregateClaim) and claim.place and claim.status in REPORTED:
             d = e.dates.get("date")
-            return {"place_aggregates": [(
+            low, high = count_bounds(claim.count)
+            out["place_aggregates"] = [(
                 e.claim_id, "pending", None, claim.place, _iso(d.earliest) if d else None,
-                _iso(d.latest) if d else None, claim.count, claim.qualifier, claim.group,
-                claim.date, _encode(claim.of_whom), _encode(claim.citation), pos)]}
-        return {}
+                _iso(d.latest) if d else None, low, high, int(not isinstance(claim.count, int)),
+                claim.qualifier, claim.group, claim.group_id, claim.date, _encode(claim.of_whom),
+                _encode(claim.citation), pos)]
+        return out
 
     def finish(self, conn: sqlite3.Connection, t: Tables, envelopes: Sequence[Envelope], *,
                rebuilding: bool = False) -> None:
-        """Recompute the open-end bounds of every merge group the batch touched (in rebuilds
-        too: a batch's groups are few next to its events, so nothing is deferred)."""
-        touched = _touched_records(conn, t, envelopes)
+        """Recompute the open-end bounds of every merge group and group of people the batch
+        touched (in rebuilds too: a batch's groups are few next to its events, so nothing is
+        deferred)."""
+        touched, reviewed = _touched_records(conn, t, envelopes)
         if touched:
             refresh_open_bounds(conn, t, touched)
+        stays = {g for envelope in envelopes if isinstance(envelope.event, ClaimSubmitted)
+                 and (g := groups.touched_groups(envelope.event)) is not None}
+        stays |= groups.groups_of_claims(conn, t["group_claims"], reviewed)
+        if stays:
+            groups.refresh_group_bounds(conn, t["group_claims"], stays, open_bounds)
 
 
 _encode = msgspec.json.Encoder().encode
 
 
 def _touched_records(conn: sqlite3.Connection, t: Tables,
-                     envelopes: Sequence[Envelope]) -> set[str]:
-    """Return the person records whose group's bounds the batch may have changed: the person of
-    a new custody claim; the persons of a reviewed custody, death or execution claim and of the
-    claim it supersedes; both records of a merge or unmerge (a group that changed membership
-    holds one of them when the batch ends)."""
+                     envelopes: Sequence[Envelope]) -> tuple[set[str], set[str]]:
+    """Return the person records whose group's bounds the batch may have changed: the persons
+    (and companions) of a new custody claim; the persons of a reviewed (or ranked) custody,
+    death or execution claim and of the claim it supersedes; both records of a merge or
+    unmerge (a group that changed membership holds one of them when the batch ends). Return
+    also the reviewed claims and the claims they supersede."""
     records: set[str] = set()
     reviewed: list[str] = []
+    claims: set[str] = set()
     for envelope in envelopes:
         e = envelope.event
         if isinstance(e, ClaimSubmitted):
-            if isinstance(e.claim, CustodyClaim) and e.claim.person:  # a new episode's own bound
-                records.add(e.claim.person)
+            if isinstance(e.claim, CustodyClaim):  # a new episode's own bound
+                records.update(p for p in (e.claim.person, *e.claim.with_) if p)
         elif isinstance(e, PersonMerged):
             records.update((e.person_id, e.into))
         elif isinstance(e, PersonUnmerged):
             records.update((e.person_id, e.from_person))
-        elif type(e) in STATUS:
+        elif type(e) in CHANGES:  # reviewed or ranked: it may count, or no longer
             reviewed.append(e.claim_id)  # type: ignore[attr-defined]
     if reviewed:
         claims = set(reviewed)
@@ -159,7 +198,7 @@ def _touched_records(conn: sqlite3.Connection, t: Tables,
                 f"SELECT person_id FROM {t['custody_episodes']} WHERE claim_id IN ({marks}) UNION "
                 f"SELECT person_id FROM {t['population_deaths']} WHERE claim_id IN ({marks})",
                 (*chunk, *chunk)))
-    return records
+    return records, claims
 
 
 def refresh_open_bounds(conn: sqlite3.Connection, t: Tables, records: Iterable[str]) -> int:
@@ -167,11 +206,11 @@ def refresh_open_bounds(conn: sqlite3.Connection, t: Tables, records: Iterable[s
     ones that changed and return how many did."""
     merges = t["population_merges"]
     alive_of = registry.survivors(conn, records, merges)
-    groups: dict[str, list[str]] = {}
+    merged: dict[str, list[str]] = {}
     for alive in sorted({alive_of.get(r, r) for r in records}):
-        groups[alive] = [alive, *registry.merged_records(conn, alive, merges)]
-    group_of = {record: alive for alive, members in groups.items() for record in members}
-    episodes: dict[str, list[tuple]] = {alive: [] for alive in groups}
+        merged[alive] = [alive, *registry.merged_records(conn, alive, merges)]
+    group_of = {record: alive for alive, members in merged.items() for record in members}
+    episodes: dict[str, list[tuple]] = {alive: [] for alive in merged}
     deaths: dict[str, str] = {}
     for chunk in _chunks(group_of):
         marks = ",".join("?" * len(chunk))
@@ -187,16 +226,18 @@ def refresh_open_bounds(conn: sqlite3.Connection, t: Tables, records: Iterable[s
             alive = group_of[person]
             deaths[alive] = min(latest, deaths.get(alive, latest))
     changed = []
-    for alive, rows in episodes.items():
-        for claim_id, bound, old in open_bounds(rows, deaths.get(alive)):
+    for alive, rows in episodes.items():  # one row per (claim, person): a claim's companions too
+        for row, (claim_id, bound, old) in zip(rows, open_bounds(rows, deaths.get(alive))):
             if bound != old:
-                changed.append((bound, claim_id))
-    conn.executemany(f"UPDATE {t['custody_episodes']} SET open_bound = ? WHERE claim_id = ?", changed)
+                changed.append((bound, claim_id, row[2]))
+    conn.executemany(f"UPDATE {t['custody_episodes']} SET open_bound = ? "
+                     f"WHERE claim_id = ? AND person_id = ?", changed)
     return len(changed)
 
 
 def open_bounds(rows: list[tuple], death: str | None) -> Iterable[tuple[str, str | None, str | None]]:
-    """Yield (claim id, bound, stored bound) for one merge group's episodes, given as rows
+    """Yield (claim id, bound, stored bound) for one merge group's episodes, one per row in
+    order, given as rows
     (claim_id, counts, person, place, start_earliest, start_latest, end_latest, open_bound),
     `counts` true for approved unsuperseded ones, and the group's earliest latest death day.
 
@@ -242,11 +283,33 @@ class Span(msgspec.Struct, frozen=True):
 
 
 class Held(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """A person held at the place (a merged record shows as its survivor), with the custody
-    claims that put them there; `open_end` when one of them has an end nothing bounds."""
+    """A person held at the place (a merged record shows as its survivor), with the claims that
+    put them there: custody claims naming them as `person` or as a companion (`with`), and,
+    when they are there as a member of a group (`through`: the group's id), the group's custody
+    claims and their membership claims; `open_end` when one of those stays has an end nothing
+    bounds."""
 
     id: str
     name: str
+    claims: list[str]
+    open_end: bool = False
+    through: str | None = None
+
+
+class GroupHeld(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A group (an organisation of kind group or colony) held at the place: the custody claims
+    naming it as `group` whose stay surely or possibly meets the span (`certain`: one of them
+    surely meets it, by the rule persons follow). `count_min`/`count_max`: the widest figure
+    those claims give, the least of their minimums and the greatest of their maximums (a
+    count n is n to n), claims without a count aside; null when none gives a count. A group's
+    count is never added to the population's count_min/count_max. `open_end` when one of its
+    stays has an end nothing bounds (the group's next dated custody elsewhere)."""
+
+    id: str
+    name: str
+    certain: bool
+    count_min: int | None
+    count_max: int | None
     claims: list[str]
     open_end: bool = False
 
@@ -257,16 +320,19 @@ class SourceCitation(msgspec.Struct, kw_only=True, omit_defaults=True):
     source: Ref
     locator: str | None = None
     quote: str | None = None
-    via: tuple[str, ...] = ()
+    via: tuple[ViaItem, ...] = ()
 
 
 class Reported(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """A count a source reports about an unnamed group at the place (never added to counts)."""
+    """A count a source reports about an unnamed group at the place (never added to counts),
+    as the claim gave it: an integer or {"min", "max"}; `group_id` when the aggregate names a
+    registered group."""
 
     claim: str
-    count: int
+    count: CountValue
     qualifier: str
     group: str
+    group_id: str | None = None
     date: str | None = None
     of_whom: tuple[Subset, ...] = ()
     citation: SourceCitation
@@ -274,9 +340,17 @@ class Reported(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 class Population(msgspec.Struct, kw_only=True):
     """`certain`: surely held there on a day of the span; `possible`: could have been, not
-    surely; disjoint. count_min = len(certain), count_max = count_min + len(possible).
+    surely; disjoint. Named persons only: a claim's person and its companions (`with`), and
+    the members of a group held there (by their membership claims), listed with `through`:
+    certain when their membership and the group's stay surely share a day of the span,
+    possible when they may; a person certain on their own claims stays as they are.
+    count_min = len(certain), count_max = count_min + len(possible): each person once, group
+    counts never added in. `groups`: the groups held there (GroupHeld). `reported`: counts
+    sources give about people held, dead, shot or arrived there. `conflicts`: counts of one
+    group that disagree (CountConflict, kind "group_count") where one of the two claims is in this
+    answer (a group's custody claim or a reported count), whatever the other's place.
     `open`: custody claims of possible persons whose end stays unknown even after bounding it
-    by the person's next dated custody elsewhere or death."""
+    by the person's (or group's) next dated custody elsewhere or death."""
 
     place: Ref
     places: list[Ref]
@@ -285,7 +359,9 @@ class Population(msgspec.Struct, kw_only=True):
     possible: list[Held]
     count_min: int
     count_max: int
+    groups: list[GroupHeld]
     reported: list[Reported]
+    conflicts: list[CountConflict]
     open: list[str]
 
 
@@ -310,40 +386,17 @@ class Timeline(msgspec.Struct, kw_only=True):
 
 # -- the queries -------------------------------------------------------------------------------
 
-class _Episode(msgspec.Struct, frozen=True, gc=False):
-    """A custody episode as queries evaluate it: dates as days, the open end's stored bound."""
-
-    claim_id: str
-    person: str
-    start_earliest: Day | None
-    start_latest: Day | None
-    end_earliest: Day | None
-    end_latest: Day | None
-    bound: Day | None
-
-    def sure(self) -> tuple[Day, Day] | None:
-        """The stay's latest possible start and earliest possible end (events.dates.
-        sure_meet_bounds; in either order), or None: it surely meets a span [a, b] iff the
-        first is <= b and the second >= a (events.dates.surely_meets)."""
-        return sure_meet_bounds(self.start_earliest, self.start_latest, self.end_earliest,
-                                self.end_latest)
-
-    def possible(self) -> tuple[Day | None, Day | None] | None:
-        """The days possibly inside it (None = unbounded), or None when it has no date at all:
-        then it is evidence of presence in no span."""
-        hi = self.end_latest if self.end_latest is not None else self.bound
-        return None if self.start_earliest is None and hi is None else (self.start_earliest, hi)
-
+_Episode = Stay  # a person's custody episode: `subject` is the person
 
 def _statuses_sql(statuses: Sequence[str]) -> str:
     return ",".join("?" * len(statuses))
 
 
 def _episodes(conn: sqlite3.Connection, places: list[str], statuses: Sequence[str],
-              span: Span | None = None) -> list[_Episode]:
-    """Return the counted episodes at `places` by earliest start (unknown first), then in
-    submission order; with `span`, at least those that may meet it (a superset: the rule is
-    applied in Python)."""
+              span: Span | None = None) -> list[Stay]:
+    """Return the counted episodes at `places` (one per person a claim names) by earliest
+    start (unknown first), then in submission order; with `span`, at least those that may
+    meet it (a superset: the rule is applied in Python)."""
     marks = ",".join("?" * len(places))
     where, args = "", []
     if span is not None:
@@ -353,9 +406,9 @@ def _episodes(conn: sqlite3.Connection, places: list[str], statuses: Sequence[st
     rows = conn.execute(
         f"SELECT claim_id, person_id, start_earliest, start_latest, end_earliest, end_latest, "
         f"open_bound FROM custody_episodes WHERE place_id IN ({marks}) AND superseded_by IS NULL "
-        f"AND status IN ({_statuses_sql(statuses)}){where} ORDER BY start_earliest, position",
-        (*places, *statuses, *args))
-    return [_Episode(c, p, _day(a), _day(b), _day(d), _day(e), _day(f))
+        f"AND status IN ({_statuses_sql(statuses)}){where} "
+        f"ORDER BY start_earliest, position, person_id", (*places, *statuses, *args))
+    return [Stay(c, p, _day(a), _day(b), _day(d), _day(e), _day(f))
             for c, p, a, b, d, e, f in rows]
 
 
@@ -371,10 +424,11 @@ def _aggregates(conn: sqlite3.Connection, places: list[str],
     then in submission order (an undated count belongs to no span)."""
     marks = ",".join("?" * len(places))
     rows = conn.execute(
-        f"SELECT earliest, latest, claim_id, count, qualifier, group_name, date, of_whom, citation "
-        f"FROM place_aggregates WHERE place_id IN ({marks}) AND superseded_by IS NULL "
-        f"AND status IN ({_statuses_sql(statuses)}) AND (earliest IS NOT NULL OR latest IS NOT NULL) "
-        f"ORDER BY earliest, position", (*places, *statuses))
+        f"SELECT earliest, latest, claim_id, count_min, count_max, ranged, qualifier, group_name, "
+        f"group_id, date, of_whom, citation FROM place_aggregates WHERE place_id IN ({marks}) "
+        f"AND superseded_by IS NULL AND status IN ({_statuses_sql(statuses)}) "
+        f"AND (earliest IS NOT NULL OR latest IS NOT NULL) ORDER BY earliest, position",
+        (*places, *statuses))
     return [(_day(r[0]), _day(r[1]), r[2:]) for r in rows]
 
 
@@ -384,10 +438,11 @@ _citation = msgspec.json.Decoder(Citation)
 
 def _reported(rows: list[tuple], labels: dict[str, str]) -> list[Reported]:
     out = []
-    for claim_id, count, qualifier, group, date, of_whom, citation in rows:
+    for claim_id, low, high, ranged, qualifier, group, group_id, date, of_whom, citation in rows:
         c = _citation.decode(citation)
         source = Ref(c.source, labels.get(c.source, c.source))
-        out.append(Reported(claim=claim_id, count=count, qualifier=qualifier, group=group, date=date,
+        out.append(Reported(claim=claim_id, count=count_value(low, high, bool(ranged)),
+                            qualifier=qualifier, group=group, group_id=group_id, date=date,
                             of_whom=_subsets.decode(of_whom), citation=SourceCitation(
                                 source=source, locator=c.locator, quote=c.quote, via=c.via)))
     return out
@@ -404,38 +459,149 @@ def _place(conn: sqlite3.Connection, place_id: str, include_children: bool) -> l
     return registry.places_under(conn, place_id, include_children)
 
 
-def population_at(conn: sqlite3.Connection, place_id: str, span: Span, statuses: Sequence[str],
-                  include_children: bool = False) -> Population:
-    """Return who was held at the place (and, with `include_children`, the places under it) in
-    `span`, counting claims in `statuses`. Raises NotFound for an unknown place."""
-    places = _place(conn, place_id, include_children)
+def _extend(claims: list[str], more: Iterable[str]) -> list[str]:
+    """Add claim ids to `claims`, each once, in order; return `claims`."""
+    claims.extend(c for c in more if c not in claims)
+    return claims
+
+
+Open = set[tuple[str, str]]  # (claim, person or group) whose possible end nothing bounds
+
+
+class _Through(msgspec.Struct):
+    """A person's presence through groups: group -> claims (the stays and memberships)."""
+
+    sure: dict[str, list[str]] = {}
+    maybe: dict[str, list[str]] = {}
+
+
+def _persons_there(conn: sqlite3.Connection, places: list[str], statuses: Sequence[str],
+                   span: Span, open_: Open) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Return the persons (merged records as survivors) surely and possibly at `places` in
+    `span` on their own custody claims (as person or companion), each with those claims."""
     window = (span.earliest, span.latest)
     certain: dict[str, list[str]] = {}
     possible: dict[str, list[str]] = {}
-    open_: set[str] = set()
     episodes = _episodes(conn, places, statuses, span)
-    alive = registry.survivors(conn, {e.person for e in episodes})
+    alive = registry.survivors(conn, {e.subject for e in episodes})
     for e in episodes:
-        person = alive.get(e.person, e.person)
+        person = alive.get(e.subject, e.subject)
         if surely_meets(e.sure(), *window):
-            certain.setdefault(person, []).append(e.claim_id)
+            _extend(certain.setdefault(person, []), [e.claim_id])
             continue
         days = e.possible()
         if days is not None and may_meet(days[0], days[1], *window):
-            possible.setdefault(person, []).append(e.claim_id)
+            _extend(possible.setdefault(person, []), [e.claim_id])
             if days[1] is None:
-                open_.add(e.claim_id)
+                open_.add((e.claim_id, person))
+    return certain, possible
+
+
+def _groups_there(conn: sqlite3.Connection, places: list[str], statuses: Sequence[str],
+                  window: tuple[Day, Day], open_: Open) -> tuple[dict[str, list[Stay]], set[str]]:
+    """Return the groups' stays at `places` that surely or possibly meet `window`, by group,
+    and the groups one of whose stays surely meets it."""
+    stays: dict[str, list[Stay]] = {}
+    sure: set[str] = set()
+    for s in groups.stays_at(conn, places, statuses, window):
+        if surely_meets(s.sure(), *window):
+            sure.add(s.subject)
+            stays.setdefault(s.subject, []).append(s)
+            continue
+        days = s.possible()
+        if days is not None and may_meet(days[0], days[1], *window):
+            stays.setdefault(s.subject, []).append(s)
+            if days[1] is None:
+                open_.add((s.claim_id, s.subject))
+    return stays, sure
+
+
+def _members_there(conn: sqlite3.Connection, stays: dict[str, list[Stay]], statuses: Sequence[str],
+                   window: tuple[Day, Day]) -> dict[str, _Through]:
+    """Return, per person (merged records as survivors), the groups through which they are
+    surely or possibly at the place in `window`, given the groups' `stays` that meet it."""
+    members = groups.memberships(conn, stays, statuses)
+    alive = registry.survivors(conn, {m.person for m in members})
+    out: dict[str, _Through] = {}
+    for m in members:
+        for stay in stays[m.group]:
+            how = groups.held_through(stay, m, window)
+            if how is not None:
+                through = out.setdefault(alive.get(m.person, m.person), _Through({}, {}))
+                found = through.sure if how == "certain" else through.maybe
+                _extend(found.setdefault(m.group, []), [stay.claim_id, m.claim_id])
+    return out
+
+
+def _listed(certain: dict[str, list[str]], possible: dict[str, list[str]],
+            through: dict[str, _Through], open_: Open,
+            labels: dict[str, str]) -> tuple[list[Held], list[Held], list[str]]:
+    """Return the certain and possible persons, and the claims still open among the possible.
+
+    Certain on their own claims: as they are. Else certain through a group: their possible
+    claims, then the sure stays and memberships, `through` the first such group by id. Else
+    possible: their own and the group's claims, `through` the first group by id, if any."""
+    held, maybe, still_open = [], [], set()
+    for p in sorted({*certain, *possible, *through}):
+        name, mine = labels.get(p, p), through.get(p, _Through({}, {}))
+        if p in certain:
+            held.append(Held(id=p, name=name, claims=certain[p]))
+            continue
+        claims = list(possible.get(p, []))
+        if mine.sure:
+            for g in sorted(mine.sure):
+                _extend(claims, mine.sure[g])
+            held.append(Held(id=p, name=name, claims=claims, through=min(mine.sure)))
+            continue
+        unbounded = {c for c in claims if (c, p) in open_}
+        for g in sorted(mine.maybe):
+            _extend(claims, mine.maybe[g])
+            unbounded.update(c for c in mine.maybe[g] if (c, g) in open_)
+        still_open |= unbounded
+        maybe.append(Held(id=p, name=name, claims=claims, through=min(mine.maybe, default=None),
+                          open_end=bool(unbounded)))
+    return held, maybe, sorted(still_open)
+
+
+def _group_items(stays: dict[str, list[Stay]], sure: set[str], open_: Open,
+                 labels: dict[str, str]) -> list[GroupHeld]:
+    """The groups held there, by id, with the widest count their claims give (GroupHeld)."""
+    out = []
+    for g, found in sorted(stays.items()):
+        lows = [s.count_min for s in found if s.count_min is not None]
+        highs = [s.count_max for s in found if s.count_max is not None]
+        out.append(GroupHeld(
+            id=g, name=labels.get(g, g), certain=g in sure, count_min=min(lows, default=None),
+            count_max=max(highs, default=None), claims=[s.claim_id for s in found],
+            open_end=any((s.claim_id, g) in open_ for s in found)))
+    return out
+
+
+def population_at(conn: sqlite3.Connection, place_id: str, span: Span, statuses: Sequence[str],
+                  include_children: bool = False) -> Population:
+    """Return who was held at the place (and, with `include_children`, the places under it) in
+    `span`, counting claims in `statuses`: named persons (a claim's person, its companions, the
+    members of a group held there), the groups themselves, the counts reported, and the
+    counts of one group that disagree. Raises NotFound for an unknown place."""
+    places = _place(conn, place_id, include_children)
+    window = (span.earliest, span.latest)
+    open_: Open = set()
+    certain, possible = _persons_there(conn, places, statuses, span, open_)
+    stays, sure_groups = _groups_there(conn, places, statuses, window, open_)
+    through = _members_there(conn, stays, statuses, window)
     aggregates = [r for lo, hi, r in _aggregates(conn, places, statuses) if may_meet(lo, hi, *window)]
-    labels = registry.labels(conn, {*certain, *possible, *places, *_sources(aggregates)})
-    held = [Held(id=p, name=labels.get(p, p), claims=c) for p, c in sorted(certain.items())]
-    maybe = [Held(id=p, name=labels.get(p, p), claims=c, open_end=any(x in open_ for x in c))
-             for p, c in sorted(possible.items()) if p not in certain]
-    still_open = sorted(c for h in maybe for c in h.claims if c in open_)
+    labels = registry.labels(conn, {*certain, *possible, *through, *stays, *places,
+                                    *_sources(aggregates)})
+    held, maybe, still_open = _listed(certain, possible, through, open_, labels)
+    listed = {s.claim_id for found in stays.values() for s in found} | {r[0] for r in aggregates}
+    conflicts = groups.count_conflicts(conn, {*stays, *(r[6] for r in aggregates if r[6])}, listed,
+                                       statuses)
     return Population(place=Ref(place_id, labels.get(place_id, place_id)),
                       places=[Ref(p, labels.get(p, p)) for p in places], at=span,
                       certain=held, possible=maybe, count_min=len(held),
-                      count_max=len(held) + len(maybe), reported=_reported(aggregates, labels),
-                      open=still_open)
+                      count_max=len(held) + len(maybe),
+                      groups=_group_items(stays, sure_groups, open_, labels),
+                      reported=_reported(aggregates, labels), conflicts=conflicts, open=still_open)
 
 
 def periods(step: str, first: Day, last: Day) -> list[tuple[str, Day, Day]]:
@@ -461,19 +627,24 @@ def timeline(conn: sqlite3.Connection, place_id: str, step: str, first: Span | N
              last: Span | None, statuses: Sequence[str], include_children: bool = False) -> Timeline:
     """Return the place's figures per `step` ('year' or 'month') from `first` to `last` (by
     default from the earliest to the latest dated episode or count): each period's count_min,
-    count_max and reported, as `population_at` gives them.
+    count_max and reported, as `population_at` gives them (members held through a group
+    counted as there).
 
-    The place's episodes are fetched once and every period is evaluated in Python: each
-    episode meets a run of consecutive periods, found by bisection. Raises NotFound for an
+    The place's episodes, groups' stays and those groups' memberships are fetched once and
+    every period is evaluated in Python: each episode meets a run of consecutive periods,
+    found by bisection. Raises NotFound for an
     unknown place and Invalid for a reversed span or more than MAX_PERIODS periods."""
     places = _place(conn, place_id, include_children)
     if first is not None and last is not None and first.earliest > last.latest:
         raise Invalid("from", first.edtf, "after `to`", where="query",
                       detail=f"from={first.edtf!r} is after to={last.edtf!r}: the span is reversed")
     episodes = _episodes(conn, places, statuses)
+    stays = groups.stays_at(conn, places, statuses)
+    members = groups.memberships(conn, {s.subject for s in stays}, statuses)
     aggregates = _aggregates(conn, places, statuses)
-    days = [d for e in episodes for d in (e.start_earliest, e.start_latest, e.end_earliest,
-                                          e.end_latest) if d] + [d for a in aggregates for d in a[:2] if d]
+    days = [d for e in (*episodes, *stays) for d in (e.start_earliest, e.start_latest,
+                                                     e.end_earliest, e.end_latest) if d]
+    days += [d for a in aggregates for d in a[:2] if d]
     lo = first.earliest if first else (min(days) if days else None)
     hi = last.latest if last else (max(days) if days else None)
     spans = []
@@ -484,7 +655,7 @@ def timeline(conn: sqlite3.Connection, place_id: str, step: str, first: Span | N
                           detail=f"step={step}: {n} periods; at most {MAX_PERIODS}: narrow it "
                                  f"with from= and to=")
         spans = periods(step, lo, hi)
-    count_min, count_max, reported = _figures(conn, spans, episodes, aggregates)
+    count_min, count_max, reported = _figures(conn, spans, episodes, aggregates, stays, members)
     labels = registry.labels(conn, {place_id, *_sources([a[2] for a in aggregates])})
     rows = {a[2][0]: item for a, item in zip(aggregates, _reported([a[2] for a in aggregates], labels))}
     items = [Period(period=label, earliest=a, latest=b, count_min=count_min[i],
@@ -493,13 +664,16 @@ def timeline(conn: sqlite3.Connection, place_id: str, step: str, first: Span | N
     return Timeline(place=Ref(place_id, labels.get(place_id, place_id)), step=step, items=items)
 
 
-def _figures(conn: sqlite3.Connection, spans: list[tuple[str, Day, Day]], episodes: list[_Episode],
-             aggregates: list[tuple]) -> tuple[list[int], list[int], list[list[str]]]:
+def _figures(conn: sqlite3.Connection, spans: list[tuple[str, Day, Day]], episodes: list[Stay],
+             aggregates: list[tuple], stays: Sequence[Stay] = (),
+             members: Sequence[Membership] = ()) -> tuple[list[int], list[int], list[list[str]]]:
     """Return count_min, count_max and the reported aggregate claim ids of each span.
 
     A person counts in count_min for the periods one of their episodes surely meets
-    (events.dates.surely_meets), and in count_max for those one surely or possibly meets: per
-    person, the runs of periods are merged, then added up with a difference array."""
+    (events.dates.surely_meets), or one of their memberships and a stay of that group surely
+    share a day of (groups.Membership.through), and in count_max for those one surely or
+    possibly meets: per person, the runs of periods are merged, then added up with a
+    difference array."""
     n = len(spans)
     if not n:
         return [], [], []
@@ -514,18 +688,25 @@ def _figures(conn: sqlite3.Connection, spans: list[tuple[str, Day, Day]], episod
         j = bisect.bisect_right(starts, hi) if hi is not None else n
         return (i, j) if i < j else None
 
-    alive = registry.survivors(conn, {e.person for e in episodes})
+    alive = registry.survivors(conn, {e.subject for e in episodes} | {m.person for m in members})
     sure: dict[str, list[tuple[int, int]]] = {}
     any_: dict[str, list[tuple[int, int]]] = {}
-    for e in episodes:
-        person = alive.get(e.person, e.person)
-        s = e.sure()
+
+    def count(person: str, s: tuple[Day, Day] | None, p: tuple[Day | None, Day | None] | None) -> None:
         if s is not None and (r := run(*s)):
             sure.setdefault(person, []).append(r)
             any_.setdefault(person, []).append(r)
-        p = e.possible()
         if p is not None and (r := run(*p)):
             any_.setdefault(person, []).append(r)
+
+    for e in episodes:
+        count(alive.get(e.subject, e.subject), e.sure(), e.possible())
+    by_group: dict[str, list[Stay]] = {}
+    for stay in stays:
+        by_group.setdefault(stay.subject, []).append(stay)
+    for m in members:
+        for stay in by_group.get(m.group, ()):
+            count(alive.get(m.person, m.person), *m.through(stay))
     reported: list[list[str]] = [[] for _ in range(n)]
     for lo, hi, row in aggregates:
         if r := run(lo, hi):

@@ -27,8 +27,9 @@ from starosta.events.registry import (
 )
 from starosta.events.errors import NotFound
 from starosta.projections import claims as claims_model
-from starosta.projections import registry, search
+from starosta.projections import groups, registry, search
 from starosta.projections.claims import CitingClaim, NameOut
+from starosta.projections.groups import GroupStep, Member
 from starosta.projections.search import SearchPage
 from starosta.projections.rules import Viewer
 from starosta.service import auth, commands
@@ -119,6 +120,16 @@ class EntityOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     distinct_from: list[str] = []
 
 
+class OrganizationOut(EntityOut, kw_only=True, omit_defaults=True):
+    """An organisation; a group or colony (a group of people) also with its `members`
+    (persons with approved membership claims of it) and its own `timeline` (its approved
+    custody, presence, transfer, arrest, release, escape and protest claims naming it as
+    `group`, in date order)."""
+
+    members: list[Member] | None = None
+    timeline: list[GroupStep] | None = None
+
+
 class SourceOut(msgspec.Struct, kw_only=True):
     """A source and (up to 100 of) the claims citing it; more through GET /claims?source=ID."""
 
@@ -154,6 +165,17 @@ def read_entity(conn: sqlite3.Connection, kind: str, entity_id: str, reader: Vie
         raise NotFound(f"{kind}_id", entity_id, kind)
     return EntityOut(id=found[0], type=kind, label=found[1], data=found[2],
                      names=claims_model.names_of(conn, kind, [entity_id], reader))
+
+
+def read_organization(conn: sqlite3.Connection, organization_id: str, reader: Viewer) -> OrganizationOut:
+    """Return an organisation with the names `reader` may see; a group's members and timeline
+    (projections.groups.group_answer)."""
+    found = read_entity(conn, "organization", organization_id, reader)
+    out = OrganizationOut(**msgspec.structs.asdict(found))
+    answer = groups.group_answer(conn, organization_id)
+    if answer is not None:
+        out.members, out.timeline = answer
+    return out
 
 
 def read_person(conn: sqlite3.Connection, person_id: str, reader: Viewer) -> EntityOut:
@@ -285,9 +307,11 @@ class OrganizationController(Controller):
     async def find(self, request: Request, q: Query = None, after: Cursor = None, limit: Limit = 20) -> SearchPage:
         return await off_loop(request, search.find, "organization", q, cursor(after), limit)
 
-    @get("/{organization_id:str}", summary="An organisation with its names")
-    async def read(self, request: Request, organization_id: FromPath[str]) -> EntityOut:
-        return await off_loop(request, read_entity, "organization", organization_id, viewer(request))
+    @get("/{organization_id:str}", summary="An organisation with its names; a group's members and timeline")
+    async def read(self, request: Request, organization_id: FromPath[str]) -> OrganizationOut:
+        """A group or colony also shows `members` (persons with approved membership claims of
+        it) and `timeline` (its approved claims naming it as `group`, in date order)."""
+        return await off_loop(request, read_organization, organization_id, viewer(request))
 
 
 class FundController(Controller):

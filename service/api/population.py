@@ -11,6 +11,7 @@ from litestar import Controller, Request, Response, get
 from litestar.params import FromPath, FromQuery, Parameter, QueryParameter
 
 from starosta.events.errors import Invalid
+from starosta.events.kinds import CountRange, CountValue
 from starosta.projections.spreadsheet import SafeWriter
 from starosta.projections.population import Period, Population, Timeline, Span, population_at, timeline
 from starosta.service.api.common import off_loop, review_statuses
@@ -71,11 +72,17 @@ class PopulationController(Controller):
 
 
 def timeline_csv(items: list[Period]) -> str:
-    """period, earliest, latest, count_min, count_max, reported (count qualifier group; ...)."""
+    """period, earliest, latest, count_min, count_max, reported (qualifier count group; ...,
+    a range as min-max)."""
     out = io.StringIO()
     writer = SafeWriter(out)  # formula-injection safe (projections.spreadsheet)
     writer.writerow(["period", "earliest", "latest", "count_min", "count_max", "reported"])
     for p in items:
         writer.writerow([p.period, p.earliest, p.latest, p.count_min, p.count_max,
-                         "; ".join(f"{r.qualifier} {r.count} {r.group}" for r in p.reported)])
+                         "; ".join(f"{r.qualifier} {_count(r.count)} {r.group}" for r in p.reported)])
     return out.getvalue()
+
+
+def _count(count: CountValue) -> str:
+    """A count as the CSV writes it: 40, or a range as 4-20."""
+    return f"{count.min}-{count.max}" if isinstance(count, CountRange) else str(count)
