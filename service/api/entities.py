@@ -28,7 +28,7 @@ from starosta.events.registry import (
 from starosta.events.errors import NotFound
 from starosta.projections import claims as claims_model
 from starosta.projections import groups, registry, search
-from starosta.projections.claims import CitingClaim, NameOut
+from starosta.projections.claims import CitingClaim, NameOut, SourceLink
 from starosta.projections.groups import GroupStep, Member
 from starosta.projections.search import SearchPage
 from starosta.projections.rules import Viewer
@@ -131,7 +131,9 @@ class OrganizationOut(EntityOut, kw_only=True, omit_defaults=True):
 
 
 class SourceOut(msgspec.Struct, kw_only=True):
-    """A source and (up to 100 of) the claims citing it; more through GET /claims?source=ID."""
+    """A source and (up to 100 of) the claims citing it; more through GET /claims?source=ID.
+    `derives_from`: the sources approved citations say it is a translation of, a quotation
+    from, a reprint or an excerpt of (their `via` links); `derived`: those that derive from it."""
 
     id: str
     label: str
@@ -139,6 +141,8 @@ class SourceOut(msgspec.Struct, kw_only=True):
     data: dict[str, Any]
     claims: list[CitingClaim]
     claims_next: str | None
+    derives_from: list[SourceLink] = []
+    derived: list[SourceLink] = []
 
 
 # -- shared helpers -------------------------------------------------------------------------
@@ -198,9 +202,11 @@ def read_source(conn: sqlite3.Connection, source_id: str, reader: Viewer) -> Sou
     if found is None:
         raise NotFound("source_id", source_id, "source")
     citing, more = claims_model.citing(conn, source_id, reader)
+    links = claims_model.derivation(conn, source_id)
     return SourceOut(id=found[0], label=found[1], source_type=found[2].get("source_type", "other"),
                      data=found[2], claims=citing,
-                     claims_next=f"/claims?source={source_id}" if more else None)
+                     claims_next=f"/claims?source={source_id}" if more else None,
+                     derives_from=links.derives_from, derived=links.derived)
 
 
 # -- controllers -------------------------------------------------------------------------------

@@ -144,3 +144,22 @@ def test_sources_that_share_an_ancestor_are_not_independent(api: Api) -> None:
         body = {"kind": "birth", "person": person, "date": "1900",
                 "citation": {"source": translation, "via": [link]}}
         assert_problem(api.post("/claims", body), status)
+
+
+def test_a_source_shows_what_it_derives_from_and_what_derives_from_it(api: Api) -> None:
+    original = api.source("Synthetic memoir (test, not historical)")
+    translation = api.source("Synthetic translation (test)")
+    person = api.person("Test Person (synthetic)", original)
+    claim = api.claim({"kind": "birth", "person": person, "date": "1900",
+                       "citation": {"source": translation, "via": [
+                           {"source": original, "relation": "translation_of"}, "as retold"]}})
+    assert api.get(f"/sources/{translation}").json()["derives_from"] == []  # pending: not yet
+    approve(api, claim)
+    mine = api.get(f"/sources/{translation}").json()
+    assert mine["derives_from"] == [{"source": {"id": original, "label":
+                                                "Synthetic memoir (test, not historical)"},
+                                     "relation": "translation_of", "claims": [claim]}]
+    assert mine["derived"] == []
+    theirs = api.get(f"/sources/{original}").json()
+    assert [(d["source"]["id"], d["relation"]) for d in theirs["derived"]] == \
+        [(translation, "translation_of")]
