@@ -233,13 +233,21 @@ def test_the_named_spaniards_are_members_of_their_group(demo: TestClient) -> Non
     assert bounds(kasafia[0], "start")[1] == "1943-12-31" and bounds(kasafia[0], "end")[0] == "1943-01-01"
 
 
-@pytest.mark.xfail(reason="population groups not built yet", strict=False)
 def test_kazakhstan_in_1943_holds_the_spaniards_group(demo: TestClient) -> None:
     kazakhstan = entity(demo, "places", "kazakhstan", "Kazakhstan")
     population = demo.get(f"/places/{kazakhstan}/population",
                           params={"at": "1943", "include_children": "true"}).json()
     foster = entity(demo, "organizations", "foster", FOSTER)
-    assert foster in [g["id"] for g in population["groups"]]
+    (group,) = [g for g in population["groups"] if g["id"] == foster]
+    assert group["name"] == FOSTER and group["claims"]
+    # only through include_children: the camp is under Kazakhstan
+    alone = demo.get(f"/places/{kazakhstan}/population", params={"at": "1943"}).json()
+    assert foster not in [g["id"] for g in alone["groups"]]
+    # the organisation's own timeline tells the route
+    org = demo.get(f"/organizations/{foster}").json()
+    route = [(e["kind"], (e.get("place") or {}).get("label"), e["earliest"]) for e in org["timeline"]]
+    assert route[0] == ("custody", "Karaganda", "1942-01-01")
+    assert ("custody", "Camp near Odessa", "1948-01-01") in route
 
 
 def test_escape_companions_are_named_on_one_claim(demo: TestClient) -> None:
