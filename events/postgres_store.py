@@ -1,0 +1,568 @@
+"""The event store on PostgreSQL: the `EventStore` of `events/store.py` over one PostgreSQL
+database (psycopg 3), for an archive that outgrows one process and one machine.
+
+Every write transaction (an append, a group commit, a maintenance write, a load) first takes
+`pg_advisory_xact_lock` on the `events` table's key, then reads the head and the database's
+clock in a statement of its own: positions, hashes and `recorded_at` are computed under that
+lock, so they run 1, 2, 3... in commit order however many processes or servers append. (A
+sequence would not do: it hands out numbers when a row is inserted, not when it commits, so a
+later number can commit first and a reader tailing the log skips the earlier one, and a rolled
+back transaction burns its numbers. `LOCK TABLE ... IN EXCLUSIVE MODE`, pyeventsourcing's way,
+would need UPDATE, DELETE or TRUNCATE privilege, which the service's role must not have.) The
+transaction runs at READ COMMITTED, so the head read after the lock sees every earlier commit.
+
+The canonical bytes and hashes are those of `events/chain.py`, the columns and their values
+those of the SQLite store, so a log moves between the two backends with the same head hash.
+Append-only is enforced by the schema (migrations/postgres: triggers refusing UPDATE, DELETE
+and TRUNCATE for every client, and a service role with only INSERT and SELECT on `events`).
+
+psycopg's errors are translated here, at one place (`translate`), into the store's own. Every
+dialect difference of the event store lives in this module.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, NamedTuple
+
+import msgspec
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg.pq import TransactionStatus
+from starosta.events.base import Event, EventTypes
+from starosta.events.chain import (
+    GENESIS,
+    HASHED_COLUMNS,
+    Verdict,
+    chain_hash,
+    row_digest,
+    verify_rows,
+)
+from starosta.events.sqlite_store import (
+    _refuse_repeated_ids as refuse_repeated_ids,  # one rule
+)
+from starosta.events.store import (
+    ANY,
+    AfterAppend,
+    AppendRequest,
+    ConcurrencyError,
+    DuplicateKey,
+    Envelope,
+    Head,
+    IdempotencyConflict,
+    Job,
+    LogNotEmpty,
+    Metadata,
+    NewEvent,
+    StoredRow,
+    StoreError,
+    StoreUnavailable,
+    as_new,
+    utc_stamp,
+)
+
+_COLUMNS = ", ".join(HASHED_COLUMNS)
+_ROW_FIELDS = (*HASHED_COLUMNS, "hash")
+assert StoredRow.__struct_fields__ == _ROW_FIELDS, "StoredRow's fields are the stored columns, in order"
+_SELECT = f"SELECT {_COLUMNS}, hash FROM events"
+_INSERT = f"INSERT INTO events ({_COLUMNS}, hash) VALUES ({', '.join(['%s'] * len(_ROW_FIELDS))})"
+_COPY = f"COPY events ({_COLUMNS}, hash) FROM STDIN"
+_as_tuple = msgspec.structs.astuple
+
+# The one lock every writer of this log takes first, in its transaction (released at its end).
+# Keyed by the table's oid: each `events` table (one per database or schema) has its own.
+APPEND_LOCK = "SELECT pg_advisory_xact_lock('events'::regclass::oid::bigint)"
+# A write transaction's first round trip: BEGIN and the lock, as one simple query (no
+# parameters). READ COMMITTED whatever the database's default: each later statement's snapshot
+# is taken when it starts, after the lock, so it sees every earlier commit.
+_BEGIN_LOCKED = f"BEGIN ISOLATION LEVEL READ COMMITTED; {APPEND_LOCK}"
+# Its second: everything a batch needs to decide its jobs, in one statement after the lock's.
+# The head, the database's clock (not each server's: several servers share one), the stored
+# rows of the batch's event ids, and the version of each of its streams (one index probe each).
+_BATCH_STATE = (
+    "SELECT head.position, head.hash, head.recorded_at,"
+    " to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+    " (SELECT COALESCE(json_agg(json_build_array(e.event_id, e.stream_id, e.position)), '[]')"
+    "  FROM events AS e WHERE e.event_id = ANY(%s::text[])),"
+    " (SELECT COALESCE(json_object_agg(s, (SELECT MAX(version) FROM events WHERE stream_id = s)),"
+    "  '{}') FROM unnest(%s::text[]) AS s)"
+    " FROM (SELECT 1) AS one LEFT JOIN"
+    " (SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1) AS head"
+    " ON true")
+_HEAD = "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1"
+_VERSION = "SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = %s"
+# recorded_at never decreases (and compares bytewise: COLLATE "C"), so its index is in log order.
+POSITION_AT = ("SELECT position, recorded_at FROM events WHERE recorded_at <= %s "
+               "ORDER BY recorded_at DESC, position DESC LIMIT 1")
+
+
+# -- errors ------------------------------------------------------------------------------------
+
+
+def translate(exc: BaseException) -> BaseException:
+    """Return the store's exception for a psycopg error (`exc` itself when it has none).
+
+    A unique key already stored is DuplicateKey; a database that cannot be reached or written
+    right now (connection lost, server shutting down, disk full, out of connections, a lock
+    not granted within the lock timeout, a read-only standby) is StoreUnavailable. Anything
+    else (a syntax error, a missing table, a privilege the role lacks) is a bug or a
+    misconfiguration, and is left as it is.
+    """
+    if isinstance(exc, pg_errors.UniqueViolation):
+        new: BaseException = DuplicateKey(f"already stored: {exc}")
+    elif isinstance(exc, (psycopg.OperationalError, pg_errors.ReadOnlySqlTransaction)):
+        new = StoreUnavailable(f"the database could not be written: {exc}")
+    else:
+        return exc
+    new.__cause__ = exc
+    return new
+
+
+@contextlib.contextmanager
+def translated_errors() -> Iterator[None]:
+    """Raise the store's own exception for a psycopg error raised inside (see `translate`)."""
+    try:
+        yield
+    except psycopg.Error as exc:
+        new = translate(exc)
+        if new is exc:
+            raise
+        raise new from exc
+
+
+# -- the transaction a hook or a maintenance write receives -----------------------------------
+
+
+class PostgresTransaction:
+    """The `Transaction` an `after` hook and `write_transaction` hand out: the write
+    connection inside its open transaction. Statements take psycopg's placeholders (`%s`,
+    `%(name)s`); `connection` is the psycopg connection itself (for COPY)."""
+
+    __slots__ = ("connection",)
+
+    def __init__(self, connection: psycopg.Connection) -> None:
+        self.connection = connection
+
+    def execute(self, sql: str, parameters: Any = None, /) -> psycopg.Cursor:
+        return self.connection.execute(sql, parameters)
+
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> psycopg.Cursor:
+        cursor = self.connection.cursor()
+        cursor.executemany(sql, parameters)
+        return cursor
+
+
+class _HookSwallowedError(StoreError):
+    """An `after` hook caught a database error and returned: its job is rolled back."""
+
+
+# -- the store ---------------------------------------------------------------------------------
+
+
+class PostgresEventStore:
+    """The append-only log in one PostgreSQL database (or schema: the URL's search_path) whose
+    schema `starosta.migrations.postgres` has created. `url` is a libpq URL or conninfo string;
+    the service connects with its own role (INSERT and SELECT on `events`)."""
+
+    def __init__(self, url: str, catalog: EventTypes, *, lock_timeout_ms: int = 10_000,
+                 connect_timeout_s: int = 10) -> None:
+        self.url = url
+        self.catalog = catalog
+        self.lock_timeout_ms = int(lock_timeout_ms)
+        self.connect_timeout_s = int(connect_timeout_s)
+        self._write_lock = threading.Lock()
+        self._local = threading.local()
+        self._readers: list[psycopg.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._closed = False
+        with translated_errors():
+            self._writer: psycopg.Connection | None = self._connect(writer=True)
+
+    def _connect(self, *, writer: bool) -> psycopg.Connection:
+        conn = psycopg.connect(self.url, autocommit=True, connect_timeout=self.connect_timeout_s,
+                               application_name="starosta")
+        if writer:
+            # Waiting for the append lock longer than this answers StoreUnavailable (as SQLite's
+            # busy timeout does), instead of piling requests up behind a stuck transaction.
+            conn.execute(f"SET lock_timeout = {self.lock_timeout_ms}")
+        return conn
+
+    def _writer_connection(self) -> psycopg.Connection:
+        """Return the write connection, opening a new one if the last was lost."""
+        if self._closed:
+            raise StoreError("the store is closed")
+        if self._writer is None or self._writer.closed or self._writer.broken:
+            if self._writer is not None:
+                self._writer.close()
+            self._writer = self._connect(writer=True)
+        return self._writer
+
+    # -- writing -------------------------------------------------------------------------
+
+    def append(self, stream_id: str, events: Sequence[Event | NewEvent],
+               expected_version: int | None = ANY, meta: Metadata = Metadata()) -> list[int]:
+        """Append events to one stream atomically; return their positions (see EventStore)."""
+        request = AppendRequest(stream_id, [as_new(e) for e in events], expected_version)
+        return self.append_atomic([request], meta)[0]
+
+    def append_atomic(self, requests: Sequence[AppendRequest], meta: Metadata = Metadata(),
+                      after: AfterAppend | None = None) -> list[list[int]]:
+        """Append to several streams in one transaction; return positions per request, or
+        raise the first error, writing nothing (see EventStore)."""
+        result = self.commit_jobs([Job(requests, meta, after)])[0]
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def commit_jobs(self, jobs: Sequence[Job]) -> list[list[list[int]] | BaseException]:
+        """Commit several jobs in one transaction under the append lock: a failing job is
+        rolled back alone and its (translated) exception returned in its slot. If the
+        transaction itself fails, raise StoreUnavailable; nothing is written.
+
+        Four round trips whatever the batch (BEGIN with the lock; one statement reading the
+        head, the clock, and the stored ids and stream versions the batch touches; the rows;
+        COMMIT): every job is decided in Python (versions, retries, positions, hashes) and the
+        rows of the jobs without a hook are written by one executemany before the COMMIT. A
+        job with an `after` hook is written in a SAVEPOINT of its own (none for a lone job),
+        so that its hook's failure undoes it alone.
+        """
+        if not jobs:
+            return []
+        results: list[list[list[int]] | BaseException] = []
+        savepoints = len(jobs) > 1
+        ids = list({new.event_id for job in jobs for r in job.requests for new in r.events})
+        streams = list({r.stream_id for job in jobs for r in job.requests})
+        with self._write_lock, translated_errors():
+            conn = self._writer_connection()
+            try:
+                _begin(conn)
+                position, previous, last_time, now, stored, versions = conn.execute(
+                    _BATCH_STATE, (ids, streams)).fetchone()
+                batch = _Batch(
+                    head=(position or 0, previous or GENESIS),
+                    recorded_at=max(now, last_time or ""),
+                    stored={event_id: (stream_id, pos) for event_id, stream_id, pos in stored},
+                    versions=versions,
+                )
+                tx = PostgresTransaction(conn)
+                for job in jobs:
+                    try:
+                        plan = batch.plan(job, self.catalog)
+                    except Exception as exc:  # refused (or not encodable) before any write
+                        results.append(exc)
+                        continue
+                    if job.after is None or not plan.envelopes:
+                        batch.accept(plan)
+                        results.append(plan.positions)
+                        continue
+                    _insert(conn, batch.take_pending())  # what the hook may read is written
+                    if savepoints:
+                        conn.execute("SAVEPOINT job")
+                    try:
+                        _insert(conn, plan.rows)
+                        job.after(tx, plan.envelopes)
+                        if conn.info.transaction_status == TransactionStatus.INERROR:
+                            raise _HookSwallowedError(
+                                "a database error inside the append's transaction was caught by "
+                                "its after hook: the job is rolled back")
+                    except Exception as exc:  # the job fails alone; its neighbours go on
+                        if not savepoints:
+                            _rollback(conn)
+                            return [translate(exc)]
+                        conn.execute("ROLLBACK TO SAVEPOINT job")
+                        conn.execute("RELEASE SAVEPOINT job")
+                        results.append(translate(exc))
+                        continue
+                    if savepoints:
+                        conn.execute("RELEASE SAVEPOINT job")
+                    batch.accept(plan, written=True)
+                    results.append(plan.positions)
+                if conn.info.transaction_status == TransactionStatus.INERROR:
+                    raise StoreUnavailable("the transaction failed inside and was rolled back")
+                _insert(conn, batch.take_pending())
+                conn.execute("COMMIT")
+            except BaseException:
+                _rollback(conn)
+                raise
+        return results
+
+    @contextlib.contextmanager
+    def write_transaction(self) -> Iterator[PostgresTransaction]:
+        """Hold the writer (and the append lock, so no process appends meanwhile) in one
+        transaction; commit on success, roll back and re-raise (translated) on any error
+        (see EventStore)."""
+        with self._write_lock, translated_errors():
+            conn = self._writer_connection()
+            _begin(conn)
+            try:
+                yield PostgresTransaction(conn)
+                _commit(conn)
+            except BaseException:
+                _rollback(conn)
+                raise
+
+    def load_rows(self, rows: Iterable[StoredRow]) -> int:
+        """Write verified exported rows as stored into an empty log with COPY, in one
+        transaction under the append lock; return how many. Raises LogNotEmpty, or StoreError
+        when positions do not run 1, 2, 3...; nothing is written then."""
+        with self.write_transaction() as tx:
+            conn = tx.connection
+            if conn.execute("SELECT 1 FROM events LIMIT 1").fetchone():
+                raise LogNotEmpty(f"database {conn.info.dbname!r} already holds events: load "
+                                  "into a new database")
+            count = 0
+            with conn.cursor() as cursor, cursor.copy(_COPY) as copy:
+                for row in rows:
+                    count += 1
+                    if row.position != count:
+                        raise StoreError(f"row {count} has position {row.position}: positions "
+                                         "must run 1, 2, 3...")
+                    copy.write_row(_as_tuple(row))
+        return count
+
+    # -- reading -------------------------------------------------------------------------
+
+    def reader(self) -> psycopg.Connection:
+        """Return this thread's read connection (autocommit: each statement one snapshot),
+        opened on first use and again after it was lost. PostgreSQL-specific: the read
+        models' queries will run on it."""
+        if self._closed:
+            raise StoreError("the store is closed")
+        conn = getattr(self._local, "conn", None)
+        if conn is None or conn.closed or conn.broken:
+            with translated_errors():
+                conn = self._connect(writer=False)
+            self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        return conn
+
+    def _all(self, sql: str, parameters: tuple = ()) -> list[tuple]:
+        with translated_errors():
+            return self.reader().execute(sql, parameters).fetchall()
+
+    def _one(self, sql: str, parameters: tuple = ()) -> tuple | None:
+        with translated_errors():
+            return self.reader().execute(sql, parameters).fetchone()
+
+    def head(self) -> Head:
+        """Return the last position, its hash and record time (see EventStore)."""
+        row = self._one(_HEAD)
+        return Head(*row) if row else Head(0, GENESIS, None)
+
+    def stream_version(self, stream_id: str) -> int:
+        """Return the number of events in a stream (0 when it does not exist)."""
+        row = self._one(_VERSION, (stream_id,))
+        assert row is not None
+        return row[0]
+
+    def position_at(self, stamp: str) -> tuple[int, str | None]:
+        """Return the last position recorded at or before `stamp` and its record time, or
+        (0, None); raise ValueError for a malformed stamp (see EventStore)."""
+        row = self._one(POSITION_AT, (utc_stamp(stamp),))
+        return (row[0], row[1]) if row else (0, None)
+
+    def recorded_at(self, position: int) -> str | None:
+        """Return the record time of the last event at or before `position`, or None."""
+        row = self._one("SELECT recorded_at FROM events WHERE position <= %s "
+                        "ORDER BY position DESC LIMIT 1", (position,))
+        return row[0] if row else None
+
+    def read_stream(self, stream_id: str, from_version: int = 1,
+                    up_to_position: int | None = None) -> list[Envelope]:
+        """Return a stream's events from `from_version`, as typed, upcasted envelopes."""
+        rows = self._all(
+            f"{_SELECT} WHERE stream_id = %s AND version >= %s AND position <= %s ORDER BY version",
+            (stream_id, from_version, up_to_position if up_to_position is not None else 2**62))
+        return [self._decode_row(_stored_row(r)) for r in rows]
+
+    def read_rows(self, after: int = 0, limit: int | None = None) -> Iterator[StoredRow]:
+        """Yield stored rows after `after` in log order, paged (memory stays flat)."""
+        remaining = limit if limit is not None else 2**62
+        while remaining > 0:
+            page = self._all(f"{_SELECT} WHERE position > %s ORDER BY position LIMIT %s",
+                             (after, min(remaining, 1000)))
+            if not page:
+                return
+            for r in page:
+                yield _stored_row(r)
+            after, remaining = page[-1][0], remaining - len(page)
+
+    def read_log(self, after: int = 0, limit: int | None = None) -> Iterator[Envelope]:
+        """Yield the log after `after` in order as typed, upcasted envelopes, paged."""
+        for row in self.read_rows(after, limit):
+            yield self._decode_row(row)
+
+    def verify(self, expect_head: str | None = None) -> Verdict:
+        """Walk the chain through one server-side cursor (one statement: one snapshot; fetched
+        in batches: flat memory); see EventStore."""
+        with translated_errors():
+            conn = self.reader()
+            with conn.transaction(), conn.cursor(name="starosta_verify") as cursor:
+                cursor.itersize = 2000
+                cursor.execute(f"{_SELECT} ORDER BY position")
+                return verify_rows(cursor, expect_head)
+
+    def _decode_row(self, row: StoredRow) -> Envelope:
+        return Envelope(
+            position=row.position, event_id=row.event_id, stream_id=row.stream_id,
+            version=row.version, type=row.type, schema_version=row.schema_version,
+            recorded_at=row.recorded_at, actor=row.actor, request_id=row.request_id,
+            causation_id=row.causation_id, hash=row.hash,
+            event=self.catalog.decode(row.type, row.schema_version, row.data),
+        )
+
+    def close(self) -> None:
+        """Close every connection this store opened."""
+        self._closed = True
+        with self._write_lock:
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
+        with self._readers_lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+        self._local = threading.local()
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _begin(conn: psycopg.Connection) -> None:
+    """Start the writer's transaction and take the append lock (see `_BEGIN_LOCKED`). A
+    transaction left open by an earlier failure is rolled back first."""
+    if conn.info.transaction_status != TransactionStatus.IDLE:
+        conn.execute("ROLLBACK")
+    conn.execute(_BEGIN_LOCKED)
+
+
+def _commit(conn: psycopg.Connection) -> None:
+    """Commit the writer's transaction. A transaction in error (a statement failed and nothing
+    rolled it back) would only roll back on COMMIT: refuse it as unavailable instead of
+    reporting a write that did not happen."""
+    if conn.info.transaction_status == TransactionStatus.INERROR:
+        raise StoreUnavailable("the transaction failed inside and was rolled back")
+    conn.execute("COMMIT")
+
+
+def _rollback(conn: psycopg.Connection) -> None:
+    """Roll the writer's transaction back if one is open; an error of the ROLLBACK itself is
+    dropped (the error that caused it is the one to report; a lost connection is reopened on
+    the next write)."""
+    if not conn.closed and conn.info.transaction_status != TransactionStatus.IDLE:
+        with contextlib.suppress(psycopg.Error):
+            conn.execute("ROLLBACK")
+
+
+def _insert(conn: psycopg.Connection, rows: list[tuple]) -> None:
+    """Insert event rows (one statement, or one pipelined executemany)."""
+    if len(rows) == 1:
+        conn.execute(_INSERT, rows[0])
+    elif rows:
+        with conn.cursor() as cursor:
+            cursor.executemany(_INSERT, rows)
+
+
+class _Plan(NamedTuple):
+    """One job decided: its positions per request, rows, envelopes and what it changes."""
+
+    positions: list[list[int]]
+    rows: list[tuple]
+    envelopes: list[Envelope]
+    head: tuple[int, str]
+    versions: dict[str, int]
+    ids: dict[str, tuple[str, int]]
+
+
+class _Batch:
+    """What one write transaction knows of the log under the append lock: the head, the record
+    time, and the stored ids and stream versions its jobs touch (read once, then kept current
+    as jobs are accepted); and the rows accepted but not yet inserted."""
+
+    def __init__(self, head: tuple[int, str], recorded_at: str,
+                 stored: dict[str, tuple[str, int]], versions: dict[str, int | None]) -> None:
+        self.head = head
+        self.recorded_at = recorded_at
+        self.stored = stored
+        self.versions = {stream: version or 0 for stream, version in versions.items()}
+        self.pending: list[tuple] = []
+
+    def plan(self, job: Job, catalog: EventTypes) -> _Plan:
+        """Decide a job against the log as it stands; raise ConcurrencyError or
+        IdempotencyConflict (nothing changes then)."""
+        refuse_repeated_ids(job.requests)
+        position, previous = self.head
+        meta, recorded_at = job.meta, self.recorded_at
+        versions: dict[str, int] = {}
+        ids: dict[str, tuple[str, int]] = {}
+        positions: list[list[int]] = []
+        rows: list[tuple] = []
+        envelopes: list[Envelope] = []
+        for request in job.requests:
+            stored = self._stored_positions(request)
+            if stored is not None:
+                positions.append(stored)
+                continue
+            stream = request.stream_id
+            version = versions.get(stream, self.versions.get(stream, 0))
+            if request.expected_version is not None and version != request.expected_version:
+                raise ConcurrencyError(stream, request.expected_version, version)
+            mine = []
+            for new in request.events:
+                position, version = position + 1, version + 1
+                tag, schema_version, data = catalog.encode(new.event)
+                row = (position, new.event_id, stream, version, tag, schema_version,
+                       data.decode("utf-8"), meta.actor, meta.request_id, meta.causation_id,
+                       recorded_at)
+                previous = chain_hash(previous, row_digest(row))
+                rows.append((*row, previous))
+                ids[new.event_id] = (stream, position)
+                mine.append(position)
+                envelopes.append(Envelope(
+                    position=position, event_id=new.event_id, stream_id=stream,
+                    version=version, type=tag, schema_version=schema_version,
+                    recorded_at=recorded_at, actor=meta.actor, request_id=meta.request_id,
+                    causation_id=meta.causation_id, hash=previous, event=new.event,
+                ))
+            versions[stream] = version
+            positions.append(mine)
+        return _Plan(positions, rows, envelopes, (position, previous), versions, ids)
+
+    def _stored_positions(self, request: AppendRequest) -> list[int] | None:
+        """Return the stored positions if this request is a retry, None if it is new; raise
+        IdempotencyConflict when only some of its ids are stored, or one in another stream."""
+        ids = [new.event_id for new in request.events]
+        if not ids:
+            return []
+        found = [(i, self.stored[i]) for i in ids if i in self.stored]
+        if not found:
+            return None
+        mine = {i: position for i, (stream, position) in found if stream == request.stream_id}
+        if not mine:
+            raise IdempotencyConflict(f"event id {found[0][0]} is already stored in another stream")
+        if len(mine) != len(ids):
+            raise IdempotencyConflict(
+                f"{len(mine)} of the {len(ids)} event ids of this append are stored already: "
+                "a retry must resend the same events")
+        return [mine[i] for i in ids]
+
+    def accept(self, plan: _Plan, *, written: bool = False) -> None:
+        """Make a decided job part of the log (its rows pending unless `written`)."""
+        self.head = plan.head
+        self.versions.update(plan.versions)
+        self.stored.update(plan.ids)
+        if not written:
+            self.pending.extend(plan.rows)
+
+    def take_pending(self) -> list[tuple]:
+        rows, self.pending = self.pending, []
+        return rows
+
+
+def _stored_row(r: tuple) -> StoredRow:
+    return StoredRow(position=r[0], event_id=r[1], stream_id=r[2], version=r[3], type=r[4],
+                     schema_version=r[5], data=r[6], actor=r[7], request_id=r[8],
+                     causation_id=r[9], recorded_at=r[10], hash=r[11])

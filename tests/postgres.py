@@ -1,0 +1,201 @@
+"""A throwaway PostgreSQL cluster for the tests: Debian's `initdb` and `pg_ctl` in a temporary
+directory, on a free port bound to 127.0.0.1, stopped and removed at the end of the session.
+
+Debian's binaries refuse to run as root, so under root (as in CI) every server command runs as
+the `postgres` user through `runuser -u postgres`. The cluster has three roles: the superuser
+`postgres` (an attacker with full access, for tampering), `starosta_owner` (owns the test
+database and runs the migrations: the owner's URL) and `starosta_app` (a login member of
+`starosta_service`, the role migrations/postgres grants INSERT and SELECT on `events`: the
+service's URL). Authentication is `trust` on 127.0.0.1 and the cluster's own socket only.
+
+Without PostgreSQL binaries the tests that ask for `postgres_cluster` skip, naming the package to
+install; with CI=true they fail instead (CI installs the package, see .ci/run).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+INSTALL_HINT = ("PostgreSQL's server binaries (initdb, pg_ctl) were not found in "
+                "/usr/lib/postgresql/*/bin or on PATH: install Debian's package "
+                "(apt-get install postgresql) to run the PostgreSQL tests")
+SERVER_USER = "postgres"
+OWNER, APP, SERVICE_ROLE = "starosta_owner", "starosta_app", "starosta_service"
+DATABASE = "starosta_test"
+
+
+def server_binaries() -> Path | None:
+    """Return the directory holding initdb and pg_ctl (Debian's newest version first, then
+    PATH), or None."""
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"),
+                        key=lambda p: int(Path(p).parent.name) if Path(p).parent.name.isdigit() else 0,
+                        reverse=True)
+    for directory in candidates:
+        if os.access(os.path.join(directory, "initdb"), os.X_OK) and \
+                os.access(os.path.join(directory, "pg_ctl"), os.X_OK):
+            return Path(directory)
+    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
+    if initdb and pg_ctl:
+        return Path(os.path.realpath(initdb)).parent
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Cluster:
+    """A running throwaway cluster: its directory, port and the URLs of its roles."""
+
+    bin: Path
+    root: Path  # owned by the server user: data/, the socket, the log
+    port: int = 0
+    as_server_user: list[str] = field(default_factory=list)  # the command prefix (runuser)
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def log(self) -> Path:
+        return self.root / "server.log"
+
+    def url(self, user: str = SERVER_USER, database: str = "postgres", **options: str) -> str:
+        """Return a libpq URL for `user` on `database` over TCP on 127.0.0.1; `options` are
+        server settings for the session (e.g. search_path)."""
+        query = ""
+        if options:
+            settings = " ".join(f"-c {k}={v}" for k, v in options.items())
+            query = "?options=" + quote(settings, safe="")
+        return f"postgresql://{user}@127.0.0.1:{self.port}/{database}{query}"
+
+    def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+        """Run a server binary as the server user; raise with its output when it fails."""
+        command = [*self.as_server_user, str(self.bin / args[0]), *args[1:]]
+        result = subprocess.run(command, check=False, capture_output=True, text=True,
+                                timeout=timeout, cwd=self.root,
+                                env={**os.environ, "LC_ALL": "C.UTF-8"})
+        if result.returncode != 0:
+            log = self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""
+            raise RuntimeError(f"{' '.join(command)} failed ({result.returncode}):\n"
+                               f"{result.stdout}{result.stderr}\n{log}")
+        return result
+
+    def start(self) -> None:
+        """initdb, then pg_ctl start on a free port (a few tries: a port may be taken
+        between choosing and binding it)."""
+        self.run("initdb", "-D", str(self.data), "--auth=trust", f"--username={SERVER_USER}",
+                 "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync", "--no-instructions")
+        for attempt in range(5):
+            self.port = _free_port()
+            settings = (f"-c listen_addresses=127.0.0.1 -p {self.port} "
+                        f"-c unix_socket_directories={self.root} -c max_connections=200 "
+                        "-c shared_buffers=64MB")
+            try:
+                self.run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", settings,
+                         "-w", "-t", "60", "start")
+                return
+            except RuntimeError:
+                if attempt == 4:
+                    raise
+
+    def stop(self) -> None:
+        """Stop the server (pg_ctl stop, fast mode; immediate if that hangs)."""
+        if not (self.data / "postmaster.pid").exists():
+            return
+        try:
+            self.run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "30", "stop")
+        except (RuntimeError, subprocess.TimeoutExpired):
+            self.run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def execute(self, *statements: str, user: str = SERVER_USER,
+                database: str = "postgres") -> None:
+        """Run statements in autocommit as `user` on `database`."""
+        import psycopg
+
+        with psycopg.connect(self.url(user, database), autocommit=True) as conn:
+            for sql in statements:
+                conn.execute(sql)
+
+
+def start_cluster() -> Cluster:
+    """Start a cluster in a new temporary directory, with the roles and the test database.
+    Raises RuntimeError naming what is missing when it cannot."""
+    binaries = server_binaries()
+    if binaries is None:
+        raise FileNotFoundError(INSTALL_HINT)
+    prefix: list[str] = []
+    # /tmp itself, not pytest's private tmp directory (mode 0700 and owned by root, which the
+    # server user could not enter)
+    root = Path(tempfile.mkdtemp(prefix="starosta-pg-"))
+    if os.geteuid() == 0:  # Debian's initdb and postgres refuse root
+        try:
+            user = pwd.getpwnam(SERVER_USER)
+        except KeyError:
+            shutil.rmtree(root)
+            raise FileNotFoundError(f"running as root and there is no {SERVER_USER!r} user to "
+                                    f"run the server as: {INSTALL_HINT}") from None
+        os.chown(root, user.pw_uid, user.pw_gid)
+        prefix = ["runuser", "-u", SERVER_USER, "--"]
+    cluster = Cluster(bin=binaries, root=root, as_server_user=prefix)
+    try:
+        cluster.start()
+        cluster.execute(
+            f"CREATE ROLE {OWNER} LOGIN CREATEROLE",
+            f"CREATE ROLE {APP} LOGIN",
+            f"CREATE DATABASE {DATABASE} OWNER {OWNER}",
+        )
+    except BaseException:
+        stop_cluster(cluster)
+        raise
+    return cluster
+
+
+def stop_cluster(cluster: Cluster) -> None:
+    """Stop the server and remove its directory."""
+    try:
+        cluster.stop()
+    finally:
+        shutil.rmtree(cluster.root, ignore_errors=True)
+
+
+def postgres_available_or_skip() -> None:
+    """Skip (or fail with CI=true) when psycopg or the server binaries are missing."""
+    missing = []
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        missing.append("psycopg is not installed: pip install -e '.[test]'")
+    if server_binaries() is None:
+        missing.append(INSTALL_HINT)
+    if missing:
+        message = "; ".join(missing)
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail(f"CI is set, so the PostgreSQL tests must run: {message}")
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[Cluster]:
+    """A throwaway cluster for the test session (see the module's docstring)."""
+    postgres_available_or_skip()
+    cluster = start_cluster()
+    try:
+        yield cluster
+    finally:
+        stop_cluster(cluster)
