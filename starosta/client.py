@@ -1,0 +1,887 @@
+"""A Python client of the starosta HTTP API, sync (`Client`) and async (`AsyncClient`), on httpx.
+
+Typed with the server's own structs, never copies of them: claims are the claim kinds of
+`starosta.events.kinds` (`CustodyClaim(person=..., citation=Citation(source=...))`), answers
+are decoded into the read models' documents (`Biography`, `Population`, `Ledger`, `ClaimOut`,
+`SearchHit`, `LogEvent`, ...) and the write path's replies (`Created`, `Submitted`, `Judged`).
+Registered entities and sources read back as plain dicts (their answer structs belong to the
+HTTP layer). No Litestar is imported: `pip install starosta` and `import starosta.client`.
+
+    from starosta.client import Client
+    from starosta.events.kinds import Citation, DeathClaim
+
+    with Client("http://127.0.0.1:8000", token="demo-contributor-token") as api:
+        source = api.register_source({"type": "book", "title": "The Guillotine at Work"}).id
+        person = api.register_person("Aron Baron", Citation(source=source)).id
+        claim = api.submit(DeathClaim(person=person, date="1937", citation=Citation(source=source)))
+        for hit in api.search("persons", "baron"):
+            print(hit.id, hit.label)
+
+Writes: every POST carries an `Idempotency-Key`, generated once per call (or given with
+`idempotency_key=`) and sent again, unchanged with the same body, on each retry: the server
+answers a retry with its first answer and appends nothing, so a retried claim is never a
+duplicate.
+
+Retries (`Retry`, the bounds are its defaults): a request is retried on a connection error,
+a timeout, a dropped connection, and on 502, 503 and 504; at most 5 attempts in all, waiting
+0.5 s, 1 s, 2 s, 4 s (doubling, at most 8 s, with up to 20% jitter off) or the seconds the
+answer's `Retry-After` names, and never starting an attempt 30 s or more after the first. Past
+the bounds, `Unavailable` is raised. Other errors are never retried.
+
+Errors: every problem+json answer is raised as a `StarostaError` subclass by status (`Invalid`
+for 400, 413 and 422, `Unauthorized` 401, `Forbidden` 403, `NotFound` 404, `Conflict` 409 and
+428, `Unavailable` 502-504 and connection failures), carrying `status`, `title`, `detail` and
+`errors`: the fields at fault (`FieldError(field, message, value, where)`).
+
+The token comes from the `token` argument, else the environment variable STAROSTA_TOKEN; the
+server from `base_url`, else STAROSTA_SERVER, else http://127.0.0.1:8000.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import email.utils
+import os
+import random
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Generic, Literal, TypeVar
+
+import httpx
+import msgspec
+
+from starosta.events.kinds import AnyClaim, Citation, Claim
+from starosta.projections.biographies import Biography
+from starosta.projections.claims import ClaimOut, ClaimPage
+from starosta.projections.ledger import Aid, Ledger, LedgerEntry
+from starosta.projections.population import Population, Timeline
+from starosta.projections.search import SearchHit, SearchPage
+from starosta.service.archive import Created, Judged, Submitted
+from starosta.service.feed import HeadOut, HealthOut, LogEvent, LogPage
+
+__all__ = [
+    "AsyncClient", "Client", "Conflict", "FieldError", "Forbidden", "Invalid", "NotFound",
+    "Retry", "StarostaError", "Unauthorized", "Unavailable", "DEFAULT_SERVER",
+]
+
+T = TypeVar("T")
+DEFAULT_SERVER = "http://127.0.0.1:8000"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+RETRY_STATUSES = frozenset({502, 503, 504})
+# A live feed sends a comment at least every 15 s: this much silence means the connection died
+FEED_SILENCE = 45.0
+EntityKind = Literal["persons", "places", "organizations", "funds"]
+Rank = Literal["preferred", "normal", "deprecated"]
+
+
+# -- errors ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FieldError:
+    """A field at fault, as the server's problem document names it: its dotted path
+    (`citation.source`, `start`), the message, the value sent, and where it was sent."""
+
+    field: str
+    message: str
+    value: Any = None
+    where: str | None = None
+
+
+class StarostaError(Exception):
+    """An error answer of the API (application/problem+json, RFC 9457), or no answer at all
+    (`status` None: the server could not be reached within the retry bounds)."""
+
+    def __init__(self, status: int | None, title: str, detail: str,
+                 errors: Iterable[FieldError] = (), *, instance: str | None = None,
+                 retry_after: float | None = None) -> None:
+        super().__init__(f"{status or 'no answer'} {title}: {detail}")
+        self.status, self.title, self.detail = status, title, detail
+        self.errors = list(errors)
+        self.instance, self.retry_after = instance, retry_after
+
+    @property
+    def fields(self) -> list[str]:
+        """The dotted names of the fields at fault."""
+        return [e.field for e in self.errors]
+
+
+class Invalid(StarostaError):
+    """400 (malformed), 413 (too large) or 422 (invalid fields, each named in `errors`)."""
+
+
+class Unauthorized(StarostaError):
+    """401: no token where one is needed, or a token the server does not accept."""
+
+
+class Forbidden(StarostaError):
+    """403: the token's role is too low, or the archive's rules forbid it."""
+
+
+class NotFound(StarostaError):
+    """404: an id (in the path or the body) names nothing the caller may see."""
+
+
+class Conflict(StarostaError):
+    """409 (the state moved, a stale If-Match) or 428 (If-Match required)."""
+
+
+class Unavailable(StarostaError):
+    """502-504 after the retries, or the server unreachable (`status` None)."""
+
+
+_CLASSES: dict[int, type[StarostaError]] = {
+    400: Invalid, 413: Invalid, 422: Invalid, 401: Unauthorized, 403: Forbidden,
+    404: NotFound, 409: Conflict, 428: Conflict, 502: Unavailable, 503: Unavailable,
+    504: Unavailable}
+
+
+def error_of(response: httpx.Response) -> StarostaError:
+    """Return the typed exception of an error answer (problem+json, or any other body)."""
+    status = response.status_code
+    try:
+        body = msgspec.json.decode(response.content)
+    except msgspec.DecodeError:
+        body = None
+    if not isinstance(body, dict):
+        body = {"title": response.reason_phrase or "Error", "detail": response.text[:500]}
+    errors = [FieldError(str(e.get("field", "")), str(e.get("message", "")), e.get("value"),
+                         e.get("in")) for e in body.get("errors") or [] if isinstance(e, dict)]
+    cls = _CLASSES.get(status, StarostaError)
+    return cls(status, str(body.get("title", "Error")), str(body.get("detail", "")), errors,
+               instance=body.get("instance"), retry_after=retry_after(response))
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """The seconds an answer's Retry-After asks for (a number or an HTTP date), or None."""
+    value = response.headers.get("retry-after")
+    if value is None:
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
+
+
+# -- retries ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Retry:
+    """How long a request is retried: `attempts` in all (the first included), waiting
+    `backoff` seconds before the second and doubling up to `max_backoff` (or the answer's
+    Retry-After), no attempt starting `budget` seconds or more after the first."""
+
+    attempts: int = 5
+    backoff: float = 0.5
+    max_backoff: float = 8.0
+    budget: float = 30.0
+
+    def wait(self, attempt: int, started: float, asked: float | None) -> float | None:
+        """Seconds to wait before attempt `attempt + 1`, or None when the bounds are spent."""
+        if attempt >= self.attempts:
+            return None
+        if asked is not None:
+            delay = asked
+        else:
+            delay = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
+            delay *= random.uniform(0.8, 1.0)  # a crowd of clients does not retry in step
+        if time.monotonic() - started + delay >= self.budget:
+            return None
+        return delay
+
+
+NO_RETRY = Retry(attempts=1)
+# Errors after which a request may not have reached the server or its answer was lost
+_TRANSIENT = (httpx.NetworkError, httpx.TimeoutException, httpx.RemoteProtocolError)
+
+
+def _unreachable(exc: Exception, attempts: int) -> Unavailable:
+    return Unavailable(None, "Server unreachable", f"{type(exc).__name__}: {exc} (after "
+                       f"{attempts} attempt{'s' if attempts > 1 else ''})")
+
+
+# -- requests, described once for both clients -------------------------------------------------------
+
+@dataclass(frozen=True)
+class Call(Generic[T]):
+    """One API call: what to send and the type its answer decodes into (None: a dict)."""
+
+    method: str
+    path: str
+    type: Any = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    body: bytes | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    key: str | None = None
+
+    def prepared(self) -> tuple[dict[str, str], dict[str, Any]]:
+        """The headers (with an Idempotency-Key on a POST, made once here and reused on every
+        retry) and the query parameters (None values left out)."""
+        headers = dict(self.headers)
+        if self.body is not None:
+            headers["Content-Type"] = "application/json"
+        if self.method == "POST":
+            headers[IDEMPOTENCY_HEADER] = self.key or f"starosta-client-{uuid.uuid4().hex}"
+        params = {k: v for k, v in self.params.items() if v is not None}
+        return headers, params
+
+    def answer(self, response: httpx.Response) -> T:
+        """Decode a 2xx answer into `type`; raise the typed error of any other."""
+        if not 200 <= response.status_code < 300:
+            raise error_of(response)
+        if self.type is None:
+            return msgspec.json.decode(response.content)
+        return msgspec.json.decode(response.content, type=self.type)
+
+
+def _json(value: Any) -> bytes:
+    """Encode a body: structs as the server reads them, None fields of a dict left out."""
+    if isinstance(value, dict):
+        value = {k: v for k, v in value.items() if v is not None}
+    return msgspec.json.encode(value)
+
+
+_AT = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
+_NAMED = re.compile(r"(?:missing required field|contains unknown field) `(?P<field>[^`]+)`")
+
+
+def field_of(exc: msgspec.ValidationError) -> tuple[str, str]:
+    """(dotted field, message) of msgspec's "Expected `int`, got `str` - at `$.count.max`"."""
+    match = _AT.match(str(exc))
+    message = match["message"] if match else str(exc)
+    parts = [p for p in re.split(r"[.\[\]]+", (match["path"] or "") if match else "") if p]
+    named = _NAMED.search(message)
+    if named:
+        parts.append(named["field"])
+    return ".".join(parts) or "body", message
+
+
+def as_claim(claim: Claim | Mapping[str, Any]) -> Claim:
+    """Return a claim struct; a dict is checked against its kind here, before anything is
+    sent: Invalid (status None) names the field at fault."""
+    if isinstance(claim, Claim):
+        return claim
+    try:
+        return msgspec.convert(dict(claim), AnyClaim)
+    except msgspec.ValidationError as exc:
+        name, message = field_of(exc)
+        raise Invalid(None, "Invalid claim", f"{name}: {message} (checked before sending)",
+                      [FieldError(name, message, None, "body")]) from None
+
+
+def _pages(call: Call, after: str | int | None) -> Call:
+    return replace(call, params={**call.params, "after": after})
+
+
+class Calls:
+    """Every endpoint as a `Call` (the clients send them): one description of the API."""
+
+    # registry
+    @staticmethod
+    def register_source(csl: Mapping[str, Any], *, note: str | None = None,
+                        source_type: str | None = None, archive: Mapping[str, Any] | None = None,
+                        via: Iterable[str] = (), synthetic: bool | None = None,
+                        key: str | None = None) -> Call[Created]:
+        body = {"csl": dict(csl), "note": note, "source_type": source_type, "archive": archive,
+                "via": list(via) or None, "synthetic": synthetic}
+        return Call("POST", "/sources", Created, body=_json(body), key=key)
+
+    @staticmethod
+    def register(kind: str, body: dict[str, Any], key: str | None) -> Call[Created]:
+        return Call("POST", f"/{kind}", Created, body=_json(body), key=key)
+
+    @staticmethod
+    def read(kind: str, entity_id: str) -> Call[dict]:
+        return Call("GET", f"/{kind}/{entity_id}")
+
+    @staticmethod
+    def search(kind: EntityKind, q: str | None, limit: int) -> Call[SearchPage]:
+        return Call("GET", f"/{kind}", SearchPage, params={"q": q, "limit": limit})
+
+    @staticmethod
+    def judge(person_id: str, judgement: str, body: dict[str, Any], key: str | None) -> Call[Judged]:
+        return Call("POST", f"/persons/{person_id}/{judgement}", Judged, body=_json(body), key=key)
+
+    # claims
+    @staticmethod
+    def submit(claim: Claim | Mapping[str, Any], key: str | None = None,
+               body: bytes | None = None) -> Call[Submitted]:
+        return Call("POST", "/claims", Submitted, body=body or _json(as_claim(claim)), key=key)
+
+    @staticmethod
+    def claim(claim_id: str) -> Call[ClaimOut]:
+        return Call("GET", f"/claims/{claim_id}", ClaimOut)
+
+    @staticmethod
+    def claims(filters: dict[str, Any], limit: int) -> Call[ClaimPage]:
+        return Call("GET", "/claims", ClaimPage, params={**filters, "limit": limit})
+
+    @staticmethod
+    def review(claim_id: str, action: str, body: dict[str, Any] | None, version: int | None,
+               key: str | None) -> Call[ClaimOut]:
+        headers = {"If-Match": f'"{version}"'} if version is not None else {}
+        return Call("POST", f"/claims/{claim_id}/{action}", ClaimOut,
+                    body=_json(body) if body else None, headers=headers, key=key)
+
+    # read models
+    @staticmethod
+    def biography(person_id: str, as_of: int | str | None, include_pending: bool) -> Call[Biography]:
+        return Call("GET", f"/persons/{person_id}/biography", Biography,
+                    params={"as_of": as_of, "include": "pending" if include_pending else None})
+
+    @staticmethod
+    def aid(person_id: str) -> Call[Aid]:
+        return Call("GET", f"/persons/{person_id}/aid", Aid)
+
+    @staticmethod
+    def population(place_id: str, at: str, include_children: bool,
+                   include_pending: bool) -> Call[Population]:
+        return Call("GET", f"/places/{place_id}/population", Population, params={
+            "at": at, "include_children": "true" if include_children else None,
+            "include": "pending" if include_pending else None})
+
+    @staticmethod
+    def timeline(place_id: str, step: str, start: str | None, end: str | None,
+                 include_children: bool, include_pending: bool) -> Call[Timeline]:
+        return Call("GET", f"/places/{place_id}/population/timeline", Timeline, params={
+            "step": step, "from": start, "to": end,
+            "include_children": "true" if include_children else None,
+            "include": "pending" if include_pending else None})
+
+    @staticmethod
+    def ledger(fund_id: str, include_pending: bool, limit: int, after: str | None) -> Call[Ledger]:
+        return Call("GET", f"/funds/{fund_id}/ledger", Ledger, params={
+            "include": "pending" if include_pending else None, "limit": limit, "after": after})
+
+    # the log
+    @staticmethod
+    def events(after: int, limit: int) -> Call[LogPage]:
+        return Call("GET", "/events", LogPage, params={"after": after, "limit": limit})
+
+    @staticmethod
+    def head() -> Call[HeadOut]:
+        return Call("GET", "/events/head", HeadOut)
+
+    @staticmethod
+    def health() -> Call[HealthOut]:
+        return Call("GET", "/health", HealthOut)
+
+
+def _named(name: str, citation: Citation | Mapping[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "citation": citation, **extra}
+
+
+def _reason(reason: str | None, **more: Any) -> dict[str, Any] | None:
+    body = {k: v for k, v in {"reason": reason, **more}.items() if v is not None}
+    return body or None
+
+
+class _Feed:
+    """Server-Sent Events read line by line (the WHATWG rules this server's feed needs):
+    returns a LogEvent at each event's blank line, skips comments."""
+
+    def __init__(self) -> None:
+        self.data: list[str] = []
+
+    def line(self, text: str) -> LogEvent | None:
+        if text == "":
+            data, self.data = self.data, []
+            return msgspec.json.decode("\n".join(data), type=LogEvent) if data else None
+        name, _, value = text.partition(":")
+        if name == "data":
+            self.data.append(value[1:] if value.startswith(" ") else value)
+        return None  # comments (":..."), id, event and retry: the data carries the position
+
+
+def _feed_call(position: int, timeout: int | None) -> tuple[dict[str, Any], dict[str, str]]:
+    params = {"after": position, **({"timeout": timeout} if timeout is not None else {})}
+    return params, {"Last-Event-ID": str(position), "Accept": "text/event-stream"}
+
+
+def _client_args(base_url: str | None, token: str | None, timeout: float | httpx.Timeout,
+                 headers: Mapping[str, str] | None) -> dict[str, Any]:
+    token = token if token is not None else os.environ.get("STAROSTA_TOKEN") or None
+    base = (base_url or os.environ.get("STAROSTA_SERVER") or DEFAULT_SERVER).rstrip("/")
+    sent = {"User-Agent": "starosta-client/0.1", **(headers or {})}
+    if token:
+        sent["Authorization"] = f"Bearer {token}"
+    return {"base_url": base, "headers": sent,
+            "timeout": timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout, connect=5.0)}
+
+
+# -- the sync client ---------------------------------------------------------------------------------
+
+class Client:
+    """The API, synchronously. A context manager; `close()` releases its connections.
+
+    `last_response` is the last HTTP answer received (its headers: `Idempotent-Replayed`,
+    `ETag`)."""
+
+    def __init__(self, base_url: str | None = None, *, token: str | None = None,
+                 retry: Retry = Retry(), timeout: float | httpx.Timeout = 10.0,
+                 headers: Mapping[str, str] | None = None,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        self.retry = retry
+        self._http = httpx.Client(**_client_args(base_url, token, timeout, headers), transport=transport)
+        self.base_url = str(self._http.base_url)
+        self.last_response: httpx.Response | None = None
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def send(self, call: Call[T], retry: Retry | None = None) -> T:
+        """Send a call, retrying within the bounds (module docstring); return its decoded answer."""
+        policy = retry or self.retry
+        headers, params = call.prepared()
+        started, attempt = time.monotonic(), 0
+        while True:
+            attempt += 1
+            try:
+                response = self._http.request(call.method, call.path, params=params,
+                                              content=call.body, headers=headers)
+            except _TRANSIENT as exc:
+                wait = policy.wait(attempt, started, None)
+                if wait is None:
+                    raise _unreachable(exc, attempt) from exc
+                time.sleep(wait)
+                continue
+            if response.status_code in RETRY_STATUSES:
+                wait = policy.wait(attempt, started, retry_after(response))
+                if wait is not None:
+                    time.sleep(wait)
+                    continue
+            self.last_response = response
+            return call.answer(response)
+
+    def _each(self, call: Call, items: str = "items") -> Iterator[Any]:
+        after = call.params.get("after")
+        while True:
+            page = self.send(_pages(call, after))
+            yield from getattr(page, items)
+            if page.next is None:
+                return
+            after = page.next
+
+    # registry --------------------------------------------------------------------------------------
+    def register_source(self, csl: Mapping[str, Any], *, note: str | None = None,
+                        source_type: str | None = None, archive: Mapping[str, Any] | None = None,
+                        via: Iterable[str] = (), synthetic: bool | None = None,
+                        idempotency_key: str | None = None) -> Created:
+        """Register a source (a CSL-JSON item): its id."""
+        return self.send(Calls.register_source(csl, note=note, source_type=source_type,
+                                               archive=archive, via=via, synthetic=synthetic,
+                                               key=idempotency_key))
+
+    def register_person(self, name: str, citation: Citation | Mapping[str, Any], *,
+                        idempotency_key: str | None = None, **extra: Any) -> Created:
+        """Register a person under a name (extra: name_kind, script, partial, external_ids, said, note)."""
+        return self.send(Calls.register("persons", _named(name, citation, extra), idempotency_key))
+
+    def register_place(self, name: str, kind: str, citation: Citation | Mapping[str, Any], *,
+                       idempotency_key: str | None = None, **extra: Any) -> Created:
+        """Register a place of a kind (prison, camp, isolator, exile, transit, other; extra:
+        aliases, parent, latitude, longitude, identification, external_ids)."""
+        return self.send(Calls.register("places", _named(name, citation, {"kind": kind, **extra}),
+                                        idempotency_key))
+
+    def register_organization(self, name: str, kind: str, citation: Citation | Mapping[str, Any], *,
+                              idempotency_key: str | None = None, **extra: Any) -> Created:
+        """Register an organisation (aid_fund, committee, colony, group, movement, union, ...)."""
+        return self.send(Calls.register("organizations", _named(name, citation, {"kind": kind, **extra}),
+                                        idempotency_key))
+
+    def register_fund(self, name: str, citation: Citation | Mapping[str, Any], *,
+                      idempotency_key: str | None = None, **extra: Any) -> Created:
+        """Register an aid fund (extra: organization)."""
+        return self.send(Calls.register("funds", _named(name, citation, extra), idempotency_key))
+
+    def source(self, source_id: str) -> dict[str, Any]:
+        """A source and the claims citing it (a dict: the answer of GET /sources/{id})."""
+        return self.send(Calls.read("sources", source_id))
+
+    def entity(self, kind: EntityKind, entity_id: str) -> dict[str, Any]:
+        """A person, place, organisation or fund record with its names (a dict)."""
+        return self.send(Calls.read(kind, entity_id))
+
+    def search(self, kind: EntityKind, q: str | None = None, *, page_size: int = 100) -> Iterator[SearchHit]:
+        """Every match of `q` among persons, places, organisations or funds, best first (all
+        of them, in registration order, without `q`)."""
+        return self._each(Calls.search(kind, q, page_size))
+
+    def merge(self, person_id: str, into: str, reason: str, citation: Citation | None = None, *,
+              idempotency_key: str | None = None) -> Judged:
+        return self.send(Calls.judge(person_id, "merge", {"into": into, "reason": reason,
+                                                          "citation": citation}, idempotency_key))
+
+    def unmerge(self, person_id: str, reason: str, *, idempotency_key: str | None = None) -> Judged:
+        return self.send(Calls.judge(person_id, "unmerge", {"reason": reason}, idempotency_key))
+
+    def distinct(self, person_id: str, other: str, reason: str, citation: Citation | None = None, *,
+                 idempotency_key: str | None = None) -> Judged:
+        return self.send(Calls.judge(person_id, "distinct", {"from": other, "reason": reason,
+                                                             "citation": citation}, idempotency_key))
+
+    # claims ----------------------------------------------------------------------------------------
+    def submit(self, claim: Claim | Mapping[str, Any], *, idempotency_key: str | None = None) -> Submitted:
+        """Submit a claim (a claim struct, or a dict checked against its kind first): pending."""
+        return self.send(Calls.submit(claim, idempotency_key))
+
+    def claim(self, claim_id: str) -> ClaimOut:
+        """A claim with its state, version (for `version=` below) and review history."""
+        return self.send(Calls.claim(claim_id))
+
+    def claims(self, *, status: str | None = None, person: str | None = None,
+               place: str | None = None, source: str | None = None,
+               contributor: str | None = None, kind: str | None = None,
+               page_size: int = 100) -> Iterator[ClaimOut]:
+        """Every claim the caller may see that matches the filters, oldest first."""
+        return self._each(Calls.claims({"status": status, "person": person, "place": place,
+                                        "source": source, "contributor": contributor,
+                                        "kind": kind}, page_size))
+
+    def approve(self, claim_id: str, reason: str | None = None, *, version: int | None = None,
+                idempotency_key: str | None = None) -> ClaimOut:
+        """Approve (a contested claim: dismiss the contest). `version`: its If-Match."""
+        return self.send(Calls.review(claim_id, "approve", _reason(reason), version, idempotency_key))
+
+    def reject(self, claim_id: str, reason: str, *, version: int | None = None,
+               idempotency_key: str | None = None) -> ClaimOut:
+        return self.send(Calls.review(claim_id, "reject", _reason(reason), version, idempotency_key))
+
+    def contest(self, claim_id: str, reason: str, citation: Citation | None = None, *,
+                version: int | None = None, idempotency_key: str | None = None) -> ClaimOut:
+        return self.send(Calls.review(claim_id, "contest", _reason(reason, citation=citation),
+                                      version, idempotency_key))
+
+    def retract(self, claim_id: str, reason: str, *, version: int | None = None,
+                idempotency_key: str | None = None) -> ClaimOut:
+        return self.send(Calls.review(claim_id, "retract", _reason(reason), version, idempotency_key))
+
+    def rank(self, claim_id: str, rank: Rank, reason: str | None = None, *, version: int,
+             idempotency_key: str | None = None) -> ClaimOut:
+        """Rank an approved claim, against the version read (required: If-Match)."""
+        return self.send(Calls.review(claim_id, "rank", {"rank": rank, **(_reason(reason) or {})},
+                                      version, idempotency_key))
+
+    # read models -----------------------------------------------------------------------------------
+    def biography(self, person_id: str, *, as_of: int | str | None = None,
+                  include_pending: bool = False) -> Biography:
+        return self.send(Calls.biography(person_id, as_of, include_pending))
+
+    def aid(self, person_id: str) -> Aid:
+        return self.send(Calls.aid(person_id))
+
+    def population(self, place_id: str, at: str, *, include_children: bool = False,
+                   include_pending: bool = False) -> Population:
+        return self.send(Calls.population(place_id, at, include_children, include_pending))
+
+    def population_timeline(self, place_id: str, *, step: Literal["year", "month"] = "year",
+                            start: str | None = None, end: str | None = None,
+                            include_children: bool = False, include_pending: bool = False) -> Timeline:
+        return self.send(Calls.timeline(place_id, step, start, end, include_children, include_pending))
+
+    def ledger(self, fund_id: str, *, include_pending: bool = False, page_size: int = 100,
+               after: str | None = None) -> Ledger:
+        """A fund's totals and one page of its entries (`ledger_entries` iterates them all)."""
+        return self.send(Calls.ledger(fund_id, include_pending, page_size, after))
+
+    def ledger_entries(self, fund_id: str, *, include_pending: bool = False,
+                       page_size: int = 1000) -> Iterator[LedgerEntry]:
+        return self._each(Calls.ledger(fund_id, include_pending, page_size, None), "entries")
+
+    # the log ---------------------------------------------------------------------------------------
+    def events(self, after: int = 0, *, page_size: int = 1000) -> Iterator[LogEvent]:
+        """The log after `after`, in order, to its current head (redacted as GET /events)."""
+        return self._each(Calls.events(after, page_size))
+
+    def head(self) -> HeadOut:
+        return self.send(Calls.head())
+
+    def health(self) -> HealthOut:
+        return self.send(Calls.health())
+
+    def follow(self, after: int = 0, *, timeout: int | None = None,
+               retry: Retry | None = None) -> Iterator[LogEvent]:
+        """Every event after `after`, then each new one as it is appended, forever (break out
+        of the loop to stop). Reads GET /events/stream; when the server closes it (after its
+        `timeout`, or stopping) or the connection drops, reconnects with Last-Event-ID:
+        no event is skipped or given twice. Raises Unavailable when reconnecting fails past
+        the retry bounds (counted from the first failure since the last connection)."""
+        policy, position = retry or self.retry, after
+        failures, started = 0, 0.0
+        while True:
+            params, headers = _feed_call(position, timeout)
+            try:
+                with self._http.stream("GET", "/events/stream", params=params, headers=headers,
+                                       timeout=self._feed_timeout()) as response:
+                    if response.status_code != 200:
+                        response.read()
+                        error = error_of(response)
+                        if response.status_code not in RETRY_STATUSES:
+                            raise error
+                        raise _Again(error)
+                    failures = 0
+                    feed = _Feed()
+                    for line in response.iter_lines():
+                        event = feed.line(line)
+                        if event is not None and event.position > position:
+                            position = event.position
+                            yield event
+                continue  # closed by the server: reconnect at once
+            except (_Again, *_TRANSIENT) as exc:
+                failures += 1
+                started = time.monotonic() if failures == 1 else started
+                wait = policy.wait(failures, started, exc.error.retry_after if isinstance(exc, _Again) else None)
+                if wait is None:
+                    if isinstance(exc, _Again):
+                        raise exc.error from None
+                    raise _unreachable(exc, failures) from exc
+                time.sleep(wait)
+
+    def _feed_timeout(self) -> httpx.Timeout:
+        return httpx.Timeout(self._http.timeout.connect, read=FEED_SILENCE,
+                             write=self._http.timeout.write, pool=self._http.timeout.pool)
+
+
+class _Again(Exception):
+    """A feed answer to retry (503 past the server's open streams, 502, 504)."""
+
+    def __init__(self, error: StarostaError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+# -- the async client --------------------------------------------------------------------------------
+
+class AsyncClient:
+    """The API for asyncio: the same methods as `Client`, awaited; iterators are async
+    (`async for event in api.follow(after=0)`)."""
+
+    def __init__(self, base_url: str | None = None, *, token: str | None = None,
+                 retry: Retry = Retry(), timeout: float | httpx.Timeout = 10.0,
+                 headers: Mapping[str, str] | None = None,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.retry = retry
+        self._http = httpx.AsyncClient(**_client_args(base_url, token, timeout, headers),
+                                       transport=transport)
+        self.base_url = str(self._http.base_url)
+        self.last_response: httpx.Response | None = None
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def send(self, call: Call[T], retry: Retry | None = None) -> T:
+        """Send a call, retrying within the bounds; return its decoded answer."""
+        policy = retry or self.retry
+        headers, params = call.prepared()
+        started, attempt = time.monotonic(), 0
+        while True:
+            attempt += 1
+            try:
+                response = await self._http.request(call.method, call.path, params=params,
+                                                    content=call.body, headers=headers)
+            except _TRANSIENT as exc:
+                wait = policy.wait(attempt, started, None)
+                if wait is None:
+                    raise _unreachable(exc, attempt) from exc
+                await asyncio.sleep(wait)
+                continue
+            if response.status_code in RETRY_STATUSES:
+                wait = policy.wait(attempt, started, retry_after(response))
+                if wait is not None:
+                    await asyncio.sleep(wait)
+                    continue
+            self.last_response = response
+            return call.answer(response)
+
+    async def _each(self, call: Call, items: str = "items") -> AsyncIterator[Any]:
+        after = call.params.get("after")
+        while True:
+            page = await self.send(_pages(call, after))
+            for item in getattr(page, items):
+                yield item
+            if page.next is None:
+                return
+            after = page.next
+
+    # registry
+    async def register_source(self, csl: Mapping[str, Any], *, note: str | None = None,
+                              source_type: str | None = None,
+                              archive: Mapping[str, Any] | None = None, via: Iterable[str] = (),
+                              synthetic: bool | None = None,
+                              idempotency_key: str | None = None) -> Created:
+        return await self.send(Calls.register_source(csl, note=note, source_type=source_type,
+                                                     archive=archive, via=via, synthetic=synthetic,
+                                                     key=idempotency_key))
+
+    async def register_person(self, name: str, citation: Citation | Mapping[str, Any], *,
+                              idempotency_key: str | None = None, **extra: Any) -> Created:
+        return await self.send(Calls.register("persons", _named(name, citation, extra), idempotency_key))
+
+    async def register_place(self, name: str, kind: str, citation: Citation | Mapping[str, Any], *,
+                             idempotency_key: str | None = None, **extra: Any) -> Created:
+        return await self.send(Calls.register("places", _named(name, citation, {"kind": kind, **extra}),
+                                              idempotency_key))
+
+    async def register_organization(self, name: str, kind: str,
+                                    citation: Citation | Mapping[str, Any], *,
+                                    idempotency_key: str | None = None, **extra: Any) -> Created:
+        return await self.send(Calls.register(
+            "organizations", _named(name, citation, {"kind": kind, **extra}), idempotency_key))
+
+    async def register_fund(self, name: str, citation: Citation | Mapping[str, Any], *,
+                            idempotency_key: str | None = None, **extra: Any) -> Created:
+        return await self.send(Calls.register("funds", _named(name, citation, extra), idempotency_key))
+
+    async def source(self, source_id: str) -> dict[str, Any]:
+        return await self.send(Calls.read("sources", source_id))
+
+    async def entity(self, kind: EntityKind, entity_id: str) -> dict[str, Any]:
+        return await self.send(Calls.read(kind, entity_id))
+
+    def search(self, kind: EntityKind, q: str | None = None, *,
+               page_size: int = 100) -> AsyncIterator[SearchHit]:
+        return self._each(Calls.search(kind, q, page_size))
+
+    async def merge(self, person_id: str, into: str, reason: str, citation: Citation | None = None,
+                    *, idempotency_key: str | None = None) -> Judged:
+        return await self.send(Calls.judge(person_id, "merge", {"into": into, "reason": reason,
+                                                                "citation": citation}, idempotency_key))
+
+    async def unmerge(self, person_id: str, reason: str, *, idempotency_key: str | None = None) -> Judged:
+        return await self.send(Calls.judge(person_id, "unmerge", {"reason": reason}, idempotency_key))
+
+    async def distinct(self, person_id: str, other: str, reason: str,
+                       citation: Citation | None = None, *,
+                       idempotency_key: str | None = None) -> Judged:
+        return await self.send(Calls.judge(person_id, "distinct", {"from": other, "reason": reason,
+                                                                   "citation": citation}, idempotency_key))
+
+    # claims
+    async def submit(self, claim: Claim | Mapping[str, Any], *,
+                     idempotency_key: str | None = None) -> Submitted:
+        return await self.send(Calls.submit(claim, idempotency_key))
+
+    async def claim(self, claim_id: str) -> ClaimOut:
+        return await self.send(Calls.claim(claim_id))
+
+    def claims(self, *, status: str | None = None, person: str | None = None,
+               place: str | None = None, source: str | None = None,
+               contributor: str | None = None, kind: str | None = None,
+               page_size: int = 100) -> AsyncIterator[ClaimOut]:
+        return self._each(Calls.claims({"status": status, "person": person, "place": place,
+                                        "source": source, "contributor": contributor,
+                                        "kind": kind}, page_size))
+
+    async def approve(self, claim_id: str, reason: str | None = None, *, version: int | None = None,
+                      idempotency_key: str | None = None) -> ClaimOut:
+        return await self.send(Calls.review(claim_id, "approve", _reason(reason), version, idempotency_key))
+
+    async def reject(self, claim_id: str, reason: str, *, version: int | None = None,
+                     idempotency_key: str | None = None) -> ClaimOut:
+        return await self.send(Calls.review(claim_id, "reject", _reason(reason), version, idempotency_key))
+
+    async def contest(self, claim_id: str, reason: str, citation: Citation | None = None, *,
+                      version: int | None = None, idempotency_key: str | None = None) -> ClaimOut:
+        return await self.send(Calls.review(claim_id, "contest", _reason(reason, citation=citation),
+                                            version, idempotency_key))
+
+    async def retract(self, claim_id: str, reason: str, *, version: int | None = None,
+                      idempotency_key: str | None = None) -> ClaimOut:
+        return await self.send(Calls.review(claim_id, "retract", _reason(reason), version, idempotency_key))
+
+    async def rank(self, claim_id: str, rank: Rank, reason: str | None = None, *, version: int,
+                   idempotency_key: str | None = None) -> ClaimOut:
+        return await self.send(Calls.review(claim_id, "rank", {"rank": rank, **(_reason(reason) or {})},
+                                            version, idempotency_key))
+
+    # read models
+    async def biography(self, person_id: str, *, as_of: int | str | None = None,
+                        include_pending: bool = False) -> Biography:
+        return await self.send(Calls.biography(person_id, as_of, include_pending))
+
+    async def aid(self, person_id: str) -> Aid:
+        return await self.send(Calls.aid(person_id))
+
+    async def population(self, place_id: str, at: str, *, include_children: bool = False,
+                         include_pending: bool = False) -> Population:
+        return await self.send(Calls.population(place_id, at, include_children, include_pending))
+
+    async def population_timeline(self, place_id: str, *, step: Literal["year", "month"] = "year",
+                                  start: str | None = None, end: str | None = None,
+                                  include_children: bool = False,
+                                  include_pending: bool = False) -> Timeline:
+        return await self.send(Calls.timeline(place_id, step, start, end, include_children,
+                                              include_pending))
+
+    async def ledger(self, fund_id: str, *, include_pending: bool = False, page_size: int = 100,
+                     after: str | None = None) -> Ledger:
+        return await self.send(Calls.ledger(fund_id, include_pending, page_size, after))
+
+    def ledger_entries(self, fund_id: str, *, include_pending: bool = False,
+                       page_size: int = 1000) -> AsyncIterator[LedgerEntry]:
+        return self._each(Calls.ledger(fund_id, include_pending, page_size, None), "entries")
+
+    # the log
+    def events(self, after: int = 0, *, page_size: int = 1000) -> AsyncIterator[LogEvent]:
+        return self._each(Calls.events(after, page_size))
+
+    async def head(self) -> HeadOut:
+        return await self.send(Calls.head())
+
+    async def health(self) -> HealthOut:
+        return await self.send(Calls.health())
+
+    async def follow(self, after: int = 0, *, timeout: int | None = None,
+                     retry: Retry | None = None) -> AsyncIterator[LogEvent]:
+        """As `Client.follow`, asynchronously."""
+        policy, position = retry or self.retry, after
+        failures, started = 0, 0.0
+        timeouts = httpx.Timeout(self._http.timeout.connect, read=FEED_SILENCE,
+                                 write=self._http.timeout.write, pool=self._http.timeout.pool)
+        while True:
+            params, headers = _feed_call(position, timeout)
+            try:
+                async with self._http.stream("GET", "/events/stream", params=params,
+                                             headers=headers, timeout=timeouts) as response:
+                    if response.status_code != 200:
+                        await response.aread()
+                        error = error_of(response)
+                        if response.status_code not in RETRY_STATUSES:
+                            raise error
+                        raise _Again(error)
+                    failures = 0
+                    feed = _Feed()
+                    async for line in response.aiter_lines():
+                        event = feed.line(line)
+                        if event is not None and event.position > position:
+                            position = event.position
+                            yield event
+                continue
+            except (_Again, *_TRANSIENT) as exc:
+                failures += 1
+                started = time.monotonic() if failures == 1 else started
+                wait = policy.wait(failures, started, exc.error.retry_after if isinstance(exc, _Again) else None)
+                if wait is None:
+                    if isinstance(exc, _Again):
+                        raise exc.error from None
+                    raise _unreachable(exc, failures) from exc
+                await asyncio.sleep(wait)
