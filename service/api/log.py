@@ -1,72 +1,50 @@
-"""The log itself: paged reading, its head, and the service's health."""
+"""The log itself: paged reading, the live feed (Server-Sent Events), its head, and the
+service's health. The rows, their redaction and the feed's bound live in service.feed."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import asyncio
+import signal
+import threading
+import weakref
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated
 
 import msgspec
-from litestar import Controller, Request, get
+from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
-from litestar.params import Parameter
+from litestar.params import HeaderParameter, Parameter
+from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from starosta.events.store import SQLiteEventStore
-from starosta.projections import claims as claims_model
 from starosta.projections.rules import Viewer
 from starosta.service.api.common import archive_of, off_loop, viewer
+from starosta.service.errors import problem
+from starosta.service.feed import (
+    MAX_POSITION,
+    HeadOut,
+    HealthOut,
+    LogEvent,
+    LogPage,
+    StreamSlots,
+    log_page,
+)
 
+__all__ = ["LogController", "LogEvent", "LogPage", "HeadOut", "HealthOut", "health", "log_page"]
 
-MAX_POSITION = 2**62  # positions are SQLite integers: larger values answer 422, never overflow
+STREAM_TIMEOUT = 30  # seconds a live feed stays open by default ...
+STREAM_TIMEOUT_MAX = 300  # ... and at most: then it closes, and the client reconnects
+HEARTBEAT_SECONDS = 15  # a comment line after this long without an event keeps proxies from closing
+POLL_SECONDS = 0.25  # how often an idle feed looks for new events (one indexed read of the log)
+STREAM_BATCH = 100  # events read and sent per look
+RETRY_MS = 1000  # the reconnection delay the feed suggests to EventSource clients
+BUSY_RETRY_AFTER = 5  # Retry-After (seconds) of the 503 past STAROSTA_MAX_STREAMS
 
-
-class LogEvent(msgspec.Struct, kw_only=True):
-    """A row of the log as stored: every hashed field, its digest and its chain hash.
-
-    `data` is the stored JSON object; re-encoded compactly (msgspec, key order kept) it
-    gives the exact stored text that the digest covers. `digest` is sha256 of the
-    canonical row; `hash` = sha256(previous hash + digest). For a claim the caller may not
-    see (pending, rejected, contested, retracted: see GET /claims/{id}), `redacted` is true
-    and data, actor, request_id and causation_id are null: digest and hash still let the
-    chain be verified link by link.
-    """
-
-    position: int
-    event_id: str
-    stream_id: str
-    version: int
-    type: str
-    schema_version: int
-    data: dict[str, Any] | None = msgspec.field(default=None)
-    actor: str | None
-    request_id: str | None
-    causation_id: str | None
-    recorded_at: str
-    digest: str
-    hash: str
-    redacted: bool = False
-
-
-class LogPage(msgspec.Struct):
-    """A page of the log; `next` is the cursor (a position) for the next page, or null."""
-
-    items: list[LogEvent]
-    next: str | None
-
-
-class HeadOut(msgspec.Struct):
-    """The last position of the log and its chain hash: publish it, verify copies against it."""
-
-    position: int
-    hash: str
-    recorded_at: str | None
-
-
-class HealthOut(msgspec.Struct):
-    status: str
-    head: int
+Position = Annotated[int, Parameter(ge=0, le=MAX_POSITION, description="Return events after this position")]
 
 
 class LogController(Controller):
-    """GET /events, /events/head."""
+    """GET /events, /events/stream, /events/head."""
 
     path = "/events"
     tags = ["log"]
@@ -76,12 +54,48 @@ class LogController(Controller):
         self,
         request: Request,
         store: NamedDependency[SQLiteEventStore],
-        after: Annotated[int, Parameter(ge=0, le=MAX_POSITION, description="Return events after this position")] = 0,
+        after: Position = 0,
         limit: Annotated[int, Parameter(ge=1, le=1000, description="Page size (1-1000)")] = 100,
     ) -> LogPage:
         """Every position in order; `next` is the position to pass as `after` for more.
         Events of claims the caller may not see are redacted (admins see everything)."""
         return await off_loop(request, log_page, store, after, limit, viewer(request))
+
+    @get("/stream", summary="Follow the log live (Server-Sent Events)", opt={"event_stream": True})
+    async def stream(
+        self,
+        request: Request,
+        store: NamedDependency[SQLiteEventStore],
+        after: Position = 0,
+        timeout: Annotated[int, Parameter(
+            ge=1, le=STREAM_TIMEOUT_MAX,
+            description=f"Close the stream after this many seconds (1-{STREAM_TIMEOUT_MAX}, "
+                        f"default {STREAM_TIMEOUT}); reconnect with Last-Event-ID")] = STREAM_TIMEOUT,
+        last_event_id: Annotated[str | None, HeaderParameter(
+            name="Last-Event-ID", pattern=r"^[0-9]{1,18}$", max_length=18,
+            description="The `id` of the last event received (a position): the stream resumes "
+                        "after it. It wins over `after` (EventSource resends it on reconnecting, "
+                        "with the first URL)")] = None,
+    ) -> ServerSentEvent:
+        """Every event after `after` (or after Last-Event-ID), in order, then each new one as
+        it is appended, as Server-Sent Events: `id` is the position, `event` the event type,
+        `data` the same JSON item GET /events gives the caller, with the same redaction.
+        Comment lines keep an idle stream alive; the stream closes after `timeout` seconds.
+        At most STAROSTA_MAX_STREAMS streams are open at once: past it, 503 with Retry-After."""
+        start = int(last_event_id) if last_event_id is not None else after
+        if start > MAX_POSITION:
+            start = MAX_POSITION
+        slots = stream_slots(request)
+        release = slots.take()
+        if release is None:
+            return problem(  # type: ignore[return-value]
+                request, 503, "Service unavailable",
+                f"{slots.limit} live feeds are open, the most this server serves at once "
+                f"(STAROSTA_MAX_STREAMS): retry after {BUSY_RETRY_AFTER} seconds",
+                headers={"Retry-After": str(BUSY_RETRY_AFTER)})
+        events = live_feed(request, store, start, timeout, viewer(request), release)
+        weakref.finalize(events, release)  # a stream never started still gives its slot back
+        return ServerSentEvent(events)
 
     @get("/head", summary="The last position and its hash")
     async def head(self, store: NamedDependency[SQLiteEventStore]) -> HeadOut:
@@ -96,21 +110,74 @@ async def health(request: Request) -> HealthOut:
     return HealthOut("ok", archive_of(request).store.head().position)
 
 
-def log_page(conn, store: SQLiteEventStore, after: int, limit: int, reader: Viewer) -> LogPage:
-    """A page of the log with the events of claims `reader` may not see redacted (runs in a
-    reader thread: up to 1000 rows decoded and digested)."""
-    rows = list(store.read_rows(after, limit))
-    claim_streams = {r.stream_id for r in rows if r.type.startswith("claim.")}
-    hidden = claims_model.hidden(conn, claim_streams, reader)
-    items = []
-    for r in rows:
-        redact = r.stream_id in hidden
-        items.append(LogEvent(
-            position=r.position, event_id=r.event_id, stream_id=r.stream_id, version=r.version,
-            type=r.type, schema_version=r.schema_version,
-            data=None if redact else msgspec.json.decode(r.data),
-            actor=None if redact else r.actor, request_id=None if redact else r.request_id,
-            causation_id=None if redact else r.causation_id, recorded_at=r.recorded_at,
-            digest=r.digest(), hash=r.hash, redacted=redact))
-    more = len(items) == limit and store.head().position > items[-1].position
-    return LogPage(items, str(items[-1].position) if more else None)
+def stream_slots(request: Request) -> StreamSlots:
+    """The app's bound on open live feeds (created on first use, from its settings)."""
+    state = request.app.state
+    slots = state.get("stream_slots")
+    if slots is None:
+        slots = state["stream_slots"] = StreamSlots(state["settings"].max_streams)
+        watch_stop_signals()
+    return slots
+
+
+STOPPING = threading.Event()  # set when this serving process is told to stop
+
+
+def watch_stop_signals() -> None:
+    """End open feeds when the process is told to stop (SIGTERM, SIGINT).
+
+    granian's graceful stop waits for every open response, and a feed would hold it for up
+    to its timeout. granian hears the signal through the event loop's wakeup fd, which the
+    interpreter writes whatever Python-level handler is set: chaining one here takes nothing
+    from it. Only the main thread may set handlers (the test client's app runs elsewhere,
+    and needs none)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for number in (signal.SIGTERM, signal.SIGINT):
+        previous = signal.getsignal(number)
+        # chained only to a Python handler (the loop's): never in place of the default action
+        if not callable(previous) or getattr(previous, "starosta_feeds", False):
+            continue
+
+        def stop(signum, frame, previous=previous) -> None:
+            STOPPING.set()
+            previous(signum, frame)
+        stop.starosta_feeds = True  # type: ignore[attr-defined]
+        signal.signal(number, stop)
+
+
+def _comment(text: str, retry: int | None = None) -> ServerSentEventMessage:
+    return ServerSentEventMessage(data=None, comment=text, retry=retry)
+
+
+async def live_feed(request: Request, store: SQLiteEventStore, after: int, timeout: int,
+                    reader: Viewer, release: Callable[[], None]) -> AsyncIterator[ServerSentEventMessage]:
+    """Yield the log after `after` as SSE messages, then poll for new events until `timeout`
+    seconds have passed; give the stream's slot back however the stream ends (its end, the
+    client gone, the server stopping)."""
+    loop = asyncio.get_running_loop()
+    try:
+        deadline = loop.time() + timeout
+        yield _comment(f"events after {after}; this stream closes in {timeout} s", RETRY_MS)
+        quiet_since = loop.time()
+        while True:
+            page = await off_loop(request, log_page, store, after, STREAM_BATCH, reader)
+            for item in page.items:
+                yield ServerSentEventMessage(data=msgspec.json.encode(item).decode(),
+                                             event=item.type, id=item.position)
+                after = item.position
+            now = loop.time()
+            if page.items:
+                quiet_since = now
+            if now >= deadline or STOPPING.is_set():
+                break
+            if page.next is not None:
+                continue
+            if now - quiet_since >= HEARTBEAT_SECONDS:
+                yield _comment("keep-alive")
+                quiet_since = now
+            await asyncio.sleep(min(POLL_SECONDS, deadline - now))
+        why = "the server is stopping" if STOPPING.is_set() else "timeout"
+        yield _comment(f"{why}: reconnect with Last-Event-ID: {after}")
+    finally:
+        release()

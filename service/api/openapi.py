@@ -175,6 +175,7 @@ def complete(document: dict[str, Any], app: Litestar, response_examples: dict[st
         _headers(operation, method, handler)
         _security(operation, handler)
         _alternatives(operation, handler)
+        _event_stream(operation, handler)
         data = handler.parsed_fn_signature.parameters.get("data")
         if data is not None and data.has_default:  # a body the operation can do without
             operation["requestBody"]["required"] = False
@@ -289,6 +290,35 @@ def _alternatives(operation: dict[str, Any], handler: HTTPRouteHandler) -> None:
             "type": "string",
             "description": "with format=csv or Accept: text/csv; cells that could start a "
                            "spreadsheet formula are neutralised (OWASP)"}}
+
+
+# One Server-Sent Event of the live feed as schemathesis and other SSE readers parse it
+SERVER_SENT_EVENT = {
+    "type": "object", "required": ["id", "event", "data"],
+    "description": "One event of the stream: `id` is the position (send it back as Last-Event-ID), "
+                   "`event` the event type, `data` the item GET /events gives the caller, as "
+                   "JSON. Comment lines (`: keep-alive`) keep an idle stream open; the stream "
+                   "closes after `timeout` seconds.",
+    "properties": {
+        "id": {"type": "string", "pattern": "^[0-9]+$"},
+        "event": {"type": "string", "examples": ["claim.submitted"]},
+        "data": {"type": "string", "contentMediaType": "application/json",
+                 "contentSchema": {"$ref": REF.format(name="LogEvent")}},
+        "retry": {"type": "integer", "minimum": 0}}}
+
+
+def _event_stream(operation: dict[str, Any], handler: HTTPRouteHandler) -> None:
+    """A live feed (handler opt `event_stream`): its 200 is text/event-stream, one event per
+    position (before OpenAPI 3.2, a stream's `schema` describes each event); its 503 also
+    says that every stream the server allows is open."""
+    if not handler.opt.get("event_stream"):
+        return
+    success = _success(operation)
+    success["description"] = "A stream of Server-Sent Events, closed after `timeout` seconds"
+    success["content"] = {"text/event-stream": {"schema": SERVER_SENT_EVENT}}
+    unavailable = operation["responses"]["503"]
+    unavailable["description"] = (MEANING[503] + " Also when STAROSTA_MAX_STREAMS live feeds "
+                                  "are open already.")
 
 
 def _structs(tp: Any, seen: dict[str, type]) -> None:

@@ -1,0 +1,113 @@
+"""The log as readers see it, below HTTP: its rows with the redaction rule, its head, and the
+bound on live-feed readers (GET /events, GET /events/stream and `starosta.client` share these).
+
+No Litestar here: the Python client decodes the log with these same structs.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import msgspec
+
+from starosta.events.store import SQLiteEventStore
+from starosta.projections import claims as claims_model
+from starosta.projections.rules import Viewer
+
+MAX_POSITION = 2**62  # positions are SQLite integers: larger values answer 422, never overflow
+
+
+class LogEvent(msgspec.Struct, kw_only=True):
+    """A row of the log as stored: every hashed field, its digest and its chain hash.
+
+    `data` is the stored JSON object; re-encoded compactly (msgspec, key order kept) it
+    gives the exact stored text that the digest covers. `digest` is sha256 of the
+    canonical row; `hash` = sha256(previous hash + digest). For a claim the caller may not
+    see (pending, rejected, contested, retracted: see GET /claims/{id}), `redacted` is true
+    and data, actor, request_id and causation_id are null: digest and hash still let the
+    chain be verified link by link.
+    """
+
+    position: int
+    event_id: str
+    stream_id: str
+    version: int
+    type: str
+    schema_version: int
+    data: dict[str, Any] | None = msgspec.field(default=None)
+    actor: str | None
+    request_id: str | None
+    causation_id: str | None
+    recorded_at: str
+    digest: str
+    hash: str
+    redacted: bool = False
+
+
+class LogPage(msgspec.Struct):
+    """A page of the log; `next` is the cursor (a position) for the next page, or null."""
+
+    items: list[LogEvent]
+    next: str | None
+
+
+class HeadOut(msgspec.Struct):
+    """The last position of the log and its chain hash: publish it, verify copies against it."""
+
+    position: int
+    hash: str
+    recorded_at: str | None
+
+
+class HealthOut(msgspec.Struct):
+    status: str
+    head: int
+
+
+def log_page(conn, store: SQLiteEventStore, after: int, limit: int, reader: Viewer) -> LogPage:
+    """A page of the log with the events of claims `reader` may not see redacted (runs in a
+    reader thread: up to 1000 rows decoded and digested). The one place the log's redaction
+    rule is applied: GET /events and the live feed both read through it."""
+    rows = list(store.read_rows(after, limit))
+    claim_streams = {r.stream_id for r in rows if r.type.startswith("claim.")}
+    hidden = claims_model.hidden(conn, claim_streams, reader)
+    items = []
+    for r in rows:
+        redact = r.stream_id in hidden
+        items.append(LogEvent(
+            position=r.position, event_id=r.event_id, stream_id=r.stream_id, version=r.version,
+            type=r.type, schema_version=r.schema_version,
+            data=None if redact else msgspec.json.decode(r.data),
+            actor=None if redact else r.actor, request_id=None if redact else r.request_id,
+            causation_id=None if redact else r.causation_id, recorded_at=r.recorded_at,
+            digest=r.digest(), hash=r.hash, redacted=redact))
+    more = len(items) == limit and store.head().position > items[-1].position
+    return LogPage(items, str(items[-1].position) if more else None)
+
+
+class StreamSlots:
+    """At most `limit` live-feed readers at once: each holds a slot while its stream is open.
+
+    `take` returns a release function, or None when every slot is held; releasing twice is
+    harmless (a stream's cleanup and its garbage collection may both release)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.open = 0
+        self._lock = threading.Lock()
+
+    def take(self):
+        with self._lock:
+            if self.open >= self.limit:
+                return None
+            self.open += 1
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            with self._lock:
+                if not released:
+                    released = True
+                    self.open -= 1
+        return release
