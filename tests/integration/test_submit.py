@@ -1,0 +1,179 @@
+"""`starosta submit` (the real command, in a subprocess) against `starosta serve`: a CSV with
+good and bad rows is reported row by row with the fields at fault; a second run duplicates
+nothing (claims counted through GET /claims); an edited row is flagged and sent as a new
+claim; a dry run submits nothing; labels resolve to ids, or the row names the field; JSON
+Lines take what a CSV cannot hold."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from starosta.client import Client
+from starosta.events.kinds import Citation
+from tests.api.conftest import make_tokens
+from tests.conftest import run_cli, start_server, stop
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass
+class Archive:
+    base: str
+    tokens: dict[str, str]
+    source: str
+    person: str
+    brother: str
+    place: str
+
+    def submit(self, path: Path, *more: str, who: str = "alice"):
+        return run_cli("submit", str(path), "--server", self.base, "--token", self.tokens[who], *more,
+                       timeout=120)
+
+    def claims(self) -> list[dict]:
+        """Every claim, as a reviewer lists them (GET /claims, all pages)."""
+        with Client(self.base, token=self.tokens["bob"]) as bob:
+            return [{"id": c.id, "kind": c.kind, "claim": c.claim} for c in bob.claims()]
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
+    db = str(tmp_path_factory.mktemp("submit") / "archive.db")
+    tokens = make_tokens(db)
+    proc, base = start_server(db)
+    try:
+        with Client(base, token=tokens["alice"]) as alice:
+            source = alice.register_source({"type": "book", "title": "Bulk submission"}).id
+            cited = Citation(source=source)
+            person = alice.register_person("Vicente Monclús Guallar", cited).id
+            brother = alice.register_person("Joaquín Monclús Guallar", cited).id
+            alice.register_person("Twin Label", cited)
+            alice.register_person("Twin Label", cited)
+            place = alice.register_place("Butyrka", "prison", cited).id
+        yield Archive(base, tokens, source, person, brother, place)
+    finally:
+        stop(proc)
+
+
+HEADER = ["person", "place", "custody", "start", "end", "citation.source", "citation.locator",
+          "citation.via", "with", "said"]
+
+
+def write_csv(path: Path, archive: Archive, rows: list[list[str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(HEADER)
+        writer.writerows([[cell.replace("SRC", archive.source) for cell in row] for row in rows])
+    return path
+
+
+def rows(archive: Archive) -> list[list[str]]:
+    return [
+        # 1: labels for the person, the place and a companion; a via chain
+        ["Vicente Monclús Guallar", "Butyrka", "prison", "1941", "1942", "SRC", "p. 1",
+         "Taken from O Crabero|Translated by Paul Sharkey", "Joaquín Monclús Guallar", ""],
+        # 2: ids
+        [archive.person, archive.place, "camp", "1943", "1947", "SRC", "p. 2", "", "", "in a camp"],
+        ["Nobody Registered", "Butyrka", "prison", "1941", "", "SRC", "p. 3", "", "", ""],  # 3: unknown
+        ["Twin Label", "Butyrka", "prison", "1941", "", "SRC", "p. 4", "", "", ""],  # 4: ambiguous
+        ["Vicente Monclús Guallar", "Butyrka", "jail", "1941", "", "SRC", "p. 5", "", "", ""],  # 5: enum
+        ["Vicente Monclús Guallar", "Butyrka", "prison", "1941-13", "", "SRC", "p. 6", "", "", ""],  # 6: date
+        ["Vicente Monclús Guallar", "Butyrka", "prison", "1941", "", "S-00000000", "p. 7", "", "", ""],  # 7: 404
+        ["Vicente Monclús Guallar", "Butyrka", "prison", "1950", "1949", "SRC", "p. 8", "", "", ""],  # 8: reversed
+    ]
+
+
+def report_of(path: Path) -> dict[int, dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return {int(r["row"]): r for r in csv.DictReader(f)}
+
+
+def test_submit_reports_bad_rows_and_a_second_run_duplicates_nothing(archive: Archive, tmp_path: Path) -> None:
+    sheet = write_csv(tmp_path / "custody.csv", archive, rows(archive))
+    report = tmp_path / "report.csv"
+    before = len(archive.claims())
+
+    first = archive.submit(sheet, "--kind", "custody", "--report", str(report))
+    assert first.returncode == 1, first.stdout + first.stderr
+    assert "2 submitted" in first.stdout and "5 invalid" in first.stdout and "1 refused" in first.stdout
+    got = report_of(report)
+    assert [got[n]["status"] for n in range(1, 9)] == [
+        "submitted", "submitted", "invalid", "invalid", "invalid", "invalid", "refused", "invalid"]
+    assert {n: got[n]["field"] for n in range(3, 9)} == {
+        3: "person", 4: "person", 5: "custody", 6: "start", 7: "citation.source", 8: "start"}
+    assert "no person has the label 'Nobody Registered'" in got[3]["error"]
+    assert "2 persons have the label 'Twin Label'" in got[4]["error"]
+    assert "one of camp, exile" in got[5]["error"] and got[5]["value"] == "jail"
+    assert got[6]["value"] == "1941-13"
+    assert "row 3: invalid: person:" in first.stderr
+    made = archive.claims()
+    assert len(made) == before + 2
+    by_id = {c["id"]: c for c in made}
+    one = by_id[got[1]["claim"]]["claim"]
+    assert (one["person"], one["place"], one["with"]) == (archive.person, archive.place, [archive.brother])
+    assert one["citation"]["via"] == ["Taken from O Crabero", "Translated by Paul Sharkey"]
+
+    again = archive.submit(sheet, "--kind", "custody", "--report", str(report))
+    assert again.returncode == 1
+    assert "2 replayed" in again.stdout and "edited" not in again.stdout
+    second = report_of(report)
+    assert [second[n]["claim"] for n in (1, 2)] == [got[1]["claim"], got[2]["claim"]]
+    assert second[1]["key"] == got[1]["key"]
+    assert len(archive.claims()) == before + 2  # nothing duplicated
+
+    edited = rows(archive)
+    edited[1][6] = "p. 2, corrected"
+    write_csv(sheet, archive, edited)
+    third = archive.submit(sheet, "--kind", "custody", "--report", str(report))
+    third_report = report_of(report)
+    assert "1 edited since the last report" in third.stdout
+    assert third_report[2]["edited"] == "yes" and third_report[1]["edited"] == ""
+    assert third_report[2]["status"] == "submitted" and third_report[2]["claim"] != got[2]["claim"]
+    assert third_report[1]["status"] == "replayed"
+    assert len(archive.claims()) == before + 3
+
+
+def test_a_dry_run_submits_nothing(archive: Archive, tmp_path: Path) -> None:
+    before = len(archive.claims())
+    bad = write_csv(tmp_path / "bad.csv", archive, rows(archive))
+    checked = archive.submit(bad, "--kind", "custody", "--dry-run", "--report", str(tmp_path / "dry.csv"))
+    assert checked.returncode == 1 and "dry run" in checked.stdout
+    assert report_of(tmp_path / "dry.csv")[1]["status"] == "valid"
+    good = write_csv(tmp_path / "good.csv", archive, rows(archive)[:2])
+    clean = archive.submit(good, "--kind", "custody", "--dry-run")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "2 valid" in clean.stdout
+    assert len(archive.claims()) == before
+
+
+def test_json_lines_with_a_kind_per_line(archive: Archive, tmp_path: Path) -> None:
+    with Client(archive.base, token=archive.tokens["alice"]) as alice:
+        original = alice.register_source({"type": "article", "title": "O Crabero"}).id
+    lines = [
+        {"kind": "aggregate", "place": "Butyrka", "date": "1943-01-01", "count": 66,
+         "group": "Spanish anti-fascists", "of_whom": [{"count": 11, "what": "died"}],
+         "citation": {"source": archive.source, "via": [{"source": original,
+                                                          "relation": "translation_of"}]}},
+        {"kind": "death", "person": "Joaquín Monclús Guallar", "date": "1944",
+         "citation": {"source": archive.source}},
+        {"kind": "death", "person": "Joaquín Monclús Guallar", "citation": {}},
+        "not an object",
+    ]
+    path = tmp_path / "claims.jsonl"
+    path.write_text("\n".join(json.dumps(line, ensure_ascii=False) for line in lines) + "\n{oops\n",
+                    encoding="utf-8")
+    report = tmp_path / "report.jsonl"
+    done = archive.submit(path, "--report", str(report))
+    assert done.returncode == 1
+    got = {r["row"]: r for r in map(json.loads, report.read_text("utf-8").splitlines())}
+    assert [got[n]["status"] for n in range(1, 6)] == ["submitted", "submitted", "invalid",
+                                                        "invalid", "invalid"]
+    assert got[3]["errors"][0]["field"] == "citation.source"
+    assert got[5]["errors"][0]["field"] == "row"
+    death = next(c for c in archive.claims() if c["id"] == got[2]["claim"])
+    assert death["claim"]["person"] == archive.brother
