@@ -74,7 +74,9 @@ def config(base: str, token: str, path: Path) -> Path:
             "body.into": "persons", "body.from": "persons", "body.fund": "funds",
             "body.ids[*]": "claims", "query.person": "persons", "query.place": "places"}
     lines = ["generation.max-examples = 12", "generation.deterministic = true",
-             "request-timeout = 20.0", "", "[parameters]"]
+             "request-timeout = 20.0", "", "[parameters]",
+             # the live feed (GET /events/stream) stays open `timeout` seconds: keep it short
+             '"query.timeout" = 1']
     lines += [f'"{key}" = {{ dictionary = "{name}", probability = 0.8 }}'
               for key, name in bind.items()]
     for name, values in found.items():
