@@ -221,3 +221,25 @@ def test_the_async_client(served: Served) -> None:
             assert followed == [head - 1, head]
 
     asyncio.run(scenario())
+
+
+def test_the_readme_example_runs_against_the_demo(tmp_path, capsys: pytest.CaptureFixture) -> None:
+    import re
+
+    from starosta.service.demo.load import load
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text("utf-8")
+    section = readme[readme.index("## Python client"):readme.index("## Bulk submission")]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    db = str(tmp_path / "demo.db")
+    load(db)
+    proc, base = start_server(db)
+    try:
+        exec(code.replace("http://127.0.0.1:8000", base), {})
+    finally:
+        stop(proc)
+    printed = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(r"C-\w+ pending", printed[0])
+    said = re.search(r"# (\[.*\])\n```", section).group(1)
+    assert printed[1] == said
