@@ -131,7 +131,7 @@ def _csv_rows(text: str, kind: str | None) -> Iterator[Row]:
                                         f"{len(columns)} columns", cells[None]))
             yield row
             continue
-        flat = {column: (value or "").strip() for column, value in zip(columns, raw)}
+        flat = {column: (value or "").strip() for column, value in zip(columns, raw, strict=True)}
         row_kind = flat.get("kind") or kind
         lists = list_fields(BY_KIND[row_kind]) if row_kind in BY_KIND else list_fields(cls) if cls else set()
         row.data = nest(flat, lists)
@@ -494,7 +494,9 @@ def summary(outcome: Outcome, dry_run: bool) -> tuple[list[str], str]:
     edited = sum(r.edited for r in outcome.rows)
     counts = ", ".join(f"{n} {status}" for status, n in sorted(outcome.counts.items()))
     head = "checked (dry run, nothing submitted)" if dry_run else "done"
-    text = f"{head}: {len(outcome.rows)} rows: {counts}" + (f"; {edited} edited since the last report" if edited else "")
+    text = f"{head}: {len(outcome.rows)} rows: {counts}"
+    if edited:
+        text += f"; {edited} edited since the last report"
     if outcome.stopped:
         text += f"; stopped: {outcome.stopped} (run again to send the rest)"
     return lines, text

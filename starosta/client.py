@@ -632,14 +632,15 @@ class Client:
                         if response.status_code not in RETRY_STATUSES:
                             raise error
                         raise _Again(error)
-                    failures = 0
+                    failures, opened, before = 0, time.monotonic(), position
                     feed = _Feed()
                     for line in response.iter_lines():
                         event = feed.line(line)
                         if event is not None and event.position > position:
                             position = event.position
                             yield event
-                continue  # closed by the server: reconnect at once
+                _closed(opened, before, position)  # closed by the server: reconnect at once
+                continue
             except (_Again, *_TRANSIENT) as exc:
                 failures += 1
                 started = time.monotonic() if failures == 1 else started
@@ -656,11 +657,19 @@ class Client:
 
 
 class _Again(Exception):
-    """A feed answer to retry (503 past the server's open streams, 502, 504)."""
+    """A feed answer to retry (503 past the server's open streams, 502, 504), or a feed the
+    server closed at once (a failing disk): reconnecting waits, within the retry bounds."""
 
     def __init__(self, error: StarostaError) -> None:
         super().__init__(str(error))
         self.error = error
+
+
+def _closed(opened: float, before: int, position: int) -> None:
+    """After the server closed a feed: raise _Again when it closed at once with nothing sent
+    (the server's own timeout is at least a second), so that reconnecting backs off."""
+    if position == before and time.monotonic() - opened < 0.5:
+        raise _Again(Unavailable(None, "Feed closed", "the server closed the live feed at once"))
 
 
 # -- the async client --------------------------------------------------------------------------------
@@ -868,13 +877,14 @@ class AsyncClient:
                         if response.status_code not in RETRY_STATUSES:
                             raise error
                         raise _Again(error)
-                    failures = 0
+                    failures, opened, before = 0, time.monotonic(), position
                     feed = _Feed()
                     async for line in response.aiter_lines():
                         event = feed.line(line)
                         if event is not None and event.position > position:
                             position = event.position
                             yield event
+                _closed(opened, before, position)
                 continue
             except (_Again, *_TRANSIENT) as exc:
                 failures += 1

@@ -11,12 +11,12 @@ from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
-from starosta.events.store import SQLiteEventStore
+from starosta.events.store import SQLiteEventStore, StoreError
 from starosta.projections.rules import Viewer
 from starosta.service.api.common import archive_of, off_loop, viewer
 from starosta.service.errors import problem
@@ -161,7 +161,12 @@ async def live_feed(request: Request, store: SQLiteEventStore, after: int, timeo
         yield _comment(f"events after {after}; this stream closes in {timeout} s", RETRY_MS)
         quiet_since = loop.time()
         while True:
-            page = await off_loop(request, log_page, store, after, STREAM_BATCH, reader)
+            try:
+                page = await off_loop(request, log_page, store, after, STREAM_BATCH, reader)
+            except StoreError as exc:  # a failing disk: end the stream, the client reconnects
+                yield _comment(f"the archive cannot be read now ({exc}): reconnect with "
+                               f"Last-Event-ID: {after}")
+                return
             for item in page.items:
                 yield ServerSentEventMessage(data=msgspec.json.encode(item).decode(),
                                              event=item.type, id=item.position)

@@ -241,5 +241,5 @@ def test_the_readme_example_runs_against_the_demo(tmp_path, capsys: pytest.Captu
         stop(proc)
     printed = capsys.readouterr().out.splitlines()
     assert re.fullmatch(r"C-\w+ pending", printed[0])
-    said = re.search(r"# (\[.*\])\n```", section).group(1)
+    said = re.search(r"# (\w+) \(typed: a Biography\)\n```", section).group(1)
     assert printed[1] == said
