@@ -243,3 +243,13 @@ def test_the_readme_example_runs_against_the_demo(tmp_path, capsys: pytest.Captu
     assert re.fullmatch(r"C-\w+ pending", printed[0])
     said = re.search(r"# (\w+) \(typed: a Biography\)\n```", section).group(1)
     assert printed[1] == said
+
+
+def test_the_client_imports_no_litestar() -> None:
+    import subprocess
+    import sys
+
+    probe = ("import sys, starosta.client, starosta.service.submit; "
+             "print(sorted({m.split('.')[0] for m in sys.modules} & {'litestar', 'granian'}))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == "[]", out.stdout + out.stderr

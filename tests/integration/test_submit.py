@@ -177,3 +177,23 @@ def test_json_lines_with_a_kind_per_line(archive: Archive, tmp_path: Path) -> No
     assert got[5]["errors"][0]["field"] == "row"
     death = next(c for c in archive.claims() if c["id"] == got[2]["claim"])
     assert death["claim"]["person"] == archive.brother
+
+
+def test_rows_unsent_when_the_server_is_gone_are_sent_by_the_next_run(archive: Archive, tmp_path: Path) -> None:
+    from starosta.client import Retry
+    from starosta.service.submit import run
+    from tests.conftest import free_port
+
+    sheet = write_csv(tmp_path / "later.csv", archive, [
+        [archive.person, archive.place, "exile", "1952", "1953", "SRC", "p. 9", "", "", ""],
+        [archive.person, archive.place, "exile", "1954", "1955", "SRC", "p. 10", "", "", ""]])
+    fast = Retry(attempts=2, backoff=0.05, max_backoff=0.1, budget=2)
+    with Client(f"http://127.0.0.1:{free_port()}", token="x", retry=fast) as gone:
+        outcome = run(gone, str(sheet), kind="custody", report=str(tmp_path / "r.csv"))
+    assert not outcome.ok and outcome.counts == {"unsent": 2}
+    assert outcome.stopped is not None and "row 1" in outcome.stopped
+    before = len(archive.claims())
+    resent = archive.submit(sheet, "--kind", "custody", "--report", str(tmp_path / "r.csv"))
+    assert resent.returncode == 0, resent.stdout + resent.stderr
+    assert "2 submitted" in resent.stdout
+    assert len(archive.claims()) == before + 2
