@@ -86,7 +86,14 @@ def _lookup(container: Any, key: str) -> Any:
     return node
 
 
+# Header parameters as Litestar names them (their Python names) -> as clients send them
+HEADER_NAMES = {"last_event_id": "Last-Event-ID", "if_none_match": "If-None-Match",
+                "if_match": "If-Match", "idempotency_key": "Idempotency-Key"}
+
+
 def _offending_value(request: Request, source: str | None, key: str) -> Any:
+    if source == "header":
+        return request.headers.get(key, _MISSING)
     if source == "query":
         return request.query_params.get(key, _MISSING)
     if source == "path":
@@ -157,6 +164,8 @@ def validation_problem(request: Request, exc: ValidationException) -> Response:
         message = str(item.get("message", "invalid"))
         if source == "body":
             key = _field_path("" if key == "data" else key, message)
+        elif source == "header":
+            key = HEADER_NAMES.get(key, key.replace("_", "-"))
         value = _offending_value(request, source, key)
         if key.split(".")[-1] == "amount" and isinstance(value, (int, float)):
             message = (f"amounts are exact decimal strings such as \"{value}\", never JSON "

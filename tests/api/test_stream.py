@@ -107,6 +107,8 @@ def test_last_event_id_resumes_after_it_and_wins_over_after(served: Served) -> N
     assert [int(e["id"]) for e in events] == [head]
     bad = httpx.get(f"{served.base}/events/stream", headers={"Last-Event-ID": "three"})
     assert bad.status_code == 422 and bad.headers["content-type"].startswith(PROBLEM)
+    assert bad.json()["errors"][0] == {"field": "Last-Event-ID", "in": "header",
+                                       "value": "three", "message": bad.json()["errors"][0]["message"]}
     for timeout in ("0", "301", "soon"):
         refused = httpx.get(f"{served.base}/events/stream", params={"timeout": timeout})
         assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "timeout"
