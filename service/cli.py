@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from starosta.projections.runner import Runner
 
 DEFAULTS = Settings()
-DB_HELP = "SQLite file of the archive (env STAROSTA_DB, default ./var/starosta.db)."
+DB_HELP = ("SQLite file of the archive, or a postgresql:// URL (the service's role; the owner's "
+           "from STAROSTA_OWNER_DB for migrate and import) (env STAROSTA_DB, default ./var/starosta.db).")
 
 
 def _db_option(fn):
@@ -25,6 +26,22 @@ def _db_option(fn):
 
 _force_option = click.option("--force", is_flag=True, default=False,
                              help="Replace the output file if it exists.")
+
+
+def _sqlite_only(db: str | None) -> None:
+    """Refuse, in one line, a command that needs the read models on a PostgreSQL URL."""
+    from starosta.service.db import NO_READ_MODELS, is_postgres
+
+    if db is not None and is_postgres(db):
+        raise click.ClickException(NO_READ_MODELS)
+
+
+def _postgres_failed(what: str, db: str, exc: BaseException) -> click.ClickException:
+    """One line for a PostgreSQL database that cannot be reached or read (no traceback)."""
+    from starosta.service.db import shown
+
+    detail = " ".join(str(exc).split()) or type(exc).__name__
+    return click.ClickException(f"{what} {shown(db)} failed: {detail}")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -53,6 +70,7 @@ def serve(db: str, host: str, port: int, synchronous: str) -> None:
     Example:
       starosta serve --db ./var/starosta.db --host 127.0.0.1 --port 8000
     """
+    _sqlite_only(db)
     from granian import Granian  # imported here: other commands need no server
 
     from starosta.service.db import migrate
@@ -119,9 +137,19 @@ def migrate(db: str) -> None:
     Example:
       starosta migrate --db ./var/starosta.db
     """
+    from starosta.migrations import MigrationError
+    from starosta.service.db import is_postgres
     from starosta.service.db import migrate as run
 
-    applied = run(db)
+    if is_postgres(db):
+        import psycopg
+
+        try:
+            applied = run(db)
+        except (MigrationError, psycopg.Error) as exc:
+            raise _postgres_failed("migrating", db, exc) from None
+    else:
+        applied = run(db)
     click.echo(f"applied: {', '.join(applied)}" if applied else "up to date")
 
 
@@ -137,19 +165,23 @@ def verify(db: str, expect_head: str | None) -> None:
       starosta verify --db ./var/starosta.db --expect-head 3f1c...e9
     """
     from starosta.events.chain import GENESIS, verify_connection
+    from starosta.service.db import is_postgres
 
-    if not os.path.exists(db):
-        raise click.ClickException(f"no database at {db}")
     # GET /events/head of an empty archive publishes the chain's start, which no row holds
     expect_empty = expect_head is not None and expect_head.strip().lower() == GENESIS
-    conn = sqlite3.connect(f"file:{os.path.abspath(db)}?mode=ro", uri=True)
-    try:
-        verdict = verify_connection(conn, None if expect_empty else expect_head)
-    except sqlite3.DatabaseError as exc:
-        click.echo(f"BROKEN: the database cannot be read: {exc}", err=True)
-        sys.exit(1)
-    finally:
-        conn.close()
+    if is_postgres(db):
+        verdict = _verify_postgres(db, None if expect_empty else expect_head)
+    else:
+        if not os.path.exists(db):
+            raise click.ClickException(f"no database at {db}")
+        conn = sqlite3.connect(f"file:{os.path.abspath(db)}?mode=ro", uri=True)
+        try:
+            verdict = verify_connection(conn, None if expect_empty else expect_head)
+        except sqlite3.DatabaseError as exc:
+            click.echo(f"BROKEN: the database cannot be read: {exc}", err=True)
+            sys.exit(1)
+        finally:
+            conn.close()
     if verdict.ok and expect_empty and verdict.count:
         click.echo(f"BROKEN: the expected head {GENESIS} is the head of an empty archive, but this "
                    f"log holds {verdict.count} events up to head {verdict.head_position} "
@@ -168,6 +200,26 @@ def verify(db: str, expect_head: str | None) -> None:
     sys.exit(1)
 
 
+def _verify_postgres(db: str, expect_head: str | None):
+    """Walk the chain of the PostgreSQL log at `db` (the service's role reads it); exit 1 in
+    one line when it cannot be read."""
+    import psycopg
+
+    from starosta.events.store import StoreError
+    from starosta.service.db import open_event_store, shown
+
+    try:
+        store = open_event_store(db)
+        try:
+            return store.verify(expect_head)
+        finally:
+            store.close()
+    except (StoreError, psycopg.Error) as exc:
+        detail = " ".join(str(exc).split())
+        click.echo(f"BROKEN: the database {shown(db)} cannot be read: {detail}", err=True)
+        sys.exit(1)
+
+
 @main.command()
 @_db_option
 @click.argument("names", nargs=-1)
@@ -182,6 +234,7 @@ def rebuild(db: str, names: tuple[str, ...]) -> None:
     Example:
       starosta rebuild --db ./var/starosta.db registry claims
     """
+    _sqlite_only(db)
     from starosta.projections.runner import RebuildRunning, rebuild_lock
     from starosta.service.archive import default_runner
 
@@ -249,6 +302,7 @@ def demo(db: str, if_empty: bool) -> None:
     Example:
       starosta demo --db ./var/demo.db && starosta serve --db ./var/demo.db
     """
+    _sqlite_only(db)
     from rich.progress import Progress
 
     from starosta.service.demo.load import DEMO_TOKENS, DemoError, is_empty, load
@@ -293,16 +347,31 @@ def export_log_command(db: str, out: str, after: int, force: bool) -> None:
     Example:
       starosta export log --db ./var/starosta.db --out log.jsonl
     """
-    from starosta.events.catalog import CATALOG
-    from starosta.events.store import SQLiteEventStore
+    from starosta.service.db import is_postgres, open_event_store
     from starosta.service.transfer import export_log
 
-    _require_db(db)
-    _output(out, force, db)
-    store = SQLiteEventStore(db, CATALOG)
-    with click.open_file(out, "wb") as f:
-        count = export_log(store.read_rows(after), f)
-    store.close()
+    if not is_postgres(db):
+        _require_db(db)
+        _output(out, force, db)
+        store = open_event_store(db)
+        with click.open_file(out, "wb") as f:
+            count = export_log(store.read_rows(after), f)
+        store.close()
+    else:
+        import psycopg
+
+        from starosta.events.store import StoreError
+
+        _output(out, force)
+        try:
+            store = open_event_store(db)
+            try:
+                with click.open_file(out, "wb") as f:
+                    count = export_log(store.read_rows(after), f)
+            finally:
+                store.close()
+        except (StoreError, psycopg.Error) as exc:
+            raise _postgres_failed("exporting the log of", db, exc) from None
     click.echo(f"exported {count} events", err=True)
 
 
@@ -312,6 +381,7 @@ def _get(db: str, path: str, accept: str = "application/json") -> bytes:
 
     from starosta.service.app import create_app
 
+    _sqlite_only(db)
     _require_db(db)
     with TestClient(create_app(Settings(db=db))) as client:
         answer = client.get(path, headers={"Accept": accept})
@@ -384,8 +454,13 @@ def import_command(db: str, path: str, expect_head: str | None) -> None:
     from rich.progress import Progress
 
     from starosta.events.store import StoreError
+    from starosta.service.db import is_postgres
     from starosta.service.transfer import ImportRefused, import_log
 
+    if is_postgres(db):
+        count, head = _import_postgres(path, db, expect_head)
+        click.echo(f"imported {count} events; head {head}")
+        return
     with Progress(transient=True) as progress:
         task = progress.add_task("verifying and importing", total=None)
         try:
@@ -396,6 +471,54 @@ def import_command(db: str, path: str, expect_head: str | None) -> None:
         except (StoreError, OSError) as exc:  # a full disk, a read-only directory
             raise click.ClickException(f"import failed, {db} is as it was: {exc}") from None
     click.echo(f"imported {count} events; head {head}")
+
+
+def _import_postgres(path: str, db: str, expect_head: str | None) -> tuple[int, str]:
+    """Import an export file into the empty PostgreSQL log at `db`, as the owner: migrated,
+    every line checked and the chain verified first, then loaded in one transaction (COPY)
+    under the append lock, which refuses a log holding events. Nothing is written on refusal."""
+    import psycopg
+
+    from starosta.events.store import LogNotEmpty, StoreError
+    from starosta.migrations import MigrationError
+    from starosta.service.db import migrate, open_event_store, shown
+    from starosta.service.transfer import ImportRefused, bounded_lines, verify_lines
+
+    where = shown(db)
+    try:
+        migrate(db)
+        store = open_event_store(db, owner=True)
+    except (MigrationError, StoreError, psycopg.Error) as exc:
+        raise _postgres_failed("importing into", db, exc) from None
+    try:
+        if store.head().position:
+            raise ImportRefused(f"{where} already holds events: import into a new database")
+        with open(path, "rb") as f:
+            count, head = verify_lines(bounded_lines(f))
+        if expect_head is not None and head != expect_head:
+            raise ImportRefused(f"the file's head is {head} at position {count}, not the expected "
+                                f"{expect_head}: it is another archive, or was cut short")
+        with open(path, "rb") as f:  # checked whole above: loaded as stored, one transaction
+            store.load_rows(_decode_export(line) for line in bounded_lines(f) if line.strip())
+    except LogNotEmpty:  # filled meanwhile: the load's own check, under the append lock
+        raise click.ClickException(f"import refused, nothing written: {where} already holds "
+                                   "events: import into a new database") from None
+    except ImportRefused as exc:
+        raise click.ClickException(f"import refused, nothing written: {exc}") from None
+    except (StoreError, psycopg.Error, OSError) as exc:
+        raise click.ClickException(f"import failed, {where} is as it was: "
+                                   f"{' '.join(str(exc).split())}") from None
+    finally:
+        store.close()
+    return count, head
+
+
+def _decode_export(line: bytes):
+    import msgspec
+
+    from starosta.events.store import StoredRow
+
+    return msgspec.json.decode(line, type=StoredRow)
 
 
 @main.command()
@@ -420,6 +543,7 @@ def synth(persons: int, seed: int, out: str, load_db: str | None, force: bool) -
     from starosta.service.synth import generate
     from starosta.service.transfer import ImportRefused, import_log
 
+    _sqlite_only(load_db)
     _output(out, force, load_db)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True)) as progress:
@@ -456,8 +580,12 @@ def backup_command(db: str, target: str, force: bool) -> None:
     from rich.progress import Progress
 
     from starosta.events.store import StoreError
+    from starosta.service.db import is_postgres
     from starosta.service.transfer import COMPANIONS, backup, remove_files, sync_directory
 
+    if is_postgres(db):
+        _backup_postgres(db, target, force)
+        return
     _require_db(db)
     _output(target, force, db)
     partial = f"{target}.{os.getpid()}.partial"  # this run's own name: nobody else writes it
@@ -477,6 +605,47 @@ def backup_command(db: str, target: str, force: bool) -> None:
     finally:
         remove_files(partial, ("", *COMPANIONS))
     click.echo(f"backed up {db} to {target}")
+
+
+PG_DUMP_MISSING = ("backup of a PostgreSQL database needs pg_dump on PATH: install PostgreSQL's "
+                   "client tools (apt-get install postgresql-client), of the server's version or newer")
+
+
+def _backup_postgres(db: str, target: str, force: bool) -> None:
+    """Back up the PostgreSQL database at `db` with pg_dump (custom format, as the owner: the
+    service's role cannot read every table), written beside TARGET and moved into place once
+    complete. Restore with pg_restore into a new database, then `starosta verify`."""
+    import shutil
+    import subprocess
+
+    from starosta.service.db import owner_url, shown
+    from starosta.service.transfer import remove_files, sync_directory
+
+    pg_dump = shutil.which("pg_dump")
+    if pg_dump is None:
+        raise click.ClickException(PG_DUMP_MISSING)
+    _output(target, force)
+    partial = f"{target}.{os.getpid()}.partial"
+    remove_files(partial, ("",))
+    try:
+        # the URL as one argument, never in a shell; --no-password: never wait on a prompt
+        done = subprocess.run([pg_dump, "--format=custom", "--no-password", f"--file={partial}",
+                               f"--dbname={owner_url(db)}"], capture_output=True, text=True,
+                              check=False)
+        if done.returncode != 0:
+            detail = " ".join((done.stderr or done.stdout).split()) or f"exit {done.returncode}"
+            raise click.ClickException(f"backup failed, {target} is as it was: pg_dump: {detail}")
+        if not force and os.path.exists(target):  # appeared meanwhile: still never replaced
+            raise click.ClickException(f"{target} exists: pass --force to replace it")
+        with open(partial, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(partial, target)
+        sync_directory(os.path.dirname(os.path.abspath(target)))
+    except OSError as exc:
+        raise click.ClickException(f"backup failed, {target} is as it was: {exc}") from None
+    finally:
+        remove_files(partial, ("",))
+    click.echo(f"backed up {shown(db)} to {target} (pg_dump custom format: restore with pg_restore)")
 
 
 @main.command("publish")
@@ -500,6 +669,7 @@ def publish_command(db: str, out: str, metadata_path: str | None, force: bool) -
     from starosta.projections.runner import RebuildRunning
     from starosta.service.publish import PublishRefused, default_metadata_path, publish
 
+    _sqlite_only(db)
     metadata_path = metadata_path or default_metadata_path(out)
     _require_db(db)
     if out == "-" or metadata_path == "-":
@@ -666,8 +836,11 @@ def token_revoke(db: str, token_id: str) -> None:
 
 def _write_conn(db: str):
     from starosta.events.store import connect
+    from starosta.service.db import is_postgres
     from starosta.service.db import migrate as run
 
+    if is_postgres(db):
+        raise click.ClickException("tokens on PostgreSQL are not built yet: issue 12 step 3")
     run(db)
     return connect(db)
 

@@ -1,5 +1,13 @@
 """Opening the archive: create the directory, apply migrations, open the store, bring the
-projections up to date."""
+projections up to date.
+
+The backend is chosen by the database's name, here only (`backend`): a `postgresql://` (or
+`postgres://`) URL is a PostgreSQL database, anything else a SQLite file. On PostgreSQL two URLs
+matter (../shared/API.md, "Resolutions"): the service's role (INSERT and SELECT on `events`),
+given as the database, and the owner's, which migrates and imports: `STAROSTA_OWNER_DB`, or the
+same URL when it is not set. Only the event store runs on PostgreSQL so far; the read models
+do not (issue 12 step 3).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +17,52 @@ from starosta import migrations
 from starosta.events.catalog import CATALOG
 from starosta.events.store import GroupCommitter, SQLiteEventStore, connect
 
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+NO_READ_MODELS = "read models on PostgreSQL are not built yet: issue 12 step 3"
+
+
+def backend(db: str) -> str:
+    """Return "postgres" for a PostgreSQL URL, "sqlite" for anything else (a file's path)."""
+    return "postgres" if db.strip().lower().startswith(POSTGRES_SCHEMES) else "sqlite"
+
+
+def is_postgres(db: str) -> bool:
+    return backend(db) == "postgres"
+
+
+def owner_url(db: str) -> str:
+    """Return the owner's URL for the PostgreSQL database `db`: STAROSTA_OWNER_DB, or `db`."""
+    return os.environ.get("STAROSTA_OWNER_DB") or db
+
+
+def shown(db: str) -> str:
+    """Return `db` fit for a message: a URL's password replaced by ***."""
+    if not is_postgres(db):
+        return db
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(db)
+    if parts.password is None:
+        return db
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+
+
+def open_event_store(db: str, *, owner: bool = False):
+    """Return the event store alone (no migrations, no projections) of `db`: a
+    PostgresEventStore for a PostgreSQL URL (as the owner with `owner`), else SQLite's."""
+    if is_postgres(db):
+        from starosta.events.postgres_store import PostgresEventStore
+
+        return PostgresEventStore(owner_url(db) if owner else db, CATALOG)
+    return SQLiteEventStore(db, CATALOG)
+
 
 def migrate(path: str) -> list[str]:
-    """Apply pending migrations to the database at `path` (created if absent); return them."""
+    """Apply pending migrations to the database at `path` (a SQLite file, created if absent, or
+    a PostgreSQL URL, migrated as its owner: migrations/postgres); return them."""
+    if is_postgres(path):
+        return _migrate_postgres(owner_url(path))
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     conn = connect(path)
@@ -21,8 +72,20 @@ def migrate(path: str) -> list[str]:
         conn.close()
 
 
+def _migrate_postgres(url: str) -> list[str]:
+    import psycopg
+    from starosta.migrations import postgres as pg_migrations
+
+    with psycopg.connect(url, autocommit=True, connect_timeout=10,
+                         application_name="starosta migrate") as conn:
+        return pg_migrations.apply(conn)
+
+
 def open_store(path: str, *, synchronous: str = "FULL") -> SQLiteEventStore:
-    """Migrate the database at `path` and return its event store (no projections)."""
+    """Migrate the SQLite database at `path` and return its event store (no projections).
+    The read models that take this store speak SQLite only: a PostgreSQL URL is refused."""
+    if is_postgres(path):
+        raise ValueError(NO_READ_MODELS)
     migrate(path)
     return SQLiteEventStore(path, CATALOG, synchronous=synchronous)
 
