@@ -68,13 +68,6 @@ def counted_statuses(viewer: Viewer, include: str | None, what: str) -> tuple[st
     return WITH_PENDING
 
 
-def superseded(successions: Iterable[tuple[str, str]]) -> set[str]:
-    """Return the claims superseded, given (claim superseded, status of a claim superseding
-    it) for every superseding claim: the rule of `Supersession`, for replays as of a
-    position, which hold claim states in memory rather than in a table."""
-    return {target for target, status in successions if status == "approved"}
-
-
 def successors(successions: Iterable[tuple[str, str, int, str]]) -> dict[str, str]:
     """Return claim superseded -> the claim superseding it, given (claim superseded, status,
     submission position, id) of every superseding claim: of the approved ones, the one
