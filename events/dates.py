@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import calendar
 import datetime
 import re
@@ -138,7 +139,6 @@ _DURATION = re.compile(r"^P(?=\d)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
 # a second one: years are at most two digits)
 _GENERIC = (Day(1896, 1, 1), Day(1911, 12, 31))
 _SCAN = 6000  # at most this many candidate start days are scanned
-_FIRST, _LAST = Day(1600, 1, 1).toordinal(), Day(2300, 12, 31).toordinal()
 
 
 def duration_parts(text: str) -> tuple[int, int, int] | None:
@@ -163,28 +163,19 @@ def stay_end(start: Day, parts: tuple[int, int, int]) -> Day:
     return Day(year, month, day) + datetime.timedelta(days=d - 1)
 
 
+_STARTS = range(Day(1600, 1, 1).toordinal(), Day(2300, 12, 31).toordinal() + 1)
+
+
 def _first_start(parts: tuple[int, int, int], end_at_least: Day) -> Day:
-    """The earliest start whose stay ends on or after `end_at_least`."""
-    lo, hi = _FIRST, _LAST
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if stay_end(Day.fromordinal(mid), parts) >= end_at_least:
-            hi = mid
-        else:
-            lo = mid + 1
-    return Day.fromordinal(lo)
+    """The earliest start whose stay ends on or after `end_at_least` (`stay_end` is monotone)."""
+    i = bisect.bisect_left(_STARTS, end_at_least, key=lambda o: stay_end(Day.fromordinal(o), parts))
+    return Day.fromordinal(_STARTS[min(i, len(_STARTS) - 1)])
 
 
 def _last_start(parts: tuple[int, int, int], end_at_most: Day) -> Day:
     """The latest start whose stay ends on or before `end_at_most`."""
-    lo, hi = _FIRST, _LAST
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if stay_end(Day.fromordinal(mid), parts) <= end_at_most:
-            lo = mid
-        else:
-            hi = mid - 1
-    return Day.fromordinal(lo)
+    i = bisect.bisect_right(_STARTS, end_at_most, key=lambda o: stay_end(Day.fromordinal(o), parts))
+    return Day.fromordinal(_STARTS[max(i - 1, 0)])
 
 
 def lengths(parts: tuple[int, int, int], first: Day | None, last: Day | None) -> tuple[int, int]:

@@ -36,12 +36,7 @@ from starosta.events.chain import (
     GENESIS,
     HASHED_COLUMNS,
     Verdict,
-    chain_hash,
-    row_digest,
     verify_rows,
-)
-from starosta.events.sqlite_store import (
-    _refuse_repeated_ids as refuse_repeated_ids,  # one rule
 )
 from starosta.events.store import (
     ANY,
@@ -51,7 +46,6 @@ from starosta.events.store import (
     DuplicateKey,
     Envelope,
     Head,
-    IdempotencyConflict,
     Job,
     LogNotEmpty,
     Metadata,
@@ -60,6 +54,9 @@ from starosta.events.store import (
     StoreError,
     StoreUnavailable,
     as_new,
+    new_rows,
+    refuse_repeated_ids,
+    retry_positions,
     utc_stamp,
 )
 
@@ -510,44 +507,25 @@ class _Batch:
             version = versions.get(stream, self.versions.get(stream, 0))
             if request.expected_version is not None and version != request.expected_version:
                 raise ConcurrencyError(stream, request.expected_version, version)
-            mine = []
-            for new in request.events:
-                position, version = position + 1, version + 1
-                tag, schema_version, data = catalog.encode(new.event)
-                row = (position, new.event_id, stream, version, tag, schema_version,
-                       data.decode("utf-8"), meta.actor, meta.request_id, meta.causation_id,
-                       recorded_at)
-                previous = chain_hash(previous, row_digest(row))
-                rows.append((*row, previous))
-                ids[new.event_id] = (stream, position)
-                mine.append(position)
-                envelopes.append(Envelope(
-                    position=position, event_id=new.event_id, stream_id=stream,
-                    version=version, type=tag, schema_version=schema_version,
-                    recorded_at=recorded_at, actor=meta.actor, request_id=meta.request_id,
-                    causation_id=meta.causation_id, hash=previous, event=new.event,
-                ))
+            mine_rows, mine_envelopes = new_rows(request, catalog, meta, recorded_at,
+                                                 (position, previous), version)
+            for e in mine_envelopes:
+                ids[e.event_id] = (stream, e.position)
+            if mine_envelopes:
+                position, previous = mine_envelopes[-1].position, mine_envelopes[-1].hash
+                version = mine_envelopes[-1].version
+            rows.extend(mine_rows)
+            envelopes.extend(mine_envelopes)
+            mine = [e.position for e in mine_envelopes]
             versions[stream] = version
             positions.append(mine)
         return _Plan(positions, rows, envelopes, (position, previous), versions, ids)
 
     def _stored_positions(self, request: AppendRequest) -> list[int] | None:
-        """Return the stored positions if this request is a retry, None if it is new; raise
-        IdempotencyConflict when only some of its ids are stored, or one in another stream."""
-        ids = [new.event_id for new in request.events]
-        if not ids:
-            return []
-        found = [(i, self.stored[i]) for i in ids if i in self.stored]
-        if not found:
-            return None
-        mine = {i: position for i, (stream, position) in found if stream == request.stream_id}
-        if not mine:
-            raise IdempotencyConflict(f"event id {found[0][0]} is already stored in another stream")
-        if len(mine) != len(ids):
-            raise IdempotencyConflict(
-                f"{len(mine)} of the {len(ids)} event ids of this append are stored already: "
-                "a retry must resend the same events")
-        return [mine[i] for i in ids]
+        """Return the stored positions if this request is a retry, None if it is new
+        (events.store.retry_positions, over the ids this batch read)."""
+        return retry_positions(request, {new.event_id: self.stored[new.event_id]
+                                         for new in request.events if new.event_id in self.stored})
 
     def accept(self, plan: _Plan, *, written: bool = False) -> None:
         """Make a decided job part of the log (its rows pending unless `written`)."""

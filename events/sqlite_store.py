@@ -27,8 +27,6 @@ from starosta.events.chain import (
     GENESIS,
     HASHED_COLUMNS,
     Verdict,
-    chain_hash,
-    row_digest,
     verify_rows,
 )
 from starosta.events.store import (
@@ -39,7 +37,6 @@ from starosta.events.store import (
     DuplicateKey,
     Envelope,
     Head,
-    IdempotencyConflict,
     Job,
     LogNotEmpty,
     Metadata,
@@ -48,6 +45,9 @@ from starosta.events.store import (
     StoreError,
     StoreUnavailable,
     as_new,
+    new_rows,
+    refuse_repeated_ids,
+    retry_positions,
     utc_stamp,
 )
 
@@ -242,7 +242,7 @@ class SQLiteEventStore:
         return count
 
     def _write_job(self, conn: sqlite3.Connection, job: Job) -> tuple[list[list[int]], list[Envelope]]:
-        _refuse_repeated_ids(job.requests)
+        refuse_repeated_ids(job.requests)
         head = conn.execute(
             "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1"
         ).fetchone() or (0, GENESIS, "")
@@ -262,23 +262,13 @@ class SQLiteEventStore:
             ).fetchone()[0]
             if request.expected_version is not None and version != request.expected_version:
                 raise ConcurrencyError(request.stream_id, request.expected_version, version)
-            mine = []
-            for new in request.events:
-                position, version = position + 1, version + 1
-                tag, schema_version, data = self.catalog.encode(new.event)
-                row = (position, new.event_id, request.stream_id, version, tag, schema_version,
-                       data.decode("utf-8"), job.meta.actor, job.meta.request_id,
-                       job.meta.causation_id, recorded_at)
-                previous = chain_hash(previous, row_digest(row))
-                conn.execute(_INSERT, (*row, previous))
-                mine.append(position)
-                written.append(Envelope(
-                    position=position, event_id=new.event_id, stream_id=request.stream_id,
-                    version=version, type=tag, schema_version=schema_version,
-                    recorded_at=recorded_at, actor=job.meta.actor,
-                    request_id=job.meta.request_id, causation_id=job.meta.causation_id,
-                    hash=previous, event=new.event,
-                ))
+            rows, envelopes = new_rows(request, self.catalog, job.meta, recorded_at,
+                                       (position, previous), version)
+            conn.executemany(_INSERT, rows)
+            if envelopes:
+                position, previous = envelopes[-1].position, envelopes[-1].hash
+            mine = [e.position for e in envelopes]
+            written.extend(envelopes)
             positions.append(mine)
         return positions, written
 
@@ -286,26 +276,11 @@ class SQLiteEventStore:
     def _stored_positions(conn: sqlite3.Connection, request: AppendRequest) -> list[int] | None:
         """Return the stored positions if this request is a retry, None if it is new."""
         ids = [new.event_id for new in request.events]
-        if not ids:
-            return []
         placeholders = ",".join("?" * len(ids))  # a count of '?', never input
-        found = dict(conn.execute(
-            f"SELECT event_id, position FROM events WHERE event_id IN ({placeholders})"
-            " AND stream_id = ?", (*ids, request.stream_id),
-        ).fetchall())
-        if not found:
-            elsewhere = conn.execute(
-                f"SELECT event_id FROM events WHERE event_id IN ({placeholders}) LIMIT 1", ids
-            ).fetchone()
-            if elsewhere:
-                raise IdempotencyConflict(
-                    f"event id {elsewhere[0]} is already stored in another stream")
-            return None
-        if len(found) != len(ids):
-            raise IdempotencyConflict(
-                f"{len(found)} of the {len(ids)} event ids of this append are stored already: "
-                "a retry must resend the same events")
-        return [found[i] for i in ids]
+        stored = {i: (stream, position) for i, stream, position in conn.execute(
+            f"SELECT event_id, stream_id, position FROM events WHERE event_id IN ({placeholders})",
+            ids).fetchall()} if ids else {}
+        return retry_positions(request, stored)
 
     # -- reading -----------------------------------------------------------------------
 
@@ -432,16 +407,6 @@ def _stored_row(r: tuple) -> StoredRow:
     return StoredRow(position=r[0], event_id=r[1], stream_id=r[2], version=r[3], type=r[4],
                      schema_version=r[5], data=r[6], actor=r[7], request_id=r[8],
                      causation_id=r[9], recorded_at=r[10], hash=r[11])
-
-
-def _refuse_repeated_ids(requests: Sequence[AppendRequest]) -> None:
-    """Raise IdempotencyConflict when one event id appears twice in one job."""
-    seen: set[str] = set()
-    for request in requests:
-        for new in request.events:
-            if new.event_id in seen:
-                raise IdempotencyConflict(f"event id {new.event_id} appears twice in one append")
-            seen.add(new.event_id)
 
 
 # -- the SQLite file ---------------------------------------------------------------------------

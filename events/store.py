@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import msgspec
 from starosta.events.base import Event
-from starosta.events.chain import HASHED_COLUMNS, Verdict, row_digest
+from starosta.events.chain import HASHED_COLUMNS, Verdict, chain_hash, row_digest
 
 if TYPE_CHECKING:
     from starosta.events.sqlite_store import (  # noqa: F401
@@ -399,3 +399,55 @@ def __getattr__(name: str) -> Any:
 
         return getattr(sqlite_store, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# -- the write rules every store applies (one copy; each store reads and writes its own way) ----
+
+def refuse_repeated_ids(requests: Sequence[AppendRequest]) -> None:
+    """Raise IdempotencyConflict when one event id appears twice in one job."""
+    seen: set[str] = set()
+    for request in requests:
+        for new in request.events:
+            if new.event_id in seen:
+                raise IdempotencyConflict(f"event id {new.event_id} appears twice in one append")
+            seen.add(new.event_id)
+
+
+def retry_positions(request: AppendRequest, stored: dict[str, tuple[str, int]]) -> list[int] | None:
+    """Return the stored positions if `request` is a retry, None if it is new, given
+    event id -> (stream, position) for those of its ids already stored; raise
+    IdempotencyConflict when only some of its ids are stored, or one in another stream."""
+    ids = [new.event_id for new in request.events]
+    if not ids:
+        return []
+    if not stored:
+        return None
+    mine = {i: position for i, (stream, position) in stored.items() if stream == request.stream_id}
+    if not mine:
+        raise IdempotencyConflict(f"event id {next(iter(stored))} is already stored in another stream")
+    if len(mine) != len(ids):
+        raise IdempotencyConflict(
+            f"{len(mine)} of the {len(ids)} event ids of this append are stored already: "
+            "a retry must resend the same events")
+    return [mine[i] for i in ids]
+
+
+def new_rows(request: AppendRequest, catalog: Any, meta: Metadata, recorded_at: str,
+             head: tuple[int, str], version: int) -> tuple[list[tuple], list[Envelope]]:
+    """Return the stored rows (hashed columns, then the chain hash) and envelopes of a new
+    request appended after `head` (position, hash) to a stream at `version`."""
+    position, previous = head
+    rows, envelopes = [], []
+    for new in request.events:
+        position, version = position + 1, version + 1
+        tag, schema_version, data = catalog.encode(new.event)
+        row = (position, new.event_id, request.stream_id, version, tag, schema_version,
+               data.decode("utf-8"), meta.actor, meta.request_id, meta.causation_id, recorded_at)
+        previous = chain_hash(previous, row_digest(row))
+        rows.append((*row, previous))
+        envelopes.append(Envelope(
+            position=position, event_id=new.event_id, stream_id=request.stream_id,
+            version=version, type=tag, schema_version=schema_version, recorded_at=recorded_at,
+            actor=meta.actor, request_id=meta.request_id, causation_id=meta.causation_id,
+            hash=previous, event=new.event))
+    return rows, envelopes

@@ -201,6 +201,17 @@ NO_RETRY = Retry(attempts=1)
 _TRANSIENT = (httpx.NetworkError, httpx.TimeoutException, httpx.RemoteProtocolError)
 
 
+def _follow_wait(policy: Any, failures: int, started: float, exc: Exception) -> float:
+    """How long follow() waits before reconnecting after `failures` failures in a row (the
+    server's Retry-After when it gave one); raise when the retry policy gives up."""
+    wait = policy.wait(failures, started, exc.error.retry_after if isinstance(exc, _Again) else None)
+    if wait is None:
+        if isinstance(exc, _Again):
+            raise exc.error from None
+        raise _unreachable(exc, failures) from exc
+    return wait
+
+
 def _unreachable(exc: Exception, attempts: int) -> Unavailable:
     return Unavailable(None, "Server unreachable", f"{type(exc).__name__}: {exc} (after "
                        f"{attempts} attempt{'s' if attempts > 1 else ''})")
@@ -644,12 +655,7 @@ class Client:
             except (_Again, *_TRANSIENT) as exc:
                 failures += 1
                 started = time.monotonic() if failures == 1 else started
-                wait = policy.wait(failures, started, exc.error.retry_after if isinstance(exc, _Again) else None)
-                if wait is None:
-                    if isinstance(exc, _Again):
-                        raise exc.error from None
-                    raise _unreachable(exc, failures) from exc
-                time.sleep(wait)
+                time.sleep(_follow_wait(policy, failures, started, exc))
 
     def _feed_timeout(self) -> httpx.Timeout:
         return httpx.Timeout(self._http.timeout.connect, read=FEED_SILENCE,
@@ -889,9 +895,4 @@ class AsyncClient:
             except (_Again, *_TRANSIENT) as exc:
                 failures += 1
                 started = time.monotonic() if failures == 1 else started
-                wait = policy.wait(failures, started, exc.error.retry_after if isinstance(exc, _Again) else None)
-                if wait is None:
-                    if isinstance(exc, _Again):
-                        raise exc.error from None
-                    raise _unreachable(exc, failures) from exc
-                await asyncio.sleep(wait)
+                await asyncio.sleep(_follow_wait(policy, failures, started, exc))
