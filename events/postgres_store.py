@@ -23,6 +23,7 @@ dialect difference of the event store lives in this module.
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
@@ -30,6 +31,7 @@ from typing import Any, NamedTuple
 import msgspec
 import psycopg
 from psycopg import errors as pg_errors
+from psycopg.adapt import Dumper
 from psycopg.pq import TransactionStatus
 from starosta.events.base import Event, EventTypes
 from starosta.events.chain import (
@@ -95,6 +97,21 @@ POSITION_AT = ("SELECT position, recorded_at FROM events WHERE recorded_at <= %s
                "ORDER BY recorded_at DESC, position DESC LIMIT 1")
 
 
+# The rebuild lock's key: the append lock's, moved past every oid (oids are 32-bit).
+_REBUILD_KEY = "'events'::regclass::oid::bigint + 4294967296"
+
+
+def _lock_holder(conn: psycopg.Connection) -> str:
+    """Describe the session holding the rebuild lock: its backend pid and client address."""
+    row = conn.execute(
+        "SELECT a.pid, a.application_name, a.client_addr::text FROM pg_locks AS l "
+        "JOIN pg_stat_activity AS a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
+        f"AND (l.classid::bigint << 32) + l.objid::bigint = {_REBUILD_KEY} LIMIT 1").fetchone()
+    if row is None:
+        return "another session"
+    return f"backend pid {row[0]} ({row[1] or 'no name'}, {row[2] or 'local'})"
+
+
 # -- errors ------------------------------------------------------------------------------------
 
 
@@ -132,22 +149,57 @@ def translated_errors() -> Iterator[None]:
 # -- the transaction a hook or a maintenance write receives -----------------------------------
 
 
+@functools.lru_cache(maxsize=4096)
+def qmark(sql: str) -> str:
+    """Return `sql`, written with SQLite's `?` placeholders, in psycopg's: `?` becomes `%s` and
+    a literal `%` is doubled. The read models write their statements once, in `?` style, for
+    both backends. Limit: a `?` inside a string literal would be taken for a placeholder (no
+    statement of ours has one)."""
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+class _BytesAsText(Dumper):
+    """Send Python bytes as text: the read models store msgspec's JSON bytes in TEXT columns
+    (SQLite takes them as they are; PostgreSQL would refuse a bytea for a text column). Every
+    such value is UTF-8 JSON, and no table of ours has a bytea column (BLOB maps to TEXT)."""
+
+    oid = psycopg.adapters.types["text"].oid
+
+    def dump(self, obj: bytes) -> bytes:
+        return bytes(obj)
+
+
 class PostgresTransaction:
-    """The `Transaction` an `after` hook and `write_transaction` hand out: the write
-    connection inside its open transaction. Statements take psycopg's placeholders (`%s`,
-    `%(name)s`); `connection` is the psycopg connection itself (for COPY)."""
+    """A connection as the read models and the `Transaction` protocol see it: `execute` and
+    `executemany` with SQLite's `?` placeholders (`qmark`), rows as tuples. An `after` hook and
+    `write_transaction` get the write connection inside its open transaction; `reader()` gives
+    a read connection (autocommit: each statement one snapshot). `connection` is the psycopg
+    connection itself (for COPY and psycopg's own placeholders); `dialect` tells the read
+    models which SQL to speak (`projections/sql.py`)."""
 
     __slots__ = ("connection",)
+    dialect = "postgres"
 
     def __init__(self, connection: psycopg.Connection) -> None:
         self.connection = connection
 
+    def close(self) -> None:
+        """Close the connection (one opened for this wrapper alone, e.g. by the CLI)."""
+        self.connection.close()
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open (sqlite3.Connection's attribute of the same name)."""
+        return self.connection.info.transaction_status != TransactionStatus.IDLE
+
     def execute(self, sql: str, parameters: Any = None, /) -> psycopg.Cursor:
-        return self.connection.execute(sql, parameters)
+        if parameters is None:
+            return self.connection.execute(sql)
+        return self.connection.execute(qmark(sql), parameters)
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> psycopg.Cursor:
         cursor = self.connection.cursor()
-        cursor.executemany(sql, parameters)
+        cursor.executemany(qmark(sql), parameters)
         return cursor
 
 
@@ -180,6 +232,7 @@ class PostgresEventStore:
     def _connect(self, *, writer: bool) -> psycopg.Connection:
         conn = psycopg.connect(self.url, autocommit=True, connect_timeout=self.connect_timeout_s,
                                application_name="starosta")
+        conn.adapters.register_dumper(bytes, _BytesAsText)
         if writer:
             # Waiting for the append lock longer than this answers StoreUnavailable (as SQLite's
             # busy timeout does), instead of piling requests up behind a stuck transaction.
@@ -300,6 +353,39 @@ class PostgresEventStore:
                 _rollback(conn)
                 raise
 
+    @contextlib.contextmanager
+    def rebuild_guard(self) -> Iterator[str | None]:
+        """Hold this log's rebuild lock while the block runs, on a connection of its own (a
+        session-level advisory lock, keyed apart from the append lock: the database releases
+        it when that connection ends, so a killed rebuild leaves nothing behind). Yields None
+        when taken, or, when another session holds it, a description of the holder (nothing is
+        held then: the caller refuses). Taken again by the thread that holds it, it is a no-op.
+        """
+        depth = getattr(self._local, "guard_depth", 0)
+        if depth:
+            self._local.guard_depth = depth + 1
+            try:
+                yield None
+            finally:
+                self._local.guard_depth = depth
+            return
+        with translated_errors():
+            conn = self._connect(writer=False)
+        try:
+            with translated_errors():
+                taken = conn.execute(f"SELECT pg_try_advisory_lock({_REBUILD_KEY})").fetchone()[0]
+                holder = None if taken else _lock_holder(conn)
+            if not taken:
+                yield holder
+                return
+            self._local.guard_depth = 1
+            try:
+                yield None
+            finally:
+                self._local.guard_depth = 0
+        finally:
+            conn.close()
+
     def load_rows(self, rows: Iterable[StoredRow]) -> int:
         """Write verified exported rows as stored into an empty log with COPY, in one
         transaction under the append lock; return how many. Raises LogNotEmpty, or StoreError
@@ -321,10 +407,13 @@ class PostgresEventStore:
 
     # -- reading -------------------------------------------------------------------------
 
-    def reader(self) -> psycopg.Connection:
+    def reader(self) -> PostgresTransaction:
         """Return this thread's read connection (autocommit: each statement one snapshot),
-        opened on first use and again after it was lost. PostgreSQL-specific: the read
-        models' queries will run on it."""
+        opened on first use and again after it was lost, as the read models use it (`?`
+        placeholders)."""
+        return PostgresTransaction(self._reader())
+
+    def _reader(self) -> psycopg.Connection:
         if self._closed:
             raise StoreError("the store is closed")
         conn = getattr(self._local, "conn", None)
@@ -338,11 +427,11 @@ class PostgresEventStore:
 
     def _all(self, sql: str, parameters: tuple = ()) -> list[tuple]:
         with translated_errors():
-            return self.reader().execute(sql, parameters).fetchall()
+            return self._reader().execute(sql, parameters).fetchall()
 
     def _one(self, sql: str, parameters: tuple = ()) -> tuple | None:
         with translated_errors():
-            return self.reader().execute(sql, parameters).fetchone()
+            return self._reader().execute(sql, parameters).fetchone()
 
     def head(self) -> Head:
         """Return the last position, its hash and record time (see EventStore)."""
@@ -396,7 +485,7 @@ class PostgresEventStore:
         """Walk the chain through one server-side cursor (one statement: one snapshot; fetched
         in batches: flat memory); see EventStore."""
         with translated_errors():
-            conn = self.reader()
+            conn = self._reader()
             with conn.transaction(), conn.cursor(name="starosta_verify") as cursor:
                 cursor.itersize = 2000
                 cursor.execute(f"{_SELECT} ORDER BY position")

@@ -69,7 +69,7 @@ class ClaimIndex:
         ranks = t[f"{self.name}_ranks"]
         if isinstance(e, ClaimRanked):
             if e.rank == DEPRECATED:
-                conn.execute(f"INSERT OR IGNORE INTO {ranks} VALUES (?)", (e.claim_id,))
+                conn.execute(f"INSERT INTO {ranks} VALUES (?) ON CONFLICT DO NOTHING", (e.claim_id,))
                 old, new = "approved", DEPRECATED
             else:
                 conn.execute(f"DELETE FROM {ranks} WHERE claim_id = ?", (e.claim_id,))

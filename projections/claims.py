@@ -20,7 +20,7 @@ from starosta.events.review import (
     ClaimSubmitted,
 )
 from starosta.events.store import Envelope
-from starosta.projections import registry
+from starosta.projections import registry, sql
 from starosta.projections.registry import Ref
 from starosta.projections.rules import WITH_PENDING, Supersession, Viewer, may_see, may_see_sql
 from starosta.projections.runner import Tables
@@ -84,10 +84,10 @@ class ClaimsProjection:
                     (e.claim_id, kind_of(claim), "pending", e.contributor, claim.citation.source,
                      envelope.version, pos, pos, envelope.recorded_at, claim.supersedes, earliest,
                      _encode(_Stored(claim=msgspec.to_builtins(claim), dates=e.dates, length=e.length))))
-                conn.executemany(f"INSERT OR IGNORE INTO {t['source_links']} VALUES (?, ?, ?, ?)",
+                conn.executemany(f"INSERT INTO {t['source_links']} VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                                  [(e.claim_id, claim.citation.source, link.source, link.relation)
                                   for link in claim.citation.via if isinstance(link, ViaLink)])
-                conn.executemany(f"INSERT OR IGNORE INTO {t['claim_refs']} VALUES (?, ?, ?)",
+                conn.executemany(f"INSERT INTO {t['claim_refs']} VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                                  [(e.claim_id, ref, field) for field, _, ref in refs_of(claim)])
                 Supersession.submitted(conn, t["claims_supersession"], e.claim_id, claim.supersedes, pos)
                 self._review(conn, t, envelope, "submit", e.contributor, None, None, False)
@@ -180,11 +180,12 @@ def views_of(conn: sqlite3.Connection, entity_ids: list[str], statuses: Sequence
     seen, seen_args = may_see_sql(viewer)
     # CROSS JOIN keeps SQLite from walking the whole status index in submission order: start
     # from the entities' references (a few rows), then look each claim up by its key
-    current = "1" if superseded else "c.superseded_by IS NULL"
+    current = "TRUE" if superseded else "c.superseded_by IS NULL"
+    join = sql.ordered_join(conn)
     rows = conn.execute(
         f"SELECT DISTINCT c.id, c.kind, c.status, c.contributor, c.version, c.submitted_position, "
         f"c.data, c.superseded_by, c.rank, c.rank_reason FROM {t['claim_refs']} AS r "
-        f"CROSS JOIN {t['claims']} AS c ON c.id = r.claim_id "
+        f"{join} {t['claims']} AS c ON c.id = r.claim_id "
         f"WHERE r.entity_id IN ({marks}) AND {current} "
         f"AND c.status IN ({status_marks}) AND {seen} ORDER BY c.submitted_position",
         (*entity_ids, *statuses, *seen_args)).fetchall()
@@ -206,7 +207,8 @@ def persons_of_claim(conn: sqlite3.Connection, claim_id: str, tables: Tables,
     ids = [claim_id, row[0]] if row and row[0] else [claim_id]
     marks = ",".join("?" * len(ids))
     return [r[0] for r in conn.execute(  # CROSS JOIN: from the claim's few references out
-        f"SELECT DISTINCT r.entity_id FROM {tables['claim_refs']} AS r CROSS JOIN {persons} AS p "
+        f"SELECT DISTINCT r.entity_id FROM {tables['claim_refs']} AS r "
+        f"{sql.ordered_join(conn)} {persons} AS p "
         f"ON p.id = r.entity_id WHERE r.claim_id IN ({marks})", ids)]
 
 
@@ -215,10 +217,11 @@ def persons_referring_to(conn: sqlite3.Connection, records: list[str], tables: T
     """Return the person records named by claims that also name any of `records` (whose
     documents show those records' labels)."""
     marks = ",".join("?" * len(records))
+    join = sql.ordered_join(conn)
     return [r[0] for r in conn.execute(
         f"SELECT DISTINCT r.entity_id FROM {tables['claim_refs']} AS mine "
-        f"CROSS JOIN {tables['claim_refs']} AS r ON r.claim_id = mine.claim_id "
-        f"CROSS JOIN {persons} AS p ON p.id = r.entity_id "
+        f"{join} {tables['claim_refs']} AS r ON r.claim_id = mine.claim_id "
+        f"{join} {persons} AS p ON p.id = r.entity_id "
         f"WHERE mine.entity_id IN ({marks})", records)]
 
 
@@ -236,7 +239,8 @@ def claim_ids_of(conn: sqlite3.Connection, entity_ids: list[str], up_to: int) ->
     `entity_ids`, in submission order (for replays as of a position)."""
     marks = ",".join("?" * len(entity_ids))
     return [r[0] for r in conn.execute(
-        f"SELECT DISTINCT c.id, c.submitted_position FROM claim_refs AS r CROSS JOIN claims AS c "
+        f"SELECT DISTINCT c.id, c.submitted_position FROM claim_refs AS r "
+        f"{sql.ordered_join(conn)} claims AS c "
         f"ON c.id = r.claim_id WHERE r.entity_id IN ({marks}) AND c.submitted_position <= ? "
         f"ORDER BY c.submitted_position", (*entity_ids, up_to))]
 
@@ -451,10 +455,11 @@ class Derivation(msgspec.Struct, kw_only=True):
 def derivation(conn: sqlite3.Connection, source_id: str, limit: int = 200) -> Derivation:
     """Return the links of approved citations from and to a source (at most `limit` of each)."""
     out: dict[str, list[SourceLink]] = {}
+    joined = sql.string_agg("l.claim_id", "','", sql.dialect(conn))
     for name, mine, other in (("derives_from", "source_id", "derives_from"),
                               ("derived", "derives_from", "source_id")):
         rows = conn.execute(  # column names from this code, never input
-            f"SELECT l.{other}, l.relation, group_concat(l.claim_id) FROM source_links AS l "
+            f"SELECT l.{other}, l.relation, {joined} FROM source_links AS l "
             f"JOIN claims AS c ON c.id = l.claim_id WHERE l.{mine} = ? AND c.status = 'approved' "
             f"GROUP BY l.{other}, l.relation ORDER BY l.{other}, l.relation LIMIT ?",
             (source_id, limit)).fetchall()

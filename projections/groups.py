@@ -176,7 +176,7 @@ def rows(e: ClaimSubmitted, position: int) -> dict[str, list[tuple]]:
 def ranked(conn: sqlite3.Connection, table: str, claim_id: str, rank: str) -> None:
     """Record a claim's rank in `table` (the physical group_preferred table)."""
     if rank == "preferred":
-        conn.execute(f"INSERT OR IGNORE INTO {table} VALUES (?)", (claim_id,))
+        conn.execute(f"INSERT INTO {table} VALUES (?) ON CONFLICT DO NOTHING", (claim_id,))
     else:
         conn.execute(f"DELETE FROM {table} WHERE claim_id = ?", (claim_id,))
 

@@ -18,7 +18,6 @@ import io
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from decimal import Context, Decimal
 from typing import NamedTuple
 
@@ -36,7 +35,7 @@ from starosta.events.kinds import (
 from starosta.events.review import ClaimSubmitted
 from starosta.events.store import Envelope
 from starosta.projections.spreadsheet import SafeWriter
-from starosta.projections import registry
+from starosta.projections import registry, sql
 from starosta.projections.claim_index import CHANGES, ClaimIndex
 from starosta.projections.rules import PUBLIC, Supersession
 from starosta.projections.runner import Tables
@@ -140,8 +139,10 @@ def _count(conn: sqlite3.Connection, t: Tables, claim_id: str, sign: int) -> Non
         f"SELECT fund_id, {_MONEY_COLUMNS} FROM {t['ledger_entries']} WHERE claim_id = ?",
         (claim_id,)).fetchone()
     undated = int(earliest is None)
-    conn.execute(f"INSERT INTO {t['ledger_counts']} VALUES (?, ?, ?) ON CONFLICT (fund_id) DO UPDATE "
-                 "SET entries = entries + excluded.entries, undated = undated + excluded.undated",
+    counts = t["ledger_counts"]
+    conn.execute(f"INSERT INTO {counts} VALUES (?, ?, ?) ON CONFLICT (fund_id) DO UPDATE SET "
+                 f"entries = {counts}.entries + excluded.entries, "
+                 f"undated = {counts}.undated + excluded.undated",
                  (fund, sign, sign * undated))
     for breakdown, key in _breakdowns(direction, amount, currency, counterparty, earliest, locator):
         _add(conn, t["ledger_totals"], (fund, breakdown, key, currency), direction, amount, sign)
@@ -182,7 +183,11 @@ def _add(conn: sqlite3.Connection, table: str, cell: tuple, direction: str, amou
         conn.execute(f"DELETE FROM {table} WHERE fund_id = ? AND breakdown = ? AND key = ? AND "
                      "currency = ?", cell)
     else:
-        conn.execute(f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        conn.execute(f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                     "ON CONFLICT (fund_id, breakdown, key, currency) DO UPDATE SET "
+                     "received = excluded.received, disbursed = excluded.disbursed, "
+                     "balance = excluded.balance, received_scales = excluded.received_scales, "
+                     "disbursed_scales = excluded.disbursed_scales",
                      (*cell, str(sums[0]), str(sums[1]), str(_MONEY.subtract(sums[0], sums[1])),
                       ",".join(map(str, scales[0])), ",".join(map(str, scales[1]))))
 
@@ -305,19 +310,6 @@ def _rows(cursor: Iterable[tuple]) -> list[_Row]:
 _CURSOR = re.compile(r"^(\d{4}-\d{2}-\d{2}|undated)/([A-Za-z0-9][A-Za-z0-9_.:-]{0,63})$")
 
 
-@contextmanager
-def _snapshot(conn: sqlite3.Connection) -> Iterator[None]:
-    """Read in one transaction, so that totals and a page come from the same log position."""
-    if conn.in_transaction:
-        yield
-        return
-    conn.execute("BEGIN")
-    try:
-        yield
-    finally:
-        conn.execute("COMMIT")
-
-
 def ledger(conn: sqlite3.Connection, fund_id: str, statuses: Sequence[str] = PUBLIC,
            after: str | None = None, limit: int = DEFAULT_PAGE) -> Ledger:
     """Return a fund's ledger: totals of the entries in `statuses` (not superseded) and the page
@@ -330,7 +322,7 @@ def ledger(conn: sqlite3.Connection, fund_id: str, statuses: Sequence[str] = PUB
     start = parse_cursor(after)
     if not 1 <= limit <= MAX_PAGE:
         raise Invalid("limit", limit, f"a page holds 1 to {MAX_PAGE} entries", "query")
-    with _snapshot(conn):
+    with sql.snapshot(conn):
         synthetic = _fund(conn, fund_id)
         if tuple(statuses) == PUBLIC:
             figures, count, undated = _stored(conn, fund_id)
@@ -375,7 +367,7 @@ def parse_cursor(after: str | None) -> tuple[str, str]:
 def entries_csv(conn: sqlite3.Connection, fund_id: str, statuses: Sequence[str] = PUBLIC) -> str:
     """Return every entry of a fund in `statuses` (not superseded), in ledger order, as CSV:
     ids and labels side by side. Raises NotFound for an unknown fund."""
-    with _snapshot(conn):
+    with sql.snapshot(conn):
         _fund(conn, fund_id)
         status_marks = ",".join("?" * len(statuses))
         rows = _rows(conn.execute(
@@ -403,7 +395,7 @@ def aid_for_person(conn: sqlite3.Connection, person_id: str) -> Aid:
     whose recipient is one of its records (direct), a colony or group one of them is an
     approved member of (through_colony), or that passed through one of them as correspondent
     (as_correspondent); each entry once, the first of those that applies. Raises NotFound."""
-    with _snapshot(conn):
+    with sql.snapshot(conn):
         if not registry.exists(conn, "person", person_id):
             raise NotFound("person_id", person_id, "person")
         group = registry.merge_group(conn, person_id)

@@ -111,7 +111,40 @@ def tokens(text: str) -> list[str]:
     return normalise(text).split()
 
 
-def fts_query(q: str) -> str | None:
+def query_words(q: str) -> list[str]:
+    """The words a query searches for: the first :data:`MAX_QUERY_TOKENS` distinct words of
+    ``normalise(q[:MAX_QUERY_CHARS])``, each cut to :data:`MAX_TOKEN_CHARS` (only ``[a-z0-9]``).
+
+    >>> query_words("Monclús Guall monclus")
+    ['monclus', 'guall']
+    """
+    words: list[str] = []
+    for word in tokens(q[:MAX_QUERY_CHARS]):
+        word = word[:MAX_TOKEN_CHARS]
+        if word not in words:
+            words.append(word)
+        if len(words) == MAX_QUERY_TOKENS:
+            break
+    return words
+
+
+def tsquery(q: str, *, prefix: bool = True) -> str | None:
+    """The PostgreSQL `to_tsquery('simple', ...)` text of :func:`fts_query`: every query word
+    (as a prefix with ``prefix``) joined with ``&``; ``None`` without a searchable word. The
+    words hold only ``[a-z0-9]``, so no tsquery operator can come from the input.
+
+    >>> tsquery("Monclús Guall")
+    'monclus:* & guall:*'
+    >>> tsquery("Monclús Guall", prefix=False)
+    'monclus & guall'
+    """
+    words = query_words(q)
+    if not words:
+        return None
+    return " & ".join(w + (":*" if prefix else "") for w in words)
+
+
+def fts_query(q: str, *, prefix: bool = True) -> str | None:
     """A safe SQLite FTS5 MATCH expression finding names that contain every query word as a
     word prefix; ``None`` when the query has no searchable word.
 
@@ -135,16 +168,11 @@ def fts_query(q: str) -> str | None:
     "baronova"; there is no exact-word, phrase or OR search. The limits of the transliteration
     scheme (module docstring) apply: "klichevsky" does not find "Кличевский".
     """
-    words: list[str] = []
-    for word in tokens(q[:MAX_QUERY_CHARS]):
-        word = word[:MAX_TOKEN_CHARS]
-        if word not in words:
-            words.append(word)
-        if len(words) == MAX_QUERY_TOKENS:
-            break
+    words = query_words(q)
     if not words:
         return None
-    return " AND ".join('"' + w.replace('"', '""') + '"*' for w in words)
+    star = "*" if prefix else ""  # without: every word must be a whole word of the name
+    return " AND ".join('"' + w.replace('"', '""') + '"' + star for w in words)
 
 
 # Leading words of Unicode character names -> ISO 15924 codes.

@@ -110,7 +110,8 @@ class PopulationProjection(ClaimIndex):
     def apply(self, conn: sqlite3.Connection, envelope: Envelope, t: Tables) -> None:
         e = envelope.event
         if isinstance(e, PersonMerged):
-            conn.execute(f"INSERT OR REPLACE INTO {t['population_merges']} VALUES (?, ?)",
+            conn.execute(f"INSERT INTO {t['population_merges']} VALUES (?, ?) ON CONFLICT (id) "
+                         "DO UPDATE SET merged_into = excluded.merged_into",
                          (e.person_id, e.into))
         elif isinstance(e, PersonUnmerged):
             conn.execute(f"DELETE FROM {t['population_merges']} WHERE id = ?", (e.person_id,))

@@ -43,8 +43,8 @@ def may_see_sql(viewer: Viewer, status: str = "status",
                 contributor: str = "contributor") -> tuple[str, tuple]:
     """Return `may_see` as an SQL condition on the named columns, with its parameters."""
     if viewer.reviewer:
-        return "1", ()
-    return f"({status} = 'approved' OR {contributor} = ?)", (viewer.name or "\x00",)
+        return "TRUE", ()
+    return f"({status} = 'approved' OR {contributor} = ?)", (viewer.name or "",)  # no token has an empty name
 
 
 def shown(viewer: Viewer, status: str, contributor: str, statuses: Sequence[str]) -> bool:

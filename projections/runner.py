@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from starosta.events.store import Envelope, SQLiteEventStore
+from starosta.projections import sql
 
 Tables = dict[str, str]  # logical table name -> physical table name
 
@@ -108,6 +109,23 @@ def rebuild_lock(path: str) -> Iterator[None]:
         with contextlib.suppress(OSError):
             os.unlink(lock)
         os.close(fd)
+
+
+@contextlib.contextmanager
+def store_rebuild_lock(store) -> Iterator[None]:
+    """Hold the rebuild lock of `store`'s database: the lock file beside a SQLite file
+    (`rebuild_lock`), a session advisory lock on PostgreSQL (`rebuild_guard`). Raises
+    RebuildRunning, naming the holder, when another rebuild holds it."""
+    guard = getattr(store, "rebuild_guard", None)
+    if guard is None:
+        with rebuild_lock(store.path):
+            yield
+        return
+    with guard() as holder:
+        if holder is not None:
+            raise RebuildRunning(f"another rebuild of this database is running ({holder}); "
+                                 "wait for it to finish")
+        yield
 
 
 def _locked(lock: str, path: str) -> int:
@@ -197,22 +215,25 @@ class Runner:
     # -- start-up ------------------------------------------------------------------------
 
     def ensure(self, store: SQLiteEventStore,
-               progress: Callable[[str, int, int], None] | None = None) -> list[str]:
+               progress: Callable[[str, int, int], None] | None = None,
+               builder: SQLiteEventStore | None = None) -> list[str]:
         """Create missing projections, rebuild those whose version changed, catch up the rest.
 
+        `builder` is the store to (re)build with when it is not `store` itself: on PostgreSQL,
+        the owner's (who may create tables), while the service's role only changes rows.
         Returns the names of the projections that were (re)built.
         """
-        conn = store.reader()
-        built = []
-        for p in self.projections:
-            row = conn.execute("SELECT version FROM projection_checkpoints WHERE name = ?",
-                               (p.name,)).fetchone()
-            if row is None or row[0] != p.version:
-                built.append(p.name)
+        built = self.outdated(store)
         if built:
-            self.rebuild_many(store, built, progress, digest=False)
+            self.rebuild_many(builder or store, built, progress, digest=False)
         self.catch_up(store)
         return built
+
+    def outdated(self, store: SQLiteEventStore) -> list[str]:
+        """Return the names of the projections missing or built by another version."""
+        conn = store.reader()
+        versions = dict(conn.execute("SELECT name, version FROM projection_checkpoints").fetchall())
+        return [p.name for p in self.projections if versions.get(p.name) != p.version]
 
     def catch_up(self, store: SQLiteEventStore) -> int:
         """Apply events appended without the runner (none, normally); return how many."""
@@ -259,7 +280,7 @@ class Runner:
         readers see the old tables until the swap). Holds the database's `rebuild_lock`
         throughout: raises RebuildRunning, having touched nothing, while another rebuild runs.
         """
-        with rebuild_lock(store.path):
+        with store_rebuild_lock(store):
             return self._rebuild_locked(store, names, progress, batch_size, digest)
 
     def _rebuild_locked(self, store: SQLiteEventStore, names: Sequence[str],
@@ -294,12 +315,14 @@ class Runner:
                         batch_size: int, digest: bool) -> dict[str, str | None]:
         """Fill the shadow tables from the log, catch them up and swap them in (rebuild_many)."""
         with store.write_transaction() as conn:
+            dialect = sql.dialect(conn)
             for p in chosen:
                 for t in p.ddl:
                     self._drop(conn, shadows[p.name][t])
-                for t, statements in p.ddl.items():
+                for t, statements in ddl_of(p, dialect).items():
                     for statement in statements:
-                        conn.execute(statement.format(name=shadows[p.name][t]))
+                        conn.execute(sql.ddl(statement.format(name=shadows[p.name][t]), dialect))
+                    sql.grant_to_service(conn, shadows[p.name][t])
         position = 0
         while True:  # batches: the writer lock is released between them
             with store.write_transaction() as conn:
@@ -351,19 +374,27 @@ class Runner:
 
     @staticmethod
     def _drop(conn: sqlite3.Connection, table: str) -> None:
-        kind = conn.execute("SELECT type FROM sqlite_master WHERE name = ?", (table,)).fetchone()
-        if kind:
+        if sql.table_exists(conn, table):
             conn.execute(f'DROP TABLE "{table}"')  # names come from code, never from input
 
 
+def ddl_of(p: Projection, dialect: str) -> dict[str, list[str]]:
+    """A projection's DDL for `dialect`: its `ddl_postgres` on PostgreSQL when it has one (a
+    table that cannot be declared once, e.g. a full-text index), else its `ddl`."""
+    if dialect == sql.POSTGRES:
+        return getattr(p, "ddl_postgres", p.ddl)
+    return p.ddl
+
+
 def content_hash(conn: sqlite3.Connection, tables: Iterable[str]) -> str:
-    """Return a sha256 over every row of `tables`, in a stable order (rowid-free)."""
+    """Return a sha256 over every row of `tables`, in a stable order (rowid-free), the same on
+    both backends for the same rows (bytes count as the text they hold)."""
     h = hashlib.sha256()
     for table in tables:
-        columns = [r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')]
+        columns = sql.columns(conn, table)
         h.update(f"{table}:{','.join(columns)}\n".encode())
         order = ", ".join(str(i + 1) for i in range(len(columns)))
-        for row in conn.execute(f'SELECT * FROM "{table}" ORDER BY {order}'):
-            h.update(repr(row).encode())
+        for row in conn.execute(f'SELECT {", ".join(columns)} FROM "{table}" ORDER BY {order}'):
+            h.update(repr(tuple(v.decode() if isinstance(v, bytes) else v for v in row)).encode())
             h.update(b"\n")
     return h.hexdigest()

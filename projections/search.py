@@ -1,5 +1,9 @@
 """The search read model: every public name of persons, places, organisations and funds,
-normalised (one transliteration scheme, casefolded, accents dropped) in an FTS5 index.
+normalised (one transliteration scheme, casefolded, accents dropped) in a full-text index:
+SQLite's FTS5, or on PostgreSQL a GIN index over `to_tsvector('simple', normal)` (the
+normal form holds only `[a-z0-9]` words, which both engines split alike; transliteration
+stays in Python, `projections.names`). Both backends answer the same entities in the same
+order (`search`).
 
 Indexed: registration labels and place aliases (public at once), and name claims while they
 are approved and not superseded (the rule of `projections.rules`); `name_claims` keeps every name
@@ -21,7 +25,7 @@ from starosta.events.registry import (
 )
 from starosta.events.review import ClaimApproved, ClaimContested, ClaimRejected, ClaimRetracted, ClaimSubmitted
 from starosta.events.store import Envelope
-from starosta.projections import names, registry
+from starosta.projections import names, registry, sql
 from starosta.projections.claim_index import STATUS
 from starosta.projections.rules import Supersession
 from starosta.projections.runner import Tables
@@ -45,6 +49,16 @@ class SearchProjection:
         "name_index_claims": ["""CREATE TABLE {name} (
             claim_id TEXT NOT NULL, fts_rowid INTEGER NOT NULL, PRIMARY KEY (claim_id, fts_rowid))"""],
         "search_supersession": Supersession.ddl(),
+    }
+    # PostgreSQL: a plain table, its claim_id indexed (FTS5 could not), and a GIN index of
+    # its words; name_index_claims keeps the same shape (fts_rowid 0: rows go by claim_id)
+    ddl_postgres = {
+        **ddl,
+        "name_index": ["""CREATE TABLE {name} (
+            normal TEXT NOT NULL, entity_kind TEXT NOT NULL, entity_id TEXT NOT NULL,
+            name TEXT NOT NULL, claim_id TEXT)""",
+            "CREATE INDEX {name}_words ON {name} USING gin (to_tsvector('simple', normal))",
+            "CREATE INDEX {name}_claim ON {name} (claim_id)"],
     }
 
     def apply(self, conn: sqlite3.Connection, envelope: Envelope, t: Tables) -> None:
@@ -101,32 +115,53 @@ class SearchProjection:
             cursor = conn.execute(f"INSERT INTO {t['name_index']} (normal, entity_kind, entity_id, name, "
                                   f"claim_id) VALUES (?, ?, ?, ?, ?)", (normal, kind, entity, name, claim_id))
             if claim_id is not None:
+                rowid = cursor.lastrowid if sql.dialect(conn) == sql.SQLITE else 0
                 conn.execute(f"INSERT INTO {t['name_index_claims']} VALUES (?, ?)",
-                             (claim_id, cursor.lastrowid))
+                             (claim_id, rowid))
 
     @staticmethod
     def _unindex(conn, t, claim_id: str) -> None:
         rows = conn.execute(f"SELECT fts_rowid FROM {t['name_index_claims']} WHERE claim_id = ?",
                             (claim_id,)).fetchall()
         if rows:
-            conn.executemany(f"DELETE FROM {t['name_index']} WHERE rowid = ?", rows)
+            if sql.dialect(conn) == sql.SQLITE:
+                conn.executemany(f"DELETE FROM {t['name_index']} WHERE rowid = ?", rows)
+            else:
+                conn.execute(f"DELETE FROM {t['name_index']} WHERE claim_id = ?", (claim_id,))
             conn.execute(f"DELETE FROM {t['name_index_claims']} WHERE claim_id = ?", (claim_id,))
 
 
-def search(conn: sqlite3.Connection, entity_kind: str, q: str, limit: int, offset: int = 0) -> list[tuple[str, str]]:
-    """Return (entity id, matched name) for entities of a kind whose names match `q`.
+# The one ranking query of both backends, around each dialect's match clause: each entity
+# once, by its first name in (normal form, name) order; entities by that name, then by id.
+_RANKED = ("SELECT entity_id, name FROM (SELECT entity_id, name, normal, row_number() OVER "
+           "(PARTITION BY entity_id ORDER BY normal, name) AS n FROM name_index WHERE {match} "
+           "AND entity_kind = ?) AS m WHERE n = 1 ORDER BY normal, entity_id LIMIT ?")
+_MATCH = {sql.SQLITE: "name_index MATCH ?",
+          sql.POSTGRES: "to_tsvector('simple', normal) @@ to_tsquery('simple', ?)"}
 
-    Every word of `q` must match a word prefix of one name; best matches first (FTS5 rank),
-    each entity once.
+
+def search(conn: sqlite3.Connection, entity_kind: str, q: str, limit: int) -> list[tuple[str, str]]:
+    """Return (entity id, matched name) for at most `limit` entities of a kind whose names
+    match `q`, each entity once, in the same order on both backends:
+
+    1. entities with a name holding every query word as a whole word ("exact"), then
+    2. entities with a name holding every query word as a word prefix;
+    3. within each, by the matched name's normal form (bytewise), then the name, then the id.
+
+    The words are `names.query_words(q)`; an entity's matched name is its first name in that
+    order among those that match.
     """
-    expression = names.fts_query(q)
-    if expression is None:
-        return []
-    rows = conn.execute(
-        "SELECT entity_id, name, min(rank) AS best FROM name_index WHERE name_index MATCH ? "
-        "AND entity_kind = ? GROUP BY entity_id ORDER BY best, entity_id LIMIT ? OFFSET ?",
-        (expression, entity_kind, limit, offset)).fetchall()
-    return [(r[0], r[1]) for r in rows]
+    dialect = sql.dialect(conn)
+    statement = _RANKED.format(match=_MATCH[dialect])
+    expression = names.fts_query if dialect == sql.SQLITE else names.tsquery
+    found: dict[str, str] = {}
+    for prefix in (False, True):
+        match = expression(q, prefix=prefix)
+        if match is None:
+            return []
+        for entity_id, name in conn.execute(statement, (match, entity_kind, limit)):
+            found.setdefault(entity_id, name)
+    return list(found.items())[:limit]
 
 
 class SearchHit(msgspec.Struct, kw_only=True):

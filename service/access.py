@@ -89,7 +89,15 @@ def create_tokens(db: str, tokens: list[tuple[str, str, str | None]]) -> list[tu
     """
     from starosta.events.sqlite_store import translated_errors
     from starosta.events.store import connect
+    from starosta.service.db import is_postgres, open_event_store
 
+    if is_postgres(db):  # as the owner: the service's role only reads tokens
+        store = open_event_store(db, owner=True)
+        try:
+            with store.write_transaction() as tx:
+                return [create_token(tx, name, role, token) for name, role, token in tokens]
+        finally:
+            store.close()
     with translated_errors():
         conn = connect(db)
         try:
@@ -194,4 +202,5 @@ def replayed(conn: sqlite3.Connection, key: IdempotencyKey) -> StoredReply | Non
         raise KeyReused(key.key)
     headers = msgspec.json.decode(row[3])
     kind = headers.get("kind") or f"legacy-{row[1]}"
-    return StoredReply(kind, bytes(row[2]), headers.get("ETag"))
+    response = row[2].encode() if isinstance(row[2], str) else bytes(row[2])  # text on PostgreSQL
+    return StoredReply(kind, response, headers.get("ETag"))

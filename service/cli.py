@@ -28,14 +28,6 @@ _force_option = click.option("--force", is_flag=True, default=False,
                              help="Replace the output file if it exists.")
 
 
-def _sqlite_only(db: str | None) -> None:
-    """Refuse, in one line, a command that needs the read models on a PostgreSQL URL."""
-    from starosta.service.db import NO_READ_MODELS, is_postgres
-
-    if db is not None and is_postgres(db):
-        raise click.ClickException(NO_READ_MODELS)
-
-
 def _postgres_failed(what: str, db: str, exc: BaseException) -> click.ClickException:
     """One line for a PostgreSQL database that cannot be reached or read (no traceback)."""
     from starosta.service.db import shown
@@ -44,7 +36,35 @@ def _postgres_failed(what: str, db: str, exc: BaseException) -> click.ClickExcep
     return click.ClickException(f"{what} {shown(db)} failed: {detail}")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group: a PostgreSQL error no command caught (the server unreachable, a
+    role refused) ends in one line, as every CLI error does, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            found = _psycopg_error(exc)
+            if found is None:
+                raise
+            detail = " ".join(str(found).split()) or type(found).__name__
+            raise click.ClickException(f"PostgreSQL: {detail}") from None
+
+
+def _psycopg_error(exc: BaseException) -> BaseException | None:
+    """Return `exc` when psycopg raised it, or the first such error inside an exception group
+    (the app's lifespan, run by a test client, raises one); None otherwise."""
+    if type(exc).__module__.startswith("psycopg"):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            found = _psycopg_error(inner)
+            if found is not None:
+                return found
+    return None
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """starosta: the sourced records of Soviet political prisoners, exiles and their aid.
 
@@ -64,19 +84,24 @@ def main() -> None:
               show_default=True, type=click.Choice(["FULL", "NORMAL", "EXTRA"], case_sensitive=False),
               help="SQLite durability: FULL means an acknowledged append is on disk.")
 def serve(db: str, host: str, port: int, synchronous: str) -> None:
-    """Serve the HTTP API (granian, one worker, uvloop) on the embedded SQLite file.
+    """Serve the HTTP API (granian, one worker, uvloop) on the embedded SQLite file, or on a
+    PostgreSQL database given by URL (several servers may share one).
 
     \b
     Example:
       starosta serve --db ./var/starosta.db --host 127.0.0.1 --port 8000
     """
-    _sqlite_only(db)
     from granian import Granian  # imported here: other commands need no server
 
-    from starosta.service.db import migrate
+    from starosta.service.db import is_postgres, migrate
 
     _port_free(host, port)
-    applied = migrate(db)
+    try:
+        applied = migrate(db)
+    except Exception as exc:  # noqa: BLE001 - unreachable or refused: one line, no traceback
+        if not is_postgres(db):
+            raise
+        raise _postgres_failed("migrating", db, exc) from None
     if applied:
         click.echo(f"applied migrations: {', '.join(applied)}")
     rebuilt = _ensure_read_models(db)
@@ -85,7 +110,10 @@ def serve(db: str, host: str, port: int, synchronous: str) -> None:
     os.environ.update(STAROSTA_DB=db, STAROSTA_HOST=host, STAROSTA_PORT=str(port),
                       STAROSTA_SYNCHRONOUS=synchronous.upper())
     Settings.from_env()  # fail here, with the variable named, rather than in the worker
-    click.echo(f"starosta serving {os.path.abspath(db)} on http://{host}:{port} "
+    from starosta.service.db import shown
+
+    where = shown(db) if is_postgres(db) else os.path.abspath(db)
+    click.echo(f"starosta serving {where} on http://{host}:{port} "
                f"(OpenAPI at http://{host}:{port}/schema)")
     Granian("starosta.service.app:app_from_env", factory=True, interface="asgi", address=host,
             port=port, workers=1, loop="uvloop", log_access=False).serve()
@@ -98,15 +126,21 @@ def _ensure_read_models(db: str) -> list[str]:
     from starosta.events.store import StoreError
     from starosta.projections.runner import RebuildRunning
     from starosta.service.archive import default_runner
-    from starosta.service.db import open_store
+    from starosta.service.db import shown
+    from starosta.service.db import builder_of, open_store
 
-    store = open_store(db)
     try:
-        return default_runner().ensure(store)
+        store = open_store(db)
+    except StoreError as exc:
+        raise click.ClickException(f"cannot open {shown(db)}: {exc}") from None
+    try:
+        with builder_of(db, store) as builder:  # the owner's, on PostgreSQL
+            return default_runner().ensure(store, builder=builder)
     except RebuildRunning as exc:
         raise click.ClickException(f"cannot serve yet: {exc}") from None
     except (StoreError, OSError) as exc:
-        raise click.ClickException(f"cannot bring the read models of {db} up to date: {exc}") from None
+        raise click.ClickException(f"cannot bring the read models of {shown(db)} up to date: "
+                                   f"{exc}") from None
     finally:
         store.close()
 
@@ -234,7 +268,6 @@ def rebuild(db: str, names: tuple[str, ...]) -> None:
     Example:
       starosta rebuild --db ./var/starosta.db registry claims
     """
-    _sqlite_only(db)
     from starosta.projections.runner import RebuildRunning, rebuild_lock
     from starosta.service.archive import default_runner
 
@@ -242,13 +275,18 @@ def rebuild(db: str, names: tuple[str, ...]) -> None:
     unknown = [n for n in names if n not in runner.names()]
     if unknown:
         raise click.ClickException(f"unknown projection {', '.join(unknown)}; known: {', '.join(runner.names())}")
-    if not os.path.exists(db):
+    from starosta.service.db import is_postgres
+
+    if not is_postgres(db) and not os.path.exists(db):
         raise click.ClickException(f"no database at {db}")
     try:
-        # taken before the database is opened: a second rebuild fails at once, touching nothing
-        # (not even the migrations' write lock, which the running rebuild may hold)
-        with rebuild_lock(db):
+        if is_postgres(db):  # as the owner; the lock is the database's (runner.rebuild_many)
             digests = _rebuild_all(db, runner, names)
+        else:
+            # taken before the database is opened: a second rebuild fails at once, touching
+            # nothing (not even the migrations' write lock, which the running rebuild may hold)
+            with rebuild_lock(db):
+                digests = _rebuild_all(db, runner, names)
     except RebuildRunning as exc:
         raise click.ClickException(str(exc)) from None
     except OSError as exc:  # the lock file beside the database cannot be created
@@ -265,9 +303,15 @@ def _rebuild_all(db: str, runner: Runner, names: tuple[str, ...]) -> dict[str, s
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from starosta.events.store import StoreError
-    from starosta.service.db import open_store
+    from starosta.service.db import is_postgres, open_event_store, open_store
 
-    store = open_store(db)
+    try:
+        store = open_store(db)
+        if is_postgres(db):  # tables are created, dropped and renamed by the owner
+            store.close()
+            store = open_event_store(db, owner=True)
+    except StoreError as exc:
+        raise click.ClickException(f"cannot rebuild: {exc}") from None
     columns = (TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[rate]:>9} events/s"), TimeElapsedColumn())
     chosen = [p.name for p in runner.with_dependencies(list(names or runner.names()))]
@@ -302,7 +346,6 @@ def demo(db: str, if_empty: bool) -> None:
     Example:
       starosta demo --db ./var/demo.db && starosta serve --db ./var/demo.db
     """
-    _sqlite_only(db)
     from rich.progress import Progress
 
     from starosta.service.demo.load import DEMO_TOKENS, DemoError, is_empty, load
@@ -381,7 +424,6 @@ def _get(db: str, path: str, accept: str = "application/json") -> bytes:
 
     from starosta.service.app import create_app
 
-    _sqlite_only(db)
     _require_db(db)
     with TestClient(create_app(Settings(db=db))) as client:
         answer = client.get(path, headers={"Accept": accept})
@@ -500,6 +542,9 @@ def _import_postgres(path: str, db: str, expect_head: str | None) -> tuple[int, 
                                 f"{expect_head}: it is another archive, or was cut short")
         with open(path, "rb") as f:  # checked whole above: loaded as stored, one transaction
             store.load_rows(_decode_export(line) for line in bounded_lines(f) if line.strip())
+        from starosta.service.archive import default_runner
+
+        default_runner().ensure(store)  # the read models, built as the owner (as serve would)
     except LogNotEmpty:  # filled meanwhile: the load's own check, under the append lock
         raise click.ClickException(f"import refused, nothing written: {where} already holds "
                                    "events: import into a new database") from None
@@ -540,10 +585,10 @@ def synth(persons: int, seed: int, out: str, load_db: str | None, force: bool) -
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from starosta.service.db import is_postgres
     from starosta.service.synth import generate
     from starosta.service.transfer import ImportRefused, import_log
 
-    _sqlite_only(load_db)
     _output(out, force, load_db)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True)) as progress:
@@ -555,7 +600,10 @@ def synth(persons: int, seed: int, out: str, load_db: str | None, force: bool) -
             # the bar covers the check of every line; inserting and building projections follow
             loading = progress.add_task("verifying events (then inserting, building projections)", total=total)
             try:
-                import_log(out, load_db, lambda n: progress.update(loading, completed=n))
+                if is_postgres(load_db):
+                    _import_postgres(out, load_db, None)
+                else:
+                    import_log(out, load_db, lambda n: progress.update(loading, completed=n))
             except ImportRefused as exc:
                 raise click.ClickException(f"import refused, nothing written: {exc}") from None
             progress.update(loading, completed=total)
@@ -669,7 +717,6 @@ def publish_command(db: str, out: str, metadata_path: str | None, force: bool) -
     from starosta.projections.runner import RebuildRunning
     from starosta.service.publish import PublishRefused, default_metadata_path, publish
 
-    _sqlite_only(db)
     metadata_path = metadata_path or default_metadata_path(out)
     _require_db(db)
     if out == "-" or metadata_path == "-":
@@ -721,7 +768,10 @@ def _same_file(a: str, b: str) -> bool:
 
 
 def _require_db(db: str) -> None:
-    if not os.path.exists(db):
+    """Refuse a SQLite file that does not exist (a PostgreSQL URL is checked by connecting)."""
+    from starosta.service.db import is_postgres
+
+    if not is_postgres(db) and not os.path.exists(db):
         raise click.ClickException(f"no database at {db}")
 
 
@@ -839,9 +889,15 @@ def _write_conn(db: str):
     from starosta.service.db import is_postgres
     from starosta.service.db import migrate as run
 
-    if is_postgres(db):
-        raise click.ClickException("tokens on PostgreSQL are not built yet: issue 12 step 3")
     run(db)
+    if is_postgres(db):  # as the owner (autocommit): the service's role only reads tokens
+        import psycopg
+
+        from starosta.events.postgres_store import PostgresTransaction
+        from starosta.service.db import owner_url
+
+        return PostgresTransaction(psycopg.connect(owner_url(db), autocommit=True,
+                                                   connect_timeout=10))
     return connect(db)
 
 

@@ -5,20 +5,21 @@ The backend is chosen by the database's name, here only (`backend`): a `postgres
 `postgres://`) URL is a PostgreSQL database, anything else a SQLite file. On PostgreSQL two URLs
 matter (../shared/API.md, "Resolutions"): the service's role (INSERT and SELECT on `events`),
 given as the database, and the owner's, which migrates and imports: `STAROSTA_OWNER_DB`, or the
-same URL when it is not set. Only the event store runs on PostgreSQL so far; the read models
-do not (issue 12 step 3).
+same URL when it is not set. The owner also builds the read models' tables (`open_archive`
+builds missing ones with the owner's URL); the service's role only changes their rows.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 from starosta import migrations
 from starosta.events.catalog import CATALOG
 from starosta.events.store import GroupCommitter, SQLiteEventStore, connect
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
-NO_READ_MODELS = "read models on PostgreSQL are not built yet: issue 12 step 3"
 
 
 def backend(db: str) -> str:
@@ -81,13 +82,28 @@ def _migrate_postgres(url: str) -> list[str]:
         return pg_migrations.apply(conn)
 
 
-def open_store(path: str, *, synchronous: str = "FULL") -> SQLiteEventStore:
-    """Migrate the SQLite database at `path` and return its event store (no projections).
-    The read models that take this store speak SQLite only: a PostgreSQL URL is refused."""
-    if is_postgres(path):
-        raise ValueError(NO_READ_MODELS)
+def open_store(path: str, *, synchronous: str = "FULL"):
+    """Migrate the database at `path` (a SQLite file or a PostgreSQL URL) and return its event
+    store (no projections): the service's role's on PostgreSQL."""
     migrate(path)
+    if is_postgres(path):
+        return open_event_store(path)
     return SQLiteEventStore(path, CATALOG, synchronous=synchronous)
+
+
+@contextlib.contextmanager
+def builder_of(path: str, store) -> Iterator:
+    """Yield the store that builds read models' tables for `store` (opened at `path`): on
+    PostgreSQL the owner's, opened for the block when the owner's URL is another (closed
+    after), else `store` itself."""
+    if not is_postgres(path) or owner_url(path) == path:
+        yield store
+        return
+    owner = open_event_store(path, owner=True)
+    try:
+        yield owner
+    finally:
+        owner.close()
 
 
 def open_archive(path: str, *, synchronous: str = "FULL", writer: bool = False,
@@ -103,7 +119,11 @@ def open_archive(path: str, *, synchronous: str = "FULL", writer: bool = False,
     store = open_store(path, synchronous=synchronous)
     runner = default_runner()
     try:
-        runner.ensure(store)  # under the rebuild lock when it builds (RebuildRunning meanwhile)
+        if runner.outdated(store):
+            with builder_of(path, store) as builder:
+                runner.ensure(store, builder=builder)  # under the rebuild lock when it builds
+        else:
+            runner.catch_up(store)
     except BaseException:
         store.close()
         raise

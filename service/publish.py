@@ -23,7 +23,7 @@ import sqlite_utils
 
 from starosta.events.sqlite_store import SQLiteEventStore
 from starosta.events.store import Head
-from starosta.projections import names, registry, snapshot
+from starosta.projections import names, registry, snapshot, sql
 from starosta.projections.ledger import Ledger, LedgerEntry
 from starosta.projections.runner import Runner, content_hash
 from starosta.service.publish_schema import FORMAT, SNAPSHOT_TABLE, TABLES, VIEWS, Table
@@ -70,7 +70,7 @@ def publish(db: str, out: str, metadata_path: str, force: bool = False) -> Publi
     store = open_store(db)
     tmp, meta_tmp = f"{out}.{os.getpid()}.tmp", f"{metadata_path}.{os.getpid()}.tmp"
     try:
-        rebuilt = _bring_up_to_date(store, runner)
+        rebuilt = _bring_up_to_date(store, runner, db)
         remove_files(tmp, ("", *COMPANIONS))
         head, digest, rows, versions = _build(store, runner, tmp)
         with open(meta_tmp, "wb") as f:
@@ -101,7 +101,12 @@ def default_metadata_path(out: str) -> str:
 
 
 def _require_archive(db: str) -> None:
-    """Refuse a file that holds no event log (publishing would otherwise migrate it)."""
+    """Refuse a file that holds no event log (publishing would otherwise migrate it). A
+    PostgreSQL database is migrated as `serve` would (migrations only add)."""
+    from starosta.service.db import is_postgres
+
+    if is_postgres(db):
+        return
     if not os.path.isfile(db):
         raise PublishRefused(f"no database at {db}")
     conn = sqlite3.connect(f"file:{os.path.abspath(db)}?mode=ro", uri=True)
@@ -116,12 +121,15 @@ def _require_archive(db: str) -> None:
         raise PublishRefused(f"{db} is not a starosta archive (it has no event log)")
 
 
-def _bring_up_to_date(store: SQLiteEventStore, runner: Runner) -> list[str]:
+def _bring_up_to_date(store: SQLiteEventStore, runner: Runner, db: str) -> list[str]:
     """Rebuild the read models whose code version changed and catch up any behind the log;
     return those rebuilt. Writes nothing when all are current (the usual case)."""
+    from starosta.service.db import builder_of
+
     if not _behind(store.reader(), store.head(), runner):
         return []
-    return runner.ensure(store)
+    with builder_of(db, store) as builder:
+        return runner.ensure(store, builder=builder)
 
 
 def _behind(conn: sqlite3.Connection, head: Head, runner: Runner) -> list[str]:
@@ -135,7 +143,7 @@ def _build(store: SQLiteEventStore,
     """Write the snapshot to `tmp` from one read transaction over the archive; return the head
     it was read at, its content hash, the rows per table and the read models' versions."""
     conn = store.reader()
-    conn.execute("BEGIN")  # deferred: the first read fixes the snapshot every later read sees
+    sql.begin_snapshot(conn)  # every later read, store.head() too, sees one snapshot
     try:
         head = store.head()
         behind = _behind(conn, head, runner)
