@@ -3,7 +3,9 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-DB ?= var/starosta.db
+# the archive: a SQLite file, or a PostgreSQL URL (`STAROSTA_DB=postgresql://... make run`)
+STAROSTA_DB ?= var/starosta.db
+DB ?= $(STAROSTA_DB)
 
 .PHONY: run test setup bench
 

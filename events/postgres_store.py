@@ -216,7 +216,7 @@ class PostgresEventStore:
     the service connects with its own role (INSERT and SELECT on `events`)."""
 
     def __init__(self, url: str, catalog: EventTypes, *, lock_timeout_ms: int = 10_000,
-                 connect_timeout_s: int = 10) -> None:
+                 connect_timeout_s: int = 10, writer: bool = True) -> None:
         self.url = url
         self.catalog = catalog
         self.lock_timeout_ms = int(lock_timeout_ms)
@@ -226,8 +226,10 @@ class PostgresEventStore:
         self._readers: list[psycopg.Connection] = []
         self._readers_lock = threading.Lock()
         self._closed = False
-        with translated_errors():
-            self._writer: psycopg.Connection | None = self._connect(writer=True)
+        self._writer: psycopg.Connection | None = None
+        if writer:  # opened at once, so that a wrong URL fails here; a replica's store has none
+            with translated_errors():
+                self._writer = self._connect(writer=True)
 
     def _connect(self, *, writer: bool) -> psycopg.Connection:
         conn = psycopg.connect(self.url, autocommit=True, connect_timeout=self.connect_timeout_s,

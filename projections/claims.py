@@ -425,13 +425,15 @@ def names_of(conn: sqlite3.Connection, field: str, ids: list[str], viewer: Viewe
 
 def hidden(conn: sqlite3.Connection, claim_ids: set[str], viewer: Viewer) -> set[str]:
     """Return the claims among `claim_ids` whose events `viewer` may not read in full (admins
-    read everything)."""
+    read everything). Fails closed: a claim this read model does not hold (yet: a read
+    replica behind the log it reads) is hidden."""
     if not claim_ids or viewer.admin:
         return set()
     marks = ",".join("?" * len(claim_ids))
     rows = conn.execute(f"SELECT id, status, contributor FROM claims WHERE id IN ({marks})",
                         tuple(claim_ids))
-    return {cid for cid, status, contributor in rows if not may_see(viewer, status, contributor)}
+    shown = {cid for cid, status, contributor in rows if may_see(viewer, status, contributor)}
+    return set(claim_ids) - shown  # a claim the read model does not hold yet stays hidden
 
 
 class SourceLink(msgspec.Struct, kw_only=True):

@@ -255,6 +255,12 @@ class Runner:
                 applied += len(batch)
 
     @staticmethod
+    def applied(conn: sqlite3.Connection) -> int:
+        """Return the log position every read model has applied (the lowest checkpoint)."""
+        row = conn.execute("SELECT min(position) FROM projection_checkpoints").fetchone()
+        return (row[0] if row else None) or 0
+
+    @staticmethod
     def _position(conn: sqlite3.Connection, name: str) -> int:
         row = conn.execute("SELECT position FROM projection_checkpoints WHERE name = ?",
                            (name,)).fetchone()

@@ -12,7 +12,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.routes import HTTPRoute
 from litestar.openapi.spec import Contact
 
-from starosta.events.store import SQLiteEventStore
+from starosta.events.store import EventStore
 from starosta.service.api.biography import BiographyController
 from starosta.service.api.claims import ClaimController
 from starosta.service.api.common import authenticate, before_request
@@ -47,15 +47,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         archive = open_archive(settings.db, synchronous=settings.synchronous, writer=True,
                                group_commit_max=settings.group_commit_max,
-                               reader_threads=settings.reader_threads)
+                               reader_threads=settings.reader_threads,
+                               read_db=settings.read_db)
         app.state.archive = archive
         try:
             yield
         finally:
             archive.close()
 
-    def provide_store(state: State) -> SQLiteEventStore:
-        return state.archive.store
+    def provide_store(state: State) -> EventStore:
+        return state.archive.reading_store  # GETs of the log only
 
     app = Litestar(
         route_handlers=[health, LogController, SourceController, PersonController,

@@ -20,8 +20,16 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from starosta.events.errors import Conflict
-from starosta.events.store import AppendRequest, Envelope, GroupCommitter, Job, Metadata, SQLiteEventStore
+from starosta.events.errors import Conflict, Invalid
+from starosta.events.store import (
+    AppendRequest,
+    Envelope,
+    GroupCommitter,
+    Job,
+    Metadata,
+    SQLiteEventStore,
+    StoreUnavailable,
+)
 from starosta.projections import claims as claims_model
 from starosta.projections.biographies import BiographiesProjection
 from starosta.projections.claims import ClaimsProjection
@@ -116,9 +124,12 @@ class Archive:
     """The store, its writer and its read models, opened together."""
 
     def __init__(self, store: SQLiteEventStore, writer: GroupCommitter | None, runner: Runner,
-                 reader_threads: int = 4) -> None:
+                 reader_threads: int = 4, replica: Any = None) -> None:
         self.store, self.writer, self.runner = store, writer, runner
         self.reader_threads = reader_threads
+        # GETs read here: a streaming replica of the store's PostgreSQL database (its read
+        # models arrive with its log, by replication), or the store itself
+        self.replica = replica
         # A pool of its own whose threads live as long as the archive: each thread's read
         # connection is opened once (anyio's shared pool retires idle threads, and every new
         # thread would open, and keep, one more connection).
@@ -126,8 +137,42 @@ class Archive:
                                                               thread_name_prefix="starosta-reader")
 
     def read(self) -> sqlite3.Connection:
-        """Return this thread's read connection."""
+        """Return this thread's read connection: the replica's when one is configured."""
+        return (self.replica or self.store).reader()
+
+    @property
+    def reading_store(self):
+        """The store GETs of the log read (its rows, its head): the replica's when one is
+        configured, so that a page and its redaction come from one database."""
+        return self.replica or self.store
+
+    def read_primary(self) -> sqlite3.Connection:
+        """Return this thread's read connection to the database writes go to (tokens,
+        Idempotency-Key answers: never stale)."""
         return self.store.reader()
+
+    async def wait_for(self, position: int, timeout: float) -> int:
+        """Wait until the read models GETs read (the replica's, or the store's) have applied
+        log position `position`; return the position they have applied. Polls every 20 ms in
+        a reader thread; raises StoreUnavailable (answered 503 with Retry-After) when
+        `timeout` seconds pass first. On the store itself a committed position is applied at
+        once (same transaction). Raises Invalid for a position the log has not reached (no
+        write answered it: nothing to wait for)."""
+        head = (await self.run_read(lambda _: self.store.head())).position
+        if position > head:
+            raise Invalid("min_position", position, f"the log ends at position {head}: pass "
+                          "the position a write answered", where="query")
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            applied = await self.run_read(self.runner.applied)
+            if applied >= position:
+                return applied
+            if asyncio.get_running_loop().time() >= deadline:
+                where = "the read replica" if self.replica is not None else "the archive"
+                raise StoreUnavailable(
+                    f"min_position={position}: {where} has applied the log up to position "
+                    f"{applied} so far (waited {timeout:g} s); retry")
+            await asyncio.sleep(0.02)
 
     async def run_read(self, read: Callable[..., T], *args: Any) -> T:
         """Run `read(conn, *args)` in a reader thread on that thread's own connection, so that
@@ -141,6 +186,8 @@ class Archive:
         if self.writer is not None:
             self.writer.close()
         self._readers.shutdown(wait=True)
+        if self.replica is not None:
+            self.replica.close()
         self.store.close()
 
     def commit_sync(self, requests: Sequence[AppendRequest], meta: Metadata) -> list[list[int]]:
@@ -177,7 +224,7 @@ class Archive:
 
     def replay(self, key: IdempotencyKey) -> Committed | None:
         """Return the first answer stored under `key`, or None (raises access.KeyReused)."""
-        stored = access.replayed(self.read(), key)
+        stored = access.replayed(self.read_primary(), key)
         if stored is None:
             return None
         return Committed(stored.kind, stored.body, stored.etag, replayed=True)

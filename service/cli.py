@@ -127,7 +127,7 @@ def _ensure_read_models(db: str) -> list[str]:
     from starosta.projections.runner import RebuildRunning
     from starosta.service.archive import default_runner
     from starosta.service.db import shown
-    from starosta.service.db import builder_of, open_store
+    from starosta.service.db import builder_of, is_postgres, open_store
 
     try:
         store = open_store(db)
@@ -135,7 +135,9 @@ def _ensure_read_models(db: str) -> list[str]:
         raise click.ClickException(f"cannot open {shown(db)}: {exc}") from None
     try:
         with builder_of(db, store) as builder:  # the owner's, on PostgreSQL
-            return default_runner().ensure(store, builder=builder)
+            if not is_postgres(db):
+                return default_runner().ensure(store, builder=builder)
+            return _ensure_waiting(store, builder)
     except RebuildRunning as exc:
         raise click.ClickException(f"cannot serve yet: {exc}") from None
     except (StoreError, OSError) as exc:
@@ -143,6 +145,33 @@ def _ensure_read_models(db: str) -> list[str]:
                                    f"{exc}") from None
     finally:
         store.close()
+
+
+REBUILD_WAIT_S = 300  # how long a server on PostgreSQL waits for another's rebuild
+
+
+def _ensure_waiting(store, builder) -> list[str]:
+    """`Runner.ensure` for a server on PostgreSQL, where several servers share one database
+    and may start together: while another process builds the read models, wait for it (up to
+    REBUILD_WAIT_S), then catch up what it built. Raises RebuildRunning after that."""
+    import time
+
+    from starosta.projections.runner import RebuildRunning
+    from starosta.service.archive import default_runner
+
+    runner = default_runner()
+    deadline = time.monotonic() + REBUILD_WAIT_S
+    said = False
+    while True:
+        try:
+            return runner.ensure(store, builder=builder)
+        except RebuildRunning as exc:
+            if time.monotonic() > deadline:
+                raise
+            if not said:
+                click.echo(f"waiting: {exc}", err=True)
+                said = True
+            time.sleep(0.5)
 
 
 def _port_free(host: str, port: int) -> None:

@@ -20,6 +20,7 @@ from starosta.events.catalog import CATALOG
 from starosta.events.store import GroupCommitter, SQLiteEventStore, connect
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+POSTGRES_BATCH_MAX = 60  # appends per group commit on PostgreSQL (see open_archive)
 
 
 def backend(db: str) -> str:
@@ -49,13 +50,14 @@ def shown(db: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
 
 
-def open_event_store(db: str, *, owner: bool = False):
+def open_event_store(db: str, *, owner: bool = False, reader: bool = False):
     """Return the event store alone (no migrations, no projections) of `db`: a
-    PostgresEventStore for a PostgreSQL URL (as the owner with `owner`), else SQLite's."""
+    PostgresEventStore for a PostgreSQL URL (as the owner with `owner`; only for reading,
+    opening no write connection, with `reader`: a replica), else SQLite's."""
     if is_postgres(db):
         from starosta.events.postgres_store import PostgresEventStore
 
-        return PostgresEventStore(owner_url(db) if owner else db, CATALOG)
+        return PostgresEventStore(owner_url(db) if owner else db, CATALOG, writer=not reader)
     return SQLiteEventStore(db, CATALOG)
 
 
@@ -107,10 +109,11 @@ def builder_of(path: str, store) -> Iterator:
 
 
 def open_archive(path: str, *, synchronous: str = "FULL", writer: bool = False,
-                 group_commit_max: int = 512, reader_threads: int = 4):
+                 group_commit_max: int = 512, reader_threads: int = 4, read_db: str = ""):
     """Migrate, open the store, build or catch up every projection; return an Archive.
 
-    With `writer`, the archive gets the group-committing writer thread the service uses.
+    With `writer`, the archive gets the group-committing writer thread the service uses. With
+    `read_db` (a streaming replica of the PostgreSQL database `path`), reads go there.
     Raises RebuildRunning when a read model must be built while another rebuild of the
     database runs (`starosta rebuild`): the service cannot start until it is done.
     """
@@ -127,5 +130,17 @@ def open_archive(path: str, *, synchronous: str = "FULL", writer: bool = False,
     except BaseException:
         store.close()
         raise
+    replica = None
+    if read_db:
+        if not (is_postgres(path) and is_postgres(read_db)):
+            store.close()
+            raise ValueError("STAROSTA_READ_DB is a streaming replica of a PostgreSQL database: "
+                             "both it and STAROSTA_DB must be postgresql:// URLs")
+        replica = open_event_store(read_db, reader=True)
+    if is_postgres(path):
+        # each job of a batch writes in a SAVEPOINT of its own; more than 64 subtransactions in
+        # one transaction overflow PostgreSQL's per-session cache and slow every other
+        # session's snapshots until it commits
+        group_commit_max = min(group_commit_max, POSTGRES_BATCH_MAX)
     committer = GroupCommitter(store, max_batch=group_commit_max) if writer else None
-    return Archive(store, committer, runner, reader_threads)
+    return Archive(store, committer, runner, reader_threads, replica)

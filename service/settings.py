@@ -18,6 +18,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     group_commit_max: int = 512  # most appends committed in one transaction
     reader_threads: int = 4  # reads run in these threads, each on its own connection, off the event loop
     max_streams: int = 32  # open live feeds (GET /events/stream) at once; past it 503 with Retry-After
+    # PostgreSQL only: a streaming replica of `db` that GETs read from (writes, Idempotency-Key
+    # replays and tokens stay on `db`); empty: read from `db`
+    read_db: str = ""
+    min_position_wait: float = 2.0  # seconds a GET with min_position waits for it, then 503
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> "Settings":

@@ -15,6 +15,7 @@ from starosta.events.store import SQLiteEventStore
 from starosta.service.app import create_app
 from starosta.service.db import open_store
 from starosta.service.settings import Settings
+from tests.postgres import postgres_cluster  # noqa: F401  (one throwaway cluster per session)
 
 ROOT = Path(__file__).resolve().parent.parent
 STAROSTA = str(Path(sys.executable).with_name("starosta"))
@@ -79,19 +80,34 @@ _hypothesis_settings.register_profile("dev", deadline=None)
 _hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
-def start_server(db: str, port: int | None = None) -> tuple[subprocess.Popen, str]:
-    """Start the real `starosta serve` on 127.0.0.1 in its own session and wait (30 s at most)
-    until it answers; return the process (stop it with `stop`) and its base URL."""
+def start_server(db: str, port: int | None = None, env: dict[str, str] | None = None,
+                 wait: float = 30) -> tuple[subprocess.Popen, str]:
+    """Start the real `starosta serve` on 127.0.0.1 in its own session (with `env` added to
+    the environment) and wait (`wait` s at most) until it answers; return the process (stop
+    it with `stop`) and its base URL."""
+    proc, base = launch_server(db, port, env)
+    return wait_until_up(proc, base, wait)
+
+
+def launch_server(db: str, port: int | None = None,
+                  env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """Start `starosta serve` on 127.0.0.1 without waiting for it (see wait_until_up)."""
+    port = port or free_port()
+    proc = subprocess.Popen([STAROSTA, "serve", "--db", db, "--port", str(port)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True, env={**os.environ, **(env or {})})
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def wait_until_up(proc: subprocess.Popen, base: str,
+                  wait: float = 30) -> tuple[subprocess.Popen, str]:
+    """Wait (`wait` s at most) until the server at `base` answers /health; return (proc,
+    base). Stops it and fails, with its output, when it exits or the time runs out."""
     import time
 
     import httpx
 
-    port = port or free_port()
-    proc = subprocess.Popen([STAROSTA, "serve", "--db", db, "--port", str(port)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + wait
     while time.monotonic() < deadline and proc.poll() is None:
         try:
             httpx.get(f"{base}/health", timeout=2)

@@ -14,6 +14,7 @@ install; with CI=true they fail instead (CI installs the package, see .ci/run).
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -199,3 +200,59 @@ def postgres_cluster() -> Iterator[Cluster]:
         yield cluster
     finally:
         stop_cluster(cluster)
+
+
+def new_archive(cluster: Cluster) -> tuple[str, str]:
+    """A fresh, migrated archive in a schema of its own of the test database: return (the
+    service's URL, as the login role APP in SERVICE_ROLE; the owner's URL). Both URLs set
+    the schema as search_path, so each test sees only its own tables."""
+    import uuid
+
+    from starosta.service.db import migrate
+
+    schema = f"a_{uuid.uuid4().hex[:12]}"
+    cluster.execute(f"CREATE SCHEMA {schema} AUTHORIZATION {OWNER}", database=DATABASE)
+    owner = cluster.url(OWNER, DATABASE, search_path=schema)
+    migrate(owner)
+    global _granted
+    if not _granted:  # an operator's step, once per cluster (the role exists once migrated)
+        cluster.execute(f"GRANT {SERVICE_ROLE} TO {APP}")
+        _granted = True
+    return cluster.url(APP, DATABASE, search_path=schema), owner
+
+
+_granted = False
+
+
+@contextlib.contextmanager
+def streaming_replica(cluster: Cluster) -> Iterator[Cluster]:
+    """A hot-standby streaming replica of `cluster` (pg_basebackup -R from it, started on a
+    free port beside it), stopped and removed when the block ends. Its URLs are the
+    primary's on another port; `execute` on it runs pg_wal_replay_pause() and the like."""
+    replica = Cluster(bin=cluster.bin, root=cluster.root / f"replica-{_free_port()}",
+                      as_server_user=cluster.as_server_user)
+    command = [*cluster.as_server_user, "mkdir", "-m", "700", str(replica.root)]
+    subprocess.run(command, check=True, timeout=30)
+    cluster.run("pg_basebackup", "-h", "127.0.0.1", "-p", str(cluster.port), "-U", SERVER_USER,
+                "-D", str(replica.data), "-R", "-X", "stream", "--checkpoint=fast", "--no-sync",
+                timeout=300)
+    for attempt in range(5):
+        replica.port = _free_port()
+        settings = (f"-c listen_addresses=127.0.0.1 -p {replica.port} "
+                    f"-c unix_socket_directories={replica.root} -c hot_standby=on "
+                    "-c max_connections=200")  # not below the primary's
+        try:
+            replica.run("pg_ctl", "-D", str(replica.data), "-l", str(replica.log), "-o",
+                        settings, "-w", "-t", "60", "start")
+            break
+        except RuntimeError:
+            if attempt == 4:
+                shutil.rmtree(replica.root, ignore_errors=True)
+                raise
+    try:
+        yield replica
+    finally:
+        try:
+            replica.stop()
+        finally:
+            shutil.rmtree(replica.root, ignore_errors=True)

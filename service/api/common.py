@@ -12,16 +12,21 @@ import msgspec
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import Parameter, SkipValidation
 
 from starosta.projections.rules import Viewer, counted_statuses
 from starosta.service.archive import Archive
 from starosta.events.errors import Conflict, Invalid, Unauthenticated
-from starosta.events.store import ConcurrencyError
+from starosta.events.store import ConcurrencyError, EventStore
 from starosta.service.access import ANONYMOUS, IdempotencyKey, KeyReused, Principal, resolve
 from starosta.service.archive import Committed, Decision
 from starosta.service.auth import drain, principal_of
 from starosta.service.errors import problem, strict_problem
+
+# The archive's event store, injected as is: SQLite's or PostgreSQL's (both the EventStore
+# protocol, which no validator can check an instance against).
+StoreDependency = NamedDependency[SkipValidation[EventStore]]
 
 T = TypeVar("T")
 
@@ -38,7 +43,7 @@ async def authenticate(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     """App-wide guard: resolve the bearer token (401 for a wrong one, also on public reads).
 
     Async on purpose: Litestar runs sync guards in its thread pool, a hop per request."""
-    conn = archive_of(connection).read()
+    conn = archive_of(connection).read_primary()  # a token just created is valid at once
     try:
         principal = resolve(conn, connection.headers.get("authorization"))
     except Unauthenticated:
@@ -71,7 +76,29 @@ async def before_request(request: Request) -> Response | None:
         if allow is not None:
             return Response(None, status_code=204, headers={"Allow": allow})
         return None
+    if request.method == "GET":
+        return await before_read(request)
     return await before_write(request)
+
+
+MIN_POSITION = "min_position"
+MAX_POSITION = 2**62
+
+
+async def before_read(request: Request) -> Response | None:
+    """before_request on every GET: with `min_position=N`, answer only once the read models
+    it reads (a read replica's, with STAROSTA_READ_DB) have applied log position N, waiting up
+    to STAROSTA_MIN_POSITION_WAIT seconds (2), else 503 with Retry-After. A writer passes the
+    `position` its write answered to read its own writes from any server or replica."""
+    raw = request.query_params.get(MIN_POSITION)
+    if raw is None:
+        return None
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_POSITION:
+        raise Invalid(MIN_POSITION, raw, f"must be a log position: an integer from 0 to "
+                      f"{MAX_POSITION}", where="query")
+    archive = archive_of(request)
+    await archive.wait_for(int(raw), request.app.state.settings.min_position_wait)
+    return None
 
 
 async def before_write(request: Request) -> Response | None:

@@ -12,13 +12,12 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, Request, get
-from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
-from starosta.events.store import SQLiteEventStore, StoreError
+from starosta.events.store import EventStore, StoreError
 from starosta.projections.rules import Viewer
-from starosta.service.api.common import archive_of, off_loop, viewer
+from starosta.service.api.common import StoreDependency, archive_of, off_loop, viewer
 from starosta.service.errors import problem
 from starosta.service.feed import (
     MAX_POSITION,
@@ -53,7 +52,7 @@ class LogController(Controller):
     async def read(
         self,
         request: Request,
-        store: NamedDependency[SQLiteEventStore],
+        store: StoreDependency,
         after: Position = 0,
         limit: Annotated[int, Parameter(ge=1, le=1000, description="Page size (1-1000)")] = 100,
     ) -> LogPage:
@@ -65,7 +64,7 @@ class LogController(Controller):
     async def stream(
         self,
         request: Request,
-        store: NamedDependency[SQLiteEventStore],
+        store: StoreDependency,
         after: Position = 0,
         timeout: Annotated[int, Parameter(
             ge=1, le=STREAM_TIMEOUT_MAX,
@@ -98,7 +97,7 @@ class LogController(Controller):
         return ServerSentEvent(events)
 
     @get("/head", summary="The last position and its hash")
-    async def head(self, store: NamedDependency[SQLiteEventStore]) -> HeadOut:
+    async def head(self, store: StoreDependency) -> HeadOut:
         """Publish this hash; `starosta verify --expect-head HASH` checks a copy against it."""
         h = store.head()
         return HeadOut(h.position, h.hash, h.recorded_at)
@@ -150,7 +149,7 @@ def _comment(text: str, retry: int | None = None) -> ServerSentEventMessage:
     return ServerSentEventMessage(data=None, comment=text, retry=retry)
 
 
-async def live_feed(request: Request, store: SQLiteEventStore, after: int, timeout: int,
+async def live_feed(request: Request, store: EventStore, after: int, timeout: int,
                     reader: Viewer, release: Callable[[], None]) -> AsyncIterator[ServerSentEventMessage]:
     """Yield the log after `after` as SSE messages, then poll for new events until `timeout`
     seconds have passed; give the stream's slot back however the stream ends (its end, the

@@ -17,7 +17,8 @@ from the route handlers rather than written beside each of them:
   (the store cannot answer: a full disk, an I/O error);
 - with a body: 400 (not JSON, not UTF-8, nested too deeply), 413 (over the body limit), 422,
   404 (an id it refers to names nothing: the API's rule is "unknown ids 404");
-- with query or path parameters: 422; with a path parameter: 404;
+- with query or path parameters, and every GET (its `min_position`): 422; with a path
+  parameter: 404;
 - POST: 409 (a conflicting review, a stale If-Match, an Idempotency-Key reused for another
   body) and the Idempotency-Key header;
 - a role guard (service.auth.requires): 403 and the bearer scheme required;
@@ -66,7 +67,8 @@ MEANING = {
     413: "Request body too large: over the configured limit (STAROSTA_MAX_BODY_BYTES).",
     422: "Invalid request: each invalid field is named in `errors` with its value.",
     503: "Service unavailable: the store cannot write or read now (a full disk, an I/O "
-         "error); nothing was half done. Retry after the Retry-After seconds.",
+         "error), or a GET's `min_position` was not reached within 2 s (a read replica "
+         "behind); nothing was half done. Retry after the Retry-After seconds.",
 }
 
 EXAMPLES: dict[int, dict[str, Any]] = {
@@ -223,7 +225,7 @@ def statuses(path: str, method: str, handler: HTTPRouteHandler) -> set[int]:
     found = {401, 503}
     if has_body or method == "post":
         found |= {400, 413, 422}
-    if has_input:
+    if has_input or method == "get":  # every GET takes min_position
         found.add(422)
     if "{" in path or has_body:  # an id in the path, or one a body refers to
         found.add(404)
@@ -260,8 +262,20 @@ def _answers(operation: dict[str, Any], path: str, method: str, handler: HTTPRou
         responses[str(status)] = answer
 
 
+MIN_POSITION = {
+    "name": "min_position", "in": "query", "required": False,
+    "description": "Answer only once the read models have applied this log position (the "
+                   "`position` a write answered): read-your-writes across servers and read "
+                   "replicas (STAROSTA_READ_DB). Waits up to 2 s, then 503 with Retry-After; "
+                   "a position past the log's head is 422.",
+    "schema": {"type": "integer", "minimum": 0, "maximum": 2**62},
+}
+
+
 def _headers(operation: dict[str, Any], method: str, handler: HTTPRouteHandler) -> None:
     wanted = []
+    if method == "get":
+        operation.setdefault("parameters", []).append(copy.deepcopy(MIN_POSITION))
     if method == "post":
         wanted.append("Idempotency-Key")
     if handler.opt.get("if_match"):

@@ -8,9 +8,8 @@ from dataclasses import dataclass
 import pytest
 from litestar.testing import TestClient
 
-from starosta.events.store import connect
 from starosta.service.app import create_app
-from starosta.service.access import create_token
+from starosta.service.access import create_tokens
 from starosta.service.db import migrate
 from starosta.service.settings import Settings
 
@@ -74,16 +73,51 @@ PEOPLE = {"alice": "contributor", "dave": "contributor", "bob": "reviewer", "car
           "root": "admin"}
 
 
-def make_tokens(db_path: str) -> dict[str, str]:
-    migrate(db_path)
-    conn = connect(db_path)
-    tokens = {name: create_token(conn, name, role)[1] for name, role in PEOPLE.items()}
-    conn.close()
-    return tokens
+def make_tokens(db: str) -> dict[str, str]:
+    """Migrate `db` (a SQLite file or a PostgreSQL URL) and create the people's tokens."""
+    migrate(db)
+    made = create_tokens(db, [(name, role, None) for name, role in PEOPLE.items()])
+    return {name: token for name, (_, token) in zip(PEOPLE, made)}
+
+
+BACKENDS = ("sqlite", "postgres")
+
+
+@pytest.fixture(params=BACKENDS)
+def archive_db(request: pytest.FixtureRequest, tmp_path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The archive an `api` test runs against, once on each backend: a SQLite file, and a
+    fresh schema of the throwaway PostgreSQL cluster (served as the service's role, built by
+    the owner's: STAROSTA_OWNER_DB)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "archive.db")
+    from tests.postgres import new_archive
+
+    service, owner = new_archive(request.getfixturevalue("postgres_cluster"))
+    monkeypatch.setenv("STAROSTA_OWNER_DB", owner)
+    return service
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that also opens the SQLite file itself (`db_path`) runs on SQLite only."""
+    items[:] = [item for item in items if not (
+        getattr(item, "callspec", None) is not None
+        and item.callspec.params.get("archive_db") == "postgres"
+        and "db_path" in item.fixturenames)]
+
+
+def rebuild(archive, name: str) -> str | None:
+    """Rebuild one read model of a running app's archive, as `starosta rebuild` would: with
+    the archive's own store on SQLite, as the owner (STAROSTA_OWNER_DB) on PostgreSQL, whose
+    service role may not create tables. Return its content hash."""
+    from starosta.service.db import builder_of
+
+    store = archive.store
+    with builder_of(getattr(store, "url", ""), store) as builder:
+        return archive.runner.rebuild(builder, name)
 
 
 @pytest.fixture
-def api(db_path: str) -> Iterator[Api]:
-    tokens = make_tokens(db_path)
-    with TestClient(create_app(Settings(db=db_path))) as client:
+def api(archive_db: str) -> Iterator[Api]:
+    tokens = make_tokens(archive_db)
+    with TestClient(create_app(Settings(db=archive_db))) as client:
         yield Api(client, tokens)

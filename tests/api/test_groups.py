@@ -14,7 +14,7 @@ import pytest
 
 from starosta.projections.runner import content_hash
 from starosta.service.db import open_archive
-from tests.api.conftest import Api, assert_problem
+from tests.api.conftest import Api, assert_problem, rebuild
 from tests.api.test_population import check_consistent
 
 
@@ -365,7 +365,7 @@ def test_the_population_tables_rebuilt_from_the_log_equal_the_live_ones(world: W
     try:
         projection = next(p for p in archive.runner.projections if p.name == "population")
         live = content_hash(archive.store.reader(), list(projection.ddl))
-        assert archive.runner.rebuild(archive.store, "population") == live
+        assert rebuild(archive, "population") == live
     finally:
         archive.store.close()
     assert world.population(camp, "1938") == before

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from starosta.projections.runner import content_hash
-from tests.api.conftest import Api
+from tests.api.conftest import Api, rebuild
 from tests.api.test_population import World, who_is
 
 
@@ -137,7 +137,7 @@ def test_incremental_tables_equal_rebuilt_ones_after_merges_and_reviews(world: W
     bounds = archive.read().execute(
         "SELECT count(*) FROM custody_episodes WHERE open_bound IS NOT NULL").fetchone()[0]
     assert bounds >= 1
-    assert archive.runner.rebuild(archive.store, "population") == live
+    assert rebuild(archive, "population") == live
 
 
 def test_open_lists_only_the_claims_of_possible_persons(world: World) -> None:

@@ -84,7 +84,7 @@ def test_openapi_schema_documents_every_route(client: TestClient) -> None:
     paths = schema.json()["paths"]
     assert {"/health", "/events", "/events/head"} <= set(paths)
     params = {p["name"] for p in paths["/events"]["get"]["parameters"]}
-    assert params == {"after", "limit"}
+    assert params == {"after", "limit", "min_position"}
     assert client.get("/schema").status_code == 200
 
 
@@ -123,3 +123,31 @@ def test_every_request_body_is_documented_with_an_example(client: TestClient) ->
             media = body["content"]["application/json"]
             examples = media.get("examples") or media.get("example") or media["schema"].get("examples")
             assert examples, f"{method.upper()} {path} has no example body"
+
+
+def test_min_position_waits_then_answers_503_and_is_documented_on_every_get(tmp_path) -> None:
+    """Without a replica the read models are never behind a committed write: a GET with the
+    position a write answered is served at once; a position the log has not reached, or not
+    a position, is 422 naming it (the wait and its 503 are a replica's:
+    tests/integration/test_postgres_servers.py). Every GET of the OpenAPI document takes it."""
+    from tests.api.conftest import make_tokens
+
+    db = str(tmp_path / "archive.db")
+    tokens = make_tokens(db)
+    with TestClient(create_app(Settings(db=db, min_position_wait=0.3))) as c:
+        made = c.post("/sources", json={"csl": {"type": "book", "title": "t"}},
+                      headers={"Authorization": f"Bearer {tokens['alice']}"}).json()
+        assert c.get(f"/sources/{made['id']}",
+                     params={"min_position": made["position"]}).status_code == 200
+        ahead = c.get("/persons", params={"min_position": made["position"] + 1})
+        assert ahead.status_code == 422  # no write answered it: nothing to wait for
+        assert f"the log ends at position {made['position']}" in ahead.json()["detail"]
+        for bad in ("x", "-1", "1.5", str(2**63)):
+            r = c.get("/persons", params={"min_position": bad})
+            assert r.status_code == 422, (bad, r.text)
+            assert r.json()["errors"][0]["field"] == "min_position"
+        paths = c.get("/schema/openapi.json").json()["paths"]
+        gets = [(p, ops["get"]) for p, ops in paths.items() if "get" in ops]
+        assert len(gets) > 10
+        for path, operation in gets:
+            assert "min_position" in {p["name"] for p in operation.get("parameters", [])}, path

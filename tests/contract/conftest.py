@@ -1,4 +1,2 @@
-"""The contract tests' shared fixtures: the throwaway PostgreSQL cluster of tests/postgres.py
-(started once per session, only when a PostgreSQL test asks for it)."""
-
-from tests.postgres import postgres_cluster  # noqa: F401  (a fixture, found by name)
+"""The contract tests' fixtures come from tests/conftest.py (the throwaway PostgreSQL cluster
+of tests/postgres.py, started once per session, only when a PostgreSQL test asks for it)."""

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.postgres import APP, OWNER, SERVICE_ROLE, Cluster, postgres_cluster  # noqa: F401
+from tests.postgres import APP, OWNER, SERVICE_ROLE, Cluster
 
 STAROSTA = str(Path(sys.executable).with_name("starosta"))
 HEAD = re.compile(r"head \d+ ([0-9a-f]{64})")
@@ -59,7 +59,7 @@ class Database:
 
 
 @pytest.fixture
-def database(postgres_cluster: Cluster) -> Database:  # noqa: F811
+def database(postgres_cluster: Cluster) -> Database:
     return Database(postgres_cluster)
 
 
@@ -141,7 +141,7 @@ def test_backup_uses_pg_dump_or_is_refused_naming_what_to_install(
     assert exists.returncode != 0 and "pass --force" in exists.stderr
 
 
-def test_an_unreachable_database_is_one_line(postgres_cluster: Cluster) -> None:  # noqa: F811
+def test_an_unreachable_database_is_one_line(postgres_cluster: Cluster) -> None:
     url = postgres_cluster.url(APP, "no_such_database")
     for args in (("verify",), ("migrate",), ("export", "log")):
         done = starosta(*args, "--db", url)
@@ -225,3 +225,34 @@ def test_read_models_documents_and_snapshot_are_the_same_on_both_backends(
     assert token_id in ok("token", "list", "--db", database.url, env=database.env)
     assert f"revoked {token_id}" in ok("token", "revoke", token_id, "--db", database.url,
                                        env=database.env)
+
+
+SEARCHES = [("persons", "monclus"), ("persons", "Monclús Guall"), ("persons", "mar"),
+            ("persons", "Спиридонова"), ("persons", "martsinkevi"), ("persons", "a"),
+            ("persons", "s k"), ("places", "kem"), ("places", "so"), ("places", "USSR"),
+            ("organizations", "an"), ("funds", "relief"), ("persons", "zzzz")]
+
+
+def test_search_answers_the_same_on_both_backends(
+        database: Database, demo_log: tuple[Path, str, int],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """FTS5 on SQLite, a GIN tsvector index on PostgreSQL: the same entities in the same
+    order (exact words, then prefixes, then by name, then id) for the demo's names."""
+    from litestar.testing import TestClient
+
+    from starosta.service.app import create_app
+    from starosta.service.settings import Settings
+
+    log, _, _ = demo_log
+    database.migrate()
+    ok("import", str(log), "--db", database.url, env=database.env)
+    monkeypatch.setenv("STAROSTA_OWNER_DB", database.owner)
+    answers = []
+    for db in (str(log.with_name("demo.db")), database.url):
+        with TestClient(create_app(Settings(db=db))) as client:
+            answers.append([client.get(f"/{kind}", params={"q": q, "limit": 100}).json()
+                            for kind, q in SEARCHES])
+    assert answers[0] == answers[1]
+    found = {q: [hit["label"] for hit in answer["items"]] for (_, q), answer in zip(SEARCHES, answers[0])}
+    assert found["zzzz"] == [] and len(found["a"]) > 3
+    assert found["Monclús Guall"][:2] == ["Joaquín Monclús Guallar", "Vicente Monclús Guallar"]

@@ -152,16 +152,23 @@ SCRIPTED = [("person", 0), ("place", 0), ("person", 1)] + [
 def test_incremental_tables_equal_rebuilt_tables(commands) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         world = World(str(Path(tmp) / "archive.db"))
-        for op in commands:
-            world.run(op)
-        store, runner = world.archive.store, world.archive.runner
-        for projection in runner.projections:
-            live = content_hash(store.reader(), list(projection.ddl))
-            first = runner.rebuild(store, projection.name)
-            second = runner.rebuild(store, projection.name)
-            assert first == second, f"two rebuilds of {projection.name} differ"
-            assert live == first, f"{projection.name}: incremental tables differ from rebuilt ones"
-        store.close()
+        try:
+            live_equals_rebuilt(world, commands)
+        finally:
+            world.archive.store.close()
+
+
+def live_equals_rebuilt(world: World, commands) -> None:
+    """Run `commands`; then each read model's live tables must equal two rebuilds of it."""
+    for op in commands:
+        world.run(op)
+    store, runner = world.archive.store, world.archive.runner
+    for projection in runner.projections:
+        live = content_hash(store.reader(), list(projection.ddl))
+        first = runner.rebuild(store, projection.name)
+        second = runner.rebuild(store, projection.name)
+        assert first == second, f"two rebuilds of {projection.name} differ"
+        assert live == first, f"{projection.name}: incremental tables differ from rebuilt ones"
 
 
 def disagreements(conn) -> list[str]:
@@ -201,4 +208,44 @@ def test_read_models_agree_on_every_claims_status_and_successor(commands) -> Non
         for op in commands:
             world.run(op)
             assert disagreements(world.archive.read()) == []
+        world.archive.store.close()
+
+
+# -- the same properties on PostgreSQL (the throwaway cluster of tests/postgres.py) ------------
+# Fewer examples: each builds a fresh schema with every read model's tables (about 0.5 s).
+
+
+def _postgres_world(cluster) -> World:
+    """A World on a fresh PostgreSQL archive, opened as its owner (who may rebuild)."""
+    from tests.postgres import new_archive
+
+    _, owner = new_archive(cluster)
+    return World(owner)
+
+
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@example(commands=SCRIPTED)
+@given(commands=st.lists(ops, min_size=1, max_size=80))
+def test_incremental_tables_equal_rebuilt_tables_on_postgres(postgres_cluster, commands) -> None:
+    world = _postgres_world(postgres_cluster)
+    try:
+        live_equals_rebuilt(world, commands)
+    finally:
+        world.archive.store.close()
+
+
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@example(commands=SCRIPTED)
+@example(commands=SUPERSEDING)
+@given(commands=st.lists(ops, min_size=1, max_size=80))
+def test_read_models_agree_on_every_claims_status_and_successor_on_postgres(
+        postgres_cluster, commands) -> None:
+    world = _postgres_world(postgres_cluster)
+    try:
+        for op in commands:
+            world.run(op)
+            assert disagreements(world.archive.read()) == []
+    finally:
         world.archive.store.close()
