@@ -209,7 +209,7 @@ def persons_of_claim(conn: sqlite3.Connection, claim_id: str, tables: Tables,
     return [r[0] for r in conn.execute(  # CROSS JOIN: from the claim's few references out
         f"SELECT DISTINCT r.entity_id FROM {tables['claim_refs']} AS r "
         f"{sql.ordered_join(conn)} {persons} AS p "
-        f"ON p.id = r.entity_id WHERE r.claim_id IN ({marks})", ids)]
+        f"ON p.id = r.entity_id WHERE r.claim_id IN ({marks}) ORDER BY r.entity_id", ids)]
 
 
 def persons_referring_to(conn: sqlite3.Connection, records: list[str], tables: Tables,
@@ -222,7 +222,7 @@ def persons_referring_to(conn: sqlite3.Connection, records: list[str], tables: T
         f"SELECT DISTINCT r.entity_id FROM {tables['claim_refs']} AS mine "
         f"{join} {tables['claim_refs']} AS r ON r.claim_id = mine.claim_id "
         f"{join} {persons} AS p ON p.id = r.entity_id "
-        f"WHERE mine.entity_id IN ({marks})", records)]
+        f"WHERE mine.entity_id IN ({marks}) ORDER BY r.entity_id", records)]
 
 
 def previous_action(conn: sqlite3.Connection, claim_id: str, version: int,
@@ -251,8 +251,8 @@ def successors_of(conn: sqlite3.Connection, claim_ids: list[str], up_to: int) ->
         return []
     marks = ",".join("?" * len(claim_ids))
     return [r[0] for r in conn.execute(
-        f"SELECT id FROM claims WHERE submitted_position <= ? AND supersedes IN ({marks})",
-        (up_to, *claim_ids))]
+        f"SELECT id FROM claims WHERE submitted_position <= ? AND supersedes IN ({marks}) "
+        "ORDER BY submitted_position", (up_to, *claim_ids))]
 
 
 def status_of(conn: sqlite3.Connection, claim_id: str) -> tuple[str, str] | None:

@@ -208,7 +208,7 @@ def refresh_group_bounds(conn: sqlite3.Connection, table: str, groups: Iterable[
         stays = conn.execute(
             f"SELECT claim_id, status = 'approved' AND superseded_by IS NULL, group_id, place_id, "
             f"start_earliest, start_latest, end_latest, open_bound FROM {table} "
-            f"WHERE group_id = ? AND kind = 'custody'", (group,)).fetchall()
+            f"WHERE group_id = ? AND kind = 'custody' ORDER BY claim_id", (group,)).fetchall()
         for claim_id, bound, old in open_bounds(stays, None):
             if bound != old:
                 changed.append((bound, claim_id))
@@ -302,7 +302,8 @@ def stays_at(conn: sqlite3.Connection, places: list[str], statuses: Sequence[str
         f"SELECT claim_id, group_id, start_earliest, start_latest, end_earliest, end_latest, "
         f"open_bound, count_min, count_max FROM group_claims WHERE kind = 'custody' "
         f"AND place_id IN ({marks(places)}) AND superseded_by IS NULL "
-        f"AND status IN ({marks(statuses)}){where} ORDER BY start_earliest, position",
+        f"AND status IN ({marks(statuses)}){where} "
+        f"ORDER BY start_earliest IS NOT NULL, start_earliest, position",
         (*places, *statuses, *args))
     return [Stay(c, g, _day(a), _day(b), _day(d), _day(e), _day(f), lo, hi)
             for c, g, a, b, d, e, f, lo, hi in rows]

@@ -218,7 +218,7 @@ def refresh_open_bounds(conn: sqlite3.Connection, t: Tables, records: Iterable[s
         for row in conn.execute(
                 f"SELECT claim_id, status = 'approved' AND superseded_by IS NULL, person_id, place_id, "
                 f"start_earliest, start_latest, end_latest, open_bound FROM {t['custody_episodes']} "
-                f"WHERE person_id IN ({marks})", chunk):
+                f"WHERE person_id IN ({marks}) ORDER BY claim_id, person_id", chunk):
             episodes[group_of[row[2]]].append(row)
         for person, latest in conn.execute(
                 f"SELECT person_id, min(latest) FROM {t['population_deaths']} WHERE person_id IN "
@@ -408,7 +408,8 @@ def _episodes(conn: sqlite3.Connection, places: list[str], statuses: Sequence[st
         f"SELECT claim_id, person_id, start_earliest, start_latest, end_earliest, end_latest, "
         f"open_bound FROM custody_episodes WHERE place_id IN ({marks}) AND superseded_by IS NULL "
         f"AND status IN ({_statuses_sql(statuses)}){where} "
-        f"ORDER BY start_earliest, position, person_id", (*places, *statuses, *args))
+        f"ORDER BY start_earliest IS NOT NULL, start_earliest, position, person_id",
+        (*places, *statuses, *args))
     return [Stay(c, p, _day(a), _day(b), _day(d), _day(e), _day(f))
             for c, p, a, b, d, e, f in rows]
 
@@ -428,7 +429,8 @@ def _aggregates(conn: sqlite3.Connection, places: list[str],
         f"SELECT earliest, latest, claim_id, count_min, count_max, ranged, qualifier, group_name, "
         f"group_id, date, of_whom, citation FROM place_aggregates WHERE place_id IN ({marks}) "
         f"AND superseded_by IS NULL AND status IN ({_statuses_sql(statuses)}) "
-        f"AND (earliest IS NOT NULL OR latest IS NOT NULL) ORDER BY earliest, position",
+        f"AND (earliest IS NOT NULL OR latest IS NOT NULL) "
+        f"ORDER BY earliest IS NOT NULL, earliest, position",
         (*places, *statuses))
     return [(_day(r[0]), _day(r[1]), r[2:]) for r in rows]
 

@@ -256,9 +256,9 @@ def group_as_of(conn: sqlite3.Connection, person_id: str, position: int) -> tupl
         seen.add(alive)
     merged, frontier = [], [alive]
     while frontier:
-        candidates = [r[0] for f in frontier for r in conn.execute(
+        candidates = dict.fromkeys(r[0] for f in frontier for r in conn.execute(
             "SELECT DISTINCT person_id FROM person_judgements WHERE other = ? AND judgement = 'merged' "
-            "AND position <= ?", (f, position))]
+            "AND position <= ? ORDER BY person_id", (f, position)))  # once, even if merged twice
         frontier = [c for c in candidates if c not in merged and c != alive
                     and target(c) in (alive, *merged)]
         merged += frontier
@@ -266,14 +266,15 @@ def group_as_of(conn: sqlite3.Connection, person_id: str, position: int) -> tupl
 
 
 def places_under(conn: sqlite3.Connection, place_id: str, include_children: bool) -> list[str]:
-    """Return the place and, when asked, every place under it (parent links, any depth)."""
+    """Return the place and, when asked, every place under it (parent links, any depth): level
+    by level, each level in registration order."""
     found = [place_id]
     if include_children:
         frontier = [place_id]
         while frontier:
             marks = ",".join("?" * len(frontier))
-            frontier = [r[0] for r in conn.execute(f"SELECT id FROM places WHERE parent IN ({marks})",
-                                                   frontier) if r[0] not in found]
+            frontier = [r[0] for r in conn.execute(f"SELECT id FROM places WHERE parent IN ({marks}) "
+                                                   "ORDER BY position", frontier) if r[0] not in found]
             found += frontier
     return found
 
