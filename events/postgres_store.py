@@ -385,6 +385,11 @@ class PostgresEventStore:
                 yield None
             finally:
                 self._local.guard_depth = 0
+                # released explicitly: a closed connection's lock is freed by the server a
+                # moment after the client returns, and a rebuild started at once would find
+                # it still held
+                with contextlib.suppress(psycopg.Error):
+                    conn.execute(f"SELECT pg_advisory_unlock({_REBUILD_KEY})")
         finally:
             conn.close()
 

@@ -371,3 +371,25 @@ def test_without_postgresql_the_tests_skip_naming_the_package(monkeypatch) -> No
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="CI is set"):
         fixture.postgres_available_or_skip()
+
+
+def test_the_rebuild_lock_is_one_holder_at_a_time_and_free_as_soon_as_released(
+        pg: PostgresBackend) -> None:
+    """Another session meets the held lock and is told who holds it; once released it is free
+    at once, every time (released explicitly: the server frees a closed session's locks a
+    moment after the client has returned)."""
+    first = pg.new_store()
+    second = pg.second_handle(first)
+    try:
+        with first.rebuild_guard() as holder:
+            assert holder is None
+            with first.rebuild_guard() as again:  # the same thread again: a no-op
+                assert again is None
+            with second.rebuild_guard() as other:
+                assert other is not None and "backend pid" in other
+        for _ in range(300):
+            with second.rebuild_guard() as holder:
+                assert holder is None
+    finally:
+        second.close()
+        first.close()
