@@ -24,6 +24,10 @@ target is reported with its size. Phases, each recorded even when another one fa
              archives) and, on the large one, GET /places/{id}/population?at=YEAR for the
              place with the most approved custody claims, at the year most of them overlap,
              while a second client reads /health every 20 ms
+  postgres   (when PostgreSQL's server binaries are installed) bench/postgres.py: GET biography
+             and POST /claims on SQLite, on PostgreSQL with one server and with two servers on
+             one database, in alternating rounds, then `starosta verify`; its own section of
+             the report, which `--only postgres` (or `python bench/postgres.py`) rewrites alone
 
 HTTP figures come from wrk (-t2 -c16, --seconds each after a 1 s warm-up) on the same 2
 cores as the server: they understate a separate client, so compare the ratios. Every server
@@ -60,9 +64,26 @@ from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+# bench/postgres.py uses this module's helpers and its CHILDREN: the same module object, also when
+# this file runs as __main__
+sys.modules.setdefault("bench_run", sys.modules[__name__])
 STAROSTA = str(BIN / "starosta")
 EVENTS_PER_PERSON = 37.8  # what `starosta synth` writes per person (1,020,502 for 27,000)
 HEALTH_INTERVAL = 0.02
+
+
+def load_postgres() -> Any:
+    """bench/postgres.py, the PostgreSQL section (loaded by path: bench/ is no package)."""
+    import importlib.util
+
+    module = sys.modules.get("bench_postgres")
+    if module is None:
+        spec = importlib.util.spec_from_file_location("bench_postgres", Path(__file__).resolve().parent / "postgres.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["bench_postgres"] = module
+        spec.loader.exec_module(module)
+    return module
 
 
 # ---------------------------------------------------------------------------------------------
@@ -283,9 +304,9 @@ class Load:
 
 
 def wrk(url: str, seconds: float, connections: int, script: str | None = None,
-        env: dict[str, str] | None = None, warmup: float = 1.0) -> Load:
+        env: dict[str, str] | None = None, warmup: float = 1.0, threads: int = 2) -> Load:
     def once(duration: float) -> str:
-        cmd = ["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(duration))}s", "--timeout", "30s", "--latency"]
+        cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s", "--timeout", "30s", "--latency"]
         if script:
             cmd += ["-s", script]
         cmd.append(url)
@@ -995,6 +1016,20 @@ class Bench:
         made = sum(v for k, v in statuses.items() if 200 <= k < 300)
         return made, seconds, statuses
 
+    # -- PostgreSQL: one and two servers beside SQLite (bench/postgres.py) -----------------
+
+    def postgres(self) -> None:
+        pg = load_postgres()
+        ok, why = pg.binaries_present()
+        if not ok:
+            self.results.facts["postgres_skipped"] = why
+            print(f"  skipped: {why}", flush=True)
+            return
+        section = pg.measure(self.args, self.work)
+        self.results.facts["postgres_section"] = section
+        self.results.failures += [f"postgres: {x}" for x in section.failures]
+        self.results.failures += [f"postgres check: {x}" for x in section.checks]
+
     # -- synthetic archives -----------------------------------------------------------------
 
     def synthetic(self) -> None:
@@ -1225,12 +1260,30 @@ def write_report(path: Path, args: argparse.Namespace, results: Results, info: d
         lines += ["", "## Where the time goes on a miss (py-spy on the server's worker, the same load again)", ""]
         for profile in results.profiles:
             lines += profile.lines()
+    lines += postgres_lines(path, args, results, info)
     if results.failures:
         lines += ["", "## Not measured in this run", ""]
         lines += [f"- {cell(f)}" for f in results.failures]
     lines += ["", "## Notes", ""]
     lines += [f"- {n}" for n in results.notes] or ["- (none)"]
     path.write_text("\n".join(lines) + "\n")
+
+
+def postgres_lines(path: Path, args: argparse.Namespace, results: Results, info: dict[str, str]) -> list[str]:
+    """The PostgreSQL section: this run's, else the one of the report being replaced (it carries its
+    own date and commit), with a note saying why."""
+    pg = load_postgres()
+    section = results.facts.get("postgres_section")
+    if section is not None:
+        return [""] + pg.render(section, args, info, " ".join(["python bench/run.py", *sys.argv[1:]]))
+    why = results.facts.get("postgres_skipped") or "left out with --skip postgres"
+    old = pg.existing_section(path)
+    if old:
+        results.notes.append(f"The PostgreSQL section was not measured in this run ({why}): it is the one of an "
+                             "earlier run, dated in its first line.")
+        return [""] + old
+    results.notes.append(f"The PostgreSQL section was not measured: {why}.")
+    return []
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1261,9 +1314,14 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md", help="the report")
     parser.add_argument("--no-profile", dest="profile", action="store_false",
                         help="no py-spy profile of a missed target (profiles run after the measurement)")
-    parser.add_argument("--skip", action="append", default=[], choices=["ceilings", "demo", "synthetic"],
+    parser.add_argument("--skip", action="append", default=[], choices=["ceilings", "demo", "postgres", "synthetic"],
                         help="leave a phase out (repeatable)")
+    parser.add_argument("--only", choices=["postgres"],
+                        help="measure only this phase and rewrite only its section of the report "
+                             "(postgres: bench/postgres.py, with the SQLite rows it compares with)")
     args = parser.parse_args()
+    if args.only == "postgres":
+        return load_postgres().run_alone(args, " ".join(["python bench/run.py", *sys.argv[1:]]))
 
     if not shutil.which("wrk"):
         print("wrk is needed (Debian/Ubuntu: apt-get install wrk)", file=sys.stderr)
@@ -1290,7 +1348,8 @@ def main() -> int:
         except Exception as exc:  # noqa: BLE001 - the phases without HTTP still run
             results.fail("starting the ceiling server", exc)
         phases: list[tuple[str, Callable[[], None]]] = [
-            ("ceilings", bench.ceilings), ("demo", bench.demo), ("synthetic", bench.synthetic)]
+            ("ceilings", bench.ceilings), ("demo", bench.demo), ("postgres", bench.postgres),
+            ("synthetic", bench.synthetic)]
         for name, phase in phases:
             if name in args.skip:
                 continue
