@@ -287,12 +287,14 @@ NAMES = [("claim", 2, p, 0, 0, 0, False) for p in range(0, 12, 2)] + [
     ("review", i, "approve", "bob") for i in range(6)]
 
 
-@settings(max_examples=8, deadline=None,
+# Few, short examples: every scramble rewrites half of some fifty tables, and the whole test
+# runs under pytest-timeout's 120 s on a shared 2-core machine.
+@settings(max_examples=3, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @example(commands=SCRIPTED)
 @example(commands=SUPERSEDING)
 @example(commands=NAMES)
-@given(commands=st.lists(ops, min_size=1, max_size=80))
+@given(commands=st.lists(ops, min_size=1, max_size=30))
 def test_live_tables_equal_rebuilt_ones_whatever_their_heap_order_on_postgres(
         postgres_cluster, commands) -> None:
     """What a read model writes never depends on the order in which a query without a total
@@ -301,9 +303,11 @@ def test_live_tables_equal_rebuilt_ones_whatever_their_heap_order_on_postgres(
     read models rebuilt at once, in one `rebuild_many`)."""
     world = _postgres_world_scanning_heaps(postgres_cluster)
     try:
-        for op in commands:
-            scramble_heap(world)
+        for number, op in enumerate(commands):
+            if number % 2 == 0:  # every other command: enough to move rows between reads
+                scramble_heap(world)
             world.run(op)
+        scramble_heap(world)
         store, runner = world.archive.store, world.archive.runner
         live = {p.name: content_hash(store.reader(), list(p.ddl)) for p in runner.projections}
         assert runner.rebuild_many(store, runner.names()) == live
