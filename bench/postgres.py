@@ -41,7 +41,6 @@ import os
 import re
 import resource
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -688,18 +687,13 @@ def measure(args: argparse.Namespace, work: Path) -> Section:
 
 def run_alone(args: argparse.Namespace, command: str) -> int:
     """Measure the section and rewrite only it in args.out."""
-    if not shutil.which("wrk"):
-        print("wrk is needed (Debian/Ubuntu: apt-get install wrk)", file=sys.stderr)
+    if not run.have_wrk():
         return 2
     ok, why = binaries_present()
     if not ok:
         print(f"the PostgreSQL section cannot run here: {why}", file=sys.stderr)
         return 2
-
-    def interrupted(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, interrupted)
+    run.stop_on_sigterm()
     info = run.machine()
     args.cache.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="pg-run-", dir=args.cache))

@@ -131,6 +131,22 @@ class Children:
 CHILDREN = Children()
 
 
+def have_wrk() -> bool:
+    """Whether wrk is on PATH; says what to install when it is not."""
+    if shutil.which("wrk"):
+        return True
+    print("wrk is needed (Debian/Ubuntu: apt-get install wrk)", file=sys.stderr)
+    return False
+
+
+def stop_on_sigterm() -> None:
+    """Turn SIGTERM into KeyboardInterrupt, so that `finally` blocks stop servers and clusters."""
+    def interrupted(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupted)
+
+
 def clean_env(**extra: str) -> dict[str, str]:
     """The environment without any STAROSTA_* setting of the caller's shell."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("STAROSTA_")}
@@ -1323,17 +1339,12 @@ def main() -> int:
     if args.only == "postgres":
         return load_postgres().run_alone(args, " ".join(["python bench/run.py", *sys.argv[1:]]))
 
-    if not shutil.which("wrk"):
-        print("wrk is needed (Debian/Ubuntu: apt-get install wrk)", file=sys.stderr)
+    if not have_wrk():
         return 2
     if not Path(STAROSTA).exists():
         print(f"{STAROSTA} not found: run `make setup` first", file=sys.stderr)
         return 2
-
-    def interrupted(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, interrupted)
+    stop_on_sigterm()
     started = time.perf_counter()
     load_before = os.getloadavg()
     info = machine()

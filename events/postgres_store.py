@@ -33,7 +33,7 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg.adapt import Dumper
 from psycopg.pq import TransactionStatus
-from starosta.events.base import Event, EventTypes
+from starosta.events.base import EventTypes
 from starosta.events.chain import (
     GENESIS,
     HASHED_COLUMNS,
@@ -41,8 +41,6 @@ from starosta.events.chain import (
     verify_rows,
 )
 from starosta.events.store import (
-    ANY,
-    AfterAppend,
     AppendRequest,
     ConcurrencyError,
     DuplicateKey,
@@ -50,15 +48,14 @@ from starosta.events.store import (
     Head,
     Job,
     LogNotEmpty,
-    Metadata,
-    NewEvent,
     StoredRow,
     StoreError,
+    StoreBase,
     StoreUnavailable,
-    as_new,
     new_rows,
     refuse_repeated_ids,
     retry_positions,
+    stored_row,
     utc_stamp,
 )
 
@@ -210,7 +207,7 @@ class _HookSwallowedError(StoreError):
 # -- the store ---------------------------------------------------------------------------------
 
 
-class PostgresEventStore:
+class PostgresEventStore(StoreBase):
     """The append-only log in one PostgreSQL database (or schema: the URL's search_path) whose
     schema `starosta.migrations.postgres` has created. `url` is a libpq URL or conninfo string;
     the service connects with its own role (INSERT and SELECT on `events`)."""
@@ -252,21 +249,6 @@ class PostgresEventStore:
         return self._writer
 
     # -- writing -------------------------------------------------------------------------
-
-    def append(self, stream_id: str, events: Sequence[Event | NewEvent],
-               expected_version: int | None = ANY, meta: Metadata = Metadata()) -> list[int]:
-        """Append events to one stream atomically; return their positions (see EventStore)."""
-        request = AppendRequest(stream_id, [as_new(e) for e in events], expected_version)
-        return self.append_atomic([request], meta)[0]
-
-    def append_atomic(self, requests: Sequence[AppendRequest], meta: Metadata = Metadata(),
-                      after: AfterAppend | None = None) -> list[list[int]]:
-        """Append to several streams in one transaction; return positions per request, or
-        raise the first error, writing nothing (see EventStore)."""
-        result = self.commit_jobs([Job(requests, meta, after)])[0]
-        if isinstance(result, BaseException):
-            raise result
-        return result
 
     def commit_jobs(self, jobs: Sequence[Job]) -> list[list[list[int]] | BaseException]:
         """Commit several jobs in one transaction under the append lock: a failing job is
@@ -469,7 +451,7 @@ class PostgresEventStore:
         rows = self._all(
             f"{_SELECT} WHERE stream_id = %s AND version >= %s AND position <= %s ORDER BY version",
             (stream_id, from_version, up_to_position if up_to_position is not None else 2**62))
-        return [self._decode_row(_stored_row(r)) for r in rows]
+        return [self._decode_row(stored_row(r)) for r in rows]
 
     def read_rows(self, after: int = 0, limit: int | None = None) -> Iterator[StoredRow]:
         """Yield stored rows after `after` in log order, paged (memory stays flat)."""
@@ -480,13 +462,8 @@ class PostgresEventStore:
             if not page:
                 return
             for r in page:
-                yield _stored_row(r)
+                yield stored_row(r)
             after, remaining = page[-1][0], remaining - len(page)
-
-    def read_log(self, after: int = 0, limit: int | None = None) -> Iterator[Envelope]:
-        """Yield the log after `after` in order as typed, upcasted envelopes, paged."""
-        for row in self.read_rows(after, limit):
-            yield self._decode_row(row)
 
     def verify(self, expect_head: str | None = None) -> Verdict:
         """Walk the chain through one server-side cursor (one statement: one snapshot; fetched
@@ -497,15 +474,6 @@ class PostgresEventStore:
                 cursor.itersize = 2000
                 cursor.execute(f"{_SELECT} ORDER BY position")
                 return verify_rows(cursor, expect_head)
-
-    def _decode_row(self, row: StoredRow) -> Envelope:
-        return Envelope(
-            position=row.position, event_id=row.event_id, stream_id=row.stream_id,
-            version=row.version, type=row.type, schema_version=row.schema_version,
-            recorded_at=row.recorded_at, actor=row.actor, request_id=row.request_id,
-            causation_id=row.causation_id, hash=row.hash,
-            event=self.catalog.decode(row.type, row.schema_version, row.data),
-        )
 
     def close(self) -> None:
         """Close every connection this store opened."""
@@ -635,8 +603,3 @@ class _Batch:
         rows, self.pending = self.pending, []
         return rows
 
-
-def _stored_row(r: tuple) -> StoredRow:
-    return StoredRow(position=r[0], event_id=r[1], stream_id=r[2], version=r[3], type=r[4],
-                     schema_version=r[5], data=r[6], actor=r[7], request_id=r[8],
-                     causation_id=r[9], recorded_at=r[10], hash=r[11])

@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import msgspec
-from starosta.events.base import Event, EventTypes
+from starosta.events.base import EventTypes
 from starosta.events.chain import (
     GENESIS,
     HASHED_COLUMNS,
@@ -30,8 +30,6 @@ from starosta.events.chain import (
     verify_rows,
 )
 from starosta.events.store import (
-    ANY,
-    AfterAppend,
     AppendRequest,
     ConcurrencyError,
     DuplicateKey,
@@ -39,15 +37,14 @@ from starosta.events.store import (
     Head,
     Job,
     LogNotEmpty,
-    Metadata,
-    NewEvent,
     StoredRow,
     StoreError,
+    StoreBase,
     StoreUnavailable,
-    as_new,
     new_rows,
     refuse_repeated_ids,
     retry_positions,
+    stored_row,
     utc_stamp,
 )
 
@@ -117,7 +114,7 @@ def _utc_now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-class SQLiteEventStore:
+class SQLiteEventStore(StoreBase):
     """The append-only log in one SQLite file whose schema `migrations` has created."""
 
     def __init__(self, path: str, catalog: EventTypes, *, synchronous: str = "FULL",
@@ -137,21 +134,6 @@ class SQLiteEventStore:
         self._readers_lock = threading.Lock()
 
     # -- writing -----------------------------------------------------------------------
-
-    def append(self, stream_id: str, events: Sequence[Event | NewEvent],
-               expected_version: int | None = ANY, meta: Metadata = Metadata()) -> list[int]:
-        """Append events to one stream atomically; return their positions (see EventStore)."""
-        request = AppendRequest(stream_id, [as_new(e) for e in events], expected_version)
-        return self.append_atomic([request], meta)[0]
-
-    def append_atomic(self, requests: Sequence[AppendRequest], meta: Metadata = Metadata(),
-                      after: AfterAppend | None = None) -> list[list[int]]:
-        """Append to several streams in one transaction; return positions per request, or
-        raise the first error, writing nothing (see EventStore)."""
-        result = self.commit_jobs([Job(requests, meta, after)])[0]
-        if isinstance(result, BaseException):
-            raise result
-        return result
 
     def commit_jobs(self, jobs: Sequence[Job]) -> list[list[list[int]] | BaseException]:
         """Commit several jobs in one transaction, each in its own SAVEPOINT: a failing job
@@ -332,7 +314,7 @@ class SQLiteEventStore:
                 f"{_SELECT} WHERE stream_id = ? AND version >= ? AND position <= ? ORDER BY version",
                 (stream_id, from_version, up_to_position if up_to_position is not None else 2**62),
             ).fetchall()
-        return [self._decode_row(_stored_row(r)) for r in rows]
+        return [self._decode_row(stored_row(r)) for r in rows]
 
     def read_rows(self, after: int = 0, limit: int | None = None) -> Iterator[StoredRow]:
         """Yield stored rows after `after` in log order, paged (memory stays flat)."""
@@ -344,27 +326,13 @@ class SQLiteEventStore:
             if not page:
                 return
             for r in page:
-                yield _stored_row(r)
+                yield stored_row(r)
             after, remaining = page[-1][0], remaining - len(page)
-
-    def read_log(self, after: int = 0, limit: int | None = None) -> Iterator[Envelope]:
-        """Yield the log after `after` in order as typed, upcasted envelopes, paged."""
-        for row in self.read_rows(after, limit):
-            yield self._decode_row(row)
 
     def verify(self, expect_head: str | None = None) -> Verdict:
         """Walk the chain in one read transaction (one snapshot, flat memory); see EventStore."""
         with translated_errors():
             return verify_connection(self.reader(), expect_head)
-
-    def _decode_row(self, row: StoredRow) -> Envelope:
-        return Envelope(
-            position=row.position, event_id=row.event_id, stream_id=row.stream_id,
-            version=row.version, type=row.type, schema_version=row.schema_version,
-            recorded_at=row.recorded_at, actor=row.actor, request_id=row.request_id,
-            causation_id=row.causation_id, hash=row.hash,
-            event=self.catalog.decode(row.type, row.schema_version, row.data),
-        )
 
     def close(self) -> None:
         """Close every connection this store opened."""
@@ -402,11 +370,6 @@ def _transaction_lost(exc: BaseException) -> StoreUnavailable:
         return new
     return StoreUnavailable(f"the database rolled the write back: {exc}")
 
-
-def _stored_row(r: tuple) -> StoredRow:
-    return StoredRow(position=r[0], event_id=r[1], stream_id=r[2], version=r[3], type=r[4],
-                     schema_version=r[5], data=r[6], actor=r[7], request_id=r[8],
-                     causation_id=r[9], recorded_at=r[10], hash=r[11])
 
 
 # -- the SQLite file ---------------------------------------------------------------------------

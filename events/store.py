@@ -307,6 +307,49 @@ def as_new(event: Event | NewEvent) -> NewEvent:
 # -- the single writer ---------------------------------------------------------------------
 
 
+class StoreBase:
+    """What both stores (SQLite's, PostgreSQL's) do the same way, over their own
+    `commit_jobs` and `read_rows`: one-stream and atomic appends, decoding stored rows."""
+
+    catalog: Any
+
+    def append(self, stream_id: str, events: Sequence[Event | NewEvent],
+               expected_version: int | None = ANY, meta: Metadata = Metadata()) -> list[int]:
+        """Append events to one stream atomically; return their positions (see EventStore)."""
+        request = AppendRequest(stream_id, [as_new(e) for e in events], expected_version)
+        return self.append_atomic([request], meta)[0]
+
+    def append_atomic(self, requests: Sequence[AppendRequest], meta: Metadata = Metadata(),
+                      after: AfterAppend | None = None) -> list[list[int]]:
+        """Append to several streams in one transaction; return positions per request, or
+        raise the first error, writing nothing (see EventStore)."""
+        result = self.commit_jobs([Job(requests, meta, after)])[0]  # type: ignore[attr-defined]
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def read_log(self, after: int = 0, limit: int | None = None) -> Iterator[Envelope]:
+        """Yield the log after `after` in order as typed, upcasted envelopes, paged."""
+        for row in self.read_rows(after, limit):  # type: ignore[attr-defined]
+            yield self._decode_row(row)
+
+    def _decode_row(self, row: StoredRow) -> Envelope:
+        return Envelope(
+            position=row.position, event_id=row.event_id, stream_id=row.stream_id,
+            version=row.version, type=row.type, schema_version=row.schema_version,
+            recorded_at=row.recorded_at, actor=row.actor, request_id=row.request_id,
+            causation_id=row.causation_id, hash=row.hash,
+            event=self.catalog.decode(row.type, row.schema_version, row.data),
+        )
+
+
+def stored_row(r: tuple) -> StoredRow:
+    """A row selected as `SELECT <HASHED_COLUMNS>, hash` as a StoredRow."""
+    return StoredRow(position=r[0], event_id=r[1], stream_id=r[2], version=r[3], type=r[4],
+                     schema_version=r[5], data=r[6], actor=r[7], request_id=r[8],
+                     causation_id=r[9], recorded_at=r[10], hash=r[11])
+
+
 class GroupCommitter:
     """The single writer: batches every waiting job into one transaction, then answers all.
 

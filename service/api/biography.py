@@ -13,8 +13,7 @@ from starosta.projections import biographies
 from starosta.projections.biographies import Biography
 from starosta.projections.rules import PUBLIC, WITH_PENDING
 from starosta.service.api.common import archive_of, off_loop, viewer, who
-
-MAX_POSITION = 2**62
+from starosta.service.feed import MAX_POSITION
 
 
 def as_of_position(store, value: str) -> tuple[int, str | None]:

@@ -23,6 +23,7 @@ from starosta.service.access import ANONYMOUS, IdempotencyKey, KeyReused, Princi
 from starosta.service.archive import Committed, Decision
 from starosta.service.auth import drain, principal_of
 from starosta.service.errors import problem, strict_problem
+from starosta.service.feed import MAX_POSITION
 
 # The archive's event store, injected as is: SQLite's or PostgreSQL's (both the EventStore
 # protocol, which no validator can check an instance against).
@@ -82,7 +83,6 @@ async def before_request(request: Request) -> Response | None:
 
 
 MIN_POSITION = "min_position"
-MAX_POSITION = 2**62
 
 
 async def before_read(request: Request) -> Response | None:

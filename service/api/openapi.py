@@ -44,6 +44,7 @@ from litestar.static_files import create_static_files_router
 
 from starosta.events.kinds import KINDS
 from starosta.service.errors import PROBLEM, Problem
+from starosta.service.feed import MAX_POSITION
 
 BEARER = "bearer"
 REF = "#/components/schemas/{name}"
@@ -268,7 +269,7 @@ MIN_POSITION = {
                    "`position` a write answered): read-your-writes across servers and read "
                    "replicas (STAROSTA_READ_DB). Waits up to 2 s, then 503 with Retry-After; "
                    "a position past the log's head is 422.",
-    "schema": {"type": "integer", "minimum": 0, "maximum": 2**62},
+    "schema": {"type": "integer", "minimum": 0, "maximum": MAX_POSITION},
 }
 
 
