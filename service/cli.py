@@ -20,8 +20,23 @@ DB_HELP = ("SQLite file of the archive, or a postgresql:// URL (the service's ro
 
 
 def _db_option(fn):
+    """--db of a command that reads an archive: a SQLite path that does not exist is refused
+    in one line, before the command runs (never created empty). Only `migrate`, `demo`,
+    `import` (and `synth --load`) create one: they take `_new_db_option`."""
+    return click.option("--db", "db", envvar="STAROSTA_DB", default=DEFAULTS.db,
+                        show_default=True, help=DB_HELP, callback=_existing_db)(fn)
+
+
+def _new_db_option(fn):
+    """--db of a command that may create the archive (a new SQLite file, its directory too)."""
     return click.option("--db", "db", envvar="STAROSTA_DB", default=DEFAULTS.db,
                         show_default=True, help=DB_HELP)(fn)
+
+
+def _existing_db(ctx: click.Context, param: click.Parameter, db: str) -> str:
+    if not ctx.resilient_parsing:
+        _require_db(db)
+    return db
 
 
 _force_option = click.option("--force", is_flag=True, default=False,
@@ -83,9 +98,13 @@ def main() -> None:
 @click.option("--synchronous", envvar="STAROSTA_SYNCHRONOUS", default=DEFAULTS.synchronous,
               show_default=True, type=click.Choice(["FULL", "NORMAL", "EXTRA"], case_sensitive=False),
               help="SQLite durability: FULL means an acknowledged append is on disk.")
-def serve(db: str, host: str, port: int, synchronous: str) -> None:
+@click.option("--allow-demo", is_flag=True, default=False,
+              help="Serve the demo archive (whose tokens are public) on a host that is not loopback.")
+def serve(db: str, host: str, port: int, synchronous: str, allow_demo: bool) -> None:
     """Serve the HTTP API (granian, one worker, uvloop) on the embedded SQLite file, or on a
-    PostgreSQL database given by URL (several servers may share one).
+    PostgreSQL database given by URL (several servers may share one). The file must exist
+    (`starosta migrate` creates it). The demo archive is served with a banner, and only on
+    loopback unless --allow-demo: its tokens are public.
 
     \b
     Example:
@@ -95,6 +114,7 @@ def serve(db: str, host: str, port: int, synchronous: str) -> None:
 
     from starosta.service.db import is_postgres, migrate
 
+    demo = _demo_guard(db, host, allow_demo)  # before anything is bound or written
     _port_free(host, port)
     try:
         applied = migrate(db)
@@ -113,10 +133,35 @@ def serve(db: str, host: str, port: int, synchronous: str) -> None:
     from starosta.service.db import shown
 
     where = shown(db) if is_postgres(db) else os.path.abspath(db)
+    if demo:
+        click.echo(DEMO_BANNER.format(where=where))
     click.echo(f"starosta serving {where} on http://{host}:{port} "
                f"(OpenAPI at http://{host}:{port}/schema)")
     Granian("starosta.service.app:app_from_env", factory=True, interface="asgi", address=host,
             port=port, workers=1, loop="uvloop", log_access=False).serve()
+
+
+DEMO_BANNER = ("*** DEMO ARCHIVE: {where} is the demo, whose tokens are public (demo-admin-token "
+               "is an admin): for trying starosta, never for real records. A real archive: "
+               "starosta migrate, starosta token create, starosta serve on a new --db. ***")
+
+
+def _demo_guard(db: str, host: str, allow_demo: bool) -> bool:
+    """Return whether `db` is the demo archive (marker.demo_state); refuse, in one line, to
+    serve it on a host that is not loopback without `allow_demo`. Reads only."""
+    from starosta.service.db import shown
+    from starosta.service.demo.marker import demo_state, is_loopback
+
+    try:
+        if demo_state(db) is None:
+            return False
+    except sqlite3.Error as exc:  # a file that is not SQLite's
+        raise click.ClickException(f"cannot open {shown(db)}: {exc}") from None
+    if not (allow_demo or is_loopback(host)):
+        raise click.ClickException(
+            f"{shown(db)} is the demo archive, whose tokens are public: it is served on loopback "
+            f"only, not on {host}; pass --allow-demo to serve it there all the same")
+    return True
 
 
 def _ensure_read_models(db: str) -> list[str]:
@@ -192,7 +237,7 @@ def _port_free(host: str, port: int) -> None:
 
 
 @main.command()
-@_db_option
+@_new_db_option
 def migrate(db: str) -> None:
     """Create or upgrade the database schema; applying twice changes nothing.
 
@@ -365,11 +410,15 @@ def _rebuild_all(db: str, runner: Runner, names: tuple[str, ...]) -> dict[str, s
 
 
 @main.command()
-@_db_option
-@click.option("--if-empty", is_flag=True, help="Do nothing (exit 0) when the database already holds events.")
+@_new_db_option
+@click.option("--if-empty", is_flag=True,
+              help="On an archive that is not new, load nothing and exit 0: say it is the demo "
+                   "already, or how to make a token for it (what `make run` does).")
 def demo(db: str, if_empty: bool) -> None:
-    """Load the demo archive (entered from the two seed texts) into an empty database and
-    print the fixed demo tokens: contributor, reviewer, admin.
+    """Load the demo archive (entered from the two seed texts) into a new database (a new
+    SQLite file, or a PostgreSQL schema holding nothing), mark it as the demo, and print its
+    fixed, public demo tokens: contributor, reviewer, admin. Anything else is refused:
+    an archive with events, tokens or the tables of another run never gets the demo.
 
     \b
     Example:
@@ -377,23 +426,55 @@ def demo(db: str, if_empty: bool) -> None:
     """
     from rich.progress import Progress
 
-    from starosta.service.demo.load import DEMO_TOKENS, DemoError, is_empty, load
+    from starosta.service.db import shown
+    from starosta.service.demo.load import AlreadyDemo, DemoError, NotNew, load
+    from starosta.service.demo.marker import LOADED
 
-    if not is_empty(db):
-        if if_empty:
-            click.echo(f"{db} already holds events: not loading the demo")
-            return
-        raise click.ClickException(f"{db} already holds events: the demo loads only into an empty database")
-    with Progress(transient=True) as progress:
-        task = progress.add_task("loading the demo archive", total=None)
-        try:
+    where = shown(db)
+    try:
+        with Progress(transient=True) as progress:
+            task = progress.add_task("loading the demo archive", total=None)
             counts = load(db, lambda done, total: progress.update(task, completed=done, total=total))
-        except DemoError as exc:
-            raise click.ClickException(str(exc)) from None
+    except AlreadyDemo as exc:
+        if exc.state != LOADED:
+            raise click.ClickException(
+                f"{where} holds a demo load that has not finished (or is running now): when none "
+                "runs, delete it (or drop its schema) and run `starosta demo` again") from None
+        if not if_empty:
+            raise click.ClickException(f"{where} is the demo archive already: nothing loaded "
+                                       "(the demo loads only into a new database)") from None
+        click.echo(f"{where} is the demo archive (marked so): not loading it again")
+        _demo_tokens()
+        return
+    except NotNew as exc:
+        if not if_empty:
+            raise click.ClickException(
+                f"{where} is not a new database ({exc}): the demo, with its public tokens, loads "
+                "only into a new SQLite file or an empty PostgreSQL schema; choose another --db") from None
+        click.echo(f"{where} is an archive ({exc}), not the demo: loading nothing into it")
+        click.echo(f"make yourself a token for it: {_me()} token create --name \"YOUR NAME\" "
+                   f"--role admin --db {_quoted(where)}")
+        return
+    except DemoError as exc:
+        raise click.ClickException(str(exc)) from None
+    except sqlite3.Error as exc:  # a directory, a file that is not SQLite's: never a new one
+        raise click.ClickException(f"cannot load the demo into {where}: {exc}") from None
     click.echo("demo archive loaded: " + ", ".join(f"{n} {op}s" for op, n in counts.items()))
-    click.echo("demo tokens (demo databases only):")
+    _demo_tokens()
+
+
+def _demo_tokens() -> None:
+    from starosta.service.demo.load import DEMO_TOKENS
+
+    click.echo("demo tokens (public: this demo archive only, served on loopback only):")
     for role, (name, token) in DEMO_TOKENS.items():
         click.echo(f"  {role:<12} {token}  ({name})")
+
+
+def _quoted(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
 
 
 @main.group()
@@ -510,7 +591,7 @@ def export_ledger(db: str, fund_id: str) -> None:
 
 
 @main.command("import")
-@_db_option
+@_new_db_option
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--expect-head", default=None, help="Refuse unless the file's last hash is this "
               "one (the head published by the archive it came from).")
@@ -801,7 +882,22 @@ def _require_db(db: str) -> None:
     from starosta.service.db import is_postgres
 
     if not is_postgres(db) and not os.path.exists(db):
-        raise click.ClickException(f"no database at {db}")
+        raise click.ClickException(f"no database at {db}: create one with `{_me()} migrate --db "
+                                   f"{db}` (or load the demo into a new one with `{_me()} demo`)")
+
+
+def _me() -> str:
+    """How to call this `starosta` again: `starosta` when that name finds this program on
+    PATH, else the path it was started by (e.g. .venv/bin/starosta, as `make run` does)."""
+    import shutil
+
+    started = sys.argv[0] if sys.argv and sys.argv[0] else "starosta"
+    found = shutil.which("starosta")
+    if os.path.basename(started) != "starosta":  # python -m starosta.service.cli
+        return "starosta"
+    if found and os.path.realpath(found) == os.path.realpath(shutil.which(started) or started):
+        return "starosta"
+    return started
 
 
 @main.command("submit")

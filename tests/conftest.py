@@ -91,8 +91,13 @@ def start_server(db: str, port: int | None = None, env: dict[str, str] | None = 
 
 def launch_server(db: str, port: int | None = None,
                   env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
-    """Start `starosta serve` on 127.0.0.1 without waiting for it (see wait_until_up)."""
+    """Start `starosta serve` on 127.0.0.1 without waiting for it (see wait_until_up). A new
+    SQLite path is made first as the README's production path makes one, with `starosta
+    migrate` (`serve` creates no database)."""
     port = port or free_port()
+    if "://" not in db and not os.path.exists(db):
+        made = run_cli("migrate", "--db", db, **(env or {}))
+        assert made.returncode == 0, made.stderr
     proc = subprocess.Popen([STAROSTA, "serve", "--db", db, "--port", str(port)], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True, env={**os.environ, **(env or {})})

@@ -224,6 +224,24 @@ def new_archive(cluster: Cluster) -> tuple[str, str]:
 _granted = False
 
 
+def empty_schema(cluster: Cluster) -> tuple[str, str]:
+    """A new schema of the test database holding nothing (not migrated: what `starosta demo`
+    takes): return (the service's URL, the owner's URL), both with it as search_path. The group
+    role SERVICE_ROLE is made beforehand by the DBA (as migrations/postgres/0001 allows) and
+    given to APP, so that a server can serve the schema once `demo` has migrated it."""
+    import uuid
+
+    schema = f"e_{uuid.uuid4().hex[:12]}"
+    cluster.execute(
+        f"CREATE SCHEMA {schema} AUTHORIZATION {OWNER}", database=DATABASE)
+    cluster.execute(
+        "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = "
+        f"'{SERVICE_ROLE}') THEN CREATE ROLE {SERVICE_ROLE} NOLOGIN; END IF; END $$",
+        f"GRANT {SERVICE_ROLE} TO {APP}")
+    return (cluster.url(APP, DATABASE, search_path=schema),
+            cluster.url(OWNER, DATABASE, search_path=schema))
+
+
 @contextlib.contextmanager
 def streaming_replica(cluster: Cluster) -> Iterator[Cluster]:
     """A hot-standby streaming replica of `cluster` (pg_basebackup -R from it, started on a

@@ -10,11 +10,12 @@ from typing import Any
 
 import msgspec
 
-from starosta.service.access import create_tokens
-from starosta.service.db import open_store
+from starosta.service.access import create_token
+from starosta.service.demo import marker
 from starosta.service.settings import Settings
 
-# Fixed and documented (README): demo databases only; `starosta demo` refuses a non-empty one.
+# Fixed and documented (README): public, so demo databases only: `load` goes only into a new
+# database, and `starosta serve` keeps an archive where they work on loopback (marker.py).
 DEMO_TOKENS = {
     "contributor": ("Demo Contributor", "demo-contributor-token"),
     "reviewer": ("Demo Reviewer", "demo-reviewer-token"),
@@ -27,6 +28,24 @@ PATHS = {"source": "/sources", "person": "/persons", "place": "/places",
 
 class DemoError(Exception):
     """The demo archive could not be loaded; the message names the line."""
+
+
+class NotNew(DemoError):
+    """The database is not new: it holds events, tokens or the tables of another run, and the
+    demo (with its public tokens) never goes into it. `held` says what it holds."""
+
+    def __init__(self, held: str) -> None:
+        super().__init__(f"it holds {held}")
+        self.held = held
+
+
+class AlreadyDemo(DemoError):
+    """The database is the demo archive already: `state` is marker.LOADED, or marker.LOADING
+    for a load that did not finish (or still runs)."""
+
+    def __init__(self, state: str) -> None:
+        super().__init__(f"it is the demo archive already ({state})")
+        self.state = state
 
 
 def commands() -> list[dict[str, Any]]:
@@ -48,29 +67,61 @@ def resolve(value: Any, ids: dict[str, str], line: int) -> Any:
     return value
 
 
-def is_empty(db: str) -> bool:
-    """Return True when the database has no events (or does not exist yet)."""
-    store = open_store(db)
+def claim_archive(db: str) -> None:
+    """Make the new database `db` the demo archive: migrate it (creating the file), then, in one
+    write transaction that sees no events, no tokens and no marker, write the marker
+    (marker.LOADING) and the demo's tokens. The only way the demo's tokens are ever created.
+
+    Raises AlreadyDemo when `db` carries the marker, NotNew when it is not new (checked before
+    migrating, and again inside the transaction).
+    """
+    from starosta.service.db import migrate, open_event_store
+
+    state = marker.demo_state(db, owner=True)
+    if state is not None:
+        raise AlreadyDemo(state)
+    held = marker.what_is_there(db)
+    if held is not None:
+        raise NotNew(held)
+    migrate(db)
+    store = open_event_store(db, owner=True)  # the owner's, on PostgreSQL: it writes tokens
     try:
-        return store.head().position == 0
+        with store.write_transaction() as tx:
+            if tx.execute("SELECT value FROM archive_meta WHERE kind = ?", (marker.DEMO,)).fetchone():
+                raise AlreadyDemo(marker.LOADING)  # another `demo` got here first
+            held = marker.holdings(tx)
+            if held is not None:
+                raise NotNew(held)
+            marker.mark(tx, marker.LOADING)
+            for role, (name, token) in [*DEMO_TOKENS.items(), ("reviewer", SECOND_REVIEWER)]:
+                create_token(tx, name, role, token)
+    finally:
+        store.close()
+
+
+def _loaded(db: str) -> None:
+    from starosta.service.db import open_event_store
+
+    store = open_event_store(db, owner=True)
+    try:
+        with store.write_transaction() as tx:
+            marker.mark(tx, marker.LOADED)
     finally:
         store.close()
 
 
 def load(db: str, progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
-    """Load the demo archive into the empty database `db`; return counts per op.
+    """Load the demo archive into the new database `db` (see `claim_archive`); return counts per op.
 
-    Raises DemoError naming the line when the API refuses a command.
+    Raises AlreadyDemo or NotNew (nothing written), DemoError naming the line when the API
+    refuses a command.
     """
     from litestar.testing import TestClient
 
     from starosta.service.app import create_app
 
-    if not is_empty(db):
-        raise DemoError(f"{db} already holds events: the demo loads only into an empty database")
+    claim_archive(db)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise here
-    create_tokens(db, [(name, role, token) for role, (name, token) in DEMO_TOKENS.items()]
-                  + [(SECOND_REVIEWER[0], "reviewer", SECOND_REVIEWER[1])])
     bearer = {role: {"Authorization": f"Bearer {token}"} for role, (_, token) in DEMO_TOKENS.items()}
     second = {"Authorization": f"Bearer {SECOND_REVIEWER[1]}"}
     ids: dict[str, str] = {}
@@ -93,6 +144,7 @@ def load(db: str, progress: Callable[[int, int], None] | None = None) -> dict[st
             counts[op] = counts.get(op, 0) + 1
             if progress:
                 progress(number, len(todo))
+    _loaded(db)
     return counts
 
 

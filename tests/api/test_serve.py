@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import time
 
 import httpx
 import pytest
 
-from tests.conftest import ROOT, STAROSTA, free_port, start_server, stop
+from tests.conftest import ROOT, STAROSTA, free_port, run_cli, start_server, stop
 
 
 
@@ -17,6 +18,7 @@ from tests.conftest import ROOT, STAROSTA, free_port, start_server, stop
 @pytest.mark.slow
 def test_serve_answers_over_http_and_stops(db_path: str) -> None:
     port = free_port()
+    assert run_cli("migrate", "--db", db_path).returncode == 0  # serve creates no database
     proc = subprocess.Popen([STAROSTA, "serve", "--db", db_path, "--host", "127.0.0.1",
                              "--port", str(port)], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
@@ -56,12 +58,15 @@ def test_a_second_serve_on_a_port_in_use_is_refused(tmp_path) -> None:
                 break
             except httpx.TransportError:
                 time.sleep(0.1)  # polling for start-up, bounded by the deadline
-        second = subprocess.run([STAROSTA, "serve", "--db", str(tmp_path / "two.db"), "--port",
+        two = str(tmp_path / "two.db")
+        assert run_cli("migrate", "--db", two).returncode == 0
+        second = subprocess.run([STAROSTA, "serve", "--db", two, "--port",
                                  str(port)], cwd=ROOT, capture_output=True, text=True, timeout=60)
         assert second.returncode != 0
         assert f"cannot serve on 127.0.0.1:{port}" in second.stderr
         assert "Traceback" not in second.stderr and len(second.stderr.strip().splitlines()) == 1
-        assert not (tmp_path / "two.db").exists()  # refused before touching its database
+        with sqlite3.connect(two) as conn:  # refused before building anything in its database
+            assert conn.execute("SELECT count(*) FROM projection_checkpoints").fetchone() == (0,)
         health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=5)
         assert health.status_code == 200 and health.json()["head"] == 0
     finally:

@@ -115,9 +115,10 @@ def test_demo_cli_refuses_a_database_with_events(tmp_path: Path) -> None:
     first = run_cli("demo", "--db", db, timeout=120)
     assert first.returncode == 0 and "demo-contributor-token" in first.stdout
     again = run_cli("demo", "--db", db)
-    assert again.returncode != 0 and "already holds events" in again.stderr
+    assert again.returncode != 0 and "is the demo archive already" in again.stderr
+    assert len(again.stderr.strip().splitlines()) == 1
     quiet = run_cli("demo", "--db", db, "--if-empty")
-    assert quiet.returncode == 0 and "not loading" in quiet.stdout
+    assert quiet.returncode == 0 and "not loading it again" in quiet.stdout
     events = msgspec.json.decode(run_cli("export", "log", "--db", db).stdout.splitlines()[0])
     assert events["position"] == 1
 

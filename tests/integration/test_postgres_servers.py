@@ -185,14 +185,16 @@ def test_reads_from_a_streaming_replica_wait_for_min_position(
 
 
 def test_make_run_serves_the_demo_from_postgresql(postgres_cluster: Cluster) -> None:
-    """The README's instruction: `STAROSTA_DB=postgresql://... make run` loads the demo
-    (as the owner, STAROSTA_OWNER_DB) and serves it as the service's role."""
+    """The README's instruction: `STAROSTA_DB=postgresql://... make run` loads the demo into
+    a schema holding nothing (as the owner, STAROSTA_OWNER_DB) and serves it as the service's
+    role, with the demo's banner."""
     import os
     import subprocess
 
     from tests.conftest import ROOT, free_port
+    from tests.postgres import empty_schema
 
-    service, owner = new_archive(postgres_cluster)
+    service, owner = empty_schema(postgres_cluster)
     port = free_port()
     proc = subprocess.Popen(["make", "-s", "run"], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True,
@@ -210,3 +212,4 @@ def test_make_run_serves_the_demo_from_postgresql(postgres_cluster: Cluster) -> 
             assert http.get("/events/head").json()["position"] > 600
     finally:
         stop(proc)
+    assert "DEMO ARCHIVE" in proc.stdout.read()

@@ -294,6 +294,7 @@ def test_the_proxy_limits_bodies_exactly_as_the_service_does(tmp_path: Path) -> 
         assert re.search(rf"^\s*{timeout} \d+s;", text, re.M), timeout
     # what nginx lets through, the service takes; one byte more, both refuse with 413
     limit, db = Settings().max_body_bytes, str(tmp_path / "a.db")
+    assert run_cli("migrate", "--db", db).returncode == 0
     made = run_cli("token", "create", "--name", "proxy test", "--role", "contributor", "--db", db)
     assert made.returncode == 0, made.stderr
     with TestClient(create_app(Settings(db=db))) as client:

@@ -1,0 +1,155 @@
+"""What kind of archive a database is, read without creating or migrating anything: a new one
+(a missing or empty file, or a PostgreSQL schema holding nothing), the demo (its `archive_meta`
+row `kind = 'demo'`, or the demo's public tokens live in it), or a real archive. This module owns
+the SQL on `archive_meta` (migrations/0004_archive_meta.sql, postgres/0003_archive_meta.sql)."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import ipaddress
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+DEMO = "demo"
+LOADING, LOADED = "loading", "loaded"
+# The demo's fixed tokens (load.DEMO_TOKENS, SECOND_REVIEWER) are public: README, --help.
+PUBLIC_TOKENS = ("demo-contributor-token", "demo-reviewer-token", "demo-admin-token",
+                 "demo-reviewer-2-token")
+
+
+def is_loopback(host: str) -> bool:
+    """Return True when `host` (an address or `localhost`, IPv6 bracketed or not) is reached
+    only from this machine; a name that is not `localhost` is never taken for loopback."""
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+@contextlib.contextmanager
+def _reading(db: str, *, owner: bool = False) -> Iterator[Any | None]:
+    """Yield a read-only connection to `db` (`?` placeholders on both backends), or None for a
+    SQLite file that does not exist or is empty: nothing is created. On PostgreSQL, as the owner
+    with `owner` (STAROSTA_OWNER_DB), else as the URL's role."""
+    from starosta.service.db import is_postgres, owner_url
+
+    if is_postgres(db):
+        import psycopg
+
+        from starosta.events.postgres_store import PostgresTransaction
+
+        conn = psycopg.connect(owner_url(db) if owner else db, autocommit=True,
+                               connect_timeout=10, application_name="starosta demo marker")
+        try:
+            yield PostgresTransaction(conn)
+        finally:
+            conn.close()
+        return
+    if not os.path.isfile(db) or os.path.getsize(db) == 0:
+        yield None
+        return
+    conn = sqlite3.connect(Path(db).absolute().as_uri() + "?mode=ro", uri=True)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def _tables(conn: Any, dialect: str) -> set[str]:
+    if dialect == "postgres":
+        rows = conn.execute(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')")
+    else:
+        rows = conn.execute("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
+    return {r[0] for r in rows.fetchall()}
+
+
+def what_is_there(db: str) -> str | None:
+    """Return None when `db` is new (a SQLite file that does not exist or holds no table, a
+    PostgreSQL schema holding no table, read as the owner), else what it holds, in words:
+    events, tokens, or the tables of a migration run. Raises sqlite3.Error or psycopg.Error
+    when it cannot be read (a file that is not SQLite's is not new)."""
+    from starosta.service.db import is_postgres
+
+    dialect = "postgres" if is_postgres(db) else "sqlite"
+    with _reading(db, owner=True) as conn:
+        if conn is None:
+            return None
+        tables = _tables(conn, dialect)
+        if not tables:
+            return None
+        held = []
+        if "events" in tables:
+            events = conn.execute("SELECT count(*) FROM events").fetchone()[0]
+            if events:
+                held.append(_count(events, "event"))
+        if "tokens" in tables:
+            tokens = conn.execute("SELECT count(*) FROM tokens").fetchone()[0]
+            if tokens:
+                held.append(_count(tokens, "token"))
+        return ", ".join(held) or f"{_count(len(tables), 'table')} of an earlier run"
+
+
+def demo_state(db: str, *, owner: bool = False) -> str | None:
+    """Return LOADING or LOADED when `db` carries the demo marker, LOADED when the demo's public
+    tokens are live in it without one (loaded by a starosta older than the marker), None for
+    any other archive (or none at all). Read as the URL's role on PostgreSQL (the owner's with
+    `owner`)."""
+    from starosta.service.db import is_postgres
+
+    dialect = "postgres" if is_postgres(db) else "sqlite"
+    with _reading(db, owner=owner) as conn:
+        if conn is None:
+            return None
+        tables = _tables(conn, dialect)
+        if "archive_meta" in tables:
+            row = conn.execute("SELECT value FROM archive_meta WHERE kind = ?", (DEMO,)).fetchone()
+            if row is not None:
+                return row[0]
+        if "tokens" in tables and public_tokens_live(conn):
+            return LOADED
+        return None
+
+
+def public_tokens_live(conn: Any) -> bool:
+    """Return True when a live token of `conn`'s archive is one of the demo's public ones."""
+    digests = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in PUBLIC_TOKENS]
+    marks = ", ".join("?" * len(digests))
+    return conn.execute(f"SELECT count(*) FROM tokens WHERE revoked_at IS NULL "
+                        f"AND token_hash IN ({marks})", digests).fetchone()[0] > 0
+
+
+def mark(tx: Any, state: str) -> None:
+    """Write the demo marker in state `state` inside the open write transaction `tx` (the
+    owner's, on PostgreSQL)."""
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    if state == LOADING:
+        tx.execute("INSERT INTO archive_meta (kind, value, recorded_at) VALUES (?, ?, ?)",
+                   (DEMO, state, now))
+    else:
+        tx.execute("UPDATE archive_meta SET value = ?, recorded_at = ? WHERE kind = ?",
+                   (state, now, DEMO))
+
+
+def holdings(tx: Any) -> str | None:
+    """What the migrated archive of the open transaction `tx` holds that a new one does not
+    (events, tokens, a marker), in words; None when it holds nothing."""
+    held = []
+    for table, what in (("events", "event"), ("tokens", "token"), ("archive_meta", "mark")):
+        count = tx.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # our own names only
+        if count:
+            held.append(_count(count, what))
+    return ", ".join(held) or None
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
