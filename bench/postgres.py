@@ -317,7 +317,7 @@ class PostgresBench:
         return out["rc"] == 0, int(m.group(1).replace(",", "")) if m else None, run.last_lines(text, 1)
 
     def measure(self) -> None:
-        from tests.postgres import new_archive, start_cluster, stop_cluster
+        from tests.postgres import empty_schema, start_cluster, stop_cluster
 
         s = self.section
         sqlite_db = str(self.work / "demo.db")
@@ -328,7 +328,7 @@ class PostgresBench:
         try:
             s.facts["postgres"] = postgres_facts(cluster)
             s.facts["filesystems"] = filesystems([self.work, cluster.data])
-            service_url, owner_url = new_archive(cluster)
+            service_url, owner_url = empty_schema(cluster)  # `demo` loads only into nothing
             pg_env = run.clean_env(STAROSTA_OWNER_DB=owner_url)
             print("postgres: starosta demo into SQLite and into PostgreSQL", flush=True)
             self.demo(sqlite_db, sqlite_env, "SQLite")
@@ -503,7 +503,7 @@ def render(section: Section, args: argparse.Namespace, info: dict[str, str], com
     if f.get("demo_events"):
         bio = f.get("biography", {})
         lines.append(
-            "- Archive: `starosta demo` loaded into a new SQLite file and into a new migrated schema "
+            "- Archive: `starosta demo` loaded into a new SQLite file and into a new, empty schema "
             f"({f['demo_events'].get('sqlite', '?'):,} and {f['demo_events'].get('postgres', '?'):,} events); "
             "GET biography is Monclús's (" + ", ".join(
                 f"{'SQLite' if b == 'sqlite' else 'PostgreSQL'} {p}, {run.fmt_bytes(n)}" for b, (p, n) in bio.items())

@@ -12,7 +12,10 @@ import msgspec
 
 from starosta.service.access import create_token
 from starosta.service.demo import marker
+from starosta.service.demo.marker import AlreadyDemo, NotNew
 from starosta.service.settings import Settings
+
+__all__ = ["DEMO_TOKENS", "AlreadyDemo", "DemoError", "NotNew", "claim_archive", "load"]
 
 # Fixed and documented (README): public, so demo databases only: `load` goes only into a new
 # database, and `starosta serve` keeps an archive where they work on loopback (marker.py).
@@ -28,24 +31,6 @@ PATHS = {"source": "/sources", "person": "/persons", "place": "/places",
 
 class DemoError(Exception):
     """The demo archive could not be loaded; the message names the line."""
-
-
-class NotNew(DemoError):
-    """The database is not new: it holds events, tokens or the tables of another run, and the
-    demo (with its public tokens) never goes into it. `held` says what it holds."""
-
-    def __init__(self, held: str) -> None:
-        super().__init__(f"it holds {held}")
-        self.held = held
-
-
-class AlreadyDemo(DemoError):
-    """The database is the demo archive already: `state` is marker.LOADED, or marker.LOADING
-    for a load that did not finish (or still runs)."""
-
-    def __init__(self, state: str) -> None:
-        super().__init__(f"it is the demo archive already ({state})")
-        self.state = state
 
 
 def commands() -> list[dict[str, Any]]:
@@ -87,12 +72,7 @@ def claim_archive(db: str) -> None:
     store = open_event_store(db, owner=True)  # the owner's, on PostgreSQL: it writes tokens
     try:
         with store.write_transaction() as tx:
-            if tx.execute("SELECT value FROM archive_meta WHERE kind = ?", (marker.DEMO,)).fetchone():
-                raise AlreadyDemo(marker.LOADING)  # another `demo` got here first
-            held = marker.holdings(tx)
-            if held is not None:
-                raise NotNew(held)
-            marker.mark(tx, marker.LOADING)
+            marker.claim(tx)  # nothing there, or it raises: another `demo` got here first
             for role, (name, token) in [*DEMO_TOKENS.items(), ("reviewer", SECOND_REVIEWER)]:
                 create_token(tx, name, role, token)
     finally:

@@ -22,6 +22,24 @@ PUBLIC_TOKENS = ("demo-contributor-token", "demo-reviewer-token", "demo-admin-to
                  "demo-reviewer-2-token")
 
 
+class NotNew(Exception):
+    """The database is not new: it holds events, tokens or the tables of another run, and the
+    demo (with its public tokens) never goes into it. `held` says what it holds."""
+
+    def __init__(self, held: str) -> None:
+        super().__init__(f"it holds {held}")
+        self.held = held
+
+
+class AlreadyDemo(Exception):
+    """The database is the demo archive already: `state` is LOADED, or LOADING for a load that
+    did not finish (or still runs)."""
+
+    def __init__(self, state: str) -> None:
+        super().__init__(f"it is the demo archive already ({state})")
+        self.state = state
+
+
 def is_loopback(host: str) -> bool:
     """Return True when `host` (an address or `localhost`, IPv6 bracketed or not) is reached
     only from this machine; a name that is not `localhost` is never taken for loopback."""
@@ -138,6 +156,18 @@ def mark(tx: Any, state: str) -> None:
     else:
         tx.execute("UPDATE archive_meta SET value = ?, recorded_at = ? WHERE kind = ?",
                    (state, now, DEMO))
+
+
+def claim(tx: Any) -> None:
+    """Write the demo marker (LOADING) inside the open write transaction `tx` of a migrated
+    archive that holds nothing: no events, no tokens, no marker. Raises AlreadyDemo when
+    another load marked it first, NotNew when it holds anything else."""
+    if tx.execute("SELECT value FROM archive_meta WHERE kind = ?", (DEMO,)).fetchone():
+        raise AlreadyDemo(LOADING)
+    held = holdings(tx)
+    if held is not None:
+        raise NotNew(held)
+    mark(tx, LOADING)
 
 
 def holdings(tx: Any) -> str | None:

@@ -47,6 +47,7 @@ def test_serve_answers_over_http_and_stops(db_path: str) -> None:
 @pytest.mark.slow
 def test_a_second_serve_on_a_port_in_use_is_refused(tmp_path) -> None:
     port = free_port()
+    assert run_cli("migrate", "--db", str(tmp_path / "one.db")).returncode == 0
     first = subprocess.Popen([STAROSTA, "serve", "--db", str(tmp_path / "one.db"), "--port", str(port)],
                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                              start_new_session=True)

@@ -242,3 +242,43 @@ def test_make_run_on_an_existing_archive_serves_it_and_says_how_to_get_a_token(
     assert f"{db} is an archive (it holds 1 token), not the demo: loading nothing" in said
     assert f"token create --name \"YOUR NAME\" --role admin --db {db}" in said
     assert "DEMO ARCHIVE" not in said
+
+
+# -- the README's operations section, run ------------------------------------------------------
+
+def test_the_readmes_operations_make_a_real_archive_without_the_demo(
+        tmp_path: Path, served: list[subprocess.Popen]) -> None:
+    """The three commands of the README's Operations section, run as written (the database's
+    path and the port aside): a migrated archive with the admin's token, served, no demo."""
+    import re
+    import shlex
+
+    from tests.conftest import STAROSTA
+
+    readme = (ROOT / "README.md").read_text("utf-8")
+    operations = readme.split("\n## Operations\n", 1)[1].split("\n## ", 1)[0]
+    block = re.findall(r"```sh\n(.*?)```", operations, re.S)[0]
+    db, port = str(tmp_path / "archive.db"), free_port()
+    commands = [shlex.split(line.split(" #", 1)[0].replace("var/archive.db", db))
+                for line in block.splitlines() if line.strip()]
+    assert [c[:2] for c in commands] == [["starosta", "migrate"], ["starosta", "token"],
+                                         ["starosta", "serve"]]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STAROSTA_")}
+    outputs = []
+    for command in commands[:2]:
+        done = subprocess.run([STAROSTA, *command[1:]], capture_output=True, text=True,
+                              timeout=60, env=env, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        outputs.append(done.stdout)
+    admin = {"Authorization": f"Bearer {outputs[1].strip()}"}
+    proc = subprocess.Popen([STAROSTA, *commands[2][1:], "--port", str(port)], text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True, env=env, cwd=tmp_path)
+    served.append(proc)
+    _, base = wait_until_up(proc, f"http://127.0.0.1:{port}")
+    with httpx.Client(base_url=base, timeout=30) as http:
+        assert http.get("/events/head").json()["position"] == 0
+        assert http.get("/claims", params={"status": "pending"}, headers=admin).status_code == 200
+        assert http.get("/claims", headers=DEMO_ADMIN).status_code == 401
+    stop(proc)
+    assert "DEMO" not in proc.stdout.read()

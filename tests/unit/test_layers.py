@@ -35,7 +35,17 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
          "--no-compile", "--target", str(target), str(source)],
         capture_output=True, text=True, timeout=300, env={**os.environ, "TMPDIR": str(build)})
     assert result.returncode == 0, result.stdout + result.stderr
+    BUILD_OUTPUT.append(result.stdout + result.stderr)
     return target
+
+
+BUILD_OUTPUT: list[str] = []  # what pip and the build backend said while installing
+
+
+def test_the_build_gives_no_licence_deprecation(installed: Path) -> None:
+    """setuptools warned that `project.license` as a TOML table stops working in 2027."""
+    (said,) = BUILD_OUTPUT
+    assert "project.license" not in said and "license" not in said.lower(), said
 
 
 def test_install_creates_one_top_level_package(installed: Path) -> None:
