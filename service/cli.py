@@ -443,7 +443,7 @@ def demo(db: str, if_empty: bool) -> None:
         if not if_empty:
             raise click.ClickException(f"{where} is the demo archive already: nothing loaded "
                                        "(the demo loads only into a new database)") from None
-        click.echo(f"{where} is the demo archive (marked so): not loading it again")
+        click.echo(f"{where} is the demo archive: not loading it again")
         _demo_tokens()
         return
     except NotNew as exc:
