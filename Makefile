@@ -18,6 +18,9 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# `make run` tries the demo: `demo --if-empty` loads it only into a new database (a missing file,
+# an empty PostgreSQL schema); on any other archive it loads nothing and says how to make a token.
+# A real archive: starosta migrate, starosta token create, starosta serve (README, Operations).
 run: $(STAMP)
 	$(BIN)/starosta demo --db $(DB) --if-empty
 	$(BIN)/starosta serve --db $(DB)
