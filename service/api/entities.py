@@ -252,7 +252,8 @@ class PersonController(Controller):
     path = "/persons"
     tags = ["registry"]
 
-    @post("/", guards=[auth.contributor], summary="Register a person", status_code=201)
+    @post("/", guards=[auth.contributor], summary="Register a person", status_code=201,
+          opt={"duplicates": True})
     async def register(self, request: Request, data: Annotated[PersonIn, Body(examples=_example(
             "A person as a source names him", {"name": "Vicente Monclús Guallar", "name_kind": "birth",
                                                 "citation": {"source": "S-00000001", "locator": "para. 3"}}))]) -> Response[Created]:
@@ -284,7 +285,8 @@ class PlaceController(Controller):
     path = "/places"
     tags = ["registry"]
 
-    @post("/", guards=[auth.contributor], summary="Register a place", status_code=201)
+    @post("/", guards=[auth.contributor], summary="Register a place", status_code=201,
+          opt={"duplicates": True})
     async def register(self, request: Request, data: Annotated[PlaceIn, Body(examples=_example(
             "A prison with the seed's spellings", {"name": "Butyrka", "kind": "prison",
                                                    "aliases": ["Butyrki", "Butiskaya [Butyrskaya]"],
@@ -318,7 +320,8 @@ class OrganizationController(Controller):
     path = "/organizations"
     tags = ["registry"]
 
-    @post("/", guards=[auth.contributor], summary="Register an organisation", status_code=201)
+    @post("/", guards=[auth.contributor], summary="Register an organisation", status_code=201,
+          opt={"duplicates": True})
     async def register(self, request: Request, data: Annotated[OrganizationIn, Body(examples=_example(
             "An aid body", {"name": "Joint Committee for the Defense of Revolutionists Imprisoned in Russia",
                             "kind": "committee", "citation": {"source": "S-00000001"}}))]) -> Response[Created]:
@@ -347,7 +350,8 @@ class FundController(Controller):
     path = "/funds"
     tags = ["registry"]
 
-    @post("/", guards=[auth.contributor], summary="Register an aid fund", status_code=201)
+    @post("/", guards=[auth.contributor], summary="Register an aid fund", status_code=201,
+          opt={"duplicates": True})
     async def register(self, request: Request, data: Annotated[FundIn, Body(examples=_example(
             "A fund", {"name": "Relief Fund of the IWMA", "citation": {"source": "S-00000001"}}))]) -> Response[Created]:
         """Its name follows the rules of person names (422 and 409
