@@ -56,8 +56,11 @@ _JOINING_SCRIPTS = frozenset(["ARABIC", "SYRIAC", "NKO", "MONGOLIAN", "DEVANAGAR
 _SPACE = re.compile(r"\s+")
 
 
+_IGNORABLE = re.compile("[" + "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in _IGNORABLE_RANGES) + "]")
+
+
 def _ignorable(cp: int) -> bool:
-    return any(lo <= cp <= hi for lo, hi in _IGNORABLE_RANGES)
+    return _IGNORABLE.match(chr(cp)) is not None
 
 
 def _letter_or_mark(ch: str) -> bool:
@@ -80,8 +83,9 @@ def _joiner_needed(text: str, i: int) -> bool:
 
 def _visible_or_joiner(text: str) -> str:
     """Drop default-ignorable characters, keeping ZWJ/ZWNJ where the script needs them."""
-    kept = [ch for ch in text if not _ignorable(ord(ch)) or ord(ch) in (ZWJ, ZWNJ)]
-    out = "".join(kept)
+    if _IGNORABLE.search(text) is None:
+        return text
+    out = "".join(ch for ch in text if not _ignorable(ord(ch)) or ord(ch) in (ZWJ, ZWNJ))
     if not any(ord(ch) in (ZWJ, ZWNJ) for ch in out):
         return out
     return "".join(ch for i, ch in enumerate(out)
@@ -98,6 +102,8 @@ def display_form(text: str) -> str:
     >>> display_form("Monclu\\u0301s") == "Monclús"
     True
     """
+    if text.isascii():  # no invisible character, nothing to compose: the common case, fast
+        return _SPACE.sub(" ", text).strip()
     text = unicodedata.normalize("NFC", text)
     for _ in range(3):  # dropping a character can make new neighbours: settle
         settled = unicodedata.normalize("NFC", _SPACE.sub(" ", _visible_or_joiner(text)).strip())
@@ -118,16 +124,16 @@ def key(text: str) -> str:
 
 
 @cache
-def _prototypes() -> dict[str, str]:
-    """confusables.txt as character -> prototype (its first two fields)."""
-    table: dict[str, str] = {}
+def _prototypes() -> dict[int, str]:
+    """confusables.txt as code point -> prototype (its first two fields), for str.translate."""
+    table: dict[int, str] = {}
     text = resources.files("starosta.projections").joinpath(CONFUSABLES).read_text("utf-8-sig")
     for line in text.splitlines():
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
         source, target = (field.strip() for field in line.split(";")[:2])
-        table[chr(int(source, 16))] = "".join(chr(int(cp, 16)) for cp in target.split())
+        table[int(source, 16)] = "".join(chr(int(cp, 16)) for cp in target.split())
     return table
 
 
@@ -140,9 +146,8 @@ def skeleton(text: str) -> str:
     >>> skeleton("Maria") == skeleton("Marta")
     False
     """
-    table = _prototypes()
     decomposed = unicodedata.normalize("NFD", key(text))
-    return unicodedata.normalize("NFD", "".join(table.get(ch, ch) for ch in decomposed))
+    return unicodedata.normalize("NFD", decomposed.translate(_prototypes()))
 
 
 def confusable_keys(text: str) -> tuple[str, ...]:
@@ -155,9 +160,8 @@ def confusable_keys(text: str) -> tuple[str, ...]:
     True
     """
     folded = skeleton(text)
-    table = _prototypes()
     cased = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", display_form(text)))
-    cased = unicodedata.normalize("NFD", "".join(table.get(ch, ch) for ch in cased))
+    cased = unicodedata.normalize("NFD", cased.translate(_prototypes()))
     return (folded,) if cased == folded else (folded, cased)
 
 

@@ -114,7 +114,7 @@ def test_nfc_all_leaves_nfc_json_untouched_and_fixes_the_rest():
 def test_the_vendored_table_is_unicodes():
     table = name_keys._prototypes()
     assert len(table) > 6000
-    assert table["\u0430"] == "a"  # CYRILLIC SMALL LETTER A -> LATIN SMALL LETTER A
+    assert table[0x0430] == "a"  # CYRILLIC SMALL LETTER A -> LATIN SMALL LETTER A
 
 
 texts = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
@@ -148,3 +148,9 @@ def test_a_fit_name_is_fit_again_and_unchanged(text):
         stored = name_form(text)
         assert refusal(stored) is None
         assert name_form(stored) == stored
+
+
+def test_the_modules_examples_hold():
+    import doctest
+
+    assert doctest.testmod(name_keys).failed == 0
