@@ -339,8 +339,12 @@ def register(conn: sqlite3.Connection, kind: str, make_event: Callable[[str], An
     for field, (ref_kind, value) in refs.items():
         if value is not None:
             require(conn, ref_kind, value, field)
+    recheck = None
     if name is not None:
-        check_not_duplicate(conn, kind, [name["name"], *aliases], not_same_as)
+        texts = [name["name"], *aliases]
+        check_not_duplicate(conn, kind, texts, not_same_as)
+        # again in the append's transaction: a look-alike registered meanwhile is caught there
+        recheck = lambda tx: check_not_duplicate(tx, kind, texts, not_same_as)  # noqa: E731
     entity_id = new_id(kind)
     appends = [AppendRequest(entity_id, [NewEvent(make_event(entity_id))], 0)]
     claim_id = None
@@ -351,7 +355,7 @@ def register(conn: sqlite3.Connection, kind: str, make_event: Callable[[str], An
         event = ClaimSubmitted(claim_id=claim_id, contributor=who.name or "", claim=claim,
                                dates=check_dates(claim))
         appends.append(AppendRequest(claim_id, [NewEvent(event)], 0))
-    return Decision(appends, Created(id=entity_id, name_claim=claim_id))
+    return Decision(appends, Created(id=entity_id, name_claim=claim_id), recheck)
 
 
 # -- merge rules --------------------------------------------------------------------------------

@@ -13,9 +13,15 @@ from pathlib import Path
 
 import pytest
 
+import asyncio
+
+import httpx
+
 from starosta.events.registry import PersonRegistered
 from starosta.events.store import AppendRequest, Metadata, NewEvent
-from tests.api.conftest import assert_problem
+from starosta.service.app import create_app
+from starosta.service.settings import Settings
+from tests.api.conftest import assert_problem, make_tokens
 from tests.conftest import run_cli
 
 REGISTERED = "Мария Спиридонова"
@@ -186,6 +192,31 @@ def test_old_stored_names_read_as_they_are_and_still_count(api):
     r = register(api, "/persons", "Vera Martsinkevitch", api.source())
     body = assert_problem(r, 409, "P-OLD00001", "<U+202E>")
     assert body["candidates"] == [{"id": "P-OLD00001", "label": old, "matched": old}]
+
+
+def test_look_alikes_registered_at_once_give_one_record(archive_db):
+    """Clones sent together all pass the check before any commits; the check runs again in the
+    append's transaction (serialised), so exactly one is a record and the others are 409."""
+    tokens = make_tokens(archive_db)
+    app = create_app(Settings(db=archive_db))
+    alice = {"Authorization": f"Bearer {tokens['alice']}"}
+
+    async def scenario() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with app.lifespan(), httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            source = (await client.post("/sources", json={"csl": {"type": "book", "title": "t"}},
+                                        headers=alice)).json()["id"]
+            return list(await asyncio.gather(*(
+                client.post("/persons", json={"name": clone, "citation": {"source": source}},
+                            headers=alice) for clone in CLONES.values())))
+
+    answers = asyncio.run(scenario())
+    assert sorted(r.status_code for r in answers) == [201] + [409] * (len(CLONES) - 1), \
+        [r.text for r in answers]
+    made = next(r.json()["id"] for r in answers if r.status_code == 201)
+    for r in answers:
+        if r.status_code == 409:
+            assert r.json()["type"] == DUPLICATE and [c["id"] for c in r.json()["candidates"]] == [made]
 
 
 # -- token names (finding 10): the real CLI ---------------------------------------------------
