@@ -64,3 +64,18 @@ class PreconditionRequired(DomainError):
     none was named."""
 
     title = "Precondition required"
+
+
+class PossibleDuplicate(Conflict):
+    """A new record whose name looks like an existing record's label or name (same TR39
+    skeleton): `candidates` lists them as {"id", "label", "matched"}. The request may go on
+    only by saying, in `not_same_as`, that each candidate is another record."""
+
+    title = "Possible duplicate"
+    problem_type = "/problems/possible-duplicate"
+
+    def __init__(self, detail: str, candidates: list[dict[str, str]]) -> None:
+        super().__init__(detail, [{"field": "not_same_as", "in": "body",
+                                   "value": [c["id"] for c in candidates],
+                                   "message": "name each candidate here if it is another record"}])
+        self.candidates = candidates

@@ -8,6 +8,9 @@ order (`search`).
 Indexed: registration labels and place aliases (public at once), and name claims while they
 are approved and not superseded (the rule of `projections.rules`); `name_claims` keeps every name
 claim with its status, so a name comes back when the claim superseding it loses its approval.
+`name_skeletons` keeps the TR39 skeletons (`projections.name_keys.confusable_keys`) of the same
+public names, so that a new registration finds the records whose names look like its own
+(`confusable`).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from starosta.events.registry import (
 )
 from starosta.events.review import ClaimApproved, ClaimContested, ClaimRejected, ClaimRetracted, ClaimSubmitted
 from starosta.events.store import Envelope
-from starosta.projections import names, registry, sql
+from starosta.projections import name_keys, names, registry, sql
 from starosta.projections.claim_index import STATUS
 from starosta.projections.rules import Supersession
 from starosta.projections.runner import Tables
@@ -35,7 +38,7 @@ class SearchProjection:
     """Names -> entities, searchable by any variant in any script."""
 
     name = "search"
-    version = 3
+    version = 4  # 4: name_skeletons
     ddl = {
         "name_index": ["""CREATE VIRTUAL TABLE {name} USING fts5(
             normal, entity_kind UNINDEXED, entity_id UNINDEXED, name UNINDEXED,
@@ -49,6 +52,12 @@ class SearchProjection:
         "name_index_claims": ["""CREATE TABLE {name} (
             claim_id TEXT NOT NULL, fts_rowid INTEGER NOT NULL, PRIMARY KEY (claim_id, fts_rowid))"""],
         "search_supersession": Supersession.ddl(),
+        # the public names' look-alike keys: registration finds records named like it
+        "name_skeletons": ["""CREATE TABLE {name} (
+            skeleton TEXT NOT NULL, entity_kind TEXT NOT NULL, entity_id TEXT NOT NULL,
+            name TEXT NOT NULL, claim_id TEXT)""",
+            "CREATE INDEX {name}_skeleton ON {name} (entity_kind, skeleton)",
+            "CREATE INDEX {name}_claim ON {name} (claim_id)"],
     }
     # PostgreSQL: a plain table, its claim_id indexed (FTS5 could not), and a GIN index of
     # its words; name_index_claims keeps the same shape (fts_rowid 0: rows go by claim_id)
@@ -110,6 +119,9 @@ class SearchProjection:
 
     @staticmethod
     def _index(conn, t, kind: str, entity: str, name: str, claim_id: str | None) -> None:
+        conn.executemany(f"INSERT INTO {t['name_skeletons']} (skeleton, entity_kind, entity_id, name, "
+                         f"claim_id) VALUES (?, ?, ?, ?, ?)",
+                         [(k, kind, entity, name, claim_id) for k in name_keys.confusable_keys(name)])
         normal = names.normalise(name)
         if normal:
             cursor = conn.execute(f"INSERT INTO {t['name_index']} (normal, entity_kind, entity_id, name, "
@@ -121,6 +133,7 @@ class SearchProjection:
 
     @staticmethod
     def _unindex(conn, t, claim_id: str) -> None:
+        conn.execute(f"DELETE FROM {t['name_skeletons']} WHERE claim_id = ?", (claim_id,))
         rows = conn.execute(f"SELECT fts_rowid FROM {t['name_index_claims']} WHERE claim_id = ?",
                             (claim_id,)).fetchall()
         if rows:
@@ -162,6 +175,20 @@ def search(conn: sqlite3.Connection, entity_kind: str, q: str, limit: int) -> li
         for entity_id, name in conn.execute(statement, (match, entity_kind, limit)):
             found.setdefault(entity_id, name)
     return list(found.items())[:limit]
+
+
+def confusable(conn: sqlite3.Connection, entity_kind: str, keys: list[str],
+               limit: int = 20) -> list[tuple[str, str]]:
+    """Return (entity id, public name) of entities of a kind with a public name (a label, an
+    alias, an approved name claim) sharing one of `keys` (`name_keys.confusable_keys`), each
+    entity once, by id; at most `limit`."""
+    if not keys:
+        return []
+    marks = ", ".join("?" * len(keys))
+    rows = conn.execute(f"SELECT entity_id, MIN(name) FROM name_skeletons WHERE entity_kind = ? "
+                        f"AND skeleton IN ({marks}) GROUP BY entity_id ORDER BY entity_id LIMIT ?",
+                        (entity_kind, *keys, limit))
+    return [(r[0], r[1]) for r in rows]
 
 
 class SearchHit(msgspec.Struct, kw_only=True):

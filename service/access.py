@@ -3,7 +3,8 @@ of migration 0003), with no HTTP in them. Bearer tokens are stored only as hashe
 
 Roles are ordered contributor < reviewer < admin; each has what the one before has. A token's
 `name` is the person using it: claims and decisions are recorded under it, and "nobody reviews
-their own claim" compares names, so two tokens with one name are one actor.
+their own claim" compares names, so two tokens with one name are one actor. Names that differ
+only in case, Unicode form, width or look-alike letters are one name (`same_account_as`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Literal
 import msgspec
 
 from starosta.events.errors import Unauthenticated
+from starosta.projections import name_keys
 from starosta.projections.rules import Viewer
 
 Role = Literal["contributor", "reviewer", "admin"]
@@ -67,17 +69,44 @@ def create_token(conn: sqlite3.Connection, name: str, role: str, token: str | No
         raise ValueError(f"role {role!r} is not one of {', '.join(RANKS)}")
     if not name.strip():
         raise ValueError("a token needs a name (the person who will use it)")
+    name = account_name(name)
+    existing = same_account_as(conn, name)
+    if existing is not None and existing != name:
+        raise ValueError(f"{name_keys.escaped(name)!r} is the account name {name_keys.escaped(existing)!r} "
+                         "written another way (names are compared ignoring case, Unicode form, "
+                         f"width and look-alike letters): use {name_keys.escaped(existing)!r} for "
+                         "that person's token, or choose a name of its own")
     live = conn.execute("SELECT id FROM tokens WHERE name = ? AND revoked_at IS NULL",
-                        (name.strip(),)).fetchone()
+                        (name,)).fetchone()
     if live is not None:  # a name is one actor: self-review and Idempotency-Keys go by name
-        raise ValueError(f"{name.strip()!r} already has a live token ({live[0]}): revoke it first "
+        raise ValueError(f"{name!r} already has a live token ({live[0]}): revoke it first "
                          f"(starosta token revoke {live[0]}) or choose another name")
     token = token or PREFIX + secrets.token_urlsafe(32)
     token_id = "T-" + secrets.token_hex(4)
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     conn.execute("INSERT INTO tokens VALUES (?, ?, ?, ?, ?, NULL)",
-                 (token_id, name.strip(), role, _hash(token), now))
+                 (token_id, name, role, _hash(token), now))
     return token_id, token
+
+
+def account_name(name: str) -> str:
+    """The form an account's name is stored in (name_keys.name_form: NFC, invisible characters
+    dropped, spaces collapsed, trimmed); ValueError for a name that may not be stored."""
+    try:
+        return name_keys.name_form(name)
+    except name_keys.UnfitName as exc:
+        raise ValueError(f"the name {exc.escaped!r} {exc.message}") from None
+
+
+def same_account_as(conn: sqlite3.Connection, name: str) -> str | None:
+    """Return the stored account name that `name` is one account with: `name` itself when it
+    is stored, else the first stored name that differs from it only in case, Unicode form,
+    width or look-alike letters (name_keys.same_account); None for a new account. Reads every
+    stored name: accounts are few."""
+    stored = sorted({row[0] for row in conn.execute("SELECT name FROM tokens").fetchall()})
+    if name in stored:
+        return name
+    return next((other for other in stored if name_keys.same_account(other, name)), None)
 
 
 def create_tokens(db: str, tokens: list[tuple[str, str, str | None]]) -> list[tuple[str, str]]:

@@ -90,10 +90,15 @@ REPLY_KINDS: dict[type, str] = {Created: "created", Submitted: "submitted", Judg
 
 
 class Decision(msgspec.Struct, frozen=True):
-    """What a command decided: the appends, and the reply to complete once they commit."""
+    """What a command decided: the appends, and the reply to complete once they commit.
+    `recheck(conn)`, when given, runs again inside the append's transaction (serialised with
+    every other append) before the read models apply it: a check of the read models that a
+    concurrent write could invalidate (a look-alike name registered meanwhile) raises there
+    and the append is rolled back alone."""
 
     appends: Sequence[AppendRequest]
     reply: Reply
+    recheck: Any = None
 
 
 class Committed(msgspec.Struct, frozen=True):
@@ -204,6 +209,8 @@ class Archive:
         answer: list[Committed] = []
 
         def after(conn: sqlite3.Connection, written: list[Envelope]) -> None:
+            if decision.recheck is not None:
+                decision.recheck(conn)
             self.runner.apply(conn, written)
             committed = complete(conn, decision.reply, written)
             if key is not None and not access.remember(conn, key, StoredReply(

@@ -20,7 +20,7 @@ from starosta.events.dates import (
     lengths,
     narrow,
 )
-from starosta.events.errors import Conflict, Invalid, NotFound, PreconditionRequired
+from starosta.events.errors import Conflict, Invalid, NotFound, PossibleDuplicate, PreconditionRequired
 from starosta.events.kinds import (
     GROUPED,
     AggregateClaim,
@@ -48,7 +48,7 @@ from starosta.events.review import (
 )
 from starosta.events.store import AppendRequest, NewEvent, SQLiteEventStore
 from starosta.projections import claims as claims_model
-from starosta.projections import names, registry
+from starosta.projections import name_keys, names, registry, search
 from starosta.projections.rules import may_see
 from starosta.service.access import Principal
 from starosta.service.archive import ClaimStateOf, Created, Decision, Judged, Submitted
@@ -205,9 +205,68 @@ def with_script(claim: Claim) -> Claim:
     return claim
 
 
+# -- names: their form and look-alikes (the rules: projections.name_keys) -------------------------
+
+def fit_name(field: str, text: str) -> str:
+    """Return a name as stored (name_keys.name_form: NFC, invisible characters dropped, spaces
+    collapsed, trimmed), or raise Invalid naming the field, with the value shown escaped
+    (every invisible, control or combining character as <U+XXXX>)."""
+    try:
+        return name_keys.name_form(text)
+    except name_keys.UnfitName as exc:
+        raise Invalid(field, exc.escaped, exc.message, "body",
+                      f"{field}={msgspec.json.encode(exc.escaped).decode()}: {exc.message}") from None
+
+
+def fit_names(body: Any) -> Any:
+    """Return a registration body with its `name` (and a place's `aliases`) as stored (fit_name)."""
+    changes: dict[str, Any] = {"name": fit_name("name", body.name)}
+    if hasattr(body, "aliases"):
+        changes["aliases"] = tuple(fit_name(f"aliases.{i}", alias) for i, alias in enumerate(body.aliases))
+    return msgspec.structs.replace(body, **changes)
+
+
+def fit_claim(claim: Claim) -> Claim:
+    """Return a claim with a name claim's `name` as stored (fit_name)."""
+    if isinstance(claim, NameClaim):
+        return msgspec.structs.replace(claim, name=fit_name("name", claim.name))
+    return claim
+
+
+def check_not_duplicate(conn: sqlite3.Connection, kind: str, texts: list[str],
+                        not_same_as: tuple[str, ...] | list[str]) -> None:
+    """Raise PossibleDuplicate (409) when one of `texts` (a new record's name and aliases) looks
+    like a public name of an existing record of `kind` (the same TR39 skeleton of its
+    case-folded key, or of its cased form: name_keys.confusable_keys), unless `not_same_as`
+    names every such record (or a record merged with it). Raise NotFound for an id in
+    `not_same_as` that names no record of `kind`."""
+    said: set[str] = set()
+    for i, other in enumerate(not_same_as):
+        require(conn, kind, other, f"not_same_as.{i}")
+        said.add(other)
+    keys = sorted({k for text in texts for k in name_keys.confusable_keys(text)})
+    found = search.confusable(conn, kind, keys)
+    if not found:
+        return
+    if kind == "person":  # a merged record answers as its survivor
+        alive = registry.survivors(conn, [f[0] for f in found] + sorted(said))
+        said |= {alive.get(other, other) for other in said}
+        found = list({alive.get(i, i): (alive.get(i, i), name) for i, name in found}.values())
+    open_ = [(i, name) for i, name in found if i not in said]
+    if not open_:
+        return
+    labels = registry.labels(conn, [i for i, _ in found])
+    candidates = [{"id": i, "label": labels.get(i, i), "matched": name} for i, name in found]
+    shown = ", ".join(f"{i} ({msgspec.json.encode(name_keys.escaped(name)).decode()})" for i, name in open_)
+    raise PossibleDuplicate(
+        f"name={msgspec.json.encode(name_keys.escaped(texts[0])).decode()}: looks like the name of "
+        f"{shown}: if it is another {kind}, send the request again with \"not_same_as\": "
+        f"[{', '.join(msgspec.json.encode(i).decode() for i, _ in found)}]", candidates)
+
+
 def submission(conn: sqlite3.Connection, claim_id: str, claim: Claim, who: Principal) -> AppendRequest:
     """Check a claim and return the append that submits it (a new claim stream)."""
-    claim = with_script(claim)
+    claim = with_script(fit_claim(claim))
     dates, length = checked_dates(claim)
     check_claim(conn, claim, who)
     event = ClaimSubmitted(claim_id=claim_id, contributor=who.name or "", claim=claim, dates=dates,
@@ -269,14 +328,23 @@ def review(store: SQLiteEventStore, claim_id: str, action: str, who: Principal,
 
 def register(conn: sqlite3.Connection, kind: str, make_event: Callable[[str], Any],
              refs: dict[str, tuple[str, str | None]], who: Principal,
-             name: dict[str, Any] | None) -> Decision:
+             name: dict[str, Any] | None, aliases: tuple[str, ...] = (),
+             not_same_as: tuple[str, ...] = ()) -> Decision:
     """Decide a registration: the entity at once, public, and (for named entities) its name
     submitted as a pending name claim, atomically. `refs` maps body fields to (entity kind,
     id) that must exist; `name` holds the name claim's fields (name, citation, said, note,
-    name_kind, script) or None for a source."""
+    name_kind, script; the name as fit_names left it) or None for a source. A name (or
+    alias) that looks like an existing record's is refused (check_not_duplicate) unless
+    `not_same_as` names every such record."""
     for field, (ref_kind, value) in refs.items():
         if value is not None:
             require(conn, ref_kind, value, field)
+    recheck = None
+    if name is not None:
+        texts = [name["name"], *aliases]
+        check_not_duplicate(conn, kind, texts, not_same_as)
+        # again in the append's transaction: a look-alike registered meanwhile is caught there
+        recheck = lambda tx: check_not_duplicate(tx, kind, texts, not_same_as)  # noqa: E731
     entity_id = new_id(kind)
     appends = [AppendRequest(entity_id, [NewEvent(make_event(entity_id))], 0)]
     claim_id = None
@@ -287,7 +355,7 @@ def register(conn: sqlite3.Connection, kind: str, make_event: Callable[[str], An
         event = ClaimSubmitted(claim_id=claim_id, contributor=who.name or "", claim=claim,
                                dates=check_dates(claim))
         appends.append(AppendRequest(claim_id, [NewEvent(event)], 0))
-    return Decision(appends, Created(id=entity_id, name_claim=claim_id))
+    return Decision(appends, Created(id=entity_id, name_claim=claim_id), recheck)
 
 
 # -- merge rules --------------------------------------------------------------------------------

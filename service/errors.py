@@ -40,8 +40,18 @@ class FieldError(msgspec.Struct, kw_only=True, omit_defaults=True, rename={"in_"
     value: Any = msgspec.UNSET
 
 
+class Candidate(msgspec.Struct, kw_only=True):
+    """An existing record a new one may duplicate: its id, its label, and its public name
+    that looks like the new name."""
+
+    id: str
+    label: str
+    matched: str
+
+
 class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """An RFC 9457 problem document; `errors` lists each invalid field with its value."""
+    """An RFC 9457 problem document; `errors` lists each invalid field with its value;
+    `candidates` (type `/problems/possible-duplicate`, 409) the records a new one may duplicate."""
 
     title: str
     status: int
@@ -49,6 +59,7 @@ class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
     type: str
     instance: str | None = None
     errors: list[FieldError] | None = None
+    candidates: list[Candidate] | None = None
 
 
 class ApiError(Exception):
@@ -62,10 +73,12 @@ class ApiError(Exception):
 
 def problem(request: Request, status: int, title: str, detail: str,
             errors: list[dict[str, Any]] | None = None,
-            headers: dict[str, str] | None = None) -> Response:
+            headers: dict[str, str] | None = None, type: str = "about:blank",
+            candidates: list[dict[str, str]] | None = None) -> Response:
     """Return a problem+json response for `request`."""
-    body = Problem(title=title, status=status, detail=detail, type="about:blank",
-                   instance=request.url.path, errors=errors)
+    body = Problem(title=title, status=status, detail=detail, type=type,
+                   instance=request.url.path, errors=errors,
+                   candidates=[Candidate(**c) for c in candidates] if candidates is not None else None)
     return Response(msgspec.json.encode(body), status_code=status, media_type=PROBLEM,
                     headers=headers)
 
@@ -211,8 +224,10 @@ def status_of(exc: DomainError | ApiError) -> int:
 
 
 def domain_problem(request: Request, exc: DomainError) -> Response:
-    """A domain error as problem+json."""
-    return problem(request, status_of(exc), exc.title, exc.detail, exc.errors)
+    """A domain error as problem+json (a PossibleDuplicate with its type and candidates)."""
+    return problem(request, status_of(exc), exc.title, exc.detail, exc.errors,
+                   type=getattr(exc, "problem_type", "about:blank"),
+                   candidates=getattr(exc, "candidates", None))
 
 
 def concurrency_problem(request: Request, exc: ConcurrencyError) -> Response:

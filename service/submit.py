@@ -15,8 +15,11 @@ written in JSON Lines: one claim object per line, as POST /claims takes it.
 Entities by label: a cell of an entity field (`person`, `place`, `group`, `with`, `fund`,
 `recipient`, ...) that is not an id of the archive's shape (`P-4G7K2M9Q`) is a label, looked up
 through the search endpoints and kept when exactly one entity of the field's kind has that
-label (Unicode-normalised, spaces collapsed, case kept); none or several: the row is reported
-with the field. Sources have no search: `citation.source` is an id.
+label (its display form, `projections.name_keys.display_form`: NFC, invisible characters
+dropped, spaces collapsed, case kept); none or several: the row is reported with the field and,
+for several, their ids. (Registering a second record whose name looks like another's is a 409
+`/problems/possible-duplicate` unless the contributor says it is another one, so several
+records under one label are namesakes someone vouched for, and the row must name its id.) Sources have no search: `citation.source` is an id.
 """
 
 from __future__ import annotations
@@ -26,7 +29,6 @@ import hashlib
 import io
 import json
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +39,7 @@ import msgspec
 from starosta.client import Calls, Client, EntityKind, StarostaError, Unavailable, field_of
 from starosta.events.errors import DomainError
 from starosta.events.kinds import KINDS, Claim, kind_of
+from starosta.projections import name_keys
 from starosta.service.commands import check_ranges, checked_dates
 from starosta.service.ids import PREFIXES
 
@@ -184,8 +187,9 @@ def _alternatives(t: msgspec.inspect.Type) -> list[msgspec.inspect.Type]:
 # -- labels -----------------------------------------------------------------------------------------
 
 def normal_label(text: str) -> str:
-    """A label as compared: Unicode NFC, spaces collapsed, case kept."""
-    return " ".join(unicodedata.normalize("NFC", text).split())
+    """A label as compared: its display form (NFC, invisible characters dropped, spaces
+    collapsed, trimmed, case kept)."""
+    return name_keys.display_form(text)
 
 
 def looks_like_id(value: str, kinds: tuple[EntityKind, ...]) -> bool:

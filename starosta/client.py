@@ -65,7 +65,7 @@ from starosta.service.feed import HeadOut, HealthOut, LogEvent, LogPage
 
 __all__ = [
     "AsyncClient", "Client", "Conflict", "FieldError", "Forbidden", "Invalid", "NotFound",
-    "Retry", "StarostaError", "Unauthorized", "Unavailable", "DEFAULT_SERVER",
+    "PossibleDuplicate", "Retry", "StarostaError", "Unauthorized", "Unavailable", "DEFAULT_SERVER",
 ]
 
 T = TypeVar("T")
@@ -129,6 +129,19 @@ class Conflict(StarostaError):
     """409 (the state moved, a stale If-Match) or 428 (If-Match required)."""
 
 
+class PossibleDuplicate(Conflict):
+    """409 `/problems/possible-duplicate`: a new record's name looks like existing records';
+    `candidates` lists them ({"id", "label", "matched"}). Register again with
+    `not_same_as=[their ids]` if it is another record."""
+
+    def __init__(self, *args: Any, candidates: list[dict[str, str]] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.candidates = candidates or []
+
+
+DUPLICATE = "/problems/possible-duplicate"
+
+
 class Unavailable(StarostaError):
     """502-504 after the retries, or the server unreachable (`status` None)."""
 
@@ -151,6 +164,10 @@ def error_of(response: httpx.Response) -> StarostaError:
     errors = [FieldError(str(e.get("field", "")), str(e.get("message", "")), e.get("value"),
                          e.get("in")) for e in body.get("errors") or [] if isinstance(e, dict)]
     cls = _CLASSES.get(status, StarostaError)
+    if status == 409 and body.get("type") == DUPLICATE:
+        candidates = [c for c in body.get("candidates") or [] if isinstance(c, dict)]
+        return PossibleDuplicate(status, str(body.get("title", "Error")), str(body.get("detail", "")),
+                                 errors, instance=body.get("instance"), candidates=candidates)
     return cls(status, str(body.get("title", "Error")), str(body.get("detail", "")), errors,
                instance=body.get("instance"), retry_after=retry_after(response))
 
@@ -497,7 +514,8 @@ class Client:
 
     def register_person(self, name: str, citation: Citation | Mapping[str, Any], *,
                         idempotency_key: str | None = None, **extra: Any) -> Created:
-        """Register a person under a name (extra: name_kind, script, partial, external_ids, said, note)."""
+        """Register a person under a name (extra: name_kind, script, partial, external_ids, said,
+        note, not_same_as). PossibleDuplicate when the name looks like existing persons'."""
         return self.send(Calls.register("persons", _named(name, citation, extra), idempotency_key))
 
     def register_place(self, name: str, kind: str, citation: Citation | Mapping[str, Any], *,

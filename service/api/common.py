@@ -15,6 +15,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.di import NamedDependency
 from litestar.params import Parameter, SkipValidation
 
+from starosta.projections import name_keys
 from starosta.projections.rules import Viewer, counted_statuses
 from starosta.service.archive import Archive
 from starosta.events.errors import Conflict, Invalid, Unauthenticated
@@ -102,8 +103,9 @@ async def before_read(request: Request) -> Response | None:
 
 
 async def before_write(request: Request) -> Response | None:
-    """before_request on every POST: answer a replayed Idempotency-Key before any parsing or
-    state check; then decode the body strictly against the handler's `data` type.
+    """before_request on every POST: every text of the body in NFC (nfc_body); answer a
+    replayed Idempotency-Key before any parsing or state check; then decode the body strictly
+    against the handler's `data` type.
 
     Litestar converts bodies leniently (the string "66" becomes the integer 66); the archive
     stores what was sent, so a value of the wrong JSON type is a 422 here, named by its path.
@@ -117,6 +119,7 @@ async def before_write(request: Request) -> Response | None:
         return problem(request, 400, "Malformed request", f"the body is not valid UTF-8: byte "
                        f"{exc.start} ({body[exc.start:exc.start + 1]!r}) cannot start or continue "
                        "a character; send UTF-8 JSON")
+    body = nfc_body(request, body)
     key = await idempotency_key(request)
     if key is not None:
         try:
@@ -148,6 +151,25 @@ async def before_write(request: Request) -> Response | None:
                 raise Invalid(field, value, "holds a control character (only tab and newline "
                               "are allowed in text)", "body")
     return None
+
+
+def nfc_body(request: Request, body: bytes) -> bytes:
+    """The one place a request's texts become NFC: a JSON body holding a string that is not
+    in NFC is replaced, before anything reads it (its Idempotency-Key hash, the strict decoder,
+    the handler's `data`), by the same JSON with every string in NFC. A body that is not JSON
+    is left to the parsers that refuse it."""
+    if body.isascii() and b"\\u" not in body:  # no text outside ASCII: NFC already
+        return body
+    try:
+        decoded = msgspec.json.decode(body)
+    except (msgspec.DecodeError, RecursionError):
+        return body
+    normal = name_keys.nfc_all(decoded)
+    if normal is decoded:
+        return body
+    body = msgspec.json.encode(normal)
+    request._body = request._connection_state.body = body  # what Litestar decodes `data` from
+    return body
 
 
 # C0 controls but tab and newline, DEL and C1 controls: as JSON escapes, or C1 as raw UTF-8

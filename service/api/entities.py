@@ -62,12 +62,22 @@ class SourceIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     synthetic: bool = False
 
 
+# Ids of existing records the new one is not (an answer to 409 /problems/possible-duplicate)
+NotSameAs = Annotated[tuple[Annotated[str, Meta(min_length=1, max_length=64)], ...], Meta(
+    max_length=50, description="Ids of existing records of the same kind that this new record is "
+    "NOT, although its name looks like theirs: the `candidates` of a 409 "
+    "`/problems/possible-duplicate` answer. A registration whose name (or alias) looks like an "
+    "existing record's label or public name (the same Unicode TR39 skeleton of its case-folded "
+    "form) is refused with that 409 unless every candidate is named here.")]
+
+
 class _Named(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name: Name
     citation: Citation
     said: Annotated[str, Meta(max_length=20000)] | None = None
     note: Annotated[str, Meta(max_length=20000)] | None = None
     synthetic: bool = False
+    not_same_as: NotSameAs = ()
 
 
 class PersonIn(_Named, kw_only=True):
@@ -154,11 +164,13 @@ def name_fields(body: _Named, **extra: Any) -> dict[str, Any]:
 
 
 async def register(request: Request, kind: str, make_event, refs: dict[str, tuple[str, str | None]],
-                   name: dict[str, Any] | None) -> Response:
+                   name: dict[str, Any] | None, body: _Named | None = None) -> Response:
     """Decide a registration (service.commands.register) and commit it: 201 {id, position,
-    name_claim}."""
+    name_claim}. `body` (a named entity's, its names already through commands.fit_names)
+    gives the aliases and `not_same_as` the look-alike check reads."""
     decision = commands.register(archive_of(request).read(), kind, make_event, refs,
-                                 who(request), name)
+                                 who(request), name, aliases=getattr(body, "aliases", ()),
+                                 not_same_as=body.not_same_as if body is not None else ())
     return await commit(request, decision)
 
 
@@ -240,17 +252,23 @@ class PersonController(Controller):
     path = "/persons"
     tags = ["registry"]
 
-    @post("/", guards=[auth.contributor], summary="Register a person", status_code=201)
+    @post("/", guards=[auth.contributor], summary="Register a person", status_code=201,
+          opt={"duplicates": True})
     async def register(self, request: Request, data: Annotated[PersonIn, Body(examples=_example(
             "A person as a source names him", {"name": "Vicente Monclús Guallar", "name_kind": "birth",
                                                 "citation": {"source": "S-00000001", "locator": "para. 3"}}))]) -> Response[Created]:
         """Creates the person at once, public, labelled with the name; the name is also
-        submitted as a pending name claim (`name_claim` in the answer)."""
+        submitted as a pending name claim (`name_claim` in the answer). The name is stored in
+        NFC, spaces collapsed and trimmed; a name with bidi controls, a BOM, more than 3
+        combining marks in a row or nothing visible is 422. A name that looks like an existing
+        person's is 409 `/problems/possible-duplicate` with the `candidates`, unless
+        `not_same_as` names them all."""
+        data = commands.fit_names(data)
         return await register(
             request, "person",
             lambda person_id: PersonRegistered(person_id=person_id, label=data.name, partial=data.partial,
                                                external_ids=data.external_ids, synthetic=data.synthetic),
-            {}, name_fields(data, name_kind=data.name_kind, script=data.script))
+            {}, name_fields(data, name_kind=data.name_kind, script=data.script), data)
 
     @get("/", summary="Search persons by any name variant")
     async def find(self, request: Request, q: Query = None, after: Cursor = None, limit: Limit = 20) -> SearchPage:
@@ -267,12 +285,16 @@ class PlaceController(Controller):
     path = "/places"
     tags = ["registry"]
 
-    @post("/", guards=[auth.contributor], summary="Register a place", status_code=201)
+    @post("/", guards=[auth.contributor], summary="Register a place", status_code=201,
+          opt={"duplicates": True})
     async def register(self, request: Request, data: Annotated[PlaceIn, Body(examples=_example(
             "A prison with the seed's spellings", {"name": "Butyrka", "kind": "prison",
                                                    "aliases": ["Butyrki", "Butiskaya [Butyrskaya]"],
                                                    "citation": {"source": "S-00000001"}}))]) -> Response[Created]:
-        """Creates the place at once, public; its name is also submitted as a name claim."""
+        """Creates the place at once, public; its name is also submitted as a name claim.
+        Its name and aliases follow the rules of person names (422 and 409
+        `/problems/possible-duplicate`: see `POST /persons`)."""
+        data = commands.fit_names(data)
         if (data.latitude is None) != (data.longitude is None):
             raise invalid("latitude", data.latitude, "give both latitude and longitude, or neither")
         return await register(
@@ -282,7 +304,7 @@ class PlaceController(Controller):
                 parent=data.parent, latitude=data.latitude, longitude=data.longitude,
                 identification=data.identification, external_ids=data.external_ids,
                 synthetic=data.synthetic),
-            {"parent": ("place", data.parent)}, name_fields(data))
+            {"parent": ("place", data.parent)}, name_fields(data), data)
 
     @get("/", summary="Search places by name or alias")
     async def find(self, request: Request, q: Query = None, after: Cursor = None, limit: Limit = 20) -> SearchPage:
@@ -298,16 +320,20 @@ class OrganizationController(Controller):
     path = "/organizations"
     tags = ["registry"]
 
-    @post("/", guards=[auth.contributor], summary="Register an organisation", status_code=201)
+    @post("/", guards=[auth.contributor], summary="Register an organisation", status_code=201,
+          opt={"duplicates": True})
     async def register(self, request: Request, data: Annotated[OrganizationIn, Body(examples=_example(
             "An aid body", {"name": "Joint Committee for the Defense of Revolutionists Imprisoned in Russia",
                             "kind": "committee", "citation": {"source": "S-00000001"}}))]) -> Response[Created]:
+        """Its name follows the rules of person names (422 and 409
+        `/problems/possible-duplicate`: see `POST /persons`)."""
+        data = commands.fit_names(data)
         return await register(
             request, "organization",
             lambda org_id: OrganizationRegistered(
                 organization_id=org_id, label=data.name, kind=data.kind, parent=data.parent,
                 external_ids=data.external_ids, synthetic=data.synthetic),
-            {"parent": ("organization", data.parent)}, name_fields(data))
+            {"parent": ("organization", data.parent)}, name_fields(data), data)
 
     @get("/", summary="Search organisations by name")
     async def find(self, request: Request, q: Query = None, after: Cursor = None, limit: Limit = 20) -> SearchPage:
@@ -324,14 +350,18 @@ class FundController(Controller):
     path = "/funds"
     tags = ["registry"]
 
-    @post("/", guards=[auth.contributor], summary="Register an aid fund", status_code=201)
+    @post("/", guards=[auth.contributor], summary="Register an aid fund", status_code=201,
+          opt={"duplicates": True})
     async def register(self, request: Request, data: Annotated[FundIn, Body(examples=_example(
             "A fund", {"name": "Relief Fund of the IWMA", "citation": {"source": "S-00000001"}}))]) -> Response[Created]:
+        """Its name follows the rules of person names (422 and 409
+        `/problems/possible-duplicate`: see `POST /persons`)."""
+        data = commands.fit_names(data)
         return await register(
             request, "fund",
             lambda fund_id: FundRegistered(fund_id=fund_id, label=data.name,
                                            organization=data.organization, synthetic=data.synthetic),
-            {"organization": ("organization", data.organization)}, name_fields(data))
+            {"organization": ("organization", data.organization)}, name_fields(data), data)
 
     @get("/", summary="Search funds by name")
     async def find(self, request: Request, q: Query = None, after: Cursor = None, limit: Limit = 20) -> SearchPage:

@@ -24,7 +24,8 @@ from the route handlers rather than written beside each of them:
 - a role guard (service.auth.requires): 403 and the bearer scheme required;
 - handler `opt` flags: `conditional` (304, ETag; the handler takes If-None-Match as a
   parameter), `if_match` (If-Match, ETag),
-  `etag` (ETag), `csv` (a text/csv alternative).
+  `etag` (ETag), `csv` (a text/csv alternative), `duplicates` (a registration: its 409 may be
+  `/problems/possible-duplicate` with `candidates`).
 """
 
 from __future__ import annotations
@@ -103,6 +104,22 @@ EXAMPLES: dict[int, dict[str, Any]] = {
           "detail": "the archive cannot write now: database or disk is full",
           "instance": "/claims"},
 }
+
+DUPLICATE_MEANING = (" A registration whose name (or alias) looks like an existing record's "
+                     "label or public name (the same Unicode TR39 skeleton of its case-folded "
+                     "form) answers 409 with type `/problems/possible-duplicate` and "
+                     "`candidates` [{id, label, matched}], unless its `not_same_as` names every "
+                     "candidate.")
+DUPLICATE_EXAMPLE = {
+    "title": "Possible duplicate", "status": 409, "type": "/problems/possible-duplicate",
+    "detail": "name=\"Mария Спиридонова\": looks like the name of P-0000000A (\"Мария "
+              "Спиридонова\"): if it is another person, send the request again with "
+              "\"not_same_as\": [\"P-0000000A\"]",
+    "instance": "/persons",
+    "errors": [{"field": "not_same_as", "in": "body", "value": ["P-0000000A"],
+                "message": "name each candidate here if it is another record"}],
+    "candidates": [{"id": "P-0000000A", "label": "Мария Спиридонова",
+                    "matched": "Мария Спиридонова"}]}
 
 HEADERS_OUT = {
     "ETag": {"description": "The version of this document or claim (for If-None-Match and "
@@ -260,6 +277,10 @@ def _answers(operation: dict[str, Any], path: str, method: str, handler: HTTPRou
             "examples": {str(status): {"summary": EXAMPLES[status]["title"], "value": example}}}}}
         if status == 503:
             answer["headers"] = {"Retry-After": HEADERS_OUT["Retry-After"]}
+        if status == 409 and handler.opt.get("duplicates"):
+            answer["description"] += DUPLICATE_MEANING
+            answer["content"][PROBLEM]["examples"]["possible-duplicate"] = {
+                "summary": "Possible duplicate", "value": dict(DUPLICATE_EXAMPLE, instance=path)}
         responses[str(status)] = answer
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from starosta.client import Client
+from starosta.client import Client, PossibleDuplicate
 from starosta.events.kinds import Citation
 from tests.api.conftest import make_tokens
 from tests.conftest import run_cli, start_server, stop
@@ -52,8 +52,11 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
             cited = Citation(source=source)
             person = alice.register_person("Vicente Monclús Guallar", cited).id
             brother = alice.register_person("Joaquín Monclús Guallar", cited).id
-            alice.register_person("Twin Label", cited)
-            alice.register_person("Twin Label", cited)
+            twin = alice.register_person("Twin Label", cited).id
+            with pytest.raises(PossibleDuplicate) as refused:  # a namesake is 409 until said so
+                alice.register_person("Twin Label ", cited)
+            assert [c["id"] for c in refused.value.candidates] == [twin]
+            alice.register_person("Twin Label", cited, not_same_as=[twin])
             place = alice.register_place("Butyrka", "prison", cited).id
         yield Archive(base, tokens, source, person, brother, place)
     finally:
@@ -149,6 +152,20 @@ def test_a_dry_run_submits_nothing(archive: Archive, tmp_path: Path) -> None:
     assert clean.returncode == 0, clean.stdout + clean.stderr
     assert "2 valid" in clean.stdout
     assert len(archive.claims()) == before
+
+
+def test_a_label_typed_with_other_spaces_or_unicode_form_resolves(archive: Archive, tmp_path: Path) -> None:
+    """The label's display form (projections.name_keys) is what rows are matched by: NBSP,
+    NFD, a zero-width space and doubled spaces name the one record, not none or several."""
+    import unicodedata
+
+    typed = ["Vicente\u00a0Monclús  Guallar", unicodedata.normalize("NFD", "Vicente Monclús Guallar"),
+             "Vicente Monclús\u200b Guallar "]
+    sheet = write_csv(tmp_path / "typed.csv", archive, [
+        [label, "Butyrka", "prison", "1941", "", "SRC", "p. 9", "", "", ""] for label in typed])
+    checked = archive.submit(sheet, "--kind", "custody", "--dry-run")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "3 valid" in checked.stdout
 
 
 def test_json_lines_with_a_kind_per_line(archive: Archive, tmp_path: Path) -> None:
