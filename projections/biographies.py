@@ -39,7 +39,7 @@ from starosta.events.review import (
 from starosta.events.store import Envelope
 from starosta.projections import claims as claims_model
 from starosta.projections import registry
-from starosta.projections.claims import ClaimView, effective_rank
+from starosta.projections.claims import ClaimView, Dispute, effective_rank
 from starosta.projections.custody_totals import Total, custody_total
 from starosta.projections.registry import Ref
 from starosta.projections.rules import PUBLIC, Viewer, shown, successors
@@ -56,7 +56,8 @@ class Entry(msgspec.Struct, kw_only=True, omit_defaults=True):
 
     `through` says how the claim is the person's when it does not name them as `person`:
     "with" for a companion. A deprecated entry carries the reviewer's `reason` or the claim
-    that supersedes it (`superseded_by`)."""
+    that supersedes it (`superseded_by`). A disputed entry (approved, then contested; flagged
+    "disputed") carries the contest under `dispute` and counts in no figure of the document."""
 
     claim: str
     kind: str
@@ -72,6 +73,7 @@ class Entry(msgspec.Struct, kw_only=True, omit_defaults=True):
     reason: str | None = None
     superseded_by: str | None = None
     length: Length | None = None
+    dispute: Dispute | None = None
 
 
 class Conflict(msgspec.Struct, kw_only=True):
@@ -193,7 +195,7 @@ def entry(view: ClaimView, labels: Labels, own: set[str] | frozenset[str] = froz
                  latest=max(latests) if latests else None, dates=view.dates, fields=fields,
                  citation=citation, flags=[view.status] if view.status != "approved" else [],
                  through=through, reason=view.rank_reason if rank == "deprecated" else None,
-                 superseded_by=view.superseded_by, length=view.length)
+                 superseded_by=view.superseded_by, length=view.length, dispute=view.dispute)
 
 
 # The relation as the other person has it: "A is the brother of B" makes B a sibling of A (the
@@ -406,8 +408,8 @@ class BiographiesProjection:
     runner rebuilds it with them and applies it after them."""
 
     name = "biographies"
-    version = 4  # 2: relations turned round; 3: conflicting death manners; 4: ranks, deprecated,
-    # companions, agreements, independence, durations
+    version = 5  # 2: relations turned round; 3: conflicting death manners; 4: ranks, deprecated,
+    # companions, agreements, independence, durations; 5: disputed claims shown
     reads = ("registry", "claims")
     ddl = {"biographies": ["""CREATE TABLE {name} (
         person_id TEXT PRIMARY KEY, etag TEXT NOT NULL, document BLOB NOT NULL)"""]}
@@ -429,9 +431,10 @@ class BiographiesProjection:
                 records = [e.person_id, *registry.merged_records(conn, e.person_id, t["persons"])]
                 dirty.update(claims_model.persons_referring_to(conn, records, t, t["persons"]))
             case ClaimApproved() | ClaimRejected() | ClaimContested() | ClaimRetracted() | ClaimRanked():
-                # public before: approved, or ranked (only approved claims are ranked)
+                # public before: approved, ranked (only approved claims are ranked), or contested
+                # (disputed when it was approved; a pending claim's contest costs one recompute)
                 before = claims_model.previous_action(conn, e.claim_id, envelope.version - 1, t) or ""
-                was_public = before == "approve" or before.startswith("rank:")
+                was_public = before in ("approve", "contest") or before.startswith("rank:")
                 if isinstance(e, ClaimApproved) or was_public:
                     dirty.update(claims_model.persons_of_claim(conn, e.claim_id, t, t["persons"]))
 
@@ -519,6 +522,7 @@ def read_as_of(conn: sqlite3.Connection, store: StreamReader, person_id: str, po
     ids = claims_model.claim_ids_of(conn, group, position)
     states: dict[str, tuple[ClaimState, ClaimSubmitted, int]] = {}
     reasons: dict[str, str | None] = {}
+    disputes: dict[str, Dispute] = {}
     for claim_id in dict.fromkeys([*ids, *claims_model.successors_of(conn, ids, position)]):
         state, submitted, first = None, None, 0
         for envelope in store.read_stream(claim_id, up_to_position=position):
@@ -527,6 +531,12 @@ def read_as_of(conn: sqlite3.Connection, store: StreamReader, person_id: str, po
                 submitted, first = envelope.event, envelope.position
             elif isinstance(envelope.event, ClaimRanked):
                 reasons[claim_id] = envelope.event.reason
+            elif isinstance(envelope.event, ClaimContested):
+                c = envelope.event
+                disputes[claim_id] = Dispute(
+                    reason=c.reason, by=c.reviewer, position=envelope.position,
+                    recorded_at=envelope.recorded_at,
+                    citation=msgspec.to_builtins(c.citation) if c.citation else None)
         if state is not None and submitted is not None:
             states[claim_id] = (state, submitted, first)
     successor = successors((s.claim.supersedes, st.status, first, cid) for cid, (st, s, first)
@@ -541,7 +551,8 @@ def read_as_of(conn: sqlite3.Connection, store: StreamReader, person_id: str, po
                                contributor=state.contributor, version=state.version,
                                position=first, claim=claim, dates=dict(submitted.dates),
                                superseded_by=successor.get(claim_id), rank=state.rank,
-                               rank_reason=reasons.get(claim_id), length=submitted.length))
+                               rank_reason=reasons.get(claim_id), length=submitted.length,
+                               dispute=disputes.get(claim_id) if state.status == "disputed" else None))
     labels = labels_of(conn, referenced(views) | set(group))
     person = registry.entity(conn, "person", alive)
     assert person is not None

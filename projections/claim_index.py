@@ -22,6 +22,7 @@ from starosta.events.review import (
     ClaimRejected,
     ClaimRetracted,
     ClaimSubmitted,
+    contested_status,
 )
 from starosta.events.store import Envelope
 from starosta.projections.rules import Supersession
@@ -56,6 +57,15 @@ class ClaimIndex:
     def rows(self, submitted: ClaimSubmitted, envelope: Envelope) -> dict[str, list[tuple]]:
         raise NotImplementedError
 
+    def _status_of(self, conn: sqlite3.Connection, t: Tables, claim_id: str) -> str:
+        """Return the status this projection's rows of a claim hold ('' when it has none)."""
+        for table in self.indexed:
+            row = conn.execute(f"SELECT status FROM {t[table]} WHERE claim_id = ? LIMIT 1",
+                               (claim_id,)).fetchone()
+            if row:
+                return row[0]
+        return ""
+
     def apply(self, conn: sqlite3.Connection, envelope: Envelope, t: Tables) -> None:
         e = envelope.event
         supersession = t[f"{self.name}_supersession"]
@@ -84,6 +94,8 @@ class ClaimIndex:
         claim_id = e.claim_id  # type: ignore[attr-defined]
         changed = Supersession.reviewed(conn, supersession, claim_id, status)
         shown = status
+        if isinstance(e, ClaimContested):  # disputed when it was public (approved or deprecated)
+            shown = contested_status(self._status_of(conn, t, claim_id))
         if status == "approved" and conn.execute(f"SELECT 1 FROM {ranks} WHERE claim_id = ?",
                                                  (claim_id,)).fetchone():
             shown = DEPRECATED

@@ -17,7 +17,9 @@ from starosta.events.review import (
     ClaimRanked,
     ClaimRejected,
     ClaimRetracted,
+    CONTESTED,
     ClaimSubmitted,
+    contested_status,
 )
 from starosta.events.store import Envelope
 from starosta.projections import registry, sql
@@ -41,7 +43,7 @@ class ClaimsProjection:
     """One row per claim, its references, and one row per review decision."""
 
     name = "claims"
-    version = 5  # 5: ranks, durations' lengths, source links
+    version = 6  # 5: ranks, durations' lengths, source links; 6: disputed
     ddl = {
         "claims_supersession": Supersession.ddl(),
         "claims": ["""CREATE TABLE {name} (
@@ -100,7 +102,10 @@ class ClaimsProjection:
                 self._review(conn, t, envelope, "reject", e.reviewer, e.reason, None,
                              e.resolves_contest)
             case ClaimContested():
-                self._status(conn, t, envelope, "contested", e.reviewer)
+                before = conn.execute(f"SELECT status FROM {t['claims']} WHERE id = ?",
+                                      (e.claim_id,)).fetchone()
+                self._status(conn, t, envelope, contested_status(before[0] if before else ""),
+                             e.reviewer)
                 self._review(conn, t, envelope, "contest", e.reviewer, e.reason,
                              _encode(e.citation) if e.citation else None, False)
             case ClaimRetracted():
@@ -136,6 +141,34 @@ REFS_BY_KIND: dict[str, dict[str, str]] = {k.__struct_config__.tag: k.REFS for k
 MANY_BY_KIND: dict[str, dict[str, str]] = {k.__struct_config__.tag: k.MANY for k in KINDS}
 
 
+class Dispute(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """The contest that makes an approved claim disputed: its reason, its counter-citation, who
+    contested (`by`: the account as the claim's review history shows it) and when."""
+
+    reason: str
+    by: str
+    position: int
+    recorded_at: str
+    citation: dict[str, Any] | None = None
+
+
+def disputes_of(conn: sqlite3.Connection, claim_ids: Sequence[str],
+                tables: Tables | None = None) -> dict[str, Dispute]:
+    """Return claim id -> its last contest, for the claims among `claim_ids` that were contested."""
+    if not claim_ids:
+        return {}
+    table = tables["claim_reviews"] if tables else "claim_reviews"
+    marks = ",".join("?" * len(claim_ids))
+    out = {}
+    for cid, actor, reason, citation, position, at in conn.execute(
+            f"SELECT claim_id, actor, reason, citation, position, recorded_at FROM {table} "
+            f"WHERE claim_id IN ({marks}) AND action = 'contest' ORDER BY claim_id, version",
+            tuple(claim_ids)):
+        out[cid] = Dispute(reason=reason or "", by=actor, position=position, recorded_at=at,
+                           citation=msgspec.json.decode(citation) if citation else None)
+    return out
+
+
 class ClaimView(msgspec.Struct, kw_only=True):
     """A claim as a reader sees it at some point of the log: as submitted, with its dates'
     bounds and its review state."""
@@ -152,6 +185,7 @@ class ClaimView(msgspec.Struct, kw_only=True):
     rank: str = "normal"
     rank_reason: str | None = None
     length: Length | None = None
+    dispute: Dispute | None = None  # while disputed: the contest
 
     @property
     def deprecated(self) -> bool:
@@ -174,7 +208,7 @@ def views_of(conn: sqlite3.Connection, entity_ids: list[str], statuses: Sequence
     """Return the claims that refer to any of `entity_ids` in any field, not superseded (or
     superseded too, with `superseded`), whose status is among `statuses` and which `viewer`
     may see, in submission order."""
-    t = tables or {"claims": "claims", "claim_refs": "claim_refs"}
+    t = tables or {"claims": "claims", "claim_refs": "claim_refs", "claim_reviews": "claim_reviews"}
     marks = ",".join("?" * len(entity_ids))
     status_marks = ",".join("?" * len(statuses))
     seen, seen_args = may_see_sql(viewer)
@@ -196,6 +230,9 @@ def views_of(conn: sqlite3.Connection, entity_ids: list[str], statuses: Sequence
                                version=version, position=position, claim=stored.claim,
                                dates=stored.dates, superseded_by=by, rank=rank,
                                rank_reason=reason, length=stored.length))
+    disputes = disputes_of(conn, [v.id for v in views if v.status == "disputed"], t)
+    for v in views:
+        v.dispute = disputes.get(v.id)
     return views
 
 
@@ -277,7 +314,9 @@ class ClaimOut(msgspec.Struct, kw_only=True):
     `refs` names every entity the claim refers to, by field, as {"id", "label"} (the claim
     itself stays exactly as submitted). `rank` is the effective rank (deprecated while an
     approved successor exists), `rank_reason` the reviewer's reason for the rank set;
-    `length` the fewest and most days its `duration` allows, computed at submission."""
+    `length` the fewest and most days its `duration` allows, computed at submission.
+    `dispute`: while the claim is disputed (approved, then contested) or contested, the
+    contest's entry of `history` (who, when, why, and its counter-citation)."""
 
     id: str
     kind: str
@@ -296,6 +335,7 @@ class ClaimOut(msgspec.Struct, kw_only=True):
     rank: Literal["preferred", "normal", "deprecated"] = "normal"
     rank_reason: str | None = None
     length: Length | None = None
+    dispute: ReviewOut | None = None
 
 
 class ClaimPage(msgspec.Struct):
@@ -341,7 +381,9 @@ def _out(conn: sqlite3.Connection, row: tuple, labels: dict[str, str] | None = N
                     contested_by=row[9], claim=data["claim"], dates=data["dates"], history=history,
                     refs={f: Ref(i, labels.get(i, i)) for f, i in refs.items()},
                     rank=effective_rank(row[11], row[8]), rank_reason=row[12],
-                    length=msgspec.convert(data["length"], Length) if data.get("length") else None)
+                    length=msgspec.convert(data["length"], Length) if data.get("length") else None,
+                    dispute=next((r for r in reversed(history) if r.action == "contest"), None)
+                    if row[2] in CONTESTED else None)
 
 
 def read(conn: sqlite3.Connection, claim_id: str, viewer: Viewer) -> ClaimOut | None:

@@ -37,7 +37,7 @@ from starosta.events.store import Envelope
 from starosta.projections.spreadsheet import SafeWriter
 from starosta.projections import registry, sql
 from starosta.projections.claim_index import CHANGES, ClaimIndex
-from starosta.projections.rules import PUBLIC, Supersession
+from starosta.projections.rules import COUNTED, Supersession
 from starosta.projections.runner import Tables
 
 UNDATED, UNLOCATED = "undated", "unlocated"
@@ -48,7 +48,7 @@ _ZERO = Decimal(0)
 
 class LedgerProjection(ClaimIndex):
     name = "ledger"
-    version = 5  # 5: deprecated claims leave the ledger (ledger_ranks)
+    version = 6  # 5: deprecated claims leave the ledger (ledger_ranks); 6: disputed
     indexed = ("ledger_entries", "ledger_memberships")
     ddl = {
         "ledger_entries": ["""CREATE TABLE {name} (
@@ -310,12 +310,12 @@ def _rows(cursor: Iterable[tuple]) -> list[_Row]:
 _CURSOR = re.compile(r"^(\d{4}-\d{2}-\d{2}|undated)/([A-Za-z0-9][A-Za-z0-9_.:-]{0,63})$")
 
 
-def ledger(conn: sqlite3.Connection, fund_id: str, statuses: Sequence[str] = PUBLIC,
+def ledger(conn: sqlite3.Connection, fund_id: str, statuses: Sequence[str] = COUNTED,
            after: str | None = None, limit: int = DEFAULT_PAGE) -> Ledger:
     """Return a fund's ledger: totals of the entries in `statuses` (not superseded) and the page
     of entries after the cursor `after` (a previous page's `next`), `limit` of them.
 
-    With PUBLIC statuses the totals are the stored ones; with any other (reviewers'
+    With COUNTED statuses the totals are the stored ones; with any other (reviewers'
     include=pending) they are computed from the fund's entries, one pass over them.
     Raises NotFound for an unknown fund, Invalid for a malformed cursor or limit.
     """
@@ -324,7 +324,7 @@ def ledger(conn: sqlite3.Connection, fund_id: str, statuses: Sequence[str] = PUB
         raise Invalid("limit", limit, f"a page holds 1 to {MAX_PAGE} entries", "query")
     with sql.snapshot(conn):
         synthetic = _fund(conn, fund_id)
-        if tuple(statuses) == PUBLIC:
+        if tuple(statuses) == COUNTED:
             figures, count, undated = _stored(conn, fund_id)
         else:
             figures, count, undated = _computed(conn, fund_id, statuses)
@@ -364,7 +364,7 @@ def parse_cursor(after: str | None) -> tuple[str, str]:
     return m.group(1), m.group(2)
 
 
-def entries_csv(conn: sqlite3.Connection, fund_id: str, statuses: Sequence[str] = PUBLIC) -> str:
+def entries_csv(conn: sqlite3.Connection, fund_id: str, statuses: Sequence[str] = COUNTED) -> str:
     """Return every entry of a fund in `statuses` (not superseded), in ledger order, as CSV:
     ids and labels side by side. Raises NotFound for an unknown fund."""
     with sql.snapshot(conn):

@@ -74,7 +74,7 @@ class PopulationProjection(ClaimIndex):
     name = "population"
     # 5: only counts of people held, dead, shot or arrived are reported; 6: groups, companions,
     # counts as ranges
-    version = 6
+    version = 7  # 7: disputed
     indexed = ("custody_episodes", "place_aggregates", "population_deaths", *groups.INDEXED)
     ddl = {
         # one row per person a custody claim puts there: its person (role 'person') and each

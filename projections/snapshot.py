@@ -3,7 +3,8 @@ in a stable order, on the caller's connection and inside its one read transactio
 
 Public is what an anonymous reader of the API sees, by the rules the read models already keep:
 registered entities and sources (public at once), and approved claims that are neither
-superseded nor ranked deprecated (`projections.rules.PUBLIC`, `projections.claims.effective_rank`).
+superseded nor ranked deprecated (`projections.rules.COUNTED`, `projections.claims.effective_rank`):
+a disputed claim (approved, then contested) stays out until its contest is resolved.
 Population figures and ledgers come from those read models' own query functions, so the
 snapshot counts exactly as `GET /places/{id}/population/timeline` and `GET /funds/{id}/ledger`
 do. Nothing here writes.
@@ -21,7 +22,7 @@ import msgspec
 from starosta.events.errors import Invalid
 from starosta.projections import ledger, population, registry
 from starosta.projections.claims import effective_rank
-from starosta.projections.rules import PUBLIC
+from starosta.projections.rules import COUNTED as PUBLIC  # claims that stand: disputed ones wait
 
 _PUBLIC_MARKS = ",".join("?" * len(PUBLIC))
 

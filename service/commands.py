@@ -36,6 +36,7 @@ from starosta.events.kinds import (
 )
 from starosta.events.registry import PersonMerged, PersonsDistinct, PersonUnmerged
 from starosta.events.review import (
+    CONTESTED,
     ClaimApproved,
     ClaimContested,
     ClaimRanked,
@@ -253,7 +254,7 @@ def review(store: SQLiteEventStore, claim_id: str, action: str, who: Principal,
         event = ClaimRanked(claim_id=claim_id, reviewer=actor, rank=rank or "normal", reason=reason)
         return Decision([AppendRequest(claim_id, [NewEvent(event)], expected_version=state.version)],
                         ClaimStateOf(claim_id))
-    resolves = state.status == "contested"
+    resolves = state.status in CONTESTED
     event = {
         "approve": lambda: ClaimApproved(claim_id=claim_id, reviewer=actor, reason=reason,
                                          resolves_contest=resolves),

@@ -16,6 +16,7 @@ from starosta.events.kinds import KIND_NAMES, AnyClaim, Citation
 from starosta.events.store import ConcurrencyError
 from starosta.projections import claims as claims_model
 from starosta.projections.claims import ClaimOut, ClaimPage
+from starosta.projections.rules import VISIBLE
 from starosta.service import auth, commands
 from starosta.service.archive import Submitted
 from starosta.service.api.common import (
@@ -142,7 +143,8 @@ class ClaimController(Controller):
 
     @get("/{claim_id:str}", summary="A claim with its review history", opt={"etag": True})
     async def read(self, request: Request, claim_id: FromPath[str]) -> Response[ClaimOut]:
-        """Anyone reads approved claims; the ETag is the claim's version, for If-Match."""
+        """Anyone reads approved and disputed claims (a disputed claim carries its contest
+        under `dispute`); the ETag is the claim's version, for If-Match."""
         out = await off_loop(request, claims_model.read, claim_id, viewer(request))
         if out is None:
             raise NotFound("claim_id", claim_id, "claim", detail=f"claim_id={claim_id!r}: no claim "
@@ -153,17 +155,18 @@ class ClaimController(Controller):
 
     @get("/", summary="List claims: the review queue with ?status=pending")
     async def list(self, request: Request,
-                   status: FromQuery[Literal["pending", "approved", "rejected", "contested", "retracted"] | None] = None,
+                   status: FromQuery[Literal["pending", "approved", "rejected", "contested", "disputed", "retracted"] | None] = None,
                    person: Annotated[str | None, Parameter(max_length=64)] = None,
                    place: Annotated[str | None, Parameter(max_length=64)] = None,
                    source: Annotated[str | None, Parameter(max_length=64)] = None,
                    contributor: Annotated[str | None, Parameter(max_length=200)] = None,
                    kind: Annotated[KindName | None, Parameter(description="One claim kind")] = None,
                    after: Cursor = None, limit: Limit = 50) -> ClaimPage:
-        """Oldest first. Anonymous readers list approved claims; a contributor also lists
+        """Oldest first. Anonymous readers list approved and disputed claims (approved, then
+        contested: public, marked, until the contest is resolved); a contributor also lists
         their own; reviewers list everything. Filters combine (AND)."""
         principal = who(request)
-        if status not in (None, "approved") and principal.role is None:
+        if status not in (None, *VISIBLE) and principal.role is None:
             raise Unauthenticated(f"status={status!r}: listing claims that are not approved "
                                   "needs a token")
         entities = [e for e in (person, place) if e is not None]
@@ -172,12 +175,12 @@ class ClaimController(Controller):
             contributor=contributor, kind=kind, entities=entities))
 
     @post("/{claim_id:str}/approve", guards=[auth.reviewer], status_code=200, opt={"if_match": True},
-          summary="Approve (on a contested claim: dismiss the contest)")
+          summary="Approve (on a contested or disputed claim: dismiss the contest)")
     async def approve(self, request: Request, claim_id: FromPath[str], data: Annotated[ApproveIn | None, Body(examples=[Example(summary="approve", value={"reason": "faithful reading of p. 12"})])] = None) -> Response[ClaimOut]:
         return await decide(request, claim_id, "approve", data.reason if data else None)
 
     @post("/{claim_id:str}/reject", guards=[auth.reviewer], status_code=200, opt={"if_match": True},
-          summary="Reject (on a contested claim: uphold the contest)")
+          summary="Reject (on a contested or disputed claim: uphold the contest)")
     async def reject(self, request: Request, claim_id: FromPath[str], data: Annotated[ReasonIn | None, Body(examples=[Example(summary="reject", value={"reason": "the source says 1941, not 1940"})])] = None) -> Response[ClaimOut]:
         return await decide(request, claim_id, "reject", reason_of(data, "reject"))
 
