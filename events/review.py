@@ -92,6 +92,34 @@ class ClaimRanked(Event, frozen=True, tag="claim.ranked", omit_defaults=True):
 
 ReviewEvent = ClaimApproved | ClaimRejected | ClaimContested | ClaimRetracted | ClaimRanked
 
+# What an admin may take down: a claim, or an entity's label and names
+SuppressedKind = Literal["claim", "person", "place", "organization", "fund", "source"]
+
+
+def suppression_stream(target: str) -> str:
+    """Return the stream of a target's suppressions (its own, so that a take-down never moves
+    the version a review or a judgement of the target expects)."""
+    return f"suppression-{target}"
+
+
+class ContentSuppressed(Event, frozen=True, tag="content.suppressed", omit_defaults=True):
+    """An admin took down a claim's content, or an entity's label and names, from readers, with
+    a reason; the log keeps the content, reviewers and admins still read it."""
+
+    target: str
+    target_kind: SuppressedKind
+    admin: str
+    reason: str
+
+
+class ContentUnsuppressed(Event, frozen=True, tag="content.unsuppressed", omit_defaults=True):
+    """An admin undid a suppression, with a reason: readers see the content again."""
+
+    target: str
+    target_kind: SuppressedKind
+    admin: str
+    reason: str
+
 
 class ClaimState(msgspec.Struct, frozen=True, kw_only=True):
     """What the review of one claim has come to, and the stream version it was read at."""

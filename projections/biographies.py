@@ -34,6 +34,8 @@ from starosta.events.review import (
     ClaimRetracted,
     ClaimState,
     ClaimSubmitted,
+    ContentSuppressed,
+    ContentUnsuppressed,
     evolve,
 )
 from starosta.events.store import Envelope
@@ -41,8 +43,8 @@ from starosta.projections import claims as claims_model
 from starosta.projections import registry
 from starosta.projections.claims import ClaimView, Dispute, effective_rank
 from starosta.projections.custody_totals import Total, custody_total
-from starosta.projections.registry import Ref
-from starosta.projections.rules import PUBLIC, Viewer, shown, successors
+from starosta.projections.registry import Ref, Suppression
+from starosta.projections.rules import PUBLIC, Viewer, sees_suppressed, shown, successors
 from starosta.projections.runner import Tables
 
 REFS = claims_model.REFS_BY_KIND
@@ -74,6 +76,14 @@ class Entry(msgspec.Struct, kw_only=True, omit_defaults=True):
     superseded_by: str | None = None
     length: Length | None = None
     dispute: Dispute | None = None
+    suppressed: Suppression | None = None  # reviewers' view of a suppressed claim (flagged)
+
+
+class Taken(msgspec.Struct, kw_only=True):
+    """A claim an admin suppressed, as readers see it in a biography: its id, when and why."""
+
+    claim: str
+    suppressed: Suppression
 
 
 class Conflict(msgspec.Struct, kw_only=True):
@@ -138,6 +148,8 @@ class Biography(msgspec.Struct, kw_only=True):
     agreements: list[Agreement] = []
     deprecated: list[Entry] = []
     custody: CustodyFigures
+    suppressed: list[Taken] = []  # claims taken down from readers, in place of their content
+    suppression: Suppression | None = None  # the person's record itself is suppressed
 
 
 _SUMMARY = {"birth": "births", "death": "deaths", "affiliation": "affiliations", "name": "names"}
@@ -191,9 +203,12 @@ def entry(view: ClaimView, labels: Labels, own: set[str] | frozenset[str] = froz
     if own and view.claim.get("person") not in own and own & set(view.claim.get("with", ())):
         through = "with"
     rank = effective_rank(view.rank, view.superseded_by)
+    flags = [view.status] if view.status != "approved" else []
+    if view.suppressed is not None:
+        flags.append("suppressed")
     return Entry(claim=view.id, kind=view.kind, status=view.status, rank=rank, earliest=earliest,
                  latest=max(latests) if latests else None, dates=view.dates, fields=fields,
-                 citation=citation, flags=[view.status] if view.status != "approved" else [],
+                 citation=citation, flags=flags, suppressed=view.suppressed,
                  through=through, reason=view.rank_reason if rank == "deprecated" else None,
                  superseded_by=view.superseded_by, length=view.length, dispute=view.dispute)
 
@@ -264,7 +279,7 @@ def conflicts(views: list[ClaimView]) -> list[Conflict]:
     """Approved claims that disagree: births or deaths with another date or place; deaths with
     another manner (unknown aside); custody surely in two places on one day."""
     out = []
-    approved = [v for v in views if v.status == "approved" and not v.deprecated]
+    approved = [v for v in views if v.counted]
     for kind in ("birth", "death"):
         mine = [v for v in approved if v.kind == kind]
         if len({(v.claim.get("date"), v.claim.get("place")) for v in mine}) > 1:
@@ -299,7 +314,7 @@ def agreements(views: list[ClaimView]) -> list[Agreement]:
     place) or the same stay (place, start and end as written)."""
     keys: dict[tuple, list[ClaimView]] = {}
     for v in views:
-        if v.status != "approved" or v.deprecated:
+        if not v.counted:
             continue
         c = v.claim
         if v.kind in ("birth", "death") and (c.get("date") or c.get("place")):
@@ -324,7 +339,7 @@ def _sure(v: ClaimView) -> tuple[dt.date, dt.date] | None:
 
 def custody_figures(views: list[ClaimView]) -> CustodyFigures:
     """Totals of approved custody episodes, confinement apart from exile, beside stated totals."""
-    approved = [v for v in views if v.status == "approved" and not v.deprecated]
+    approved = [v for v in views if v.counted]
     episodes: dict[str, list] = {"confinement": [], "exile": []}
     for v in approved:
         if v.kind == "custody":
@@ -338,15 +353,30 @@ def custody_figures(views: list[ClaimView]) -> CustodyFigures:
                           exile=custody_total(episodes["exile"]), stated=stated)
 
 
+def take_down(views: list[ClaimView], viewer: Viewer) -> tuple[list[ClaimView], list[Taken]]:
+    """Split the claims of a document into those `viewer` reads and, for readers who may not
+    read suppressed content (rules.sees_suppressed), the take-downs shown in their place."""
+    if sees_suppressed(viewer):
+        return views, []
+    return ([v for v in views if v.suppressed is None],
+            [Taken(claim=v.id, suppressed=v.suppressed) for v in views if v.suppressed is not None])
+
+
 def assemble(person: tuple[str, str, dict, int], views: list[ClaimView], labels: Labels,
-             merged_from: list[str], as_of: AsOf | None = None) -> Biography:
+             merged_from: list[str], as_of: AsOf | None = None, viewer: Viewer = Viewer(),
+             suppression: Suppression | None = None) -> Biography:
     """Return the biography of the survivor `person` (id, label, registration data, position)
     from the claims given, which hold only what the reader may see; superseded claims and
-    claims ranked deprecated go to `deprecated` only."""
-    bio = Biography(id=person[0], label=person[1], partial=person[2].get("partial", False),
+    claims ranked deprecated go to `deprecated` only; suppressed claims, for readers, to
+    `suppressed` as take-downs (and a suppressed person's record shows no label)."""
+    views, taken = take_down(views, viewer)
+    label = labels.labels.get(person[0], person[1])
+    if suppression is not None and sees_suppressed(viewer):
+        label = person[1]  # reviewers read the record, marked suppressed
+    bio = Biography(id=person[0], label=label, partial=person[2].get("partial", False),
                     merged_from=[Ref(m, labels.labels.get(m, m)) for m in sorted(merged_from)],
                     as_of=as_of, custody=custody_figures(views), conflicts=conflicts(views),
-                    agreements=agreements(views))
+                    agreements=agreements(views), suppressed=taken, suppression=suppression)
     own = {person[0], *merged_from}
     for view in views:
         e = entry(view, labels, own)
@@ -395,7 +425,8 @@ def compute(conn: sqlite3.Connection, group: list[str], statuses: Sequence[str],
     labels = labels_of(conn, referenced(views) | set(group), tables)
     person = registry.entity(conn, "person", group[0], persons)
     assert person is not None
-    return assemble(person, views, labels, group[1:])
+    suppression = registry.suppressions(conn, [group[0]], tables).get(group[0])
+    return assemble(person, views, labels, group[1:], viewer=viewer, suppression=suppression)
 
 
 # -- the read model -----------------------------------------------------------------------------
@@ -409,7 +440,7 @@ class BiographiesProjection:
 
     name = "biographies"
     version = 5  # 2: relations turned round; 3: conflicting death manners; 4: ranks, deprecated,
-    # companions, agreements, independence, durations; 5: disputed claims shown
+    # companions, agreements, independence, durations; 5: disputed claims shown, suppressions
     reads = ("registry", "claims")
     ddl = {"biographies": ["""CREATE TABLE {name} (
         person_id TEXT PRIMARY KEY, etag TEXT NOT NULL, document BLOB NOT NULL)"""]}
@@ -437,6 +468,13 @@ class BiographiesProjection:
                 was_public = before in ("approve", "contest") or before.startswith("rank:")
                 if isinstance(e, ClaimApproved) or was_public:
                     dirty.update(claims_model.persons_of_claim(conn, e.claim_id, t, t["persons"]))
+            case ContentSuppressed() | ContentUnsuppressed():
+                if e.target_kind == "claim":
+                    dirty.update(claims_model.persons_of_claim(conn, e.target, t, t["persons"]))
+                else:  # its label, in every document naming it; a person's own names and record
+                    if e.target_kind == "person":
+                        dirty.add(e.target)
+                    dirty.update(claims_model.persons_referring_to(conn, [e.target], t, t["persons"]))
 
     def finish(self, conn: sqlite3.Connection, t: Tables, envelopes: Sequence[Envelope],
                rebuilding: bool = False) -> None:
@@ -553,10 +591,15 @@ def read_as_of(conn: sqlite3.Connection, store: StreamReader, person_id: str, po
                                superseded_by=successor.get(claim_id), rank=state.rank,
                                rank_reason=reasons.get(claim_id), length=submitted.length,
                                dispute=disputes.get(claim_id) if state.status == "disputed" else None))
+    # the suppressions in force now, never those of then: a take-down reaches every replay
+    suppressed = claims_model.suppressed_claims(conn, [v.id for v in views])
+    for view in views:
+        view.suppressed = suppressed.get(view.id)
     labels = labels_of(conn, referenced(views) | set(group))
     person = registry.entity(conn, "person", alive)
     assert person is not None
-    bio = assemble(person, views, labels, merged, AsOf(position=position, recorded_at=recorded_at))
+    bio = assemble(person, views, labels, merged, AsOf(position=position, recorded_at=recorded_at),
+                   viewer, registry.suppression_of(conn, alive))
     if alive != person_id:
         bio = msgspec.structs.replace(bio, requested=person_id)
     return _document(bio)

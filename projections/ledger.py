@@ -36,7 +36,7 @@ from starosta.events.review import ClaimSubmitted
 from starosta.events.store import Envelope
 from starosta.projections.spreadsheet import SafeWriter
 from starosta.projections import registry, sql
-from starosta.projections.claim_index import CHANGES, ClaimIndex
+from starosta.projections.claim_index import ClaimIndex, changed_claim
 from starosta.projections.rules import COUNTED, Supersession
 from starosta.projections.runner import Tables
 
@@ -48,7 +48,7 @@ _ZERO = Decimal(0)
 
 class LedgerProjection(ClaimIndex):
     name = "ledger"
-    version = 6  # 5: deprecated claims leave the ledger (ledger_ranks); 6: disputed
+    version = 6  # 5: deprecated claims leave the ledger (ledger_ranks); 6: disputed, suppressed
     indexed = ("ledger_entries", "ledger_memberships")
     ddl = {
         "ledger_entries": ["""CREATE TABLE {name} (
@@ -106,10 +106,10 @@ class LedgerProjection(ClaimIndex):
         """Fold one event in; when a review makes an entry start or stop counting (the claim
         reviewed, or the one it supersedes), add its money to the totals or take it out."""
         e = envelope.event
-        if type(e) not in CHANGES:
+        claim_id = changed_claim(e)
+        if claim_id is None:
             super().apply(conn, envelope, t)
             return
-        claim_id = e.claim_id  # type: ignore[attr-defined]
         row = conn.execute(f"SELECT supersedes FROM {t['ledger_supersession']} WHERE claim_id = ?",
                            (claim_id,)).fetchone()
         touched = [claim_id, row[0]] if row else [claim_id]

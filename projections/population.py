@@ -41,7 +41,7 @@ from starosta.events.registry import PersonMerged, PersonUnmerged
 from starosta.events.review import ClaimRanked, ClaimSubmitted
 from starosta.events.store import Envelope
 from starosta.projections import groups, registry
-from starosta.projections.claim_index import CHANGES, ClaimIndex
+from starosta.projections.claim_index import ClaimIndex, changed_claim
 from starosta.projections.groups import CountConflict, Membership, Stay, count_bounds, count_value
 from starosta.projections.registry import Ref
 from starosta.projections.rules import Supersession
@@ -184,8 +184,8 @@ def _touched_records(conn: sqlite3.Connection, t: Tables,
             records.update((e.person_id, e.into))
         elif isinstance(e, PersonUnmerged):
             records.update((e.person_id, e.from_person))
-        elif type(e) in CHANGES:  # reviewed or ranked: it may count, or no longer
-            reviewed.append(e.claim_id)  # type: ignore[attr-defined]
+        elif (changed := changed_claim(e)) is not None:  # reviewed, ranked, (un)suppressed:
+            reviewed.append(changed)  # it may count, or no longer
     if reviewed:
         claims = set(reviewed)
         for chunk in _chunks(reviewed):

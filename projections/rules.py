@@ -44,6 +44,13 @@ def may_see(viewer: Viewer, status: str, contributor: str) -> bool:
         viewer.name is not None and viewer.name == contributor)
 
 
+def sees_suppressed(viewer: Viewer) -> bool:
+    """Return True when `viewer` reads the content of a suppressed claim or entity (marked
+    suppressed): reviewers and admins. Everyone else sees only that it was suppressed, when and
+    why, in every read (documents, figures, search, the log, the feed, snapshots, as_of)."""
+    return viewer.reviewer
+
+
 def may_see_sql(viewer: Viewer, status: str = "status",
                 contributor: str = "contributor") -> tuple[str, tuple]:
     """Return `may_see` as an SQL condition on the named columns, with its parameters."""

@@ -133,9 +133,13 @@ class SearchProjection:
 
 # The one ranking query of both backends, around each dialect's match clause: each entity
 # once, by its first name in (normal form, name) order; entities by that name, then by id.
+# Suppressed entities, and names from suppressed name claims, are found by no one (the registry's
+# suppressions in force, read at query time: a take-down needs no re-indexing).
 _RANKED = ("SELECT entity_id, name FROM (SELECT entity_id, name, normal, row_number() OVER "
            "(PARTITION BY entity_id ORDER BY normal, name) AS n FROM name_index WHERE {match} "
-           "AND entity_kind = ?) AS m WHERE n = 1 ORDER BY normal, entity_id LIMIT ?")
+           "AND entity_kind = ? AND entity_id NOT IN (SELECT target FROM suppressions) "
+           "AND (claim_id IS NULL OR claim_id NOT IN (SELECT target FROM suppressions))) AS m "
+           "WHERE n = 1 ORDER BY normal, entity_id LIMIT ?")
 _MATCH = {sql.SQLITE: "name_index MATCH ?",
           sql.POSTGRES: "to_tsvector('simple', normal) @@ to_tsquery('simple', ?)"}
 

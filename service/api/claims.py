@@ -1,4 +1,5 @@
-"""Submitting claims, reading them, and reviewing them (approve, reject, contest, retract, rank)."""
+"""Submitting claims, reading them, reviewing them (approve, reject, contest, retract, rank),
+and an admin's take-downs of claims and entities (suppress, unsuppress)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from starosta.projections import claims as claims_model
 from starosta.projections.claims import ClaimOut, ClaimPage
 from starosta.projections.rules import VISIBLE
 from starosta.service import auth, commands
-from starosta.service.archive import Submitted
+from starosta.service.archive import Submitted, SuppressionSet
 from starosta.service.api.common import (
     Cursor,
     Limit,
@@ -94,6 +95,35 @@ class RankIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     reason: Reason | None = None
 
 
+class SuppressIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Why an admin takes a claim or an entity down from readers (or puts it back): shown to
+    everyone, in the public event and in place of the content."""
+
+    reason: Reason
+
+
+SUPPRESS_EXAMPLES = [Example(summary="a take-down", value={
+    "reason": "defamatory: the source confuses him with his namesake"})]
+UNSUPPRESS_EXAMPLES = [Example(summary="undo a take-down", value={
+    "reason": "the request was withdrawn"})]
+SUPPRESS_DOC = ("Admin only. Readers then see the take-down (when and why) in place of the "
+                "content, in every read (as_of, the log and the feed included); the log keeps the "
+                "content, reviewers and admins still read it, marked. 409 when it is suppressed already.")
+UNSUPPRESS_DOC = "Admin only. Readers see the content again. 409 when it is not suppressed."
+
+
+async def set_suppression(request: Request, kind: str, target: str, data: SuppressIn | None,
+                          on: bool) -> Response[SuppressionSet]:
+    """Decide and commit a take-down (`on`) or its undoing (service.commands.suppression)."""
+    reason = reason_of(data, "suppress" if on else "unsuppress")  # type: ignore[arg-type]
+    try:
+        return await decide_and_commit(request, lambda: commands.suppression(
+            archive_of(request).store, kind, target, reason, who(request), on))
+    except ConcurrencyError:
+        raise Conflict(f"{kind} {target} was suppressed or unsuppressed while you decided: reload "
+                       "it and decide again") from None
+
+
 class BulkApproveIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     ids: Annotated[list[ClaimId], Meta(min_length=1, max_length=500)]
     reason: Reason | None = None
@@ -110,7 +140,7 @@ class BulkOut(msgspec.Struct):
     items: list[BulkItem]
 
 
-def reason_of(data: ReasonIn | ContestIn | None, action: str) -> str:
+def reason_of(data: ReasonIn | ContestIn | SuppressIn | None, action: str) -> str:
     """Return the body's reason; a missing body is a 422 naming `reason`, like an empty one."""
     if data is None:
         raise invalid("reason", None, f"{action} needs a reason: send a JSON body {{\"reason\": \"...\"}}")
@@ -203,6 +233,17 @@ class ClaimController(Controller):
         `deprecated` keeps the claim listed under `deprecated` but out of totals, populations
         and ledgers, `normal` undoes either."""
         return await decide(request, claim_id, "rank", data.reason, rank=data.rank)
+
+    @post("/{claim_id:str}/suppress", guards=[auth.admin], status_code=200,
+          summary="Suppress a claim: take its content down from readers, with a reason",
+          description=SUPPRESS_DOC)
+    async def suppress(self, request: Request, claim_id: FromPath[str], data: Annotated[SuppressIn | None, Body(examples=SUPPRESS_EXAMPLES)] = None) -> Response[SuppressionSet]:
+        return await set_suppression(request, "claim", claim_id, data, True)
+
+    @post("/{claim_id:str}/unsuppress", guards=[auth.admin], status_code=200,
+          summary="Unsuppress a claim, with a reason", description=UNSUPPRESS_DOC)
+    async def unsuppress(self, request: Request, claim_id: FromPath[str], data: Annotated[SuppressIn | None, Body(examples=UNSUPPRESS_EXAMPLES)] = None) -> Response[SuppressionSet]:
+        return await set_suppression(request, "claim", claim_id, data, False)
 
     @post("/approve", guards=[auth.reviewer], status_code=200,
           summary="Approve many claims; each is checked and reported on its own")
