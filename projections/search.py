@@ -23,7 +23,14 @@ from starosta.events.registry import (
     PersonRegistered,
     PlaceRegistered,
 )
-from starosta.events.review import ClaimApproved, ClaimContested, ClaimRejected, ClaimRetracted, ClaimSubmitted
+from starosta.events.review import (
+    ClaimApproved,
+    ClaimContested,
+    ClaimRejected,
+    ClaimRetracted,
+    ClaimSubmitted,
+    contested_status,
+)
 from starosta.events.store import Envelope
 from starosta.projections import names, registry, sql
 from starosta.projections.claim_index import STATUS
@@ -35,7 +42,7 @@ class SearchProjection:
     """Names -> entities, searchable by any variant in any script."""
 
     name = "search"
-    version = 3
+    version = 4  # 4: disputed names (contested once approved)
     ddl = {
         "name_index": ["""CREATE VIRTUAL TABLE {name} USING fts5(
             normal, entity_kind UNINDEXED, entity_id UNINDEXED, name UNINDEXED,
@@ -85,8 +92,13 @@ class SearchProjection:
                     conn.execute(f"INSERT INTO {t['name_claims']} VALUES (?, ?, ?, ?, 'pending')",
                                  (e.claim_id, kind, entity, claim.name))
             case ClaimApproved() | ClaimRejected() | ClaimContested() | ClaimRetracted():
+                status = STATUS[type(e)]
+                if isinstance(e, ClaimContested):  # disputed when it was approved
+                    before = conn.execute(f"SELECT status FROM {t['name_claims']} WHERE claim_id = ?",
+                                          (e.claim_id,)).fetchone()
+                    status = contested_status(before[0] if before else "")
                 conn.execute(f"UPDATE {t['name_claims']} SET status = ? WHERE claim_id = ?",
-                             (STATUS[type(e)], e.claim_id))
+                             (status, e.claim_id))
                 self._sync(conn, t, e.claim_id)
                 changed = Supersession.reviewed(conn, t["search_supersession"], e.claim_id,
                                                 STATUS[type(e)])
