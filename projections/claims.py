@@ -578,7 +578,8 @@ class Derivation(msgspec.Struct, kw_only=True):
 
 
 def derivation(conn: sqlite3.Connection, source_id: str, limit: int = 200) -> Derivation:
-    """Return the links of approved citations from and to a source (at most `limit` of each)."""
+    """Return the links of approved citations from and to a source (at most `limit` of each);
+    suppressed claims' citations count for nothing."""
     out: dict[str, list[SourceLink]] = {}
     joined = sql.string_agg("l.claim_id", "','", sql.dialect(conn))
     for name, mine, other in (("derives_from", "source_id", "derives_from"),
@@ -586,6 +587,7 @@ def derivation(conn: sqlite3.Connection, source_id: str, limit: int = 200) -> De
         rows = conn.execute(  # column names from this code, never input
             f"SELECT l.{other}, l.relation, {joined} FROM source_links AS l "
             f"JOIN claims AS c ON c.id = l.claim_id WHERE l.{mine} = ? AND c.status = 'approved' "
+            "AND c.id NOT IN (SELECT target FROM suppressions) "  # a take-down says nothing
             f"GROUP BY l.{other}, l.relation ORDER BY l.{other}, l.relation LIMIT ?",
             (source_id, limit)).fetchall()
         labels = registry.labels(conn, {r[0] for r in rows})
