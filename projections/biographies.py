@@ -131,7 +131,12 @@ class AsOf(msgspec.Struct, kw_only=True):
 
 
 class Biography(msgspec.Struct, kw_only=True):
-    """A person's biography; `requested` is the id asked for when it was a merged record."""
+    """A person's biography; `requested` is the id asked for when it was a merged record.
+
+    Disputed claims (approved, then contested) stay in `timeline` and their sections, flagged
+    "disputed" with their contest under `dispute`, and count in no total, conflict or agreement.
+    `suppressed` lists the claims an admin took down (id, when, why) in place of their entries;
+    `suppression` is set, and `label` is "[suppressed]", when the person's record is taken down."""
 
     id: str
     label: str
@@ -572,7 +577,7 @@ def read_as_of(conn: sqlite3.Connection, store: StreamReader, person_id: str, po
             elif isinstance(envelope.event, ClaimContested):
                 c = envelope.event
                 disputes[claim_id] = Dispute(
-                    reason=c.reason, by=c.reviewer, position=envelope.position,
+                    reason=c.reason, position=envelope.position,
                     recorded_at=envelope.recorded_at,
                     citation=msgspec.to_builtins(c.citation) if c.citation else None)
         if state is not None and submitted is not None:

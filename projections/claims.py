@@ -150,11 +150,11 @@ MANY_BY_KIND: dict[str, dict[str, str]] = {k.__struct_config__.tag: k.MANY for k
 
 
 class Dispute(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """The contest that makes an approved claim disputed: its reason, its counter-citation, who
-    contested (`by`: the account as the claim's review history shows it) and when."""
+    """The contest that makes an approved claim disputed, as documents show it: its reason, its
+    counter-citation and when (who contested is the claim's own answer, `GET /claims/{id}`:
+    `dispute.actor`, shown as its review history shows accounts)."""
 
     reason: str
-    by: str
     position: int
     recorded_at: str
     citation: dict[str, Any] | None = None
@@ -168,11 +168,11 @@ def disputes_of(conn: sqlite3.Connection, claim_ids: Sequence[str],
     table = tables["claim_reviews"] if tables else "claim_reviews"
     marks = ",".join("?" * len(claim_ids))
     out = {}
-    for cid, actor, reason, citation, position, at in conn.execute(
-            f"SELECT claim_id, actor, reason, citation, position, recorded_at FROM {table} "
+    for cid, reason, citation, position, at in conn.execute(
+            f"SELECT claim_id, reason, citation, position, recorded_at FROM {table} "
             f"WHERE claim_id IN ({marks}) AND action = 'contest' ORDER BY claim_id, version",
             tuple(claim_ids)):
-        out[cid] = Dispute(reason=reason or "", by=actor, position=position, recorded_at=at,
+        out[cid] = Dispute(reason=reason or "", position=position, recorded_at=at,
                            citation=msgspec.json.decode(citation) if citation else None)
     return out
 
