@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import msgspec
 import pytest
-
 from starosta.projections.rules import COUNTED, PUBLIC, Viewer, may_see, sees_suppressed
+
 from tests.api.conftest import Api, assert_problem
 
 SECRET = "Zarnitsyn-the-informer"  # words of a claim that gets taken down: no seed holds them

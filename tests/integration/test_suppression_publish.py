@@ -8,11 +8,11 @@ import sqlite3
 from pathlib import Path
 
 from litestar.testing import TestClient
-
 from starosta.projections.runner import content_hash
 from starosta.service.app import create_app
 from starosta.service.db import open_archive
 from starosta.service.settings import Settings
+
 from tests.api.conftest import Api, make_tokens
 from tests.conftest import run_cli
 
