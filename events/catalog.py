@@ -20,10 +20,13 @@ from starosta.events.review import (
     ClaimRejected,
     ClaimRetracted,
     ClaimSubmitted,
+    ContentSuppressed,
+    ContentUnsuppressed,
 )
 
 CATALOG = EventTypes()
 for _cls in (SourceRegistered, PersonRegistered, PlaceRegistered, OrganizationRegistered,
              FundRegistered, PersonMerged, PersonUnmerged, PersonsDistinct, ClaimSubmitted,
-             ClaimApproved, ClaimRejected, ClaimContested, ClaimRetracted, ClaimRanked):
+             ClaimApproved, ClaimRejected, ClaimContested, ClaimRetracted, ClaimRanked,
+             ContentSuppressed, ContentUnsuppressed):
     CATALOG.register(_cls)

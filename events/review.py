@@ -1,7 +1,8 @@
 """Claim events and the review state machine (a pure fold over a claim's stream).
 
 pending -> approved | rejected | contested | retracted (by its contributor);
-approved -> contested; contested -> approved (contest dismissed) | rejected (contest upheld).
+approved -> disputed (contested after approval: public, marked, out of computed figures);
+contested or disputed -> approved (contest dismissed) | rejected (contest upheld).
 Nobody reviews their own claim; the reviewer who contested may not resolve the contest.
 Only an approved claim is ranked (preferred, normal, deprecated), never by its contributor.
 """
@@ -16,7 +17,17 @@ from starosta.events.dates import DateValue, Length
 from starosta.events.errors import Conflict, Forbidden
 from starosta.events.kinds import AnyClaim, Citation
 
-Status = Literal["pending", "approved", "rejected", "contested", "retracted"]
+Status = Literal["pending", "approved", "rejected", "contested", "disputed", "retracted"]
+# A contest's two states: on a pending claim (private, like the claim) and on an approved one
+# ("disputed": public, so that readers learn the statement is disputed and why)
+CONTESTED: tuple[str, ...] = ("contested", "disputed")
+
+
+def contested_status(previous: str) -> str:
+    """Return the status a contest gives a claim that was `previous`: "disputed" when it was
+    public (approved, or approved and ranked deprecated, as claim indexes keep it), else
+    "contested". The one place the rule is written: folds and read models call it."""
+    return "disputed" if previous in ("approved", "deprecated") else "contested"
 Action = Literal["approve", "reject", "contest", "retract", "rank"]
 # Wikibase's ranks: a reviewer marks the preferred reading among several, or deprecates one
 # (with a reason); every other claim is normal
@@ -81,6 +92,34 @@ class ClaimRanked(Event, frozen=True, tag="claim.ranked", omit_defaults=True):
 
 ReviewEvent = ClaimApproved | ClaimRejected | ClaimContested | ClaimRetracted | ClaimRanked
 
+# What an admin may take down: a claim, or an entity's label and names
+SuppressedKind = Literal["claim", "person", "place", "organization", "fund", "source"]
+
+
+def suppression_stream(target: str) -> str:
+    """Return the stream of a target's suppressions (its own, so that a take-down never moves
+    the version a review or a judgement of the target expects)."""
+    return f"suppression-{target}"
+
+
+class ContentSuppressed(Event, frozen=True, tag="content.suppressed", omit_defaults=True):
+    """An admin took down a claim's content, or an entity's label and names, from readers, with
+    a reason; the log keeps the content, reviewers and admins still read it."""
+
+    target: str
+    target_kind: SuppressedKind
+    admin: str
+    reason: str
+
+
+class ContentUnsuppressed(Event, frozen=True, tag="content.unsuppressed", omit_defaults=True):
+    """An admin undid a suppression, with a reason: readers see the content again."""
+
+    target: str
+    target_kind: SuppressedKind
+    admin: str
+    reason: str
+
 
 class ClaimState(msgspec.Struct, frozen=True, kw_only=True):
     """What the review of one claim has come to, and the stream version it was read at."""
@@ -108,7 +147,8 @@ def evolve(state: ClaimState | None, event: Event) -> ClaimState:
         case ClaimRejected():
             return msgspec.structs.replace(state, status="rejected", contested_by=None, version=v)
         case ClaimContested(reviewer=who):
-            return msgspec.structs.replace(state, status="contested", contested_by=who, version=v)
+            return msgspec.structs.replace(state, status=contested_status(state.status),
+                                           contested_by=who, version=v)
         case ClaimRetracted():
             return msgspec.structs.replace(state, status="retracted", version=v)
         case ClaimRanked(rank=rank):
@@ -117,8 +157,8 @@ def evolve(state: ClaimState | None, event: Event) -> ClaimState:
 
 
 ALLOWED: dict[Action, tuple[Status, ...]] = {
-    "approve": ("pending", "contested"),
-    "reject": ("pending", "contested"),
+    "approve": ("pending", "contested", "disputed"),
+    "reject": ("pending", "contested", "disputed"),
     "contest": ("pending", "approved"),
     "retract": ("pending",),
     "rank": ("approved",),
@@ -136,7 +176,7 @@ def check(state: ClaimState, action: Action, actor: str, is_reviewer: bool) -> N
         if actor == state.contributor:
             raise Forbidden(f"nobody reviews their own claim: {state.claim_id} was "
                                      f"submitted by {actor}")
-        if state.status == "contested" and actor == state.contested_by and action != "contest":
+        if state.status in CONTESTED and actor == state.contested_by and action != "contest":
             raise Forbidden(f"{actor} contested {state.claim_id}; another reviewer "
                                      "must resolve the contest")
     if state.status not in ALLOWED[action]:

@@ -34,15 +34,17 @@ from starosta.events.review import (
     ClaimRetracted,
     ClaimState,
     ClaimSubmitted,
+    ContentSuppressed,
+    ContentUnsuppressed,
     evolve,
 )
 from starosta.events.store import Envelope
 from starosta.projections import claims as claims_model
 from starosta.projections import registry
-from starosta.projections.claims import ClaimView, effective_rank
+from starosta.projections.claims import ClaimView, Dispute, effective_rank
 from starosta.projections.custody_totals import Total, custody_total
-from starosta.projections.registry import Ref
-from starosta.projections.rules import PUBLIC, Viewer, shown, successors
+from starosta.projections.registry import Ref, Suppression
+from starosta.projections.rules import PUBLIC, Viewer, sees_suppressed, shown, successors
 from starosta.projections.runner import Tables
 
 REFS = claims_model.REFS_BY_KIND
@@ -56,7 +58,8 @@ class Entry(msgspec.Struct, kw_only=True, omit_defaults=True):
 
     `through` says how the claim is the person's when it does not name them as `person`:
     "with" for a companion. A deprecated entry carries the reviewer's `reason` or the claim
-    that supersedes it (`superseded_by`)."""
+    that supersedes it (`superseded_by`). A disputed entry (approved, then contested; flagged
+    "disputed") carries the contest under `dispute` and counts in no figure of the document."""
 
     claim: str
     kind: str
@@ -72,6 +75,15 @@ class Entry(msgspec.Struct, kw_only=True, omit_defaults=True):
     reason: str | None = None
     superseded_by: str | None = None
     length: Length | None = None
+    dispute: Dispute | None = None
+    suppressed: Suppression | None = None  # reviewers' view of a suppressed claim (flagged)
+
+
+class Taken(msgspec.Struct, kw_only=True):
+    """A claim an admin suppressed, as readers see it in a biography: its id, when and why."""
+
+    claim: str
+    suppressed: Suppression
 
 
 class Conflict(msgspec.Struct, kw_only=True):
@@ -119,7 +131,12 @@ class AsOf(msgspec.Struct, kw_only=True):
 
 
 class Biography(msgspec.Struct, kw_only=True):
-    """A person's biography; `requested` is the id asked for when it was a merged record."""
+    """A person's biography; `requested` is the id asked for when it was a merged record.
+
+    Disputed claims (approved, then contested) stay in `timeline` and their sections, flagged
+    "disputed" with their contest under `dispute`, and count in no total, conflict or agreement.
+    `suppressed` lists the claims an admin took down (id, when, why) in place of their entries;
+    `suppression` is set, and `label` is "[suppressed]", when the person's record is taken down."""
 
     id: str
     label: str
@@ -136,6 +153,8 @@ class Biography(msgspec.Struct, kw_only=True):
     agreements: list[Agreement] = []
     deprecated: list[Entry] = []
     custody: CustodyFigures
+    suppressed: list[Taken] = []  # claims taken down from readers, in place of their content
+    suppression: Suppression | None = None  # the person's record itself is suppressed
 
 
 _SUMMARY = {"birth": "births", "death": "deaths", "affiliation": "affiliations", "name": "names"}
@@ -189,11 +208,14 @@ def entry(view: ClaimView, labels: Labels, own: set[str] | frozenset[str] = froz
     if own and view.claim.get("person") not in own and own & set(view.claim.get("with", ())):
         through = "with"
     rank = effective_rank(view.rank, view.superseded_by)
+    flags = [view.status] if view.status != "approved" else []
+    if view.suppressed is not None:
+        flags.append("suppressed")
     return Entry(claim=view.id, kind=view.kind, status=view.status, rank=rank, earliest=earliest,
                  latest=max(latests) if latests else None, dates=view.dates, fields=fields,
-                 citation=citation, flags=[view.status] if view.status != "approved" else [],
+                 citation=citation, flags=flags, suppressed=view.suppressed,
                  through=through, reason=view.rank_reason if rank == "deprecated" else None,
-                 superseded_by=view.superseded_by, length=view.length)
+                 superseded_by=view.superseded_by, length=view.length, dispute=view.dispute)
 
 
 # The relation as the other person has it: "A is the brother of B" makes B a sibling of A (the
@@ -262,7 +284,7 @@ def conflicts(views: list[ClaimView]) -> list[Conflict]:
     """Approved claims that disagree: births or deaths with another date or place; deaths with
     another manner (unknown aside); custody surely in two places on one day."""
     out = []
-    approved = [v for v in views if v.status == "approved" and not v.deprecated]
+    approved = [v for v in views if v.counted]
     for kind in ("birth", "death"):
         mine = [v for v in approved if v.kind == kind]
         if len({(v.claim.get("date"), v.claim.get("place")) for v in mine}) > 1:
@@ -297,7 +319,7 @@ def agreements(views: list[ClaimView]) -> list[Agreement]:
     place) or the same stay (place, start and end as written)."""
     keys: dict[tuple, list[ClaimView]] = {}
     for v in views:
-        if v.status != "approved" or v.deprecated:
+        if not v.counted:
             continue
         c = v.claim
         if v.kind in ("birth", "death") and (c.get("date") or c.get("place")):
@@ -322,7 +344,7 @@ def _sure(v: ClaimView) -> tuple[dt.date, dt.date] | None:
 
 def custody_figures(views: list[ClaimView]) -> CustodyFigures:
     """Totals of approved custody episodes, confinement apart from exile, beside stated totals."""
-    approved = [v for v in views if v.status == "approved" and not v.deprecated]
+    approved = [v for v in views if v.counted]
     episodes: dict[str, list] = {"confinement": [], "exile": []}
     for v in approved:
         if v.kind == "custody":
@@ -336,15 +358,30 @@ def custody_figures(views: list[ClaimView]) -> CustodyFigures:
                           exile=custody_total(episodes["exile"]), stated=stated)
 
 
+def take_down(views: list[ClaimView], viewer: Viewer) -> tuple[list[ClaimView], list[Taken]]:
+    """Split the claims of a document into those `viewer` reads and, for readers who may not
+    read suppressed content (rules.sees_suppressed), the take-downs shown in their place."""
+    if sees_suppressed(viewer):
+        return views, []
+    return ([v for v in views if v.suppressed is None],
+            [Taken(claim=v.id, suppressed=v.suppressed) for v in views if v.suppressed is not None])
+
+
 def assemble(person: tuple[str, str, dict, int], views: list[ClaimView], labels: Labels,
-             merged_from: list[str], as_of: AsOf | None = None) -> Biography:
+             merged_from: list[str], as_of: AsOf | None = None, viewer: Viewer = Viewer(),
+             suppression: Suppression | None = None) -> Biography:
     """Return the biography of the survivor `person` (id, label, registration data, position)
     from the claims given, which hold only what the reader may see; superseded claims and
-    claims ranked deprecated go to `deprecated` only."""
-    bio = Biography(id=person[0], label=person[1], partial=person[2].get("partial", False),
+    claims ranked deprecated go to `deprecated` only; suppressed claims, for readers, to
+    `suppressed` as take-downs (and a suppressed person's record shows no label)."""
+    views, taken = take_down(views, viewer)
+    label = labels.labels.get(person[0], person[1])
+    if suppression is not None and sees_suppressed(viewer):
+        label = person[1]  # reviewers read the record, marked suppressed
+    bio = Biography(id=person[0], label=label, partial=person[2].get("partial", False),
                     merged_from=[Ref(m, labels.labels.get(m, m)) for m in sorted(merged_from)],
                     as_of=as_of, custody=custody_figures(views), conflicts=conflicts(views),
-                    agreements=agreements(views))
+                    agreements=agreements(views), suppressed=taken, suppression=suppression)
     own = {person[0], *merged_from}
     for view in views:
         e = entry(view, labels, own)
@@ -393,7 +430,8 @@ def compute(conn: sqlite3.Connection, group: list[str], statuses: Sequence[str],
     labels = labels_of(conn, referenced(views) | set(group), tables)
     person = registry.entity(conn, "person", group[0], persons)
     assert person is not None
-    return assemble(person, views, labels, group[1:])
+    suppression = registry.suppressions(conn, [group[0]], tables).get(group[0])
+    return assemble(person, views, labels, group[1:], viewer=viewer, suppression=suppression)
 
 
 # -- the read model -----------------------------------------------------------------------------
@@ -406,8 +444,8 @@ class BiographiesProjection:
     runner rebuilds it with them and applies it after them."""
 
     name = "biographies"
-    version = 4  # 2: relations turned round; 3: conflicting death manners; 4: ranks, deprecated,
-    # companions, agreements, independence, durations
+    version = 5  # 2: relations turned round; 3: conflicting death manners; 4: ranks, deprecated,
+    # companions, agreements, independence, durations; 5: disputed claims shown, suppressions
     reads = ("registry", "claims")
     ddl = {"biographies": ["""CREATE TABLE {name} (
         person_id TEXT PRIMARY KEY, etag TEXT NOT NULL, document BLOB NOT NULL)"""]}
@@ -429,11 +467,19 @@ class BiographiesProjection:
                 records = [e.person_id, *registry.merged_records(conn, e.person_id, t["persons"])]
                 dirty.update(claims_model.persons_referring_to(conn, records, t, t["persons"]))
             case ClaimApproved() | ClaimRejected() | ClaimContested() | ClaimRetracted() | ClaimRanked():
-                # public before: approved, or ranked (only approved claims are ranked)
+                # public before: approved, ranked (only approved claims are ranked), or contested
+                # (disputed when it was approved; a pending claim's contest costs one recompute)
                 before = claims_model.previous_action(conn, e.claim_id, envelope.version - 1, t) or ""
-                was_public = before == "approve" or before.startswith("rank:")
+                was_public = before in ("approve", "contest") or before.startswith("rank:")
                 if isinstance(e, ClaimApproved) or was_public:
                     dirty.update(claims_model.persons_of_claim(conn, e.claim_id, t, t["persons"]))
+            case ContentSuppressed() | ContentUnsuppressed():
+                if e.target_kind == "claim":
+                    dirty.update(claims_model.persons_of_claim(conn, e.target, t, t["persons"]))
+                else:  # its label, in every document naming it; a person's own names and record
+                    if e.target_kind == "person":
+                        dirty.add(e.target)
+                    dirty.update(claims_model.persons_referring_to(conn, [e.target], t, t["persons"]))
 
     def finish(self, conn: sqlite3.Connection, t: Tables, envelopes: Sequence[Envelope],
                rebuilding: bool = False) -> None:
@@ -519,6 +565,7 @@ def read_as_of(conn: sqlite3.Connection, store: StreamReader, person_id: str, po
     ids = claims_model.claim_ids_of(conn, group, position)
     states: dict[str, tuple[ClaimState, ClaimSubmitted, int]] = {}
     reasons: dict[str, str | None] = {}
+    disputes: dict[str, Dispute] = {}
     for claim_id in dict.fromkeys([*ids, *claims_model.successors_of(conn, ids, position)]):
         state, submitted, first = None, None, 0
         for envelope in store.read_stream(claim_id, up_to_position=position):
@@ -527,6 +574,12 @@ def read_as_of(conn: sqlite3.Connection, store: StreamReader, person_id: str, po
                 submitted, first = envelope.event, envelope.position
             elif isinstance(envelope.event, ClaimRanked):
                 reasons[claim_id] = envelope.event.reason
+            elif isinstance(envelope.event, ClaimContested):
+                c = envelope.event
+                disputes[claim_id] = Dispute(
+                    reason=c.reason, position=envelope.position,
+                    recorded_at=envelope.recorded_at,
+                    citation=msgspec.to_builtins(c.citation) if c.citation else None)
         if state is not None and submitted is not None:
             states[claim_id] = (state, submitted, first)
     successor = successors((s.claim.supersedes, st.status, first, cid) for cid, (st, s, first)
@@ -541,11 +594,17 @@ def read_as_of(conn: sqlite3.Connection, store: StreamReader, person_id: str, po
                                contributor=state.contributor, version=state.version,
                                position=first, claim=claim, dates=dict(submitted.dates),
                                superseded_by=successor.get(claim_id), rank=state.rank,
-                               rank_reason=reasons.get(claim_id), length=submitted.length))
+                               rank_reason=reasons.get(claim_id), length=submitted.length,
+                               dispute=disputes.get(claim_id) if state.status == "disputed" else None))
+    # the suppressions in force now, never those of then: a take-down reaches every replay
+    suppressed = claims_model.suppressed_claims(conn, [v.id for v in views])
+    for view in views:
+        view.suppressed = suppressed.get(view.id)
     labels = labels_of(conn, referenced(views) | set(group))
     person = registry.entity(conn, "person", alive)
     assert person is not None
-    bio = assemble(person, views, labels, merged, AsOf(position=position, recorded_at=recorded_at))
+    bio = assemble(person, views, labels, merged, AsOf(position=position, recorded_at=recorded_at),
+                   viewer, registry.suppression_of(conn, alive))
     if alive != person_id:
         bio = msgspec.structs.replace(bio, requested=person_id)
     return _document(bio)

@@ -17,12 +17,21 @@ from starosta.events.review import (
     ClaimRanked,
     ClaimRejected,
     ClaimRetracted,
+    CONTESTED,
     ClaimSubmitted,
+    contested_status,
 )
 from starosta.events.store import Envelope
 from starosta.projections import registry, sql
-from starosta.projections.registry import Ref
-from starosta.projections.rules import WITH_PENDING, Supersession, Viewer, may_see, may_see_sql
+from starosta.projections.registry import Ref, Suppression
+from starosta.projections.rules import (
+    WITH_PENDING,
+    Supersession,
+    Viewer,
+    may_see,
+    may_see_sql,
+    sees_suppressed,
+)
 from starosta.projections.runner import Tables
 
 _encode = msgspec.json.Encoder().encode
@@ -41,7 +50,8 @@ class ClaimsProjection:
     """One row per claim, its references, and one row per review decision."""
 
     name = "claims"
-    version = 5  # 5: ranks, durations' lengths, source links
+    version = 6  # 5: ranks, durations' lengths, source links; 6: disputed (suppression is read
+    # from the registry's table at query time)
     ddl = {
         "claims_supersession": Supersession.ddl(),
         "claims": ["""CREATE TABLE {name} (
@@ -100,7 +110,10 @@ class ClaimsProjection:
                 self._review(conn, t, envelope, "reject", e.reviewer, e.reason, None,
                              e.resolves_contest)
             case ClaimContested():
-                self._status(conn, t, envelope, "contested", e.reviewer)
+                before = conn.execute(f"SELECT status FROM {t['claims']} WHERE id = ?",
+                                      (e.claim_id,)).fetchone()
+                self._status(conn, t, envelope, contested_status(before[0] if before else ""),
+                             e.reviewer)
                 self._review(conn, t, envelope, "contest", e.reviewer, e.reason,
                              _encode(e.citation) if e.citation else None, False)
             case ClaimRetracted():
@@ -136,6 +149,73 @@ REFS_BY_KIND: dict[str, dict[str, str]] = {k.__struct_config__.tag: k.REFS for k
 MANY_BY_KIND: dict[str, dict[str, str]] = {k.__struct_config__.tag: k.MANY for k in KINDS}
 
 
+class Dispute(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """The contest that makes an approved claim disputed, as documents show it: its reason, its
+    counter-citation and when (who contested is the claim's own answer, `GET /claims/{id}`:
+    `dispute.actor`, shown as its review history shows accounts)."""
+
+    reason: str
+    position: int
+    recorded_at: str
+    citation: dict[str, Any] | None = None
+
+
+def disputes_of(conn: sqlite3.Connection, claim_ids: Sequence[str],
+                tables: Tables | None = None) -> dict[str, Dispute]:
+    """Return claim id -> its last contest, for the claims among `claim_ids` that were contested."""
+    if not claim_ids:
+        return {}
+    table = tables["claim_reviews"] if tables else "claim_reviews"
+    marks = ",".join("?" * len(claim_ids))
+    out = {}
+    for cid, reason, citation, position, at in conn.execute(
+            f"SELECT claim_id, reason, citation, position, recorded_at FROM {table} "
+            f"WHERE claim_id IN ({marks}) AND action = 'contest' ORDER BY claim_id, version",
+            tuple(claim_ids)):
+        out[cid] = Dispute(reason=reason or "", position=position, recorded_at=at,
+                           citation=msgspec.json.decode(citation) if citation else None)
+    return out
+
+
+NAMED = ("person", "place", "organization", "fund")  # the fields a name claim names its entity by
+
+
+def suppressed_claims(conn: sqlite3.Connection, claim_ids: Sequence[str] | set[str],
+                      tables: Tables | None = None) -> dict[str, Suppression]:
+    """Return claim id -> the suppression that hides its content, for the claims among
+    `claim_ids` that are suppressed themselves or are names of a suppressed entity (suppressing
+    an entity hides its names)."""
+    ids = sorted(set(claim_ids))
+    if not ids:
+        return {}
+    out = registry.suppressions(conn, ids, tables)
+    t = tables or {"claims": "claims", "claim_refs": "claim_refs"}
+    named: dict[str, str] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        named.update(conn.execute(
+            f"SELECT r.claim_id, r.entity_id FROM {t['claim_refs']} AS r JOIN {t['claims']} AS c "
+            f"ON c.id = r.claim_id WHERE r.claim_id IN ({marks}) AND c.kind = 'name' "
+            f"AND r.field IN ({','.join('?' * len(NAMED))})", (*chunk, *NAMED)).fetchall())
+    entities = registry.suppressions(conn, set(named.values()), tables)
+    for claim_id, entity in named.items():
+        if entity in entities and claim_id not in out:
+            out[claim_id] = entities[entity]
+    return out
+
+
+def all_suppressed(conn: sqlite3.Connection) -> set[str]:
+    """Return every claim whose content is suppressed now (`suppressed_claims` for the whole
+    archive: the claims suppressed, and the name claims of suppressed entities)."""
+    rows = conn.execute(
+        "SELECT target FROM suppressions WHERE target_kind = 'claim' UNION "
+        "SELECT r.claim_id FROM suppressions AS s JOIN claim_refs AS r ON r.entity_id = s.target "
+        "JOIN claims AS c ON c.id = r.claim_id WHERE s.target_kind <> 'claim' AND c.kind = 'name' "
+        f"AND r.field IN ({','.join('?' * len(NAMED))})", NAMED)
+    return {r[0] for r in rows}
+
+
 class ClaimView(msgspec.Struct, kw_only=True):
     """A claim as a reader sees it at some point of the log: as submitted, with its dates'
     bounds and its review state."""
@@ -152,11 +232,19 @@ class ClaimView(msgspec.Struct, kw_only=True):
     rank: str = "normal"
     rank_reason: str | None = None
     length: Length | None = None
+    dispute: Dispute | None = None  # while disputed: the contest
+    suppressed: Suppression | None = None  # while suppressed (its own, or its entity's)
 
     @property
     def deprecated(self) -> bool:
         """Out of timelines, totals and conflicts: superseded, or ranked deprecated."""
         return self.superseded_by is not None or self.rank == "deprecated"
+
+    @property
+    def counted(self) -> bool:
+        """In computed figures (totals, conflicts, agreements): approved (not disputed), not
+        deprecated, not suppressed."""
+        return self.status == "approved" and not self.deprecated and self.suppressed is None
 
 
 _stored = msgspec.json.Decoder(_Stored)
@@ -174,7 +262,7 @@ def views_of(conn: sqlite3.Connection, entity_ids: list[str], statuses: Sequence
     """Return the claims that refer to any of `entity_ids` in any field, not superseded (or
     superseded too, with `superseded`), whose status is among `statuses` and which `viewer`
     may see, in submission order."""
-    t = tables or {"claims": "claims", "claim_refs": "claim_refs"}
+    t = tables or {"claims": "claims", "claim_refs": "claim_refs", "claim_reviews": "claim_reviews"}
     marks = ",".join("?" * len(entity_ids))
     status_marks = ",".join("?" * len(statuses))
     seen, seen_args = may_see_sql(viewer)
@@ -196,6 +284,11 @@ def views_of(conn: sqlite3.Connection, entity_ids: list[str], statuses: Sequence
                                version=version, position=position, claim=stored.claim,
                                dates=stored.dates, superseded_by=by, rank=rank,
                                rank_reason=reason, length=stored.length))
+    disputes = disputes_of(conn, [v.id for v in views if v.status == "disputed"], t)
+    suppressed = suppressed_claims(conn, [v.id for v in views], tables)
+    for v in views:
+        v.dispute = disputes.get(v.id)
+        v.suppressed = suppressed.get(v.id)
     return views
 
 
@@ -277,7 +370,11 @@ class ClaimOut(msgspec.Struct, kw_only=True):
     `refs` names every entity the claim refers to, by field, as {"id", "label"} (the claim
     itself stays exactly as submitted). `rank` is the effective rank (deprecated while an
     approved successor exists), `rank_reason` the reviewer's reason for the rank set;
-    `length` the fewest and most days its `duration` allows, computed at submission."""
+    `length` the fewest and most days its `duration` allows, computed at submission.
+    `dispute`: while the claim is disputed (approved, then contested) or contested, the
+    contest's entry of `history` (who, when, why, and its counter-citation). `suppressed`: an
+    admin's take-down in force (when and why); readers then get the claim's id, kind, status
+    and the take-down only (`claim`, `dates`, `refs` and `history` empty, `contributor` "")."""
 
     id: str
     kind: str
@@ -296,6 +393,8 @@ class ClaimOut(msgspec.Struct, kw_only=True):
     rank: Literal["preferred", "normal", "deprecated"] = "normal"
     rank_reason: str | None = None
     length: Length | None = None
+    dispute: ReviewOut | None = None
+    suppressed: Suppression | None = None
 
 
 class ClaimPage(msgspec.Struct):
@@ -341,7 +440,22 @@ def _out(conn: sqlite3.Connection, row: tuple, labels: dict[str, str] | None = N
                     contested_by=row[9], claim=data["claim"], dates=data["dates"], history=history,
                     refs={f: Ref(i, labels.get(i, i)) for f, i in refs.items()},
                     rank=effective_rank(row[11], row[8]), rank_reason=row[12],
-                    length=msgspec.convert(data["length"], Length) if data.get("length") else None)
+                    length=msgspec.convert(data["length"], Length) if data.get("length") else None,
+                    dispute=next((r for r in reversed(history) if r.action == "contest"), None)
+                    if row[2] in CONTESTED else None)
+
+
+def _shown(out: ClaimOut, suppression: Suppression | None, viewer: Viewer) -> ClaimOut:
+    """Return a claim as `viewer` reads it: marked suppressed, and for readers who may not read
+    suppressed content (rules.sees_suppressed) with its content left out."""
+    if suppression is None:
+        return out
+    if sees_suppressed(viewer):
+        return msgspec.structs.replace(out, suppressed=suppression)
+    return ClaimOut(id=out.id, kind=out.kind, status=out.status, version=out.version, contributor="",
+                    position=out.position, submitted_at=out.submitted_at, supersedes=out.supersedes,
+                    superseded_by=out.superseded_by, contested_by=None, claim={}, dates={},
+                    history=[], rank=out.rank, suppressed=suppression)
 
 
 def read(conn: sqlite3.Connection, claim_id: str, viewer: Viewer) -> ClaimOut | None:
@@ -349,7 +463,7 @@ def read(conn: sqlite3.Connection, claim_id: str, viewer: Viewer) -> ClaimOut | 
     row = conn.execute(f"SELECT {_COLUMNS} FROM claims WHERE id = ?", (claim_id,)).fetchone()
     if row is None or not may_see(viewer, row[2], row[4]):
         return None
-    return _out(conn, row)
+    return _shown(_out(conn, row), suppressed_claims(conn, [claim_id]).get(claim_id), viewer)
 
 
 def page(conn: sqlite3.Connection, viewer: Viewer, *, after: int = 0, limit: int = 50,
@@ -373,7 +487,8 @@ def page(conn: sqlite3.Connection, viewer: Viewer, *, after: int = 0, limit: int
                         "ORDER BY submitted_position LIMIT ?", (*args, limit + 1)).fetchall()
     ids = {i for r in rows[:limit] for i in _refs(msgspec.json.decode(r[10])["claim"]).values()}
     labels = registry.labels(conn, ids)  # one lookup for the page
-    items = [_out(conn, r, labels) for r in rows[:limit]]
+    suppressed = suppressed_claims(conn, [r[0] for r in rows[:limit]])
+    items = [_shown(_out(conn, r, labels), suppressed.get(r[0]), viewer) for r in rows[:limit]]
     return ClaimPage(items, str(items[-1].position) if len(rows) > limit else None)
 
 
@@ -391,9 +506,10 @@ def citing(conn: sqlite3.Connection, source_id: str, viewer: Viewer,
     seen, seen_args = may_see_sql(viewer)
     rows = conn.execute(f"SELECT id, kind, status, data FROM claims WHERE source_id = ? AND {seen} "
                         "ORDER BY submitted_position LIMIT ?", (source_id, *seen_args, limit + 1)).fetchall()
+    hide = set() if sees_suppressed(viewer) else set(suppressed_claims(conn, [r[0] for r in rows]))
     out = [CitingClaim(id=r[0], kind=r[1], status=r[2],
                        locator=_stored.decode(r[3]).claim["citation"].get("locator"))
-           for r in rows[:limit]]
+           for r in rows[:limit] if r[0] not in hide]  # a suppressed claim cites nothing for readers
     return out, len(rows) > limit
 
 
@@ -403,6 +519,7 @@ class NameOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     name_kind: str | None = None
     claim: str | None = None
     status: str = "approved"
+    suppressed: bool = False  # reviewers' view of a suppressed name (readers never get one)
 
 
 def names_of(conn: sqlite3.Connection, field: str, ids: list[str], viewer: Viewer) -> list[NameOut]:
@@ -416,10 +533,14 @@ def names_of(conn: sqlite3.Connection, field: str, ids: list[str], viewer: Viewe
         f"AND c.superseded_by IS NULL AND c.status IN ({','.join('?' * len(WITH_PENDING))}) "
         f"AND {seen} ORDER BY c.submitted_position", (*ids, field, *WITH_PENDING, *seen_args)).fetchall()
     out = []
+    suppressed = suppressed_claims(conn, [r[0] for r in rows])
     for claim_id, status, data in rows:
+        if claim_id in suppressed and not sees_suppressed(viewer):
+            continue  # a suppressed name, or a name of a suppressed entity
         claim = _stored.decode(data).claim
         out.append(NameOut(name=claim["name"], script=claim.get("script"),
-                           name_kind=claim.get("name_kind", "variant"), claim=claim_id, status=status))
+                           name_kind=claim.get("name_kind", "variant"), claim=claim_id, status=status,
+                           suppressed=claim_id in suppressed))
     return out
 
 
@@ -433,6 +554,8 @@ def hidden(conn: sqlite3.Connection, claim_ids: set[str], viewer: Viewer) -> set
     rows = conn.execute(f"SELECT id, status, contributor FROM claims WHERE id IN ({marks})",
                         tuple(claim_ids))
     shown = {cid for cid, status, contributor in rows if may_see(viewer, status, contributor)}
+    if not sees_suppressed(viewer):
+        shown -= set(suppressed_claims(conn, shown))  # a take-down redacts the claim's rows
     return set(claim_ids) - shown  # a claim the read model does not hold yet stays hidden
 
 
@@ -455,7 +578,8 @@ class Derivation(msgspec.Struct, kw_only=True):
 
 
 def derivation(conn: sqlite3.Connection, source_id: str, limit: int = 200) -> Derivation:
-    """Return the links of approved citations from and to a source (at most `limit` of each)."""
+    """Return the links of approved citations from and to a source (at most `limit` of each);
+    suppressed claims' citations count for nothing."""
     out: dict[str, list[SourceLink]] = {}
     joined = sql.string_agg("l.claim_id", "','", sql.dialect(conn))
     for name, mine, other in (("derives_from", "source_id", "derives_from"),
@@ -463,6 +587,7 @@ def derivation(conn: sqlite3.Connection, source_id: str, limit: int = 200) -> De
         rows = conn.execute(  # column names from this code, never input
             f"SELECT l.{other}, l.relation, {joined} FROM source_links AS l "
             f"JOIN claims AS c ON c.id = l.claim_id WHERE l.{mine} = ? AND c.status = 'approved' "
+            "AND c.id NOT IN (SELECT target FROM suppressions) "  # a take-down says nothing
             f"GROUP BY l.{other}, l.relation ORDER BY l.{other}, l.relation LIMIT ?",
             (source_id, limit)).fetchall()
         labels = registry.labels(conn, {r[0] for r in rows})

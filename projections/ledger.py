@@ -36,8 +36,8 @@ from starosta.events.review import ClaimSubmitted
 from starosta.events.store import Envelope
 from starosta.projections.spreadsheet import SafeWriter
 from starosta.projections import registry, sql
-from starosta.projections.claim_index import CHANGES, ClaimIndex
-from starosta.projections.rules import PUBLIC, Supersession
+from starosta.projections.claim_index import ClaimIndex, changed_claim
+from starosta.projections.rules import COUNTED, Supersession
 from starosta.projections.runner import Tables
 
 UNDATED, UNLOCATED = "undated", "unlocated"
@@ -48,7 +48,7 @@ _ZERO = Decimal(0)
 
 class LedgerProjection(ClaimIndex):
     name = "ledger"
-    version = 5  # 5: deprecated claims leave the ledger (ledger_ranks)
+    version = 6  # 5: deprecated claims leave the ledger (ledger_ranks); 6: disputed, suppressed
     indexed = ("ledger_entries", "ledger_memberships")
     ddl = {
         "ledger_entries": ["""CREATE TABLE {name} (
@@ -106,10 +106,10 @@ class LedgerProjection(ClaimIndex):
         """Fold one event in; when a review makes an entry start or stop counting (the claim
         reviewed, or the one it supersedes), add its money to the totals or take it out."""
         e = envelope.event
-        if type(e) not in CHANGES:
+        claim_id = changed_claim(e)
+        if claim_id is None:
             super().apply(conn, envelope, t)
             return
-        claim_id = e.claim_id  # type: ignore[attr-defined]
         row = conn.execute(f"SELECT supersedes FROM {t['ledger_supersession']} WHERE claim_id = ?",
                            (claim_id,)).fetchone()
         touched = [claim_id, row[0]] if row else [claim_id]
@@ -310,12 +310,12 @@ def _rows(cursor: Iterable[tuple]) -> list[_Row]:
 _CURSOR = re.compile(r"^(\d{4}-\d{2}-\d{2}|undated)/([A-Za-z0-9][A-Za-z0-9_.:-]{0,63})$")
 
 
-def ledger(conn: sqlite3.Connection, fund_id: str, statuses: Sequence[str] = PUBLIC,
+def ledger(conn: sqlite3.Connection, fund_id: str, statuses: Sequence[str] = COUNTED,
            after: str | None = None, limit: int = DEFAULT_PAGE) -> Ledger:
     """Return a fund's ledger: totals of the entries in `statuses` (not superseded) and the page
     of entries after the cursor `after` (a previous page's `next`), `limit` of them.
 
-    With PUBLIC statuses the totals are the stored ones; with any other (reviewers'
+    With COUNTED statuses the totals are the stored ones; with any other (reviewers'
     include=pending) they are computed from the fund's entries, one pass over them.
     Raises NotFound for an unknown fund, Invalid for a malformed cursor or limit.
     """
@@ -324,7 +324,7 @@ def ledger(conn: sqlite3.Connection, fund_id: str, statuses: Sequence[str] = PUB
         raise Invalid("limit", limit, f"a page holds 1 to {MAX_PAGE} entries", "query")
     with sql.snapshot(conn):
         synthetic = _fund(conn, fund_id)
-        if tuple(statuses) == PUBLIC:
+        if tuple(statuses) == COUNTED:
             figures, count, undated = _stored(conn, fund_id)
         else:
             figures, count, undated = _computed(conn, fund_id, statuses)
@@ -364,7 +364,7 @@ def parse_cursor(after: str | None) -> tuple[str, str]:
     return m.group(1), m.group(2)
 
 
-def entries_csv(conn: sqlite3.Connection, fund_id: str, statuses: Sequence[str] = PUBLIC) -> str:
+def entries_csv(conn: sqlite3.Connection, fund_id: str, statuses: Sequence[str] = COUNTED) -> str:
     """Return every entry of a fund in `statuses` (not superseded), in ledger order, as CSV:
     ids and labels side by side. Raises NotFound for an unknown fund."""
     with sql.snapshot(conn):

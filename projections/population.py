@@ -41,7 +41,7 @@ from starosta.events.registry import PersonMerged, PersonUnmerged
 from starosta.events.review import ClaimRanked, ClaimSubmitted
 from starosta.events.store import Envelope
 from starosta.projections import groups, registry
-from starosta.projections.claim_index import CHANGES, ClaimIndex
+from starosta.projections.claim_index import ClaimIndex, changed_claim
 from starosta.projections.groups import CountConflict, Membership, Stay, count_bounds, count_value
 from starosta.projections.registry import Ref
 from starosta.projections.rules import Supersession
@@ -74,7 +74,7 @@ class PopulationProjection(ClaimIndex):
     name = "population"
     # 5: only counts of people held, dead, shot or arrived are reported; 6: groups, companions,
     # counts as ranges
-    version = 6
+    version = 7  # 7: disputed
     indexed = ("custody_episodes", "place_aggregates", "population_deaths", *groups.INDEXED)
     ddl = {
         # one row per person a custody claim puts there: its person (role 'person') and each
@@ -184,8 +184,8 @@ def _touched_records(conn: sqlite3.Connection, t: Tables,
             records.update((e.person_id, e.into))
         elif isinstance(e, PersonUnmerged):
             records.update((e.person_id, e.from_person))
-        elif type(e) in CHANGES:  # reviewed or ranked: it may count, or no longer
-            reviewed.append(e.claim_id)  # type: ignore[attr-defined]
+        elif (changed := changed_claim(e)) is not None:  # reviewed, ranked, (un)suppressed:
+            reviewed.append(changed)  # it may count, or no longer
     if reviewed:
         claims = set(reviewed)
         for chunk in _chunks(reviewed):

@@ -1,5 +1,6 @@
 """The registry read model: sources, persons (with merges and distinctions), places,
-organisations and funds, as registered."""
+organisations and funds, as registered; and the suppressions in force (claims and entities an
+admin took down from readers), which every read model's queries consult."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from starosta.events.registry import (
     PlaceRegistered,
     SourceRegistered,
 )
+from starosta.events.review import ContentSuppressed, ContentUnsuppressed
 from starosta.events.store import Envelope
+from starosta.projections.rules import Viewer, sees_suppressed
 from starosta.projections.runner import Tables
 
 _encode = msgspec.json.Encoder().encode
@@ -79,7 +82,7 @@ class RegistryProjection:
     """Entities by id, each with its registration event as JSON."""
 
     name = "registry"
-    version = 1
+    version = 2  # 2: suppressions
     ddl = {
         "sources": _entity_table("source_type TEXT NOT NULL,"),
         "persons": _entity_table("partial INTEGER NOT NULL, merged_into TEXT,") + [
@@ -93,6 +96,10 @@ class RegistryProjection:
             reason TEXT NOT NULL, reviewer TEXT NOT NULL, citation TEXT, position INTEGER NOT NULL,
             PRIMARY KEY (person_id, other, position))""",
             "CREATE INDEX {name}_other ON {name} (other)"],
+        # the suppressions in force now: one row per claim or entity taken down from readers
+        "suppressions": ["""CREATE TABLE {name} (
+            target TEXT PRIMARY KEY, target_kind TEXT NOT NULL, reason TEXT NOT NULL,
+            recorded_at TEXT NOT NULL, position INTEGER NOT NULL)"""],
     }
 
     def apply(self, conn: sqlite3.Connection, envelope: Envelope, t: Tables) -> None:
@@ -127,6 +134,13 @@ class RegistryProjection:
             case PersonsDistinct():
                 self._judge(conn, t, e.person_id, e.other, "distinct", e.reason, e.reviewer,
                             e.citation, pos)
+            case ContentSuppressed():
+                conn.execute(f"INSERT INTO {t['suppressions']} VALUES (?, ?, ?, ?, ?) ON CONFLICT "
+                             "(target) DO UPDATE SET reason = excluded.reason, recorded_at = "
+                             "excluded.recorded_at, position = excluded.position",
+                             (e.target, e.target_kind, e.reason, envelope.recorded_at, pos))
+            case ContentUnsuppressed():
+                conn.execute(f"DELETE FROM {t['suppressions']} WHERE target = ?", (e.target,))
 
     @staticmethod
     def _judge(conn, t, person, other, judgement, reason, reviewer, citation, pos) -> None:
@@ -173,10 +187,61 @@ def is_group(conn: sqlite3.Connection, organization_id: str) -> bool:
     return row is not None and row[0] in GROUP_KINDS
 
 
+SUPPRESSED_LABEL = "[suppressed]"  # the label every document shows for a suppressed entity
+
+
+class Suppression(msgspec.Struct, frozen=True, kw_only=True):
+    """A take-down in force: when (`at`, the log's time; `position`) and why. Readers see it in
+    place of the content; reviewers and admins see it beside the content."""
+
+    reason: str
+    at: str
+    position: int
+
+
+def suppressions(conn: sqlite3.Connection, ids: set[str] | list[str],
+                 tables: Tables | None = None) -> dict[str, Suppression]:
+    """Return target id -> its suppression in force, for the claims and entities among `ids`
+    that are suppressed now (500 ids per query)."""
+    table = tables["suppressions"] if tables else "suppressions"
+    wanted = sorted(set(ids))
+    out: dict[str, Suppression] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        for target, reason, at, position in conn.execute(
+                f"SELECT target, reason, recorded_at, position FROM {table} WHERE target IN ({marks})",
+                chunk):
+            out[target] = Suppression(reason=reason, at=at, position=position)
+    return out
+
+
+def hidden_records(conn: sqlite3.Connection, ids: set[str], viewer: Viewer) -> set[str]:
+    """Return the entities among `ids` whose events `viewer` may not read in full: suppressed
+    ones, for readers who may not read suppressed content (rules.sees_suppressed)."""
+    if not ids or sees_suppressed(viewer):
+        return set()
+    return set(suppressions(conn, ids))
+
+
+def suppression_of(conn: sqlite3.Connection, target: str) -> Suppression | None:
+    """Return the suppression in force of one claim or entity, or None."""
+    return suppressions(conn, [target]).get(target)
+
+
+def suppressed_entities(conn: sqlite3.Connection, kind: str) -> dict[str, Suppression]:
+    """Return entity id -> suppression for every suppressed entity of `kind` (for exports)."""
+    return {target: Suppression(reason=reason, at=at, position=position)
+            for target, reason, at, position in conn.execute(
+                "SELECT target, reason, recorded_at, position FROM suppressions "
+                "WHERE target_kind = ? ORDER BY target", (kind,))}
+
+
 def labels(conn: sqlite3.Connection, ids: set[str] | list[str],
            tables: Tables | None = None) -> dict[str, str]:
     """Return id -> current label for every registered entity among `ids` (others are left
-    out). A merged person keeps its own registration label here; documents show survivors."""
+    out); a suppressed entity's label is SUPPRESSED_LABEL for everyone. A merged person keeps
+    its own registration label here; documents show survivors."""
     wanted = sorted(set(ids))
     out: dict[str, str] = {}
     for start in range(0, len(wanted), 500):
@@ -185,6 +250,9 @@ def labels(conn: sqlite3.Connection, ids: set[str] | list[str],
         for table in ENTITY_TABLES.values():
             name = tables[table] if tables else table
             out.update(conn.execute(f"SELECT id, label FROM {name} WHERE id IN ({marks})", chunk))
+    for target in suppressions(conn, wanted, tables):
+        if target in out:
+            out[target] = SUPPRESSED_LABEL
     return out
 
 

@@ -1,9 +1,11 @@
 """The rules every read model shares, each written once: who may see a claim, and which claim
 supersedes which.
 
-Visibility: an approved claim is public; any other claim is seen by reviewers (and admins) and
-by the contributor who submitted it. Pending and contested claims enter documents only when the
-reader asks for them (`include=pending`); rejected and retracted ones never do.
+Visibility: an approved claim is public, and so is a disputed one (approved, then contested:
+shown marked `disputed`, with the contest, but counted in no figure until the contest is
+resolved); any other claim is seen by reviewers (and admins) and by the contributor who
+submitted it. Pending and contested claims enter documents only when the reader asks for them
+(`include=pending`); rejected and retracted ones never do.
 
 Supersession: a claim is superseded while an approved claim superseding it exists; among several
 approved successors, the one submitted last (the highest submission position) wins. Every read
@@ -18,9 +20,12 @@ from collections.abc import Iterable, Sequence
 
 import msgspec
 
-# Statuses a document shows by default, and with include=pending.
-PUBLIC: tuple[str, ...] = ("approved",)
-WITH_PENDING: tuple[str, ...] = ("approved", "pending", "contested")
+# Statuses anyone may read (VISIBLE), a document shows by default (PUBLIC), figures count by
+# default (COUNTED: populations, totals, ledgers, conflicts, agreements), and with include=pending.
+VISIBLE: tuple[str, ...] = ("approved", "disputed")
+PUBLIC: tuple[str, ...] = VISIBLE
+COUNTED: tuple[str, ...] = ("approved",)
+WITH_PENDING: tuple[str, ...] = ("approved", "disputed", "pending", "contested")
 
 
 class Viewer(msgspec.Struct, frozen=True):
@@ -35,8 +40,15 @@ class Viewer(msgspec.Struct, frozen=True):
 
 def may_see(viewer: Viewer, status: str, contributor: str) -> bool:
     """Return True when `viewer` may read a claim in `status` submitted by `contributor`."""
-    return status == "approved" or viewer.reviewer or (
+    return status in VISIBLE or viewer.reviewer or (
         viewer.name is not None and viewer.name == contributor)
+
+
+def sees_suppressed(viewer: Viewer) -> bool:
+    """Return True when `viewer` reads the content of a suppressed claim or entity (marked
+    suppressed): reviewers and admins. Everyone else sees only that it was suppressed, when and
+    why, in every read (documents, figures, search, the log, the feed, snapshots, as_of)."""
+    return viewer.reviewer
 
 
 def may_see_sql(viewer: Viewer, status: str = "status",
@@ -44,7 +56,8 @@ def may_see_sql(viewer: Viewer, status: str = "status",
     """Return `may_see` as an SQL condition on the named columns, with its parameters."""
     if viewer.reviewer:
         return "TRUE", ()
-    return f"({status} = 'approved' OR {contributor} = ?)", (viewer.name or "",)  # no token has an empty name
+    marks = ", ".join(f"'{s}'" for s in VISIBLE)  # constants of this module, never input
+    return f"({status} IN ({marks}) OR {contributor} = ?)", (viewer.name or "",)  # no token has an empty name
 
 
 def shown(viewer: Viewer, status: str, contributor: str, statuses: Sequence[str]) -> bool:
@@ -54,13 +67,13 @@ def shown(viewer: Viewer, status: str, contributor: str, statuses: Sequence[str]
 
 
 def counted_statuses(viewer: Viewer, include: str | None, what: str) -> tuple[str, ...]:
-    """Return the statuses a population or ledger counts: PUBLIC, or with include=pending
+    """Return the statuses a population or ledger counts: COUNTED, or with include=pending
     WITH_PENDING, which only reviewers may ask for (Unauthenticated without a token, Forbidden
     below reviewer)."""
     from starosta.events.errors import Forbidden, Unauthenticated
 
     if include != "pending":
-        return PUBLIC
+        return COUNTED
     if viewer.name is None:
         raise Unauthenticated(f"include=pending on {what} needs a reviewer's token")
     if not viewer.reviewer:

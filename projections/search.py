@@ -26,7 +26,14 @@ from starosta.events.registry import (
     PersonRegistered,
     PlaceRegistered,
 )
-from starosta.events.review import ClaimApproved, ClaimContested, ClaimRejected, ClaimRetracted, ClaimSubmitted
+from starosta.events.review import (
+    ClaimApproved,
+    ClaimContested,
+    ClaimRejected,
+    ClaimRetracted,
+    ClaimSubmitted,
+    contested_status,
+)
 from starosta.events.store import Envelope
 from starosta.projections import name_keys, names, registry, sql
 from starosta.projections.claim_index import STATUS
@@ -38,7 +45,7 @@ class SearchProjection:
     """Names -> entities, searchable by any variant in any script."""
 
     name = "search"
-    version = 4  # 4: name_skeletons
+    version = 5  # 4: name_skeletons; 5: disputed names (contested once approved)
     ddl = {
         "name_index": ["""CREATE VIRTUAL TABLE {name} USING fts5(
             normal, entity_kind UNINDEXED, entity_id UNINDEXED, name UNINDEXED,
@@ -94,8 +101,13 @@ class SearchProjection:
                     conn.execute(f"INSERT INTO {t['name_claims']} VALUES (?, ?, ?, ?, 'pending')",
                                  (e.claim_id, kind, entity, claim.name))
             case ClaimApproved() | ClaimRejected() | ClaimContested() | ClaimRetracted():
+                status = STATUS[type(e)]
+                if isinstance(e, ClaimContested):  # disputed when it was approved
+                    before = conn.execute(f"SELECT status FROM {t['name_claims']} WHERE claim_id = ?",
+                                          (e.claim_id,)).fetchone()
+                    status = contested_status(before[0] if before else "")
                 conn.execute(f"UPDATE {t['name_claims']} SET status = ? WHERE claim_id = ?",
-                             (STATUS[type(e)], e.claim_id))
+                             (status, e.claim_id))
                 self._sync(conn, t, e.claim_id)
                 changed = Supersession.reviewed(conn, t["search_supersession"], e.claim_id,
                                                 STATUS[type(e)])
@@ -146,9 +158,13 @@ class SearchProjection:
 
 # The one ranking query of both backends, around each dialect's match clause: each entity
 # once, by its first name in (normal form, name) order; entities by that name, then by id.
+# Suppressed entities, and names from suppressed name claims, are found by no one (the registry's
+# suppressions in force, read at query time: a take-down needs no re-indexing).
 _RANKED = ("SELECT entity_id, name FROM (SELECT entity_id, name, normal, row_number() OVER "
            "(PARTITION BY entity_id ORDER BY normal, name) AS n FROM name_index WHERE {match} "
-           "AND entity_kind = ?) AS m WHERE n = 1 ORDER BY normal, entity_id LIMIT ?")
+           "AND entity_kind = ? AND entity_id NOT IN (SELECT target FROM suppressions) "
+           "AND (claim_id IS NULL OR claim_id NOT IN (SELECT target FROM suppressions))) AS m "
+           "WHERE n = 1 ORDER BY normal, entity_id LIMIT ?")
 _MATCH = {sql.SQLITE: "name_index MATCH ?",
           sql.POSTGRES: "to_tsvector('simple', normal) @@ to_tsquery('simple', ?)"}
 

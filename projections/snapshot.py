@@ -3,7 +3,8 @@ in a stable order, on the caller's connection and inside its one read transactio
 
 Public is what an anonymous reader of the API sees, by the rules the read models already keep:
 registered entities and sources (public at once), and approved claims that are neither
-superseded nor ranked deprecated (`projections.rules.PUBLIC`, `projections.claims.effective_rank`).
+superseded nor ranked deprecated (`projections.rules.COUNTED`, `projections.claims.effective_rank`):
+a disputed claim (approved, then contested) stays out until its contest is resolved.
 Population figures and ledgers come from those read models' own query functions, so the
 snapshot counts exactly as `GET /places/{id}/population/timeline` and `GET /funds/{id}/ledger`
 do. Nothing here writes.
@@ -20,8 +21,8 @@ import msgspec
 
 from starosta.events.errors import Invalid
 from starosta.projections import ledger, population, registry
-from starosta.projections.claims import effective_rank
-from starosta.projections.rules import PUBLIC
+from starosta.projections.claims import all_suppressed, effective_rank
+from starosta.projections.rules import COUNTED as PUBLIC  # claims that stand: disputed ones wait
 
 _PUBLIC_MARKS = ",".join("?" * len(PUBLIC))
 
@@ -34,10 +35,15 @@ def checkpoints(conn: sqlite3.Connection) -> dict[str, tuple[int, int]]:
 
 def registered(conn: sqlite3.Connection, kind: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """Yield (id, label, registration event as a dict) of every registered entity of `kind`
-    (person, place, organization, fund or source), by id; merged persons included."""
+    (person, place, organization, fund or source), by id; merged persons included. A
+    suppressed entity is its id only: label "[suppressed]", no registration data."""
     table = registry.ENTITY_TABLES[kind]  # a table name from code, never input
+    taken = registry.suppressed_entities(conn, kind)
     for entity_id, label, data in conn.execute(f"SELECT id, label, data FROM {table} ORDER BY id"):
-        yield entity_id, label, msgspec.json.decode(data)
+        if entity_id in taken:
+            yield entity_id, registry.SUPPRESSED_LABEL, {"csl": {}} if kind == "source" else {}
+        else:
+            yield entity_id, label, msgspec.json.decode(data)
 
 
 def is_public(status: str, superseded_by: str | None, rank: str) -> bool:
@@ -72,12 +78,13 @@ _data = msgspec.json.Decoder(_Data)
 
 
 def public_claims(conn: sqlite3.Connection) -> Iterator[PublicClaim]:
-    """Yield every public claim (`is_public`), by id."""
+    """Yield every public claim (`is_public`), by id; suppressed ones never."""
+    taken = all_suppressed(conn)
     rows = conn.execute(
         f"SELECT id, kind, status, superseded_by, rank, rank_reason, submitted_position, supersedes, "
         f"data FROM claims WHERE status IN ({_PUBLIC_MARKS}) ORDER BY id", PUBLIC)
     for claim_id, kind, status, by, rank, reason, position, supersedes, data in rows:
-        if is_public(status, by, rank):
+        if is_public(status, by, rank) and claim_id not in taken:
             stored = _data.decode(data)
             yield PublicClaim(id=claim_id, kind=kind, rank=effective_rank(rank, by), rank_reason=reason,
                               position=position, supersedes=supersedes, claim=stored.claim,

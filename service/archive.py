@@ -79,14 +79,26 @@ class Judged(msgspec.Struct, kw_only=True):
     position: int = 0
 
 
+class SuppressionSet(msgspec.Struct, kw_only=True):
+    """An admin's take-down (`suppressed` true) or its undoing (false): the claim or entity,
+    its kind, the reason, and the position of the public event that says so."""
+
+    id: str
+    kind: str
+    suppressed: bool
+    reason: str
+    position: int = 0
+
+
 class ClaimStateOf(msgspec.Struct, frozen=True):
     """Reply with the claim's state after the decision (completed as a ClaimOut)."""
 
     claim_id: str
 
 
-Reply = Created | Submitted | Judged | ClaimStateOf
-REPLY_KINDS: dict[type, str] = {Created: "created", Submitted: "submitted", Judged: "judged"}
+Reply = Created | Submitted | Judged | ClaimStateOf | SuppressionSet
+REPLY_KINDS: dict[type, str] = {Created: "created", Submitted: "submitted", Judged: "judged",
+                                SuppressionSet: "suppression"}
 
 
 class Decision(msgspec.Struct, frozen=True):

@@ -36,6 +36,7 @@ from starosta.events.kinds import (
 )
 from starosta.events.registry import PersonMerged, PersonsDistinct, PersonUnmerged
 from starosta.events.review import (
+    CONTESTED,
     ClaimApproved,
     ClaimContested,
     ClaimRanked,
@@ -43,15 +44,25 @@ from starosta.events.review import (
     ClaimRetracted,
     ClaimState,
     ClaimSubmitted,
+    ContentSuppressed,
+    ContentUnsuppressed,
     check,
     evolve,
+    suppression_stream,
 )
 from starosta.events.store import AppendRequest, NewEvent, SQLiteEventStore
 from starosta.projections import claims as claims_model
 from starosta.projections import name_keys, names, registry, search
 from starosta.projections.rules import may_see
 from starosta.service.access import Principal
-from starosta.service.archive import ClaimStateOf, Created, Decision, Judged, Submitted
+from starosta.service.archive import (
+    ClaimStateOf,
+    Created,
+    Decision,
+    Judged,
+    Submitted,
+    SuppressionSet,
+)
 from starosta.service.edtf_dates import DateError, parse_date
 from starosta.service.ids import new_id
 
@@ -312,7 +323,7 @@ def review(store: SQLiteEventStore, claim_id: str, action: str, who: Principal,
         event = ClaimRanked(claim_id=claim_id, reviewer=actor, rank=rank or "normal", reason=reason)
         return Decision([AppendRequest(claim_id, [NewEvent(event)], expected_version=state.version)],
                         ClaimStateOf(claim_id))
-    resolves = state.status == "contested"
+    resolves = state.status in CONTESTED
     event = {
         "approve": lambda: ClaimApproved(claim_id=claim_id, reviewer=actor, reason=reason,
                                          resolves_contest=resolves),
@@ -418,3 +429,29 @@ def distinct(store: SQLiteEventStore, person_id: str, other: str, reason: str,
     event = PersonsDistinct(person_id=person_id, other=other, reason=reason,
                             reviewer=who.name or "", citation=citation)
     return _judged(store, person_id, event, "distinct", other)
+
+
+# -- suppression (admin) ------------------------------------------------------------------------
+
+def suppression(store: SQLiteEventStore, kind: str, target: str, reason: str, who: Principal,
+                on: bool) -> Decision:
+    """Decide an admin's take-down of a claim or an entity (`on`), or its undoing: NotFound for
+    an unknown target, Conflict when it is suppressed already (or not suppressed). The event
+    goes on the target's own suppression stream, expecting its version: of two racing
+    decisions one wins."""
+    conn = store.reader()
+    known = (claims_model.status_of(conn, target) is not None if kind == "claim"
+             else registry.exists(conn, kind, target))
+    if not known:
+        raise NotFound(f"{kind}_id", target, kind)
+    now = registry.suppression_of(conn, target)
+    if on and now is not None:
+        raise Conflict(f"{kind} {target} is suppressed already (since {now.at}): unsuppress it "
+                       "first to suppress it again with another reason")
+    if not on and now is None:
+        raise Conflict(f"{kind} {target} is not suppressed")
+    stream = suppression_stream(target)
+    made = ContentSuppressed if on else ContentUnsuppressed
+    event = made(target=target, target_kind=kind, admin=who.name or "", reason=reason)  # type: ignore[arg-type]
+    return Decision([AppendRequest(stream, [NewEvent(event)], store.stream_version(stream))],
+                    SuppressionSet(id=target, kind=kind, suppressed=on, reason=reason))

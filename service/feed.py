@@ -13,6 +13,7 @@ import msgspec
 
 from starosta.events.store import SQLiteEventStore
 from starosta.projections import claims as claims_model
+from starosta.projections import registry
 from starosta.projections.rules import Viewer
 
 MAX_POSITION = 2**62  # positions are SQLite integers: larger values answer 422, never overflow
@@ -24,7 +25,8 @@ class LogEvent(msgspec.Struct, kw_only=True):
     `data` is the stored JSON object; re-encoded compactly (msgspec, key order kept) it
     gives the exact stored text that the digest covers. `digest` is sha256 of the
     canonical row; `hash` = sha256(previous hash + digest). For a claim the caller may not
-    see (pending, rejected, contested, retracted: see GET /claims/{id}), `redacted` is true
+    see (pending, rejected, contested, retracted, suppressed: see GET /claims/{id}), or of an
+    entity an admin suppressed, `redacted` is true
     and data, actor, request_id and causation_id are null: digest and hash still let the
     chain be verified link by link.
     """
@@ -72,6 +74,7 @@ def log_page(conn, store: SQLiteEventStore, after: int, limit: int, reader: View
     rows = list(store.read_rows(after, limit))
     claim_streams = {r.stream_id for r in rows if r.type.startswith("claim.")}
     hidden = claims_model.hidden(conn, claim_streams, reader)
+    hidden |= registry.hidden_records(conn, {r.stream_id for r in rows} - claim_streams, reader)
     items = []
     for r in rows:
         redact = r.stream_id in hidden

@@ -60,7 +60,7 @@ from starosta.projections.claims import ClaimOut, ClaimPage
 from starosta.projections.ledger import Aid, Ledger, LedgerEntry
 from starosta.projections.population import Population, Timeline
 from starosta.projections.search import SearchHit, SearchPage
-from starosta.service.archive import Created, Judged, Submitted
+from starosta.service.archive import Created, Judged, Submitted, SuppressionSet
 from starosta.service.feed import HeadOut, HealthOut, LogEvent, LogPage
 
 __all__ = [
@@ -75,6 +75,8 @@ RETRY_STATUSES = frozenset({502, 503, 504})
 # A live feed sends a comment at least every 15 s: this much silence means the connection died
 FEED_SILENCE = 45.0
 EntityKind = Literal["persons", "places", "organizations", "funds"]
+# What an admin may take down: a claim, or an entity (its label and names)
+Suppressible = Literal["claims", "persons", "places", "organizations", "funds", "sources"]
 Rank = Literal["preferred", "normal", "deprecated"]
 
 
@@ -336,6 +338,13 @@ class Calls:
     def judge(person_id: str, judgement: str, body: dict[str, Any], key: str | None) -> Call[Judged]:
         return Call("POST", f"/persons/{person_id}/{judgement}", Judged, body=_json(body), key=key)
 
+    @staticmethod
+    def suppression(kind: Suppressible, target_id: str, on: bool, reason: str,
+                    key: str | None) -> Call[SuppressionSet]:
+        action = "suppress" if on else "unsuppress"
+        return Call("POST", f"/{kind}/{target_id}/{action}", SuppressionSet,
+                    body=_json({"reason": reason}), key=key)
+
     # claims
     @staticmethod
     def submit(claim: Claim | Mapping[str, Any], key: str | None = None,
@@ -561,6 +570,16 @@ class Client:
                  idempotency_key: str | None = None) -> Judged:
         return self.send(Calls.judge(person_id, "distinct", {"from": other, "reason": reason,
                                                              "citation": citation}, idempotency_key))
+
+    def suppress(self, kind: Suppressible, target_id: str, reason: str, *,
+                 idempotency_key: str | None = None) -> SuppressionSet:
+        """Admin: take a claim's content, or an entity's label and names, down from readers."""
+        return self.send(Calls.suppression(kind, target_id, True, reason, idempotency_key))
+
+    def unsuppress(self, kind: Suppressible, target_id: str, reason: str, *,
+                   idempotency_key: str | None = None) -> SuppressionSet:
+        """Admin: undo a take-down."""
+        return self.send(Calls.suppression(kind, target_id, False, reason, idempotency_key))
 
     # claims ----------------------------------------------------------------------------------------
     def submit(self, claim: Claim | Mapping[str, Any], *, idempotency_key: str | None = None) -> Submitted:
@@ -807,6 +826,14 @@ class AsyncClient:
                        idempotency_key: str | None = None) -> Judged:
         return await self.send(Calls.judge(person_id, "distinct", {"from": other, "reason": reason,
                                                                    "citation": citation}, idempotency_key))
+
+    async def suppress(self, kind: Suppressible, target_id: str, reason: str, *,
+                       idempotency_key: str | None = None) -> SuppressionSet:
+        return await self.send(Calls.suppression(kind, target_id, True, reason, idempotency_key))
+
+    async def unsuppress(self, kind: Suppressible, target_id: str, reason: str, *,
+                         idempotency_key: str | None = None) -> SuppressionSet:
+        return await self.send(Calls.suppression(kind, target_id, False, reason, idempotency_key))
 
     # claims
     async def submit(self, claim: Claim | Mapping[str, Any], *,

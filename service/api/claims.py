@@ -1,4 +1,5 @@
-"""Submitting claims, reading them, and reviewing them (approve, reject, contest, retract, rank)."""
+"""Submitting claims, reading them, reviewing them (approve, reject, contest, retract, rank),
+and an admin's take-downs of claims and entities (suppress, unsuppress)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ from starosta.events.kinds import KIND_NAMES, AnyClaim, Citation
 from starosta.events.store import ConcurrencyError
 from starosta.projections import claims as claims_model
 from starosta.projections.claims import ClaimOut, ClaimPage
+from starosta.projections.rules import VISIBLE
 from starosta.service import auth, commands
-from starosta.service.archive import Submitted
+from starosta.service.archive import Submitted, SuppressionSet
 from starosta.service.api.common import (
     Cursor,
     Limit,
@@ -93,6 +95,35 @@ class RankIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     reason: Reason | None = None
 
 
+class SuppressIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Why an admin takes a claim or an entity down from readers (or puts it back): shown to
+    everyone, in the public event and in place of the content."""
+
+    reason: Reason
+
+
+SUPPRESS_EXAMPLES = [Example(summary="a take-down", value={
+    "reason": "defamatory: the source confuses him with his namesake"})]
+UNSUPPRESS_EXAMPLES = [Example(summary="undo a take-down", value={
+    "reason": "the request was withdrawn"})]
+SUPPRESS_DOC = ("Admin only. Readers then see the take-down (when and why) in place of the "
+                "content, in every read (as_of, the log and the feed included); the log keeps the "
+                "content, reviewers and admins still read it, marked. 409 when it is suppressed already.")
+UNSUPPRESS_DOC = "Admin only. Readers see the content again. 409 when it is not suppressed."
+
+
+async def set_suppression(request: Request, kind: str, target: str, data: SuppressIn | None,
+                          on: bool) -> Response[SuppressionSet]:
+    """Decide and commit a take-down (`on`) or its undoing (service.commands.suppression)."""
+    reason = reason_of(data, "suppress" if on else "unsuppress")  # type: ignore[arg-type]
+    try:
+        return await decide_and_commit(request, lambda: commands.suppression(
+            archive_of(request).store, kind, target, reason, who(request), on))
+    except ConcurrencyError:
+        raise Conflict(f"{kind} {target} was suppressed or unsuppressed while you decided: reload "
+                       "it and decide again") from None
+
+
 class BulkApproveIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     ids: Annotated[list[ClaimId], Meta(min_length=1, max_length=500)]
     reason: Reason | None = None
@@ -109,7 +140,7 @@ class BulkOut(msgspec.Struct):
     items: list[BulkItem]
 
 
-def reason_of(data: ReasonIn | ContestIn | None, action: str) -> str:
+def reason_of(data: ReasonIn | ContestIn | SuppressIn | None, action: str) -> str:
     """Return the body's reason; a missing body is a 422 naming `reason`, like an empty one."""
     if data is None:
         raise invalid("reason", None, f"{action} needs a reason: send a JSON body {{\"reason\": \"...\"}}")
@@ -142,7 +173,8 @@ class ClaimController(Controller):
 
     @get("/{claim_id:str}", summary="A claim with its review history", opt={"etag": True})
     async def read(self, request: Request, claim_id: FromPath[str]) -> Response[ClaimOut]:
-        """Anyone reads approved claims; the ETag is the claim's version, for If-Match."""
+        """Anyone reads approved and disputed claims (a disputed claim carries its contest
+        under `dispute`); the ETag is the claim's version, for If-Match."""
         out = await off_loop(request, claims_model.read, claim_id, viewer(request))
         if out is None:
             raise NotFound("claim_id", claim_id, "claim", detail=f"claim_id={claim_id!r}: no claim "
@@ -153,17 +185,18 @@ class ClaimController(Controller):
 
     @get("/", summary="List claims: the review queue with ?status=pending")
     async def list(self, request: Request,
-                   status: FromQuery[Literal["pending", "approved", "rejected", "contested", "retracted"] | None] = None,
+                   status: FromQuery[Literal["pending", "approved", "rejected", "contested", "disputed", "retracted"] | None] = None,
                    person: Annotated[str | None, Parameter(max_length=64)] = None,
                    place: Annotated[str | None, Parameter(max_length=64)] = None,
                    source: Annotated[str | None, Parameter(max_length=64)] = None,
                    contributor: Annotated[str | None, Parameter(max_length=200)] = None,
                    kind: Annotated[KindName | None, Parameter(description="One claim kind")] = None,
                    after: Cursor = None, limit: Limit = 50) -> ClaimPage:
-        """Oldest first. Anonymous readers list approved claims; a contributor also lists
+        """Oldest first. Anonymous readers list approved and disputed claims (approved, then
+        contested: public, marked, until the contest is resolved); a contributor also lists
         their own; reviewers list everything. Filters combine (AND)."""
         principal = who(request)
-        if status not in (None, "approved") and principal.role is None:
+        if status not in (None, *VISIBLE) and principal.role is None:
             raise Unauthenticated(f"status={status!r}: listing claims that are not approved "
                                   "needs a token")
         entities = [e for e in (person, place) if e is not None]
@@ -172,12 +205,12 @@ class ClaimController(Controller):
             contributor=contributor, kind=kind, entities=entities))
 
     @post("/{claim_id:str}/approve", guards=[auth.reviewer], status_code=200, opt={"if_match": True},
-          summary="Approve (on a contested claim: dismiss the contest)")
+          summary="Approve (on a contested or disputed claim: dismiss the contest)")
     async def approve(self, request: Request, claim_id: FromPath[str], data: Annotated[ApproveIn | None, Body(examples=[Example(summary="approve", value={"reason": "faithful reading of p. 12"})])] = None) -> Response[ClaimOut]:
         return await decide(request, claim_id, "approve", data.reason if data else None)
 
     @post("/{claim_id:str}/reject", guards=[auth.reviewer], status_code=200, opt={"if_match": True},
-          summary="Reject (on a contested claim: uphold the contest)")
+          summary="Reject (on a contested or disputed claim: uphold the contest)")
     async def reject(self, request: Request, claim_id: FromPath[str], data: Annotated[ReasonIn | None, Body(examples=[Example(summary="reject", value={"reason": "the source says 1941, not 1940"})])] = None) -> Response[ClaimOut]:
         return await decide(request, claim_id, "reject", reason_of(data, "reject"))
 
@@ -200,6 +233,17 @@ class ClaimController(Controller):
         `deprecated` keeps the claim listed under `deprecated` but out of totals, populations
         and ledgers, `normal` undoes either."""
         return await decide(request, claim_id, "rank", data.reason, rank=data.rank)
+
+    @post("/{claim_id:str}/suppress", guards=[auth.admin], status_code=200,
+          summary="Suppress a claim: take its content down from readers, with a reason",
+          description=SUPPRESS_DOC)
+    async def suppress(self, request: Request, claim_id: FromPath[str], data: Annotated[SuppressIn | None, Body(examples=SUPPRESS_EXAMPLES)] = None) -> Response[SuppressionSet]:
+        return await set_suppression(request, "claim", claim_id, data, True)
+
+    @post("/{claim_id:str}/unsuppress", guards=[auth.admin], status_code=200,
+          summary="Unsuppress a claim, with a reason", description=UNSUPPRESS_DOC)
+    async def unsuppress(self, request: Request, claim_id: FromPath[str], data: Annotated[SuppressIn | None, Body(examples=UNSUPPRESS_EXAMPLES)] = None) -> Response[SuppressionSet]:
+        return await set_suppression(request, "claim", claim_id, data, False)
 
     @post("/approve", guards=[auth.reviewer], status_code=200,
           summary="Approve many claims; each is checked and reported on its own")

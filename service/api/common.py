@@ -213,7 +213,7 @@ def _strict_decoder(handler: BaseRouteHandler) -> msgspec.json.Decoder | None:
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 # The HTTP status of each kind of reply (legacy kinds: answers stored by a past version).
-STATUS = {"created": 201, "submitted": 201, "judged": 200, "claim": 200, "bulk": 200,
+STATUS = {"created": 201, "submitted": 201, "judged": 200, "claim": 200, "bulk": 200, "suppression": 200,
           "legacy-200": 200, "legacy-201": 201}
 
 

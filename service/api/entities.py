@@ -31,9 +31,19 @@ from starosta.projections import groups, registry, search
 from starosta.projections.claims import CitingClaim, NameOut, SourceLink
 from starosta.projections.groups import GroupStep, Member
 from starosta.projections.search import SearchPage
-from starosta.projections.rules import Viewer
+from starosta.projections.registry import SUPPRESSED_LABEL, Suppression
+from starosta.projections.rules import Viewer, sees_suppressed
 from starosta.service import auth, commands
 from starosta.service.archive import Created
+from starosta.service.archive import SuppressionSet
+from starosta.service.api.claims import (
+    SUPPRESS_DOC,
+    SUPPRESS_EXAMPLES,
+    UNSUPPRESS_DOC,
+    UNSUPPRESS_EXAMPLES,
+    SuppressIn,
+    set_suppression,
+)
 from starosta.service.api.common import Cursor, Limit, archive_of, commit, cursor, off_loop, viewer, who
 from starosta.service.commands import invalid
 from starosta.service.csl import check_csl
@@ -118,7 +128,9 @@ class FundIn(_Named, kw_only=True):
 # -- responses ----------------------------------------------------------------------------
 
 class EntityOut(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """A registered entity: its label, registration data and its names."""
+    """A registered entity: its label, registration data and its names. `suppressed`: an
+    admin's take-down in force (when and why); readers then get the id, the type and the
+    take-down only (label "[suppressed]", `data` and `names` empty)."""
 
     id: str
     type: str
@@ -128,6 +140,7 @@ class EntityOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     merged_from: list[str] = []
     requested: str | None = None
     distinct_from: list[str] = []
+    suppressed: Suppression | None = None
 
 
 class OrganizationOut(EntityOut, kw_only=True, omit_defaults=True):
@@ -153,6 +166,7 @@ class SourceOut(msgspec.Struct, kw_only=True):
     claims_next: str | None
     derives_from: list[SourceLink] = []
     derived: list[SourceLink] = []
+    suppressed: Suppression | None = None  # as for EntityOut: readers get no label and no data
 
 
 # -- shared helpers -------------------------------------------------------------------------
@@ -174,12 +188,23 @@ async def register(request: Request, kind: str, make_event, refs: dict[str, tupl
     return await commit(request, decision)
 
 
+def shown_record(conn: sqlite3.Connection, found: tuple[str, str, dict, int],
+                 reader: Viewer) -> tuple[str, dict[str, Any], Suppression | None]:
+    """Return (label, registration data, take-down) of an entity as `reader` sees it: a
+    suppressed entity's label and data only for those who may read suppressed content."""
+    taken = registry.suppression_of(conn, found[0])
+    if taken is not None and not sees_suppressed(reader):
+        return SUPPRESSED_LABEL, {}, taken
+    return found[1], found[2], taken
+
+
 def read_entity(conn: sqlite3.Connection, kind: str, entity_id: str, reader: Viewer) -> EntityOut:
     """Return a place, organisation or fund with the names `reader` may see."""
     found = registry.entity(conn, kind, entity_id)
     if found is None:
         raise NotFound(f"{kind}_id", entity_id, kind)
-    return EntityOut(id=found[0], type=kind, label=found[1], data=found[2],
+    label, data, taken = shown_record(conn, found, reader)
+    return EntityOut(id=found[0], type=kind, label=label, data=data, suppressed=taken,
                      names=claims_model.names_of(conn, kind, [entity_id], reader))
 
 
@@ -202,7 +227,8 @@ def read_person(conn: sqlite3.Connection, person_id: str, reader: Viewer) -> Ent
     group = registry.merge_group(conn, person_id)
     found = registry.entity(conn, "person", group[0])
     assert found is not None
-    return EntityOut(id=found[0], type="person", label=found[1], data=found[2],
+    label, data, taken = shown_record(conn, found, reader)
+    return EntityOut(id=found[0], type="person", label=label, data=data, suppressed=taken,
                      names=claims_model.names_of(conn, "person", group, reader),
                      merged_from=group[1:], requested=person_id if person_id != group[0] else None,
                      distinct_from=registry.distinct_from(conn, group))
@@ -215,8 +241,9 @@ def read_source(conn: sqlite3.Connection, source_id: str, reader: Viewer) -> Sou
         raise NotFound("source_id", source_id, "source")
     citing, more = claims_model.citing(conn, source_id, reader)
     links = claims_model.derivation(conn, source_id)
-    return SourceOut(id=found[0], label=found[1], source_type=found[2].get("source_type", "other"),
-                     data=found[2], claims=citing,
+    label, data, taken = shown_record(conn, found, reader)
+    return SourceOut(id=found[0], label=label, source_type=found[2].get("source_type", "other"),
+                     data=data, claims=citing, suppressed=taken,
                      claims_next=f"/claims?source={source_id}" if more else None,
                      derives_from=links.derives_from, derived=links.derived)
 
@@ -246,6 +273,16 @@ class SourceController(Controller):
     async def read(self, request: Request, source_id: FromPath[str]) -> SourceOut:
         """Anyone sees approved claims; reviewers and contributors also see what they may."""
         return await off_loop(request, read_source, source_id, viewer(request))
+
+    @post("/{source_id:str}/suppress", guards=[auth.admin], status_code=200, description=SUPPRESS_DOC,
+          summary="Suppress a source: take its label and names down from readers, with a reason")
+    async def suppress(self, request: Request, source_id: FromPath[str], data: Annotated[SuppressIn | None, Body(examples=SUPPRESS_EXAMPLES)] = None) -> Response[SuppressionSet]:
+        return await set_suppression(request, "source", source_id, data, True)
+
+    @post("/{source_id:str}/unsuppress", guards=[auth.admin], status_code=200,
+          summary="Unsuppress a source, with a reason", description=UNSUPPRESS_DOC)
+    async def unsuppress(self, request: Request, source_id: FromPath[str], data: Annotated[SuppressIn | None, Body(examples=UNSUPPRESS_EXAMPLES)] = None) -> Response[SuppressionSet]:
+        return await set_suppression(request, "source", source_id, data, False)
 
 
 class PersonController(Controller):
@@ -279,6 +316,16 @@ class PersonController(Controller):
     async def read(self, request: Request, person_id: FromPath[str]) -> EntityOut:
         """A merged id answers with the survivor's record, its `id`, and `merged_from`."""
         return await off_loop(request, read_person, person_id, viewer(request))
+
+    @post("/{person_id:str}/suppress", guards=[auth.admin], status_code=200, description=SUPPRESS_DOC,
+          summary="Suppress a person: take its label and names down from readers, with a reason")
+    async def suppress(self, request: Request, person_id: FromPath[str], data: Annotated[SuppressIn | None, Body(examples=SUPPRESS_EXAMPLES)] = None) -> Response[SuppressionSet]:
+        return await set_suppression(request, "person", person_id, data, True)
+
+    @post("/{person_id:str}/unsuppress", guards=[auth.admin], status_code=200,
+          summary="Unsuppress a person, with a reason", description=UNSUPPRESS_DOC)
+    async def unsuppress(self, request: Request, person_id: FromPath[str], data: Annotated[SuppressIn | None, Body(examples=UNSUPPRESS_EXAMPLES)] = None) -> Response[SuppressionSet]:
+        return await set_suppression(request, "person", person_id, data, False)
 
 
 class PlaceController(Controller):
@@ -315,6 +362,16 @@ class PlaceController(Controller):
     async def read(self, request: Request, place_id: FromPath[str]) -> EntityOut:
         return await off_loop(request, read_entity, "place", place_id, viewer(request))
 
+    @post("/{place_id:str}/suppress", guards=[auth.admin], status_code=200, description=SUPPRESS_DOC,
+          summary="Suppress a place: take its label and names down from readers, with a reason")
+    async def suppress(self, request: Request, place_id: FromPath[str], data: Annotated[SuppressIn | None, Body(examples=SUPPRESS_EXAMPLES)] = None) -> Response[SuppressionSet]:
+        return await set_suppression(request, "place", place_id, data, True)
+
+    @post("/{place_id:str}/unsuppress", guards=[auth.admin], status_code=200,
+          summary="Unsuppress a place, with a reason", description=UNSUPPRESS_DOC)
+    async def unsuppress(self, request: Request, place_id: FromPath[str], data: Annotated[SuppressIn | None, Body(examples=UNSUPPRESS_EXAMPLES)] = None) -> Response[SuppressionSet]:
+        return await set_suppression(request, "place", place_id, data, False)
+
 
 class OrganizationController(Controller):
     path = "/organizations"
@@ -345,6 +402,16 @@ class OrganizationController(Controller):
         it) and `timeline` (its approved claims naming it as `group`, in date order)."""
         return await off_loop(request, read_organization, organization_id, viewer(request))
 
+    @post("/{organization_id:str}/suppress", guards=[auth.admin], status_code=200, description=SUPPRESS_DOC,
+          summary="Suppress a organization: take its label and names down from readers, with a reason")
+    async def suppress(self, request: Request, organization_id: FromPath[str], data: Annotated[SuppressIn | None, Body(examples=SUPPRESS_EXAMPLES)] = None) -> Response[SuppressionSet]:
+        return await set_suppression(request, "organization", organization_id, data, True)
+
+    @post("/{organization_id:str}/unsuppress", guards=[auth.admin], status_code=200,
+          summary="Unsuppress a organization, with a reason", description=UNSUPPRESS_DOC)
+    async def unsuppress(self, request: Request, organization_id: FromPath[str], data: Annotated[SuppressIn | None, Body(examples=UNSUPPRESS_EXAMPLES)] = None) -> Response[SuppressionSet]:
+        return await set_suppression(request, "organization", organization_id, data, False)
+
 
 class FundController(Controller):
     path = "/funds"
@@ -371,3 +438,12 @@ class FundController(Controller):
     async def read(self, request: Request, fund_id: FromPath[str]) -> EntityOut:
         return await off_loop(request, read_entity, "fund", fund_id, viewer(request))
 
+    @post("/{fund_id:str}/suppress", guards=[auth.admin], status_code=200, description=SUPPRESS_DOC,
+          summary="Suppress a fund: take its label and names down from readers, with a reason")
+    async def suppress(self, request: Request, fund_id: FromPath[str], data: Annotated[SuppressIn | None, Body(examples=SUPPRESS_EXAMPLES)] = None) -> Response[SuppressionSet]:
+        return await set_suppression(request, "fund", fund_id, data, True)
+
+    @post("/{fund_id:str}/unsuppress", guards=[auth.admin], status_code=200,
+          summary="Unsuppress a fund, with a reason", description=UNSUPPRESS_DOC)
+    async def unsuppress(self, request: Request, fund_id: FromPath[str], data: Annotated[SuppressIn | None, Body(examples=UNSUPPRESS_EXAMPLES)] = None) -> Response[SuppressionSet]:
+        return await set_suppression(request, "fund", fund_id, data, False)

@@ -337,10 +337,15 @@ def test_pending_and_contested_hidden_by_default_shown_on_request(api: Api, ctx:
     assert api.post(f"/claims/{rejected}/reject", {"reason": "misread"}, "bob").status_code == 200
     assert api.post(f"/claims/{retracted}/retract", {"reason": "mine, wrong"}, "alice").status_code == 200
 
-    # by default, for anyone (with a token or not), approved claims only
+    # by default, for anyone (with a token or not), approved claims, and the disputed ones
+    # (approved, then contested) marked with their contest but counted in no figure
     for who in (None, "alice", "dave", "bob", "root"):
         body = bio(api, person, who)
-        assert claims_in(body) == {approved}, who
+        assert claims_in(body) == {approved, contested, daves_contested}, who
+        disputed = {e["claim"]: e for e in body["timeline"] if e["status"] == "disputed"}
+        assert set(disputed) == {contested, daves_contested}
+        assert all(e["flags"] == ["disputed"] and e["dispute"]["reason"] == "doubtful"
+                   for e in disputed.values())
         assert body["custody"]["confinement"]["episodes"] == 1
 
     def shown(who: str) -> dict[str, dict]:
@@ -354,13 +359,13 @@ def test_pending_and_contested_hidden_by_default_shown_on_request(api: Api, ctx:
         for claim in (alices_pending, daves_pending):
             assert (entries[claim]["status"], entries[claim]["flags"]) == ("pending", ["pending"])
         for claim in (contested, daves_contested):
-            assert (entries[claim]["status"], entries[claim]["flags"]) == ("contested", ["contested"])
+            assert (entries[claim]["status"], entries[claim]["flags"]) == ("disputed", ["disputed"])
 
-    # a contributor: her own only
+    # a contributor: her own pending ones, and the public ones
     entries = shown("alice")
-    assert set(entries) == {approved, alices_pending, contested}
-    assert entries[alices_pending]["flags"] == ["pending"] and entries[contested]["flags"] == ["contested"]
-    assert set(shown("dave")) == {approved, daves_pending, daves_contested}
+    assert set(entries) == {approved, alices_pending, contested, daves_contested}
+    assert entries[alices_pending]["flags"] == ["pending"] and entries[contested]["flags"] == ["disputed"]
+    assert set(shown("dave")) == {approved, daves_pending, contested, daves_contested}
 
     # pending claims are never counted in the custody totals
     with_pending = bio(api, person, "bob", include="pending")
@@ -404,13 +409,14 @@ def test_superseded_claims_drop_out_once_the_successor_is_approved(api: Api, ctx
     # both stay in the log and readable
     assert api.get(f"/claims/{old}").json()["superseded_by"] == new
 
-    # the successor contested: the old one comes back
+    # the successor contested: the old one comes back (and counts), the successor stays
+    # listed, disputed, counted in nothing
     assert api.post(f"/claims/{new}/contest", {"reason": "which register?"}, "bob").status_code == 200
     body = bio(api, person)
-    assert claims_in(body) == {old}
+    assert claims_in(body) == {old, new}
     assert body["custody"]["confinement"]["min_days"] == days(Day(1921, 3, 31), Day(1921, 9, 1))
     entries = {e["claim"]: e for e in bio(api, person, "carol", include="pending")["timeline"]}
-    assert set(entries) == {old, new} and entries[new]["flags"] == ["contested"]
+    assert set(entries) == {old, new} and entries[new]["flags"] == ["disputed"]
 
     # the contest dismissed: superseded again
     approve(api, new, who="carol")
@@ -427,8 +433,8 @@ def test_a_claim_with_two_approved_successors_stays_superseded(api: Api, ctx: Ct
     approve(api, first, second)
     assert api.post(f"/claims/{second}/contest", {"reason": "?"}, "carol").status_code == 200
     head = api.get("/events/head").json()["position"]
-    assert claims_in(bio(api, person, as_of=str(head))) == {first}
-    assert claims_in(bio(api, person)) == {first}  # fails: {old, first}
+    assert claims_in(bio(api, person, as_of=str(head))) == {first, second}  # second disputed
+    assert claims_in(bio(api, person)) == {first, second}  # never old
 
 
 def test_as_of_the_head_applies_a_correction_about_another_person(api: Api, ctx: Ctx) -> None:
@@ -504,7 +510,9 @@ def test_as_of_a_position_and_a_timestamp(api: Api, ctx: Ctx) -> None:
     assert api.post(f"/persons/{twin}/merge", {"into": person, "reason": "the same"}, "bob").status_code == 200
 
     now = bio(api, person)
-    assert claims_in(now) == {early, approved_later, submitted_later, successor, about_twin}
+    assert claims_in(now) == {early, approved_later, submitted_later, successor, about_twin,
+                              contested_later}  # disputed: listed, marked
+    assert [e["claim"] for e in now["deaths"] if e["status"] == "disputed"] == [contested_later]
     assert [m["id"] for m in now["merged_from"]] == [twin]
 
     # as of N: as it was

@@ -96,7 +96,10 @@ def test_a_correction_about_another_person_updates_both(api: Api) -> None:
     r = api.post(f"/claims/{new}/contest", {"reason": "the source names Manuel"}, "carol")
     assert r.status_code == 200, r.text
     assert [e["claim"] for e in api.get(f"/persons/{a}/biography").json()["timeline"]] == [old]
-    assert api.get(f"/persons/{b}/biography").json()["timeline"] == []
+    # the disputed correction stays in b's document, marked, with its contest
+    [entry] = api.get(f"/persons/{b}/biography").json()["timeline"]
+    assert (entry["claim"], entry["flags"]) == (new, ["disputed"])
+    assert entry["dispute"]["reason"] == "the source names Manuel"
 
 
 def test_the_stored_document_equals_one_assembled_on_demand(api: Api) -> None:

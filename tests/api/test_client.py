@@ -253,3 +253,26 @@ def test_the_client_imports_no_litestar() -> None:
              "print(sorted({m.split('.')[0] for m in sys.modules} & {'litestar', 'granian'}))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_suppress_and_unsuppress_through_the_client(served: Served) -> None:
+    with served.client("alice") as alice, served.client("bob") as bob, \
+            served.client("root") as root, served.client() as anyone:
+        source = alice.register_source({"type": "book", "title": "Client take-down"}).id
+        cited = Citation(source=source, quote="Client-take-down-words")
+        person = alice.register_person("Client Taken", Citation(source=source)).id
+        stay = alice.submit(OccupationClaim(person=person, occupation="printer", citation=cited)).id
+        bob.approve(stay)
+        with pytest.raises(Forbidden):
+            bob.suppress("claims", stay, "not an admin")
+        taken = root.suppress("claims", stay, "a take-down")
+        assert (taken.id, taken.kind, taken.suppressed, taken.reason) == (stay, "claim", True, "a take-down")
+        shown = anyone.claim(stay)
+        assert shown.suppressed is not None and shown.suppressed.reason == "a take-down"
+        assert shown.claim == {}
+        assert [t.claim for t in anyone.biography(person).suppressed] == [stay]
+        assert root.suppress("persons", person, "asked").kind == "person"
+        assert anyone.entity("persons", person)["label"] == "[suppressed]"
+        assert root.unsuppress("persons", person, "withdrawn").suppressed is False
+        assert root.unsuppress("claims", stay, "withdrawn").suppressed is False
+        assert anyone.claim(stay).claim["occupation"] == "printer"

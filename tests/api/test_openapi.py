@@ -338,7 +338,7 @@ def test_fixed_values_are_enums(schema: dict[str, Any]) -> None:
     assert set(kind["schema"]["enum"]) - {None} == set(KIND_NAMES)
     status = next(p for p in schema["paths"]["/claims"]["get"]["parameters"] if p["name"] == "status")
     assert set(status["schema"]["enum"]) - {None} == {"pending", "approved", "rejected",
-                                                      "contested", "retracted"}
+                                                      "contested", "disputed", "retracted"}
     custody = schema["components"]["schemas"]["CustodyClaim"]["properties"]["custody"]
     assert custody["enum"], custody
 

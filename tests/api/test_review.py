@@ -148,13 +148,16 @@ def test_submit_approve_contest_and_uphold_the_contest(api: Api, world: World) -
                   "citation": {"source": counter, "locator": "p. 12", "quote": "1941"}}, "carol")
     assert r.status_code == 200, r.text
     contested = r.json()
-    assert contested["status"] == "contested" and contested["version"] == 3
+    assert contested["status"] == "disputed" and contested["version"] == 3  # contested once public
     assert contested["contested_by"] == "carol" and r.headers["etag"] == '"3"'
     last = contested["history"][-1]
     assert (last["action"], last["actor"], last["reason"]) == ("contest", "carol",
                                                                "the camp register gives 1941")
     assert last["citation"]["source"] == counter and last["citation"]["locator"] == "p. 12"
-    assert_problem(api.get(f"/claims/{claim}"), 404)  # hidden from anonymous readers again
+    assert contested["dispute"] == last
+    # still public, marked disputed, with the contest: readers learn it is disputed and why
+    r = api.get(f"/claims/{claim}")
+    assert r.status_code == 200 and r.json() == contested
 
     # the reviewer who contested may not resolve the contest, either way
     assert_problem(decide(api, claim, "approve", "carol"), 403, "carol")
@@ -505,7 +508,7 @@ def test_if_match(api: Api, world: World) -> None:
     assert_problem(decide(api, claim, "contest", "carol", **{"If-Match": '"1"'}), 409, claim)
     assert claim_of(api, claim)["status"] == "approved"
     r = decide(api, claim, "contest", "carol", **{"If-Match": r.headers["etag"]})
-    assert r.status_code == 200 and r.json()["status"] == "contested"
+    assert r.status_code == 200 and r.json()["status"] == "disputed"
     assert r.headers["etag"] == '"3"'
 
 

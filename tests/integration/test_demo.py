@@ -68,7 +68,7 @@ def test_butyrka_in_1951_holds_monclus(demo: TestClient) -> None:
 
 
 def test_every_review_state_shows(demo: TestClient) -> None:
-    for status, least in (("approved", 100), ("pending", 3), ("contested", 1)):
+    for status, least in (("approved", 100), ("pending", 3), ("disputed", 1)):
         items = demo.get("/claims", params={"status": status, "limit": 1000}, headers=REVIEWER).json()["items"]
         assert len(items) >= least, status
 
@@ -316,8 +316,8 @@ def test_undated_steps_of_the_itinerary_are_bounded_by_the_story(demo: TestClien
     for place in ("Rouen", "Leningrad"):
         step = presences[entity(demo, "places", place.lower(), place)]
         assert bounds(step, "start") == bounds(step, "end") == ("1938-01-01", "1939-06-30")
-    # the contested presence at Kizobabad is superseded by the custody its contest asks for
-    old = [i for i in every_claim(demo, person=vicente, kind="presence") if i["status"] == "contested"]
+    # the disputed presence at Kizobabad (approved, then contested) is superseded by the custody its contest asks for
+    old = [i for i in every_claim(demo, person=vicente, kind="presence") if i["status"] == "disputed"]
     assert len(old) == 1 and old[0]["superseded_by"]
     new = demo.get(f"/claims/{old[0]['superseded_by']}").json()
     assert (new["status"], new["kind"], new["claim"]["duration"]) == ("approved", "custody", "P6M")

@@ -15,7 +15,7 @@ from starosta.events.kinds import Citation, CommitteeTransferClaim, Disbursement
 from starosta.events.registry import FundRegistered
 from starosta.events.store import Metadata
 from starosta.projections import ledger
-from starosta.projections.rules import PUBLIC
+from starosta.projections.rules import COUNTED as PUBLIC  # what figures count
 from starosta.projections.runner import content_hash
 from starosta.service.commands import submission
 # Principal as the world's own module imports it (its home is moving between service modules)

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from starosta.projections import registry
 from starosta.projections.population import Span, population_at, timeline
-from starosta.projections.rules import PUBLIC, WITH_PENDING
+from starosta.projections.rules import COUNTED as PUBLIC  # what figures count
+from starosta.projections.rules import WITH_PENDING
 from tests.integration.test_projection_determinism import DATES, SCRIPTED, World
 
 # Histories dense in what bounds open ends: custody (kind 0; kind 6 has no end), death (1) and

@@ -21,7 +21,17 @@ from starosta.events.kinds import (
     NameClaim,
 )
 from starosta.events.registry import FundRegistered, PersonMerged, PersonRegistered, PersonUnmerged, PlaceRegistered, SourceRegistered
-from starosta.events.review import ClaimApproved, ClaimContested, ClaimRejected, ClaimRetracted, check, evolve
+from starosta.events.review import (
+    ClaimApproved,
+    ClaimContested,
+    ClaimRejected,
+    ClaimRetracted,
+    ContentSuppressed,
+    ContentUnsuppressed,
+    check,
+    evolve,
+    suppression_stream,
+)
 from starosta.events.store import AppendRequest, Metadata, NewEvent
 from starosta.projections import sql
 from starosta.projections.runner import content_hash
@@ -42,6 +52,7 @@ ops = st.one_of(
     _claim, _claim, _claim, _review, _review, _review, _review,
     st.tuples(st.just("merge"), st.integers(0, 9), st.integers(0, 9)),
     st.tuples(st.just("unmerge"), st.integers(0, 9)),
+    st.tuples(st.just("suppress"), st.integers(0, 30), st.sampled_from(["claim", "person", "place"])),
 )
 
 
@@ -128,6 +139,16 @@ class World:
                 back = conn.execute("SELECT merged_into FROM persons WHERE id = ?", (y,)).fetchone()[0]
                 if x != y and merged is None and back is None:
                     self.append(x, PersonMerged(person_id=x, into=y, reason="same", reviewer="bob"), None, "bob")
+            case ("suppress", i, kind):  # an admin's take-down, or its undoing when in force
+                targets = {"claim": self.claims, "person": self.persons, "place": self.places}[kind]
+                if not targets:
+                    return
+                target = targets[i % len(targets)]
+                stream = suppression_stream(target)
+                version = self.archive.store.stream_version(stream)
+                made = ContentUnsuppressed if version % 2 else ContentSuppressed
+                self.append(stream, made(target=target, target_kind=kind, admin="root", reason="r"),
+                            version, "root")
             case ("unmerge", a):
                 if not self.persons:
                     return
@@ -144,7 +165,11 @@ SCRIPTED = [("person", 0), ("place", 0), ("person", 1)] + [
 ] + [("review", 1, "contest", "carol"), ("review", 1, "reject", "bob"),
      ("review", 2, "contest", "bob"), ("review", 2, "approve", "carol"),
      ("claim", 0, 1, 1, 1, 3, False), ("review", -1, "retract", "alice"),
-     ("merge", 0, 1), ("unmerge", 0), ("merge", 1, 0)]
+     ("merge", 0, 1), ("unmerge", 0), ("merge", 1, 0),
+     # take-downs: a claim suppressed, reviewed and ranked while suppressed, then given back;
+     # an entity suppressed
+     ("suppress", 2, "claim"), ("review", 2, "contest", "carol"), ("suppress", 3, "claim"),
+     ("suppress", 2, "claim"), ("suppress", 0, "person"), ("suppress", 0, "place")]
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -176,9 +201,17 @@ def disagreements(conn) -> list[str]:
     """Where the read models say different things about a claim's status or successor."""
     claims = {r[0]: (r[1], r[2]) for r in conn.execute("SELECT id, status, superseded_by FROM claims")}
     out = []
-    for table in ("custody_episodes", "place_aggregates", "ledger_entries"):
+    for table, held in (("custody_episodes", "population_suppressed"),
+                        ("place_aggregates", "population_suppressed"),
+                        ("ledger_entries", "ledger_suppressed")):
+        # a suppressed claim's rows are 'suppressed'; the status it comes back with is kept
+        back = dict(conn.execute(f"SELECT claim_id, status FROM {held}").fetchall())
         for claim_id, status, successor in conn.execute(
                 f"SELECT claim_id, status, superseded_by FROM {table}"):
+            if status == "suppressed":
+                status = back.get(claim_id, "not held")
+            if status == "deprecated" and claims[claim_id][0] == "approved":
+                status = "approved"  # a rank, not a status
             if claims[claim_id] != (status, successor):
                 out.append(f"{table} says {claim_id} is {(status, successor)}, claims says "
                            f"{claims[claim_id]}")

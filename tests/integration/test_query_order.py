@@ -20,7 +20,7 @@ from starosta.events.registry import OrganizationRegistered, PlaceRegistered
 from starosta.events.review import ClaimApproved
 from starosta.events.store import Metadata
 from starosta.projections import population, registry
-from starosta.projections.rules import PUBLIC
+from starosta.projections.rules import COUNTED as PUBLIC  # what figures count
 from starosta.service.access import Principal
 from starosta.service.commands import submission
 
