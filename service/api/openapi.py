@@ -36,14 +36,17 @@ from importlib import resources
 from typing import Any
 
 import msgspec
-from litestar import Litestar, Request
+from litestar import Litestar, Request, get
+from litestar.params import FromPath
+from litestar.datastructures import CacheControlHeader
+from litestar.exceptions import NotFoundException
 from litestar.handlers import HTTPRouteHandler
+from litestar.response import File
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.routes import HTTPRoute
-from litestar.static_files import create_static_files_router
 
 from starosta.events.kinds import KINDS
-from starosta.service.errors import PROBLEM, Problem
+from starosta.service.errors import PROBLEM, Problem, clipped
 from starosta.service.feed import MAX_POSITION
 
 BEARER = "bearer"
@@ -421,10 +424,24 @@ ASSETS = "/schema/assets"
 
 def swagger_assets():
     """The Swagger UI 5 files shipped by the swagger-ui-py package, served by the app itself
-    (Litestar's default pages load them from a CDN, blank on a machine without internet)."""
+    (Litestar's default pages load them from a CDN, blank on a machine without internet).
+
+    Only the files listed when the app is built are served, looked up by name: any other
+    name, a NUL byte or 300 characters included, is a 404 and never reaches the file system
+    (a static-files router stats the name it is sent, and the OS's errors were 500s)."""
     directory = resources.files("swagger_ui") / "static"
-    return create_static_files_router(path=ASSETS, directories=[str(directory)],
-                                      include_in_schema=False, name="swagger-assets")
+    files = {entry.name: str(entry) for entry in directory.iterdir() if entry.is_file()}
+
+    @get(f"{ASSETS}/{{name:str}}", include_in_schema=False, name="swagger-assets",
+         sync_to_thread=False, cache_control=CacheControlHeader(max_age=3600))
+    def asset(name: FromPath[str]) -> File:
+        path = files.get(name)
+        if path is None:
+            raise NotFoundException(f"{ASSETS}/{clipped(name)!r}: no such file of the API's "
+                                    "documentation page")
+        return File(path, filename=name, content_disposition_type="inline")
+
+    return asset
 
 
 def render_plugins() -> list[JsonRenderPlugin | SwaggerRenderPlugin]:
