@@ -182,10 +182,16 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 def request_id(request: Request) -> str | None:
-    """Return the request id to store with the request's events: its X-Request-Id when that
-    is a short token (1-64 of A-Z a-z 0-9 . _ : -), else one the server makes (32 hex
-    digits, answered in the response's X-Request-Id); None without the header."""
-    sent = request.headers.get(REQUEST_ID)
+    """Return the request id to store with the request's events (stored_request_id of its
+    X-Request-Id)."""
+    return stored_request_id(request.headers.get(REQUEST_ID))
+
+
+def stored_request_id(sent: str | None) -> str | None:
+    """Return the request id to store for an X-Request-Id header: the header when it is a
+    short token (1-64 of A-Z a-z 0-9 . _ : -), else one the server makes (32 hex digits,
+    answered in the response's X-Request-Id, so the client can still find its events);
+    None without the header. Nothing else from a header is stored in an event."""
     if sent is None or _REQUEST_ID.fullmatch(sent):
         return sent
     return uuid.uuid4().hex
