@@ -38,9 +38,17 @@ def owner_url(db: str) -> str:
     return os.environ.get("STAROSTA_OWNER_DB") or db
 
 
-# A URL query's parameters whose values are secrets or name where secrets are kept: password,
-# sslpassword, passfile, sslkey, sslkeylogfile, and any a future libpq adds in these words
-_SECRET_PARAMETER = re.compile(r"pass|secret|token|key", re.IGNORECASE)
+# The libpq parameters whose values a URL shows: none is a secret or where one is kept. Every
+# other parameter's value is *** (password, sslpassword, passfile, sslkey, and a misspelt
+# "pasword" as well)
+SHOWN_PARAMETERS = frozenset({
+    "host", "hostaddr", "port", "dbname", "user", "options", "application_name",
+    "fallback_application_name", "connect_timeout", "client_encoding", "keepalives",
+    "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+    "replication", "gssencmode", "sslmode", "sslnegotiation", "sslcompression", "sslrootcert",
+    "sslcrl", "sslcrldir", "sslsni", "requirepeer", "ssl_min_protocol_version",
+    "ssl_max_protocol_version", "krbsrvname", "gsslib", "gssdelegation", "service",
+    "target_session_attrs", "load_balance_hosts", "channel_binding", "require_auth"})
 _URL_IN_TEXT = re.compile(r"postgres(?:ql)?://[^\s\"'<>]*", re.IGNORECASE)
 # libpq's key=value form ("host=h password=s"), quoted or not, and the same in a query string
 _SECRET_SETTING = re.compile(r"\b([A-Za-z_]*(?:pass|secret|token|key)[A-Za-z_]*)(\s*=\s*)"
@@ -50,8 +58,8 @@ REDACTED = "***"
 
 def shown(db: str) -> str:
     """Return `db` fit for a message or a log: a PostgreSQL URL's password (userinfo) and the
-    values of its secret query parameters (password, sslpassword, passfile, sslkey...) as
-    ***. A SQLite path comes back as it is. Never raises, however malformed the URL: the one
+    value of every query parameter but those known to hold no secret (SHOWN_PARAMETERS:
+    password, sslpassword, passfile, sslkey and the rest) as ***. A SQLite path comes back as it is. Never raises, however malformed the URL: the one
     function every URL a person or a log sees goes through."""
     if not is_postgres(db):
         return db
@@ -66,26 +74,24 @@ def shown(db: str) -> str:
         pairs = []
         for pair in query.split("&"):
             name, equals, _value = pair.partition("=")
-            pairs.append(f"{name}={REDACTED}" if equals and _SECRET_PARAMETER.search(name) else pair)
+            pairs.append(pair if not equals or name.lower() in SHOWN_PARAMETERS
+                         else f"{name}={REDACTED}")
         rest = f"{path}?{'&'.join(pairs)}{hash_}{fragment}"
     return f"{scheme}://{rest}"
 
 
 def _userinfo_end(rest: str) -> int:
     """Return the index of the "@" that ends a URL's userinfo (`rest` is what follows "://"),
-    or -1. A host holds no "@" and no "/": the userinfo runs to the last "@" before the
-    first "/" that follows an "@", so a password with a raw "/", "?" or "@" is hidden whole
-    (erring towards hiding more)."""
-    first = rest.find("@")
-    if first < 0:
-        return -1
-    slash = rest.find("/", first)
-    return rest.rfind("@", 0, slash if slash >= 0 else len(rest))
+    or -1: the last "@" of the URL. libpq ends it at the first "@" before a "/", but a
+    password may hold a raw "@", "/" or "?" (libpq then misreads it, and the message quotes
+    it): hiding up to the last "@" hides such a password whole, at the price of hiding a
+    host when a query value holds an "@"."""
+    return rest.rfind("@")
 
 
 def _secrets_of(url: str) -> set[str]:
-    """Return the secret strings of a PostgreSQL URL (its password, its secret query values),
-    as written and percent-decoded."""
+    """Return the secret strings of a PostgreSQL URL (its password, the values of its query
+    parameters outside SHOWN_PARAMETERS), as written and percent-decoded."""
     if not is_postgres(url):
         return set()
     from urllib.parse import unquote
@@ -95,7 +101,7 @@ def _secrets_of(url: str) -> set[str]:
     found = {rest[:at].partition(":")[2]} if at >= 0 else set()
     for pair in rest.partition("?")[2].partition("#")[0].split("&"):
         name, equals, value = pair.partition("=")
-        if equals and _SECRET_PARAMETER.search(name):
+        if equals and name.lower() not in SHOWN_PARAMETERS:
             found.add(value)
     return {s for secret in found for s in (secret, unquote(secret)) if s}
 
