@@ -4,6 +4,7 @@ of a claim the caller may not see, and a bulk approval racing its own Idempotenc
 
 from __future__ import annotations
 
+import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -220,3 +221,31 @@ def test_a_bulk_approval_that_refuses_every_claim_is_replayed_with_its_key(api: 
     assert_problem(api.post("/claims/approve", {"ids": ["C-YYYYYYYY"]}, "bob", **key), 422,
                    "Idempotency-Key")
     assert head(api) == before
+
+
+# -- 13: the 500 handler's log line ------------------------------------------------------------------
+
+def test_a_500_is_logged_as_one_escaped_line_with_the_client(caplog) -> None:
+    """A bug's 500 (a handler of a small real app, with the service's exception handlers and
+    log filter) is logged with its path and message escaped: a %0a cannot forge a line."""
+    from litestar import Litestar, get
+    from litestar.params import FromPath
+    from litestar.testing import TestClient
+
+    from starosta.service.errors import EXCEPTION_HANDLERS, install_safe_log
+
+    @get("/boom/{what:str}")
+    async def boom(what: FromPath[str]) -> None:
+        raise ValueError(f"cannot handle {what}")
+
+    install_safe_log()
+    app = Litestar([boom], exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+                   logging_config=None)  # caplog keeps the root logger's handlers
+    with TestClient(app) as client, caplog.at_level(logging.ERROR, logger="starosta"):
+        r = client.get("/boom/x%0aFORGED%20line%0d%0a")
+    assert_problem(r, 500)
+    assert "cannot handle" not in r.text  # the answer leaks nothing of the bug
+    text = caplog.text
+    assert "unhandled error on GET /boom/x\\nFORGED line\\r\\n from testclient" in text, text
+    assert "ValueError: cannot handle x\\nFORGED line\\r\\n" in text, text
+    assert not any(line.startswith("FORGED") for line in text.splitlines()), text
