@@ -5,8 +5,9 @@ own error shape that this server never sends. Here, in one place, every operatio
 statuses it can answer, each as application/problem+json with the Problem schema and an
 example; the bearer scheme where a token is required (and as an option where a token changes
 what a read shows); the request headers the server reads in its hooks (Idempotency-Key,
-If-Match) and the response headers it sends (ETag, Idempotent-Replayed); closed request
-schemas (`additionalProperties: false`) for every struct that refuses unknown fields; the
+If-Match, X-Request-Id) and the response headers it sends (ETag, Idempotent-Replayed,
+X-Request-Id); closed request schemas (`additionalProperties: false`) for every struct that
+refuses unknown fields; the
 text/csv alternative of the reads that have one; the claim union's discriminator; and
 examples of the main reads.
 
@@ -115,6 +116,10 @@ HEADERS_OUT = {
                             "schema": {"type": "string", "enum": ["true"]}},
     "Retry-After": {"description": "Seconds to wait before retrying",
                     "schema": {"type": "string", "pattern": "^[0-9]+$"}},
+    "X-Request-Id": {"description": "The request id stored with the write's events (sent with "
+                                    "X-Request-Id only): the one sent, or the server's own when "
+                                    "the one sent was no short token",
+                     "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,64}$"}},
 }
 
 HEADERS_IN = {
@@ -122,9 +127,15 @@ HEADERS_IN = {
         "name": "Idempotency-Key", "in": "header", "required": False,
         "description": "Any string of 1-200 characters. A retry with the same key and body "
                        "answers the stored answer (Idempotent-Replayed: true) and commits "
-                       "nothing again; the same key with another body is 409. Keys are scoped "
+                       "nothing again; the same key with another body is 422. Keys are scoped "
                        "to the token's name and the path.",
         "schema": {"type": "string", "minLength": 1, "maxLength": 200}},
+    "X-Request-Id": {
+        "name": "X-Request-Id", "in": "header", "required": False,
+        "description": "A request id to store with the write's events (as proxies make them: "
+                       "1-64 of A-Z a-z 0-9 . _ : -); any other value is replaced by one the "
+                       "server makes, sent back in the answer's X-Request-Id.",
+        "schema": {"type": "string"}},
     "If-Match": {
         "name": "If-Match", "in": "header", "required": False,
         "description": "The claim's ETag as read: the review is refused (409) if the claim "
@@ -281,7 +292,7 @@ def _headers(operation: dict[str, Any], method: str, handler: HTTPRouteHandler) 
     if method == "get":
         operation.setdefault("parameters", []).append(copy.deepcopy(MIN_POSITION))
     if method == "post":
-        wanted.append("Idempotency-Key")
+        wanted += ["Idempotency-Key", "X-Request-Id"]
     if handler.opt.get("if_match"):
         wanted.append("If-Match")
     parameters = operation.setdefault("parameters", [])
@@ -293,6 +304,7 @@ def _headers(operation: dict[str, Any], method: str, handler: HTTPRouteHandler) 
     headers = _success(operation).setdefault("headers", {})
     if method == "post":
         headers["Idempotent-Replayed"] = HEADERS_OUT["Idempotent-Replayed"]
+        headers["X-Request-Id"] = HEADERS_OUT["X-Request-Id"]
     if handler.opt.get("conditional") or handler.opt.get("if_match") or handler.opt.get("etag"):
         headers["ETag"] = HEADERS_OUT["ETag"]
 
