@@ -73,7 +73,11 @@ class SafeLog(logging.Filter):
     site passed. Installed once by create_app (install_safe_log)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg, record.args = log_safe(record.getMessage()), None
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a call site's wrong arguments: log them, never raise
+            message = f"{record.msg} {record.args!r}"
+        record.msg, record.args = log_safe(message), None
         if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
             record.exc_text = safe_traceback(record.exc_info[1])
         return True
