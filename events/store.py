@@ -296,7 +296,11 @@ def utc_stamp(value: str) -> str:
     moment = dt.datetime.fromisoformat(value)
     if moment.tzinfo is None:
         raise ValueError(f"timestamp {value!r} has no UTC offset: add Z or +01:00")
-    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    try:
+        moment = moment.astimezone(dt.UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-14:00 is in the year 10000 in UTC
+        raise ValueError(f"timestamp {value!r} falls outside the years 1-9999 in UTC") from None
+    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def as_new(event: Event | NewEvent) -> NewEvent:

@@ -10,12 +10,13 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.routes import HTTPRoute
+from litestar.types import ASGIApp
 from litestar.openapi.spec import Contact
 
 from starosta.events.store import EventStore
 from starosta.service.api.biography import BiographyController
 from starosta.service.api.claims import ClaimController
-from starosta.service.api.common import authenticate, before_request
+from starosta.service.api.common import PEER, authenticate, before_request
 from starosta.service.api.ledger import AidController, LedgerController
 from starosta.service.api.log import LogController, health
 from starosta.service.api import openapi
@@ -29,8 +30,8 @@ from starosta.service.api.entities import (
     SourceController,
 )
 from starosta.service.db import open_archive
-from starosta.service.errors import EXCEPTION_HANDLERS
-from starosta.service.settings import Settings
+from starosta.service.errors import EXCEPTION_HANDLERS, install_safe_log
+from starosta.service.settings import Settings, proxy_list
 
 DESCRIPTION = """\
 Records of the anarchists and other socialists imprisoned, exiled and shot in Soviet
@@ -42,6 +43,7 @@ hash-chained event with its citation. Errors are application/problem+json (RFC 9
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the app for `settings` (from the environment when omitted)."""
     settings = settings or Settings.from_env()
+    install_safe_log()  # every line of the service's log escaped, whoever logs it
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -82,6 +84,32 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return app
 
 
-def app_from_env() -> Litestar:
-    """The ASGI factory `starosta serve` hands to the server (settings from the environment)."""
-    return create_app(Settings.from_env())
+def app_from_env() -> ASGIApp:
+    """The ASGI factory `starosta serve` hands to the server (settings from the environment):
+    the app, behind STAROSTA_TRUSTED_PROXIES when set (trusting_proxies)."""
+    settings = Settings.from_env()
+    return trusting_proxies(create_app(settings), settings.trusted_proxies)
+
+
+def trusting_proxies(app: ASGIApp, trusted: str) -> ASGIApp:
+    """Return `app` seeing as its client (scope["client"], Request.client) the address the
+    trusted proxies (`trusted`, STAROSTA_TRUSTED_PROXIES) name in X-Forwarded-For, and
+    their X-Forwarded-Proto as its scheme: granian's wrap_asgi_with_proxy_headers, which
+    takes the right-most address no trusted proxy added. A request from any other peer keeps
+    its own address, whatever it sends. The peer's own address stays in the scope (PEER), for
+    client_key when a proxy forwards something that is no address. `app` itself without
+    proxies."""
+    proxies = proxy_list(trusted)
+    if not proxies:
+        return app
+    from granian.utils.proxies import wrap_asgi_with_proxy_headers
+
+    wrapped = wrap_asgi_with_proxy_headers(app, proxies)
+
+    async def behind_proxies(scope, receive, send) -> None:
+        client = scope.get("client")
+        if client:
+            scope[PEER] = client[0]
+        await wrapped(scope, receive, send)
+
+    return behind_proxies

@@ -96,7 +96,28 @@ class ClaimStateOf(msgspec.Struct, frozen=True):
     claim_id: str
 
 
-Reply = Created | Submitted | Judged | ClaimStateOf | SuppressionSet
+class BulkItem(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """One claim of a bulk review: its state after the decision, or why it was refused
+    (`status`: what a single review would have answered)."""
+
+    id: str
+    status: int
+    claim: claims_model.ClaimOut | None = None
+    detail: str | None = None
+
+
+class BulkOut(msgspec.Struct):
+    items: list[BulkItem]
+
+
+class BulkReviewed(msgspec.Struct, frozen=True):
+    """Reply of a bulk review: each claim decided alone, the decided ones committed together
+    (completed with their ClaimOut), the refused ones with their status and detail."""
+
+    items: Sequence[BulkItem]
+
+
+Reply = Created | Submitted | Judged | ClaimStateOf | SuppressionSet | BulkReviewed
 REPLY_KINDS: dict[type, str] = {Created: "created", Submitted: "submitted", Judged: "judged",
                                 SuppressionSet: "suppression"}
 
@@ -133,6 +154,10 @@ def complete(conn: sqlite3.Connection, reply: Reply, written: list[Envelope]) ->
         out = claims_model.read(conn, reply.claim_id, EVERYONE)
         assert out is not None, "a decided claim exists"
         return Committed("claim", msgspec.json.encode(out), claims_model.etag(out.version))
+    if isinstance(reply, BulkReviewed):
+        items = [item if item.status != 200 else msgspec.structs.replace(
+            item, claim=claims_model.read(conn, item.id, EVERYONE)) for item in reply.items]
+        return Committed("bulk", msgspec.json.encode(BulkOut(items)))
     value = msgspec.structs.replace(reply, position=written[0].position)
     return Committed(REPLY_KINDS[type(value)], msgspec.json.encode(value))
 
@@ -219,6 +244,13 @@ class Archive:
         Raises the store's ConcurrencyError when a stream moved, Conflict when nothing new
         was written (a retry of an applied decision without a key)."""
         answer: list[Committed] = []
+        if not decision.appends:  # nothing to append (a bulk review that refused every claim)
+            loop = asyncio.get_running_loop()
+            answered = await loop.run_in_executor(None, self._answer_alone, decision.reply, key)
+            if answered is None:
+                assert key is not None
+                return self.replay(key)  # type: ignore[return-value]
+            return answered
 
         def after(conn: sqlite3.Connection, written: list[Envelope]) -> None:
             if decision.recheck is not None:
@@ -241,14 +273,19 @@ class Archive:
             raise Conflict("this request was already applied")
         return answer[0]
 
+    def _answer_alone(self, reply: Reply, key: IdempotencyKey | None) -> Committed | None:
+        """Complete a reply that appends nothing and store it under `key` in one write
+        transaction; None when another request stored an answer under the key first."""
+        with self.store.write_transaction() as conn:
+            committed = complete(conn, reply, [])
+            if key is not None and not access.remember(conn, key, StoredReply(
+                    committed.kind, committed.body, committed.etag)):
+                return None
+        return committed
+
     def replay(self, key: IdempotencyKey) -> Committed | None:
         """Return the first answer stored under `key`, or None (raises access.KeyReused)."""
         stored = access.replayed(self.read_primary(), key)
         if stored is None:
             return None
         return Committed(stored.kind, stored.body, stored.etag, replayed=True)
-
-    def remember(self, key: IdempotencyKey, kind: str, value: msgspec.Struct) -> None:
-        """Store an answer composed of several commits (bulk review) under its key."""
-        with self.store.write_transaction() as conn:
-            access.remember(conn, key, StoredReply(kind, msgspec.json.encode(value)))

@@ -45,25 +45,42 @@ _force_option = click.option("--force", is_flag=True, default=False,
 
 def _postgres_failed(what: str, db: str, exc: BaseException) -> click.ClickException:
     """One line for a PostgreSQL database that cannot be reached or read (no traceback)."""
-    from starosta.service.db import shown
+    from starosta.service.db import scrubbed, shown
 
     detail = " ".join(str(exc).split()) or type(exc).__name__
-    return click.ClickException(f"{what} {shown(db)} failed: {detail}")
+    return click.ClickException(f"{what} {shown(db)} failed: {scrubbed(detail, db)}")
 
 
 class _Commands(click.Group):
     """The command group: a PostgreSQL error no command caught (the server unreachable, a
-    role refused) ends in one line, as every CLI error does, never a traceback."""
+    role refused, a malformed URL) ends in one line, as every CLI error does, never a
+    traceback; and every error's message is scrubbed of the secrets of the database URLs the
+    command was given (service.db.scrubbed), whoever wrote it."""
 
     def invoke(self, ctx: click.Context):
+        from starosta.service.db import scrubbed
+
+        urls = _urls_of(ctx)
         try:
             return super().invoke(ctx)
+        except click.ClickException as exc:
+            exc.message = scrubbed(exc.message, *urls)
+            raise
         except Exception as exc:
             found = _psycopg_error(exc)
             if found is None:
                 raise
             detail = " ".join(str(found).split()) or type(found).__name__
-            raise click.ClickException(f"PostgreSQL: {detail}") from None
+            raise click.ClickException(f"PostgreSQL: {scrubbed(detail, *urls)}") from None
+
+
+def _urls_of(ctx: click.Context) -> list[str]:
+    """The database URLs a command may quote in its errors: its arguments' and the
+    environment's (STAROSTA_DB, STAROSTA_OWNER_DB, STAROSTA_READ_DB)."""
+    args = [*getattr(ctx, "_protected_args", ()), *ctx.args]  # read before Group.invoke empties them
+    given = [a.split("=", 1)[-1] if a.startswith("--") else a for a in args]
+    return [u for u in (*given, *(os.environ.get(f"STAROSTA_{n}", "") for n in
+                                  ("DB", "OWNER_DB", "READ_DB"))) if u]
 
 
 def _psycopg_error(exc: BaseException) -> BaseException | None:
@@ -115,6 +132,10 @@ def serve(db: str, host: str, port: int, synchronous: str, allow_demo: bool) -> 
     from starosta.service.db import is_postgres, migrate
 
     demo = _demo_guard(db, host, allow_demo)  # before anything is bound or written
+    try:  # fail here, with the variable named, rather than in the worker
+        settings = Settings.from_env(db=db, host=host, port=port, synchronous=synchronous.upper())
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
     _port_free(host, port)
     try:
         applied = migrate(db)
@@ -129,7 +150,6 @@ def serve(db: str, host: str, port: int, synchronous: str, allow_demo: bool) -> 
         click.echo(f"rebuilt read models: {', '.join(rebuilt)}")
     os.environ.update(STAROSTA_DB=db, STAROSTA_HOST=host, STAROSTA_PORT=str(port),
                       STAROSTA_SYNCHRONOUS=synchronous.upper())
-    Settings.from_env()  # fail here, with the variable named, rather than in the worker
     from starosta.service.db import shown
 
     where = shown(db) if is_postgres(db) else os.path.abspath(db)
@@ -137,6 +157,9 @@ def serve(db: str, host: str, port: int, synchronous: str, allow_demo: bool) -> 
         click.echo(DEMO_BANNER.format(where=where))
     click.echo(f"starosta serving {where} on http://{host}:{port} "
                f"(OpenAPI at http://{host}:{port}/schema)")
+    if settings.trusted_proxies:
+        click.echo(f"clients as X-Forwarded-For names them, from STAROSTA_TRUSTED_PROXIES="
+                   f"{settings.trusted_proxies}")
     Granian("starosta.service.app:app_from_env", factory=True, interface="asgi", address=host,
             port=port, workers=1, loop="uvloop", log_access=False).serve()
 
@@ -314,7 +337,7 @@ def _verify_postgres(db: str, expect_head: str | None):
     import psycopg
 
     from starosta.events.store import StoreError
-    from starosta.service.db import open_event_store, shown
+    from starosta.service.db import open_event_store, scrubbed, shown
 
     try:
         store = open_event_store(db)
@@ -323,7 +346,7 @@ def _verify_postgres(db: str, expect_head: str | None):
         finally:
             store.close()
     except (StoreError, psycopg.Error) as exc:
-        detail = " ".join(str(exc).split())
+        detail = scrubbed(" ".join(str(exc).split()), db)
         click.echo(f"BROKEN: the database {shown(db)} cannot be read: {detail}", err=True)
         sys.exit(1)
 

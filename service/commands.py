@@ -78,6 +78,16 @@ def not_found(field: str, value: str, what: str) -> NotFound:
     return NotFound(field, value, what, "body")
 
 
+def unseen_claim(field: str, value: str, where: str = "body") -> NotFound:
+    """Return the one 404 of a claim the caller may not see, alike for a hidden claim and for
+    an id nobody used (Resolutions D7): the claim read (`claim_id` in the path), a review of
+    it, and every field naming another claim (`supersedes`, and `same_event`, `denies`, an
+    identification's `with` as they come) answer with it, so its text cannot tell them apart."""
+    return NotFound(field, value, "claim", where, f"{field}={value!r}: no claim with that id is "
+                    "visible to you (pending claims need a reviewer's or their contributor's "
+                    "token)")
+
+
 def require(conn: sqlite3.Connection, kind: str, entity_id: str, field: str) -> None:
     """Raise NotFound unless the entity exists."""
     if not registry.exists(conn, kind, entity_id):
@@ -154,7 +164,7 @@ def check_claim(conn: sqlite3.Connection, claim: Claim, who: Principal) -> None:
     if claim.supersedes is not None:
         found = claims_model.status_of(conn, claim.supersedes)
         if found is None or not may_see(who.viewer(), *found):
-            raise not_found("supersedes", claim.supersedes, "claim")
+            raise unseen_claim("supersedes", claim.supersedes)
     amount = getattr(claim, "amount", None)
     currency = getattr(claim, "currency", None)
     if (amount is None) != (currency is None):
@@ -299,14 +309,13 @@ def review(store: SQLiteEventStore, claim_id: str, action: str, who: Principal,
     loses with a ConcurrencyError, never both win."""
     stream = store.read_stream(claim_id)
     if not stream or stream[0].type != "claim.submitted":
-        raise NotFound("claim_id", claim_id, "claim")
+        raise unseen_claim("claim_id", claim_id, "path")
     state: ClaimState | None = None
     for envelope in stream:
         state = evolve(state, envelope.event)
     assert state is not None
     if not may_see(who.viewer(), state.status, state.contributor):
-        raise NotFound("claim_id", claim_id, "claim", detail=f"claim_id={claim_id!r}: no claim "
-                       "with that id is visible to you")
+        raise unseen_claim("claim_id", claim_id, "path")
     if expected is not None and expected != state.version:
         raise Conflict(f"If-Match names version {expected} of {claim_id}, but it is at version "
                        f"{state.version} ({state.status}): reload it and decide again")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import traceback
 from typing import Any, Literal
 
 import msgspec
@@ -28,6 +29,64 @@ from starosta.events.store import ConcurrencyError, IdempotencyConflict, StoreUn
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("starosta")
+
+# Every control character (all of C0, tab and newline too; DEL; C1) and Unicode's own line and paragraph
+# separators: any of them could end a log line or forge one
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def log_safe(text: object) -> str:
+    """Return `text` (str() of anything) fit for one log line: each control character as its
+    Python escape (a newline as \\n, NUL as \\x00), a PostgreSQL URL's secrets as ***
+    (service.db.scrubbed). The one escape of every log line that carries request-derived text
+    (SafeLog applies it to every record of the service's logger)."""
+    from starosta.service.db import scrubbed
+
+    text = scrubbed(str(text))
+    return _UNSAFE.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+def safe_traceback(exc: BaseException) -> str:
+    """Return the traceback of `exc` (and of its causes) with every exception's message
+    escaped by log_safe; the frames themselves are the code's own text."""
+    lines: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    chain: list[BaseException] = []
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        chain.append(current)
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    for position, item in enumerate(reversed(chain)):
+        if position:
+            lines.append("The above exception led to the next one:\n")
+        lines.append("Traceback (most recent call last):\n")
+        lines.extend(traceback.format_tb(item.__traceback__))
+        lines.append(f"{type(item).__qualname__}: {log_safe(item)}")
+        lines.append("\n")
+    return "".join(lines).rstrip("\n")
+
+
+class SafeLog(logging.Filter):
+    """A filter on the service's logger: each record's message, with its arguments, made one
+    escaped line (log_safe), and its traceback escaped (safe_traceback), whatever the call
+    site passed. Installed once by create_app (install_safe_log)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a call site's wrong arguments: log them, never raise
+            message = f"{record.msg} {record.args!r}"
+        record.msg, record.args = log_safe(message), None
+        if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
+            record.exc_text = safe_traceback(record.exc_info[1])
+        return True
+
+
+def install_safe_log() -> None:
+    """Put SafeLog on the service's logger (once, however many apps are built)."""
+    if not any(isinstance(f, SafeLog) for f in log.filters):
+        log.addFilter(SafeLog())
 
 
 class FieldError(msgspec.Struct, kw_only=True, omit_defaults=True, rename={"in_": "in"}):
@@ -84,6 +143,12 @@ def problem(request: Request, status: int, title: str, detail: str,
 
 
 _MISSING = object()
+
+
+def clipped(value: str, limit: int = 64) -> str:
+    """Return a sent value as a problem document shows it: whole up to `limit` characters,
+    else its start and its length (a 5,000-digit header is not echoed back whole)."""
+    return value if len(value) <= limit else f"{value[:limit]}… ({len(value)} characters)"
 
 
 def _lookup(container: Any, key: str) -> Any:
@@ -180,6 +245,8 @@ def validation_problem(request: Request, exc: ValidationException) -> Response:
         elif source == "header":
             key = HEADER_NAMES.get(key, key.replace("_", "-"))
         value = _offending_value(request, source, key)
+        if source != "body" and isinstance(value, str):
+            value = clipped(value)
         if key.split(".")[-1] == "amount" and isinstance(value, (int, float)):
             message = (f"amounts are exact decimal strings such as \"{value}\", never JSON "
                        "numbers (floats lose money)")
@@ -240,12 +307,18 @@ def idempotency_problem(request: Request, exc: IdempotencyConflict) -> Response:
 
 def unavailable_problem(request: Request, exc: StoreUnavailable) -> Response:
     log.error("store unavailable: %s", exc)
-    return problem(request, 503, "Service unavailable", str(exc), headers={"Retry-After": "1"})
+    from starosta.service.db import scrubbed
+
+    return problem(request, 503, "Service unavailable", scrubbed(str(exc)),
+                   headers={"Retry-After": "1"})
 
 
 def internal_problem(request: Request, exc: Exception) -> Response:
-    """The last resort: log the bug, answer 500 without leaking internals."""
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    """The last resort: log the bug (escaped: SafeLog), answer 500 without leaking internals."""
+    from starosta.service.api.common import client_key
+
+    log.error("unhandled error on %s %s from %s", request.method, request.url.path,
+              client_key(request), exc_info=exc)
     return problem(request, 500, "Internal error",
                    "the server failed to answer this request; it was logged")
 

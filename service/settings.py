@@ -22,6 +22,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # replays and tokens stay on `db`); empty: read from `db`
     read_db: str = ""
     min_position_wait: float = 2.0  # seconds a GET with min_position waits for it, then 503
+    # The reverse proxies whose X-Forwarded-For names the client (comma-separated addresses
+    # or CIDR networks; deploy/starosta.service sets 127.0.0.1,::1 for its nginx). Empty: the
+    # client is the connection's peer, and X-Forwarded-For is ignored.
+    trusted_proxies: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> "Settings":
@@ -47,4 +51,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         if settings.synchronous.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
             raise ValueError(
                 f"STAROSTA_SYNCHRONOUS={settings.synchronous!r}: use FULL (durable), NORMAL, EXTRA or OFF")
+        proxy_list(settings.trusted_proxies)  # raises naming the variable
         return settings
+
+
+def proxy_list(value: str) -> list[str]:
+    """Return STAROSTA_TRUSTED_PROXIES as a list of addresses and CIDR networks (empty for
+    an empty value). Raises ValueError naming the variable and the item that is neither
+    (a host name, "*": trusting every peer would let any client name itself)."""
+    import ipaddress
+
+    items = [item.strip() for item in value.split(",") if item.strip()]
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ValueError(f"STAROSTA_TRUSTED_PROXIES={value!r}: {item!r} is not an IP "
+                             "address or a CIDR network (e.g. 127.0.0.1,::1 or 10.0.0.0/8)") from None
+    return items

@@ -12,26 +12,29 @@ from starosta.events.errors import Invalid, NotFound, Unauthenticated
 from starosta.projections import biographies
 from starosta.projections.biographies import Biography
 from starosta.projections.rules import PUBLIC, WITH_PENDING
-from starosta.service.api.common import archive_of, off_loop, viewer, who
+from starosta.service.api.common import archive_of, number, off_loop, viewer, who
+from starosta.service.errors import clipped
 from starosta.service.feed import MAX_POSITION
 
 
 def as_of_position(store, value: str) -> tuple[int, str | None]:
-    """Return (position, recorded_at) for `as_of`: a log position, or an RFC 3339 timestamp
-    (the last event recorded at or before it). Raises Invalid naming as_of."""
-    if value.isdigit():
-        position = min(int(value), MAX_POSITION)
+    """Return (position, recorded_at) for `as_of`: a log position (ASCII digits, at most 19;
+    past the log's range, the head), or an RFC 3339 timestamp with its offset (the last event
+    recorded at or before it). Raises Invalid naming as_of."""
+    if value.isdigit():  # Unicode's digits too ('²'): number() refuses all but ASCII
+        position = min(number(value, "as_of", "query", 0, 10**19 - 1, "a log position"),
+                       MAX_POSITION)
         return position, store.recorded_at(min(position, store.head().position))
     try:
-        moment = dt.datetime.fromisoformat(value)
+        dt.datetime.fromisoformat(value)
     except ValueError:
-        raise Invalid("as_of", value, "not a position or an RFC 3339 timestamp", "query",
-                      f"as_of={value!r}: give a log position (e.g. 42) or an RFC 3339 timestamp "
-                      "(e.g. 2026-03-01T00:00:00Z)") from None
-    if moment.tzinfo is None:
-        raise Invalid("as_of", value, "no UTC offset", "query",
-                      f"as_of={value!r}: a timestamp needs its offset (Z or +01:00)")
-    return store.position_at(moment.isoformat())
+        raise Invalid("as_of", clipped(value), "not a position or an RFC 3339 timestamp", "query",
+                      f"as_of={clipped(value)!r}: give a log position (e.g. 42) or an RFC 3339 "
+                      "timestamp (e.g. 2026-03-01T00:00:00Z)") from None
+    try:  # the store's rule: an offset is required, and the UTC time must be a datetime
+        return store.position_at(value)
+    except ValueError as exc:
+        raise Invalid("as_of", value, str(exc), "query", f"as_of={value!r}: {exc}") from None
 
 
 class BiographyController(Controller):

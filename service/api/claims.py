@@ -5,21 +5,20 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-import anyio
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, FromQuery, Parameter
 from msgspec import Meta
 
-from starosta.events.errors import Conflict, DomainError, Invalid, NotFound, Unauthenticated
+from starosta.events.errors import Conflict, DomainError, Unauthenticated
 from starosta.events.kinds import KIND_NAMES, AnyClaim, Citation
 from starosta.events.store import ConcurrencyError
 from starosta.projections import claims as claims_model
 from starosta.projections.claims import ClaimOut, ClaimPage
 from starosta.projections.rules import VISIBLE
 from starosta.service import auth, commands
-from starosta.service.archive import Submitted, SuppressionSet
+from starosta.service.archive import BulkItem, BulkOut, BulkReviewed, Decision, Submitted, SuppressionSet
 from starosta.service.api.common import (
     Cursor,
     Limit,
@@ -27,8 +26,9 @@ from starosta.service.api.common import (
     commit,
     cursor,
     decide_and_commit,
-    idempotency_key,
+    number,
     off_loop,
+    replayed_after_conflict,
     viewer,
     who,
 )
@@ -129,17 +129,6 @@ class BulkApproveIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     reason: Reason | None = None
 
 
-class BulkItem(msgspec.Struct, kw_only=True, omit_defaults=True):
-    id: str
-    status: int
-    claim: ClaimOut | None = None
-    detail: str | None = None
-
-
-class BulkOut(msgspec.Struct):
-    items: list[BulkItem]
-
-
 def reason_of(data: ReasonIn | ContestIn | SuppressIn | None, action: str) -> str:
     """Return the body's reason; a missing body is a 422 naming `reason`, like an empty one."""
     if data is None:
@@ -153,10 +142,8 @@ def if_match(request: Request) -> int | None:
     if value is None or value.strip() == "*":
         return None
     text = value.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
-        raise Invalid("If-Match", value, "not an ETag of this API", "header",
-                      f"If-Match={value!r}: send the claim's ETag, e.g. \"3\"")
-    return int(text)
+    return number(text, "If-Match", "header", what="an ETag of this API, the claim's version "
+                  "in quotes as its ETag gives it (e.g. \"3\")", sent=value)
 
 
 class ClaimController(Controller):
@@ -177,9 +164,7 @@ class ClaimController(Controller):
         under `dispute`); the ETag is the claim's version, for If-Match."""
         out = await off_loop(request, claims_model.read, claim_id, viewer(request))
         if out is None:
-            raise NotFound("claim_id", claim_id, "claim", detail=f"claim_id={claim_id!r}: no claim "
-                           "with that id is visible to you (pending claims need a reviewer's or "
-                           "their contributor's token)")
+            raise commands.unseen_claim("claim_id", claim_id, "path")
         return Response(msgspec.json.encode(out), media_type="application/json",
                         headers={"ETag": claims_model.etag(out.version)})
 
@@ -247,22 +232,40 @@ class ClaimController(Controller):
 
     @post("/approve", guards=[auth.reviewer], status_code=200,
           summary="Approve many claims; each is checked and reported on its own")
-    async def approve_many(self, request: Request, data: Annotated[BulkApproveIn, Body(examples=[Example(summary="bulk approve", value={"ids": ["C-00000001", "C-00000002"], "reason": "checked against the bulletin"})])]) -> BulkOut:
-        """Not atomic: each claim is approved or refused alone (`status` per item is the HTTP
-        status a single approve would have answered)."""
-        items = []
-        for claim_id in dict.fromkeys(data.ids):
+    async def approve_many(self, request: Request, data: Annotated[BulkApproveIn, Body(examples=[Example(summary="bulk approve", value={"ids": ["C-00000001", "C-00000002"], "reason": "checked against the bulletin"})])]) -> Response[BulkOut]:
+        """Each claim is checked alone and reported alone (`status` per item is the HTTP
+        status a single approve would have answered); the approvals are committed together,
+        with the answer stored under the Idempotency-Key in the same transaction, so one key
+        never applies two bodies. When a claim changed meanwhile, all are decided again."""
+        for _ in range(BULK_ATTEMPTS):
             try:
-                response = await decide(request, claim_id, "approve", data.reason, idempotent=False)
-                items.append(BulkItem(id=claim_id, status=200,
-                                      claim=msgspec.json.decode(response.content, type=ClaimOut)))
-            except DomainError as exc:
-                items.append(BulkItem(id=claim_id, status=status_of(exc), detail=exc.detail))
-        out = BulkOut(items)
-        key = await idempotency_key(request)
-        if key is not None:
-            await anyio.to_thread.run_sync(archive_of(request).remember, key, "bulk", out)
-        return out
+                return await commit(request, bulk_approval(request, data))
+            except ConcurrencyError:  # a claim moved: its twin's answer, or decide again
+                replay = await replayed_after_conflict(request)
+                if replay is not None:
+                    return replay
+        raise Conflict(f"the claims changed while they were being decided ({BULK_ATTEMPTS} "
+                       "times): send the request again")
+
+
+BULK_ATTEMPTS = 3  # decisions of a bulk review retried when a claim moved meanwhile
+
+
+def bulk_approval(request: Request, data: BulkApproveIn) -> Decision:
+    """Decide the approval of each claim alone (a refusal is that item's status and detail);
+    return one decision holding every approval's append."""
+    appends: list = []
+    items = []
+    for claim_id in dict.fromkeys(data.ids):
+        try:
+            decision = commands.review(archive_of(request).store, claim_id, "approve",
+                                       who(request), data.reason, None, if_match(request))
+        except DomainError as exc:
+            items.append(BulkItem(id=claim_id, status=status_of(exc), detail=exc.detail))
+            continue
+        appends.extend(decision.appends)
+        items.append(BulkItem(id=claim_id, status=200))
+    return Decision(appends, BulkReviewed(items))
 
 
 async def decide(request: Request, claim_id: str, action: str, reason: str | None,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
+import uuid
 import weakref
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
@@ -23,7 +25,7 @@ from starosta.events.store import ConcurrencyError, EventStore
 from starosta.service.access import ANONYMOUS, IdempotencyKey, KeyReused, Principal, resolve
 from starosta.service.archive import Committed, Decision
 from starosta.service.auth import drain, principal_of
-from starosta.service.errors import problem, strict_problem
+from starosta.service.errors import clipped, log, problem, strict_problem
 from starosta.service.feed import MAX_POSITION
 
 # The archive's event store, injected as is: SQLite's or PostgreSQL's (both the EventStore
@@ -48,7 +50,11 @@ async def authenticate(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     conn = archive_of(connection).read_primary()  # a token just created is valid at once
     try:
         principal = resolve(conn, connection.headers.get("authorization"))
-    except Unauthenticated:
+    except Unauthenticated as exc:
+        # who failed, for an operator (fail2ban and the like): the client, never the token
+        log.warning("refused the Authorization header of %s %s from %s: %s",
+                    connection.scope.get("method"), connection.url.path, client_key(connection),
+                    exc.detail)
         await drain(connection)
         raise  # 401
     connection.scope.setdefault("state", {})["principal"] = principal
@@ -72,12 +78,17 @@ def who(request: Request) -> Principal:
 async def before_request(request: Request) -> Response | None:
     """The app's before_request: OPTIONS answered with every method of the path (Litestar's
     own OPTIONS handler lists only the methods of the first handler registered on a path),
-    then the write path's checks (before_write)."""
+    then every integer query parameter checked by `number`, then the read path's
+    (before_read) or the write path's checks (before_write)."""
     if request.method == "OPTIONS":
         allow = request.app.state.allow.get(request.scope.get("path_template"))
         if allow is not None:
             return Response(None, status_code=204, headers={"Allow": allow})
         return None
+    for name, low, high in _integer_parameters(request.route_handler):
+        raw = request.query_params.get(name)
+        if raw is not None:
+            number(raw, name, "query", low, high)
     if request.method == "GET":
         return await before_read(request)
     return await before_write(request)
@@ -94,12 +105,97 @@ async def before_read(request: Request) -> Response | None:
     raw = request.query_params.get(MIN_POSITION)
     if raw is None:
         return None
-    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_POSITION:
-        raise Invalid(MIN_POSITION, raw, f"must be a log position: an integer from 0 to "
-                      f"{MAX_POSITION}", where="query")
+    position = number(raw, MIN_POSITION, "query", what="a log position")
     archive = archive_of(request)
-    await archive.wait_for(int(raw), request.app.state.settings.min_position_wait)
+    await archive.wait_for(position, request.app.state.settings.min_position_wait)
     return None
+
+
+# -- numbers a request carries outside its body -------------------------------------------------
+
+# ASCII digits only ('²'.isdigit() and '٣'.isdigit() are true, and int() refuses the first),
+# at most 19 (past them int() slows, and past 4,300 it raises): 2**62 has 19
+_DIGITS = re.compile(r"[0-9]{1,19}")
+
+
+def number(value: str, name: str, where: str, low: int = 0, high: int = MAX_POSITION,
+           what: str = "a whole number", sent: str | None = None) -> int:
+    """Return the integer that `value` (from a query parameter or a header: `where`) writes in
+    ASCII decimal digits, between `low` and `high`. Raises Invalid (422) naming `name` and
+    the value sent (`sent`, the whole header, when `value` was cut from it), cut short and
+    escaped, otherwise. The one parser of every number a request carries outside its body:
+    the integer query parameters of every handler (checked in before_request), min_position,
+    as_of, If-Match, Last-Event-ID and the claims' cursor."""
+    if _DIGITS.fullmatch(value) is None or not low <= int(value) <= high:
+        shown = clipped(value if sent is None else sent)
+        raise Invalid(name, shown, f"must be {what}: ASCII digits, {low} to {high}", where)
+    return int(value)
+
+
+_INTEGERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _integer_parameters(handler: BaseRouteHandler) -> list[tuple[str, int, int]]:
+    """Return (query name, lowest, highest) of each integer query parameter of a handler,
+    found once per handler in its signature (its Parameter's ge and le)."""
+    try:
+        return _INTEGERS[handler]
+    except KeyError:
+        found = []
+        for name, field in handler.parsed_fn_signature.parameters.items():
+            kwarg = field.kwarg_definition
+            if field.annotation is int and kwarg is not None and hasattr(kwarg, "query") \
+                    and getattr(kwarg, "header", None) is None and getattr(kwarg, "cookie", None) is None:
+                low = int(kwarg.ge) if kwarg.ge is not None else 0
+                high = int(kwarg.le) if kwarg.le is not None else MAX_POSITION
+                found.append((kwarg.query or name, low, high))
+        _INTEGERS[handler] = found
+        return found
+
+
+# -- who and which request ----------------------------------------------------------------------
+
+def client_key(request: ASGIConnection) -> str:
+    """Return the key a per-client count goes by: the client's address as the server sees it
+    (the real client's behind STAROSTA_TRUSTED_PROXIES, app.trusting_proxies), an IPv6
+    address collapsed to its /64 (one host holds a whole /64), an IPv4-mapped one to its IPv4.
+    A client address that is no IP address (a trusted proxy forwarding garbage) counts as
+    the proxy's own address; one the server gave as no address at all as itself, cut short."""
+    client = request.scope.get("client")
+    for host in (client[0] if client else None, request.scope.get(PEER)):
+        try:
+            address = ipaddress.ip_address(host or "")
+        except ValueError:
+            continue
+        if isinstance(address, ipaddress.IPv6Address):
+            if address.ipv4_mapped is not None:
+                return str(address.ipv4_mapped)
+            return str(ipaddress.IPv6Network((address, 64), strict=False))
+        return str(address)
+    return clipped(str(client[0]) if client else "unknown", 64)
+
+
+PEER = "starosta.peer"  # the scope key of the address the connection came from (app.trusting_proxies)
+REQUEST_ID = "X-Request-Id"
+# What a request id stored in the log may be: a short token, as proxies make them (nginx's
+# $request_id: 32 hex digits; UUIDs; "host:pid-n")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+def request_id(request: Request) -> str | None:
+    """Return the request id to store with the request's events (stored_request_id of its
+    X-Request-Id)."""
+    return stored_request_id(request.headers.get(REQUEST_ID))
+
+
+def stored_request_id(sent: str | None) -> str | None:
+    """Return the request id to store for an X-Request-Id header: the header when it is a
+    short token (1-64 of A-Z a-z 0-9 . _ : -), else one the server makes (32 hex digits,
+    answered in the response's X-Request-Id, so the client can still find its events);
+    None without the header. Nothing else from a header is stored in an event."""
+    if sent is None or _REQUEST_ID.fullmatch(sent):
+        return sent
+    return uuid.uuid4().hex
 
 
 async def before_write(request: Request) -> Response | None:
@@ -245,12 +341,16 @@ async def commit(request: Request, decision: Decision, keyed: bool = True) -> Re
     """Commit a decision for the caller (its answer stored under the request's
     Idempotency-Key unless `keyed` is false) and answer with its reply."""
     key = await idempotency_key(request) if keyed else None
+    stored_id = request_id(request)
     try:
-        committed = await archive_of(request).commit(
-            decision, who(request).name or "", key, request.headers.get("X-Request-Id"))
+        committed = await archive_of(request).commit(decision, who(request).name or "", key,
+                                                     stored_id)
     except KeyReused:
         raise _reused(request) from None
-    return render(committed)
+    response = render(committed)
+    if stored_id is not None and not committed.replayed:
+        response.headers[REQUEST_ID] = stored_id
+    return response
 
 
 async def decide_and_commit(request: Request, decide: Callable[[], Decision],
@@ -294,4 +394,5 @@ def review_statuses(request: Request, include: str | None, what: str) -> tuple[s
 
 
 def cursor(value: str | None) -> int:
-    return int(value) if value else 0
+    """Return the position a page's `after` cursor names (0 without one)."""
+    return number(value, "after", "query") if value else 0

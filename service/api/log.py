@@ -17,6 +17,7 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from starosta.events.store import EventStore, StoreError
 from starosta.projections.rules import Viewer
+from starosta.service.api import common
 from starosta.service.api.common import StoreDependency, archive_of, off_loop, viewer
 from starosta.service.errors import problem
 from starosta.service.feed import (
@@ -81,9 +82,8 @@ class LogController(Controller):
         `data` the same JSON item GET /events gives the caller, with the same redaction.
         Comment lines keep an idle stream alive; the stream closes after `timeout` seconds.
         At most STAROSTA_MAX_STREAMS streams are open at once: past it, 503 with Retry-After."""
-        start = int(last_event_id) if last_event_id is not None else after
-        if start > MAX_POSITION:
-            start = MAX_POSITION
+        start = after if last_event_id is None else common.number(last_event_id,
+                                                                   "Last-Event-ID", "header")
         slots = stream_slots(request)
         release = slots.take()
         if release is None:

@@ -5,8 +5,9 @@ own error shape that this server never sends. Here, in one place, every operatio
 statuses it can answer, each as application/problem+json with the Problem schema and an
 example; the bearer scheme where a token is required (and as an option where a token changes
 what a read shows); the request headers the server reads in its hooks (Idempotency-Key,
-If-Match) and the response headers it sends (ETag, Idempotent-Replayed); closed request
-schemas (`additionalProperties: false`) for every struct that refuses unknown fields; the
+If-Match, X-Request-Id) and the response headers it sends (ETag, Idempotent-Replayed,
+X-Request-Id); closed request schemas (`additionalProperties: false`) for every struct that
+refuses unknown fields; the
 text/csv alternative of the reads that have one; the claim union's discriminator; and
 examples of the main reads.
 
@@ -37,14 +38,17 @@ from importlib import resources
 from typing import Any
 
 import msgspec
-from litestar import Litestar, Request
+from litestar import Litestar, Request, get
+from litestar.params import FromPath
+from litestar.datastructures import CacheControlHeader
+from litestar.exceptions import NotFoundException
 from litestar.handlers import HTTPRouteHandler
+from litestar.response import File
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.routes import HTTPRoute
-from litestar.static_files import create_static_files_router
 
 from starosta.events.kinds import KINDS
-from starosta.service.errors import PROBLEM, Problem
+from starosta.service.errors import PROBLEM, Problem, clipped
 from starosta.service.feed import MAX_POSITION
 
 BEARER = "bearer"
@@ -129,6 +133,10 @@ HEADERS_OUT = {
                             "schema": {"type": "string", "enum": ["true"]}},
     "Retry-After": {"description": "Seconds to wait before retrying",
                     "schema": {"type": "string", "pattern": "^[0-9]+$"}},
+    "X-Request-Id": {"description": "The request id stored with the write's events (sent with "
+                                    "X-Request-Id only): the one sent, or the server's own when "
+                                    "the one sent was no short token",
+                     "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,64}$"}},
 }
 
 HEADERS_IN = {
@@ -136,9 +144,15 @@ HEADERS_IN = {
         "name": "Idempotency-Key", "in": "header", "required": False,
         "description": "Any string of 1-200 characters. A retry with the same key and body "
                        "answers the stored answer (Idempotent-Replayed: true) and commits "
-                       "nothing again; the same key with another body is 409. Keys are scoped "
+                       "nothing again; the same key with another body is 422. Keys are scoped "
                        "to the token's name and the path.",
         "schema": {"type": "string", "minLength": 1, "maxLength": 200}},
+    "X-Request-Id": {
+        "name": "X-Request-Id", "in": "header", "required": False,
+        "description": "A request id to store with the write's events (as proxies make them: "
+                       "1-64 of A-Z a-z 0-9 . _ : -); any other value is replaced by one the "
+                       "server makes, sent back in the answer's X-Request-Id.",
+        "schema": {"type": "string"}},
     "If-Match": {
         "name": "If-Match", "in": "header", "required": False,
         "description": "The claim's ETag as read: the review is refused (409) if the claim "
@@ -299,7 +313,7 @@ def _headers(operation: dict[str, Any], method: str, handler: HTTPRouteHandler) 
     if method == "get":
         operation.setdefault("parameters", []).append(copy.deepcopy(MIN_POSITION))
     if method == "post":
-        wanted.append("Idempotency-Key")
+        wanted += ["Idempotency-Key", "X-Request-Id"]
     if handler.opt.get("if_match"):
         wanted.append("If-Match")
     parameters = operation.setdefault("parameters", [])
@@ -311,6 +325,7 @@ def _headers(operation: dict[str, Any], method: str, handler: HTTPRouteHandler) 
     headers = _success(operation).setdefault("headers", {})
     if method == "post":
         headers["Idempotent-Replayed"] = HEADERS_OUT["Idempotent-Replayed"]
+        headers["X-Request-Id"] = HEADERS_OUT["X-Request-Id"]
     if handler.opt.get("conditional") or handler.opt.get("if_match") or handler.opt.get("etag"):
         headers["ETag"] = HEADERS_OUT["ETag"]
 
@@ -442,10 +457,24 @@ ASSETS = "/schema/assets"
 
 def swagger_assets():
     """The Swagger UI 5 files shipped by the swagger-ui-py package, served by the app itself
-    (Litestar's default pages load them from a CDN, blank on a machine without internet)."""
+    (Litestar's default pages load them from a CDN, blank on a machine without internet).
+
+    Only the files listed when the app is built are served, looked up by name: any other
+    name, a NUL byte or 300 characters included, is a 404 and never reaches the file system
+    (a static-files router stats the name it is sent, and the OS's errors were 500s)."""
     directory = resources.files("swagger_ui") / "static"
-    return create_static_files_router(path=ASSETS, directories=[str(directory)],
-                                      include_in_schema=False, name="swagger-assets")
+    files = {entry.name: str(entry) for entry in directory.iterdir() if entry.is_file()}
+
+    @get(f"{ASSETS}/{{name:str}}", include_in_schema=False, name="swagger-assets",
+         sync_to_thread=False, cache_control=CacheControlHeader(max_age=3600))
+    def asset(name: FromPath[str]) -> File:
+        path = files.get(name)
+        if path is None:
+            raise NotFoundException(f"{ASSETS}/{clipped(name)!r}: no such file of the API's "
+                                    "documentation page")
+        return File(path, filename=name, content_disposition_type="inline")
+
+    return asset
 
 
 def render_plugins() -> list[JsonRenderPlugin | SwaggerRenderPlugin]:

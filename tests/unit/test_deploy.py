@@ -172,10 +172,13 @@ def test_the_service_environment_is_settings_the_service_reads() -> None:
     assert named <= fields, f"not settings of the service: {sorted(named - fields)}"
     settings = Settings.from_env(env)
     defaults = Settings()
-    # all but the database's path are the defaults (the README says so), written out to edit
+    # all but the database's path and the trusted proxies are the defaults (the README says
+    # so), written out to edit
     for name in Settings.__struct_fields__:
-        if f"STAROSTA_{name.upper()}" in named and name != "db":
+        if f"STAROSTA_{name.upper()}" in named and name not in ("db", "trusted_proxies"):
             assert getattr(settings, name) == getattr(defaults, name), name
+    # nginx on the same machine is the one proxy whose X-Forwarded-For names the client
+    assert settings.trusted_proxies == "127.0.0.1,::1" and defaults.trusted_proxies == ""
 
 
 def test_systemd_analyze_verifies_the_units(tmp_path: Path) -> None:
