@@ -73,8 +73,9 @@ class PopulationProjection(ClaimIndex):
 
     name = "population"
     # 5: only counts of people held, dead, shot or arrived are reported; 6: groups, companions,
-    # counts as ranges
-    version = 6
+    # counts as ranges; 7: merges the registry ignores (judgement_conflicts) are ignored here too
+    version = 7
+    reads = ("registry",)  # which judgements stand is the registry's verdict
     indexed = ("custody_episodes", "place_aggregates", "population_deaths", *groups.INDEXED)
     ddl = {
         # one row per person a custody claim puts there: its person (role 'person') and each
@@ -109,6 +110,9 @@ class PopulationProjection(ClaimIndex):
 
     def apply(self, conn: sqlite3.Connection, envelope: Envelope, t: Tables) -> None:
         e = envelope.event
+        if isinstance(e, (PersonMerged, PersonUnmerged)) and registry.ignored_judgement(
+                conn, envelope.position, t):
+            return
         if isinstance(e, PersonMerged):
             conn.execute(f"INSERT INTO {t['population_merges']} VALUES (?, ?) ON CONFLICT (id) "
                          "DO UPDATE SET merged_into = excluded.merged_into",

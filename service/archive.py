@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import msgspec
@@ -90,10 +90,13 @@ REPLY_KINDS: dict[type, str] = {Created: "created", Submitted: "submitted", Judg
 
 
 class Decision(msgspec.Struct, frozen=True):
-    """What a command decided: the appends, and the reply to complete once they commit."""
+    """What a command decided: the appends, and the reply to complete once they commit;
+    `expects`: the versions of streams the decision read but does not write (the store
+    refuses the appends when one of them moved: see events.store.Job)."""
 
     appends: Sequence[AppendRequest]
     reply: Reply
+    expects: Mapping[str, int] = msgspec.field(default_factory=dict)
 
 
 class Committed(msgspec.Struct, frozen=True):
@@ -214,7 +217,8 @@ class Archive:
         assert self.writer is not None, "the service's archive has a writer"
         try:
             await self.writer.append(Job(decision.appends,
-                                         Metadata(actor=actor, request_id=request_id), after))
+                                         Metadata(actor=actor, request_id=request_id), after,
+                                         decision.expects))
         except _KeyTaken:
             assert key is not None
             return self.replay(key)  # type: ignore[return-value]
