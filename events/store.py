@@ -216,7 +216,9 @@ class EventStore(Protocol):
         not write: ConcurrencyError, nothing written, when one of them is at another version
         in the log as it stands before this append (a pure retry, writing nothing, is not
         checked). A decision that reads several streams and writes one thus conflicts with
-        any concurrent write to what it read. Returns the positions per request. `after(transaction, envelopes)` runs inside
+        any concurrent write to what it read.
+
+        Returns the positions per request. `after(transaction, envelopes)` runs inside
         the transaction with the envelopes written (not for a pure retry); if it or any
         request fails, nothing is written and the first error is raised (the request
         errors of `append`, or whatever `after` raised; a unique-key clash of its writes

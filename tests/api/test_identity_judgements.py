@@ -14,11 +14,11 @@ import threading
 from typing import Any
 
 import pytest
-
 from starosta.events.registry import PersonMerged, PersonRegistered, PersonsDistinct
 from starosta.projections import registry
 from starosta.projections.runner import content_hash
 from starosta.service.db import open_store
+
 from tests.api.conftest import Api, assert_problem, rebuild
 from tests.conftest import run_cli
 
@@ -206,9 +206,9 @@ def _store_contradictions(db: str) -> dict[str, str]:
 
 def test_a_log_holding_contradictions_replays_to_a_sane_registry(archive_db: str) -> None:
     from litestar.testing import TestClient
-
     from starosta.service.app import create_app
     from starosta.service.settings import Settings
+
     from tests.api.conftest import make_tokens
 
     tokens = make_tokens(archive_db)

@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import sqlite3
 
-from starosta.events.registry import PersonMerged, PersonRegistered, PersonsDistinct, PersonUnmerged
+from starosta.events.registry import (
+    PersonMerged,
+    PersonRegistered,
+    PersonsDistinct,
+    PersonUnmerged,
+)
 from starosta.events.store import Envelope
 from starosta.projections import registry
 
