@@ -338,13 +338,6 @@ def judgement_conflicts(conn: sqlite3.Connection) -> list[JudgementConflict]:
         "ORDER BY position")]
 
 
-def ignored_judgement(conn: sqlite3.Connection, position: int, tables: Tables) -> bool:
-    """Return True when the judgement at log `position` was ignored by the registry (read
-    models that keep merges of their own follow the registry's verdict)."""
-    return conn.execute(f"SELECT 1 FROM {tables['judgement_conflicts']} WHERE position = ?",
-                        (position,)).fetchone() is not None
-
-
 def group_as_of(conn: sqlite3.Connection, person_id: str, position: int) -> tuple[str, list[str]]:
     """Return (survivor, merged records) as they stood after log `position`."""
     def target(pid: str) -> str | None:

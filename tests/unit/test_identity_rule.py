@@ -96,3 +96,25 @@ def test_a_judgement_reads_the_groups_of_its_records_and_of_those_judged_distinc
     assert registry.judgement_streams(conn, ["A", "F"]) == ["A", "B", "F"]
     # C is distinct from D, whose group holds E: a merge of C reads that group too
     assert registry.judgement_streams(conn, ["C", "B"]) == ["A", "B", "C", "D", "E"]
+
+
+def test_the_population_read_model_keeps_the_judgements_the_registry_keeps() -> None:
+    """The population read model folds merges into tables of its own (it is rebuilt without
+    the registry) by the same rule: it ignores the same judgements."""
+    from starosta.projections.population import PopulationProjection
+
+    events = [merged("A", "B"), merged("B", "A"), merged("C", "D"), merged("D", "E"),
+              merged("E", "C"), apart("F", "A"), merged("F", "B"), merged("C", "F"),
+              unmerged("D", "E"), merged("E", "D")]
+    conn = given(*events)
+    population = PopulationProjection()
+    tables = {t: t for t in population.ddl}
+    for table, statements in population.ddl.items():
+        for statement in statements:
+            conn.execute(statement.format(name=table))
+    for position, event in enumerate(events, start=7):
+        population.apply(conn, _envelope(position, event), tables)
+    kept = dict(conn.execute("SELECT id, merged_into FROM population_merges"))
+    assert kept == dict(conn.execute("SELECT id, merged_into FROM persons "
+                                     "WHERE merged_into IS NOT NULL"))
+    assert kept == {"A": "B", "C": "D", "E": "D"}
