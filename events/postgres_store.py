@@ -52,6 +52,7 @@ from starosta.events.store import (
     StoreError,
     StoreBase,
     StoreUnavailable,
+    check_expected,
     new_rows,
     refuse_repeated_ids,
     retry_positions,
@@ -267,7 +268,8 @@ class PostgresEventStore(StoreBase):
         results: list[list[list[int]] | BaseException] = []
         savepoints = len(jobs) > 1
         ids = list({new.event_id for job in jobs for r in job.requests for new in r.events})
-        streams = list({r.stream_id for job in jobs for r in job.requests})
+        streams = list({r.stream_id for job in jobs for r in job.requests}
+                       | {s for job in jobs for s in job.expects})
         with self._write_lock, translated_errors():
             conn = self._writer_connection()
             try:
@@ -567,6 +569,8 @@ class _Batch:
             if stored is not None:
                 positions.append(stored)
                 continue
+            if not envelopes and job.expects:  # before the job's first new event
+                check_expected(job.expects, lambda s: self.versions.get(s, 0))
             stream = request.stream_id
             version = versions.get(stream, self.versions.get(stream, 0))
             if request.expected_version is not None and version != request.expected_version:

@@ -41,6 +41,7 @@ from starosta.events.store import (
     StoreError,
     StoreBase,
     StoreUnavailable,
+    check_expected,
     new_rows,
     refuse_repeated_ids,
     retry_positions,
@@ -233,15 +234,19 @@ class SQLiteEventStore(StoreBase):
         recorded_at = max(_utc_now(), last_time)
         positions: list[list[int]] = []
         written: list[Envelope] = []
+
+        def version_of(stream_id: str) -> int:
+            return conn.execute("SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = ?",
+                                (stream_id,)).fetchone()[0]
+
         for request in job.requests:
             stored = self._stored_positions(conn, request)
             if stored is not None:
                 positions.append(stored)
                 continue
-            version = conn.execute(
-                "SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = ?",
-                (request.stream_id,),
-            ).fetchone()[0]
+            if not written and job.expects:  # before the job's first new event
+                check_expected(job.expects, version_of)
+            version = version_of(request.stream_id)
             if request.expected_version is not None and version != request.expected_version:
                 raise ConcurrencyError(request.stream_id, request.expected_version, version)
             rows, envelopes = new_rows(request, self.catalog, job.meta, recorded_at,

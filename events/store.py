@@ -16,7 +16,7 @@ import datetime as dt
 import queue
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -168,11 +168,16 @@ AfterAppend = Callable[[Transaction, list[Envelope]], None]
 
 
 class Job(msgspec.Struct, frozen=True):
-    """One atomic unit for the writer: appends to several streams, all or nothing."""
+    """One atomic unit for the writer: appends to several streams, all or nothing.
+
+    `expects` maps streams the job's decision read (and may not write) to the versions it
+    read them at: the job is refused with ConcurrencyError, writing nothing, when any of them
+    stands at another version (see `check_expected`)."""
 
     requests: Sequence[AppendRequest]
     meta: Metadata = Metadata()
     after: AfterAppend | None = None
+    expects: Mapping[str, int] = msgspec.field(default_factory=dict)
 
 
 # -- the interface -------------------------------------------------------------------------
@@ -203,8 +208,15 @@ class EventStore(Protocol):
         ...
 
     def append_atomic(self, requests: Sequence[AppendRequest], meta: Metadata = Metadata(),
-                      after: AfterAppend | None = None) -> list[list[int]]:
+                      after: AfterAppend | None = None,
+                      expects: Mapping[str, int] | None = None) -> list[list[int]]:
         """Append to several streams in one transaction, each with its expected version.
+
+        `expects` (stream id -> version) names streams the caller's decision read but need
+        not write: ConcurrencyError, nothing written, when one of them is at another version
+        in the log as it stands before this append (a pure retry, writing nothing, is not
+        checked). A decision that reads several streams and writes one thus conflicts with
+        any concurrent write to what it read.
 
         Returns the positions per request. `after(transaction, envelopes)` runs inside
         the transaction with the envelopes written (not for a pure retry); if it or any
@@ -215,7 +227,9 @@ class EventStore(Protocol):
         ...
 
     def commit_jobs(self, jobs: Sequence[Job]) -> list[list[list[int]] | BaseException]:
-        """Commit several independent jobs in one transaction (group commit).
+        """Commit several independent jobs in one transaction (group commit), each with its
+        requests' expected versions and its `expects` checked against the log as the jobs
+        before it in the batch left it.
 
         Returns one slot per job: its positions per request, or the exception that
         failed it (as `append_atomic` would raise). A failing job is rolled back alone,
@@ -324,10 +338,12 @@ class StoreBase:
         return self.append_atomic([request], meta)[0]
 
     def append_atomic(self, requests: Sequence[AppendRequest], meta: Metadata = Metadata(),
-                      after: AfterAppend | None = None) -> list[list[int]]:
+                      after: AfterAppend | None = None,
+                      expects: Mapping[str, int] | None = None) -> list[list[int]]:
         """Append to several streams in one transaction; return positions per request, or
         raise the first error, writing nothing (see EventStore)."""
-        result = self.commit_jobs([Job(requests, meta, after)])[0]  # type: ignore[attr-defined]
+        job = Job(requests, meta, after, dict(expects or {}))
+        result = self.commit_jobs([job])[0]  # type: ignore[attr-defined]
         if isinstance(result, BaseException):
             raise result
         return result
@@ -458,6 +474,16 @@ def refuse_repeated_ids(requests: Sequence[AppendRequest]) -> None:
             if new.event_id in seen:
                 raise IdempotencyConflict(f"event id {new.event_id} appears twice in one append")
             seen.add(new.event_id)
+
+
+def check_expected(expects: Mapping[str, int], version_of: Callable[[str], int]) -> None:
+    """Raise ConcurrencyError for the first stream of `expects` (in sorted order, so the
+    message is stable) whose version, as `version_of` reads it, is not the expected one.
+    Called once per job, before its first new event is written."""
+    for stream in sorted(expects):
+        actual = version_of(stream)
+        if actual != expects[stream]:
+            raise ConcurrencyError(stream, expects[stream], actual)
 
 
 def retry_positions(request: AppendRequest, stored: dict[str, tuple[str, int]]) -> list[int] | None:

@@ -37,7 +37,7 @@ from starosta.events.kinds import (
     Subset,
     ViaItem,
 )
-from starosta.events.registry import PersonMerged, PersonUnmerged
+from starosta.events.registry import PersonMerged, PersonsDistinct, PersonUnmerged
 from starosta.events.review import ClaimRanked, ClaimSubmitted
 from starosta.events.store import Envelope
 from starosta.projections import groups, registry
@@ -73,8 +73,9 @@ class PopulationProjection(ClaimIndex):
 
     name = "population"
     # 5: only counts of people held, dead, shot or arrived are reported; 6: groups, companions,
-    # counts as ranges
-    version = 7  # 7: disputed
+    # counts as ranges; 7: disputed; 8: judgements contradicting earlier ones are ignored (the
+    # registry's rule)
+    version = 8
     indexed = ("custody_episodes", "place_aggregates", "population_deaths", *groups.INDEXED)
     ddl = {
         # one row per person a custody claim puts there: its person (role 'person') and each
@@ -103,13 +104,25 @@ class PopulationProjection(ClaimIndex):
         # merged records only, as registry.survivor and merged_records read a persons table
         "population_merges": ["CREATE TABLE {name} (id TEXT PRIMARY KEY, merged_into TEXT NOT NULL)",
                               "CREATE INDEX {name}_merged_into ON {name} (merged_into)"],
+        # the 'distinct' judgements that stand: with population_merges, what the registry's
+        # rule (registry.judgement_refusal) reads to decide which judgements stand
+        "population_distinct": ["""CREATE TABLE {name} (person_id TEXT NOT NULL, other TEXT NOT NULL,
+            judgement TEXT NOT NULL, PRIMARY KEY (person_id, other))""",
+            "CREATE INDEX {name}_other ON {name} (other)"],
         "population_supersession": Supersession.ddl(),
         **groups.DDL,
     }
 
     def apply(self, conn: sqlite3.Connection, envelope: Envelope, t: Tables) -> None:
         e = envelope.event
-        if isinstance(e, PersonMerged):
+        if isinstance(e, (PersonMerged, PersonUnmerged, PersonsDistinct)) and \
+                registry.judgement_refusal(conn, e, {"persons": t["population_merges"],
+                                                     "person_judgements": t["population_distinct"]}):
+            return  # contradicts the judgements before it: ignored, as the registry ignores it
+        if isinstance(e, PersonsDistinct):
+            conn.execute(f"INSERT INTO {t['population_distinct']} VALUES (?, ?, 'distinct') "
+                         "ON CONFLICT (person_id, other) DO NOTHING", (e.person_id, e.other))
+        elif isinstance(e, PersonMerged):
             conn.execute(f"INSERT INTO {t['population_merges']} VALUES (?, ?) ON CONFLICT (id) "
                          "DO UPDATE SET merged_into = excluded.merged_into",
                          (e.person_id, e.into))

@@ -79,10 +79,11 @@ def _year(issued: Any) -> str | None:
 
 
 class RegistryProjection:
-    """Entities by id, each with its registration event as JSON."""
+    """Entities by id, each with its registration event as JSON; the identity judgements
+    that stand, and those the log holds but the rule refuses (`judgement_conflicts`)."""
 
     name = "registry"
-    version = 2  # 2: suppressions
+    version = 3  # 2: suppressions; 3: judgements contradicting earlier ones are ignored and flagged
     ddl = {
         "sources": _entity_table("source_type TEXT NOT NULL,"),
         "persons": _entity_table("partial INTEGER NOT NULL, merged_into TEXT,") + [
@@ -100,6 +101,11 @@ class RegistryProjection:
         "suppressions": ["""CREATE TABLE {name} (
             target TEXT PRIMARY KEY, target_kind TEXT NOT NULL, reason TEXT NOT NULL,
             recorded_at TEXT NOT NULL, position INTEGER NOT NULL)"""],
+        # judgements the log holds that contradict the ones before them (a cycle of merges, a
+        # merge of records judged distinct, "distinct" within one record): ignored, for review
+        "judgement_conflicts": ["""CREATE TABLE {name} (
+            position INTEGER PRIMARY KEY, person_id TEXT NOT NULL, other TEXT NOT NULL,
+            judgement TEXT NOT NULL, reviewer TEXT NOT NULL, refusal TEXT NOT NULL)"""],
     }
 
     def apply(self, conn: sqlite3.Connection, envelope: Envelope, t: Tables) -> None:
@@ -121,6 +127,9 @@ class RegistryProjection:
             case FundRegistered():
                 conn.execute(f"INSERT INTO {t['funds']} VALUES (?, ?, ?, ?)",
                              (e.fund_id, e.label, _encode(e), pos))
+            case PersonMerged() | PersonUnmerged() | PersonsDistinct() if self._refused(
+                    conn, envelope, t):
+                pass  # contradicts the judgements before it in the log: ignored, and flagged
             case PersonMerged():
                 conn.execute(f"UPDATE {t['persons']} SET merged_into = ? WHERE id = ?",
                              (e.into, e.person_id))
@@ -141,6 +150,21 @@ class RegistryProjection:
                              (e.target, e.target_kind, e.reason, envelope.recorded_at, pos))
             case ContentUnsuppressed():
                 conn.execute(f"DELETE FROM {t['suppressions']} WHERE target = ?", (e.target,))
+
+    @staticmethod
+    def _refused(conn: sqlite3.Connection, envelope: Envelope, t: Tables) -> bool:
+        """Flag and return True when a judgement of the log is refused by the rule against
+        the judgements before it (a log written before the rule held, by a race)."""
+        e = envelope.event
+        refusal = judgement_refusal(conn, e, t)
+        if refusal is None:
+            return False
+        other = e.into if isinstance(e, PersonMerged) else (
+            e.from_person if isinstance(e, PersonUnmerged) else e.other)
+        conn.execute(f"INSERT INTO {t['judgement_conflicts']} VALUES (?, ?, ?, ?, ?, ?)",
+                     (envelope.position, e.person_id, other, JUDGEMENTS[type(e)], e.reviewer,
+                      refusal))
+        return True
 
     @staticmethod
     def _judge(conn, t, person, other, judgement, reason, reviewer, citation, pos) -> None:
@@ -290,24 +314,96 @@ def merge_group(conn: sqlite3.Connection, person_id: str, persons: str = "person
     return [alive, *merged_records(conn, alive, persons)]
 
 
-def distinct_from(conn: sqlite3.Connection, group: list[str]) -> list[str]:
+def distinct_from(conn: sqlite3.Connection, group: list[str],
+                  judgements: str = "person_judgements") -> list[str]:
     """Return the records judged 'not the same person' as any record of `group`."""
     marks = ",".join("?" * len(group))
     return sorted(r[0] for r in conn.execute(
-        f"SELECT other FROM person_judgements WHERE person_id IN ({marks}) AND judgement = 'distinct' "
-        f"UNION SELECT person_id FROM person_judgements WHERE other IN ({marks}) "
+        f"SELECT other FROM {judgements} WHERE person_id IN ({marks}) AND judgement = 'distinct' "
+        f"UNION SELECT person_id FROM {judgements} WHERE other IN ({marks}) "
         f"AND judgement = 'distinct'", (*group, *group)))
 
 
-def distinct_pair(conn: sqlite3.Connection, a: list[str], b: list[str]) -> tuple[str, str] | None:
+def distinct_pair(conn: sqlite3.Connection, a: list[str], b: list[str],
+                  judgements: str = "person_judgements") -> tuple[str, str] | None:
     """Return a pair judged distinct between two groups of records, if any."""
     for x in a:
         for y in b:
-            if conn.execute("SELECT 1 FROM person_judgements WHERE judgement = 'distinct' AND "
+            if conn.execute(f"SELECT 1 FROM {judgements} WHERE judgement = 'distinct' AND "
                             "((person_id = ? AND other = ?) OR (person_id = ? AND other = ?))",
                             (x, y, y, x)).fetchone():
                 return x, y
     return None
+
+
+# -- identity judgements: the one rule of what may be judged, and what a judgement reads --------
+
+JUDGEMENTS = {PersonMerged: "merged", PersonUnmerged: "unmerged", PersonsDistinct: "distinct"}
+
+
+def judgement_refusal(conn: sqlite3.Connection, event: PersonMerged | PersonUnmerged | PersonsDistinct,
+                      tables: Tables | None = None) -> str | None:
+    """Return why an identity judgement cannot stand against the judgements the registry
+    holds (None when it can). The one rule: the command refuses by it (409), and the read
+    model ignores and flags by it a judgement the log holds that contradicts those before it
+    (two judgements that raced before the store checked what each read), so that a log
+    replays to a registry with no cycle of merges, no merge of records judged distinct, and
+    no record distinct from its own group. `tables`: the physical tables during a rebuild."""
+    persons = tables["persons"] if tables else "persons"
+    judgements = tables["person_judgements"] if tables else "person_judgements"
+    match event:
+        case PersonMerged(person_id=person, into=into):
+            if into == person:
+                return f"{person} cannot be merged into itself"
+            if merge_target(conn, person, persons) is not None:
+                return f"{person} is merged already: unmerge it first"
+            if survivor(conn, into, persons) == person:
+                return f"{into} is merged into {person}: merging back would make a cycle"
+            pair = distinct_pair(conn, merge_group(conn, person, persons),
+                                 merge_group(conn, into, persons), judgements)
+            if pair:
+                return (f"{pair[0]} and {pair[1]} were recorded as distinct persons: they may "
+                        "not be merged")
+        case PersonUnmerged(person_id=person, from_person=into):
+            if merge_target(conn, person, persons) != into:
+                return f"{person} is not merged into {into}"
+        case PersonsDistinct(person_id=person, other=other):
+            if other == person or survivor(conn, person, persons) == survivor(conn, other, persons):
+                return (f"{person} and {other} are one record now: unmerge them before "
+                        "recording them as distinct")
+    return None
+
+
+def judgement_streams(conn: sqlite3.Connection, records: list[str]) -> list[str]:
+    """Return the streams an identity judgement on `records` reads, whose versions it expects
+    when it is appended (sorted): every record of their merge groups (the survivor chain
+    included), and every record of the groups of records judged distinct from one of them.
+    Two judgements that could contradict each other each read a stream the other writes (a
+    judgement is written in the stream of one of its records), so the second to commit is
+    refused. Every identity judgement (merge, unmerge, distinct, identifications) computes
+    its streams here."""
+    streams = {m for r in records for m in merge_group(conn, r)}
+    for other in distinct_from(conn, sorted(streams)):
+        streams.update(merge_group(conn, other))
+    return sorted(streams)
+
+
+class JudgementConflict(msgspec.Struct, frozen=True):
+    """A judgement the log holds that the registry ignores: it contradicted those before it."""
+
+    position: int
+    person_id: str
+    other: str
+    judgement: str
+    reviewer: str
+    refusal: str
+
+
+def judgement_conflicts(conn: sqlite3.Connection) -> list[JudgementConflict]:
+    """Return the ignored judgements, in log order, for a reviewer to settle."""
+    return [JudgementConflict(*row) for row in conn.execute(
+        "SELECT position, person_id, other, judgement, reviewer, refusal FROM judgement_conflicts "
+        "ORDER BY position")]
 
 
 def group_as_of(conn: sqlite3.Connection, person_id: str, position: int) -> tuple[str, list[str]]:

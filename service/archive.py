@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import msgspec
@@ -127,11 +127,14 @@ class Decision(msgspec.Struct, frozen=True):
     `recheck(conn)`, when given, runs again inside the append's transaction (serialised with
     every other append) before the read models apply it: a check of the read models that a
     concurrent write could invalidate (a look-alike name registered meanwhile) raises there
-    and the append is rolled back alone."""
+    and the append is rolled back alone. `expects`: the versions of streams the decision
+    read but does not write (the store refuses the appends when one of them moved: see
+    events.store.Job)."""
 
     appends: Sequence[AppendRequest]
     reply: Reply
     recheck: Any = None
+    expects: Mapping[str, int] = msgspec.field(default_factory=dict)
 
 
 class Committed(msgspec.Struct, frozen=True):
@@ -265,7 +268,8 @@ class Archive:
         assert self.writer is not None, "the service's archive has a writer"
         try:
             await self.writer.append(Job(decision.appends,
-                                         Metadata(actor=actor, request_id=request_id), after))
+                                         Metadata(actor=actor, request_id=request_id), after,
+                                         decision.expects))
         except _KeyTaken:
             assert key is not None
             return self.replay(key)  # type: ignore[return-value]

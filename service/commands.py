@@ -379,11 +379,31 @@ def register(conn: sqlite3.Connection, kind: str, make_event: Callable[[str], An
 
 
 # -- merge rules --------------------------------------------------------------------------------
+# A judgement is checked against the registry by the one rule (registry.judgement_refusal) and
+# appended expecting the versions of every stream that check read (registry.judgement_streams),
+# read from the store before the check: a judgement committed meanwhile that could contradict
+# it moved one of them, and the store refuses this one (ConcurrencyError; the HTTP layer
+# decides once more, then answers 409).
 
-def _judged(store: SQLiteEventStore, person_id: str, event: Any, judgement: str, other: str) -> Decision:
-    version = store.stream_version(person_id)
-    return Decision([AppendRequest(person_id, [NewEvent(event)], version)],
-                    Judged(id=person_id, judgement=judgement, other=other))
+def _judged(store: SQLiteEventStore, records: list[str], event: Any, judgement: str,
+            other: str) -> Decision:
+    """Check a judgement on `records` (the first: the record whose stream it is written in)
+    and return its append, expecting the versions of the streams the check read. Raises
+    Conflict when the rule refuses it, or when the records' groups changed while deciding."""
+    conn = store.reader()
+    for _ in range(3):
+        streams = registry.judgement_streams(conn, records)
+        expects = {stream: store.stream_version(stream) for stream in streams}
+        refusal = registry.judgement_refusal(conn, event)
+        if refusal is not None:
+            raise Conflict(refusal)
+        if registry.judgement_streams(conn, records) == streams:  # nothing moved meanwhile
+            person_id = records[0]
+            return Decision([AppendRequest(person_id, [NewEvent(event)], expects[person_id])],
+                            Judged(id=person_id, judgement=judgement, other=other),
+                            expects=expects)
+    raise Conflict(f"the merge groups of {' and '.join(records)} kept changing while this "
+                   "judgement was decided: reload them and decide again")
 
 
 def merge(store: SQLiteEventStore, person_id: str, into: str, reason: str,
@@ -397,18 +417,9 @@ def merge(store: SQLiteEventStore, person_id: str, into: str, reason: str,
         require(conn, "source", citation.source, "citation.source")
     if into == person_id:
         raise invalid("into", into, "a record cannot be merged into itself")
-    if registry.merge_target(conn, person_id):
-        raise Conflict(f"{person_id} is merged already: unmerge it first")
-    if registry.survivor(conn, into) == person_id:
-        raise Conflict(f"{into} is merged into {person_id}: merging back would make a cycle")
-    pair = registry.distinct_pair(conn, registry.merge_group(conn, person_id),
-                                  registry.merge_group(conn, into))
-    if pair:
-        raise Conflict(f"{pair[0]} and {pair[1]} were recorded as distinct persons: they may not "
-                       "be merged")
     event = PersonMerged(person_id=person_id, into=into, reason=reason, reviewer=who.name or "",
                          citation=citation)
-    return _judged(store, person_id, event, "merged", into)
+    return _judged(store, [person_id, into], event, "merged", into)
 
 
 def unmerge(store: SQLiteEventStore, person_id: str, reason: str, who: Principal) -> Decision:
@@ -420,7 +431,7 @@ def unmerge(store: SQLiteEventStore, person_id: str, reason: str, who: Principal
         raise Conflict(f"{person_id} is not merged into another record")
     event = PersonUnmerged(person_id=person_id, from_person=into, reason=reason,
                            reviewer=who.name or "")
-    return _judged(store, person_id, event, "unmerged", into)
+    return _judged(store, [person_id, into], event, "unmerged", into)
 
 
 def distinct(store: SQLiteEventStore, person_id: str, other: str, reason: str,
@@ -432,12 +443,9 @@ def distinct(store: SQLiteEventStore, person_id: str, other: str, reason: str,
         raise not_found("from", other, "person")
     if citation is not None:
         require(conn, "source", citation.source, "citation.source")
-    if other == person_id or registry.survivor(conn, person_id) == registry.survivor(conn, other):
-        raise Conflict(f"{person_id} and {other} are one record now: unmerge them before "
-                       "recording them as distinct")
     event = PersonsDistinct(person_id=person_id, other=other, reason=reason,
                             reviewer=who.name or "", citation=citation)
-    return _judged(store, person_id, event, "distinct", other)
+    return _judged(store, [person_id, other], event, "distinct", other)
 
 
 # -- suppression (admin) ------------------------------------------------------------------------

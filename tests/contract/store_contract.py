@@ -219,6 +219,84 @@ class EventStoreContract:
         assert store.head().position == 3
         assert store.stream_version("P-2") == 0 and store.stream_version("PL-1") == 2
 
+    # -- expected versions of streams a job reads but does not write -----------------------
+
+    def test_a_job_expecting_a_stream_it_does_not_write_fails_when_that_stream_moved(
+            self, store: EventStore) -> None:
+        store.append("P-1", [person(1)], 0)
+        store.append("P-2", [person(2)], 0)
+        assert store.append_atomic([request("P-1", person(1, "merged"), expected=1)],
+                                   expects={"P-2": 1, "P-3": 0}) == [[3]]
+        with pytest.raises(ConcurrencyError) as info:  # P-2 moved since it was read at 0
+            store.append_atomic([request("P-1", person(1, "again"), expected=2)],
+                                expects={"P-2": 0, "P-3": 0})
+        assert (info.value.stream_id, info.value.expected, info.value.actual) == ("P-2", 0, 1)
+        with pytest.raises(ConcurrencyError):  # a stream that does not exist is at version 0
+            store.append_atomic([request("P-1", person(1, "again"), expected=2)],
+                                expects={"P-3": 1})
+        # checked against the log before the job: a stream it writes and expects alike
+        assert store.append_atomic([request("P-2", person(2, "x"), expected=1)],
+                                   expects={"P-2": 1}) == [[4]]
+        assert store.head().position == 4 and store.stream_version("P-3") == 0
+        assert store.verify().ok
+
+    def test_a_retry_answers_whatever_the_streams_it_expected(self, store: EventStore) -> None:
+        store.append("P-2", [person(2)], 0)
+        judged = NewEvent(person(1, "judged"))
+        assert store.append_atomic([request("P-1", judged, expected=0)], expects={"P-2": 1}) == [[2]]
+        store.append("P-2", [person(2, "moved")], 1)
+        # the same events again: the stored positions, though P-2 has moved since
+        assert store.append_atomic([request("P-1", judged, expected=0)], expects={"P-2": 1}) == [[2]]
+        assert store.head().position == 3
+
+    def test_group_committed_jobs_see_what_earlier_jobs_of_the_batch_wrote(
+            self, store: EventStore) -> None:
+        """Two jobs in one transaction, each writing one stream and expecting the other's
+        version (two opposite judgements): the first commits, the second is refused."""
+        results = store.commit_jobs([
+            Job([request("A", person(1), expected=0)], expects={"B": 0}),
+            Job([request("B", person(2), expected=0)], expects={"A": 0}),
+            Job([request("C", person(3), expected=0)], expects={"D": 0}),
+        ])
+        assert results[0] == [[1]] and results[2] == [[2]]
+        assert isinstance(results[1], ConcurrencyError) and results[1].stream_id == "A"
+        assert store.stream_version("B") == 0 and store.verify().ok
+
+    def test_of_jobs_racing_over_streams_they_all_read_exactly_one_wins(
+            self, store: EventStore, handles: Callable[[EventStore], EventStore]) -> None:
+        """Writers each append to a stream of their own while expecting every other one at
+        version 0 (write skew: no two write the same stream), through group commit on several
+        handles (as several servers): exactly one commits, every time."""
+        streams = [f"R-{n}" for n in range(8)]
+        for round_ in range(5):
+            names = [f"{s}-{round_}" for s in streams]
+            writers = [GroupCommitter(h) for h in (store, handles(store), handles(store))]
+            barrier = threading.Barrier(len(names))
+            outcomes: list[object] = []
+
+            def race(n: int) -> None:
+                job = Job([request(names[n], person(n), expected=0)],
+                          expects={s: 0 for s in names if s != names[n]})
+                barrier.wait(TIMEOUT)
+                try:
+                    outcomes.append(writers[n % len(writers)].submit(job).result(TIMEOUT))
+                except ConcurrencyError as exc:
+                    outcomes.append(exc)
+
+            threads = [threading.Thread(target=race, args=(n,)) for n in range(len(names))]
+            try:
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join(TIMEOUT)
+            finally:
+                for w in writers:
+                    w.close()
+            assert len(outcomes) == len(names)
+            assert len([o for o in outcomes if not isinstance(o, ConcurrencyError)]) == 1, outcomes
+            assert sum(store.stream_version(s) for s in names) == 1
+        assert store.verify().ok
+
     # -- idempotent event ids ------------------------------------------------------------
 
     def test_a_full_retry_returns_the_stored_positions(self, store: EventStore) -> None:

@@ -213,3 +213,70 @@ def test_make_run_serves_the_demo_from_postgresql(postgres_cluster: Cluster) -> 
     finally:
         stop(proc)
     assert "DEMO ARCHIVE" in proc.stdout.read()
+
+
+ROUNDS = 10  # opposite merges; the unguarded servers recorded both ten times out of ten
+
+
+def test_opposite_merges_through_two_servers_record_exactly_one(
+        archive: tuple[str, str, dict]) -> None:
+    """Issue 18, finding 1: `POST /persons/A/merge {"into": B}` through one server and
+    `POST /persons/B/merge {"into": A}` through the other, one reviewer token each, released
+    together: one answers 200, the other 409, every round; both records keep one survivor,
+    and the registry the servers kept is what a rebuild of the log gives."""
+    service, owner, tokens = archive
+    second = create_tokens(service, [("Carol Reviewer", "reviewer", None)])[0][1]
+    reviewers = [_bearer(tokens["reviewer"]), _bearer(second)]
+    contributor = _bearer(tokens["contributor"])
+    env = {"STAROSTA_OWNER_DB": owner}
+    servers = []
+    try:
+        procs = [launch_server(service, env=env) for _ in range(2)]
+        servers = [wait_until_up(proc, base, wait=120) for proc, base in procs]
+        bases = [base for _, base in servers]
+        with httpx.Client(timeout=30) as http:
+            source = http.post(f"{bases[0]}/sources", headers=contributor, json={
+                "csl": {"type": "book", "title": "Synthetic test source"}}).json()["id"]
+            for n in range(ROUNDS):
+                a, b = (http.post(f"{bases[0]}/persons", headers=contributor, json={
+                    "name": f"Synthetic {name} {n}", "citation": {"source": source}}).json()["id"]
+                    for name in ("Klichevsky", "Кличевский"))
+                barrier = threading.Barrier(2)
+                answers: list[httpx.Response | None] = [None, None]
+
+                def send(i: int, record: str, into: str) -> None:
+                    with httpx.Client(timeout=30) as mine:
+                        barrier.wait(30)
+                        answers[i] = mine.post(f"{bases[i]}/persons/{record}/merge",
+                                               headers=reviewers[i],
+                                               json={"into": into, "reason": "the same man"})
+
+                threads = [threading.Thread(target=send, args=(0, a, b)),
+                           threading.Thread(target=send, args=(1, b, a))]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join(60)
+                statuses = sorted(r.status_code for r in answers if r is not None)
+                assert statuses == [200, 409], [r.text for r in answers if r is not None]
+                head = max(http.get(f"{base}/events/head").json()["position"] for base in bases)
+                survivors = {http.get(f"{base}/persons/{record}",
+                                      params={"min_position": head}).json()["id"]
+                             for base in bases for record in (a, b)}
+                assert len(survivors) == 1  # both records, on both servers: one survivor
+                listed = http.get(f"{bases[1]}/persons", params={"min_position": head,
+                                                                 "limit": 1000}).json()["items"]
+                assert survivors <= {hit["id"] for hit in listed}
+
+        store = open_event_store(service, owner=True)
+        try:
+            runner = default_runner()
+            registry = runner.get("registry")
+            live = content_hash(store.reader(), list(registry.ddl))
+            assert runner.rebuild(store, "registry") == live
+            assert store.reader().execute("SELECT count(*) FROM judgement_conflicts").fetchone()[0] == 0
+        finally:
+            store.close()
+    finally:
+        for proc, _ in servers:
+            stop(proc)
