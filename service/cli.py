@@ -131,11 +131,11 @@ def serve(db: str, host: str, port: int, synchronous: str, allow_demo: bool) -> 
 
     from starosta.service.db import is_postgres, migrate
 
-    demo = _demo_guard(db, host, allow_demo)  # before anything is bound or written
     try:  # fail here, with the variable named, rather than in the worker
         settings = Settings.from_env(db=db, host=host, port=port, synchronous=synchronous.upper())
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
+    demo = _demo_guard(db, host, allow_demo)  # before anything is bound or written
     _port_free(host, port)
     try:
         applied = migrate(db)

@@ -223,6 +223,7 @@ def test_look_alikes_registered_at_once_give_one_record(archive_db):
 
 def test_token_names_differing_in_case_or_form_are_one_account(tmp_path: Path):
     db = str(tmp_path / "archive.db")
+    assert run_cli("migrate", "--db", db).returncode == 0
     done = run_cli("token", "create", "--name", "José Reviewer", "--role", "reviewer", "--db", db)
     assert done.returncode == 0, done.stderr
     for twin in ("josé reviewer", unicodedata.normalize("NFD", "José Reviewer"), "JOSÉ  REVIEWER",

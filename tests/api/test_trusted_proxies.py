@@ -69,6 +69,9 @@ def test_without_trusted_proxies_x_forwarded_for_is_ignored(tmp_path) -> None:
 def test_a_trusted_proxy_setting_that_is_no_address_is_refused_at_start(tmp_path) -> None:
     import os
 
+    made = subprocess.run([STAROSTA, "migrate", "--db", str(tmp_path / "a.db")],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert made.returncode == 0, made.stderr
     for value in ("localhost", "*", "10.0.0.0/33"):
         result = subprocess.run([STAROSTA, "serve", "--db", str(tmp_path / "a.db")],
                                 capture_output=True, text=True, timeout=60, cwd=ROOT,
@@ -76,4 +79,4 @@ def test_a_trusted_proxy_setting_that_is_no_address_is_refused_at_start(tmp_path
         assert result.returncode != 0
         assert "STAROSTA_TRUSTED_PROXIES" in result.stderr and "Traceback" not in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
-        assert not (tmp_path / "a.db").exists()  # refused before touching the database
+        assert "serving" not in result.stdout  # refused before serving
