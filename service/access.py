@@ -130,6 +130,13 @@ def revoke_token(conn: sqlite3.Connection, token_id: str) -> bool:
     return cur.rowcount == 1
 
 
+def token_live(conn: sqlite3.Connection, token_id: str) -> bool:
+    """Return whether the token `token_id` exists and is not revoked (a live feed asks this
+    again while it streams: a revoked token's feed must end)."""
+    return conn.execute("SELECT 1 FROM tokens WHERE id = ? AND revoked_at IS NULL",
+                        (token_id,)).fetchone() is not None
+
+
 def resolve(conn: sqlite3.Connection, authorization: str | None) -> Principal:
     """Return the principal of an Authorization header (ANONYMOUS when absent).
 
