@@ -43,6 +43,7 @@ BUSY_RETRY_AFTER = 5  # Retry-After (seconds) of the 503 past STAROSTA_MAX_STREA
 # before sending every page of events: a revoked token's feed ends within this many seconds
 # and never sends an event after the revocation is seen.
 TOKEN_RECHECK_SECONDS = 2
+REDACTED = "redacted"  # the SSE `event` of a redacted row (which tells no type)
 
 Position = Annotated[int, Parameter(ge=0, le=MAX_POSITION, description="Return events after this position")]
 
@@ -83,7 +84,8 @@ class LogController(Controller):
     ) -> ServerSentEvent:
         """Every event after `after` (or after Last-Event-ID), in order, then each new one as
         it is appended, as Server-Sent Events: `id` is the position, `event` the event type,
-        `data` the same JSON item GET /events gives the caller, with the same redaction.
+        `data` the same JSON item GET /events gives the caller, with the same redaction (a
+        redacted row's `event` is `redacted`).
         Comment lines keep an idle stream alive; the stream closes after `timeout` seconds.
         At most STAROSTA_MAX_STREAMS streams are open at once: past it, 503 with Retry-After."""
         start = int(last_event_id) if last_event_id is not None else after
@@ -190,7 +192,8 @@ async def live_feed(request: Request, store: EventStore, after: int, timeout: in
                 return
             for item in page.items:
                 yield ServerSentEventMessage(data=msgspec.json.encode(item).decode(),
-                                             event=item.type, id=item.position)
+                                             event=REDACTED if item.redacted else item.type,
+                                             id=item.position)
                 after = item.position
             now = loop.time()
             if page.items:
