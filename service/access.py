@@ -2,8 +2,9 @@
 of migration 0003), with no HTTP in them. Bearer tokens are stored only as hashes.
 
 Roles are ordered contributor < reviewer < admin; each has what the one before has. A token's
-`name` is the person using it: claims and decisions are recorded under it, and "nobody reviews
-their own claim" compares names, so two tokens with one name are one actor.
+`name` is the person using it; each name has one account (service/accounts.py), whose opaque
+id new claims and decisions are recorded under; "nobody reviews their own claim" compares
+accounts, so two tokens with one name are one actor.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import msgspec
 
 from starosta.events.errors import Unauthenticated
 from starosta.projections.rules import Viewer
+from starosta.service.accounts import ensure_account, is_account_id
 
 Role = Literal["contributor", "reviewer", "admin"]
 RANKS: dict[str, int] = {"contributor": 1, "reviewer": 2, "admin": 3}
@@ -26,19 +28,35 @@ PREFIX = "sta_"
 
 
 class Principal(msgspec.Struct, frozen=True):
-    """Who is calling: a token's id, name and role (anonymous readers have none)."""
+    """Who is calling: a token's id, name, role and account id (anonymous readers have none).
+
+    New events record the account id (`actor`), never the name; `aliases` are every value the
+    log may hold for this caller (the account id, and the name older rows carry), which the
+    rules compare against ("nobody reviews their own claim", "who may see a pending claim")."""
 
     token_id: str | None
     name: str | None
     role: str | None
+    account: str | None = None
 
     def has(self, role: str) -> bool:
         """Return True when this principal's role is `role` or above."""
         return self.role is not None and RANKS[self.role] >= RANKS[role]
 
+    @property
+    def actor(self) -> str:
+        """What the events this caller writes record as their actor: the account id."""
+        return self.account or ""
+
+    @property
+    def aliases(self) -> tuple[str, ...]:
+        """The values that denote this caller in the log: account id, then name."""
+        return tuple(v for v in (self.account, self.name) if v)
+
     def viewer(self) -> Viewer:
         """Return this caller as the read models' visibility rule sees them."""
-        return Viewer(name=self.name, reviewer=self.has("reviewer"), admin=self.has("admin"))
+        return Viewer(name=self.name, reviewer=self.has("reviewer"), admin=self.has("admin"),
+                      account=self.account)
 
 
 ANONYMOUS = Principal(None, None, None)
@@ -67,6 +85,8 @@ def create_token(conn: sqlite3.Connection, name: str, role: str, token: str | No
         raise ValueError(f"role {role!r} is not one of {', '.join(RANKS)}")
     if not name.strip():
         raise ValueError("a token needs a name (the person who will use it)")
+    if is_account_id(name.strip()):  # names and account ids must never be confused
+        raise ValueError(f"{name.strip()!r} has the form of an account id: choose another name")
     live = conn.execute("SELECT id FROM tokens WHERE name = ? AND revoked_at IS NULL",
                         (name.strip(),)).fetchone()
     if live is not None:  # a name is one actor: self-review and Idempotency-Keys go by name
@@ -77,6 +97,7 @@ def create_token(conn: sqlite3.Connection, name: str, role: str, token: str | No
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     conn.execute("INSERT INTO tokens VALUES (?, ?, ?, ?, ?, NULL)",
                  (token_id, name.strip(), role, _hash(token), now))
+    ensure_account(conn, name.strip())  # the same name keeps its account
     return token_id, token
 
 
@@ -149,12 +170,15 @@ def resolve(conn: sqlite3.Connection, authorization: str | None) -> Principal:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
     digest = _hash(token.strip())
-    row = conn.execute("SELECT id, name, role, token_hash FROM tokens "
-                       "WHERE token_hash = ? AND revoked_at IS NULL", (digest,)).fetchone()
+    row = conn.execute("SELECT t.id, t.name, t.role, t.token_hash, a.id FROM tokens AS t "
+                       "LEFT JOIN accounts AS a ON a.name = t.name "
+                       "WHERE t.token_hash = ? AND t.revoked_at IS NULL", (digest,)).fetchone()
     # The lookup is by hash; compare_digest keeps the final comparison constant-time too.
     if row is None or not hmac.compare_digest(row[3], digest):
         raise Unauthenticated("the bearer token is unknown or revoked")
-    return Principal(row[0], row[1], row[2])
+    if row[4] is None:  # never expected (migration 0005 and token create give one): fail closed
+        raise Unauthenticated("the bearer token's account is missing: run starosta migrate")
+    return Principal(row[0], row[1], row[2], row[4])
 
 
 

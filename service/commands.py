@@ -210,7 +210,7 @@ def submission(conn: sqlite3.Connection, claim_id: str, claim: Claim, who: Princ
     claim = with_script(claim)
     dates, length = checked_dates(claim)
     check_claim(conn, claim, who)
-    event = ClaimSubmitted(claim_id=claim_id, contributor=who.name or "", claim=claim, dates=dates,
+    event = ClaimSubmitted(claim_id=claim_id, contributor=who.actor, claim=claim, dates=dates,
                            length=length)
     return AppendRequest(claim_id, [NewEvent(event)], expected_version=0)
 
@@ -240,8 +240,8 @@ def review(store: SQLiteEventStore, claim_id: str, action: str, who: Principal,
     if expected is not None and expected != state.version:
         raise Conflict(f"If-Match names version {expected} of {claim_id}, but it is at version "
                        f"{state.version} ({state.status}): reload it and decide again")
-    actor = who.name or ""
-    check(state, action, actor, who.has("reviewer"))  # type: ignore[arg-type]
+    actor = who.actor  # the account id: what the decision's event records
+    check(state, action, who.aliases, who.has("reviewer"))  # type: ignore[arg-type]
     if citation is not None:
         require(store.reader(), "source", citation.source, "citation.source")
     if action == "rank":
@@ -284,7 +284,7 @@ def register(conn: sqlite3.Connection, kind: str, make_event: Callable[[str], An
         require(conn, "source", name["citation"].source, "citation.source")
         claim = with_script(NameClaim(**name, **{kind: entity_id}))
         claim_id = new_id("claim")
-        event = ClaimSubmitted(claim_id=claim_id, contributor=who.name or "", claim=claim,
+        event = ClaimSubmitted(claim_id=claim_id, contributor=who.actor, claim=claim,
                                dates=check_dates(claim))
         appends.append(AppendRequest(claim_id, [NewEvent(event)], 0))
     return Decision(appends, Created(id=entity_id, name_claim=claim_id))
@@ -318,7 +318,7 @@ def merge(store: SQLiteEventStore, person_id: str, into: str, reason: str,
     if pair:
         raise Conflict(f"{pair[0]} and {pair[1]} were recorded as distinct persons: they may not "
                        "be merged")
-    event = PersonMerged(person_id=person_id, into=into, reason=reason, reviewer=who.name or "",
+    event = PersonMerged(person_id=person_id, into=into, reason=reason, reviewer=who.actor,
                          citation=citation)
     return _judged(store, person_id, event, "merged", into)
 
@@ -331,7 +331,7 @@ def unmerge(store: SQLiteEventStore, person_id: str, reason: str, who: Principal
     if into is None:
         raise Conflict(f"{person_id} is not merged into another record")
     event = PersonUnmerged(person_id=person_id, from_person=into, reason=reason,
-                           reviewer=who.name or "")
+                           reviewer=who.actor)
     return _judged(store, person_id, event, "unmerged", into)
 
 
@@ -348,5 +348,5 @@ def distinct(store: SQLiteEventStore, person_id: str, other: str, reason: str,
         raise Conflict(f"{person_id} and {other} are one record now: unmerge them before "
                        "recording them as distinct")
     event = PersonsDistinct(person_id=person_id, other=other, reason=reason,
-                            reviewer=who.name or "", citation=citation)
+                            reviewer=who.actor, citation=citation)
     return _judged(store, person_id, event, "distinct", other)

@@ -14,6 +14,8 @@ import msgspec
 from starosta.events.store import SQLiteEventStore
 from starosta.projections import claims as claims_model
 from starosta.projections.rules import Viewer
+from starosta.service import accounts
+from starosta.service.accounts import is_account_id
 
 MAX_POSITION = 2**62  # positions are SQLite integers: larger values answer 422, never overflow
 
@@ -32,6 +34,12 @@ class LogEvent(msgspec.Struct, kw_only=True):
     too, so a redacted row tells nothing of the claim it belongs to), and its digest
     cannot be matched against guessed content (the nonce stays hidden). The chain still
     verifies link by link through it.
+
+    Who acted: rows since accounts carry an account id (`A-...`) in `actor` and in the data's
+    `contributor`/`reviewer`. Rows written before carry names: readers below reviewer get
+    them with each name replaced by its account id and `pseudonymised` true (such a row's
+    content no longer checks against its digest; its link in the chain still does).
+    Reviewers and admins get every row as stored.
     """
 
     position: int
@@ -49,6 +57,7 @@ class LogEvent(msgspec.Struct, kw_only=True):
     digest: str
     hash: str
     redacted: bool = False
+    pseudonymised: bool | None = None  # null on a redacted row, which shows no actor
 
 
 def redacted_row(position: int, recorded_at: str, digest: str, hash: str) -> LogEvent:
@@ -85,16 +94,27 @@ def log_page(conn, store: SQLiteEventStore, after: int, limit: int, reader: View
     rows = list(store.read_rows(after, limit))
     claim_streams = {r.stream_id for r in rows if r.type.startswith("claim.")}
     hidden = claims_model.hidden(conn, claim_streams, reader)
+    datas = {r.position: msgspec.json.decode(r.data) for r in rows if r.stream_id not in hidden}
+    people = accounts.directory(conn, [] if reader.reviewer else [
+        v for r in rows if r.position in datas
+        for v in (r.actor, *(datas[r.position].get(f) for f in accounts.ACTOR_FIELDS))
+        if isinstance(v, str) and not is_account_id(v)])
     items = []
     for r in rows:
         if r.stream_id in hidden:
             items.append(redacted_row(r.position, r.recorded_at, r.digest(), r.hash))
             continue
+        data, actor, renamed = datas[r.position], r.actor, False
+        if not reader.reviewer:  # readers see accounts by id only (service/accounts.py)
+            data, renamed = accounts.pseudonymised_data(data, people)
+            if actor and not is_account_id(actor):
+                actor, renamed = people.account_of(actor), True
         items.append(LogEvent(
             position=r.position, event_id=r.event_id, stream_id=r.stream_id, version=r.version,
-            type=r.type, schema_version=r.schema_version, data=msgspec.json.decode(r.data),
-            actor=r.actor, request_id=r.request_id, causation_id=r.causation_id,
-            recorded_at=r.recorded_at, nonce=r.nonce, digest=r.digest(), hash=r.hash))
+            type=r.type, schema_version=r.schema_version, data=data,
+            actor=actor, request_id=r.request_id, causation_id=r.causation_id,
+            recorded_at=r.recorded_at, nonce=r.nonce, digest=r.digest(), hash=r.hash,
+            pseudonymised=renamed))
     more = len(items) == limit and store.head().position > items[-1].position
     return LogPage(items, str(items[-1].position) if more else None)
 

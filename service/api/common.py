@@ -225,7 +225,7 @@ async def commit(request: Request, decision: Decision, keyed: bool = True) -> Re
     key = await idempotency_key(request) if keyed else None
     try:
         committed = await archive_of(request).commit(
-            decision, who(request).name or "", key, request.headers.get("X-Request-Id"))
+            decision, who(request).actor, key, request.headers.get("X-Request-Id"))
     except KeyReused:
         raise _reused(request) from None
     return render(committed)
