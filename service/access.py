@@ -68,6 +68,7 @@ class TokenInfo(msgspec.Struct, frozen=True):
     role: str
     created_at: str
     revoked_at: str | None
+    account: str | None = None  # the name's account id (what readers see for this person)
 
 
 def _hash(token: str) -> str:
@@ -140,7 +141,8 @@ def create_tokens(db: str, tokens: list[tuple[str, str, str | None]]) -> list[tu
 def list_tokens(conn: sqlite3.Connection) -> list[TokenInfo]:
     """Return every token (never the token itself), oldest first."""
     return [TokenInfo(*r) for r in conn.execute(
-        "SELECT id, name, role, created_at, revoked_at FROM tokens ORDER BY created_at, id")]
+        "SELECT t.id, t.name, t.role, t.created_at, t.revoked_at, a.id FROM tokens AS t "
+        "LEFT JOIN accounts AS a ON a.name = t.name ORDER BY t.created_at, t.id")]
 
 
 def revoke_token(conn: sqlite3.Connection, token_id: str) -> bool:
