@@ -75,8 +75,10 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_token(conn: sqlite3.Connection, name: str, role: str, token: str | None = None) -> tuple[str, str]:
-    """Store a new token for `name` with `role`; return (token id, the token itself).
+def create_token(conn: sqlite3.Connection, name: str, role: str, token: str | None = None,
+                 account: str | None = None) -> tuple[str, str]:
+    """Store a new token for `name` with `role`; return (token id, the token itself). The name
+    gets its account (a random id, or `account`: the demo's fixed ones) unless it has one.
 
     `token` may be given (the demo's fixed tokens); otherwise 32 random bytes. Raises
     ValueError for an unknown role, an empty name, or a name that has a live token already
@@ -98,13 +100,14 @@ def create_token(conn: sqlite3.Connection, name: str, role: str, token: str | No
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     conn.execute("INSERT INTO tokens VALUES (?, ?, ?, ?, ?, NULL)",
                  (token_id, name.strip(), role, _hash(token), now))
-    ensure_account(conn, name.strip())  # the same name keeps its account
+    ensure_account(conn, name.strip(), account)  # the same name keeps its account
     return token_id, token
 
 
-def create_tokens(db: str, tokens: list[tuple[str, str, str | None]]) -> list[tuple[str, str]]:
-    """Create several tokens (name, role, token or None) in the database file `db`, all or none;
-    return their (id, token).
+def create_tokens(db: str, tokens: list[tuple[str, str, str | None]]
+                  | list[tuple[str, str, str | None, str | None]]) -> list[tuple[str, str]]:
+    """Create several tokens (name, role, token or None[, account id or None]) in the database
+    file `db`, all or none; return their (id, token).
 
     Raises ValueError (see `create_token`), StoreUnavailable when the database cannot be
     written (locked, full, failing, read-only); nothing is written then.
@@ -117,7 +120,7 @@ def create_tokens(db: str, tokens: list[tuple[str, str, str | None]]) -> list[tu
         store = open_event_store(db, owner=True)
         try:
             with store.write_transaction() as tx:
-                return [create_token(tx, name, role, token) for name, role, token in tokens]
+                return [create_token(tx, *spec) for spec in tokens]
         finally:
             store.close()
     with translated_errors():
@@ -125,7 +128,7 @@ def create_tokens(db: str, tokens: list[tuple[str, str, str | None]]) -> list[tu
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                made = [create_token(conn, name, role, token) for name, role, token in tokens]
+                made = [create_token(conn, *spec) for spec in tokens]
                 conn.execute("COMMIT")
             except BaseException:
                 # SQLite undoes the whole transaction itself after some errors (a full or

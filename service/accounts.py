@@ -42,13 +42,16 @@ def is_account_id(value: str | None) -> bool:
     return value is not None and _ACCOUNT.match(value) is not None
 
 
-def ensure_account(conn: sqlite3.Connection, name: str) -> str:
+def ensure_account(conn: sqlite3.Connection, name: str, account: str | None = None) -> str:
     """Return the account id of `name`, creating the account when the name has none (in the
-    caller's transaction). The same name always keeps its account."""
+    caller's transaction), with a random id or `account` (the demo's fixed, documented ones).
+    The same name always keeps its account."""
     row = conn.execute("SELECT id FROM accounts WHERE name = ?", (name,)).fetchone()
     if row is not None:
         return row[0]
-    account = new_id("account")
+    if account is not None and not is_account_id(account):
+        raise ValueError(f"{account!r} is not an account id (A- and 8 characters)")
+    account = account or new_id("account")
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     conn.execute("INSERT INTO accounts (id, name, created_at) VALUES (?, ?, ?)",
                  (account, name, now))

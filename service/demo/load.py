@@ -21,6 +21,10 @@ DEMO_TOKENS = {
     "admin": ("Demo Admin", "demo-admin-token"),
 }
 SECOND_REVIEWER = ("Demo Second Reviewer", "demo-reviewer-2-token")  # contests one claim
+# Fixed account ids of the demo's people (what readers see in place of their names), so that a
+# demo archive's log and documents are the same wherever it is loaded, on either backend.
+DEMO_ACCOUNTS = {"Demo Contributor": "A-DEM0C0NT", "Demo Reviewer": "A-DEM0REVW",
+                 "Demo Admin": "A-DEM0ADMN", "Demo Second Reviewer": "A-DEM0REV2"}
 PATHS = {"source": "/sources", "person": "/persons", "place": "/places",
          "organization": "/organizations", "fund": "/funds", "claim": "/claims"}
 
@@ -69,8 +73,10 @@ def load(db: str, progress: Callable[[int, int], None] | None = None) -> dict[st
     if not is_empty(db):
         raise DemoError(f"{db} already holds events: the demo loads only into an empty database")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise here
-    create_tokens(db, [(name, role, token) for role, (name, token) in DEMO_TOKENS.items()]
-                  + [(SECOND_REVIEWER[0], "reviewer", SECOND_REVIEWER[1])])
+    create_tokens(db, [(name, role, token, DEMO_ACCOUNTS[name])
+                       for role, (name, token) in DEMO_TOKENS.items()]
+                  + [(SECOND_REVIEWER[0], "reviewer", SECOND_REVIEWER[1],
+                      DEMO_ACCOUNTS[SECOND_REVIEWER[0]])])
     bearer = {role: {"Authorization": f"Bearer {token}"} for role, (_, token) in DEMO_TOKENS.items()}
     second = {"Authorization": f"Bearer {SECOND_REVIEWER[1]}"}
     ids: dict[str, str] = {}

@@ -71,6 +71,14 @@ def test_the_migration_gives_every_known_name_an_account(tmp_path: Path) -> None
     assert set(made) == {"Olga", "Pavel"}
     assert all(re.fullmatch(ACCOUNT_ID, a) for a in made.values()) and len(set(made.values())) == 2
     assert run_cli("verify", "--db", db).returncode == 0  # the log is untouched
+    # an export of that log imported into a new archive: its names get accounts there too
+    export = str(tmp_path / "log.jsonl")
+    assert run_cli("export", "log", "--db", db, "--out", export).returncode == 0
+    copy = str(tmp_path / "copy.db")
+    done = run_cli("import", "--db", copy, export)
+    assert done.returncode == 0, done.stderr
+    assert set(accounts(copy)) == {"Olga", "Pavel"}  # the log's actors (no tokens there)
+    assert all(re.fullmatch(ACCOUNT_ID, a) for a in accounts(copy).values())
 
 
 def test_the_migrations_use_the_projects_one_id_alphabet() -> None:
