@@ -16,8 +16,9 @@ from starosta.events.kinds import Citation, DeathClaim
 from starosta.service.access import list_tokens
 from starosta.service.api.log import TOKEN_RECHECK_SECONDS
 from starosta.service.db import open_event_store
+from tests.api.conftest import make_tokens
 from tests.api.test_stream import Served, seed, served  # noqa: F401  (the fixture)
-from tests.conftest import STAROSTA
+from tests.conftest import STAROSTA, start_server, stop
 
 import pytest
 
@@ -32,7 +33,30 @@ def _token_id(db: str, name: str) -> str:
         store.close()
 
 
-def test_a_revoked_reviewers_feed_ends_and_sends_nothing_unredacted_after(served: Served) -> None:
+@pytest.fixture(params=["sqlite", "postgres"])
+def feed_archive(request: pytest.FixtureRequest, tmp_path, monkeypatch: pytest.MonkeyPatch):
+    """`starosta serve` on a SQLite file, or as the service's role on a fresh PostgreSQL
+    schema (built and revoked as the owner: STAROSTA_OWNER_DB)."""
+    if request.param == "sqlite":
+        db, env = str(tmp_path / "archive.db"), {}
+    else:
+        from tests.postgres import new_archive
+
+        db, owner = new_archive(request.getfixturevalue("postgres_cluster"))
+        monkeypatch.setenv("STAROSTA_OWNER_DB", owner)  # for this process and the CLI's
+        env = {"STAROSTA_OWNER_DB": owner}
+    tokens = make_tokens(db)
+    proc, base = start_server(db, env=env)
+    archive = Served(db, base, tokens, proc)
+    try:
+        yield archive
+    finally:
+        stop(archive.proc)  # type: ignore[arg-type]
+
+
+def test_a_revoked_reviewers_feed_ends_and_sends_nothing_unredacted_after(
+        feed_archive: Served) -> None:
+    served = feed_archive
     _, hidden = seed(served)
     head = httpx.get(f"{served.base}/events/head").json()["position"]
     items: list[tuple[float, dict]] = []
