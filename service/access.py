@@ -50,8 +50,9 @@ class Principal(msgspec.Struct, frozen=True):
 
     @property
     def aliases(self) -> tuple[str, ...]:
-        """The values that denote this caller in the log: account id, then name."""
-        return tuple(v for v in (self.account, self.name) if v)
+        """The values that denote this caller in the log: name (shown first, to the caller
+        themselves, in a refusal), then account id."""
+        return tuple(v for v in (self.name, self.account) if v)
 
     def viewer(self) -> Viewer:
         """Return this caller as the read models' visibility rule sees them."""
