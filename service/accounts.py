@@ -25,7 +25,6 @@ from collections.abc import Iterable
 from typing import Any
 
 import msgspec
-
 from starosta.events.errors import Invalid
 from starosta.projections import claims as claims_model
 from starosta.projections.claims import ClaimOut, ClaimPage
@@ -52,7 +51,7 @@ def ensure_account(conn: sqlite3.Connection, name: str, account: str | None = No
     if account is not None and not is_account_id(account):
         raise ValueError(f"{account!r} is not an account id (A- and 8 characters)")
     account = account or new_id("account")
-    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     conn.execute("INSERT INTO accounts (id, name, created_at) VALUES (?, ?, ?)",
                  (account, name, now))
     return account

@@ -10,12 +10,12 @@ from __future__ import annotations
 import re
 
 import msgspec
-
 from starosta.events.chain import GENESIS, chain_hash, row_digest
 from starosta.events.kinds import Citation, DeathClaim
 from starosta.events.review import ClaimContested, ClaimSubmitted
 from starosta.events.store import AppendRequest, Metadata, NewEvent
 from starosta.service.ids import ACCOUNT_ID
+
 from tests.api.conftest import PEOPLE, Api, assert_problem
 
 NAMES = tuple(PEOPLE)  # alice, dave, bob, carol, root

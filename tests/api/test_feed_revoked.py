@@ -11,16 +11,15 @@ import time
 
 import httpx
 import msgspec
-
+import pytest
 from starosta.events.kinds import Citation, DeathClaim
 from starosta.service.access import list_tokens
 from starosta.service.api.log import TOKEN_RECHECK_SECONDS
 from starosta.service.db import open_event_store
+
 from tests.api.conftest import make_tokens
 from tests.api.test_stream import Served, seed, served  # noqa: F401  (the fixture)
 from tests.conftest import STAROSTA, start_server, stop
-
-import pytest
 
 pytestmark = pytest.mark.slow
 

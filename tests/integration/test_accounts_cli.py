@@ -10,12 +10,13 @@ import re
 import sqlite3
 from pathlib import Path
 
-from starosta import migrations
 from starosta.events.catalog import CATALOG
 from starosta.events.chain import GENESIS, HASHED_COLUMNS, chain_hash, row_digest
 from starosta.events.registry import SourceRegistered
 from starosta.service import ids
 from starosta.service.ids import ACCOUNT_ID
+
+from starosta import migrations
 from tests.conftest import run_cli
 
 
@@ -96,8 +97,8 @@ def test_the_postgres_migration_gives_every_known_name_its_own_account(postgres_
     import uuid
 
     import psycopg
-
     from starosta.migrations import postgres as pg_migrations
+
     from tests.postgres import DATABASE, OWNER
 
     schema = f"a_{uuid.uuid4().hex[:12]}"

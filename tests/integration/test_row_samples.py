@@ -9,9 +9,9 @@ import sqlite3
 from pathlib import Path
 
 import msgspec
-
 from starosta.events.store import StoredRow
 from starosta.service.transfer import verify_lines
+
 from tests.conftest import run_cli
 
 SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "log_rows.jsonl"

@@ -5,7 +5,6 @@ takes all of a caller's aliases, in one place (events.review.check, projections.
 from __future__ import annotations
 
 import pytest
-
 from starosta.events.errors import Forbidden
 from starosta.events.review import ClaimState, check
 from starosta.projections.rules import Viewer, may_see
