@@ -37,6 +37,7 @@ from starosta.events.base import EventTypes
 from starosta.events.chain import (
     GENESIS,
     HASHED_COLUMNS,
+    STORED_COLUMNS,
     Verdict,
     verify_rows,
 )
@@ -61,11 +62,11 @@ from starosta.events.store import (
 )
 
 _COLUMNS = ", ".join(HASHED_COLUMNS)
-_ROW_FIELDS = (*HASHED_COLUMNS, "hash")
+_ROW_FIELDS = STORED_COLUMNS
 assert StoredRow.__struct_fields__ == _ROW_FIELDS, "StoredRow's fields are the stored columns, in order"
-_SELECT = f"SELECT {_COLUMNS}, hash FROM events"
-_INSERT = f"INSERT INTO events ({_COLUMNS}, hash) VALUES ({', '.join(['%s'] * len(_ROW_FIELDS))})"
-_COPY = f"COPY events ({_COLUMNS}, hash) FROM STDIN"
+_SELECT = f"SELECT {_COLUMNS}, hash, nonce FROM events"
+_INSERT = f"INSERT INTO events ({_COLUMNS}, hash, nonce) VALUES ({', '.join(['%s'] * len(_ROW_FIELDS))})"
+_COPY = f"COPY events ({_COLUMNS}, hash, nonce) FROM STDIN"
 _as_tuple = msgspec.structs.astuple
 
 # The one lock every writer of this log takes first, in its transaction (released at its end).
@@ -472,9 +473,14 @@ class PostgresEventStore(StoreBase):
         in batches: flat memory); see EventStore."""
         with translated_errors():
             conn = self._reader()
+            # a schema not yet migrated to 0005 (no nonce column: its rows have none) verifies too
+            has_nonce = conn.execute(
+                "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+                "AND table_name = 'events' AND column_name = 'nonce'").fetchone() is not None
+            select = _SELECT if has_nonce else f"SELECT {_COLUMNS}, hash, NULL FROM events"
             with conn.transaction(), conn.cursor(name="starosta_verify") as cursor:
                 cursor.itersize = 2000
-                cursor.execute(f"{_SELECT} ORDER BY position")
+                cursor.execute(f"{select} ORDER BY position")
                 return verify_rows(cursor, expect_head)
 
     def close(self) -> None:

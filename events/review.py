@@ -9,6 +9,7 @@ Only an approved claim is ranked (preferred, normal, deprecated), never by its c
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Literal
 
 import msgspec
@@ -165,19 +166,25 @@ ALLOWED: dict[Action, tuple[Status, ...]] = {
 }
 
 
-def check(state: ClaimState, action: Action, actor: str, is_reviewer: bool) -> None:
-    """Raise Forbidden or Conflict unless `actor` may take `action` on a claim in `state`."""
+def check(state: ClaimState, action: Action, actor: str | Collection[str], is_reviewer: bool) -> None:
+    """Raise Forbidden or Conflict unless `actor` may take `action` on a claim in `state`.
+
+    `actor` is every value that denotes the acting account in the log (its account id, and
+    the name that rows written before accounts carry): the rules compare accounts, so a
+    claim submitted under a name and a decision taken under its account id are one actor."""
+    actors = (actor,) if isinstance(actor, str) else tuple(actor)
+    shown = actors[0] if actors else ""
     if action == "retract":
-        if actor != state.contributor:
+        if state.contributor not in actors:
             raise Forbidden(f"only the claim's contributor may retract {state.claim_id}")
     else:
         if not is_reviewer:
             raise Forbidden(f"{action} needs the reviewer role")
-        if actor == state.contributor:
+        if state.contributor in actors:
             raise Forbidden(f"nobody reviews their own claim: {state.claim_id} was "
-                                     f"submitted by {actor}")
-        if state.status in CONTESTED and actor == state.contested_by and action != "contest":
-            raise Forbidden(f"{actor} contested {state.claim_id}; another reviewer "
+                                     f"submitted by {shown}")
+        if state.status in CONTESTED and state.contested_by in actors and action != "contest":
+            raise Forbidden(f"{shown} contested {state.claim_id}; another reviewer "
                                      "must resolve the contest")
     if state.status not in ALLOWED[action]:
         raise Conflict(f"claim {state.claim_id} is {state.status}: {action} is allowed "

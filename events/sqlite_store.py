@@ -26,6 +26,7 @@ from starosta.events.base import EventTypes
 from starosta.events.chain import (
     GENESIS,
     HASHED_COLUMNS,
+    STORED_COLUMNS,
     Verdict,
     verify_rows,
 )
@@ -50,10 +51,10 @@ from starosta.events.store import (
 )
 
 _COLUMNS = ", ".join(HASHED_COLUMNS)
-_SELECT = f"SELECT {_COLUMNS}, hash FROM events"
-_ROW_FIELDS = (*HASHED_COLUMNS, "hash")
+_SELECT = f"SELECT {_COLUMNS}, hash, nonce FROM events"
+_ROW_FIELDS = STORED_COLUMNS
 assert StoredRow.__struct_fields__ == _ROW_FIELDS, "StoredRow's fields are the stored columns, in order"
-_INSERT = f"INSERT INTO events ({_COLUMNS}, hash) VALUES ({','.join('?' * len(_ROW_FIELDS))})"
+_INSERT = f"INSERT INTO events ({_COLUMNS}, hash, nonce) VALUES ({','.join('?' * len(_ROW_FIELDS))})"
 _as_tuple = msgspec.structs.astuple
 # recorded_at never decreases, so its index is in log order too: one index step, no sort.
 POSITION_AT = ("SELECT position, recorded_at FROM events WHERE recorded_at <= ? "
@@ -382,8 +383,11 @@ def _transaction_lost(exc: BaseException) -> StoreUnavailable:
 
 def verify_connection(conn: sqlite3.Connection, expect_head: str | None = None) -> Verdict:
     """Verify the chain of the `events` table reachable through `conn` (one statement: one
-    snapshot; streamed, flat memory). Works on a read-only connection."""
-    cursor = conn.execute(f"{_SELECT} ORDER BY position")
+    snapshot; streamed, flat memory). Works on a read-only connection, and on a file written
+    before migration 0006 (no nonce column: its rows have none)."""
+    has_nonce = any(r[1] == "nonce" for r in conn.execute("PRAGMA table_info(events)"))
+    select = _SELECT if has_nonce else f"SELECT {_COLUMNS}, hash, NULL FROM events"
+    cursor = conn.execute(f"{select} ORDER BY position")
     cursor.arraysize = 2000
 
     def rows() -> Iterator[tuple]:

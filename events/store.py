@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import msgspec
 from starosta.events.base import Event
-from starosta.events.chain import HASHED_COLUMNS, Verdict, chain_hash, row_digest
+from starosta.events.chain import HASHED_COLUMNS, Verdict, chain_hash, new_nonce, row_digest
 
 if TYPE_CHECKING:
     from starosta.events.sqlite_store import (  # noqa: F401
@@ -127,10 +127,12 @@ class StoredRow(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     causation_id: str | None
     recorded_at: str
     hash: str
+    nonce: str | None = None  # rows appended before migration 0006 have none
 
     def digest(self) -> str:
-        """Return the sha256 of this row's canonical bytes (what the chain links)."""
-        return row_digest(tuple(getattr(self, c) for c in HASHED_COLUMNS))
+        """Return the sha256 of this row's canonical bytes, nonce included (what the chain
+        links)."""
+        return row_digest(tuple(getattr(self, c) for c in HASHED_COLUMNS), self.nonce)
 
 
 class Head(msgspec.Struct, frozen=True):
@@ -364,10 +366,10 @@ class StoreBase:
 
 
 def stored_row(r: tuple) -> StoredRow:
-    """A row selected as `SELECT <HASHED_COLUMNS>, hash` as a StoredRow."""
+    """A row selected as `SELECT <STORED_COLUMNS>` (hashed columns, hash, nonce) as a StoredRow."""
     return StoredRow(position=r[0], event_id=r[1], stream_id=r[2], version=r[3], type=r[4],
                      schema_version=r[5], data=r[6], actor=r[7], request_id=r[8],
-                     causation_id=r[9], recorded_at=r[10], hash=r[11])
+                     causation_id=r[9], recorded_at=r[10], hash=r[11], nonce=r[12])
 
 
 class GroupCommitter:
@@ -507,8 +509,9 @@ def retry_positions(request: AppendRequest, stored: dict[str, tuple[str, int]]) 
 
 def new_rows(request: AppendRequest, catalog: Any, meta: Metadata, recorded_at: str,
              head: tuple[int, str], version: int) -> tuple[list[tuple], list[Envelope]]:
-    """Return the stored rows (hashed columns, then the chain hash) and envelopes of a new
-    request appended after `head` (position, hash) to a stream at `version`."""
+    """Return the stored rows (STORED_COLUMNS: hashed columns, the chain hash, a fresh nonce)
+    and envelopes of a new request appended after `head` (position, hash) to a stream at
+    `version`."""
     position, previous = head
     rows, envelopes = [], []
     for new in request.events:
@@ -516,8 +519,9 @@ def new_rows(request: AppendRequest, catalog: Any, meta: Metadata, recorded_at: 
         tag, schema_version, data = catalog.encode(new.event)
         row = (position, new.event_id, request.stream_id, version, tag, schema_version,
                data.decode("utf-8"), meta.actor, meta.request_id, meta.causation_id, recorded_at)
-        previous = chain_hash(previous, row_digest(row))
-        rows.append((*row, previous))
+        nonce = new_nonce()
+        previous = chain_hash(previous, row_digest(row, nonce))
+        rows.append((*row, previous, nonce))
         envelopes.append(Envelope(
             position=position, event_id=new.event_id, stream_id=request.stream_id,
             version=version, type=tag, schema_version=schema_version, recorded_at=recorded_at,

@@ -467,16 +467,21 @@ def read(conn: sqlite3.Connection, claim_id: str, viewer: Viewer) -> ClaimOut | 
 
 
 def page(conn: sqlite3.Connection, viewer: Viewer, *, after: int = 0, limit: int = 50,
-         status: str | None = None, source: str | None = None, contributor: str | None = None,
+         status: str | None = None, source: str | None = None,
+         contributor: str | Sequence[str] | None = None,
          kind: str | None = None, entities: Sequence[str] = ()) -> ClaimPage:
     """Return claims oldest first after submission position `after`, filtered (AND), only
-    those `viewer` may see; `next` is the cursor of the next page."""
+    those `viewer` may see; `next` is the cursor of the next page. `contributor` is one
+    stored value or several (an account's id and name: service.accounts.contributor_filter)."""
     where, args = ["submitted_position > ?"], [after]
-    for column, value in (("status", status), ("source_id", source), ("contributor", contributor),
-                          ("kind", kind)):
+    for column, value in (("status", status), ("source_id", source), ("kind", kind)):
         if value is not None:
             where.append(f"{column} = ?")  # column names from this code, never input
             args.append(value)
+    if contributor is not None:
+        values = (contributor,) if isinstance(contributor, str) else tuple(contributor)
+        where.append(f"contributor IN ({','.join('?' * len(values))})")
+        args.extend(values)
     for entity in entities:
         where.append("id IN (SELECT claim_id FROM claim_refs WHERE entity_id = ?)")
         args.append(entity)

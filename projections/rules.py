@@ -29,19 +29,29 @@ WITH_PENDING: tuple[str, ...] = ("approved", "disputed", "pending", "contested")
 
 
 class Viewer(msgspec.Struct, frozen=True):
-    """Who reads: a name (None when anonymous) and whether they review (reviewers and admins)."""
+    """Who reads: a name and an account id (None when anonymous) and whether they review
+    (reviewers and admins)."""
 
     name: str | None = None
     reviewer: bool = False
     admin: bool = False
+    account: str | None = None
+
+    @property
+    def aliases(self) -> tuple[str, ...]:
+        """The values that denote this reader as a claim's contributor: the account id (new
+        rows) and the name (rows written before accounts)."""
+        return tuple(v for v in (self.account, self.name) if v)
 
 
+def is_own(viewer: Viewer, contributor: str) -> bool:
+    """Return True when `contributor` (an account id, or a name in older rows) is `viewer`."""
+    return contributor in viewer.aliases
 
 
 def may_see(viewer: Viewer, status: str, contributor: str) -> bool:
     """Return True when `viewer` may read a claim in `status` submitted by `contributor`."""
-    return status in VISIBLE or viewer.reviewer or (
-        viewer.name is not None and viewer.name == contributor)
+    return status in VISIBLE or viewer.reviewer or is_own(viewer, contributor)
 
 
 def sees_suppressed(viewer: Viewer) -> bool:
@@ -57,7 +67,9 @@ def may_see_sql(viewer: Viewer, status: str = "status",
     if viewer.reviewer:
         return "TRUE", ()
     marks = ", ".join(f"'{s}'" for s in VISIBLE)  # constants of this module, never input
-    return f"({status} IN ({marks}) OR {contributor} = ?)", (viewer.name or "",)  # no token has an empty name
+    own = viewer.aliases or ("",)  # no token has an empty name
+    return (f"({status} IN ({marks}) OR {contributor} IN ({','.join('?' * len(own))}))",
+            own)
 
 
 def shown(viewer: Viewer, status: str, contributor: str, statuses: Sequence[str]) -> bool:

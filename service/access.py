@@ -2,9 +2,10 @@
 of migration 0003), with no HTTP in them. Bearer tokens are stored only as hashes.
 
 Roles are ordered contributor < reviewer < admin; each has what the one before has. A token's
-`name` is the person using it: claims and decisions are recorded under it, and "nobody reviews
-their own claim" compares names, so two tokens with one name are one actor. Names that differ
-only in case, Unicode form, width or look-alike letters are one name (`same_account_as`).
+`name` is the person using it; each name has one account (service/accounts.py), whose opaque
+id new claims and decisions are recorded under; "nobody reviews their own claim" compares
+accounts, so two tokens with one name are one actor. Names that differ only in case, Unicode
+form, width or look-alike letters are one name (`same_account_as`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import msgspec
 from starosta.events.errors import Unauthenticated
 from starosta.projections import name_keys
 from starosta.projections.rules import Viewer
+from starosta.service.accounts import ensure_account, is_account_id
 
 Role = Literal["contributor", "reviewer", "admin"]
 RANKS: dict[str, int] = {"contributor": 1, "reviewer": 2, "admin": 3}
@@ -28,19 +30,36 @@ PREFIX = "sta_"
 
 
 class Principal(msgspec.Struct, frozen=True):
-    """Who is calling: a token's id, name and role (anonymous readers have none)."""
+    """Who is calling: a token's id, name, role and account id (anonymous readers have none).
+
+    New events record the account id (`actor`), never the name; `aliases` are every value the
+    log may hold for this caller (the account id, and the name older rows carry), which the
+    rules compare against ("nobody reviews their own claim", "who may see a pending claim")."""
 
     token_id: str | None
     name: str | None
     role: str | None
+    account: str | None = None
 
     def has(self, role: str) -> bool:
         """Return True when this principal's role is `role` or above."""
         return self.role is not None and RANKS[self.role] >= RANKS[role]
 
+    @property
+    def actor(self) -> str:
+        """What the events this caller writes record as their actor: the account id."""
+        return self.account or ""
+
+    @property
+    def aliases(self) -> tuple[str, ...]:
+        """The values that denote this caller in the log: name (shown first, to the caller
+        themselves, in a refusal), then account id."""
+        return tuple(v for v in (self.name, self.account) if v)
+
     def viewer(self) -> Viewer:
         """Return this caller as the read models' visibility rule sees them."""
-        return Viewer(name=self.name, reviewer=self.has("reviewer"), admin=self.has("admin"))
+        return Viewer(name=self.name, reviewer=self.has("reviewer"), admin=self.has("admin"),
+                      account=self.account)
 
 
 ANONYMOUS = Principal(None, None, None)
@@ -52,14 +71,17 @@ class TokenInfo(msgspec.Struct, frozen=True):
     role: str
     created_at: str
     revoked_at: str | None
+    account: str | None = None  # the name's account id (what readers see for this person)
 
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_token(conn: sqlite3.Connection, name: str, role: str, token: str | None = None) -> tuple[str, str]:
-    """Store a new token for `name` with `role`; return (token id, the token itself).
+def create_token(conn: sqlite3.Connection, name: str, role: str, token: str | None = None,
+                 account: str | None = None) -> tuple[str, str]:
+    """Store a new token for `name` with `role`; return (token id, the token itself). The name
+    gets its account (a random id, or `account`: the demo's fixed ones) unless it has one.
 
     `token` may be given (the demo's fixed tokens); otherwise 32 random bytes. Raises
     ValueError for an unknown role, an empty name, or a name that has a live token already
@@ -76,6 +98,8 @@ def create_token(conn: sqlite3.Connection, name: str, role: str, token: str | No
                          "written another way (names are compared ignoring case, Unicode form, "
                          f"width and look-alike letters): use {name_keys.escaped(existing)!r} for "
                          "that person's token, or choose a name of its own")
+    if is_account_id(name):  # names and account ids must never be confused
+        raise ValueError(f"{name!r} has the form of an account id: choose another name")
     live = conn.execute("SELECT id FROM tokens WHERE name = ? AND revoked_at IS NULL",
                         (name,)).fetchone()
     if live is not None:  # a name is one actor: self-review and Idempotency-Keys go by name
@@ -86,6 +110,7 @@ def create_token(conn: sqlite3.Connection, name: str, role: str, token: str | No
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     conn.execute("INSERT INTO tokens VALUES (?, ?, ?, ?, ?, NULL)",
                  (token_id, name, role, _hash(token), now))
+    ensure_account(conn, name, account)  # the same name keeps its account
     return token_id, token
 
 
@@ -103,15 +128,17 @@ def same_account_as(conn: sqlite3.Connection, name: str) -> str | None:
     is stored, else the first stored name that differs from it only in case, Unicode form,
     width or look-alike letters (name_keys.same_account); None for a new account. Reads every
     stored name: accounts are few."""
-    stored = sorted({row[0] for row in conn.execute("SELECT name FROM tokens").fetchall()})
+    stored = sorted({row[0] for row in conn.execute(
+        "SELECT name FROM tokens UNION SELECT name FROM accounts").fetchall()})
     if name in stored:
         return name
     return next((other for other in stored if name_keys.same_account(other, name)), None)
 
 
-def create_tokens(db: str, tokens: list[tuple[str, str, str | None]]) -> list[tuple[str, str]]:
-    """Create several tokens (name, role, token or None) in the database file `db`, all or none;
-    return their (id, token).
+def create_tokens(db: str, tokens: list[tuple[str, str, str | None]]
+                  | list[tuple[str, str, str | None, str | None]]) -> list[tuple[str, str]]:
+    """Create several tokens (name, role, token or None[, account id or None]) in the database
+    file `db`, all or none; return their (id, token).
 
     Raises ValueError (see `create_token`), StoreUnavailable when the database cannot be
     written (locked, full, failing, read-only); nothing is written then.
@@ -124,7 +151,7 @@ def create_tokens(db: str, tokens: list[tuple[str, str, str | None]]) -> list[tu
         store = open_event_store(db, owner=True)
         try:
             with store.write_transaction() as tx:
-                return [create_token(tx, name, role, token) for name, role, token in tokens]
+                return [create_token(tx, *spec) for spec in tokens]
         finally:
             store.close()
     with translated_errors():
@@ -132,7 +159,7 @@ def create_tokens(db: str, tokens: list[tuple[str, str, str | None]]) -> list[tu
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                made = [create_token(conn, name, role, token) for name, role, token in tokens]
+                made = [create_token(conn, *spec) for spec in tokens]
                 conn.execute("COMMIT")
             except BaseException:
                 # SQLite undoes the whole transaction itself after some errors (a full or
@@ -148,7 +175,8 @@ def create_tokens(db: str, tokens: list[tuple[str, str, str | None]]) -> list[tu
 def list_tokens(conn: sqlite3.Connection) -> list[TokenInfo]:
     """Return every token (never the token itself), oldest first."""
     return [TokenInfo(*r) for r in conn.execute(
-        "SELECT id, name, role, created_at, revoked_at FROM tokens ORDER BY created_at, id")]
+        "SELECT t.id, t.name, t.role, t.created_at, t.revoked_at, a.id FROM tokens AS t "
+        "LEFT JOIN accounts AS a ON a.name = t.name ORDER BY t.created_at, t.id")]
 
 
 def revoke_token(conn: sqlite3.Connection, token_id: str) -> bool:
@@ -157,6 +185,13 @@ def revoke_token(conn: sqlite3.Connection, token_id: str) -> bool:
     cur = conn.execute("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
                        (now, token_id))
     return cur.rowcount == 1
+
+
+def token_live(conn: sqlite3.Connection, token_id: str) -> bool:
+    """Return whether the token `token_id` exists and is not revoked (a live feed asks this
+    again while it streams: a revoked token's feed must end)."""
+    return conn.execute("SELECT 1 FROM tokens WHERE id = ? AND revoked_at IS NULL",
+                        (token_id,)).fetchone() is not None
 
 
 def resolve(conn: sqlite3.Connection, authorization: str | None) -> Principal:
@@ -171,12 +206,15 @@ def resolve(conn: sqlite3.Connection, authorization: str | None) -> Principal:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
     digest = _hash(token.strip())
-    row = conn.execute("SELECT id, name, role, token_hash FROM tokens "
-                       "WHERE token_hash = ? AND revoked_at IS NULL", (digest,)).fetchone()
+    row = conn.execute("SELECT t.id, t.name, t.role, t.token_hash, a.id FROM tokens AS t "
+                       "LEFT JOIN accounts AS a ON a.name = t.name "
+                       "WHERE t.token_hash = ? AND t.revoked_at IS NULL", (digest,)).fetchone()
     # The lookup is by hash; compare_digest keeps the final comparison constant-time too.
     if row is None or not hmac.compare_digest(row[3], digest):
         raise Unauthenticated("the bearer token is unknown or revoked")
-    return Principal(row[0], row[1], row[2])
+    if row[4] is None:  # never expected (migration 0005 and token create give one): fail closed
+        raise Unauthenticated("the bearer token's account is missing: run starosta migrate")
+    return Principal(row[0], row[1], row[2], row[4])
 
 
 

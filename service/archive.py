@@ -39,7 +39,7 @@ from starosta.projections.registry import RegistryProjection
 from starosta.projections.rules import Viewer
 from starosta.projections.runner import Runner
 from starosta.projections.search import SearchProjection
-from starosta.service import access
+from starosta.service import access, accounts
 from starosta.service.access import IdempotencyKey, StoredReply
 
 EVERYONE = Viewer(reviewer=True, admin=True)
@@ -154,7 +154,9 @@ def complete(conn: sqlite3.Connection, reply: Reply, written: list[Envelope]) ->
     """Return the reply filled in from the committed events and the read models (which the
     writer has just brought up to date in the same transaction)."""
     if isinstance(reply, ClaimStateOf):
-        out = claims_model.read(conn, reply.claim_id, EVERYONE)
+        # decisions are answered to reviewers, and a retraction to the claim's own contributor
+        # (whose pending claim holds no other actor): names, as reviewers read them
+        out = accounts.read_claim(conn, reply.claim_id, EVERYONE)
         assert out is not None, "a decided claim exists"
         return Committed("claim", msgspec.json.encode(out), claims_model.etag(out.version))
     if isinstance(reply, BulkReviewed):

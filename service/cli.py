@@ -675,7 +675,11 @@ def _import_postgres(path: str, db: str, expect_head: str | None) -> tuple[int, 
                                 f"{expect_head}: it is another archive, or was cut short")
         with open(path, "rb") as f:  # checked whole above: loaded as stored, one transaction
             store.load_rows(_decode_export(line) for line in bounded_lines(f) if line.strip())
+        from starosta.service import accounts
         from starosta.service.archive import default_runner
+
+        with store.write_transaction() as tx:  # the log's names get their accounts
+            accounts.backfill(tx)
 
         default_runner().ensure(store)  # the read models, built as the owner (as serve would)
     except LogNotEmpty:  # filled meanwhile: the load's own check, under the append lock
@@ -1040,7 +1044,9 @@ def token_create(db: str, name: str, role: str) -> None:
 @token.command("list")
 @_db_option
 def token_list(db: str) -> None:
-    """List tokens: id, name, role, created, revoked (never the token itself).
+    """List tokens: id, name, role, account, created, revoked (never the token itself).
+
+    The account id (A-...) is what readers below reviewer see in place of the name.
 
     \b
     Example:
@@ -1049,7 +1055,7 @@ def token_list(db: str) -> None:
     from starosta.service.access import list_tokens
 
     for t in list_tokens(_write_conn(db)):
-        click.echo(f"{t.id}\t{t.name}\t{t.role}\tcreated {t.created_at}"
+        click.echo(f"{t.id}\t{t.name}\t{t.role}\t{t.account or '-'}\tcreated {t.created_at}"
                    + (f"\trevoked {t.revoked_at}" if t.revoked_at else ""))
 
 

@@ -290,7 +290,7 @@ def submission(conn: sqlite3.Connection, claim_id: str, claim: Claim, who: Princ
     claim = with_script(fit_claim(claim))
     dates, length = checked_dates(claim)
     check_claim(conn, claim, who)
-    event = ClaimSubmitted(claim_id=claim_id, contributor=who.name or "", claim=claim, dates=dates,
+    event = ClaimSubmitted(claim_id=claim_id, contributor=who.actor, claim=claim, dates=dates,
                            length=length)
     return AppendRequest(claim_id, [NewEvent(event)], expected_version=0)
 
@@ -319,8 +319,8 @@ def review(store: SQLiteEventStore, claim_id: str, action: str, who: Principal,
     if expected is not None and expected != state.version:
         raise Conflict(f"If-Match names version {expected} of {claim_id}, but it is at version "
                        f"{state.version} ({state.status}): reload it and decide again")
-    actor = who.name or ""
-    check(state, action, actor, who.has("reviewer"))  # type: ignore[arg-type]
+    actor = who.actor  # the account id: what the decision's event records
+    check(state, action, who.aliases, who.has("reviewer"))  # type: ignore[arg-type]
     if citation is not None:
         require(store.reader(), "source", citation.source, "citation.source")
     if action == "rank":
@@ -372,7 +372,7 @@ def register(conn: sqlite3.Connection, kind: str, make_event: Callable[[str], An
         require(conn, "source", name["citation"].source, "citation.source")
         claim = with_script(NameClaim(**name, **{kind: entity_id}))
         claim_id = new_id("claim")
-        event = ClaimSubmitted(claim_id=claim_id, contributor=who.name or "", claim=claim,
+        event = ClaimSubmitted(claim_id=claim_id, contributor=who.actor, claim=claim,
                                dates=check_dates(claim))
         appends.append(AppendRequest(claim_id, [NewEvent(event)], 0))
     return Decision(appends, Created(id=entity_id, name_claim=claim_id), recheck)
@@ -417,7 +417,7 @@ def merge(store: SQLiteEventStore, person_id: str, into: str, reason: str,
         require(conn, "source", citation.source, "citation.source")
     if into == person_id:
         raise invalid("into", into, "a record cannot be merged into itself")
-    event = PersonMerged(person_id=person_id, into=into, reason=reason, reviewer=who.name or "",
+    event = PersonMerged(person_id=person_id, into=into, reason=reason, reviewer=who.actor,
                          citation=citation)
     return _judged(store, [person_id, into], event, "merged", into)
 
@@ -430,7 +430,7 @@ def unmerge(store: SQLiteEventStore, person_id: str, reason: str, who: Principal
     if into is None:
         raise Conflict(f"{person_id} is not merged into another record")
     event = PersonUnmerged(person_id=person_id, from_person=into, reason=reason,
-                           reviewer=who.name or "")
+                           reviewer=who.actor)
     return _judged(store, [person_id, into], event, "unmerged", into)
 
 
@@ -444,7 +444,7 @@ def distinct(store: SQLiteEventStore, person_id: str, other: str, reason: str,
     if citation is not None:
         require(conn, "source", citation.source, "citation.source")
     event = PersonsDistinct(person_id=person_id, other=other, reason=reason,
-                            reviewer=who.name or "", citation=citation)
+                            reviewer=who.actor, citation=citation)
     return _judged(store, [person_id, other], event, "distinct", other)
 
 
@@ -469,6 +469,6 @@ def suppression(store: SQLiteEventStore, kind: str, target: str, reason: str, wh
         raise Conflict(f"{kind} {target} is not suppressed")
     stream = suppression_stream(target)
     made = ContentSuppressed if on else ContentUnsuppressed
-    event = made(target=target, target_kind=kind, admin=who.name or "", reason=reason)  # type: ignore[arg-type]
+    event = made(target=target, target_kind=kind, admin=who.actor, reason=reason)  # type: ignore[arg-type]
     return Decision([AppendRequest(stream, [NewEvent(event)], store.stream_version(stream))],
                     SuppressionSet(id=target, kind=kind, suppressed=on, reason=reason))

@@ -23,6 +23,7 @@ from starosta.events.catalog import CATALOG
 from starosta.events.chain import GENESIS, chain_hash
 from starosta.events.sqlite_store import backup_file, holds_events, seal_file
 from starosta.events.store import StoredRow
+from starosta.service import accounts
 
 _encode_row = msgspec.json.Encoder().encode
 _decode_row = msgspec.json.Decoder(StoredRow).decode
@@ -123,6 +124,8 @@ def import_log(path: str, db: str, progress: Progress | None = None,
         try:
             with open(path, "rb") as f:  # checked whole above: loaded as stored, one transaction
                 store.load_rows(_decode_row(line) for line in bounded_lines(f) if line.strip())
+            with store.write_transaction() as conn:  # the log's names get their accounts
+                accounts.backfill(conn)
             default_runner().ensure(store)
         finally:
             store.close()

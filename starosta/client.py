@@ -17,6 +17,12 @@ HTTP layer). No Litestar is imported: `pip install starosta` and `import starost
         for hit in api.search("persons", "baron"):
             print(hit.id, hit.label)
 
+The log (`events`, `follow`) yields `LogEvent`s. Breaking change (issue 18): on a redacted row
+(`redacted` true: a claim the caller may not see) only `position`, `digest`, `hash` and
+`recorded_at` are set; `type`, `stream_id`, `version`, `event_id` and the rest are None.
+Actors are account ids (`A-...`) for callers below reviewer; a row written before accounts
+and shown so has `pseudonymised` true.
+
 Writes: every POST carries an `Idempotency-Key`, generated once per call (or given with
 `idempotency_key=`) and sent again, unchanged with the same body, on each retry: the server
 answers a retry with its first answer and appends nothing, so a retried claim is never a

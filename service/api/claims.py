@@ -17,7 +17,7 @@ from starosta.events.store import ConcurrencyError
 from starosta.projections import claims as claims_model
 from starosta.projections.claims import ClaimOut, ClaimPage
 from starosta.projections.rules import VISIBLE
-from starosta.service import auth, commands
+from starosta.service import accounts, auth, commands
 from starosta.service.archive import BulkItem, BulkOut, BulkReviewed, Decision, Submitted, SuppressionSet
 from starosta.service.api.common import (
     Cursor,
@@ -162,7 +162,7 @@ class ClaimController(Controller):
     async def read(self, request: Request, claim_id: FromPath[str]) -> Response[ClaimOut]:
         """Anyone reads approved and disputed claims (a disputed claim carries its contest
         under `dispute`); the ETag is the claim's version, for If-Match."""
-        out = await off_loop(request, claims_model.read, claim_id, viewer(request))
+        out = await off_loop(request, accounts.read_claim, claim_id, viewer(request))
         if out is None:
             raise commands.unseen_claim("claim_id", claim_id, "path")
         return Response(msgspec.json.encode(out), media_type="application/json",
@@ -174,18 +174,22 @@ class ClaimController(Controller):
                    person: Annotated[str | None, Parameter(max_length=64)] = None,
                    place: Annotated[str | None, Parameter(max_length=64)] = None,
                    source: Annotated[str | None, Parameter(max_length=64)] = None,
-                   contributor: Annotated[str | None, Parameter(max_length=200)] = None,
+                   contributor: Annotated[str | None, Parameter(
+                       max_length=200, description="The contributor's account id (A- and 8 "
+                       "characters, as claims show it); reviewers and admins may also give a name")] = None,
                    kind: Annotated[KindName | None, Parameter(description="One claim kind")] = None,
                    after: Cursor = None, limit: Limit = 50) -> ClaimPage:
         """Oldest first. Anonymous readers list approved and disputed claims (approved, then
         contested: public, marked, until the contest is resolved); a contributor also lists
-        their own; reviewers list everything. Filters combine (AND)."""
+        their own; reviewers list everything. Filters combine (AND). Who submitted and
+        reviewed each claim is shown by account id (`A-...`) to readers below reviewer, by
+        name to reviewers and admins."""
         principal = who(request)
         if status not in (None, *VISIBLE) and principal.role is None:
             raise Unauthenticated(f"status={status!r}: listing claims that are not approved "
                                   "needs a token")
         entities = [e for e in (person, place) if e is not None]
-        return await off_loop(request, lambda conn: claims_model.page(
+        return await off_loop(request, lambda conn: accounts.claim_page(
             conn, viewer(request), after=cursor(after), limit=limit, status=status, source=source,
             contributor=contributor, kind=kind, entities=entities))
 

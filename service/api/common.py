@@ -343,7 +343,7 @@ async def commit(request: Request, decision: Decision, keyed: bool = True) -> Re
     key = await idempotency_key(request) if keyed else None
     stored_id = request_id(request)
     try:
-        committed = await archive_of(request).commit(decision, who(request).name or "", key,
+        committed = await archive_of(request).commit(decision, who(request).actor, key,
                                                      stored_id)
     except KeyReused:
         raise _reused(request) from None

@@ -17,8 +17,9 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from starosta.events.store import EventStore, StoreError
 from starosta.projections.rules import Viewer
+from starosta.service.access import token_live
 from starosta.service.api import common
-from starosta.service.api.common import StoreDependency, archive_of, off_loop, viewer
+from starosta.service.api.common import StoreDependency, archive_of, off_loop, viewer, who
 from starosta.service.errors import problem
 from starosta.service.feed import (
     MAX_POSITION,
@@ -39,6 +40,11 @@ POLL_SECONDS = 0.25  # how often an idle feed looks for new events (one indexed 
 STREAM_BATCH = 100  # events read and sent per look
 RETRY_MS = 1000  # the reconnection delay the feed suggests to EventSource clients
 BUSY_RETRY_AFTER = 5  # Retry-After (seconds) of the 503 past STAROSTA_MAX_STREAMS
+# A feed opened with a token asks again whether the token is live at least this often, and
+# before sending every page of events: a revoked token's feed ends within this many seconds
+# and never sends an event after the revocation is seen.
+TOKEN_RECHECK_SECONDS = 2
+REDACTED = "redacted"  # the SSE `event` of a redacted row (which tells no type)
 
 Position = Annotated[int, Parameter(ge=0, le=MAX_POSITION, description="Return events after this position")]
 
@@ -79,7 +85,8 @@ class LogController(Controller):
     ) -> ServerSentEvent:
         """Every event after `after` (or after Last-Event-ID), in order, then each new one as
         it is appended, as Server-Sent Events: `id` is the position, `event` the event type,
-        `data` the same JSON item GET /events gives the caller, with the same redaction.
+        `data` the same JSON item GET /events gives the caller, with the same redaction (a
+        redacted row's `event` is `redacted`).
         Comment lines keep an idle stream alive; the stream closes after `timeout` seconds.
         At most STAROSTA_MAX_STREAMS streams are open at once: past it, 503 with Retry-After."""
         start = after if last_event_id is None else common.number(last_event_id,
@@ -92,7 +99,8 @@ class LogController(Controller):
                 f"{slots.limit} live feeds are open, the most this server serves at once "
                 f"(STAROSTA_MAX_STREAMS): retry after {BUSY_RETRY_AFTER} seconds",
                 headers={"Retry-After": str(BUSY_RETRY_AFTER)})
-        events = live_feed(request, store, start, timeout, viewer(request), release)
+        events = live_feed(request, store, start, timeout, viewer(request), release,
+                           who(request).token_id)
         weakref.finalize(events, release)  # a stream never started still gives its slot back
         return ServerSentEvent(events)
 
@@ -149,26 +157,43 @@ def _comment(text: str, retry: int | None = None) -> ServerSentEventMessage:
     return ServerSentEventMessage(data=None, comment=text, retry=retry)
 
 
+async def _token_revoked(request: Request, token_id: str | None) -> bool:
+    """Return whether the feed's token (None: an anonymous feed) is no longer live, asking the
+    primary (tokens are never read from a replica)."""
+    if token_id is None:
+        return False
+    archive = archive_of(request)
+    return not await archive.run_read(lambda _: token_live(archive.read_primary(), token_id))
+
+
 async def live_feed(request: Request, store: EventStore, after: int, timeout: int,
-                    reader: Viewer, release: Callable[[], None]) -> AsyncIterator[ServerSentEventMessage]:
+                    reader: Viewer, release: Callable[[], None],
+                    token_id: str | None = None) -> AsyncIterator[ServerSentEventMessage]:
     """Yield the log after `after` as SSE messages, then poll for new events until `timeout`
     seconds have passed; give the stream's slot back however the stream ends (its end, the
-    client gone, the server stopping)."""
+    client gone, the server stopping, the feed's token revoked: checked every
+    TOKEN_RECHECK_SECONDS and before each page is sent)."""
     loop = asyncio.get_running_loop()
     try:
         deadline = loop.time() + timeout
         yield _comment(f"events after {after}; this stream closes in {timeout} s", RETRY_MS)
-        quiet_since = loop.time()
+        quiet_since = checked = loop.time()
         while True:
             try:
                 page = await off_loop(request, log_page, store, after, STREAM_BATCH, reader)
+                if page.items or loop.time() - checked >= TOKEN_RECHECK_SECONDS:
+                    if await _token_revoked(request, token_id):
+                        yield _comment("the token of this feed was revoked: the stream ends")
+                        return
+                    checked = loop.time()
             except StoreError as exc:  # a failing disk: end the stream, the client reconnects
                 yield _comment(f"the archive cannot be read now ({exc}): reconnect with "
                                f"Last-Event-ID: {after}")
                 return
             for item in page.items:
                 yield ServerSentEventMessage(data=msgspec.json.encode(item).decode(),
-                                             event=item.type, id=item.position)
+                                             event=REDACTED if item.redacted else item.type,
+                                             id=item.position)
                 after = item.position
             now = loop.time()
             if page.items:

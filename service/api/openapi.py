@@ -347,12 +347,12 @@ def _alternatives(operation: dict[str, Any], handler: HTTPRouteHandler) -> None:
 SERVER_SENT_EVENT = {
     "type": "object", "required": ["id", "event", "data"],
     "description": "One event of the stream: `id` is the position (send it back as Last-Event-ID), "
-                   "`event` the event type, `data` the item GET /events gives the caller, as "
-                   "JSON. Comment lines (`: keep-alive`) keep an idle stream open; the stream "
+                   "`event` the event type (`redacted` for a redacted row), `data` the item GET "
+                   "/events gives the caller, as JSON. Comment lines (`: keep-alive`) keep an idle stream open; the stream "
                    "closes after `timeout` seconds.",
     "properties": {
         "id": {"type": "string", "pattern": "^[0-9]+$"},
-        "event": {"type": "string", "examples": ["claim.submitted"]},
+        "event": {"type": "string", "examples": ["claim.submitted", "redacted"]},
         "data": {"type": "string", "contentMediaType": "application/json",
                  "contentSchema": {"$ref": REF.format(name="LogEvent")}},
         "retry": {"type": "integer", "minimum": 0}}}

@@ -25,6 +25,10 @@ DEMO_TOKENS = {
     "admin": ("Demo Admin", "demo-admin-token"),
 }
 SECOND_REVIEWER = ("Demo Second Reviewer", "demo-reviewer-2-token")  # contests one claim
+# Fixed account ids of the demo's people (what readers see in place of their names), so that a
+# demo archive's log and documents are the same wherever it is loaded, on either backend.
+DEMO_ACCOUNTS = {"Demo Contributor": "A-DEM0C0NT", "Demo Reviewer": "A-DEM0REVW",
+                 "Demo Admin": "A-DEM0ADMN", "Demo Second Reviewer": "A-DEM0REV2"}
 PATHS = {"source": "/sources", "person": "/persons", "place": "/places",
          "organization": "/organizations", "fund": "/funds", "claim": "/claims"}
 
@@ -74,7 +78,7 @@ def claim_archive(db: str) -> None:
         with store.write_transaction() as tx:
             marker.claim(tx)  # nothing there, or it raises: another `demo` got here first
             for role, (name, token) in [*DEMO_TOKENS.items(), ("reviewer", SECOND_REVIEWER)]:
-                create_token(tx, name, role, token)
+                create_token(tx, name, role, token, DEMO_ACCOUNTS[name])
     finally:
         store.close()
 

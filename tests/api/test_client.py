@@ -68,7 +68,9 @@ def test_round_trip_register_submit_approve_read(served: Served) -> None:
                              "amount": "25.00", "currency": "USD", "date": "1926",
                              "citation": {"source": source}})
         pending = alice.claim(stay.id)
-        assert pending.version == 1 and pending.contributor == "alice"
+        # her own account id (A-...) to her; her name only to reviewers (issue 18)
+        assert pending.version == 1 and pending.contributor.startswith("A-")
+        assert bob.claim(stay.id).contributor == "alice"
 
         approved = bob.approve(stay.id, "read against p. 3", version=pending.version)
         assert approved.status == "approved" and approved.version == 2

@@ -3,6 +3,8 @@ the review queue, bulk approval and supersession (the real app, a real SQLite fi
 
 from __future__ import annotations
 
+import re
+
 import datetime as dt
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -12,6 +14,7 @@ from typing import Any, Callable
 import httpx
 import pytest
 
+from starosta.service.ids import ACCOUNT_ID
 from tests.api.conftest import Api, assert_problem
 
 PROBLEM = "application/problem+json"
@@ -119,7 +122,10 @@ def test_submit_approve_contest_and_uphold_the_contest(api: Api, world: World) -
         assert r.status_code == 200, (who, r.text)
         body = r.json()
         assert body["status"] == "pending" and body["version"] == 1 and r.headers["etag"] == '"1"'
-        assert body["contributor"] == "alice" and body["position"] == submitted["position"]
+        # reviewers see the contributor's name; the contributor herself, her account id
+        shown = body["contributor"]
+        assert (shown == "alice") if who != "alice" else re.fullmatch(ACCOUNT_ID, shown), shown
+        assert body["position"] == submitted["position"]
         assert body["claim"]["said"] == "on 25-1-1940" and body["claim"]["person"] == world.person
         assert [h["action"] for h in body["history"]] == ["submit"]
 
@@ -139,7 +145,11 @@ def test_submit_approve_contest_and_uphold_the_contest(api: Api, world: World) -
     # now public, with the same content and ETag
     r = api.get(f"/claims/{claim}")
     assert r.status_code == 200 and r.headers["etag"] == '"2"'
-    assert r.json() == approved
+    public = r.json()  # the same, but who acted is shown to readers by account id only
+    accounts = [public["contributor"], *(h["actor"] for h in public["history"])]
+    assert all(re.fullmatch(ACCOUNT_ID, a) for a in accounts) and accounts[0] != accounts[2]
+    assert accounts[0] == accounts[1]  # alice's one account
+    assert {**public, "contributor": "alice", "history": approved["history"]} == approved
 
     # carol contests with a counter-citation from a registered source
     counter = api.source("Memorial: Victims of Political Terror")
@@ -652,7 +662,14 @@ def test_review_queue(api: Api, world: World) -> None:
     # contributors see only their own pending claims
     assert queue(api, "alice") == [a1, a2]
     assert queue(api, "dave") == [d1, d2]
-    assert queue(api, "dave", contributor="alice") == []
+    # below reviewer, a contributor is named by account id only (names are not to be probed)
+    assert_problem(api.get("/claims", "dave", status="pending", contributor="alice"), 422,
+                   "contributor", "alice")
+    alices = api.get(f"/claims/{a1}", "alice").json()["contributor"]
+    assert re.fullmatch(ACCOUNT_ID, alices)
+    assert queue(api, "dave", contributor=alices) == []
+    assert queue(api, "alice", contributor=alices) == [a1, a2]
+    assert queue(api, "bob", contributor=alices) == queue(api, "bob", contributor="alice")
 
     # cursor pagination walks every item once
     seen, after, pages = [], None, 0

@@ -16,9 +16,10 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Protocol
 
+import msgspec
 import pytest
 
-from starosta.events.chain import GENESIS, HASHED_COLUMNS, chain_hash
+from starosta.events.chain import GENESIS, HASHED_COLUMNS, STORED_COLUMNS, chain_hash, row_digest
 from starosta.events.registry import PersonRegistered, PlaceRegistered
 from starosta.events.store import (
     AppendRequest,
@@ -386,10 +387,12 @@ class EventStoreContract:
         ("actor", "the-forger"),
         ("recorded_at", "2001-01-01T00:00:00.000000Z"),
         ("stream_id", "P-elsewhere"),
+        ("nonce", "0" * 32),
+        ("nonce", None),
     ])
     def test_verify_names_the_first_broken_position(self, store: EventStore, backend: Backend,
                                                     column: str, value: object) -> None:
-        assert column in HASHED_COLUMNS
+        assert column in STORED_COLUMNS
         for n in range(12):
             store.append(f"P-{n}", [person(n)], 0)
         published = store.head().hash
@@ -398,6 +401,38 @@ class EventStoreContract:
         assert not verdict.ok and verdict.broken_at == 7 and verdict.count == 6
         assert "7" in (verdict.reason or "")
         assert not store.verify(expect_head=published).ok
+
+    def test_each_new_row_has_its_own_nonce_in_its_digest(self, store: EventStore) -> None:
+        """16 random bytes (hex) per row, hashed after the other columns (issue 18): a redacted
+        row's digest cannot be matched against guessed content without the nonce."""
+        for n in range(5):
+            store.append(f"P-{n}", [person(n), person(n, "again")], 0)
+        stored = rows(store)
+        nonces = [r.nonce for r in stored]
+        assert len(set(nonces)) == 10
+        assert all(n is not None and len(n) == 32 and int(n, 16) >= 0 for n in nonces)
+        for r in stored:
+            hashed = tuple(getattr(r, c) for c in HASHED_COLUMNS)
+            assert r.digest() == row_digest(hashed, r.nonce) != row_digest(hashed)
+
+    def test_rows_without_a_nonce_keep_their_old_bytes(self, store: EventStore,
+                                                        stores: Callable[[], EventStore]) -> None:
+        """A log written before nonces (rows with none, hashed as they always were) loads,
+        verifies, and grows with rows that carry one."""
+        for n in range(3):
+            store.append(f"P-{n}", [person(n)], 0)
+        previous, old = GENESIS, []
+        for r in rows(store):
+            hashed = tuple(getattr(r, c) for c in HASHED_COLUMNS)
+            previous = chain_hash(previous, row_digest(hashed))
+            old.append(msgspec.structs.replace(r, hash=previous, nonce=None))
+        copy = stores()
+        assert copy.load_rows(iter(old)) == 3
+        assert [r.nonce for r in rows(copy)] == [None] * 3
+        copy.append("P-new", [person(9)], 0)
+        assert rows(copy)[-1].nonce is not None
+        verdict = copy.verify(expect_head=previous)
+        assert verdict.ok and verdict.count == 4, verdict
 
     def test_verify_checks_a_published_head(self, store: EventStore) -> None:
         for n in range(5):

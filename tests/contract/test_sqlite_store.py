@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from starosta.events.catalog import CATALOG
-from starosta.events.chain import HASHED_COLUMNS
+from starosta.events.chain import HASHED_COLUMNS, STORED_COLUMNS
 from starosta.events.sqlite_store import SQLiteEventStore
 from starosta.service.db import open_store
 from tests.contract.store_contract import Backend, EventStoreContract
@@ -37,7 +37,7 @@ class SQLiteBackend:
 
     def tamper(self, store: SQLiteEventStore, position: int, column: str,
                value: object) -> None:
-        assert column in HASHED_COLUMNS  # a column name from the suite, never input
+        assert column in STORED_COLUMNS  # a column name from the suite, never input
         conn = sqlite3.connect(store.path, isolation_level=None)
         try:
             conn.execute("BEGIN IMMEDIATE")

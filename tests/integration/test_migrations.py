@@ -11,7 +11,8 @@ import pytest
 from starosta import migrations
 from starosta.events.catalog import CATALOG
 from starosta.events.registry import PersonRegistered
-from starosta.events.store import SQLiteEventStore, connect
+from starosta.events.chain import GENESIS, HASHED_COLUMNS, chain_hash, row_digest
+from starosta.events.store import Head, SQLiteEventStore, connect
 from tests.conftest import ROOT, run_cli
 
 
@@ -28,10 +29,13 @@ def test_steps_are_numbered_in_order() -> None:
 def test_upgrade_from_the_first_migration_keeps_the_log(db_path: str) -> None:
     conn = connect(db_path)
     assert migrations.apply(conn, stop_after="0001_event_log") == ["0001_event_log"]
-    store = SQLiteEventStore(db_path, CATALOG)
-    store.append("person-1", [PersonRegistered(person_id="P1", label="Aron Baron")], 0)
-    before = store.head()
-    store.close()
+    # a row as the code of that time wrote it (no nonce column yet)
+    tag, version, data = CATALOG.encode(PersonRegistered(person_id="P1", label="Aron Baron"))
+    row = (1, "e1", "person-1", 1, tag, version, data.decode(), None, None, None,
+           "2024-01-01T00:00:00.000000Z")
+    before = Head(1, chain_hash(GENESIS, row_digest(row)), row[-1])
+    conn.execute(f"INSERT INTO events ({', '.join(HASHED_COLUMNS)}, hash) VALUES "
+                 f"({','.join('?' * 12)})", (*row, before.hash))
 
     later = migrations.apply(conn)
     assert later == [s.name for s in migrations.steps()][1:]
@@ -40,6 +44,7 @@ def test_upgrade_from_the_first_migration_keeps_the_log(db_path: str) -> None:
             "projection_checkpoints"} <= tables(conn)
     store = SQLiteEventStore(db_path, CATALOG)
     assert store.head() == before
+    assert store.verify().ok
     store.close()
     conn.close()
 

@@ -196,14 +196,13 @@ def test_row_rewritten_and_chain_recomputed(archive):
     conn = attacker(archive.path)
     conn.execute("BEGIN")
     rows = conn.execute(
-        f"SELECT {', '.join(HASHED_COLUMNS)} FROM events WHERE position >= ? ORDER BY position",
+        f"SELECT {', '.join(HASHED_COLUMNS)}, nonce FROM events WHERE position >= ? ORDER BY position",
         (K,)).fetchall()
     previous = conn.execute("SELECT hash FROM events WHERE position = ?", (K - 1,)).fetchone()[0]
-    for n, row in enumerate(rows):
-        row = list(row)
+    for n, (*row, nonce) in enumerate(rows):
         if n == 0:
             row[HASHED_COLUMNS.index("actor")] = "the-forger"
-        previous = chain_hash(previous, row_digest(tuple(row)))
+        previous = chain_hash(previous, row_digest(tuple(row), nonce))
         conn.execute("UPDATE events SET actor = ?, hash = ? WHERE position = ?",
                      (row[HASHED_COLUMNS.index("actor")], previous, row[0]))
     conn.execute("COMMIT")
@@ -277,3 +276,56 @@ def test_plain_sqlite3_cannot_replace_a_row(archive):
     finally:
         conn.close()
     assert dump(archive.path) == before
+
+
+# -- the row nonce (issue 18): hashed when present, old rows keep their old bytes ----------
+
+
+def test_every_new_row_has_its_own_nonce_and_the_digest_covers_it(archive):
+    conn = sqlite3.connect(archive.path)
+    nonces = [r[0] for r in conn.execute("SELECT nonce FROM events ORDER BY position")]
+    conn.close()
+    assert len(nonces) == N and len(set(nonces)) == N
+    assert all(re.fullmatch("[0-9a-f]{32}", n) for n in nonces)
+
+
+@pytest.mark.parametrize("nonce", [None, "0" * 32], ids=["removed", "changed"])
+def test_a_nonce_removed_or_changed_breaks_the_chain_there(archive, nonce):
+    conn = attacker(archive.path)
+    conn.execute("UPDATE events SET nonce = ? WHERE position = ?", (nonce, K))
+    conn.close()
+    result = verify(archive.path)
+    assert result.returncode == 1
+    assert f"BROKEN at position {K}: hash mismatch" in result.stderr
+
+
+def test_a_log_written_before_nonces_verifies_and_grows_with_them(tmp_path):
+    """Rows appended before migration 0006 (no nonce column) keep their canonical bytes: the
+    same log verifies after the migration, and rows appended after it carry nonces."""
+    from starosta import migrations
+    from starosta.events.catalog import CATALOG
+
+    path = str(tmp_path / "old.db")
+    conn = sqlite3.connect(path, isolation_level=None)
+    migrations.apply(conn, stop_after="0003_access")
+    previous = GENESIS
+    for position in range(1, 6):  # rows as the code before the nonce wrote them
+        tag, version, data = CATALOG.encode(_event(position))
+        row = (position, f"e{position}", f"stream-{position}", 1, tag, version, data.decode(),
+               "ivanov", None, None, f"2024-01-01T00:00:0{position}.000000Z")
+        previous = chain_hash(previous, row_digest(row))
+        conn.execute(f"INSERT INTO events ({', '.join(HASHED_COLUMNS)}, hash) "
+                     f"VALUES ({','.join('?' * 12)})", (*row, previous))
+    conn.close()
+    old_head = previous
+    assert verify(path, "--expect-head", old_head).returncode == 0
+    store = open_store(path)  # migrates: the nonce column arrives, the old rows keep NULL
+    try:
+        store.append("stream-new", [_event(8)])
+        rows = list(store.read_rows())
+    finally:
+        store.close()
+    assert [r.nonce for r in rows[:5]] == [None] * 5 and rows[5].nonce is not None
+    done = verify(path, "--expect-head", old_head)
+    assert done.returncode == 0, done.stderr
+    assert "6 events" in done.stdout
