@@ -139,17 +139,20 @@ def contributor_filter(conn: sqlite3.Connection, value: str | None, viewer: View
 
 
 def shown_claim(claim: ClaimOut, people: Directory, viewer: Viewer) -> ClaimOut:
-    """Return a claim with its contributor, contester and every history actor as `viewer` may
-    see them (names for reviewers, account ids for everyone else)."""
+    """Return a claim with its contributor, contester, dispute and every history actor as
+    `viewer` may see them (names for reviewers, account ids for everyone else)."""
     return msgspec.structs.replace(
         claim, contributor=people.shown(claim.contributor, viewer) or "",
         contested_by=people.shown(claim.contested_by, viewer),
         history=[msgspec.structs.replace(h, actor=people.shown(h.actor, viewer) or "")
-                 for h in claim.history])
+                 for h in claim.history],
+        dispute=None if claim.dispute is None else msgspec.structs.replace(
+            claim.dispute, actor=people.shown(claim.dispute.actor, viewer) or ""))
 
 
 def _actors(claims: Iterable[ClaimOut]) -> list[str | None]:
-    return [v for c in claims for v in (c.contributor, c.contested_by, *(h.actor for h in c.history))]
+    return [v for c in claims for v in (c.contributor, c.contested_by, *(h.actor for h in c.history),
+                                        c.dispute.actor if c.dispute is not None else None)]
 
 
 def read_claim(conn: sqlite3.Connection, claim_id: str, viewer: Viewer) -> ClaimOut | None:

@@ -114,6 +114,9 @@ def test_a_disputed_claim_is_public_marked_and_out_of_every_figure(api: Api, wor
     assert body["dispute"]["reason"] == "the register gives 1941"
     assert body["dispute"]["citation"]["source"] == world.counter
     assert body["dispute"]["actor"] == body["history"][-1]["actor"]  # one field for the contester
+    assert body["dispute"]["actor"].startswith("A-")  # readers see the contester's account id
+    named = api.get(f"/claims/{stay}", "root").json()["dispute"]["actor"]
+    assert not named.startswith("A-") and named  # reviewers and admins see the name
     listed = api.get("/claims", None, status="disputed").json()["items"]
     assert {c["id"] for c in listed} == {stay, money}
 

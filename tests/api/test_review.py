@@ -167,7 +167,12 @@ def test_submit_approve_contest_and_uphold_the_contest(api: Api, world: World) -
     assert contested["dispute"] == last
     # still public, marked disputed, with the contest: readers learn it is disputed and why
     r = api.get(f"/claims/{claim}")
-    assert r.status_code == 200 and r.json() == contested
+    assert r.status_code == 200
+    seen = r.json()  # the same claim, every account shown by its id to a reader
+    assert seen["dispute"] == seen["history"][-1] == {**last, "actor": seen["contested_by"]}
+    assert re.fullmatch(ACCOUNT_ID, seen["contested_by"]) and seen["contested_by"] not in accounts
+    assert {**seen, "contributor": "alice", "contested_by": "carol", "dispute": last,
+            "history": contested["history"]} == contested
 
     # the reviewer who contested may not resolve the contest, either way
     assert_problem(decide(api, claim, "approve", "carol"), 403, "carol")
