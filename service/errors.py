@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+import time
 import traceback
+from collections.abc import Callable
 from typing import Any, Literal
 
 import msgspec
@@ -65,6 +68,35 @@ def safe_traceback(exc: BaseException) -> str:
         lines.append(f"{type(item).__qualname__}: {log_safe(item)}")
         lines.append("\n")
     return "".join(lines).rstrip("\n")
+
+
+class LogBudget:
+    """At most `lines` log lines of one kind in each window of `seconds`: a flood of bad
+    requests (wrong tokens, sent as fast as a client can) must neither flood the service's log
+    nor stall a server whose output is read slowly. Lines past the budget are counted, and the
+    first line of the next window says how many were left out."""
+
+    def __init__(self, lines: int = 20, seconds: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.lines, self.seconds, self.clock = lines, seconds, clock
+        self._lock = threading.Lock()
+        self._start = clock()
+        self._used = 0
+        self._skipped = 0
+
+    def take(self) -> tuple[bool, int]:
+        """Return (whether this line may be logged, how many lines were left out before it:
+        non-zero only on the first line of a new window)."""
+        with self._lock:
+            now = self.clock()
+            if now - self._start >= self.seconds:
+                self._start, self._used = now, 0
+            if self._used >= self.lines:
+                self._skipped += 1
+                return False, 0
+            self._used += 1
+            skipped, self._skipped = self._skipped, 0
+            return True, skipped
 
 
 class SafeLog(logging.Filter):

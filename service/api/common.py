@@ -25,7 +25,7 @@ from starosta.events.store import ConcurrencyError, EventStore
 from starosta.service.access import ANONYMOUS, IdempotencyKey, KeyReused, Principal, resolve
 from starosta.service.archive import Committed, Decision
 from starosta.service.auth import drain, principal_of
-from starosta.service.errors import clipped, log, problem, strict_problem
+from starosta.service.errors import LogBudget, clipped, log, problem, strict_problem
 from starosta.service.feed import MAX_POSITION
 
 # The archive's event store, injected as is: SQLite's or PostgreSQL's (both the EventStore
@@ -43,6 +43,16 @@ def archive_of(connection: ASGIConnection) -> Archive:
     return connection.app.state.archive
 
 
+def refusals_logged(connection: ASGIConnection) -> LogBudget:
+    """The app's budget of log lines for refused tokens: at most 20 a minute, the rest counted
+    (errors.LogBudget)."""
+    state = connection.app.state
+    budget = state.get("refusals_logged")
+    if budget is None:
+        budget = state["refusals_logged"] = LogBudget(lines=20, seconds=60.0)
+    return budget
+
+
 async def authenticate(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     """App-wide guard: resolve the bearer token (401 for a wrong one, also on public reads).
 
@@ -52,9 +62,12 @@ async def authenticate(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         principal = resolve(conn, connection.headers.get("authorization"))
     except Unauthenticated as exc:
         # who failed, for an operator (fail2ban and the like): the client, never the token
-        log.warning("refused the Authorization header of %s %s from %s: %s",
-                    connection.scope.get("method"), connection.url.path, client_key(connection),
-                    exc.detail)
+        logged, skipped = refusals_logged(connection).take()
+        if logged:
+            log.warning("refused the Authorization header of %s %s from %s: %s%s",
+                        connection.scope.get("method"), connection.url.path,
+                        client_key(connection), exc.detail,
+                        f" ({skipped} more refused before this one, not logged)" if skipped else "")
         await drain(connection)
         raise  # 401
     connection.scope.setdefault("state", {})["principal"] = principal

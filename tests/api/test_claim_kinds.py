@@ -4,6 +4,8 @@ value at fault, and appends nothing to the log."""
 
 from __future__ import annotations
 
+import re
+
 import datetime
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,6 +15,7 @@ import msgspec
 import pytest
 from litestar.testing import TestClient
 
+from starosta.service.ids import ACCOUNT_ID
 from starosta.events.kinds import KIND_NAMES, KINDS
 from starosta.service.app import create_app
 from starosta.service.settings import Settings
@@ -253,7 +256,9 @@ def submit_and_read(api: Api, body: dict[str, Any]) -> dict[str, Any]:
     assert r.status_code == 200, r.text
     claim = r.json()
     assert claim["id"] == out["id"] and claim["status"] == "pending"
-    assert claim["contributor"] == "alice" and claim["position"] == out["position"]
+    assert claim["position"] == out["position"]
+    assert re.fullmatch(ACCOUNT_ID, claim["contributor"])  # her own account, by its id
+    assert api.get(f"/claims/{out['id']}", "bob").json()["contributor"] == "alice"  # a reviewer: the name
     return claim
 
 

@@ -80,3 +80,20 @@ def test_a_trusted_proxy_setting_that_is_no_address_is_refused_at_start(tmp_path
         assert "STAROSTA_TRUSTED_PROXIES" in result.stderr and "Traceback" not in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert "serving" not in result.stdout  # refused before serving
+
+
+@pytest.mark.slow
+def test_a_flood_of_wrong_tokens_logs_at_most_twenty_lines_a_minute(tmp_path) -> None:
+    """Each refused token was one log line: 2,000 of them made 5 MB of log, and a server whose
+    output nobody read fast enough stalled on a full pipe. Now at most 20 lines a minute are
+    logged; the server answers every request meanwhile."""
+    proc, base = start_server(str(tmp_path / "a.db"), env={})
+    try:
+        with httpx.Client(timeout=10) as http:
+            for _ in range(200):
+                assert http.get(f"{base}/health", headers=BAD_TOKEN).status_code == 401
+            assert http.get(f"{base}/health").status_code == 200
+    finally:
+        stop(proc)
+    assert proc.stdout is not None
+    assert len(refusals(proc.stdout.read())) == 20

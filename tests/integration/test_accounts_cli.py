@@ -30,6 +30,7 @@ def accounts(db: str) -> dict[str, str]:
 
 def test_token_create_gives_the_name_an_account_that_it_keeps(tmp_path: Path) -> None:
     db = str(tmp_path / "archive.db")
+    assert run_cli("migrate", "--db", db).returncode == 0  # only migrate creates a database
     done = run_cli("token", "create", "--name", "Olga", "--role", "reviewer", "--db", db)
     assert done.returncode == 0, done.stderr
     first = accounts(db)["Olga"]
@@ -46,6 +47,7 @@ def test_token_create_gives_the_name_an_account_that_it_keeps(tmp_path: Path) ->
 
 def test_a_name_shaped_like_an_account_id_is_refused(tmp_path: Path) -> None:
     db = str(tmp_path / "archive.db")
+    assert run_cli("migrate", "--db", db).returncode == 0
     done = run_cli("token", "create", "--name", "A-7K2M9Q4G", "--role", "contributor", "--db", db)
     assert done.returncode != 0 and done.stdout.strip() == ""
     assert len(done.stderr.strip().splitlines()) == 1 and "account id" in done.stderr

@@ -132,3 +132,16 @@ def test_a_traceback_keeps_its_causes_escaped() -> None:
     assert "KeyError: 'inner\\nFORGED'" in text and "RuntimeError: outer\\rFORGED" in text
     assert text.index("KeyError") < text.index("RuntimeError")
     assert not any(line.startswith("FORGED") for line in text.splitlines())
+
+
+def test_a_log_budget_allows_its_lines_per_window_and_counts_the_rest() -> None:
+    from starosta.service.errors import LogBudget
+
+    now = [0.0]
+    budget = LogBudget(lines=3, seconds=60.0, clock=lambda: now[0])
+    assert [budget.take() for _ in range(5)] == [(True, 0)] * 3 + [(False, 0)] * 2
+    now[0] = 59.9
+    assert budget.take() == (False, 0)  # still the first window
+    now[0] = 60.0
+    assert budget.take() == (True, 3)  # a new window: its first line says 3 were left out
+    assert budget.take() == (True, 0)
