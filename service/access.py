@@ -47,8 +47,9 @@ class Principal(msgspec.Struct, frozen=True):
 
     @property
     def actor(self) -> str:
-        """What the events this caller writes record as their actor: the account id."""
-        return self.account or ""
+        """What the events this caller writes record as their actor: the account id (a
+        principal made without one, in tests and scripts, records its name, as old rows do)."""
+        return self.account or self.name or ""
 
     @property
     def aliases(self) -> tuple[str, ...]:
