@@ -7,6 +7,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -172,6 +173,7 @@ SCRIPTED = [("person", 0), ("place", 0), ("person", 1)] + [
      ("suppress", 2, "claim"), ("suppress", 0, "person"), ("suppress", 0, "place")]
 
 
+@pytest.mark.timeout(360)  # 60 examples, each rebuilding every read model
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @example(SCRIPTED)
 @given(st.lists(ops, min_size=1, max_size=80))
@@ -320,8 +322,9 @@ NAMES = [("claim", 2, p, 0, 0, 0, False) for p in range(0, 12, 2)] + [
     ("review", i, "approve", "bob") for i in range(6)]
 
 
-# Few, short examples: every scramble rewrites half of some fifty tables, and the whole test
-# runs under pytest-timeout's 120 s on a shared 2-core machine.
+# Few, short examples: every scramble rewrites half of some fifty tables (more since the take-down,
+# judgement and look-alike tables); 360 s bounds it on a 2-core machine shared with other work.
+@pytest.mark.timeout(360)
 @settings(max_examples=3, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @example(commands=SCRIPTED)
