@@ -198,7 +198,7 @@ TABLES: tuple[Table, ...] = (
           }, ("claim_id", "person_id"), (("claim_id", "claims", "id"),
                                          ("person_id", "persons", "id"),
                                          ("place_id", "places", "id"))),
-    Table("population_years", "population read model: projections/population.timeline (step "
+    Table("population_years", "population read model: projections.population.timeline (step "
                               "year), the figures of GET /places/{id}/population/timeline",
           "Who was held at each place, per year, from its first to its last dated episode, stay "
           "or count: count_min persons surely held on some day of the year, count_max those "
@@ -212,7 +212,7 @@ TABLES: tuple[Table, ...] = (
                                              "about people held, dead, shot or arrived there) "
                                              "dated in the year"),
           }, ("place_id", "year"), (("place_id", "places", "id"),)),
-    Table("ledger_entries", "ledger read model: projections/ledger.ledger, every page (GET "
+    Table("ledger_entries", "ledger read model: projections.ledger.ledger, every page (GET "
                             "/funds/{id}/ledger)",
           "Every counted ledger entry of every fund: donations (in), disbursements and "
           "committee transfers (out), aid in kind. Amounts are exact decimal strings in their "
@@ -237,7 +237,7 @@ TABLES: tuple[Table, ...] = (
               "locator": Column(str, "where in the source (the bulletin that reported it)"),
           }, "claim_id", (("claim_id", "claims", "id"), ("fund_id", "funds", "id"),
                           ("source_id", "sources", "id"))),
-    Table("ledger_totals", "ledger read model: projections/ledger.ledger (totals, per_recipient, "
+    Table("ledger_totals", "ledger read model: projections.ledger.ledger (totals, per_recipient, "
                            "per_period, per_report)",
           "Each fund's totals per currency: for the fund (breakdown fund, key ''), per year of "
           "the earliest possible day (period; 'undated'), per citation locator (report; "
