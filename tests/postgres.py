@@ -261,6 +261,31 @@ def copy_of_template(cluster: Cluster) -> tuple[str, str, str]:
             cluster.url(OWNER, name, search_path=TEMPLATE_SCHEMA), name)
 
 
+class Copies:
+    """Copies of TEMPLATE made one ahead: while a test runs on one copy, the next is made (and
+    the last test's dropped) by one background thread, whose statements run in the server
+    while the test waits on its own requests. `take` returns (service URL, owner URL, name);
+    `drop` drops a copy taken; `close` waits for both to finish."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.cluster = cluster
+        self.thread = ThreadPoolExecutor(1, thread_name_prefix="template-copies")
+        self.next = self.thread.submit(copy_of_template, cluster)
+
+    def take(self) -> tuple[str, str, str]:
+        made = self.next.result()
+        self.next = self.thread.submit(copy_of_template, self.cluster)
+        return made
+
+    def drop(self, name: str) -> None:
+        self.thread.submit(drop_database, self.cluster, name)
+
+    def close(self) -> None:
+        self.thread.shutdown(wait=True)
+
+
 def drop_database(cluster: Cluster, name: str) -> None:
     """Drop the database `name`, ending the sessions still connected to it (a server a test
     started and did not stop): each copy holds a few megabytes of catalogs."""

@@ -149,6 +149,18 @@ def postgres_template(postgres_cluster) -> Template:
         return Template(service, _fill(service))
 
 
+@pytest.fixture(scope="session")
+def postgres_copies(postgres_cluster, postgres_template: Template) -> Iterator:
+    """The template's copies, one made ahead (tests.postgres.Copies)."""
+    from tests.postgres import Copies
+
+    copies = Copies(postgres_cluster)
+    try:
+        yield copies
+    finally:
+        copies.close()
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test that also opens the SQLite file itself (`db_path`) runs on SQLite only."""
     items[:] = [item for item in items if not (
@@ -173,7 +185,8 @@ def api(backend: str, request: pytest.FixtureRequest, tmp_path,
         monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
     """The app over HTTP on a copy of the session's template archive (`Template`): the SQLite
     file copied to tmp_path/archive.db (`db_path`), or on PostgreSQL a database made with
-    CREATE DATABASE ... TEMPLATE and dropped after the test. Each test has its own copy."""
+    CREATE DATABASE ... TEMPLATE (one ahead) and dropped after the test. Each test has its
+    own copy."""
     if backend == "sqlite":
         template: Template = request.getfixturevalue("sqlite_template")
         db = str(tmp_path / "archive.db")
@@ -182,16 +195,14 @@ def api(backend: str, request: pytest.FixtureRequest, tmp_path,
                 shutil.copyfile(template.db + suffix, db + suffix)
         dropped = None
     else:
-        from tests.postgres import copy_of_template, drop_database
-
-        cluster = request.getfixturevalue("postgres_cluster")
         template = request.getfixturevalue("postgres_template")
-        db, owner, name = copy_of_template(cluster)
+        copies = request.getfixturevalue("postgres_copies")
+        db, owner, name = copies.take()
         monkeypatch.setenv("STAROSTA_OWNER_DB", owner)
-        dropped = (cluster, name)
+        dropped = lambda: copies.drop(name)  # noqa: E731
     try:
         with TestClient(create_app(Settings(db=db))) as client:
             yield Api(client, dict(template.tokens))
     finally:
         if dropped:
-            drop_database(*dropped)
+            dropped()
