@@ -37,6 +37,11 @@ OWNER, APP, SERVICE_ROLE = "starosta_owner", "starosta_app", "starosta_service"
 DATABASE = "starosta_test"
 
 
+# The cluster is thrown away with the session and no test crashes its server: nothing is
+# flushed to disk (a test's databases are made and dropped by the hundred: see test_archive)
+THROWAWAY = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+
+
 def server_binaries() -> Path | None:
     """Return the directory holding initdb and pg_ctl (Debian's newest version first, then
     PATH), or None."""
@@ -106,7 +111,7 @@ class Cluster:
             self.port = _free_port()
             settings = (f"-c listen_addresses=127.0.0.1 -p {self.port} "
                         f"-c unix_socket_directories={self.root} -c max_connections=200 "
-                        "-c shared_buffers=64MB")
+                        f"-c shared_buffers=64MB {THROWAWAY}")
             try:
                 self.run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", settings,
                          "-w", "-t", "60", "start")
@@ -222,6 +227,69 @@ def new_archive(cluster: Cluster) -> tuple[str, str]:
 
 
 _granted = False
+
+TEMPLATE, TEMPLATE_SCHEMA = "starosta_template", "archive"
+
+
+def template_database(cluster: Cluster) -> tuple[str, str]:
+    """Make the database TEMPLATE holding an empty, migrated archive in its schema
+    TEMPLATE_SCHEMA: return (the service's URL, the owner's URL) of it, both with that schema as
+    search_path. The caller fills it (tokens, read models) and closes every connection to it:
+    `copy_of_template` copies it, which no session may hold open."""
+    from starosta.service.db import migrate
+
+    cluster.execute(f"CREATE DATABASE {TEMPLATE} OWNER {OWNER}")
+    cluster.execute(f"CREATE SCHEMA {TEMPLATE_SCHEMA} AUTHORIZATION {OWNER}", database=TEMPLATE)
+    owner = cluster.url(OWNER, TEMPLATE, search_path=TEMPLATE_SCHEMA)
+    migrate(owner)
+    global _granted
+    if not _granted:
+        cluster.execute(f"GRANT {SERVICE_ROLE} TO {APP}")
+        _granted = True
+    return cluster.url(APP, TEMPLATE, search_path=TEMPLATE_SCHEMA), owner
+
+
+def copy_of_template(cluster: Cluster) -> tuple[str, str, str]:
+    """A new database copied from TEMPLATE (CREATE DATABASE ... TEMPLATE: a file copy, no
+    migration or read-model build): return (the service's URL, the owner's URL, its name).
+    Drop it with `drop_database`."""
+    import uuid
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    cluster.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE} OWNER {OWNER}")
+    return (cluster.url(APP, name, search_path=TEMPLATE_SCHEMA),
+            cluster.url(OWNER, name, search_path=TEMPLATE_SCHEMA), name)
+
+
+class Copies:
+    """Copies of TEMPLATE made one ahead: while a test runs on one copy, the next is made (and
+    the last test's dropped) by one background thread, whose statements run in the server
+    while the test waits on its own requests. `take` returns (service URL, owner URL, name);
+    `drop` drops a copy taken; `close` waits for both to finish."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.cluster = cluster
+        self.thread = ThreadPoolExecutor(1, thread_name_prefix="template-copies")
+        self.next = self.thread.submit(copy_of_template, cluster)
+
+    def take(self) -> tuple[str, str, str]:
+        made = self.next.result()
+        self.next = self.thread.submit(copy_of_template, self.cluster)
+        return made
+
+    def drop(self, name: str) -> None:
+        self.thread.submit(drop_database, self.cluster, name)
+
+    def close(self) -> None:
+        self.thread.shutdown(wait=True)
+
+
+def drop_database(cluster: Cluster, name: str) -> None:
+    """Drop the database `name`, ending the sessions still connected to it (a server a test
+    started and did not stop): each copy holds a few megabytes of catalogs."""
+    cluster.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def empty_schema(cluster: Cluster) -> tuple[str, str]:

@@ -169,10 +169,37 @@ def response_examples() -> dict[str, Any]:
 
 def install(app: Litestar) -> None:
     """Complete the app's OpenAPI document once, when the app is built (a rule that cannot be
-    applied fails then, not on a reader's request); the render plugins below serve it."""
-    document = app.openapi_schema.to_schema()
-    complete(document, app, response_examples())
-    app.state.openapi_document = document
+    applied fails then, not on a reader's request); the render plugins below serve it.
+
+    Building it takes most of an app's construction (about 1 s), and every app create_app
+    builds has the same handlers, so it is built once per process for a given set of
+    handlers and configuration (`_fingerprint`); each app gets its own copy."""
+    key = _fingerprint(app)
+    document = _DOCUMENTS.get(key)
+    if document is None:
+        document = app.openapi_schema.to_schema()
+        complete(document, app, response_examples())
+        _DOCUMENTS[key] = document
+    app.state.openapi_document = copy.deepcopy(document)
+
+
+_DOCUMENTS: dict[tuple, dict[str, Any]] = {}
+
+
+def _fingerprint(app: Litestar) -> tuple:
+    """What an app's OpenAPI document is made from: its OpenAPI configuration and, per route,
+    its path, methods and handler functions (the same objects for every app create_app
+    builds, and different for an app with other handlers; kept in the key, so never reused),
+    leaving out those the document leaves out (OPTIONS, made anew for each app)."""
+    config = app.openapi_config
+    routes = tuple(
+        (route.path, tuple(sorted(getattr(route, "methods", ()))),
+         frozenset(getattr(handler.fn, "__func__", handler.fn)  # a controller's: its function
+               for handler in getattr(route, "route_handlers", ())
+               if handler.resolve_include_in_schema()))
+        for route in app.routes)
+    return (config.title, config.version, config.description, config.path,
+            routes)
 
 
 def document_of(app: Litestar) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -92,11 +94,18 @@ BACKENDS = ("sqlite", "postgres")
 
 
 @pytest.fixture(params=BACKENDS)
-def archive_db(request: pytest.FixtureRequest, tmp_path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The archive an `api` test runs against, once on each backend: a SQLite file, and a
-    fresh schema of the throwaway PostgreSQL cluster (served as the service's role, built by
-    the owner's: STAROSTA_OWNER_DB)."""
-    if request.param == "sqlite":
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database an `api` (or `archive_db`) test runs on: each test runs once on each."""
+    return request.param
+
+
+@pytest.fixture
+def archive_db(backend: str, request: pytest.FixtureRequest, tmp_path,
+               monkeypatch: pytest.MonkeyPatch) -> str:
+    """A new archive for a test that fills it itself: a SQLite path holding nothing yet, or a
+    fresh, migrated schema of the throwaway PostgreSQL cluster (served as the service's role,
+    built by the owner's: STAROSTA_OWNER_DB)."""
+    if backend == "sqlite":
         return str(tmp_path / "archive.db")
     from tests.postgres import new_archive
 
@@ -105,11 +114,58 @@ def archive_db(request: pytest.FixtureRequest, tmp_path, monkeypatch: pytest.Mon
     return service
 
 
+@dataclass(frozen=True)
+class Template:
+    """An archive built once per session (per worker), migrated, holding the people's tokens
+    and every read model built: each `api` test gets a copy of it."""
+
+    db: str  # the SQLite file, or the PostgreSQL template database's service URL
+    tokens: dict[str, str]
+
+
+def _fill(db: str) -> dict[str, str]:
+    """Make the people's tokens in the migrated archive `db` and build its read models, as
+    the app's start would; close everything (a copy is taken of it next)."""
+    from starosta.service.db import open_archive
+
+    tokens = make_tokens(db)
+    open_archive(db).close()
+    return tokens
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
+    path = str(tmp_path_factory.mktemp("template") / "archive.db")
+    return Template(path, _fill(path))
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_cluster) -> Template:
+    from tests.postgres import template_database
+
+    service, owner = template_database(postgres_cluster)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("STAROSTA_OWNER_DB", owner)
+        return Template(service, _fill(service))
+
+
+@pytest.fixture(scope="session")
+def postgres_copies(postgres_cluster, postgres_template: Template) -> Iterator:
+    """The template's copies, one made ahead (tests.postgres.Copies)."""
+    from tests.postgres import Copies
+
+    copies = Copies(postgres_cluster)
+    try:
+        yield copies
+    finally:
+        copies.close()
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test that also opens the SQLite file itself (`db_path`) runs on SQLite only."""
     items[:] = [item for item in items if not (
         getattr(item, "callspec", None) is not None
-        and item.callspec.params.get("archive_db") == "postgres"
+        and item.callspec.params.get("backend") == "postgres"
         and "db_path" in item.fixturenames)]
 
 
@@ -125,7 +181,28 @@ def rebuild(archive, name: str) -> str | None:
 
 
 @pytest.fixture
-def api(archive_db: str) -> Iterator[Api]:
-    tokens = make_tokens(archive_db)
-    with TestClient(create_app(Settings(db=archive_db))) as client:
-        yield Api(client, tokens)
+def api(backend: str, request: pytest.FixtureRequest, tmp_path,
+        monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
+    """The app over HTTP on a copy of the session's template archive (`Template`): the SQLite
+    file copied to tmp_path/archive.db (`db_path`), or on PostgreSQL a database made with
+    CREATE DATABASE ... TEMPLATE (one ahead) and dropped after the test. Each test has its
+    own copy."""
+    if backend == "sqlite":
+        template: Template = request.getfixturevalue("sqlite_template")
+        db = str(tmp_path / "archive.db")
+        for suffix in ("", "-wal"):  # the log is checkpointed on close; a WAL left is copied too
+            if os.path.exists(template.db + suffix):
+                shutil.copyfile(template.db + suffix, db + suffix)
+        dropped = None
+    else:
+        template = request.getfixturevalue("postgres_template")
+        copies = request.getfixturevalue("postgres_copies")
+        db, owner, name = copies.take()
+        monkeypatch.setenv("STAROSTA_OWNER_DB", owner)
+        dropped = lambda: copies.drop(name)  # noqa: E731
+    try:
+        with TestClient(create_app(Settings(db=db))) as client:
+            yield Api(client, dict(template.tokens))
+    finally:
+        if dropped:
+            dropped()

@@ -1,4 +1,4 @@
-"""Issue 18's small findings over the real HTTP API, on SQLite and PostgreSQL: numbers from
+"""Requests' small parts over the real HTTP API, on SQLite and PostgreSQL: numbers from
 queries and headers (one parser), as_of out of range, asset names, X-Request-Id, the one 404
 of a claim the caller may not see, and a bulk approval racing its own Idempotency-Key."""
 

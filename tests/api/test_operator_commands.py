@@ -1,5 +1,5 @@
-"""Operator commands that said one thing and did another, through the real `starosta` command in
-a subprocess (and the real app where the service is concerned):
+"""Operator commands (backup, verify, token create, serve) do what they say, through the real
+`starosta` command in a subprocess (and the real app where the service is concerned):
 
 1. `backup --force` replaces an existing copy, as the refusal without it says to do; never the
    database it reads, even with --force (nor a hard link to it); the copy passes `verify`.
