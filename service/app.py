@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                reader_threads=settings.reader_threads,
                                read_db=settings.read_db)
         app.state.archive = archive
+        archive.start()  # the /health ping
         try:
             yield
         finally:

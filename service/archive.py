@@ -41,6 +41,7 @@ from starosta.projections.runner import Runner
 from starosta.projections.search import SearchProjection
 from starosta.service import access, accounts
 from starosta.service.access import IdempotencyKey, StoredReply
+from starosta.service.health import HeadPing
 
 EVERYONE = Viewer(reviewer=True, admin=True)
 T = TypeVar("T")
@@ -177,11 +178,23 @@ class Archive:
         # GETs read here: a streaming replica of the store's PostgreSQL database (its read
         # models arrive with its log, by replication), or the store itself
         self.replica = replica
-        # A pool of its own whose threads live as long as the archive: each thread's read
+        # Two pools of their own whose threads live as long as the archive: each thread's read
         # connection is opened once (anyio's shared pool retires idle threads, and every new
-        # thread would open, and keep, one more connection).
+        # thread would open, and keep, one more connection). `_readers` serve GETs (on the
+        # replica when there is one); `_deciders` serve the write path's reads and every token
+        # lookup (on the primary: never stale), so slow GETs never hold a write, nor a flood
+        # of writes a GET.
         self._readers = concurrent.futures.ThreadPoolExecutor(reader_threads,
                                                               thread_name_prefix="starosta-reader")
+        self.decider_threads = max(2, reader_threads // 2)
+        self._deciders = concurrent.futures.ThreadPoolExecutor(
+            self.decider_threads, thread_name_prefix="starosta-decider")
+        # /health's answer, from a thread of its own asking the primary for the head
+        self.health = HeadPing(lambda: self.store.head().position)
+
+    def start(self) -> None:
+        """Start the background work a serving archive does (the /health ping)."""
+        self.health.start()
 
     def read(self) -> sqlite3.Connection:
         """Return this thread's read connection: the replica's when one is configured."""
@@ -222,17 +235,27 @@ class Archive:
             await asyncio.sleep(0.02)
 
     async def run_read(self, read: Callable[..., T], *args: Any) -> T:
-        """Run `read(conn, *args)` in a reader thread on that thread's own connection, so that
-        a slow read never holds the event loop; at most `reader_threads` at once (more wait
-        for a thread, never the loop)."""
+        """Run `read(conn, *args)` in a reader thread on that thread's own connection (the
+        replica's when one is configured), so that a slow read never holds the event loop; at
+        most `reader_threads` at once (more wait for a thread, never the loop)."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, lambda: read(self.read(), *args))
 
+    async def run_primary(self, read: Callable[..., T], *args: Any) -> T:
+        """Run `read(conn, *args)` in a decider thread, on that thread's own connection to the
+        database writes go to: token lookups, Idempotency-Key answers and the reads of a
+        command's decision, which must never be stale. At most `decider_threads` at once."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._deciders,
+                                          lambda: read(self.read_primary(), *args))
+
     def close(self) -> None:
         """Finish the writer's queue, stop the reader threads, close every connection."""
+        self.health.close()
         if self.writer is not None:
             self.writer.close()
         self._readers.shutdown(wait=True)
+        self._deciders.shutdown(wait=True)
         if self.replica is not None:
             self.replica.close()
         self.store.close()
@@ -250,11 +273,10 @@ class Archive:
         was written (a retry of an applied decision without a key)."""
         answer: list[Committed] = []
         if not decision.appends:  # nothing to append (a bulk review that refused every claim)
-            loop = asyncio.get_running_loop()
-            answered = await loop.run_in_executor(None, self._answer_alone, decision.reply, key)
+            answered = await self.run_primary(lambda _: self._answer_alone(decision.reply, key))
             if answered is None:
                 assert key is not None
-                return self.replay(key)  # type: ignore[return-value]
+                return await self.replay(key)  # type: ignore[return-value]
             return answered
 
         def after(conn: sqlite3.Connection, written: list[Envelope]) -> None:
@@ -269,12 +291,13 @@ class Archive:
 
         assert self.writer is not None, "the service's archive has a writer"
         try:
-            await self.writer.append(Job(decision.appends,
-                                         Metadata(actor=actor, request_id=request_id), after,
-                                         decision.expects))
+            positions = await self.writer.append(Job(
+                decision.appends, Metadata(actor=actor, request_id=request_id), after,
+                decision.expects))
+            self.health.saw(max((p for stream in positions for p in stream), default=0))
         except _KeyTaken:
             assert key is not None
-            return self.replay(key)  # type: ignore[return-value]
+            return await self.replay(key)  # type: ignore[return-value]
         if not answer:
             raise Conflict("this request was already applied")
         return answer[0]
@@ -289,9 +312,10 @@ class Archive:
                 return None
         return committed
 
-    def replay(self, key: IdempotencyKey) -> Committed | None:
-        """Return the first answer stored under `key`, or None (raises access.KeyReused)."""
-        stored = access.replayed(self.read_primary(), key)
+    async def replay(self, key: IdempotencyKey) -> Committed | None:
+        """Return the first answer stored under `key`, or None (raises access.KeyReused),
+        read in a decider thread."""
+        stored = await self.run_primary(access.replayed, key)
         if stored is None:
             return None
         return Committed(stored.kind, stored.body, stored.etag, replayed=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 
 import msgspec
@@ -31,21 +32,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> "Settings":
         """Build settings from STAROSTA_* variables, then explicit overrides (CLI flags).
 
-        Raises ValueError naming the variable when a value has the wrong type.
+        Every variable is parsed to its setting's type and checked against its bounds
+        (`env_value`); raises ValueError, one line naming the variable and its value, when a
+        value does not fit.
         """
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
-        for name, field_type in cls.__annotations__.items():
-            raw = env.get(f"STAROSTA_{name.upper()}")
-            if raw is None:
-                continue
-            if field_type == "int":
-                try:
-                    values[name] = int(raw)
-                except ValueError:
-                    raise ValueError(f"STAROSTA_{name.upper()}={raw!r} is not an integer") from None
-            else:
-                values[name] = raw
+        for name in cls.__struct_fields__:
+            variable = f"STAROSTA_{name.upper()}"
+            raw = env.get(variable)
+            if raw is not None:
+                values[name] = env_value(variable, raw, cls.__annotations__[name])
         values.update({k: v for k, v in overrides.items() if v is not None})
         settings = cls(**values)  # type: ignore[arg-type]
         if settings.synchronous.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
@@ -53,6 +50,49 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 f"STAROSTA_SYNCHRONOUS={settings.synchronous!r}: use FULL (durable), NORMAL, EXTRA or OFF")
         proxy_list(settings.trusted_proxies)  # raises naming the variable
         return settings
+
+
+# The bounds of each number a variable sets (lowest, highest; None: no bound)
+BOUNDS: dict[str, tuple[float, float | None]] = {
+    "STAROSTA_PORT": (1, 65535),
+    "STAROSTA_MAX_BODY_BYTES": (1, None),
+    "STAROSTA_GROUP_COMMIT_MAX": (1, None),
+    "STAROSTA_READER_THREADS": (1, 1024),
+    "STAROSTA_MAX_STREAMS": (0, None),
+    "STAROSTA_MIN_POSITION_WAIT": (0, 3600),
+}
+
+
+def env_value(variable: str, raw: str, field_type: object) -> object:
+    """Return the value of the environment variable `variable` (text `raw`) as its setting's
+    type (`field_type`, the annotation: a string under postponed annotations): a whole number,
+    a number of seconds, or text as given. Raises ValueError naming the variable, its value
+    and what it must be."""
+    kind = getattr(field_type, "__name__", field_type)
+    if kind == "str":
+        return raw
+    low, high = BOUNDS.get(variable, (0, None))
+    within = f"from {low:g}" + (f" to {high:g}" if high is not None else " up")
+    value: float
+    if kind == "int":
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            raise ValueError(f"{variable}={raw!r} is not an integer: give a whole number "
+                             f"{within}") from None
+    elif kind == "float":
+        try:
+            value = float(raw.strip())
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
+            raise ValueError(f"{variable}={raw!r} is not a number of seconds: give a number "
+                             f"{within} (e.g. 2 or 0.5)") from None
+    else:  # a setting of a new type must say here how its variable is read
+        raise TypeError(f"{variable}: no parser for settings of type {kind}")
+    if value < low or (high is not None and value > high):
+        raise ValueError(f"{variable}={raw!r} is out of range: give a number {within}")
+    return value
 
 
 def proxy_list(value: str) -> list[str]:

@@ -65,10 +65,10 @@ class BiographyController(Controller):
         statuses = WITH_PENDING if include == "pending" else PUBLIC
         reader = viewer(request)
         if as_of is None and statuses == PUBLIC:
-            # a survivor's stored document: one lookup by primary key, on the loop (no thread
-            # hop); a merged or unknown id goes the longer way, in a reader thread
-            document = biographies.stored(archive_of(request).read(), person_id) or await off_loop(
-                request, biographies.read, person_id, reader, statuses)
+            # a survivor's stored document: one lookup by primary key; a merged or unknown id
+            # goes the longer way; both in one reader thread hop
+            document = await off_loop(request, lambda conn: biographies.stored(conn, person_id)
+                                      or biographies.read(conn, person_id, reader, statuses))
         elif as_of is None:
             document = await off_loop(request, biographies.read, person_id, reader, statuses)
         else:

@@ -26,6 +26,7 @@ from starosta.service.api.common import (
     commit,
     cursor,
     decide_and_commit,
+    decided,
     number,
     off_loop,
     replayed_after_conflict,
@@ -155,8 +156,7 @@ class ClaimController(Controller):
     async def submit(self, request: Request,
                      data: Annotated[AnyClaim, Body(examples=CLAIM_EXAMPLES)]) -> Response[Submitted]:  # type: ignore[valid-type]
         """One claim, discriminated by `kind`, with a required citation; answers 201 pending."""
-        decision = commands.submit(archive_of(request).read(), data, who(request))
-        return await commit(request, decision)
+        return await commit(request, await decided(request, commands.submit, data, who(request)))
 
     @get("/{claim_id:str}", summary="A claim with its review history", opt={"etag": True})
     async def read(self, request: Request, claim_id: FromPath[str]) -> Response[ClaimOut]:
@@ -243,7 +243,8 @@ class ClaimController(Controller):
         never applies two bodies. When a claim changed meanwhile, all are decided again."""
         for _ in range(BULK_ATTEMPTS):
             try:
-                return await commit(request, bulk_approval(request, data))
+                return await commit(request, await decided(
+                    request, lambda _: bulk_approval(request, data)))
             except ConcurrencyError:  # a claim moved: its twin's answer, or decide again
                 replay = await replayed_after_conflict(request)
                 if replay is not None:

@@ -56,10 +56,15 @@ def refusals_logged(connection: ASGIConnection) -> LogBudget:
 async def authenticate(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     """App-wide guard: resolve the bearer token (401 for a wrong one, also on public reads).
 
-    Async on purpose: Litestar runs sync guards in its thread pool, a hop per request."""
-    conn = archive_of(connection).read_primary()  # a token just created is valid at once
+    A request without an Authorization header is anonymous at once, on the loop; a token is
+    looked up in a decider thread, on the primary (a token just created is valid at once, a
+    revoked one refused at once: tokens are written by `starosta token`, in another process,
+    so no in-process cache could be kept current). Async on purpose: Litestar runs sync
+    guards in its own thread pool, a hop for every request, anonymous ones too."""
+    authorization = connection.headers.get("authorization")
     try:
-        principal = resolve(conn, connection.headers.get("authorization"))
+        principal = ANONYMOUS if authorization is None else \
+            await archive_of(connection).run_primary(resolve, authorization)
     except Unauthenticated as exc:
         # who failed, for an operator (fail2ban and the like): the client, never the token
         logged, skipped = refusals_logged(connection).take()
@@ -76,6 +81,12 @@ async def authenticate(connection: ASGIConnection, _: BaseRouteHandler) -> None:
 async def off_loop(connection: ASGIConnection, read: Callable[..., T], *args: Any) -> T:
     """Run `read(conn, *args)` in one of the archive's reader threads (Archive.run_read)."""
     return await archive_of(connection).run_read(read, *args)
+
+
+async def decided(connection: ASGIConnection, decide: Callable[..., Decision], *args: Any) -> Decision:
+    """Run a command, `decide(conn, *args)`, in one of the archive's decider threads on the
+    primary (Archive.run_primary): its checks read the read models, never on the loop."""
+    return await archive_of(connection).run_primary(decide, *args)
 
 
 def viewer(request: Request) -> Viewer:
@@ -232,7 +243,7 @@ async def before_write(request: Request) -> Response | None:
     key = await idempotency_key(request)
     if key is not None:
         try:
-            replay = archive_of(request).replay(key)
+            replay = await archive_of(request).replay(key)
         except KeyReused:
             raise _reused(request) from None
         if replay is not None:
@@ -368,11 +379,12 @@ async def commit(request: Request, decision: Decision, keyed: bool = True) -> Re
 
 async def decide_and_commit(request: Request, decide: Callable[[], Decision],
                             keyed: bool = True) -> Response:
-    """Decide (a command that checks the current state) and commit. A refusal because the
-    state moved (Conflict, ConcurrencyError) answers the stored first answer instead when an
-    identical request with the same Idempotency-Key committed meanwhile."""
+    """Decide (a command that checks the current state, run in a decider thread: `decided`)
+    and commit. A refusal because the state moved (Conflict, ConcurrencyError) answers the
+    stored first answer instead when an identical request with the same Idempotency-Key
+    committed meanwhile."""
     try:
-        return await commit(request, decide(), keyed)
+        return await commit(request, await decided(request, lambda _: decide()), keyed)
     except (Conflict, ConcurrencyError):
         replay = await replayed_after_conflict(request) if keyed else None
         if replay is None:
@@ -388,7 +400,7 @@ async def replayed_after_conflict(request: Request) -> Response | None:
     if key is None:
         return None
     try:
-        replay = archive_of(request).replay(key)
+        replay = await archive_of(request).replay(key)
     except KeyReused:
         raise _reused(request) from None
     return render(replay) if replay is not None else None

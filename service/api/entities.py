@@ -44,7 +44,8 @@ from starosta.service.api.claims import (
     SuppressIn,
     set_suppression,
 )
-from starosta.service.api.common import Cursor, Limit, archive_of, commit, cursor, off_loop, viewer, who
+from starosta.service.api.common import (Cursor, Limit, commit, cursor, decided,
+                                         off_loop, viewer, who)
 from starosta.service.commands import invalid
 from starosta.service.csl import check_csl
 
@@ -182,9 +183,10 @@ async def register(request: Request, kind: str, make_event, refs: dict[str, tupl
     """Decide a registration (service.commands.register) and commit it: 201 {id, position,
     name_claim}. `body` (a named entity's, its names already through commands.fit_names)
     gives the aliases and `not_same_as` the look-alike check reads."""
-    decision = commands.register(archive_of(request).read(), kind, make_event, refs,
-                                 who(request), name, aliases=getattr(body, "aliases", ()),
-                                 not_same_as=body.not_same_as if body is not None else ())
+    principal = who(request)
+    decision = await decided(request, lambda conn: commands.register(
+        conn, kind, make_event, refs, principal, name, aliases=getattr(body, "aliases", ()),
+        not_same_as=body.not_same_as if body is not None else ()))
     return await commit(request, decision)
 
 

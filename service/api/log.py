@@ -105,16 +105,31 @@ class LogController(Controller):
         return ServerSentEvent(events)
 
     @get("/head", summary="The last position and its hash")
-    async def head(self, store: StoreDependency) -> HeadOut:
+    async def head(self, request: Request, store: StoreDependency) -> HeadOut:
         """Publish this hash; `starosta verify --expect-head HASH` checks a copy against it."""
-        h = store.head()
+        h = await off_loop(request, lambda _: store.head())
         return HeadOut(h.position, h.hash, h.recorded_at)
+
+
+HEALTH_RETRY_AFTER = 5  # Retry-After (seconds) of /health's 503
 
 
 @get("/health", tags=["operations"], summary="200 when the database answers")
 async def health(request: Request) -> HealthOut:
-    """Answers 200 with the log's head position when the database answers."""
-    return HealthOut("ok", archive_of(request).store.head().position)
+    """Answers 200 with the log's head position when the database answered the service's
+    background ping (every second, on a connection of its own) within the last 5 seconds:
+    the head as of that answer; else 503 with Retry-After. Reads nothing itself: it answers even while every reader
+    thread is busy."""
+    pulse = archive_of(request).health.pulse()
+    if not pulse.fresh or pulse.head is None:
+        since = "has not answered yet" if pulse.age is None else \
+            f"last answered {pulse.age:.0f} s ago"
+        return problem(  # type: ignore[return-value]
+            request, 503, "Service unavailable",
+            f"the database {since}" + (f" ({pulse.error})" if pulse.error else "")
+            + f": retry after {HEALTH_RETRY_AFTER} seconds",
+            headers={"Retry-After": str(HEALTH_RETRY_AFTER)})
+    return HealthOut("ok", pulse.head)
 
 
 def stream_slots(request: Request) -> StreamSlots:
@@ -162,8 +177,7 @@ async def _token_revoked(request: Request, token_id: str | None) -> bool:
     primary (tokens are never read from a replica)."""
     if token_id is None:
         return False
-    archive = archive_of(request)
-    return not await archive.run_read(lambda _: token_live(archive.read_primary(), token_id))
+    return not await archive_of(request).run_primary(token_live, token_id)
 
 
 async def live_feed(request: Request, store: EventStore, after: int, timeout: int,
