@@ -31,25 +31,13 @@ from starosta.events.store import (
     StoreUnavailable,
 )
 from starosta.projections import claims as claims_model
-from starosta.projections.biographies import BiographiesProjection
-from starosta.projections.claims import ClaimsProjection
-from starosta.projections.ledger import LedgerProjection
-from starosta.projections.population import PopulationProjection
-from starosta.projections.registry import RegistryProjection
 from starosta.projections.rules import Viewer
 from starosta.projections.runner import Runner
-from starosta.projections.search import SearchProjection
 from starosta.service import access, accounts
 from starosta.service.access import IdempotencyKey, StoredReply
 
 EVERYONE = Viewer(reviewer=True, admin=True)
 T = TypeVar("T")
-
-
-def default_runner() -> Runner:
-    """Return the runner of every read model the service keeps current, in apply order."""
-    return Runner([RegistryProjection(), SearchProjection(), ClaimsProjection(),
-                   PopulationProjection(), LedgerProjection(), BiographiesProjection()])
 
 
 # -- typed replies ------------------------------------------------------------------------------

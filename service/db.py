@@ -185,7 +185,8 @@ def open_archive(path: str, *, synchronous: str = "FULL", writer: bool = False,
     Raises RebuildRunning when a read model must be built while another rebuild of the
     database runs (`starosta rebuild`): the service cannot start until it is done.
     """
-    from starosta.service.archive import Archive, default_runner
+    from starosta.projections.read_models import default_runner
+    from starosta.service.archive import Archive
 
     store = open_store(path, synchronous=synchronous)
     runner = default_runner()
