@@ -436,9 +436,6 @@ def compute(conn: sqlite3.Connection, group: list[str], statuses: Sequence[str],
 
 # -- the read model -----------------------------------------------------------------------------
 
-_REVIEWS = (ClaimApproved, ClaimRejected, ClaimContested, ClaimRetracted)
-
-
 class BiographiesProjection(Projection):
     """Stored public biographies; reads the claims and registry read models' tables, so the
     runner rebuilds it with them and applies it after them."""

@@ -24,7 +24,7 @@ times come from the seed and the position (no uuid4, no clock): record time is
 2026-01-01T00:00:00.000000Z plus one millisecond per position.
 
 Dates come from a bounded vocabulary (`VOCABULARY`, about 3,400 strings, about 950 of which need
-the slow `edtf` parser); each string is parsed once with `service.dates.parse_date` and cached
+the slow `edtf` parser); each string is parsed once with `service.edtf_dates.parse_date` and cached
 for the life of the process, so an archive of any size costs at most a few seconds of parsing.
 
 Memory stays flat: rows are streamed to `out`; the generator keeps only the entity pools
@@ -331,7 +331,6 @@ _REASONS_REJECT = ("Synthetic: the locator does not support the claim",
 _REASONS_CONTEST = ("Synthetic: another issue of the bulletin gives a different place",
                     "Synthetic: the name may belong to a namesake",
                     "Synthetic: the date looks Old Style")
-_CURRENCIES = ("USD", "FRF", "SUR")
 
 
 class _Place(msgspec.Struct, gc=False):

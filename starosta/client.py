@@ -17,7 +17,7 @@ HTTP layer). No Litestar is imported: `pip install starosta` and `import starost
         for hit in api.search("persons", "baron"):
             print(hit.id, hit.label)
 
-The log (`events`, `follow`) yields `LogEvent`s. Breaking change (issue 18): on a redacted row
+The log (`events`, `follow`) yields `LogEvent`s. On a redacted row
 (`redacted` true: a claim the caller may not see) only `position`, `digest`, `hash` and
 `recorded_at` are set; `type`, `stream_id`, `version`, `event_id` and the rest are None.
 Actors are account ids (`A-...`) for callers below reviewer; a row written before accounts
@@ -223,7 +223,6 @@ class Retry:
         return delay
 
 
-NO_RETRY = Retry(attempts=1)
 # Errors after which a request may not have reached the server or its answer was lost
 _TRANSIENT = (httpx.NetworkError, httpx.TimeoutException, httpx.RemoteProtocolError)
 
