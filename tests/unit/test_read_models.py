@@ -69,3 +69,14 @@ def test_a_read_model_without_optional_hooks_is_applied_and_rebuilt(tmp_path: Pa
         assert digest is not None and rows() == ["p1", "p2"]
     finally:
         store.close()
+
+
+def test_the_runner_calls_hooks_the_protocol_declares_never_looks_them_up() -> None:
+    import inspect
+
+    from starosta.projections import runner
+
+    source = inspect.getsource(runner)
+    for hook in ("reads", "finish", "pending", "settle", "ddl_postgres"):
+        assert f'"{hook}"' not in source, f"runner.py looks up the hook {hook!r} by name"
+        assert hook in Projection.__dict__, f"Projection does not declare {hook!r}"
