@@ -1,9 +1,9 @@
-"""The base of every stored event, and the registry that decodes stored rows into current types.
+"""The base of every stored event, and the catalogue that decodes stored rows into current types.
 
 Events are frozen, tagged msgspec structs with explicit, stable tags. The stream id,
 version, position and times live in the envelope, never in the event. An additive
 change is a new field with a default; a breaking change bumps the type's schema
-version and registers an upcaster that turns the stored older form into the current
+version and adds an upcaster that turns the stored older form into the current
 one, so readers and projections only ever see current types.
 """
 
@@ -35,19 +35,19 @@ class EventTypes:
         self._encoder = msgspec.json.Encoder()
         self._decoders: dict[str, msgspec.json.Decoder] = {}
 
-    def register(self, cls: type[Event], schema_version: int = 1) -> type[Event]:
-        """Register `cls` at its current schema version; return it (usable as a decorator)."""
+    def add(self, cls: type[Event], schema_version: int = 1) -> type[Event]:
+        """Add `cls` at its current schema version; return it (usable as a decorator)."""
         tag = cls.__struct_config__.tag
         if not isinstance(tag, str) or tag == cls.__name__:
             raise ValueError(f"{cls.__name__} needs an explicit string tag")
         if tag in self._types:
-            raise ValueError(f"event tag {tag!r} is registered twice")
+            raise ValueError(f"event tag {tag!r} is added twice")
         self._types[tag] = (cls, schema_version)
         self._decoders[tag] = msgspec.json.Decoder(cls)
         return cls
 
     def upcaster(self, tag: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
-        """Register a function turning version `from_version` of `tag` into `from_version + 1`."""
+        """Add a function turning version `from_version` of `tag` into `from_version + 1`."""
 
         def inner(fn: Upcaster) -> Upcaster:
             self._upcasters[(tag, from_version)] = fn
@@ -64,7 +64,7 @@ class EventTypes:
         return self._lookup(tag)[1]
 
     def types(self) -> list[type[Event]]:
-        """Return every registered event type."""
+        """Return every event type in the catalogue."""
         return [cls for cls, _ in self._types.values()]
 
     def encode(self, event: Event) -> tuple[str, int, bytes]:

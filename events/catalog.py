@@ -29,4 +29,4 @@ for _cls in (SourceRegistered, PersonRegistered, PlaceRegistered, OrganizationRe
              FundRegistered, PersonMerged, PersonUnmerged, PersonsDistinct, ClaimSubmitted,
              ClaimApproved, ClaimRejected, ClaimContested, ClaimRetracted, ClaimRanked,
              ContentSuppressed, ContentUnsuppressed):
-    CATALOG.register(_cls)
+    CATALOG.add(_cls)

@@ -1,8 +1,8 @@
 """Registry events: sources, persons, places, organisations and funds entering the archive,
 and the reviewers' judgements that two person records are, or are not, one person.
 
-Registering an entity creates it at once, public, with the given name as its label
-(API.md); the service also submits that name as a reviewable `name` claim.
+Registering an entity creates it at once, public, with the given name as its label;
+the service also submits that name as a reviewable `name` claim.
 """
 
 from __future__ import annotations

@@ -91,8 +91,6 @@ class ClaimRanked(Event, frozen=True, tag="claim.ranked", omit_defaults=True):
     reason: str | None = None
 
 
-ReviewEvent = ClaimApproved | ClaimRejected | ClaimContested | ClaimRetracted | ClaimRanked
-
 # What an admin may take down: a claim, or an entity's label and names
 SuppressedKind = Literal["claim", "person", "place", "organization", "fund", "source"]
 

@@ -45,7 +45,7 @@ from starosta.projections.claims import ClaimView, Dispute, effective_rank
 from starosta.projections.custody_totals import Total, custody_total
 from starosta.projections.registry import Ref, Suppression
 from starosta.projections.rules import PUBLIC, Viewer, sees_suppressed, shown, successors
-from starosta.projections.runner import Tables
+from starosta.projections.runner import Projection, Tables
 
 REFS = claims_model.REFS_BY_KIND
 MANY = claims_model.MANY_BY_KIND
@@ -436,10 +436,7 @@ def compute(conn: sqlite3.Connection, group: list[str], statuses: Sequence[str],
 
 # -- the read model -----------------------------------------------------------------------------
 
-_REVIEWS = (ClaimApproved, ClaimRejected, ClaimContested, ClaimRetracted)
-
-
-class BiographiesProjection:
+class BiographiesProjection(Projection):
     """Stored public biographies; reads the claims and registry read models' tables, so the
     runner rebuilds it with them and applies it after them."""
 
@@ -481,7 +478,7 @@ class BiographiesProjection:
                         dirty.add(e.target)
                     dirty.update(claims_model.persons_referring_to(conn, [e.target], t, t["persons"]))
 
-    def finish(self, conn: sqlite3.Connection, t: Tables, envelopes: Sequence[Envelope],
+    def finish(self, conn: sqlite3.Connection, t: Tables, envelopes: Sequence[Envelope], *,
                rebuilding: bool = False) -> None:
         """Recompute every document this batch touched, once each (a rebuild defers them to
         `settle`, so that a document is computed once per rebuild, not once per batch)."""

@@ -32,7 +32,7 @@ from starosta.events.review import (
 )
 from starosta.events.store import Envelope
 from starosta.projections.rules import Supersession
-from starosta.projections.runner import Tables
+from starosta.projections.runner import Projection, Tables
 
 STATUS = {ClaimApproved: "approved", ClaimRejected: "rejected", ClaimContested: "contested",
           ClaimRetracted: "retracted"}
@@ -57,7 +57,7 @@ def ranks_ddl() -> list[str]:
     return ["CREATE TABLE {name} (claim_id TEXT PRIMARY KEY)"]
 
 
-class ClaimIndex:
+class ClaimIndex(Projection):
     """Subclasses set `name`, `version`, `indexed` (their claim tables), `ddl` (those tables
     plus a '<name>_supersession' table) and `rows(event, envelope) -> {table: [row, ...]}`."""
 

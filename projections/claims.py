@@ -32,7 +32,7 @@ from starosta.projections.rules import (
     may_see_sql,
     sees_suppressed,
 )
-from starosta.projections.runner import Tables
+from starosta.projections.runner import Projection, Tables
 
 _encode = msgspec.json.Encoder().encode
 
@@ -46,7 +46,7 @@ class _Stored(msgspec.Struct, omit_defaults=True):
     length: Length | None = None
 
 
-class ClaimsProjection:
+class ClaimsProjection(Projection):
     """One row per claim, its references, and one row per review decision."""
 
     name = "claims"

@@ -5,8 +5,8 @@ groups' stays, memberships and counts (projections.groups); and every query on t
 held at a place in a span (`population_at`), and the same figures per year or month
 (`timeline`).
 
-An episode with no known end is never closed by a guess. For `possible` it is bounded, as
-API.md says, by the person's next dated custody elsewhere (its latest possible start) or death
+An episode with no known end is never closed by a guess. For `possible` it is bounded
+by the person's next dated custody elsewhere (its latest possible start) or death
 or execution (its latest possible day), over the whole merge group and counting only approved,
 unsuperseded claims. That bound is stored with the episode (`open_bound`) and recomputed once
 per batch of events, in `finish`, for every merge group the batch touched. A companion's

@@ -21,7 +21,7 @@ from starosta.events.registry import (
 from starosta.events.review import ContentSuppressed, ContentUnsuppressed
 from starosta.events.store import Envelope
 from starosta.projections.rules import Viewer, sees_suppressed
-from starosta.projections.runner import Tables
+from starosta.projections.runner import Projection, Tables
 
 _encode = msgspec.json.Encoder().encode
 
@@ -78,7 +78,7 @@ def _year(issued: Any) -> str | None:
     return None
 
 
-class RegistryProjection:
+class RegistryProjection(Projection):
     """Entities by id, each with its registration event as JSON; the identity judgements
     that stand, and those the log holds but the rule refuses (`judgement_conflicts`)."""
 

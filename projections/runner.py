@@ -30,34 +30,60 @@ Tables = dict[str, str]  # logical table name -> physical table name
 
 
 class Projection(Protocol):
-    """What the runner needs of a projection."""
+    """A read model, as the runner uses it: every member it may have is declared here.
+
+    `name`, `version`, `ddl` and `apply` are required. The rest are optional hooks whose
+    defaults do nothing; a read model subclasses this protocol to inherit them, and overrides
+    those it needs:
+
+    - `ddl_postgres`: its DDL on PostgreSQL, when a table cannot be declared once for both
+      (a full-text index); None: `ddl` serves both;
+    - `reads`: the read models whose tables it reads while applying (the runner applies it
+      after them and rebuilds it with them);
+    - `finish(conn, tables, envelopes, rebuilding=...)`: called once after every batch of
+      events is applied (a committed append, a rebuild batch), so that work derived from
+      several events (a document recomputed once per touched person) is done once per batch.
+      While rebuilding it may defer that work to `pending`/`settle`;
+    - `pending(tables)`: how much deferred work waits; `settle(conn, tables, limit)`: do up to
+      `limit` items of it (all when None).
+    """
 
     name: str
     version: int
     ddl: dict[str, list[str]]  # logical table -> statements creating it and its indexes
+    ddl_postgres: dict[str, list[str]] | None = None
+    reads: tuple[str, ...] = ()
 
     def apply(self, conn: sqlite3.Connection, envelope: Envelope, tables: Tables) -> None:
         """Fold one event into the projection's tables."""
 
+    def finish(self, conn: sqlite3.Connection, tables: Tables, envelopes: Sequence[Envelope], *,
+               rebuilding: bool = False) -> None:
+        """Do the work derived from a whole batch of applied events (none by default)."""
+        return None
+
+    def pending(self, tables: Tables) -> int:
+        """Return how many items of work `finish` deferred during a rebuild (none by default)."""
+        return 0
+
+    def settle(self, conn: sqlite3.Connection, tables: Tables, limit: int | None) -> None:
+        """Do up to `limit` items of the deferred work (all when None)."""
+        return None
+
 
 def finish(p: Projection, conn: sqlite3.Connection, tables: Tables,
            envelopes: Sequence[Envelope], *, rebuilding: bool = False) -> None:
-    """Run a projection's optional `finish(conn, tables, envelopes, rebuilding=...)`: called
-    once after every batch of events is applied (a committed append, a rebuild batch), so that
-    work derived from several events (a document recomputed once per touched person) is done
-    once per batch. While rebuilding, a projection may defer that work to `drain`."""
-    done = getattr(p, "finish", None)
-    if done is not None and envelopes:
-        done(conn, tables, envelopes, rebuilding=rebuilding)
+    """Run `p.finish` after a non-empty batch of events (see Projection)."""
+    if envelopes:
+        p.finish(conn, tables, envelopes, rebuilding=rebuilding)
 
 
 def drain(p: Projection, store: SQLiteEventStore, tables: Tables, chunk: int = 500) -> None:
-    """Do the work a projection deferred during a rebuild (its optional `pending(tables)` and
-    `settle(conn, tables, limit)`), `chunk` items per write transaction."""
-    pending = getattr(p, "pending", None)
-    while pending is not None and pending(tables):
+    """Do the work a projection deferred during a rebuild (`p.pending`, `p.settle`), `chunk`
+    items per write transaction."""
+    while p.pending(tables):
         with store.write_transaction() as conn:
-            p.settle(conn, tables, chunk)  # type: ignore[attr-defined]
+            p.settle(conn, tables, chunk)
 
 
 def shadow_name(name: str, generation: int) -> str:
@@ -192,21 +218,17 @@ class Runner:
 
     def tables(self, conn: sqlite3.Connection, p: Projection) -> Tables:
         """Return the live table names of `p` and of the projections it reads (bare names)."""
-        out = {t: t for q in self._reads(p) for t in self.get(q).ddl}
+        out = {t: t for q in p.reads for t in self.get(q).ddl}
         out.update({t: t for t in p.ddl})
         return out
-
-    @staticmethod
-    def _reads(p: Projection) -> tuple[str, ...]:
-        return tuple(getattr(p, "reads", ()))
 
     def with_dependencies(self, names: Sequence[str]) -> list[Projection]:
         """Return the projections named, those they read and those that read them (closed
         both ways, so a rebuild never leaves a reader behind what it reads), in apply order."""
         wanted = set(names)
         while True:
-            more = {q for p in self.projections if p.name in wanted for q in self._reads(p)}
-            more |= {p.name for p in self.projections if wanted & set(self._reads(p))}
+            more = {q for p in self.projections if p.name in wanted for q in p.reads}
+            more |= {p.name for p in self.projections if wanted & set(p.reads)}
             if more <= wanted:
                 break
             wanted |= more
@@ -303,7 +325,7 @@ class Runner:
                 generations[p.name] = (row[0] if row else 0) + 1
                 shadows[p.name] = {t: shadow_name(t, generations[p.name]) for t in p.ddl}
         for p in chosen:  # what a projection reads: the shadows being built beside it
-            for q in self._reads(p):
+            for q in p.reads:
                 shadows[p.name] = {**shadows[q], **shadows[p.name]}
         try:
             return self._build_and_swap(store, chosen, shadows, generations, progress,
@@ -387,8 +409,8 @@ class Runner:
 def ddl_of(p: Projection, dialect: str) -> dict[str, list[str]]:
     """A projection's DDL for `dialect`: its `ddl_postgres` on PostgreSQL when it has one (a
     table that cannot be declared once, e.g. a full-text index), else its `ddl`."""
-    if dialect == sql.POSTGRES:
-        return getattr(p, "ddl_postgres", p.ddl)
+    if dialect == sql.POSTGRES and p.ddl_postgres is not None:
+        return p.ddl_postgres
     return p.ddl
 
 

@@ -38,10 +38,10 @@ from starosta.events.store import Envelope
 from starosta.projections import name_keys, names, registry, sql
 from starosta.projections.claim_index import STATUS
 from starosta.projections.rules import Supersession
-from starosta.projections.runner import Tables
+from starosta.projections.runner import Projection, Tables
 
 
-class SearchProjection:
+class SearchProjection(Projection):
     """Names -> entities, searchable by any variant in any script."""
 
     name = "search"

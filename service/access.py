@@ -15,7 +15,6 @@ import hashlib
 import hmac
 import secrets
 import sqlite3
-from typing import Literal
 
 import msgspec
 
@@ -24,7 +23,6 @@ from starosta.projections import name_keys
 from starosta.projections.rules import Viewer
 from starosta.service.accounts import ensure_account, is_account_id
 
-Role = Literal["contributor", "reviewer", "admin"]
 RANKS: dict[str, int] = {"contributor": 1, "reviewer": 2, "admin": 3}
 PREFIX = "sta_"
 

@@ -2,7 +2,8 @@
 write path every command takes, in explicit stages:
 
 1. a command (service.commands) checks a request against the read models and returns a
-   `Decision`: the appends (events with the stream versions they expect) and the typed reply;
+   `Decision` (service.replies): the appends (events with the stream versions they expect)
+   and the typed reply;
 2. the writer appends them, the read models apply them, and the reply is completed with the
    committed positions and stored under its Idempotency-Key, all in one transaction;
 3. the caller gets the completed reply back and renders it (the HTTP layer, outside the writer).
@@ -15,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import msgspec
@@ -31,111 +32,15 @@ from starosta.events.store import (
     StoreUnavailable,
 )
 from starosta.projections import claims as claims_model
-from starosta.projections.biographies import BiographiesProjection
-from starosta.projections.claims import ClaimsProjection
-from starosta.projections.ledger import LedgerProjection
-from starosta.projections.population import PopulationProjection
-from starosta.projections.registry import RegistryProjection
 from starosta.projections.rules import Viewer
 from starosta.projections.runner import Runner
-from starosta.projections.search import SearchProjection
 from starosta.service import access, accounts
 from starosta.service.access import IdempotencyKey, StoredReply
 from starosta.service.health import HeadPing
+from starosta.service.replies import REPLY_KINDS, BulkOut, BulkReviewed, ClaimStateOf, Decision, Reply
 
 EVERYONE = Viewer(reviewer=True, admin=True)
 T = TypeVar("T")
-
-
-def default_runner() -> Runner:
-    """Return the runner of every read model the service keeps current, in apply order."""
-    return Runner([RegistryProjection(), SearchProjection(), ClaimsProjection(),
-                   PopulationProjection(), LedgerProjection(), BiographiesProjection()])
-
-
-# -- typed replies ------------------------------------------------------------------------------
-
-class Created(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """A registered entity: its id, the position of its registration, the name claim's id."""
-
-    id: str
-    position: int = 0
-    name_claim: str | None = None
-
-
-class Submitted(msgspec.Struct, kw_only=True):
-    """A submitted claim: pending review."""
-
-    id: str
-    status: str = "pending"
-    position: int = 0
-
-
-class Judged(msgspec.Struct, kw_only=True):
-    """A reviewer's judgement on a person record (merged, unmerged, distinct)."""
-
-    id: str
-    judgement: str
-    other: str
-    position: int = 0
-
-
-class SuppressionSet(msgspec.Struct, kw_only=True):
-    """An admin's take-down (`suppressed` true) or its undoing (false): the claim or entity,
-    its kind, the reason, and the position of the public event that says so."""
-
-    id: str
-    kind: str
-    suppressed: bool
-    reason: str
-    position: int = 0
-
-
-class ClaimStateOf(msgspec.Struct, frozen=True):
-    """Reply with the claim's state after the decision (completed as a ClaimOut)."""
-
-    claim_id: str
-
-
-class BulkItem(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """One claim of a bulk review: its state after the decision, or why it was refused
-    (`status`: what a single review would have answered)."""
-
-    id: str
-    status: int
-    claim: claims_model.ClaimOut | None = None
-    detail: str | None = None
-
-
-class BulkOut(msgspec.Struct):
-    items: list[BulkItem]
-
-
-class BulkReviewed(msgspec.Struct, frozen=True):
-    """Reply of a bulk review: each claim decided alone, the decided ones committed together
-    (completed with their ClaimOut), the refused ones with their status and detail."""
-
-    items: Sequence[BulkItem]
-
-
-Reply = Created | Submitted | Judged | ClaimStateOf | SuppressionSet | BulkReviewed
-REPLY_KINDS: dict[type, str] = {Created: "created", Submitted: "submitted", Judged: "judged",
-                                SuppressionSet: "suppression"}
-
-
-class Decision(msgspec.Struct, frozen=True):
-    """What a command decided: the appends, and the reply to complete once they commit.
-    `recheck(conn)`, when given, runs again inside the append's transaction (serialised with
-    every other append) before the read models apply it: a check of the read models that a
-    concurrent write could invalidate (a look-alike name registered meanwhile) raises there
-    and the append is rolled back alone. `expects`: the versions of streams the decision
-    read but does not write (the store refuses the appends when one of them moved: see
-    events.store.Job)."""
-
-    appends: Sequence[AppendRequest]
-    reply: Reply
-    recheck: Any = None
-    expects: Mapping[str, int] = msgspec.field(default_factory=dict)
 
 
 class Committed(msgspec.Struct, frozen=True):

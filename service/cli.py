@@ -193,7 +193,7 @@ def _ensure_read_models(db: str) -> list[str]:
     in one line, while another rebuild of `db` runs or when the database cannot be written."""
     from starosta.events.store import StoreError
     from starosta.projections.runner import RebuildRunning
-    from starosta.service.archive import default_runner
+    from starosta.projections.read_models import default_runner
     from starosta.service.db import shown
     from starosta.service.db import builder_of, is_postgres, open_store
 
@@ -225,7 +225,7 @@ def _ensure_waiting(store, builder) -> list[str]:
     import time
 
     from starosta.projections.runner import RebuildRunning
-    from starosta.service.archive import default_runner
+    from starosta.projections.read_models import default_runner
 
     runner = default_runner()
     deadline = time.monotonic() + REBUILD_WAIT_S
@@ -366,7 +366,7 @@ def rebuild(db: str, names: tuple[str, ...]) -> None:
       starosta rebuild --db ./var/starosta.db registry claims
     """
     from starosta.projections.runner import RebuildRunning, rebuild_lock
-    from starosta.service.archive import default_runner
+    from starosta.projections.read_models import default_runner
 
     runner = default_runner()
     unknown = [n for n in names if n not in runner.names()]
@@ -676,7 +676,7 @@ def _import_postgres(path: str, db: str, expect_head: str | None) -> tuple[int, 
         with open(path, "rb") as f:  # checked whole above: loaded as stored, one transaction
             store.load_rows(_decode_export(line) for line in bounded_lines(f) if line.strip())
         from starosta.service import accounts
-        from starosta.service.archive import default_runner
+        from starosta.projections.read_models import default_runner
 
         with store.write_transaction() as tx:  # the log's names get their accounts
             accounts.backfill(tx)

@@ -55,7 +55,9 @@ from starosta.projections import claims as claims_model
 from starosta.projections import name_keys, names, registry, search
 from starosta.projections.rules import may_see
 from starosta.service.access import Principal
-from starosta.service.archive import (
+from starosta.service.edtf_dates import DateError, parse_date
+from starosta.service.ids import new_id
+from starosta.service.replies import (
     ClaimStateOf,
     Created,
     Decision,
@@ -63,8 +65,6 @@ from starosta.service.archive import (
     Submitted,
     SuppressionSet,
 )
-from starosta.service.edtf_dates import DateError, parse_date
-from starosta.service.ids import new_id
 
 
 def invalid(field: str, value: object, message: str) -> Invalid:

@@ -3,7 +3,7 @@ projections up to date.
 
 The backend is chosen by the database's name, here only (`backend`): a `postgresql://` (or
 `postgres://`) URL is a PostgreSQL database, anything else a SQLite file. On PostgreSQL two URLs
-matter (../shared/API.md, "Resolutions"): the service's role (INSERT and SELECT on `events`),
+matter: the service's role (INSERT and SELECT on `events`),
 given as the database, and the owner's, which migrates and imports: `STAROSTA_OWNER_DB`, or the
 same URL when it is not set. The owner also builds the read models' tables (`open_archive`
 builds missing ones with the owner's URL); the service's role only changes their rows.
@@ -185,7 +185,8 @@ def open_archive(path: str, *, synchronous: str = "FULL", writer: bool = False,
     Raises RebuildRunning when a read model must be built while another rebuild of the
     database runs (`starosta rebuild`): the service cannot start until it is done.
     """
-    from starosta.service.archive import Archive, default_runner
+    from starosta.projections.read_models import default_runner
+    from starosta.service.archive import Archive
 
     store = open_store(path, synchronous=synchronous)
     runner = default_runner()

@@ -153,15 +153,6 @@ class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
     candidates: list[Candidate] | None = None
 
 
-class ApiError(Exception):
-    """An error a handler raises to answer with a problem document."""
-
-    def __init__(self, status: int, title: str, detail: str,
-                 errors: list[dict[str, Any]] | None = None) -> None:
-        super().__init__(detail)
-        self.status, self.title, self.detail, self.errors = status, title, detail, errors
-
-
 def problem(request: Request, status: int, title: str, detail: str,
             errors: list[dict[str, Any]] | None = None,
             headers: dict[str, str] | None = None, type: str = "about:blank",
@@ -306,19 +297,13 @@ def http_problem(request: Request, exc: HTTPException) -> Response:
     return problem(request, status, titles.get(status, "Error"), detail, headers=headers)
 
 
-def api_problem(request: Request, exc: ApiError) -> Response:
-    return problem(request, exc.status, exc.title, exc.detail, exc.errors)
-
-
 DOMAIN_STATUS: dict[type[DomainError], int] = {
     Invalid: 422, NotFound: 404, Unauthenticated: 401, Forbidden: 403, Conflict: 409,
     PreconditionRequired: 428}
 
 
-def status_of(exc: DomainError | ApiError) -> int:
+def status_of(exc: DomainError) -> int:
     """The HTTP status of an error: the one place a domain error's class becomes a code."""
-    if isinstance(exc, ApiError):
-        return exc.status
     return next((code for cls, code in DOMAIN_STATUS.items() if isinstance(exc, cls)), 400)
 
 
@@ -357,7 +342,6 @@ def internal_problem(request: Request, exc: Exception) -> Response:
 
 EXCEPTION_HANDLERS = {
     HTTPException: http_problem,
-    ApiError: api_problem,
     DomainError: domain_problem,
     ConcurrencyError: concurrency_problem,
     IdempotencyConflict: idempotency_problem,

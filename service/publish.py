@@ -61,7 +61,7 @@ def publish(db: str, out: str, metadata_path: str, force: bool = False) -> Publi
     PublishRefused (not an archive, a target that appeared meanwhile), RebuildRunning,
     StoreError, sqlite3.Error or OSError; the targets are as they were then.
     """
-    from starosta.service.archive import default_runner
+    from starosta.projections.read_models import default_runner
     from starosta.service.db import open_store
 
     started = time.monotonic()

@@ -36,7 +36,7 @@ from typing import Any
 
 import msgspec
 
-from starosta.client import Calls, Client, EntityKind, StarostaError, Unavailable, field_of
+from starosta.client import Client, EntityKind, StarostaError, Unavailable, field_of
 from starosta.events.errors import DomainError
 from starosta.events.kinds import KINDS, Claim, kind_of
 from starosta.projections import name_keys
@@ -341,7 +341,7 @@ def submit_row(client: Client, row: Row) -> None:
     Raises Unavailable when the server cannot be reached within the client's retry bounds."""
     assert row.claim is not None and row.body is not None
     try:
-        answer = client.send(Calls.submit(row.claim, row.key, row.body))
+        answer = client.submit(row.claim, idempotency_key=row.key)  # sends row.body
     except Unavailable:
         raise
     except StarostaError as exc:

@@ -331,7 +331,6 @@ _REASONS_REJECT = ("Synthetic: the locator does not support the claim",
 _REASONS_CONTEST = ("Synthetic: another issue of the bulletin gives a different place",
                     "Synthetic: the name may belong to a namesake",
                     "Synthetic: the date looks Old Style")
-_CURRENCIES = ("USD", "FRF", "SUR")
 
 
 class _Place(msgspec.Struct, gc=False):

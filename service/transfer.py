@@ -106,7 +106,7 @@ def import_log(path: str, db: str, progress: Progress | None = None,
     removes it. Raises StoreError (StoreUnavailable on a full disk) or OSError when the
     database cannot be written; nothing is written then either.
     """
-    from starosta.service.archive import default_runner
+    from starosta.projections.read_models import default_runner
     from starosta.service.db import open_store
 
     _refuse_target(db)

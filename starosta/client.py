@@ -17,7 +17,7 @@ HTTP layer). No Litestar is imported: `pip install starosta` and `import starost
         for hit in api.search("persons", "baron"):
             print(hit.id, hit.label)
 
-The log (`events`, `follow`) yields `LogEvent`s. Breaking change (issue 18): on a redacted row
+The log (`events`, `follow`) yields `LogEvent`s. On a redacted row
 (`redacted` true: a claim the caller may not see) only `position`, `digest`, `hash` and
 `recorded_at` are set; `type`, `stream_id`, `version`, `event_id` and the rest are None.
 Actors are account ids (`A-...`) for callers below reviewer; a row written before accounts
@@ -48,14 +48,15 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import email.utils
+import functools
 import os
 import random
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, ParamSpec, TypeVar, overload
 
 import httpx
 import msgspec
@@ -66,15 +67,16 @@ from starosta.projections.claims import ClaimOut, ClaimPage
 from starosta.projections.ledger import Aid, Ledger, LedgerEntry
 from starosta.projections.population import Population, Timeline
 from starosta.projections.search import SearchHit, SearchPage
-from starosta.service.archive import Created, Judged, Submitted, SuppressionSet
 from starosta.service.feed import HeadOut, HealthOut, LogEvent, LogPage
+from starosta.service.replies import Created, Judged, Submitted, SuppressionSet
 
 __all__ = [
-    "AsyncClient", "Client", "Conflict", "FieldError", "Forbidden", "Invalid", "NotFound",
+    "AsyncClient", "Client", "Conflict", "FieldError", "Forbidden", "Invalid", "NotFound", "Operations",
     "PossibleDuplicate", "Retry", "StarostaError", "Unauthorized", "Unavailable", "DEFAULT_SERVER",
 ]
 
 T = TypeVar("T")
+P = ParamSpec("P")
 DEFAULT_SERVER = "http://127.0.0.1:8000"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 RETRY_STATUSES = frozenset({502, 503, 504})
@@ -221,7 +223,6 @@ class Retry:
         return delay
 
 
-NO_RETRY = Retry(attempts=1)
 # Errors after which a request may not have reached the server or its answer was lost
 _TRANSIENT = (httpx.NetworkError, httpx.TimeoutException, httpx.RemoteProtocolError)
 
@@ -242,7 +243,7 @@ def _unreachable(exc: Exception, attempts: int) -> Unavailable:
                        f"{attempts} attempt{'s' if attempts > 1 else ''})")
 
 
-# -- requests, described once for both clients -------------------------------------------------------
+# -- requests and operations, described once for both clients -------------------------------------------------------
 
 @dataclass(frozen=True)
 class Call(Generic[T]):
@@ -311,111 +312,6 @@ def as_claim(claim: Claim | Mapping[str, Any]) -> Claim:
                       [FieldError(name, message, None, "body")]) from None
 
 
-def _pages(call: Call, after: str | int | None) -> Call:
-    return replace(call, params={**call.params, "after": after})
-
-
-class Calls:
-    """Every endpoint as a `Call` (the clients send them): one description of the API."""
-
-    # registry
-    @staticmethod
-    def register_source(csl: Mapping[str, Any], *, note: str | None = None,
-                        source_type: str | None = None, archive: Mapping[str, Any] | None = None,
-                        via: Iterable[str] = (), synthetic: bool | None = None,
-                        key: str | None = None) -> Call[Created]:
-        body = {"csl": dict(csl), "note": note, "source_type": source_type, "archive": archive,
-                "via": list(via) or None, "synthetic": synthetic}
-        return Call("POST", "/sources", Created, body=_json(body), key=key)
-
-    @staticmethod
-    def register(kind: str, body: dict[str, Any], key: str | None) -> Call[Created]:
-        return Call("POST", f"/{kind}", Created, body=_json(body), key=key)
-
-    @staticmethod
-    def read(kind: str, entity_id: str) -> Call[dict]:
-        return Call("GET", f"/{kind}/{entity_id}")
-
-    @staticmethod
-    def search(kind: EntityKind, q: str | None, limit: int) -> Call[SearchPage]:
-        return Call("GET", f"/{kind}", SearchPage, params={"q": q, "limit": limit})
-
-    @staticmethod
-    def judge(person_id: str, judgement: str, body: dict[str, Any], key: str | None) -> Call[Judged]:
-        return Call("POST", f"/persons/{person_id}/{judgement}", Judged, body=_json(body), key=key)
-
-    @staticmethod
-    def suppression(kind: Suppressible, target_id: str, on: bool, reason: str,
-                    key: str | None) -> Call[SuppressionSet]:
-        action = "suppress" if on else "unsuppress"
-        return Call("POST", f"/{kind}/{target_id}/{action}", SuppressionSet,
-                    body=_json({"reason": reason}), key=key)
-
-    # claims
-    @staticmethod
-    def submit(claim: Claim | Mapping[str, Any], key: str | None = None,
-               body: bytes | None = None) -> Call[Submitted]:
-        return Call("POST", "/claims", Submitted, body=body or _json(as_claim(claim)), key=key)
-
-    @staticmethod
-    def claim(claim_id: str) -> Call[ClaimOut]:
-        return Call("GET", f"/claims/{claim_id}", ClaimOut)
-
-    @staticmethod
-    def claims(filters: dict[str, Any], limit: int) -> Call[ClaimPage]:
-        return Call("GET", "/claims", ClaimPage, params={**filters, "limit": limit})
-
-    @staticmethod
-    def review(claim_id: str, action: str, body: dict[str, Any] | None, version: int | None,
-               key: str | None) -> Call[ClaimOut]:
-        headers = {"If-Match": f'"{version}"'} if version is not None else {}
-        return Call("POST", f"/claims/{claim_id}/{action}", ClaimOut,
-                    body=_json(body) if body else None, headers=headers, key=key)
-
-    # read models
-    @staticmethod
-    def biography(person_id: str, as_of: int | str | None, include_pending: bool) -> Call[Biography]:
-        return Call("GET", f"/persons/{person_id}/biography", Biography,
-                    params={"as_of": as_of, "include": "pending" if include_pending else None})
-
-    @staticmethod
-    def aid(person_id: str) -> Call[Aid]:
-        return Call("GET", f"/persons/{person_id}/aid", Aid)
-
-    @staticmethod
-    def population(place_id: str, at: str, include_children: bool,
-                   include_pending: bool) -> Call[Population]:
-        return Call("GET", f"/places/{place_id}/population", Population, params={
-            "at": at, "include_children": "true" if include_children else None,
-            "include": "pending" if include_pending else None})
-
-    @staticmethod
-    def timeline(place_id: str, step: str, start: str | None, end: str | None,
-                 include_children: bool, include_pending: bool) -> Call[Timeline]:
-        return Call("GET", f"/places/{place_id}/population/timeline", Timeline, params={
-            "step": step, "from": start, "to": end,
-            "include_children": "true" if include_children else None,
-            "include": "pending" if include_pending else None})
-
-    @staticmethod
-    def ledger(fund_id: str, include_pending: bool, limit: int, after: str | None) -> Call[Ledger]:
-        return Call("GET", f"/funds/{fund_id}/ledger", Ledger, params={
-            "include": "pending" if include_pending else None, "limit": limit, "after": after})
-
-    # the log
-    @staticmethod
-    def events(after: int, limit: int) -> Call[LogPage]:
-        return Call("GET", "/events", LogPage, params={"after": after, "limit": limit})
-
-    @staticmethod
-    def head() -> Call[HeadOut]:
-        return Call("GET", "/events/head", HeadOut)
-
-    @staticmethod
-    def health() -> Call[HealthOut]:
-        return Call("GET", "/health", HealthOut)
-
-
 def _named(name: str, citation: Citation | Mapping[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return {"name": name, "citation": citation, **extra}
 
@@ -423,6 +319,286 @@ def _named(name: str, citation: Citation | Mapping[str, Any], extra: dict[str, A
 def _reason(reason: str | None, **more: Any) -> dict[str, Any] | None:
     body = {k: v for k, v in {"reason": reason, **more}.items() if v is not None}
     return body or None
+
+
+def _review(claim_id: str, action: str, body: dict[str, Any] | None, version: int | None,
+            key: str | None) -> Call[ClaimOut]:
+    headers = {"If-Match": f'"{version}"'} if version is not None else {}
+    return Call("POST", f"/claims/{claim_id}/{action}", ClaimOut,
+                body=_json(body) if body else None, headers=headers, key=key)
+
+
+def _include(pending: bool) -> str | None:
+    return "pending" if pending else None
+
+
+@dataclass(frozen=True)
+class Pages(Generic[T]):
+    """A paged list: the call of its first page, and the field of each page that holds the
+    items (of type `T`); the clients follow each page's `next` to the end."""
+
+    call: Call[Any]
+    items: str = "items"
+
+
+class operation(Generic[P, T]):  # noqa: N801 - used as a decorator, like property
+    """One operation of the API, described once: a function from the method's arguments to the
+    `Call` it sends. On a `Client` it is a method answering `T`; on an `AsyncClient` a coroutine
+    method answering `T`; on the class (`Operations.submit(claim)`), the description: the Call."""
+
+    def __init__(self, describe: Callable[P, Call[T]]) -> None:
+        self.describe = describe
+        functools.update_wrapper(self, describe)
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Call[T]:
+        return self.describe(*args, **kwargs)
+
+    @overload
+    def __get__(self, client: None, owner: type) -> operation[P, T]: ...
+    @overload
+    def __get__(self, client: Client, owner: type) -> Callable[P, T]: ...
+    @overload
+    def __get__(self, client: AsyncClient, owner: type) -> Callable[P, Awaitable[T]]: ...
+
+    def __get__(self, client: Any, owner: type) -> Any:
+        return self if client is None else client._method(self.describe)
+
+
+class paged(Generic[P, T]):  # noqa: N801 - used as a decorator, like property
+    """A paged list of the API, described once: a function from the method's arguments to its
+    `Pages`. On a `Client` it is a method returning an iterator of every item, on an
+    `AsyncClient` an async iterator; on the class, the description."""
+
+    def __init__(self, describe: Callable[P, Pages[T]]) -> None:
+        self.describe = describe
+        functools.update_wrapper(self, describe)
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Pages[T]:
+        return self.describe(*args, **kwargs)
+
+    @overload
+    def __get__(self, client: None, owner: type) -> paged[P, T]: ...
+    @overload
+    def __get__(self, client: Client, owner: type) -> Callable[P, Iterator[T]]: ...
+    @overload
+    def __get__(self, client: AsyncClient, owner: type) -> Callable[P, AsyncIterator[T]]: ...
+
+    def __get__(self, client: Any, owner: type) -> Any:
+        return self if client is None else client._iterator(self.describe)
+
+
+class Operations:
+    """Every operation of the API, described once for both clients (`Client` sends each call
+    and returns its answer, `AsyncClient` awaits it): adding an endpoint adds one function here.
+    Each takes the method's arguments (never `self`) and returns the Call to send, or the Pages
+    to iterate."""
+
+    # registry --------------------------------------------------------------------------------------
+    @operation
+    def register_source(csl: Mapping[str, Any], *, note: str | None = None,
+                        source_type: str | None = None, archive: Mapping[str, Any] | None = None,
+                        via: Iterable[str] = (), synthetic: bool | None = None,
+                        idempotency_key: str | None = None) -> Call[Created]:
+        """Register a source (a CSL-JSON item): its id."""
+        body = {"csl": dict(csl), "note": note, "source_type": source_type, "archive": archive,
+                "via": list(via) or None, "synthetic": synthetic}
+        return Call("POST", "/sources", Created, body=_json(body), key=idempotency_key)
+
+    @operation
+    def register_person(name: str, citation: Citation | Mapping[str, Any], *,
+                        idempotency_key: str | None = None, **extra: Any) -> Call[Created]:
+        """Register a person under a name (extra: name_kind, script, partial, external_ids, said,
+        note, not_same_as). PossibleDuplicate when the name looks like existing persons'."""
+        return Call("POST", "/persons", Created, body=_json(_named(name, citation, extra)),
+                    key=idempotency_key)
+
+    @operation
+    def register_place(name: str, kind: str, citation: Citation | Mapping[str, Any], *,
+                       idempotency_key: str | None = None, **extra: Any) -> Call[Created]:
+        """Register a place of a kind (prison, camp, isolator, exile, transit, other; extra:
+        aliases, parent, latitude, longitude, identification, external_ids)."""
+        return Call("POST", "/places", Created,
+                    body=_json(_named(name, citation, {"kind": kind, **extra})), key=idempotency_key)
+
+    @operation
+    def register_organization(name: str, kind: str, citation: Citation | Mapping[str, Any], *,
+                              idempotency_key: str | None = None, **extra: Any) -> Call[Created]:
+        """Register an organisation (aid_fund, committee, colony, group, movement, union, ...)."""
+        return Call("POST", "/organizations", Created,
+                    body=_json(_named(name, citation, {"kind": kind, **extra})), key=idempotency_key)
+
+    @operation
+    def register_fund(name: str, citation: Citation | Mapping[str, Any], *,
+                      idempotency_key: str | None = None, **extra: Any) -> Call[Created]:
+        """Register an aid fund (extra: organization)."""
+        return Call("POST", "/funds", Created, body=_json(_named(name, citation, extra)),
+                    key=idempotency_key)
+
+    @operation
+    def source(source_id: str) -> Call[dict[str, Any]]:
+        """A source and the claims citing it (a dict: the answer of GET /sources/{id})."""
+        return Call("GET", f"/sources/{source_id}")
+
+    @operation
+    def entity(kind: EntityKind, entity_id: str) -> Call[dict[str, Any]]:
+        """A person, place, organisation or fund record with its names (a dict)."""
+        return Call("GET", f"/{kind}/{entity_id}")
+
+    @paged
+    def search(kind: EntityKind, q: str | None = None, *, page_size: int = 100) -> Pages[SearchHit]:
+        """Every match of `q` among persons, places, organisations or funds, best first (all
+        of them, in registration order, without `q`)."""
+        return Pages(Call("GET", f"/{kind}", SearchPage, params={"q": q, "limit": page_size}))
+
+    @operation
+    def merge(person_id: str, into: str, reason: str, citation: Citation | None = None, *,
+              idempotency_key: str | None = None) -> Call[Judged]:
+        """Reviewer: judge a person record the same person as `into` (merged into it)."""
+        return Call("POST", f"/persons/{person_id}/merge", Judged, key=idempotency_key,
+                    body=_json({"into": into, "reason": reason, "citation": citation}))
+
+    @operation
+    def unmerge(person_id: str, reason: str, *, idempotency_key: str | None = None) -> Call[Judged]:
+        """Reviewer: undo a merge of this person record."""
+        return Call("POST", f"/persons/{person_id}/unmerge", Judged, key=idempotency_key,
+                    body=_json({"reason": reason}))
+
+    @operation
+    def distinct(person_id: str, other: str, reason: str, citation: Citation | None = None, *,
+                 idempotency_key: str | None = None) -> Call[Judged]:
+        """Reviewer: judge two person records different people."""
+        return Call("POST", f"/persons/{person_id}/distinct", Judged, key=idempotency_key,
+                    body=_json({"from": other, "reason": reason, "citation": citation}))
+
+    @operation
+    def suppress(kind: Suppressible, target_id: str, reason: str, *,
+                 idempotency_key: str | None = None) -> Call[SuppressionSet]:
+        """Admin: take a claim's content, or an entity's label and names, down from readers."""
+        return Call("POST", f"/{kind}/{target_id}/suppress", SuppressionSet,
+                    body=_json({"reason": reason}), key=idempotency_key)
+
+    @operation
+    def unsuppress(kind: Suppressible, target_id: str, reason: str, *,
+                   idempotency_key: str | None = None) -> Call[SuppressionSet]:
+        """Admin: undo a take-down."""
+        return Call("POST", f"/{kind}/{target_id}/unsuppress", SuppressionSet,
+                    body=_json({"reason": reason}), key=idempotency_key)
+
+    # claims ----------------------------------------------------------------------------------------
+    @operation
+    def submit(claim: Claim | Mapping[str, Any], *,
+               idempotency_key: str | None = None) -> Call[Submitted]:
+        """Submit a claim (a claim struct, or a dict checked against its kind first): pending."""
+        return Call("POST", "/claims", Submitted, body=_json(as_claim(claim)), key=idempotency_key)
+
+    @operation
+    def claim(claim_id: str) -> Call[ClaimOut]:
+        """A claim with its state, version (for `version=` below) and review history."""
+        return Call("GET", f"/claims/{claim_id}", ClaimOut)
+
+    @paged
+    def claims(*, status: str | None = None, person: str | None = None,
+               place: str | None = None, source: str | None = None,
+               contributor: str | None = None, kind: str | None = None,
+               page_size: int = 100) -> Pages[ClaimOut]:
+        """Every claim the caller may see that matches the filters, oldest first."""
+        return Pages(Call("GET", "/claims", ClaimPage, params={
+            "status": status, "person": person, "place": place, "source": source,
+            "contributor": contributor, "kind": kind, "limit": page_size}))
+
+    @operation
+    def approve(claim_id: str, reason: str | None = None, *, version: int | None = None,
+                idempotency_key: str | None = None) -> Call[ClaimOut]:
+        """Approve (a contested claim: dismiss the contest). `version`: its If-Match."""
+        return _review(claim_id, "approve", _reason(reason), version, idempotency_key)
+
+    @operation
+    def reject(claim_id: str, reason: str, *, version: int | None = None,
+               idempotency_key: str | None = None) -> Call[ClaimOut]:
+        """Reject a claim. `version`: its If-Match."""
+        return _review(claim_id, "reject", _reason(reason), version, idempotency_key)
+
+    @operation
+    def contest(claim_id: str, reason: str, citation: Citation | None = None, *,
+                version: int | None = None, idempotency_key: str | None = None) -> Call[ClaimOut]:
+        """Contest a claim (with a citation that says otherwise). `version`: its If-Match."""
+        return _review(claim_id, "contest", _reason(reason, citation=citation), version,
+                       idempotency_key)
+
+    @operation
+    def retract(claim_id: str, reason: str, *, version: int | None = None,
+                idempotency_key: str | None = None) -> Call[ClaimOut]:
+        """Retract a claim. `version`: its If-Match."""
+        return _review(claim_id, "retract", _reason(reason), version, idempotency_key)
+
+    @operation
+    def rank(claim_id: str, rank: Rank, reason: str | None = None, *, version: int,
+             idempotency_key: str | None = None) -> Call[ClaimOut]:
+        """Rank an approved claim, against the version read (required: If-Match)."""
+        return _review(claim_id, "rank", {"rank": rank, **(_reason(reason) or {})}, version,
+                       idempotency_key)
+
+    # read models -----------------------------------------------------------------------------------
+    @operation
+    def biography(person_id: str, *, as_of: int | str | None = None,
+                  include_pending: bool = False) -> Call[Biography]:
+        """A person's biography (as of a log position or a time, with `as_of`)."""
+        return Call("GET", f"/persons/{person_id}/biography", Biography,
+                    params={"as_of": as_of, "include": _include(include_pending)})
+
+    @operation
+    def aid(person_id: str) -> Call[Aid]:
+        """The aid a person received, with its totals."""
+        return Call("GET", f"/persons/{person_id}/aid", Aid)
+
+    @operation
+    def population(place_id: str, at: str, *, include_children: bool = False,
+                   include_pending: bool = False) -> Call[Population]:
+        """Who was held at a place on a date."""
+        return Call("GET", f"/places/{place_id}/population", Population, params={
+            "at": at, "include_children": "true" if include_children else None,
+            "include": _include(include_pending)})
+
+    @operation
+    def population_timeline(place_id: str, *, step: Literal["year", "month"] = "year",
+                            start: str | None = None, end: str | None = None,
+                            include_children: bool = False,
+                            include_pending: bool = False) -> Call[Timeline]:
+        """A place's population per year or month."""
+        return Call("GET", f"/places/{place_id}/population/timeline", Timeline, params={
+            "step": step, "from": start, "to": end,
+            "include_children": "true" if include_children else None,
+            "include": _include(include_pending)})
+
+    @operation
+    def ledger(fund_id: str, *, include_pending: bool = False, page_size: int = 100,
+               after: str | None = None) -> Call[Ledger]:
+        """A fund's totals and one page of its entries (`ledger_entries` iterates them all)."""
+        return Call("GET", f"/funds/{fund_id}/ledger", Ledger, params={
+            "include": _include(include_pending), "limit": page_size, "after": after})
+
+    @paged
+    def ledger_entries(fund_id: str, *, include_pending: bool = False,
+                       page_size: int = 1000) -> Pages[LedgerEntry]:
+        """Every entry of a fund's ledger."""
+        return Pages(Call("GET", f"/funds/{fund_id}/ledger", Ledger, params={
+            "include": _include(include_pending), "limit": page_size}), "entries")
+
+    # the log ---------------------------------------------------------------------------------------
+    @paged
+    def events(after: int = 0, *, page_size: int = 1000) -> Pages[LogEvent]:
+        """The log after `after`, in order, to its current head (redacted as GET /events)."""
+        return Pages(Call("GET", "/events", LogPage, params={"after": after, "limit": page_size}))
+
+    @operation
+    def head() -> Call[HeadOut]:
+        """The log's last position and its chain hash."""
+        return Call("GET", "/events/head", HeadOut)
+
+    @operation
+    def health() -> Call[HealthOut]:
+        """The service's status and the log position it has reached."""
+        return Call("GET", "/health", HealthOut)
 
 
 class _Feed:
@@ -460,8 +636,9 @@ def _client_args(base_url: str | None, token: str | None, timeout: float | httpx
 
 # -- the sync client ---------------------------------------------------------------------------------
 
-class Client:
-    """The API, synchronously. A context manager; `close()` releases its connections.
+class Client(Operations):
+    """The API, synchronously: every method of `Operations`, answering at once. A context
+    manager; `close()` releases its connections.
 
     `last_response` is the last HTTP answer received (its headers: `Idempotent-Replayed`,
     `ETag`)."""
@@ -508,164 +685,30 @@ class Client:
             self.last_response = response
             return call.answer(response)
 
-    def _each(self, call: Call, items: str = "items") -> Iterator[Any]:
-        after = call.params.get("after")
+    def _method(self, describe: Callable[..., Call[T]]) -> Callable[..., T]:
+        """An operation as this client's method: send the call it describes (Operations)."""
+        @functools.wraps(describe)
+        def method(*args: Any, **kwargs: Any) -> T:
+            return self.send(describe(*args, **kwargs))
+        return method
+
+    def _iterator(self, describe: Callable[..., Pages[T]]) -> Callable[..., Iterator[T]]:
+        """A paged list as this client's method: iterate every item of every page."""
+        @functools.wraps(describe)
+        def method(*args: Any, **kwargs: Any) -> Iterator[T]:
+            return self._each(describe(*args, **kwargs))
+        return method
+
+    def _each(self, pages: Pages[T]) -> Iterator[T]:
+        call, after = pages.call, pages.call.params.get("after")
         while True:
-            page = self.send(_pages(call, after))
-            yield from getattr(page, items)
+            page = self.send(replace(call, params={**call.params, "after": after}))
+            yield from getattr(page, pages.items)
             if page.next is None:
                 return
             after = page.next
 
-    # registry --------------------------------------------------------------------------------------
-    def register_source(self, csl: Mapping[str, Any], *, note: str | None = None,
-                        source_type: str | None = None, archive: Mapping[str, Any] | None = None,
-                        via: Iterable[str] = (), synthetic: bool | None = None,
-                        idempotency_key: str | None = None) -> Created:
-        """Register a source (a CSL-JSON item): its id."""
-        return self.send(Calls.register_source(csl, note=note, source_type=source_type,
-                                               archive=archive, via=via, synthetic=synthetic,
-                                               key=idempotency_key))
-
-    def register_person(self, name: str, citation: Citation | Mapping[str, Any], *,
-                        idempotency_key: str | None = None, **extra: Any) -> Created:
-        """Register a person under a name (extra: name_kind, script, partial, external_ids, said,
-        note, not_same_as). PossibleDuplicate when the name looks like existing persons'."""
-        return self.send(Calls.register("persons", _named(name, citation, extra), idempotency_key))
-
-    def register_place(self, name: str, kind: str, citation: Citation | Mapping[str, Any], *,
-                       idempotency_key: str | None = None, **extra: Any) -> Created:
-        """Register a place of a kind (prison, camp, isolator, exile, transit, other; extra:
-        aliases, parent, latitude, longitude, identification, external_ids)."""
-        return self.send(Calls.register("places", _named(name, citation, {"kind": kind, **extra}),
-                                        idempotency_key))
-
-    def register_organization(self, name: str, kind: str, citation: Citation | Mapping[str, Any], *,
-                              idempotency_key: str | None = None, **extra: Any) -> Created:
-        """Register an organisation (aid_fund, committee, colony, group, movement, union, ...)."""
-        return self.send(Calls.register("organizations", _named(name, citation, {"kind": kind, **extra}),
-                                        idempotency_key))
-
-    def register_fund(self, name: str, citation: Citation | Mapping[str, Any], *,
-                      idempotency_key: str | None = None, **extra: Any) -> Created:
-        """Register an aid fund (extra: organization)."""
-        return self.send(Calls.register("funds", _named(name, citation, extra), idempotency_key))
-
-    def source(self, source_id: str) -> dict[str, Any]:
-        """A source and the claims citing it (a dict: the answer of GET /sources/{id})."""
-        return self.send(Calls.read("sources", source_id))
-
-    def entity(self, kind: EntityKind, entity_id: str) -> dict[str, Any]:
-        """A person, place, organisation or fund record with its names (a dict)."""
-        return self.send(Calls.read(kind, entity_id))
-
-    def search(self, kind: EntityKind, q: str | None = None, *, page_size: int = 100) -> Iterator[SearchHit]:
-        """Every match of `q` among persons, places, organisations or funds, best first (all
-        of them, in registration order, without `q`)."""
-        return self._each(Calls.search(kind, q, page_size))
-
-    def merge(self, person_id: str, into: str, reason: str, citation: Citation | None = None, *,
-              idempotency_key: str | None = None) -> Judged:
-        return self.send(Calls.judge(person_id, "merge", {"into": into, "reason": reason,
-                                                          "citation": citation}, idempotency_key))
-
-    def unmerge(self, person_id: str, reason: str, *, idempotency_key: str | None = None) -> Judged:
-        return self.send(Calls.judge(person_id, "unmerge", {"reason": reason}, idempotency_key))
-
-    def distinct(self, person_id: str, other: str, reason: str, citation: Citation | None = None, *,
-                 idempotency_key: str | None = None) -> Judged:
-        return self.send(Calls.judge(person_id, "distinct", {"from": other, "reason": reason,
-                                                             "citation": citation}, idempotency_key))
-
-    def suppress(self, kind: Suppressible, target_id: str, reason: str, *,
-                 idempotency_key: str | None = None) -> SuppressionSet:
-        """Admin: take a claim's content, or an entity's label and names, down from readers."""
-        return self.send(Calls.suppression(kind, target_id, True, reason, idempotency_key))
-
-    def unsuppress(self, kind: Suppressible, target_id: str, reason: str, *,
-                   idempotency_key: str | None = None) -> SuppressionSet:
-        """Admin: undo a take-down."""
-        return self.send(Calls.suppression(kind, target_id, False, reason, idempotency_key))
-
-    # claims ----------------------------------------------------------------------------------------
-    def submit(self, claim: Claim | Mapping[str, Any], *, idempotency_key: str | None = None) -> Submitted:
-        """Submit a claim (a claim struct, or a dict checked against its kind first): pending."""
-        return self.send(Calls.submit(claim, idempotency_key))
-
-    def claim(self, claim_id: str) -> ClaimOut:
-        """A claim with its state, version (for `version=` below) and review history."""
-        return self.send(Calls.claim(claim_id))
-
-    def claims(self, *, status: str | None = None, person: str | None = None,
-               place: str | None = None, source: str | None = None,
-               contributor: str | None = None, kind: str | None = None,
-               page_size: int = 100) -> Iterator[ClaimOut]:
-        """Every claim the caller may see that matches the filters, oldest first."""
-        return self._each(Calls.claims({"status": status, "person": person, "place": place,
-                                        "source": source, "contributor": contributor,
-                                        "kind": kind}, page_size))
-
-    def approve(self, claim_id: str, reason: str | None = None, *, version: int | None = None,
-                idempotency_key: str | None = None) -> ClaimOut:
-        """Approve (a contested claim: dismiss the contest). `version`: its If-Match."""
-        return self.send(Calls.review(claim_id, "approve", _reason(reason), version, idempotency_key))
-
-    def reject(self, claim_id: str, reason: str, *, version: int | None = None,
-               idempotency_key: str | None = None) -> ClaimOut:
-        return self.send(Calls.review(claim_id, "reject", _reason(reason), version, idempotency_key))
-
-    def contest(self, claim_id: str, reason: str, citation: Citation | None = None, *,
-                version: int | None = None, idempotency_key: str | None = None) -> ClaimOut:
-        return self.send(Calls.review(claim_id, "contest", _reason(reason, citation=citation),
-                                      version, idempotency_key))
-
-    def retract(self, claim_id: str, reason: str, *, version: int | None = None,
-                idempotency_key: str | None = None) -> ClaimOut:
-        return self.send(Calls.review(claim_id, "retract", _reason(reason), version, idempotency_key))
-
-    def rank(self, claim_id: str, rank: Rank, reason: str | None = None, *, version: int,
-             idempotency_key: str | None = None) -> ClaimOut:
-        """Rank an approved claim, against the version read (required: If-Match)."""
-        return self.send(Calls.review(claim_id, "rank", {"rank": rank, **(_reason(reason) or {})},
-                                      version, idempotency_key))
-
-    # read models -----------------------------------------------------------------------------------
-    def biography(self, person_id: str, *, as_of: int | str | None = None,
-                  include_pending: bool = False) -> Biography:
-        return self.send(Calls.biography(person_id, as_of, include_pending))
-
-    def aid(self, person_id: str) -> Aid:
-        return self.send(Calls.aid(person_id))
-
-    def population(self, place_id: str, at: str, *, include_children: bool = False,
-                   include_pending: bool = False) -> Population:
-        return self.send(Calls.population(place_id, at, include_children, include_pending))
-
-    def population_timeline(self, place_id: str, *, step: Literal["year", "month"] = "year",
-                            start: str | None = None, end: str | None = None,
-                            include_children: bool = False, include_pending: bool = False) -> Timeline:
-        return self.send(Calls.timeline(place_id, step, start, end, include_children, include_pending))
-
-    def ledger(self, fund_id: str, *, include_pending: bool = False, page_size: int = 100,
-               after: str | None = None) -> Ledger:
-        """A fund's totals and one page of its entries (`ledger_entries` iterates them all)."""
-        return self.send(Calls.ledger(fund_id, include_pending, page_size, after))
-
-    def ledger_entries(self, fund_id: str, *, include_pending: bool = False,
-                       page_size: int = 1000) -> Iterator[LedgerEntry]:
-        return self._each(Calls.ledger(fund_id, include_pending, page_size, None), "entries")
-
-    # the log ---------------------------------------------------------------------------------------
-    def events(self, after: int = 0, *, page_size: int = 1000) -> Iterator[LogEvent]:
-        """The log after `after`, in order, to its current head (redacted as GET /events)."""
-        return self._each(Calls.events(after, page_size))
-
-    def head(self) -> HeadOut:
-        return self.send(Calls.head())
-
-    def health(self) -> HealthOut:
-        return self.send(Calls.health())
-
+    # the live feed ---------------------------------------------------------------------------------
     def follow(self, after: int = 0, *, timeout: int | None = None,
                retry: Retry | None = None) -> Iterator[LogEvent]:
         """Every event after `after`, then each new one as it is appended, forever (break out
@@ -723,9 +766,9 @@ def _closed(opened: float, before: int, position: int) -> None:
 
 # -- the async client --------------------------------------------------------------------------------
 
-class AsyncClient:
-    """The API for asyncio: the same methods as `Client`, awaited; iterators are async
-    (`async for event in api.follow(after=0)`)."""
+class AsyncClient(Operations):
+    """The API for asyncio: every method of `Operations` (the same as `Client`), awaited;
+    iterators are async (`async for event in api.follow(after=0)`)."""
 
     def __init__(self, base_url: str | None = None, *, token: str | None = None,
                  retry: Retry = Retry(), timeout: float | httpx.Timeout = 10.0,
@@ -770,152 +813,31 @@ class AsyncClient:
             self.last_response = response
             return call.answer(response)
 
-    async def _each(self, call: Call, items: str = "items") -> AsyncIterator[Any]:
-        after = call.params.get("after")
+    def _method(self, describe: Callable[..., Call[T]]) -> Callable[..., Awaitable[T]]:
+        """An operation as this client's coroutine method: send the call it describes."""
+        @functools.wraps(describe)
+        async def method(*args: Any, **kwargs: Any) -> T:
+            return await self.send(describe(*args, **kwargs))
+        return method
+
+    def _iterator(self, describe: Callable[..., Pages[T]]) -> Callable[..., AsyncIterator[T]]:
+        """A paged list as this client's method: an async iterator of every item."""
+        @functools.wraps(describe)
+        def method(*args: Any, **kwargs: Any) -> AsyncIterator[T]:
+            return self._each(describe(*args, **kwargs))
+        return method
+
+    async def _each(self, pages: Pages[T]) -> AsyncIterator[T]:
+        call, after = pages.call, pages.call.params.get("after")
         while True:
-            page = await self.send(_pages(call, after))
-            for item in getattr(page, items):
+            page = await self.send(replace(call, params={**call.params, "after": after}))
+            for item in getattr(page, pages.items):
                 yield item
             if page.next is None:
                 return
             after = page.next
 
-    # registry
-    async def register_source(self, csl: Mapping[str, Any], *, note: str | None = None,
-                              source_type: str | None = None,
-                              archive: Mapping[str, Any] | None = None, via: Iterable[str] = (),
-                              synthetic: bool | None = None,
-                              idempotency_key: str | None = None) -> Created:
-        return await self.send(Calls.register_source(csl, note=note, source_type=source_type,
-                                                     archive=archive, via=via, synthetic=synthetic,
-                                                     key=idempotency_key))
-
-    async def register_person(self, name: str, citation: Citation | Mapping[str, Any], *,
-                              idempotency_key: str | None = None, **extra: Any) -> Created:
-        return await self.send(Calls.register("persons", _named(name, citation, extra), idempotency_key))
-
-    async def register_place(self, name: str, kind: str, citation: Citation | Mapping[str, Any], *,
-                             idempotency_key: str | None = None, **extra: Any) -> Created:
-        return await self.send(Calls.register("places", _named(name, citation, {"kind": kind, **extra}),
-                                              idempotency_key))
-
-    async def register_organization(self, name: str, kind: str,
-                                    citation: Citation | Mapping[str, Any], *,
-                                    idempotency_key: str | None = None, **extra: Any) -> Created:
-        return await self.send(Calls.register(
-            "organizations", _named(name, citation, {"kind": kind, **extra}), idempotency_key))
-
-    async def register_fund(self, name: str, citation: Citation | Mapping[str, Any], *,
-                            idempotency_key: str | None = None, **extra: Any) -> Created:
-        return await self.send(Calls.register("funds", _named(name, citation, extra), idempotency_key))
-
-    async def source(self, source_id: str) -> dict[str, Any]:
-        return await self.send(Calls.read("sources", source_id))
-
-    async def entity(self, kind: EntityKind, entity_id: str) -> dict[str, Any]:
-        return await self.send(Calls.read(kind, entity_id))
-
-    def search(self, kind: EntityKind, q: str | None = None, *,
-               page_size: int = 100) -> AsyncIterator[SearchHit]:
-        return self._each(Calls.search(kind, q, page_size))
-
-    async def merge(self, person_id: str, into: str, reason: str, citation: Citation | None = None,
-                    *, idempotency_key: str | None = None) -> Judged:
-        return await self.send(Calls.judge(person_id, "merge", {"into": into, "reason": reason,
-                                                                "citation": citation}, idempotency_key))
-
-    async def unmerge(self, person_id: str, reason: str, *, idempotency_key: str | None = None) -> Judged:
-        return await self.send(Calls.judge(person_id, "unmerge", {"reason": reason}, idempotency_key))
-
-    async def distinct(self, person_id: str, other: str, reason: str,
-                       citation: Citation | None = None, *,
-                       idempotency_key: str | None = None) -> Judged:
-        return await self.send(Calls.judge(person_id, "distinct", {"from": other, "reason": reason,
-                                                                   "citation": citation}, idempotency_key))
-
-    async def suppress(self, kind: Suppressible, target_id: str, reason: str, *,
-                       idempotency_key: str | None = None) -> SuppressionSet:
-        return await self.send(Calls.suppression(kind, target_id, True, reason, idempotency_key))
-
-    async def unsuppress(self, kind: Suppressible, target_id: str, reason: str, *,
-                         idempotency_key: str | None = None) -> SuppressionSet:
-        return await self.send(Calls.suppression(kind, target_id, False, reason, idempotency_key))
-
-    # claims
-    async def submit(self, claim: Claim | Mapping[str, Any], *,
-                     idempotency_key: str | None = None) -> Submitted:
-        return await self.send(Calls.submit(claim, idempotency_key))
-
-    async def claim(self, claim_id: str) -> ClaimOut:
-        return await self.send(Calls.claim(claim_id))
-
-    def claims(self, *, status: str | None = None, person: str | None = None,
-               place: str | None = None, source: str | None = None,
-               contributor: str | None = None, kind: str | None = None,
-               page_size: int = 100) -> AsyncIterator[ClaimOut]:
-        return self._each(Calls.claims({"status": status, "person": person, "place": place,
-                                        "source": source, "contributor": contributor,
-                                        "kind": kind}, page_size))
-
-    async def approve(self, claim_id: str, reason: str | None = None, *, version: int | None = None,
-                      idempotency_key: str | None = None) -> ClaimOut:
-        return await self.send(Calls.review(claim_id, "approve", _reason(reason), version, idempotency_key))
-
-    async def reject(self, claim_id: str, reason: str, *, version: int | None = None,
-                     idempotency_key: str | None = None) -> ClaimOut:
-        return await self.send(Calls.review(claim_id, "reject", _reason(reason), version, idempotency_key))
-
-    async def contest(self, claim_id: str, reason: str, citation: Citation | None = None, *,
-                      version: int | None = None, idempotency_key: str | None = None) -> ClaimOut:
-        return await self.send(Calls.review(claim_id, "contest", _reason(reason, citation=citation),
-                                            version, idempotency_key))
-
-    async def retract(self, claim_id: str, reason: str, *, version: int | None = None,
-                      idempotency_key: str | None = None) -> ClaimOut:
-        return await self.send(Calls.review(claim_id, "retract", _reason(reason), version, idempotency_key))
-
-    async def rank(self, claim_id: str, rank: Rank, reason: str | None = None, *, version: int,
-                   idempotency_key: str | None = None) -> ClaimOut:
-        return await self.send(Calls.review(claim_id, "rank", {"rank": rank, **(_reason(reason) or {})},
-                                            version, idempotency_key))
-
-    # read models
-    async def biography(self, person_id: str, *, as_of: int | str | None = None,
-                        include_pending: bool = False) -> Biography:
-        return await self.send(Calls.biography(person_id, as_of, include_pending))
-
-    async def aid(self, person_id: str) -> Aid:
-        return await self.send(Calls.aid(person_id))
-
-    async def population(self, place_id: str, at: str, *, include_children: bool = False,
-                         include_pending: bool = False) -> Population:
-        return await self.send(Calls.population(place_id, at, include_children, include_pending))
-
-    async def population_timeline(self, place_id: str, *, step: Literal["year", "month"] = "year",
-                                  start: str | None = None, end: str | None = None,
-                                  include_children: bool = False,
-                                  include_pending: bool = False) -> Timeline:
-        return await self.send(Calls.timeline(place_id, step, start, end, include_children,
-                                              include_pending))
-
-    async def ledger(self, fund_id: str, *, include_pending: bool = False, page_size: int = 100,
-                     after: str | None = None) -> Ledger:
-        return await self.send(Calls.ledger(fund_id, include_pending, page_size, after))
-
-    def ledger_entries(self, fund_id: str, *, include_pending: bool = False,
-                       page_size: int = 1000) -> AsyncIterator[LedgerEntry]:
-        return self._each(Calls.ledger(fund_id, include_pending, page_size, None), "entries")
-
-    # the log
-    def events(self, after: int = 0, *, page_size: int = 1000) -> AsyncIterator[LogEvent]:
-        return self._each(Calls.events(after, page_size))
-
-    async def head(self) -> HeadOut:
-        return await self.send(Calls.head())
-
-    async def health(self) -> HealthOut:
-        return await self.send(Calls.health())
-
+    # the live feed ---------------------------------------------------------------------------------
     async def follow(self, after: int = 0, *, timeout: int | None = None,
                      retry: Retry | None = None) -> AsyncIterator[LogEvent]:
         """As `Client.follow`, asynchronously."""

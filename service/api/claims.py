@@ -18,7 +18,7 @@ from starosta.projections import claims as claims_model
 from starosta.projections.claims import ClaimOut, ClaimPage
 from starosta.projections.rules import VISIBLE
 from starosta.service import accounts, auth, commands
-from starosta.service.archive import BulkItem, BulkOut, BulkReviewed, Decision, Submitted, SuppressionSet
+from starosta.service.replies import BulkItem, BulkOut, BulkReviewed, Decision, Submitted, SuppressionSet
 from starosta.service.api.common import (
     Cursor,
     Limit,

@@ -23,10 +23,11 @@ from starosta.service.archive import Archive
 from starosta.events.errors import Conflict, Invalid, Unauthenticated
 from starosta.events.store import ConcurrencyError, EventStore
 from starosta.service.access import ANONYMOUS, IdempotencyKey, KeyReused, Principal, resolve
-from starosta.service.archive import Committed, Decision
+from starosta.service.archive import Committed
 from starosta.service.auth import drain, principal_of
 from starosta.service.errors import LogBudget, clipped, log, problem, strict_problem
 from starosta.service.feed import MAX_POSITION
+from starosta.service.replies import Decision
 
 # The archive's event store, injected as is: SQLite's or PostgreSQL's (both the EventStore
 # protocol, which no validator can check an instance against).

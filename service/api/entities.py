@@ -34,8 +34,7 @@ from starosta.projections.search import SearchPage
 from starosta.projections.registry import SUPPRESSED_LABEL, Suppression
 from starosta.projections.rules import Viewer, sees_suppressed
 from starosta.service import auth, commands
-from starosta.service.archive import Created
-from starosta.service.archive import SuppressionSet
+from starosta.service.replies import Created, SuppressionSet
 from starosta.service.api.claims import (
     SUPPRESS_DOC,
     SUPPRESS_EXAMPLES,

@@ -15,8 +15,8 @@ from starosta.events.errors import Conflict
 from starosta.events.kinds import Citation
 from starosta.events.store import ConcurrencyError
 from starosta.service import auth, commands
-from starosta.service.archive import Decision, Judged
 from starosta.service.api.common import archive_of, decide_and_commit, who
+from starosta.service.replies import Decision, Judged
 
 Reason = Annotated[str, Meta(min_length=1, max_length=5000)]
 PersonId = Annotated[str, Meta(min_length=1, max_length=64)]

@@ -19,9 +19,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from starosta.projections.read_models import default_runner
 from starosta.projections.runner import content_hash
 from starosta.service.access import create_tokens
-from starosta.service.archive import default_runner
 from starosta.service.db import open_event_store
 from tests.conftest import launch_server, stop, wait_until_up
 from tests.postgres import Cluster, new_archive, streaming_replica

@@ -26,13 +26,13 @@ class LetterWritten(Event, frozen=True, tag="letter.written"):
 
 def old_catalog() -> EventTypes:
     types = EventTypes()
-    types.register(LetterWrittenV1, schema_version=1)
+    types.add(LetterWrittenV1, schema_version=1)
     return types
 
 
 def new_catalog() -> EventTypes:
     types = EventTypes()
-    types.register(LetterWritten, schema_version=2)
+    types.add(LetterWritten, schema_version=2)
 
     @types.upcaster("letter.written", from_version=1)
     def place_to_said(old: dict) -> dict:
@@ -69,7 +69,7 @@ def test_rows_newer_than_the_code_are_refused_clearly(db_path: str) -> None:
 
 def test_a_missing_upcaster_is_named() -> None:
     types = EventTypes()
-    types.register(LetterWritten, schema_version=3)
+    types.add(LetterWritten, schema_version=3)
     with pytest.raises(UnknownEventType, match="no upcaster for 'letter.written' from schema version 1"):
         types.decode("letter.written", 1, b'{"person_id":"P1","place":"Berlin"}')
 
@@ -80,7 +80,7 @@ def test_tags_must_be_explicit_and_unique() -> None:
 
     types = EventTypes()
     with pytest.raises(ValueError, match="explicit string tag"):
-        types.register(Untagged)
-    types.register(LetterWritten)
-    with pytest.raises(ValueError, match="registered twice"):
-        types.register(LetterWrittenV1)
+        types.add(Untagged)
+    types.add(LetterWritten)
+    with pytest.raises(ValueError, match="added twice"):
+        types.add(LetterWrittenV1)

@@ -43,9 +43,9 @@ from litestar.testing import TestClient
 
 from starosta.events.registry import PersonRegistered, SourceRegistered
 from starosta.events.store import AppendRequest, GroupCommitter, Job, NewEvent, StoreUnavailable
+from starosta.projections.read_models import default_runner
 from starosta.projections.runner import content_hash
 from starosta.service.app import create_app
-from starosta.service.archive import default_runner
 from starosta.service.db import open_store
 from starosta.service.settings import Settings
 from tests.api.conftest import Api, assert_problem, make_tokens

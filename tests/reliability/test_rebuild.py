@@ -23,9 +23,9 @@ import httpx
 import pytest
 from litestar.testing import TestClient
 
+from starosta.projections.read_models import default_runner
 from starosta.projections.runner import LOCK_SUFFIX, content_hash
 from starosta.service.app import create_app
-from starosta.service.archive import default_runner
 from starosta.service.db import open_archive
 from starosta.service.settings import Settings
 from tests.api.conftest import Api, make_tokens
