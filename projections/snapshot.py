@@ -3,7 +3,7 @@ in a stable order, on the caller's connection and inside its one read transactio
 
 Public is what an anonymous reader of the API sees, by the rules the read models already keep:
 registered entities and sources (public at once), and approved claims that are neither
-superseded nor ranked deprecated (`projections.rules.COUNTED`, `projections.claims.effective_rank`):
+superseded nor ranked deprecated (`projections.rules.COUNTED`, `events.claim_rules.counts`):
 a disputed claim (approved, then contested) stays out until its contest is resolved.
 Population figures and ledgers come from those read models' own query functions, so the
 snapshot counts exactly as `GET /places/{id}/population/timeline` and `GET /funds/{id}/ledger`
@@ -19,9 +19,10 @@ from typing import Any
 
 import msgspec
 
+from starosta.events.claim_rules import counts, effective_rank
 from starosta.events.errors import Invalid
 from starosta.projections import ledger, population, registry
-from starosta.projections.claims import all_suppressed, effective_rank
+from starosta.projections.claims import all_suppressed
 from starosta.projections.rules import COUNTED as PUBLIC  # claims that stand: disputed ones wait
 
 _PUBLIC_MARKS = ",".join("?" * len(PUBLIC))
@@ -49,8 +50,7 @@ def registered(conn: sqlite3.Connection, kind: str) -> Iterator[tuple[str, str, 
 def is_public(status: str, superseded_by: str | None, rank: str) -> bool:
     """Return True when a claim is in the public snapshot: approved, not superseded, and its
     effective rank not deprecated."""
-    return (status in PUBLIC and superseded_by is None
-            and effective_rank(rank, superseded_by) != "deprecated")
+    return counts(status, superseded_by, rank, statuses=PUBLIC)
 
 
 class PublicClaim(msgspec.Struct, kw_only=True):

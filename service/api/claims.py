@@ -11,6 +11,7 @@ from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, FromQuery, Parameter
 from msgspec import Meta
 
+from starosta.events.claim_rules import Rank, Status
 from starosta.events.errors import Conflict, DomainError, Unauthenticated
 from starosta.events.kinds import KIND_NAMES, AnyClaim, Citation
 from starosta.events.store import ConcurrencyError
@@ -91,7 +92,7 @@ class RankIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A rank for an approved claim: preferred among readings, normal, or deprecated (with the
     reason, which a deprecated rank needs)."""
 
-    rank: Literal["preferred", "normal", "deprecated"]
+    rank: Rank
     reason: Reason | None = None
 
 
@@ -170,7 +171,7 @@ class ClaimController(Controller):
 
     @get("/", summary="List claims: the review queue with ?status=pending")
     async def list(self, request: Request,
-                   status: FromQuery[Literal["pending", "approved", "rejected", "contested", "disputed", "retracted"] | None] = None,
+                   status: FromQuery[Status | None] = None,
                    person: Annotated[str | None, Parameter(max_length=64)] = None,
                    place: Annotated[str | None, Parameter(max_length=64)] = None,
                    source: Annotated[str | None, Parameter(max_length=64)] = None,
