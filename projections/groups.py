@@ -18,23 +18,22 @@ from collections.abc import Iterable, Sequence
 from itertools import combinations
 
 import msgspec
-
 from starosta.events.dates import DateValue, may_meet, sure_meet_bounds, surely_meets
 from starosta.events.kinds import (
-    GROUPED,
     AggregateClaim,
     Citation,
     CountRange,
     CountValue,
     CustodyClaim,
+    GroupedClaim,
     MembershipClaim,
     ViaLink,
     kind_of,
 )
 from starosta.events.review import ClaimSubmitted
 from starosta.projections import registry
-from starosta.projections.rules import COUNTS_APPROVED, counts_sql
 from starosta.projections.registry import Ref
+from starosta.projections.rules import COUNTS_APPROVED, counts_sql
 
 Day = dt.date
 _CHUNK = 500  # ids per IN (...) list, well under SQLite's variable limit
@@ -145,7 +144,7 @@ def rows(e: ClaimSubmitted, position: int) -> dict[str, list[tuple]]:
     """The rows a submitted claim adds to the group tables (pending until reviewed)."""
     claim = e.claim
     kind = kind_of(claim)
-    if kind in GROUPED and getattr(claim, "group", None) is not None:
+    if isinstance(claim, GroupedClaim) and claim.group is not None:
         start, end = _span(claim, e.dates)
         places = {f: getattr(claim, f) for f in _PLACES if getattr(claim, f, None) is not None}
         place = places.get("place") or places.get("from_place")
@@ -397,7 +396,7 @@ def count_conflicts(conn: sqlite3.Connection, groups: Iterable[str], listed: set
     one of the two claims is in `listed`, ordered by their claim ids."""
     counts = _counts(conn, groups, statuses)
     labels = registry.labels(conn, {c.group for c in counts})
-    preferred = set()
+    preferred: set[str] = set()
     for chunk in chunks(c.claim_id for c in counts):
         preferred.update(r[0] for r in conn.execute(
             f"SELECT claim_id FROM group_preferred WHERE claim_id IN ({marks(chunk)})", chunk))
