@@ -28,6 +28,7 @@ from collections.abc import Iterable, Sequence
 from typing import Literal, get_args
 
 import msgspec
+from starosta.events.dates import Day, may_meet, surely_meets
 from starosta.events.errors import Forbidden, Unauthenticated
 
 Status = Literal["pending", "approved", "rejected", "contested", "disputed", "retracted"]
@@ -37,6 +38,7 @@ STATUSES: tuple[Status, ...] = get_args(Status)
 Rank = Literal["preferred", "normal", "deprecated"]
 RANKS: tuple[Rank, ...] = get_args(Rank)
 Action = Literal["approve", "reject", "contest", "retract", "rank"]
+Presence = Literal["certain", "possible"]
 
 # The statuses a claim index's rows hold besides a claim's own: an approved claim ranked
 # deprecated, and a suppressed claim (its own status kept aside until unsuppressed)
@@ -188,3 +190,15 @@ def survivor_label(entity_id: str, survivors: dict[str, str],
     survivor and id -> label."""
     shown = survivors.get(entity_id, entity_id)
     return shown, labels.get(shown)
+
+
+def presence(sure: tuple[Day, Day] | None, possible: tuple[Day | None, Day | None] | None,
+             window: tuple[Day, Day]) -> Presence | None:
+    """Return whether someone is at a place on a day of `window`: "certain" when their stay
+    surely meets it (`sure`: the stay's sure_meet_bounds, events.dates.surely_meets),
+    "possible" when it may (`possible`: the days it may cover, None when none), else None."""
+    if surely_meets(sure, *window):
+        return "certain"
+    if possible is not None and may_meet(possible[0], possible[1], *window):
+        return "possible"
+    return None

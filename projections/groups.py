@@ -18,7 +18,8 @@ from collections.abc import Iterable, Sequence
 from itertools import combinations
 
 import msgspec
-from starosta.events.dates import DateValue, may_meet, sure_meet_bounds, surely_meets
+from starosta.events.claim_rules import presence
+from starosta.events.dates import DateValue, may_meet, sure_meet_bounds
 from starosta.events.kinds import (
     AggregateClaim,
     Citation,
@@ -494,9 +495,4 @@ def group_answer(conn: sqlite3.Connection, organization_id: str) -> tuple[list[M
 def held_through(stay: Stay, member: Membership, window: tuple[Day, Day]) -> str | None:
     """Return "certain" or "possible" when `member` is at the place of the group's `stay` on a
     day of `window` through it (Membership.through), else None."""
-    sure, days = member.through(stay)
-    if surely_meets(sure, *window):
-        return "certain"
-    if days is not None and may_meet(days[0], days[1], *window):
-        return "possible"
-    return None
+    return presence(*member.through(stay), window)

@@ -24,7 +24,8 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 
 import msgspec
-from starosta.events.dates import may_meet, surely_meets
+from starosta.events.claim_rules import presence
+from starosta.events.dates import may_meet
 from starosta.events.errors import Invalid, NotFound
 from starosta.events.kinds import (
     AggregateClaim,
@@ -504,13 +505,13 @@ def _persons_there(conn: sqlite3.Connection, places: list[str], statuses: Sequen
     alive = registry.survivors(conn, {e.subject for e in episodes})
     for e in episodes:
         person = alive.get(e.subject, e.subject)
-        if surely_meets(e.sure(), *window):
-            _extend(certain.setdefault(person, []), [e.claim_id])
-            continue
         days = e.possible()
-        if days is not None and may_meet(days[0], days[1], *window):
+        found = presence(e.sure(), days, window)
+        if found == "certain":
+            _extend(certain.setdefault(person, []), [e.claim_id])
+        elif found == "possible":
             _extend(possible.setdefault(person, []), [e.claim_id])
-            if days[1] is None:
+            if days is not None and days[1] is None:
                 open_.add((e.claim_id, person))
     return certain, possible
 
@@ -522,15 +523,14 @@ def _groups_there(conn: sqlite3.Connection, places: list[str], statuses: Sequenc
     stays: dict[str, list[Stay]] = {}
     sure: set[str] = set()
     for s in groups.stays_at(conn, places, statuses, window):
-        if surely_meets(s.sure(), *window):
-            sure.add(s.subject)
-            stays.setdefault(s.subject, []).append(s)
-            continue
         days = s.possible()
-        if days is not None and may_meet(days[0], days[1], *window):
+        found = presence(s.sure(), days, window)
+        if found is not None:
             stays.setdefault(s.subject, []).append(s)
-            if days[1] is None:
-                open_.add((s.claim_id, s.subject))
+        if found == "certain":
+            sure.add(s.subject)
+        elif found == "possible" and days is not None and days[1] is None:
+            open_.add((s.claim_id, s.subject))
     return stays, sure
 
 

@@ -315,7 +315,7 @@ DOMAIN_STATUS: dict[type[DomainError], int] = {
     PreconditionRequired: 428}
 
 
-def status_of(exc: DomainError | ApiError) -> int:
+def http_status(exc: DomainError | ApiError) -> int:
     """The HTTP status of an error: the one place a domain error's class becomes a code."""
     if isinstance(exc, ApiError):
         return exc.status
@@ -324,7 +324,7 @@ def status_of(exc: DomainError | ApiError) -> int:
 
 def domain_problem(request: Request, exc: DomainError) -> Response:
     """A domain error as problem+json (a PossibleDuplicate with its type and candidates)."""
-    return problem(request, status_of(exc), exc.title, exc.detail, exc.errors,
+    return problem(request, http_status(exc), exc.title, exc.detail, exc.errors,
                    type=getattr(exc, "problem_type", "about:blank"),
                    candidates=getattr(exc, "candidates", None))
 

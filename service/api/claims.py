@@ -34,7 +34,7 @@ from starosta.service.api.common import (
     who,
 )
 from starosta.service.commands import invalid
-from starosta.service.errors import status_of
+from starosta.service.errors import http_status
 
 Reason = Annotated[str, Meta(min_length=1, max_length=5000)]
 ClaimId = Annotated[str, Meta(max_length=64)]
@@ -266,7 +266,7 @@ def bulk_approval(request: Request, data: BulkApproveIn) -> Decision:
             decision = commands.review(archive_of(request).store, claim_id, "approve",
                                        who(request), data.reason, None, if_match(request))
         except DomainError as exc:
-            items.append(BulkItem(id=claim_id, status=status_of(exc), detail=exc.detail))
+            items.append(BulkItem(id=claim_id, status=http_status(exc), detail=exc.detail))
             continue
         appends.extend(decision.appends)
         items.append(BulkItem(id=claim_id, status=200))

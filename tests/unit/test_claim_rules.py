@@ -4,6 +4,7 @@ database: the HTTP role matrix tests the wiring, these test the rules."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import get_args
 
 import pytest
@@ -180,3 +181,22 @@ def test_a_merged_person_is_shown_as_its_survivor():
     assert rules.survivor_label("P-2", survivors, labels) == ("P-1", "Olga Ivanova")
     assert rules.survivor_label("P-1", survivors, labels) == ("P-1", "Olga Ivanova")
     assert rules.survivor_label("P-3", survivors, labels) == ("P-3", None)  # unknown: no label
+
+
+# --- certain or possible presence in a window ---------------------------------------------
+
+D = dt.date
+WINDOW = (D(1938, 1, 1), D(1938, 12, 31))
+
+
+@pytest.mark.parametrize(("sure", "possible", "found"), [
+    ((D(1937, 6, 1), D(1938, 3, 1)), (D(1937, 1, 1), D(1939, 1, 1)), "certain"),  # surely overlaps
+    (None, (D(1937, 1, 1), D(1938, 2, 1)), "possible"),  # may overlap, not surely
+    (None, (D(1937, 1, 1), None), "possible"),  # an open end: may still be there
+    (None, (D(1936, 1, 1), D(1937, 12, 31)), None),  # ends before the window
+    (None, (D(1939, 1, 1), None), None),  # starts after it
+    (None, None, None),  # no day it may cover
+])
+def test_presence_in_a_window(sure, possible, found):
+    # given a stay's sure bounds and the days it may cover, then it is certain, possible or absent
+    assert rules.presence(sure, possible, WINDOW) == found
