@@ -42,8 +42,8 @@ Presence = Literal["certain", "possible"]
 
 # The statuses a claim index's rows hold besides a claim's own: an approved claim ranked
 # deprecated, and a suppressed claim (its own status kept aside until unsuppressed)
-DEPRECATED: Literal["deprecated"] = "deprecated"
-SUPPRESSED: Literal["suppressed"] = "suppressed"
+DEPRECATED: str = "deprecated"
+SUPPRESSED: str = "suppressed"
 
 # A contest's two states: on a pending claim (private, like the claim) and on an approved one
 # ("disputed": public, so that readers learn the statement is disputed and why)
@@ -157,6 +157,14 @@ def document_statuses(viewer: Viewer, include: str | None) -> tuple[Status, ...]
         raise Unauthenticated("include=pending needs a token: pending claims are visible to "
                               "reviewers and to their contributors")
     return WITH_PENDING
+
+
+def check_listing(viewer: Viewer, status: str | None) -> None:
+    """Raise Unauthenticated when an anonymous reader lists claims in a status anyone may not
+    read (the review queue, rejected claims...): a token holder lists those they may see."""
+    if status not in (None, *VISIBLE) and viewer.name is None:
+        raise Unauthenticated(f"status={status!r}: listing claims that are not approved "
+                              "needs a token")
 
 
 def counted_statuses(viewer: Viewer, include: str | None, what: str) -> tuple[Status, ...]:

@@ -126,12 +126,13 @@ class ClaimIndex:
         held = conn.execute(f"SELECT status FROM {suppressed} WHERE claim_id = ?",
                             (e.claim_id,)).fetchone()  # type: ignore[attr-defined]
         if isinstance(e, ClaimRanked):
-            if e.rank == DEPRECATED:
+            deprecated = e.rank == DEPRECATED
+            if deprecated:
                 conn.execute(f"INSERT INTO {ranks} VALUES (?) ON CONFLICT DO NOTHING", (e.claim_id,))
-                old, new = "approved", DEPRECATED
             else:
                 conn.execute(f"DELETE FROM {ranks} WHERE claim_id = ?", (e.claim_id,))
-                old, new = DEPRECATED, "approved"
+            # an approved claim's rows move between the two statuses an approved claim is indexed with
+            old, new = indexed_status("approved", not deprecated), indexed_status("approved", deprecated)
             if held is not None:  # suppressed: the status it comes back with changes
                 conn.execute(f"UPDATE {suppressed} SET status = ? WHERE claim_id = ? AND status = ?",
                              (new, e.claim_id, old))

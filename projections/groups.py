@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from itertools import combinations
 
 import msgspec
+
 from starosta.events.claim_rules import presence
 from starosta.events.dates import DateValue, may_meet, sure_meet_bounds
 from starosta.events.kinds import (

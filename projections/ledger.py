@@ -22,6 +22,7 @@ from decimal import Context, Decimal
 from typing import NamedTuple
 
 import msgspec
+
 from starosta.events.claim_rules import survivor_label
 from starosta.events.errors import Invalid, NotFound
 from starosta.events.kinds import (

@@ -24,6 +24,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 
 import msgspec
+
 from starosta.events.claim_rules import presence
 from starosta.events.dates import may_meet
 from starosta.events.errors import Invalid, NotFound
@@ -42,13 +43,7 @@ from starosta.events.review import ClaimRanked, ClaimSubmitted
 from starosta.events.store import Envelope
 from starosta.projections import groups, registry
 from starosta.projections.claim_index import ClaimIndex, changed_claim
-from starosta.projections.groups import (
-    CountConflict,
-    Membership,
-    Stay,
-    count_bounds,
-    count_value,
-)
+from starosta.projections.groups import CountConflict, Membership, Stay, count_bounds, count_value
 from starosta.projections.registry import Ref
 from starosta.projections.rules import COUNTS_APPROVED, Supersession, counts_sql
 from starosta.projections.runner import Tables

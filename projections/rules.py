@@ -19,6 +19,7 @@ from starosta.events.claim_rules import (  # noqa: F401  (re-exported for the re
     VISIBLE,
     WITH_PENDING,
     Viewer,
+    check_listing,
     counted_statuses,
     counts,
     document_statuses,

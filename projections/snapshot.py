@@ -24,8 +24,10 @@ from starosta.events.errors import Invalid
 from starosta.projections import ledger, population, registry
 from starosta.projections.claims import all_suppressed
 from starosta.projections.rules import COUNTED as PUBLIC  # claims that stand: disputed ones wait
+from starosta.projections.rules import counts_sql
 
 _PUBLIC_MARKS = ",".join("?" * len(PUBLIC))
+_COUNTED, _COUNTED_ARGS = counts_sql(PUBLIC)  # a claim index's rows in the snapshot
 
 
 def checkpoints(conn: sqlite3.Connection) -> dict[str, tuple[int, int]]:
@@ -134,8 +136,8 @@ def custody_episodes(conn: sqlite3.Connection) -> Iterator[Episode]:
     and person."""
     for row in conn.execute(
             f"SELECT claim_id, person_id, role, place_id, custody, start_earliest, start_latest, "
-            f"end_earliest, end_latest, open_bound FROM custody_episodes WHERE superseded_by IS NULL "
-            f"AND status IN ({_PUBLIC_MARKS}) ORDER BY claim_id, person_id", PUBLIC):
+            f"end_earliest, end_latest, open_bound FROM custody_episodes WHERE {_COUNTED} "
+            f"ORDER BY claim_id, person_id", _COUNTED_ARGS):
         yield Episode(claim_id=row[0], person_id=row[1], role=row[2], place_id=row[3], custody=row[4],
                       start_earliest=row[5], start_latest=row[6], end_earliest=row[7],
                       end_latest=row[8], open_bound=row[9])

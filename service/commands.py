@@ -20,13 +20,7 @@ from starosta.events.dates import (
     lengths,
     narrow,
 )
-from starosta.events.errors import (
-    Conflict,
-    Invalid,
-    NotFound,
-    PossibleDuplicate,
-    PreconditionRequired,
-)
+from starosta.events.errors import Conflict, Invalid, NotFound, PossibleDuplicate, PreconditionRequired
 from starosta.events.kinds import (
     AggregateClaim,
     AllowanceClaim,

@@ -12,12 +12,12 @@ from litestar.params import Body, FromPath, FromQuery, Parameter
 from msgspec import Meta
 
 from starosta.events.claim_rules import Rank, Status
-from starosta.events.errors import Conflict, DomainError, Unauthenticated
+from starosta.events.errors import Conflict, DomainError
 from starosta.events.kinds import KIND_NAMES, AnyClaim, Citation
 from starosta.events.store import ConcurrencyError
 from starosta.projections import claims as claims_model
 from starosta.projections.claims import ClaimOut, ClaimPage
-from starosta.projections.rules import VISIBLE
+from starosta.projections.rules import check_listing
 from starosta.service import accounts, auth, commands
 from starosta.service.archive import BulkItem, BulkOut, BulkReviewed, Decision, Submitted, SuppressionSet
 from starosta.service.api.common import (
@@ -185,10 +185,7 @@ class ClaimController(Controller):
         their own; reviewers list everything. Filters combine (AND). Who submitted and
         reviewed each claim is shown by account id (`A-...`) to readers below reviewer, by
         name to reviewers and admins."""
-        principal = who(request)
-        if status not in (None, *VISIBLE) and principal.role is None:
-            raise Unauthenticated(f"status={status!r}: listing claims that are not approved "
-                                  "needs a token")
+        check_listing(viewer(request), status)
         entities = [e for e in (person, place) if e is not None]
         return await off_loop(request, lambda conn: accounts.claim_page(
             conn, viewer(request), after=cursor(after), limit=limit, status=status, source=source,

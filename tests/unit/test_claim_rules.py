@@ -200,3 +200,14 @@ WINDOW = (D(1938, 1, 1), D(1938, 12, 31))
 def test_presence_in_a_window(sure, possible, found):
     # given a stay's sure bounds and the days it may cover, then it is certain, possible or absent
     assert rules.presence(sure, possible, WINDOW) == found
+
+
+def test_listing_claims_in_a_private_status_needs_a_token():
+    # given an anonymous reader, when they list public statuses (or all), then nothing is raised
+    for status in (None, "approved", "disputed"):
+        rules.check_listing(ANYONE, status)
+    # when they ask for the review queue, then they are refused, naming the status
+    with pytest.raises(Unauthenticated, match="status='pending'"):
+        rules.check_listing(ANYONE, "pending")
+    # a token holder may ask (and sees what may_see allows)
+    rules.check_listing(ALICE, "rejected")
