@@ -1,4 +1,5 @@
-"""Claim events and the review state machine (a pure fold over a claim's stream).
+"""Claim events and the review state machine (a pure fold over a claim's stream; the rules
+it folds by are events/claim_rules.py).
 
 pending -> approved | rejected | contested | retracted (by its contributor);
 approved -> disputed (contested after approval: public, marked, out of computed figures);
@@ -14,25 +15,18 @@ from typing import Literal
 
 import msgspec
 from starosta.events.base import Event
+from starosta.events.claim_rules import (  # noqa: F401  (re-exported: the review's vocabulary)
+    ALLOWED,
+    CONTESTED,
+    Action,
+    Rank,
+    Status,
+    contested_status,
+    status_after,
+)
 from starosta.events.dates import DateValue, Length
 from starosta.events.errors import Conflict, Forbidden
 from starosta.events.kinds import AnyClaim, Citation
-
-Status = Literal["pending", "approved", "rejected", "contested", "disputed", "retracted"]
-# A contest's two states: on a pending claim (private, like the claim) and on an approved one
-# ("disputed": public, so that readers learn the statement is disputed and why)
-CONTESTED: tuple[str, ...] = ("contested", "disputed")
-
-
-def contested_status(previous: str) -> str:
-    """Return the status a contest gives a claim that was `previous`: "disputed" when it was
-    public (approved, or approved and ranked deprecated, as claim indexes keep it), else
-    "contested". The one place the rule is written: folds and read models call it."""
-    return "disputed" if previous in ("approved", "deprecated") else "contested"
-Action = Literal["approve", "reject", "contest", "retract", "rank"]
-# Wikibase's ranks: a reviewer marks the preferred reading among several, or deprecates one
-# (with a reason); every other claim is normal
-Rank = Literal["preferred", "normal", "deprecated"]
 
 
 class ClaimSubmitted(Event, frozen=True, tag="claim.submitted", omit_defaults=True):
@@ -140,28 +134,17 @@ def evolve(state: ClaimState | None, event: Event) -> ClaimState:
             return ClaimState(claim_id=cid, status="pending", contributor=who)
     assert state is not None, "a claim stream starts with claim.submitted"
     v = state.version + 1
+    status = status_after(state.status, event)
     match event:
-        case ClaimApproved():
-            return msgspec.structs.replace(state, status="approved", contested_by=None, version=v)
-        case ClaimRejected():
-            return msgspec.structs.replace(state, status="rejected", contested_by=None, version=v)
+        case ClaimApproved() | ClaimRejected():
+            return msgspec.structs.replace(state, status=status, contested_by=None, version=v)
         case ClaimContested(reviewer=who):
-            return msgspec.structs.replace(state, status=contested_status(state.status),
-                                           contested_by=who, version=v)
+            return msgspec.structs.replace(state, status=status, contested_by=who, version=v)
         case ClaimRetracted():
-            return msgspec.structs.replace(state, status="retracted", version=v)
+            return msgspec.structs.replace(state, status=status, version=v)
         case ClaimRanked(rank=rank):
             return msgspec.structs.replace(state, rank=rank, version=v)
     return msgspec.structs.replace(state, version=v)
-
-
-ALLOWED: dict[Action, tuple[Status, ...]] = {
-    "approve": ("pending", "contested", "disputed"),
-    "reject": ("pending", "contested", "disputed"),
-    "contest": ("pending", "approved"),
-    "retract": ("pending",),
-    "rank": ("approved",),
-}
 
 
 def check(state: ClaimState, action: Action, actor: str | Collection[str], is_reviewer: bool) -> None:

@@ -20,10 +20,11 @@ import hashlib
 import sqlite3
 from collections.abc import Sequence
 from itertools import combinations
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import msgspec
 
+from starosta.events.claim_rules import Rank, effective_rank, survivor_label
 from starosta.events.dates import DateValue, Length, sort_key, surely_covered
 from starosta.events.registry import PersonMerged, PersonRegistered, PersonUnmerged
 from starosta.events.review import (
@@ -41,7 +42,7 @@ from starosta.events.review import (
 from starosta.events.store import Envelope
 from starosta.projections import claims as claims_model
 from starosta.projections import registry
-from starosta.projections.claims import ClaimView, Dispute, effective_rank
+from starosta.projections.claims import ClaimView, Dispute
 from starosta.projections.custody_totals import Total, custody_total
 from starosta.projections.registry import Ref, Suppression
 from starosta.projections.rules import PUBLIC, Viewer, sees_suppressed, shown, successors
@@ -64,7 +65,7 @@ class Entry(msgspec.Struct, kw_only=True, omit_defaults=True):
     claim: str
     kind: str
     status: str
-    rank: Literal["preferred", "normal", "deprecated"]
+    rank: Rank
     earliest: dt.date | None
     latest: dt.date | None
     dates: dict[str, DateValue]
@@ -169,8 +170,8 @@ class Labels(msgspec.Struct):
     survivors: dict[str, str]
 
     def ref(self, entity_id: str) -> Ref:
-        shown = self.survivors.get(entity_id, entity_id)
-        return Ref(shown, self.labels.get(shown, shown))
+        shown, label = survivor_label(entity_id, self.survivors, self.labels)
+        return Ref(shown, label or shown)
 
 
 def labels_of(conn: sqlite3.Connection, ids: set[str], tables: Tables | None = None) -> Labels:

@@ -19,6 +19,12 @@ from __future__ import annotations
 
 import sqlite3
 
+from starosta.events.claim_rules import (
+    DEPRECATED,
+    SUPPRESSED,
+    indexed_status,
+    status_after,
+)
 from starosta.events.review import (
     ClaimApproved,
     ClaimContested,
@@ -28,18 +34,14 @@ from starosta.events.review import (
     ClaimSubmitted,
     ContentSuppressed,
     ContentUnsuppressed,
-    contested_status,
 )
 from starosta.events.store import Envelope
 from starosta.projections.rules import Supersession
 from starosta.projections.runner import Projection, Tables
 
-STATUS = {ClaimApproved: "approved", ClaimRejected: "rejected", ClaimContested: "contested",
-          ClaimRetracted: "retracted"}
 # The events after which a claim may count differently: its review, and its rank
-CHANGES = (*STATUS, ClaimRanked)
-DEPRECATED = "deprecated"  # the status of an approved claim ranked deprecated, in indexed tables
-SUPPRESSED = "suppressed"  # the status of a suppressed claim's rows, in indexed tables
+REVIEWS = (ClaimApproved, ClaimRejected, ClaimContested, ClaimRetracted)
+CHANGES = (*REVIEWS, ClaimRanked)
 
 
 def changed_claim(event: object) -> str | None:
@@ -124,12 +126,13 @@ class ClaimIndex(Projection):
         held = conn.execute(f"SELECT status FROM {suppressed} WHERE claim_id = ?",
                             (e.claim_id,)).fetchone()  # type: ignore[attr-defined]
         if isinstance(e, ClaimRanked):
-            if e.rank == DEPRECATED:
+            deprecated = e.rank == DEPRECATED
+            if deprecated:
                 conn.execute(f"INSERT INTO {ranks} VALUES (?) ON CONFLICT DO NOTHING", (e.claim_id,))
-                old, new = "approved", DEPRECATED
             else:
                 conn.execute(f"DELETE FROM {ranks} WHERE claim_id = ?", (e.claim_id,))
-                old, new = DEPRECATED, "approved"
+            # an approved claim's rows move between the two statuses an approved claim is indexed with
+            old, new = indexed_status("approved", not deprecated), indexed_status("approved", deprecated)
             if held is not None:  # suppressed: the status it comes back with changes
                 conn.execute(f"UPDATE {suppressed} SET status = ? WHERE claim_id = ? AND status = ?",
                              (new, e.claim_id, old))
@@ -138,15 +141,12 @@ class ClaimIndex(Projection):
                 conn.execute(f"UPDATE {t[table]} SET status = ? WHERE claim_id = ? AND status = ?",
                              (new, e.claim_id, old))
             return
-        status = STATUS[type(e)]
         claim_id = e.claim_id  # type: ignore[attr-defined]
+        before = held[0] if held else self._status_of(conn, t, claim_id)
+        status = status_after(before, e)
         changed = Supersession.reviewed(conn, supersession, claim_id, status)
-        shown = status
-        if isinstance(e, ClaimContested):  # disputed when it was public (approved or deprecated)
-            shown = contested_status(held[0] if held else self._status_of(conn, t, claim_id))
-        if status == "approved" and conn.execute(f"SELECT 1 FROM {ranks} WHERE claim_id = ?",
-                                                 (claim_id,)).fetchone():
-            shown = DEPRECATED
+        shown = indexed_status(status, conn.execute(f"SELECT 1 FROM {ranks} WHERE claim_id = ?",
+                                                    (claim_id,)).fetchone() is not None)
         if held is not None:  # suppressed: keep the status it comes back with, rows stay out
             conn.execute(f"UPDATE {suppressed} SET status = ? WHERE claim_id = ?", (shown, claim_id))
             shown = SUPPRESSED

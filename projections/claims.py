@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 import msgspec
 
+from starosta.events.claim_rules import DEPRECATED, Rank, counts, effective_rank, status_after
 from starosta.events.dates import DateValue, Length, sort_key
 from starosta.events.kinds import KINDS, ViaLink, kind_of, refs_of
 from starosta.events.review import (
@@ -19,7 +20,6 @@ from starosta.events.review import (
     ClaimRetracted,
     CONTESTED,
     ClaimSubmitted,
-    contested_status,
 )
 from starosta.events.store import Envelope
 from starosta.projections import registry, sql
@@ -102,22 +102,22 @@ class ClaimsProjection(Projection):
                 Supersession.submitted(conn, t["claims_supersession"], e.claim_id, claim.supersedes, pos)
                 self._review(conn, t, envelope, "submit", e.contributor, None, None, False)
             case ClaimApproved():
-                self._status(conn, t, envelope, "approved", None)
+                self._status(conn, t, envelope, status_after("", e), None)
                 self._review(conn, t, envelope, "approve", e.reviewer, e.reason, None,
                              e.resolves_contest)
             case ClaimRejected():
-                self._status(conn, t, envelope, "rejected", None)
+                self._status(conn, t, envelope, status_after("", e), None)
                 self._review(conn, t, envelope, "reject", e.reviewer, e.reason, None,
                              e.resolves_contest)
             case ClaimContested():
                 before = conn.execute(f"SELECT status FROM {t['claims']} WHERE id = ?",
                                       (e.claim_id,)).fetchone()
-                self._status(conn, t, envelope, contested_status(before[0] if before else ""),
+                self._status(conn, t, envelope, status_after(before[0] if before else "", e),
                              e.reviewer)
                 self._review(conn, t, envelope, "contest", e.reviewer, e.reason,
                              _encode(e.citation) if e.citation else None, False)
             case ClaimRetracted():
-                self._status(conn, t, envelope, "retracted", None)
+                self._status(conn, t, envelope, status_after("", e), None)
                 self._review(conn, t, envelope, "retract", e.contributor, e.reason, None, False)
             case ClaimRanked():
                 conn.execute(f"UPDATE {t['claims']} SET rank = ?, rank_reason = ?, version = ?, "
@@ -238,22 +238,16 @@ class ClaimView(msgspec.Struct, kw_only=True):
     @property
     def deprecated(self) -> bool:
         """Out of timelines, totals and conflicts: superseded, or ranked deprecated."""
-        return self.superseded_by is not None or self.rank == "deprecated"
+        return effective_rank(self.rank, self.superseded_by) == DEPRECATED
 
     @property
     def counted(self) -> bool:
         """In computed figures (totals, conflicts, agreements): approved (not disputed), not
         deprecated, not suppressed."""
-        return self.status == "approved" and not self.deprecated and self.suppressed is None
+        return counts(self.status, self.superseded_by, self.rank, self.suppressed is not None)
 
 
 _stored = msgspec.json.Decoder(_Stored)
-
-
-def effective_rank(rank: str, superseded_by: str | None) -> str:
-    """A claim's effective rank: deprecated while an approved successor exists, else its own
-    (normal unless a reviewer ranked it)."""
-    return "deprecated" if superseded_by is not None else rank
 
 
 def views_of(conn: sqlite3.Connection, entity_ids: list[str], statuses: Sequence[str],
@@ -390,7 +384,7 @@ class ClaimOut(msgspec.Struct, kw_only=True):
     dates: dict[str, Any]
     history: list[ReviewOut]
     refs: dict[str, Ref] = {}
-    rank: Literal["preferred", "normal", "deprecated"] = "normal"
+    rank: Rank = "normal"
     rank_reason: str | None = None
     length: Length | None = None
     dispute: ReviewOut | None = None

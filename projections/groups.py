@@ -19,14 +19,15 @@ from itertools import combinations
 
 import msgspec
 
-from starosta.events.dates import DateValue, may_meet, sure_meet_bounds, surely_meets
+from starosta.events.claim_rules import presence
+from starosta.events.dates import DateValue, may_meet, sure_meet_bounds
 from starosta.events.kinds import (
-    GROUPED,
     AggregateClaim,
     Citation,
     CountRange,
     CountValue,
     CustodyClaim,
+    GroupedClaim,
     MembershipClaim,
     ViaLink,
     kind_of,
@@ -34,6 +35,7 @@ from starosta.events.kinds import (
 from starosta.events.review import ClaimSubmitted
 from starosta.projections import registry
 from starosta.projections.registry import Ref
+from starosta.projections.rules import COUNTS_APPROVED, counts_sql
 
 Day = dt.date
 _CHUNK = 500  # ids per IN (...) list, well under SQLite's variable limit
@@ -144,7 +146,7 @@ def rows(e: ClaimSubmitted, position: int) -> dict[str, list[tuple]]:
     """The rows a submitted claim adds to the group tables (pending until reviewed)."""
     claim = e.claim
     kind = kind_of(claim)
-    if kind in GROUPED and getattr(claim, "group", None) is not None:
+    if isinstance(claim, GroupedClaim) and claim.group is not None:
         start, end = _span(claim, e.dates)
         places = {f: getattr(claim, f) for f in _PLACES if getattr(claim, f, None) is not None}
         place = places.get("place") or places.get("from_place")
@@ -206,7 +208,7 @@ def refresh_group_bounds(conn: sqlite3.Connection, table: str, groups: Iterable[
     changed = []
     for group in sorted(set(groups)):
         stays = conn.execute(
-            f"SELECT claim_id, status = 'approved' AND superseded_by IS NULL, group_id, place_id, "
+            f"SELECT claim_id, {COUNTS_APPROVED}, group_id, place_id, "
             f"start_earliest, start_latest, end_latest, open_bound FROM {table} "
             f"WHERE group_id = ? AND kind = 'custody' ORDER BY claim_id", (group,)).fetchall()
         for claim_id, bound, old in open_bounds(stays, None):
@@ -293,6 +295,7 @@ def stays_at(conn: sqlite3.Connection, places: list[str], statuses: Sequence[str
              span: tuple[Day, Day] | None = None) -> list[Stay]:
     """Return the counted custody stays of groups at `places` by earliest start (unknown
     first), then in submission order; with `span`, at least those that may meet it."""
+    counting, counting_args = counts_sql(statuses)
     where, args = "", []
     if span is not None:
         where = (" AND (start_earliest IS NULL OR start_earliest <= ?)"
@@ -301,10 +304,9 @@ def stays_at(conn: sqlite3.Connection, places: list[str], statuses: Sequence[str
     rows = conn.execute(
         f"SELECT claim_id, group_id, start_earliest, start_latest, end_earliest, end_latest, "
         f"open_bound, count_min, count_max FROM group_claims WHERE kind = 'custody' "
-        f"AND place_id IN ({marks(places)}) AND superseded_by IS NULL "
-        f"AND status IN ({marks(statuses)}){where} "
+        f"AND place_id IN ({marks(places)}) AND {counting}{where} "
         f"ORDER BY start_earliest IS NOT NULL, start_earliest, position",
-        (*places, *statuses, *args))
+        (*places, *counting_args, *args))
     return [Stay(c, g, _day(a), _day(b), _day(d), _day(e), _day(f), lo, hi)
             for c, g, a, b, d, e, f, lo, hi in rows]
 
@@ -312,14 +314,14 @@ def stays_at(conn: sqlite3.Connection, places: list[str], statuses: Sequence[str
 def memberships(conn: sqlite3.Connection, groups: Iterable[str],
                 statuses: Sequence[str]) -> list[Membership]:
     """Return the counted membership claims of `groups`, in submission order."""
+    counting, counting_args = counts_sql(statuses)
     out = []
     for chunk in chunks(groups):
         out += [(pos, Membership(c, p, g, _day(a), _day(b), _day(d), _day(e)))
                 for c, p, g, a, b, d, e, pos in conn.execute(
                     f"SELECT claim_id, person_id, group_id, start_earliest, start_latest, "
                     f"end_earliest, end_latest, position FROM group_members "
-                    f"WHERE group_id IN ({marks(chunk)}) AND superseded_by IS NULL "
-                    f"AND status IN ({marks(statuses)})", (*chunk, *statuses))]
+                    f"WHERE group_id IN ({marks(chunk)}) AND {counting}", (*chunk, *counting_args))]
     return [m for _, m in sorted(out, key=lambda x: x[0])]
 
 
@@ -359,19 +361,20 @@ class _Count(msgspec.Struct, frozen=True, gc=False):
 
 
 def _counts(conn: sqlite3.Connection, groups: Iterable[str], statuses: Sequence[str]) -> list[_Count]:
+    counting, counting_args = counts_sql(statuses)
     out = []
     for chunk in chunks(groups):
         for c, g, lo, hi, se, el, bound, sources in conn.execute(
                 f"SELECT claim_id, group_id, count_min, count_max, start_earliest, "
                 f"end_latest, open_bound, sources FROM group_claims WHERE group_id IN ({marks(chunk)}) "
                 f"AND kind IN ('custody', 'presence') AND count_min IS NOT NULL "
-                f"AND superseded_by IS NULL AND status IN ({marks(statuses)})", (*chunk, *statuses)):
+                f"AND {counting}", (*chunk, *counting_args)):
             out.append(_Count(c, g, "held", lo, hi, _figure(lo, hi, "exact"), _day(se),
                               _day(el or bound), frozenset(_names.decode(sources))))
         for c, g, counted, qualifier, lo, hi, a, b, sources in conn.execute(
                 f"SELECT claim_id, group_id, counted, qualifier, count_min, count_max, earliest, "
                 f"latest, sources FROM group_aggregates WHERE group_id IN ({marks(chunk)}) "
-                f"AND superseded_by IS NULL AND status IN ({marks(statuses)})", (*chunk, *statuses)):
+                f"AND {counting}", (*chunk, *counting_args)):
             low = 0 if qualifier == "at_most" else lo
             high = None if qualifier == "at_least" else hi
             out.append(_Count(c, g, counted, low, high, _figure(lo, hi, qualifier), _day(a), _day(b),
@@ -395,7 +398,7 @@ def count_conflicts(conn: sqlite3.Connection, groups: Iterable[str], listed: set
     one of the two claims is in `listed`, ordered by their claim ids."""
     counts = _counts(conn, groups, statuses)
     labels = registry.labels(conn, {c.group for c in counts})
-    preferred = set()
+    preferred: set[str] = set()
     for chunk in chunks(c.claim_id for c in counts):
         preferred.update(r[0] for r in conn.execute(
             f"SELECT claim_id FROM group_preferred WHERE claim_id IN ({marks(chunk)})", chunk))
@@ -464,10 +467,11 @@ def timeline_of(conn: sqlite3.Connection, group: str,
                 statuses: Sequence[str] = ("approved",)) -> list[GroupStep]:
     """Return the counted claims naming `group` as their group, in date order: by earliest
     day (undated last), then latest day, then submission order."""
+    counting, counting_args = counts_sql(statuses)
     rows = conn.execute(
         f"SELECT claim_id, kind, start_earliest, end_earliest, start_latest, end_latest, detail, "
-        f"position FROM group_claims WHERE group_id = ? AND superseded_by IS NULL "
-        f"AND status IN ({marks(statuses)})", (group, *statuses)).fetchall()
+        f"position FROM group_claims WHERE group_id = ? AND {counting}",
+        (group, *counting_args)).fetchall()
     details = {r[0]: _detail.decode(r[6]) for r in rows}
     labels = registry.labels(conn, {p for d in details.values() for p in d.places.values()})
     steps = []
@@ -492,9 +496,4 @@ def group_answer(conn: sqlite3.Connection, organization_id: str) -> tuple[list[M
 def held_through(stay: Stay, member: Membership, window: tuple[Day, Day]) -> str | None:
     """Return "certain" or "possible" when `member` is at the place of the group's `stay` on a
     day of `window` through it (Membership.through), else None."""
-    sure, days = member.through(stay)
-    if surely_meets(sure, *window):
-        return "certain"
-    if days is not None and may_meet(days[0], days[1], *window):
-        return "possible"
-    return None
+    return presence(*member.through(stay), window)

@@ -17,12 +17,13 @@ import datetime as dt
 import io
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Context, Decimal
 from typing import NamedTuple
 
 import msgspec
 
+from starosta.events.claim_rules import survivor_label
 from starosta.events.errors import Invalid, NotFound
 from starosta.events.kinds import (
     CommitteeTransferClaim,
@@ -34,11 +35,16 @@ from starosta.events.kinds import (
 )
 from starosta.events.review import ClaimSubmitted
 from starosta.events.store import Envelope
-from starosta.projections.spreadsheet import SafeWriter
 from starosta.projections import registry, sql
 from starosta.projections.claim_index import ClaimIndex, changed_claim
-from starosta.projections.rules import COUNTED, Supersession
+from starosta.projections.rules import (
+    COUNTED,
+    COUNTS_APPROVED,
+    Supersession,
+    counts_sql,
+)
 from starosta.projections.runner import Tables
+from starosta.projections.spreadsheet import SafeWriter
 
 UNDATED, UNLOCATED = "undated", "unlocated"
 DEFAULT_PAGE, MAX_PAGE = 100, 1000
@@ -126,7 +132,7 @@ def _counting(conn: sqlite3.Connection, t: Tables, claim_ids: list[str]) -> dict
     """Return claim id -> whether it counts, for the ledger entries among `claim_ids`."""
     marks = ",".join("?" * len(claim_ids))
     return {r[0]: bool(r[1]) for r in conn.execute(
-        f"SELECT claim_id, status = 'approved' AND superseded_by IS NULL FROM {t['ledger_entries']} "
+        f"SELECT claim_id, {COUNTS_APPROVED} FROM {t['ledger_entries']} "
         f"WHERE claim_id IN ({marks})", claim_ids)}
 
 
@@ -328,11 +334,11 @@ def ledger(conn: sqlite3.Connection, fund_id: str, statuses: Sequence[str] = COU
             figures, count, undated = _stored(conn, fund_id)
         else:
             figures, count, undated = _computed(conn, fund_id, statuses)
-        status_marks = ",".join("?" * len(statuses))
+        counting, counting_args = counts_sql(statuses)
         rows = _rows(conn.execute(
             f"SELECT {_COLUMNS} FROM ledger_entries WHERE fund_id = ? AND (sort_day, claim_id) > (?, ?) "
-            f"AND superseded_by IS NULL AND status IN ({status_marks}) ORDER BY sort_day, claim_id "
-            "LIMIT ?", (fund_id, *start, *statuses, limit + 1)))
+            f"AND {counting} ORDER BY sort_day, claim_id "
+            "LIMIT ?", (fund_id, *start, *counting_args, limit + 1)))
         page, more = rows[:limit], len(rows) > limit
         recipients = figures.get("recipient", {})
         named = _Names(conn, page, parties=set(recipients), entities={fund_id})
@@ -369,10 +375,10 @@ def entries_csv(conn: sqlite3.Connection, fund_id: str, statuses: Sequence[str] 
     ids and labels side by side. Raises NotFound for an unknown fund."""
     with sql.snapshot(conn):
         _fund(conn, fund_id)
-        status_marks = ",".join("?" * len(statuses))
+        counting, counting_args = counts_sql(statuses)
         rows = _rows(conn.execute(
-            f"SELECT {_COLUMNS} FROM ledger_entries WHERE fund_id = ? AND superseded_by IS NULL "
-            f"AND status IN ({status_marks}) ORDER BY sort_day, claim_id", (fund_id, *statuses)))
+            f"SELECT {_COLUMNS} FROM ledger_entries WHERE fund_id = ? AND {counting} "
+            f"ORDER BY sort_day, claim_id", (fund_id, *counting_args)))
         named = _Names(conn, rows)
     out = io.StringIO()
     writer = SafeWriter(out)  # formula-injection safe (projections.spreadsheet)
@@ -402,7 +408,7 @@ def aid_for_person(conn: sqlite3.Connection, person_id: str) -> Aid:
         marks = ",".join("?" * len(group))
         colonies = [r[0] for r in conn.execute(
             f"SELECT DISTINCT organization_id FROM ledger_memberships WHERE person_id IN ({marks}) "
-            "AND status = 'approved' AND superseded_by IS NULL ORDER BY organization_id", group)]
+            f"AND {COUNTS_APPROVED} ORDER BY organization_id", group)]
         found: dict[str, tuple[_Row, str]] = {}
         for reached, column, ids in (("direct", "counterparty", group),
                                      ("through_colony", "counterparty", colonies),
@@ -411,7 +417,7 @@ def aid_for_person(conn: sqlite3.Connection, person_id: str) -> Aid:
                 m = ",".join("?" * len(ids))
                 for r in _rows(conn.execute(
                         f"SELECT {_COLUMNS} FROM ledger_entries WHERE {column} IN ({m}) "
-                        "AND status = 'approved' AND superseded_by IS NULL", ids)):
+                        f"AND {COUNTS_APPROVED}", ids)):
                     found.setdefault(r.claim_id, (r, reached))
         rows = sorted(found.values(), key=lambda f: (f[0].sort_day, f[0].claim_id))
         named = _Names(conn, [r for r, _ in rows])
@@ -446,12 +452,12 @@ def _computed(conn: sqlite3.Connection, fund_id: str,
               statuses: Sequence[str]) -> tuple[Figures, int, int]:
     """Return the totals of a fund's entries in `statuses` (not superseded), summed now, their
     number, how many undated."""
-    marks = ",".join("?" * len(statuses))
+    counting, counting_args = counts_sql(statuses)
     sums: dict[tuple[str, str, str], list[Decimal]] = {}
     count = undated = 0
     for direction, amount, currency, counterparty, earliest, locator in conn.execute(
-            f"SELECT {_MONEY_COLUMNS} FROM ledger_entries WHERE fund_id = ? AND "
-            f"superseded_by IS NULL AND status IN ({marks})", (fund_id, *statuses)):
+            f"SELECT {_MONEY_COLUMNS} FROM ledger_entries WHERE fund_id = ? AND {counting}",
+            (fund_id, *counting_args)):
         count += 1
         undated += earliest is None
         for breakdown, key in _breakdowns(direction, amount, currency, counterparty, earliest, locator):
@@ -480,8 +486,7 @@ class _Names:
     def party(self, value: str) -> Named:
         """A counterparty or correspondent: the survivor's id and label, or, for a name as the
         source gives it, `id` null and the name."""
-        alive = self.survivors.get(value, value)
-        label = self.labels.get(alive)
+        alive, label = survivor_label(value, self.survivors, self.labels)
         return Named(alive, label) if label is not None else Named(None, value)
 
     def entity(self, entity_id: str) -> Named:

@@ -25,7 +25,8 @@ from collections.abc import Iterable, Sequence
 
 import msgspec
 
-from starosta.events.dates import may_meet, surely_meets
+from starosta.events.claim_rules import presence
+from starosta.events.dates import may_meet
 from starosta.events.errors import Invalid, NotFound
 from starosta.events.kinds import (
     AggregateClaim,
@@ -44,7 +45,7 @@ from starosta.projections import groups, registry
 from starosta.projections.claim_index import ClaimIndex, changed_claim
 from starosta.projections.groups import CountConflict, Membership, Stay, count_bounds, count_value
 from starosta.projections.registry import Ref
-from starosta.projections.rules import Supersession
+from starosta.projections.rules import COUNTS_APPROVED, Supersession, counts_sql
 from starosta.projections.runner import Tables
 
 Day = dt.date
@@ -229,13 +230,13 @@ def refresh_open_bounds(conn: sqlite3.Connection, t: Tables, records: Iterable[s
     for chunk in _chunks(group_of):
         marks = ",".join("?" * len(chunk))
         for row in conn.execute(
-                f"SELECT claim_id, status = 'approved' AND superseded_by IS NULL, person_id, place_id, "
+                f"SELECT claim_id, {COUNTS_APPROVED}, person_id, place_id, "
                 f"start_earliest, start_latest, end_latest, open_bound FROM {t['custody_episodes']} "
                 f"WHERE person_id IN ({marks}) ORDER BY claim_id, person_id", chunk):
             episodes[group_of[row[2]]].append(row)
         for person, latest in conn.execute(
                 f"SELECT person_id, min(latest) FROM {t['population_deaths']} WHERE person_id IN "
-                f"({marks}) AND status = 'approved' AND superseded_by IS NULL AND latest IS NOT NULL "
+                f"({marks}) AND {COUNTS_APPROVED} AND latest IS NOT NULL "
                 f"GROUP BY person_id", chunk):
             alive = group_of[person]
             deaths[alive] = min(latest, deaths.get(alive, latest))
@@ -402,15 +403,12 @@ class Timeline(msgspec.Struct, kw_only=True):
 
 _Episode = Stay  # a person's custody episode: `subject` is the person
 
-def _statuses_sql(statuses: Sequence[str]) -> str:
-    return ",".join("?" * len(statuses))
-
-
 def _episodes(conn: sqlite3.Connection, places: list[str], statuses: Sequence[str],
               span: Span | None = None) -> list[Stay]:
     """Return the counted episodes at `places` (one per person a claim names) by earliest
     start (unknown first), then in submission order; with `span`, at least those that may
     meet it (a superset: the rule is applied in Python)."""
+    counting, counting_args = counts_sql(statuses)
     marks = ",".join("?" * len(places))
     where, args = "", []
     if span is not None:
@@ -419,10 +417,9 @@ def _episodes(conn: sqlite3.Connection, places: list[str], statuses: Sequence[st
         args = [span.latest.isoformat(), span.earliest.isoformat()]
     rows = conn.execute(
         f"SELECT claim_id, person_id, start_earliest, start_latest, end_earliest, end_latest, "
-        f"open_bound FROM custody_episodes WHERE place_id IN ({marks}) AND superseded_by IS NULL "
-        f"AND status IN ({_statuses_sql(statuses)}){where} "
+        f"open_bound FROM custody_episodes WHERE place_id IN ({marks}) AND {counting}{where} "
         f"ORDER BY start_earliest IS NOT NULL, start_earliest, position, person_id",
-        (*places, *statuses, *args))
+        (*places, *counting_args, *args))
     return [Stay(c, p, _day(a), _day(b), _day(d), _day(e), _day(f))
             for c, p, a, b, d, e, f in rows]
 
@@ -437,14 +434,15 @@ def _aggregates(conn: sqlite3.Connection, places: list[str],
                 statuses: Sequence[str]) -> list[tuple]:
     """Return the dated counted aggregates at `places` as (earliest, latest, row), by date,
     then in submission order (an undated count belongs to no span)."""
+    counting, counting_args = counts_sql(statuses)
     marks = ",".join("?" * len(places))
     rows = conn.execute(
         f"SELECT earliest, latest, claim_id, count_min, count_max, ranged, qualifier, group_name, "
         f"group_id, date, of_whom, citation FROM place_aggregates WHERE place_id IN ({marks}) "
-        f"AND superseded_by IS NULL AND status IN ({_statuses_sql(statuses)}) "
+        f"AND {counting} "
         f"AND (earliest IS NOT NULL OR latest IS NOT NULL) "
         f"ORDER BY earliest IS NOT NULL, earliest, position",
-        (*places, *statuses))
+        (*places, *counting_args))
     return [(_day(r[0]), _day(r[1]), r[2:]) for r in rows]
 
 
@@ -502,13 +500,13 @@ def _persons_there(conn: sqlite3.Connection, places: list[str], statuses: Sequen
     alive = registry.survivors(conn, {e.subject for e in episodes})
     for e in episodes:
         person = alive.get(e.subject, e.subject)
-        if surely_meets(e.sure(), *window):
-            _extend(certain.setdefault(person, []), [e.claim_id])
-            continue
         days = e.possible()
-        if days is not None and may_meet(days[0], days[1], *window):
+        found = presence(e.sure(), days, window)
+        if found == "certain":
+            _extend(certain.setdefault(person, []), [e.claim_id])
+        elif found == "possible":
             _extend(possible.setdefault(person, []), [e.claim_id])
-            if days[1] is None:
+            if days is not None and days[1] is None:
                 open_.add((e.claim_id, person))
     return certain, possible
 
@@ -520,15 +518,14 @@ def _groups_there(conn: sqlite3.Connection, places: list[str], statuses: Sequenc
     stays: dict[str, list[Stay]] = {}
     sure: set[str] = set()
     for s in groups.stays_at(conn, places, statuses, window):
-        if surely_meets(s.sure(), *window):
-            sure.add(s.subject)
-            stays.setdefault(s.subject, []).append(s)
-            continue
         days = s.possible()
-        if days is not None and may_meet(days[0], days[1], *window):
+        found = presence(s.sure(), days, window)
+        if found is not None:
             stays.setdefault(s.subject, []).append(s)
-            if days[1] is None:
-                open_.add((s.claim_id, s.subject))
+        if found == "certain":
+            sure.add(s.subject)
+        elif found == "possible" and days is not None and days[1] is None:
+            open_.add((s.claim_id, s.subject))
     return stays, sure
 
 

@@ -1,11 +1,6 @@
-"""The rules every read model shares, each written once: who may see a claim, and which claim
-supersedes which.
-
-Visibility: an approved claim is public, and so is a disputed one (approved, then contested:
-shown marked `disputed`, with the contest, but counted in no figure until the contest is
-resolved); any other claim is seen by reviewers (and admins) and by the contributor who
-submitted it. Pending and contested claims enter documents only when the reader asks for them
-(`include=pending`); rejected and retracted ones never do.
+"""The SQL form of the claim's rules (events/claim_rules.py holds them as pure functions, and
+this module re-exports them for the read models): who may see a claim, which claims count, and
+which claim supersedes which.
 
 Supersession: a claim is superseded while an approved claim superseding it exists; among several
 approved successors, the one submitted last (the highest submission position) wins. Every read
@@ -16,49 +11,24 @@ model that needs it keeps its own record (so that it can be rebuilt alone from t
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
-import msgspec
-
-# Statuses anyone may read (VISIBLE), a document shows by default (PUBLIC), figures count by
-# default (COUNTED: populations, totals, ledgers, conflicts, agreements), and with include=pending.
-VISIBLE: tuple[str, ...] = ("approved", "disputed")
-PUBLIC: tuple[str, ...] = VISIBLE
-COUNTED: tuple[str, ...] = ("approved",)
-WITH_PENDING: tuple[str, ...] = ("approved", "disputed", "pending", "contested")
-
-
-class Viewer(msgspec.Struct, frozen=True):
-    """Who reads: a name and an account id (None when anonymous) and whether they review
-    (reviewers and admins)."""
-
-    name: str | None = None
-    reviewer: bool = False
-    admin: bool = False
-    account: str | None = None
-
-    @property
-    def aliases(self) -> tuple[str, ...]:
-        """The values that denote this reader as a claim's contributor: the account id (new
-        rows) and the name (rows written before accounts)."""
-        return tuple(v for v in (self.account, self.name) if v)
-
-
-def is_own(viewer: Viewer, contributor: str) -> bool:
-    """Return True when `contributor` (an account id, or a name in older rows) is `viewer`."""
-    return contributor in viewer.aliases
-
-
-def may_see(viewer: Viewer, status: str, contributor: str) -> bool:
-    """Return True when `viewer` may read a claim in `status` submitted by `contributor`."""
-    return status in VISIBLE or viewer.reviewer or is_own(viewer, contributor)
-
-
-def sees_suppressed(viewer: Viewer) -> bool:
-    """Return True when `viewer` reads the content of a suppressed claim or entity (marked
-    suppressed): reviewers and admins. Everyone else sees only that it was suppressed, when and
-    why, in every read (documents, figures, search, the log, the feed, snapshots, as_of)."""
-    return viewer.reviewer
+from starosta.events.claim_rules import (  # noqa: F401  (re-exported for the read models)
+    COUNTED,
+    PUBLIC,
+    VISIBLE,
+    WITH_PENDING,
+    Viewer,
+    check_listing,
+    counted_statuses,
+    counts,
+    document_statuses,
+    is_own,
+    may_see,
+    sees_suppressed,
+    shown,
+    successors,
+)
 
 
 def may_see_sql(viewer: Viewer, status: str = "status",
@@ -72,36 +42,18 @@ def may_see_sql(viewer: Viewer, status: str = "status",
             own)
 
 
-def shown(viewer: Viewer, status: str, contributor: str, statuses: Sequence[str]) -> bool:
-    """Return True when a claim enters a document read with `statuses` (PUBLIC or
-    WITH_PENDING): its status is among them and the viewer may see it."""
-    return status in statuses and may_see(viewer, status, contributor)
+def counts_sql(statuses: Sequence[str], alias: str = "") -> tuple[str, tuple[str, ...]]:
+    """Return `claim_rules.counts` as an SQL condition on a claim index's rows (whose `status`
+    holds the rank and the suppression: claim_index.py), with its parameters: not superseded,
+    status among `statuses`. `alias`: the table's alias ("c"), or none."""
+    a = f"{alias}." if alias else ""
+    return (f"{a}superseded_by IS NULL AND {a}status IN ({','.join('?' * len(statuses))})",
+            tuple(statuses))
 
 
-def counted_statuses(viewer: Viewer, include: str | None, what: str) -> tuple[str, ...]:
-    """Return the statuses a population or ledger counts: COUNTED, or with include=pending
-    WITH_PENDING, which only reviewers may ask for (Unauthenticated without a token, Forbidden
-    below reviewer)."""
-    from starosta.events.errors import Forbidden, Unauthenticated
-
-    if include != "pending":
-        return COUNTED
-    if viewer.name is None:
-        raise Unauthenticated(f"include=pending on {what} needs a reviewer's token")
-    if not viewer.reviewer:
-        raise Forbidden(f"include=pending on {what} needs the reviewer role")
-    return WITH_PENDING
-
-
-def successors(successions: Iterable[tuple[str, str, int, str]]) -> dict[str, str]:
-    """Return claim superseded -> the claim superseding it, given (claim superseded, status,
-    submission position, id) of every superseding claim: of the approved ones, the one
-    submitted last (the rule of `Supersession`, for replays held in memory)."""
-    best: dict[str, tuple[int, str]] = {}
-    for target, status, position, claim_id in successions:
-        if status == "approved" and (target not in best or position > best[target][0]):
-            best[target] = (position, claim_id)
-    return {target: claim_id for target, (_, claim_id) in best.items()}
+# `counts_sql(COUNTED)` written out, for a selected column (one value per row) or a condition
+# with no parameters: approved and not superseded
+COUNTS_APPROVED = "status = 'approved' AND superseded_by IS NULL"
 
 
 class Supersession:

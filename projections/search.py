@@ -26,17 +26,16 @@ from starosta.events.registry import (
     PersonRegistered,
     PlaceRegistered,
 )
+from starosta.events.claim_rules import status_after
 from starosta.events.review import (
     ClaimApproved,
     ClaimContested,
     ClaimRejected,
     ClaimRetracted,
     ClaimSubmitted,
-    contested_status,
 )
 from starosta.events.store import Envelope
 from starosta.projections import name_keys, names, registry, sql
-from starosta.projections.claim_index import STATUS
 from starosta.projections.rules import Supersession
 from starosta.projections.runner import Projection, Tables
 
@@ -101,16 +100,13 @@ class SearchProjection(Projection):
                     conn.execute(f"INSERT INTO {t['name_claims']} VALUES (?, ?, ?, ?, 'pending')",
                                  (e.claim_id, kind, entity, claim.name))
             case ClaimApproved() | ClaimRejected() | ClaimContested() | ClaimRetracted():
-                status = STATUS[type(e)]
-                if isinstance(e, ClaimContested):  # disputed when it was approved
-                    before = conn.execute(f"SELECT status FROM {t['name_claims']} WHERE claim_id = ?",
-                                          (e.claim_id,)).fetchone()
-                    status = contested_status(before[0] if before else "")
+                before = conn.execute(f"SELECT status FROM {t['name_claims']} WHERE claim_id = ?",
+                                      (e.claim_id,)).fetchone()
+                status = status_after(before[0] if before else "", e)
                 conn.execute(f"UPDATE {t['name_claims']} SET status = ? WHERE claim_id = ?",
                              (status, e.claim_id))
                 self._sync(conn, t, e.claim_id)
-                changed = Supersession.reviewed(conn, t["search_supersession"], e.claim_id,
-                                                STATUS[type(e)])
+                changed = Supersession.reviewed(conn, t["search_supersession"], e.claim_id, status)
                 if changed is not None:
                     self._sync(conn, t, changed[0])
 

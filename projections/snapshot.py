@@ -3,7 +3,7 @@ in a stable order, on the caller's connection and inside its one read transactio
 
 Public is what an anonymous reader of the API sees, by the rules the read models already keep:
 registered entities and sources (public at once), and approved claims that are neither
-superseded nor ranked deprecated (`projections.rules.COUNTED`, `projections.claims.effective_rank`):
+superseded nor ranked deprecated (`projections.rules.COUNTED`, `events.claim_rules.counts`):
 a disputed claim (approved, then contested) stays out until its contest is resolved.
 Population figures and ledgers come from those read models' own query functions, so the
 snapshot counts exactly as `GET /places/{id}/population/timeline` and `GET /funds/{id}/ledger`
@@ -19,12 +19,15 @@ from typing import Any
 
 import msgspec
 
+from starosta.events.claim_rules import counts, effective_rank
 from starosta.events.errors import Invalid
 from starosta.projections import ledger, population, registry
-from starosta.projections.claims import all_suppressed, effective_rank
+from starosta.projections.claims import all_suppressed
 from starosta.projections.rules import COUNTED as PUBLIC  # claims that stand: disputed ones wait
+from starosta.projections.rules import counts_sql
 
 _PUBLIC_MARKS = ",".join("?" * len(PUBLIC))
+_COUNTED, _COUNTED_ARGS = counts_sql(PUBLIC)  # a claim index's rows in the snapshot
 
 
 def checkpoints(conn: sqlite3.Connection) -> dict[str, tuple[int, int]]:
@@ -49,8 +52,7 @@ def registered(conn: sqlite3.Connection, kind: str) -> Iterator[tuple[str, str, 
 def is_public(status: str, superseded_by: str | None, rank: str) -> bool:
     """Return True when a claim is in the public snapshot: approved, not superseded, and its
     effective rank not deprecated."""
-    return (status in PUBLIC and superseded_by is None
-            and effective_rank(rank, superseded_by) != "deprecated")
+    return counts(status, superseded_by, rank, statuses=PUBLIC)
 
 
 class PublicClaim(msgspec.Struct, kw_only=True):
@@ -134,8 +136,8 @@ def custody_episodes(conn: sqlite3.Connection) -> Iterator[Episode]:
     and person."""
     for row in conn.execute(
             f"SELECT claim_id, person_id, role, place_id, custody, start_earliest, start_latest, "
-            f"end_earliest, end_latest, open_bound FROM custody_episodes WHERE superseded_by IS NULL "
-            f"AND status IN ({_PUBLIC_MARKS}) ORDER BY claim_id, person_id", PUBLIC):
+            f"end_earliest, end_latest, open_bound FROM custody_episodes WHERE {_COUNTED} "
+            f"ORDER BY claim_id, person_id", _COUNTED_ARGS):
         yield Episode(claim_id=row[0], person_id=row[1], role=row[2], place_id=row[3], custody=row[4],
                       start_earliest=row[5], start_latest=row[6], end_earliest=row[7],
                       end_latest=row[8], open_bound=row[9])

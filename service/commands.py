@@ -22,14 +22,15 @@ from starosta.events.dates import (
 )
 from starosta.events.errors import Conflict, Invalid, NotFound, PossibleDuplicate, PreconditionRequired
 from starosta.events.kinds import (
-    GROUPED,
     AggregateClaim,
     AllowanceClaim,
     AmountRange,
     Citation,
     Claim,
     CountRange,
+    GroupedClaim,
     NameClaim,
+    ProtestClaim,
     ViaLink,
     kind_of,
     refs_of,
@@ -176,7 +177,7 @@ def check_claim(conn: sqlite3.Connection, claim: Claim, who: Principal) -> None:
             raise invalid("person", claim.person,
                           "a name claim names exactly one of person, place, organization, fund")
     kind = kind_of(claim)
-    if kind in GROUPED:
+    if isinstance(claim, GroupedClaim):
         check_group(conn, claim, kind)
     if isinstance(claim, AggregateClaim) and claim.group_id and not registry.is_group(conn, claim.group_id):
         raise invalid("group_id", claim.group_id, "not a group: an organisation of kind group or colony")
@@ -188,12 +189,12 @@ def check_claim(conn: sqlite3.Connection, claim: Claim, who: Principal) -> None:
     check_ranges(claim)
 
 
-def check_group(conn: sqlite3.Connection, claim: Any, kind: str) -> None:
+def check_group(conn: sqlite3.Connection, claim: GroupedClaim, kind: str) -> None:
     """A grouped kind names exactly one of person and group (a protest may name neither when
     it names a place); a count only with a group; companions distinct, never the person."""
     if claim.person is not None and claim.group is not None:
         raise invalid("group", claim.group, "a claim names exactly one of person and group")
-    if claim.person is None and claim.group is None and not (kind == "protest" and claim.place):
+    if claim.person is None and claim.group is None and not (isinstance(claim, ProtestClaim) and claim.place):
         raise invalid("person", None, "a protest needs a person, a group or a place" if kind == "protest"
                       else "a claim names exactly one of person and group")
     if claim.group is not None and not registry.is_group(conn, claim.group):

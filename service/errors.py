@@ -302,14 +302,14 @@ DOMAIN_STATUS: dict[type[DomainError], int] = {
     PreconditionRequired: 428}
 
 
-def status_of(exc: DomainError) -> int:
+def http_status(exc: DomainError) -> int:
     """The HTTP status of an error: the one place a domain error's class becomes a code."""
     return next((code for cls, code in DOMAIN_STATUS.items() if isinstance(exc, cls)), 400)
 
 
 def domain_problem(request: Request, exc: DomainError) -> Response:
     """A domain error as problem+json (a PossibleDuplicate with its type and candidates)."""
-    return problem(request, status_of(exc), exc.title, exc.detail, exc.errors,
+    return problem(request, http_status(exc), exc.title, exc.detail, exc.errors,
                    type=getattr(exc, "problem_type", "about:blank"),
                    candidates=getattr(exc, "candidates", None))
 

@@ -8,11 +8,11 @@ from typing import Annotated, Literal
 from litestar import Controller, Request, Response, get
 from litestar.params import FromPath, Parameter, HeaderParameter
 
-from starosta.events.errors import Invalid, NotFound, Unauthenticated
+from starosta.events.errors import Invalid, NotFound
 from starosta.projections import biographies
 from starosta.projections.biographies import Biography
-from starosta.projections.rules import PUBLIC, WITH_PENDING
-from starosta.service.api.common import archive_of, number, off_loop, viewer, who
+from starosta.projections.rules import PUBLIC, document_statuses
+from starosta.service.api.common import archive_of, number, off_loop, viewer
 from starosta.service.errors import clipped
 from starosta.service.feed import MAX_POSITION
 
@@ -59,11 +59,8 @@ class BiographyController(Controller):
         uncertainty beside the totals sources state. Every entity it names comes as
         {"id", "label"}. A merged id answers with the survivor. The public document is
         stored: its ETag answers `If-None-Match` with 304."""
-        if include == "pending" and who(request).role is None:
-            raise Unauthenticated("include=pending needs a token: pending claims are visible to "
-                                  "reviewers and to their contributors")
-        statuses = WITH_PENDING if include == "pending" else PUBLIC
         reader = viewer(request)
+        statuses = document_statuses(reader, include)
         if as_of is None and statuses == PUBLIC:
             # a survivor's stored document: one lookup by primary key; a merged or unknown id
             # goes the longer way; both in one reader thread hop

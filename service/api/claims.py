@@ -11,12 +11,13 @@ from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, FromQuery, Parameter
 from msgspec import Meta
 
-from starosta.events.errors import Conflict, DomainError, Unauthenticated
+from starosta.events.claim_rules import Rank, Status
+from starosta.events.errors import Conflict, DomainError
 from starosta.events.kinds import KIND_NAMES, AnyClaim, Citation
 from starosta.events.store import ConcurrencyError
 from starosta.projections import claims as claims_model
 from starosta.projections.claims import ClaimOut, ClaimPage
-from starosta.projections.rules import VISIBLE
+from starosta.projections.rules import check_listing
 from starosta.service import accounts, auth, commands
 from starosta.service.replies import BulkItem, BulkOut, BulkReviewed, Decision, Submitted, SuppressionSet
 from starosta.service.api.common import (
@@ -34,7 +35,7 @@ from starosta.service.api.common import (
     who,
 )
 from starosta.service.commands import invalid
-from starosta.service.errors import status_of
+from starosta.service.errors import http_status
 
 Reason = Annotated[str, Meta(min_length=1, max_length=5000)]
 ClaimId = Annotated[str, Meta(max_length=64)]
@@ -92,7 +93,7 @@ class RankIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A rank for an approved claim: preferred among readings, normal, or deprecated (with the
     reason, which a deprecated rank needs)."""
 
-    rank: Literal["preferred", "normal", "deprecated"]
+    rank: Rank
     reason: Reason | None = None
 
 
@@ -170,7 +171,7 @@ class ClaimController(Controller):
 
     @get("/", summary="List claims: the review queue with ?status=pending")
     async def list(self, request: Request,
-                   status: FromQuery[Literal["pending", "approved", "rejected", "contested", "disputed", "retracted"] | None] = None,
+                   status: FromQuery[Status | None] = None,
                    person: Annotated[str | None, Parameter(max_length=64)] = None,
                    place: Annotated[str | None, Parameter(max_length=64)] = None,
                    source: Annotated[str | None, Parameter(max_length=64)] = None,
@@ -184,10 +185,7 @@ class ClaimController(Controller):
         their own; reviewers list everything. Filters combine (AND). Who submitted and
         reviewed each claim is shown by account id (`A-...`) to readers below reviewer, by
         name to reviewers and admins."""
-        principal = who(request)
-        if status not in (None, *VISIBLE) and principal.role is None:
-            raise Unauthenticated(f"status={status!r}: listing claims that are not approved "
-                                  "needs a token")
+        check_listing(viewer(request), status)
         entities = [e for e in (person, place) if e is not None]
         return await off_loop(request, lambda conn: accounts.claim_page(
             conn, viewer(request), after=cursor(after), limit=limit, status=status, source=source,
@@ -266,7 +264,7 @@ def bulk_approval(request: Request, data: BulkApproveIn) -> Decision:
             decision = commands.review(archive_of(request).store, claim_id, "approve",
                                        who(request), data.reason, None, if_match(request))
         except DomainError as exc:
-            items.append(BulkItem(id=claim_id, status=status_of(exc), detail=exc.detail))
+            items.append(BulkItem(id=claim_id, status=http_status(exc), detail=exc.detail))
             continue
         appends.extend(decision.appends)
         items.append(BulkItem(id=claim_id, status=200))

@@ -1,0 +1,212 @@
+"""The claim's rules, each written once, as pure functions (no database, no HTTP): the status
+after each review event, the status and rank vocabularies, which claims count in figures, who
+sees a claim and who may ask for pending ones. The review fold (events/review.py), every read
+model (projections/) and the controllers call these; projections/rules.py holds their SQL form.
+
+Review: pending -> approved | rejected | contested | retracted (by its contributor);
+approved -> disputed (contested after approval: public, marked, out of computed figures);
+contested or disputed -> approved (contest dismissed) | rejected (contest upheld). A rank
+(preferred, normal, deprecated) changes no status.
+
+Visibility: an approved claim is public, and so is a disputed one (shown marked `disputed`, with
+the contest, but counted in no figure until the contest is resolved); any other claim is seen
+by reviewers (and admins) and by the contributor who submitted it. Pending and contested claims
+enter documents only when the reader asks for them (`include=pending`); rejected and retracted
+ones never do.
+
+Counting: a claim counts in a figure (populations, totals, ledgers, conflicts, agreements) when
+its status is among those the read asks for (COUNTED, or WITH_PENDING for a reviewer's
+include=pending), no approved claim supersedes it, it is not ranked deprecated and not
+suppressed. Read models that index claims (projections/claim_index.py) fold the rank and the
+suppression into the status they store ('deprecated', 'suppressed': never among the statuses a
+read asks for), so there the predicate reads only `status` and `superseded_by`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Literal, get_args
+
+import msgspec
+from starosta.events.dates import Day, may_meet, surely_meets
+from starosta.events.errors import Forbidden, Unauthenticated
+
+Status = Literal["pending", "approved", "rejected", "contested", "disputed", "retracted"]
+STATUSES: tuple[Status, ...] = get_args(Status)
+# Wikibase's ranks: a reviewer marks the preferred reading among several, or deprecates one
+# (with a reason); every other claim is normal
+Rank = Literal["preferred", "normal", "deprecated"]
+RANKS: tuple[Rank, ...] = get_args(Rank)
+Action = Literal["approve", "reject", "contest", "retract", "rank"]
+Presence = Literal["certain", "possible"]
+
+# The statuses a claim index's rows hold besides a claim's own: an approved claim ranked
+# deprecated, and a suppressed claim (its own status kept aside until unsuppressed)
+DEPRECATED: str = "deprecated"
+SUPPRESSED: str = "suppressed"
+
+# A contest's two states: on a pending claim (private, like the claim) and on an approved one
+# ("disputed": public, so that readers learn the statement is disputed and why)
+CONTESTED: tuple[Status, ...] = ("contested", "disputed")
+# Statuses anyone may read (VISIBLE), a document shows by default (PUBLIC), figures count by
+# default (COUNTED), and with include=pending (WITH_PENDING)
+VISIBLE: tuple[Status, ...] = ("approved", "disputed")
+PUBLIC: tuple[Status, ...] = VISIBLE
+COUNTED: tuple[Status, ...] = ("approved",)
+WITH_PENDING: tuple[Status, ...] = ("approved", "disputed", "pending", "contested")
+
+# The statuses from which each action may be taken
+ALLOWED: dict[Action, tuple[Status, ...]] = {
+    "approve": ("pending", "contested", "disputed"),
+    "reject": ("pending", "contested", "disputed"),
+    "contest": ("pending", "approved"),
+    "retract": ("pending",),
+    "rank": ("approved",),
+}
+
+# The status each review event gives, by its tag (a contest's depends on the status before:
+# contested_status)
+_AFTER: dict[str, str] = {"claim.submitted": "pending", "claim.approved": "approved",
+                          "claim.rejected": "rejected", "claim.retracted": "retracted"}
+
+
+def contested_status(previous: str) -> str:
+    """Return the status a contest gives a claim that was `previous`: "disputed" when it was
+    public (approved, or approved and ranked deprecated, as claim indexes keep it), else
+    "contested"."""
+    return "disputed" if previous in ("approved", DEPRECATED) else "contested"
+
+
+def status_after(previous: str, event: object) -> str:
+    """Return a claim's status after a review `event` (claim.submitted, .approved, .rejected,
+    .contested, .retracted) on a claim that was `previous` ("" before submission; a claim
+    index's 'deprecated' counts as approved). Any other event, a rank among them, changes no
+    status."""
+    tag = getattr(type(event), "__struct_config__").tag
+    if tag == "claim.contested":
+        return contested_status(previous)
+    return _AFTER.get(tag, previous)
+
+
+def indexed_status(status: str, ranked_deprecated: bool) -> str:
+    """Return the status a claim index's rows hold for a claim in `status`: DEPRECATED while it
+    is approved and ranked deprecated, else its status."""
+    return DEPRECATED if status == "approved" and ranked_deprecated else status
+
+
+def effective_rank(rank: str, superseded_by: str | None) -> str:
+    """A claim's effective rank: deprecated while an approved successor exists, else its own
+    (normal unless a reviewer ranked it)."""
+    return DEPRECATED if superseded_by is not None else rank
+
+
+def counts(status: str, superseded_by: str | None, rank: str = "normal", suppressed: bool = False,
+           statuses: Sequence[str] = COUNTED) -> bool:
+    """Return True when a claim counts in a figure read with `statuses`: its status is among
+    them, no approved claim supersedes it, it is not ranked deprecated and not suppressed."""
+    return (status in statuses and effective_rank(rank, superseded_by) != DEPRECATED
+            and not suppressed)
+
+
+class Viewer(msgspec.Struct, frozen=True):
+    """Who reads: a name and an account id (None when anonymous) and whether they review
+    (reviewers and admins)."""
+
+    name: str | None = None
+    reviewer: bool = False
+    admin: bool = False
+    account: str | None = None
+
+    @property
+    def aliases(self) -> tuple[str, ...]:
+        """The values that denote this reader as a claim's contributor: the account id (new
+        rows) and the name (rows written before accounts)."""
+        return tuple(v for v in (self.account, self.name) if v)
+
+
+def is_own(viewer: Viewer, contributor: str) -> bool:
+    """Return True when `contributor` (an account id, or a name in older rows) is `viewer`."""
+    return contributor in viewer.aliases
+
+
+def may_see(viewer: Viewer, status: str, contributor: str) -> bool:
+    """Return True when `viewer` may read a claim in `status` submitted by `contributor`."""
+    return status in VISIBLE or viewer.reviewer or is_own(viewer, contributor)
+
+
+def sees_suppressed(viewer: Viewer) -> bool:
+    """Return True when `viewer` reads the content of a suppressed claim or entity (marked
+    suppressed): reviewers and admins. Everyone else sees only that it was suppressed, when and
+    why, in every read (documents, figures, search, the log, the feed, snapshots, as_of)."""
+    return viewer.reviewer
+
+
+def shown(viewer: Viewer, status: str, contributor: str, statuses: Sequence[str]) -> bool:
+    """Return True when a claim enters a document read with `statuses` (PUBLIC or
+    WITH_PENDING): its status is among them and the viewer may see it."""
+    return status in statuses and may_see(viewer, status, contributor)
+
+
+def document_statuses(viewer: Viewer, include: str | None) -> tuple[Status, ...]:
+    """Return the statuses a document (a biography) shows: PUBLIC, or with include=pending
+    WITH_PENDING, which any token holder may ask for (each then sees the pending claims they
+    may see: `shown`); Unauthenticated without a token."""
+    if include != "pending":
+        return PUBLIC
+    if viewer.name is None:
+        raise Unauthenticated("include=pending needs a token: pending claims are visible to "
+                              "reviewers and to their contributors")
+    return WITH_PENDING
+
+
+def check_listing(viewer: Viewer, status: str | None) -> None:
+    """Raise Unauthenticated when an anonymous reader lists claims in a status anyone may not
+    read (the review queue, rejected claims...): a token holder lists those they may see."""
+    if status not in (None, *VISIBLE) and viewer.name is None:
+        raise Unauthenticated(f"status={status!r}: listing claims that are not approved "
+                              "needs a token")
+
+
+def counted_statuses(viewer: Viewer, include: str | None, what: str) -> tuple[Status, ...]:
+    """Return the statuses a figure (a population, a ledger) counts: COUNTED, or with
+    include=pending WITH_PENDING, which only reviewers may ask for (Unauthenticated without a
+    token, Forbidden below reviewer)."""
+    if include != "pending":
+        return COUNTED
+    if viewer.name is None:
+        raise Unauthenticated(f"include=pending on {what} needs a reviewer's token")
+    if not viewer.reviewer:
+        raise Forbidden(f"include=pending on {what} needs the reviewer role")
+    return WITH_PENDING
+
+
+def successors(successions: Iterable[tuple[str, str, int, str]]) -> dict[str, str]:
+    """Return claim superseded -> the claim superseding it, given (claim superseded, status,
+    submission position, id) of every superseding claim: of the approved ones, the one
+    submitted last (the supersession rule)."""
+    best: dict[str, tuple[int, str]] = {}
+    for target, status, position, claim_id in successions:
+        if status == "approved" and (target not in best or position > best[target][0]):
+            best[target] = (position, claim_id)
+    return {target: claim_id for target, (_, claim_id) in best.items()}
+
+
+def survivor_label(entity_id: str, survivors: dict[str, str],
+                   labels: dict[str, str]) -> tuple[str, str | None]:
+    """Return how a reader is shown an entity a document names: (its merge survivor's id, else
+    its own, and that id's current label, or None when it has none), given merged record ->
+    survivor and id -> label."""
+    shown = survivors.get(entity_id, entity_id)
+    return shown, labels.get(shown)
+
+
+def presence(sure: tuple[Day, Day] | None, possible: tuple[Day | None, Day | None] | None,
+             window: tuple[Day, Day]) -> Presence | None:
+    """Return whether someone is at a place on a day of `window`: "certain" when their stay
+    surely meets it (`sure`: the stay's sure_meet_bounds, events.dates.surely_meets),
+    "possible" when it may (`possible`: the days it may cover, None when none), else None."""
+    if surely_meets(sure, *window):
+        return "certain"
+    if possible is not None and may_meet(possible[0], possible[1], *window):
+        return "possible"
+    return None
