@@ -25,7 +25,13 @@ from dataclasses import dataclass, field
 
 from starosta.events.store import SQLiteEventStore
 from starosta.projections import sql
-from starosta.projections.runner import Projection, Runner, Tables, store_rebuild_lock, table_hash
+from starosta.projections.runner import (
+    Projection,
+    Runner,
+    Tables,
+    store_rebuild_lock,
+    table_hash,
+)
 
 SNAPSHOT_TRIES = 3  # catch-ups before the comparison is made under the writer (see the module)
 
