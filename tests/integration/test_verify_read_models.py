@@ -331,3 +331,28 @@ def test_the_library_names_what_it_cannot_compare(sqlite_archive: Archive) -> No
     finally:
         store.close()
     assert not any("__g" in t for t in archive.tables())
+
+
+# -- the comparison itself ---------------------------------------------------------------------
+
+def test_a_table_hash_counts_rows_not_their_order() -> None:
+    from starosta.projections.audit import ReadModelsVerdict
+    from starosta.projections.runner import table_hash
+
+    conn = sqlite3.connect(":memory:")
+    rows = [("C-1", "rejected", b"{}"), ("C-2", "approved", None), ("C-3", "pending", b"[1]")]
+    for table, order in (("claims", rows), ("claims__g2", rows[::-1]), ("other", rows)):
+        conn.execute(f'CREATE TABLE "{table}" (id TEXT PRIMARY KEY, status TEXT, data BLOB)')
+        conn.executemany(f'INSERT INTO "{table}" VALUES (?, ?, ?)', order)
+    assert table_hash(conn, "claims", "claims") == table_hash(conn, "claims__g2", "claims")
+    assert table_hash(conn, "other", "other") != table_hash(conn, "claims", "claims")  # named
+    conn.execute("UPDATE claims__g2 SET status = 'approved' WHERE id = 'C-1'")
+    assert table_hash(conn, "claims", "claims") != table_hash(conn, "claims__g2", "claims")
+    conn.execute('INSERT INTO "claims" VALUES (?, ?, ?)', ("C-4", "approved", None))
+    conn.execute('INSERT INTO "claims__g2" VALUES (?, ?, ?)', ("C-4", "approved", None))
+    conn.execute("UPDATE claims__g2 SET status = 'rejected' WHERE id = 'C-1'")
+    assert table_hash(conn, "claims", "claims") == table_hash(conn, "claims__g2", "claims")
+
+    verdict = ReadModelsVerdict(9, ("registry", "claims"), {"claims": ("claims",)})
+    assert not verdict.ok and verdict.first == "claims"
+    assert ReadModelsVerdict(9, ("registry",)).ok and ReadModelsVerdict(9, ()).first is None
