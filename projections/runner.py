@@ -315,6 +315,22 @@ class Runner:
                         progress: Callable[[str, int, int], None] | None,
                         batch_size: int, digest: bool) -> dict[str, str | None]:
         """`rebuild_many`, under the rebuild lock."""
+        chosen, shadows, generations = self.plan_shadows(store, names)
+        try:
+            return self._build_and_swap(store, chosen, shadows, generations, progress,
+                                        batch_size, digest)
+        except BaseException:
+            # The live tables and checkpoints are as they were (the swap is one transaction).
+            # A process killed here leaves the shadows behind: readers never see them, and the
+            # next rebuild of these projections drops and rebuilds them.
+            self.drop_shadows(store, chosen, shadows)
+            raise
+
+    def plan_shadows(self, store: SQLiteEventStore, names: Sequence[str]
+                     ) -> tuple[list[Projection], dict[str, Tables], dict[str, int]]:
+        """Return the projections a rebuild of `names` builds (`with_dependencies`), the
+        shadow tables each is built into (its own and those it reads, of the next generation)
+        and that generation of each. Creates nothing."""
         chosen = self.with_dependencies(names)
         shadows: dict[str, Tables] = {}
         generations: dict[str, int] = {}
@@ -327,21 +343,37 @@ class Runner:
         for p in chosen:  # what a projection reads: the shadows being built beside it
             for q in p.reads:
                 shadows[p.name] = {**shadows[q], **shadows[p.name]}
-        try:
-            return self._build_and_swap(store, chosen, shadows, generations, progress,
-                                        batch_size, digest)
-        except BaseException:
-            # The live tables and checkpoints are as they were (the swap is one transaction).
-            # A process killed here leaves the shadows behind: readers never see them, and the
-            # next rebuild of these projections drops and rebuilds them.
-            self._drop_shadows(store, chosen, shadows)
-            raise
+        return chosen, shadows, generations
 
     def _build_and_swap(self, store: SQLiteEventStore, chosen: Sequence[Projection],
                         shadows: dict[str, Tables], generations: dict[str, int],
                         progress: Callable[[str, int, int], None] | None,
                         batch_size: int, digest: bool) -> dict[str, str | None]:
         """Fill the shadow tables from the log, catch them up and swap them in (rebuild_many)."""
+        position = self.fill_shadows(store, chosen, shadows, progress, batch_size)
+        digests: dict[str, str | None] = {}
+        with store.write_transaction() as conn:  # final catch-up and swap, under the lock
+            position = self.catch_up_shadows(conn, store, chosen, shadows, position)
+            for p in chosen:
+                for t in p.ddl:
+                    self._drop(conn, t)
+                    conn.execute(f'ALTER TABLE "{shadows[p.name][t]}" RENAME TO "{t}"')
+                conn.execute(
+                    "INSERT INTO projection_checkpoints (name, version, position, generation) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET version = excluded.version, "
+                    "position = excluded.position, generation = excluded.generation",
+                    (p.name, p.version, position, generations[p.name]))
+                digests[p.name] = content_hash(conn, list(p.ddl)) if digest else None
+        return digests
+
+    def fill_shadows(self, store: SQLiteEventStore, chosen: Sequence[Projection],
+                     shadows: dict[str, Tables],
+                     progress: Callable[[str, int, int], None] | None = None,
+                     batch_size: int = 5000) -> int:
+        """Create the shadow tables of `chosen` (dropping any a killed rebuild left), fill
+        them from the log in batches (the writer is held per batch only) and do the work they
+        deferred; return the log position they hold. Readers never see them: they read the
+        live tables, by their bare names."""
         with store.write_transaction() as conn:
             dialect = sql.dialect(conn)
             for p in chosen:
@@ -368,27 +400,21 @@ class Runner:
                 break
         for p in chosen:
             drain(p, store, shadows[p.name])
-        digests: dict[str, str | None] = {}
-        with store.write_transaction() as conn:  # final catch-up and swap, under the lock
-            rest = list(store.read_log(after=position))
-            for p in chosen:
-                for envelope in rest:
-                    p.apply(conn, envelope, shadows[p.name])
-                finish(p, conn, shadows[p.name], rest)
-            position = rest[-1].position if rest else position
-            for p in chosen:
-                for t in p.ddl:
-                    self._drop(conn, t)
-                    conn.execute(f'ALTER TABLE "{shadows[p.name][t]}" RENAME TO "{t}"')
-                conn.execute(
-                    "INSERT INTO projection_checkpoints (name, version, position, generation) "
-                    "VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET version = excluded.version, "
-                    "position = excluded.position, generation = excluded.generation",
-                    (p.name, p.version, position, generations[p.name]))
-                digests[p.name] = content_hash(conn, list(p.ddl)) if digest else None
-        return digests
+        return position
 
-    def _drop_shadows(self, store: SQLiteEventStore, chosen: Sequence[Projection],
+    def catch_up_shadows(self, conn: sqlite3.Connection, store: SQLiteEventStore,
+                         chosen: Sequence[Projection], shadows: dict[str, Tables],
+                         position: int) -> int:
+        """Apply the events after `position` to the shadow tables, in the caller's write
+        transaction (which holds the writer: no event arrives meanwhile); return the head."""
+        rest = list(store.read_log(after=position))
+        for p in chosen:
+            for envelope in rest:
+                p.apply(conn, envelope, shadows[p.name])
+            finish(p, conn, shadows[p.name], rest)
+        return rest[-1].position if rest else position
+
+    def drop_shadows(self, store: SQLiteEventStore, chosen: Sequence[Projection],
                       shadows: dict[str, Tables]) -> None:
         """Drop a failed rebuild's shadow tables, if the database lets us (on a full disk it
         may not: then they wait for the next rebuild, harmless meanwhile)."""
@@ -419,10 +445,24 @@ def content_hash(conn: sqlite3.Connection, tables: Iterable[str]) -> str:
     both backends for the same rows (bytes count as the text they hold)."""
     h = hashlib.sha256()
     for table in tables:
-        columns = sql.columns(conn, table)
-        h.update(f"{table}:{','.join(columns)}\n".encode())
-        order = ", ".join(str(i + 1) for i in range(len(columns)))
-        for row in conn.execute(f'SELECT {", ".join(columns)} FROM "{table}" ORDER BY {order}'):
-            h.update(repr(tuple(v.decode() if isinstance(v, bytes) else v for v in row)).encode())
-            h.update(b"\n")
+        _feed(h, conn, table, table)
     return h.hexdigest()
+
+
+def table_hash(conn: sqlite3.Connection, table: str, named: str) -> str:
+    """Return the sha256 of the rows of `table` as `content_hash` counts them for a table
+    named `named` (a shadow's rows hashed under its live table's name hash alike)."""
+    h = hashlib.sha256()
+    _feed(h, conn, table, named)
+    return h.hexdigest()
+
+
+def _feed(h, conn: sqlite3.Connection, table: str, named: str) -> None:
+    """Feed `h` the column names of `table` (as `named`) and its rows, sorted by every
+    column: the order rows were written in does not count."""
+    columns = sql.columns(conn, table)
+    h.update(f"{named}:{','.join(columns)}\n".encode())
+    order = ", ".join(str(i + 1) for i in range(len(columns)))
+    for row in conn.execute(f'SELECT {", ".join(columns)} FROM "{table}" ORDER BY {order}'):
+        h.update(repr(tuple(v.decode() if isinstance(v, bytes) else v for v in row)).encode())
+        h.update(b"\n")

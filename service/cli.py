@@ -288,12 +288,21 @@ def migrate(db: str) -> None:
 @_db_option
 @click.option("--expect-head", metavar="HASH", default=None,
               help="A published head hash (GET /events/head) that must be in the log.")
-def verify(db: str, expect_head: str | None) -> None:
+@click.option("--read-models", is_flag=True, default=False,
+              help="Also rebuild every read model beside the live one (the service keeps "
+                   "serving) and compare their rows: exit 1 naming the first that differs.")
+def verify(db: str, expect_head: str | None, read_models: bool) -> None:
     """Walk the hash chain; exit 0 when intact, 1 naming the first broken position.
+
+    With --read-models, then rebuild the read models from the log into shadow tables,
+    compare them with the live tables and drop them: exit 1 naming the first read model
+    whose rows differ (changed behind the service's back). On PostgreSQL this creates
+    tables: it runs as the owner (STAROSTA_OWNER_DB). Not while a rebuild runs.
 
     \b
     Example:
       starosta verify --db ./var/starosta.db --expect-head 3f1c...e9
+      starosta verify --db ./var/starosta.db --read-models
     """
     from starosta.events.chain import GENESIS, verify_connection
     from starosta.service.db import is_postgres
@@ -322,6 +331,8 @@ def verify(db: str, expect_head: str | None) -> None:
     if verdict.ok:
         click.echo(f"ok: {verdict.count} events, chain intact; head {verdict.head_position} "
                    f"{verdict.head_hash}")
+        if read_models:
+            _verify_read_models(db)
         return
     if verdict.broken_at is None:  # the chain holds; the published head is not in it
         click.echo(f"BROKEN: {verdict.reason}", err=True)
@@ -349,6 +360,38 @@ def _verify_postgres(db: str, expect_head: str | None):
         detail = scrubbed(" ".join(str(exc).split()), db)
         click.echo(f"BROKEN: the database {shown(db)} cannot be read: {detail}", err=True)
         sys.exit(1)
+
+
+def _verify_read_models(db: str) -> None:
+    """Compare every live read model of `db` with its rebuild from the log
+    (projections.audit); print one line, and exit 1 when one differs or cannot be compared."""
+    from starosta.events.store import StoreError
+    from starosta.projections.audit import CannotCompare, verify_read_models
+    from starosta.projections.runner import RebuildRunning
+    from starosta.service.archive import default_runner
+    from starosta.service.db import open_event_store
+
+    try:
+        store = open_event_store(db, owner=True)  # the owner's on PostgreSQL: it creates tables
+        try:
+            found = verify_read_models(default_runner(), store)
+        finally:
+            store.close()
+    except (CannotCompare, RebuildRunning, StoreError, OSError, sqlite3.Error) as exc:
+        raise click.ClickException(f"cannot check the read models: {' '.join(str(exc).split())}") \
+            from None
+    if found.ok:
+        click.echo(f"ok: {len(found.compared)} read models hold what a rebuild from the log "
+                   f"holds at position {found.position} ({found.seconds:.1f} s)")
+        return
+    first = found.first
+    others = [n for n in found.differing if n != first]
+    click.echo(f"BROKEN: read model {first} differs from its rebuild from the log at position "
+               f"{found.position} (table {', '.join(found.differing[first])})"
+               + (f"; also {', '.join(others)}" if others else "")
+               + f": its rows were changed outside starosta (or its code is not deterministic); "
+               f"`starosta rebuild {first}` replaces them with the rebuild", err=True)
+    sys.exit(1)
 
 
 @main.command()

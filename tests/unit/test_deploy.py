@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
@@ -380,7 +381,8 @@ def test_the_backup_script_backs_up_and_verifies_against_the_live_head(
     time.sleep(1.1)  # copies are named to the second
     second = run_backup(served, backups)  # verified against the head the first run recorded too
     assert second.returncode == 0, second.stdout + second.stderr
-    assert second.stdout.count("chain intact") == 2
+    assert second.stdout.count("chain intact") == 3  # the copy twice, then the live archive
+    assert "ok: 6 read models hold what a rebuild from the log holds" in second.stdout
     assert len((backups / "heads.log").read_text("utf-8").splitlines()) == 2
 
     # a recorded head the archive no longer holds (a rewritten or truncated history) fails the run
@@ -390,6 +392,30 @@ def test_the_backup_script_backs_up_and_verifies_against_the_live_head(
     third = run_backup(served, backups)
     assert third.returncode != 0 and "BROKEN" in third.stdout + third.stderr
     assert len((backups / "heads.log").read_text("utf-8").splitlines()) == 3  # nothing recorded
+
+
+@pytest.mark.slow
+def test_the_backup_script_fails_naming_a_read_model_changed_behind_the_service(
+        served: tuple[int, str, Path], tmp_path: Path) -> None:
+    """The chain cannot see a read model's rows changed with sqlite3; the nightly run does."""
+    _, db, _ = served
+    backups = tmp_path / "backups"
+    conn = sqlite3.connect(db, isolation_level=None)
+    try:
+        (claim,) = conn.execute("SELECT id FROM claims WHERE status = 'pending' LIMIT 1").fetchone()
+        conn.execute("UPDATE claims SET status = 'approved' WHERE id = ?", (claim,))
+        tampered = run_backup(served, backups)
+    finally:
+        conn.execute("UPDATE claims SET status = 'pending' WHERE id = ?", (claim,))
+        conn.close()
+    assert tampered.returncode != 0, tampered.stdout
+    assert "BROKEN: read model claims differs from its rebuild" in tampered.stderr
+    assert "Traceback" not in tampered.stderr
+    # the copy was verified and its head recorded before the read models were checked
+    assert len((backups / "heads.log").read_text("utf-8").splitlines()) == 1
+    time.sleep(1.1)  # copies are named to the second
+    repaired = run_backup(served, backups)
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
 
 
 @pytest.mark.slow
