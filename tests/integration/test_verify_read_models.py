@@ -175,6 +175,7 @@ def archive(request: pytest.FixtureRequest) -> Archive:
 
 # -- through the CLI, on both backends -----------------------------------------------------------
 
+@pytest.mark.timeout(300)  # several CLI runs (a demo on PostgreSQL) on a busy machine
 def test_an_untouched_archive_passes_and_keeps_its_tables(archive: Archive) -> None:
     tables, checkpoints = archive.tables(), archive.checkpoints()
     done = archive.cli("verify", "--read-models")
@@ -189,6 +190,7 @@ def test_an_untouched_archive_passes_and_keeps_its_tables(archive: Archive) -> N
     assert not os.path.exists(archive.db + LOCK_SUFFIX)
 
 
+@pytest.mark.timeout(300)  # several CLI runs (a demo on PostgreSQL) on a busy machine
 def test_a_rejected_claim_approved_behind_the_service_is_named(archive: Archive) -> None:
     assert archive.status(archive.rejected) == "rejected"
     conn = archive.owner()
@@ -231,6 +233,7 @@ def test_the_first_read_model_in_apply_order_is_named_and_the_others_listed(
              "(table persons)", "also claims, biographies")
 
 
+@pytest.mark.timeout(300)  # several CLI runs (a demo on PostgreSQL) on a busy machine
 def test_refused_while_a_rebuild_of_the_archive_runs(archive: Archive) -> None:
     """The check holds the rebuild lock: it never runs beside a rebuild (nor a rebuild
     beside it, see below)."""
@@ -269,6 +272,7 @@ def test_a_read_model_built_by_other_code_is_not_compared(sqlite_archive: Archiv
 
 # -- beside a running server -----------------------------------------------------------------
 
+@pytest.mark.timeout(300)  # several CLI runs (a demo on PostgreSQL) on a busy machine
 def test_a_running_server_answers_and_writes_while_the_check_runs(sqlite_archive: Archive) -> None:
     """Paused between two batches of its rebuild (shadow tables half full), the check leaves a
     real `starosta serve` answering reads as before and taking a review; `starosta rebuild`
