@@ -117,9 +117,9 @@ HEALTH_RETRY_AFTER = 5  # Retry-After (seconds) of /health's 503
 @get("/health", tags=["operations"], summary="200 when the database answers")
 async def health(request: Request) -> HealthOut:
     """Answers 200 with the log's head position when the database answered the service's
-    background ping (every second, on a connection of its own) within the last 5 seconds:
-    the head as of that answer; else 503 with Retry-After. Reads nothing itself: it answers even while every reader
-    thread is busy."""
+    background ping (every second, on a connection of its own; the server's own commits count
+    as answers) within the last 5 seconds, with the head as of that answer; else 503 with
+    Retry-After. Reads nothing itself: it answers even while every reader thread is busy."""
     pulse = archive_of(request).health.pulse()
     if not pulse.fresh or pulse.head is None:
         since = "has not answered yet" if pulse.age is None else \
