@@ -25,12 +25,13 @@ run: $(STAMP)
 	$(BIN)/starosta demo --db $(DB) --if-empty
 	$(BIN)/starosta serve --db $(DB)
 
-# one worker per core (pytest-xdist), a file's tests on one worker (its module fixtures built
-# once); each worker starts its own PostgreSQL cluster and builds its own template archives.
-# PYTEST_ARGS adds options (e.g. PYTEST_ARGS="-n 0" for one process, or a path).
+# WORKERS pytest-xdist workers (auto: one per core), a file's tests on one worker (its module
+# fixtures built once); each worker starts its own PostgreSQL cluster and builds its own
+# template archives. `make test WORKERS=0` runs in one process; PYTEST_ARGS adds options.
+WORKERS ?= auto
 PYTEST_ARGS ?=
 test: $(STAMP)
-	$(BIN)/python -m pytest -n auto --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # `make bench`: the project beside its ceilings in one run, written to bench/RESULTS.md (bench/run.py;
 # options through BENCH_ARGS, e.g. make bench BENCH_ARGS="--events 100000 --seconds 3").

@@ -38,7 +38,7 @@ DATABASE = "starosta_test"
 
 
 # The cluster is thrown away with the session and no test crashes its server: nothing is
-# flushed to disk (a test's databases are made and dropped by the hundred: see test_archive)
+# flushed to disk (API tests make and drop a database each: tests/api/conftest.py, `api`)
 THROWAWAY = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 
 

@@ -1,4 +1,5 @@
-"""The real app over HTTP with real tokens: a contributor, two reviewers, an admin."""
+"""The real app over HTTP with real tokens (a contributor, two reviewers, an admin), each test on
+its own copy of an archive built once per session (`Template`, `api`)."""
 
 from __future__ import annotations
 
@@ -193,16 +194,15 @@ def api(backend: str, request: pytest.FixtureRequest, tmp_path,
         for suffix in ("", "-wal"):  # the log is checkpointed on close; a WAL left is copied too
             if os.path.exists(template.db + suffix):
                 shutil.copyfile(template.db + suffix, db + suffix)
-        dropped = None
+        copies, name = None, ""
     else:
         template = request.getfixturevalue("postgres_template")
         copies = request.getfixturevalue("postgres_copies")
         db, owner, name = copies.take()
         monkeypatch.setenv("STAROSTA_OWNER_DB", owner)
-        dropped = lambda: copies.drop(name)  # noqa: E731
     try:
         with TestClient(create_app(Settings(db=db))) as client:
             yield Api(client, dict(template.tokens))
     finally:
-        if dropped:
-            dropped()
+        if copies is not None:
+            copies.drop(name)

@@ -404,3 +404,27 @@ def test_the_main_reads_have_examples_that_decode(schema: dict[str, Any]) -> Non
         media = schema["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
         (example,) = media["examples"].values()
         msgspec.convert(example["value"], type_)  # raises when the example is not an answer
+
+
+def test_every_app_serves_its_own_copy_of_the_document_built_once(tmp_path: Path) -> None:
+    """create_app builds the document once per process (openapi.install): a second app gets a
+    copy equal to a document built afresh for it, not the first app's object; an app with
+    other handlers gets its own document."""
+    from litestar import Litestar, get
+
+    from starosta.service.api import openapi
+
+    first = create_app(Settings(db=str(tmp_path / "a.db")))
+    second = create_app(Settings(db=str(tmp_path / "b.db")))
+    document = openapi.document_of(second)
+    assert document is not openapi.document_of(first)
+    fresh = second.openapi_schema.to_schema()
+    openapi.complete(fresh, second, openapi.response_examples())
+    assert document == fresh
+
+    @get("/only-here", sync_to_thread=False)
+    def only_here() -> str:
+        return "x"
+
+    other = Litestar(route_handlers=[only_here], openapi_config=first.openapi_config)
+    assert openapi._fingerprint(other) != openapi._fingerprint(first)
