@@ -368,7 +368,7 @@ def _verify_read_models(db: str) -> None:
     from starosta.events.store import StoreError
     from starosta.projections.audit import CannotCompare, verify_read_models
     from starosta.projections.runner import RebuildRunning
-    from starosta.service.archive import default_runner
+    from starosta.projections.read_models import default_runner
     from starosta.service.db import open_event_store
 
     try:
