@@ -17,7 +17,6 @@ suppressed its rows' `status` is 'suppressed', and the status it would have is k
 
 from __future__ import annotations
 
-import sqlite3
 
 from starosta.events.review import (
     ClaimApproved,
@@ -30,7 +29,7 @@ from starosta.events.review import (
     ContentUnsuppressed,
     contested_status,
 )
-from starosta.events.store import Envelope
+from starosta.events.store import Connection, Envelope
 from starosta.projections.rules import Supersession
 from starosta.projections.runner import Tables
 
@@ -76,7 +75,7 @@ class ClaimIndex:
     def rows(self, submitted: ClaimSubmitted, envelope: Envelope) -> dict[str, list[tuple]]:
         raise NotImplementedError
 
-    def _suppression(self, conn: sqlite3.Connection, t: Tables, claim_id: str, on: bool) -> None:
+    def _suppression(self, conn: Connection, t: Tables, claim_id: str, on: bool) -> None:
         """Take a claim's rows out of every count (on), or give them back their status (off)."""
         suppressed = t[f"{self.name}_suppressed"]
         held = conn.execute(f"SELECT status FROM {suppressed} WHERE claim_id = ?",
@@ -95,7 +94,7 @@ class ClaimIndex:
         for table in self.indexed:
             conn.execute(f"UPDATE {t[table]} SET status = ? WHERE claim_id = ?", (new, claim_id))
 
-    def _status_of(self, conn: sqlite3.Connection, t: Tables, claim_id: str) -> str:
+    def _status_of(self, conn: Connection, t: Tables, claim_id: str) -> str:
         """Return the status this projection's rows of a claim hold ('' when it has none)."""
         for table in self.indexed:
             row = conn.execute(f"SELECT status FROM {t[table]} WHERE claim_id = ? LIMIT 1",
@@ -104,7 +103,7 @@ class ClaimIndex:
                 return row[0]
         return ""
 
-    def apply(self, conn: sqlite3.Connection, envelope: Envelope, t: Tables) -> None:
+    def apply(self, conn: Connection, envelope: Envelope, t: Tables) -> None:
         e = envelope.event
         supersession = t[f"{self.name}_supersession"]
         if isinstance(e, ClaimSubmitted):

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from starosta.events.catalog import CATALOG
-from starosta.events.chain import verify_connection
+from starosta.events.sqlite_store import verify_connection
 from starosta.events.registry import PersonRegistered
 from starosta.events.store import (
     AppendRequest,
