@@ -76,7 +76,7 @@ class SQLiteBackend:
         finally:
             conn.close()
         if migrations.BOOKKEEPING not in tables:
-            raise ArchiveError(f"no archive at {self.db}: "
+            raise ArchiveError(f"{self.db} is not a starosta archive: "
                                + (migrations.foreign_tables(sorted(tables)) if tables
                                   else "it holds no table"))
 

@@ -83,8 +83,9 @@ def _demo_guard(db: str, host: str, allow_demo: bool) -> bool:
             return False
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from None
-    except backend.errors as exc:  # a file that is not SQLite's
-        raise click.ClickException(f"cannot open {shown(db)}: {exc}") from None
+    except backend.errors as exc:  # a damaged file, a server that cannot be reached
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        raise click.ClickException(f"cannot open {shown(db)}: {detail}") from None
     if not (allow_demo or is_loopback(host)):
         raise click.ClickException(
             f"{shown(db)} is the demo archive, whose tokens are public: it is served on loopback "

@@ -23,7 +23,8 @@ import httpx
 import pytest
 from litestar.testing import TestClient
 
-from starosta.projections.runner import LOCK_SUFFIX, content_hash
+from starosta.events.sqlite_store import LOCK_SUFFIX
+from starosta.projections.runner import content_hash
 from starosta.service.app import create_app
 from starosta.service.archive import default_runner
 from starosta.service.db import open_archive
