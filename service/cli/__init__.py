@@ -25,8 +25,8 @@ class _Commands(click.Group):
         urls = _urls_of(ctx)
         try:
             return super().invoke(ctx)
-        except click.ClickException as exc:
-            exc.message = scrubbed(exc.message, *urls)
+        except click.ClickException as exc:  # one line, whatever a driver's message held
+            exc.message = scrubbed(" ".join(exc.message.split()), *urls)
             raise
         except ArchiveError as exc:  # a backend's refusal: already one line
             raise click.ClickException(scrubbed(str(exc), *urls)) from None
