@@ -20,6 +20,7 @@ class _Commands(click.Group):
     message is scrubbed of the secrets of the command's database URLs (backends.scrubbed)."""
 
     def invoke(self, ctx: click.Context):
+        from starosta.migrations import MigrationError
         from starosta.service.backends import ArchiveError, driver_error, scrubbed
 
         urls = _urls_of(ctx)
@@ -28,8 +29,8 @@ class _Commands(click.Group):
         except click.ClickException as exc:  # one line, whatever a driver's message held
             exc.message = scrubbed(" ".join(exc.message.split()), *urls)
             raise
-        except ArchiveError as exc:  # a backend's refusal: already one line
-            raise click.ClickException(scrubbed(str(exc), *urls)) from None
+        except (ArchiveError, MigrationError) as exc:  # a backend's refusal: one line
+            raise click.ClickException(scrubbed(" ".join(str(exc).split()), *urls)) from None
         except Exception as exc:
             found = driver_error(exc)
             if found is None:

@@ -143,7 +143,7 @@ def _rebuild_all(db: str, names: tuple[str, ...]) -> dict[str, str | None]:
 
 @click.command("backup")
 @db_option
-@click.argument("target", type=click.Path(dir_okay=False))
+@click.argument("target", type=click.Path())
 @click.option("--force", is_flag=True, default=False,
               help="Replace TARGET if it exists (never the database backed up).")
 def backup_command(db: str, target: str, force: bool) -> None:

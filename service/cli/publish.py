@@ -12,8 +12,8 @@ from starosta.service.cli.common import db_option, output
 
 @click.command("publish")
 @db_option
-@click.argument("out", type=click.Path(dir_okay=False))
-@click.option("--metadata", "metadata_path", type=click.Path(dir_okay=False), default=None,
+@click.argument("out", type=click.Path())
+@click.option("--metadata", "metadata_path", type=click.Path(), default=None,
               help="Where to write the Datasette metadata (default: OUT's name with .metadata.json).")
 @click.option("--force", is_flag=True, default=False,
               help="Replace OUT and the metadata file if they exist (never the database read).")

@@ -24,7 +24,7 @@ def export() -> None:
 
 @export.command("log")
 @db_option
-@click.option("--out", type=click.Path(dir_okay=False), default="-", show_default=True,
+@click.option("--out", type=click.Path(), default="-", show_default=True,
               help="File to write (- for standard output).")
 @click.option("--after", type=int, default=0, show_default=True, help="Export events after this position.")
 @force_option
@@ -153,7 +153,7 @@ def import_command(db: str, path: str, expect_head: str | None) -> None:
 @click.command()
 @click.option("--persons", type=click.IntRange(min=1), required=True, help="How many synthetic persons.")
 @click.option("--seed", type=int, default=1, show_default=True, help="The same seed writes the same bytes.")
-@click.option("--out", type=click.Path(dir_okay=False), required=True,
+@click.option("--out", type=click.Path(), required=True,
               help="The export file (JSON Lines) to write.")
 @click.option("--load", "load_db", type=click.Path(dir_okay=False), default=None,
               help="Also import it into this new database (as `starosta import`).")

@@ -10,6 +10,8 @@ import hashlib
 import ipaddress
 from typing import Any
 
+from starosta import migrations
+
 DEMO = "demo"
 LOADING, LOADED = "loading", "loaded"
 # The demo's fixed tokens (load.DEMO_TOKENS, SECOND_REVIEWER) are public: README, --help.
@@ -70,6 +72,8 @@ def what_is_there(db: str) -> str | None:
             tokens = conn.execute("SELECT count(*) FROM tokens").fetchone()[0]
             if tokens:
                 held.append(_count(tokens, "token"))
+        if not held and migrations.BOOKKEEPING not in tables:  # another application's
+            return migrations.foreign_tables(sorted(tables)).removeprefix("it holds ")
         return ", ".join(held) or f"{_count(len(tables), 'table')} of an earlier run"
 
 
