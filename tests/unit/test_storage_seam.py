@@ -118,3 +118,23 @@ def test_the_backend_is_chosen_once_from_the_name() -> None:
     assert type(backend_for(" POSTGRES://h/db")).__name__ == "PostgresBackend"
     assert type(backend_for("var/starosta.db")).__name__ == "SQLiteBackend"
     assert type(backend_for("postgresql.db")).__name__ == "SQLiteBackend"
+
+
+def test_each_backend_offers_every_member_of_the_protocol() -> None:
+    from starosta.events.store import EventStore
+    from starosta.service.backends import Backend
+    from starosta.service.backends.postgres import PostgresBackend
+    from starosta.service.backends.sqlite import SQLiteBackend
+
+    declared = {n for n in vars(Backend) if not n.startswith("_")} | set(Backend.__annotations__)
+    assert {"migrate", "verify", "backup", "import_log", "rebuild_lock", "require_archive"} <= declared
+    for backend in (SQLiteBackend("x.db"), PostgresBackend("postgresql://h/db")):
+        missing = {n for n in declared if not hasattr(backend, n)}
+        assert missing == set(), (type(backend).__name__, missing)
+    store_members = {n for n in vars(EventStore) if not n.startswith("_")}
+    assert {"reader", "rebuild_guard"} <= store_members  # callers never reach around it
+    from starosta.events.postgres_store import PostgresEventStore
+    from starosta.events.sqlite_store import SQLiteEventStore
+
+    for store in (SQLiteEventStore, PostgresEventStore):
+        assert {n for n in store_members if not hasattr(store, n)} == set(), store.__name__
