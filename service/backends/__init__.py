@@ -7,7 +7,12 @@ method of the object it returns (`Backend`, in base.py). No other module branche
 
 from __future__ import annotations
 
-from starosta.service.backends.base import ArchiveError, Backend, NoDatabase, writable_target
+from starosta.service.backends.base import (
+    ArchiveError,
+    Backend,
+    NoDatabase,
+    writable_target,
+)
 from starosta.service.backends.urls import is_postgres_url, owner_url, scrubbed, shown
 
 __all__ = ["ArchiveError", "Backend", "NoDatabase", "backend_for", "driver_error", "owner_url", "scrubbed",

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 
 import msgspec
 import psycopg
-
 from starosta.events.catalog import CATALOG
 from starosta.events.chain import Verdict
 from starosta.events.postgres_store import PostgresEventStore, PostgresTransaction

@@ -12,14 +12,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import msgspec
-
-from starosta import migrations
 from starosta.events import sqlite_store
 from starosta.events.catalog import CATALOG
 from starosta.events.chain import Verdict
 from starosta.events.sqlite_store import SQLiteEventStore, connect, translated_errors
-from starosta.events.store import Connection, EventStore, StoredRow, StoreError, Transaction
-from starosta.service.backends.base import ArchiveError, NoDatabase, Progress, readable_file
+from starosta.events.store import (
+    Connection,
+    EventStore,
+    StoredRow,
+    StoreError,
+    Transaction,
+)
+from starosta.service.backends.base import (
+    ArchiveError,
+    NoDatabase,
+    Progress,
+    readable_file,
+)
+
+from starosta import migrations
 
 if TYPE_CHECKING:
     from starosta.projections.runner import Runner

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 
 import click
-
 from starosta.service.cli.common import existing_db as _existing_db  # noqa: F401 (tests)
 
 
@@ -60,7 +59,16 @@ def main() -> None:
 
 
 def _register() -> None:
-    from starosta.service.cli import archive, demo, identity, publish, serve, submit, token, transfer
+    from starosta.service.cli import (
+        archive,
+        demo,
+        identity,
+        publish,
+        serve,
+        submit,
+        token,
+        transfer,
+    )
 
     for command in (serve.serve, archive.migrate, archive.verify, archive.rebuild, demo.demo,
                     transfer.export, transfer.import_command, transfer.synth, archive.backup_command,

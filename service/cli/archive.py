@@ -7,7 +7,6 @@ import sys
 import time
 
 import click
-
 from starosta.service.backends import ArchiveError, backend_for, shown
 from starosta.service.cli.common import db_option, new_db_option, output
 
@@ -108,8 +107,13 @@ def rebuild(db: str, names: tuple[str, ...]) -> None:
 def _rebuild_all(db: str, names: tuple[str, ...]) -> dict[str, str | None]:
     """Rebuild the named projections of `db` (all when none) with progress bars; return their
     content hashes. Raises ClickException when the rebuild fails."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
     from starosta.events.store import StoreError
     from starosta.service.archive import default_runner
 

@@ -11,8 +11,12 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import click
-
-from starosta.service.backends import ArchiveError, NoDatabase, backend_for, writable_target
+from starosta.service.backends import (
+    ArchiveError,
+    NoDatabase,
+    backend_for,
+    writable_target,
+)
 from starosta.service.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., object])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import click
-
 from starosta.service.backends import ArchiveError, backend_for, shown
 from starosta.service.cli.common import me, new_db_option, quoted
 
@@ -24,7 +23,6 @@ def demo(db: str, if_empty: bool) -> None:
       starosta demo --db ./var/demo.db && starosta serve --db ./var/demo.db
     """
     from rich.progress import Progress
-
     from starosta.service.demo.load import AlreadyDemo, DemoError, NotNew, load
     from starosta.service.demo.marker import LOADED
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 
 import click
-
 from starosta.service.backends import backend_for
 from starosta.service.cli.common import db_option, output
 

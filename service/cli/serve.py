@@ -6,7 +6,6 @@ import os
 import socket
 
 import click
-
 from starosta.service.backends import ArchiveError, backend_for, shown
 from starosta.service.cli.common import DEFAULTS, db_option
 from starosta.service.settings import Settings
@@ -38,7 +37,6 @@ def serve(db: str, host: str, port: int, synchronous: str, allow_demo: bool) -> 
       starosta serve --db ./var/starosta.db --host 127.0.0.1 --port 8000
     """
     from granian import Granian  # imported here: other commands need no server
-
     from starosta.migrations import MigrationError
 
     backend = backend_for(db)

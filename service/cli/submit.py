@@ -30,8 +30,9 @@ def submit_command(file: str, server: str, token: str | None, kind: str | None, 
     Example:
       starosta submit custody.csv --kind custody --server http://127.0.0.1:8000 --token demo-contributor-token --report custody.report.csv
     """
-    from starosta.client import StarostaError
     from starosta.service.submit import run_in_terminal, summary
+
+    from starosta.client import StarostaError
 
     try:
         outcome = run_in_terminal(server, token, file, kind=kind, dry_run=dry_run, report=report)

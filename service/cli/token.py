@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import click
-
 from starosta.service.backends import backend_for
 from starosta.service.cli.common import db_option
 

@@ -4,9 +4,14 @@ tables out through the real app, and a synthetic archive."""
 from __future__ import annotations
 
 import click
-
 from starosta.service.backends import ArchiveError, backend_for, shown
-from starosta.service.cli.common import db_option, force_option, new_db_option, output, require_db
+from starosta.service.cli.common import (
+    db_option,
+    force_option,
+    new_db_option,
+    output,
+    require_db,
+)
 from starosta.service.settings import Settings
 
 
@@ -58,7 +63,6 @@ def export_log_command(db: str, out: str, after: int, force: bool) -> None:
 def _get(db: str, path: str, accept: str = "application/json") -> bytes:
     """Answer a GET through the real app in-process (the same code as the HTTP API)."""
     from litestar.testing import TestClient
-
     from starosta.service.app import create_app
 
     require_db(db)
@@ -132,7 +136,6 @@ def import_command(db: str, path: str, expect_head: str | None) -> None:
       starosta import log.jsonl --db ./var/restored.db --expect-head 3f2a...
     """
     from rich.progress import Progress
-
     from starosta.events.store import StoreError
     from starosta.service.transfer import ImportRefused
 
@@ -167,8 +170,13 @@ def synth(persons: int, seed: int, out: str, load_db: str | None, force: bool) -
       starosta synth --persons 100000 --seed 7 --out var/synth.jsonl --load var/synth.db
     """
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
     from starosta.service.synth import generate
     from starosta.service.transfer import ImportRefused
 
