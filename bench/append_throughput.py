@@ -45,9 +45,8 @@ from starosta.events.store import (  # noqa: E402
     Job,
     Metadata,
     NewEvent,
-    SQLiteEventStore,
-    connect,
 )
+from starosta.events.sqlite_store import SQLiteEventStore, connect  # noqa: E402
 from starosta.service.db import migrate  # noqa: E402
 
 META = Metadata(actor="bench", request_id="bench")

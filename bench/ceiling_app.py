@@ -9,7 +9,7 @@
 
     python bench/ceiling_app.py --port 8100   # granian, one worker, uvloop, 127.0.0.1
 
-`main` starts granian with the same arguments as `starosta serve` (service/cli.py), so the
+`main` starts granian with the same arguments as `starosta serve` (service/cli/serve.py), so the
 ceiling and the project differ only in what the handlers do.
 """
 

@@ -20,7 +20,6 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 import msgspec
 
@@ -113,13 +112,3 @@ def verify_rows(rows: Iterable[tuple], expect_head: str | None = None) -> Verdic
                        "comes from another archive, rows after it were deleted, or the whole "
                        "chain was rewritten")
     return Verdict(True, count, position, previous)
-
-
-# `verify_connection` (the walk over an SQLite `events` table) moved to the SQLite store; it
-# stays importable from here for the callers that still import it from this module.
-def __getattr__(name: str) -> Any:
-    if name == "verify_connection":
-        from starosta.events.sqlite_store import verify_connection
-
-        return verify_connection
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

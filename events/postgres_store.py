@@ -345,7 +345,7 @@ class PostgresEventStore(StoreBase):
         """Hold this log's rebuild lock while the block runs, on a connection of its own (a
         session-level advisory lock, keyed apart from the append lock: the database releases
         it when that connection ends, so a killed rebuild leaves nothing behind). Yields None
-        when taken, or, when another session holds it, a description of the holder (nothing is
+        when taken, or, when another session holds it, a sentence naming the holder (nothing is
         held then: the caller refuses). Taken again by the thread that holds it, it is a no-op.
         """
         depth = getattr(self._local, "guard_depth", 0)
@@ -361,7 +361,8 @@ class PostgresEventStore(StoreBase):
         try:
             with translated_errors():
                 taken = conn.execute(f"SELECT pg_try_advisory_lock({_REBUILD_KEY})").fetchone()[0]
-                holder = None if taken else _lock_holder(conn)
+                holder = None if taken else (f"another rebuild of this database is running "
+                                             f"({_lock_holder(conn)})")
             if not taken:
                 yield holder
                 return

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fcntl
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import msgspec
@@ -38,6 +40,7 @@ from starosta.events.store import (
     Head,
     Job,
     LogNotEmpty,
+    RebuildRunning,
     StoredRow,
     StoreError,
     StoreBase,
@@ -273,8 +276,7 @@ class SQLiteEventStore(StoreBase):
     # -- reading -----------------------------------------------------------------------
 
     def reader(self) -> sqlite3.Connection:
-        """Return this thread's read connection (opened on first use). SQLite-specific: the
-        projections' queries run on it."""
+        """Return this thread's read connection (opened on first use)."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
             with translated_errors():
@@ -284,6 +286,18 @@ class SQLiteEventStore(StoreBase):
             with self._readers_lock:
                 self._readers.append(conn)
         return conn
+
+    @contextlib.contextmanager
+    def rebuild_guard(self) -> Iterator[str | None]:
+        """Hold the rebuild lock of this file (`rebuild_lock`) while the block runs; yield
+        None, or the sentence naming the other holder (nothing held then)."""
+        with contextlib.ExitStack() as held:
+            try:
+                held.enter_context(rebuild_lock(self.path))
+            except RebuildRunning as exc:
+                yield str(exc).removesuffix(_WAIT)
+                return
+            yield None
 
     def _one(self, sql: str, parameters: tuple = ()) -> tuple | None:
         with translated_errors():
@@ -444,3 +458,76 @@ def backup_file(source: str, target: str,
     finally:
         dest.close()
         src.close()
+
+
+# -- the rebuild lock of a file ----------------------------------------------------------------
+
+_WAIT = "; wait for it to finish"
+LOCK_SUFFIX = ".rebuild-lock"  # the lock file beside the database, present while a rebuild runs
+_held = threading.local()  # the lock files this thread holds (a rebuild inside a rebuild's lock)
+
+
+@contextlib.contextmanager
+def rebuild_lock(path: str) -> Iterator[None]:
+    """Hold the exclusive rebuild lock of the database file `path` while the block runs.
+
+    The lock is an flock on `PATH.rebuild-lock`, which holds the holder's pid and is removed on
+    release (a killed holder leaves it behind, unlocked: the next rebuild takes it). Taken
+    again by the thread that holds it, it is a no-op. Raises RebuildRunning at once, naming
+    the holder's pid, when another process or thread holds it; OSError when the file cannot
+    be created.
+    """
+    if path in ("", ":memory:"):  # a private database: nobody else can rebuild it
+        yield
+        return
+    lock = os.path.realpath(path) + LOCK_SUFFIX
+    held: set[str] = getattr(_held, "paths", None) or set()
+    _held.paths = held
+    if lock in held:
+        yield
+        return
+    fd = _locked(lock, path)
+    held.add(lock)
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        held.discard(lock)
+        # removed while still locked: a rebuild that opened this file meanwhile finds, once it
+        # gets the lock, that the path no longer names it, and takes the path's new file
+        with contextlib.suppress(OSError):
+            os.unlink(lock)
+        os.close(fd)
+
+
+def _locked(lock: str, path: str) -> int:
+    """Open and flock the lock file `lock` (of the database `path`); return its descriptor."""
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _holder(fd)
+            os.close(fd)
+            raise RebuildRunning(f"another rebuild of {path} is running (pid {holder})"
+                                 f"{_WAIT}") from None
+        except BaseException:
+            os.close(fd)
+            raise
+        try:
+            if os.fstat(fd).st_ino == os.stat(lock).st_ino:
+                return fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)  # the holder released and removed this file after we opened it: again
+
+
+def _holder(fd: int) -> str:
+    """Return the pid written in a held lock file ("unknown" if its holder has not yet)."""
+    for _ in range(20):
+        pid = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+        if pid:
+            return pid
+        time.sleep(0.01)
+    return "unknown"

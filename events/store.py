@@ -4,8 +4,10 @@
 append-only log with gap-free positions in commit order, streams with optimistic
 concurrency, idempotent event ids, a hash chain, and atomic group commit with a hook run
 inside the append's transaction. `GroupCommitter`, the single writer thread, works on any
-`EventStore`. The SQLite implementation lives in `events/sqlite_store.py`; its names
-(`SQLiteEventStore`, `connect`, `translated_errors`) stay importable from here.
+`EventStore`. The implementations live in `events/sqlite_store.py` and
+`events/postgres_store.py`; nothing outside the storage backends (service/backends/) names them.
+`Connection` is what shared code reads and writes through: the one type it knows of a database
+connection, on either backend.
 """
 
 from __future__ import annotations
@@ -18,18 +20,11 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import msgspec
 from starosta.events.base import Event
 from starosta.events.chain import HASHED_COLUMNS, Verdict, chain_hash, new_nonce, row_digest
-
-if TYPE_CHECKING:
-    from starosta.events.sqlite_store import (  # noqa: F401
-        SQLiteEventStore,
-        connect,
-        translated_errors,
-    )
 
 ANY = None  # expected_version meaning "do not check"
 
@@ -67,6 +62,10 @@ class DuplicateKey(StoreError):
 
 class LogNotEmpty(StoreError):
     """`load_rows` was given a store that already holds events; nothing was written."""
+
+
+class RebuildRunning(Exception):
+    """Another process (or thread) is rebuilding the read models of the same database."""
 
 
 # -- values --------------------------------------------------------------------------------
@@ -147,21 +146,33 @@ class Head(msgspec.Struct, frozen=True):
 
 
 class Cursor(Protocol):
-    """What a statement returns: its rows."""
+    """What a statement returns: its rows, and how many it changed."""
+
+    @property
+    def rowcount(self) -> int: ...
 
     def fetchone(self) -> Any: ...
 
     def fetchall(self) -> list[Any]: ...
 
+    def __iter__(self) -> Iterator[Any]: ...
 
-class Transaction(Protocol):
-    """An open write transaction of the store's database, opaque beyond running statements
-    (`sqlite3.Connection` is one; a PostgreSQL store would hand a psycopg connection).
-    Everything executed through it commits or rolls back with the events it accompanies."""
+
+class Connection(Protocol):
+    """A connection to the store's database as shared code (projections, the domain, HTTP
+    handlers) sees it on either backend: statements with `?` placeholders, rows as tuples.
+    A SQLite connection is one; on PostgreSQL the store hands a wrapper that rewrites the
+    placeholders (`PostgresTransaction`). Nothing else of a driver's API is used outside the
+    backend modules."""
 
     def execute(self, sql: str, parameters: Any = ..., /) -> Cursor: ...
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> Cursor: ...
+
+
+class Transaction(Connection, Protocol):
+    """An open write transaction of the store's database, opaque beyond running statements.
+    Everything executed through it commits or rolls back with the events it accompanies."""
 
 
 # A hook run inside the append's transaction with the envelopes it wrote: projections
@@ -298,6 +309,19 @@ class EventStore(Protocol):
         """Walk the whole hash chain (flat memory) and return the verdict: ok, the count,
         the head; otherwise the first broken position and why. With `expect_head` (a head
         hash published earlier), also fail when that hash is not in the log."""
+        ...
+
+    def reader(self) -> Connection:
+        """Return this thread's read connection (opened on first use, kept for the thread):
+        reads see committed data only, and never wait for the writer."""
+        ...
+
+    def rebuild_guard(self) -> AbstractContextManager[str | None]:
+        """Hold this database's rebuild lock while the block runs (one rebuild of the read
+        models at a time, across processes): yields None when taken, or, when another holds
+        it, a sentence naming the holder ("another rebuild of ... is running (pid 12)";
+        nothing held then: the caller refuses). Taken again
+        by the thread that holds it, it is a no-op."""
         ...
 
     def close(self) -> None:
@@ -451,19 +475,6 @@ class GroupCommitter:
         """Finish every queued job, then stop the writer thread."""
         self._queue.put(self._STOP)
         self._thread.join()
-
-
-# The SQLite implementation's names, importable from here as before (imported on first use:
-# `sqlite_store` imports this module, so a top-level import would be circular).
-_SQLITE_NAMES = frozenset({"SQLiteEventStore", "connect", "translated_errors"})
-
-
-def __getattr__(name: str) -> Any:
-    if name in _SQLITE_NAMES:
-        from starosta.events import sqlite_store
-
-        return getattr(sqlite_store, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # -- the write rules every store applies (one copy; each store reads and writes its own way) ----

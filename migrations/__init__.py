@@ -76,12 +76,40 @@ def applied(conn: sqlite3.Connection) -> list[str]:
     return [r[0] for r in conn.execute(f"SELECT name FROM {BOOKKEEPING} ORDER BY name")]
 
 
+def refuse_foreign(conn: sqlite3.Connection) -> None:
+    """Raise MigrationError when the database holds tables but no migrations of ours: another
+    application's database, which a migration would adopt (its tables left beside ours)."""
+    if applied(conn):
+        return
+    tables = [r[0] for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
+        "AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+    if tables:
+        raise MigrationError(foreign_message(tables))
+
+
+def foreign_message(tables: list[str]) -> str:
+    """The refusal of a database that holds `tables` and is not a starosta archive."""
+    return f"not a starosta archive: {foreign_tables(tables)}; choose another --db"
+
+
+def foreign_tables(tables: list[str]) -> str:
+    """What a database that is not a starosta archive holds, in words."""
+    shown = ", ".join(tables[:5]) + (f" and {len(tables) - 5} more" if len(tables) > 5 else "")
+    return (f"it holds {len(tables)} table{'s' if len(tables) != 1 else ''} of another "
+            f"application ({shown})")
+
+
 def apply(conn: sqlite3.Connection, *, stop_after: str | None = None) -> list[str]:
     """Apply every pending step (up to and including `stop_after`); return those applied.
 
     The connection must be in autocommit mode (`isolation_level=None`).
     Raises MigrationError naming the step when one fails; earlier steps stay applied.
     """
+    try:
+        refuse_foreign(conn)
+    except sqlite3.DatabaseError as exc:  # a file that is not SQLite's, or a damaged one
+        raise MigrationError(f"the database cannot be read: {exc}") from exc
     done: list[str] = []
     for step in steps():
         conn.execute("BEGIN IMMEDIATE")

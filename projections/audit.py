@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from starosta.events.store import SQLiteEventStore
+from starosta.events.store import EventStore
 from starosta.projections import sql
 from starosta.projections.runner import (
     Projection,
@@ -61,7 +61,7 @@ class ReadModelsVerdict:
         return next(iter(self.differing), None)
 
 
-def verify_read_models(runner: Runner, store: SQLiteEventStore, names: Sequence[str] = (),
+def verify_read_models(runner: Runner, store: EventStore, names: Sequence[str] = (),
                        progress: Callable[[str, int, int], None] | None = None,
                        batch_size: int = 5000) -> ReadModelsVerdict:
     """Rebuild the read models `names` (all when empty, with those they read and those reading
@@ -85,7 +85,7 @@ def verify_read_models(runner: Runner, store: SQLiteEventStore, names: Sequence[
                              time.monotonic() - started)
 
 
-def _require_current(store: SQLiteEventStore, chosen: Sequence[Projection]) -> None:
+def _require_current(store: EventStore, chosen: Sequence[Projection]) -> None:
     """Raise CannotCompare when a live read model of `chosen` is missing or was built by
     another version of its code than this one (a rebuild would differ for that reason)."""
     conn = store.reader()
@@ -101,7 +101,7 @@ def _require_current(store: SQLiteEventStore, chosen: Sequence[Projection]) -> N
                 "the service, which rebuilds it) before checking it")
 
 
-def _compare(runner: Runner, store: SQLiteEventStore, chosen: Sequence[Projection],
+def _compare(runner: Runner, store: EventStore, chosen: Sequence[Projection],
              shadows: dict[str, Tables], position: int) -> tuple[int, dict[str, tuple[str, ...]]]:
     """Catch the shadows up with the log and compare them with the live tables at one
     position; return that position and the differing tables (see `verify_read_models`)."""

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import sqlite3
 from collections.abc import Sequence
 from itertools import combinations
 from typing import Any, Protocol
@@ -39,7 +38,7 @@ from starosta.events.review import (
     ContentUnsuppressed,
     evolve,
 )
-from starosta.events.store import Envelope
+from starosta.events.store import Connection, Envelope
 from starosta.projections import claims as claims_model
 from starosta.projections import registry
 from starosta.projections.claims import ClaimView, Dispute
@@ -174,7 +173,7 @@ class Labels(msgspec.Struct):
         return Ref(shown, label or shown)
 
 
-def labels_of(conn: sqlite3.Connection, ids: set[str], tables: Tables | None = None) -> Labels:
+def labels_of(conn: Connection, ids: set[str], tables: Tables | None = None) -> Labels:
     """Look up the labels of `ids` (two queries per 500 ids)."""
     alive = registry.survivors(conn, ids, tables["persons"] if tables else "persons")
     return Labels(registry.labels(conn, ids | set(alive.values()), tables), alive)
@@ -423,7 +422,7 @@ def _document(bio: Biography) -> Document:
     return Document(body, etag_of(body))
 
 
-def compute(conn: sqlite3.Connection, group: list[str], statuses: Sequence[str], viewer: Viewer,
+def compute(conn: Connection, group: list[str], statuses: Sequence[str], viewer: Viewer,
             tables: Tables | None = None) -> Biography:
     """Assemble the biography of a merge group ([survivor, *merged]) from the read models."""
     persons = tables["persons"] if tables else "persons"
@@ -452,7 +451,7 @@ class BiographiesProjection(Projection):
         self._dirty: dict[str, set[str]] = {}  # biographies table -> person records touched
         self.recomputed = 0  # documents computed, for tests and benchmarks
 
-    def apply(self, conn: sqlite3.Connection, envelope: Envelope, t: Tables) -> None:
+    def apply(self, conn: Connection, envelope: Envelope, t: Tables) -> None:
         e = envelope.event
         dirty = self._dirty.setdefault(t["biographies"], set())
         match e:
@@ -479,7 +478,7 @@ class BiographiesProjection(Projection):
                         dirty.add(e.target)
                     dirty.update(claims_model.persons_referring_to(conn, [e.target], t, t["persons"]))
 
-    def finish(self, conn: sqlite3.Connection, t: Tables, envelopes: Sequence[Envelope], *,
+    def finish(self, conn: Connection, t: Tables, envelopes: Sequence[Envelope], *,
                rebuilding: bool = False) -> None:
         """Recompute every document this batch touched, once each (a rebuild defers them to
         `settle`, so that a document is computed once per rebuild, not once per batch)."""
@@ -490,7 +489,7 @@ class BiographiesProjection(Projection):
         """Return how many touched person records wait for their documents."""
         return len(self._dirty.get(t["biographies"], ()))
 
-    def settle(self, conn: sqlite3.Connection, t: Tables, limit: int | None) -> None:
+    def settle(self, conn: Connection, t: Tables, limit: int | None) -> None:
         """Recompute the documents of up to `limit` touched records (all when None)."""
         waiting = self._dirty.get(t["biographies"], set())
         if limit is None or len(waiting) <= limit:
@@ -514,14 +513,14 @@ class BiographiesProjection(Projection):
 
 # -- queries ------------------------------------------------------------------------------------
 
-def stored(conn: sqlite3.Connection, person_id: str) -> Document | None:
+def stored(conn: Connection, person_id: str) -> Document | None:
     """Return the stored public biography of a survivor, or None (unknown or merged id)."""
     row = conn.execute("SELECT document, etag FROM biographies WHERE person_id = ?",
                        (person_id,)).fetchone()
     return Document(row[0], row[1]) if row else None
 
 
-def read(conn: sqlite3.Connection, person_id: str, viewer: Viewer,
+def read(conn: Connection, person_id: str, viewer: Viewer,
          statuses: Sequence[str] = PUBLIC) -> Document | None:
     """Return the biography of `person_id` now (None when no such person). The public one is
     the stored bytes; a merged record's answer is its survivor's with `requested`; with
@@ -550,7 +549,7 @@ class StreamReader(Protocol):
                     up_to_position: int | None = None) -> list[Envelope]: ...
 
 
-def read_as_of(conn: sqlite3.Connection, store: StreamReader, person_id: str, position: int,
+def read_as_of(conn: Connection, store: StreamReader, person_id: str, position: int,
                recorded_at: str | None, viewer: Viewer, statuses: Sequence[str]) -> Document | None:
     """Return the biography as the archive stood after log `position`: the person's claims
     (and corrections of them) replayed from their own streams, never the whole log. None when

@@ -17,7 +17,6 @@ suppressed its rows' `status` is 'suppressed', and the status it would have is k
 
 from __future__ import annotations
 
-import sqlite3
 
 from starosta.events.claim_rules import (
     DEPRECATED,
@@ -35,7 +34,7 @@ from starosta.events.review import (
     ContentSuppressed,
     ContentUnsuppressed,
 )
-from starosta.events.store import Envelope
+from starosta.events.store import Connection, Envelope
 from starosta.projections.rules import Supersession
 from starosta.projections.runner import Projection, Tables
 
@@ -78,7 +77,7 @@ class ClaimIndex(Projection):
     def rows(self, submitted: ClaimSubmitted, envelope: Envelope) -> dict[str, list[tuple]]:
         raise NotImplementedError
 
-    def _suppression(self, conn: sqlite3.Connection, t: Tables, claim_id: str, on: bool) -> None:
+    def _suppression(self, conn: Connection, t: Tables, claim_id: str, on: bool) -> None:
         """Take a claim's rows out of every count (on), or give them back their status (off)."""
         suppressed = t[f"{self.name}_suppressed"]
         held = conn.execute(f"SELECT status FROM {suppressed} WHERE claim_id = ?",
@@ -97,7 +96,7 @@ class ClaimIndex(Projection):
         for table in self.indexed:
             conn.execute(f"UPDATE {t[table]} SET status = ? WHERE claim_id = ?", (new, claim_id))
 
-    def _status_of(self, conn: sqlite3.Connection, t: Tables, claim_id: str) -> str:
+    def _status_of(self, conn: Connection, t: Tables, claim_id: str) -> str:
         """Return the status this projection's rows of a claim hold ('' when it has none)."""
         for table in self.indexed:
             row = conn.execute(f"SELECT status FROM {t[table]} WHERE claim_id = ? LIMIT 1",
@@ -106,7 +105,7 @@ class ClaimIndex(Projection):
                 return row[0]
         return ""
 
-    def apply(self, conn: sqlite3.Connection, envelope: Envelope, t: Tables) -> None:
+    def apply(self, conn: Connection, envelope: Envelope, t: Tables) -> None:
         e = envelope.event
         supersession = t[f"{self.name}_supersession"]
         if isinstance(e, ClaimSubmitted):

@@ -3,7 +3,6 @@ entities and source it refers to: the review queue and `GET /claims/{id}` read i
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,7 +20,7 @@ from starosta.events.review import (
     CONTESTED,
     ClaimSubmitted,
 )
-from starosta.events.store import Envelope
+from starosta.events.store import Connection, Envelope
 from starosta.projections import registry, sql
 from starosta.projections.registry import Ref, Suppression
 from starosta.projections.rules import (
@@ -82,7 +81,7 @@ class ClaimsProjection(Projection):
             PRIMARY KEY (claim_id, version))"""],
     }
 
-    def apply(self, conn: sqlite3.Connection, envelope: Envelope, t: Tables) -> None:
+    def apply(self, conn: Connection, envelope: Envelope, t: Tables) -> None:
         e, pos = envelope.event, envelope.position
         match e:
             case ClaimSubmitted():
@@ -160,7 +159,7 @@ class Dispute(msgspec.Struct, kw_only=True, omit_defaults=True):
     citation: dict[str, Any] | None = None
 
 
-def disputes_of(conn: sqlite3.Connection, claim_ids: Sequence[str],
+def disputes_of(conn: Connection, claim_ids: Sequence[str],
                 tables: Tables | None = None) -> dict[str, Dispute]:
     """Return claim id -> its last contest, for the claims among `claim_ids` that were contested."""
     if not claim_ids:
@@ -180,7 +179,7 @@ def disputes_of(conn: sqlite3.Connection, claim_ids: Sequence[str],
 NAMED = ("person", "place", "organization", "fund")  # the fields a name claim names its entity by
 
 
-def suppressed_claims(conn: sqlite3.Connection, claim_ids: Sequence[str] | set[str],
+def suppressed_claims(conn: Connection, claim_ids: Sequence[str] | set[str],
                       tables: Tables | None = None) -> dict[str, Suppression]:
     """Return claim id -> the suppression that hides its content, for the claims among
     `claim_ids` that are suppressed themselves or are names of a suppressed entity (suppressing
@@ -205,7 +204,7 @@ def suppressed_claims(conn: sqlite3.Connection, claim_ids: Sequence[str] | set[s
     return out
 
 
-def all_suppressed(conn: sqlite3.Connection) -> set[str]:
+def all_suppressed(conn: Connection) -> set[str]:
     """Return every claim whose content is suppressed now (`suppressed_claims` for the whole
     archive: the claims suppressed, and the name claims of suppressed entities)."""
     rows = conn.execute(
@@ -250,7 +249,7 @@ class ClaimView(msgspec.Struct, kw_only=True):
 _stored = msgspec.json.Decoder(_Stored)
 
 
-def views_of(conn: sqlite3.Connection, entity_ids: list[str], statuses: Sequence[str],
+def views_of(conn: Connection, entity_ids: list[str], statuses: Sequence[str],
              viewer: Viewer, tables: Tables | None = None,
              superseded: bool = False) -> list[ClaimView]:
     """Return the claims that refer to any of `entity_ids` in any field, not superseded (or
@@ -286,7 +285,7 @@ def views_of(conn: sqlite3.Connection, entity_ids: list[str], statuses: Sequence
     return views
 
 
-def persons_of_claim(conn: sqlite3.Connection, claim_id: str, tables: Tables,
+def persons_of_claim(conn: Connection, claim_id: str, tables: Tables,
                      persons: str = "persons") -> list[str]:
     """Return the person records a claim refers to (any field), and those of the claim it
     supersedes (a correction changes what is shown about them too)."""
@@ -299,7 +298,7 @@ def persons_of_claim(conn: sqlite3.Connection, claim_id: str, tables: Tables,
         f"ON p.id = r.entity_id WHERE r.claim_id IN ({marks}) ORDER BY r.entity_id", ids)]
 
 
-def persons_referring_to(conn: sqlite3.Connection, records: list[str], tables: Tables,
+def persons_referring_to(conn: Connection, records: list[str], tables: Tables,
                          persons: str = "persons") -> list[str]:
     """Return the person records named by claims that also name any of `records` (whose
     documents show those records' labels)."""
@@ -312,7 +311,7 @@ def persons_referring_to(conn: sqlite3.Connection, records: list[str], tables: T
         f"WHERE mine.entity_id IN ({marks}) ORDER BY r.entity_id", records)]
 
 
-def previous_action(conn: sqlite3.Connection, claim_id: str, version: int,
+def previous_action(conn: Connection, claim_id: str, version: int,
                     tables: Tables | None = None) -> str | None:
     """Return the review action recorded at `version` of a claim's stream ('submit' at 1)."""
     table = tables["claim_reviews"] if tables else "claim_reviews"
@@ -321,7 +320,7 @@ def previous_action(conn: sqlite3.Connection, claim_id: str, version: int,
     return row[0] if row else None
 
 
-def claim_ids_of(conn: sqlite3.Connection, entity_ids: list[str], up_to: int) -> list[str]:
+def claim_ids_of(conn: Connection, entity_ids: list[str], up_to: int) -> list[str]:
     """Return the claims submitted at or before log position `up_to` that refer to any of
     `entity_ids`, in submission order (for replays as of a position)."""
     marks = ",".join("?" * len(entity_ids))
@@ -332,7 +331,7 @@ def claim_ids_of(conn: sqlite3.Connection, entity_ids: list[str], up_to: int) ->
         f"ORDER BY c.submitted_position", (*entity_ids, up_to))]
 
 
-def successors_of(conn: sqlite3.Connection, claim_ids: list[str], up_to: int) -> list[str]:
+def successors_of(conn: Connection, claim_ids: list[str], up_to: int) -> list[str]:
     """Return the claims submitted at or before `up_to` that supersede any of `claim_ids`."""
     if not claim_ids:
         return []
@@ -342,7 +341,7 @@ def successors_of(conn: sqlite3.Connection, claim_ids: list[str], up_to: int) ->
         "ORDER BY submitted_position", (up_to, *claim_ids))]
 
 
-def status_of(conn: sqlite3.Connection, claim_id: str) -> tuple[str, str] | None:
+def status_of(conn: Connection, claim_id: str) -> tuple[str, str] | None:
     """Return (status, contributor) of a claim, or None when unknown."""
     row = conn.execute("SELECT status, contributor FROM claims WHERE id = ?", (claim_id,)).fetchone()
     return (row[0], row[1]) if row else None
@@ -418,7 +417,7 @@ def _refs(claim: dict[str, Any]) -> dict[str, str]:
     return refs
 
 
-def _out(conn: sqlite3.Connection, row: tuple, labels: dict[str, str] | None = None) -> ClaimOut:
+def _out(conn: Connection, row: tuple, labels: dict[str, str] | None = None) -> ClaimOut:
     data = msgspec.json.decode(row[10])
     refs = _refs(data["claim"])
     if labels is None:
@@ -452,7 +451,7 @@ def _shown(out: ClaimOut, suppression: Suppression | None, viewer: Viewer) -> Cl
                     history=[], rank=out.rank, suppressed=suppression)
 
 
-def read(conn: sqlite3.Connection, claim_id: str, viewer: Viewer) -> ClaimOut | None:
+def read(conn: Connection, claim_id: str, viewer: Viewer) -> ClaimOut | None:
     """Return a claim with its history, or None when unknown or not visible to `viewer`."""
     row = conn.execute(f"SELECT {_COLUMNS} FROM claims WHERE id = ?", (claim_id,)).fetchone()
     if row is None or not may_see(viewer, row[2], row[4]):
@@ -460,7 +459,7 @@ def read(conn: sqlite3.Connection, claim_id: str, viewer: Viewer) -> ClaimOut | 
     return _shown(_out(conn, row), suppressed_claims(conn, [claim_id]).get(claim_id), viewer)
 
 
-def page(conn: sqlite3.Connection, viewer: Viewer, *, after: int = 0, limit: int = 50,
+def page(conn: Connection, viewer: Viewer, *, after: int = 0, limit: int = 50,
          status: str | None = None, source: str | None = None,
          contributor: str | Sequence[str] | None = None,
          kind: str | None = None, entities: Sequence[str] = ()) -> ClaimPage:
@@ -498,7 +497,7 @@ class CitingClaim(msgspec.Struct, kw_only=True):
     locator: str | None
 
 
-def citing(conn: sqlite3.Connection, source_id: str, viewer: Viewer,
+def citing(conn: Connection, source_id: str, viewer: Viewer,
            limit: int = 100) -> tuple[list[CitingClaim], bool]:
     """Return the first `limit` claims citing a source that `viewer` may see, and whether
     there are more."""
@@ -521,7 +520,7 @@ class NameOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     suppressed: bool = False  # reviewers' view of a suppressed name (readers never get one)
 
 
-def names_of(conn: sqlite3.Connection, field: str, ids: list[str], viewer: Viewer) -> list[NameOut]:
+def names_of(conn: Connection, field: str, ids: list[str], viewer: Viewer) -> list[NameOut]:
     """Return the name claims of entities (not superseded): approved ones for all, pending and
     contested ones for who may see them; never rejected or retracted ones."""
     marks = ",".join("?" * len(ids))
@@ -543,7 +542,7 @@ def names_of(conn: sqlite3.Connection, field: str, ids: list[str], viewer: Viewe
     return out
 
 
-def hidden(conn: sqlite3.Connection, claim_ids: set[str], viewer: Viewer) -> set[str]:
+def hidden(conn: Connection, claim_ids: set[str], viewer: Viewer) -> set[str]:
     """Return the claims among `claim_ids` whose events `viewer` may not read in full (admins
     read everything). Fails closed: a claim this read model does not hold (yet: a read
     replica behind the log it reads) is hidden."""
@@ -576,7 +575,7 @@ class Derivation(msgspec.Struct, kw_only=True):
     derived: list[SourceLink]
 
 
-def derivation(conn: sqlite3.Connection, source_id: str, limit: int = 200) -> Derivation:
+def derivation(conn: Connection, source_id: str, limit: int = 200) -> Derivation:
     """Return the links of approved citations from and to a source (at most `limit` of each);
     suppressed claims' citations count for nothing."""
     out: dict[str, list[SourceLink]] = {}

@@ -13,12 +13,12 @@ table: queries count rows whose `status` is among those asked for and `supersede
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from collections.abc import Iterable, Sequence
 from itertools import combinations
 
 import msgspec
 
+from starosta.events.store import Connection
 from starosta.events.claim_rules import presence
 from starosta.events.dates import DateValue, may_meet, sure_meet_bounds
 from starosta.events.kinds import (
@@ -175,7 +175,7 @@ def rows(e: ClaimSubmitted, position: int) -> dict[str, list[tuple]]:
     return {}
 
 
-def ranked(conn: sqlite3.Connection, table: str, claim_id: str, rank: str) -> None:
+def ranked(conn: Connection, table: str, claim_id: str, rank: str) -> None:
     """Record a claim's rank in `table` (the physical group_preferred table)."""
     if rank == "preferred":
         conn.execute(f"INSERT INTO {table} VALUES (?) ON CONFLICT DO NOTHING", (claim_id,))
@@ -189,7 +189,7 @@ def touched_groups(e: ClaimSubmitted) -> str | None:
     return claim.group if isinstance(claim, CustodyClaim) else None
 
 
-def groups_of_claims(conn: sqlite3.Connection, table: str, claims: Iterable[str]) -> set[str]:
+def groups_of_claims(conn: Connection, table: str, claims: Iterable[str]) -> set[str]:
     """The groups of those of `claims` that are custody stays of a group (`table`: the
     physical group_claims table)."""
     found: set[str] = set()
@@ -200,7 +200,7 @@ def groups_of_claims(conn: sqlite3.Connection, table: str, claims: Iterable[str]
     return found
 
 
-def refresh_group_bounds(conn: sqlite3.Connection, table: str, groups: Iterable[str],
+def refresh_group_bounds(conn: Connection, table: str, groups: Iterable[str],
                          open_bounds) -> int:
     """Recompute `open_bound` for every custody stay of `groups` by the persons' rule
     (`open_bounds`: the group's next dated custody stay elsewhere; a group has no death); write
@@ -291,7 +291,7 @@ class Membership(msgspec.Struct, frozen=True, gc=False):
         return sure, (lo, hi)
 
 
-def stays_at(conn: sqlite3.Connection, places: list[str], statuses: Sequence[str],
+def stays_at(conn: Connection, places: list[str], statuses: Sequence[str],
              span: tuple[Day, Day] | None = None) -> list[Stay]:
     """Return the counted custody stays of groups at `places` by earliest start (unknown
     first), then in submission order; with `span`, at least those that may meet it."""
@@ -311,7 +311,7 @@ def stays_at(conn: sqlite3.Connection, places: list[str], statuses: Sequence[str
             for c, g, a, b, d, e, f, lo, hi in rows]
 
 
-def memberships(conn: sqlite3.Connection, groups: Iterable[str],
+def memberships(conn: Connection, groups: Iterable[str],
                 statuses: Sequence[str]) -> list[Membership]:
     """Return the counted membership claims of `groups`, in submission order."""
     counting, counting_args = counts_sql(statuses)
@@ -360,7 +360,7 @@ class _Count(msgspec.Struct, frozen=True, gc=False):
     sources: frozenset[str]
 
 
-def _counts(conn: sqlite3.Connection, groups: Iterable[str], statuses: Sequence[str]) -> list[_Count]:
+def _counts(conn: Connection, groups: Iterable[str], statuses: Sequence[str]) -> list[_Count]:
     counting, counting_args = counts_sql(statuses)
     out = []
     for chunk in chunks(groups):
@@ -392,7 +392,7 @@ def _disagree(a: _Count, b: _Count) -> bool:
     return (a.high is not None and a.high < b.low) or (b.high is not None and b.high < a.low)
 
 
-def count_conflicts(conn: sqlite3.Connection, groups: Iterable[str], listed: set[str],
+def count_conflicts(conn: Connection, groups: Iterable[str], listed: set[str],
                     statuses: Sequence[str]) -> list[CountConflict]:
     """Return the pairs of counts of `groups` that disagree (see `CountConflict`) where at least
     one of the two claims is in `listed`, ordered by their claim ids."""
@@ -450,7 +450,7 @@ class GroupStep(msgspec.Struct, kw_only=True, omit_defaults=True):
     destination: Ref | None = None
 
 
-def members_of(conn: sqlite3.Connection, group: str,
+def members_of(conn: Connection, group: str,
                statuses: Sequence[str] = ("approved",)) -> list[Member]:
     """Return the persons with counted membership claims of `group`, by label then id."""
     found = memberships(conn, [group], statuses)
@@ -463,7 +463,7 @@ def members_of(conn: sqlite3.Connection, group: str,
                   key=lambda m: (m.label, m.id))
 
 
-def timeline_of(conn: sqlite3.Connection, group: str,
+def timeline_of(conn: Connection, group: str,
                 statuses: Sequence[str] = ("approved",)) -> list[GroupStep]:
     """Return the counted claims naming `group` as their group, in date order: by earliest
     day (undated last), then latest day, then submission order."""
@@ -485,7 +485,7 @@ def timeline_of(conn: sqlite3.Connection, group: str,
     return [step for _, step in sorted(steps, key=lambda x: x[0])]
 
 
-def group_answer(conn: sqlite3.Connection, organization_id: str) -> tuple[list[Member], list[GroupStep]] | None:
+def group_answer(conn: Connection, organization_id: str) -> tuple[list[Member], list[GroupStep]] | None:
     """Return (members, timeline) of a group or colony from approved, unsuperseded claims;
     None for an organisation of another kind."""
     if not registry.is_group(conn, organization_id):

@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-import sqlite3
 from collections.abc import Iterable, Sequence
 from decimal import Context, Decimal
 from typing import NamedTuple
@@ -108,7 +107,7 @@ class LedgerProjection(ClaimIndex):
             d.edtf if d else None, c.citation.source, c.citation.locator, envelope.position,
             earliest or UNDATED)]}
 
-    def apply(self, conn: sqlite3.Connection, envelope: Envelope, t: Tables) -> None:
+    def apply(self, conn: Connection, envelope: Envelope, t: Tables) -> None:
         """Fold one event in; when a review makes an entry start or stop counting (the claim
         reviewed, or the one it supersedes), add its money to the totals or take it out."""
         e = envelope.event
@@ -128,7 +127,7 @@ class LedgerProjection(ClaimIndex):
                     _count(conn, t, entry, 1 if after[entry] else -1)
 
 
-def _counting(conn: sqlite3.Connection, t: Tables, claim_ids: list[str]) -> dict[str, bool]:
+def _counting(conn: Connection, t: Tables, claim_ids: list[str]) -> dict[str, bool]:
     """Return claim id -> whether it counts, for the ledger entries among `claim_ids`."""
     marks = ",".join("?" * len(claim_ids))
     return {r[0]: bool(r[1]) for r in conn.execute(
@@ -139,7 +138,7 @@ def _counting(conn: sqlite3.Connection, t: Tables, claim_ids: list[str]) -> dict
 _MONEY_COLUMNS = "direction, amount, currency, counterparty, earliest, locator"
 
 
-def _count(conn: sqlite3.Connection, t: Tables, claim_id: str, sign: int) -> None:
+def _count(conn: Connection, t: Tables, claim_id: str, sign: int) -> None:
     """Add an entry to its fund's counts and totals (sign 1), or take it out (sign -1)."""
     fund, direction, amount, currency, counterparty, earliest, locator = conn.execute(
         f"SELECT fund_id, {_MONEY_COLUMNS} FROM {t['ledger_entries']} WHERE claim_id = ?",
@@ -166,7 +165,7 @@ def _breakdowns(direction: str, amount: str | None, currency: str | None, counte
     return out
 
 
-def _add(conn: sqlite3.Connection, table: str, cell: tuple, direction: str, amount: str,
+def _add(conn: Connection, table: str, cell: tuple, direction: str, amount: str,
          sign: int) -> None:
     """Add `amount` to one stored total (sign 1) or take it out (sign -1), keeping the sum at
     the decimals of its most precise amount left; delete the row when no entry is left in it."""
@@ -316,7 +315,7 @@ def _rows(cursor: Iterable[tuple]) -> list[_Row]:
 _CURSOR = re.compile(r"^(\d{4}-\d{2}-\d{2}|undated)/([A-Za-z0-9][A-Za-z0-9_.:-]{0,63})$")
 
 
-def ledger(conn: sqlite3.Connection, fund_id: str, statuses: Sequence[str] = COUNTED,
+def ledger(conn: Connection, fund_id: str, statuses: Sequence[str] = COUNTED,
            after: str | None = None, limit: int = DEFAULT_PAGE) -> Ledger:
     """Return a fund's ledger: totals of the entries in `statuses` (not superseded) and the page
     of entries after the cursor `after` (a previous page's `next`), `limit` of them.
@@ -370,7 +369,7 @@ def parse_cursor(after: str | None) -> tuple[str, str]:
     return m.group(1), m.group(2)
 
 
-def entries_csv(conn: sqlite3.Connection, fund_id: str, statuses: Sequence[str] = COUNTED) -> str:
+def entries_csv(conn: Connection, fund_id: str, statuses: Sequence[str] = COUNTED) -> str:
     """Return every entry of a fund in `statuses` (not superseded), in ledger order, as CSV:
     ids and labels side by side. Raises NotFound for an unknown fund."""
     with sql.snapshot(conn):
@@ -396,7 +395,7 @@ def entries_csv(conn: sqlite3.Connection, fund_id: str, statuses: Sequence[str] 
     return out.getvalue()
 
 
-def aid_for_person(conn: sqlite3.Connection, person_id: str) -> Aid:
+def aid_for_person(conn: Connection, person_id: str) -> Aid:
     """Return the approved entries (not superseded) that reached a person's merge group:
     whose recipient is one of its records (direct), a colony or group one of them is an
     approved member of (through_colony), or that passed through one of them as correspondent
@@ -424,7 +423,7 @@ def aid_for_person(conn: sqlite3.Connection, person_id: str) -> Aid:
     return Aid([named.entry(r, reached) for r, reached in rows])
 
 
-def _fund(conn: sqlite3.Connection, fund_id: str) -> bool:
+def _fund(conn: Connection, fund_id: str) -> bool:
     """Return whether the fund is marked synthetic; NotFound when there is no such fund."""
     fund = registry.entity(conn, "fund", fund_id)
     if fund is None:
@@ -435,7 +434,7 @@ def _fund(conn: sqlite3.Connection, fund_id: str) -> bool:
 Figures = dict[str, dict[str, dict[str, CurrencyTotals]]]  # breakdown -> key -> currency -> totals
 
 
-def _stored(conn: sqlite3.Connection, fund_id: str) -> tuple[Figures, int, int]:
+def _stored(conn: Connection, fund_id: str) -> tuple[Figures, int, int]:
     """Return the stored totals of a fund's counted entries, their number, how many undated."""
     figures: Figures = {}
     for breakdown, key, currency, received, disbursed, balance in conn.execute(
@@ -448,7 +447,7 @@ def _stored(conn: sqlite3.Connection, fund_id: str) -> tuple[Figures, int, int]:
     return figures, *(row or (0, 0))
 
 
-def _computed(conn: sqlite3.Connection, fund_id: str,
+def _computed(conn: Connection, fund_id: str,
               statuses: Sequence[str]) -> tuple[Figures, int, int]:
     """Return the totals of a fund's entries in `statuses` (not superseded), summed now, their
     number, how many undated."""
@@ -476,7 +475,7 @@ class _Names:
     `registry.labels` call for everything the answer names (its entries' fund, source,
     counterparty and correspondent; more `parties` and `entities` beside them)."""
 
-    def __init__(self, conn: sqlite3.Connection, rows: list[_Row], parties: Iterable[str] = (),
+    def __init__(self, conn: Connection, rows: list[_Row], parties: Iterable[str] = (),
                  entities: Iterable[str] = ()) -> None:
         named = {v for r in rows for v in (r.counterparty, r.via) if v} | set(parties)
         self.survivors = registry.survivors(conn, named)

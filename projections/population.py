@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import sqlite3
 from collections.abc import Iterable, Sequence
 
 import msgspec
@@ -40,7 +39,7 @@ from starosta.events.kinds import (
 )
 from starosta.events.registry import PersonMerged, PersonsDistinct, PersonUnmerged
 from starosta.events.review import ClaimRanked, ClaimSubmitted
-from starosta.events.store import Envelope
+from starosta.events.store import Connection, Envelope
 from starosta.projections import groups, registry
 from starosta.projections.claim_index import ClaimIndex, changed_claim
 from starosta.projections.groups import CountConflict, Membership, Stay, count_bounds, count_value
@@ -114,7 +113,7 @@ class PopulationProjection(ClaimIndex):
         **groups.DDL,
     }
 
-    def apply(self, conn: sqlite3.Connection, envelope: Envelope, t: Tables) -> None:
+    def apply(self, conn: Connection, envelope: Envelope, t: Tables) -> None:
         e = envelope.event
         if isinstance(e, (PersonMerged, PersonUnmerged, PersonsDistinct)) and \
                 registry.judgement_refusal(conn, e, {"persons": t["population_merges"],
@@ -161,7 +160,7 @@ class PopulationProjection(ClaimIndex):
                 _encode(claim.citation), pos)]
         return out
 
-    def finish(self, conn: sqlite3.Connection, t: Tables, envelopes: Sequence[Envelope], *,
+    def finish(self, conn: Connection, t: Tables, envelopes: Sequence[Envelope], *,
                rebuilding: bool = False) -> None:
         """Recompute the open-end bounds of every merge group and group of people the batch
         touched (in rebuilds too: a batch's groups are few next to its events, so nothing is
@@ -179,7 +178,7 @@ class PopulationProjection(ClaimIndex):
 _encode = msgspec.json.Encoder().encode
 
 
-def _touched_records(conn: sqlite3.Connection, t: Tables,
+def _touched_records(conn: Connection, t: Tables,
                      envelopes: Sequence[Envelope]) -> tuple[set[str], set[str]]:
     """Return the person records whose group's bounds the batch may have changed: the persons
     (and companions) of a new custody claim; the persons of a reviewed (or ranked) custody,
@@ -216,7 +215,7 @@ def _touched_records(conn: sqlite3.Connection, t: Tables,
     return records, claims
 
 
-def refresh_open_bounds(conn: sqlite3.Connection, t: Tables, records: Iterable[str]) -> int:
+def refresh_open_bounds(conn: Connection, t: Tables, records: Iterable[str]) -> int:
     """Recompute `open_bound` for every episode of the merge groups of `records`; write the
     ones that changed and return how many did."""
     merges = t["population_merges"]
@@ -403,7 +402,7 @@ class Timeline(msgspec.Struct, kw_only=True):
 
 _Episode = Stay  # a person's custody episode: `subject` is the person
 
-def _episodes(conn: sqlite3.Connection, places: list[str], statuses: Sequence[str],
+def _episodes(conn: Connection, places: list[str], statuses: Sequence[str],
               span: Span | None = None) -> list[Stay]:
     """Return the counted episodes at `places` (one per person a claim names) by earliest
     start (unknown first), then in submission order; with `span`, at least those that may
@@ -430,7 +429,7 @@ def _episodes(conn: sqlite3.Connection, places: list[str], statuses: Sequence[st
 REPORTED = ("held", "died", "shot", "arrived")
 
 
-def _aggregates(conn: sqlite3.Connection, places: list[str],
+def _aggregates(conn: Connection, places: list[str],
                 statuses: Sequence[str]) -> list[tuple]:
     """Return the dated counted aggregates at `places` as (earliest, latest, row), by date,
     then in submission order (an undated count belongs to no span)."""
@@ -466,7 +465,7 @@ def _sources(rows: list[tuple]) -> set[str]:
     return {_citation.decode(r[-1]).source for r in rows}
 
 
-def _place(conn: sqlite3.Connection, place_id: str, include_children: bool) -> list[str]:
+def _place(conn: Connection, place_id: str, include_children: bool) -> list[str]:
     """Return the place and (when asked) the places under it; NotFound for an unknown place."""
     if not registry.exists(conn, "place", place_id):
         raise NotFound("place_id", place_id, "place")
@@ -489,7 +488,7 @@ class _Through(msgspec.Struct):
     maybe: dict[str, list[str]] = {}
 
 
-def _persons_there(conn: sqlite3.Connection, places: list[str], statuses: Sequence[str],
+def _persons_there(conn: Connection, places: list[str], statuses: Sequence[str],
                    span: Span, open_: Open) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """Return the persons (merged records as survivors) surely and possibly at `places` in
     `span` on their own custody claims (as person or companion), each with those claims."""
@@ -511,7 +510,7 @@ def _persons_there(conn: sqlite3.Connection, places: list[str], statuses: Sequen
     return certain, possible
 
 
-def _groups_there(conn: sqlite3.Connection, places: list[str], statuses: Sequence[str],
+def _groups_there(conn: Connection, places: list[str], statuses: Sequence[str],
                   window: tuple[Day, Day], open_: Open) -> tuple[dict[str, list[Stay]], set[str]]:
     """Return the groups' stays at `places` that surely or possibly meet `window`, by group,
     and the groups one of whose stays surely meets it."""
@@ -529,7 +528,7 @@ def _groups_there(conn: sqlite3.Connection, places: list[str], statuses: Sequenc
     return stays, sure
 
 
-def _members_there(conn: sqlite3.Connection, stays: dict[str, list[Stay]], statuses: Sequence[str],
+def _members_there(conn: Connection, stays: dict[str, list[Stay]], statuses: Sequence[str],
                    window: tuple[Day, Day]) -> dict[str, _Through]:
     """Return, per person (merged records as survivors), the groups through which they are
     surely or possibly at the place in `window`, given the groups' `stays` that meet it."""
@@ -590,7 +589,7 @@ def _group_items(stays: dict[str, list[Stay]], sure: set[str], open_: Open,
     return out
 
 
-def population_at(conn: sqlite3.Connection, place_id: str, span: Span, statuses: Sequence[str],
+def population_at(conn: Connection, place_id: str, span: Span, statuses: Sequence[str],
                   include_children: bool = False) -> Population:
     """Return who was held at the place (and, with `include_children`, the places under it) in
     `span`, counting claims in `statuses`: named persons (a claim's person, its companions, the
@@ -636,7 +635,7 @@ def _count_periods(step: str, first: Day, last: Day) -> int:
     return years + 1 if step == "year" else years * 12 + last.month - first.month + 1
 
 
-def timeline(conn: sqlite3.Connection, place_id: str, step: str, first: Span | None,
+def timeline(conn: Connection, place_id: str, step: str, first: Span | None,
              last: Span | None, statuses: Sequence[str], include_children: bool = False) -> Timeline:
     """Return the place's figures per `step` ('year' or 'month') from `first` to `last` (by
     default from the earliest to the latest dated episode or count): each period's count_min,
@@ -677,7 +676,7 @@ def timeline(conn: sqlite3.Connection, place_id: str, step: str, first: Span | N
     return Timeline(place=Ref(place_id, labels.get(place_id, place_id)), step=step, items=items)
 
 
-def _figures(conn: sqlite3.Connection, spans: list[tuple[str, Day, Day]], episodes: list[Stay],
+def _figures(conn: Connection, spans: list[tuple[str, Day, Day]], episodes: list[Stay],
              aggregates: list[tuple], stays: Sequence[Stay] = (),
              members: Sequence[Membership] = ()) -> tuple[list[int], list[int], list[list[str]]]:
     """Return count_min, count_max and the reported aggregate claim ids of each span.

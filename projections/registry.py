@@ -4,7 +4,6 @@ admin took down from readers), which every read model's queries consult."""
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 import msgspec
@@ -19,7 +18,7 @@ from starosta.events.registry import (
     SourceRegistered,
 )
 from starosta.events.review import ContentSuppressed, ContentUnsuppressed
-from starosta.events.store import Envelope
+from starosta.events.store import Connection, Envelope
 from starosta.projections.rules import Viewer, sees_suppressed
 from starosta.projections.runner import Projection, Tables
 
@@ -108,7 +107,7 @@ class RegistryProjection(Projection):
             judgement TEXT NOT NULL, reviewer TEXT NOT NULL, refusal TEXT NOT NULL)"""],
     }
 
-    def apply(self, conn: sqlite3.Connection, envelope: Envelope, t: Tables) -> None:
+    def apply(self, conn: Connection, envelope: Envelope, t: Tables) -> None:
         e, pos = envelope.event, envelope.position
         match e:
             case SourceRegistered():
@@ -152,7 +151,7 @@ class RegistryProjection(Projection):
                 conn.execute(f"DELETE FROM {t['suppressions']} WHERE target = ?", (e.target,))
 
     @staticmethod
-    def _refused(conn: sqlite3.Connection, envelope: Envelope, t: Tables) -> bool:
+    def _refused(conn: Connection, envelope: Envelope, t: Tables) -> bool:
         """Flag and return True when a judgement of the log is refused by the rule against
         the judgements before it (a log written before the rule held, by a race)."""
         e = envelope.event
@@ -186,14 +185,14 @@ class Ref(msgspec.Struct, frozen=True):
     label: str
 
 
-def exists(conn: sqlite3.Connection, kind: str, entity_id: str) -> bool:
+def exists(conn: Connection, kind: str, entity_id: str) -> bool:
     """Return True when an entity of `kind` ('any' = person or organisation) is registered."""
     kinds = ("person", "organization") if kind == "any" else (kind,)
     return any(conn.execute(f"SELECT 1 FROM {ENTITY_TABLES[k]} WHERE id = ?",  # table from code
                             (entity_id,)).fetchone() for k in kinds)
 
 
-def entity(conn: sqlite3.Connection, kind: str, entity_id: str,
+def entity(conn: Connection, kind: str, entity_id: str,
            table: str | None = None) -> tuple[str, str, dict, int] | None:
     """Return (id, label, registration data, position) of an entity, or None (`table`: the
     physical table when it is not the live one, during rebuilds)."""
@@ -205,7 +204,7 @@ def entity(conn: sqlite3.Connection, kind: str, entity_id: str,
 GROUP_KINDS = ("group", "colony")  # organisations that are groups of people
 
 
-def is_group(conn: sqlite3.Connection, organization_id: str) -> bool:
+def is_group(conn: Connection, organization_id: str) -> bool:
     """Return True when the organisation is a group of people (kind group or colony)."""
     row = conn.execute("SELECT kind FROM organizations WHERE id = ?", (organization_id,)).fetchone()
     return row is not None and row[0] in GROUP_KINDS
@@ -223,7 +222,7 @@ class Suppression(msgspec.Struct, frozen=True, kw_only=True):
     position: int
 
 
-def suppressions(conn: sqlite3.Connection, ids: set[str] | list[str],
+def suppressions(conn: Connection, ids: set[str] | list[str],
                  tables: Tables | None = None) -> dict[str, Suppression]:
     """Return target id -> its suppression in force, for the claims and entities among `ids`
     that are suppressed now (500 ids per query)."""
@@ -240,7 +239,7 @@ def suppressions(conn: sqlite3.Connection, ids: set[str] | list[str],
     return out
 
 
-def hidden_records(conn: sqlite3.Connection, ids: set[str], viewer: Viewer) -> set[str]:
+def hidden_records(conn: Connection, ids: set[str], viewer: Viewer) -> set[str]:
     """Return the entities among `ids` whose events `viewer` may not read in full: suppressed
     ones, for readers who may not read suppressed content (rules.sees_suppressed)."""
     if not ids or sees_suppressed(viewer):
@@ -248,12 +247,12 @@ def hidden_records(conn: sqlite3.Connection, ids: set[str], viewer: Viewer) -> s
     return set(suppressions(conn, ids))
 
 
-def suppression_of(conn: sqlite3.Connection, target: str) -> Suppression | None:
+def suppression_of(conn: Connection, target: str) -> Suppression | None:
     """Return the suppression in force of one claim or entity, or None."""
     return suppressions(conn, [target]).get(target)
 
 
-def suppressed_entities(conn: sqlite3.Connection, kind: str) -> dict[str, Suppression]:
+def suppressed_entities(conn: Connection, kind: str) -> dict[str, Suppression]:
     """Return entity id -> suppression for every suppressed entity of `kind` (for exports)."""
     return {target: Suppression(reason=reason, at=at, position=position)
             for target, reason, at, position in conn.execute(
@@ -261,7 +260,7 @@ def suppressed_entities(conn: sqlite3.Connection, kind: str) -> dict[str, Suppre
                 "WHERE target_kind = ? ORDER BY target", (kind,))}
 
 
-def labels(conn: sqlite3.Connection, ids: set[str] | list[str],
+def labels(conn: Connection, ids: set[str] | list[str],
            tables: Tables | None = None) -> dict[str, str]:
     """Return id -> current label for every registered entity among `ids` (others are left
     out); a suppressed entity's label is SUPPRESSED_LABEL for everyone. A merged person keeps
@@ -280,13 +279,13 @@ def labels(conn: sqlite3.Connection, ids: set[str] | list[str],
     return out
 
 
-def merge_target(conn: sqlite3.Connection, person_id: str, persons: str = "persons") -> str | None:
+def merge_target(conn: Connection, person_id: str, persons: str = "persons") -> str | None:
     """Return the record `person_id` is merged into directly, or None."""
     row = conn.execute(f"SELECT merged_into FROM {persons} WHERE id = ?", (person_id,)).fetchone()
     return row[0] if row else None
 
 
-def survivor(conn: sqlite3.Connection, person_id: str, persons: str = "persons") -> str:
+def survivor(conn: Connection, person_id: str, persons: str = "persons") -> str:
     """Follow merges from `person_id` to the record that survives (the one place this rule is
     written; cycles are refused at merge time, and a cycle in old data stops the walk)."""
     seen = {person_id}
@@ -296,7 +295,7 @@ def survivor(conn: sqlite3.Connection, person_id: str, persons: str = "persons")
     return person_id
 
 
-def merged_records(conn: sqlite3.Connection, person_id: str, persons: str = "persons") -> list[str]:
+def merged_records(conn: Connection, person_id: str, persons: str = "persons") -> list[str]:
     """Return every record merged, directly or not, into `person_id` (sorted by id per level)."""
     found, frontier = [], [person_id]
     while frontier:
@@ -308,13 +307,13 @@ def merged_records(conn: sqlite3.Connection, person_id: str, persons: str = "per
     return found
 
 
-def merge_group(conn: sqlite3.Connection, person_id: str, persons: str = "persons") -> list[str]:
+def merge_group(conn: Connection, person_id: str, persons: str = "persons") -> list[str]:
     """Return [survivor, *records merged into it] for the group `person_id` belongs to."""
     alive = survivor(conn, person_id, persons)
     return [alive, *merged_records(conn, alive, persons)]
 
 
-def distinct_from(conn: sqlite3.Connection, group: list[str],
+def distinct_from(conn: Connection, group: list[str],
                   judgements: str = "person_judgements") -> list[str]:
     """Return the records judged 'not the same person' as any record of `group`."""
     marks = ",".join("?" * len(group))
@@ -324,7 +323,7 @@ def distinct_from(conn: sqlite3.Connection, group: list[str],
         f"AND judgement = 'distinct'", (*group, *group)))
 
 
-def distinct_pair(conn: sqlite3.Connection, a: list[str], b: list[str],
+def distinct_pair(conn: Connection, a: list[str], b: list[str],
                   judgements: str = "person_judgements") -> tuple[str, str] | None:
     """Return a pair judged distinct between two groups of records, if any."""
     for x in a:
@@ -341,7 +340,7 @@ def distinct_pair(conn: sqlite3.Connection, a: list[str], b: list[str],
 JUDGEMENTS = {PersonMerged: "merged", PersonUnmerged: "unmerged", PersonsDistinct: "distinct"}
 
 
-def judgement_refusal(conn: sqlite3.Connection, event: PersonMerged | PersonUnmerged | PersonsDistinct,
+def judgement_refusal(conn: Connection, event: PersonMerged | PersonUnmerged | PersonsDistinct,
                       tables: Tables | None = None) -> str | None:
     """Return why an identity judgement cannot stand against the judgements the registry
     holds (None when it can). The one rule: the command refuses by it (409), and the read
@@ -374,7 +373,7 @@ def judgement_refusal(conn: sqlite3.Connection, event: PersonMerged | PersonUnme
     return None
 
 
-def judgement_streams(conn: sqlite3.Connection, records: list[str]) -> list[str]:
+def judgement_streams(conn: Connection, records: list[str]) -> list[str]:
     """Return the streams an identity judgement on `records` reads, whose versions it expects
     when it is appended (sorted): every record of their merge groups (the survivor chain
     included), and every record of the groups of records judged distinct from one of them.
@@ -399,14 +398,14 @@ class JudgementConflict(msgspec.Struct, frozen=True):
     refusal: str
 
 
-def judgement_conflicts(conn: sqlite3.Connection) -> list[JudgementConflict]:
+def judgement_conflicts(conn: Connection) -> list[JudgementConflict]:
     """Return the ignored judgements, in log order, for a reviewer to settle."""
     return [JudgementConflict(*row) for row in conn.execute(
         "SELECT position, person_id, other, judgement, reviewer, refusal FROM judgement_conflicts "
         "ORDER BY position")]
 
 
-def group_as_of(conn: sqlite3.Connection, person_id: str, position: int) -> tuple[str, list[str]]:
+def group_as_of(conn: Connection, person_id: str, position: int) -> tuple[str, list[str]]:
     """Return (survivor, merged records) as they stood after log `position`."""
     def target(pid: str) -> str | None:
         row = conn.execute("SELECT judgement, other FROM person_judgements WHERE person_id = ? AND "
@@ -429,7 +428,7 @@ def group_as_of(conn: sqlite3.Connection, person_id: str, position: int) -> tupl
     return alive, sorted(merged)
 
 
-def places_under(conn: sqlite3.Connection, place_id: str, include_children: bool) -> list[str]:
+def places_under(conn: Connection, place_id: str, include_children: bool) -> list[str]:
     """Return the place and, when asked, every place under it (parent links, any depth): level
     by level, each level in registration order."""
     found = [place_id]
@@ -443,7 +442,7 @@ def places_under(conn: sqlite3.Connection, place_id: str, include_children: bool
     return found
 
 
-def list_page(conn: sqlite3.Connection, kind: str, limit: int, offset: int) -> list[str]:
+def list_page(conn: Connection, kind: str, limit: int, offset: int) -> list[str]:
     """Return ids of entities of `kind` in registration order (merged persons left out)."""
     unmerged = " WHERE merged_into IS NULL" if kind == "person" else ""
     return [r[0] for r in conn.execute(
@@ -451,7 +450,7 @@ def list_page(conn: sqlite3.Connection, kind: str, limit: int, offset: int) -> l
         (limit, offset))]
 
 
-def survivors(conn: sqlite3.Connection, ids: set[str] | list[str],
+def survivors(conn: Connection, ids: set[str] | list[str],
               persons: str = "persons") -> dict[str, str]:
     """Return merged record -> its survivor for every merged person among `ids` (ids that are
     not merged persons are left out): one query per 500 ids, then `survivor` for the few

@@ -10,8 +10,9 @@ model that needs it keeps its own record (so that it can be rebuilt alone from t
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
+
+from starosta.events.store import Connection
 
 from starosta.events.claim_rules import (  # noqa: F401  (re-exported for the read models)
     COUNTED,
@@ -67,14 +68,14 @@ class Supersession:
                 "CREATE INDEX {name}_supersedes ON {name} (supersedes, approved, position)"]
 
     @staticmethod
-    def submitted(conn: sqlite3.Connection, table: str, claim_id: str, supersedes: str | None,
+    def submitted(conn: Connection, table: str, claim_id: str, supersedes: str | None,
                   position: int) -> None:
         """Record a submitted claim that supersedes another (no-op when it supersedes none)."""
         if supersedes:
             conn.execute(f"INSERT INTO {table} VALUES (?, ?, 0, ?)", (claim_id, supersedes, position))
 
     @staticmethod
-    def reviewed(conn: sqlite3.Connection, table: str, claim_id: str,
+    def reviewed(conn: Connection, table: str, claim_id: str,
                  status: str) -> tuple[str, str | None] | None:
         """Record a claim's new review status. When it supersedes a claim, return (that claim,
         its successor now: the rule's winner, or None), else None."""
@@ -87,7 +88,7 @@ class Supersession:
         return row[0], Supersession.successor(conn, table, row[0])
 
     @staticmethod
-    def successor(conn: sqlite3.Connection, table: str, claim_id: str) -> str | None:
+    def successor(conn: Connection, table: str, claim_id: str) -> str | None:
         """Return the claim superseding `claim_id` now: of its approved successors, the one
         submitted last; None when none is approved."""
         row = conn.execute(f"SELECT claim_id FROM {table} WHERE supersedes = ? AND approved = 1 "

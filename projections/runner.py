@@ -7,23 +7,18 @@ right after a write sees it and a projection is always a pure function of the lo
 records. A projection whose code version changed is rebuilt: fresh tables of the next
 generation are filled from the log in batches beside the live ones (readers keep the old
 tables), caught up to the head, then swapped in under `BEGIN IMMEDIATE`. One rebuild of a
-database runs at a time (`rebuild_lock`): two would build the same next-generation tables.
+database runs at a time (`store_rebuild_lock`): two would build the same next-generation tables.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
-import os
-import sqlite3
-import threading
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from starosta.events.store import Envelope, SQLiteEventStore
+from starosta.events.store import Connection, Envelope, EventStore, RebuildRunning
 from starosta.projections import sql
 
 Tables = dict[str, str]  # logical table name -> physical table name
@@ -54,10 +49,10 @@ class Projection(Protocol):
     ddl_postgres: dict[str, list[str]] | None = None
     reads: tuple[str, ...] = ()
 
-    def apply(self, conn: sqlite3.Connection, envelope: Envelope, tables: Tables) -> None:
+    def apply(self, conn: Connection, envelope: Envelope, tables: Tables) -> None:
         """Fold one event into the projection's tables."""
 
-    def finish(self, conn: sqlite3.Connection, tables: Tables, envelopes: Sequence[Envelope], *,
+    def finish(self, conn: Connection, tables: Tables, envelopes: Sequence[Envelope], *,
                rebuilding: bool = False) -> None:
         """Do the work derived from a whole batch of applied events (none by default)."""
         return None
@@ -66,19 +61,19 @@ class Projection(Protocol):
         """Return how many items of work `finish` deferred during a rebuild (none by default)."""
         return 0
 
-    def settle(self, conn: sqlite3.Connection, tables: Tables, limit: int | None) -> None:
+    def settle(self, conn: Connection, tables: Tables, limit: int | None) -> None:
         """Do up to `limit` items of the deferred work (all when None)."""
         return None
 
 
-def finish(p: Projection, conn: sqlite3.Connection, tables: Tables,
+def finish(p: Projection, conn: Connection, tables: Tables,
            envelopes: Sequence[Envelope], *, rebuilding: bool = False) -> None:
     """Run `p.finish` after a non-empty batch of events (see Projection)."""
     if envelopes:
         p.finish(conn, tables, envelopes, rebuilding=rebuilding)
 
 
-def drain(p: Projection, store: SQLiteEventStore, tables: Tables, chunk: int = 500) -> None:
+def drain(p: Projection, store: EventStore, tables: Tables, chunk: int = 500) -> None:
     """Do the work a projection deferred during a rebuild (`p.pending`, `p.settle`), `chunk`
     items per write transaction."""
     while p.pending(tables):
@@ -95,95 +90,15 @@ def shadow_name(name: str, generation: int) -> str:
     return f"{name}__g{generation}"
 
 
-class RebuildRunning(Exception):
-    """Another process (or thread) is rebuilding the projections of the same database."""
-
-
-LOCK_SUFFIX = ".rebuild-lock"  # the lock file beside the database, present while a rebuild runs
-_held = threading.local()  # the lock files this thread holds (a rebuild inside a rebuild's lock)
-
-
 @contextlib.contextmanager
-def rebuild_lock(path: str) -> Iterator[None]:
-    """Hold the exclusive rebuild lock of the database file `path` while the block runs.
-
-    The lock is an flock on `PATH.rebuild-lock`, which holds the holder's pid and is removed on
-    release (a killed holder leaves it behind, unlocked: the next rebuild takes it). Taken
-    again by the thread that holds it, it is a no-op. Raises RebuildRunning at once, naming
-    the holder's pid, when another process or thread holds it; OSError when the file cannot
-    be created.
-    """
-    if path in ("", ":memory:"):  # a private database: nobody else can rebuild it
-        yield
-        return
-    lock = os.path.realpath(path) + LOCK_SUFFIX
-    held: set[str] = getattr(_held, "paths", None) or set()
-    _held.paths = held
-    if lock in held:
-        yield
-        return
-    fd = _locked(lock, path)
-    held.add(lock)
-    try:
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        yield
-    finally:
-        held.discard(lock)
-        # removed while still locked: a rebuild that opened this file meanwhile finds, once it
-        # gets the lock, that the path no longer names it, and takes the path's new file
-        with contextlib.suppress(OSError):
-            os.unlink(lock)
-        os.close(fd)
-
-
-@contextlib.contextmanager
-def store_rebuild_lock(store) -> Iterator[None]:
-    """Hold the rebuild lock of `store`'s database: the lock file beside a SQLite file
-    (`rebuild_lock`), a session advisory lock on PostgreSQL (`rebuild_guard`). Raises
-    RebuildRunning, naming the holder, when another rebuild holds it."""
-    guard = getattr(store, "rebuild_guard", None)
-    if guard is None:
-        with rebuild_lock(store.path):
-            yield
-        return
-    with guard() as holder:
+def store_rebuild_lock(store: EventStore) -> Iterator[None]:
+    """Hold the rebuild lock of `store`'s database (`EventStore.rebuild_guard`: the lock file
+    beside a SQLite file, a session advisory lock on PostgreSQL). Raises RebuildRunning,
+    naming the holder, when another rebuild holds it."""
+    with store.rebuild_guard() as holder:
         if holder is not None:
-            raise RebuildRunning(f"another rebuild of this database is running ({holder}); "
-                                 "wait for it to finish")
+            raise RebuildRunning(f"{holder}; wait for it to finish")
         yield
-
-
-def _locked(lock: str, path: str) -> int:
-    """Open and flock the lock file `lock` (of the database `path`); return its descriptor."""
-    while True:
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = _holder(fd)
-            os.close(fd)
-            raise RebuildRunning(f"another rebuild of {path} is running (pid {holder}); "
-                                 "wait for it to finish") from None
-        except BaseException:
-            os.close(fd)
-            raise
-        try:
-            if os.fstat(fd).st_ino == os.stat(lock).st_ino:
-                return fd
-        except FileNotFoundError:
-            pass
-        os.close(fd)  # the holder released and removed this file after we opened it: again
-
-
-def _holder(fd: int) -> str:
-    """Return the pid written in a held lock file ("unknown" if its holder has not yet)."""
-    for _ in range(20):
-        pid = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
-        if pid:
-            return pid
-        time.sleep(0.01)
-    return "unknown"
 
 
 @dataclass
@@ -203,7 +118,7 @@ class Runner:
 
     # -- in the append's transaction ----------------------------------------------------
 
-    def apply(self, conn: sqlite3.Connection, envelopes: Sequence[Envelope]) -> None:
+    def apply(self, conn: Connection, envelopes: Sequence[Envelope]) -> None:
         """Apply new events to every projection and advance checkpoints (caller's transaction)."""
         if not envelopes:
             return
@@ -216,7 +131,7 @@ class Runner:
                      % ",".join("?" * len(self.projections)),
                      (envelopes[-1].position, *self.names()))
 
-    def tables(self, conn: sqlite3.Connection, p: Projection) -> Tables:
+    def tables(self, conn: Connection, p: Projection) -> Tables:
         """Return the live table names of `p` and of the projections it reads (bare names)."""
         out = {t: t for q in p.reads for t in self.get(q).ddl}
         out.update({t: t for t in p.ddl})
@@ -236,9 +151,9 @@ class Runner:
 
     # -- start-up ------------------------------------------------------------------------
 
-    def ensure(self, store: SQLiteEventStore,
+    def ensure(self, store: EventStore,
                progress: Callable[[str, int, int], None] | None = None,
-               builder: SQLiteEventStore | None = None) -> list[str]:
+               builder: EventStore | None = None) -> list[str]:
         """Create missing projections, rebuild those whose version changed, catch up the rest.
 
         `builder` is the store to (re)build with when it is not `store` itself: on PostgreSQL,
@@ -251,13 +166,13 @@ class Runner:
         self.catch_up(store)
         return built
 
-    def outdated(self, store: SQLiteEventStore) -> list[str]:
+    def outdated(self, store: EventStore) -> list[str]:
         """Return the names of the projections missing or built by another version."""
         conn = store.reader()
         versions = dict(conn.execute("SELECT name, version FROM projection_checkpoints").fetchall())
         return [p.name for p in self.projections if versions.get(p.name) != p.version]
 
-    def catch_up(self, store: SQLiteEventStore) -> int:
+    def catch_up(self, store: EventStore) -> int:
         """Apply events appended without the runner (none, normally); return how many."""
         applied = 0
         while True:
@@ -277,26 +192,26 @@ class Runner:
                 applied += len(batch)
 
     @staticmethod
-    def applied(conn: sqlite3.Connection) -> int:
+    def applied(conn: Connection) -> int:
         """Return the log position every read model has applied (the lowest checkpoint)."""
         row = conn.execute("SELECT min(position) FROM projection_checkpoints").fetchone()
         return (row[0] if row else None) or 0
 
     @staticmethod
-    def _position(conn: sqlite3.Connection, name: str) -> int:
+    def _position(conn: Connection, name: str) -> int:
         row = conn.execute("SELECT position FROM projection_checkpoints WHERE name = ?",
                            (name,)).fetchone()
         return row[0] if row else 0
 
     # -- rebuild -------------------------------------------------------------------------
 
-    def rebuild(self, store: SQLiteEventStore, name: str,
+    def rebuild(self, store: EventStore, name: str,
                 progress: Callable[[str, int, int], None] | None = None,
                 batch_size: int = 5000, digest: bool = True) -> str | None:
         """Rebuild one projection (see `rebuild_many`); return its content hash or None."""
         return self.rebuild_many(store, [name], progress, batch_size, digest)[name]
 
-    def rebuild_many(self, store: SQLiteEventStore, names: Sequence[str],
+    def rebuild_many(self, store: EventStore, names: Sequence[str],
                      progress: Callable[[str, int, int], None] | None = None,
                      batch_size: int = 5000, digest: bool = True) -> dict[str, str | None]:
         """Replay the log once into next-generation tables of every named projection, swap them
@@ -311,7 +226,7 @@ class Runner:
         with store_rebuild_lock(store):
             return self._rebuild_locked(store, names, progress, batch_size, digest)
 
-    def _rebuild_locked(self, store: SQLiteEventStore, names: Sequence[str],
+    def _rebuild_locked(self, store: EventStore, names: Sequence[str],
                         progress: Callable[[str, int, int], None] | None,
                         batch_size: int, digest: bool) -> dict[str, str | None]:
         """`rebuild_many`, under the rebuild lock."""
@@ -326,7 +241,7 @@ class Runner:
             self.drop_shadows(store, chosen, shadows)
             raise
 
-    def plan_shadows(self, store: SQLiteEventStore, names: Sequence[str]
+    def plan_shadows(self, store: EventStore, names: Sequence[str]
                      ) -> tuple[list[Projection], dict[str, Tables], dict[str, int]]:
         """Return the projections a rebuild of `names` builds (`with_dependencies`), the
         shadow tables each is built into (its own and those it reads, of the next generation)
@@ -345,7 +260,7 @@ class Runner:
                 shadows[p.name] = {**shadows[q], **shadows[p.name]}
         return chosen, shadows, generations
 
-    def _build_and_swap(self, store: SQLiteEventStore, chosen: Sequence[Projection],
+    def _build_and_swap(self, store: EventStore, chosen: Sequence[Projection],
                         shadows: dict[str, Tables], generations: dict[str, int],
                         progress: Callable[[str, int, int], None] | None,
                         batch_size: int, digest: bool) -> dict[str, str | None]:
@@ -366,7 +281,7 @@ class Runner:
                 digests[p.name] = content_hash(conn, list(p.ddl)) if digest else None
         return digests
 
-    def fill_shadows(self, store: SQLiteEventStore, chosen: Sequence[Projection],
+    def fill_shadows(self, store: EventStore, chosen: Sequence[Projection],
                      shadows: dict[str, Tables],
                      progress: Callable[[str, int, int], None] | None = None,
                      batch_size: int = 5000) -> int:
@@ -402,7 +317,7 @@ class Runner:
             drain(p, store, shadows[p.name])
         return position
 
-    def catch_up_shadows(self, conn: sqlite3.Connection, store: SQLiteEventStore,
+    def catch_up_shadows(self, conn: Connection, store: EventStore,
                          chosen: Sequence[Projection], shadows: dict[str, Tables],
                          position: int) -> int:
         """Apply the events after `position` to the shadow tables, in the caller's write
@@ -414,7 +329,7 @@ class Runner:
             finish(p, conn, shadows[p.name], rest)
         return rest[-1].position if rest else position
 
-    def drop_shadows(self, store: SQLiteEventStore, chosen: Sequence[Projection],
+    def drop_shadows(self, store: EventStore, chosen: Sequence[Projection],
                       shadows: dict[str, Tables]) -> None:
         """Drop a failed rebuild's shadow tables, if the database lets us (on a full disk it
         may not: then they wait for the next rebuild, harmless meanwhile)."""
@@ -427,7 +342,7 @@ class Runner:
             pass
 
     @staticmethod
-    def _drop(conn: sqlite3.Connection, table: str) -> None:
+    def _drop(conn: Connection, table: str) -> None:
         if sql.table_exists(conn, table):
             conn.execute(f'DROP TABLE "{table}"')  # names come from code, never from input
 
@@ -440,7 +355,7 @@ def ddl_of(p: Projection, dialect: str) -> dict[str, list[str]]:
     return p.ddl
 
 
-def content_hash(conn: sqlite3.Connection, tables: Iterable[str]) -> str:
+def content_hash(conn: Connection, tables: Iterable[str]) -> str:
     """Return a sha256 over every row of `tables`, in a stable order (rowid-free), the same on
     both backends for the same rows (bytes count as the text they hold)."""
     h = hashlib.sha256()
@@ -449,7 +364,7 @@ def content_hash(conn: sqlite3.Connection, tables: Iterable[str]) -> str:
     return h.hexdigest()
 
 
-def table_hash(conn: sqlite3.Connection, table: str, named: str) -> str:
+def table_hash(conn: Connection, table: str, named: str) -> str:
     """Return the sha256 of the rows of `table` as `content_hash` counts them for a table
     named `named` (a shadow's rows hashed under its live table's name hash alike)."""
     h = hashlib.sha256()
@@ -457,7 +372,7 @@ def table_hash(conn: sqlite3.Connection, table: str, named: str) -> str:
     return h.hexdigest()
 
 
-def _feed(h, conn: sqlite3.Connection, table: str, named: str) -> None:
+def _feed(h, conn: Connection, table: str, named: str) -> None:
     """Feed `h` the column names of `table` (as `named`) and its rows, sorted by every
     column: the order rows were written in does not count."""
     columns = sql.columns(conn, table)

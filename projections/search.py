@@ -15,7 +15,6 @@ public names, so that a new registration finds the records whose names look like
 
 from __future__ import annotations
 
-import sqlite3
 
 import msgspec
 
@@ -34,7 +33,7 @@ from starosta.events.review import (
     ClaimRetracted,
     ClaimSubmitted,
 )
-from starosta.events.store import Envelope
+from starosta.events.store import Connection, Envelope
 from starosta.projections import name_keys, names, registry, sql
 from starosta.projections.rules import Supersession
 from starosta.projections.runner import Projection, Tables
@@ -76,7 +75,7 @@ class SearchProjection(Projection):
             "CREATE INDEX {name}_claim ON {name} (claim_id)"],
     }
 
-    def apply(self, conn: sqlite3.Connection, envelope: Envelope, t: Tables) -> None:
+    def apply(self, conn: Connection, envelope: Envelope, t: Tables) -> None:
         e = envelope.event
         match e:
             case PersonRegistered():
@@ -165,7 +164,7 @@ _MATCH = {sql.SQLITE: "name_index MATCH ?",
           sql.POSTGRES: "to_tsvector('simple', normal) @@ to_tsquery('simple', ?)"}
 
 
-def search(conn: sqlite3.Connection, entity_kind: str, q: str, limit: int) -> list[tuple[str, str]]:
+def search(conn: Connection, entity_kind: str, q: str, limit: int) -> list[tuple[str, str]]:
     """Return (entity id, matched name) for at most `limit` entities of a kind whose names
     match `q`, each entity once, in the same order on both backends:
 
@@ -189,7 +188,7 @@ def search(conn: sqlite3.Connection, entity_kind: str, q: str, limit: int) -> li
     return list(found.items())[:limit]
 
 
-def confusable(conn: sqlite3.Connection, entity_kind: str, keys: list[str],
+def confusable(conn: Connection, entity_kind: str, keys: list[str],
                limit: int = 20) -> list[tuple[str, str]]:
     """Return (entity id, public name) of entities of a kind with a public name (a label, an
     alias, an approved name claim) sharing one of `keys` (`name_keys.confusable_keys`), each
@@ -217,7 +216,7 @@ class SearchPage(msgspec.Struct):
 SEARCH_CAP = 1000  # entities a search ranks before paging (merged records fold into survivors)
 
 
-def find(conn: sqlite3.Connection, kind: str, q: str | None, offset: int, limit: int) -> SearchPage:
+def find(conn: Connection, kind: str, q: str | None, offset: int, limit: int) -> SearchPage:
     """Search (or list, without q) entities of a kind, best first; merged persons answer as
     their survivors, each once across all pages."""
     if q:

@@ -13,7 +13,6 @@ do. Nothing here writes.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,13 +29,13 @@ _PUBLIC_MARKS = ",".join("?" * len(PUBLIC))
 _COUNTED, _COUNTED_ARGS = counts_sql(PUBLIC)  # a claim index's rows in the snapshot
 
 
-def checkpoints(conn: sqlite3.Connection) -> dict[str, tuple[int, int]]:
+def checkpoints(conn: Connection) -> dict[str, tuple[int, int]]:
     """Return projection name -> (code version, last log position applied), as recorded."""
     return {name: (version, position) for name, version, position in conn.execute(
         "SELECT name, version, position FROM projection_checkpoints")}
 
 
-def registered(conn: sqlite3.Connection, kind: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
+def registered(conn: Connection, kind: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """Yield (id, label, registration event as a dict) of every registered entity of `kind`
     (person, place, organization, fund or source), by id; merged persons included. A
     suppressed entity is its id only: label "[suppressed]", no registration data."""
@@ -79,7 +78,7 @@ class _Data(msgspec.Struct):
 _data = msgspec.json.Decoder(_Data)
 
 
-def public_claims(conn: sqlite3.Connection) -> Iterator[PublicClaim]:
+def public_claims(conn: Connection) -> Iterator[PublicClaim]:
     """Yield every public claim (`is_public`), by id; suppressed ones never."""
     taken = all_suppressed(conn)
     rows = conn.execute(
@@ -93,7 +92,7 @@ def public_claims(conn: sqlite3.Connection) -> Iterator[PublicClaim]:
                               dates=stored.dates, length=stored.length)
 
 
-def claim_refs(conn: sqlite3.Connection, published: set[str]) -> Iterator[tuple[str, str, str]]:
+def claim_refs(conn: Connection, published: set[str]) -> Iterator[tuple[str, str, str]]:
     """Yield (claim id, field, entity id) for every entity a claim among `published` refers
     to (the citation's source aside), by claim, field and entity."""
     for claim_id, field, entity_id in conn.execute(
@@ -102,7 +101,7 @@ def claim_refs(conn: sqlite3.Connection, published: set[str]) -> Iterator[tuple[
             yield claim_id, field, entity_id
 
 
-def source_links(conn: sqlite3.Connection,
+def source_links(conn: Connection,
                  published: set[str]) -> Iterator[tuple[str, str, str, str]]:
     """Yield (claim id, source, the source it derives from, relation) for the `via` links of
     the citations of claims among `published`, in that order."""
@@ -130,7 +129,7 @@ class Episode(msgspec.Struct, kw_only=True):
     open_bound: str | None
 
 
-def custody_episodes(conn: sqlite3.Connection) -> Iterator[Episode]:
+def custody_episodes(conn: Connection) -> Iterator[Episode]:
     """Yield the episodes populations count (approved, not superseded, not deprecated: the
     population read model keeps a deprecated claim's rows under status 'deprecated'), by claim
     and person."""
@@ -148,7 +147,7 @@ def _span(year: int, first: bool) -> population.Span:
     return population.Span(f"{year:04d}", day, day)
 
 
-def yearly_population(conn: sqlite3.Connection, place_id: str) -> list[population.Period]:
+def yearly_population(conn: Connection, place_id: str) -> list[population.Period]:
     """Return the place's public population figures per year, as `population.timeline` gives
     them (from its earliest to its latest dated episode, stay or count; none when it has none).
 
@@ -169,7 +168,7 @@ def yearly_population(conn: sqlite3.Connection, place_id: str) -> list[populatio
     return items[held[0]:held[-1] + 1] if held else []
 
 
-def fund_ledger(conn: sqlite3.Connection,
+def fund_ledger(conn: Connection,
                 fund_id: str) -> tuple[ledger.Ledger, list[ledger.LedgerEntry]]:
     """Return a fund's public ledger (its totals and first page) and every entry of it, in
     ledger order (date, then claim; undated last), read page by page with `ledger.ledger`."""

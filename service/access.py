@@ -14,7 +14,6 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-import sqlite3
 
 import msgspec
 
@@ -22,6 +21,7 @@ from starosta.events.errors import Unauthenticated
 from starosta.projections import name_keys
 from starosta.projections.rules import Viewer
 from starosta.service.accounts import ensure_account, is_account_id
+from starosta.events.store import Connection
 
 RANKS: dict[str, int] = {"contributor": 1, "reviewer": 2, "admin": 3}
 PREFIX = "sta_"
@@ -77,7 +77,7 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_token(conn: sqlite3.Connection, name: str, role: str, token: str | None = None,
+def create_token(conn: Connection, name: str, role: str, token: str | None = None,
                  account: str | None = None) -> tuple[str, str]:
     """Store a new token for `name` with `role`; return (token id, the token itself). The name
     gets its account (a random id, or `account`: the demo's fixed ones) unless it has one.
@@ -122,7 +122,7 @@ def account_name(name: str) -> str:
         raise ValueError(f"the name {exc.escaped!r} {exc.message}") from None
 
 
-def same_account_as(conn: sqlite3.Connection, name: str) -> str | None:
+def same_account_as(conn: Connection, name: str) -> str | None:
     """Return the stored account name that `name` is one account with: `name` itself when it
     is stored, else the first stored name that differs from it only in case, Unicode form,
     width or look-alike letters (name_keys.same_account); None for a new account. Reads every
@@ -142,43 +142,20 @@ def create_tokens(db: str, tokens: list[tuple[str, str, str | None]]
     Raises ValueError (see `create_token`), StoreUnavailable when the database cannot be
     written (locked, full, failing, read-only); nothing is written then.
     """
-    from starosta.events.sqlite_store import translated_errors
-    from starosta.events.store import connect
-    from starosta.service.db import is_postgres, open_event_store
+    from starosta.service.backends import backend_for
 
-    if is_postgres(db):  # as the owner: the service's role only reads tokens
-        store = open_event_store(db, owner=True)
-        try:
-            with store.write_transaction() as tx:
-                return [create_token(tx, *spec) for spec in tokens]
-        finally:
-            store.close()
-    with translated_errors():
-        conn = connect(db)
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                made = [create_token(conn, *spec) for spec in tokens]
-                conn.execute("COMMIT")
-            except BaseException:
-                # SQLite undoes the whole transaction itself after some errors (a full or
-                # failing disk, RAISE(ROLLBACK)); a ROLLBACK then would fail and hide the error
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            return made
-        finally:
-            conn.close()
+    with backend_for(db).admin_transaction() as tx:  # as the owner: the service's role only reads tokens
+        return [create_token(tx, *spec) for spec in tokens]
 
 
-def list_tokens(conn: sqlite3.Connection) -> list[TokenInfo]:
+def list_tokens(conn: Connection) -> list[TokenInfo]:
     """Return every token (never the token itself), oldest first."""
     return [TokenInfo(*r) for r in conn.execute(
         "SELECT t.id, t.name, t.role, t.created_at, t.revoked_at, a.id FROM tokens AS t "
         "LEFT JOIN accounts AS a ON a.name = t.name ORDER BY t.created_at, t.id")]
 
 
-def revoke_token(conn: sqlite3.Connection, token_id: str) -> bool:
+def revoke_token(conn: Connection, token_id: str) -> bool:
     """Revoke a token by id; return False when no live token has that id."""
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     cur = conn.execute("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
@@ -186,14 +163,14 @@ def revoke_token(conn: sqlite3.Connection, token_id: str) -> bool:
     return cur.rowcount == 1
 
 
-def token_live(conn: sqlite3.Connection, token_id: str) -> bool:
+def token_live(conn: Connection, token_id: str) -> bool:
     """Return whether the token `token_id` exists and is not revoked (a live feed asks this
     again while it streams: a revoked token's feed must end)."""
     return conn.execute("SELECT 1 FROM tokens WHERE id = ? AND revoked_at IS NULL",
                         (token_id,)).fetchone() is not None
 
 
-def resolve(conn: sqlite3.Connection, authorization: str | None) -> Principal:
+def resolve(conn: Connection, authorization: str | None) -> Principal:
     """Return the principal of an Authorization header (ANONYMOUS when absent).
 
     Raises Unauthenticated for a malformed header or an unknown or revoked
@@ -243,7 +220,7 @@ class KeyReused(Exception):
     """The key was first used with another body."""
 
 
-def remember(conn: sqlite3.Connection, key: IdempotencyKey, reply: StoredReply) -> bool:
+def remember(conn: Connection, key: IdempotencyKey, reply: StoredReply) -> bool:
     """Store the first answer under `key` (in the caller's transaction); return False when
     the key is stored already (another request with it won a race)."""
     headers = msgspec.json.encode({"kind": reply.kind, **({"ETag": reply.etag} if reply.etag else {})})
@@ -255,7 +232,7 @@ def remember(conn: sqlite3.Connection, key: IdempotencyKey, reply: StoredReply) 
     return cursor.rowcount == 1
 
 
-def replayed(conn: sqlite3.Connection, key: IdempotencyKey) -> StoredReply | None:
+def replayed(conn: Connection, key: IdempotencyKey) -> StoredReply | None:
     """Return the first answer stored under `key`, or None; raise KeyReused when the key was
     first used with another body. Answers stored by a past version (which kept the HTTP
     status, 200 or 201) come back with kind 'legacy-200' or 'legacy-201'."""

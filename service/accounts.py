@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
@@ -30,6 +29,7 @@ from starosta.projections import claims as claims_model
 from starosta.projections.claims import ClaimOut, ClaimPage
 from starosta.projections.rules import Viewer
 from starosta.service.ids import ACCOUNT_ID, new_id
+from starosta.events.store import Connection
 
 # Top-level fields of event data that name an account (the actor of a claim, a judgement or a
 # take-down).
@@ -42,7 +42,7 @@ def is_account_id(value: str | None) -> bool:
     return value is not None and _ACCOUNT.match(value) is not None
 
 
-def ensure_account(conn: sqlite3.Connection, name: str, account: str | None = None) -> str:
+def ensure_account(conn: Connection, name: str, account: str | None = None) -> str:
     """Return the account id of `name`, creating the account when the name has none (in the
     caller's transaction), with a random id or `account` (the demo's fixed, documented ones).
     The same name always keeps its account."""
@@ -58,7 +58,7 @@ def ensure_account(conn: sqlite3.Connection, name: str, account: str | None = No
     return account
 
 
-def backfill(conn: sqlite3.Connection) -> int:
+def backfill(conn: Connection) -> int:
     """Give an account to every name the log carries as an actor that has none (after an
     import of a log written before accounts); return how many were created."""
     names = [r[0] for r in conn.execute(
@@ -99,7 +99,7 @@ class Directory(msgspec.Struct, frozen=True):
         return self.account_of(value)
 
 
-def directory(conn: sqlite3.Connection, values: Iterable[str | None]) -> Directory:
+def directory(conn: Connection, values: Iterable[str | None]) -> Directory:
     """Return the accounts behind `values` (account ids and names, in any mix)."""
     wanted = sorted({v for v in values if v})
     names: dict[str, str] = {}
@@ -125,7 +125,7 @@ def pseudonymised_data(data: dict[str, Any], directory: Directory) -> tuple[dict
     return data, changed
 
 
-def contributor_filter(conn: sqlite3.Connection, value: str | None, viewer: Viewer) -> tuple[str, ...] | None:
+def contributor_filter(conn: Connection, value: str | None, viewer: Viewer) -> tuple[str, ...] | None:
     """Return the stored values `?contributor=VALUE` matches (the account's id and its name,
     as old and new rows carry them), or None without the filter. Readers below reviewer name
     an account by its id only (Invalid for anything else: names are not theirs to probe);
@@ -155,7 +155,7 @@ def _actors(claims: Iterable[ClaimOut]) -> list[str | None]:
                                         c.dispute.actor if c.dispute is not None else None)]
 
 
-def read_claim(conn: sqlite3.Connection, claim_id: str, viewer: Viewer) -> ClaimOut | None:
+def read_claim(conn: Connection, claim_id: str, viewer: Viewer) -> ClaimOut | None:
     """GET /claims/{id}: the claim `viewer` may see (claims.read), its actors as they may see
     them; None when unknown or hidden."""
     claim = claims_model.read(conn, claim_id, viewer)
@@ -164,7 +164,7 @@ def read_claim(conn: sqlite3.Connection, claim_id: str, viewer: Viewer) -> Claim
     return shown_claim(claim, directory(conn, _actors([claim])), viewer)
 
 
-def claim_page(conn: sqlite3.Connection, viewer: Viewer, *, contributor: str | None = None,
+def claim_page(conn: Connection, viewer: Viewer, *, contributor: str | None = None,
                **filters: Any) -> ClaimPage:
     """GET /claims: a page of claims (claims.page) with `?contributor=` matched by account and
     every actor as `viewer` may see them."""

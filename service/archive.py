@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import msgspec
@@ -24,11 +23,12 @@ import msgspec
 from starosta.events.errors import Conflict, Invalid
 from starosta.events.store import (
     AppendRequest,
+    Connection,
     Envelope,
+    EventStore,
     GroupCommitter,
     Job,
     Metadata,
-    SQLiteEventStore,
     StoreUnavailable,
 )
 from starosta.projections import claims as claims_model
@@ -56,7 +56,7 @@ class _KeyTaken(Exception):
     """Another request stored an answer under the same Idempotency-Key first."""
 
 
-def complete(conn: sqlite3.Connection, reply: Reply, written: list[Envelope]) -> Committed:
+def complete(conn: Connection, reply: Reply, written: list[Envelope]) -> Committed:
     """Return the reply filled in from the committed events and the read models (which the
     writer has just brought up to date in the same transaction)."""
     if isinstance(reply, ClaimStateOf):
@@ -76,7 +76,7 @@ def complete(conn: sqlite3.Connection, reply: Reply, written: list[Envelope]) ->
 class Archive:
     """The store, its writer and its read models, opened together."""
 
-    def __init__(self, store: SQLiteEventStore, writer: GroupCommitter | None, runner: Runner,
+    def __init__(self, store: EventStore, writer: GroupCommitter | None, runner: Runner,
                  reader_threads: int = 4, replica: Any = None) -> None:
         self.store, self.writer, self.runner = store, writer, runner
         self.reader_threads = reader_threads
@@ -101,7 +101,7 @@ class Archive:
         """Start the background work a serving archive does (the /health ping)."""
         self.health.start()
 
-    def read(self) -> sqlite3.Connection:
+    def read(self) -> Connection:
         """Return this thread's read connection: the replica's when one is configured."""
         return (self.replica or self.store).reader()
 
@@ -111,7 +111,7 @@ class Archive:
         configured, so that a page and its redaction come from one database."""
         return self.replica or self.store
 
-    def read_primary(self) -> sqlite3.Connection:
+    def read_primary(self) -> Connection:
         """Return this thread's read connection to the database writes go to (tokens,
         Idempotency-Key answers: never stale)."""
         return self.store.reader()
@@ -184,7 +184,7 @@ class Archive:
                 return await self.replay(key)  # type: ignore[return-value]
             return answered
 
-        def after(conn: sqlite3.Connection, written: list[Envelope]) -> None:
+        def after(conn: Connection, written: list[Envelope]) -> None:
             if decision.recheck is not None:
                 decision.recheck(conn)
             self.runner.apply(conn, written)

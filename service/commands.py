@@ -6,7 +6,6 @@ through a cache); the store's expected versions settle any race between check an
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -51,7 +50,7 @@ from starosta.events.review import (
     evolve,
     suppression_stream,
 )
-from starosta.events.store import AppendRequest, NewEvent, SQLiteEventStore
+from starosta.events.store import AppendRequest, Connection, EventStore, NewEvent
 from starosta.projections import claims as claims_model
 from starosta.projections import name_keys, names, registry, search
 from starosta.projections.rules import may_see
@@ -89,7 +88,7 @@ def unseen_claim(field: str, value: str, where: str = "body") -> NotFound:
                     "token)")
 
 
-def require(conn: sqlite3.Connection, kind: str, entity_id: str, field: str) -> None:
+def require(conn: Connection, kind: str, entity_id: str, field: str) -> None:
     """Raise NotFound unless the entity exists."""
     if not registry.exists(conn, kind, entity_id):
         raise not_found(field, entity_id, "organisation or person" if kind == "any" else kind)
@@ -154,7 +153,7 @@ def checked_dates(claim: Claim) -> tuple[dict[str, DateValue], Length | None]:
     return out, Length(duration=duration, min_days=few, max_days=most, narrowed=tuple(narrowed))
 
 
-def check_claim(conn: sqlite3.Connection, claim: Claim, who: Principal) -> None:
+def check_claim(conn: Connection, claim: Claim, who: Principal) -> None:
     """Check references, amounts and kind-specific rules; raise NotFound or Invalid.
 
     A claim may supersede only a claim its contributor may see (approved, their own, or any
@@ -189,7 +188,7 @@ def check_claim(conn: sqlite3.Connection, claim: Claim, who: Principal) -> None:
     check_ranges(claim)
 
 
-def check_group(conn: sqlite3.Connection, claim: GroupedClaim, kind: str) -> None:
+def check_group(conn: Connection, claim: GroupedClaim, kind: str) -> None:
     """A grouped kind names exactly one of person and group (a protest may name neither when
     it names a place); a count only with a group; companions distinct, never the person."""
     if claim.person is not None and claim.group is not None:
@@ -255,7 +254,7 @@ def fit_claim(claim: Claim) -> Claim:
     return claim
 
 
-def check_not_duplicate(conn: sqlite3.Connection, kind: str, texts: list[str],
+def check_not_duplicate(conn: Connection, kind: str, texts: list[str],
                         not_same_as: tuple[str, ...] | list[str]) -> None:
     """Raise PossibleDuplicate (409) when one of `texts` (a new record's name and aliases) looks
     like a public name of an existing record of `kind` (the same TR39 skeleton of its
@@ -286,7 +285,7 @@ def check_not_duplicate(conn: sqlite3.Connection, kind: str, texts: list[str],
         f"[{', '.join(msgspec.json.encode(i).decode() for i, _ in found)}]", candidates)
 
 
-def submission(conn: sqlite3.Connection, claim_id: str, claim: Claim, who: Principal) -> AppendRequest:
+def submission(conn: Connection, claim_id: str, claim: Claim, who: Principal) -> AppendRequest:
     """Check a claim and return the append that submits it (a new claim stream)."""
     claim = with_script(fit_claim(claim))
     dates, length = checked_dates(claim)
@@ -296,13 +295,13 @@ def submission(conn: sqlite3.Connection, claim_id: str, claim: Claim, who: Princ
     return AppendRequest(claim_id, [NewEvent(event)], expected_version=0)
 
 
-def submit(conn: sqlite3.Connection, claim: Claim, who: Principal) -> Decision:
+def submit(conn: Connection, claim: Claim, who: Principal) -> Decision:
     """Decide the submission of a claim: a new claim stream, answered pending."""
     claim_id = new_id("claim")
     return Decision([submission(conn, claim_id, claim, who)], Submitted(id=claim_id))
 
 
-def review(store: SQLiteEventStore, claim_id: str, action: str, who: Principal,
+def review(store: EventStore, claim_id: str, action: str, who: Principal,
            reason: str | None, citation: Citation | None = None,
            expected: int | None = None, rank: str | None = None) -> Decision:
     """Decide a review action: fold the claim's stream, check the rules and the version the
@@ -347,7 +346,7 @@ def review(store: SQLiteEventStore, claim_id: str, action: str, who: Principal,
                     ClaimStateOf(claim_id))
 
 
-def register(conn: sqlite3.Connection, kind: str, make_event: Callable[[str], Any],
+def register(conn: Connection, kind: str, make_event: Callable[[str], Any],
              refs: dict[str, tuple[str, str | None]], who: Principal,
              name: dict[str, Any] | None, aliases: tuple[str, ...] = (),
              not_same_as: tuple[str, ...] = ()) -> Decision:
@@ -386,7 +385,7 @@ def register(conn: sqlite3.Connection, kind: str, make_event: Callable[[str], An
 # it moved one of them, and the store refuses this one (ConcurrencyError; the HTTP layer
 # decides once more, then answers 409).
 
-def _judged(store: SQLiteEventStore, records: list[str], event: Any, judgement: str,
+def _judged(store: EventStore, records: list[str], event: Any, judgement: str,
             other: str) -> Decision:
     """Check a judgement on `records` (the first: the record whose stream it is written in)
     and return its append, expecting the versions of the streams the check read. Raises
@@ -407,7 +406,7 @@ def _judged(store: SQLiteEventStore, records: list[str], event: Any, judgement: 
                    "judgement was decided: reload them and decide again")
 
 
-def merge(store: SQLiteEventStore, person_id: str, into: str, reason: str,
+def merge(store: EventStore, person_id: str, into: str, reason: str,
           citation: Citation | None, who: Principal) -> Decision:
     """Decide a merge of a record into another: refused (Conflict) when the two were judged
     distinct, when the record is merged already, or when it would make a cycle."""
@@ -423,7 +422,7 @@ def merge(store: SQLiteEventStore, person_id: str, into: str, reason: str,
     return _judged(store, [person_id, into], event, "merged", into)
 
 
-def unmerge(store: SQLiteEventStore, person_id: str, reason: str, who: Principal) -> Decision:
+def unmerge(store: EventStore, person_id: str, reason: str, who: Principal) -> Decision:
     """Decide undoing a record's merge (Conflict when it is not merged)."""
     conn = store.reader()
     require(conn, "person", person_id, "person_id")
@@ -435,7 +434,7 @@ def unmerge(store: SQLiteEventStore, person_id: str, reason: str, who: Principal
     return _judged(store, [person_id, into], event, "unmerged", into)
 
 
-def distinct(store: SQLiteEventStore, person_id: str, other: str, reason: str,
+def distinct(store: EventStore, person_id: str, other: str, reason: str,
              citation: Citation | None, who: Principal) -> Decision:
     """Decide 'not the same person' (Conflict when the two are one record now)."""
     conn = store.reader()
@@ -451,7 +450,7 @@ def distinct(store: SQLiteEventStore, person_id: str, other: str, reason: str,
 
 # -- suppression (admin) ------------------------------------------------------------------------
 
-def suppression(store: SQLiteEventStore, kind: str, target: str, reason: str, who: Principal,
+def suppression(store: EventStore, kind: str, target: str, reason: str, who: Principal,
                 on: bool) -> Decision:
     """Decide an admin's take-down of a claim or an entity (`on`), or its undoing: NotFound for
     an unknown target, Conflict when it is suppressed already (or not suppressed). The event

@@ -41,9 +41,9 @@ _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 def log_safe(text: object) -> str:
     """Return `text` (str() of anything) fit for one log line: each control character as its
     Python escape (a newline as \\n, NUL as \\x00), a PostgreSQL URL's secrets as ***
-    (service.db.scrubbed). The one escape of every log line that carries request-derived text
+    (service.backends.scrubbed). The one escape of every log line that carries request-derived text
     (SafeLog applies it to every record of the service's logger)."""
-    from starosta.service.db import scrubbed
+    from starosta.service.backends import scrubbed
 
     text = scrubbed(str(text))
     return _UNSAFE.sub(lambda m: repr(m.group())[1:-1], text)
@@ -324,7 +324,7 @@ def idempotency_problem(request: Request, exc: IdempotencyConflict) -> Response:
 
 def unavailable_problem(request: Request, exc: StoreUnavailable) -> Response:
     log.error("store unavailable: %s", exc)
-    from starosta.service.db import scrubbed
+    from starosta.service.backends import scrubbed
 
     return problem(request, 503, "Service unavailable", scrubbed(str(exc)),
                    headers={"Retry-After": "1"})

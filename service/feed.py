@@ -11,12 +11,12 @@ from typing import Any
 
 import msgspec
 
-from starosta.events.store import SQLiteEventStore
 from starosta.projections import claims as claims_model
 from starosta.projections import registry
 from starosta.projections.rules import Viewer
 from starosta.service import accounts
 from starosta.service.accounts import is_account_id
+from starosta.events.store import EventStore
 
 MAX_POSITION = 2**62  # positions are SQLite integers: larger values answer 422, never overflow
 
@@ -88,7 +88,7 @@ class HealthOut(msgspec.Struct):
     head: int
 
 
-def log_page(conn, store: SQLiteEventStore, after: int, limit: int, reader: Viewer) -> LogPage:
+def log_page(conn, store: EventStore, after: int, limit: int, reader: Viewer) -> LogPage:
     """A page of the log with the events of claims `reader` may not see redacted (runs in a
     reader thread: up to 1000 rows decoded and digested). The one place the log's redaction
     rule is applied: GET /events and the live feed both read through it."""

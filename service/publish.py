@@ -13,7 +13,6 @@ table's sorted rows) says so, and is stored in the `_snapshot` table.
 from __future__ import annotations
 
 import os
-import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -21,8 +20,7 @@ from typing import Any
 import msgspec
 import sqlite_utils
 
-from starosta.events.sqlite_store import SQLiteEventStore
-from starosta.events.store import Head
+from starosta.events.store import Connection, EventStore, Head
 from starosta.projections import names, registry, snapshot, sql
 from starosta.projections.ledger import Ledger, LedgerEntry
 from starosta.projections.runner import Runner, content_hash
@@ -59,7 +57,7 @@ def publish(db: str, out: str, metadata_path: str, force: bool = False) -> Publi
     an existing target is replaced only with `force`. Read models whose code version changed or
     that are behind the log are brought up to date first (as `starosta serve` does). Raises
     PublishRefused (not an archive, a target that appeared meanwhile), RebuildRunning,
-    StoreError, sqlite3.Error or OSError; the targets are as they were then.
+    StoreError, the backend's error or OSError; the targets are as they were then.
     """
     from starosta.projections.read_models import default_runner
     from starosta.service.db import open_store
@@ -101,27 +99,16 @@ def default_metadata_path(out: str) -> str:
 
 
 def _require_archive(db: str) -> None:
-    """Refuse a file that holds no event log (publishing would otherwise migrate it). A
-    PostgreSQL database is migrated as `serve` would (migrations only add)."""
-    from starosta.service.db import is_postgres
+    """Refuse a database that holds no archive (publishing would otherwise migrate it)."""
+    from starosta.service.backends import ArchiveError, backend_for
 
-    if is_postgres(db):
-        return
-    if not os.path.isfile(db):
-        raise PublishRefused(f"no database at {db}")
-    conn = sqlite3.connect(f"file:{os.path.abspath(db)}?mode=ro", uri=True)
     try:
-        found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'"
-                             ).fetchone()
-    except sqlite3.DatabaseError as exc:
-        raise PublishRefused(f"{db} cannot be read as SQLite: {exc}") from None
-    finally:
-        conn.close()
-    if not found:
-        raise PublishRefused(f"{db} is not a starosta archive (it has no event log)")
+        backend_for(db).require_archive()
+    except ArchiveError as exc:
+        raise PublishRefused(str(exc)) from None
 
 
-def _bring_up_to_date(store: SQLiteEventStore, runner: Runner, db: str) -> list[str]:
+def _bring_up_to_date(store: EventStore, runner: Runner, db: str) -> list[str]:
     """Rebuild the read models whose code version changed and catch up any behind the log;
     return those rebuilt. Writes nothing when all are current (the usual case)."""
     from starosta.service.db import builder_of
@@ -132,14 +119,13 @@ def _bring_up_to_date(store: SQLiteEventStore, runner: Runner, db: str) -> list[
         return runner.ensure(store, builder=builder)
 
 
-def _behind(conn: sqlite3.Connection, head: Head, runner: Runner) -> list[str]:
+def _behind(conn: Connection, head: Head, runner: Runner) -> list[str]:
     """Return the read models whose checkpoint is not at `head` with the code's version."""
     marks = snapshot.checkpoints(conn)
     return [p.name for p in runner.projections if marks.get(p.name) != (p.version, head.position)]
 
 
-def _build(store: SQLiteEventStore,
-           runner: Runner, tmp: str) -> tuple[Head, str, dict[str, int], dict[str, int]]:
+def _build(store: EventStore, runner: Runner, tmp: str) -> tuple[Head, str, dict[str, int], dict[str, int]]:
     """Write the snapshot to `tmp` from one read transaction over the archive; return the head
     it was read at, its content hash, the rows per table and the read models' versions."""
     conn = store.reader()
@@ -196,7 +182,7 @@ class _Writer:
     """Reads the public rows of the archive (`conn`, inside the read transaction) and inserts
     them into the snapshot (`out`), table by table, each in primary key order."""
 
-    def __init__(self, conn: sqlite3.Connection, out: sqlite_utils.Database) -> None:
+    def __init__(self, conn: Connection, out: sqlite_utils.Database) -> None:
         self.conn, self.out = conn, out
         self.rows: dict[str, int] = {}
         self.kind_of: dict[str, str] = {}  # entity id -> person, place, organization, fund, source

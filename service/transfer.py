@@ -10,8 +10,6 @@ synced), so a refused, failed or killed import leaves the target as it was.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -21,9 +19,7 @@ import msgspec
 
 from starosta.events.catalog import CATALOG
 from starosta.events.chain import GENESIS, chain_hash
-from starosta.events.sqlite_store import backup_file, holds_events, seal_file
 from starosta.events.store import StoredRow
-from starosta.service import accounts
 
 _encode_row = msgspec.json.Encoder().encode
 _decode_row = msgspec.json.Decoder(StoredRow).decode
@@ -95,81 +91,15 @@ COMPANIONS = ("-wal", "-shm", "-journal")  # SQLite's files beside a database
 
 def import_log(path: str, db: str, progress: Progress | None = None,
                expect_head: str | None = None) -> tuple[int, str]:
-    """Import an export file into a new database at `db`; return (count, head hash).
+    """Import an export file into the new database `db` (a SQLite file or a PostgreSQL URL);
+    return (count, head hash). Every line is checked and the chain verified before anything is
+    written; refused (ImportRefused, nothing written) when `db` already holds an archive or
+    anything else, when a line is bad or too long, when the file's head is not `expect_head`.
+    Raises ArchiveError, StoreError or OSError when the database cannot be written; nothing is
+    written then either. The backend's `import_log` says how each kind is written."""
+    from starosta.service.backends import backend_for
 
-    Refuses (ImportRefused, nothing written) when `db` exists and is not empty (an archive,
-    a migrated database with its tokens, another program's file), when a line is bad or too
-    long, when the file's head is not `expect_head`, or when another import into `db` is
-    running. The work happens in `DB.importing` beside the target, which only a complete,
-    synced database replaces `db` from: a killed import leaves the target as it was and that
-    file behind (not an archive anyone opens), which the next import clears; a failed one
-    removes it. Raises StoreError (StoreUnavailable on a full disk) or OSError when the
-    database cannot be written; nothing is written then either.
-    """
-    from starosta.projections.read_models import default_runner
-    from starosta.service.db import open_store
-
-    _refuse_target(db)
-    with open(path, "rb") as f:
-        count, head = verify_lines(bounded_lines(f), progress)
-    if expect_head is not None and head != expect_head:
-        raise ImportRefused(f"the file's head is {head} at position {count}, not the expected "
-                            f"{expect_head}: it is another archive, or was cut short")
-    directory = os.path.dirname(os.path.abspath(db))
-    os.makedirs(directory, exist_ok=True)
-    staging = db + STAGING
-    with _claimed(staging, db) as fd:
-        # A staging file: durability comes from the fsyncs and the move below, not each write.
-        store = open_store(staging, synchronous="OFF")
-        try:
-            with open(path, "rb") as f:  # checked whole above: loaded as stored, one transaction
-                store.load_rows(_decode_row(line) for line in bounded_lines(f) if line.strip())
-            with store.write_transaction() as conn:  # the log's names get their accounts
-                accounts.backfill(conn)
-            default_runner().ensure(store)
-        finally:
-            store.close()
-        seal_file(staging)  # one self-contained file to move
-        os.fsync(fd)
-        _refuse_target(db)  # again, just before the move: something may have appeared there
-        remove_files(db, COMPANIONS)  # a stale -wal or -journal would be replayed into the import
-        os.replace(staging, db)
-        sync_directory(directory)
-    return count, head
-
-
-def _refuse_target(db: str) -> None:
-    """Raise ImportRefused unless `db` is absent or an empty file."""
-    if holds_events(db):
-        raise ImportRefused(f"{db} already holds events: import into a new database")
-    if os.path.exists(db) and (not os.path.isfile(db) or os.path.getsize(db) > 0):
-        raise ImportRefused(f"{db} exists and is not empty: import into a new file (nothing "
-                            "there is replaced)")
-
-
-@contextlib.contextmanager
-def _claimed(staging: str, db: str) -> Iterator[int]:
-    """Hold `staging` for one import: locked (flock) so that two imports into one target never
-    share it, emptied of what a killed import left, removed again (with its companions) if the
-    import fails before moving it into place. Yields its file descriptor (to fsync)."""
-    fd = os.open(staging, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise ImportRefused(f"another import into {db} is running ({staging} is in use): "
-                                "wait for it to finish") from None
-        except OSError:
-            pass  # a file system without flock: one import at a time is then the operator's care
-        remove_files(staging, COMPANIONS)  # a killed import's leftovers: never reused
-        os.ftruncate(fd, 0)
-        try:
-            yield fd
-        except BaseException:
-            remove_files(staging, ("", *COMPANIONS))
-            raise
-    finally:
-        os.close(fd)  # releases the lock
+    return backend_for(db).import_log(path, progress, expect_head)
 
 
 def remove_files(path: str, suffixes: Iterable[str]) -> None:
@@ -185,11 +115,3 @@ def sync_directory(directory: str) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def backup(db: str, target: str, progress: Callable[[int, int], None] | None = None) -> None:
-    """Copy `db` to `target` with SQLite's online backup API (the service keeps serving).
-
-    Raises FileExistsError when `target` exists.
-    """
-    backup_file(db, target, progress)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from litestar.testing import TestClient
 
-from starosta.events.store import SQLiteEventStore
+from starosta.events.sqlite_store import SQLiteEventStore
 from starosta.service.app import create_app
 from starosta.service.db import open_store
 from starosta.service.settings import Settings

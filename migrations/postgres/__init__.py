@@ -18,7 +18,7 @@ import re
 from importlib import resources
 from typing import Any
 
-from starosta.migrations import BOOKKEEPING, MigrationError, Step
+from starosta.migrations import BOOKKEEPING, MigrationError, Step, foreign_message
 
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 # The advisory lock key migrations hold (per database): a constant of our own, "starosta"
@@ -50,6 +50,16 @@ def apply(conn: Any, *, stop_after: str | None = None) -> list[str]:
     """
     import psycopg  # only here: the package itself needs nothing but a connection
 
+    try:
+        if not applied(conn):
+            tables = [r[0] for r in conn.execute(
+                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'f') "
+                "ORDER BY c.relname").fetchall()]
+            if tables:
+                raise MigrationError(foreign_message(tables))
+    except psycopg.Error as exc:
+        raise MigrationError(f"the database cannot be read: {exc}") from exc
     done: list[str] = []
     for step in steps():
         fresh = False

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Annotated, Any
 
 import msgspec
@@ -47,6 +46,7 @@ from starosta.service.api.common import (Cursor, Limit, commit, cursor, decided,
                                          off_loop, viewer, who)
 from starosta.service.commands import invalid
 from starosta.service.csl import check_csl
+from starosta.events.store import Connection
 
 Name = Annotated[str, Meta(min_length=1, max_length=300)]
 Query = Annotated[str | None, Parameter(max_length=256, description="Any name variant, any script, "
@@ -189,7 +189,7 @@ async def register(request: Request, kind: str, make_event, refs: dict[str, tupl
     return await commit(request, decision)
 
 
-def shown_record(conn: sqlite3.Connection, found: tuple[str, str, dict, int],
+def shown_record(conn: Connection, found: tuple[str, str, dict, int],
                  reader: Viewer) -> tuple[str, dict[str, Any], Suppression | None]:
     """Return (label, registration data, take-down) of an entity as `reader` sees it: a
     suppressed entity's label and data only for those who may read suppressed content."""
@@ -199,7 +199,7 @@ def shown_record(conn: sqlite3.Connection, found: tuple[str, str, dict, int],
     return found[1], found[2], taken
 
 
-def read_entity(conn: sqlite3.Connection, kind: str, entity_id: str, reader: Viewer) -> EntityOut:
+def read_entity(conn: Connection, kind: str, entity_id: str, reader: Viewer) -> EntityOut:
     """Return a place, organisation or fund with the names `reader` may see."""
     found = registry.entity(conn, kind, entity_id)
     if found is None:
@@ -209,7 +209,7 @@ def read_entity(conn: sqlite3.Connection, kind: str, entity_id: str, reader: Vie
                      names=claims_model.names_of(conn, kind, [entity_id], reader))
 
 
-def read_organization(conn: sqlite3.Connection, organization_id: str, reader: Viewer) -> OrganizationOut:
+def read_organization(conn: Connection, organization_id: str, reader: Viewer) -> OrganizationOut:
     """Return an organisation with the names `reader` may see; a group's members and timeline
     (projections.groups.group_answer)."""
     found = read_entity(conn, "organization", organization_id, reader)
@@ -220,7 +220,7 @@ def read_organization(conn: sqlite3.Connection, organization_id: str, reader: Vi
     return out
 
 
-def read_person(conn: sqlite3.Connection, person_id: str, reader: Viewer) -> EntityOut:
+def read_person(conn: Connection, person_id: str, reader: Viewer) -> EntityOut:
     """Return a person record; a merged id answers with the survivor's record, its `id`, and
     `merged_from`."""
     if not registry.exists(conn, "person", person_id):
@@ -235,7 +235,7 @@ def read_person(conn: sqlite3.Connection, person_id: str, reader: Viewer) -> Ent
                      distinct_from=registry.distinct_from(conn, group))
 
 
-def read_source(conn: sqlite3.Connection, source_id: str, reader: Viewer) -> SourceOut:
+def read_source(conn: Connection, source_id: str, reader: Viewer) -> SourceOut:
     """Return a source and the first 100 claims citing it that `reader` may see."""
     found = registry.entity(conn, "source", source_id)
     if found is None:

@@ -5,15 +5,12 @@ the SQL on `archive_meta` (migrations/0004_archive_meta.sql, postgres/0003_archi
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import ipaddress
-import os
-import sqlite3
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
+
+from starosta import migrations
 
 DEMO = "demo"
 LOADING, LOADED = "loading", "loaded"
@@ -52,57 +49,18 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-@contextlib.contextmanager
-def _reading(db: str, *, owner: bool = False) -> Iterator[Any | None]:
-    """Yield a read-only connection to `db` (`?` placeholders on both backends), or None for a
-    SQLite file that does not exist or is empty: nothing is created. On PostgreSQL, as the owner
-    with `owner` (STAROSTA_OWNER_DB), else as the URL's role."""
-    from starosta.service.db import is_postgres, owner_url
-
-    if is_postgres(db):
-        import psycopg
-
-        from starosta.events.postgres_store import PostgresTransaction
-
-        conn = psycopg.connect(owner_url(db) if owner else db, autocommit=True,
-                               connect_timeout=10, application_name="starosta demo marker")
-        try:
-            yield PostgresTransaction(conn)
-        finally:
-            conn.close()
-        return
-    if not os.path.isfile(db) or os.path.getsize(db) == 0:
-        yield None
-        return
-    conn = sqlite3.connect(Path(db).absolute().as_uri() + "?mode=ro", uri=True)
-    try:
-        yield conn
-    finally:
-        conn.close()
-
-
-def _tables(conn: Any, dialect: str) -> set[str]:
-    if dialect == "postgres":
-        rows = conn.execute(
-            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')")
-    else:
-        rows = conn.execute("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
-    return {r[0] for r in rows.fetchall()}
-
-
 def what_is_there(db: str) -> str | None:
     """Return None when `db` is new (a SQLite file that does not exist or holds no table, a
     PostgreSQL schema holding no table, read as the owner), else what it holds, in words:
-    events, tokens, or the tables of a migration run. Raises sqlite3.Error or psycopg.Error
-    when it cannot be read (a file that is not SQLite's is not new)."""
-    from starosta.service.db import is_postgres
+    events, tokens, or the tables of a migration run. Raises the backend's error (or
+    ArchiveError) when it cannot be read (a file that is not SQLite's is not new)."""
+    from starosta.service.backends import backend_for
 
-    dialect = "postgres" if is_postgres(db) else "sqlite"
-    with _reading(db, owner=True) as conn:
+    backend = backend_for(db)
+    with backend.read_only(owner=True) as conn:
         if conn is None:
             return None
-        tables = _tables(conn, dialect)
+        tables = backend.table_names(conn)
         if not tables:
             return None
         held = []
@@ -114,6 +72,8 @@ def what_is_there(db: str) -> str | None:
             tokens = conn.execute("SELECT count(*) FROM tokens").fetchone()[0]
             if tokens:
                 held.append(_count(tokens, "token"))
+        if not held and migrations.BOOKKEEPING not in tables:  # another application's
+            return migrations.foreign_tables(sorted(tables)).removeprefix("it holds ")
         return ", ".join(held) or f"{_count(len(tables), 'table')} of an earlier run"
 
 
@@ -122,13 +82,13 @@ def demo_state(db: str, *, owner: bool = False) -> str | None:
     tokens are live in it without one (loaded by a starosta older than the marker), None for
     any other archive (or none at all). Read as the URL's role on PostgreSQL (the owner's with
     `owner`)."""
-    from starosta.service.db import is_postgres
+    from starosta.service.backends import backend_for
 
-    dialect = "postgres" if is_postgres(db) else "sqlite"
-    with _reading(db, owner=owner) as conn:
+    backend = backend_for(db)
+    with backend.read_only(owner=owner) as conn:
         if conn is None:
             return None
-        tables = _tables(conn, dialect)
+        tables = backend.table_names(conn)
         if "archive_meta" in tables:
             row = conn.execute("SELECT value FROM archive_meta WHERE kind = ?", (DEMO,)).fetchone()
             if row is not None:

@@ -3,7 +3,7 @@ two bugs of the first build, reproduced through the HTTP API."""
 
 from __future__ import annotations
 
-from starosta.events.store import connect
+from starosta.events.sqlite_store import connect
 from tests.api.conftest import Api
 
 

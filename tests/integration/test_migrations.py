@@ -12,7 +12,8 @@ from starosta import migrations
 from starosta.events.catalog import CATALOG
 from starosta.events.registry import PersonRegistered
 from starosta.events.chain import GENESIS, HASHED_COLUMNS, chain_hash, row_digest
-from starosta.events.store import Head, SQLiteEventStore, connect
+from starosta.events.sqlite_store import SQLiteEventStore, connect
+from starosta.events.store import Head
 from tests.conftest import ROOT, run_cli
 
 

@@ -11,7 +11,7 @@ import subprocess
 import httpx
 import pytest
 
-from starosta.service.db import scrubbed, shown
+from starosta.service.backends import scrubbed, shown
 from tests.conftest import free_port, launch_server, run_cli, stop, wait_until_up
 
 SECRETS = ("s3cret-user", "s3cret-query", "s3cret-ssl", "s3cret%zz")

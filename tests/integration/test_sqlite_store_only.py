@@ -13,16 +13,16 @@ import pytest
 
 from starosta.events.catalog import CATALOG
 from starosta.events.registry import PersonRegistered
-from starosta.events.sqlite_store import POSITION_AT, holds_events, seal_file
+from starosta.events.sqlite_store import POSITION_AT, SQLiteEventStore, holds_events, seal_file
 from starosta.events.store import (
     AppendRequest,
     DuplicateKey,
     GroupCommitter,
     Job,
     NewEvent,
-    SQLiteEventStore,
     StoreUnavailable,
 )
+from starosta.migrations import MigrationError
 from starosta.service.db import migrate, open_store
 
 
@@ -34,13 +34,13 @@ def one(stream: str, n: int) -> AppendRequest:
     return AppendRequest(stream, [NewEvent(person(n))], 0)
 
 
-def test_names_stay_importable_from_the_store_module() -> None:
-    from starosta.events import chain, sqlite_store, store
+def test_the_backend_names_are_not_reexported_by_the_shared_modules() -> None:
+    """The shims are gone: shared modules do not hand out a backend's names."""
+    from starosta.events import chain, store
 
-    assert store.SQLiteEventStore is sqlite_store.SQLiteEventStore
-    assert store.connect is sqlite_store.connect
-    assert store.translated_errors is sqlite_store.translated_errors
-    assert chain.verify_connection is sqlite_store.verify_connection
+    for module, name in ((store, "SQLiteEventStore"), (store, "connect"),
+                         (store, "translated_errors"), (chain, "verify_connection")):
+        assert not hasattr(module, name), f"{module.__name__}.{name}"
 
 
 def test_a_hook_gets_the_write_connection(store: SQLiteEventStore) -> None:
@@ -132,7 +132,7 @@ def _triggers(store: SQLiteEventStore) -> set[str]:
 
 
 def test_verify_walks_one_snapshot_and_works_read_only(store: SQLiteEventStore, db_path: str) -> None:
-    from starosta.events.chain import verify_connection
+    from starosta.events.sqlite_store import verify_connection
 
     for n in range(10):
         store.append(f"P-{n}", [person(n)], 0)
@@ -166,6 +166,9 @@ def test_holds_events(tmp_path: Path) -> None:
     other.execute("CREATE TABLE notes (x)")
     other.close()
     assert not holds_events(path)  # an SQLite file, not a log
+    with pytest.raises(MigrationError, match=r"not a starosta archive: it holds 1 table .*\(notes\)"):
+        open_store(path)  # another application's database is never adopted
+    path = str(tmp_path / "b.db")
     empty = open_store(path)
     assert not holds_events(path)
     empty.append("P-1", [person(1)], 0)

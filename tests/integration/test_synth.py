@@ -15,7 +15,7 @@ from anyascii import anyascii
 from click.testing import CliRunner
 
 from starosta.events.catalog import CATALOG
-from starosta.events.chain import verify_connection
+from starosta.events.sqlite_store import verify_connection
 from starosta.events.kinds import NameClaim
 from starosta.events.review import (
     ClaimApproved,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from starosta.events.base import Event, EventTypes, UnknownEventType
-from starosta.events.store import SQLiteEventStore
+from starosta.events.sqlite_store import SQLiteEventStore
 from starosta.service.db import migrate
 
 

@@ -25,7 +25,8 @@ import httpx
 import pytest
 from litestar.testing import TestClient
 from starosta.projections.audit import CannotCompare, verify_read_models
-from starosta.projections.runner import LOCK_SUFFIX, RebuildRunning, rebuild_lock
+from starosta.events.sqlite_store import LOCK_SUFFIX, rebuild_lock
+from starosta.events.store import RebuildRunning
 from starosta.service.app import create_app
 from starosta.projections.read_models import default_runner
 from starosta.service.db import open_event_store

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from starosta.events.catalog import CATALOG
-from starosta.events.chain import verify_connection
+from starosta.events.sqlite_store import SQLiteEventStore, verify_connection
 from starosta.events.registry import PersonRegistered
 from starosta.events.store import (
     AppendRequest,
@@ -31,7 +31,6 @@ from starosta.events.store import (
     Job,
     Metadata,
     NewEvent,
-    SQLiteEventStore,
 )
 from starosta.service.db import migrate, open_store
 

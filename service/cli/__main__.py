@@ -1,0 +1,3 @@
+from starosta.service.cli import main
+
+main()
