@@ -1,5 +1,5 @@
 """The SQL form of the "counts" rule (projections/rules.py) selects exactly the rows the pure
-predicate (events/claim_rules.counts) counts: its text evaluated by SQLite in memory, over rows
+predicate (events/claim_rules.py: counts) counts: its text evaluated by SQLite in memory, over rows
 of every status a claim index holds."""
 
 from __future__ import annotations
