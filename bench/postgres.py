@@ -75,7 +75,7 @@ BEGIN = ("<!-- bench/postgres.py: begin (`python bench/run.py --only postgres` r
          "what lies between these two lines) -->")
 END = "<!-- bench/postgres.py: end -->"
 TITLE = "## PostgreSQL: one and two servers on one database, beside SQLite (issue 12)"
-TOKEN = "demo-contributor-token"  # service/demo/load.py DEMO_TOKENS
+TOKEN = "demo-contributor-token"  # service/tools/demo/load.py DEMO_TOKENS
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 CONFIGS = (("sqlite", "SQLite, one server"), ("pg1", "PostgreSQL, one server"),
            ("pg2", "PostgreSQL, two servers"))

@@ -678,7 +678,7 @@ def synth_archive(cache: Path, events: int, seed: int, timeout: float) -> dict[s
 
 
 def synth_fingerprint() -> str:
-    """The generator's own version: a changed service/synth.py writes another archive."""
+    """The generator's own version: a changed service/tools/synth.py writes another archive."""
     import hashlib
 
     return hashlib.sha256((ROOT / "service" / "synth.py").read_bytes()).hexdigest()[:10]
@@ -1250,7 +1250,7 @@ def write_report(path: Path, args: argparse.Namespace, results: Results, info: d
         "synchronous=FULL), the ceiling by `bench/ceiling_app.py` under the same granian settings. "
         "A ratio is project / ceiling of req/s unless the row says otherwise.",
         f"- Command: `{' '.join(['python bench/run.py', *sys.argv[1:]])}`; synthetic archives written by "
-        f"`starosta synth`, cached under var/bench/ keyed on persons, seed and service/synth.py.",
+        f"`starosta synth`, cached under var/bench/ keyed on persons, seed and service/tools/synth.py.",
         "",
         "## Targets (issue 8)",
         "",

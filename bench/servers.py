@@ -85,9 +85,9 @@ def main() -> None:
     for server in servers:
         for name, target, path, script in (
                 ("ceiling: bare Litestar GET", "bench.ceiling_app:app", "/health", None),
-                ("GET /health", "starosta.service.app:app_from_env", "/health", None),
-                ("GET biography (Monclús)", "starosta.service.app:app_from_env", f"/persons/{person}/biography", None),
-                ("POST /claims (FULL, group commit)", "starosta.service.app:app_from_env", "/claims", "bench/post_claim.lua")):
+                ("GET /health", "starosta.service.api.app:app_from_env", "/health", None),
+                ("GET biography (Monclús)", "starosta.service.api.app:app_from_env", f"/persons/{person}/biography", None),
+                ("POST /claims (FULL, group commit)", "starosta.service.api.app:app_from_env", "/claims", "bench/post_claim.lua")):
             port = free_port()
             proc = start(server, target, port, env)
             try:

@@ -6,8 +6,8 @@
 Phases, each timed (files in a fresh temporary directory, --dir to choose its parent):
 
   vocabulary  parse every date string of the synthetic vocabulary once (edtf is slow)
-  generate    service.synth.generate into a JSON Lines export file
-  import      service.transfer.import_log into a new database: verify every line and the
+  generate    service.tools.synth.generate into a JSON Lines export file
+  import      service.tools.transfer.import_log into a new database: verify every line and the
               chain, insert into `events`, build every projection (rebuild from the log),
               checkpoint and move into place; the sub-phases are timed by wrapping
               verify_lines, Runner.ensure and Runner.rebuild (nothing in the project is
@@ -39,7 +39,7 @@ import msgspec
 from starosta.events.chain import HASHED_COLUMNS
 from starosta.events.store import StoredRow
 from starosta.projections.runner import Runner
-from starosta.service import synth, transfer
+from starosta.service.tools import synth, transfer
 
 
 def peak_rss_mib() -> float:

@@ -16,7 +16,7 @@ Day = datetime.date
 class DateValue(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """An EDTF date or interval with its strict bounds (Gregorian days, None = unknown/open).
 
-    Built by `service.edtf_dates` when a command is checked, so nothing that reads events parses.
+    Built by `service.domain.edtf_dates` when a command is checked, so nothing that reads events parses.
     A julian value keeps the Old Style text in `edtf`; its bounds are already Gregorian.
     """
 

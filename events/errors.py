@@ -1,5 +1,5 @@
 """Domain errors: what the rules refuse, with no HTTP in them. The service maps each class to
-a problem+json answer once (service/errors.py); the CLI prints its message on one line."""
+a problem+json answer once (service/api/errors.py); the CLI prints its message on one line."""
 
 from __future__ import annotations
 

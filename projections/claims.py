@@ -465,7 +465,7 @@ def page(conn: Connection, viewer: Viewer, *, after: int = 0, limit: int = 50,
          kind: str | None = None, entities: Sequence[str] = ()) -> ClaimPage:
     """Return claims oldest first after submission position `after`, filtered (AND), only
     those `viewer` may see; `next` is the cursor of the next page. `contributor` is one
-    stored value or several (an account's id and name: service.accounts.contributor_filter)."""
+    stored value or several (an account's id and name: service.domain.accounts.contributor_filter)."""
     where, args = ["submitted_position > ?"], [after]
     for column, value in (("status", status), ("source_id", source), ("kind", kind)):
         if value is not None:

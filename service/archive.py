@@ -1,8 +1,8 @@
 """The archive as the service sees it: the store, its one writer, the read models, and the
 write path every command takes, in explicit stages:
 
-1. a command (service.commands) checks a request against the read models and returns a
-   `Decision` (service.replies): the appends (events with the stream versions they expect)
+1. a command (service.domain.commands) checks a request against the read models and returns a
+   `Decision` (service.domain.replies): the appends (events with the stream versions they expect)
    and the typed reply;
 2. the writer appends them, the read models apply them, and the reply is completed with the
    committed positions and stored under its Idempotency-Key, all in one transaction;
@@ -34,10 +34,10 @@ from starosta.events.store import (
 from starosta.projections import claims as claims_model
 from starosta.projections.rules import Viewer
 from starosta.projections.runner import Runner
-from starosta.service import access, accounts
-from starosta.service.access import IdempotencyKey, StoredReply
+from starosta.service.domain import access, accounts
+from starosta.service.domain.access import IdempotencyKey, StoredReply
 from starosta.service.health import HeadPing
-from starosta.service.replies import REPLY_KINDS, BulkOut, BulkReviewed, ClaimStateOf, Decision, Reply
+from starosta.service.domain.replies import REPLY_KINDS, BulkOut, BulkReviewed, ClaimStateOf, Decision, Reply
 
 EVERYONE = Viewer(reviewer=True, admin=True)
 T = TypeVar("T")

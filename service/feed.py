@@ -14,8 +14,8 @@ import msgspec
 from starosta.projections import claims as claims_model
 from starosta.projections import registry
 from starosta.projections.rules import Viewer
-from starosta.service import accounts
-from starosta.service.accounts import is_account_id
+from starosta.service.domain import accounts
+from starosta.service.domain.accounts import is_account_id
 from starosta.events.store import EventStore
 
 MAX_POSITION = 2**62  # positions are SQLite integers: larger values answer 422, never overflow
@@ -107,7 +107,7 @@ def log_page(conn, store: EventStore, after: int, limit: int, reader: Viewer) ->
             items.append(redacted_row(r.position, r.recorded_at, r.digest(), r.hash))
             continue
         data, actor, renamed = datas[r.position], r.actor, False
-        if not reader.reviewer:  # readers see accounts by id only (service/accounts.py)
+        if not reader.reviewer:  # readers see accounts by id only (service/domain/accounts.py)
             data, renamed = accounts.pseudonymised_data(data, people)
             if actor and not is_account_id(actor):
                 actor, renamed = people.account_of(actor), True

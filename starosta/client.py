@@ -68,7 +68,7 @@ from starosta.projections.ledger import Aid, Ledger, LedgerEntry
 from starosta.projections.population import Population, Timeline
 from starosta.projections.search import SearchHit, SearchPage
 from starosta.service.feed import HeadOut, HealthOut, LogEvent, LogPage
-from starosta.service.replies import Created, Judged, Submitted, SuppressionSet
+from starosta.service.domain.replies import Created, Judged, Submitted, SuppressionSet
 
 __all__ = [
     "AsyncClient", "Client", "Conflict", "FieldError", "Forbidden", "Invalid", "NotFound", "Operations",

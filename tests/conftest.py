@@ -12,7 +12,7 @@ import pytest
 from litestar.testing import TestClient
 
 from starosta.events.sqlite_store import SQLiteEventStore
-from starosta.service.app import create_app
+from starosta.service.api.app import create_app
 from starosta.service.db import open_store
 from starosta.service.settings import Settings
 from tests.postgres import postgres_cluster  # noqa: F401  (one throwaway cluster per session)

@@ -13,7 +13,7 @@ from starosta.projections import biographies
 from starosta.projections.biographies import Biography
 from starosta.projections.rules import PUBLIC, document_statuses
 from starosta.service.api.common import archive_of, number, off_loop, viewer
-from starosta.service.errors import clipped
+from starosta.service.api.errors import clipped
 from starosta.service.feed import MAX_POSITION
 
 

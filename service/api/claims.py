@@ -18,8 +18,9 @@ from starosta.events.store import ConcurrencyError
 from starosta.projections import claims as claims_model
 from starosta.projections.claims import ClaimOut, ClaimPage
 from starosta.projections.rules import check_listing
-from starosta.service import accounts, auth, commands
-from starosta.service.replies import BulkItem, BulkOut, BulkReviewed, Decision, Submitted, SuppressionSet
+from starosta.service.domain import accounts, commands
+from starosta.service.api import auth
+from starosta.service.domain.replies import BulkItem, BulkOut, BulkReviewed, Decision, Submitted, SuppressionSet
 from starosta.service.api.common import (
     Cursor,
     Limit,
@@ -34,8 +35,8 @@ from starosta.service.api.common import (
     viewer,
     who,
 )
-from starosta.service.commands import invalid
-from starosta.service.errors import http_status
+from starosta.service.domain.commands import invalid
+from starosta.service.api.errors import http_status
 
 Reason = Annotated[str, Meta(min_length=1, max_length=5000)]
 ClaimId = Annotated[str, Meta(max_length=64)]
@@ -116,7 +117,7 @@ UNSUPPRESS_DOC = "Admin only. Readers see the content again. 409 when it is not 
 
 async def set_suppression(request: Request, kind: str, target: str, data: SuppressIn | None,
                           on: bool) -> Response[SuppressionSet]:
-    """Decide and commit a take-down (`on`) or its undoing (service.commands.suppression)."""
+    """Decide and commit a take-down (`on`) or its undoing (service.domain.commands.suppression)."""
     reason = reason_of(data, "suppress" if on else "unsuppress")  # type: ignore[arg-type]
     try:
         return await decide_and_commit(request, lambda: commands.suppression(
@@ -274,7 +275,7 @@ def bulk_approval(request: Request, data: BulkApproveIn) -> Decision:
 async def decide(request: Request, claim_id: str, action: str, reason: str | None,
                  citation: Citation | None = None, idempotent: bool = True,
                  rank: str | None = None) -> Response:
-    """Decide a review action (service.commands.review) and commit it; a decision that loses
+    """Decide a review action (service.domain.commands.review) and commit it; a decision that loses
     a race with another answers 409, never both."""
     try:
         return await decide_and_commit(request, lambda: commands.review(

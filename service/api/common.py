@@ -22,12 +22,12 @@ from starosta.projections.rules import Viewer, counted_statuses
 from starosta.service.archive import Archive
 from starosta.events.errors import Conflict, Invalid, Unauthenticated
 from starosta.events.store import ConcurrencyError, EventStore
-from starosta.service.access import ANONYMOUS, IdempotencyKey, KeyReused, Principal, resolve
+from starosta.service.domain.access import ANONYMOUS, IdempotencyKey, KeyReused, Principal, resolve
 from starosta.service.archive import Committed
-from starosta.service.auth import drain, principal_of
-from starosta.service.errors import LogBudget, clipped, log, problem, strict_problem
+from starosta.service.api.auth import drain, principal_of
+from starosta.service.api.errors import LogBudget, clipped, log, problem, strict_problem
 from starosta.service.feed import MAX_POSITION
-from starosta.service.replies import Decision
+from starosta.service.domain.replies import Decision
 
 # The archive's event store, injected as is: SQLite's or PostgreSQL's (both the EventStore
 # protocol, which no validator can check an instance against).

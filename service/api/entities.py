@@ -32,8 +32,9 @@ from starosta.projections.groups import GroupStep, Member
 from starosta.projections.search import SearchPage
 from starosta.projections.registry import SUPPRESSED_LABEL, Suppression
 from starosta.projections.rules import Viewer, sees_suppressed
-from starosta.service import auth, commands
-from starosta.service.replies import Created, SuppressionSet
+from starosta.service.api import auth
+from starosta.service.domain import commands
+from starosta.service.domain.replies import Created, SuppressionSet
 from starosta.service.api.claims import (
     SUPPRESS_DOC,
     SUPPRESS_EXAMPLES,
@@ -44,8 +45,8 @@ from starosta.service.api.claims import (
 )
 from starosta.service.api.common import (Cursor, Limit, commit, cursor, decided,
                                          off_loop, viewer, who)
-from starosta.service.commands import invalid
-from starosta.service.csl import check_csl
+from starosta.service.domain.commands import invalid
+from starosta.service.domain.csl import check_csl
 from starosta.events.store import Connection
 
 Name = Annotated[str, Meta(min_length=1, max_length=300)]
@@ -179,7 +180,7 @@ def name_fields(body: _Named, **extra: Any) -> dict[str, Any]:
 
 async def register(request: Request, kind: str, make_event, refs: dict[str, tuple[str, str | None]],
                    name: dict[str, Any] | None, body: _Named | None = None) -> Response:
-    """Decide a registration (service.commands.register) and commit it: 201 {id, position,
+    """Decide a registration (service.domain.commands.register) and commit it: 201 {id, position,
     name_claim}. `body` (a named entity's, its names already through commands.fit_names)
     gives the aliases and `not_same_as` the look-alike check reads."""
     principal = who(request)

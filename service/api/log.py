@@ -17,10 +17,10 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from starosta.events.store import EventStore, StoreError
 from starosta.projections.rules import Viewer
-from starosta.service.access import token_live
+from starosta.service.domain.access import token_live
 from starosta.service.api import common
 from starosta.service.api.common import StoreDependency, archive_of, off_loop, viewer, who
-from starosta.service.errors import problem
+from starosta.service.api.errors import problem
 from starosta.service.feed import (
     MAX_POSITION,
     HeadOut,

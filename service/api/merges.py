@@ -14,9 +14,10 @@ from msgspec import Meta
 from starosta.events.errors import Conflict
 from starosta.events.kinds import Citation
 from starosta.events.store import ConcurrencyError
-from starosta.service import auth, commands
+from starosta.service.api import auth
+from starosta.service.domain import commands
 from starosta.service.api.common import archive_of, decide_and_commit, who
-from starosta.service.replies import Decision, Judged
+from starosta.service.domain.replies import Decision, Judged
 
 Reason = Annotated[str, Meta(min_length=1, max_length=5000)]
 PersonId = Annotated[str, Meta(min_length=1, max_length=64)]

@@ -22,7 +22,7 @@ from the route handlers rather than written beside each of them:
   parameter: 404;
 - POST: 409 (a conflicting review, a stale If-Match, an Idempotency-Key reused for another
   body) and the Idempotency-Key header;
-- a role guard (service.auth.requires): 403 and the bearer scheme required;
+- a role guard (service.api.auth.requires): 403 and the bearer scheme required;
 - handler `opt` flags: `conditional` (304, ETag; the handler takes If-None-Match as a
   parameter), `if_match` (If-Match, ETag),
   `etag` (ETag), `csv` (a text/csv alternative), `duplicates` (a registration: its 409 may be
@@ -48,7 +48,7 @@ from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.routes import HTTPRoute
 
 from starosta.events.kinds import KINDS
-from starosta.service.errors import PROBLEM, Problem, clipped
+from starosta.service.api.errors import PROBLEM, Problem, clipped
 from starosta.service.feed import MAX_POSITION
 
 BEARER = "bearer"
@@ -271,7 +271,7 @@ def _openapi_path(path: str) -> str:
 
 
 def role_of(handler: HTTPRouteHandler) -> str | None:
-    """The role a handler's guards require (service.auth.requires), or None for public."""
+    """The role a handler's guards require (service.api.auth.requires), or None for public."""
     roles = [getattr(guard, "role", None) for guard in handler.resolve_guards()]
     return next((role for role in roles if role), None)
 

@@ -15,7 +15,7 @@ from starosta.events.kinds import CountRange, CountValue
 from starosta.projections.spreadsheet import SafeWriter
 from starosta.projections.population import Period, Population, Timeline, Span, population_at, timeline
 from starosta.service.api.common import off_loop, review_statuses
-from starosta.service.edtf_dates import DateError, parse_date
+from starosta.service.domain.edtf_dates import DateError, parse_date
 
 AT = "An EDTF span: 1951 is 1951-01-01 to 1951-12-31"
 INCLUDE = "reviewers: count pending and contested claims too"

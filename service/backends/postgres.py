@@ -148,9 +148,9 @@ class PostgresBackend:
         loaded in one transaction (COPY) under the append lock, which refuses a log holding
         events. Nothing is written on refusal."""
         from starosta.migrations import MigrationError
-        from starosta.service import accounts
+        from starosta.service.domain import accounts
         from starosta.projections.read_models import default_runner
-        from starosta.service.transfer import ImportRefused, bounded_lines, verify_lines
+        from starosta.service.tools.transfer import ImportRefused, bounded_lines, verify_lines
 
         where = shown(self.db)
         try:
@@ -186,7 +186,7 @@ class PostgresBackend:
         written beside `target` and moved into place once complete. Restore with pg_restore
         into a new database, then `starosta verify`."""
         from starosta.service.backends.base import writable_target
-        from starosta.service.transfer import remove_files, sync_directory
+        from starosta.service.tools.transfer import remove_files, sync_directory
 
         pg_dump = shutil.which("pg_dump")
         if pg_dump is None:

@@ -165,9 +165,9 @@ class SQLiteBackend:
         removes it. Raises StoreError (StoreUnavailable on a full disk) or OSError when the
         database cannot be written; nothing is written then either.
         """
-        from starosta.service import accounts
+        from starosta.service.domain import accounts
         from starosta.projections.read_models import default_runner
-        from starosta.service.transfer import (
+        from starosta.service.tools.transfer import (
             COMPANIONS,
             STAGING,
             ImportRefused,
@@ -208,7 +208,7 @@ class SQLiteBackend:
     def _refuse_target(self) -> None:
         """Raise ImportRefused unless the path is free or an empty file (ArchiveError for a
         directory, a device, a FIFO)."""
-        from starosta.service.transfer import ImportRefused
+        from starosta.service.tools.transfer import ImportRefused
 
         db = self.db
         if readable_file(db) is None:
@@ -220,7 +220,7 @@ class SQLiteBackend:
                                 "there is replaced)")
 
     def backup(self, target: str, force: bool, progress: Progress | None) -> str:
-        from starosta.service.transfer import COMPANIONS, remove_files, sync_directory
+        from starosta.service.tools.transfer import COMPANIONS, remove_files, sync_directory
 
         self.require_archive()
         partial = f"{target}.{os.getpid()}.partial"  # this run's own name: nobody else writes it
@@ -286,7 +286,7 @@ def _claimed(staging: str, db: str) -> Iterator[int]:
     """Hold `staging` for one import: locked (flock) so that two imports into one target never
     share it, emptied of what a killed import left, removed again (with its companions) if the
     import fails before moving it into place. Yields its file descriptor (to fsync)."""
-    from starosta.service.transfer import COMPANIONS, ImportRefused, remove_files
+    from starosta.service.tools.transfer import COMPANIONS, ImportRefused, remove_files
 
     fd = os.open(staging, os.O_RDWR | os.O_CREAT, 0o644)
     try:

@@ -1,5 +1,5 @@
 """The `starosta` command: a click group of thin command modules over library functions
-(service.db, service.backends, service.transfer, service.publish...), one module per area.
+(service.db, service.backends, service.tools.transfer, service.tools.publish...), one module per area.
 
 The group itself ends every database error no command caught (a PostgreSQL server unreachable,
 a role refused, a malformed URL, a damaged SQLite file) in one line, never a traceback, and

@@ -23,8 +23,8 @@ def demo(db: str, if_empty: bool) -> None:
       starosta demo --db ./var/demo.db && starosta serve --db ./var/demo.db
     """
     from rich.progress import Progress
-    from starosta.service.demo.load import AlreadyDemo, DemoError, NotNew, load
-    from starosta.service.demo.marker import LOADED
+    from starosta.service.tools.demo.load import AlreadyDemo, DemoError, NotNew, load
+    from starosta.service.tools.demo.marker import LOADED
 
     backend = backend_for(db)
     where = shown(db)
@@ -63,7 +63,7 @@ def demo(db: str, if_empty: bool) -> None:
 
 
 def _demo_tokens() -> None:
-    from starosta.service.demo.load import DEMO_TOKENS
+    from starosta.service.tools.demo.load import DEMO_TOKENS
 
     click.echo("demo tokens (public: this demo archive only, served on loopback only):")
     for role, (name, token) in DEMO_TOKENS.items():

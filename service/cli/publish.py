@@ -27,7 +27,7 @@ def publish_command(db: str, out: str, metadata_path: str | None, force: bool) -
       starosta publish public/starosta.db --db ./var/starosta.db && datasette public/starosta.db -m public/starosta.metadata.json
     """
     from starosta.events.store import RebuildRunning, StoreError
-    from starosta.service.publish import PublishRefused, default_metadata_path, publish
+    from starosta.service.tools.publish import PublishRefused, default_metadata_path, publish
 
     metadata_path = metadata_path or default_metadata_path(out)
     if out == "-" or metadata_path == "-":

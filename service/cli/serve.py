@@ -66,14 +66,14 @@ def serve(db: str, host: str, port: int, synchronous: str, allow_demo: bool) -> 
     if settings.trusted_proxies:
         click.echo(f"clients as X-Forwarded-For names them, from STAROSTA_TRUSTED_PROXIES="
                    f"{settings.trusted_proxies}")
-    Granian("starosta.service.app:app_from_env", factory=True, interface="asgi", address=host,
+    Granian("starosta.service.api.app:app_from_env", factory=True, interface="asgi", address=host,
             port=port, workers=1, loop="uvloop", log_access=False).serve()
 
 
 def _demo_guard(db: str, host: str, allow_demo: bool) -> bool:
     """Return whether `db` is the demo archive (marker.demo_state); refuse, in one line, to
     serve it on a host that is not loopback without `allow_demo`. Reads only."""
-    from starosta.service.demo.marker import demo_state, is_loopback
+    from starosta.service.tools.demo.marker import demo_state, is_loopback
 
     backend = backend_for(db)
     try:

@@ -30,7 +30,7 @@ def submit_command(file: str, server: str, token: str | None, kind: str | None, 
     Example:
       starosta submit custody.csv --kind custody --server http://127.0.0.1:8000 --token demo-contributor-token --report custody.report.csv
     """
-    from starosta.service.submit import run_in_terminal, summary
+    from starosta.service.tools.submit import run_in_terminal, summary
 
     from starosta.client import StarostaError
 

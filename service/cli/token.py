@@ -30,7 +30,7 @@ def token_create(db: str, name: str, role: str) -> None:
       starosta token create --name "Ada Reviewer" --role reviewer --db ./var/starosta.db
     """
     from starosta.events.store import StoreError
-    from starosta.service.access import create_tokens
+    from starosta.service.domain.access import create_tokens
 
     backend = backend_for(db)
     backend.admin_connection().close()  # migrated, and the one-line errors of an unwritable file
@@ -55,7 +55,7 @@ def token_list(db: str) -> None:
     Example:
       starosta token list --db ./var/starosta.db
     """
-    from starosta.service.access import list_tokens
+    from starosta.service.domain.access import list_tokens
 
     for t in list_tokens(backend_for(db).admin_connection()):
         click.echo(f"{t.id}\t{t.name}\t{t.role}\t{t.account or '-'}\tcreated {t.created_at}"
@@ -72,7 +72,7 @@ def token_revoke(db: str, token_id: str) -> None:
     Example:
       starosta token revoke T-1a2b3c4d --db ./var/starosta.db
     """
-    from starosta.service.access import revoke_token
+    from starosta.service.domain.access import revoke_token
 
     if not revoke_token(backend_for(db).admin_connection(), token_id):
         raise click.ClickException(f"no live token with id {token_id}")

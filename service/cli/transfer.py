@@ -41,7 +41,7 @@ def export_log_command(db: str, out: str, after: int, force: bool) -> None:
       starosta export log --db ./var/starosta.db --out log.jsonl
     """
     from starosta.events.store import StoreError
-    from starosta.service.transfer import export_log
+    from starosta.service.tools.transfer import export_log
 
     backend = backend_for(db)
     output(out, force, db)
@@ -63,7 +63,7 @@ def export_log_command(db: str, out: str, after: int, force: bool) -> None:
 def _get(db: str, path: str, accept: str = "application/json") -> bytes:
     """Answer a GET through the real app in-process (the same code as the HTTP API)."""
     from litestar.testing import TestClient
-    from starosta.service.app import create_app
+    from starosta.service.api.app import create_app
 
     require_db(db)
     with TestClient(create_app(Settings(db=db))) as client:
@@ -137,7 +137,7 @@ def import_command(db: str, path: str, expect_head: str | None) -> None:
     """
     from rich.progress import Progress
     from starosta.events.store import StoreError
-    from starosta.service.transfer import ImportRefused
+    from starosta.service.tools.transfer import ImportRefused
 
     with Progress(transient=True) as progress:
         task = progress.add_task("verifying and importing", total=None)
@@ -177,8 +177,8 @@ def synth(persons: int, seed: int, out: str, load_db: str | None, force: bool) -
         TextColumn,
         TimeElapsedColumn,
     )
-    from starosta.service.synth import generate
-    from starosta.service.transfer import ImportRefused
+    from starosta.service.tools.synth import generate
+    from starosta.service.tools.transfer import ImportRefused
 
     output(out, force, load_db)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())

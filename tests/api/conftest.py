@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import pytest
 from litestar.testing import TestClient
 
-from starosta.service.app import create_app
-from starosta.service.access import create_tokens
+from starosta.service.api.app import create_app
+from starosta.service.domain.access import create_tokens
 from starosta.service.db import migrate
 from starosta.service.settings import Settings
 

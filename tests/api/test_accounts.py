@@ -14,7 +14,7 @@ from starosta.events.chain import GENESIS, chain_hash, row_digest
 from starosta.events.kinds import Citation, DeathClaim
 from starosta.events.review import ClaimContested, ClaimSubmitted
 from starosta.events.store import AppendRequest, Metadata, NewEvent
-from starosta.service.ids import ACCOUNT_ID
+from starosta.service.domain.ids import ACCOUNT_ID
 
 from tests.api.conftest import PEOPLE, Api, assert_problem
 
@@ -102,7 +102,7 @@ def test_new_rows_carry_account_ids_and_still_verify(api: Api) -> None:
 def _old_claim(api: Api, name: str, source: str, person: str) -> str:
     """A claim submitted as the code before accounts wrote it: the name in `actor` and in
     `contributor`."""
-    from starosta.service.ids import new_id
+    from starosta.service.domain.ids import new_id
 
     claim_id = new_id("claim")
     event = ClaimSubmitted(claim_id=claim_id, contributor=name, claim=DeathClaim(

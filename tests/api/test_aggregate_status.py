@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from starosta.service.demo.load import load
+from starosta.service.tools.demo.load import load
 from tests.api.conftest import Api, assert_problem
 from litestar.testing import TestClient
-from starosta.service.app import create_app
+from starosta.service.api.app import create_app
 from starosta.service.settings import Settings
 
 

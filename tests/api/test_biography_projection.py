@@ -9,8 +9,8 @@ from starosta.events.kinds import Citation, CustodyClaim
 from starosta.events.review import ClaimApproved
 from starosta.events.store import AppendRequest, Metadata, NewEvent
 from starosta.projections.biographies import BiographiesProjection
-from starosta.service.access import Principal
-from starosta.service.commands import submission
+from starosta.service.domain.access import Principal
+from starosta.service.domain.commands import submission
 from starosta.service.db import open_archive
 from tests.api.conftest import Api
 

@@ -15,9 +15,9 @@ import msgspec
 import pytest
 from litestar.testing import TestClient
 
-from starosta.service.ids import ACCOUNT_ID
+from starosta.service.domain.ids import ACCOUNT_ID
 from starosta.events.kinds import KIND_NAMES, KINDS
-from starosta.service.app import create_app
+from starosta.service.api.app import create_app
 from starosta.service.settings import Settings
 from tests.api.conftest import Api, make_tokens
 

@@ -228,7 +228,7 @@ def test_the_async_client(served: Served) -> None:
 def test_the_readme_example_runs_against_the_demo(tmp_path, capsys: pytest.CaptureFixture) -> None:
     import re
 
-    from starosta.service.demo.load import load
+    from starosta.service.tools.demo.load import load
     from tests.conftest import ROOT
 
     readme = (ROOT / "README.md").read_text("utf-8")
@@ -251,7 +251,7 @@ def test_the_client_imports_no_litestar() -> None:
     import subprocess
     import sys
 
-    probe = ("import sys, starosta.client, starosta.service.submit; "
+    probe = ("import sys, starosta.client, starosta.service.tools.submit; "
              "print(sorted({m.split('.')[0] for m in sys.modules} & {'litestar', 'granian'}))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and out.stdout.strip() == "[]", out.stdout + out.stderr

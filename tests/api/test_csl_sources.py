@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from starosta.service.csl import validator
+from starosta.service.domain.csl import validator
 from tests.api.conftest import Api
 
 TYPES = validator().schema["properties"]["type"]["enum"]

@@ -13,7 +13,7 @@ import httpx
 import msgspec
 import pytest
 from starosta.events.kinds import Citation, DeathClaim
-from starosta.service.access import list_tokens
+from starosta.service.domain.access import list_tokens
 from starosta.service.api.log import TOKEN_RECHECK_SECONDS
 from starosta.service.db import open_event_store
 

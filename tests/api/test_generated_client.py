@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from starosta.service.demo.load import DEMO_TOKENS, load
+from starosta.service.tools.demo.load import DEMO_TOKENS, load
 from tests.conftest import start_server, stop
 
 GENERATOR = str(Path(sys.executable).with_name("openapi-python-client"))

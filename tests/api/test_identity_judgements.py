@@ -206,7 +206,7 @@ def _store_contradictions(db: str) -> dict[str, str]:
 
 def test_a_log_holding_contradictions_replays_to_a_sane_registry(archive_db: str) -> None:
     from litestar.testing import TestClient
-    from starosta.service.app import create_app
+    from starosta.service.api.app import create_app
     from starosta.service.settings import Settings
 
     from tests.api.conftest import make_tokens

@@ -8,7 +8,7 @@ from litestar.testing import TestClient
 
 from starosta.events.chain import GENESIS, chain_hash
 from starosta.events.registry import PersonRegistered
-from starosta.service.app import create_app
+from starosta.service.api.app import create_app
 from starosta.service.db import open_store
 from starosta.service.settings import Settings
 

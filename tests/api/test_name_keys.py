@@ -19,7 +19,7 @@ import httpx
 
 from starosta.events.registry import PersonRegistered
 from starosta.events.store import AppendRequest, Metadata, NewEvent
-from starosta.service.app import create_app
+from starosta.service.api.app import create_app
 from starosta.service.settings import Settings
 from tests.api.conftest import assert_problem, make_tokens
 from tests.conftest import run_cli

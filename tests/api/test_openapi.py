@@ -18,7 +18,7 @@ from litestar.testing import TestClient
 
 from starosta.events.kinds import KIND_NAMES, KINDS, AnyClaim
 from starosta.service.api.entities import PersonIn, PlaceIn, SourceIn
-from starosta.service.app import create_app
+from starosta.service.api.app import create_app
 from starosta.service.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -197,7 +197,7 @@ def test_the_claim_union_declares_its_discriminator(schema: dict[str, Any]) -> N
 from openapi_spec_validator import validate as validate_spec  # noqa: E402
 
 from starosta.service.api import openapi  # noqa: E402
-from starosta.service.errors import Problem  # noqa: E402
+from starosta.service.api.errors import Problem  # noqa: E402
 
 PROBLEM = "application/problem+json"
 
@@ -247,7 +247,7 @@ def status_set(schema: dict[str, Any], method: str, path: str) -> set[int]:
 
 def test_the_statuses_the_server_answers_are_documented(tmp_path, schema: dict[str, Any]) -> None:
     """Provoke each documented error on a real archive; the document lists what came back."""
-    from starosta.service.access import create_tokens
+    from starosta.service.domain.access import create_tokens
 
     db = str(tmp_path / "archive.db")
     with TestClient(create_app(Settings(db=db))):
@@ -325,7 +325,7 @@ def test_request_bodies_are_closed_as_the_server_is(schema: dict[str, Any], clie
     answer = client.post("/claims/approve", json={"ids": ["C-1"], "extra": True},
                          headers={"Authorization": "Bearer nobody"})
     assert answer.status_code == 401  # the token first; with one, the field:
-    from starosta.service.access import create_tokens
+    from starosta.service.domain.access import create_tokens
 
     token = create_tokens(db_path, [("closed-check", "reviewer", None)])[0][1]
     answer = client.post("/claims/approve", json={"ids": ["C-1"], "extra": True},

@@ -30,7 +30,7 @@ from litestar.testing import TestClient
 from starosta.events.chain import GENESIS
 from starosta.events.sqlite_store import LOCK_SUFFIX, rebuild_lock
 from starosta.events.store import RebuildRunning
-from starosta.service.app import create_app
+from starosta.service.api.app import create_app
 from starosta.service.settings import Settings
 from tests.conftest import free_port, run_cli
 

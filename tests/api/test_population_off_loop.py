@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from starosta.service.api import population as population_api
-from starosta.service.app import create_app
+from starosta.service.api.app import create_app
 from starosta.service.settings import Settings
 from tests.api.conftest import make_tokens
 

@@ -21,7 +21,7 @@ import anyio
 import httpx
 import pytest
 
-from starosta.service.app import create_app
+from starosta.service.api.app import create_app
 from starosta.service.settings import Settings
 from tests.api.conftest import make_tokens
 

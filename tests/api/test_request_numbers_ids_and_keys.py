@@ -232,7 +232,7 @@ def test_a_500_is_logged_as_one_escaped_line_with_the_client(caplog) -> None:
     from litestar.params import FromPath
     from litestar.testing import TestClient
 
-    from starosta.service.errors import EXCEPTION_HANDLERS, install_safe_log
+    from starosta.service.api.errors import EXCEPTION_HANDLERS, install_safe_log
 
     @get("/boom/{what:str}")
     async def boom(what: FromPath[str]) -> None:

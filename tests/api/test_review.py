@@ -14,7 +14,7 @@ from typing import Any, Callable
 import httpx
 import pytest
 
-from starosta.service.ids import ACCOUNT_ID
+from starosta.service.domain.ids import ACCOUNT_ID
 from tests.api.conftest import Api, assert_problem
 
 PROBLEM = "application/problem+json"

@@ -116,7 +116,7 @@ def _post_slowly(port: int, path: str, headers: dict[str, str], body: bytes) -> 
 def test_a_refused_write_is_answered_after_its_body_is_read(tmp_path) -> None:
     """A 401 or 403 decided from the headers alone still reads the body first: closing while the
     client sends breaks its pipe, and nginx in front then answers 502 instead of our refusal."""
-    from starosta.service.access import create_tokens
+    from starosta.service.domain.access import create_tokens
 
     db = str(tmp_path / "archive.db")
     proc, _ = start_server(db)

@@ -29,7 +29,7 @@ from starosta.events.postgres_store import PostgresEventStore
 from starosta.events.store import GroupCommitter, Job, Metadata, StoredRow
 from starosta.migrations import postgres as pg_migrations
 from starosta.service.db import open_store
-from starosta.service.transfer import export_log, import_log, verify_lines
+from starosta.service.tools.transfer import export_log, import_log, verify_lines
 
 from tests.contract.store_contract import (
     TIMEOUT,

@@ -13,8 +13,8 @@ from pathlib import Path
 from starosta.events.catalog import CATALOG
 from starosta.events.chain import GENESIS, HASHED_COLUMNS, chain_hash, row_digest
 from starosta.events.registry import SourceRegistered
-from starosta.service import ids
-from starosta.service.ids import ACCOUNT_ID
+from starosta.service.domain import ids
+from starosta.service.domain.ids import ACCOUNT_ID
 
 from starosta import migrations
 from tests.conftest import run_cli

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from starosta.service.access import create_tokens
+from starosta.service.domain.access import create_tokens
 from tests.conftest import launch_server, stop, wait_until_up
 from tests.postgres import Cluster, new_archive
 

@@ -15,8 +15,8 @@ import msgspec
 import pytest
 from litestar.testing import TestClient
 
-from starosta.service.app import create_app
-from starosta.service.demo.load import DEMO_TOKENS, commands, load
+from starosta.service.api.app import create_app
+from starosta.service.tools.demo.load import DEMO_TOKENS, commands, load
 from starosta.service.settings import Settings
 from tests.conftest import run_cli
 

@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from starosta.service.cli import _existing_db, main
-from starosta.service.demo.marker import is_loopback
+from starosta.service.tools.demo.marker import is_loopback
 from tests.conftest import ROOT, free_port, run_cli, start_server, stop, wait_until_up
 
 pytestmark = pytest.mark.slow
@@ -158,7 +158,7 @@ def test_the_demo_is_marked_and_served_with_a_banner_on_loopback_only(
 def test_a_demo_loaded_before_the_marker_is_kept_on_loopback(tmp_path: Path) -> None:
     """An archive where the demo's public tokens work is a demo, marker or not (one that an
     older `make run` filled): `serve` keeps it on loopback too."""
-    from starosta.service.access import create_tokens
+    from starosta.service.domain.access import create_tokens
 
     db = str(tmp_path / "old.db")
     assert run_cli("migrate", "--db", db).returncode == 0

@@ -17,7 +17,7 @@ from starosta.events.store import Metadata
 from starosta.projections import ledger
 from starosta.projections.rules import COUNTED as PUBLIC  # what figures count
 from starosta.projections.runner import content_hash
-from starosta.service.commands import submission
+from starosta.service.domain.commands import submission
 # Principal as the world's own module imports it (its home is moving between service modules)
 from tests.integration.test_projection_determinism import Principal, World, _review
 

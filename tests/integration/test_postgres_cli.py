@@ -240,7 +240,7 @@ def test_search_answers_the_same_on_both_backends(
     order (exact words, then prefixes, then by name, then id) for the demo's names."""
     from litestar.testing import TestClient
 
-    from starosta.service.app import create_app
+    from starosta.service.api.app import create_app
     from starosta.service.settings import Settings
 
     log, _, _ = demo_log

@@ -21,7 +21,7 @@ import pytest
 
 from starosta.projections.read_models import default_runner
 from starosta.projections.runner import content_hash
-from starosta.service.access import create_tokens
+from starosta.service.domain.access import create_tokens
 from starosta.service.db import open_event_store
 from tests.conftest import launch_server, stop, wait_until_up
 from tests.postgres import Cluster, new_archive, streaming_replica
@@ -143,7 +143,7 @@ def test_reads_from_a_streaming_replica_wait_for_min_position(
         postgres_cluster: Cluster, archive: tuple[str, str, dict]) -> None:
     from litestar.testing import TestClient
 
-    from starosta.service.app import create_app
+    from starosta.service.api.app import create_app
     from starosta.service.settings import Settings
 
     service, owner, tokens = archive

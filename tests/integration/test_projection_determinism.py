@@ -36,8 +36,8 @@ from starosta.events.review import (
 from starosta.events.store import AppendRequest, Metadata, NewEvent
 from starosta.projections import sql
 from starosta.projections.runner import content_hash
-from starosta.service.access import Principal
-from starosta.service.commands import submission
+from starosta.service.domain.access import Principal
+from starosta.service.domain.commands import submission
 from starosta.service.db import open_archive
 
 DATES = ["1925-04", "1940", "1940-01-25", "1948", "1942?", "1933~", "1951/1955", None]

@@ -17,8 +17,8 @@ import pytest
 import sqlite_utils
 from litestar.testing import TestClient
 
-from starosta.service.app import create_app
-from starosta.service.demo.load import DEMO_TOKENS
+from starosta.service.api.app import create_app
+from starosta.service.tools.demo.load import DEMO_TOKENS
 from starosta.service.settings import Settings
 from tests.conftest import run_cli
 

@@ -21,8 +21,8 @@ from starosta.events.review import ClaimApproved
 from starosta.events.store import Metadata
 from starosta.projections import population, registry
 from starosta.projections.rules import COUNTED as PUBLIC  # what figures count
-from starosta.service.access import Principal
-from starosta.service.commands import submission
+from starosta.service.domain.access import Principal
+from starosta.service.domain.commands import submission
 
 from tests.integration.test_projection_determinism import World, _postgres_world
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import msgspec
 from starosta.events.store import StoredRow
-from starosta.service.transfer import verify_lines
+from starosta.service.tools.transfer import verify_lines
 
 from tests.conftest import run_cli
 

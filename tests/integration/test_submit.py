@@ -198,7 +198,7 @@ def test_json_lines_with_a_kind_per_line(archive: Archive, tmp_path: Path) -> No
 
 def test_rows_unsent_when_the_server_is_gone_are_sent_by_the_next_run(archive: Archive, tmp_path: Path) -> None:
     from starosta.client import Retry
-    from starosta.service.submit import run
+    from starosta.service.tools.submit import run
     from tests.conftest import free_port
 
     sheet = write_csv(tmp_path / "later.csv", archive, [

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from litestar.testing import TestClient
 from starosta.projections.runner import content_hash
-from starosta.service.app import create_app
+from starosta.service.api.app import create_app
 from starosta.service.db import open_archive
 from starosta.service.settings import Settings
 

@@ -28,11 +28,11 @@ from starosta.events.review import (
 )
 from starosta.events.store import StoredRow
 from starosta.projections.search import search
-from starosta.service import synth
-from starosta.service.access import Principal
+from starosta.service.tools import synth
+from starosta.service.domain.access import Principal
 from starosta.service.cli import main
-from starosta.service.commands import check_claim, check_dates
-from starosta.service.transfer import import_log
+from starosta.service.domain.commands import check_claim, check_dates
+from starosta.service.tools.transfer import import_log
 
 PERSONS, SEED = 50, 1
 ACTIONS = {ClaimApproved: "approve", ClaimRejected: "reject", ClaimContested: "contest",

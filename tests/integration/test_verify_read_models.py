@@ -27,7 +27,7 @@ from litestar.testing import TestClient
 from starosta.projections.audit import CannotCompare, verify_read_models
 from starosta.events.sqlite_store import LOCK_SUFFIX, rebuild_lock
 from starosta.events.store import RebuildRunning
-from starosta.service.app import create_app
+from starosta.service.api.app import create_app
 from starosta.projections.read_models import default_runner
 from starosta.service.db import open_event_store
 from starosta.service.settings import Settings

@@ -25,7 +25,7 @@ if str(ROOT) not in sys.path:
 
 from litestar.testing import TestClient  # noqa: E402
 
-from starosta.service.app import create_app  # noqa: E402
+from starosta.service.api.app import create_app  # noqa: E402
 from starosta.service.settings import Settings  # noqa: E402
 from tests.api.conftest import Api, make_tokens  # noqa: E402
 

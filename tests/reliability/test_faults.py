@@ -45,7 +45,7 @@ from starosta.events.registry import PersonRegistered, SourceRegistered
 from starosta.events.store import AppendRequest, GroupCommitter, Job, NewEvent, StoreUnavailable
 from starosta.projections.read_models import default_runner
 from starosta.projections.runner import content_hash
-from starosta.service.app import create_app
+from starosta.service.api.app import create_app
 from starosta.service.db import open_store
 from starosta.service.settings import Settings
 from tests.api.conftest import Api, assert_problem, make_tokens

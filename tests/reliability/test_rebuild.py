@@ -26,7 +26,7 @@ from litestar.testing import TestClient
 from starosta.events.sqlite_store import LOCK_SUFFIX
 from starosta.projections.read_models import default_runner
 from starosta.projections.runner import content_hash
-from starosta.service.app import create_app
+from starosta.service.api.app import create_app
 from starosta.service.db import open_archive
 from starosta.service.settings import Settings
 from tests.api.conftest import Api, make_tokens

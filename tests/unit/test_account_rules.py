@@ -8,7 +8,7 @@ import pytest
 from starosta.events.errors import Forbidden
 from starosta.events.review import ClaimState, check
 from starosta.projections.rules import Viewer, may_see
-from starosta.service.accounts import Directory, is_account_id, pseudonymised_data
+from starosta.service.domain.accounts import Directory, is_account_id, pseudonymised_data
 
 BOB = ("A-7K2M9Q4G", "bob")  # bob's account id and his name
 OLGA = ("A-4G7K2M9Q", "olga")

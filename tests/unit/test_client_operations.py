@@ -9,7 +9,7 @@ import inspect
 
 from starosta.client import AsyncClient, Call, Client, Operations, Pages, operation, paged
 from starosta.events.kinds import Citation, DeathClaim
-from starosta.service.replies import Submitted
+from starosta.service.domain.replies import Submitted
 
 OPERATIONS = {name: value for name, value in vars(Operations).items()
               if isinstance(value, (operation, paged))}

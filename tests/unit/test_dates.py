@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-import starosta.service.edtf_dates as dates_mod
+import starosta.service.domain.edtf_dates as dates_mod
 from starosta.events.dates import DateValue, may_meet, possibly_covered, sort_key, surely_covered
-from starosta.service.edtf_dates import (
+from starosta.service.domain.edtf_dates import (
     ACCEPTED_SEASONS,
     MAX_LENGTH,
     DateError,

@@ -20,7 +20,7 @@ import httpx
 import pytest
 from litestar.testing import TestClient
 
-from starosta.service.app import create_app
+from starosta.service.api.app import create_app
 from starosta.service.cli import main
 from starosta.service.settings import Settings
 from tests.conftest import ROOT, STAROSTA, free_port, run_cli, stop

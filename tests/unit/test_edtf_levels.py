@@ -11,7 +11,7 @@ import datetime
 import pytest
 from edtf import parse_edtf
 
-from starosta.service.edtf_dates import ARCHIVE_YEARS, DateError, parse_date
+from starosta.service.domain.edtf_dates import ARCHIVE_YEARS, DateError, parse_date
 
 LEVEL_0 = ["2001-02-03", "2008-12", "2008", "-0999", "0000", "2001-02-03T09:30:01",
            "2004-01-01T10:10:10Z", "2004-01-01T10:10:10+05:00", "1985-04-12T23:20:30",

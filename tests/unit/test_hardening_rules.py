@@ -11,7 +11,7 @@ from litestar import Request
 
 from starosta.events.errors import Invalid
 from starosta.service.api.common import PEER, client_key, number, stored_request_id
-from starosta.service.errors import SafeLog, log_safe, safe_traceback
+from starosta.service.api.errors import SafeLog, log_safe, safe_traceback
 from starosta.service.settings import Settings, proxy_list
 
 
@@ -135,7 +135,7 @@ def test_a_traceback_keeps_its_causes_escaped() -> None:
 
 
 def test_a_log_budget_allows_its_lines_per_window_and_counts_the_rest() -> None:
-    from starosta.service.errors import LogBudget
+    from starosta.service.api.errors import LogBudget
 
     now = [0.0]
     budget = LogBudget(lines=3, seconds=60.0, clock=lambda: now[0])

@@ -72,7 +72,7 @@ def test_the_wheel_holds_every_module_of_the_tree_and_one_top_level_package(
                                 "not in the tree": sorted(shipped - in_tree)}
     data = {n.removeprefix("starosta/") for n in names if not n.endswith(".py")}
     for needed in ("migrations/0001_event_log.sql", "migrations/postgres/0001_event_log.sql",
-                   "service/demo/archive.jsonl", "projections/confusables.txt",
+                   "service/tools/demo/archive.jsonl", "projections/confusables.txt",
                    "projections/confusables.LICENSE.txt", "service/api/examples.json"):
         assert needed in data, needed
     # every .sql migration of the tree ships

@@ -127,8 +127,8 @@ def test_the_timeline_counts_by_the_same_rule_as_population(stays, step) -> None
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> Iterator[TestClient]:
-    from starosta.service.app import create_app
-    from starosta.service.demo.load import load
+    from starosta.service.api.app import create_app
+    from starosta.service.tools.demo.load import load
     from starosta.service.settings import Settings
 
     db = str(tmp_path_factory.mktemp("demo") / "demo.db")

@@ -40,8 +40,8 @@ from starosta.client import Client, EntityKind, StarostaError, Unavailable, fiel
 from starosta.events.errors import DomainError
 from starosta.events.kinds import KINDS, Claim, kind_of
 from starosta.projections import name_keys
-from starosta.service.commands import check_ranges, checked_dates
-from starosta.service.ids import PREFIXES
+from starosta.service.domain.commands import check_ranges, checked_dates
+from starosta.service.domain.ids import PREFIXES
 
 BY_KIND: dict[str, type[Claim]] = {k.__struct_config__.tag: k for k in KINDS}  # type: ignore[misc]
 LIST_SEPARATOR = "|"

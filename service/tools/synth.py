@@ -1,7 +1,7 @@
 """A clearly SYNTHETIC archive for load tests and demos at scale, written as an export file.
 
 `generate(out, persons, seed)` streams JSON Lines, one stored log row per line: exactly what
-`starosta export log` writes and `service.transfer.import_log` imports (positions 1..N, the
+`starosta export log` writes and `service.tools.transfer.import_log` imports (positions 1..N, the
 stored JSON text of each event as `CATALOG.encode` gives it, and the hash chain computed with
 `events.chain`). Nothing in it is historical, and it says so everywhere: every source is titled
 "Synthetic source N (not historical)" with `"synthetic": true` in its CSL item and its event,
@@ -24,7 +24,7 @@ times come from the seed and the position (no uuid4, no clock): record time is
 2026-01-01T00:00:00.000000Z plus one millisecond per position.
 
 Dates come from a bounded vocabulary (`VOCABULARY`, about 3,400 strings, about 950 of which need
-the slow `edtf` parser); each string is parsed once with `service.edtf_dates.parse_date` and cached
+the slow `edtf` parser); each string is parsed once with `service.domain.edtf_dates.parse_date` and cached
 for the life of the process, so an archive of any size costs at most a few seconds of parsing.
 
 Memory stays flat: rows are streamed to `out`; the generator keeps only the entity pools
@@ -96,7 +96,7 @@ from starosta.events.review import (
     ClaimSubmitted,
 )
 from starosta.events.store import StoredRow
-from starosta.service.edtf_dates import parse_date
+from starosta.service.domain.edtf_dates import parse_date
 
 Progress = Callable[[int, int], None]
 
@@ -107,7 +107,7 @@ REVIEWERS = tuple(f"Synthetic Reviewer {i}" for i in range(1, 5))
 
 # -- ids -----------------------------------------------------------------------------------
 
-_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32, as service.ids
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32, as service.domain.ids
 _MASK = (1 << 40) - 1
 _MULT = 0x9E3779B97F | 1  # odd, so n -> n * _MULT + offset is a bijection modulo 2**40
 _PREFIXES = {"source": "S", "person": "P", "place": "PL", "organization": "O", "fund": "F",

@@ -1,4 +1,4 @@
-"""What a command answers (service.commands): a `Decision` (the appends and the typed reply
+"""What a command answers (service.domain.commands): a `Decision` (the appends and the typed reply
 to complete once they commit) and the reply types. The domain's own vocabulary: the write path
 (service.archive) completes and stores these replies; the HTTP layer renders them; the Python
 client decodes them. Nothing here reads or writes the database."""

@@ -2,7 +2,7 @@
 of migration 0003), with no HTTP in them. Bearer tokens are stored only as hashes.
 
 Roles are ordered contributor < reviewer < admin; each has what the one before has. A token's
-`name` is the person using it; each name has one account (service/accounts.py), whose opaque
+`name` is the person using it; each name has one account (service/domain/accounts.py), whose opaque
 id new claims and decisions are recorded under; "nobody reviews their own claim" compares
 accounts, so two tokens with one name are one actor. Names that differ only in case, Unicode
 form, width or look-alike letters are one name (`same_account_as`).
@@ -20,7 +20,7 @@ import msgspec
 from starosta.events.errors import Unauthenticated
 from starosta.projections import name_keys
 from starosta.projections.rules import Viewer
-from starosta.service.accounts import ensure_account, is_account_id
+from starosta.service.domain.accounts import ensure_account, is_account_id
 from starosta.events.store import Connection
 
 RANKS: dict[str, int] = {"contributor": 1, "reviewer": 2, "admin": 3}

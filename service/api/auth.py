@@ -1,4 +1,4 @@
-"""Guards for each role, and the caller of a request (tokens themselves: service.access)."""
+"""Guards for each role, and the caller of a request (tokens themselves: service.domain.access)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
-from starosta.service.access import ANONYMOUS, RANKS, Principal
+from starosta.service.domain.access import ANONYMOUS, RANKS, Principal
 
 __all__ = ["ANONYMOUS", "RANKS", "Principal", "admin", "contributor", "drain", "principal_of",
            "requires", "reviewer"]

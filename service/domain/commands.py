@@ -54,10 +54,10 @@ from starosta.events.store import AppendRequest, Connection, EventStore, NewEven
 from starosta.projections import claims as claims_model
 from starosta.projections import name_keys, names, registry, search
 from starosta.projections.rules import may_see
-from starosta.service.access import Principal
-from starosta.service.edtf_dates import DateError, parse_date
-from starosta.service.ids import new_id
-from starosta.service.replies import (
+from starosta.service.domain.access import Principal
+from starosta.service.domain.edtf_dates import DateError, parse_date
+from starosta.service.domain.ids import new_id
+from starosta.service.domain.replies import (
     ClaimStateOf,
     Created,
     Decision,

@@ -10,9 +10,9 @@ from typing import Any
 
 import msgspec
 
-from starosta.service.access import create_token
-from starosta.service.demo import marker
-from starosta.service.demo.marker import AlreadyDemo, NotNew
+from starosta.service.domain.access import create_token
+from starosta.service.tools.demo import marker
+from starosta.service.tools.demo.marker import AlreadyDemo, NotNew
 from starosta.service.settings import Settings
 
 __all__ = ["DEMO_TOKENS", "AlreadyDemo", "DemoError", "NotNew", "claim_archive", "load"]
@@ -39,7 +39,7 @@ class DemoError(Exception):
 
 def commands() -> list[dict[str, Any]]:
     """Return the demo archive's commands, in order."""
-    text = resources.files("starosta.service.demo").joinpath("archive.jsonl").read_text("utf-8")
+    text = resources.files("starosta.service.tools.demo").joinpath("archive.jsonl").read_text("utf-8")
     return [msgspec.json.decode(line) for line in text.splitlines() if line.strip()]
 
 
@@ -102,7 +102,7 @@ def load(db: str, progress: Callable[[int, int], None] | None = None) -> dict[st
     """
     from litestar.testing import TestClient
 
-    from starosta.service.app import create_app
+    from starosta.service.api.app import create_app
 
     claim_archive(db)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise here

@@ -24,8 +24,8 @@ from starosta.events.store import Connection, EventStore, Head
 from starosta.projections import names, registry, snapshot, sql
 from starosta.projections.ledger import Ledger, LedgerEntry
 from starosta.projections.runner import Runner, content_hash
-from starosta.service.publish_schema import FORMAT, SNAPSHOT_TABLE, TABLES, VIEWS, Table
-from starosta.service.transfer import COMPANIONS, remove_files, sync_directory
+from starosta.service.tools.publish_schema import FORMAT, SNAPSHOT_TABLE, TABLES, VIEWS, Table
+from starosta.service.tools.transfer import COMPANIONS, remove_files, sync_directory
 
 _encode = msgspec.json.Encoder().encode
 LICENSE = ("No licence is set by the software: the archive's operator states the terms of reuse. "

@@ -1,5 +1,5 @@
 """The public snapshot's tables, views and their descriptions: one definition that both builds
-the database (`service.publish`) and writes its Datasette `metadata.json`."""
+the database (`service.tools.publish`) and writes its Datasette `metadata.json`."""
 
 from __future__ import annotations
 

@@ -30,7 +30,7 @@ from starosta.service.api.entities import (
     SourceController,
 )
 from starosta.service.db import open_archive
-from starosta.service.errors import EXCEPTION_HANDLERS, install_safe_log
+from starosta.service.api.errors import EXCEPTION_HANDLERS, install_safe_log
 from starosta.service.settings import Settings, proxy_list
 
 DESCRIPTION = """\

@@ -13,7 +13,7 @@ account's id, and a log row so changed says `pseudonymised: true`, since its con
 checks against its digest). A name without an account (never expected: the migration and
 `token create` give every name one) is shown to readers as null, never as itself.
 
-No HTTP here; the SQL on `accounts` lives here and in `service/access.py` (tokens).
+No HTTP here; the SQL on `accounts` lives here and in `service/domain/access.py` (tokens).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from starosta.events.errors import Invalid
 from starosta.projections import claims as claims_model
 from starosta.projections.claims import ClaimOut, ClaimPage
 from starosta.projections.rules import Viewer
-from starosta.service.ids import ACCOUNT_ID, new_id
+from starosta.service.domain.ids import ACCOUNT_ID, new_id
 from starosta.events.store import Connection
 
 # Top-level fields of event data that name an account (the actor of a claim, a judgement or a
