@@ -25,7 +25,7 @@ read asks for), so there the predicate reads only `status` and `superseded_by`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Literal, get_args
+from typing import Literal, cast, get_args
 
 import msgspec
 from starosta.events.dates import Day, may_meet, surely_meets
@@ -94,10 +94,11 @@ def indexed_status(status: str, ranked_deprecated: bool) -> str:
     return DEPRECATED if status == "approved" and ranked_deprecated else status
 
 
-def effective_rank(rank: str, superseded_by: str | None) -> str:
+def effective_rank(rank: str, superseded_by: str | None) -> Rank:
     """A claim's effective rank: deprecated while an approved successor exists, else its own
     (normal unless a reviewer ranked it)."""
-    return DEPRECATED if superseded_by is not None else rank
+    # a stored rank is a Rank: 'normal' by default, else a ClaimRanked's (validated) rank
+    return cast(Rank, DEPRECATED if superseded_by is not None else rank)
 
 
 def counts(status: str, superseded_by: str | None, rank: str = "normal", suppressed: bool = False,

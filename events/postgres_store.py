@@ -275,8 +275,9 @@ class PostgresEventStore(StoreBase):
             conn = self._writer_connection()
             try:
                 _begin(conn)
-                position, previous, last_time, now, stored, versions = conn.execute(
-                    _BATCH_STATE, (ids, streams)).fetchone()
+                state = conn.execute(_BATCH_STATE, (ids, streams)).fetchone()
+                assert state is not None  # FROM (SELECT 1) LEFT JOIN ...: always one row
+                position, previous, last_time, now, stored, versions = state
                 batch = _Batch(
                     head=(position or 0, previous or GENESIS),
                     recorded_at=max(now, last_time or ""),
@@ -360,7 +361,9 @@ class PostgresEventStore(StoreBase):
             conn = self._connect(writer=False)
         try:
             with translated_errors():
-                taken = conn.execute(f"SELECT pg_try_advisory_lock({_REBUILD_KEY})").fetchone()[0]
+                row = conn.execute(f"SELECT pg_try_advisory_lock({_REBUILD_KEY})").fetchone()
+                assert row is not None  # a SELECT without FROM: always one row
+                taken = row[0]
                 holder = None if taken else (f"another rebuild of this database is running "
                                              f"({_lock_holder(conn)})")
             if not taken:

@@ -169,6 +169,8 @@ class Connection(Protocol):
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> Cursor: ...
 
+    def close(self) -> None: ...  # for the connections a caller opens (sqlite3's, the wrapper's)
+
 
 class Transaction(Connection, Protocol):
     """An open write transaction of the store's database, opaque beyond running statements.

@@ -583,8 +583,10 @@ def read_as_of(conn: Connection, store: StreamReader, person_id: str, position: 
                            in states.items() if s.claim.supersedes)  # the rule as it stood then
     views = []
     for claim_id in ids:
-        state, submitted, first = states.get(claim_id, (None, None, 0))
-        if state is None or not shown(viewer, state.status, state.contributor, statuses):
+        if (entry := states.get(claim_id)) is None:
+            continue
+        state, submitted, first = entry
+        if not shown(viewer, state.status, state.contributor, statuses):
             continue
         claim = msgspec.to_builtins(submitted.claim)
         views.append(ClaimView(id=claim_id, kind=claim["kind"], status=state.status,

@@ -123,7 +123,7 @@ class ClaimIndex(Projection):
         if not isinstance(e, CHANGES):
             return
         held = conn.execute(f"SELECT status FROM {suppressed} WHERE claim_id = ?",
-                            (e.claim_id,)).fetchone()  # type: ignore[attr-defined]
+                            (e.claim_id,)).fetchone()
         if isinstance(e, ClaimRanked):
             deprecated = e.rank == DEPRECATED
             if deprecated:
@@ -140,7 +140,7 @@ class ClaimIndex(Projection):
                 conn.execute(f"UPDATE {t[table]} SET status = ? WHERE claim_id = ? AND status = ?",
                              (new, e.claim_id, old))
             return
-        claim_id = e.claim_id  # type: ignore[attr-defined]
+        claim_id = e.claim_id
         before = held[0] if held else self._status_of(conn, t, claim_id)
         status = status_after(before, e)
         changed = Supersession.reviewed(conn, supersession, claim_id, status)

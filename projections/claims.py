@@ -4,7 +4,7 @@ entities and source it refers to: the review queue and `GET /claims/{id}` read i
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 
@@ -144,8 +144,9 @@ class ClaimsProjection(Projection):
 
 # -- queries: everything that reads the claims read model's tables ------------------------------
 
-REFS_BY_KIND: dict[str, dict[str, str]] = {k.__struct_config__.tag: k.REFS for k in KINDS}
-MANY_BY_KIND: dict[str, dict[str, str]] = {k.__struct_config__.tag: k.MANY for k in KINDS}
+# cast: every claim kind in events/kinds.py is declared with an explicit string tag=
+REFS_BY_KIND: dict[str, dict[str, str]] = {cast(str, k.__struct_config__.tag): k.REFS for k in KINDS}
+MANY_BY_KIND: dict[str, dict[str, str]] = {cast(str, k.__struct_config__.tag): k.MANY for k in KINDS}
 
 
 class Dispute(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -466,7 +467,8 @@ def page(conn: Connection, viewer: Viewer, *, after: int = 0, limit: int = 50,
     """Return claims oldest first after submission position `after`, filtered (AND), only
     those `viewer` may see; `next` is the cursor of the next page. `contributor` is one
     stored value or several (an account's id and name: service.domain.accounts.contributor_filter)."""
-    where, args = ["submitted_position > ?"], [after]
+    where = ["submitted_position > ?"]
+    args: list[int | str] = [after]
     for column, value in (("status", status), ("source_id", source), ("kind", kind)):
         if value is not None:
             where.append(f"{column} = ?")  # column names from this code, never input

@@ -33,7 +33,7 @@ from starosta.events.kinds import (
     kind_of,
 )
 from starosta.events.review import ClaimSubmitted
-from starosta.events.store import Envelope
+from starosta.events.store import Connection, Envelope
 from starosta.projections import registry, sql
 from starosta.projections.claim_index import ClaimIndex, changed_claim
 from starosta.projections.rules import (
@@ -85,6 +85,9 @@ class LedgerProjection(ClaimIndex):
 
     def rows(self, e: ClaimSubmitted, envelope: Envelope) -> dict[str, list[tuple]]:
         c = e.claim
+        counterparty: str | None
+        via: str | None
+        details: str | None
         match c:
             case DonationClaim():
                 direction, counterparty, via, details = "in", c.donor, None, None

@@ -4,6 +4,7 @@ admin took down from readers), which every read model's queries consult."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import msgspec
@@ -155,6 +156,7 @@ class RegistryProjection(Projection):
         """Flag and return True when a judgement of the log is refused by the rule against
         the judgements before it (a log written before the rule held, by a race)."""
         e = envelope.event
+        assert isinstance(e, (PersonMerged, PersonUnmerged, PersonsDistinct))  # apply() matched it
         refusal = judgement_refusal(conn, e, t)
         if refusal is None:
             return False
@@ -417,7 +419,8 @@ def group_as_of(conn: Connection, person_id: str, position: int) -> tuple[str, l
     while (into := target(alive)) and into not in seen:
         alive = into
         seen.add(alive)
-    merged, frontier = [], [alive]
+    merged: list[str] = []
+    frontier = [alive]
     while frontier:
         candidates = dict.fromkeys(r[0] for f in frontier for r in conn.execute(
             "SELECT DISTINCT person_id FROM person_judgements WHERE other = ? AND judgement = 'merged' "
@@ -450,7 +453,7 @@ def list_page(conn: Connection, kind: str, limit: int, offset: int) -> list[str]
         (limit, offset))]
 
 
-def survivors(conn: Connection, ids: set[str] | list[str],
+def survivors(conn: Connection, ids: Iterable[str],
               persons: str = "persons") -> dict[str, str]:
     """Return merged record -> its survivor for every merged person among `ids` (ids that are
     not merged persons are left out): one query per 500 ids, then `survivor` for the few

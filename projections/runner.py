@@ -309,8 +309,9 @@ class Runner:
                     finish(p, conn, shadows[p.name], batch, rebuilding=True)
             if batch:
                 position = batch[-1].position
-                for p in chosen if progress else ():
-                    progress(p.name, position, head)
+                if progress:
+                    for p in chosen:
+                        progress(p.name, position, head)
             if not batch or position >= head:
                 break
         for p in chosen:

@@ -20,6 +20,7 @@ import msgspec
 
 from starosta.events.claim_rules import counts, effective_rank
 from starosta.events.errors import Invalid
+from starosta.events.store import Connection
 from starosta.projections import ledger, population, registry
 from starosta.projections.claims import all_suppressed
 from starosta.projections.rules import COUNTED as PUBLIC  # claims that stand: disputed ones wait

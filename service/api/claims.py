@@ -3,7 +3,7 @@ and an admin's take-downs of claims and entities (suppress, unsuppress)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
@@ -118,7 +118,7 @@ UNSUPPRESS_DOC = "Admin only. Readers see the content again. 409 when it is not 
 async def set_suppression(request: Request, kind: str, target: str, data: SuppressIn | None,
                           on: bool) -> Response[SuppressionSet]:
     """Decide and commit a take-down (`on`) or its undoing (service.domain.commands.suppression)."""
-    reason = reason_of(data, "suppress" if on else "unsuppress")  # type: ignore[arg-type]
+    reason = reason_of(data, "suppress" if on else "unsuppress")
     try:
         return await decide_and_commit(request, lambda: commands.suppression(
             archive_of(request).store, kind, target, reason, who(request), on))
@@ -156,7 +156,7 @@ class ClaimController(Controller):
     @post("/", guards=[auth.contributor], summary="Submit a claim", status_code=201,
           opt={"etag": True})
     async def submit(self, request: Request,
-                     data: Annotated[AnyClaim, Body(examples=CLAIM_EXAMPLES)]) -> Response[Submitted]:  # type: ignore[valid-type]
+                     data: Annotated[AnyClaim, Body(examples=CLAIM_EXAMPLES)]) -> Response[Submitted]:
         """One claim, discriminated by `kind`, with a required citation; answers 201 pending."""
         return await commit(request, await decided(request, commands.submit, data, who(request)))
 
@@ -167,7 +167,7 @@ class ClaimController(Controller):
         out = await off_loop(request, accounts.read_claim, claim_id, viewer(request))
         if out is None:
             raise commands.unseen_claim("claim_id", claim_id, "path")
-        return Response(msgspec.json.encode(out), media_type="application/json",
+        return Response[Any](msgspec.json.encode(out), media_type="application/json",
                         headers={"ETag": claims_model.etag(out.version)})
 
     @get("/", summary="List claims: the review queue with ?status=pending")
@@ -274,7 +274,7 @@ def bulk_approval(request: Request, data: BulkApproveIn) -> Decision:
 
 async def decide(request: Request, claim_id: str, action: str, reason: str | None,
                  citation: Citation | None = None, idempotent: bool = True,
-                 rank: str | None = None) -> Response:
+                 rank: Rank | None = None) -> Response:
     """Decide a review action (service.domain.commands.review) and commit it; a decision that loses
     a race with another answers 409, never both."""
     try:

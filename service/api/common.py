@@ -15,7 +15,7 @@ from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.di import NamedDependency
-from litestar.params import Parameter, SkipValidation
+from litestar.params import Parameter, ParameterKwarg, SkipValidation
 
 from starosta.projections import name_keys
 from starosta.projections.rules import Viewer, counted_statuses
@@ -169,8 +169,8 @@ def _integer_parameters(handler: BaseRouteHandler) -> list[tuple[str, int, int]]
         found = []
         for name, field in handler.parsed_fn_signature.parameters.items():
             kwarg = field.kwarg_definition
-            if field.annotation is int and kwarg is not None and hasattr(kwarg, "query") \
-                    and getattr(kwarg, "header", None) is None and getattr(kwarg, "cookie", None) is None:
+            if field.annotation is int and isinstance(kwarg, ParameterKwarg) \
+                    and kwarg.header is None and kwarg.cookie is None:
                 low = int(kwarg.ge) if kwarg.ge is not None else 0
                 high = int(kwarg.le) if kwarg.le is not None else MAX_POSITION
                 found.append((kwarg.query or name, low, high))
@@ -189,7 +189,7 @@ def client_key(request: ASGIConnection) -> str:
     client = request.scope.get("client")
     for host in (client[0] if client else None, request.scope.get(PEER)):
         try:
-            address = ipaddress.ip_address(host or "")
+            address = ipaddress.ip_address(host if isinstance(host, str) else "")
         except ValueError:
             continue
         if isinstance(address, ipaddress.IPv6Address):

@@ -12,7 +12,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import msgspec
 from litestar import Request, Response
@@ -159,7 +159,9 @@ def problem(request: Request, status: int, title: str, detail: str,
             candidates: list[dict[str, str]] | None = None) -> Response:
     """Return a problem+json response for `request`."""
     body = Problem(title=title, status=status, detail=detail, type=type,
-                   instance=request.url.path, errors=errors,
+                   instance=request.url.path,
+                   # the same fields as FieldError's (a domain error's `errors()`), encoded alike
+                   errors=cast(list[FieldError] | None, errors),
                    candidates=[Candidate(**c) for c in candidates] if candidates is not None else None)
     return Response(msgspec.json.encode(body), status_code=status, media_type=PROBLEM,
                     headers=headers)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, get
 from litestar.params import FromPath, Parameter
@@ -50,7 +50,7 @@ class LedgerController(Controller):
         statuses = review_statuses(request, include, "ledgers")
         if format == "csv" or (format is None and "text/csv" in request.headers.get("accept", "")):
             text = await off_loop(request, ledgers.entries_csv, fund_id, statuses)
-            return Response(text, media_type="text/csv; charset=utf-8", headers={
+            return Response[Any](text, media_type="text/csv; charset=utf-8", headers={
                 "Content-Disposition": f'attachment; filename="{fund_id}-ledger.csv"'})
         return Response(await off_loop(request, ledgers.ledger, fund_id, statuses, after, limit))
 

@@ -192,6 +192,7 @@ def _fingerprint(app: Litestar) -> tuple:
     builds, and different for an app with other handlers; kept in the key, so never reused),
     leaving out those the document leaves out (OPTIONS, made anew for each app)."""
     config = app.openapi_config
+    assert config is not None  # create_app always configures OpenAPI
     routes = tuple(
         (route.path, tuple(sorted(getattr(route, "methods", ()))),
          frozenset(getattr(handler.fn, "__func__", handler.fn)  # a controller's: its function
@@ -217,8 +218,9 @@ class JsonDocument(JsonRenderPlugin):
 class SwaggerPage(SwaggerRenderPlugin):
     """/schema: Swagger UI on the completed document, its files served by the app itself."""
 
-    def render_json(self, request: Request, openapi_schema: dict[str, Any]) -> bytes:
-        return super().render_json(request, document_of(request.app))
+    @staticmethod
+    def render_json(request: Request, openapi_schema: dict[str, Any]) -> bytes:
+        return SwaggerRenderPlugin.render_json(request, document_of(request.app))
 
 
 def complete(document: dict[str, Any], app: Litestar, response_examples: dict[str, Any]) -> None:
@@ -399,7 +401,7 @@ def _event_stream(operation: dict[str, Any], handler: HTTPRouteHandler) -> None:
                                   "are open already.")
 
 
-def _structs(tp: Any, seen: dict[str, type]) -> None:
+def _structs(tp: Any, seen: dict[str, type[msgspec.Struct]]) -> None:
     """Collect every Struct reachable from a type (by msgspec's own type inspection)."""
     info = msgspec.inspect.type_info(tp)
     stack = [info]
@@ -421,9 +423,9 @@ def _structs(tp: Any, seen: dict[str, type]) -> None:
             stack += list(node.item_types)
 
 
-def request_structs(app: Litestar) -> dict[str, type]:
+def request_structs(app: Litestar) -> dict[str, type[msgspec.Struct]]:
     """Every Struct a request body can hold, by name."""
-    found: dict[str, type] = {}
+    found: dict[str, type[msgspec.Struct]] = {}
     for _, _, handler in operations(app):
         data = handler.parsed_fn_signature.parameters.get("data")
         if data is not None:
@@ -461,7 +463,7 @@ def _constrain_unions(document: dict[str, Any], app: Litestar) -> None:
 def _has_union(schema: Any) -> bool:
     """A union of two or more types besides null, anywhere in the schema."""
     if isinstance(schema, dict):
-        branches = [b for b in schema.get("anyOf", schema.get("oneOf", [])) if b != {"type": "null"}]
+        branches = [b for b in schema.get("anyOf", schema.get("oneOf")) or [] if b != {"type": "null"}]
         return len(branches) > 1 or any(_has_union(v) for v in schema.values())
     if isinstance(schema, list):
         return any(_has_union(v) for v in schema)

@@ -4,7 +4,7 @@ request mapped to the population read model's queries, run in a reader thread.""
 from __future__ import annotations
 
 import io
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, get
@@ -66,9 +66,9 @@ class PopulationController(Controller):
         answer = await off_loop(request, timeline, place_id, step, first, last, statuses,
                                 include_children)
         if format == "csv" or (format is None and "text/csv" in request.headers.get("accept", "")):
-            return Response(timeline_csv(answer.items), media_type="text/csv; charset=utf-8",
+            return Response[Any](timeline_csv(answer.items), media_type="text/csv; charset=utf-8",
                             headers={"Content-Disposition": f'attachment; filename="{place_id}-population.csv"'})
-        return Response(msgspec.json.encode(answer), media_type="application/json")
+        return Response[Any](msgspec.json.encode(answer), media_type="application/json")
 
 
 def timeline_csv(items: list[Period]) -> str:

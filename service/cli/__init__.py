@@ -26,7 +26,9 @@ class _Commands(click.Group):
         try:
             return super().invoke(ctx)
         except click.ClickException as exc:  # one line, whatever a driver's message held
-            exc.message = scrubbed(" ".join(exc.message.split()), *urls)
+            # click declares `message` final; its own errors (usage ones too) keep their class
+            # and exit code, with the text made one line and any URL's password hidden
+            setattr(exc, "message", scrubbed(" ".join(exc.message.split()), *urls))  # noqa: B010
             raise
         except (ArchiveError, MigrationError) as exc:  # a backend's refusal: one line
             raise click.ClickException(scrubbed(" ".join(str(exc).split()), *urls)) from None

@@ -8,7 +8,7 @@ import time
 
 import click
 from starosta.service.backends import ArchiveError, backend_for, shown
-from starosta.service.cli.common import db_option, new_db_option, output
+from starosta.service.cli.common import caught, db_option, new_db_option, output
 
 
 @click.command()
@@ -25,7 +25,7 @@ def migrate(db: str) -> None:
     backend = backend_for(db)
     try:
         applied = backend.migrate()
-    except (MigrationError, *backend.errors) as exc:
+    except caught(MigrationError, backend.errors) as exc:
         detail = " ".join(str(exc).split()) or type(exc).__name__
         raise click.ClickException(f"migrating {shown(db)} failed: {detail}") from None
     except OSError as exc:  # the directory cannot be created
@@ -96,7 +96,7 @@ def _verify_read_models(db: str) -> None:
             found = verify_read_models(default_runner(), store)
         finally:
             store.close()
-    except (CannotCompare, RebuildRunning, StoreError, OSError, *backend.errors) as exc:
+    except caught(CannotCompare, RebuildRunning, StoreError, OSError, backend.errors) as exc:
         raise click.ClickException(f"cannot check the read models: {' '.join(str(exc).split())}") \
             from None
     if found.ok:
@@ -104,6 +104,7 @@ def _verify_read_models(db: str) -> None:
                    f"holds at position {found.position} ({found.seconds:.1f} s)")
         return
     first = found.first
+    assert first is not None  # not ok: one read model differs at least
     others = [n for n in found.differing if n != first]
     click.echo(f"BROKEN: read model {first} differs from its rebuild from the log at position "
                f"{found.position} (table {', '.join(found.differing[first])})"

@@ -26,6 +26,16 @@ DB_HELP = ("SQLite file of the archive, or a postgresql:// URL (the service's ro
            "from STAROSTA_OWNER_DB for migrate and import) (env STAROSTA_DB, default ./var/starosta.db).")
 
 
+def caught(*kinds: type[BaseException] | tuple[type[BaseException], ...]
+           ) -> tuple[type[BaseException], ...]:
+    """One tuple of exception classes for an `except` clause, from classes and tuples of them
+    (a backend's `errors`)."""
+    out: list[type[BaseException]] = []
+    for kind in kinds:
+        out.extend(kind if isinstance(kind, tuple) else (kind,))
+    return tuple(out)
+
+
 def db_option(fn: F) -> F:
     """--db of a command that reads an archive: a path that holds none (nothing there, a
     directory, a FIFO, a device, an empty, truncated or foreign file) is refused in one line,

@@ -6,7 +6,7 @@ import os
 
 import click
 from starosta.service.backends import backend_for
-from starosta.service.cli.common import db_option, output
+from starosta.service.cli.common import caught, db_option, output
 
 
 @click.command("publish")
@@ -41,7 +41,7 @@ def publish_command(db: str, out: str, metadata_path: str | None, force: bool) -
         done = publish(db, out, metadata_path, force)
     except (PublishRefused, RebuildRunning) as exc:
         raise click.ClickException(f"nothing published: {exc}") from None
-    except (StoreError, *backend.errors, OSError) as exc:  # a full disk, an unwritable directory
+    except caught(StoreError, backend.errors, OSError) as exc:  # a full disk, an unwritable directory
         raise click.ClickException(f"publish failed, {out} is as it was: {exc}") from None
     if done.rebuilt:
         click.echo(f"rebuilt read models first: {', '.join(done.rebuilt)}", err=True)

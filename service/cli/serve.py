@@ -7,7 +7,7 @@ import socket
 
 import click
 from starosta.service.backends import ArchiveError, backend_for, shown
-from starosta.service.cli.common import DEFAULTS, db_option
+from starosta.service.cli.common import DEFAULTS, caught, db_option
 from starosta.service.settings import Settings
 
 DEMO_BANNER = ("*** DEMO ARCHIVE: {where} is the demo, whose tokens are public (demo-admin-token "
@@ -48,7 +48,7 @@ def serve(db: str, host: str, port: int, synchronous: str, allow_demo: bool) -> 
     _port_free(host, port)
     try:
         applied = backend.migrate()
-    except (MigrationError, *backend.errors) as exc:  # unreachable, refused, not ours: one line
+    except caught(MigrationError, backend.errors) as exc:  # unreachable, refused, not ours: one line
         detail = " ".join(str(exc).split()) or type(exc).__name__
         raise click.ClickException(f"migrating {shown(db)} failed: {detail}") from None
     if applied:
@@ -66,8 +66,10 @@ def serve(db: str, host: str, port: int, synchronous: str, allow_demo: bool) -> 
     if settings.trusted_proxies:
         click.echo(f"clients as X-Forwarded-For names them, from STAROSTA_TRUSTED_PROXIES="
                    f"{settings.trusted_proxies}")
-    Granian("starosta.service.api.app:app_from_env", factory=True, interface="asgi", address=host,
-            port=port, workers=1, loop="uvloop", log_access=False).serve()
+    from granian.constants import Interfaces, Loops
+
+    Granian("starosta.service.api.app:app_from_env", factory=True, interface=Interfaces.ASGI,
+            address=host, port=port, workers=1, loop=Loops.uvloop, log_access=False).serve()
 
 
 def _demo_guard(db: str, host: str, allow_demo: bool) -> bool:

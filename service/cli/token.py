@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 from starosta.service.backends import backend_for
-from starosta.service.cli.common import db_option
+from starosta.service.cli.common import caught, db_option
 
 
 @click.group()
@@ -38,7 +38,7 @@ def token_create(db: str, name: str, role: str) -> None:
         [(token_id, secret)] = create_tokens(db, [(name, role, None)])
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    except (StoreError, *backend.errors) as exc:  # a full or failing disk: nothing was written
+    except caught(StoreError, backend.errors) as exc:  # a full or failing disk: nothing was written
         raise click.ClickException(f"no token created, nothing written: {exc}") from None
     click.echo(f"token {token_id} for {name.strip()} ({role}); shown once, keep it:", err=True)
     click.echo(secret)

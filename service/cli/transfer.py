@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 from starosta.service.backends import ArchiveError, backend_for, shown
 from starosta.service.cli.common import (
+    caught,
     db_option,
     force_option,
     new_db_option,
@@ -52,7 +53,7 @@ def export_log_command(db: str, out: str, after: int, force: bool) -> None:
                 count = export_log(store.read_rows(after), f)
         finally:
             store.close()
-    except (StoreError, *backend.errors) as exc:
+    except caught(StoreError, backend.errors) as exc:
         detail = " ".join(str(exc).split()) or type(exc).__name__
         raise click.ClickException(f"exporting the log of {shown(db)} failed: {detail}") from None
     except OSError as exc:  # a full disk, a device that refuses writes

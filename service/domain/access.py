@@ -10,6 +10,8 @@ form, width or look-alike letters are one name (`same_account_as`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import datetime as dt
 import hashlib
 import hmac
@@ -134,8 +136,8 @@ def same_account_as(conn: Connection, name: str) -> str | None:
     return next((other for other in stored if name_keys.same_account(other, name)), None)
 
 
-def create_tokens(db: str, tokens: list[tuple[str, str, str | None]]
-                  | list[tuple[str, str, str | None, str | None]]) -> list[tuple[str, str]]:
+def create_tokens(db: str, tokens: Sequence[tuple[str, str, str | None]]
+                  | Sequence[tuple[str, str, str | None, str | None]]) -> list[tuple[str, str]]:
     """Create several tokens (name, role, token or None[, account id or None]) in the database
     file `db`, all or none; return their (id, token).
 

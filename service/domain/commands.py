@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from starosta.events.dates import (
@@ -19,9 +19,12 @@ from starosta.events.dates import (
     lengths,
     narrow,
 )
+from starosta.events.base import Event
+from starosta.events.claim_rules import Rank
 from starosta.events.errors import Conflict, Invalid, NotFound, PossibleDuplicate, PreconditionRequired
 from starosta.events.kinds import (
     AggregateClaim,
+    AnyClaim,
     AllowanceClaim,
     AmountRange,
     Citation,
@@ -219,7 +222,10 @@ def check_ranges(claim: Claim) -> None:
             raise invalid(field, msgspec.to_builtins(value), "the range's min is above its max")
 
 
-def with_script(claim: Claim) -> Claim:
+C = TypeVar("C", bound=Claim)
+
+
+def with_script(claim: C) -> C:
     """Return a name claim with its script guessed when the contributor gave none."""
     if isinstance(claim, NameClaim) and claim.script is None:
         return msgspec.structs.replace(claim, script=names.script_of(claim.name))
@@ -247,7 +253,7 @@ def fit_names(body: Any) -> Any:
     return msgspec.structs.replace(body, **changes)
 
 
-def fit_claim(claim: Claim) -> Claim:
+def fit_claim(claim: C) -> C:
     """Return a claim with a name claim's `name` as stored (fit_name)."""
     if isinstance(claim, NameClaim):
         return msgspec.structs.replace(claim, name=fit_name("name", claim.name))
@@ -285,7 +291,7 @@ def check_not_duplicate(conn: Connection, kind: str, texts: list[str],
         f"[{', '.join(msgspec.json.encode(i).decode() for i, _ in found)}]", candidates)
 
 
-def submission(conn: Connection, claim_id: str, claim: Claim, who: Principal) -> AppendRequest:
+def submission(conn: Connection, claim_id: str, claim: AnyClaim, who: Principal) -> AppendRequest:
     """Check a claim and return the append that submits it (a new claim stream)."""
     claim = with_script(fit_claim(claim))
     dates, length = checked_dates(claim)
@@ -295,7 +301,7 @@ def submission(conn: Connection, claim_id: str, claim: Claim, who: Principal) ->
     return AppendRequest(claim_id, [NewEvent(event)], expected_version=0)
 
 
-def submit(conn: Connection, claim: Claim, who: Principal) -> Decision:
+def submit(conn: Connection, claim: AnyClaim, who: Principal) -> Decision:
     """Decide the submission of a claim: a new claim stream, answered pending."""
     claim_id = new_id("claim")
     return Decision([submission(conn, claim_id, claim, who)], Submitted(id=claim_id))
@@ -303,7 +309,7 @@ def submit(conn: Connection, claim: Claim, who: Principal) -> Decision:
 
 def review(store: EventStore, claim_id: str, action: str, who: Principal,
            reason: str | None, citation: Citation | None = None,
-           expected: int | None = None, rank: str | None = None) -> Decision:
+           expected: int | None = None, rank: Rank | None = None) -> Decision:
     """Decide a review action: fold the claim's stream, check the rules and the version the
     caller saw (If-Match), and expect the stream's version, so that a decision racing another
     loses with a ConcurrencyError, never both win."""
@@ -329,11 +335,11 @@ def review(store: EventStore, claim_id: str, action: str, who: Principal,
                                        f"read it (it is at version {state.version})")
         if rank == "deprecated" and not reason:
             raise invalid("reason", reason, "a deprecated rank needs its reason")
-        event = ClaimRanked(claim_id=claim_id, reviewer=actor, rank=rank or "normal", reason=reason)
-        return Decision([AppendRequest(claim_id, [NewEvent(event)], expected_version=state.version)],
+        ranked = ClaimRanked(claim_id=claim_id, reviewer=actor, rank=rank or "normal", reason=reason)
+        return Decision([AppendRequest(claim_id, [NewEvent(ranked)], expected_version=state.version)],
                         ClaimStateOf(claim_id))
     resolves = state.status in CONTESTED
-    event = {
+    event: Event = {
         "approve": lambda: ClaimApproved(claim_id=claim_id, reviewer=actor, reason=reason,
                                          resolves_contest=resolves),
         "reject": lambda: ClaimRejected(claim_id=claim_id, reviewer=actor, reason=reason or "",
@@ -370,7 +376,8 @@ def register(conn: Connection, kind: str, make_event: Callable[[str], Any],
     claim_id = None
     if name is not None:
         require(conn, "source", name["citation"].source, "citation.source")
-        claim = with_script(NameClaim(**name, **{kind: entity_id}))
+        fields: dict[str, Any] = {**name, kind: entity_id}
+        claim = with_script(NameClaim(**fields))
         claim_id = new_id("claim")
         event = ClaimSubmitted(claim_id=claim_id, contributor=who.actor, claim=claim,
                                dates=check_dates(claim))

@@ -6,7 +6,7 @@ import calendar as _calendar
 import datetime
 import functools
 import re
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from edtf import Date, Interval, Season, UncertainOrApproximate, UnspecifiedIntervalSection, parse_edtf
 
@@ -116,7 +116,7 @@ def _bounds_of(obj: object) -> Raw:
     return Raw(lower, upper, day_given, bool(obj.is_uncertain) or both, bool(obj.is_approximate) or both)
 
 
-def _checked_leaf(part: object) -> object:
+def _checked_leaf(part: Any) -> Any:  # edtf ships no types
     """Return the date inside an interval end or qualified date; raise _Refused for refused seasons."""
     leaf = part.date if isinstance(part, UncertainOrApproximate) else part
     if isinstance(leaf, Season) and int(leaf.season) not in ACCEPTED_SEASONS:
@@ -128,7 +128,7 @@ def _is_winter(leaf: object) -> bool:
     return isinstance(leaf, Season) and int(leaf.season) in WINTERS
 
 
-def _winter(leaf: object) -> tuple[Ymd, Ymd]:
+def _winter(leaf: Any) -> tuple[Ymd, Ymd]:
     """Winter YYYY straddles two years and readings differ (December YYYY to February YYYY+1, or
     January to March YYYY): its bounds hold every reading, YYYY-01-01 to the end of February
     YYYY+1 (the library gives December YYYY alone)."""

@@ -144,13 +144,13 @@ def _build(store: EventStore, runner: Runner, tmp: str) -> tuple[Head, str, dict
             rows = _Writer(conn, out).fill()
             for table in TABLES:
                 if table.fts:
-                    out[table.name].enable_fts(table.fts)
+                    out.table(table.name).enable_fts(table.fts)
             out.index_foreign_keys()
             for view in VIEWS:
                 out.create_view(view.name, view.sql.strip())
             digest = content_hash(out.conn, sorted(t.name for t in TABLES))
             versions = {p.name: p.version for p in runner.projections}
-            out[SNAPSHOT_TABLE.name].insert({
+            out.table(SNAPSHOT_TABLE.name).insert({
                 "format": FORMAT, "log_position": head.position, "head_hash": head.hash,
                 "head_recorded_at": head.recorded_at, "content_hash": digest,
                 "read_models": _encode(versions).decode()})
@@ -166,7 +166,7 @@ def _build(store: EventStore, runner: Runner, tmp: str) -> tuple[Head, str, dict
 
 def _create(out: sqlite_utils.Database, table: Table) -> None:
     pk_columns = (table.pk,) if isinstance(table.pk, str) else table.pk
-    out[table.name].create({name: c.type for name, c in table.columns.items()}, pk=table.pk,
+    out.table(table.name).create({name: c.type for name, c in table.columns.items()}, pk=table.pk,
                            foreign_keys=list(table.foreign_keys), not_null=pk_columns)
 
 
@@ -200,7 +200,7 @@ class _Writer:
                 count += 1
                 yield row
 
-        self.out[table].insert_all(counted(), batch_size=1000)
+        self.out.table(table).insert_all(counted(), batch_size=1000)
         self.rows[table] = count
 
     def fill(self) -> dict[str, int]:
@@ -376,8 +376,9 @@ def _bounds(dates: dict[str, dict[str, Any]]) -> dict[str, Any]:
         out[f"{field}_latest"] = value.get("latest")
     lows = [v["earliest"] for v in dates.values() if v.get("earliest")]
     highs = [v.get("latest") for v in dates.values()]
+    known = [h for h in highs if h]
     out["earliest"] = min(lows) if lows else None
-    out["latest"] = max(highs) if highs and all(highs) else None
+    out["latest"] = max(known) if highs and len(known) == len(highs) else None
     return out
 
 

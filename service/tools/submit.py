@@ -166,7 +166,9 @@ def list_fields(cls: type[msgspec.Struct] | None, prefix: str = "") -> set[str]:
     if cls is None:
         return set()
     found: set[str] = set()
-    for f in msgspec.inspect.type_info(cls).fields:  # type: ignore[union-attr]
+    info = msgspec.inspect.type_info(cls)
+    assert isinstance(info, msgspec.inspect.StructType)  # `cls` is a Struct class
+    for f in info.fields:
         name = prefix + f.encode_name
         for t in _alternatives(f.type):
             if isinstance(t, (msgspec.inspect.VarTupleType, msgspec.inspect.ListType)):
@@ -195,7 +197,7 @@ def normal_label(text: str) -> str:
 def looks_like_id(value: str, kinds: tuple[EntityKind, ...]) -> bool:
     """True when `value` has the shape of an id of one of `kinds` (`P-4G7K2M9Q`)."""
     match = _ID_SHAPE.match(value)
-    return bool(match) and match["prefix"] in {_ID_PREFIX[k] for k in kinds}
+    return match is not None and match["prefix"] in {_ID_PREFIX[k] for k in kinds}
 
 
 class Labels:

@@ -48,6 +48,7 @@ from starosta.events.chain import GENESIS, chain_hash, row_digest
 from starosta.events.dates import DateValue
 from starosta.events.kinds import (
     AccusationClaim,
+    AnyClaim,
     AffiliationClaim,
     AggregateClaim,
     AllowanceClaim,
@@ -453,7 +454,7 @@ class _Synth:
         text = fns[bisect.bisect(cum, self.rng.random())](y, m)
         return text if text is not None else _f_month(y, m)
 
-    def submit(self, claim: Claim, contributor: str, dates: dict[str, DateValue] | None = None,
+    def submit(self, claim: AnyClaim, contributor: str, dates: dict[str, DateValue] | None = None,
                review_at: int = 0, extra: tuple = ()) -> str:
         """Append a claim (with `extra` (stream, event) pairs in the same request)."""
         claim_id = self.new_id("claim")
@@ -602,9 +603,9 @@ class _Synth:
         for i, currency in enumerate(("USD", "FRF", "SUR", "USD"), 1):
             fund = self.new_id("fund")
             label = f"Synthetic Fund {i} ({currency}, not historical)"
-            event = FundRegistered(fund_id=fund, label=label, organization=self.committees[i - 1],
-                                   synthetic=True)
-            self.name_claim("fund", fund, label, admin, 0, ((fund, event),))
+            fund_event = FundRegistered(fund_id=fund, label=label,
+                                        organization=self.committees[i - 1], synthetic=True)
+            self.name_claim("fund", fund, label, admin, 0, ((fund, fund_event),))
             self.funds.append((fund, currency))
         self.review_due(0)
 
@@ -848,7 +849,7 @@ class _Synth:
         rng = self.rng
         place = self.place(rng.choice(("camp", "exile", "prison", "isolator")))
         count = rng.randint(5, 300)
-        of_whom = ()
+        of_whom: tuple[Subset, ...] = ()
         if rng.random() < 0.4:
             of_whom = (Subset(count=rng.randint(1, count), qualifier=rng.choice(("exact", "at_least")),
                               what=rng.choice(("died", "were shot", "were women", "were released"))),)
