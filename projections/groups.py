@@ -41,11 +41,13 @@ Day = dt.date
 _CHUNK = 500  # ids per IN (...) list, well under SQLite's variable limit
 
 
-def _iso(d: Day | None) -> str | None:
+def iso_day(d: Day | None) -> str | None:
+    """A day as stored (ISO 8601), or None."""
     return d.isoformat() if d is not None else None
 
 
-def _day(text: str | None) -> Day | None:
+def day_of(text: str | None) -> Day | None:
+    """A stored day (ISO 8601) as a date, or None."""
     return Day.fromisoformat(text) if text else None
 
 
@@ -156,21 +158,21 @@ def rows(e: ClaimSubmitted, position: int) -> dict[str, list[tuple]]:
                         places=places, count=claim.count)
         return {"group_claims": [(
             e.claim_id, "pending", None, claim.group, kind, place, other,
-            _iso(start.earliest) if start else None, _iso(start.latest) if start else None,
-            _iso(end.earliest) if end else None, _iso(end.latest) if end else None,
+            iso_day(start.earliest) if start else None, iso_day(start.latest) if start else None,
+            iso_day(end.earliest) if end else None, iso_day(end.latest) if end else None,
             None, low, high, _encode(detail), _sources(claim.citation), position)]}
     if isinstance(claim, MembershipClaim):
         start, end = e.dates.get("start"), e.dates.get("end")
         return {"group_members": [(
             e.claim_id, "pending", None, claim.person, claim.organization,
-            _iso(start.earliest) if start else None, _iso(start.latest) if start else None,
-            _iso(end.earliest) if end else None, _iso(end.latest) if end else None, position)]}
+            iso_day(start.earliest) if start else None, iso_day(start.latest) if start else None,
+            iso_day(end.earliest) if end else None, iso_day(end.latest) if end else None, position)]}
     if isinstance(claim, AggregateClaim) and claim.group_id is not None:
         d = e.dates.get("date")
         low, high = count_bounds(claim.count)
         return {"group_aggregates": [(
             e.claim_id, "pending", None, claim.group_id, claim.status, claim.qualifier, low, high,
-            _iso(d.earliest) if d else None, _iso(d.latest) if d else None,
+            iso_day(d.earliest) if d else None, iso_day(d.latest) if d else None,
             _sources(claim.citation), position)]}
     return {}
 
@@ -307,7 +309,7 @@ def stays_at(conn: Connection, places: list[str], statuses: Sequence[str],
         f"AND place_id IN ({marks(places)}) AND {counting}{where} "
         f"ORDER BY start_earliest IS NOT NULL, start_earliest, position",
         (*places, *counting_args, *args))
-    return [Stay(c, g, _day(a), _day(b), _day(d), _day(e), _day(f), lo, hi)
+    return [Stay(c, g, day_of(a), day_of(b), day_of(d), day_of(e), day_of(f), lo, hi)
             for c, g, a, b, d, e, f, lo, hi in rows]
 
 
@@ -317,7 +319,7 @@ def memberships(conn: Connection, groups: Iterable[str],
     counting, counting_args = counts_sql(statuses)
     out = []
     for chunk in chunks(groups):
-        out += [(pos, Membership(c, p, g, _day(a), _day(b), _day(d), _day(e)))
+        out += [(pos, Membership(c, p, g, day_of(a), day_of(b), day_of(d), day_of(e)))
                 for c, p, g, a, b, d, e, pos in conn.execute(
                     f"SELECT claim_id, person_id, group_id, start_earliest, start_latest, "
                     f"end_earliest, end_latest, position FROM group_members "
@@ -369,15 +371,15 @@ def _counts(conn: Connection, groups: Iterable[str], statuses: Sequence[str]) ->
                 f"end_latest, open_bound, sources FROM group_claims WHERE group_id IN ({marks(chunk)}) "
                 f"AND kind IN ('custody', 'presence') AND count_min IS NOT NULL "
                 f"AND {counting}", (*chunk, *counting_args)):
-            out.append(_Count(c, g, "held", lo, hi, _figure(lo, hi, "exact"), _day(se),
-                              _day(el or bound), frozenset(_names.decode(sources))))
+            out.append(_Count(c, g, "held", lo, hi, _figure(lo, hi, "exact"), day_of(se),
+                              day_of(el or bound), frozenset(_names.decode(sources))))
         for c, g, counted, qualifier, lo, hi, a, b, sources in conn.execute(
                 f"SELECT claim_id, group_id, counted, qualifier, count_min, count_max, earliest, "
                 f"latest, sources FROM group_aggregates WHERE group_id IN ({marks(chunk)}) "
                 f"AND {counting}", (*chunk, *counting_args)):
             low = 0 if qualifier == "at_most" else lo
             high = None if qualifier == "at_least" else hi
-            out.append(_Count(c, g, counted, low, high, _figure(lo, hi, qualifier), _day(a), _day(b),
+            out.append(_Count(c, g, counted, low, high, _figure(lo, hi, qualifier), day_of(a), day_of(b),
                               frozenset(_names.decode(sources))))
     return sorted(out, key=lambda x: x.claim_id)
 
@@ -477,7 +479,7 @@ def timeline_of(conn: Connection, group: str,
     steps = []
     for claim_id, kind, se, ee, sl, el, _, position in rows:
         d = details[claim_id]
-        earliest, latest = _day(se or ee), _day(el or sl)
+        earliest, latest = day_of(se or ee), day_of(el or sl)
         refs = {f: Ref(p, labels.get(p, p)) for f, p in d.places.items()}
         steps.append(((earliest is None, earliest or Day.min, latest is None, latest or Day.max,
                        position), GroupStep(claim=claim_id, kind=kind, dates=d.dates,

@@ -42,28 +42,24 @@ from starosta.events.review import ClaimRanked, ClaimSubmitted
 from starosta.events.store import Connection, Envelope
 from starosta.projections import groups, registry
 from starosta.projections.claim_index import ClaimIndex, changed_claim
-from starosta.projections.groups import CountConflict, Membership, Stay, count_bounds, count_value
+from starosta.projections.groups import (
+    CountConflict,
+    Membership,
+    Stay,
+    chunks,
+    count_bounds,
+    count_value,
+    day_of,
+    iso_day,
+)
 from starosta.projections.registry import Ref
 from starosta.projections.rules import COUNTS_APPROVED, Supersession, counts_sql
 from starosta.projections.runner import Tables
 
 Day = dt.date
 MAX_PERIODS = 1200
-_CHUNK = 500  # ids per IN (...) list, well under SQLite's variable limit
 
 
-def _iso(d: Day | None) -> str | None:
-    return d.isoformat() if d is not None else None
-
-
-def _day(text: str | None) -> Day | None:
-    return Day.fromisoformat(text) if text else None
-
-
-def _chunks(ids: Iterable[str]) -> Iterable[list[str]]:
-    wanted = sorted(set(ids))
-    for start in range(0, len(wanted), _CHUNK):
-        yield wanted[start:start + _CHUNK]
 
 
 # -- the writer ------------------------------------------------------------------------------
@@ -138,8 +134,8 @@ class PopulationProjection(ClaimIndex):
         out = groups.rows(e, pos)
         if isinstance(claim, CustodyClaim):
             start, end = e.dates.get("start"), e.dates.get("end")
-            bounds = (_iso(start.earliest) if start else None, _iso(start.latest) if start else None,
-                      _iso(end.earliest) if end else None, _iso(end.latest) if end else None)
+            bounds = (iso_day(start.earliest) if start else None, iso_day(start.latest) if start else None,
+                      iso_day(end.earliest) if end else None, iso_day(end.latest) if end else None)
             named = [(claim.person, "person")] if claim.person is not None else []
             named += [(companion, "with") for companion in claim.with_]
             out["custody_episodes"] = [
@@ -149,13 +145,13 @@ class PopulationProjection(ClaimIndex):
         if isinstance(claim, (DeathClaim, ExecutionClaim)):
             d = e.dates.get("date")
             return {"population_deaths": [(e.claim_id, "pending", None, claim.person,
-                                           _iso(d.latest) if d else None, pos)]}
+                                           iso_day(d.latest) if d else None, pos)]}
         if isinstance(claim, AggregateClaim) and claim.place and claim.status in REPORTED:
             d = e.dates.get("date")
             low, high = count_bounds(claim.count)
             out["place_aggregates"] = [(
-                e.claim_id, "pending", None, claim.place, _iso(d.earliest) if d else None,
-                _iso(d.latest) if d else None, low, high, int(not isinstance(claim.count, int)),
+                e.claim_id, "pending", None, claim.place, iso_day(d.earliest) if d else None,
+                iso_day(d.latest) if d else None, low, high, int(not isinstance(claim.count, int)),
                 claim.qualifier, claim.group, claim.group_id, claim.date, _encode(claim.of_whom),
                 _encode(claim.citation), pos)]
         return out
@@ -201,12 +197,12 @@ def _touched_records(conn: Connection, t: Tables,
             reviewed.append(changed)  # it may count, or no longer
     if reviewed:
         claims = set(reviewed)
-        for chunk in _chunks(reviewed):
+        for chunk in chunks(reviewed):
             marks = ",".join("?" * len(chunk))
             claims.update(r[0] for r in conn.execute(
                 f"SELECT supersedes FROM {t['population_supersession']} WHERE claim_id IN ({marks})",
                 chunk))
-        for chunk in _chunks(claims):
+        for chunk in chunks(claims):
             marks = ",".join("?" * len(chunk))
             records.update(r[0] for r in conn.execute(
                 f"SELECT person_id FROM {t['custody_episodes']} WHERE claim_id IN ({marks}) UNION "
@@ -226,7 +222,7 @@ def refresh_open_bounds(conn: Connection, t: Tables, records: Iterable[str]) -> 
     group_of = {record: alive for alive, members in merged.items() for record in members}
     episodes: dict[str, list[tuple]] = {alive: [] for alive in merged}
     deaths: dict[str, str] = {}
-    for chunk in _chunks(group_of):
+    for chunk in chunks(group_of):
         marks = ",".join("?" * len(chunk))
         for row in conn.execute(
                 f"SELECT claim_id, {COUNTS_APPROVED}, person_id, place_id, "
@@ -419,7 +415,7 @@ def _episodes(conn: Connection, places: list[str], statuses: Sequence[str],
         f"open_bound FROM custody_episodes WHERE place_id IN ({marks}) AND {counting}{where} "
         f"ORDER BY start_earliest IS NOT NULL, start_earliest, position, person_id",
         (*places, *counting_args, *args))
-    return [Stay(c, p, _day(a), _day(b), _day(d), _day(e), _day(f))
+    return [Stay(c, p, day_of(a), day_of(b), day_of(d), day_of(e), day_of(f))
             for c, p, a, b, d, e, f in rows]
 
 
@@ -442,7 +438,7 @@ def _aggregates(conn: Connection, places: list[str],
         f"AND (earliest IS NOT NULL OR latest IS NOT NULL) "
         f"ORDER BY earliest IS NOT NULL, earliest, position",
         (*places, *counting_args))
-    return [(_day(r[0]), _day(r[1]), r[2:]) for r in rows]
+    return [(day_of(r[0]), day_of(r[1]), r[2:]) for r in rows]
 
 
 _subsets = msgspec.json.Decoder(tuple[Subset, ...])
