@@ -127,7 +127,7 @@ def test_import_bounds_lines_names_bad_ones_and_checks_the_head(tmp_path: Path) 
 
 def test_transfer_speaks_no_sql() -> None:
     """Export, import and backup go through the store and its file operations only."""
-    source = (ROOT / "service" / "transfer.py").read_text()
+    source = (ROOT / "service" / "tools" / "transfer.py").read_text()
     assert "import sqlite3" not in source
     for word in ("SELECT ", "INSERT ", "DROP ", "PRAGMA ", "execute("):
         assert word not in source, word
