@@ -17,9 +17,10 @@ ones never do.
 Counting: a claim counts in a figure (populations, totals, ledgers, conflicts, agreements) when
 its status is among those the read asks for (COUNTED, or WITH_PENDING for a reviewer's
 include=pending), no approved claim supersedes it, it is not ranked deprecated and not
-suppressed. Read models that index claims (projections/claim_index.py) fold the rank and the
-suppression into the status they store ('deprecated', 'suppressed': never among the statuses a
-read asks for), so there the predicate reads only `status` and `superseded_by`.
+suppressed. Read models that index claims (projections/claim_index.py) keep the review status
+in `status` and the rank in `rank`, as the claims read model does, and fold only the suppression
+into the status they store ('suppressed': never among the statuses a read asks for), so there
+the predicate reads `status`, `rank` and `superseded_by`.
 """
 
 from __future__ import annotations
@@ -40,9 +41,10 @@ RANKS: tuple[Rank, ...] = get_args(Rank)
 Action = Literal["approve", "reject", "contest", "retract", "rank"]
 Presence = Literal["certain", "possible"]
 
-# The statuses a claim index's rows hold besides a claim's own: an approved claim ranked
-# deprecated, and a suppressed claim (its own status kept aside until unsuppressed)
+# The rank that takes a claim out of every figure (a Rank)
 DEPRECATED: str = "deprecated"
+# The status a claim index's rows hold besides a claim's own: a suppressed claim (its own
+# status kept aside until unsuppressed)
 SUPPRESSED: str = "suppressed"
 
 # A contest's two states: on a pending claim (private, like the claim) and on an approved one
@@ -72,26 +74,18 @@ _AFTER: dict[str, str] = {"claim.submitted": "pending", "claim.approved": "appro
 
 def contested_status(previous: str) -> str:
     """Return the status a contest gives a claim that was `previous`: "disputed" when it was
-    public (approved, or approved and ranked deprecated, as claim indexes keep it), else
-    "contested"."""
-    return "disputed" if previous in ("approved", DEPRECATED) else "contested"
+    public (approved, whatever its rank), else "contested"."""
+    return "disputed" if previous == "approved" else "contested"
 
 
 def status_after(previous: str, event: object) -> str:
     """Return a claim's status after a review `event` (claim.submitted, .approved, .rejected,
-    .contested, .retracted) on a claim that was `previous` ("" before submission; a claim
-    index's 'deprecated' counts as approved). Any other event, a rank among them, changes no
-    status."""
+    .contested, .retracted) on a claim that was `previous` ("" before submission). Any other
+    event, a rank among them, changes no status."""
     tag = getattr(type(event), "__struct_config__").tag
     if tag == "claim.contested":
         return contested_status(previous)
     return _AFTER.get(tag, previous)
-
-
-def indexed_status(status: str, ranked_deprecated: bool) -> str:
-    """Return the status a claim index's rows hold for a claim in `status`: DEPRECATED while it
-    is approved and ranked deprecated, else its status."""
-    return DEPRECATED if status == "approved" and ranked_deprecated else status
 
 
 def effective_rank(rank: str, superseded_by: str | None) -> Rank:

@@ -1,29 +1,26 @@
 """A base for read models that index some claims by what they are about, keeping each row's
-review status and supersession current from the claim events alone.
+review status, rank and supersession current from the claim events alone.
 
-Each indexed table has the columns `claim_id`, `status`, `superseded_by` first. Each such
-projection keeps its own record of which claim supersedes which, so it can be rebuilt alone,
-from the log, without reading another projection's tables.
+Each indexed table has the columns `claim_id`, `status`, `superseded_by`, `rank` first. Each
+such projection keeps its own record of which claim supersedes which, so it can be rebuilt
+alone, from the log, without reading another projection's tables.
 
-A deprecated claim leaves what these read models count: while it is approved and ranked
-deprecated, its rows' `status` is 'deprecated' (never among the statuses a query counts), and
-it becomes 'approved' again when the rank is lifted. Each projection keeps the deprecated claims
-in its own '<name>_ranks' table, so a rank outlives a contest that is dismissed.
+The rank is stored one way, as the claims read model stores it: `rank` holds the claim's
+('normal' | 'preferred' | 'deprecated'; 'normal' until a reviewer ranks it) and `status` its
+review status. A claim ranked deprecated leaves what these read models count (the predicate,
+`counts_sql` in projections/rules.py, reads `rank`); a review changes no rank, so a rank
+outlives a contest that is dismissed.
 
 A suppressed claim (an admin's take-down) leaves them too, for every reader: while it is
 suppressed its rows' `status` is 'suppressed', and the status it would have is kept in
-'<name>_suppressed' (reviews and ranks while suppressed update that), to come back on unsuppress.
+'<name>_suppressed' (reviews while suppressed update that), to come back on unsuppress. Ranks
+while suppressed update `rank` as ever.
 """
 
 from __future__ import annotations
 
 
-from starosta.events.claim_rules import (
-    DEPRECATED,
-    SUPPRESSED,
-    indexed_status,
-    status_after,
-)
+from starosta.events.claim_rules import SUPPRESSED, status_after
 from starosta.events.review import (
     ClaimApproved,
     ClaimContested,
@@ -53,14 +50,10 @@ def changed_claim(event: object) -> str | None:
     return None
 
 
-def ranks_ddl() -> list[str]:
-    """The DDL of a projection's record of its deprecated claims (a table named `{name}`)."""
-    return ["CREATE TABLE {name} (claim_id TEXT PRIMARY KEY)"]
-
-
 class ClaimIndex(Projection):
     """Subclasses set `name`, `version`, `indexed` (their claim tables), `ddl` (those tables
-    plus a '<name>_supersession' table) and `rows(event, envelope) -> {table: [row, ...]}`."""
+    plus a '<name>_supersession' table) and `rows(event, envelope) -> {table: [row, ...]}`
+    (each row starting (claim_id, 'pending', None, 'normal'))."""
 
     name: str
     version: int
@@ -70,9 +63,8 @@ class ClaimIndex(Projection):
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
         if "name" in cls.__dict__:
-            cls.ddl = {**cls.ddl, f"{cls.name}_ranks": ranks_ddl(),
-                       f"{cls.name}_suppressed": ["CREATE TABLE {name} (claim_id TEXT PRIMARY KEY, "
-                                                  "status TEXT NOT NULL)"]}
+            cls.ddl = {**cls.ddl, f"{cls.name}_suppressed": [
+                "CREATE TABLE {name} (claim_id TEXT PRIMARY KEY, status TEXT NOT NULL)"]}
 
     def rows(self, submitted: ClaimSubmitted, envelope: Envelope) -> dict[str, list[tuple]]:
         raise NotImplementedError
@@ -115,37 +107,24 @@ class ClaimIndex(Projection):
                     marks = ",".join("?" * len(rows[0]))
                     conn.executemany(f"INSERT INTO {t[table]} VALUES ({marks})", rows)
             return
-        ranks, suppressed = t[f"{self.name}_ranks"], t[f"{self.name}_suppressed"]
+        suppressed = t[f"{self.name}_suppressed"]
         if isinstance(e, (ContentSuppressed, ContentUnsuppressed)):
             if e.target_kind == "claim":
                 self._suppression(conn, t, e.target, isinstance(e, ContentSuppressed))
             return
         if not isinstance(e, CHANGES):
             return
-        held = conn.execute(f"SELECT status FROM {suppressed} WHERE claim_id = ?",
-                            (e.claim_id,)).fetchone()
-        if isinstance(e, ClaimRanked):
-            deprecated = e.rank == DEPRECATED
-            if deprecated:
-                conn.execute(f"INSERT INTO {ranks} VALUES (?) ON CONFLICT DO NOTHING", (e.claim_id,))
-            else:
-                conn.execute(f"DELETE FROM {ranks} WHERE claim_id = ?", (e.claim_id,))
-            # an approved claim's rows move between the two statuses an approved claim is indexed with
-            old, new = indexed_status("approved", not deprecated), indexed_status("approved", deprecated)
-            if held is not None:  # suppressed: the status it comes back with changes
-                conn.execute(f"UPDATE {suppressed} SET status = ? WHERE claim_id = ? AND status = ?",
-                             (new, e.claim_id, old))
-                return
+        if isinstance(e, ClaimRanked):  # suppressed or not: the rank changes no status
             for table in self.indexed:
-                conn.execute(f"UPDATE {t[table]} SET status = ? WHERE claim_id = ? AND status = ?",
-                             (new, e.claim_id, old))
+                conn.execute(f"UPDATE {t[table]} SET rank = ? WHERE claim_id = ?",
+                             (e.rank, e.claim_id))
             return
         claim_id = e.claim_id
+        held = conn.execute(f"SELECT status FROM {suppressed} WHERE claim_id = ?",
+                            (claim_id,)).fetchone()
         before = held[0] if held else self._status_of(conn, t, claim_id)
-        status = status_after(before, e)
-        changed = Supersession.reviewed(conn, supersession, claim_id, status)
-        shown = indexed_status(status, conn.execute(f"SELECT 1 FROM {ranks} WHERE claim_id = ?",
-                                                    (claim_id,)).fetchone() is not None)
+        shown = status_after(before, e)
+        changed = Supersession.reviewed(conn, supersession, claim_id, shown)
         if held is not None:  # suppressed: keep the status it comes back with, rows stay out
             conn.execute(f"UPDATE {suppressed} SET status = ? WHERE claim_id = ?", (shown, claim_id))
             shown = SUPPRESSED

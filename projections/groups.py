@@ -7,7 +7,8 @@ and own timeline, and the counts of one group that disagree.
 `projections.population.PopulationProjection` writes these tables beside its own (so the
 population read model rebuilds alone from the log); this module holds their DDL, their rows
 and all their SQL. Review status and supersession come from `ClaimIndex` like every indexed
-table: queries count rows whose `status` is among those asked for and `superseded_by IS NULL`.
+table: queries count rows whose `status` is among those asked for, `superseded_by IS NULL` and
+`rank` not 'deprecated' (projections.rules.counts_sql).
 """
 
 from __future__ import annotations
@@ -79,8 +80,8 @@ def count_value(low: int, high: int, ranged: bool) -> CountValue:
 
 # -- the tables ------------------------------------------------------------------------------
 
-# The tables indexed by ClaimIndex (claim_id, status, superseded_by first); `sources` columns
-# hold a claim's cited source and the sources its citation's `via` links name, as JSON.
+# The tables indexed by ClaimIndex (claim_id, status, superseded_by, rank first); `sources`
+# columns hold a claim's cited source and the sources its citation's `via` links name, as JSON.
 INDEXED = ("group_claims", "group_members", "group_aggregates")
 DDL: dict[str, list[str]] = {
     # custody, presence, transfer, arrest, release, escape and protest claims naming a group:
@@ -90,6 +91,7 @@ DDL: dict[str, list[str]] = {
     # stays with no end (as for persons), and what the timeline shows as JSON
     "group_claims": ["""CREATE TABLE {name} (
         claim_id TEXT PRIMARY KEY, status TEXT NOT NULL, superseded_by TEXT,
+        rank TEXT NOT NULL,
         group_id TEXT NOT NULL, kind TEXT NOT NULL, place_id TEXT, other_place TEXT,
         start_earliest TEXT, start_latest TEXT, end_earliest TEXT, end_latest TEXT,
         open_bound TEXT, count_min INTEGER, count_max INTEGER, detail TEXT NOT NULL,
@@ -99,6 +101,7 @@ DDL: dict[str, list[str]] = {
     # membership claims (of any organisation: few, and only groups' are read)
     "group_members": ["""CREATE TABLE {name} (
         claim_id TEXT PRIMARY KEY, status TEXT NOT NULL, superseded_by TEXT,
+        rank TEXT NOT NULL,
         person_id TEXT NOT NULL, group_id TEXT NOT NULL,
         start_earliest TEXT, start_latest TEXT, end_earliest TEXT, end_latest TEXT,
         position INTEGER NOT NULL)""",
@@ -107,6 +110,7 @@ DDL: dict[str, list[str]] = {
     # aggregates naming their group (`group_id`), at any place or none, whatever they count
     "group_aggregates": ["""CREATE TABLE {name} (
         claim_id TEXT PRIMARY KEY, status TEXT NOT NULL, superseded_by TEXT,
+        rank TEXT NOT NULL,
         group_id TEXT NOT NULL, counted TEXT NOT NULL, qualifier TEXT NOT NULL,
         count_min INTEGER NOT NULL, count_max INTEGER NOT NULL, earliest TEXT, latest TEXT,
         sources TEXT NOT NULL, position INTEGER NOT NULL)""",
@@ -157,22 +161,22 @@ def rows(e: ClaimSubmitted, position: int) -> dict[str, list[tuple]]:
         detail = Detail(dates={f: getattr(claim, f) for f in claim.DATES if getattr(claim, f, None)},
                         places=places, count=claim.count)
         return {"group_claims": [(
-            e.claim_id, "pending", None, claim.group, kind, place, other,
+            e.claim_id, "pending", None, "normal", claim.group, kind, place, other,
             iso_day(start.earliest) if start else None, iso_day(start.latest) if start else None,
             iso_day(end.earliest) if end else None, iso_day(end.latest) if end else None,
             None, low, high, _encode(detail), _sources(claim.citation), position)]}
     if isinstance(claim, MembershipClaim):
         start, end = e.dates.get("start"), e.dates.get("end")
         return {"group_members": [(
-            e.claim_id, "pending", None, claim.person, claim.organization,
+            e.claim_id, "pending", None, "normal", claim.person, claim.organization,
             iso_day(start.earliest) if start else None, iso_day(start.latest) if start else None,
             iso_day(end.earliest) if end else None, iso_day(end.latest) if end else None, position)]}
     if isinstance(claim, AggregateClaim) and claim.group_id is not None:
         d = e.dates.get("date")
         low, high = count_bounds(claim.count)
         return {"group_aggregates": [(
-            e.claim_id, "pending", None, claim.group_id, claim.status, claim.qualifier, low, high,
-            iso_day(d.earliest) if d else None, iso_day(d.latest) if d else None,
+            e.claim_id, "pending", None, "normal", claim.group_id, claim.status, claim.qualifier,
+            low, high, iso_day(d.earliest) if d else None, iso_day(d.latest) if d else None,
             _sources(claim.citation), position)]}
     return {}
 

@@ -53,11 +53,14 @@ _ZERO = Decimal(0)
 
 class LedgerProjection(ClaimIndex):
     name = "ledger"
-    version = 6  # 5: deprecated claims leave the ledger (ledger_ranks); 6: disputed, suppressed
+    # 5: deprecated claims leave the ledger (ledger_ranks); 6: disputed, suppressed; 7: the rank
+    # in a `rank` column, no longer folded into `status` (no ledger_ranks)
+    version = 7
     indexed = ("ledger_entries", "ledger_memberships")
     ddl = {
         "ledger_entries": ["""CREATE TABLE {name} (
             claim_id TEXT PRIMARY KEY, status TEXT NOT NULL, superseded_by TEXT,
+            rank TEXT NOT NULL,
             fund_id TEXT NOT NULL, kind TEXT NOT NULL, direction TEXT NOT NULL,
             amount TEXT, currency TEXT, counterparty TEXT, via TEXT, details TEXT,
             earliest TEXT, latest TEXT, edtf TEXT, source_id TEXT NOT NULL, locator TEXT,
@@ -69,6 +72,7 @@ class LedgerProjection(ClaimIndex):
         # membership claims, so that aid to a colony reaches its members
         "ledger_memberships": ["""CREATE TABLE {name} (
             claim_id TEXT PRIMARY KEY, status TEXT NOT NULL, superseded_by TEXT,
+            rank TEXT NOT NULL,
             person_id TEXT NOT NULL, organization_id TEXT NOT NULL)""",
             "CREATE INDEX {name}_person ON {name} (person_id)"],
         # breakdown: fund (key ''), recipient (key: the recorded id or name), period, report;
@@ -98,13 +102,14 @@ class LedgerProjection(ClaimIndex):
             case InKindClaim():
                 direction, counterparty, via, details = "in_kind", c.recipient, c.via, c.items
             case MembershipClaim():
-                return {"ledger_memberships": [(e.claim_id, "pending", None, c.person, c.organization)]}
+                return {"ledger_memberships": [(e.claim_id, "pending", None, "normal", c.person,
+                                                c.organization)]}
             case _:
                 return {}
         d = e.dates.get("date")
         earliest = d.earliest.isoformat() if d and d.earliest else None
         return {"ledger_entries": [(
-            e.claim_id, "pending", None, c.fund, kind_of(c),
+            e.claim_id, "pending", None, "normal", c.fund, kind_of(c),
             direction, getattr(c, "amount", None), getattr(c, "currency", None), counterparty, via,
             details, earliest, d.latest.isoformat() if d and d.latest else None,
             d.edtf if d else None, c.citation.source, c.citation.locator, envelope.position,

@@ -70,14 +70,15 @@ class PopulationProjection(ClaimIndex):
     name = "population"
     # 5: only counts of people held, dead, shot or arrived are reported; 6: groups, companions,
     # counts as ranges; 7: disputed; 8: judgements contradicting earlier ones are ignored (the
-    # registry's rule)
-    version = 8
+    # registry's rule); 9: the rank in a `rank` column, no longer folded into `status`
+    version = 9
     indexed = ("custody_episodes", "place_aggregates", "population_deaths", *groups.INDEXED)
     ddl = {
         # one row per person a custody claim puts there: its person (role 'person') and each
         # companion (role 'with'), all with the claim's dates; a group's stays are group_claims
         "custody_episodes": ["""CREATE TABLE {name} (
             claim_id TEXT NOT NULL, status TEXT NOT NULL, superseded_by TEXT,
+            rank TEXT NOT NULL,
             person_id TEXT NOT NULL, place_id TEXT, custody TEXT NOT NULL,
             start_earliest TEXT, start_latest TEXT, end_earliest TEXT, end_latest TEXT,
             open_bound TEXT, role TEXT NOT NULL, position INTEGER NOT NULL,
@@ -87,6 +88,7 @@ class PopulationProjection(ClaimIndex):
         # a count as (min, max), `ranged` when the claim gave {"min", "max"}
         "place_aggregates": ["""CREATE TABLE {name} (
             claim_id TEXT PRIMARY KEY, status TEXT NOT NULL, superseded_by TEXT,
+            rank TEXT NOT NULL,
             place_id TEXT NOT NULL, earliest TEXT, latest TEXT, count_min INTEGER NOT NULL,
             count_max INTEGER NOT NULL, ranged INTEGER NOT NULL, qualifier TEXT NOT NULL,
             group_name TEXT NOT NULL, group_id TEXT, date TEXT, of_whom TEXT NOT NULL,
@@ -95,6 +97,7 @@ class PopulationProjection(ClaimIndex):
         # death and execution claims: the latest possible day of each (NULL when undated)
         "population_deaths": ["""CREATE TABLE {name} (
             claim_id TEXT PRIMARY KEY, status TEXT NOT NULL, superseded_by TEXT,
+            rank TEXT NOT NULL,
             person_id TEXT NOT NULL, latest TEXT, position INTEGER NOT NULL)""",
             "CREATE INDEX {name}_person ON {name} (person_id)"],
         # merged records only, as registry.survivor and merged_records read a persons table
@@ -139,19 +142,20 @@ class PopulationProjection(ClaimIndex):
             named = [(claim.person, "person")] if claim.person is not None else []
             named += [(companion, "with") for companion in claim.with_]
             out["custody_episodes"] = [
-                (e.claim_id, "pending", None, person, claim.place, claim.custody, *bounds, None,
-                 role, pos) for person, role in named]
+                (e.claim_id, "pending", None, "normal", person, claim.place, claim.custody, *bounds,
+                 None, role, pos) for person, role in named]
             return out
         if isinstance(claim, (DeathClaim, ExecutionClaim)):
             d = e.dates.get("date")
-            return {"population_deaths": [(e.claim_id, "pending", None, claim.person,
+            return {"population_deaths": [(e.claim_id, "pending", None, "normal", claim.person,
                                            iso_day(d.latest) if d else None, pos)]}
         if isinstance(claim, AggregateClaim) and claim.place and claim.status in REPORTED:
             d = e.dates.get("date")
             low, high = count_bounds(claim.count)
             out["place_aggregates"] = [(
-                e.claim_id, "pending", None, claim.place, iso_day(d.earliest) if d else None,
-                iso_day(d.latest) if d else None, low, high, int(not isinstance(claim.count, int)),
+                e.claim_id, "pending", None, "normal", claim.place,
+                iso_day(d.earliest) if d else None, iso_day(d.latest) if d else None, low, high,
+                int(not isinstance(claim.count, int)),
                 claim.qualifier, claim.group, claim.group_id, claim.date, _encode(claim.of_whom),
                 _encode(claim.citation), pos)]
         return out

@@ -16,6 +16,7 @@ from starosta.events.store import Connection
 
 from starosta.events.claim_rules import (  # noqa: F401  (re-exported for the read models)
     COUNTED,
+    DEPRECATED,
     PUBLIC,
     VISIBLE,
     WITH_PENDING,
@@ -45,16 +46,17 @@ def may_see_sql(viewer: Viewer, status: str = "status",
 
 def counts_sql(statuses: Sequence[str], alias: str = "") -> tuple[str, tuple[str, ...]]:
     """Return `claim_rules.counts` as an SQL condition on a claim index's rows (whose `status`
-    holds the rank and the suppression: claim_index.py), with its parameters: not superseded,
-    status among `statuses`. `alias`: the table's alias ("c"), or none."""
+    holds the suppression too: claim_index.py), with its parameters: not superseded, status
+    among `statuses`, not ranked deprecated. `alias`: the table's alias ("c"), or none."""
     a = f"{alias}." if alias else ""
-    return (f"{a}superseded_by IS NULL AND {a}status IN ({','.join('?' * len(statuses))})",
-            tuple(statuses))
+    where = (f"{a}superseded_by IS NULL AND {a}status IN ({','.join('?' * len(statuses))}) "
+             f"AND {a}rank <> '{DEPRECATED}'")
+    return where, tuple(statuses)
 
 
 # `counts_sql(COUNTED)` written out, for a selected column (one value per row) or a condition
-# with no parameters: approved and not superseded
-COUNTS_APPROVED = "status = 'approved' AND superseded_by IS NULL"
+# with no parameters: approved, not superseded, not ranked deprecated
+COUNTS_APPROVED = f"status = 'approved' AND superseded_by IS NULL AND rank <> '{DEPRECATED}'"
 
 
 class Supersession:

@@ -131,9 +131,8 @@ class Episode(msgspec.Struct, kw_only=True):
 
 
 def custody_episodes(conn: Connection) -> Iterator[Episode]:
-    """Yield the episodes populations count (approved, not superseded, not deprecated: the
-    population read model keeps a deprecated claim's rows under status 'deprecated'), by claim
-    and person."""
+    """Yield the episodes populations count (approved, not superseded, not ranked deprecated:
+    projections.rules.counts_sql), by claim and person."""
     for row in conn.execute(
             f"SELECT claim_id, person_id, role, place_id, custody, start_earliest, start_latest, "
             f"end_earliest, end_latest, open_bound FROM custody_episodes WHERE {_COUNTED} "

@@ -212,8 +212,6 @@ def disagreements(conn) -> list[str]:
                 f"SELECT claim_id, status, superseded_by FROM {table}"):
             if status == "suppressed":
                 status = back.get(claim_id, "not held")
-            if status == "deprecated" and claims[claim_id][0] == "approved":
-                status = "approved"  # a rank, not a status
             if claims[claim_id] != (status, successor):
                 out.append(f"{table} says {claim_id} is {(status, successor)}, claims says "
                            f"{claims[claim_id]}")

@@ -45,7 +45,6 @@ DEPRECATED = ClaimRanked(claim_id="C-1", reviewer="A-BOB", rank="deprecated", re
     ("pending", RETRACTED, "retracted"),
     ("pending", CONTESTED, "contested"),  # a pending claim's contest stays private
     ("approved", CONTESTED, "disputed"),  # an approved claim's contest is public
-    ("deprecated", CONTESTED, "disputed"),  # a claim index's approved-and-deprecated claim
     ("disputed", APPROVED, "approved"),  # contest dismissed
     ("contested", REJECTED, "rejected"),  # contest upheld
     ("approved", DEPRECATED, "approved"),  # a rank changes no status
@@ -70,13 +69,19 @@ def test_the_review_fold_and_the_rule_agree_on_every_path():
             assert state.status == status, (path, event)
 
 
-@pytest.mark.parametrize(("status", "deprecated", "indexed"), [
-    ("approved", True, "deprecated"), ("approved", False, "approved"),
-    ("disputed", True, "disputed"), ("pending", True, "pending"),
-])
-def test_a_claim_index_folds_the_deprecated_rank_into_an_approved_status(status, deprecated, indexed):
-    # given a claim in `status`, ranked deprecated or not, then its index rows hold `indexed`
-    assert rules.indexed_status(status, deprecated) == indexed
+def test_a_rank_outlives_a_dismissed_contest():
+    # given an approved claim ranked deprecated (a claim index keeps status and rank apart)
+    status, rank = rules.status_after("pending", APPROVED), DEPRECATED.rank
+    assert rules.status_after(status, DEPRECATED) == "approved"  # the rank changes no status
+    # when it is contested, then the contest is dismissed
+    status = rules.status_after(status, CONTESTED)
+    assert status == "disputed" and not rules.counts(status, None, rank, statuses=rules.PUBLIC)
+    status = rules.status_after(status, APPROVED)
+    # then it is approved again, still ranked deprecated, and still counts nowhere
+    assert status == "approved"
+    assert not rules.counts(status, None, rank)
+    assert not rules.counts(status, None, rank, statuses=rules.WITH_PENDING)
+    assert rules.counts(status, None, "normal")  # until the rank is lifted
 
 
 # --- vocabularies -------------------------------------------------------------------------
@@ -90,7 +95,8 @@ def test_vocabularies_are_the_literals_of_the_types():
     for statuses in (rules.VISIBLE, rules.PUBLIC, rules.COUNTED, rules.WITH_PENDING,
                      rules.CONTESTED, *rules.ALLOWED.values()):
         assert set(statuses) <= set(rules.STATUSES)
-    assert rules.DEPRECATED not in rules.WITH_PENDING and rules.SUPPRESSED not in rules.WITH_PENDING
+    assert rules.DEPRECATED in rules.RANKS and rules.DEPRECATED not in rules.STATUSES  # a rank
+    assert rules.SUPPRESSED not in rules.STATUSES  # the one index-only status
 
 
 # --- which claims count -------------------------------------------------------------------
@@ -103,7 +109,8 @@ def test_vocabularies_are_the_literals_of_the_types():
     ("approved", None, "normal", True, False),  # taken down
     ("disputed", None, "normal", False, False),  # public, but out of figures until resolved
     ("pending", None, "normal", False, False),
-    ("deprecated", None, "normal", False, False),  # a claim index's deprecated row
+    ("suppressed", None, "normal", False, False),  # a claim index's suppressed row
+    ("disputed", None, "deprecated", False, False),
 ])
 def test_what_counts_by_default(status, superseded_by, rank, suppressed, counted):
     assert rules.counts(status, superseded_by, rank, suppressed) is counted
@@ -114,6 +121,7 @@ def test_with_pending_pending_and_contested_claims_count_too():
     assert rules.counts("contested", None, statuses=rules.WITH_PENDING)
     assert not rules.counts("rejected", None, statuses=rules.WITH_PENDING)
     assert not rules.counts("pending", "C-9", statuses=rules.WITH_PENDING)
+    assert not rules.counts("disputed", None, "deprecated", statuses=rules.WITH_PENDING)
 
 
 def test_effective_rank_is_deprecated_while_superseded():
