@@ -93,9 +93,12 @@ def test_schemathesis_finds_nothing_the_document_does_not_describe(
     reviewer = DEMO_TOKENS["reviewer"][1]
     toml = config(server, reviewer, tmp_path / "schemathesis.toml")
     auth = ["-H", f"Authorization: Bearer {reviewer}"] if role == "reviewer" else []
+    # One worker: with two threads, schemathesis' generation (hypothesis compiling code in each)
+    # met CPython 3.11's "SystemError: AST constructor recursion depth mismatch" once in CI, an
+    # interpreter bug in concurrent `ast` use (python/cpython#106905), not an answer of ours.
     run = subprocess.run(
         [SCHEMATHESIS, "--config-file", str(toml), "run", f"{server}/schema/openapi.json",
-         "--checks", CHECKS, *auth, "--seed", "20261124", "--workers", "2", "--no-color",
+         "--checks", CHECKS, *auth, "--seed", "20261124", "--workers", "1", "--no-color",
          "--phases", "examples,coverage,fuzzing,stateful"],
         cwd=tmp_path, capture_output=True, text=True, timeout=RUN_LIMIT,
         env={**os.environ, "SCHEMATHESIS_HOOKS": ""})

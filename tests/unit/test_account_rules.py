@@ -53,3 +53,16 @@ def test_readers_see_account_ids_reviewers_names() -> None:
     assert data == {"contributor": "A-7K2M9Q4G", "claim": {}} and changed
     assert pseudonymised_data({"reviewer": "A-7K2M9Q4G"}, people) == ({"reviewer": "A-7K2M9Q4G"}, False)
     assert is_account_id("A-7K2M9Q4G") and not is_account_id("A-7K2M9Q4I") and not is_account_id("bob")
+
+
+def test_principal_roles_rank_in_order() -> None:
+    """Given a principal of each role, when asked whether it holds a role, then it holds its own
+    and every lower one (contributor < reviewer < admin), and an anonymous principal none."""
+    from starosta.service.domain.access import ANONYMOUS, RANKS, Principal
+
+    order = ["contributor", "reviewer", "admin"]
+    assert sorted(RANKS, key=RANKS.__getitem__) == order
+    for i, role in enumerate(order):
+        who = Principal(token_id="T-1", name="x", role=role)
+        assert [who.has(r) for r in order] == [j <= i for j in range(len(order))]
+    assert not any(ANONYMOUS.has(r) for r in order)
