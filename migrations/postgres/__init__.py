@@ -50,6 +50,25 @@ def apply(conn: Any, *, stop_after: str | None = None) -> list[str]:
     """
     import psycopg  # only here: the package itself needs nothing but a connection
 
+    # One migrating session at a time, for the whole run: the check that the schema is ours (or
+    # empty) and every step see the schema as the previous migrator left it (a check outside
+    # the lock could see a concurrent migrator's first tables without its bookkeeping yet, and
+    # call the schema another application's), and one migrator applies every pending step.
+    try:
+        conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+    except psycopg.Error as exc:
+        raise MigrationError(f"the database cannot be read: {exc}") from exc
+    try:
+        return _apply_locked(conn, psycopg, stop_after)
+    finally:
+        try:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
+        except psycopg.Error:
+            pass  # a broken connection: the server released the session's lock with it
+
+
+def _apply_locked(conn: Any, psycopg: Any, stop_after: str | None) -> list[str]:
+    """`apply`'s work, under the migration lock held by `conn`'s session."""
     try:
         if not applied(conn):
             tables = [r[0] for r in conn.execute(
@@ -65,7 +84,6 @@ def apply(conn: Any, *, stop_after: str | None = None) -> list[str]:
         fresh = False
         try:
             with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
                 conn.execute(f"CREATE TABLE IF NOT EXISTS {BOOKKEEPING} "
                              "(name text PRIMARY KEY, applied_at text NOT NULL)")
                 if step.name not in applied(conn):
