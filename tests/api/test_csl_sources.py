@@ -18,6 +18,9 @@ def test_the_schema_knows_the_csl_types() -> None:
                                  "post-weblog", "article-newspaper"} <= set(TYPES)
 
 
+# The CSL types are the schema's and the label rule's, not the database's: each type on SQLite;
+# what a PostgreSQL archive stores and reads back of an item is tested on both backends below.
+@pytest.mark.parametrize("backend", ["sqlite"])
 @pytest.mark.parametrize("csl_type", TYPES)
 def test_every_csl_type_registers_with_and_without_a_title(api: Api, csl_type: str) -> None:
     titled = {"type": csl_type, "title": f"A {csl_type} (test, not historical)",

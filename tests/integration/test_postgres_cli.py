@@ -195,7 +195,7 @@ def test_read_models_documents_and_snapshot_are_the_same_on_both_backends(
         streams.setdefault(row["type"], set()).add(row["stream_id"])
     ids, places, funds = (streams[f"{kind}.registered"] for kind in ("person", "place", "fund"))
     assert ids and places and funds
-    for kind, chosen in (("biography", sorted(ids)[:6]), ("population", sorted(places)[:4]),
+    for kind, chosen in (("biography", sorted(ids)[:3]), ("population", sorted(places)[:2]),
                          ("ledger", sorted(funds))):
         for entity in chosen:
             outputs = [starosta("export", kind, entity, "--db", db, env=env)
