@@ -61,33 +61,26 @@ def resolves(ref: str) -> bool:
     return False
 
 
-def test_every_repository_path_named_exists() -> None:
-    missing = []
+def named(pattern: re.Pattern[str]) -> Iterator[tuple[str, str]]:
+    """("file:line", name) of every name `pattern` finds in the prose of the tracked Markdown
+    and Python files, a trailing full stop dropped."""
     for path in tracked():
-        if path.suffix not in (".md", ".py"):
-            continue
-        for line, text in prose(path):
-            for m in PATH.finditer(text):
-                name = m.group(1).rstrip(".")
-                if name in NOT_PATHS or PLACEHOLDER.search(name):
-                    continue
-                if not (ROOT / name).exists():
-                    missing.append(f"{path.relative_to(ROOT)}:{line}: {name}")
+        if path.suffix in (".md", ".py"):
+            for line, text in prose(path):
+                for m in pattern.finditer(text):
+                    yield f"{path.relative_to(ROOT)}:{line}", m.group(1).rstrip(".")
+
+
+def test_every_repository_path_named_exists() -> None:
+    missing = [f"{where}: {name}" for where, name in named(PATH)
+               if name not in NOT_PATHS and not PLACEHOLDER.search(name)
+               and not (ROOT / name).exists()]
     assert not missing, "\n".join(missing)
 
 
 def test_every_dotted_module_named_resolves() -> None:
-    missing = []
-    for path in tracked():
-        if path.suffix not in (".md", ".py"):
-            continue
-        for line, text in prose(path):
-            for m in DOTTED.finditer(text):
-                ref = m.group(1).rstrip(".")
-                if ref.endswith((".py", ".md", ".sql", ".jsonl", ".json")):
-                    continue
-                if not resolves(ref):
-                    missing.append(f"{path.relative_to(ROOT)}:{line}: {ref}")
+    missing = [f"{where}: {ref}" for where, ref in named(DOTTED)
+               if not ref.endswith((".py", ".md", ".sql", ".jsonl", ".json")) and not resolves(ref)]
     assert not missing, "\n".join(missing)
 
 
