@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from starosta.events.base import EventTypes
+from starosta.events.participants import upcast_submitted
 from starosta.events.registry import (
     FundRegistered,
     OrganizationRegistered,
+    ParticipantRoleAdded,
     PersonMerged,
     PersonRegistered,
     PersonsDistinct,
@@ -29,4 +31,7 @@ for _cls in (SourceRegistered, PersonRegistered, PlaceRegistered, OrganizationRe
              FundRegistered, PersonMerged, PersonUnmerged, PersonsDistinct, ClaimSubmitted,
              ClaimApproved, ClaimRejected, ClaimContested, ClaimRetracted, ClaimRanked,
              ContentSuppressed, ContentUnsuppressed):
-    CATALOG.add(_cls)
+    CATALOG.add(_cls, 2 if _cls is ClaimSubmitted else 1)
+CATALOG.add(ParticipantRoleAdded)
+# claim.submitted 2: the legacy `with`, `recipient` and `via` stored as participants
+CATALOG.upcaster("claim.submitted", 1)(upcast_submitted)

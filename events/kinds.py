@@ -103,6 +103,31 @@ Companions = Annotated[tuple[Id, ...], Meta(max_length=200, description="Compani
 COMPANIONS: dict[str, str] = {"with": "person"}  # the grouped kinds' MANY: `with` names persons
 
 
+# -- participants: persons and organisations taking part in a claim, each in a role ------------
+RoleKey = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{1,40}$", description=(
+    "A participant role: a key of the vocabulary `GET /participant-roles` lists (companion, "
+    "witness, informant, author, recipient, correspondent, judge, interrogator, co_accused, "
+    "encountered, other, and those admins add)"), examples=["witness"])]
+
+
+class Participant(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    """A registered person or organisation (a group, a colony) taking part in what a claim says,
+    in a role: a companion, a witness, the informant who relates it, a letter's recipient, an aid
+    correspondent, a judge, a person encountered. `said`: how the source names them;
+    `certainty`: how sure the source (or the contributor) is of their part."""
+
+    ref: Annotated[Id, Meta(description="A registered person or organisation")]
+    role: RoleKey
+    said: Said | None = None
+    certainty: Certainty | None = None
+
+
+Participants = Annotated[tuple[Participant, ...], Meta(max_length=200, description=(
+    "Persons and organisations taking part in the claim, each in a role (each (ref, role) once; "
+    "never the claim's own person or group). The legacy fields `with`, `recipient`, `via` are "
+    "accepted and stored as participants (companion, recipient, correspondent)"))]
+
+
 class Claim(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind", forbid_unknown_fields=True,
             omit_defaults=True):
     """Fields every claim has."""
@@ -113,6 +138,7 @@ class Claim(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind", forbid_
     supersedes: Id | None = None
     calendar: Literal["gregorian", "julian"] = "gregorian"
     certainty: Certainty | None = None
+    participants: Participants = ()
 
     DATES: ClassVar[tuple[str, ...]] = ()
     INTERVAL: ClassVar[tuple[str, str] | None] = None
@@ -456,7 +482,8 @@ class DisbursementClaim(_Dated, frozen=True, tag="disbursement"):
     """Money a fund sent to a person or a colony, perhaps through a correspondent (`via`)."""
 
     fund: Id
-    recipient: Id
+    recipient: Annotated[Id, Meta(description="Stored as a participant in role recipient: give it "
+                                  "here or there (one of them)")] | None = None
     via: Id | None = None
     amount: Amount | None = None
     currency: Currency | None = None
@@ -557,7 +584,8 @@ def many(claim: Claim, field: str) -> tuple[str, ...]:
 
 def refs_of(claim: Claim) -> list[tuple[str, str, str]]:
     """Return (field, entity kind, id) for every entity the claim refers to; list fields once
-    per id, under their wire name ("with")."""
+    per id, under their wire name ("with"); participants once per participant, under
+    "participants" (entity kind "any": a person or an organisation)."""
     out = []
     for field, entity in claim.REFS.items():
         value = getattr(claim, field, None)
@@ -566,4 +594,6 @@ def refs_of(claim: Claim) -> list[tuple[str, str, str]]:
     for field, entity in claim.MANY.items():
         for value in many(claim, field):
             out.append((field, entity, value))
+    for participant in claim.participants:
+        out.append(("participants", "any", participant.ref))
     return out

@@ -132,3 +132,13 @@ class PersonsDistinct(Event, frozen=True, tag="person.distinct", omit_defaults=T
     reason: str
     reviewer: str
     citation: Citation | None = None
+
+
+class ParticipantRoleAdded(Event, frozen=True, tag="participant_role.added", omit_defaults=True):
+    """An admin added a role to the vocabulary of participant roles (beside the seeded ones of
+    events/participants.py), on the stream `participant-role-<key>`: a key is added once."""
+
+    key: str
+    label: str
+    description: str
+    admin: str

@@ -57,7 +57,8 @@ class Entry(msgspec.Struct, kw_only=True, omit_defaults=True):
     """One claim in a biography, with its citation, its review state and its rank.
 
     `through` says how the claim is the person's when it does not name them as `person`:
-    "with" for a companion. A deprecated entry carries the reviewer's `reason` or the claim
+    "participant" when they take part in it (a companion, a witness, an informant...), with
+    their roles in `roles` (in the claim's order). A deprecated entry carries the reviewer's `reason` or the claim
     that supersedes it (`superseded_by`). A disputed entry (approved, then contested; flagged
     "disputed") carries the contest under `dispute` and counts in no figure of the document."""
 
@@ -72,6 +73,7 @@ class Entry(msgspec.Struct, kw_only=True, omit_defaults=True):
     citation: dict[str, Any]
     flags: list[str] = []
     through: str | None = None
+    roles: list[str] = []  # the roles in which the biography's person takes part (participants)
     reason: str | None = None
     superseded_by: str | None = None
     length: Length | None = None
@@ -196,6 +198,8 @@ def entry(view: ClaimView, labels: Labels, own: set[str] | frozenset[str] = froz
     fields = {k: (_labelled(v, labels) if k in refs else
                   [_labelled(x, labels) for x in v] if k in many else v)
               for k, v in view.claim.items() if k not in _SKIP}
+    if "participants" in fields:
+        fields["participants"] = [dict(p, ref=_labelled(p["ref"], labels)) for p in fields["participants"]]
     for extra in ("said", "note", "calendar"):
         if extra in view.claim:
             fields[extra] = view.claim[extra]
@@ -204,9 +208,11 @@ def entry(view: ClaimView, labels: Labels, own: set[str] | frozenset[str] = froz
     if "via" in citation:
         citation["via"] = [dict(link, source=_labelled(link["source"], labels))
                            if isinstance(link, dict) else link for link in citation["via"]]
-    through = None
-    if own and view.claim.get("person") not in own and own & set(view.claim.get("with", ())):
-        through = "with"
+    through, roles = None, []
+    if own and view.claim.get("person") not in own:
+        roles = list(dict.fromkeys(p["role"] for p in view.claim.get("participants", ())
+                                   if p["ref"] in own))
+        through = "participant" if roles else None
     rank = effective_rank(view.rank, view.superseded_by)
     flags = [view.status] if view.status != "approved" else []
     if view.suppressed is not None:
@@ -214,7 +220,7 @@ def entry(view: ClaimView, labels: Labels, own: set[str] | frozenset[str] = froz
     return Entry(claim=view.id, kind=view.kind, status=view.status, rank=rank, earliest=earliest,
                  latest=max(latests) if latests else None, dates=view.dates, fields=fields,
                  citation=citation, flags=flags, suppressed=view.suppressed,
-                 through=through, reason=view.rank_reason if rank == "deprecated" else None,
+                 through=through, roles=roles, reason=view.rank_reason if rank == "deprecated" else None,
                  superseded_by=view.superseded_by, length=view.length, dispute=view.dispute)
 
 
@@ -253,6 +259,7 @@ def referenced(views: list[ClaimView]) -> set[str]:
                 ids.add(value)
         for field in MANY.get(v.kind, {}):
             ids.update(v.claim.get(field, ()))
+        ids.update(p["ref"] for p in v.claim.get("participants", ()))
     return ids
 
 
@@ -441,8 +448,9 @@ class BiographiesProjection(Projection):
     runner rebuilds it with them and applies it after them."""
 
     name = "biographies"
-    version = 5  # 2: relations turned round; 3: conflicting death manners; 4: ranks, deprecated,
-    # companions, agreements, independence, durations; 5: disputed claims shown, suppressions
+    version = 6  # 2: relations turned round; 3: conflicting death manners; 4: ranks, deprecated,
+    # companions, agreements, independence, durations; 5: disputed claims shown, suppressions;
+    # 6: participants in roles (`through: "participant"`, `roles`)
     reads = ("registry", "claims")
     ddl = {"biographies": ["""CREATE TABLE {name} (
         person_id TEXT PRIMARY KEY, etag TEXT NOT NULL, document BLOB NOT NULL)"""]}

@@ -49,8 +49,9 @@ class ClaimsProjection(Projection):
     """One row per claim, its references, and one row per review decision."""
 
     name = "claims"
-    version = 6  # 5: ranks, durations' lengths, source links; 6: disputed (suppression is read
-    # from the registry's table at query time)
+    version = 7  # 5: ranks, durations' lengths, source links; 6: disputed (suppression is read
+    # from the registry's table at query time); 7: participants (claim_participants, and
+    # claim_refs rows of field "participants")
     ddl = {
         "claims_supersession": Supersession.ddl(),
         "claims": ["""CREATE TABLE {name} (
@@ -74,6 +75,13 @@ class ClaimsProjection(Projection):
             claim_id TEXT NOT NULL, source_id TEXT NOT NULL, derives_from TEXT NOT NULL,
             relation TEXT NOT NULL, PRIMARY KEY (source_id, derives_from, relation, claim_id))""",
             "CREATE INDEX {name}_from ON {name} (derives_from)"],
+        # each claim's participants: (claim, person or organisation, role), for
+        # GET /claims?participant=&role=
+        "claim_participants": ["""CREATE TABLE {name} (
+            claim_id TEXT NOT NULL, entity_id TEXT NOT NULL, role TEXT NOT NULL,
+            PRIMARY KEY (entity_id, role, claim_id))""",
+            "CREATE INDEX {name}_claim ON {name} (claim_id)",
+            "CREATE INDEX {name}_role ON {name} (role, claim_id)"],
         "claim_reviews": ["""CREATE TABLE {name} (
             claim_id TEXT NOT NULL, version INTEGER NOT NULL, position INTEGER NOT NULL,
             action TEXT NOT NULL, actor TEXT NOT NULL, reason TEXT, citation TEXT,
@@ -98,6 +106,9 @@ class ClaimsProjection(Projection):
                                   for link in claim.citation.via if isinstance(link, ViaLink)])
                 conn.executemany(f"INSERT INTO {t['claim_refs']} VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                                  [(e.claim_id, ref, field) for field, _, ref in refs_of(claim)])
+                conn.executemany(f"INSERT INTO {t['claim_participants']} VALUES (?, ?, ?) "
+                                 "ON CONFLICT DO NOTHING",
+                                 [(e.claim_id, p.ref, p.role) for p in claim.participants])
                 Supersession.submitted(conn, t["claims_supersession"], e.claim_id, claim.supersedes, pos)
                 self._review(conn, t, envelope, "submit", e.contributor, None, None, False)
             case ClaimApproved():
@@ -411,6 +422,8 @@ def _refs(claim: dict[str, Any]) -> dict[str, str]:
     refs = {f: claim[f] for f in REFS_BY_KIND.get(claim["kind"], {}) if isinstance(claim.get(f), str)}
     for field in MANY_BY_KIND.get(claim["kind"], {}):
         refs.update((f"{field}[{i}]", v) for i, v in enumerate(claim.get(field, ())))
+    for i, participant in enumerate(claim.get("participants", ())):
+        refs[f"participants[{i}].ref"] = participant["ref"]
     refs["citation.source"] = claim["citation"]["source"]
     for i, link in enumerate(claim["citation"].get("via", ())):
         if isinstance(link, dict):
@@ -463,10 +476,13 @@ def read(conn: Connection, claim_id: str, viewer: Viewer) -> ClaimOut | None:
 def page(conn: Connection, viewer: Viewer, *, after: int = 0, limit: int = 50,
          status: str | None = None, source: str | None = None,
          contributor: str | Sequence[str] | None = None,
-         kind: str | None = None, entities: Sequence[str] = ()) -> ClaimPage:
+         kind: str | None = None, entities: Sequence[str] = (),
+         participant: str | None = None, role: str | None = None) -> ClaimPage:
     """Return claims oldest first after submission position `after`, filtered (AND), only
     those `viewer` may see; `next` is the cursor of the next page. `contributor` is one
-    stored value or several (an account's id and name: service.domain.accounts.contributor_filter)."""
+    stored value or several (an account's id and name: service.domain.accounts.contributor_filter).
+    `participant` keeps the claims naming that person or organisation as a participant, `role`
+    those with a participant in that role (both: that participant in that role)."""
     where = ["submitted_position > ?"]
     args: list[int | str] = [after]
     for column, value in (("status", status), ("source_id", source), ("kind", kind)):
@@ -480,6 +496,15 @@ def page(conn: Connection, viewer: Viewer, *, after: int = 0, limit: int = 50,
     for entity in entities:
         where.append("id IN (SELECT claim_id FROM claim_refs WHERE entity_id = ?)")
         args.append(entity)
+    if participant is not None and role is not None:
+        where.append("id IN (SELECT claim_id FROM claim_participants WHERE entity_id = ? AND role = ?)")
+        args.extend((participant, role))
+    elif participant is not None:
+        where.append("id IN (SELECT claim_id FROM claim_participants WHERE entity_id = ?)")
+        args.append(participant)
+    elif role is not None:
+        where.append("id IN (SELECT claim_id FROM claim_participants WHERE role = ?)")
+        args.append(role)
     seen, seen_args = may_see_sql(viewer)
     where.append(seen)
     args.extend(seen_args)

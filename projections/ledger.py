@@ -32,6 +32,7 @@ from starosta.events.kinds import (
     MembershipClaim,
     kind_of,
 )
+from starosta.events.participants import CORRESPONDENT, RECIPIENT, first_in_role
 from starosta.events.review import ClaimSubmitted
 from starosta.events.store import Connection, Envelope
 from starosta.projections import registry, sql
@@ -95,12 +96,14 @@ class LedgerProjection(ClaimIndex):
         match c:
             case DonationClaim():
                 direction, counterparty, via, details = "in", c.donor, None, None
-            case DisbursementClaim():
-                direction, counterparty, via, details = "out", c.recipient, c.via, None
+            case DisbursementClaim():  # recipient and correspondent: participants in those roles
+                direction, counterparty, via, details = ("out", first_in_role(c, RECIPIENT),
+                                                         first_in_role(c, CORRESPONDENT), None)
             case CommitteeTransferClaim():
                 direction, counterparty, via, details = "out", c.to or c.to_said, None, c.purpose
             case InKindClaim():
-                direction, counterparty, via, details = "in_kind", c.recipient, c.via, c.items
+                direction, counterparty, via, details = ("in_kind", first_in_role(c, RECIPIENT),
+                                                         first_in_role(c, CORRESPONDENT), c.items)
             case MembershipClaim():
                 return {"ledger_memberships": [(e.claim_id, "pending", None, "normal", c.person,
                                                 c.organization)]}

@@ -1,5 +1,5 @@
 """The population read model: custody episodes by place (one per person a claim names: its
-person and its companions, `with`), each with the bound of its unknown end kept current; the
+person and its companions, the participants in role companion), each with the bound of its unknown end kept current; the
 deaths and merges that bound them; the counts sources report about unnamed groups at a place;
 groups' stays, memberships and counts (projections.groups); and every query on them: who was
 held at a place in a span (`population_at`), and the same figures per year or month
@@ -37,6 +37,7 @@ from starosta.events.kinds import (
     Subset,
     ViaItem,
 )
+from starosta.events.participants import COMPANION, refs_in_role
 from starosta.events.registry import PersonMerged, PersonsDistinct, PersonUnmerged
 from starosta.events.review import ClaimRanked, ClaimSubmitted
 from starosta.events.store import Connection, Envelope
@@ -75,7 +76,7 @@ class PopulationProjection(ClaimIndex):
     indexed = ("custody_episodes", "place_aggregates", "population_deaths", *groups.INDEXED)
     ddl = {
         # one row per person a custody claim puts there: its person (role 'person') and each
-        # companion (role 'with'), all with the claim's dates; a group's stays are group_claims
+        # companion (a participant in role companion; stored as role 'with'), all with the claim's dates; a group's stays are group_claims
         "custody_episodes": ["""CREATE TABLE {name} (
             claim_id TEXT NOT NULL, status TEXT NOT NULL, superseded_by TEXT,
             rank TEXT NOT NULL,
@@ -140,7 +141,7 @@ class PopulationProjection(ClaimIndex):
             bounds = (iso_day(start.earliest) if start else None, iso_day(start.latest) if start else None,
                       iso_day(end.earliest) if end else None, iso_day(end.latest) if end else None)
             named = [(claim.person, "person")] if claim.person is not None else []
-            named += [(companion, "with") for companion in claim.with_]
+            named += [(companion, "with") for companion in refs_in_role(claim, COMPANION)]
             out["custody_episodes"] = [
                 (e.claim_id, "pending", None, "normal", person, claim.place, claim.custody, *bounds,
                  None, role, pos) for person, role in named]
@@ -192,7 +193,7 @@ def _touched_records(conn: Connection, t: Tables,
         e = envelope.event
         if isinstance(e, ClaimSubmitted):
             if isinstance(e.claim, CustodyClaim):  # a new episode's own bound
-                records.update(p for p in (e.claim.person, *e.claim.with_) if p)
+                records.update(p for p in (e.claim.person, *refs_in_role(e.claim, COMPANION)) if p)
         elif isinstance(e, PersonMerged):
             records.update((e.person_id, e.into))
         elif isinstance(e, PersonUnmerged):

@@ -8,9 +8,11 @@ from collections.abc import Iterable
 from typing import Any
 
 import msgspec
+from starosta.events.participants import SEEDED
 from starosta.events.registry import (
     FundRegistered,
     OrganizationRegistered,
+    ParticipantRoleAdded,
     PersonMerged,
     PersonRegistered,
     PersonsDistinct,
@@ -83,7 +85,8 @@ class RegistryProjection(Projection):
     that stand, and those the log holds but the rule refuses (`judgement_conflicts`)."""
 
     name = "registry"
-    version = 3  # 2: suppressions; 3: judgements contradicting earlier ones are ignored and flagged
+    version = 4  # 2: suppressions; 3: judgements contradicting earlier ones are ignored and flagged;
+    # 4: participant roles added by admins
     ddl = {
         "sources": _entity_table("source_type TEXT NOT NULL,"),
         "persons": _entity_table("partial INTEGER NOT NULL, merged_into TEXT,") + [
@@ -106,6 +109,10 @@ class RegistryProjection(Projection):
         "judgement_conflicts": ["""CREATE TABLE {name} (
             position INTEGER PRIMARY KEY, person_id TEXT NOT NULL, other TEXT NOT NULL,
             judgement TEXT NOT NULL, reviewer TEXT NOT NULL, refusal TEXT NOT NULL)"""],
+        # the participant roles admins added (the seeded ones are events.participants.SEEDED)
+        "participant_roles": ["""CREATE TABLE {name} (
+            key TEXT PRIMARY KEY, label TEXT NOT NULL, description TEXT NOT NULL,
+            position INTEGER NOT NULL)"""],
     }
 
     def apply(self, conn: Connection, envelope: Envelope, t: Tables) -> None:
@@ -150,6 +157,9 @@ class RegistryProjection(Projection):
                              (e.target, e.target_kind, e.reason, envelope.recorded_at, pos))
             case ContentUnsuppressed():
                 conn.execute(f"DELETE FROM {t['suppressions']} WHERE target = ?", (e.target,))
+            case ParticipantRoleAdded():
+                conn.execute(f"INSERT INTO {t['participant_roles']} VALUES (?, ?, ?, ?) "
+                             "ON CONFLICT (key) DO NOTHING", (e.key, e.label, e.description, pos))
 
     @staticmethod
     def _refused(conn: Connection, envelope: Envelope, t: Tables) -> bool:
@@ -467,3 +477,33 @@ def survivors(conn: Connection, ids: Iterable[str],
                                       "AND merged_into IS NOT NULL", chunk).fetchall():
             out[merged] = survivor(conn, merged, persons)
     return out
+
+
+# -- participant roles --------------------------------------------------------------------------
+
+class ParticipantRole(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A role of the vocabulary of participant roles: seeded in code, or added by an admin
+    (`position`: where the log added it)."""
+
+    key: str
+    label: str
+    description: str
+    seeded: bool = False
+    position: int | None = None
+
+
+def participant_roles(conn: Connection) -> list[ParticipantRole]:
+    """Return every participant role: the seeded ones in their order, then the added ones in
+    the order they were added."""
+    out = [ParticipantRole(key=k, label=label, description=d, seeded=True)
+           for k, (label, d) in SEEDED.items()]
+    out += [ParticipantRole(key=k, label=label, description=d, position=p) for k, label, d, p in
+            conn.execute("SELECT key, label, description, position FROM participant_roles "
+                         "ORDER BY position")]
+    return out
+
+
+def participant_role_exists(conn: Connection, key: str) -> bool:
+    """Return True when `key` is a participant role (seeded or added)."""
+    return key in SEEDED or conn.execute("SELECT 1 FROM participant_roles WHERE key = ?",
+                                         (key,)).fetchone() is not None

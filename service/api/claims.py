@@ -13,7 +13,7 @@ from msgspec import Meta
 
 from starosta.events.claim_rules import Rank, Status
 from starosta.events.errors import Conflict, DomainError
-from starosta.events.kinds import KIND_NAMES, AnyClaim, Citation
+from starosta.events.kinds import KIND_NAMES, AnyClaim, Citation, RoleKey
 from starosta.events.store import ConcurrencyError
 from starosta.projections import claims as claims_model
 from starosta.projections.claims import ClaimOut, ClaimPage
@@ -65,6 +65,17 @@ CLAIM_EXAMPLES = [
     Example(summary="an escape with companions", value={
         "kind": "escape", "person": "P-00000001", "with": ["P-00000005", "P-00000006"],
         "outcome": "recaptured", "date": "1940-09/1941-09", "citation": {"source": "S-00000001"}}),
+    Example(summary="an encounter, with participants in roles", value={
+        "kind": "presence", "person": "P-00000001", "place_said": "a secret location",
+        "start": "1937", "participants": [
+            {"ref": "P-00000005", "role": "encountered", "said": "Molina"},
+            {"ref": "P-00000006", "role": "encountered", "said": "Blasco Cobo"}],
+        "citation": {"source": "S-00000001", "quote": "he ran into Molina and Blasco Cobo"}}),
+    Example(summary="a regime as an informant relates it", value={
+        "kind": "custody", "place": "PL-0000001", "group": "O-00000005", "custody": "prison",
+        "participants": [{"ref": "P-00000008", "role": "informant", "said": "Lazarevitch",
+                          "certainty": "certain"}],
+        "citation": {"source": "S-00000002", "quote": "Lazarevitch relates"}}),
     Example(summary="a stay known by its length", value={
         "kind": "custody", "person": "P-00000001", "custody": "prison", "place": "PL-0000005",
         "start": "1938/1939-06", "duration": "P6M", "said": "six months locked up",
@@ -180,6 +191,13 @@ class ClaimController(Controller):
                        max_length=200, description="The contributor's account id (A- and 8 "
                        "characters, as claims show it); reviewers and admins may also give a name")] = None,
                    kind: Annotated[KindName | None, Parameter(description="One claim kind")] = None,
+                   participant: Annotated[str | None, Parameter(
+                       max_length=64, description="A person or organisation named as a participant "
+                       "(in any role, or in `role`)", examples=[Example(value="P-00000005")])] = None,
+                   role: Annotated[RoleKey | None, Parameter(
+                       description="A participant role: claims with a participant in it (with "
+                       "`participant`: that participant in it)",
+                       examples=[Example(value="informant")])] = None,
                    after: Cursor = None, limit: Limit = 50) -> ClaimPage:
         """Oldest first. Anonymous readers list approved and disputed claims (approved, then
         contested: public, marked, until the contest is resolved); a contributor also lists
@@ -190,7 +208,8 @@ class ClaimController(Controller):
         entities = [e for e in (person, place) if e is not None]
         return await off_loop(request, lambda conn: accounts.claim_page(
             conn, viewer(request), after=cursor(after), limit=limit, status=status, source=source,
-            contributor=contributor, kind=kind, entities=entities))
+            contributor=contributor, kind=kind, entities=entities, participant=participant,
+            role=role))
 
     @post("/{claim_id:str}/approve", guards=[auth.reviewer], status_code=200, opt={"if_match": True},
           summary="Approve (on a contested or disputed claim: dismiss the contest)")

@@ -30,6 +30,7 @@ from starosta.events.kinds import (
     Citation,
     Claim,
     CountRange,
+    DisbursementClaim,
     GroupedClaim,
     NameClaim,
     ProtestClaim,
@@ -37,7 +38,8 @@ from starosta.events.kinds import (
     kind_of,
     refs_of,
 )
-from starosta.events.registry import PersonMerged, PersonsDistinct, PersonUnmerged
+from starosta.events import participants as participants_rules
+from starosta.events.registry import ParticipantRoleAdded, PersonMerged, PersonsDistinct, PersonUnmerged
 from starosta.events.review import (
     CONTESTED,
     ClaimApproved,
@@ -162,6 +164,7 @@ def check_claim(conn: Connection, claim: Claim, who: Principal) -> None:
     A claim may supersede only a claim its contributor may see (approved, their own, or any
     for reviewers): others answer 404 as if unknown, so hidden claims do not leak."""
     require(conn, "source", claim.citation.source, "citation.source")
+    check_participants(conn, claim)
     for field, kind, value in refs_of(claim):
         require(conn, kind, value, field)
     if claim.supersedes is not None:
@@ -203,11 +206,57 @@ def check_group(conn: Connection, claim: GroupedClaim, kind: str) -> None:
         raise invalid("group", claim.group, "not a group: an organisation of kind group or colony")
     if claim.count is not None and claim.group is None:
         raise invalid("count", msgspec.to_builtins(claim.count), "a count goes with a group")
-    companions = claim.with_
-    if len(set(companions)) != len(companions):
-        raise invalid("with", list(companions), "a companion is named twice")
-    if claim.person is not None and claim.person in companions:
-        raise invalid("with", list(companions), f"{claim.person} is the claim's person, not a companion")
+    # companions (`with`) are participants: check_participants checks them
+
+
+SUBJECTS = ("person", "group")  # the fields naming who a claim is about (never its participant)
+
+
+def check_participants(conn: Connection, claim: Claim) -> None:
+    """Check the claim's participants as sent (`participants`, and the legacy `with`,
+    `recipient`, `via` as participants: events.participants.named): each role exists (seeded
+    or added), each ref is a registered person or organisation (a companion a person), no
+    (ref, role) twice, never the claim's own person or group; a disbursement names its
+    recipient. Errors name the field as sent (`participants[2].role`, `with`)."""
+    subjects = {value: f for f in SUBJECTS if isinstance(value := getattr(claim, f, None), str)}
+    seen: dict[tuple[str, str], str] = {}
+    for field, p in participants_rules.named(claim):
+        if field.startswith("participants["):
+            if not registry.participant_role_exists(conn, p.role):
+                raise invalid(f"{field}.role", p.role, "not a participant role: GET "
+                              "/participant-roles lists them (an admin adds one with POST "
+                              "/participant-roles)")
+            if registry.exists(conn, "person", p.ref):
+                kind = "person"
+            elif registry.exists(conn, "organization", p.ref):
+                kind = "organization"
+            else:
+                raise not_found(f"{field}.ref", p.ref, "organisation or person")
+            if p.role in participants_rules.PERSONS_ONLY and kind != "person":
+                raise invalid(f"{field}.ref", p.ref, f"a {p.role} is a person (a group takes part "
+                              "as the claim's group, or in another role)")
+        if (p.ref, p.role) in seen:
+            raise invalid(field, p.ref, f"{p.ref} is named twice in role {p.role} (also in "
+                          f"{seen[(p.ref, p.role)]})" if p.role != "companion"
+                          else f"a companion is named twice: {p.ref}")
+        seen[(p.ref, p.role)] = field
+        if p.ref in subjects:
+            raise invalid(field, p.ref, f"{p.ref} is the claim's {subjects[p.ref]}, not a participant"
+                          + (" (a companion)" if p.role == "companion" else ""))
+    if isinstance(claim, DisbursementClaim) and claim.recipient is None and not \
+            participants_rules.first_in_role(claim, participants_rules.RECIPIENT):
+        raise invalid("recipient", None, "a disbursement names its recipient: `recipient`, or a "
+                      "participant in role recipient")
+
+
+def add_participant_role(conn: Connection, key: str, label: str, description: str,
+                         who: Principal) -> Decision:
+    """Decide an admin's new participant role: a key not seeded and not added before (409),
+    on its own stream (`participant-role-<key>`, expected new: of two racing adds one wins)."""
+    if registry.participant_role_exists(conn, key):
+        raise Conflict(f"key={key!r}: the participant role exists already (GET /participant-roles)")
+    event = ParticipantRoleAdded(key=key, label=label, description=description, admin=who.actor)
+    return Decision([AppendRequest(f"participant-role-{key}", [NewEvent(event)], 0)], Created(id=key))
 
 
 def check_ranges(claim: Claim) -> None:
@@ -296,6 +345,7 @@ def submission(conn: Connection, claim_id: str, claim: AnyClaim, who: Principal)
     claim = with_script(fit_claim(claim))
     dates, length = checked_dates(claim)
     check_claim(conn, claim, who)
+    claim = participants_rules.normalised(claim)  # stored: participants only, never the legacy fields
     event = ClaimSubmitted(claim_id=claim_id, contributor=who.actor, claim=claim, dates=dates,
                            length=length)
     return AppendRequest(claim_id, [NewEvent(event)], expected_version=0)

@@ -26,14 +26,18 @@ def test_an_escape_s_companions_see_it_in_their_biographies(api: Api) -> None:
                        "date": "1940-09/1941-09", "place": camp, "citation": {"source": s}})
     approve(api, claim)
     (mine,) = [e for e in bio(api, leader)["timeline"] if e["claim"] == claim]
-    assert "through" not in mine
-    assert [r["id"] for r in mine["fields"]["with"]] == [a, b]
-    assert mine["fields"]["with"][0]["label"] == "Test Escaper Y (synthetic)"
+    assert "through" not in mine and "roles" not in mine
+    # `with` is stored as participants in role companion (issue 20)
+    assert [(r["ref"]["id"], r["role"]) for r in mine["fields"]["participants"]] == \
+        [(a, "companion"), (b, "companion")]
+    assert "with" not in mine["fields"]
+    assert mine["fields"]["participants"][0]["ref"]["label"] == "Test Escaper Y (synthetic)"
     for companion in (a, b):
         (theirs,) = [e for e in bio(api, companion)["timeline"] if e["claim"] == claim]
-        assert theirs["through"] == "with" and theirs["fields"]["person"]["id"] == leader
+        assert theirs["through"] == "participant" and theirs["roles"] == ["companion"]
+        assert theirs["fields"]["person"]["id"] == leader
     refs = api.get(f"/claims/{claim}").json()["refs"]
-    assert refs["with[0]"]["id"] == a and refs["with[1]"]["id"] == b
+    assert refs["participants[0].ref"]["id"] == a and refs["participants[1].ref"]["id"] == b
     for bad, field in (([a, a], "with"), ([leader], "with"), (["P-ZZZZZZZZ"], "with")):
         body = {"kind": "escape", "person": leader, "with": bad, "outcome": "escaped",
                 "citation": {"source": s}}
