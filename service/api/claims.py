@@ -13,7 +13,7 @@ from msgspec import Meta
 
 from starosta.events.claim_rules import Rank, Status
 from starosta.events.errors import Conflict, DomainError
-from starosta.events.kinds import KIND_NAMES, AnyClaim, Citation, RoleKey
+from starosta.events.kinds import KIND_NAMES, AnyClaim, Citation
 from starosta.events.store import ConcurrencyError
 from starosta.projections import claims as claims_model
 from starosta.projections.claims import ClaimOut, ClaimPage
@@ -194,8 +194,8 @@ class ClaimController(Controller):
                    participant: Annotated[str | None, Parameter(
                        max_length=64, description="A person or organisation named as a participant "
                        "(in any role, or in `role`)", examples=[Example(value="P-00000005")])] = None,
-                   role: Annotated[RoleKey | None, Parameter(
-                       description="A participant role: claims with a participant in it (with "
+                   role: Annotated[str | None, Parameter(
+                       pattern=r"^[a-z][a-z0-9_]{1,40}$", description="A participant role: claims with a participant in it (with "
                        "`participant`: that participant in it)",
                        examples=[Example(value="informant")])] = None,
                    after: Cursor = None, limit: Limit = 50) -> ClaimPage:
