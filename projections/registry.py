@@ -492,6 +492,12 @@ class ParticipantRole(msgspec.Struct, kw_only=True, omit_defaults=True):
     position: int | None = None
 
 
+class ParticipantRoles(msgspec.Struct):
+    """The answer of GET /participant-roles."""
+
+    items: list[ParticipantRole]
+
+
 def participant_roles(conn: Connection) -> list[ParticipantRole]:
     """Return every participant role: the seeded ones in their order, then the added ones in
     the order they were added."""

@@ -66,6 +66,7 @@ from starosta.projections.biographies import Biography
 from starosta.projections.claims import ClaimOut, ClaimPage
 from starosta.projections.ledger import Aid, Ledger, LedgerEntry
 from starosta.projections.population import Population, Timeline
+from starosta.projections.registry import ParticipantRoles
 from starosta.projections.search import SearchHit, SearchPage
 from starosta.service.feed import HeadOut, HealthOut, LogEvent, LogPage
 from starosta.service.domain.replies import Created, Judged, Submitted, SuppressionSet
@@ -500,11 +501,26 @@ class Operations:
     def claims(*, status: str | None = None, person: str | None = None,
                place: str | None = None, source: str | None = None,
                contributor: str | None = None, kind: str | None = None,
+               participant: str | None = None, role: str | None = None,
                page_size: int = 100) -> Pages[ClaimOut]:
-        """Every claim the caller may see that matches the filters, oldest first."""
+        """Every claim the caller may see that matches the filters, oldest first
+        (`participant`, `role`: a participant of the claim, in that role)."""
         return Pages(Call("GET", "/claims", ClaimPage, params={
             "status": status, "person": person, "place": place, "source": source,
-            "contributor": contributor, "kind": kind, "limit": page_size}))
+            "contributor": contributor, "kind": kind, "participant": participant, "role": role,
+            "limit": page_size}))
+
+    @operation
+    def participant_roles() -> Call[ParticipantRoles]:
+        """The vocabulary of participant roles: the seeded ones, then those admins added."""
+        return Call("GET", "/participant-roles", ParticipantRoles)
+
+    @operation
+    def add_participant_role(key: str, label: str, description: str, *,
+                             idempotency_key: str | None = None) -> Call[Created]:
+        """Admin: add a participant role (its key is the answer's `id`)."""
+        return Call("POST", "/participant-roles", Created, key=idempotency_key,
+                    body=_json({"key": key, "label": label, "description": description}))
 
     @operation
     def approve(claim_id: str, reason: str | None = None, *, version: int | None = None,

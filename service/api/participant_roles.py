@@ -12,7 +12,7 @@ from msgspec import Meta
 
 from starosta.events.kinds import RoleKey
 from starosta.projections import registry
-from starosta.projections.registry import ParticipantRole
+from starosta.projections.registry import ParticipantRoles
 from starosta.service.api import auth
 from starosta.service.api.common import commit, decided, off_loop, who
 from starosta.service.domain import commands
@@ -33,20 +33,16 @@ ROLE_EXAMPLES = [Example(summary="a new role", value={
     "description": "held in the same cell as the claim's person"})]
 
 
-class ParticipantRolesOut(msgspec.Struct):
-    items: list[ParticipantRole]
-
-
 class ParticipantRoleController(Controller):
     path = "/participant-roles"
     tags = ["claims"]
 
     @get("/", summary="The participant roles: seeded ones first, then those admins added")
-    async def list(self, request: Request) -> ParticipantRolesOut:
+    async def list(self, request: Request) -> ParticipantRoles:
         """Every role a claim's participant may take (`key`), with its label and description;
         `seeded` for the roles every archive has (companion, witness, informant, author,
         recipient, correspondent, judge, interrogator, co_accused, encountered, other)."""
-        return ParticipantRolesOut(await off_loop(request, registry.participant_roles))
+        return ParticipantRoles(await off_loop(request, registry.participant_roles))
 
     @post("/", guards=[auth.admin], summary="Add a participant role (admin)", status_code=201)
     async def add(self, request: Request, data: Annotated[ParticipantRoleIn, Body(

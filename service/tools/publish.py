@@ -24,7 +24,7 @@ from starosta.events.store import Connection, EventStore, Head
 from starosta.projections import names, registry, snapshot, sql
 from starosta.projections.ledger import Ledger, LedgerEntry
 from starosta.projections.runner import Runner, content_hash
-from starosta.service.tools.publish_schema import FORMAT, SNAPSHOT_TABLE, TABLES, VIEWS, Table
+from starosta.service.tools.publish_schema import FACETS, FORMAT, SNAPSHOT_TABLE, TABLES, VIEWS, Table
 from starosta.service.tools.transfer import COMPANIONS, remove_files, sync_directory
 
 _encode = msgspec.json.Encoder().encode
@@ -190,6 +190,7 @@ class _Writer:
         self.names: dict[str, list[dict[str, Any]]] = {}  # entity id -> its name rows
         self.place_said: dict[str, str] = {}  # custody claim -> the place as its source says it
         self.published: set[str] = set()
+        self.participants: list[dict[str, Any]] = []  # the published claims' participants
 
     def insert(self, table: str, rows: Iterable[dict[str, Any]]) -> None:
         count = 0
@@ -224,6 +225,8 @@ class _Writer:
         self.insert("claim_refs", ({"claim_id": c, "field": f, "entity_id": e,
                                     "entity_type": self.kind_of.get(e)}
                                    for c, f, e in snapshot.claim_refs(self.conn, self.published)))
+        self.insert("participants", ({**p, "entity_type": self.kind_of.get(p["ref"])} for p in sorted(
+            self.participants, key=lambda p: (p["claim_id"], p["ref"], p["role"]))))
         self.insert("source_links", ({"claim_id": c, "source_id": s, "derives_from": d,
                                       "relation": r}
                                      for c, s, d, r in snapshot.source_links(self.conn, self.published)))
@@ -286,6 +289,9 @@ class _Writer:
                 self._name(c)
             elif c.kind == "custody" and isinstance(claim.get("place_said"), str):
                 self.place_said[c.id] = claim["place_said"]
+            self.participants += [{"claim_id": c.id, "ref": p["ref"], "role": p["role"],
+                                   "said": p.get("said"), "certainty": p.get("certainty")}
+                                  for p in claim.get("participants", ())]
             yield {"id": c.id, "kind": c.kind, "rank": c.rank, "rank_reason": c.rank_reason,
                    "person_id": _text(claim.get("person")), "place_id": _text(claim.get("place")),
                    "source_id": citation["source"], "locator": citation.get("locator"),
@@ -308,7 +314,7 @@ class _Writer:
 
     def _synthetic(self, claim: dict[str, Any]) -> bool:
         """A claim citing a synthetic source or naming a synthetic record, in any field."""
-        values = [claim["citation"]["source"]]
+        values = [claim["citation"]["source"], *(p["ref"] for p in claim.get("participants", ()))]
         for value in claim.values():
             values += value if isinstance(value, list) else [value]
         return any(isinstance(v, str) and v in self.synthetic for v in values)
@@ -397,6 +403,8 @@ def metadata(out: str, head: Head, digest: str, versions: dict[str, int]) -> dic
             "columns": {name: c.description for name, c in table.columns.items()}}
         if table.label_column:
             tables[table.name]["label_column"] = table.label_column
+        if table.name in FACETS:
+            tables[table.name]["facets"] = FACETS[table.name]
     for view in VIEWS:
         tables[view.name] = {"title": view.name.replace("_", " "), "description": view.description,
                              "source": f"a view over the tables above; {at}"}

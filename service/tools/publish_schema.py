@@ -164,10 +164,28 @@ TABLES: tuple[Table, ...] = (
     Table("claim_refs", "claims read model (projections/claims.py, table claim_refs)",
           "Which records each published claim names, and in which field.", {
               "claim_id": Column(str, "the claim"),
-              "field": Column(str, "the claim's field: person, place, with, organization..."),
+              "field": Column(str, "the claim's field: person, place, organization, participants "
+                                   "(see the table participants for their roles)..."),
               "entity_id": Column(str, "the record named"),
               "entity_type": Column(str, "person, place, organization, fund or source"),
           }, ("claim_id", "field", "entity_id"), (("claim_id", "claims", "id"),)),
+    Table("participants", "claims read model (the participants of published claims, as "
+                          "projections/claims.py stores them in claim_participants)",
+          "Who takes part in each published claim besides its subject, in which role (a "
+          "companion, a witness, the informant who relates it, a letter's recipient, an aid "
+          "correspondent, a judge, a person encountered...): one row per participant. Facet on "
+          "role or entity_type; join claims for the statement, persons or organizations for "
+          "the record.", {
+              "claim_id": Column(str, "the claim"),
+              "ref": Column(str, "the person or organisation taking part (its id)"),
+              "entity_type": Column(str, "person or organization"),
+              "role": Column(str, "the participant role: companion, witness, informant, author, "
+                                  "recipient, correspondent, judge, interrogator, co_accused, "
+                                  "encountered, other, or one an admin added (GET /participant-roles)"),
+              "said": Column(str, "how the source names them"),
+              "certainty": Column(str, "certain, probable, possible or doubtful: how sure their "
+                                       "part is"),
+          }, ("claim_id", "ref", "role"), (("claim_id", "claims", "id"),)),
     Table("source_links", "claims read model (projections/claims.py, table source_links)",
           "What a cited source derives from (a translation, a quotation, a reprint, an excerpt), "
           "as the via links of published claims' citations say.", {
@@ -260,6 +278,9 @@ class View(NamedTuple):
     description: str
     sql: str
 
+
+# the columns a Datasette user is offered to facet a table on (metadata.json `facets`)
+FACETS: dict[str, list[str]] = {"participants": ["role", "entity_type"]}
 
 VIEWS: tuple[View, ...] = (
     View("person_custody", "Each person's custody episodes with labels, in date order: merged "

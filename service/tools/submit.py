@@ -7,7 +7,11 @@ answer and nothing is appended twice.
 CSV mapping (the README has it too): a column per field, named as in the API (`person`,
 `place`, `start`, `custody`...); nested fields by dotted names (`citation.source`,
 `citation.locator`, `citation.quote`, `count.min`, `count.max`, `amount.min`, `amount.max`);
-list fields split on `|` (`with`, `citation.via`); an empty cell leaves the field out; numbers
+list fields split on `|` (`with`, `citation.via`); participants in a `participants` column of
+`REF:ROLE` items split on `|` (`P-4G7K2M9Q:witness|Molina:encountered`: an id or a label, the
+last colon, a role), with optional `participants.said` and `participants.certainty` columns
+giving each one's said and certainty in the same order (`|`-separated, an empty item for
+none); an empty cell leaves the field out; numbers
 are read from the text ("66"); a `kind` column, or `--kind`, names the kind (the same on every
 row). What a CSV cannot hold (an aggregate's `of_whom`, `via` links to registered sources) is
 written in JSON Lines: one claim object per line, as POST /claims takes it.
@@ -137,8 +141,43 @@ def _csv_rows(text: str, kind: str | None) -> Iterator[Row]:
         flat = {column: (value or "").strip() for column, value in zip(columns, raw, strict=True)}
         row_kind = flat.get("kind") or kind
         lists = list_fields(BY_KIND[row_kind]) if row_kind in BY_KIND else list_fields(cls) if cls else set()
+        taking_part = participants_of(flat, row)
         row.data = nest(flat, lists)
+        if taking_part:
+            row.data["participants"] = taking_part
         yield row
+
+
+PARTICIPANT_COLUMNS = ("participants", "participants.said", "participants.certainty")
+
+
+def participants_of(flat: dict[str, str], row: Row) -> list[dict[str, str]]:
+    """Take a CSV row's participant columns out of `flat` and return its participants:
+    `participants` holds `REF:ROLE` items split on `|` (REF an id or a label: the last `:`
+    ends it, so a label may hold colons), `participants.said` and `participants.certainty`
+    the said and certainty of each, in the same order, split on `|` (an empty item: none).
+    A malformed item is a problem of the row, named `participants.N`."""
+    cells = {column: flat.pop(column, "") for column in PARTICIPANT_COLUMNS}
+    items = [i.strip() for i in cells["participants"].split(LIST_SEPARATOR)] if cells["participants"] else []
+    extras = {name.split(".")[1]: [v.strip() for v in cells[name].split(LIST_SEPARATOR)]
+              for name in PARTICIPANT_COLUMNS[1:] if cells[name]}
+    out: list[dict[str, str]] = []
+    for i, item in enumerate(items):
+        ref, colon, role = item.rpartition(":")
+        if not colon or not ref.strip() or not role.strip():
+            row.problems.append(Problem(f"participants.{i}", "a participant is written REF:ROLE "
+                                        "(an id or a label, a colon, a role: P-4G7K2M9Q:witness)", item))
+            continue
+        participant = {"ref": ref.strip(), "role": role.strip()}
+        for name, values in extras.items():
+            if i < len(values) and values[i]:
+                participant[name] = values[i]
+        out.append(participant)
+    for name, values in extras.items():
+        if len(values) > len(items):
+            row.problems.append(Problem(f"participants.{name}", f"{len(values)} items for "
+                                        f"{len(items)} participants", cells[f"participants.{name}"]))
+    return out
 
 
 def nest(flat: dict[str, str], lists: set[str]) -> dict[str, Any]:
@@ -239,6 +278,12 @@ def resolve_labels(row: Row, cls: type[Claim], labels: Labels) -> None:
         if isinstance(values, list):
             row.data[name] = [_resolved(row, f"{name}.{i}", v, entity, labels) if isinstance(v, str) else v
                               for i, v in enumerate(values)]
+    taking_part = row.data.get("participants")
+    if isinstance(taking_part, list):  # a person or an organisation, by id or label
+        for i, participant in enumerate(taking_part):
+            if isinstance(participant, dict) and isinstance(participant.get("ref"), str):
+                participant["ref"] = _resolved(row, f"participants.{i}.ref", participant["ref"],
+                                               "any", labels)
 
 
 def _resolved(row: Row, name: str, value: str, entity: str, labels: Labels) -> str:

@@ -90,6 +90,35 @@ def test_round_trip_register_submit_approve_read(served: Served) -> None:
         assert anyone.source(source)["id"] == source
 
 
+def test_participants_and_their_roles_through_the_client(served: Served) -> None:
+    """Issue 20: a claim's participants typed as the server's own structs, the role vocabulary
+    read and extended, claims listed by participant and role."""
+    from starosta.events.kinds import Participant, PresenceClaim
+
+    with served.client("alice") as alice, served.client("bob") as bob, \
+            served.client("root") as root, served.client() as anyone:
+        source = alice.register_source({"type": "book", "title": "Client participants"}).id
+        cited = Citation(source=source)
+        hero = alice.register_person("Client Traveller (synthetic)", cited).id
+        met = alice.register_person("Client Stranger (synthetic)", cited).id
+        added = root.add_participant_role("fellow_traveller", "fellow traveller",
+                                          "travelled with the claim's person (synthetic test role)")
+        assert added.id == "fellow_traveller"
+        roles = anyone.participant_roles().items
+        assert roles[0].key == "companion" and roles[-1].key == "fellow_traveller" and not roles[-1].seeded
+        claim = alice.submit(PresenceClaim(person=hero, place_said="a secret location", citation=cited,
+                                           participants=(Participant(ref=met, role="encountered",
+                                                                     said="the stranger"),
+                                                         Participant(ref=met, role="fellow_traveller"))))
+        bob.approve(claim.id)
+        assert anyone.claim(claim.id).claim["participants"][0] == {
+            "ref": met, "role": "encountered", "said": "the stranger"}
+        assert [c.id for c in anyone.claims(participant=met, role="fellow_traveller")] == [claim.id]
+        assert [c.id for c in anyone.claims(participant=met, role="witness")] == []
+        (entry,) = [e for e in anyone.biography(met).timeline if e.claim == claim.id]
+        assert entry.through == "participant" and entry.roles == ["encountered", "fellow_traveller"]
+
+
 def test_iterators_walk_every_page(served: Served) -> None:
     with served.client("alice") as alice, served.client("root") as root:
         source = alice.register_source({"type": "document", "title": "Paging"}).id

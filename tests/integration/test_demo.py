@@ -260,7 +260,9 @@ def test_escape_companions_are_named_on_one_claim(demo: TestClient) -> None:
     escapes = by_quote(every_claim(demo, kind="escape"), "Together with Juan Salas")
     assert len(escapes) == 1
     claim = escapes[0]["claim"]
-    assert claim["person"] == vicente and sorted(claim["with"]) == sorted([salas, jirones])
+    assert claim["person"] == vicente and "with" not in claim  # stored as participants (issue 20)
+    assert sorted(p["ref"] for p in claim["participants"] if p["role"] == "companion") == \
+        sorted([salas, jirones])
     assert not [i for i in every_claim(demo, kind="escape") if i["claim"].get("person") in (salas, jirones)]
     # dated by the story's order: after the dispatch to Vorkuta, before September 1941
     assert bounds(escapes[0], "date") == ("1940-09-01", "1941-09-30")

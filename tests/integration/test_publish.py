@@ -152,6 +152,28 @@ def test_ledgers_are_the_apis_and_synthetic_records_are_marked(published: Publis
     assert db["claims"].count_where("synthetic = 0") > 200  # the history stays unmarked
 
 
+def test_participants_are_a_table_to_facet_on(published: Published) -> None:
+    """Issue 20: every published claim's participants, one row each, with their role (the
+    demo's escape companions and the encounter), offered to Datasette as facets."""
+    db = published.snapshot()
+    rows = list(db["participants"].rows)
+    claims = {c["id"]: json.loads(c["claim"]) for c in db["claims"].rows}
+    assert rows and all(r["claim_id"] in claims for r in rows)
+    expected = sorted((cid, p["ref"], p["role"]) for cid, claim in claims.items()
+                      for p in claim.get("participants", ()))
+    assert sorted((r["claim_id"], r["ref"], r["role"]) for r in rows) == expected
+    roles = {r["role"] for r in rows}
+    assert {"companion", "encountered", "informant"} <= roles
+    assert {r["entity_type"] for r in rows} <= {"person", "organization"}
+    escape = next(cid for cid, c in claims.items() if c["kind"] == "escape"
+                  and "Together with Juan Salas" in (c["citation"].get("quote") or ""))
+    assert len([r for r in rows if r["claim_id"] == escape and r["role"] == "companion"]) == 2
+    assert published.pending not in {r["claim_id"] for r in rows}
+    meta = json.loads(published.metadata.read_text("utf-8"))
+    (database,) = meta["databases"].values()
+    assert database["tables"]["participants"]["facets"] == ["role", "entity_type"]
+
+
 def test_nothing_but_approved_current_claims_and_no_identities(published: Published) -> None:
     db = published.snapshot()
     ids = {c["id"] for c in db["claims"].rows}

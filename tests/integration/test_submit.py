@@ -118,7 +118,8 @@ def test_submit_reports_bad_rows_and_a_second_run_duplicates_nothing(archive: Ar
     assert len(made) == before + 2
     by_id = {c["id"]: c for c in made}
     one = by_id[got[1]["claim"]]["claim"]
-    assert (one["person"], one["place"], one["with"]) == (archive.person, archive.place, [archive.brother])
+    assert (one["person"], one["place"]) == (archive.person, archive.place)
+    assert one["participants"] == [{"ref": archive.brother, "role": "companion"}]  # `with`, stored
     assert one["citation"]["via"] == ["Taken from O Crabero", "Translated by Paul Sharkey"]
 
     again = archive.submit(sheet, "--kind", "custody", "--report", str(report))
@@ -194,6 +195,38 @@ def test_json_lines_with_a_kind_per_line(archive: Archive, tmp_path: Path) -> No
     assert got[5]["errors"][0]["field"] == "row"
     death = next(c for c in archive.claims() if c["id"] == got[2]["claim"])
     assert death["claim"]["person"] == archive.brother
+
+
+def test_participants_in_a_csv_column(archive: Archive, tmp_path: Path) -> None:
+    """`participants` holds REF:ROLE items (an id or a label), `participants.said` and
+    `participants.certainty` each one's said and certainty in the same order (issue 20)."""
+    header = ["person", "place", "custody", "start", "citation.source", "participants",
+              "participants.said", "participants.certainty"]
+    sheet = tmp_path / "taking-part.csv"
+    with sheet.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerow([archive.person, "Butyrka", "prison", "1941", archive.source,
+                         f"Joaquín Monclús Guallar:informant|{archive.brother}:witness",
+                         "his brother Joaquín|", "|probable"])
+        writer.writerow([archive.person, "Butyrka", "prison", "1942", archive.source,
+                         "Joaquín Monclús Guallar", "", ""])  # no role
+        writer.writerow([archive.person, "Butyrka", "prison", "1943", archive.source,
+                         "Nobody Registered:witness", "", ""])  # an unknown label
+        writer.writerow([archive.person, "Butyrka", "prison", "1944", archive.source,
+                         f"{archive.brother}:bystander", "", ""])  # no such role: the server says
+    report = tmp_path / "report.csv"
+    done = archive.submit(sheet, "--kind", "custody", "--report", str(report))
+    assert done.returncode == 1, done.stdout + done.stderr
+    got = report_of(report)
+    assert [got[n]["status"] for n in range(1, 5)] == ["submitted", "invalid", "invalid", "refused"]
+    assert got[2]["field"] == "participants.0" and "REF:ROLE" in got[2]["error"]
+    assert got[3]["field"] == "participants.0.ref" and "Nobody Registered" in got[3]["error"]
+    assert got[4]["field"] == "participants[0].role"
+    made = next(c for c in archive.claims() if c["id"] == got[1]["claim"])
+    assert made["claim"]["participants"] == [
+        {"ref": archive.brother, "role": "informant", "said": "his brother Joaquín"},
+        {"ref": archive.brother, "role": "witness", "certainty": "probable"}]
 
 
 def test_rows_unsent_when_the_server_is_gone_are_sent_by_the_next_run(archive: Archive, tmp_path: Path) -> None:
