@@ -269,6 +269,37 @@ def test_escape_companions_are_named_on_one_claim(demo: TestClient) -> None:
     assert bounds(escapes[0], "recaptured") == ("1940-12-01", "1941-09-30")
 
 
+def test_people_in_roles_the_demo_could_not_say_before(demo: TestClient) -> None:
+    """Issue 20: 'he ran into the Spaniards Francisco Ramón Molina and Juan Blasco Cobo' in the
+    secret location (both in role encountered), and 'Lazarevitch relates' the Butyrki regime
+    (informant): each in their own biography, with their role, and found by GET /claims."""
+    vicente = monclus(demo)
+    molina = entity(demo, "persons", "ramon molina", "Francisco Ramón Molina")
+    blasco = entity(demo, "persons", "blasco cobo", "Juan Blasco Cobo")
+    lazarevitch = entity(demo, "persons", "lazarevitch", "Lazarevitch")
+    (encounter,) = by_quote(every_claim(demo, kind="presence"), "he ran into the Spaniards")
+    assert encounter["status"] == "approved" and encounter["claim"]["person"] == vicente
+    assert [(p["ref"], p["role"]) for p in encounter["claim"]["participants"]] == [
+        (molina, "encountered"), (blasco, "encountered")]
+    for person in (molina, blasco):
+        timeline = demo.get(f"/persons/{person}/biography").json()["timeline"]
+        (mine,) = [e for e in timeline if e["claim"] == encounter["id"]]
+        assert mine["through"] == "participant" and mine["roles"] == ["encountered"]
+        assert mine["fields"]["person"] == {"id": vicente, "label": "Vicente Monclús Guallar"}
+    found = demo.get("/claims", params={"participant": molina, "role": "encountered"}).json()
+    assert [c["id"] for c in found["items"]] == [encounter["id"]]
+    (regime,) = by_quote(every_claim(demo, kind="custody"), "Lazarevitch relates")
+    assert regime["status"] == "approved"
+    assert regime["claim"]["participants"] == [{"ref": lazarevitch, "role": "informant",
+                                               "said": "Lazarevitch"}]
+    (told,) = [e for e in demo.get(f"/persons/{lazarevitch}/biography").json()["timeline"]
+               if e["claim"] == regime["id"]]
+    assert told["through"] == "participant" and told["roles"] == ["informant"]
+    assert told["fields"]["place"]["label"] == "Butyrka"
+    found = demo.get("/claims", params={"role": "informant"}).json()
+    assert [c["id"] for c in found["items"]] == [regime["id"]]
+
+
 def test_ranges_a_colony_of_4_to_20_and_a_minimum_of_10_to_12_roubles(demo: TestClient) -> None:
     colonies = by_quote(every_claim(demo, kind="aggregate"), "4 or 5 or even 20")
     assert [i["claim"]["count"] for i in colonies] == [{"min": 4, "max": 20}]

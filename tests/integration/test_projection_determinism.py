@@ -20,8 +20,9 @@ from starosta.events.kinds import (
     DisbursementClaim,
     DonationClaim,
     NameClaim,
+    Participant,
 )
-from starosta.events.registry import FundRegistered, PersonMerged, PersonRegistered, PersonUnmerged, PlaceRegistered, SourceRegistered
+from starosta.events.registry import FundRegistered, ParticipantRoleAdded, PersonMerged, PersonRegistered, PersonUnmerged, PlaceRegistered, SourceRegistered
 from starosta.events.review import (
     ClaimApproved,
     ClaimContested,
@@ -41,7 +42,7 @@ from starosta.service.domain.commands import submission
 from starosta.service.db import open_archive
 
 DATES = ["1925-04", "1940", "1940-01-25", "1948", "1942?", "1933~", "1951/1955", None]
-_claim = st.tuples(st.just("claim"), st.integers(0, 6), st.integers(0, 9), st.integers(0, 9),
+_claim = st.tuples(st.just("claim"), st.integers(0, 9), st.integers(0, 9), st.integers(0, 9),
                   st.integers(0, len(DATES) - 1), st.integers(0, len(DATES) - 1), st.booleans())
 _review = st.tuples(st.just("review"), st.integers(0, 30),
                     st.sampled_from(["approve", "approve", "reject", "contest", "retract"]),
@@ -54,7 +55,9 @@ ops = st.one_of(
     st.tuples(st.just("merge"), st.integers(0, 9), st.integers(0, 9)),
     st.tuples(st.just("unmerge"), st.integers(0, 9)),
     st.tuples(st.just("suppress"), st.integers(0, 30), st.sampled_from(["claim", "person", "place"])),
+    st.tuples(st.just("role"), st.integers(0, 2)),  # an admin's participant role (issue 20)
 )
+ROLES = ["cellmate", "guard", "courier"]  # roles the ("role", i) op adds
 
 
 class World:
@@ -105,6 +108,20 @@ class World:
                     DisbursementClaim(fund="F1", recipient=person, amount=f"{pl}.50", currency="SUR", date=b, citation=cite),
                     CustodyClaim(person=person, place=place, custody="exile", start=a, citation=cite),
                 ]
+                # participants (issue 20): companions (`with` and participants), a witness, a
+                # correspondent, an admin's role (refused while not added: not a valid command)
+                other = self.persons[(p + 1) % len(self.persons)]
+                third = self.persons[(pl + 2) % len(self.persons)]
+                claims += [
+                    CustodyClaim(person=person, place=place, custody="camp", start=a, end=b,
+                                 citation=cite, with_=(other,),
+                                 participants=(Participant(ref=third, role="companion"),
+                                               Participant(ref=other, role="witness", said="w"))),
+                    DisbursementClaim(fund="F1", via=other, amount=f"{p}.75", currency="USD", date=a,
+                                      citation=cite, participants=(Participant(ref=person, role="recipient"),)),
+                    DeathClaim(person=person, date=b, place=place, citation=cite, participants=(
+                        Participant(ref=other, role=ROLES[p % 3], certainty="probable"),)),
+                ]
                 claim = claims[kind]
                 if supersede and self.claims:
                     import msgspec
@@ -150,6 +167,11 @@ class World:
                 made = ContentUnsuppressed if version % 2 else ContentSuppressed
                 self.append(stream, made(target=target, target_kind=kind, admin="root", reason="r"),
                             version, "root")
+            case ("role", i):
+                key = ROLES[i % len(ROLES)]
+                if self.archive.store.stream_version(f"participant-role-{key}") == 0:
+                    self.append(f"participant-role-{key}", ParticipantRoleAdded(
+                        key=key, label=key, description="a test role", admin="root"), 0, "root")
             case ("unmerge", a):
                 if not self.persons:
                     return
@@ -163,7 +185,8 @@ class World:
 SCRIPTED = [("person", 0), ("place", 0), ("person", 1)] + [
     op for k in range(7) for op in (("claim", k, k, k, k % 7, (k + 3) % 8, k == 6),
                                      ("review", -1, "approve", "bob"))
-] + [("review", 1, "contest", "carol"), ("review", 1, "reject", "bob"),
+] + [("person", 2), ("role", 0),  # participants: companions, a witness, a correspondent, a role
+     *(op for k in (7, 8, 9) for op in (("claim", k, 0, 0, 1, 3, False), ("review", -1, "approve", "bob")))] + [("review", 1, "contest", "carol"), ("review", 1, "reject", "bob"),
      ("review", 2, "contest", "bob"), ("review", 2, "approve", "carol"),
      ("claim", 0, 1, 1, 1, 3, False), ("review", -1, "retract", "alice"),
      ("merge", 0, 1), ("unmerge", 0), ("merge", 1, 0),
