@@ -93,7 +93,7 @@ def normalised(claim: AnyClaim) -> AnyClaim:
 def upcast_submitted(raw: dict[str, Any]) -> dict[str, Any]:
     """Turn a stored `claim.submitted` of schema version 1 into version 2: the claim's legacy
     fields become participants (`normalised`); nothing else changes."""
-    claim = msgspec.convert(raw["claim"], AnyClaim)  # type: ignore[call-overload]
+    claim = msgspec.convert(raw["claim"], AnyClaim)
     return {**raw, "claim": msgspec.to_builtins(normalised(claim))}
 
 
