@@ -43,6 +43,7 @@ from typing import IO, Any
 import msgspec
 from anyascii import anyascii
 
+from starosta.events import participants
 from starosta.events.catalog import CATALOG
 from starosta.events.chain import GENESIS, chain_hash, row_digest
 from starosta.events.dates import DateValue
@@ -456,7 +457,9 @@ class _Synth:
 
     def submit(self, claim: AnyClaim, contributor: str, dates: dict[str, DateValue] | None = None,
                review_at: int = 0, extra: tuple = ()) -> str:
-        """Append a claim (with `extra` (stream, event) pairs in the same request)."""
+        """Append a claim (with `extra` (stream, event) pairs in the same request); its legacy
+        fields (`recipient`, `via`, `with`) stored as participants, as a submission stores them."""
+        claim = participants.normalised(claim)
         claim_id = self.new_id("claim")
         if dates is None:
             dates = {}

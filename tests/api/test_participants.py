@@ -228,3 +228,33 @@ def test_companions_given_as_participants_are_counted_held(api: Api) -> None:
     assert set(held(body, "certain")) == {p, c1, c2}  # a witness is not held there
     assert (body["count_min"], body["count_max"]) == (3, 3)
     assert held(body, "certain")[c2]["claims"] == [claim]
+
+
+def examples_of(body: dict) -> list[dict]:
+    """A request body's example values, where Litestar puts them (its schema's `examples`) or
+    where OpenAPI may (the media type's named `examples`)."""
+    media = body["content"]["application/json"]
+    named = [e["value"] for e in media.get("examples", {}).values()]
+    return named + list(media["schema"].get("examples", []))
+
+
+def test_the_openapi_document_gives_every_participant_operation_an_example(api: Api) -> None:
+    import msgspec
+
+    from starosta.events.kinds import AnyClaim
+    from starosta.projections.registry import ParticipantRoles
+
+    schema = api.get("/schema/openapi.json").json()
+    roles = schema["paths"]["/participant-roles"]
+    answer = roles["get"]["responses"]["200"]["content"]["application/json"]
+    (example,) = answer["examples"].values()
+    msgspec.convert(example["value"], ParticipantRoles)  # an answer of the endpoint
+    assert [e["key"] for e in examples_of(roles["post"]["requestBody"])] == ["cellmate"]
+    params = {p["name"]: p for p in schema["paths"]["/claims"]["get"]["parameters"]}
+    for name in ("participant", "role"):
+        assert params[name]["examples"] and params[name]["description"], params[name]
+    with_participants = [e for e in examples_of(schema["paths"]["/claims"]["post"]["requestBody"])
+                         if "participants" in e]
+    assert {p["role"] for e in with_participants for p in e["participants"]} >= {"encountered", "informant"}
+    for value in with_participants:
+        msgspec.convert(value, AnyClaim)  # type: ignore[call-overload]

@@ -138,6 +138,13 @@ def test_ledgers_custody_and_places_have_a_realistic_shape(conn: sqlite3.Connect
     assert ledger[0] >= PERSONS // 2 and ledger[1] >= 2 and ledger[2] == 3 and ledger[3] and ledger[4]
     for (amount,) in conn.execute("SELECT amount FROM ledger_entries WHERE amount IS NOT NULL"):
         assert re.fullmatch(r"(0|[1-9][0-9]*)(\.[0-9]{1,4})?", amount)
+    # recipients and correspondents are stored as participants (issue 20) and read from them
+    assert conn.execute("SELECT count(*) FROM ledger_entries WHERE kind = 'disbursement' "
+                        "AND counterparty IS NULL").fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM claim_participants WHERE role = 'recipient'"
+                        ).fetchone()[0] >= ledger[4] // 2
+    assert conn.execute("SELECT count(*) FROM claims WHERE CAST(data AS TEXT) LIKE '%\"recipient\":\"%'"
+                        ).fetchone()[0] == 0
     custody = conn.execute(
         "SELECT count(*), sum(end_latest IS NULL), sum(start_earliest < start_latest), "
         "sum(end_earliest < end_latest), count(DISTINCT place_id), count(DISTINCT custody) "
