@@ -258,3 +258,57 @@ def test_the_openapi_document_gives_every_participant_operation_an_example(api: 
     assert {p["role"] for e in with_participants for p in e["participants"]} >= {"encountered", "informant"}
     for value in with_participants:
         msgspec.convert(value, AnyClaim)  # type: ignore[call-overload]
+
+
+def _version_1(archive, claim_id: str, claim, contributor: str = "A-OLDWRITR") -> None:
+    """Append a claim as the code before participants stored it: `claim.submitted` at schema
+    version 1, its legacy fields as sent (the store's own catalogue with that version)."""
+    from starosta.events.base import EventTypes
+    from starosta.events.catalog import CATALOG
+    from starosta.events.review import ClaimSubmitted
+    from starosta.events.store import AppendRequest, Metadata, NewEvent
+
+    old = EventTypes()
+    for cls in CATALOG.types():
+        tag = cls.__struct_config__.tag
+        old.add(cls, 1 if tag == "claim.submitted" else CATALOG.schema_version(tag))
+    store = archive.store
+    current, store.catalog = store.catalog, old
+    try:
+        archive.commit_sync([AppendRequest(claim_id, [NewEvent(ClaimSubmitted(
+            claim_id=claim_id, contributor=contributor, claim=claim))], 0)],
+            Metadata(actor=contributor))
+    finally:
+        store.catalog = current
+
+
+def test_claims_stored_before_participants_replay_with_them(api: Api) -> None:
+    """A stored version-1 `claim.submitted` (legacy `with`, `recipient`, `via`) is upcast when
+    the log is read: rebuilt read models, biographies, ledgers and the log's rows agree."""
+    from starosta.events.kinds import Citation, DisbursementClaim, EscapeClaim
+    from tests.api.conftest import rebuild
+
+    s = api.source("Old log (test, not historical)")
+    leader, a, correspondent = (api.person(f"Test Old {n} (synthetic)", s) for n in "LAC")
+    fund = api.register("/funds", {"name": "Test Old Fund (synthetic)", "citation": {"source": s}})
+    archive = api.client.app.state.archive
+    _version_1(archive, "C-OLDESCP1", EscapeClaim(citation=Citation(source=s), person=leader,
+                                                  outcome="escaped", with_=(a,)))
+    _version_1(archive, "C-OLDDISB1", DisbursementClaim(
+        citation=Citation(source=s), fund=fund, recipient=leader, via=correspondent,
+        via_said="through C. (synthetic)", amount="7.50", currency="USD"))
+    rows = {e["stream_id"]: e for e in api.get("/events", "root", limit=1000).json()["items"]}
+    assert rows["C-OLDESCP1"]["schema_version"] == 1 and rows["C-OLDESCP1"]["data"]["claim"]["with"] == [a]
+    for name in ("claims", "ledger", "population", "biographies"):  # read from the log
+        rebuild(archive, name)
+    approve(api, "C-OLDESCP1", "C-OLDDISB1")
+    escape = api.get("/claims/C-OLDESCP1").json()["claim"]
+    assert "with" not in escape and escape["participants"] == [{"ref": a, "role": "companion"}]
+    assert entry_of(api, a, "C-OLDESCP1")["roles"] == ["companion"]
+    assert listed(api, participant=a, role="companion") == ["C-OLDESCP1"]
+    sent = api.get("/claims/C-OLDDISB1").json()["claim"]
+    assert sent["participants"] == [{"ref": leader, "role": "recipient"},
+                                    {"ref": correspondent, "role": "correspondent",
+                                     "said": "through C. (synthetic)"}]
+    (entry,) = api.get(f"/funds/{fund}/ledger").json()["entries"]
+    assert entry["counterparty"]["id"] == leader and entry["via"]["id"] == correspondent
