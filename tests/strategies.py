@@ -74,3 +74,11 @@ def _build(cls: type, kwargs: dict) -> msgspec.Struct | None:
 def of(cls: type) -> st.SearchStrategy:
     """Return a strategy for instances of the msgspec Struct `cls`."""
     return strategy(mi.type_info(cls))
+
+
+def claims() -> st.SearchStrategy:
+    """Any claim of any kind, participants and legacy fields (`with`, `recipient`, `via`)
+    included, as msgspec would accept it (issue 20's property tests)."""
+    from starosta.events.kinds import KINDS
+
+    return st.one_of([of(kind) for kind in KINDS])

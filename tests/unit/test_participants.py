@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import msgspec
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from starosta.events import participants as rules
 from starosta.events.catalog import CATALOG
@@ -19,6 +20,7 @@ from starosta.events.kinds import (
     Participant,
 )
 from starosta.events.review import ClaimSubmitted
+from tests.strategies import claims
 from tests.unit.test_samples import load
 
 CITED = Citation(source="S-1")
@@ -103,3 +105,18 @@ def test_stored_claims_keep_their_roles_in_json() -> None:
                                                    {"ref": "P-2", "role": "informant"}]}
     assert rules.refs_in_role(stored, "encountered") == ["P-1"]
     assert rules.first_in_role(stored, "judge") is None
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(claim=claims())
+def test_submission_and_the_upcaster_store_the_same_participants(claim) -> None:
+    """For any claim: normalising leaves no legacy field that names an id, keeps every
+    participant (those sent, then the legacy ones), is idempotent, and a version-1 event
+    holding the claim as sent is upcast to exactly what a submission stores now."""
+    stored = rules.normalised(claim)
+    assert rules.legacy(stored) == []
+    assert list(stored.participants) == [p for _, p in rules.named(claim)]
+    assert rules.normalised(stored) == stored
+    raw = {"claim_id": "C-1", "contributor": "A-1", "claim": msgspec.to_builtins(claim)}
+    upcast = CATALOG.decode("claim.submitted", 1, msgspec.json.encode(raw))
+    assert upcast.claim == stored  # type: ignore[attr-defined]
