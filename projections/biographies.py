@@ -188,8 +188,9 @@ def _labelled(value: Any, labels: Labels) -> Any:
 def entry(view: ClaimView, labels: Labels, own: set[str] | frozenset[str] = frozenset()) -> Entry:
     """Return a claim's biography entry (its bounds are the widest of its dates); entity
     fields, companions, the citation's source and the sources its `via` names come as
-    {"id", "label"}. `own`: the biography's person records, to mark a claim that is theirs
-    only as a companion (`through: "with"`)."""
+    {"id", "label"}, and each participant's `ref` too. `own`: the biography's person records,
+    to mark a claim that is theirs only as a participant (`through: "participant"`, with their
+    `roles`)."""
     values = sorted(view.dates.values(), key=sort_key)
     earliest = values[0].earliest if values else None
     latests = [v.latest for v in view.dates.values() if v.latest is not None]
