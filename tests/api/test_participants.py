@@ -89,9 +89,16 @@ def test_an_encounter_is_in_every_participant_s_biography(api: Api) -> None:
     stored = api.get(f"/claims/{claim}", "alice").json()
     assert stored["claim"]["participants"][0] == {"ref": a, "role": "encountered", "said": "A. (synthetic)"}
     assert stored["refs"]["participants[2].ref"] == {"id": teller, "label": "Test Person T (synthetic)"}
-    # pending: no public biography shows it yet
+    # pending: no public biography shows it yet; a reviewer's include=pending does
     assert claim not in [e["claim"] for e in bio(api, a)["timeline"]]
+    pending = api.get(f"/persons/{b}/biography", "bob", include="pending").json()["timeline"]
+    assert [(e["through"], e["roles"]) for e in pending if e["claim"] == claim] == [
+        ("participant", ["encountered"])]
     approve(api, claim)
+    head = api.get("/health").json()["head"]
+    then = api.get(f"/persons/{teller}/biography", as_of=str(head)).json()  # replayed from streams
+    assert [(e["through"], e["roles"]) for e in then["timeline"] if e["claim"] == claim] == [
+        ("participant", ["informant"])]
     mine = entry_of(api, hero, claim)
     assert "through" not in mine and "roles" not in mine
     assert [(p["ref"]["id"], p["role"]) for p in mine["fields"]["participants"]] == [
