@@ -205,3 +205,22 @@ def presence(sure: tuple[Day, Day] | None, possible: tuple[Day | None, Day | Non
     if possible is not None and may_meet(possible[0], possible[1], *window):
         return "possible"
     return None
+
+
+def participant_refusal(named: Sequence[tuple[str, str, str]],
+                        subjects: dict[str, str]) -> tuple[str, str, str] | None:
+    """Return why a claim's participants are refused, as (field, value, message), or None.
+    `named`: (field as sent, ref, role) for every participant in order (its `participants`,
+    then the legacy `with`, `recipient`, `via`: events.participants.named); `subjects`: ref ->
+    the field naming it as the claim's subject (`person`, `group`). A (ref, role) pair is named
+    once (one person may take several roles); the claim's subject is never its participant."""
+    seen: dict[tuple[str, str], str] = {}
+    for field, ref, role in named:
+        if (ref, role) in seen:
+            return field, ref, (f"a companion is named twice: {ref}" if role == "companion" else
+                                f"{ref} is named twice in role {role} (also in {seen[(ref, role)]})")
+        seen[(ref, role)] = field
+        if ref in subjects:
+            return field, ref, (f"{ref} is the claim's {subjects[ref]}, not a participant"
+                                + (" (a companion)" if role == "companion" else ""))
+    return None

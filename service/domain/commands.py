@@ -20,7 +20,7 @@ from starosta.events.dates import (
     narrow,
 )
 from starosta.events.base import Event
-from starosta.events.claim_rules import Rank
+from starosta.events.claim_rules import Rank, participant_refusal
 from starosta.events.errors import Conflict, Invalid, NotFound, PossibleDuplicate, PreconditionRequired
 from starosta.events.kinds import (
     AggregateClaim,
@@ -219,7 +219,6 @@ def check_participants(conn: Connection, claim: Claim) -> None:
     (ref, role) twice, never the claim's own person or group; a disbursement names its
     recipient. Errors name the field as sent (`participants[2].role`, `with`)."""
     subjects = {value: f for f in SUBJECTS if isinstance(value := getattr(claim, f, None), str)}
-    seen: dict[tuple[str, str], str] = {}
     for field, p in participants_rules.named(claim):
         if field.startswith("participants["):
             if not registry.participant_role_exists(conn, p.role):
@@ -235,14 +234,10 @@ def check_participants(conn: Connection, claim: Claim) -> None:
             if p.role in participants_rules.PERSONS_ONLY and kind != "person":
                 raise invalid(f"{field}.ref", p.ref, f"a {p.role} is a person (a group takes part "
                               "as the claim's group, or in another role)")
-        if (p.ref, p.role) in seen:
-            raise invalid(field, p.ref, f"{p.ref} is named twice in role {p.role} (also in "
-                          f"{seen[(p.ref, p.role)]})" if p.role != "companion"
-                          else f"a companion is named twice: {p.ref}")
-        seen[(p.ref, p.role)] = field
-        if p.ref in subjects:
-            raise invalid(field, p.ref, f"{p.ref} is the claim's {subjects[p.ref]}, not a participant"
-                          + (" (a companion)" if p.role == "companion" else ""))
+    refused = participant_refusal([(f, p.ref, p.role) for f, p in participants_rules.named(claim)],
+                                  subjects)
+    if refused is not None:
+        raise invalid(*refused)
     if isinstance(claim, DisbursementClaim) and claim.recipient is None and not \
             participants_rules.first_in_role(claim, participants_rules.RECIPIENT):
         raise invalid("recipient", None, "a disbursement names its recipient: `recipient`, or a "

@@ -120,3 +120,23 @@ def test_submission_and_the_upcaster_store_the_same_participants(claim) -> None:
     raw = {"claim_id": "C-1", "contributor": "A-1", "claim": msgspec.to_builtins(claim)}
     upcast = CATALOG.decode("claim.submitted", 1, msgspec.json.encode(raw))
     assert upcast.claim == stored  # type: ignore[attr-defined]
+
+
+def test_the_participant_rule_as_a_pure_function() -> None:
+    from starosta.events.claim_rules import participant_refusal
+
+    subjects = {"P-1": "person"}
+    assert participant_refusal([], subjects) is None
+    fine = [("participants[0]", "P-2", "witness"), ("participants[1]", "P-2", "informant"),
+            ("with", "P-3", "companion")]
+    assert participant_refusal(fine, subjects) is None  # one person, two roles
+    twice = fine + [("participants[3]", "P-2", "witness")]
+    field, value, message = participant_refusal(twice, subjects)  # type: ignore[misc]
+    assert (field, value) == ("participants[3]", "P-2") and "participants[0]" in message
+    field, value, message = participant_refusal(  # type: ignore[misc]
+        [("with", "P-3", "companion"), ("participants[0]", "P-3", "companion")], {})
+    assert field == "participants[0]" and "companion is named twice" in message
+    field, value, message = participant_refusal([("with", "P-1", "companion")], subjects)  # type: ignore[misc]
+    assert (field, value) == ("with", "P-1") and "the claim's person" in message
+    assert participant_refusal([("participants[0]", "O-1", "other")], {"O-1": "group"})[2] == \
+        "O-1 is the claim's group, not a participant"  # type: ignore[index]
