@@ -60,6 +60,11 @@ def test_the_role_vocabulary_is_seeded_and_admins_extend_it(api: Api) -> None:
     assert r.json()["id"] == "cellmate" and r.json()["position"] > 0
     items = api.get("/participant-roles").json()["items"]
     assert items[-1] == {**body, "position": r.json()["position"]}
+    # the log's event names the admin by account id, never by name, to readers
+    (event,) = [e for e in api.get("/events", None, limit=1000).json()["items"]
+                if e["type"] == "participant_role.added"]
+    assert event["stream_id"] == "participant-role-cellmate" and event["data"]["key"] == "cellmate"
+    assert event["data"]["admin"].startswith("A-") and "root" not in str(event)
     assert_problem(api.post("/participant-roles", body, "root"), 409, "cellmate")
     assert_problem(api.post("/participant-roles", {**body, "key": "witness"}, "root"), 409, "witness")
     for bad in ("Cellmate", "x", "cell mate", "1cell", "a" * 42):
