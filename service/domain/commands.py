@@ -31,6 +31,7 @@ from starosta.events.kinds import (
     Claim,
     CountRange,
     GroupedClaim,
+    GroupSubjectClaim,
     NameClaim,
     ProtestClaim,
     ViaLink,
@@ -181,6 +182,8 @@ def check_claim(conn: Connection, claim: Claim, who: Principal) -> None:
     kind = kind_of(claim)
     if isinstance(claim, GroupedClaim):
         check_group(conn, claim, kind)
+    if isinstance(claim, GroupSubjectClaim):
+        check_group_subject(conn, claim)
     if isinstance(claim, AggregateClaim) and claim.group_id and not registry.is_group(conn, claim.group_id):
         raise invalid("group_id", claim.group_id, "not a group: an organisation of kind group or colony")
     for i, link in enumerate(claim.citation.via):
@@ -208,6 +211,18 @@ def check_group(conn: Connection, claim: GroupedClaim, kind: str) -> None:
         raise invalid("with", list(companions), "a companion is named twice")
     if claim.person is not None and claim.person in companions:
         raise invalid("with", list(companions), f"{claim.person} is the claim's person, not a companion")
+
+
+def check_group_subject(conn: Connection, claim: GroupSubjectClaim) -> None:
+    """A kind that takes a group as its subject (issue 20) names exactly one of person and
+    group; the group is an organisation of kind group or colony; a count only with a group."""
+    if (claim.person is None) == (claim.group is None):
+        field, value = ("group", claim.group) if claim.group is not None else ("person", None)
+        raise invalid(field, value, "a claim names exactly one of person and group")
+    if claim.group is not None and not registry.is_group(conn, claim.group):
+        raise invalid("group", claim.group, "not a group: an organisation of kind group or colony")
+    if claim.count is not None and claim.group is None:
+        raise invalid("count", msgspec.to_builtins(claim.count), "a count goes with a group")
 
 
 def check_ranges(claim: Claim) -> None:
