@@ -500,11 +500,12 @@ class Operations:
     def claims(*, status: str | None = None, person: str | None = None,
                place: str | None = None, source: str | None = None,
                contributor: str | None = None, kind: str | None = None,
-               page_size: int = 100) -> Pages[ClaimOut]:
-        """Every claim the caller may see that matches the filters, oldest first."""
+               page_size: int = 100, group: str | None = None) -> Pages[ClaimOut]:
+        """Every claim the caller may see that matches the filters, oldest first (`group`: the
+        claims whose subject is that group)."""
         return Pages(Call("GET", "/claims", ClaimPage, params={
             "status": status, "person": person, "place": place, "source": source,
-            "contributor": contributor, "kind": kind, "limit": page_size}))
+            "contributor": contributor, "kind": kind, "limit": page_size, "group": group}))
 
     @operation
     def approve(claim_id: str, reason: str | None = None, *, version: int | None = None,
