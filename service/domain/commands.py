@@ -20,7 +20,7 @@ from starosta.events.dates import (
     narrow,
 )
 from starosta.events.base import Event
-from starosta.events.claim_rules import Rank
+from starosta.events.claim_rules import Rank, subject_problem
 from starosta.events.errors import Conflict, Invalid, NotFound, PossibleDuplicate, PreconditionRequired
 from starosta.events.kinds import (
     AggregateClaim,
@@ -216,13 +216,11 @@ def check_group(conn: Connection, claim: GroupedClaim, kind: str) -> None:
 def check_group_subject(conn: Connection, claim: GroupSubjectClaim) -> None:
     """A kind that takes a group as its subject (issue 20) names exactly one of person and
     group; the group is an organisation of kind group or colony; a count only with a group."""
-    if (claim.person is None) == (claim.group is None):
-        field, value = ("group", claim.group) if claim.group is not None else ("person", None)
-        raise invalid(field, value, "a claim names exactly one of person and group")
+    problem = subject_problem(claim.person, claim.group, msgspec.to_builtins(claim.count))
+    if problem is not None:
+        raise invalid(*problem)
     if claim.group is not None and not registry.is_group(conn, claim.group):
         raise invalid("group", claim.group, "not a group: an organisation of kind group or colony")
-    if claim.count is not None and claim.group is None:
-        raise invalid("count", msgspec.to_builtins(claim.count), "a count goes with a group")
 
 
 def check_ranges(claim: Claim) -> None:
