@@ -640,17 +640,11 @@ class StreamReader(Protocol):
                     up_to_position: int | None = None) -> list[Envelope]: ...
 
 
-def read_as_of(conn: Connection, store: StreamReader, person_id: str, position: int,
-               recorded_at: str | None, viewer: Viewer, statuses: Sequence[str]) -> Document | None:
-    """Return the biography as the archive stood after log `position`: the person's claims
-    (and corrections of them) replayed from their own streams, never the whole log. None when
-    the person was not registered then."""
-    found = registry.entity(conn, "person", person_id)
-    if found is None or found[3] > position:
-        return None
-    alive, merged = registry.group_as_of(conn, person_id, position)
-    group = [alive, *merged]
-    ids = claims_model.claim_ids_of(conn, group, position)
+def replayed(conn: Connection, store: StreamReader, ids: list[str], position: int,
+             viewer: Viewer, statuses: Sequence[str]) -> list[ClaimView]:
+    """Return the claims `ids` (and corrections of them) as they stood after log `position`,
+    replayed from their own streams, those `viewer` may see among `statuses`; suppressed as
+    now."""
     states: dict[str, tuple[ClaimState, ClaimSubmitted, int]] = {}
     reasons: dict[str, str | None] = {}
     disputes: dict[str, Dispute] = {}
@@ -690,11 +684,31 @@ def read_as_of(conn: Connection, store: StreamReader, person_id: str, position: 
     suppressed = claims_model.suppressed_claims(conn, [v.id for v in views])
     for view in views:
         view.suppressed = suppressed.get(view.id)
-    labels = labels_of(conn, referenced(views) | set(group))
+    return views
+
+
+def read_as_of(conn: Connection, store: StreamReader, person_id: str, position: int,
+               recorded_at: str | None, viewer: Viewer, statuses: Sequence[str]) -> Document | None:
+    """Return the biography as the archive stood after log `position`: the person's claims
+    (and corrections of them) replayed from their own streams, never the whole log, and the
+    statements about the groups their memberships of then name. None when the person was not
+    registered then."""
+    found = registry.entity(conn, "person", person_id)
+    if found is None or found[3] > position:
+        return None
+    alive, merged = registry.group_as_of(conn, person_id, position)
+    group = [alive, *merged]
+    ids = claims_model.claim_ids_of(conn, group, position)
+    views = replayed(conn, store, ids, position, viewer, statuses)
+    groups = sorted(memberships_of(views, set(group)))  # their groups' statements, as of then
+    group_views = [v for v in replayed(conn, store, claims_model.claim_ids_of(conn, groups, position),
+                                       position, viewer, statuses)
+                   if v.claim.get("group") in groups] if groups else []
+    labels = labels_of(conn, referenced(views) | referenced(group_views) | set(group))
     person = registry.entity(conn, "person", alive)
     assert person is not None
     bio = assemble(person, views, labels, merged, AsOf(position=position, recorded_at=recorded_at),
-                   viewer, registry.suppression_of(conn, alive))
+                   viewer, registry.suppression_of(conn, alive), group_views=group_views)
     if alive != person_id:
         bio = msgspec.structs.replace(bio, requested=person_id)
     return _document(bio)

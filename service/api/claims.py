@@ -186,8 +186,7 @@ class ClaimController(Controller):
                    place: Annotated[str | None, Parameter(max_length=64)] = None,
                    group: Annotated[str | None, Parameter(
                        max_length=64, description="A group or colony (an organisation id): the "
-                       "claims whose subject it is (their `group` field); `?organization=`-like "
-                       "filters of other fields are not offered", examples=[
+                       "claims whose subject it is (their `group` field)", examples=[
                            Example(summary="the statements about a group", value="O-00000005")])] = None,
                    source: Annotated[str | None, Parameter(max_length=64)] = None,
                    contributor: Annotated[str | None, Parameter(

@@ -211,6 +211,25 @@ def test_the_member_documents_follow_the_claims_and_the_memberships(world: World
     assert set(through(biography(world, member, "bob", include="pending"))) == {fixed}
 
 
+def test_an_as_of_biography_shows_the_group_statements_as_they_stood(world: World) -> None:
+    group = world.organization("Test Group")
+    member = world.person("Test Member")
+    membership = world.claim({"kind": "membership", "person": member, "organization": group},
+                             approved=False)
+    sentence = world.claim({"kind": "sentence", "group": group, "sentence": "camp", "date": "1940"})
+    before = world.api.post(f"/claims/{membership}/approve", {}, "bob").json()["history"][-1]["position"]
+    death = world.claim({"kind": "death", "group": group, "date": "1942"}, approved=False)
+    approved = world.api.post(f"/claims/{death}/approve", {}, "bob").json()["history"][-1]["position"]
+    fixed = world.claim({"kind": "sentence", "group": group, "sentence": "exile", "date": "1940",
+                         "supersedes": sentence})
+    assert set(through(biography(world, member, as_of=before - 1))) == set()  # not yet a member
+    assert set(through(biography(world, member, as_of=before))) == {sentence}
+    assert set(through(biography(world, member, as_of=approved))) == {sentence, death}
+    now = biography(world, member)
+    assert set(through(now)) == {fixed, death}
+    assert set(through(biography(world, member, as_of=10**9))) == set(through(now))
+
+
 def test_a_relation_of_a_group_turns_round_in_the_other_biography(world: World) -> None:
     group = world.organization("Test Group")
     other = world.person("Test Relative")
