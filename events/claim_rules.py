@@ -224,3 +224,19 @@ def participant_refusal(named: Sequence[tuple[str, str, str]],
             return field, ref, (f"{ref} is the claim's {subjects[ref]}, not a participant"
                                 + (" (a companion)" if role == "companion" else ""))
     return None
+
+
+def subject_problem(person: str | None, group: str | None,
+                    count: object | None) -> tuple[str, object, str] | None:
+    """Return what is wrong with the subject of a kind that takes a person or a group (issue
+    20: sentence, accusation, occupation, affiliation, death, execution, labour, letter,
+    relation) as (field, value, message), or None: it names exactly one of person and group,
+    and a count only with a group. (That the group is an organisation of kind group or colony
+    is checked against the registry.)"""
+    if person is not None and group is not None:
+        return "group", group, "a claim names exactly one of person and group"
+    if person is None and group is None:
+        return "person", None, "a claim names exactly one of person and group"
+    if count is not None and group is None:
+        return "count", count, "a count goes with a group"
+    return None

@@ -191,38 +191,44 @@ DeathManner = Literal["shot", "died_in_camp", "died_in_custody", "died_in_exile"
                       "killed", "natural", "unknown", "other"]
 
 
-class DeathClaim(_Dated, frozen=True, tag="death"):
+class DeathClaim(_Dated, frozen=True, kw_only=True, tag="death"):
     """Died, when and where known, and how ('died in custody, date unknown' has no date)."""
 
-    person: Id
+    person: Id | None = None
     date: EDTF | None = None
     place: Id | None = None
     manner: DeathManner | None = None
     person_said: Said | None = None
-    REFS: ClassVar[dict[str, str]] = {"person": "person", "place": "place"}
+    group: GroupId | None = None
+    count: CountValue | None = None
+    REFS: ClassVar[dict[str, str]] = {"group": "organization", "person": "person", "place": "place"}
 
 
-class AffiliationClaim(_Spanned, frozen=True, tag="affiliation"):
+class AffiliationClaim(_Spanned, frozen=True, kw_only=True, tag="affiliation"):
     """Belonged to a current: anarchist, anarcho-syndicalist, Left SR, CNT..."""
 
-    person: Id
+    person: Id | None = None
     affiliation: Annotated[str, Meta(min_length=1, max_length=200)]
     organization: Id | None = None
     start: EDTF | None = None
     end: EDTF | None = None
     person_said: Said | None = None
-    REFS: ClassVar[dict[str, str]] = {"person": "person", "organization": "organization"}
+    group: GroupId | None = None
+    count: CountValue | None = None
+    REFS: ClassVar[dict[str, str]] = {"group": "organization", "person": "person", "organization": "organization"}
 
 
-class OccupationClaim(_Spanned, frozen=True, tag="occupation"):
+class OccupationClaim(_Spanned, frozen=True, kw_only=True, tag="occupation"):
     """Worked as something."""
 
-    person: Id
+    person: Id | None = None
     occupation: Annotated[str, Meta(min_length=1, max_length=200)]
     start: EDTF | None = None
     end: EDTF | None = None
     person_said: Said | None = None
-    REFS: ClassVar[dict[str, str]] = {"person": "person"}
+    group: GroupId | None = None
+    count: CountValue | None = None
+    REFS: ClassVar[dict[str, str]] = {"group": "organization", "person": "person"}
 
 
 class ArrestClaim(_Dated, frozen=True, kw_only=True, tag="arrest"):
@@ -240,25 +246,27 @@ class ArrestClaim(_Dated, frozen=True, kw_only=True, tag="arrest"):
     REFS: ClassVar[dict[str, str]] = {"group": "organization", "person": "person", "place": "place", "organ": "organization"}
 
 
-class AccusationClaim(_Dated, frozen=True, tag="accusation"):
+class AccusationClaim(_Dated, frozen=True, kw_only=True, tag="accusation"):
     """Accused of something: 'Trotskyists and fifth columnists', 'insulting a policeman'."""
 
-    person: Id
+    person: Id | None = None
     accusation: Text
     date: EDTF | None = None
     authority: Id | None = None
     person_said: Said | None = None
-    REFS: ClassVar[dict[str, str]] = {"person": "person", "authority": "organization"}
+    group: GroupId | None = None
+    count: CountValue | None = None
+    REFS: ClassVar[dict[str, str]] = {"group": "organization", "person": "person", "authority": "organization"}
 
 
 SentenceKind = Literal["penal_servitude", "camp", "exile", "isolator", "prison", "death",
                        "banishment", "other"]
 
 
-class SentenceClaim(_Dated, frozen=True, tag="sentence"):
+class SentenceClaim(_Dated, frozen=True, kw_only=True, tag="sentence"):
     """Sentenced: a term (as the source gives it, and as an ISO 8601 duration) of some kind."""
 
-    person: Id
+    person: Id | None = None
     sentence: SentenceKind
     date: EDTF | None = None
     term: Annotated[str, Meta(min_length=1, max_length=200)] | None = None
@@ -267,7 +275,9 @@ class SentenceClaim(_Dated, frozen=True, tag="sentence"):
     authority_said: Annotated[str, Meta(max_length=300)] | None = None
     person_said: Said | None = None
     duration: Duration | None = None
-    REFS: ClassVar[dict[str, str]] = {"person": "person", "authority": "organization"}
+    group: GroupId | None = None
+    count: CountValue | None = None
+    REFS: ClassVar[dict[str, str]] = {"group": "organization", "person": "person", "authority": "organization"}
 
 
 CustodyKind = Literal["prison", "camp", "isolator", "exile", "transit", "other"]
@@ -361,15 +371,17 @@ class ReleaseClaim(_Dated, frozen=True, kw_only=True, tag="release"):
     REFS: ClassVar[dict[str, str]] = {"group": "organization", "person": "person", "place": "place", "destination": "place"}
 
 
-class ExecutionClaim(_Dated, frozen=True, tag="execution"):
+class ExecutionClaim(_Dated, frozen=True, kw_only=True, tag="execution"):
     """Shot (executed) on a date, at a place, by an authority."""
 
-    person: Id
+    person: Id | None = None
     date: EDTF | None = None
     place: Id | None = None
     authority: Id | None = None
     person_said: Said | None = None
-    REFS: ClassVar[dict[str, str]] = {"person": "person", "place": "place", "authority": "organization"}
+    group: GroupId | None = None
+    count: CountValue | None = None
+    REFS: ClassVar[dict[str, str]] = {"group": "organization", "person": "person", "place": "place", "authority": "organization"}
 
 
 class RoleClaim(_Spanned, frozen=True, tag="role"):
@@ -396,28 +408,32 @@ class MembershipClaim(_Spanned, frozen=True, tag="membership"):
     REFS: ClassVar[dict[str, str]] = {"person": "person", "organization": "organization"}
 
 
-class LetterClaim(_Dated, frozen=True, tag="letter"):
+class LetterClaim(_Dated, frozen=True, kw_only=True, tag="letter"):
     """A letter written from a place on a date (its author may be known only by initials)."""
 
-    person: Id
+    person: Id | None = None
     date: EDTF | None = None
     place: Id | None = None
     recipient: Id | None = None
     recipient_said: Annotated[str, Meta(max_length=300)] | None = None
     person_said: Said | None = None
-    REFS: ClassVar[dict[str, str]] = {"person": "person", "place": "place", "recipient": "any"}
+    group: GroupId | None = None
+    count: CountValue | None = None
+    REFS: ClassVar[dict[str, str]] = {"group": "organization", "person": "person", "place": "place", "recipient": "any"}
 
 
-class RelationClaim(Claim, frozen=True, tag="relation"):
+class RelationClaim(Claim, frozen=True, kw_only=True, tag="relation"):
     """A relation between persons: 'his brother Manuel'."""
 
-    person: Id
+    person: Id | None = None
     other: Id
     relation: Literal["sibling", "brother", "sister", "spouse", "parent", "child", "comrade",
                       "relative", "other"]
     person_said: Said | None = None
     other_said: Said | None = None
-    REFS: ClassVar[dict[str, str]] = {"person": "person", "other": "person"}
+    group: GroupId | None = None
+    count: CountValue | None = None
+    REFS: ClassVar[dict[str, str]] = {"group": "organization", "person": "person", "other": "person"}
 
 
 class PresenceClaim(_Spanned, frozen=True, kw_only=True, tag="presence"):
@@ -438,17 +454,19 @@ class PresenceClaim(_Spanned, frozen=True, kw_only=True, tag="presence"):
     REFS: ClassVar[dict[str, str]] = {"group": "organization", "person": "person", "place": "place"}
 
 
-class LabourClaim(_Spanned, frozen=True, tag="labour"):
+class LabourClaim(_Spanned, frozen=True, kw_only=True, tag="labour"):
     """Forced labour: felling trees, coal mines, a vulcanisation plant."""
 
-    person: Id
+    person: Id | None = None
     labour: Text
     place: Id | None = None
     start: EDTF | None = None
     end: EDTF | None = None
     person_said: Said | None = None
     duration: Duration | None = None
-    REFS: ClassVar[dict[str, str]] = {"person": "person", "place": "place"}
+    group: GroupId | None = None
+    count: CountValue | None = None
+    REFS: ClassVar[dict[str, str]] = {"group": "organization", "person": "person", "place": "place"}
 
 
 class AllowanceClaim(_Spanned, frozen=True, tag="allowance"):
@@ -575,6 +593,15 @@ def kind_of(claim: Claim) -> str:
 
 
 GROUPED: tuple[str, ...] = tuple(k.__struct_config__.tag for k in get_args(GroupedClaim))
+
+# The kinds that take a `group` (and its `count`) in place of a `person` but no companions
+# (issue 20; participants name who else took part): with GroupedClaim, every kind whose
+# subject may be a group. A member's biography shows these statements through the group.
+GroupSubjectClaim = (SentenceClaim | AccusationClaim | OccupationClaim | AffiliationClaim
+                     | DeathClaim | ExecutionClaim | LabourClaim | LetterClaim | RelationClaim)
+GROUP_SUBJECT: tuple[str, ...] = tuple(k.__struct_config__.tag for k in get_args(GroupSubjectClaim))
+# Every kind that may name a group as its subject (`group`)
+GROUP_SUBJECTS: tuple[str, ...] = GROUPED + GROUP_SUBJECT
 
 
 def many(claim: Claim, field: str) -> tuple[str, ...]:

@@ -24,7 +24,8 @@ from typing import Any, Protocol
 import msgspec
 
 from starosta.events.claim_rules import Rank, effective_rank, survivor_label
-from starosta.events.dates import DateValue, Length, sort_key, surely_covered
+from starosta.events.dates import DateValue, Length, may_meet, sort_key, surely_covered
+from starosta.events.kinds import KINDS
 from starosta.events.registry import PersonMerged, PersonRegistered, PersonUnmerged
 from starosta.events.review import (
     ClaimApproved,
@@ -49,16 +50,38 @@ from starosta.projections.runner import Projection, Tables
 
 REFS = claims_model.REFS_BY_KIND
 MANY = claims_model.MANY_BY_KIND
+# each kind's dates as a span: (first, last) of its interval, or its one date twice
+SPANS: dict[str, tuple[str, str] | None] = {
+    str(k.__struct_config__.tag): k.INTERVAL or ((k.DATES[0], k.DATES[0]) if k.DATES else None)
+    for k in KINDS}
 
 
 # -- the document -------------------------------------------------------------------------------
+
+class Membership(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A membership claim by which a group's statement is a member's, with its certainty as
+    the claim states it (none when it states none)."""
+
+    claim: str
+    certainty: str | None = None
+
+
+class MemberOf(msgspec.Struct, kw_only=True):
+    """How a statement about a group is in a member's biography: the group (the claim's
+    subject) and the member's membership claims of it whose days may meet the statement's."""
+
+    group: Ref
+    memberships: list[Membership]
+
 
 class Entry(msgspec.Struct, kw_only=True, omit_defaults=True):
     """One claim in a biography, with its citation, its review state and its rank.
 
     `through` says how the claim is the person's when it does not name them as `person`:
     "participant" when they take part in it (a companion, a witness, an informant...), with
-    their roles in `roles` (in the claim's order). A deprecated entry carries the reviewer's `reason` or the claim
+    their roles in `roles` (in the claim's order); "group" for a statement about a group the
+    person is a member of (issue 20), with `member_of` saying which group and by which
+    memberships. A deprecated entry carries the reviewer's `reason` or the claim
     that supersedes it (`superseded_by`). A disputed entry (approved, then contested; flagged
     "disputed") carries the contest under `dispute` and counts in no figure of the document."""
 
@@ -79,6 +102,7 @@ class Entry(msgspec.Struct, kw_only=True, omit_defaults=True):
     length: Length | None = None
     dispute: Dispute | None = None
     suppressed: Suppression | None = None  # reviewers' view of a suppressed claim (flagged)
+    member_of: MemberOf | None = None  # through "group": the group and the memberships
 
 
 class Taken(msgspec.Struct, kw_only=True):
@@ -236,16 +260,59 @@ CONVERSE = {"brother": "sibling", "sister": "sibling", "sibling": "sibling", "pa
 def turned_round(fields: dict[str, Any]) -> dict[str, Any]:
     """A relation claim's fields in the biography of its `other`: that person becomes `person`,
     the claim's person becomes `other`, the relation its converse; `as_stated` keeps the
-    claim's own words."""
-    turned = {**fields, "person": fields["other"], "other": fields["person"],
+    claim's own words. A group's relation (its subject a `group`) turns round the same way:
+    the group becomes `other` (its count stays in `as_stated` only)."""
+    subject = "person" if "person" in fields else "group"
+    turned = {**fields, "person": fields["other"], "other": fields[subject],
               "relation": CONVERSE.get(fields["relation"], "other"),
-              "as_stated": {"person": fields["person"], "relation": fields["relation"],
+              "as_stated": {subject: fields[subject], "relation": fields["relation"],
                             "other": fields["other"]}}
+    if subject == "group":
+        turned.pop("group")
+        if "count" in turned:
+            turned["as_stated"]["count"] = turned.pop("count")
     for mine, theirs in (("person_said", "other_said"), ("other_said", "person_said")):
         turned.pop(mine, None)
         if theirs in fields:  # the words naming each person follow that person
             turned[mine] = fields[theirs]
     return turned
+
+
+def memberships_of(views: list[ClaimView], own: set[str] | frozenset[str]) -> dict[str, list[ClaimView]]:
+    """Return organisation -> the membership claims of the person (`own`: their records) among
+    `views` that are not deprecated, in submission order: the groups whose statements the
+    biography shows through the group."""
+    out: dict[str, list[ClaimView]] = {}
+    for v in views:
+        if v.kind == "membership" and v.claim.get("person") in own and not v.deprecated:
+            out.setdefault(v.claim["organization"], []).append(v)
+    return out
+
+
+def days_of(view: ClaimView) -> tuple[dt.date | None, dt.date | None]:
+    """The days a claim may be about: from its first date's earliest day to its last date's
+    latest (None = unbounded: undated, or an interval open at that end)."""
+    span = SPANS.get(view.kind)
+    if span is None:
+        return None, None
+    first, last = view.dates.get(span[0]), view.dates.get(span[1])
+    return first.earliest if first else None, last.latest if last else None
+
+
+def through_group(view: ClaimView, memberships: dict[str, list[ClaimView]]) -> list[ClaimView]:
+    """Return the memberships by which a statement about a group (`view`, its subject the
+    group) is a member's: the member's membership claims of that group whose days may meet the
+    statement's (an undated membership or statement may meet any day)."""
+    days = days_of(view)
+    return [m for m in memberships.get(view.claim.get("group", ""), ())
+            if may_meet(*days_of(m), *days)]
+
+
+def member_of(view: ClaimView, memberships: list[ClaimView], labels: Labels) -> MemberOf:
+    """The `member_of` of a statement about a group shown in a member's biography."""
+    return MemberOf(group=labels.ref(view.claim["group"]),
+                    memberships=[Membership(claim=m.id, certainty=m.claim.get("certainty"))
+                                 for m in memberships])
 
 
 def referenced(views: list[ClaimView]) -> set[str]:
@@ -377,12 +444,19 @@ def take_down(views: list[ClaimView], viewer: Viewer) -> tuple[list[ClaimView], 
 
 def assemble(person: tuple[str, str, dict, int], views: list[ClaimView], labels: Labels,
              merged_from: list[str], as_of: AsOf | None = None, viewer: Viewer = Viewer(),
-             suppression: Suppression | None = None) -> Biography:
+             suppression: Suppression | None = None,
+             group_views: Sequence[ClaimView] = ()) -> Biography:
     """Return the biography of the survivor `person` (id, label, registration data, position)
     from the claims given, which hold only what the reader may see; superseded claims and
     claims ranked deprecated go to `deprecated` only; suppressed claims, for readers, to
-    `suppressed` as take-downs (and a suppressed person's record shows no label)."""
+    `suppressed` as take-downs (and a suppressed person's record shows no label).
+
+    `group_views`: the claims whose subject is a group the person has membership claims of
+    (issue 20); those the memberships reach (`through_group`) enter the timeline and its
+    sections marked `through: "group"`, never the person's figures, conflicts or agreements;
+    deprecated ones stay on the group's record."""
     views, taken = take_down(views, viewer)
+    group_views, _ = take_down(list(group_views), viewer)  # the group's take-downs: its record's
     label = labels.labels.get(person[0], person[1])
     if suppression is not None and sees_suppressed(viewer):
         label = person[1]  # reviewers read the record, marked suppressed
@@ -393,7 +467,7 @@ def assemble(person: tuple[str, str, dict, int], views: list[ClaimView], labels:
     own = {person[0], *merged_from}
     for view in views:
         e = entry(view, labels, own)
-        if view.kind == "relation" and view.claim["other"] in own and view.claim["person"] not in own:
+        if view.kind == "relation" and view.claim["other"] in own and view.claim.get("person") not in own:
             e.fields = turned_round(e.fields)
         if view.deprecated:  # listed, with its reason or successor, and nowhere else
             bio.deprecated.append(e)
@@ -403,6 +477,17 @@ def assemble(person: tuple[str, str, dict, int], views: list[ClaimView], labels:
             getattr(bio, section).append(e)
         if view.kind != "name":
             bio.timeline.append(e)
+    memberships = memberships_of(views, own)
+    mine = {v.id for v in views}
+    for view in group_views:
+        reached = through_group(view, memberships)
+        if view.id in mine or view.deprecated or not reached:
+            continue
+        e = entry(view, labels)
+        e.through, e.member_of = "group", member_of(view, reached, labels)
+        if view.kind in _SUMMARY:
+            getattr(bio, _SUMMARY[view.kind]).append(e)
+        bio.timeline.append(e)
     bio.timeline.sort(key=timeline_key)
     for section in ("births", "deaths", "affiliations"):
         getattr(bio, section).sort(key=timeline_key)
@@ -435,11 +520,15 @@ def compute(conn: Connection, group: list[str], statuses: Sequence[str], viewer:
     """Assemble the biography of a merge group ([survivor, *merged]) from the read models."""
     persons = tables["persons"] if tables else "persons"
     views = claims_model.views_of(conn, group, statuses, viewer, tables, superseded=True)
-    labels = labels_of(conn, referenced(views) | set(group), tables)
+    groups = sorted(memberships_of(views, set(group)))  # what the person is a member of
+    group_views = claims_model.views_of(conn, groups, statuses, viewer, tables,
+                                        field="group") if groups else []
+    labels = labels_of(conn, referenced(views) | referenced(group_views) | set(group), tables)
     person = registry.entity(conn, "person", group[0], persons)
     assert person is not None
     suppression = registry.suppressions(conn, [group[0]], tables).get(group[0])
-    return assemble(person, views, labels, group[1:], viewer=viewer, suppression=suppression)
+    return assemble(person, views, labels, group[1:], viewer=viewer, suppression=suppression,
+                    group_views=group_views)
 
 
 # -- the read model -----------------------------------------------------------------------------
@@ -449,9 +538,10 @@ class BiographiesProjection(Projection):
     runner rebuilds it with them and applies it after them."""
 
     name = "biographies"
-    version = 6  # 2: relations turned round; 3: conflicting death manners; 4: ranks, deprecated,
+    version = 7  # 2: relations turned round; 3: conflicting death manners; 4: ranks, deprecated,
     # companions, agreements, independence, durations; 5: disputed claims shown, suppressions;
-    # 6: participants in roles (`through: "participant"`, `roles`)
+    # 6: participants in roles (`through: "participant"`, `roles`); 7: statements about a
+    # member's groups, through the group
     reads = ("registry", "claims")
     ddl = {"biographies": ["""CREATE TABLE {name} (
         person_id TEXT PRIMARY KEY, etag TEXT NOT NULL, document BLOB NOT NULL)"""]}
@@ -479,9 +569,11 @@ class BiographiesProjection(Projection):
                 was_public = before in ("approve", "contest") or before.startswith("rank:")
                 if isinstance(e, ClaimApproved) or was_public:
                     dirty.update(claims_model.persons_of_claim(conn, e.claim_id, t, t["persons"]))
+                    dirty.update(claims_model.members_of_claim_groups(conn, e.claim_id, t, t["persons"]))
             case ContentSuppressed() | ContentUnsuppressed():
                 if e.target_kind == "claim":
                     dirty.update(claims_model.persons_of_claim(conn, e.target, t, t["persons"]))
+                    dirty.update(claims_model.members_of_claim_groups(conn, e.target, t, t["persons"]))
                 else:  # its label, in every document naming it; a person's own names and record
                     if e.target_kind == "person":
                         dirty.add(e.target)
@@ -558,17 +650,11 @@ class StreamReader(Protocol):
                     up_to_position: int | None = None) -> list[Envelope]: ...
 
 
-def read_as_of(conn: Connection, store: StreamReader, person_id: str, position: int,
-               recorded_at: str | None, viewer: Viewer, statuses: Sequence[str]) -> Document | None:
-    """Return the biography as the archive stood after log `position`: the person's claims
-    (and corrections of them) replayed from their own streams, never the whole log. None when
-    the person was not registered then."""
-    found = registry.entity(conn, "person", person_id)
-    if found is None or found[3] > position:
-        return None
-    alive, merged = registry.group_as_of(conn, person_id, position)
-    group = [alive, *merged]
-    ids = claims_model.claim_ids_of(conn, group, position)
+def replayed(conn: Connection, store: StreamReader, ids: list[str], position: int,
+             viewer: Viewer, statuses: Sequence[str]) -> list[ClaimView]:
+    """Return the claims `ids` (and corrections of them) as they stood after log `position`,
+    replayed from their own streams, those `viewer` may see among `statuses`; suppressed as
+    now."""
     states: dict[str, tuple[ClaimState, ClaimSubmitted, int]] = {}
     reasons: dict[str, str | None] = {}
     disputes: dict[str, Dispute] = {}
@@ -608,11 +694,31 @@ def read_as_of(conn: Connection, store: StreamReader, person_id: str, position: 
     suppressed = claims_model.suppressed_claims(conn, [v.id for v in views])
     for view in views:
         view.suppressed = suppressed.get(view.id)
-    labels = labels_of(conn, referenced(views) | set(group))
+    return views
+
+
+def read_as_of(conn: Connection, store: StreamReader, person_id: str, position: int,
+               recorded_at: str | None, viewer: Viewer, statuses: Sequence[str]) -> Document | None:
+    """Return the biography as the archive stood after log `position`: the person's claims
+    (and corrections of them) replayed from their own streams, never the whole log, and the
+    statements about the groups their memberships of then name. None when the person was not
+    registered then."""
+    found = registry.entity(conn, "person", person_id)
+    if found is None or found[3] > position:
+        return None
+    alive, merged = registry.group_as_of(conn, person_id, position)
+    group = [alive, *merged]
+    ids = claims_model.claim_ids_of(conn, group, position)
+    views = replayed(conn, store, ids, position, viewer, statuses)
+    groups = sorted(memberships_of(views, set(group)))  # their groups' statements, as of then
+    group_views = [v for v in replayed(conn, store, claims_model.claim_ids_of(conn, groups, position),
+                                       position, viewer, statuses)
+                   if v.claim.get("group") in groups] if groups else []
+    labels = labels_of(conn, referenced(views) | referenced(group_views) | set(group))
     person = registry.entity(conn, "person", alive)
     assert person is not None
     bio = assemble(person, views, labels, merged, AsOf(position=position, recorded_at=recorded_at),
-                   viewer, registry.suppression_of(conn, alive))
+                   viewer, registry.suppression_of(conn, alive), group_views=group_views)
     if alive != person_id:
         bio = msgspec.structs.replace(bio, requested=person_id)
     return _document(bio)

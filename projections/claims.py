@@ -263,8 +263,9 @@ _stored = msgspec.json.Decoder(_Stored)
 
 def views_of(conn: Connection, entity_ids: list[str], statuses: Sequence[str],
              viewer: Viewer, tables: Tables | None = None,
-             superseded: bool = False) -> list[ClaimView]:
-    """Return the claims that refer to any of `entity_ids` in any field, not superseded (or
+             superseded: bool = False, field: str | None = None) -> list[ClaimView]:
+    """Return the claims that refer to any of `entity_ids` in any field (in `field` only,
+    when given: "group" for the claims whose subject is a group), not superseded (or
     superseded too, with `superseded`), whose status is among `statuses` and which `viewer`
     may see, in submission order."""
     t = tables or {"claims": "claims", "claim_refs": "claim_refs", "claim_reviews": "claim_reviews"}
@@ -274,14 +275,15 @@ def views_of(conn: Connection, entity_ids: list[str], statuses: Sequence[str],
     # CROSS JOIN keeps SQLite from walking the whole status index in submission order: start
     # from the entities' references (a few rows), then look each claim up by its key
     current = "TRUE" if superseded else "c.superseded_by IS NULL"
+    in_field, field_args = ("r.field = ?", (field,)) if field is not None else ("TRUE", ())
     join = sql.ordered_join(conn)
     rows = conn.execute(
         f"SELECT DISTINCT c.id, c.kind, c.status, c.contributor, c.version, c.submitted_position, "
         f"c.data, c.superseded_by, c.rank, c.rank_reason FROM {t['claim_refs']} AS r "
         f"{join} {t['claims']} AS c ON c.id = r.claim_id "
-        f"WHERE r.entity_id IN ({marks}) AND {current} "
+        f"WHERE r.entity_id IN ({marks}) AND {in_field} AND {current} "
         f"AND c.status IN ({status_marks}) AND {seen} ORDER BY c.submitted_position",
-        (*entity_ids, *statuses, *seen_args)).fetchall()
+        (*entity_ids, *field_args, *statuses, *seen_args)).fetchall()
     views = []
     for cid, kind, status, contributor, version, position, data, by, rank, reason in rows:
         stored = _stored.decode(data)
@@ -308,6 +310,25 @@ def persons_of_claim(conn: Connection, claim_id: str, tables: Tables,
         f"SELECT DISTINCT r.entity_id FROM {tables['claim_refs']} AS r "
         f"{sql.ordered_join(conn)} {persons} AS p "
         f"ON p.id = r.entity_id WHERE r.claim_id IN ({marks}) ORDER BY r.entity_id", ids)]
+
+
+def members_of_claim_groups(conn: Connection, claim_id: str, tables: Tables,
+                            persons: str = "persons") -> list[str]:
+    """Return the person records with a membership claim (in any state) of the group a claim
+    names as its subject (`group`), or the claim it supersedes names: their biographies show
+    the group's statements through the group (issue 20)."""
+    row = conn.execute(f"SELECT supersedes FROM {tables['claims']} WHERE id = ?", (claim_id,)).fetchone()
+    ids = [claim_id, row[0]] if row and row[0] else [claim_id]
+    join = sql.ordered_join(conn)
+    return [r[0] for r in conn.execute(  # from the claim's group out to its memberships' persons
+        f"SELECT DISTINCT m.entity_id FROM {tables['claim_refs']} AS g "
+        f"{join} {tables['claim_refs']} AS o ON o.entity_id = g.entity_id "
+        f"{join} {tables['claims']} AS c ON c.id = o.claim_id "
+        f"{join} {tables['claim_refs']} AS m ON m.claim_id = o.claim_id "
+        f"{join} {persons} AS p ON p.id = m.entity_id "
+        f"WHERE g.claim_id IN ({','.join('?' * len(ids))}) AND g.field = 'group' "
+        f"AND o.field = 'organization' AND c.kind = 'membership' AND m.field = 'person' "
+        f"ORDER BY m.entity_id", ids)]
 
 
 def persons_referring_to(conn: Connection, records: list[str], tables: Tables,
@@ -477,12 +498,15 @@ def page(conn: Connection, viewer: Viewer, *, after: int = 0, limit: int = 50,
          status: str | None = None, source: str | None = None,
          contributor: str | Sequence[str] | None = None,
          kind: str | None = None, entities: Sequence[str] = (),
-         participant: str | None = None, role: str | None = None) -> ClaimPage:
+         participant: str | None = None, role: str | None = None,
+         group: str | None = None) -> ClaimPage:
     """Return claims oldest first after submission position `after`, filtered (AND), only
-    those `viewer` may see; `next` is the cursor of the next page. `contributor` is one
-    stored value or several (an account's id and name: service.domain.accounts.contributor_filter).
-    `participant` keeps the claims naming that person or organisation as a participant, `role`
-    those with a participant in that role (both: that participant in that role)."""
+    those `viewer` may see; `next` is the cursor of the next page. `entities`: claims naming
+    each in any field; `group`: claims whose subject is that group (their `group` field).
+    `contributor` is one stored value or several (an account's id and name:
+    service.domain.accounts.contributor_filter). `participant` keeps the claims naming that
+    person or organisation as a participant, `role` those with a participant in that role
+    (both: that participant in that role)."""
     where = ["submitted_position > ?"]
     args: list[int | str] = [after]
     for column, value in (("status", status), ("source_id", source), ("kind", kind)):
@@ -505,6 +529,9 @@ def page(conn: Connection, viewer: Viewer, *, after: int = 0, limit: int = 50,
     elif role is not None:
         where.append("id IN (SELECT claim_id FROM claim_participants WHERE role = ?)")
         args.append(role)
+    if group is not None:
+        where.append("id IN (SELECT claim_id FROM claim_refs WHERE entity_id = ? AND field = 'group')")
+        args.append(group)
     seen, seen_args = may_see_sql(viewer)
     where.append(seen)
     args.extend(seen_args)

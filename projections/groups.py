@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from itertools import combinations
+from typing import Any
 
 import msgspec
 
@@ -29,6 +30,7 @@ from starosta.events.kinds import (
     CountValue,
     CustodyClaim,
     GroupedClaim,
+    GroupSubjectClaim,
     MembershipClaim,
     ViaLink,
     kind_of,
@@ -84,11 +86,13 @@ def count_value(low: int, high: int, ranged: bool) -> CountValue:
 # columns hold a claim's cited source and the sources its citation's `via` links name, as JSON.
 INDEXED = ("group_claims", "group_members", "group_aggregates")
 DDL: dict[str, list[str]] = {
-    # custody, presence, transfer, arrest, release, escape and protest claims naming a group:
+    # claims naming a group as their subject: custody, presence, transfer, arrest, release,
+    # escape and protest, and (issue 20) sentence, accusation, occupation, affiliation, death,
+    # execution, labour, letter and relation:
     # the span of their dates (start..end; a dated kind's date is both; an escape's date and
     # recapture), the place (a transfer's from_place) and the other place (a transfer's
     # to_place, a release's destination), the count as (min, max), `open_bound` for custody
-    # stays with no end (as for persons), and what the timeline shows as JSON
+    # stays with no end (as for persons), and what the timeline shows as JSON (Detail)
     "group_claims": ["""CREATE TABLE {name} (
         claim_id TEXT PRIMARY KEY, status TEXT NOT NULL, superseded_by TEXT,
         rank TEXT NOT NULL,
@@ -121,11 +125,28 @@ DDL: dict[str, list[str]] = {
 
 
 class Detail(msgspec.Struct, frozen=True, omit_defaults=True):
-    """What a group's timeline shows of a claim, as the claim gave it."""
+    """What a group's timeline shows of a claim, as the claim gave it: its dates, places and
+    count, and (`fields`) what else it says (`stated`), entity fields among them (`refs`)."""
 
     dates: dict[str, str] = {}
     places: dict[str, str] = {}
     count: CountValue | None = None
+    fields: dict[str, Any] = {}
+    refs: tuple[str, ...] = ()
+
+
+# The fields a group's timeline shows apart, or never (the subject, and what every claim has)
+_NOT_STATED = {"kind", "citation", "said", "note", "supersedes", "calendar", "group", "count",
+               "person", "person_said", "with"}
+
+
+def stated(claim: Any) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """What a claim naming a group says besides its dates, places and count (a sentence's kind
+    and term, an accusation, an occupation, a death's manner, its certainty...), as
+    submitted; and which of those fields name entities (an authority, a relation's other)."""
+    skip = _NOT_STATED | set(claim.DATES) | set(_PLACES)
+    fields = {k: v for k, v in msgspec.to_builtins(claim).items() if k not in skip}
+    return fields, tuple(sorted(f for f in fields if f in claim.REFS))
 
 
 _encode = msgspec.json.Encoder().encode
@@ -152,14 +173,15 @@ def rows(e: ClaimSubmitted, position: int) -> dict[str, list[tuple]]:
     """The rows a submitted claim adds to the group tables (pending until reviewed)."""
     claim = e.claim
     kind = kind_of(claim)
-    if isinstance(claim, GroupedClaim) and claim.group is not None:
+    if isinstance(claim, GroupedClaim | GroupSubjectClaim) and claim.group is not None:
         start, end = _span(claim, e.dates)
         places = {f: getattr(claim, f) for f in _PLACES if getattr(claim, f, None) is not None}
         place = places.get("place") or places.get("from_place")
         other = places.get("to_place") or places.get("destination")
         low, high = count_bounds(claim.count)
+        fields, refs = stated(claim)
         detail = Detail(dates={f: getattr(claim, f) for f in claim.DATES if getattr(claim, f, None)},
-                        places=places, count=claim.count)
+                        places=places, count=claim.count, fields=fields, refs=refs)
         return {"group_claims": [(
             e.claim_id, "pending", None, "normal", claim.group, kind, place, other,
             iso_day(start.earliest) if start else None, iso_day(start.latest) if start else None,
@@ -442,7 +464,10 @@ class GroupStep(msgspec.Struct, kw_only=True, omit_defaults=True):
     them ({"id", "label"}: `place`, a transfer's `from_place` and `to_place`, a release's
     `destination`), its dates as written (`dates`: field -> EDTF) with the earliest and
     latest day they allow (null when unknown), and its count as given (an integer,
-    {"min", "max"}, or null)."""
+    {"min", "max"}, or null); and what else it says as submitted (`fields`: a sentence's
+    `sentence` and `term`, an accusation's `accusation`, an occupation, a death's `manner`, its
+    `certainty`...; entity fields such as `authority` or a relation's `other` as {"id",
+    "label"})."""
 
     claim: str
     kind: str
@@ -450,6 +475,7 @@ class GroupStep(msgspec.Struct, kw_only=True, omit_defaults=True):
     earliest: Day | None
     latest: Day | None
     count: CountValue | None
+    fields: dict[str, Any] = {}
     place: Ref | None = None
     from_place: Ref | None = None
     to_place: Ref | None = None
@@ -479,15 +505,18 @@ def timeline_of(conn: Connection, group: str,
         f"position FROM group_claims WHERE group_id = ? AND {counting}",
         (group, *counting_args)).fetchall()
     details = {r[0]: _detail.decode(r[6]) for r in rows}
-    labels = registry.labels(conn, {p for d in details.values() for p in d.places.values()})
+    labels = registry.labels(conn, {p for d in details.values() for p in d.places.values()}
+                             | {d.fields[f] for d in details.values() for f in d.refs})
     steps = []
     for claim_id, kind, se, ee, sl, el, _, position in rows:
         d = details[claim_id]
         earliest, latest = day_of(se or ee), day_of(el or sl)
         refs = {f: Ref(p, labels.get(p, p)) for f, p in d.places.items()}
+        fields = {f: Ref(v, labels.get(v, v)) if f in d.refs else v for f, v in d.fields.items()}
         steps.append(((earliest is None, earliest or Day.min, latest is None, latest or Day.max,
                        position), GroupStep(claim=claim_id, kind=kind, dates=d.dates,
-                                            earliest=earliest, latest=latest, count=d.count, **refs)))
+                                            earliest=earliest, latest=latest, count=d.count,
+                                            fields=fields, **refs)))
     return [step for _, step in sorted(steps, key=lambda x: x[0])]
 
 

@@ -71,8 +71,9 @@ class PopulationProjection(ClaimIndex):
     name = "population"
     # 5: only counts of people held, dead, shot or arrived are reported; 6: groups, companions,
     # counts as ranges; 7: disputed; 8: judgements contradicting earlier ones are ignored (the
-    # registry's rule); 9: the rank in a `rank` column, no longer folded into `status`
-    version = 9
+    # registry's rule); 9: the rank in a `rank` column, no longer folded into `status`; 10: the
+    # nine kinds that take a group as subject in group_claims, with what each claim states
+    version = 10
     indexed = ("custody_episodes", "place_aggregates", "population_deaths", *groups.INDEXED)
     ddl = {
         # one row per person a custody claim puts there: its person (role 'person') and each
@@ -146,7 +147,7 @@ class PopulationProjection(ClaimIndex):
                 (e.claim_id, "pending", None, "normal", person, claim.place, claim.custody, *bounds,
                  None, role, pos) for person, role in named]
             return out
-        if isinstance(claim, (DeathClaim, ExecutionClaim)):
+        if isinstance(claim, (DeathClaim, ExecutionClaim)) and claim.person is not None:
             d = e.dates.get("date")
             return {"population_deaths": [(e.claim_id, "pending", None, "normal", claim.person,
                                            iso_day(d.latest) if d else None, pos)]}

@@ -502,13 +502,14 @@ class Operations:
                place: str | None = None, source: str | None = None,
                contributor: str | None = None, kind: str | None = None,
                participant: str | None = None, role: str | None = None,
-               page_size: int = 100) -> Pages[ClaimOut]:
+               page_size: int = 100, group: str | None = None) -> Pages[ClaimOut]:
         """Every claim the caller may see that matches the filters, oldest first
-        (`participant`, `role`: a participant of the claim, in that role)."""
+        (`participant`, `role`: a participant of the claim, in that role; `group`: the claims
+        whose subject is that group)."""
         return Pages(Call("GET", "/claims", ClaimPage, params={
             "status": status, "person": person, "place": place, "source": source,
             "contributor": contributor, "kind": kind, "participant": participant, "role": role,
-            "limit": page_size}))
+            "limit": page_size, "group": group}))
 
     @operation
     def participant_roles() -> Call[ParticipantRoles]:

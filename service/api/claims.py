@@ -62,6 +62,15 @@ CLAIM_EXAMPLES = [
         "kind": "custody", "group": "O-00000005", "count": {"min": 4, "max": 20},
         "custody": "camp", "place": "PL-0000004", "start": "1942", "end": "1948",
         "certainty": "probable", "citation": {"source": "S-00000001"}}),
+    Example(summary="a group sentenced and accused (issue 20)", value={
+        "kind": "sentence", "group": "O-00000005", "count": 8, "sentence": "penal_servitude",
+        "term": "8 years' penal servitude", "term_iso": "P8Y", "date": "1940",
+        "said": "they were sentenced to 8 years' penal servitude",
+        "citation": {"source": "S-00000001", "locator": "para. 3"}}),
+    Example(summary="a group's occupation (issue 20)", value={
+        "kind": "occupation", "group": "O-00000006", "occupation": "shepherds",
+        "said": "they were all young men, farmers, shepherds and shearers",
+        "citation": {"source": "S-00000001"}}),
     Example(summary="an escape with companions", value={
         "kind": "escape", "person": "P-00000001", "with": ["P-00000005", "P-00000006"],
         "outcome": "recaptured", "date": "1940-09/1941-09", "citation": {"source": "S-00000001"}}),
@@ -186,6 +195,10 @@ class ClaimController(Controller):
                    status: FromQuery[Status | None] = None,
                    person: Annotated[str | None, Parameter(max_length=64)] = None,
                    place: Annotated[str | None, Parameter(max_length=64)] = None,
+                   group: Annotated[str | None, Parameter(
+                       max_length=64, description="A group or colony (an organisation id): the "
+                       "claims whose subject it is (their `group` field)", examples=[
+                           Example(summary="the statements about a group", value="O-00000005")])] = None,
                    source: Annotated[str | None, Parameter(max_length=64)] = None,
                    contributor: Annotated[str | None, Parameter(
                        max_length=200, description="The contributor's account id (A- and 8 "
@@ -209,7 +222,7 @@ class ClaimController(Controller):
         return await off_loop(request, lambda conn: accounts.claim_page(
             conn, viewer(request), after=cursor(after), limit=limit, status=status, source=source,
             contributor=contributor, kind=kind, entities=entities, participant=participant,
-            role=role))
+            role=role, group=group))
 
     @post("/{claim_id:str}/approve", guards=[auth.reviewer], status_code=200, opt={"if_match": True},
           summary="Approve (on a contested or disputed claim: dismiss the contest)")

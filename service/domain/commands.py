@@ -20,7 +20,7 @@ from starosta.events.dates import (
     narrow,
 )
 from starosta.events.base import Event
-from starosta.events.claim_rules import Rank, participant_refusal
+from starosta.events.claim_rules import Rank, participant_refusal, subject_problem
 from starosta.events.errors import Conflict, Invalid, NotFound, PossibleDuplicate, PreconditionRequired
 from starosta.events.kinds import (
     AggregateClaim,
@@ -32,6 +32,7 @@ from starosta.events.kinds import (
     CountRange,
     DisbursementClaim,
     GroupedClaim,
+    GroupSubjectClaim,
     NameClaim,
     ProtestClaim,
     ViaLink,
@@ -184,6 +185,8 @@ def check_claim(conn: Connection, claim: Claim, who: Principal) -> None:
     kind = kind_of(claim)
     if isinstance(claim, GroupedClaim):
         check_group(conn, claim, kind)
+    if isinstance(claim, GroupSubjectClaim):
+        check_group_subject(conn, claim)
     if isinstance(claim, AggregateClaim) and claim.group_id and not registry.is_group(conn, claim.group_id):
         raise invalid("group_id", claim.group_id, "not a group: an organisation of kind group or colony")
     for i, link in enumerate(claim.citation.via):
@@ -252,6 +255,16 @@ def add_participant_role(conn: Connection, key: str, label: str, description: st
         raise Conflict(f"key={key!r}: the participant role exists already (GET /participant-roles)")
     event = ParticipantRoleAdded(key=key, label=label, description=description, admin=who.actor)
     return Decision([AppendRequest(f"participant-role-{key}", [NewEvent(event)], 0)], Created(id=key))
+
+
+def check_group_subject(conn: Connection, claim: GroupSubjectClaim) -> None:
+    """A kind that takes a group as its subject (issue 20) names exactly one of person and
+    group; the group is an organisation of kind group or colony; a count only with a group."""
+    problem = subject_problem(claim.person, claim.group, msgspec.to_builtins(claim.count))
+    if problem is not None:
+        raise invalid(*problem)
+    if claim.group is not None and not registry.is_group(conn, claim.group):
+        raise invalid("group", claim.group, "not a group: an organisation of kind group or colony")
 
 
 def check_ranges(claim: Claim) -> None:

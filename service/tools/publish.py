@@ -294,6 +294,8 @@ class _Writer:
                                   for p in claim.get("participants", ())]
             yield {"id": c.id, "kind": c.kind, "rank": c.rank, "rank_reason": c.rank_reason,
                    "person_id": _text(claim.get("person")), "place_id": _text(claim.get("place")),
+                   "group_id": _text(claim.get("group_id" if c.kind == "aggregate" else "group")),
+                   **_counts(claim.get("count")),
                    "source_id": citation["source"], "locator": citation.get("locator"),
                    "quote": citation.get("quote"), "via": _json(citation.get("via", [])),
                    "said": claim.get("said"), "certainty": claim.get("certainty"),
@@ -369,6 +371,14 @@ class _Writer:
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def _counts(count: Any) -> dict[str, int | None]:
+    """The claims table's count columns: an integer count is both ends, a range its two."""
+    if isinstance(count, dict):
+        return {"count_min": count.get("min"), "count_max": count.get("max")}
+    return {"count_min": count, "count_max": count} if isinstance(count, int) else {
+        "count_min": None, "count_max": None}
 
 
 def _bounds(dates: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -118,6 +118,12 @@ TABLES: tuple[Table, ...] = (
               "rank_reason": Column(str, "the reviewer's reason for the rank"),
               "person_id": Column(str, "the claim's person field, if it has one"),
               "place_id": Column(str, "the claim's place field, if it has one"),
+              "group_id": Column(str, "the group the claim is about, if any: its group field "
+                                      "(a group or colony as the subject in place of a person: "
+                                      "custody, sentence, accusation, occupation, death...), or "
+                                      "an aggregate's group_id"),
+              "count_min": Column(int, "the claim's count, or the low end of its range"),
+              "count_max": Column(int, "the claim's count, or the high end of its range"),
               "source_id": Column(str, "the cited source"),
               "locator": Column(str, "where in the source: page, paragraph, bulletin"),
               "quote": Column(str, "the source's words"),
@@ -147,6 +153,7 @@ TABLES: tuple[Table, ...] = (
                                        "record, else 0"),
               "position": Column(int, "the log position it was submitted at"),
           }, "id", (("person_id", "persons", "id"), ("place_id", "places", "id"),
+                    ("group_id", "organizations", "id"),
                     ("source_id", "sources", "id")), fts=("quote", "said")),
     Table("names", "claims read model (approved name claims)",
           "Every name and name variant of a person, place, organisation or fund that an "

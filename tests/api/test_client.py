@@ -146,8 +146,11 @@ def test_errors_are_typed_and_name_the_field(served: Served) -> None:
         assert bad_date.value.status == 422 and bad_date.value.fields == ["start"]
         assert bad_date.value.errors[0].value == "1940-13" and "EDTF" in bad_date.value.detail
         with pytest.raises(Invalid) as missing:  # a dict is checked before it is sent
-            alice.submit({"kind": "death", "citation": {"source": source}})
+            alice.submit({"kind": "birth", "citation": {"source": source}})
         assert missing.value.status is None and missing.value.fields == ["person"]
+        with pytest.raises(Invalid) as no_subject:  # a death's subject: a person or a group
+            alice.submit({"kind": "death", "citation": {"source": source}})
+        assert no_subject.value.status == 422 and no_subject.value.fields == ["person"]
         with pytest.raises(NotFound) as unknown:
             alice.submit(DeathClaim(person="P-NOBODY00", citation=Citation(source=source)))
         assert unknown.value.fields == ["person"]

@@ -297,12 +297,14 @@ def test_a_group_shows_its_members_and_its_own_timeline(world: World) -> None:
     ref = {"id": camp, "label": "Test Camp (not historical)"}
     assert steps[1] == {"claim": stay, "kind": "custody", "place": ref,
                         "dates": {"start": "1941", "end": "1947"}, "earliest": "1941-01-01",
-                        "latest": "1947-12-31", "count": {"min": 20, "max": 25}}
+                        "latest": "1947-12-31", "count": {"min": 20, "max": 25},
+                        "fields": {"custody": "camp"}}
     assert steps[2]["from_place"] == {"id": prison, "label": "Test Prison (not historical)"}
     assert steps[2]["to_place"] == ref and steps[2]["count"] is None
     assert steps[3]["destination"]["id"] == region and steps[3]["count"] == 12
     assert steps[4] == {"claim": undated, "kind": "protest", "place": ref, "dates": {},
-                        "earliest": None, "latest": None, "count": None}
+                        "earliest": None, "latest": None, "count": None,
+                        "fields": {"protest": "hunger_strike"}}
 
 
 def test_an_organisation_that_is_no_group_has_no_members_or_timeline(world: World) -> None:

@@ -398,3 +398,32 @@ def test_certainty_where_the_seed_hedges(demo: TestClient) -> None:
     assert len({i["claim"]["person"] for i in likely}) == 8
     kizobabad = by_quote(every_claim(demo, kind="custody"), "after six months locked up")
     assert [i["claim"]["certainty"] for i in kizobabad] == ["probable"]
+
+
+# -- issue 20, item 6: statements about groups ---------------------------------------------------
+
+def test_the_pilots_and_the_abiego_men_are_the_subjects_of_their_statements(demo: TestClient) -> None:
+    """'they were sentenced to 8 years' penal servitude, accused of being Trotskyists and fifth
+    columnists' is the eight pilots'; 'They were all young men, farmers, shepherds and shearers'
+    is the Abiego men's: each is the group's claim, on its record, and in each named member's
+    biography through the group."""
+    eight = entity(demo, "organizations", "butyrka", "The 8 Spanish pilots removed to Butyrka (25-1-1940)")
+    steps = demo.get(f"/organizations/{eight}").json()["timeline"]
+    said = {s["kind"]: s["fields"] for s in steps if s["kind"] in ("sentence", "accusation")}
+    assert said == {"sentence": {"sentence": "penal_servitude", "term": "8 years' penal servitude",
+                                 "term_iso": "P8Y"},
+                    "accusation": {"accusation": "Trotskyists and fifth columnists"}}
+    bio = demo.get(f"/persons/{monclus(demo)}/biography").json()
+    through = {e["kind"] for e in bio["timeline"] if e.get("through") == "group"
+               and e["member_of"]["group"]["id"] == eight}
+    assert {"sentence", "accusation", "custody", "transfer"} <= through
+    abiego = entity(demo, "organizations", "abiego", "Abiego residents jailed, then shot (1936-1945)")
+    jobs = every_claim(demo, group=abiego, kind="occupation")
+    assert sorted(i["claim"]["occupation"] for i in jobs) == ["farmers", "shearers", "shepherds"]
+    assert {i["status"] for i in jobs} == {"approved"}
+    members = demo.get(f"/organizations/{abiego}").json()["members"]
+    assert len(members) == 8
+    for member in members:
+        bio = demo.get(f"/persons/{member['id']}/biography").json()
+        shown = sorted(e["fields"]["occupation"] for e in bio["timeline"] if e.get("through") == "group")
+        assert shown == ["farmers", "shearers", "shepherds"], member

@@ -19,10 +19,13 @@ from starosta.events.kinds import (
     DeathClaim,
     DisbursementClaim,
     DonationClaim,
+    MembershipClaim,
     NameClaim,
     Participant,
+    SentenceClaim,
 )
 from starosta.events.registry import FundRegistered, ParticipantRoleAdded, PersonMerged, PersonRegistered, PersonUnmerged, PlaceRegistered, SourceRegistered
+from starosta.events.registry import OrganizationRegistered
 from starosta.events.review import (
     ClaimApproved,
     ClaimContested,
@@ -42,7 +45,8 @@ from starosta.service.domain.commands import submission
 from starosta.service.db import open_archive
 
 DATES = ["1925-04", "1940", "1940-01-25", "1948", "1942?", "1933~", "1951/1955", None]
-_claim = st.tuples(st.just("claim"), st.integers(0, 9), st.integers(0, 9), st.integers(0, 9),
+# the claim's kind is an index into World.run's list: 7-9 a group's (issue 20), 10-12 participants
+_claim = st.tuples(st.just("claim"), st.integers(0, 12), st.integers(0, 9), st.integers(0, 9),
                   st.integers(0, len(DATES) - 1), st.integers(0, len(DATES) - 1), st.booleans())
 _review = st.tuples(st.just("review"), st.integers(0, 30),
                     st.sampled_from(["approve", "approve", "reject", "contest", "retract"]),
@@ -51,6 +55,7 @@ _review = st.tuples(st.just("review"), st.integers(0, 30),
 ops = st.one_of(
     st.tuples(st.just("person"), st.integers(0, 3)),
     st.tuples(st.just("place"), st.integers(0, 2)),
+    st.tuples(st.just("group"), st.integers(0, 1)),
     _claim, _claim, _claim, _review, _review, _review, _review,
     st.tuples(st.just("merge"), st.integers(0, 9), st.integers(0, 9)),
     st.tuples(st.just("unmerge"), st.integers(0, 9)),
@@ -67,6 +72,7 @@ class World:
         self.archive = open_archive(path)
         self.persons: list[str] = []
         self.places: list[str] = []
+        self.groups: list[str] = []  # organisations of kind group (issue 20)
         self.claims: list[str] = []
         self.n = 0
         self.append("S1", SourceRegistered(source_id="S1", csl={"type": "book", "title": "t"}))
@@ -92,9 +98,14 @@ class World:
                 pid = self.new("PL")
                 self.append(pid, PlaceRegistered(place_id=pid, label=f"Place {pid}", kind="prison"))
                 self.places.append(pid)
+            case ("group", _):
+                gid = self.new("O")
+                self.append(gid, OrganizationRegistered(organization_id=gid, label=f"Group {gid}", kind="group"))
+                self.groups.append(gid)
             case ("claim", kind, p, pl, d1, d2, supersede):
-                if not self.persons:
+                if not self.persons or (7 <= kind <= 9 and not self.groups):
                     return
+                group = self.groups[p % len(self.groups)] if self.groups else "O0"
                 person = self.persons[p % len(self.persons)]
                 place = self.places[pl % len(self.places)] if self.places else None
                 cite = Citation(source="S1", locator=f"p. {p}")
@@ -107,6 +118,10 @@ class World:
                     DonationClaim(fund="F1", donor="a group", amount=f"{p}.25", currency="USD", date=a, citation=cite),
                     DisbursementClaim(fund="F1", recipient=person, amount=f"{pl}.50", currency="SUR", date=b, citation=cite),
                     CustodyClaim(person=person, place=place, custody="exile", start=a, citation=cite),
+                    # a group as the subject, a member of it, the group's own custody (issue 20)
+                    SentenceClaim(group=group, count=p, sentence="camp", date=a, citation=cite),
+                    MembershipClaim(person=person, organization=group, start=b, certainty="probable", citation=cite),
+                    CustodyClaim(group=group, place=place, custody="camp", start=a, end=b, citation=cite),
                 ]
                 # participants (issue 20): companions (`with` and participants), a witness, a
                 # correspondent, an admin's role (refused while not added: not a valid command)
@@ -186,14 +201,20 @@ SCRIPTED = [("person", 0), ("place", 0), ("person", 1)] + [
     op for k in range(7) for op in (("claim", k, k, k, k % 7, (k + 3) % 8, k == 6),
                                      ("review", -1, "approve", "bob"))
 ] + [("person", 2), ("role", 0),  # participants: companions, a witness, a correspondent, a role
-     *(op for k in (7, 8, 9) for op in (("claim", k, 0, 0, 1, 3, False), ("review", -1, "approve", "bob")))] + [("review", 1, "contest", "carol"), ("review", 1, "reject", "bob"),
+     *(op for k in (10, 11, 12) for op in (("claim", k, 0, 0, 1, 3, False), ("review", -1, "approve", "bob")))] + [("review", 1, "contest", "carol"), ("review", 1, "reject", "bob"),
      ("review", 2, "contest", "bob"), ("review", 2, "approve", "carol"),
      ("claim", 0, 1, 1, 1, 3, False), ("review", -1, "retract", "alice"),
      ("merge", 0, 1), ("unmerge", 0), ("merge", 1, 0),
      # take-downs: a claim suppressed, reviewed and ranked while suppressed, then given back;
      # an entity suppressed
      ("suppress", 2, "claim"), ("review", 2, "contest", "carol"), ("suppress", 3, "claim"),
-     ("suppress", 2, "claim"), ("suppress", 0, "person"), ("suppress", 0, "place")]
+     ("suppress", 2, "claim"), ("suppress", 0, "person"), ("suppress", 0, "place")] + [
+    # a group, a member, the group's sentence and custody, approved; the membership rejected
+    ("group", 0), ("claim", 8, 0, 0, 7, 7, False), ("review", -1, "approve", "bob"),
+    ("claim", 7, 0, 0, 1, 7, False), ("review", -1, "approve", "bob"),
+    ("claim", 9, 0, 0, 1, 3, False), ("review", -1, "approve", "bob"),
+    ("claim", 7, 0, 0, 2, 7, True), ("review", -1, "approve", "carol"),
+    ("review", -4, "contest", "carol"), ("review", -4, "reject", "bob")]
 
 
 @pytest.mark.timeout(360)  # 60 examples, each rebuilding every read model
@@ -228,6 +249,7 @@ def disagreements(conn) -> list[str]:
     out = []
     for table, held in (("custody_episodes", "population_suppressed"),
                         ("place_aggregates", "population_suppressed"),
+                        ("group_claims", "population_suppressed"),
                         ("ledger_entries", "ledger_suppressed")):
         # a suppressed claim's rows are 'suppressed'; the status it comes back with is kept
         back = dict(conn.execute(f"SELECT claim_id, status FROM {held}").fetchall())

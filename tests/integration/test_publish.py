@@ -96,7 +96,8 @@ def test_a_persons_custody_episodes_are_those_of_the_biography(published: Publis
     rows = list(db.query("SELECT claim_id, place FROM person_custody WHERE person_id = ? "
                          "ORDER BY start_earliest IS NULL, start_earliest, claim_id", [vicente["id"]]))
     bio = published.api.get(f"/persons/{vicente['id']}/biography").json()
-    custody = {e["claim"] for e in bio["timeline"] if e["kind"] == "custody"}
+    custody = {e["claim"] for e in bio["timeline"] if e["kind"] == "custody"
+               and e.get("through") != "group"}  # his groups' stays are theirs (issue 20)
     assert {r["claim_id"] for r in rows} == custody
     places = [r["place"] for r in rows if r["place"]]
     wanted = iter(["Butyrka", "Vorkuta", "Samarkand", "Lubyanka", "Sukhanovka", "Lefortovo"])
@@ -299,3 +300,30 @@ def test_synthetic_csl_is_flagged_in_a_column_not_in_the_published_item(tmp_path
                            for s in sources)
     assert snapshot["persons"].count == snapshot["persons"].count_where("synthetic = 1") == 5
     assert snapshot["claims"].count_where("synthetic = 0") == 0
+
+
+@pytest.mark.anyio
+async def test_a_groups_statements_are_rows_of_the_group(published: Published) -> None:
+    """Issue 20: a claim whose subject is a group carries it in `group_id` (a foreign key to
+    organizations) with its count's ends, so a Datasette user facets the claims by group."""
+    from datasette.app import Datasette
+
+    db = published.snapshot()
+    (eight,) = [o["id"] for o in db["organizations"].rows_where(
+        "label = ?", ["The 8 Spanish pilots removed to Butyrka (25-1-1940)"])]
+    rows = list(db["claims"].rows_where("group_id = ?", [eight]))
+    assert {"sentence", "accusation", "custody", "transfer"} <= {r["kind"] for r in rows}
+    assert all(r["person_id"] is None for r in rows)
+    stay = [r for r in rows if r["kind"] == "custody" and r["count_min"] is not None]
+    assert [(r["count_min"], r["count_max"]) for r in stay] == [(8, 8)]
+    assert ("group_id", "organizations", "id") in {
+        (fk.column, fk.other_table, fk.other_column) for fk in db["claims"].foreign_keys}
+    metadata = json.loads(published.metadata.read_text("utf-8"))
+    ds = Datasette([str(published.out)], metadata=metadata)
+    faceted = await ds.client.get("/starosta/claims.json", params={
+        "_facet": "group_id", "kind": "occupation"})
+    assert faceted.status_code == 200, faceted.text
+    facets = {r["value"]: r["count"] for r in faceted.json()["facet_results"]["group_id"]["results"]}
+    abiego = [o["id"] for o in db["organizations"].rows_where(
+        "label = ?", ["Abiego residents jailed, then shot (1936-1945)"])]
+    assert facets.get(abiego[0]) == 3
