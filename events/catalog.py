@@ -11,6 +11,11 @@ from starosta.events.registry import (
     PersonsDistinct,
     PersonUnmerged,
     PlaceRegistered,
+    RecordIdentified,
+    RecordMerged,
+    RecordsDistinct,
+    RecordUnidentified,
+    RecordUnmerged,
     SourceRegistered,
 )
 from starosta.events.review import (
@@ -29,4 +34,7 @@ for _cls in (SourceRegistered, PersonRegistered, PlaceRegistered, OrganizationRe
              FundRegistered, PersonMerged, PersonUnmerged, PersonsDistinct, ClaimSubmitted,
              ClaimApproved, ClaimRejected, ClaimContested, ClaimRetracted, ClaimRanked,
              ContentSuppressed, ContentUnsuppressed):
+    CATALOG.add(_cls)
+for _cls in (RecordMerged, RecordUnmerged, RecordsDistinct, RecordIdentified,  # issue 20
+             RecordUnidentified):
     CATALOG.add(_cls)

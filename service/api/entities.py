@@ -30,7 +30,7 @@ from starosta.projections import groups, registry, search
 from starosta.projections.claims import CitingClaim, NameOut, SourceLink
 from starosta.projections.groups import GroupStep, Member
 from starosta.projections.search import SearchPage
-from starosta.projections.registry import SUPPRESSED_LABEL, Suppression
+from starosta.projections.registry import SUPPRESSED_LABEL, Identified, Suppression
 from starosta.projections.rules import Viewer, sees_suppressed
 from starosta.service.api import auth
 from starosta.service.domain import commands
@@ -141,6 +141,7 @@ class EntityOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     merged_from: list[str] = []
     requested: str | None = None
     distinct_from: list[str] = []
+    identified_with: list[Identified] = []
     suppressed: Suppression | None = None
 
 
@@ -201,7 +202,10 @@ def shown_record(conn: Connection, found: tuple[str, str, dict, int],
 
 
 def read_entity(conn: Connection, kind: str, entity_id: str, reader: Viewer) -> EntityOut:
-    """Return a place, organisation or fund with the names `reader` may see."""
+    """Return a place, organisation or fund with the names `reader` may see; a merged place or
+    organisation answers as a merged person does (read_person)."""
+    if kind in ("place", "organization"):
+        return read_person(conn, entity_id, reader, kind)
     found = registry.entity(conn, kind, entity_id)
     if found is None:
         raise NotFound(f"{kind}_id", entity_id, kind)
@@ -215,25 +219,28 @@ def read_organization(conn: Connection, organization_id: str, reader: Viewer) ->
     (projections.groups.group_answer)."""
     found = read_entity(conn, "organization", organization_id, reader)
     out = OrganizationOut(**msgspec.structs.asdict(found))
-    answer = groups.group_answer(conn, organization_id)
+    answer = groups.group_answer(conn, found.id)  # a merged id: the survivor's
     if answer is not None:
         out.members, out.timeline = answer
     return out
 
 
-def read_person(conn: Connection, person_id: str, reader: Viewer) -> EntityOut:
-    """Return a person record; a merged id answers with the survivor's record, its `id`, and
-    `merged_from`."""
-    if not registry.exists(conn, "person", person_id):
-        raise NotFound("person_id", person_id, "person")
-    group = registry.merge_group(conn, person_id)
-    found = registry.entity(conn, "person", group[0])
+def read_person(conn: Connection, person_id: str, reader: Viewer,
+                kind: str = "person") -> EntityOut:
+    """Return a person (place, organisation) record; a merged id answers with the survivor's
+    record, its `id`, and `merged_from`; `identified_with` lists the identifications in force."""
+    if not registry.exists(conn, kind, person_id):
+        raise NotFound(f"{kind}_id", person_id, kind)
+    records, judgements, _ = registry.identity_tables(kind)
+    group = registry.merge_group(conn, person_id, records)
+    found = registry.entity(conn, kind, group[0])
     assert found is not None
     label, data, taken = shown_record(conn, found, reader)
-    return EntityOut(id=found[0], type="person", label=label, data=data, suppressed=taken,
-                     names=claims_model.names_of(conn, "person", group, reader),
+    return EntityOut(id=found[0], type=kind, label=label, data=data, suppressed=taken,
+                     names=claims_model.names_of(conn, kind, group, reader),
                      merged_from=group[1:], requested=person_id if person_id != group[0] else None,
-                     distinct_from=registry.distinct_from(conn, group))
+                     distinct_from=registry.distinct_from(conn, group, judgements, kind),
+                     identified_with=registry.identifications_of(conn, kind, group))
 
 
 def read_source(conn: Connection, source_id: str, reader: Viewer) -> SourceOut:
@@ -316,7 +323,8 @@ class PersonController(Controller):
 
     @get("/{person_id:str}", summary="A person record with its names")
     async def read(self, request: Request, person_id: FromPath[str]) -> EntityOut:
-        """A merged id answers with the survivor's record, its `id`, and `merged_from`."""
+        """A merged id answers with the survivor's record, its `id`, and `merged_from`;
+        `identified_with`: the records a reviewer judged it possibly the same as."""
         return await off_loop(request, read_person, person_id, viewer(request))
 
     @post("/{person_id:str}/suppress", guards=[auth.admin], status_code=200, description=SUPPRESS_DOC,
