@@ -35,6 +35,6 @@ for _cls in (SourceRegistered, PersonRegistered, PlaceRegistered, OrganizationRe
              ClaimApproved, ClaimRejected, ClaimContested, ClaimRetracted, ClaimRanked,
              ContentSuppressed, ContentUnsuppressed):
     CATALOG.add(_cls)
-for _cls in (RecordMerged, RecordUnmerged, RecordsDistinct, RecordIdentified,  # issue 20
-             RecordUnidentified):
-    CATALOG.add(_cls)
+for _judgement in (RecordMerged, RecordUnmerged, RecordsDistinct, RecordIdentified,  # issue 20
+                   RecordUnidentified):
+    CATALOG.add(_judgement)

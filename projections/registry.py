@@ -588,7 +588,7 @@ def identified_with(conn: Connection, kind: str, ids: list[str]) -> dict[str, li
 def identifications(conn: Connection) -> list[tuple[str, str, str, str, str, str | None, int]]:
     """Return every identification in force (kind, record, other, certainty, reason, citation
     JSON, position), in log order (for exports)."""
-    return [tuple(r) for r in conn.execute(  # type: ignore[misc]
+    return [tuple(r) for r in conn.execute(
         "SELECT kind, record_id, other, certainty, reason, citation, position FROM identifications "
         "ORDER BY position")]
 
