@@ -562,6 +562,18 @@ def identifications_of(conn: Connection, kind: str, group: list[str],
 _citation = msgspec.json.Decoder(Citation).decode
 
 
+def identified_records(conn: Connection, ids: list[str], tables: Tables | None = None) -> set[str]:
+    """Return the records with an identification in force with one of `ids` (whose documents
+    show those records' labels and survivors)."""
+    if not ids:
+        return set()
+    table = tables.get("identifications", "identifications") if tables else "identifications"
+    marks = ",".join("?" * len(ids))
+    return {r[0] for r in conn.execute(
+        f"SELECT other FROM {table} WHERE record_id IN ({marks}) UNION "
+        f"SELECT record_id FROM {table} WHERE other IN ({marks})", (*ids, *ids))}
+
+
 class IdentifiedAs(msgspec.Struct, frozen=True, kw_only=True):
     """A search hit's identification in force: possibly the same as `id`, `certainty`."""
 

@@ -146,3 +146,19 @@ def test_organisations_merge_and_identify_as_persons_do(api: Api, source: str) -
     assert api.post(f"/organizations/{seen}/unmerge", {"reason": "no"}, "carol").status_code == 200
     assert api.post(f"/organizations/{seen}/distinct", {"from": wild, "reason": "no"}, "carol").status_code == 200
     assert_problem(identify(api, f"/organizations/{wild}", seen), 409, "distinct organisations")
+
+
+def test_biographies_show_identifications_in_force_as_survivors(api: Api, source: str) -> None:
+    sk, x, y = (api.person(n, source) for n in ("S.– K.–", "Sergei Kaplun", "S. Kaplun"))
+    assert identify(api, f"/persons/{sk}", x).status_code == 200
+    bio = api.get(f"/persons/{sk}/biography").json()
+    assert [(i["id"], i["label"], i["certainty"]) for i in bio["identified_with"]] == [
+        (x, "Sergei Kaplun", "probable")]
+    assert [i["id"] for i in api.get(f"/persons/{x}/biography").json()["identified_with"]] == [sk]
+    # the other record merged into a third: the biography names the survivor
+    assert api.post(f"/persons/{x}/merge", {"into": y, "reason": "same"}, "bob").status_code == 200
+    assert [i["id"] for i in api.get(f"/persons/{sk}/biography").json()["identified_with"]] == [y]
+    assert [i["id"] for i in api.get(f"/persons/{y}/biography").json()["identified_with"]] == [sk]
+    assert api.post(f"/persons/{sk}/unidentify", {"with": x, "reason": "no"}, "bob").status_code == 200
+    assert api.get(f"/persons/{sk}/biography").json()["identified_with"] == []
+    assert api.get(f"/persons/{y}/biography").json()["identified_with"] == []
