@@ -187,7 +187,7 @@ class RegistryProjection(Projection):
             case RecordIdentified():
                 conn.execute(f"INSERT INTO {t['identifications']} VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                              (e.kind, e.record_id, e.with_, e.certainty, e.reason, e.reviewer,
-                              _encode(e.citation) if e.citation else None, pos))
+                              _encode(e.citation).decode() if e.citation else None, pos))
             case RecordUnidentified():
                 conn.execute(f"DELETE FROM {t['identifications']} WHERE (record_id = ? AND other = ?) "
                              "OR (record_id = ? AND other = ?)",

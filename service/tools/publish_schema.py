@@ -107,6 +107,19 @@ TABLES: tuple[Table, ...] = (
               "names": NAMES,
               "synthetic": SYNTHETIC,
           }, "id", (("organization", "organizations", "id"),), "label"),
+    Table("identifications", "registry read model (projections/registry.py, table identifications)",
+          "Doubtful identities: the records a reviewer judged possibly the same (\"said to be the "
+          "same as\", Wikidata's P460) without merging them, in force at the snapshot. Each "
+          "record keeps its own claims; facet on kind and certainty.", {
+              "kind": Column(str, "person, place or organization"),
+              "record_id": Column(str, "the record the judgement was sent on"),
+              "other": Column(str, "the record it is possibly the same as"),
+              "certainty": Column(str, "probable or possible"),
+              "reason": Column(str, "the reviewer's reason"),
+              "citation": Column(str, f"{JSON}: the source (and locator, quote) the reviewer cites, "
+                                      "if any"),
+              "position": Column(int, "the log position of the judgement"),
+          }, ("record_id", "other")),
     Table("claims", "claims read model (projections/claims.py, table claims)",
           "Every approved claim that is neither superseded by an approved correction nor ranked "
           "deprecated: one cited statement of a source, with its citation and its dates' bounds "
