@@ -162,3 +162,30 @@ def test_biographies_show_identifications_in_force_as_survivors(api: Api, source
     assert api.post(f"/persons/{sk}/unidentify", {"with": x, "reason": "no"}, "bob").status_code == 200
     assert api.get(f"/persons/{sk}/biography").json()["identified_with"] == []
     assert api.get(f"/persons/{y}/biography").json()["identified_with"] == []
+
+
+def test_the_cli_lists_the_identifications_in_force(backend: str, archive_db: str) -> None:
+    """`starosta identity identifications` in a subprocess, on both backends."""
+    from litestar.testing import TestClient
+
+    from starosta.service.api.app import create_app
+    from starosta.service.settings import Settings
+    from tests.api.conftest import make_tokens
+    from tests.conftest import run_cli
+
+    tokens = make_tokens(archive_db)
+    with TestClient(create_app(Settings(db=archive_db))) as client:
+        api = Api(client, tokens)
+        source = api.source()
+        a, b = api.person("S.– K.–", source), api.person("Sergei Kaplun", source)
+        p, q = api.place("Kizobabad", source), api.place("Kirovabad", source)
+        assert identify(api, f"/persons/{a}", b).status_code == 200
+        assert identify(api, f"/places/{p}", q, "possible", reason="presumably\nKirovabad").status_code == 200
+    listed = run_cli("identity", "identifications", "--db", archive_db, timeout=120)
+    assert listed.returncode == 0, listed.stderr
+    lines = [line.split("\t") for line in listed.stdout.splitlines()]
+    assert [line[1:] for line in lines] == [["person", a, b, "probable", "same prison, same months"],
+                                           ["place", p, q, "possible", "presumably Kirovabad"]]
+    assert int(lines[0][0]) < int(lines[1][0]) and "2 identifications in force" in listed.stderr
+    only = run_cli("identity", "identifications", "--kind", "place", "--db", archive_db, timeout=120)
+    assert [line.split("\t")[2] for line in only.stdout.splitlines()] == [p]
