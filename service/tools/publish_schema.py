@@ -86,7 +86,9 @@ TABLES: tuple[Table, ...] = (
               "names": NAMES,
               "external_ids": EXTERNAL_IDS,
               "synthetic": SYNTHETIC,
-          }, "id", (("parent", "places", "id"),), "label"),
+              "merged_into": Column(str, "the surviving place record this one was merged into "
+                                         "(followed to the end of the chain); null when not merged"),
+          }, "id", (("parent", "places", "id"), ("merged_into", "places", "id")), "label"),
     Table("organizations", "registry read model (organizations); names from the claims read model",
           "Every organisation: aid bodies, committees, colonies and groups of exiles, movements, "
           "unions, parties, repressive organs.", {
@@ -98,7 +100,11 @@ TABLES: tuple[Table, ...] = (
               "names": NAMES,
               "external_ids": EXTERNAL_IDS,
               "synthetic": SYNTHETIC,
-          }, "id", (("parent", "organizations", "id"),), "label"),
+              "merged_into": Column(str, "the surviving organisation record this one was merged "
+                                         "into (followed to the end of the chain); null when not "
+                                         "merged"),
+          }, "id", (("parent", "organizations", "id"), ("merged_into", "organizations", "id")),
+          "label"),
     Table("funds", "registry read model (funds); names from the claims read model",
           "Every aid fund whose money is kept as a ledger.", {
               "id": Column(str, "fund id (F-...)"),

@@ -38,6 +38,11 @@ def test_the_snapshot_holds_the_identifications_in_force(tmp_path: Path) -> None
                            (f"/persons/{third}/identify", {"with": sk, "certainty": "possible", "reason": "x"}),
                            (f"/persons/{third}/unidentify", {"with": sk, "reason": "withdrawn"})):
             assert api.post(path, body, "bob").status_code == 200
+        butyrki, butyrka = api.place("Butyrki", source), api.place("Butyrka", source)
+        assert api.post(f"/places/{butyrki}/merge", {"into": butyrka, "reason": "one prison"},
+                        "bob").status_code == 200
+        assert api.post(f"/organizations/{seen}/merge", {"into": wild, "reason": "one group"},
+                        "bob").status_code == 200
         hidden = api.person("Hidden one", source)
         assert api.post(f"/persons/{hidden}/identify", {"with": kaplun, "certainty": "possible",
                                                         "reason": "x"}, "bob").status_code == 200
@@ -51,3 +56,6 @@ def test_the_snapshot_holds_the_identifications_in_force(tmp_path: Path) -> None
     [person] = [r for r in rows if r["kind"] == "person"]
     assert person["reason"] == "same months" and '"locator":"p. 3"' in person["citation"]
     assert person["position"] > 0 and "reviewer" not in person
+    snapshot = sqlite_utils.Database(out)
+    assert {r["id"]: r["merged_into"] for r in snapshot["places"].rows} == {butyrki: butyrka, butyrka: None}
+    assert {r["id"]: r["merged_into"] for r in snapshot["organizations"].rows} == {seen: wild, wild: None}
