@@ -23,8 +23,9 @@ def identity() -> None:
 def identity_conflicts(db: str) -> None:
     """List the judgements the log holds but the registry ignores, because they contradict
     earlier ones (a cycle of merges, a merge of records judged distinct, "distinct" within
-    one record: written by racing reviewers before judgements conflicted): position,
-    judgement, record, other record, reviewer, why. Settle each with a new judgement.
+    one record: written by racing reviewers before judgements conflicted; of persons, places
+    and organisations, identifications included): position, judgement, record, other record,
+    reviewer, why. Settle each with a new judgement.
 
     \b
     Example:
