@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 import msgspec
@@ -221,8 +222,33 @@ def read_organization(conn: Connection, organization_id: str, reader: Viewer) ->
     out = OrganizationOut(**msgspec.structs.asdict(found))
     answer = groups.group_answer(conn, found.id)  # a merged id: the survivor's
     if answer is not None:
-        out.members, out.timeline = answer
+        out.members, out.timeline = merged_group_answer(
+            answer, [groups.group_answer(conn, m) for m in found.merged_from])
     return out
+
+
+def merged_group_answer(survivor: tuple[list[Member], list[GroupStep]],
+                        merged: list[tuple[list[Member], list[GroupStep]] | None]
+                        ) -> tuple[list[Member], list[GroupStep]]:
+    """Return a merged group's members and timeline: the survivor's with those of every record
+    merged into it (issue 20), a member once (their claims together), the steps in date order
+    (undated last; ties in the survivor-first order of the records)."""
+    if not any(merged):
+        return survivor
+    members: dict[str, Member] = {}
+    steps: list[GroupStep] = []
+    for answer in (survivor, *merged):
+        if answer is None:
+            continue
+        for m in answer[0]:
+            if m.id in members:
+                members[m.id].claims.extend(c for c in m.claims if c not in members[m.id].claims)
+            else:
+                members[m.id] = Member(id=m.id, label=m.label, claims=list(m.claims))
+        steps.extend(answer[1])
+    steps.sort(key=lambda s: (s.earliest is None, s.earliest or date.min,
+                              s.latest is None, s.latest or date.max))
+    return sorted(members.values(), key=lambda m: (m.label, m.id)), steps
 
 
 def read_person(conn: Connection, person_id: str, reader: Viewer,

@@ -189,3 +189,31 @@ def test_the_cli_lists_the_identifications_in_force(backend: str, archive_db: st
     assert int(lines[0][0]) < int(lines[1][0]) and "2 identifications in force" in listed.stderr
     only = run_cli("identity", "identifications", "--kind", "place", "--db", archive_db, timeout=120)
     assert [line.split("\t")[2] for line in only.stdout.splitlines()] == [p]
+
+
+def test_a_merged_groups_record_holds_the_members_and_timeline_of_every_record(
+        api: Api, source: str) -> None:
+    """Two records of one group of exiles merged: the survivor's record lists the members and
+    the custody of both (a member of both once)."""
+    first, second = org(api, "Wildcat anarchists", source), org(api, "The Wildcats", source)
+    place = api.place("Verkhne-Uralsk isolator", source, "isolator")
+    a, b = api.person("Anarchist A", source), api.person("Anarchist B", source)
+    cite = {"source": source}
+    claims = [api.claim({"kind": "membership", "person": a, "organization": first, "citation": cite}),
+              api.claim({"kind": "membership", "person": a, "organization": second, "citation": cite}),
+              api.claim({"kind": "membership", "person": b, "organization": second, "citation": cite}),
+              api.claim({"kind": "custody", "group": second, "place": place, "custody": "isolator",
+                         "start": "1931", "citation": cite}),
+              api.claim({"kind": "custody", "group": first, "place": place, "custody": "isolator",
+                         "start": "1932", "citation": cite})]
+    for claim in claims:
+        assert api.post(f"/claims/{claim}/approve", {}, "bob").status_code == 200
+    assert api.post(f"/organizations/{second}/merge", {"into": first, "reason": "one group"},
+                    "bob").status_code == 200
+    record = api.get(f"/organizations/{second}").json()
+    assert record["id"] == first and record["merged_from"] == [second]
+    assert {m["id"]: sorted(m["claims"]) for m in record["members"]} == {
+        a: sorted(claims[:2]), b: [claims[2]]}
+    assert [s["claim"] for s in record["timeline"]] == [claims[3], claims[4]]
+    assert api.post(f"/organizations/{second}/unmerge", {"reason": "two groups"}, "bob").status_code == 200
+    assert [s["claim"] for s in api.get(f"/organizations/{first}").json()["timeline"]] == [claims[4]]
