@@ -13,6 +13,11 @@ from starosta.events.registry import (
     PersonsDistinct,
     PersonUnmerged,
     PlaceRegistered,
+    RecordIdentified,
+    RecordMerged,
+    RecordsDistinct,
+    RecordUnidentified,
+    RecordUnmerged,
     SourceRegistered,
 )
 from starosta.events.review import (
@@ -35,3 +40,6 @@ for _cls in (SourceRegistered, PersonRegistered, PlaceRegistered, OrganizationRe
 CATALOG.add(ParticipantRoleAdded)
 # claim.submitted 2: the legacy `with`, `recipient` and `via` stored as participants
 CATALOG.upcaster("claim.submitted", 1)(upcast_submitted)
+for _judgement in (RecordMerged, RecordUnmerged, RecordsDistinct, RecordIdentified,  # issue 20
+                   RecordUnidentified):
+    CATALOG.add(_judgement)

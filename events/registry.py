@@ -142,3 +142,70 @@ class ParticipantRoleAdded(Event, frozen=True, tag="participant_role.added", omi
     label: str
     description: str
     admin: str
+# -- identity judgements on places and organisations, and identifications of any record ---------
+# Persons keep their own merge events above (every read model that folds merged persons reads
+# them); places and organisations, which had none, take these, with the persons' rules
+# (projections/registry.py: judgement_refusal).
+
+RecordKind = Literal["place", "organization"]  # kinds merged with the events below
+IdentifiedKind = Literal["person", "place", "organization"]  # kinds that take identifications
+IdentificationCertainty = Literal["probable", "possible"]
+
+
+class RecordMerged(Event, frozen=True, tag="record.merged", omit_defaults=True):
+    """A reviewer judged this place or organisation record to be the same as `into` (the
+    survivor): the persons' merge, for the other kinds of record."""
+
+    kind: RecordKind
+    record_id: str
+    into: str
+    reason: str
+    reviewer: str
+    citation: Citation | None = None
+
+
+class RecordUnmerged(Event, frozen=True, tag="record.unmerged", omit_defaults=True):
+    """A reviewer undid this place or organisation record's merge into `from_record`."""
+
+    kind: RecordKind
+    record_id: str
+    from_record: str
+    reason: str
+    reviewer: str
+
+
+class RecordsDistinct(Event, frozen=True, tag="record.distinct", omit_defaults=True):
+    """A reviewer judged this place or organisation and `other` to be different (never to be
+    merged)."""
+
+    kind: RecordKind
+    record_id: str
+    other: str
+    reason: str
+    reviewer: str
+    citation: Citation | None = None
+
+
+class RecordIdentified(Event, frozen=True, tag="record.identified", omit_defaults=True,
+                       rename={"with_": "with"}):
+    """A reviewer judged this record possibly the same as `with` (Wikidata's "said to be the
+    same as", P460), without merging: `certainty` probable or possible."""
+
+    kind: IdentifiedKind
+    record_id: str
+    with_: str
+    certainty: IdentificationCertainty
+    reason: str
+    reviewer: str
+    citation: Citation | None = None
+
+
+class RecordUnidentified(Event, frozen=True, tag="record.unidentified", omit_defaults=True,
+                         rename={"with_": "with"}):
+    """A reviewer withdrew the identification of this record with `with`."""
+
+    kind: IdentifiedKind
+    record_id: str
+    with_: str
+    reason: str
+    reviewer: str

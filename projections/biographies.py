@@ -27,6 +27,7 @@ from starosta.events.claim_rules import Rank, effective_rank, survivor_label
 from starosta.events.dates import DateValue, Length, may_meet, sort_key, surely_covered
 from starosta.events.kinds import KINDS
 from starosta.events.registry import PersonMerged, PersonRegistered, PersonUnmerged
+from starosta.events.registry import RecordIdentified, RecordUnidentified
 from starosta.events.review import (
     ClaimApproved,
     ClaimContested,
@@ -181,6 +182,9 @@ class Biography(msgspec.Struct, kw_only=True):
     custody: CustodyFigures
     suppressed: list[Taken] = []  # claims taken down from readers, in place of their content
     suppression: Suppression | None = None  # the person's record itself is suppressed
+    # issue 20: the persons a reviewer judged this one possibly the same as (not merged); the
+    # identifications in force now (an `as_of` document leaves them out)
+    identified_with: list[registry.Identified] = []
 
 
 _SUMMARY = {"birth": "births", "death": "deaths", "affiliation": "affiliations", "name": "names"}
@@ -527,8 +531,10 @@ def compute(conn: Connection, group: list[str], statuses: Sequence[str], viewer:
     person = registry.entity(conn, "person", group[0], persons)
     assert person is not None
     suppression = registry.suppressions(conn, [group[0]], tables).get(group[0])
-    return assemble(person, views, labels, group[1:], viewer=viewer, suppression=suppression,
-                    group_views=group_views)
+    bio = assemble(person, views, labels, group[1:], viewer=viewer, suppression=suppression,
+                   group_views=group_views)
+    bio.identified_with = registry.identifications_of(conn, "person", group, tables)
+    return bio
 
 
 # -- the read model -----------------------------------------------------------------------------
@@ -538,10 +544,10 @@ class BiographiesProjection(Projection):
     runner rebuilds it with them and applies it after them."""
 
     name = "biographies"
-    version = 7  # 2: relations turned round; 3: conflicting death manners; 4: ranks, deprecated,
+    version = 8  # 2: relations turned round; 3: conflicting death manners; 4: ranks, deprecated,
     # companions, agreements, independence, durations; 5: disputed claims shown, suppressions;
     # 6: participants in roles (`through: "participant"`, `roles`); 7: statements about a
-    # member's groups, through the group
+    # member's groups, through the group; 8: identifications (identified_with)
     reads = ("registry", "claims")
     ddl = {"biographies": ["""CREATE TABLE {name} (
         person_id TEXT PRIMARY KEY, etag TEXT NOT NULL, document BLOB NOT NULL)"""]}
@@ -562,6 +568,9 @@ class BiographiesProjection(Projection):
                 # documents that name a record of the moved group show its survivor: recompute
                 records = [e.person_id, *registry.merged_records(conn, e.person_id, t["persons"])]
                 dirty.update(claims_model.persons_referring_to(conn, records, t, t["persons"]))
+                dirty.update(registry.identified_records(conn, records, t))  # shown as survivors
+            case RecordIdentified(kind="person") | RecordUnidentified(kind="person"):
+                dirty.update((e.record_id, e.with_))
             case ClaimApproved() | ClaimRejected() | ClaimContested() | ClaimRetracted() | ClaimRanked():
                 # public before: approved, ranked (only approved claims are ranked), or contested
                 # (disputed when it was approved; a pending claim's contest costs one recompute)
@@ -577,6 +586,7 @@ class BiographiesProjection(Projection):
                 else:  # its label, in every document naming it; a person's own names and record
                     if e.target_kind == "person":
                         dirty.add(e.target)
+                        dirty.update(registry.identified_records(conn, [e.target], t))
                     dirty.update(claims_model.persons_referring_to(conn, [e.target], t, t["persons"]))
 
     def finish(self, conn: Connection, t: Tables, envelopes: Sequence[Envelope], *,

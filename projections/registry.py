@@ -18,14 +18,28 @@ from starosta.events.registry import (
     PersonsDistinct,
     PersonUnmerged,
     PlaceRegistered,
+    RecordIdentified,
+    RecordMerged,
+    RecordsDistinct,
+    RecordUnidentified,
+    RecordUnmerged,
     SourceRegistered,
 )
+from starosta.events.kinds import Citation
 from starosta.events.review import ContentSuppressed, ContentUnsuppressed
 from starosta.events.store import Connection, Envelope
 from starosta.projections.rules import Viewer, sees_suppressed
 from starosta.projections.runner import Projection, Tables
 
 _encode = msgspec.json.Encoder().encode
+
+
+def _judgement_table() -> list[str]:
+    """A kind's identity judgements (merged, unmerged, distinct), as person_judgements."""
+    return ["""CREATE TABLE {name} (
+        record_id TEXT NOT NULL, other TEXT NOT NULL, judgement TEXT NOT NULL,
+        reason TEXT NOT NULL, reviewer TEXT NOT NULL, citation TEXT, position INTEGER NOT NULL,
+        PRIMARY KEY (record_id, other, position))""", "CREATE INDEX {name}_other ON {name} (other)"]
 
 
 def _entity_table(extra: str = "") -> list[str]:
@@ -85,20 +99,33 @@ class RegistryProjection(Projection):
     that stand, and those the log holds but the rule refuses (`judgement_conflicts`)."""
 
     name = "registry"
-    version = 4  # 2: suppressions; 3: judgements contradicting earlier ones are ignored and flagged;
-    # 4: participant roles added by admins
+    version = 5  # 2: suppressions; 3: judgements contradicting earlier ones are ignored and flagged;
+    # 4: participant roles added by admins; 5: places and organisations merged (merged_into,
+    # their judgements), identifications
     ddl = {
         "sources": _entity_table("source_type TEXT NOT NULL,"),
         "persons": _entity_table("partial INTEGER NOT NULL, merged_into TEXT,") + [
             "CREATE INDEX {name}_merged_into ON {name} (merged_into)"],
-        "places": _entity_table("kind TEXT NOT NULL, parent TEXT,") + [
-            "CREATE INDEX {name}_parent ON {name} (parent)"],
-        "organizations": _entity_table("kind TEXT NOT NULL,"),
+        "places": _entity_table("kind TEXT NOT NULL, parent TEXT, merged_into TEXT,") + [
+            "CREATE INDEX {name}_parent ON {name} (parent)",
+            "CREATE INDEX {name}_merged_into ON {name} (merged_into)"],
+        "organizations": _entity_table("kind TEXT NOT NULL, merged_into TEXT,") + [
+            "CREATE INDEX {name}_merged_into ON {name} (merged_into)"],
         "funds": _entity_table(),
         "person_judgements": ["""CREATE TABLE {name} (
             person_id TEXT NOT NULL, other TEXT NOT NULL, judgement TEXT NOT NULL,
             reason TEXT NOT NULL, reviewer TEXT NOT NULL, citation TEXT, position INTEGER NOT NULL,
             PRIMARY KEY (person_id, other, position))""",
+            "CREATE INDEX {name}_other ON {name} (other)"],
+        # places' and organisations' merges, unmerges and distinctions, as person_judgements
+        "place_judgements": _judgement_table(),
+        "organization_judgements": _judgement_table(),
+        # the identifications in force ("possibly the same as", not merged), any kind of record:
+        # one row per pair as judged (record_id the record it was sent on)
+        "identifications": ["""CREATE TABLE {name} (
+            kind TEXT NOT NULL, record_id TEXT NOT NULL, other TEXT NOT NULL,
+            certainty TEXT NOT NULL, reason TEXT NOT NULL, reviewer TEXT NOT NULL, citation TEXT,
+            position INTEGER NOT NULL, PRIMARY KEY (record_id, other))""",
             "CREATE INDEX {name}_other ON {name} (other)"],
         # the suppressions in force now: one row per claim or entity taken down from readers
         "suppressions": ["""CREATE TABLE {name} (
@@ -126,16 +153,17 @@ class RegistryProjection(Projection):
                 conn.execute(f"INSERT INTO {t['persons']} VALUES (?, ?, ?, NULL, ?, ?)",
                              (e.person_id, e.label, int(e.partial), _encode(e), pos))
             case PlaceRegistered():
-                conn.execute(f"INSERT INTO {t['places']} VALUES (?, ?, ?, ?, ?, ?)",
+                conn.execute(f"INSERT INTO {t['places']} VALUES (?, ?, ?, ?, NULL, ?, ?)",
                              (e.place_id, e.label, e.kind, e.parent, _encode(e), pos))
             case OrganizationRegistered():
-                conn.execute(f"INSERT INTO {t['organizations']} VALUES (?, ?, ?, ?, ?)",
+                conn.execute(f"INSERT INTO {t['organizations']} VALUES (?, ?, ?, NULL, ?, ?)",
                              (e.organization_id, e.label, e.kind, _encode(e), pos))
             case FundRegistered():
                 conn.execute(f"INSERT INTO {t['funds']} VALUES (?, ?, ?, ?)",
                              (e.fund_id, e.label, _encode(e), pos))
-            case PersonMerged() | PersonUnmerged() | PersonsDistinct() if self._refused(
-                    conn, envelope, t):
+            case (PersonMerged() | PersonUnmerged() | PersonsDistinct() | RecordMerged()
+                  | RecordUnmerged() | RecordsDistinct() | RecordIdentified()
+                  | RecordUnidentified()) if self._refused(conn, envelope, t):
                 pass  # contradicts the judgements before it in the log: ignored, and flagged
             case PersonMerged():
                 conn.execute(f"UPDATE {t['persons']} SET merged_into = ? WHERE id = ?",
@@ -150,6 +178,27 @@ class RegistryProjection(Projection):
             case PersonsDistinct():
                 self._judge(conn, t, e.person_id, e.other, "distinct", e.reason, e.reviewer,
                             e.citation, pos)
+            case RecordMerged():
+                conn.execute(f"UPDATE {t[ENTITY_TABLES[e.kind]]} SET merged_into = ? WHERE id = ?",
+                             (e.into, e.record_id))
+                self._judge(conn, t, e.record_id, e.into, "merged", e.reason, e.reviewer,
+                            e.citation, pos, e.kind)
+            case RecordUnmerged():
+                conn.execute(f"UPDATE {t[ENTITY_TABLES[e.kind]]} SET merged_into = NULL WHERE id = ?",
+                             (e.record_id,))
+                self._judge(conn, t, e.record_id, e.from_record, "unmerged", e.reason,
+                            e.reviewer, None, pos, e.kind)
+            case RecordsDistinct():
+                self._judge(conn, t, e.record_id, e.other, "distinct", e.reason, e.reviewer,
+                            e.citation, pos, e.kind)
+            case RecordIdentified():
+                conn.execute(f"INSERT INTO {t['identifications']} VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                             (e.kind, e.record_id, e.with_, e.certainty, e.reason, e.reviewer,
+                              _encode(e.citation).decode() if e.citation else None, pos))
+            case RecordUnidentified():
+                conn.execute(f"DELETE FROM {t['identifications']} WHERE (record_id = ? AND other = ?) "
+                             "OR (record_id = ? AND other = ?)",
+                             (e.record_id, e.with_, e.with_, e.record_id))
             case ContentSuppressed():
                 conn.execute(f"INSERT INTO {t['suppressions']} VALUES (?, ?, ?, ?, ?) ON CONFLICT "
                              "(target) DO UPDATE SET reason = excluded.reason, recorded_at = "
@@ -166,20 +215,20 @@ class RegistryProjection(Projection):
         """Flag and return True when a judgement of the log is refused by the rule against
         the judgements before it (a log written before the rule held, by a race)."""
         e = envelope.event
-        assert isinstance(e, (PersonMerged, PersonUnmerged, PersonsDistinct))  # apply() matched it
+        assert isinstance(e, IDENTITY_EVENTS)  # apply() matched it
         refusal = judgement_refusal(conn, e, t)
         if refusal is None:
             return False
-        other = e.into if isinstance(e, PersonMerged) else (
-            e.from_person if isinstance(e, PersonUnmerged) else e.other)
+        judged = judgement_of(e)
         conn.execute(f"INSERT INTO {t['judgement_conflicts']} VALUES (?, ?, ?, ?, ?, ?)",
-                     (envelope.position, e.person_id, other, JUDGEMENTS[type(e)], e.reviewer,
-                      refusal))
+                     (envelope.position, judged.record, judged.other, judged.judgement,
+                      e.reviewer, refusal))
         return True
 
     @staticmethod
-    def _judge(conn, t, person, other, judgement, reason, reviewer, citation, pos) -> None:
-        conn.execute(f"INSERT INTO {t['person_judgements']} VALUES (?, ?, ?, ?, ?, ?, ?)",
+    def _judge(conn, t, person, other, judgement, reason, reviewer, citation, pos,
+               kind: str = "person") -> None:
+        conn.execute(f"INSERT INTO {t[f'{kind}_judgements']} VALUES (?, ?, ?, ?, ?, ?, ?)",
                      (person, other, judgement, reason, reviewer,
                       _encode(citation) if citation else None, pos))
 
@@ -325,23 +374,45 @@ def merge_group(conn: Connection, person_id: str, persons: str = "persons") -> l
     return [alive, *merged_records(conn, alive, persons)]
 
 
+def judgement_column(kind: str) -> str:
+    """The record column of a kind's judgements table: persons' is `person_id`, other kinds'
+    `record_id`."""
+    return "person_id" if kind == "person" else "record_id"
+
+
 def distinct_from(conn: Connection, group: list[str],
-                  judgements: str = "person_judgements") -> list[str]:
-    """Return the records judged 'not the same person' as any record of `group`."""
+                  judgements: str = "person_judgements", kind: str = "person") -> list[str]:
+    """Return the records judged 'not the same' as any record of `group` (`judgements`: the
+    kind's judgements table, person_judgements, place_judgements, organization_judgements)."""
     marks = ",".join("?" * len(group))
+    col = judgement_column(kind)
     return sorted(r[0] for r in conn.execute(
-        f"SELECT other FROM {judgements} WHERE person_id IN ({marks}) AND judgement = 'distinct' "
-        f"UNION SELECT person_id FROM {judgements} WHERE other IN ({marks}) "
+        f"SELECT other FROM {judgements} WHERE {col} IN ({marks}) AND judgement = 'distinct' "
+        f"UNION SELECT {col} FROM {judgements} WHERE other IN ({marks}) "
         f"AND judgement = 'distinct'", (*group, *group)))
 
 
 def distinct_pair(conn: Connection, a: list[str], b: list[str],
-                  judgements: str = "person_judgements") -> tuple[str, str] | None:
+                  judgements: str = "person_judgements",
+                  kind: str = "person") -> tuple[str, str] | None:
     """Return a pair judged distinct between two groups of records, if any."""
+    col = judgement_column(kind)
     for x in a:
         for y in b:
             if conn.execute(f"SELECT 1 FROM {judgements} WHERE judgement = 'distinct' AND "
-                            "((person_id = ? AND other = ?) OR (person_id = ? AND other = ?))",
+                            f"(({col} = ? AND other = ?) OR ({col} = ? AND other = ?))",
+                            (x, y, y, x)).fetchone():
+                return x, y
+    return None
+
+
+def identified_pair(conn: Connection, a: list[str], b: list[str],
+                    identifications: str = "identifications") -> tuple[str, str] | None:
+    """Return a pair with an identification in force between two groups of records, if any."""
+    for x in a:
+        for y in b:
+            if conn.execute(f"SELECT 1 FROM {identifications} WHERE "
+                            "(record_id = ? AND other = ?) OR (record_id = ? AND other = ?)",
                             (x, y, y, x)).fetchone():
                 return x, y
     return None
@@ -349,54 +420,199 @@ def distinct_pair(conn: Connection, a: list[str], b: list[str],
 
 # -- identity judgements: the one rule of what may be judged, and what a judgement reads --------
 
-JUDGEMENTS = {PersonMerged: "merged", PersonUnmerged: "unmerged", PersonsDistinct: "distinct"}
+JUDGEMENTS = {PersonMerged: "merged", PersonUnmerged: "unmerged", PersonsDistinct: "distinct",
+              RecordMerged: "merged", RecordUnmerged: "unmerged", RecordsDistinct: "distinct",
+              RecordIdentified: "identified", RecordUnidentified: "unidentified"}
+IDENTITY_EVENTS = tuple(JUDGEMENTS)
+IdentityEvent = (PersonMerged | PersonUnmerged | PersonsDistinct | RecordMerged | RecordUnmerged
+                 | RecordsDistinct | RecordIdentified | RecordUnidentified)
+KIND_WORDS = {"person": ("person", "persons"), "place": ("place", "places"),
+              "organization": ("organisation", "organisations")}
 
 
-def judgement_refusal(conn: Connection, event: PersonMerged | PersonUnmerged | PersonsDistinct,
+class Judgement(msgspec.Struct, frozen=True):
+    """An identity judgement as the rule reads it, whatever its event: the kind of record, the
+    record whose stream it is written in, the other record, and what was judged."""
+
+    kind: str
+    record: str
+    other: str
+    judgement: str
+
+
+def judgement_of(event: IdentityEvent) -> Judgement:
+    """Return the judgement an identity event records."""
+    match event:
+        case PersonMerged(person_id=record, into=other) | PersonUnmerged(
+                person_id=record, from_person=other) | PersonsDistinct(person_id=record, other=other):
+            return Judgement("person", record, other, JUDGEMENTS[type(event)])
+        case RecordMerged(kind=kind, record_id=record, into=other) | RecordUnmerged(
+                kind=kind, record_id=record, from_record=other) | RecordsDistinct(
+                kind=kind, record_id=record, other=other) | RecordIdentified(
+                kind=kind, record_id=record, with_=other) | RecordUnidentified(
+                kind=kind, record_id=record, with_=other):
+            return Judgement(kind, record, other, JUDGEMENTS[type(event)])
+    raise TypeError(f"not an identity judgement: {type(event).__name__}")
+
+
+def identity_tables(kind: str, tables: Tables | None = None) -> tuple[str, str, str]:
+    """Return the (records, judgements, identifications) tables of a kind of record (the
+    physical ones when `tables` is given, during rebuilds)."""
+    names = (ENTITY_TABLES[kind], f"{kind}_judgements", "identifications")
+    if tables is None:
+        return names
+    return (tables[names[0]], tables[names[1]], tables.get(names[2], names[2]))
+
+
+def judgement_refusal(conn: Connection, event: IdentityEvent,
                       tables: Tables | None = None) -> str | None:
     """Return why an identity judgement cannot stand against the judgements the registry
-    holds (None when it can). The one rule: the command refuses by it (409), and the read
-    model ignores and flags by it a judgement the log holds that contradicts those before it
-    (two judgements that raced before the store checked what each read), so that a log
-    replays to a registry with no cycle of merges, no merge of records judged distinct, and
-    no record distinct from its own group. `tables`: the physical tables during a rebuild."""
-    persons = tables["persons"] if tables else "persons"
-    judgements = tables["person_judgements"] if tables else "person_judgements"
-    match event:
-        case PersonMerged(person_id=person, into=into):
-            if into == person:
-                return f"{person} cannot be merged into itself"
-            if merge_target(conn, person, persons) is not None:
-                return f"{person} is merged already: unmerge it first"
-            if survivor(conn, into, persons) == person:
-                return f"{into} is merged into {person}: merging back would make a cycle"
-            pair = distinct_pair(conn, merge_group(conn, person, persons),
-                                 merge_group(conn, into, persons), judgements)
+    holds (None when it can). The one rule, for persons, places and organisations alike: the
+    command refuses by it (409), and the read model ignores and flags by it a judgement the
+    log holds that contradicts those before it (two judgements that raced before the store
+    checked what each read), so that a log replays to a registry with no cycle of merges, no
+    merge of records judged distinct, no record distinct from its own group, no
+    identification of records judged distinct or of one record with itself, and no
+    identification withdrawn that was not in force. `tables`: the physical tables during a
+    rebuild."""
+    judged = judgement_of(event)
+    records, judgements, identifications = identity_tables(judged.kind, tables)
+    word, words = KIND_WORDS[judged.kind]
+    record, other = judged.record, judged.other
+    match judged.judgement:
+        case "merged":
+            if other == record:
+                return f"{record} cannot be merged into itself"
+            if merge_target(conn, record, records) is not None:
+                return f"{record} is merged already: unmerge it first"
+            if survivor(conn, other, records) == record:
+                return f"{other} is merged into {record}: merging back would make a cycle"
+            pair = distinct_pair(conn, merge_group(conn, record, records),
+                                 merge_group(conn, other, records), judgements, judged.kind)
             if pair:
-                return (f"{pair[0]} and {pair[1]} were recorded as distinct persons: they may "
+                return (f"{pair[0]} and {pair[1]} were recorded as distinct {words}: they may "
                         "not be merged")
-        case PersonUnmerged(person_id=person, from_person=into):
-            if merge_target(conn, person, persons) != into:
-                return f"{person} is not merged into {into}"
-        case PersonsDistinct(person_id=person, other=other):
-            if other == person or survivor(conn, person, persons) == survivor(conn, other, persons):
-                return (f"{person} and {other} are one record now: unmerge them before "
+        case "unmerged":
+            if merge_target(conn, record, records) != other:
+                return f"{record} is not merged into {other}"
+        case "distinct":
+            if other == record or survivor(conn, record, records) == survivor(conn, other, records):
+                return (f"{record} and {other} are one record now: unmerge them before "
                         "recording them as distinct")
+        case "identified":
+            if other == record or survivor(conn, record, records) == survivor(conn, other, records):
+                return (f"{record} and {other} are one record now: an identification joins two "
+                        "records")
+            pair = distinct_pair(conn, merge_group(conn, record, records),
+                                 merge_group(conn, other, records), judgements, judged.kind)
+            if pair:
+                return (f"{pair[0]} and {pair[1]} were recorded as distinct {words}: they may "
+                        "not be identified")
+            if identified_pair(conn, [record], [other], identifications):
+                return (f"{record} is identified with {other} already: unidentify it first to "
+                        "judge it again")
+        case "unidentified":
+            if not identified_pair(conn, [record], [other], identifications):
+                return f"{record} is not identified with {other}"
     return None
 
 
-def judgement_streams(conn: Connection, records: list[str]) -> list[str]:
-    """Return the streams an identity judgement on `records` reads, whose versions it expects
-    when it is appended (sorted): every record of their merge groups (the survivor chain
-    included), and every record of the groups of records judged distinct from one of them.
-    Two judgements that could contradict each other each read a stream the other writes (a
-    judgement is written in the stream of one of its records), so the second to commit is
-    refused. Every identity judgement (merge, unmerge, distinct, identifications) computes
-    its streams here."""
-    streams = {m for r in records for m in merge_group(conn, r)}
-    for other in distinct_from(conn, sorted(streams)):
-        streams.update(merge_group(conn, other))
+def judgement_streams(conn: Connection, records: list[str], kind: str = "person") -> list[str]:
+    """Return the streams an identity judgement on `records` (of `kind`) reads, whose versions
+    it expects when it is appended (sorted): every record of their merge groups (the survivor
+    chain included), and every record of the groups of records judged distinct from one of
+    them. Two judgements that could contradict each other each read a stream the other writes
+    (a judgement is written in the stream of one of its records), so the second to commit is
+    refused. Every identity judgement (merge, unmerge, distinct, identify, unidentify, of
+    every kind of record) computes its streams here."""
+    table, judgements, _ = identity_tables(kind)
+    streams = {m for r in records for m in merge_group(conn, r, table)}
+    for other in distinct_from(conn, sorted(streams), judgements, kind):
+        streams.update(merge_group(conn, other, table))
     return sorted(streams)
+
+
+class Identified(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """An identification in force: the record is possibly the same as `id` (its survivor, when
+    that record was merged since), judged `certainty` (probable or possible), with the
+    reviewer's reason and citation, recorded at log `position`. Never a merge: each record
+    keeps its own content."""
+
+    id: str
+    label: str
+    certainty: str
+    reason: str
+    citation: Citation | None = None
+    position: int
+
+
+def identifications_of(conn: Connection, kind: str, group: list[str],
+                       tables: Tables | None = None) -> list[Identified]:
+    """Return the identifications in force of a record's merge group ([survivor, *merged]),
+    in log order: the other side of each, as its survivor, once per survivor (the earliest),
+    left out when it is in the group itself (merged since)."""
+    records, _, identifications = identity_tables(kind, tables)
+    own = set(group)
+    marks = ",".join("?" * len(group))
+    rows = conn.execute(
+        f"SELECT record_id, other, certainty, reason, citation, position FROM {identifications} "
+        f"WHERE kind = ? AND (record_id IN ({marks}) OR other IN ({marks})) ORDER BY position",
+        (kind, *group, *group)).fetchall()
+    found: dict[str, tuple] = {}
+    for record, other, certainty, reason, citation, position in rows:
+        far = survivor(conn, other if record in own else record, records)
+        if far not in own:
+            found.setdefault(far, (certainty, reason, citation, position))
+    names = labels(conn, list(found), tables)
+    return [Identified(id=far, label=names.get(far, far), certainty=certainty, reason=reason,
+                       citation=_citation(citation) if citation else None, position=position)
+            for far, (certainty, reason, citation, position) in found.items()]
+
+
+_citation = msgspec.json.Decoder(Citation).decode
+
+
+def identified_records(conn: Connection, ids: list[str], tables: Tables | None = None) -> set[str]:
+    """Return the records with an identification in force with one of `ids` (whose documents
+    show those records' labels and survivors)."""
+    if not ids:
+        return set()
+    table = tables.get("identifications", "identifications") if tables else "identifications"
+    marks = ",".join("?" * len(ids))
+    return {r[0] for r in conn.execute(
+        f"SELECT other FROM {table} WHERE record_id IN ({marks}) UNION "
+        f"SELECT record_id FROM {table} WHERE other IN ({marks})", (*ids, *ids))}
+
+
+class IdentifiedAs(msgspec.Struct, frozen=True, kw_only=True):
+    """A search hit's identification in force: possibly the same as `id`, `certainty`."""
+
+    id: str
+    label: str
+    certainty: str
+
+
+def identified_with(conn: Connection, kind: str, ids: list[str]) -> dict[str, list[IdentifiedAs]]:
+    """Return, for the records among `ids` (survivors) that have identifications in force, the
+    records they are possibly the same as (search answers show them)."""
+    out: dict[str, list[IdentifiedAs]] = {}
+    if not ids:
+        return out
+    if not conn.execute("SELECT 1 FROM identifications WHERE kind = ? LIMIT 1", (kind,)).fetchone():
+        return out  # the common case: no identification of this kind at all
+    for record in ids:
+        found = identifications_of(conn, kind, merge_group(conn, record, ENTITY_TABLES[kind]))
+        if found:
+            out[record] = [IdentifiedAs(id=i.id, label=i.label, certainty=i.certainty) for i in found]
+    return out
+
+
+def identifications(conn: Connection) -> list[tuple[str, str, str, str, str, str | None, int]]:
+    """Return every identification in force (kind, record, other, certainty, reason, citation
+    JSON, position), in log order (for exports)."""
+    return [tuple(r) for r in conn.execute(
+        "SELECT kind, record_id, other, certainty, reason, citation, position FROM identifications "
+        "ORDER BY position")]
 
 
 class JudgementConflict(msgspec.Struct, frozen=True):
@@ -443,24 +659,30 @@ def group_as_of(conn: Connection, person_id: str, position: int) -> tuple[str, l
 
 def places_under(conn: Connection, place_id: str, include_children: bool) -> list[str]:
     """Return the place and, when asked, every place under it (parent links, any depth): level
-    by level, each level in registration order."""
-    found = [place_id]
+    by level, each level in registration order. A place merged with others stands for its
+    whole merge group (the survivor first, then the records merged into it)."""
+    found = merge_group(conn, place_id, "places")
     if include_children:
-        frontier = [place_id]
+        frontier = list(found)
         while frontier:
             marks = ",".join("?" * len(frontier))
-            frontier = [r[0] for r in conn.execute(f"SELECT id FROM places WHERE parent IN ({marks}) "
-                                                   "ORDER BY position", frontier) if r[0] not in found]
+            frontier = list(dict.fromkeys(
+                r[0] for r in conn.execute(f"SELECT id FROM places WHERE parent IN ({marks}) "
+                                           "ORDER BY position", frontier) if r[0] not in found))
             found += frontier
     return found
 
 
 def list_page(conn: Connection, kind: str, limit: int, offset: int) -> list[str]:
-    """Return ids of entities of `kind` in registration order (merged persons left out)."""
-    unmerged = " WHERE merged_into IS NULL" if kind == "person" else ""
+    """Return ids of entities of `kind` in registration order (merged persons, places and
+    organisations left out)."""
+    unmerged = " WHERE merged_into IS NULL" if kind in MERGED_KINDS else ""
     return [r[0] for r in conn.execute(
         f"SELECT id FROM {ENTITY_TABLES[kind]}{unmerged} ORDER BY position LIMIT ? OFFSET ?",
         (limit, offset))]
+
+
+MERGED_KINDS = ("person", "place", "organization")  # the kinds of record that can be merged
 
 
 def survivors(conn: Connection, ids: Iterable[str],

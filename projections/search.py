@@ -203,9 +203,13 @@ def confusable(conn: Connection, entity_kind: str, keys: list[str],
 
 
 class SearchHit(msgspec.Struct, kw_only=True):
+    """A record found; `identified_with`: the records a reviewer judged it possibly the same
+    as (identifications in force, issue 20), empty for most."""
+
     id: str
     label: str
     matched: str | None
+    identified_with: list[registry.IdentifiedAs] = []
 
 
 class SearchPage(msgspec.Struct):
@@ -222,13 +226,17 @@ def find(conn: Connection, kind: str, q: str | None, offset: int, limit: int) ->
     if q:
         ranked: dict[str, str | None] = {}
         found = search(conn, kind, q, SEARCH_CAP)
-        alive = registry.survivors(conn, [f[0] for f in found]) if kind == "person" else {}
+        alive = registry.survivors(conn, [f[0] for f in found], registry.ENTITY_TABLES[kind]) \
+            if kind in registry.MERGED_KINDS else {}
         for entity_id, matched in found:
             ranked.setdefault(alive.get(entity_id, entity_id), matched)
         hits = list(ranked.items())[offset:offset + limit + 1]
     else:
         hits = [(i, None) for i in registry.list_page(conn, kind, limit + 1, offset)]
     labels = registry.labels(conn, [h[0] for h in hits[:limit]])
-    items = [SearchHit(id=entity_id, label=labels.get(entity_id, entity_id), matched=matched)
+    possibly = registry.identified_with(conn, kind, [h[0] for h in hits[:limit]]) \
+        if kind in registry.MERGED_KINDS else {}
+    items = [SearchHit(id=entity_id, label=labels.get(entity_id, entity_id), matched=matched,
+                       identified_with=possibly.get(entity_id, []))
              for entity_id, matched in hits[:limit]]
     return SearchPage(items, str(offset + limit) if len(hits) > limit else None)

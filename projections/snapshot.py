@@ -178,3 +178,13 @@ def fund_ledger(conn: Connection,
         page = ledger.ledger(conn, fund_id, PUBLIC, page.next, ledger.MAX_PAGE)
         entries += page.entries
     return first, entries
+
+
+def identifications(conn: Connection) -> Iterator[tuple[str, str, str, str, str, str | None, int]]:
+    """Yield the identifications in force (kind, record, other, certainty, reason, citation
+    JSON, position), by record and other; those naming a suppressed record left out."""
+    rows = registry.identifications(conn)
+    taken = registry.suppressions(conn, {r[1] for r in rows} | {r[2] for r in rows})
+    for row in sorted(rows, key=lambda r: (r[1], r[2])):
+        if row[1] not in taken and row[2] not in taken:
+            yield row

@@ -84,6 +84,7 @@ RETRY_STATUSES = frozenset({502, 503, 504})
 # A live feed sends a comment at least every 15 s: this much silence means the connection died
 FEED_SILENCE = 45.0
 EntityKind = Literal["persons", "places", "organizations", "funds"]
+JudgedKind = Literal["persons", "places", "organizations"]  # records that take identity judgements
 # What an admin may take down: a claim, or an entity (its label and names)
 Suppressible = Literal["claims", "persons", "places", "organizations", "funds", "sources"]
 Rank = Literal["preferred", "normal", "deprecated"]
@@ -453,23 +454,42 @@ class Operations:
 
     @operation
     def merge(person_id: str, into: str, reason: str, citation: Citation | None = None, *,
-              idempotency_key: str | None = None) -> Call[Judged]:
-        """Reviewer: judge a person record the same person as `into` (merged into it)."""
-        return Call("POST", f"/persons/{person_id}/merge", Judged, key=idempotency_key,
+              idempotency_key: str | None = None, kind: JudgedKind = "persons") -> Call[Judged]:
+        """Reviewer: judge a person (place, organisation: `kind`) record the same as `into`
+        (merged into it)."""
+        return Call("POST", f"/{kind}/{person_id}/merge", Judged, key=idempotency_key,
                     body=_json({"into": into, "reason": reason, "citation": citation}))
 
     @operation
-    def unmerge(person_id: str, reason: str, *, idempotency_key: str | None = None) -> Call[Judged]:
-        """Reviewer: undo a merge of this person record."""
-        return Call("POST", f"/persons/{person_id}/unmerge", Judged, key=idempotency_key,
+    def unmerge(person_id: str, reason: str, *, idempotency_key: str | None = None,
+                kind: JudgedKind = "persons") -> Call[Judged]:
+        """Reviewer: undo a merge of this person (place, organisation: `kind`) record."""
+        return Call("POST", f"/{kind}/{person_id}/unmerge", Judged, key=idempotency_key,
                     body=_json({"reason": reason}))
 
     @operation
     def distinct(person_id: str, other: str, reason: str, citation: Citation | None = None, *,
-                 idempotency_key: str | None = None) -> Call[Judged]:
-        """Reviewer: judge two person records different people."""
-        return Call("POST", f"/persons/{person_id}/distinct", Judged, key=idempotency_key,
+                 idempotency_key: str | None = None, kind: JudgedKind = "persons") -> Call[Judged]:
+        """Reviewer: judge two person (place, organisation: `kind`) records different."""
+        return Call("POST", f"/{kind}/{person_id}/distinct", Judged, key=idempotency_key,
                     body=_json({"from": other, "reason": reason, "citation": citation}))
+
+    @operation
+    def identify(record_id: str, other: str, certainty: Literal["probable", "possible"],
+                 reason: str, citation: Citation | None = None, *,
+                 idempotency_key: str | None = None, kind: JudgedKind = "persons") -> Call[Judged]:
+        """Reviewer: judge a person (place, organisation: `kind`) record possibly the same as
+        `other` ("probable" or "possible"), without merging them."""
+        return Call("POST", f"/{kind}/{record_id}/identify", Judged, key=idempotency_key,
+                    body=_json({"with": other, "certainty": certainty, "reason": reason,
+                                "citation": citation}))
+
+    @operation
+    def unidentify(record_id: str, other: str, reason: str, *, idempotency_key: str | None = None,
+                   kind: JudgedKind = "persons") -> Call[Judged]:
+        """Reviewer: withdraw the identification between this record and `other`."""
+        return Call("POST", f"/{kind}/{record_id}/unidentify", Judged, key=idempotency_key,
+                    body=_json({"with": other, "reason": reason}))
 
     @operation
     def suppress(kind: Suppressible, target_id: str, reason: str, *,

@@ -20,7 +20,8 @@ from starosta.service.api.common import PEER, authenticate, before_request
 from starosta.service.api.ledger import AidController, LedgerController
 from starosta.service.api.log import LogController, health
 from starosta.service.api import openapi
-from starosta.service.api.merges import MergeController
+from starosta.service.api.merges import (MergeController, OrganizationJudgementController,
+                                        PlaceJudgementController)
 from starosta.service.api.participant_roles import ParticipantRoleController
 from starosta.service.api.population import PopulationController
 from starosta.service.api.entities import (
@@ -65,7 +66,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=[health, LogController, SourceController, PersonController,
                         PlaceController, OrganizationController, FundController, ClaimController,
-                        MergeController, BiographyController, PopulationController,
+                        MergeController, PlaceJudgementController,
+                        OrganizationJudgementController, BiographyController, PopulationController,
                         LedgerController, AidController, ParticipantRoleController,
                         openapi.swagger_assets()],
         lifespan=[lifespan],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 import msgspec
@@ -30,7 +31,7 @@ from starosta.projections import groups, registry, search
 from starosta.projections.claims import CitingClaim, NameOut, SourceLink
 from starosta.projections.groups import GroupStep, Member
 from starosta.projections.search import SearchPage
-from starosta.projections.registry import SUPPRESSED_LABEL, Suppression
+from starosta.projections.registry import SUPPRESSED_LABEL, Identified, Suppression
 from starosta.projections.rules import Viewer, sees_suppressed
 from starosta.service.api import auth
 from starosta.service.domain import commands
@@ -141,6 +142,7 @@ class EntityOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     merged_from: list[str] = []
     requested: str | None = None
     distinct_from: list[str] = []
+    identified_with: list[Identified] = []
     suppressed: Suppression | None = None
 
 
@@ -201,7 +203,10 @@ def shown_record(conn: Connection, found: tuple[str, str, dict, int],
 
 
 def read_entity(conn: Connection, kind: str, entity_id: str, reader: Viewer) -> EntityOut:
-    """Return a place, organisation or fund with the names `reader` may see."""
+    """Return a place, organisation or fund with the names `reader` may see; a merged place or
+    organisation answers as a merged person does (read_person)."""
+    if kind in ("place", "organization"):
+        return read_person(conn, entity_id, reader, kind)
     found = registry.entity(conn, kind, entity_id)
     if found is None:
         raise NotFound(f"{kind}_id", entity_id, kind)
@@ -215,25 +220,53 @@ def read_organization(conn: Connection, organization_id: str, reader: Viewer) ->
     (projections.groups.group_answer)."""
     found = read_entity(conn, "organization", organization_id, reader)
     out = OrganizationOut(**msgspec.structs.asdict(found))
-    answer = groups.group_answer(conn, organization_id)
+    answer = groups.group_answer(conn, found.id)  # a merged id: the survivor's
     if answer is not None:
-        out.members, out.timeline = answer
+        out.members, out.timeline = merged_group_answer(
+            answer, [groups.group_answer(conn, m) for m in found.merged_from])
     return out
 
 
-def read_person(conn: Connection, person_id: str, reader: Viewer) -> EntityOut:
-    """Return a person record; a merged id answers with the survivor's record, its `id`, and
-    `merged_from`."""
-    if not registry.exists(conn, "person", person_id):
-        raise NotFound("person_id", person_id, "person")
-    group = registry.merge_group(conn, person_id)
-    found = registry.entity(conn, "person", group[0])
+def merged_group_answer(survivor: tuple[list[Member], list[GroupStep]],
+                        merged: list[tuple[list[Member], list[GroupStep]] | None]
+                        ) -> tuple[list[Member], list[GroupStep]]:
+    """Return a merged group's members and timeline: the survivor's with those of every record
+    merged into it (issue 20), a member once (their claims together), the steps in date order
+    (undated last; ties in the survivor-first order of the records)."""
+    if not any(merged):
+        return survivor
+    members: dict[str, Member] = {}
+    steps: list[GroupStep] = []
+    for answer in (survivor, *merged):
+        if answer is None:
+            continue
+        for m in answer[0]:
+            if m.id in members:
+                members[m.id].claims.extend(c for c in m.claims if c not in members[m.id].claims)
+            else:
+                members[m.id] = Member(id=m.id, label=m.label, claims=list(m.claims))
+        steps.extend(answer[1])
+    steps.sort(key=lambda s: (s.earliest is None, s.earliest or date.min,
+                              s.latest is None, s.latest or date.max))
+    return sorted(members.values(), key=lambda m: (m.label, m.id)), steps
+
+
+def read_person(conn: Connection, person_id: str, reader: Viewer,
+                kind: str = "person") -> EntityOut:
+    """Return a person (place, organisation) record; a merged id answers with the survivor's
+    record, its `id`, and `merged_from`; `identified_with` lists the identifications in force."""
+    if not registry.exists(conn, kind, person_id):
+        raise NotFound(f"{kind}_id", person_id, kind)
+    records, judgements, _ = registry.identity_tables(kind)
+    group = registry.merge_group(conn, person_id, records)
+    found = registry.entity(conn, kind, group[0])
     assert found is not None
     label, data, taken = shown_record(conn, found, reader)
-    return EntityOut(id=found[0], type="person", label=label, data=data, suppressed=taken,
-                     names=claims_model.names_of(conn, "person", group, reader),
+    return EntityOut(id=found[0], type=kind, label=label, data=data, suppressed=taken,
+                     names=claims_model.names_of(conn, kind, group, reader),
                      merged_from=group[1:], requested=person_id if person_id != group[0] else None,
-                     distinct_from=registry.distinct_from(conn, group))
+                     distinct_from=registry.distinct_from(conn, group, judgements, kind),
+                     identified_with=registry.identifications_of(conn, kind, group))
 
 
 def read_source(conn: Connection, source_id: str, reader: Viewer) -> SourceOut:
@@ -316,7 +349,8 @@ class PersonController(Controller):
 
     @get("/{person_id:str}", summary="A person record with its names")
     async def read(self, request: Request, person_id: FromPath[str]) -> EntityOut:
-        """A merged id answers with the survivor's record, its `id`, and `merged_from`."""
+        """A merged id answers with the survivor's record, its `id`, and `merged_from`;
+        `identified_with`: the records a reviewer judged it possibly the same as."""
         return await off_loop(request, read_person, person_id, viewer(request))
 
     @post("/{person_id:str}/suppress", guards=[auth.admin], status_code=200, description=SUPPRESS_DOC,

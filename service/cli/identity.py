@@ -1,4 +1,4 @@
-"""`starosta identity`: reviewers' identity judgements on person records."""
+"""`starosta identity`: reviewers' identity judgements on person, place and organisation records."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from starosta.service.cli.common import db_option
 
 @click.group()
 def identity() -> None:
-    """Reviewers' identity judgements on person records (merges, distinctions).
+    """Reviewers' identity judgements on person, place and organisation records (merges,
+    distinctions, identifications: "possibly the same as").
 
     \b
     Example:
       starosta identity conflicts --db ./var/starosta.db
+      starosta identity identifications --kind person --db ./var/starosta.db
     """
 
 
@@ -21,8 +23,9 @@ def identity() -> None:
 def identity_conflicts(db: str) -> None:
     """List the judgements the log holds but the registry ignores, because they contradict
     earlier ones (a cycle of merges, a merge of records judged distinct, "distinct" within
-    one record: written by racing reviewers before judgements conflicted): position,
-    judgement, record, other record, reviewer, why. Settle each with a new judgement.
+    one record: written by racing reviewers before judgements conflicted; of persons, places
+    and organisations, identifications included): position, judgement, record, other record,
+    reviewer, why. Settle each with a new judgement.
 
     \b
     Example:
@@ -42,3 +45,32 @@ def identity_conflicts(db: str) -> None:
     click.echo(f"{len(found)} conflicting judgement{'s' if len(found) != 1 else ''} ignored",
                err=True)
 
+
+
+@identity.command("identifications")
+@click.option("--kind", type=click.Choice(["person", "place", "organization"]), default=None,
+              help="Only identifications of this kind of record.")
+@db_option
+def identity_identifications(kind: str | None, db: str) -> None:
+    """List the identifications in force (records a reviewer judged possibly the same, not
+    merged), in log order: position, kind, record, other record, certainty, reason. Record
+    them with POST /{persons|places|organizations}/{id}/identify, withdraw them with
+    .../unidentify.
+
+    \b
+    Example:
+      starosta identity identifications --kind person --db ./var/starosta.db
+    """
+    from starosta.projections import registry
+    from starosta.service.db import open_archive
+
+    archive = open_archive(db)  # read models built or caught up: the registry's verdict
+    try:
+        found = [row for row in registry.identifications(archive.store.reader())
+                 if kind is None or row[0] == kind]
+    finally:
+        archive.close()
+    for record_kind, record, other, certainty, reason, _, position in found:
+        shown = " ".join(reason.split())  # one line per identification
+        click.echo(f"{position}\t{record_kind}\t{record}\t{other}\t{certainty}\t{shown}")
+    click.echo(f"{len(found)} identification{'s' if len(found) != 1 else ''} in force", err=True)

@@ -40,7 +40,17 @@ from starosta.events.kinds import (
     refs_of,
 )
 from starosta.events import participants as participants_rules
-from starosta.events.registry import ParticipantRoleAdded, PersonMerged, PersonsDistinct, PersonUnmerged
+from starosta.events.registry import (
+    ParticipantRoleAdded,
+    PersonMerged,
+    PersonsDistinct,
+    PersonUnmerged,
+    RecordIdentified,
+    RecordMerged,
+    RecordsDistinct,
+    RecordUnidentified,
+    RecordUnmerged,
+)
 from starosta.events.review import (
     CONTESTED,
     ClaimApproved,
@@ -451,18 +461,18 @@ def register(conn: Connection, kind: str, make_event: Callable[[str], Any],
 # decides once more, then answers 409).
 
 def _judged(store: EventStore, records: list[str], event: Any, judgement: str,
-            other: str) -> Decision:
+            other: str, kind: str = "person") -> Decision:
     """Check a judgement on `records` (the first: the record whose stream it is written in)
     and return its append, expecting the versions of the streams the check read. Raises
     Conflict when the rule refuses it, or when the records' groups changed while deciding."""
     conn = store.reader()
     for _ in range(3):
-        streams = registry.judgement_streams(conn, records)
+        streams = registry.judgement_streams(conn, records, kind)
         expects = {stream: store.stream_version(stream) for stream in streams}
         refusal = registry.judgement_refusal(conn, event)
         if refusal is not None:
             raise Conflict(refusal)
-        if registry.judgement_streams(conn, records) == streams:  # nothing moved meanwhile
+        if registry.judgement_streams(conn, records, kind) == streams:  # nothing moved meanwhile
             person_id = records[0]
             return Decision([AppendRequest(person_id, [NewEvent(event)], expects[person_id])],
                             Judged(id=person_id, judgement=judgement, other=other),
@@ -508,9 +518,107 @@ def distinct(store: EventStore, person_id: str, other: str, reason: str,
         raise not_found("from", other, "person")
     if citation is not None:
         require(conn, "source", citation.source, "citation.source")
+    _not_identified(conn, "person", person_id, other)
     event = PersonsDistinct(person_id=person_id, other=other, reason=reason,
                             reviewer=who.actor, citation=citation)
     return _judged(store, [person_id, other], event, "distinct", other)
+
+
+# -- places' and organisations' merges, and identifications of any record (issue 20) ------------
+# The persons' rules, for the other kinds of record: the same refusals (registry.judgement_refusal)
+# and the same expected versions (registry.judgement_streams, by kind).
+
+def _record(conn: Connection, kind: str, record_id: str, field: str) -> None:
+    """Raise NotFound naming `field` unless a record of `kind` is registered under the id."""
+    if not registry.exists(conn, kind, record_id):
+        raise NotFound(field, record_id, kind, "path" if field.endswith("_id") else "body")
+
+
+def _not_identified(conn: Connection, kind: str, record_id: str, other: str) -> None:
+    """'Not the same' while an identification joins the two records' groups is 409: the
+    reviewer withdraws the identification first (unidentify), so that no record is both
+    possibly the same as another and judged distinct from it."""
+    table = registry.ENTITY_TABLES[kind]
+    pair = registry.identified_pair(conn, registry.merge_group(conn, record_id, table),
+                                    registry.merge_group(conn, other, table))
+    if pair:
+        raise Conflict(f"{pair[0]} is identified with {pair[1]} (possibly the same): unidentify "
+                       "them before recording them as distinct")
+
+
+def merge_record(store: EventStore, kind: str, record_id: str, into: str, reason: str,
+                 citation: Citation | None, who: Principal) -> Decision:
+    """Decide a merge of a place or organisation record into another, by the persons' rules."""
+    conn = store.reader()
+    _record(conn, kind, record_id, f"{kind}_id")
+    _record(conn, kind, into, "into")
+    if citation is not None:
+        require(conn, "source", citation.source, "citation.source")
+    if into == record_id:
+        raise invalid("into", into, "a record cannot be merged into itself")
+    event = RecordMerged(kind=kind, record_id=record_id, into=into, reason=reason,  # type: ignore[arg-type]
+                         reviewer=who.actor, citation=citation)
+    return _judged(store, [record_id, into], event, "merged", into, kind)
+
+
+def unmerge_record(store: EventStore, kind: str, record_id: str, reason: str,
+                   who: Principal) -> Decision:
+    """Decide undoing a place's or organisation's merge (Conflict when it is not merged)."""
+    conn = store.reader()
+    _record(conn, kind, record_id, f"{kind}_id")
+    into = registry.merge_target(conn, record_id, registry.ENTITY_TABLES[kind])
+    if into is None:
+        raise Conflict(f"{record_id} is not merged into another record")
+    event = RecordUnmerged(kind=kind, record_id=record_id, from_record=into,  # type: ignore[arg-type]
+                           reason=reason, reviewer=who.actor)
+    return _judged(store, [record_id, into], event, "unmerged", into, kind)
+
+
+def distinct_record(store: EventStore, kind: str, record_id: str, other: str, reason: str,
+                    citation: Citation | None, who: Principal) -> Decision:
+    """Decide 'not the same place/organisation' (Conflict when the two are one record now, or
+    identified as possibly the same)."""
+    conn = store.reader()
+    _record(conn, kind, record_id, f"{kind}_id")
+    _record(conn, kind, other, "from")
+    if citation is not None:
+        require(conn, "source", citation.source, "citation.source")
+    _not_identified(conn, kind, record_id, other)
+    event = RecordsDistinct(kind=kind, record_id=record_id, other=other,  # type: ignore[arg-type]
+                            reason=reason, reviewer=who.actor, citation=citation)
+    return _judged(store, [record_id, other], event, "distinct", other, kind)
+
+
+def identify(store: EventStore, kind: str, record_id: str, other: str, certainty: str,
+             reason: str, citation: Citation | None, who: Principal) -> Decision:
+    """Decide 'possibly the same as' (probable or possible) between two records of a kind,
+    without merging them: 422 for the record itself, 409 when the two are one record now,
+    were judged distinct, or are identified already. It reads and expects the streams a
+    merge of the two would (registry.judgement_streams), so it is ordered with every other
+    identity judgement on them."""
+    conn = store.reader()
+    _record(conn, kind, record_id, f"{kind}_id")
+    _record(conn, kind, other, "with")
+    if citation is not None:
+        require(conn, "source", citation.source, "citation.source")
+    if other == record_id:
+        raise invalid("with", other, "a record cannot be identified with itself")
+    event = RecordIdentified(kind=kind, record_id=record_id, with_=other,  # type: ignore[arg-type]
+                             certainty=certainty, reason=reason,  # type: ignore[arg-type]
+                             reviewer=who.actor, citation=citation)
+    return _judged(store, [record_id, other], event, "identified", other, kind)
+
+
+def unidentify(store: EventStore, kind: str, record_id: str, other: str, reason: str,
+               who: Principal) -> Decision:
+    """Decide withdrawing an identification between two records (409 when none is in force
+    between them, in either direction)."""
+    conn = store.reader()
+    _record(conn, kind, record_id, f"{kind}_id")
+    _record(conn, kind, other, "with")
+    event = RecordUnidentified(kind=kind, record_id=record_id, with_=other,  # type: ignore[arg-type]
+                               reason=reason, reviewer=who.actor)
+    return _judged(store, [record_id, other], event, "unidentified", other, kind)
 
 
 # -- suppression (admin) ------------------------------------------------------------------------

@@ -31,7 +31,8 @@ class Submitted(msgspec.Struct, kw_only=True):
 
 
 class Judged(msgspec.Struct, kw_only=True):
-    """A reviewer's judgement on a person record (merged, unmerged, distinct)."""
+    """A reviewer's judgement on a person, place or organisation record (merged, unmerged,
+    distinct, identified, unidentified), and the record it names (`other`)."""
 
     id: str
     judgement: str

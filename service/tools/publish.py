@@ -217,9 +217,20 @@ class _Writer:
         self.insert("sources", (self.source(*e) for e in entities["source"]))
         alive = registry.survivors(self.conn, [e[0] for e in entities["person"]])
         self.insert("persons", (self.person(*e, alive.get(e[0])) for e in entities["person"]))
-        self.insert("places", (self.place(*e) for e in entities["place"]))
-        self.insert("organizations", (self.organization(*e) for e in entities["organization"]))
+        merged = {kind: registry.survivors(self.conn, [e[0] for e in entities[kind]],
+                                           registry.ENTITY_TABLES[kind])
+                  for kind in ("place", "organization")}  # issue 20: merged places, organisations
+        self.insert("places", ({**self.place(*e), "merged_into": merged["place"].get(e[0])}
+                               for e in entities["place"]))
+        self.insert("organizations", ({**self.organization(*e),
+                                       "merged_into": merged["organization"].get(e[0])}
+                                      for e in entities["organization"]))
         self.insert("funds", (self.fund(*e) for e in entities["fund"]))
+        self.insert("identifications", (
+            {"kind": kind, "record_id": record, "other": other, "certainty": certainty,
+             "reason": reason, "citation": citation, "position": position}
+            for kind, record, other, certainty, reason, citation, position
+            in snapshot.identifications(self.conn)))
         self.insert("names", sorted((row for rows in self.names.values() for row in rows),
                                     key=lambda r: r["claim_id"]))
         self.insert("claim_refs", ({"claim_id": c, "field": f, "entity_id": e,

@@ -86,7 +86,9 @@ TABLES: tuple[Table, ...] = (
               "names": NAMES,
               "external_ids": EXTERNAL_IDS,
               "synthetic": SYNTHETIC,
-          }, "id", (("parent", "places", "id"),), "label"),
+              "merged_into": Column(str, "the surviving place record this one was merged into "
+                                         "(followed to the end of the chain); null when not merged"),
+          }, "id", (("parent", "places", "id"), ("merged_into", "places", "id")), "label"),
     Table("organizations", "registry read model (organizations); names from the claims read model",
           "Every organisation: aid bodies, committees, colonies and groups of exiles, movements, "
           "unions, parties, repressive organs.", {
@@ -98,7 +100,11 @@ TABLES: tuple[Table, ...] = (
               "names": NAMES,
               "external_ids": EXTERNAL_IDS,
               "synthetic": SYNTHETIC,
-          }, "id", (("parent", "organizations", "id"),), "label"),
+              "merged_into": Column(str, "the surviving organisation record this one was merged "
+                                         "into (followed to the end of the chain); null when not "
+                                         "merged"),
+          }, "id", (("parent", "organizations", "id"), ("merged_into", "organizations", "id")),
+          "label"),
     Table("funds", "registry read model (funds); names from the claims read model",
           "Every aid fund whose money is kept as a ledger.", {
               "id": Column(str, "fund id (F-...)"),
@@ -107,6 +113,19 @@ TABLES: tuple[Table, ...] = (
               "names": NAMES,
               "synthetic": SYNTHETIC,
           }, "id", (("organization", "organizations", "id"),), "label"),
+    Table("identifications", "registry read model (projections/registry.py, table identifications)",
+          "Doubtful identities: the records a reviewer judged possibly the same (\"said to be the "
+          "same as\", Wikidata's P460) without merging them, in force at the snapshot. Each "
+          "record keeps its own claims; facet on kind and certainty.", {
+              "kind": Column(str, "person, place or organization"),
+              "record_id": Column(str, "the record the judgement was sent on"),
+              "other": Column(str, "the record it is possibly the same as"),
+              "certainty": Column(str, "probable or possible"),
+              "reason": Column(str, "the reviewer's reason"),
+              "citation": Column(str, f"{JSON}: the source (and locator, quote) the reviewer cites, "
+                                      "if any"),
+              "position": Column(int, "the log position of the judgement"),
+          }, ("record_id", "other")),
     Table("claims", "claims read model (projections/claims.py, table claims)",
           "Every approved claim that is neither superseded by an approved correction nor ranked "
           "deprecated: one cited statement of a source, with its citation and its dates' bounds "

@@ -310,3 +310,36 @@ def test_suppress_and_unsuppress_through_the_client(served: Served) -> None:
         assert root.unsuppress("persons", person, "withdrawn").suppressed is False
         assert root.unsuppress("claims", stay, "withdrawn").suppressed is False
         assert anyone.claim(stay).claim["occupation"] == "printer"
+
+
+def test_identifications_and_place_merges_through_the_client(served: Served) -> None:
+    """Issue 20: identify and unidentify (persons, organisations), merge places, with the
+    reviewer's token; typed refusals."""
+    with served.client("alice") as alice, served.client("bob") as bob, served.client() as anyone:
+        source = alice.register_source({"type": "book", "title": "Client identities"}).id
+        cite = Citation(source=source)
+        sk = alice.register_person("S.– K.– client", cite).id
+        kaplun = alice.register_person("Kaplun client", cite).id
+        judged = bob.identify(sk, kaplun, "probable", "same months in Butyrki", Citation(source=source, locator="p. 3"))
+        assert (judged.id, judged.judgement, judged.other) == (sk, "identified", kaplun)
+        [shown] = anyone.entity("persons", kaplun)["identified_with"]
+        assert (shown["id"], shown["certainty"], shown["citation"]["locator"]) == (sk, "probable", "p. 3")
+        assert [i.id for i in anyone.biography(sk).identified_with] == [kaplun]
+        with pytest.raises(Conflict):
+            bob.identify(kaplun, sk, "possible", "again")
+        with pytest.raises(Forbidden):
+            alice.identify(sk, kaplun, "possible", "a contributor")
+        assert bob.unidentify(kaplun, sk, "two men").judgement == "unidentified"
+        a = alice.register_place("Butyrki client", "prison", cite).id
+        b = alice.register_place("Butyrka client", "prison", cite).id
+        assert bob.merge(a, b, "one prison", kind="places").judgement == "merged"
+        assert anyone.entity("places", a)["id"] == b
+        assert bob.unmerge(a, "no", kind="places").judgement == "unmerged"
+        assert bob.distinct(a, b, "two prisons", kind="places").judgement == "distinct"
+        with pytest.raises(Conflict):
+            bob.identify(a, b, "possible", "?", kind="places")
+        wild = alice.register_organization("Wildcat client", "group", cite).id
+        seen = alice.register_organization("anarchists seen client", "group", cite).id
+        assert bob.identify(seen, wild, "possible", "possibly a sighting", kind="organizations").other == wild
+        [hit] = [h for h in anyone.search("organizations", "Wildcat client") if h.id == wild]
+        assert [i.id for i in hit.identified_with] == [seen]

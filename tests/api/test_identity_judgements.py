@@ -171,6 +171,66 @@ def test_a_judgement_refused_by_a_concurrent_one_is_decided_again(api: Api, sour
         assert "cycle" in detail or "at the same time" in detail, detail
 
 
+# -- identifications, and places' and organisations' judgements (issue 20) -------------------------
+
+def identify(a: str, b: str, who: str, kind: str = "persons") -> tuple[str, dict[str, Any], str]:
+    return f"/{kind}/{a}/identify", {"with": b, "certainty": "probable", "reason": "perhaps"}, who
+
+
+@pytest.mark.parametrize("side", ["other", "same"])
+def test_an_identification_and_a_distinct_sent_at_once_are_never_both_recorded(
+        api: Api, source: str, side: str) -> None:
+    """"Possibly the same" and "not the same" on two records, at once: they read the same
+    streams (registry.judgement_streams), so one is recorded and the other answers 409."""
+    records: list[str] = []
+    for n in range(ROUNDS):
+        a, b = api.person(f"Lazarevitch {n}", source), api.person(f"Лазаревич {n}", source)
+        records += [a, b]
+        judged = distinct(b, a, "carol") if side == "other" else distinct(a, b, "carol")
+        winner = one_recorded(race(api, identify(a, b, "bob"), judged))
+        person = api.get(f"/persons/{a}").json()
+        if winner == 0:
+            assert [i["id"] for i in person["identified_with"]] == [b] and "distinct_from" not in person
+        else:
+            assert person["distinct_from"] == [b] and "identified_with" not in person
+    assert_sane(api, records)
+    assert_rebuild_agrees(api)
+
+
+def test_an_identification_and_a_merge_of_the_same_records_at_once_leave_one_record(
+        api: Api, source: str) -> None:
+    """Whichever is recorded first, the registry is sane: a merge after an identification
+    stands (the identification is then within one record and shown nowhere); an
+    identification after the merge is refused (one record now)."""
+    records: list[str] = []
+    for n in range(ROUNDS):
+        a, b = api.person(f"Blasco {n}", source), api.person(f"Blasco Cobo {n}", source)
+        records += [a, b]
+        answers = race(api, identify(a, b, "bob"), merge(b, a, "carol"))
+        assert answers[1].status_code == 200, answers[1].text  # the merge, decided again if need be
+        assert answers[0].status_code in (200, 409), answers[0].text
+        if answers[0].status_code == 409:
+            assert_problem(answers[0], 409)
+        person = api.get(f"/persons/{b}").json()
+        assert person["id"] == a and "identified_with" not in person
+    assert_sane(api, records)
+    assert_rebuild_agrees(api)
+
+
+@pytest.mark.parametrize("kind", ["places", "organizations"])
+def test_of_two_opposite_place_or_organisation_merges_sent_at_once_exactly_one_is_recorded(
+        api: Api, source: str, kind: str) -> None:
+    for n in range(ROUNDS):
+        body = {"kind": "prison" if kind == "places" else "group", "citation": {"source": source}}
+        a = api.register(f"/{kind}", {"name": f"Butyrki {n}", **body})
+        b = api.register(f"/{kind}", {"name": f"Butyrka {n}", **body})
+        answers = race(api, (f"/{kind}/{a}/merge", {"into": b, "reason": "one"}, "bob"),
+                       (f"/{kind}/{b}/merge", {"into": a, "reason": "one"}, "carol"))
+        survivor = (b, a)[one_recorded(answers)]
+        assert api.get(f"/{kind}/{a}").json()["id"] == survivor == api.get(f"/{kind}/{b}").json()["id"]
+    assert_rebuild_agrees(api)
+
+
 # -- a log written before the rule: contradictions already stored --------------------------------
 
 

@@ -26,6 +26,7 @@ from starosta.events.kinds import (
 )
 from starosta.events.registry import FundRegistered, ParticipantRoleAdded, PersonMerged, PersonRegistered, PersonUnmerged, PlaceRegistered, SourceRegistered
 from starosta.events.registry import OrganizationRegistered
+from starosta.events.registry import RecordIdentified, RecordMerged, RecordUnidentified, RecordUnmerged
 from starosta.events.review import (
     ClaimApproved,
     ClaimContested,
@@ -61,6 +62,11 @@ ops = st.one_of(
     st.tuples(st.just("unmerge"), st.integers(0, 9)),
     st.tuples(st.just("suppress"), st.integers(0, 30), st.sampled_from(["claim", "person", "place"])),
     st.tuples(st.just("role"), st.integers(0, 2)),  # an admin's participant role (issue 20)
+    # issue 20: identifications of persons and places, places' merges (the rule may refuse
+    # some: the read models ignore and flag those alike, live and rebuilt)
+    st.tuples(st.just("identify"), st.sampled_from(["person", "place"]), st.integers(0, 9),
+              st.integers(0, 9), st.booleans()),
+    st.tuples(st.just("place_merge"), st.integers(0, 9), st.integers(0, 9), st.booleans()),
 )
 ROLES = ["cellmate", "guard", "courier"]  # roles the ("role", i) op adds
 
@@ -187,6 +193,27 @@ class World:
                 if self.archive.store.stream_version(f"participant-role-{key}") == 0:
                     self.append(f"participant-role-{key}", ParticipantRoleAdded(
                         key=key, label=key, description="a test role", admin="root"), 0, "root")
+            case ("identify", kind, a, b, undo):  # "possibly the same", or its withdrawal
+                records = self.persons if kind == "person" else self.places
+                if len(records) < 2:
+                    return
+                x, y = records[a % len(records)], records[b % len(records)]
+                if x != y:
+                    event = (RecordUnidentified(kind=kind, record_id=x, with_=y, reason="no", reviewer="bob")
+                             if undo else RecordIdentified(kind=kind, record_id=x, with_=y,
+                                                           certainty="possible", reason="?", reviewer="bob"))
+                    self.append(x, event, None, "bob")
+            case ("place_merge", a, b, undo):
+                if len(self.places) < 2:
+                    return
+                x, y = self.places[a % len(self.places)], self.places[b % len(self.places)]
+                into = conn.execute("SELECT merged_into FROM places WHERE id = ?", (x,)).fetchone()[0]
+                if undo and into is not None:
+                    self.append(x, RecordUnmerged(kind="place", record_id=x, from_record=into,
+                                                  reason="no", reviewer="bob"), None, "bob")
+                elif not undo and x != y:
+                    self.append(x, RecordMerged(kind="place", record_id=x, into=y, reason="same",
+                                                reviewer="bob"), None, "bob")
             case ("unmerge", a):
                 if not self.persons:
                     return
@@ -208,7 +235,11 @@ SCRIPTED = [("person", 0), ("place", 0), ("person", 1)] + [
      # take-downs: a claim suppressed, reviewed and ranked while suppressed, then given back;
      # an entity suppressed
      ("suppress", 2, "claim"), ("review", 2, "contest", "carol"), ("suppress", 3, "claim"),
-     ("suppress", 2, "claim"), ("suppress", 0, "person"), ("suppress", 0, "place")] + [
+     ("suppress", 2, "claim"), ("suppress", 0, "person"), ("suppress", 0, "place"),
+     # issue 20: identifications (one refused: the two are one record), places merged
+     ("person", 2), ("identify", "person", 0, 2, False), ("identify", "person", 1, 0, False),
+     ("place", 1), ("identify", "place", 0, 1, False), ("place_merge", 0, 1, False),
+     ("identify", "person", 2, 0, True), ("place_merge", 0, 0, True)] + [
     # a group, a member, the group's sentence and custody, approved; the membership rejected
     ("group", 0), ("claim", 8, 0, 0, 7, 7, False), ("review", -1, "approve", "bob"),
     ("claim", 7, 0, 0, 1, 7, False), ("review", -1, "approve", "bob"),
