@@ -25,7 +25,7 @@ from starosta.events.registry import (
     PersonRegistered,
     PlaceRegistered,
 )
-from starosta.events.claim_rules import status_after
+from starosta.events.claim_rules import SurnameCandidate, chosen_surname, status_after
 from starosta.events.review import (
     ClaimApproved,
     ClaimContested,
@@ -43,7 +43,7 @@ class SearchProjection(Projection):
     """Names -> entities, searchable by any variant in any script."""
 
     name = "search"
-    version = 5  # 4: name_skeletons; 5: disputed names (contested once approved)
+    version = 6  # 4: name_skeletons; 5: disputed names (contested once approved); 6: name_surnames
     ddl = {
         "name_index": ["""CREATE VIRTUAL TABLE {name} USING fts5(
             normal, entity_kind UNINDEXED, entity_id UNINDEXED, name UNINDEXED,
@@ -63,6 +63,11 @@ class SearchProjection(Projection):
             name TEXT NOT NULL, claim_id TEXT)""",
             "CREATE INDEX {name}_skeleton ON {name} (entity_kind, skeleton)",
             "CREATE INDEX {name}_claim ON {name} (claim_id)"],
+        # the surname every person's name claim with parts gives (as submitted, never changed):
+        # the person listing by surname (`by_surname`) reads the claim's state beside it
+        "name_surnames": ["""CREATE TABLE {name} (
+            claim_id TEXT PRIMARY KEY, entity_id TEXT NOT NULL, surname TEXT NOT NULL,
+            position INTEGER NOT NULL)"""],
     }
     # PostgreSQL: a plain table, its claim_id indexed (FTS5 could not), and a GIN index of
     # its words; name_index_claims keeps the same shape (fts_rowid 0: rows go by claim_id)
@@ -98,6 +103,9 @@ class SearchProjection(Projection):
                                         if getattr(claim, k) is not None)
                     conn.execute(f"INSERT INTO {t['name_claims']} VALUES (?, ?, ?, ?, 'pending')",
                                  (e.claim_id, kind, entity, claim.name))
+                    if kind == "person" and claim.parts is not None and claim.parts.surname is not None:
+                        conn.execute(f"INSERT INTO {t['name_surnames']} VALUES (?, ?, ?, ?)",
+                                     (e.claim_id, entity, claim.parts.surname, envelope.position))
             case ClaimApproved() | ClaimRejected() | ClaimContested() | ClaimRetracted():
                 before = conn.execute(f"SELECT status FROM {t['name_claims']} WHERE claim_id = ?",
                                       (e.claim_id,)).fetchone()
@@ -206,6 +214,8 @@ class SearchHit(msgspec.Struct, kw_only=True):
     id: str
     label: str
     matched: str | None
+    # with order=surname: the surname the person is listed by (null: none, listed after by label)
+    surname: str | None = None
 
 
 class SearchPage(msgspec.Struct):
@@ -216,19 +226,76 @@ class SearchPage(msgspec.Struct):
 SEARCH_CAP = 1000  # entities a search ranks before paging (merged records fold into survivors)
 
 
-def find(conn: Connection, kind: str, q: str | None, offset: int, limit: int) -> SearchPage:
+def find(conn: Connection, kind: str, q: str | None, offset: int, limit: int,
+         order: str | None = None) -> SearchPage:
     """Search (or list, without q) entities of a kind, best first; merged persons answer as
-    their survivors, each once across all pages."""
+    their survivors, each once across all pages. `order="surname"` (persons only) orders the
+    same entities by surname instead (`by_surname`), each hit with its `surname`."""
+    if order == "surname":
+        return by_surname(conn, q, offset, limit)
     if q:
-        ranked: dict[str, str | None] = {}
-        found = search(conn, kind, q, SEARCH_CAP)
-        alive = registry.survivors(conn, [f[0] for f in found]) if kind == "person" else {}
-        for entity_id, matched in found:
-            ranked.setdefault(alive.get(entity_id, entity_id), matched)
-        hits = list(ranked.items())[offset:offset + limit + 1]
+        hits = _found(conn, kind, q)[offset:offset + limit + 1]
     else:
         hits = [(i, None) for i in registry.list_page(conn, kind, limit + 1, offset)]
     labels = registry.labels(conn, [h[0] for h in hits[:limit]])
     items = [SearchHit(id=entity_id, label=labels.get(entity_id, entity_id), matched=matched)
              for entity_id, matched in hits[:limit]]
     return SearchPage(items, str(offset + limit) if len(hits) > limit else None)
+
+
+def _found(conn: Connection, kind: str, q: str) -> list[tuple[str, str | None]]:
+    """(entity, matched name) of a search, best first, merged persons as their survivors, once."""
+    ranked: dict[str, str | None] = {}
+    found = search(conn, kind, q, SEARCH_CAP)
+    alive = registry.survivors(conn, [f[0] for f in found]) if kind == "person" else {}
+    for entity_id, matched in found:
+        ranked.setdefault(alive.get(entity_id, entity_id), matched)
+    return list(ranked.items())
+
+
+def surnames(conn: Connection) -> dict[str, str]:
+    """Return person (a merge survivor) -> the surname it is listed by: of the name claims with
+    a surname of the person's merge group, the one `claim_rules.chosen_surname` picks
+    (approved, not superseded, not deprecated, not suppressed; preferred, else the earliest
+    submitted). A suppressed person has none (its names are taken down with it)."""
+    rows = conn.execute(
+        "SELECT s.entity_id, s.surname, c.status, c.superseded_by, c.rank, s.position, "
+        "CASE WHEN s.claim_id IN (SELECT target FROM suppressions) "
+        "OR s.entity_id IN (SELECT target FROM suppressions) THEN 1 ELSE 0 END "
+        "FROM name_surnames AS s JOIN claims AS c ON c.id = s.claim_id "
+        "WHERE c.status = 'approved' AND c.superseded_by IS NULL").fetchall()
+    alive = registry.survivors(conn, {r[0] for r in rows})
+    grouped: dict[str, list[SurnameCandidate]] = {}
+    for entity, surname, status, superseded_by, rank, position, suppressed in rows:
+        grouped.setdefault(alive.get(entity, entity), []).append(SurnameCandidate(
+            surname=surname, status=status, superseded_by=superseded_by, rank=rank,
+            suppressed=bool(suppressed), position=position))
+    taken = registry.suppressions(conn, list(grouped))
+    chosen = {person: chosen_surname(candidates) for person, candidates in grouped.items()
+              if person not in taken}
+    return {person: surname for person, surname in chosen.items() if surname is not None}
+
+
+def surname_key(entity_id: str, label: str, surname: str | None) -> tuple:
+    """Where a person stands in the listing by surname: persons with a surname first, by it
+    (name_keys.sort_key), then by label and id; persons without one after, by label and id."""
+    if surname is None:
+        return (1, *name_keys.sort_key(label), entity_id)
+    return (0, *name_keys.sort_key(surname), *name_keys.sort_key(label), entity_id)
+
+
+def by_surname(conn: Connection, q: str | None, offset: int, limit: int) -> SearchPage:
+    """Persons (merge survivors; with `q`, those a search finds) by the surname they are
+    listed by (`surnames`, ordered by `surname_key`), a page of them from `offset`."""
+    chosen = surnames(conn)
+    if q:
+        found = dict(_found(conn, "person", q))
+        labels = registry.labels(conn, list(found))
+        people = [(i, labels.get(i, i), found[i]) for i in found]
+    else:
+        people = [(i, label, None) for i, label in registry.unmerged_persons(conn)]
+    people.sort(key=lambda p: surname_key(p[0], p[1], chosen.get(p[0])))
+    page = people[offset:offset + limit + 1]
+    items = [SearchHit(id=i, label=label, matched=matched, surname=chosen.get(i))
+             for i, label, matched in page[:limit]]
+    return SearchPage(items, str(offset + limit) if len(page) > limit else None)
