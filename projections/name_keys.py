@@ -186,6 +186,17 @@ def sort_key(text: str) -> tuple[str, str, str]:
     return names.normalise(shown), key(shown), shown
 
 
+#: Between the parts of a stored sort key: below every character a name may hold (PostgreSQL's
+#: text holds no NUL), so that the keys, compared bytewise, sort as `sort_key`'s tuples do.
+SORT_SEPARATOR = "\x01"
+
+
+def sort_string(text: str) -> str:
+    """`sort_key` as one string, stored in a read model so that the database sorts by it
+    (bytewise in UTF-8 on both backends, which is code point order, as Python compares)."""
+    return SORT_SEPARATOR.join(sort_key(text))
+
+
 def same_account(a: str, b: str) -> bool:
     """Are two account (token) names one account's? They are when their case-folded NFKC keys
     are confusable (:func:`confusable_keys`): "Alice", "alice", "ＡＬＩＣＥ", "Аlice" (Cyrillic

@@ -453,14 +453,6 @@ def list_page(conn: Connection, kind: str, limit: int, offset: int) -> list[str]
         (limit, offset))]
 
 
-def unmerged_persons(conn: Connection) -> list[tuple[str, str]]:
-    """Return (id, label) of every person record not merged into another (suppressed ones
-    labelled SUPPRESSED_LABEL), in registration order: the person listing by surname."""
-    taken = {r[0] for r in conn.execute("SELECT target FROM suppressions")}
-    return [(i, SUPPRESSED_LABEL if i in taken else label) for i, label in conn.execute(
-        "SELECT id, label FROM persons WHERE merged_into IS NULL ORDER BY position")]
-
-
 def survivors(conn: Connection, ids: Iterable[str],
               persons: str = "persons") -> dict[str, str]:
     """Return merged record -> its survivor for every merged person among `ids` (ids that are

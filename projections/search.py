@@ -25,7 +25,7 @@ from starosta.events.registry import (
     PersonRegistered,
     PlaceRegistered,
 )
-from starosta.events.claim_rules import SurnameCandidate, chosen_surname, status_after
+from starosta.events.claim_rules import status_after
 from starosta.events.review import (
     ClaimApproved,
     ClaimContested,
@@ -67,7 +67,11 @@ class SearchProjection(Projection):
         # the person listing by surname (`by_surname`) reads the claim's state beside it
         "name_surnames": ["""CREATE TABLE {name} (
             claim_id TEXT PRIMARY KEY, entity_id TEXT NOT NULL, surname TEXT NOT NULL,
-            position INTEGER NOT NULL)"""],
+            sort_key TEXT NOT NULL, position INTEGER NOT NULL)""",
+            "CREATE INDEX {name}_entity ON {name} (entity_id)"],
+        # every person's label as the listing by surname sorts it (name_keys.sort_string)
+        "person_sort_keys": ["""CREATE TABLE {name} (
+            entity_id TEXT PRIMARY KEY, sort_key TEXT NOT NULL)"""],
     }
     # PostgreSQL: a plain table, its claim_id indexed (FTS5 could not), and a GIN index of
     # its words; name_index_claims keeps the same shape (fts_rowid 0: rows go by claim_id)
@@ -85,6 +89,8 @@ class SearchProjection(Projection):
         match e:
             case PersonRegistered():
                 self._index(conn, t, "person", e.person_id, e.label, None)
+                conn.execute(f"INSERT INTO {t['person_sort_keys']} VALUES (?, ?)",
+                             (e.person_id, name_keys.sort_string(e.label)))
             case PlaceRegistered():
                 for label in (e.label, *e.aliases):
                     self._index(conn, t, "place", e.place_id, label, None)
@@ -104,8 +110,9 @@ class SearchProjection(Projection):
                     conn.execute(f"INSERT INTO {t['name_claims']} VALUES (?, ?, ?, ?, 'pending')",
                                  (e.claim_id, kind, entity, claim.name))
                     if kind == "person" and claim.parts is not None and claim.parts.surname is not None:
-                        conn.execute(f"INSERT INTO {t['name_surnames']} VALUES (?, ?, ?, ?)",
-                                     (e.claim_id, entity, claim.parts.surname, envelope.position))
+                        conn.execute(f"INSERT INTO {t['name_surnames']} VALUES (?, ?, ?, ?, ?)",
+                                     (e.claim_id, entity, claim.parts.surname,
+                                      name_keys.sort_string(claim.parts.surname), envelope.position))
             case ClaimApproved() | ClaimRejected() | ClaimContested() | ClaimRetracted():
                 before = conn.execute(f"SELECT status FROM {t['name_claims']} WHERE claim_id = ?",
                                       (e.claim_id,)).fetchone()
@@ -253,49 +260,51 @@ def _found(conn: Connection, kind: str, q: str) -> list[tuple[str, str | None]]:
     return list(ranked.items())
 
 
-def surnames(conn: Connection) -> dict[str, str]:
-    """Return person (a merge survivor) -> the surname it is listed by: of the name claims with
-    a surname of the person's merge group, the one `claim_rules.chosen_surname` picks
-    (approved, not superseded, not deprecated, not suppressed; preferred, else the earliest
-    submitted). A suppressed person has none (its names are taken down with it)."""
-    rows = conn.execute(
-        "SELECT s.entity_id, s.surname, c.status, c.superseded_by, c.rank, s.position, "
-        "CASE WHEN s.claim_id IN (SELECT target FROM suppressions) "
-        "OR s.entity_id IN (SELECT target FROM suppressions) THEN 1 ELSE 0 END "
-        "FROM name_surnames AS s JOIN claims AS c ON c.id = s.claim_id "
-        "WHERE c.status = 'approved' AND c.superseded_by IS NULL").fetchall()
-    alive = registry.survivors(conn, {r[0] for r in rows})
-    grouped: dict[str, list[SurnameCandidate]] = {}
-    for entity, surname, status, superseded_by, rank, position, suppressed in rows:
-        grouped.setdefault(alive.get(entity, entity), []).append(SurnameCandidate(
-            surname=surname, status=status, superseded_by=superseded_by, rank=rank,
-            suppressed=bool(suppressed), position=position))
-    taken = registry.suppressions(conn, list(grouped))
-    chosen = {person: chosen_surname(candidates) for person, candidates in grouped.items()
-              if person not in taken}
-    return {person: surname for person, surname in chosen.items() if surname is not None}
-
-
-def surname_key(entity_id: str, label: str, surname: str | None) -> tuple:
-    """Where a person stands in the listing by surname: persons with a surname first, by it
-    (name_keys.sort_key), then by label and id; persons without one after, by label and id."""
-    if surname is None:
-        return (1, *name_keys.sort_key(label), entity_id)
-    return (0, *name_keys.sort_key(surname), *name_keys.sort_key(label), entity_id)
+# The listing by surname, in SQL on both backends (the rule's pure form:
+# claim_rules.chosen_surname; the alphabet's: name_keys.sort_key, stored as sort_string):
+# `grouped` maps every person record to its merge survivor (walking down from the survivors,
+# so that a cycle in old data ends the walk); `ranked` numbers each survivor's name claims with
+# a surname that count (approved, not superseded, not deprecated, not suppressed, nor of a
+# suppressed record), preferred first, then by submission; every unmerged person follows with
+# that surname (none for a suppressed person), persons without one after, by label (a
+# suppressed person's as "[suppressed]": its place says nothing of its name), then id.
+_BY_SURNAME = """WITH RECURSIVE grouped (id, survivor) AS (
+    SELECT id, id FROM persons WHERE merged_into IS NULL
+    UNION ALL
+    SELECT p.id, g.survivor FROM persons AS p JOIN grouped AS g ON p.merged_into = g.id),
+ranked AS (
+    SELECT g.survivor, s.surname, s.sort_key, row_number() OVER (PARTITION BY g.survivor
+        ORDER BY CASE WHEN c.rank = 'preferred' THEN 0 ELSE 1 END, s.position) AS n
+    FROM name_surnames AS s JOIN claims AS c ON c.id = s.claim_id
+    JOIN grouped AS g ON g.id = s.entity_id
+    WHERE c.status = 'approved' AND c.superseded_by IS NULL AND c.rank <> 'deprecated'
+    AND s.claim_id NOT IN (SELECT target FROM suppressions)
+    AND s.entity_id NOT IN (SELECT target FROM suppressions)),
+listed AS (
+    SELECT p.id, CASE WHEN t.target IS NULL THEN r.surname END AS surname,
+        CASE WHEN t.target IS NULL THEN r.sort_key END AS surname_key,
+        CASE WHEN t.target IS NULL THEN COALESCE(k.sort_key, '') ELSE ? END AS label_key
+    FROM persons AS p LEFT JOIN person_sort_keys AS k ON k.entity_id = p.id
+    LEFT JOIN suppressions AS t ON t.target = p.id
+    LEFT JOIN ranked AS r ON r.survivor = p.id AND r.n = 1
+    WHERE p.merged_into IS NULL {only})
+SELECT id, surname FROM listed
+ORDER BY CASE WHEN surname IS NULL THEN 1 ELSE 0 END, surname_key, label_key, id LIMIT ? OFFSET ?"""
 
 
 def by_surname(conn: Connection, q: str | None, offset: int, limit: int) -> SearchPage:
     """Persons (merge survivors; with `q`, those a search finds) by the surname they are
-    listed by (`surnames`, ordered by `surname_key`), a page of them from `offset`."""
-    chosen = surnames(conn)
+    listed by (`_BY_SURNAME`), a page of them from `offset`, each with its `surname`."""
+    found: dict[str, str | None] = {}
+    only, args = "", []
     if q:
         found = dict(_found(conn, "person", q))
-        labels = registry.labels(conn, list(found))
-        people = [(i, labels.get(i, i), found[i]) for i in found]
-    else:
-        people = [(i, label, None) for i, label in registry.unmerged_persons(conn)]
-    people.sort(key=lambda p: surname_key(p[0], p[1], chosen.get(p[0])))
-    page = people[offset:offset + limit + 1]
-    items = [SearchHit(id=i, label=label, matched=matched, surname=chosen.get(i))
-             for i, label, matched in page[:limit]]
-    return SearchPage(items, str(offset + limit) if len(page) > limit else None)
+        if not found:
+            return SearchPage([], None)
+        only, args = f"AND p.id IN ({','.join('?' * len(found))})", list(found)
+    rows = conn.execute(_BY_SURNAME.format(only=only),
+                        (name_keys.sort_string(registry.SUPPRESSED_LABEL), *args, limit + 1, offset)).fetchall()
+    labels = registry.labels(conn, [r[0] for r in rows[:limit]])
+    items = [SearchHit(id=i, label=labels.get(i, i), matched=found.get(i), surname=surname)
+             for i, surname in rows[:limit]]
+    return SearchPage(items, str(offset + limit) if len(rows) > limit else None)

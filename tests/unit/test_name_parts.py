@@ -1,17 +1,18 @@
 """Names in parts as pure rules (issue 20, item 4): which parts a name claim may carry
 (`claim_rules.parts_refusal`), which surname a person is listed by
 (`claim_rules.chosen_surname`), and how the listing sorts (`name_keys.sort_key`,
-`search.surname_key`). No HTTP, no database."""
+`name_keys.sort_string`). No HTTP, no database."""
 
 from __future__ import annotations
 
 import msgspec
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from starosta.events.claim_rules import SurnameCandidate, chosen_surname, parts_refusal
 from starosta.events.kinds import NameClaim, NameParts
-from starosta.projections.name_keys import sort_key
-from starosta.projections.search import surname_key
+from starosta.projections.name_keys import sort_key, sort_string
 
 
 def candidate(surname: str, position: int, **state) -> SurnameCandidate:
@@ -71,8 +72,74 @@ def test_names_sort_by_their_search_form_then_case_folded_then_as_written() -> N
     assert sort_key("  Monclús\u00a0Guallar ") == sort_key("Monclús Guallar")
 
 
-def test_persons_with_a_surname_come_first_then_the_rest_by_label() -> None:
-    people = [("P-3", "Aaron Bare", None), ("P-1", "Anna Zeta", "Zeta"), ("P-2", "Test Ávila", "Ávila"),
-              ("P-5", "Aaron Bare", None), ("P-4", "Bob Zeta", "Zeta")]
-    people.sort(key=lambda p: surname_key(*p))
-    assert [p[0] for p in people] == ["P-2", "P-1", "P-4", "P-3", "P-5"]
+@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+                        max_size=12), max_size=8))
+def test_the_stored_sort_string_sorts_as_the_key(texts: list[str]) -> None:
+    """What the database sorts by (sort_string, compared bytewise in UTF-8, as Python compares
+    str) puts names in the order of sort_key's tuples."""
+    by_key = sorted(texts, key=lambda t: (sort_key(t), t))
+    by_string = sorted(texts, key=lambda t: (sort_string(t).encode("utf-8"), t))
+    assert [sort_key(t) for t in by_key] == [sort_key(t) for t in by_string]
+
+
+# -- the listing's SQL form agrees with the pure rule --------------------------------------------
+
+_state = st.tuples(st.sampled_from(["approved", "approved", "pending", "disputed", "rejected"]),
+                   st.sampled_from([None, None, "C-SUCCESSOR"]),
+                   st.sampled_from(["normal", "normal", "preferred", "deprecated"]),
+                   st.booleans())  # status, an approved successor, rank, suppressed
+
+
+@given(merged=st.lists(st.integers(-1, 5), min_size=6, max_size=6),
+       claims=st.lists(st.tuples(st.integers(0, 5), st.sampled_from(["Zeta", "ávila", "Avila", "Борисова"]),
+                                 _state), max_size=10),
+       taken=st.sets(st.integers(0, 5), max_size=2))
+def test_the_sql_listing_picks_and_sorts_as_the_rules_say(merged, claims, taken) -> None:
+    import sqlite3
+
+    from starosta.events.claim_rules import SurnameCandidate, chosen_surname
+    from starosta.projections.search import _BY_SURNAME
+
+    # persons P0..P5; P{i} merged into an earlier record when merged[i] < i (a forest)
+    into = {i: m for i, m in enumerate(merged) if 0 <= m < i}
+    db = sqlite3.connect(":memory:")  # the listing's SQL text, evaluated; no archive involved
+    db.execute("CREATE TABLE persons (id TEXT, label TEXT, merged_into TEXT)")
+    db.execute("CREATE TABLE person_sort_keys (entity_id TEXT, sort_key TEXT)")
+    db.execute("CREATE TABLE claims (id TEXT, status TEXT, superseded_by TEXT, rank TEXT)")
+    db.execute("CREATE TABLE name_surnames (claim_id TEXT, entity_id TEXT, surname TEXT, sort_key TEXT, "
+               "position INTEGER)")
+    db.execute("CREATE TABLE suppressions (target TEXT)")
+    labels = {f"P{i}": ["Bob", "alice", "Alice", "Ана", "Émile", "bob"][i] for i in range(6)}
+    for i in range(6):
+        db.execute("INSERT INTO persons VALUES (?, ?, ?)", (f"P{i}", labels[f"P{i}"],
+                                                            f"P{into[i]}" if i in into else None))
+        db.execute("INSERT INTO person_sort_keys VALUES (?, ?)", (f"P{i}", sort_string(labels[f"P{i}"])))
+    root = {}
+    for i in range(6):
+        j = i
+        while j in into:
+            j = into[j]
+        root[f"P{i}"] = f"P{j}"
+    grouped: dict[str, list[SurnameCandidate]] = {}
+    for n, (person, surname, (status, superseded_by, rank, suppressed)) in enumerate(claims):
+        cid = f"C{n}"
+        db.execute("INSERT INTO claims VALUES (?, ?, ?, ?)", (cid, status, superseded_by, rank))
+        db.execute("INSERT INTO name_surnames VALUES (?, ?, ?, ?, ?)",
+                   (cid, f"P{person}", surname, sort_string(surname), 100 + n))
+        if suppressed:
+            db.execute("INSERT INTO suppressions VALUES (?)", (cid,))
+        grouped.setdefault(root[f"P{person}"], []).append(SurnameCandidate(
+            surname=surname, status=status, superseded_by=superseded_by, rank=rank,
+            suppressed=suppressed or person in taken, position=100 + n))
+    for i in taken:
+        db.execute("INSERT INTO suppressions VALUES (?)", (f"P{i}",))
+
+    rows = db.execute(_BY_SURNAME.format(only=""), (sort_string("[suppressed]"), 100, 0)).fetchall()
+
+    survivors = sorted({r for r in root.values()})
+    expected = {p: (None if int(p[1:]) in taken else chosen_surname(grouped.get(p, []))) for p in survivors}
+    shown = {p: "[suppressed]" if int(p[1:]) in taken else labels[p] for p in survivors}
+    order = sorted(survivors, key=lambda p: (
+        expected[p] is None, sort_key(expected[p]) if expected[p] is not None else (),
+        sort_key(shown[p]), p))
+    assert rows == [(p, expected[p]) for p in order]
