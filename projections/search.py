@@ -262,21 +262,27 @@ def _found(conn: Connection, kind: str, q: str) -> list[tuple[str, str | None]]:
 
 # The listing by surname, in SQL on both backends (the rule's pure form:
 # claim_rules.chosen_surname; the alphabet's: name_keys.sort_key, stored as sort_string):
-# `grouped` maps every person record to its merge survivor (walking down from the survivors,
-# so that a cycle in old data ends the walk); `ranked` numbers each survivor's name claims with
+# `grouped` maps every person record named by a surname to its merge survivor (walking up its
+# merges; UNION, so that a cycle in old data ends the walk, its records then surviving
+# nowhere); `ranked` numbers each survivor's name claims with
 # a surname that count (approved, not superseded, not deprecated, not suppressed, nor of a
 # suppressed record), preferred first, then by submission; every unmerged person follows with
 # that surname (none for a suppressed person), persons without one after, by label (a
-# suppressed person's as "[suppressed]": its place says nothing of its name), then id.
-_BY_SURNAME = """WITH RECURSIVE grouped (id, survivor) AS (
-    SELECT id, id FROM persons WHERE merged_into IS NULL
-    UNION ALL
-    SELECT p.id, g.survivor FROM persons AS p JOIN grouped AS g ON p.merged_into = g.id),
+# suppressed person's as "[suppressed]": its place says nothing of its name), then id. The
+# name claims with a surname drive the join (`ordered_join`): they are few beside all claims.
+_BY_SURNAME = """WITH RECURSIVE up (id, above) AS (
+    SELECT DISTINCT entity_id, entity_id FROM name_surnames
+    UNION
+    SELECT u.id, p.merged_into FROM up AS u JOIN persons AS p ON p.id = u.above
+    WHERE p.merged_into IS NOT NULL),
+grouped AS (
+    SELECT u.id, u.above AS survivor FROM up AS u JOIN persons AS p ON p.id = u.above
+    WHERE p.merged_into IS NULL),
 ranked AS (
     SELECT g.survivor, s.surname, s.sort_key, row_number() OVER (PARTITION BY g.survivor
         ORDER BY CASE WHEN c.rank = 'preferred' THEN 0 ELSE 1 END, s.position) AS n
-    FROM name_surnames AS s JOIN claims AS c ON c.id = s.claim_id
-    JOIN grouped AS g ON g.id = s.entity_id
+    FROM name_surnames AS s {join} claims AS c ON c.id = s.claim_id
+    {join} grouped AS g ON g.id = s.entity_id
     WHERE c.status = 'approved' AND c.superseded_by IS NULL AND c.rank <> 'deprecated'
     AND s.claim_id NOT IN (SELECT target FROM suppressions)
     AND s.entity_id NOT IN (SELECT target FROM suppressions)),
@@ -302,7 +308,7 @@ def by_surname(conn: Connection, q: str | None, offset: int, limit: int) -> Sear
         if not found:
             return SearchPage([], None)
         only, args = f"AND p.id IN ({','.join('?' * len(found))})", list(found)
-    rows = conn.execute(_BY_SURNAME.format(only=only),
+    rows = conn.execute(_BY_SURNAME.format(only=only, join=sql.ordered_join(conn)),
                         (name_keys.sort_string(registry.SUPPRESSED_LABEL), *args, limit + 1, offset)).fetchall()
     labels = registry.labels(conn, [r[0] for r in rows[:limit]])
     items = [SearchHit(id=i, label=labels.get(i, i), matched=found.get(i), surname=surname)
