@@ -16,7 +16,10 @@ public names, so that a new registration finds the records whose names look like
 from __future__ import annotations
 
 
+from typing import Annotated
+
 import msgspec
+from msgspec import Meta
 
 from starosta.events.kinds import NameClaim
 from starosta.events.registry import (
@@ -221,8 +224,9 @@ class SearchHit(msgspec.Struct, kw_only=True):
     id: str
     label: str
     matched: str | None
-    # with order=surname: the surname the person is listed by (null: none, listed after by label)
-    surname: str | None = None
+    surname: Annotated[str | None, Meta(
+        description="With order=surname: the surname the person is listed by (null: none, "
+                    "listed after, by label)", examples=["Monclús Guallar"])] = None
 
 
 class SearchPage(msgspec.Struct):

@@ -319,7 +319,8 @@ class PersonController(Controller):
 
     @get("/", summary="Search persons by any name variant, or list them (by surname with order=surname)")
     async def find(self, request: Request, q: Query = None, after: Cursor = None, limit: Limit = 20,
-                   order: Annotated[Literal["surname"] | None, Parameter(description=ORDER_DOC)] = None,
+                   order: Annotated[Literal["surname"] | None, Parameter(
+                       description=ORDER_DOC, examples=[Example(summary="by surname", value="surname")])] = None,
                    ) -> SearchPage:
         """'Спиридонова', 'Spiridonova' and 'spiridónova' find the same person. `order=surname`
         lists them (or what `q` finds) by the surname of their name claims given in parts,
