@@ -10,7 +10,10 @@ are approved and not superseded (the rule of `projections.rules`); `name_claims`
 claim with its status, so a name comes back when the claim superseding it loses its approval.
 `name_skeletons` keeps the TR39 skeletons (`projections.name_keys.confusable_keys`) of the same
 public names, so that a new registration finds the records whose names look like its own
-(`confusable`).
+(`confusable`). `name_surnames` (the surname of every person's name claim given in parts) and
+`person_sort_keys` (every person's label) keep their sort keys (`name_keys.sort_string`) for
+the listing by surname (`by_surname`), which reads the claims' state and the merges at query
+time.
 """
 
 from __future__ import annotations
