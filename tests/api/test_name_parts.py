@@ -150,3 +150,7 @@ def test_a_merged_record_lends_its_surname_to_its_survivor_and_is_not_listed(api
     assert r.status_code == 200, r.text
     order = dict(listed(api))
     assert gone not in order and order[kept] == "Cardholder"
+    r = api.post(f"/persons/{gone}/unmerge", {"reason": "two men after all"}, "bob")
+    assert r.status_code == 200, r.text
+    order = dict(listed(api))
+    assert order[gone] == "Cardholder" and order[kept] is None
