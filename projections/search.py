@@ -248,7 +248,12 @@ def find(conn: Connection, kind: str, q: str | None, offset: int, limit: int,
     if order == "surname":
         return by_surname(conn, q, offset, limit)
     if q:
-        hits = _found(conn, kind, q)[offset:offset + limit + 1]
+        ranked: dict[str, str | None] = {}
+        found = search(conn, kind, q, SEARCH_CAP)
+        alive = registry.survivors(conn, [f[0] for f in found]) if kind == "person" else {}
+        for entity_id, matched in found:
+            ranked.setdefault(alive.get(entity_id, entity_id), matched)
+        hits = list(ranked.items())[offset:offset + limit + 1]
     else:
         hits = [(i, None) for i in registry.list_page(conn, kind, limit + 1, offset)]
     labels = registry.labels(conn, [h[0] for h in hits[:limit]])
@@ -257,14 +262,15 @@ def find(conn: Connection, kind: str, q: str | None, offset: int, limit: int,
     return SearchPage(items, str(offset + limit) if len(hits) > limit else None)
 
 
-def _found(conn: Connection, kind: str, q: str) -> list[tuple[str, str | None]]:
-    """(entity, matched name) of a search, best first, merged persons as their survivors, once."""
+def _found_persons(conn: Connection, q: str) -> dict[str, str | None]:
+    """Person -> matched name of a search (as `find` ranks them), merged records as their
+    survivors, once."""
     ranked: dict[str, str | None] = {}
-    found = search(conn, kind, q, SEARCH_CAP)
-    alive = registry.survivors(conn, [f[0] for f in found]) if kind == "person" else {}
+    found = search(conn, "person", q, SEARCH_CAP)
+    alive = registry.survivors(conn, [f[0] for f in found])
     for entity_id, matched in found:
         ranked.setdefault(alive.get(entity_id, entity_id), matched)
-    return list(ranked.items())
+    return ranked
 
 
 # The listing by surname, in SQL on both backends (the rule's pure form:
@@ -311,7 +317,7 @@ def by_surname(conn: Connection, q: str | None, offset: int, limit: int) -> Sear
     found: dict[str, str | None] = {}
     only, args = "", []
     if q:
-        found = dict(_found(conn, "person", q))
+        found = _found_persons(conn, q)
         if not found:
             return SearchPage([], None)
         only, args = f"AND p.id IN ({','.join('?' * len(found))})", list(found)
