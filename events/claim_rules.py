@@ -31,6 +31,7 @@ from typing import Literal, cast, get_args
 import msgspec
 from starosta.events.dates import Day, may_meet, surely_meets
 from starosta.events.errors import Forbidden, Unauthenticated
+from starosta.events.kinds import NAME_PARTS, NameParts
 
 Status = Literal["pending", "approved", "rejected", "contested", "disputed", "retracted"]
 STATUSES: tuple[Status, ...] = get_args(Status)
@@ -239,4 +240,45 @@ def subject_problem(person: str | None, group: str | None,
         return "person", None, "a claim names exactly one of person and group"
     if count is not None and group is None:
         return "count", count, "a count goes with a group"
+    return None
+
+
+# -- names in parts (issue 20) -------------------------------------------------------------------
+
+class SurnameCandidate(msgspec.Struct, frozen=True, kw_only=True):
+    """A name claim that gives a surname, as the person listing reads it: its status, the
+    claim superseding it (approved), its rank, whether it is suppressed, and its submission
+    position."""
+
+    surname: str
+    status: str
+    superseded_by: str | None = None
+    rank: str = "normal"
+    suppressed: bool = False
+    position: int
+
+
+def chosen_surname(candidates: Iterable[SurnameCandidate]) -> str | None:
+    """The surname a person is listed by (`GET /persons?order=surname`): of their name claims
+    with a surname that count (approved, not superseded, not ranked deprecated, not
+    suppressed: `counts`), the preferred one, else the earliest submitted; None when none
+    counts (the person is then listed after, by label)."""
+    best: tuple[bool, int, str] | None = None
+    for c in candidates:
+        if counts(c.status, c.superseded_by, c.rank, c.suppressed):
+            mine = (c.rank != "preferred", c.position, c.surname)
+            best = mine if best is None or mine < best else best
+    return best[2] if best is not None else None
+
+
+def parts_refusal(parts: NameParts | None, subject: str) -> tuple[str, str] | None:
+    """Why a name claim's `parts` are refused, as (field, message), or None: parts go with a
+    person's name only (`subject`: the entity field the claim names), and name at least one
+    part."""
+    if parts is None:
+        return None
+    if subject != "person":
+        return "parts", "a name in parts is a person's: parts go with `person` only"
+    if all(getattr(parts, part) is None for part in NAME_PARTS):
+        return "parts", "name at least one part: surname, given, patronymic or particle"
     return None

@@ -155,6 +155,24 @@ class _Spanned(Claim, frozen=True):
     INTERVAL: ClassVar[tuple[str, str] | None] = ("start", "end")
 
 
+PartText = Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class NameParts(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    """A person's name in parts, kept as the source gives them (Memorial's cards: surname,
+    given name, patronymic apart); a particle is "de", "von", "van der". At least one part
+    (service.domain.commands); each part's display form as a name's (projections.name_keys).
+    `GET /persons?order=surname` lists persons by `surname`."""
+
+    surname: Annotated[PartText, Meta(examples=["Monclús Guallar"])] | None = None
+    given: Annotated[PartText, Meta(examples=["Vicente"])] | None = None
+    patronymic: Annotated[PartText, Meta(examples=["Aleksandrovich"])] | None = None
+    particle: Annotated[PartText, Meta(examples=["de"])] | None = None
+
+
+NAME_PARTS: tuple[str, ...] = ("surname", "given", "patronymic", "particle")
+
+
 NameKind = Literal["birth", "pseudonym", "transliteration", "initials", "married", "nickname",
                    "patronymic", "variant", "religious", "official", "other"]
 
@@ -171,6 +189,9 @@ class NameClaim(Claim, frozen=True, tag="name"):
     name_kind: NameKind = "variant"
     start: EDTF | None = None
     end: EDTF | None = None
+    parts: Annotated[NameParts, Meta(description=(
+        "A person's name in parts as the source gives them (surname, given, patronymic, "
+        "particle; at least one); only with `person`"))] | None = None
     REFS: ClassVar[dict[str, str]] = {"person": "person", "place": "place",
                                       "organization": "organization", "fund": "fund"}
     DATES: ClassVar[tuple[str, ...]] = ("start", "end")

@@ -10,7 +10,7 @@ import msgspec
 
 from starosta.events.claim_rules import DEPRECATED, Rank, counts, effective_rank, status_after
 from starosta.events.dates import DateValue, Length, sort_key
-from starosta.events.kinds import KINDS, ViaLink, kind_of, refs_of
+from starosta.events.kinds import KINDS, NameParts, ViaLink, kind_of, refs_of
 from starosta.events.review import (
     ClaimApproved,
     ClaimContested,
@@ -569,6 +569,7 @@ class NameOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     name: str
     script: str | None = None
     name_kind: str | None = None
+    parts: NameParts | None = None  # the name in parts, as the source gives them (issue 20)
     claim: str | None = None
     status: str = "approved"
     suppressed: bool = False  # reviewers' view of a suppressed name (readers never get one)
@@ -591,7 +592,9 @@ def names_of(conn: Connection, field: str, ids: list[str], viewer: Viewer) -> li
             continue  # a suppressed name, or a name of a suppressed entity
         claim = _stored.decode(data).claim
         out.append(NameOut(name=claim["name"], script=claim.get("script"),
-                           name_kind=claim.get("name_kind", "variant"), claim=claim_id, status=status,
+                           name_kind=claim.get("name_kind", "variant"),
+                           parts=msgspec.convert(claim["parts"], NameParts) if "parts" in claim else None,
+                           claim=claim_id, status=status,
                            suppressed=claim_id in suppressed))
     return out
 

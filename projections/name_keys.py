@@ -17,6 +17,7 @@ For any text (a person's, place's, organisation's or fund's name, an alias, an a
   name must be refused: bidi controls (U+202A-202E, U+2066-2069, U+200E/F, U+061C), a BOM
   (U+FEFF), more than :data:`MAX_COMBINING_RUN` combining marks in a row (counted in NFD, so
   "é" with three more accents is four), or nothing visible.
+* :func:`sort_key`: how names are alphabetised (the person listing by surname).
 * :func:`confusable_keys`: the skeletons names are compared by; :func:`same_account`: whether
   two account (token) names are one account's.
 """
@@ -170,6 +171,30 @@ def search_keys(text: str) -> tuple[str, ...]:
     what `GET /persons?q=` matches words against. Empty when nothing searchable is left."""
     normal = names.normalise(display_form(text))
     return (normal,) if normal else ()
+
+
+def sort_key(text: str) -> tuple[str, str, str]:
+    """How names are alphabetised (`GET /persons?order=surname`): by the search's normal form
+    (Latin, accents dropped: "Ávila" among the a's, "Спиридонова" beside "Spiridonova"), then
+    the case-folded key (accents and scripts apart), then the display form itself, so that
+    the order is total and the same on every backend.
+
+    >>> sorted(["Zapata", "ávila", "Спиридонова", "Ávila", "Blasco"], key=sort_key)
+    ['Ávila', 'ávila', 'Blasco', 'Спиридонова', 'Zapata']
+    """
+    shown = display_form(text)
+    return names.normalise(shown), key(shown), shown
+
+
+#: Between the parts of a stored sort key: below every character a name may hold (PostgreSQL's
+#: text holds no NUL), so that the keys, compared bytewise, sort as `sort_key`'s tuples do.
+SORT_SEPARATOR = "\x01"
+
+
+def sort_string(text: str) -> str:
+    """`sort_key` as one string, stored in a read model so that the database sorts by it
+    (bytewise in UTF-8 on both backends, which is code point order, as Python compares)."""
+    return SORT_SEPARATOR.join(sort_key(text))
 
 
 def same_account(a: str, b: str) -> bool:

@@ -10,13 +10,19 @@ are approved and not superseded (the rule of `projections.rules`); `name_claims`
 claim with its status, so a name comes back when the claim superseding it loses its approval.
 `name_skeletons` keeps the TR39 skeletons (`projections.name_keys.confusable_keys`) of the same
 public names, so that a new registration finds the records whose names look like its own
-(`confusable`).
+(`confusable`). `name_surnames` (the surname of every person's name claim given in parts) and
+`person_sort_keys` (every person's label) keep their sort keys (`name_keys.sort_string`) for
+the listing by surname (`by_surname`), which reads the claims' state and the merges at query
+time.
 """
 
 from __future__ import annotations
 
 
+from typing import Annotated
+
 import msgspec
+from msgspec import Meta
 
 from starosta.events.kinds import NameClaim
 from starosta.events.registry import (
@@ -43,7 +49,7 @@ class SearchProjection(Projection):
     """Names -> entities, searchable by any variant in any script."""
 
     name = "search"
-    version = 5  # 4: name_skeletons; 5: disputed names (contested once approved)
+    version = 6  # 4: name_skeletons; 5: disputed names (contested once approved); 6: name_surnames
     ddl = {
         "name_index": ["""CREATE VIRTUAL TABLE {name} USING fts5(
             normal, entity_kind UNINDEXED, entity_id UNINDEXED, name UNINDEXED,
@@ -63,6 +69,15 @@ class SearchProjection(Projection):
             name TEXT NOT NULL, claim_id TEXT)""",
             "CREATE INDEX {name}_skeleton ON {name} (entity_kind, skeleton)",
             "CREATE INDEX {name}_claim ON {name} (claim_id)"],
+        # the surname every person's name claim with parts gives (as submitted, never changed):
+        # the person listing by surname (`by_surname`) reads the claim's state beside it
+        "name_surnames": ["""CREATE TABLE {name} (
+            claim_id TEXT PRIMARY KEY, entity_id TEXT NOT NULL, surname TEXT NOT NULL,
+            sort_key TEXT NOT NULL, position INTEGER NOT NULL)""",
+            "CREATE INDEX {name}_entity ON {name} (entity_id)"],
+        # every person's label as the listing by surname sorts it (name_keys.sort_string)
+        "person_sort_keys": ["""CREATE TABLE {name} (
+            entity_id TEXT PRIMARY KEY, sort_key TEXT NOT NULL)"""],
     }
     # PostgreSQL: a plain table, its claim_id indexed (FTS5 could not), and a GIN index of
     # its words; name_index_claims keeps the same shape (fts_rowid 0: rows go by claim_id)
@@ -80,6 +95,8 @@ class SearchProjection(Projection):
         match e:
             case PersonRegistered():
                 self._index(conn, t, "person", e.person_id, e.label, None)
+                conn.execute(f"INSERT INTO {t['person_sort_keys']} VALUES (?, ?)",
+                             (e.person_id, name_keys.sort_string(e.label)))
             case PlaceRegistered():
                 for label in (e.label, *e.aliases):
                     self._index(conn, t, "place", e.place_id, label, None)
@@ -98,6 +115,10 @@ class SearchProjection(Projection):
                                         if getattr(claim, k) is not None)
                     conn.execute(f"INSERT INTO {t['name_claims']} VALUES (?, ?, ?, ?, 'pending')",
                                  (e.claim_id, kind, entity, claim.name))
+                    if kind == "person" and claim.parts is not None and claim.parts.surname is not None:
+                        conn.execute(f"INSERT INTO {t['name_surnames']} VALUES (?, ?, ?, ?, ?)",
+                                     (e.claim_id, entity, claim.parts.surname,
+                                      name_keys.sort_string(claim.parts.surname), envelope.position))
             case ClaimApproved() | ClaimRejected() | ClaimContested() | ClaimRetracted():
                 before = conn.execute(f"SELECT status FROM {t['name_claims']} WHERE claim_id = ?",
                                       (e.claim_id,)).fetchone()
@@ -210,6 +231,9 @@ class SearchHit(msgspec.Struct, kw_only=True):
     label: str
     matched: str | None
     identified_with: list[registry.IdentifiedAs] = []
+    surname: Annotated[str | None, Meta(
+        description="With order=surname: the surname the person is listed by (null: none, "
+                    "listed after, by label)", examples=["Monclús Guallar"])] = None
 
 
 class SearchPage(msgspec.Struct):
@@ -220,9 +244,13 @@ class SearchPage(msgspec.Struct):
 SEARCH_CAP = 1000  # entities a search ranks before paging (merged records fold into survivors)
 
 
-def find(conn: Connection, kind: str, q: str | None, offset: int, limit: int) -> SearchPage:
+def find(conn: Connection, kind: str, q: str | None, offset: int, limit: int,
+         order: str | None = None) -> SearchPage:
     """Search (or list, without q) entities of a kind, best first; merged persons answer as
-    their survivors, each once across all pages."""
+    their survivors, each once across all pages. `order="surname"` (persons only) orders the
+    same entities by surname instead (`by_surname`), each hit with its `surname`."""
+    if order == "surname":
+        return by_surname(conn, q, offset, limit)
     if q:
         ranked: dict[str, str | None] = {}
         found = search(conn, kind, q, SEARCH_CAP)
@@ -240,3 +268,70 @@ def find(conn: Connection, kind: str, q: str | None, offset: int, limit: int) ->
                        identified_with=possibly.get(entity_id, []))
              for entity_id, matched in hits[:limit]]
     return SearchPage(items, str(offset + limit) if len(hits) > limit else None)
+
+
+def _found_persons(conn: Connection, q: str) -> dict[str, str | None]:
+    """Person -> matched name of a search (as `find` ranks them), merged records as their
+    survivors, once."""
+    ranked: dict[str, str | None] = {}
+    found = search(conn, "person", q, SEARCH_CAP)
+    alive = registry.survivors(conn, [f[0] for f in found])
+    for entity_id, matched in found:
+        ranked.setdefault(alive.get(entity_id, entity_id), matched)
+    return ranked
+
+
+# The listing by surname, in SQL on both backends (the rule's pure form:
+# claim_rules.chosen_surname; the alphabet's: name_keys.sort_key, stored as sort_string):
+# `grouped` maps every person record named by a surname to its merge survivor (walking up its
+# merges; UNION, so that a cycle in old data ends the walk, its records then surviving
+# nowhere); `ranked` numbers each survivor's name claims with
+# a surname that count (approved, not superseded, not deprecated, not suppressed, nor of a
+# suppressed record), preferred first, then by submission; every unmerged person follows with
+# that surname (none for a suppressed person), persons without one after, by label (a
+# suppressed person's as "[suppressed]": its place says nothing of its name), then id. The
+# name claims with a surname drive the join (`ordered_join`): they are few beside all claims.
+_BY_SURNAME = """WITH RECURSIVE up (id, above) AS (
+    SELECT DISTINCT entity_id, entity_id FROM name_surnames
+    UNION
+    SELECT u.id, p.merged_into FROM up AS u JOIN persons AS p ON p.id = u.above
+    WHERE p.merged_into IS NOT NULL),
+grouped AS (
+    SELECT u.id, u.above AS survivor FROM up AS u JOIN persons AS p ON p.id = u.above
+    WHERE p.merged_into IS NULL),
+ranked AS (
+    SELECT g.survivor, s.surname, s.sort_key, row_number() OVER (PARTITION BY g.survivor
+        ORDER BY CASE WHEN c.rank = 'preferred' THEN 0 ELSE 1 END, s.position) AS n
+    FROM name_surnames AS s {join} claims AS c ON c.id = s.claim_id
+    {join} grouped AS g ON g.id = s.entity_id
+    WHERE c.status = 'approved' AND c.superseded_by IS NULL AND c.rank <> 'deprecated'
+    AND s.claim_id NOT IN (SELECT target FROM suppressions)
+    AND s.entity_id NOT IN (SELECT target FROM suppressions)),
+listed AS (
+    SELECT p.id, CASE WHEN t.target IS NULL THEN r.surname END AS surname,
+        CASE WHEN t.target IS NULL THEN r.sort_key END AS surname_key,
+        CASE WHEN t.target IS NULL THEN COALESCE(k.sort_key, '') ELSE ? END AS label_key
+    FROM persons AS p LEFT JOIN person_sort_keys AS k ON k.entity_id = p.id
+    LEFT JOIN suppressions AS t ON t.target = p.id
+    LEFT JOIN ranked AS r ON r.survivor = p.id AND r.n = 1
+    WHERE p.merged_into IS NULL {only})
+SELECT id, surname FROM listed
+ORDER BY CASE WHEN surname IS NULL THEN 1 ELSE 0 END, surname_key, label_key, id LIMIT ? OFFSET ?"""
+
+
+def by_surname(conn: Connection, q: str | None, offset: int, limit: int) -> SearchPage:
+    """Persons (merge survivors; with `q`, those a search finds) by the surname they are
+    listed by (`_BY_SURNAME`), a page of them from `offset`, each with its `surname`."""
+    found: dict[str, str | None] = {}
+    only, args = "", []
+    if q:
+        found = _found_persons(conn, q)
+        if not found:
+            return SearchPage([], None)
+        only, args = f"AND p.id IN ({','.join('?' * len(found))})", list(found)
+    rows = conn.execute(_BY_SURNAME.format(only=only, join=sql.ordered_join(conn)),
+                        (name_keys.sort_string(registry.SUPPRESSED_LABEL), *args, limit + 1, offset)).fetchall()
+    labels = registry.labels(conn, [r[0] for r in rows[:limit]])
+    items = [SearchHit(id=i, label=labels.get(i, i), matched=found.get(i), surname=surname)
+             for i, surname in rows[:limit]]
+    return SearchPage(items, str(offset + limit) if len(rows) > limit else None)

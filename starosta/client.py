@@ -409,8 +409,8 @@ class Operations:
     @operation
     def register_person(name: str, citation: Citation | Mapping[str, Any], *,
                         idempotency_key: str | None = None, **extra: Any) -> Call[Created]:
-        """Register a person under a name (extra: name_kind, script, partial, external_ids, said,
-        note, not_same_as). PossibleDuplicate when the name looks like existing persons'."""
+        """Register a person under a name (extra: name_kind, script, parts, partial, external_ids,
+        said, note, not_same_as). PossibleDuplicate when the name looks like existing persons'."""
         return Call("POST", "/persons", Created, body=_json(_named(name, citation, extra)),
                     key=idempotency_key)
 
@@ -451,6 +451,14 @@ class Operations:
         """Every match of `q` among persons, places, organisations or funds, best first (all
         of them, in registration order, without `q`)."""
         return Pages(Call("GET", f"/{kind}", SearchPage, params={"q": q, "limit": page_size}))
+
+    @paged
+    def persons_by_surname(q: str | None = None, *, page_size: int = 100) -> Pages[SearchHit]:
+        """Every person (or every match of `q`) by surname (GET /persons?order=surname): by
+        the surname of their preferred, else earliest, approved name claim with parts (each
+        hit's `surname`), persons without one after, by label."""
+        return Pages(Call("GET", "/persons", SearchPage,
+                          params={"q": q, "order": "surname", "limit": page_size}))
 
     @operation
     def merge(person_id: str, into: str, reason: str, citation: Citation | None = None, *,

@@ -94,6 +94,11 @@ CLAIM_EXAMPLES = [
         "kind": "allowance", "person": "P-00000007", "person_said": "S.– K.–",
         "amount": {"min": "10", "max": "12"}, "currency": "SUR", "period": "month",
         "citation": {"source": "S-00000003"}}),
+    Example(summary="a name in parts, as a record card gives it", value={
+        "kind": "name", "person": "P-00000008", "name": "Vera Alexandrovna Martsinkevitch",
+        "name_kind": "transliteration", "parts": {"surname": "Martsinkevitch", "given": "Vera",
+                                                  "patronymic": "Alexandrovna"},
+        "citation": {"source": "S-00000002", "locator": "note 9"}}),
 ]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
@@ -11,7 +11,7 @@ from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, Parameter
 from msgspec import Meta
 
-from starosta.events.kinds import Citation, NameKind
+from starosta.events.kinds import Citation, NameKind, NameParts
 from starosta.events.registry import (
     ArchiveRef,
     ExternalIds,
@@ -53,6 +53,11 @@ from starosta.events.store import Connection
 Name = Annotated[str, Meta(min_length=1, max_length=300)]
 Query = Annotated[str | None, Parameter(max_length=256, description="Any name variant, any script, "
                                         "case- and accent-insensitive; words match as prefixes")]
+
+
+ORDER_DOC = ("surname: by the surname of the person's preferred, else earliest, approved name "
+             "claim with parts (accents and case aside, Cyrillic among Latin by transliteration); "
+             "persons without a surname after, by label")
 
 
 def _example(summary: str, value: dict) -> list[Example]:
@@ -97,6 +102,7 @@ class PersonIn(_Named, kw_only=True):
 
     name_kind: NameKind = "variant"
     script: Annotated[str, Meta(pattern=r"^[A-Z][a-z]{3}$", max_length=4)] | None = None
+    parts: NameParts | None = None
     partial: bool = False
     external_ids: ExternalIds = {}
 
@@ -328,6 +334,7 @@ class PersonController(Controller):
           opt={"duplicates": True})
     async def register(self, request: Request, data: Annotated[PersonIn, Body(examples=_example(
             "A person as a source names him", {"name": "Vicente Monclús Guallar", "name_kind": "birth",
+                                                "parts": {"given": "Vicente", "surname": "Monclús Guallar"},
                                                 "citation": {"source": "S-00000001", "locator": "para. 3"}}))]) -> Response[Created]:
         """Creates the person at once, public, labelled with the name; the name is also
         submitted as a pending name claim (`name_claim` in the answer). The name is stored in
@@ -340,12 +347,18 @@ class PersonController(Controller):
             request, "person",
             lambda person_id: PersonRegistered(person_id=person_id, label=data.name, partial=data.partial,
                                                external_ids=data.external_ids, synthetic=data.synthetic),
-            {}, name_fields(data, name_kind=data.name_kind, script=data.script), data)
+            {}, name_fields(data, name_kind=data.name_kind, script=data.script,
+                            parts=commands.fit_parts(data.parts)), data)
 
-    @get("/", summary="Search persons by any name variant")
-    async def find(self, request: Request, q: Query = None, after: Cursor = None, limit: Limit = 20) -> SearchPage:
-        """'Спиридонова', 'Spiridonova' and 'spiridónova' find the same person."""
-        return await off_loop(request, search.find, "person", q, cursor(after), limit)
+    @get("/", summary="Search persons by any name variant, or list them (by surname with order=surname)")
+    async def find(self, request: Request, q: Query = None, after: Cursor = None, limit: Limit = 20,
+                   order: Annotated[Literal["surname"] | None, Parameter(
+                       description=ORDER_DOC, examples=[Example(summary="by surname", value="surname")])] = None,
+                   ) -> SearchPage:
+        """'Спиридонова', 'Spiridonova' and 'spiridónova' find the same person. `order=surname`
+        lists them (or what `q` finds) by the surname of their name claims given in parts,
+        each hit with its `surname`; persons without one come after, by label."""
+        return await off_loop(request, search.find, "person", q, cursor(after), limit, order)
 
     @get("/{person_id:str}", summary="A person record with its names")
     async def read(self, request: Request, person_id: FromPath[str]) -> EntityOut:

@@ -20,7 +20,7 @@ from starosta.events.dates import (
     narrow,
 )
 from starosta.events.base import Event
-from starosta.events.claim_rules import Rank, participant_refusal, subject_problem
+from starosta.events.claim_rules import Rank, participant_refusal, parts_refusal, subject_problem
 from starosta.events.errors import Conflict, Invalid, NotFound, PossibleDuplicate, PreconditionRequired
 from starosta.events.kinds import (
     AggregateClaim,
@@ -33,7 +33,9 @@ from starosta.events.kinds import (
     DisbursementClaim,
     GroupedClaim,
     GroupSubjectClaim,
+    NAME_PARTS,
     NameClaim,
+    NameParts,
     ProtestClaim,
     ViaLink,
     kind_of,
@@ -192,6 +194,9 @@ def check_claim(conn: Connection, claim: Claim, who: Principal) -> None:
         if len(subjects) != 1:
             raise invalid("person", claim.person,
                           "a name claim names exactly one of person, place, organization, fund")
+        refused = parts_refusal(claim.parts, subjects[0])
+        if refused is not None:
+            raise invalid(refused[0], msgspec.to_builtins(claim.parts), refused[1])
     kind = kind_of(claim)
     if isinstance(claim, GroupedClaim):
         check_group(conn, claim, kind)
@@ -323,8 +328,17 @@ def fit_names(body: Any) -> Any:
 def fit_claim(claim: C) -> C:
     """Return a claim with a name claim's `name` as stored (fit_name)."""
     if isinstance(claim, NameClaim):
-        return msgspec.structs.replace(claim, name=fit_name("name", claim.name))
+        return msgspec.structs.replace(claim, name=fit_name("name", claim.name),
+                                       parts=fit_parts(claim.parts))
     return claim
+
+
+def fit_parts(parts: NameParts | None) -> NameParts | None:
+    """Return a name's parts each as stored (fit_name, the field named `parts.surname`...)."""
+    if parts is None:
+        return None
+    return NameParts(**{part: fit_name(f"parts.{part}", value) for part in NAME_PARTS
+                        if (value := getattr(parts, part)) is not None})
 
 
 def check_not_duplicate(conn: Connection, kind: str, texts: list[str],
@@ -446,6 +460,9 @@ def register(conn: Connection, kind: str, make_event: Callable[[str], Any],
         require(conn, "source", name["citation"].source, "citation.source")
         fields: dict[str, Any] = {**name, kind: entity_id}
         claim = with_script(NameClaim(**fields))
+        refused = parts_refusal(claim.parts, kind)
+        if refused is not None:
+            raise invalid(refused[0], msgspec.to_builtins(claim.parts), refused[1])
         claim_id = new_id("claim")
         event = ClaimSubmitted(claim_id=claim_id, contributor=who.actor, claim=claim,
                                dates=check_dates(claim))

@@ -20,6 +20,7 @@ from typing import Any
 import msgspec
 import sqlite_utils
 
+from starosta.events.kinds import NAME_PARTS
 from starosta.events.store import Connection, EventStore, Head
 from starosta.projections import names, registry, snapshot, sql
 from starosta.projections.ledger import Ledger, LedgerEntry
@@ -322,7 +323,8 @@ class _Writer:
                     "claim_id": c.id, "entity_type": kind, "entity_id": claim[kind],
                     "name": claim["name"], "script": claim.get("script"),
                     "name_kind": claim.get("name_kind", "variant"),
-                    "start_edtf": claim.get("start"), "end_edtf": claim.get("end")})
+                    "start_edtf": claim.get("start"), "end_edtf": claim.get("end"),
+                    **{part: claim.get("parts", {}).get(part) for part in NAME_PARTS}})
                 return
 
     def _synthetic(self, claim: dict[str, Any]) -> bool:

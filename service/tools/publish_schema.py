@@ -186,6 +186,10 @@ TABLES: tuple[Table, ...] = (
                                        "nickname, patronymic, variant, religious, official, other"),
               "start_edtf": Column(str, "from when the name was used (EDTF)"),
               "end_edtf": Column(str, "until when (EDTF)"),
+              "surname": Column(str, "the surname, when the source gives the name in parts"),
+              "given": Column(str, "the given name, when the source gives the name in parts"),
+              "patronymic": Column(str, "the patronymic, when the source gives the name in parts"),
+              "particle": Column(str, "a particle (de, von, van der), when the source gives it apart"),
           }, "claim_id", (("claim_id", "claims", "id"),)),
     Table("claim_refs", "claims read model (projections/claims.py, table claim_refs)",
           "Which records each published claim names, and in which field.", {

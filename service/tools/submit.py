@@ -6,7 +6,8 @@ answer and nothing is appended twice.
 
 CSV mapping (the README has it too): a column per field, named as in the API (`person`,
 `place`, `start`, `custody`...); nested fields by dotted names (`citation.source`,
-`citation.locator`, `citation.quote`, `count.min`, `count.max`, `amount.min`, `amount.max`);
+`citation.locator`, `citation.quote`, `count.min`, `count.max`, `amount.min`, `amount.max`,
+a name's parts `parts.surname`, `parts.given`, `parts.patronymic`, `parts.particle`);
 list fields split on `|` (`with`, `citation.via`); participants in a `participants` column of
 `REF:ROLE` items split on `|` (`P-4G7K2M9Q:witness|Molina:encountered`: an id or a label, the
 last colon, a role), with optional `participants.said` and `participants.certainty` columns
@@ -41,8 +42,9 @@ from typing import Any
 import msgspec
 
 from starosta.client import Client, EntityKind, StarostaError, Unavailable, field_of
-from starosta.events.errors import DomainError
-from starosta.events.kinds import KINDS, Claim, kind_of
+from starosta.events.claim_rules import parts_refusal
+from starosta.events.errors import DomainError, Invalid
+from starosta.events.kinds import KINDS, Claim, NameClaim, kind_of
 from starosta.projections import name_keys
 from starosta.service.domain.commands import check_ranges, checked_dates
 from starosta.service.domain.ids import PREFIXES
@@ -371,6 +373,7 @@ def check(row: Row, kind: str | None, labels: Labels | None) -> None:
     try:
         checked_dates(claim)
         check_ranges(claim)
+        check_parts(claim)
     except DomainError as exc:
         for e in exc.errors or [{"field": "row", "message": exc.detail}]:
             row.problems.append(Problem(str(e.get("field")), str(e.get("message")), e.get("value")))
@@ -381,6 +384,16 @@ def check(row: Row, kind: str | None, labels: Labels | None) -> None:
     row.body = msgspec.json.encode(claim)
     row.key = idempotency_key(kind_of(claim), row.body)
     row.status = "valid"
+
+
+def check_parts(claim: Claim) -> None:
+    """A name claim's parts by the server's rule (claim_rules.parts_refusal): a person's
+    only, at least one part; raise Invalid naming `parts` otherwise."""
+    if isinstance(claim, NameClaim):
+        subject = next((f for f in ("person", "place", "organization", "fund") if getattr(claim, f)), "")
+        refused = parts_refusal(claim.parts, subject)
+        if refused is not None:
+            raise Invalid(refused[0], msgspec.to_builtins(claim.parts), refused[1])
 
 
 def submit_row(client: Client, row: Row) -> None:

@@ -21,6 +21,7 @@ from starosta.events.kinds import (
     DonationClaim,
     MembershipClaim,
     NameClaim,
+    NameParts,
     Participant,
     SentenceClaim,
 )
@@ -119,7 +120,8 @@ class World:
                 claims = [
                     CustodyClaim(person=person, place=place, custody="prison", start=a, end=b, citation=cite),
                     DeathClaim(person=person, date=a, place=place, citation=cite),
-                    NameClaim(person=person, name=f"Имя {p}", citation=cite),
+                    NameClaim(person=person, name=f"Имя {p}", citation=cite,  # in parts half the time
+                              parts=NameParts(surname=f"Фамилия {pl}", given=f"Имя {p}") if pl % 2 else None),
                     AggregateClaim(place=place, count=p * 3, group="exiles", date=a, citation=cite),
                     DonationClaim(fund="F1", donor="a group", amount=f"{p}.25", currency="USD", date=a, citation=cite),
                     DisbursementClaim(fund="F1", recipient=person, amount=f"{pl}.50", currency="SUR", date=b, citation=cite),
