@@ -332,6 +332,8 @@ def by_surname(conn: Connection, q: str | None, offset: int, limit: int) -> Sear
     rows = conn.execute(_BY_SURNAME.format(only=only, join=sql.ordered_join(conn)),
                         (name_keys.sort_string(registry.SUPPRESSED_LABEL), *args, limit + 1, offset)).fetchall()
     labels = registry.labels(conn, [r[0] for r in rows[:limit]])
-    items = [SearchHit(id=i, label=labels.get(i, i), matched=found.get(i), surname=surname)
+    possibly = registry.identified_with(conn, "person", [r[0] for r in rows[:limit]])
+    items = [SearchHit(id=i, label=labels.get(i, i), matched=found.get(i), surname=surname,
+                       identified_with=possibly.get(i, []))
              for i, surname in rows[:limit]]
     return SearchPage(items, str(offset + limit) if len(rows) > limit else None)

@@ -16,7 +16,8 @@ import pytest
 from litestar.testing import TestClient
 
 from starosta.service.domain.ids import ACCOUNT_ID
-from starosta.events.kinds import KIND_NAMES, KINDS
+from starosta.events.kinds import KIND_NAMES, KINDS, AnyClaim
+from starosta.events.participants import legacy, normalised
 from starosta.service.api.app import create_app
 from starosta.service.settings import Settings
 from tests.api.conftest import Api, make_tokens
@@ -235,8 +236,18 @@ def default_of(kind: str, field: str) -> Any:
 
 
 def assert_as_submitted(kind: str, sent: dict[str, Any], stored: dict[str, Any]) -> None:
-    """Every field sent comes back unchanged (a field equal to its default may be left out)."""
+    """Every field sent comes back unchanged (a field equal to its default may be left out),
+    but the older slots `with`, `recipient` and `via`, which come back as participants in
+    their roles (companion, recipient, correspondent: events/participants.py)."""
+    moved = {field: p for field, p in legacy(msgspec.convert(sent, AnyClaim))}
+    expected = msgspec.json.decode(msgspec.json.encode(normalised(msgspec.convert(sent, AnyClaim))))
+    for field, participant in moved.items():
+        assert field not in stored, (field, stored)
+        assert msgspec.to_builtins(participant) in stored["participants"], (field, stored)
+    sent = {field: expected[field] if field in expected or field == "kind" else default_of(kind, field)
+            for field in sent}
     for field, value in sent.items():
+        value = list(value) if isinstance(value, tuple) else value
         if field in stored:
             got = stored[field]
         else:

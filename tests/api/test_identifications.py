@@ -43,6 +43,8 @@ def test_a_person_identified_with_another_shows_it_on_both_records_and_in_search
     assert hits[x]["identified_with"] == [{"id": sk, "label": "S.– K.–", "certainty": "probable"}]
     listed = {h["id"]: h for h in api.get("/persons", limit=100).json()["items"]}
     assert listed[sk]["identified_with"][0]["id"] == x
+    by_surname = {h["id"]: h for h in api.get("/persons", order="surname", limit=100).json()["items"]}
+    assert by_surname[sk]["identified_with"][0]["id"] == x  # the listing by surname shows it too
     assert {h["id"]: h for h in api.get("/persons", q="Kaplun").json()["items"]}[x]
 
 
