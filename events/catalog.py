@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from starosta.events.base import EventTypes
+from starosta.events.properties import PropertyRegistered
 from starosta.events.registry import (
     FundRegistered,
     OrganizationRegistered,
@@ -28,5 +29,5 @@ CATALOG = EventTypes()
 for _cls in (SourceRegistered, PersonRegistered, PlaceRegistered, OrganizationRegistered,
              FundRegistered, PersonMerged, PersonUnmerged, PersonsDistinct, ClaimSubmitted,
              ClaimApproved, ClaimRejected, ClaimContested, ClaimRetracted, ClaimRanked,
-             ContentSuppressed, ContentUnsuppressed):
+             ContentSuppressed, ContentUnsuppressed, PropertyRegistered):
     CATALOG.add(_cls)

@@ -10,7 +10,8 @@ import msgspec
 
 from starosta.events.claim_rules import DEPRECATED, Rank, counts, effective_rank, status_after
 from starosta.events.dates import DateValue, Length, sort_key
-from starosta.events.kinds import KINDS, ViaLink, kind_of, refs_of
+from starosta.events.kinds import KINDS, Claim, StatementClaim, ViaLink, kind_of, refs_of
+from starosta.events.properties import value_key
 from starosta.events.review import (
     ClaimApproved,
     ClaimContested,
@@ -49,8 +50,8 @@ class ClaimsProjection(Projection):
     """One row per claim, its references, and one row per review decision."""
 
     name = "claims"
-    version = 6  # 5: ranks, durations' lengths, source links; 6: disputed (suppression is read
-    # from the registry's table at query time)
+    version = 7  # 5: ranks, durations' lengths, source links; 6: disputed (suppression is read
+    # from the registry's table at query time); 7: claim_values (statements and qualifiers)
     ddl = {
         "claims_supersession": Supersession.ddl(),
         "claims": ["""CREATE TABLE {name} (
@@ -74,6 +75,12 @@ class ClaimsProjection(Projection):
             claim_id TEXT NOT NULL, source_id TEXT NOT NULL, derives_from TEXT NOT NULL,
             relation TEXT NOT NULL, PRIMARY KEY (source_id, derives_from, relation, claim_id))""",
             "CREATE INDEX {name}_from ON {name} (derives_from)"],
+        # every property value a claim holds: a statement's (`role` "statement", its subject)
+        # and each qualifier's ("qualifiers[i]"), by its normalised key (properties.value_key)
+        "claim_values": ["""CREATE TABLE {name} (
+            claim_id TEXT NOT NULL, role TEXT NOT NULL, property TEXT NOT NULL,
+            value_key TEXT NOT NULL, subject TEXT, PRIMARY KEY (claim_id, role))""",
+            "CREATE INDEX {name}_property ON {name} (property, value_key)"],
         "claim_reviews": ["""CREATE TABLE {name} (
             claim_id TEXT NOT NULL, version INTEGER NOT NULL, position INTEGER NOT NULL,
             action TEXT NOT NULL, actor TEXT NOT NULL, reason TEXT, citation TEXT,
@@ -99,6 +106,8 @@ class ClaimsProjection(Projection):
                 conn.executemany(f"INSERT INTO {t['claim_refs']} VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                                  [(e.claim_id, ref, field) for field, _, ref in refs_of(claim)])
                 Supersession.submitted(conn, t["claims_supersession"], e.claim_id, claim.supersedes, pos)
+                conn.executemany(f"INSERT INTO {t['claim_values']} VALUES (?, ?, ?, ?, ?)",
+                                 [(e.claim_id, *row) for row in value_rows(claim)])
                 self._review(conn, t, envelope, "submit", e.contributor, None, None, False)
             case ClaimApproved():
                 self._status(conn, t, envelope, status_after("", e), None)
@@ -140,6 +149,17 @@ class ClaimsProjection(Projection):
         conn.execute(f"INSERT INTO {t['claim_reviews']} VALUES (?,?,?,?,?,?,?,?,?)",
                      (envelope.event.claim_id, envelope.version, envelope.position,  # type: ignore[attr-defined]
                       action, actor, reason, citation, int(resolves), envelope.recorded_at))
+
+
+def value_rows(claim: Claim) -> list[tuple[str, str, str, str | None]]:
+    """Return (role, property id, value key, subject) for a claim's statement value and each
+    of its qualifiers (the properties as stored: ids, commands.with_property_ids)."""
+    rows: list[tuple[str, str, str, str | None]] = []
+    if isinstance(claim, StatementClaim):
+        rows.append(("statement", claim.property, value_key(claim.value), claim.subject))
+    rows += [(f"qualifiers[{i}]", q.property, value_key(q.value), None)
+             for i, q in enumerate(claim.qualifiers)]
+    return rows
 
 
 # -- queries: everything that reads the claims read model's tables ------------------------------
@@ -463,9 +483,12 @@ def read(conn: Connection, claim_id: str, viewer: Viewer) -> ClaimOut | None:
 def page(conn: Connection, viewer: Viewer, *, after: int = 0, limit: int = 50,
          status: str | None = None, source: str | None = None,
          contributor: str | Sequence[str] | None = None,
-         kind: str | None = None, entities: Sequence[str] = ()) -> ClaimPage:
+         kind: str | None = None, entities: Sequence[str] = (),
+         property: str | None = None, value: str | None = None) -> ClaimPage:
     """Return claims oldest first after submission position `after`, filtered (AND), only
-    those `viewer` may see; `next` is the cursor of the next page. `contributor` is one
+    those `viewer` may see; `next` is the cursor of the next page. `property` (an id) keeps
+    the claims holding a value of that property (a statement's or a qualifier's), `value`
+    those whose value has the key of `value` (properties.value_key). `contributor` is one
     stored value or several (an account's id and name: service.domain.accounts.contributor_filter)."""
     where = ["submitted_position > ?"]
     args: list[int | str] = [after]
@@ -480,6 +503,15 @@ def page(conn: Connection, viewer: Viewer, *, after: int = 0, limit: int = 50,
     for entity in entities:
         where.append("id IN (SELECT claim_id FROM claim_refs WHERE entity_id = ?)")
         args.append(entity)
+    if property is not None:  # a property's id; a value compared by its key (properties.value_key)
+        if value is None:
+            where.append("id IN (SELECT claim_id FROM claim_values WHERE property = ?)")
+            args.append(property)
+        else:
+            where.append("id IN (SELECT claim_id FROM claim_values WHERE property = ? AND value_key = ?)")
+            args.extend((property, value_key(value)))
+            if not sees_suppressed(viewer):  # a take-down's value finds nothing for readers
+                where.append("id NOT IN (SELECT target FROM suppressions)")
     seen, seen_args = may_see_sql(viewer)
     where.append(seen)
     args.extend(seen_args)

@@ -18,6 +18,7 @@ from starosta.events.registry import (
     PlaceRegistered,
     SourceRegistered,
 )
+from starosta.events.properties import SEEDED, SEEDED_BY_ID, SEEDED_BY_KEY, PropertyDef, PropertyRegistered
 from starosta.events.review import ContentSuppressed, ContentUnsuppressed
 from starosta.events.store import Connection, Envelope
 from starosta.projections.rules import Viewer, sees_suppressed
@@ -83,7 +84,8 @@ class RegistryProjection(Projection):
     that stand, and those the log holds but the rule refuses (`judgement_conflicts`)."""
 
     name = "registry"
-    version = 3  # 2: suppressions; 3: judgements contradicting earlier ones are ignored and flagged
+    version = 4  # 2: suppressions; 3: judgements contradicting earlier ones are ignored and flagged;
+    # 4: properties (admin-registered; the seeded ones are in code: events.properties.SEEDED)
     ddl = {
         "sources": _entity_table("source_type TEXT NOT NULL,"),
         "persons": _entity_table("partial INTEGER NOT NULL, merged_into TEXT,") + [
@@ -97,6 +99,10 @@ class RegistryProjection(Projection):
             reason TEXT NOT NULL, reviewer TEXT NOT NULL, citation TEXT, position INTEGER NOT NULL,
             PRIMARY KEY (person_id, other, position))""",
             "CREATE INDEX {name}_other ON {name} (other)"],
+        # the properties admins registered (the seeded ones are code: properties.SEEDED)
+        "properties": ["""CREATE TABLE {name} (
+            id TEXT PRIMARY KEY, key TEXT NOT NULL UNIQUE, datatype TEXT NOT NULL,
+            data TEXT NOT NULL, position INTEGER NOT NULL)"""],
         # the suppressions in force now: one row per claim or entity taken down from readers
         "suppressions": ["""CREATE TABLE {name} (
             target TEXT PRIMARY KEY, target_kind TEXT NOT NULL, reason TEXT NOT NULL,
@@ -150,6 +156,10 @@ class RegistryProjection(Projection):
                              (e.target, e.target_kind, e.reason, envelope.recorded_at, pos))
             case ContentUnsuppressed():
                 conn.execute(f"DELETE FROM {t['suppressions']} WHERE target = ?", (e.target,))
+            case PropertyRegistered():
+                p = e.property
+                conn.execute(f"INSERT INTO {t['properties']} VALUES (?, ?, ?, ?, ?)",
+                             (p.id, p.key, p.datatype, _encode(p), pos))
 
     @staticmethod
     def _refused(conn: Connection, envelope: Envelope, t: Tables) -> bool:
@@ -188,8 +198,10 @@ class Ref(msgspec.Struct, frozen=True):
 
 
 def exists(conn: Connection, kind: str, entity_id: str) -> bool:
-    """Return True when an entity of `kind` ('any' = person or organisation) is registered."""
-    kinds = ("person", "organization") if kind == "any" else (kind,)
+    """Return True when an entity of `kind` ('any' = person or organisation; 'entity' = any
+    registered entity) is registered."""
+    kinds = (("person", "organization") if kind == "any"
+             else tuple(ENTITY_TABLES) if kind == "entity" else (kind,))
     return any(conn.execute(f"SELECT 1 FROM {ENTITY_TABLES[k]} WHERE id = ?",  # table from code
                             (entity_id,)).fetchone() for k in kinds)
 
@@ -467,3 +479,32 @@ def survivors(conn: Connection, ids: Iterable[str],
                                       "AND merged_into IS NOT NULL", chunk).fetchall():
             out[merged] = survivor(conn, merged, persons)
     return out
+
+
+# -- properties: the seeded vocabulary (code) and those admins registered (the table) ----------
+
+_property = msgspec.json.Decoder(PropertyDef)
+
+
+def property_of(conn: Connection, ref: str, tables: Tables | None = None) -> PropertyDef | None:
+    """Return the property an id (PR-...) or a key names, seeded or registered, or None."""
+    seeded = SEEDED_BY_ID.get(ref) or SEEDED_BY_KEY.get(ref)
+    if seeded is not None:
+        return seeded
+    table = tables["properties"] if tables else "properties"
+    row = conn.execute(f"SELECT data FROM {table} WHERE id = ? OR key = ?", (ref, ref)).fetchone()
+    return _property.decode(row[0]) if row else None
+
+
+def properties(conn: Connection, tables: Tables | None = None) -> list[PropertyDef]:
+    """Return every property: the seeded ones, then those registered, in registration order."""
+    table = tables["properties"] if tables else "properties"
+    rows = conn.execute(f"SELECT data FROM {table} ORDER BY position").fetchall()
+    return [*SEEDED, *(_property.decode(r[0]) for r in rows)]
+
+
+def external_id_properties(conn: Connection) -> list[str]:
+    """Return the ids of every property whose datatype is external_id."""
+    return [p.id for p in SEEDED if p.datatype == "external_id"] + [
+        r[0] for r in conn.execute("SELECT id FROM properties WHERE datatype = 'external_id' "
+                                   "ORDER BY position")]

@@ -22,6 +22,7 @@ from starosta.service.api.log import LogController, health
 from starosta.service.api import openapi
 from starosta.service.api.merges import MergeController
 from starosta.service.api.population import PopulationController
+from starosta.service.api.properties import PropertyController
 from starosta.service.api.entities import (
     FundController,
     OrganizationController,
@@ -65,7 +66,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[health, LogController, SourceController, PersonController,
                         PlaceController, OrganizationController, FundController, ClaimController,
                         MergeController, BiographyController, PopulationController,
-                        LedgerController, AidController, openapi.swagger_assets()],
+                        LedgerController, AidController, PropertyController,
+                        openapi.swagger_assets()],
         lifespan=[lifespan],
         guards=[authenticate],
         before_request=before_request,
