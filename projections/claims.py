@@ -492,10 +492,10 @@ def page(conn: Connection, viewer: Viewer, *, after: int = 0, limit: int = 50,
     stored value or several (an account's id and name: service.domain.accounts.contributor_filter)."""
     where = ["submitted_position > ?"]
     args: list[int | str] = [after]
-    for column, value in (("status", status), ("source_id", source), ("kind", kind)):
-        if value is not None:
+    for column, given in (("status", status), ("source_id", source), ("kind", kind)):
+        if given is not None:
             where.append(f"{column} = ?")  # column names from this code, never input
-            args.append(value)
+            args.append(given)
     if contributor is not None:
         values = (contributor,) if isinstance(contributor, str) else tuple(contributor)
         where.append(f"contributor IN ({','.join('?' * len(values))})")
