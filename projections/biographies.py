@@ -197,7 +197,7 @@ class Labels(msgspec.Struct):
 
     labels: dict[str, str]
     survivors: dict[str, str]
-    properties: dict[str, PropertyDef] = {}  # the properties the claims name, by id
+    properties: dict[str, PropertyDef] = {}  # the properties the claims name, by id or key
 
     def ref(self, entity_id: str) -> Ref:
         shown, label = survivor_label(entity_id, self.survivors, self.labels)
@@ -207,7 +207,7 @@ class Labels(msgspec.Struct):
 def labels_of(conn: Connection, ids: set[str], tables: Tables | None = None) -> Labels:
     """Look up the labels of `ids` (two queries per 500 ids)."""
     alive = registry.survivors(conn, ids, tables["persons"] if tables else "persons")
-    props = {i: p for i in ids if i.startswith("PR-")
+    props = {i: p for i in ids if i.startswith("PR-") or i[:1].islower()  # a property's id or key
              if (p := registry.property_of(conn, i, tables)) is not None}
     return Labels(registry.labels(conn, ids | set(alive.values()), tables), alive, props)
 
@@ -355,7 +355,7 @@ def timeline_key(e: Entry) -> tuple:
 def conflicts(views: list[ClaimView], singles: dict[str, str] | None = None) -> list[Conflict]:
     """Approved claims that disagree: births or deaths with another date or place; deaths with
     another manner (unknown aside); custody surely in two places on one day; statements of a
-    single-valued property (`singles`: property id -> key) about one subject with values of
+    single-valued property (`singles`: its id and key -> key) about one subject with values of
     different keys (properties.value_key)."""
     singles = singles or {}
     out = []
@@ -372,10 +372,10 @@ def conflicts(views: list[ClaimView], singles: dict[str, str] | None = None) -> 
     single: dict[tuple[str, str], list[ClaimView]] = {}  # a single-valued property's statements
     for v in approved:
         if v.kind == "statement" and v.claim["property"] in singles:
-            single.setdefault((v.claim["subject"], v.claim["property"]), []).append(v)
+            single.setdefault((v.claim["subject"], singles[v.claim["property"]]), []).append(v)
     for (_, prop), mine in sorted(single.items()):
         if len({value_key(v.claim["value"]) for v in mine}) > 1:
-            out.append(_conflict("statement", f"{len(mine)} statements of {singles[prop]} (one "
+            out.append(_conflict("statement", f"{len(mine)} statements of {prop} (one "
                                  "value expected) disagree", mine))
     custody = [v for v in approved if v.kind == "custody" and v.claim.get("place")]
     for a, b in combinations(custody, 2):
@@ -464,7 +464,7 @@ def assemble(person: tuple[str, str, dict, int], views: list[ClaimView], labels:
     bio = Biography(id=person[0], label=label, partial=person[2].get("partial", False),
                     merged_from=[Ref(m, labels.labels.get(m, m)) for m in sorted(merged_from)],
                     as_of=as_of, custody=custody_figures(views),
-                    conflicts=conflicts(views, {p.id: p.key for p in labels.properties.values() if p.single}),
+                    conflicts=conflicts(views, {ref: p.key for ref, p in labels.properties.items() if p.single}),
                     agreements=agreements(views), suppressed=taken, suppression=suppression)
     own = {person[0], *merged_from}
     grouped: dict[str, list[Entry]] = {}
@@ -479,15 +479,15 @@ def assemble(person: tuple[str, str, dict, int], views: list[ClaimView], labels:
         if section:
             getattr(bio, section).append(e)
         if view.kind == "statement":
-            grouped.setdefault(view.claim["property"], []).append(e)
+            grouped.setdefault(e.fields["property"].id, []).append(e)
             if not view.dates:  # an undated statement has no place in time
                 continue
         if view.kind != "name":
             bio.timeline.append(e)
     bio.timeline.sort(key=timeline_key)
-    for prop_id, entries in grouped.items():
+    for entries in grouped.values():
         first = entries[0].fields["property"]
-        prop = labels.properties.get(prop_id)
+        prop = next((p for p in labels.properties.values() if p.id == first.id), None)
         bio.statements.append(StatementGroup(property=first, single=bool(prop and prop.single),
                                              claims=entries))
     bio.statements.sort(key=lambda g: (g.property.key, g.property.id))

@@ -152,8 +152,8 @@ class ClaimsProjection(Projection):
 
 
 def value_rows(claim: Claim) -> list[tuple[str, str, str, str | None]]:
-    """Return (role, property id, value key, subject) for a claim's statement value and each
-    of its qualifiers (the properties as stored: ids, commands.with_property_ids)."""
+    """Return (role, property, value key, subject) for a claim's statement value and each of
+    its qualifiers (the property as submitted: its id or its key, both fixed for ever)."""
     rows: list[tuple[str, str, str, str | None]] = []
     if isinstance(claim, StatementClaim):
         rows.append(("statement", claim.property, value_key(claim.value), claim.subject))
@@ -484,9 +484,10 @@ def page(conn: Connection, viewer: Viewer, *, after: int = 0, limit: int = 50,
          status: str | None = None, source: str | None = None,
          contributor: str | Sequence[str] | None = None,
          kind: str | None = None, entities: Sequence[str] = (),
-         property: str | None = None, value: str | None = None) -> ClaimPage:
+         property: tuple[str, str] | None = None, value: str | None = None) -> ClaimPage:
     """Return claims oldest first after submission position `after`, filtered (AND), only
-    those `viewer` may see; `next` is the cursor of the next page. `property` (an id) keeps
+    those `viewer` may see; `next` is the cursor of the next page. `property` (its id and
+    key: a claim names it by either) keeps
     the claims holding a value of that property (a statement's or a qualifier's), `value`
     those whose value has the key of `value` (properties.value_key). `contributor` is one
     stored value or several (an account's id and name: service.domain.accounts.contributor_filter)."""
@@ -505,11 +506,12 @@ def page(conn: Connection, viewer: Viewer, *, after: int = 0, limit: int = 50,
         args.append(entity)
     if property is not None:  # a property's id; a value compared by its key (properties.value_key)
         if value is None:
-            where.append("id IN (SELECT claim_id FROM claim_values WHERE property = ?)")
-            args.append(property)
+            where.append("id IN (SELECT claim_id FROM claim_values WHERE property IN (?, ?))")
+            args.extend(property)
         else:
-            where.append("id IN (SELECT claim_id FROM claim_values WHERE property = ? AND value_key = ?)")
-            args.extend((property, value_key(value)))
+            where.append("id IN (SELECT claim_id FROM claim_values WHERE property IN (?, ?) "
+                         "AND value_key = ?)")
+            args.extend((*property, value_key(value)))
             if not sees_suppressed(viewer):  # a take-down's value finds nothing for readers
                 where.append("id NOT IN (SELECT target FROM suppressions)")
     seen, seen_args = may_see_sql(viewer)

@@ -504,7 +504,8 @@ def properties(conn: Connection, tables: Tables | None = None) -> list[PropertyD
 
 
 def external_id_properties(conn: Connection) -> list[str]:
-    """Return the ids of every property whose datatype is external_id."""
-    return [p.id for p in SEEDED if p.datatype == "external_id"] + [
-        r[0] for r in conn.execute("SELECT id FROM properties WHERE datatype = 'external_id' "
-                                   "ORDER BY position")]
+    """Return the ids and keys of every property whose datatype is external_id (a claim names
+    a property by either)."""
+    return [n for p in SEEDED if p.datatype == "external_id" for n in (p.id, p.key)] + [
+        n for r in conn.execute("SELECT id, key FROM properties WHERE datatype = 'external_id' "
+                                "ORDER BY position") for n in r]

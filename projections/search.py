@@ -116,8 +116,7 @@ class SearchProjection(Projection):
                 conn.execute(f"UPDATE {t['name_claims']} SET status = ? WHERE claim_id = ?",
                              (status, e.claim_id))
                 conn.execute(f"UPDATE {t['statement_ids']} SET status = ? WHERE claim_id = ?",
-                             (status_after("", e) if not isinstance(e, ClaimContested) else
-                              status_after(_status(conn, t, e.claim_id), e), e.claim_id))
+                             (status_after(self._status(conn, t, e.claim_id), e), e.claim_id))
                 self._sync(conn, t, e.claim_id)
                 changed = Supersession.reviewed(conn, t["search_supersession"], e.claim_id, status)
                 if changed is not None:

@@ -227,7 +227,7 @@ class ClaimController(Controller):
                 if found is None:
                     raise Invalid("property", property, "not a property: GET /properties lists them",
                                   "query")
-                prop = found.id
+                prop = (found.id, found.key)
             return accounts.claim_page(
                 conn, viewer(request), after=cursor(after), limit=limit, status=status, source=source,
                 contributor=contributor, kind=kind, entities=entities, property=prop, value=value)

@@ -304,7 +304,6 @@ def check_not_duplicate(conn: Connection, kind: str, texts: list[str],
 def submission(conn: Connection, claim_id: str, claim: AnyClaim, who: Principal) -> AppendRequest:
     """Check a claim and return the append that submits it (a new claim stream)."""
     claim = with_script(fit_claim(claim))
-    claim = with_property_ids(conn, claim)
     dates, length = checked_dates(claim)
     check_claim(conn, claim, who)
     dates.update(property_values(conn, claim))
@@ -406,24 +405,11 @@ def _property(conn: Connection, ref: str, field: str) -> PropertyDef:
     return found
 
 
-def with_property_ids(conn: Connection, claim: C) -> C:
-    """Return a claim with every property it names (a statement's `property`, each qualifier's)
-    as its id, as stored: a key and an id name the same property for ever. Raise Invalid
-    naming the field for a property that is neither."""
-    changes: dict[str, Any] = {}
-    if isinstance(claim, StatementClaim):
-        changes["property"] = _property(conn, claim.property, "property").id
-    if claim.qualifiers:
-        changes["qualifiers"] = tuple(
-            msgspec.structs.replace(q, property=_property(conn, q.property, f"qualifiers[{i}].property").id)
-            for i, q in enumerate(claim.qualifiers))
-    return msgspec.structs.replace(claim, **changes) if changes else claim
-
-
 def property_values(conn: Connection, claim: Claim) -> dict[str, DateValue]:
     """Check a statement's value and every qualifier's by their properties' datatypes
     (events.properties.check_value); entity values must be registered, of the kinds the
-    property allows; a statement's subject of a kind the property applies to. Return the
+    property allows; a statement's subject of a kind the property applies to; every property
+    named (by id or key: kept as submitted, both name it for ever) known. Return the
     dates among the values, parsed once (field -> DateValue: "value", "qualifiers[0].value")."""
     items: list[tuple[str, str, Any]] = []
     if isinstance(claim, StatementClaim):

@@ -60,7 +60,7 @@ def test_a_property_registered_at_run_time_is_usable_at_once_and_survives_a_rebu
                                         "property": prop, "value": "12a",
                                         "citation": {"source": source}}), 422, "value", "[0-9]+")
     approve(api, claim)
-    assert api.get(f"/claims/{claim}").json()["claim"]["property"] == prop  # stored as its id
+    assert api.get(f"/claims/{claim}").json()["claim"]["property"] == "gulag_museum_id"  # as sent
     bio = api.get(f"/persons/{person}/biography").json()
     (group,) = bio["statements"]
     assert group["property"]["key"] == "gulag_museum_id" and group["single"] is True
@@ -74,7 +74,13 @@ def test_a_property_registered_at_run_time_is_usable_at_once_and_survives_a_rebu
     assert api.get("/properties/gulag_museum_id").json()["id"] == prop
     assert [p["key"] for p in api.get("/properties").json()["items"]][-1] == "gulag_museum_id"
     assert api.get("/persons", q="1234").json()["items"][0]["id"] == person
-    assert statement(api, person, prop, "99", source)  # still usable after the rebuild
+    again = statement(api, person, prop, "99", source)  # still usable after the rebuild, by id
+    approve(api, again)
+    by_key = api.get("/claims", property="gulag_museum_id", value="99").json()["items"]
+    assert [c["id"] for c in by_key] == [again]  # named by id, found by key
+    (group,) = api.get(f"/persons/{person}/biography").json()["statements"]
+    assert [e["claim"] for e in group["claims"]] == [claim, again]  # one group: id and key
+    assert api.get(f"/persons/{person}/biography").json()["conflicts"][0]["kind"] == "statement"
 
 
 def test_values_are_checked_by_datatype_naming_the_field(api: Api, source: str) -> None:
