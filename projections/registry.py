@@ -503,6 +503,21 @@ def properties(conn: Connection, tables: Tables | None = None) -> list[PropertyD
     return [*SEEDED, *(_property.decode(r[0]) for r in rows)]
 
 
+class PropertyOut(PropertyDef, kw_only=True, omit_defaults=True):
+    """A property as GET /properties answers it; `seeded`: defined in code (the archive's
+    vocabulary), not registered by an admin."""
+
+    seeded: bool = False
+
+
+class PropertyList(msgspec.Struct):
+    items: list[PropertyOut]
+
+
+def property_out(prop: PropertyDef) -> PropertyOut:
+    return PropertyOut(**msgspec.structs.asdict(prop), seeded=prop.id in SEEDED_BY_ID)
+
+
 def external_id_properties(conn: Connection) -> list[str]:
     """Return the ids and keys of every property whose datatype is external_id (a claim names
     a property by either)."""

@@ -5,44 +5,30 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath
 
 from starosta.events.errors import NotFound
-from starosta.events.properties import SEEDED_BY_ID, PropertyDef, PropertySpec
+from starosta.events.properties import PropertySpec
 from starosta.events.store import Connection
 from starosta.projections import registry
+from starosta.projections.registry import PropertyList, PropertyOut, property_out
 from starosta.service.api import auth
 from starosta.service.api.common import commit, decided, off_loop
 from starosta.service.domain import commands
 from starosta.service.domain.replies import Created
 
 
-class PropertyOut(PropertyDef, kw_only=True, omit_defaults=True):
-    """A property; `seeded`: defined in code (the archive's vocabulary), not registered by an admin."""
-
-    seeded: bool = False
-
-
-class PropertyList(msgspec.Struct):
-    items: list[PropertyOut]
-
-
-def _out(prop: PropertyDef) -> PropertyOut:
-    return PropertyOut(**msgspec.structs.asdict(prop), seeded=prop.id in SEEDED_BY_ID)
-
-
 def list_properties(conn: Connection) -> PropertyList:
-    return PropertyList([_out(p) for p in registry.properties(conn)])
+    return PropertyList([property_out(p) for p in registry.properties(conn)])
 
 
 def read_property(conn: Connection, ref: str) -> PropertyOut:
     found = registry.property_of(conn, ref)
     if found is None:
         raise NotFound("property", ref, "property", "path")
-    return _out(found)
+    return property_out(found)
 
 
 PROPERTY_EXAMPLES = [
