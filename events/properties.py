@@ -202,6 +202,7 @@ def value_key(value: str | ValueObject | dict) -> str:
         if value.get("amount") is not None:
             return decimal_key(value["amount"])
         value = str(value.get("text", ""))
+    assert isinstance(value, str)
     text = " ".join(unicodedata.normalize("NFC", value).split())
     if _DECIMAL.fullmatch(text):
         try:
@@ -230,7 +231,7 @@ def check_value(prop: PropertyDef, value: str | ValueObject, field: str) -> Chec
                            + _shape(kind))
     if kind == "entity":
         if looks_like_id(text):
-            kinds = prop.entity_kinds or tuple(ENTITY_PREFIXES)
+            kinds: tuple[str, ...] = prop.entity_kinds or tuple(ENTITY_PREFIXES)
             if not any(text.startswith(ENTITY_PREFIXES[k] + "-") for k in kinds):
                 raise ValueRefused(field, text, f"property {prop.key} takes the id of a "
                                    f"{' or '.join(kinds)}")

@@ -503,7 +503,7 @@ def properties(conn: Connection, tables: Tables | None = None) -> list[PropertyD
     return [*SEEDED, *(_property.decode(r[0]) for r in rows)]
 
 
-class PropertyOut(PropertyDef, kw_only=True, omit_defaults=True):
+class PropertyOut(PropertyDef, frozen=True, kw_only=True, omit_defaults=True):
     """A property as GET /properties answers it; `seeded`: defined in code (the archive's
     vocabulary), not registered by an admin."""
 
