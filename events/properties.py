@@ -185,6 +185,13 @@ def looks_like_id(text: str) -> bool:
     return _ID_SHAPE.fullmatch(text) is not None
 
 
+def names_entity(prop: PropertyDef, value: object) -> bool:
+    """True when `value` names a registered entity: a string value of an entity property (of
+    one that also takes the source's words, `or_string`, only a string shaped as an id)."""
+    return (prop.datatype == "entity" and isinstance(value, str)
+            and (not prop.or_string or looks_like_id(value)))
+
+
 def decimal_key(text: str) -> str:
     """An exact decimal in its shortest form: '86', '86.0' and '086' are '86'; '0.50' is '0.5'."""
     d = Decimal(text).normalize()
@@ -230,16 +237,13 @@ def check_value(prop: PropertyDef, value: str | ValueObject, field: str) -> Chec
         raise ValueRefused(field, text, f"property {prop.key} ({kind}) takes an object: "
                            + _shape(kind))
     if kind == "entity":
-        if looks_like_id(text):
+        if names_entity(prop, text):
             kinds: tuple[str, ...] = prop.entity_kinds or tuple(ENTITY_PREFIXES)
-            if not any(text.startswith(ENTITY_PREFIXES[k] + "-") for k in kinds):
+            if looks_like_id(text) and not any(text.startswith(ENTITY_PREFIXES[k] + "-") for k in kinds):
                 raise ValueRefused(field, text, f"property {prop.key} takes the id of a "
                                    f"{' or '.join(kinds)}")
             return Checked(tuple(kinds), False, value_key(text))
-        if prop.or_string:
-            return Checked((), False, value_key(text))
-        raise ValueRefused(field, text, f"property {prop.key} takes the id of a registered "
-                           f"{' or '.join(prop.entity_kinds or ENTITY_PREFIXES)}")
+        return Checked((), False, value_key(text))  # the source's words (or_string)
     if kind == "date":
         return Checked((), True, text)
     if kind == "external_id":

@@ -25,7 +25,7 @@ import msgspec
 
 from starosta.events.claim_rules import Rank, effective_rank, survivor_label
 from starosta.events.dates import DateValue, Length, sort_key, surely_covered
-from starosta.events.properties import PropertyDef, looks_like_id, url_of, value_key
+from starosta.events.properties import PropertyDef, names_entity, url_of, value_key
 from starosta.events.registry import PersonMerged, PersonRegistered, PersonUnmerged
 from starosta.events.review import (
     ClaimApproved,
@@ -222,7 +222,7 @@ def qualified(prop_id: str, value: Any, labels: Labels) -> Qualified:
     if prop is None:  # cannot happen: a claim names only properties that exist
         return Qualified(property=PropertyRef(id=prop_id, key=prop_id, label=prop_id,
                                               datatype="string"), value=value)
-    if prop.datatype == "entity" and isinstance(value, str) and looks_like_id(value):
+    if names_entity(prop, value):
         value = labels.ref(value)
     return Qualified(property=property_ref(prop), value=value,
                      url=url_of(prop, value) if isinstance(value, str) else None)
@@ -237,7 +237,7 @@ def property_ids(view: ClaimView) -> set[str]:
     out = set()
     for prop, value in pairs:
         out.add(prop)
-        if isinstance(value, str) and looks_like_id(value):
+        if isinstance(value, str):  # perhaps an entity's id (a string's words find no label)
             out.add(value)
     return out
 

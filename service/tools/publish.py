@@ -20,7 +20,7 @@ from typing import Any
 import msgspec
 import sqlite_utils
 
-from starosta.events.properties import SEEDED_BY_ID, PropertyDef, looks_like_id, url_of
+from starosta.events.properties import SEEDED_BY_ID, PropertyDef, names_entity, url_of
 from starosta.events.store import Connection, EventStore, Head
 from starosta.projections import names, registry, snapshot, sql
 from starosta.projections.ledger import Ledger, LedgerEntry
@@ -324,7 +324,7 @@ class _Writer:
         p = self.property_of[ref]
         obj = value if isinstance(value, dict) else {}
         text = value if isinstance(value, str) else obj.get("text", obj.get("amount"))
-        entity = value if p.datatype == "entity" and isinstance(value, str) and looks_like_id(value) else None
+        entity = value if names_entity(p, value) else None
         return {"property_id": p.id, "property_key": p.key, "datatype": p.datatype, "value": text,
                 "value_json": _json(value), "entity_id": entity, "amount": obj.get("amount"),
                 "min": obj.get("min"), "max": obj.get("max"),

@@ -41,6 +41,11 @@ from starosta.service.domain.commands import submission
 from starosta.service.db import open_archive
 
 DATES = ["1925-04", "1940", "1940-01-25", "1948", "1942?", "1933~", "1951/1955", None]
+# (property, value) of statements and qualifiers (issue 21): a single-valued property with two
+# values (a conflict), an entity value ("@place"), a quantity, an external id
+STATEMENTS = [("nationality", "Spanish"), ("nationality", "spanish "), ("nationality", "French"),
+              ("residence", "@place"), ("stated_age", {"amount": "86", "unit": "years"}),
+              ("memorial_id", "4711"), ("article", "58-10")]
 _claim = st.tuples(st.just("claim"), st.integers(0, 6), st.integers(0, 9), st.integers(0, 9),
                   st.integers(0, len(DATES) - 1), st.integers(0, len(DATES) - 1), st.booleans())
 _review = st.tuples(st.just("review"), st.integers(0, 30),
@@ -54,6 +59,8 @@ ops = st.one_of(
     st.tuples(st.just("merge"), st.integers(0, 9), st.integers(0, 9)),
     st.tuples(st.just("unmerge"), st.integers(0, 9)),
     st.tuples(st.just("suppress"), st.integers(0, 30), st.sampled_from(["claim", "person", "place"])),
+    st.tuples(st.just("statement"), st.integers(0, 9), st.integers(0, len(STATEMENTS) - 1),
+              st.integers(0, 2), st.booleans()),
 )
 
 
@@ -150,6 +157,29 @@ class World:
                 made = ContentUnsuppressed if version % 2 else ContentSuppressed
                 self.append(stream, made(target=target, target_kind=kind, admin="root", reason="r"),
                             version, "root")
+            case ("statement", p, v, pl, qualified):  # a statement, or a death qualified by it
+                if not self.persons:
+                    return
+                person = self.persons[p % len(self.persons)]
+                prop, value = STATEMENTS[v]
+                if value == "@place":
+                    if not self.places:
+                        return
+                    value = self.places[pl % len(self.places)]
+                body = {"subject": person, "property": prop, "value": value, "kind": "statement"}
+                if qualified:
+                    body = {"kind": "death", "person": person, "qualifiers": [
+                        {"property": prop, "value": value}]}
+                import msgspec
+                from starosta.events.kinds import AnyClaim
+                claim = msgspec.convert({**body, "citation": {"source": "S1"}}, AnyClaim)
+                cid = self.new("C")
+                try:
+                    request = submission(conn, cid, claim, Principal("T1", "alice", "contributor"))
+                except Exception:  # refused by its datatype ("spanish " has a space): not valid
+                    return
+                self.archive.commit_sync([request], Metadata(actor="alice"))
+                self.claims.append(cid)
             case ("unmerge", a):
                 if not self.persons:
                     return
@@ -170,7 +200,11 @@ SCRIPTED = [("person", 0), ("place", 0), ("person", 1)] + [
      # take-downs: a claim suppressed, reviewed and ranked while suppressed, then given back;
      # an entity suppressed
      ("suppress", 2, "claim"), ("review", 2, "contest", "carol"), ("suppress", 3, "claim"),
-     ("suppress", 2, "claim"), ("suppress", 0, "person"), ("suppress", 0, "place")]
+     ("suppress", 2, "claim"), ("suppress", 0, "person"), ("suppress", 0, "place"),
+     # statements and qualifiers: two nationalities of one person approved (a conflict), a
+     # residence, an age as stated on a death, an external id
+     *[op for v, q in ((0, False), (2, False), (3, False), (4, True), (5, False))
+       for op in (("statement", 1, v, 0, q), ("review", -1, "approve", "bob"))]]
 
 
 @pytest.mark.timeout(360)  # 60 examples, each rebuilding every read model
