@@ -503,10 +503,22 @@ def properties(conn: Connection, tables: Tables | None = None) -> list[PropertyD
     return [*SEEDED, *(_property.decode(r[0]) for r in rows)]
 
 
-class PropertyOut(PropertyDef, frozen=True, kw_only=True, omit_defaults=True):
-    """A property as GET /properties answers it; `seeded`: defined in code (the archive's
-    vocabulary), not registered by an admin."""
+class PropertyOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A property as GET /properties answers it (events.properties.PropertySpec's fields and its
+    id); `seeded`: defined in code (the archive's vocabulary), not registered by an admin."""
 
+    id: str
+    key: str
+    label: str
+    datatype: str
+    description: str = ""
+    single: bool = False
+    applies_to: list[str] = []
+    entity_kinds: list[str] = []
+    or_string: bool = False
+    unit: str | None = None
+    url_pattern: str | None = None
+    pattern: str | None = None
     seeded: bool = False
 
 
@@ -515,7 +527,7 @@ class PropertyList(msgspec.Struct):
 
 
 def property_out(prop: PropertyDef) -> PropertyOut:
-    return PropertyOut(**msgspec.structs.asdict(prop), seeded=prop.id in SEEDED_BY_ID)
+    return msgspec.convert({**msgspec.to_builtins(prop), "seeded": prop.id in SEEDED_BY_ID}, PropertyOut)
 
 
 def external_id_properties(conn: Connection) -> list[str]:
