@@ -182,3 +182,34 @@ def test_a_suppressed_claim_s_value_finds_nothing_for_readers(api: Api, source: 
     assert api.get("/claims", property="memorial_id", value="777").json()["items"] == []
     assert [c["id"] for c in api.get("/claims", "bob", property="memorial_id", value="777").json()["items"]] == [claim]
     assert api.get("/persons", q="777").json()["items"] == []
+
+
+def test_any_entity_is_a_subject_and_an_old_biography_shows_statements_as_they_stood(
+        api: Api, source: str) -> None:
+    place = api.place("Butyrka", source)
+    conditions = statement(api, place, "conditions",
+                           {"text": "the regime of the prison", "language": "en"}, source)
+    approve(api, conditions)
+    assert [c["id"] for c in api.get("/claims", place=place).json()["items"]] == [conditions]
+    assert api.get(f"/claims/{conditions}").json()["refs"]["subject"] == {"id": place, "label": "Butyrka"}
+    person = api.person("Santiago Guallar", source)
+    first = statement(api, person, "religion", "Catholic", source)
+    approve(api, first)
+    head = api.get("/events/head").json()["position"]
+    later = statement(api, person, "education", "the air force training school", source)
+    approve(api, later)
+    then = api.get(f"/persons/{person}/biography", as_of=str(head)).json()
+    assert [g["property"]["key"] for g in then["statements"]] == ["religion"]
+    now = api.get(f"/persons/{person}/biography").json()
+    assert [g["property"]["key"] for g in now["statements"]] == ["education", "religion"]
+
+
+def test_a_merged_record_s_external_id_finds_its_survivor(api: Api, source: str) -> None:
+    kept = api.person("Aron Baron", source)
+    merged = api.person("Aron Baron (card)", source)
+    approve(api, statement(api, merged, "wikidata_id", "Q123", source))
+    r = api.post(f"/persons/{merged}/merge", {"into": kept, "reason": "the same man"}, "bob")
+    assert r.status_code == 200, r.text
+    assert [h["id"] for h in api.get("/persons", q="q123").json()["items"]] == [kept]
+    groups = api.get(f"/persons/{kept}/biography").json()["statements"]
+    assert groups[0]["claims"][0]["fields"]["url"] == "https://www.wikidata.org/wiki/Q123"
