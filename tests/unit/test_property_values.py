@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from starosta.events.kinds import AnyClaim, StatementClaim
 from starosta.events.properties import (
@@ -19,6 +21,7 @@ from starosta.events.properties import (
     url_of,
     value_key,
 )
+from tests import strategies
 
 P = SEEDED_BY_KEY
 
@@ -139,3 +142,24 @@ def test_a_statement_decodes_and_encodes_as_submitted() -> None:
         msgspec.convert({**body, "value": 86}, AnyClaim)  # no floats, no numbers: strings
     with pytest.raises(msgspec.ValidationError):
         msgspec.convert({**body, "qualifiers": [{"property": "article", "value": "x"}] * 51}, AnyClaim)
+
+
+@settings(max_examples=300, deadline=None)
+@given(prop=st.sampled_from(SEEDED), value=st.one_of(strategies.of(ValueObject), st.text(min_size=1, max_size=20)))
+def test_every_value_is_refused_naming_its_field_or_keyed_as_compared(prop: PropertyDef, value) -> None:
+    """Generated values against every seeded property: the rule either refuses one, naming the
+    field, or accepts it with the key GET /claims compares it by; an accepted object has the
+    fields its datatype needs and no other."""
+    try:
+        checked = check_value(prop, value, "qualifiers[7].value")
+    except ValueRefused as exc:
+        assert exc.field == "qualifiers[7].value" and exc.message
+        return
+    assert checked.key == (value if checked.date else value_key(value))
+    assert value_key(checked.key) == checked.key or checked.date  # a key is its own key
+    if isinstance(value, ValueObject):
+        assert prop.datatype in ("text", "quantity", "money")
+        assert (value.text is not None) == (prop.datatype == "text")
+        assert (value.currency is not None) == (prop.datatype == "money")
+    else:
+        assert value == value.strip()
