@@ -58,7 +58,8 @@ class Entry(msgspec.Struct, kw_only=True, omit_defaults=True):
     """One claim in a biography, with its citation, its review state and its rank.
 
     `through` says how the claim is the person's when it does not name them as `person`:
-    "with" for a companion. A deprecated entry carries the reviewer's `reason` or the claim
+    "with" for a companion, "value" for a record named only as a property's value (a
+    statement's or a qualifier's). A deprecated entry carries the reviewer's `reason` or the claim
     that supersedes it (`superseded_by`). A disputed entry (approved, then contested; flagged
     "disputed") carries the contest under `dispute` and counts in no figure of the document."""
 
@@ -228,6 +229,14 @@ def qualified(prop_id: str, value: Any, labels: Labels) -> Qualified:
                      url=url_of(prop, value) if isinstance(value, str) else None)
 
 
+def _values(claim: dict[str, Any]) -> set[str]:
+    """The string values of a claim's statement and qualifiers."""
+    out = {q["value"] for q in claim.get("qualifiers", ()) if isinstance(q["value"], str)}
+    if claim["kind"] == "statement" and isinstance(claim["value"], str):
+        out.add(claim["value"])
+    return out
+
+
 def property_ids(view: ClaimView) -> set[str]:
     """The properties a claim names and the entities its property values name."""
     c = view.claim
@@ -270,6 +279,8 @@ def entry(view: ClaimView, labels: Labels, own: set[str] | frozenset[str] = froz
     through = None
     if own and view.claim.get("person") not in own and own & set(view.claim.get("with", ())):
         through = "with"
+    elif own and not own & {view.claim.get(f) for f in refs} and own & _values(view.claim):
+        through = "value"  # named only as a property's value (a statement's, a qualifier's)
     if view.kind == "statement":  # the property and value as shown (a qualifier's shape)
         shown_value = qualified(view.claim["property"], view.claim["value"], labels)
         fields["property"] = shown_value.property
@@ -478,7 +489,7 @@ def assemble(person: tuple[str, str, dict, int], views: list[ClaimView], labels:
         section = _SUMMARY.get(view.kind)
         if section:
             getattr(bio, section).append(e)
-        if view.kind == "statement":
+        if view.kind == "statement" and e.through != "value":  # a statement about the person
             grouped.setdefault(e.fields["property"].id, []).append(e)
             if not view.dates:  # an undated statement has no place in time
                 continue

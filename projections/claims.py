@@ -11,7 +11,7 @@ import msgspec
 from starosta.events.claim_rules import DEPRECATED, Rank, counts, effective_rank, status_after
 from starosta.events.dates import DateValue, Length, sort_key
 from starosta.events.kinds import KINDS, Claim, StatementClaim, ViaLink, kind_of, refs_of
-from starosta.events.properties import value_key
+from starosta.events.properties import looks_like_id, value_key
 from starosta.events.review import (
     ClaimApproved,
     ClaimContested,
@@ -104,7 +104,8 @@ class ClaimsProjection(Projection):
                                  [(e.claim_id, claim.citation.source, link.source, link.relation)
                                   for link in claim.citation.via if isinstance(link, ViaLink)])
                 conn.executemany(f"INSERT INTO {t['claim_refs']} VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                                 [(e.claim_id, ref, field) for field, _, ref in refs_of(claim)])
+                                 [(e.claim_id, ref, field) for field, _, ref in refs_of(claim)]
+                                 + [(e.claim_id, ref, field) for field, ref in value_refs(claim)])
                 Supersession.submitted(conn, t["claims_supersession"], e.claim_id, claim.supersedes, pos)
                 conn.executemany(f"INSERT INTO {t['claim_values']} VALUES (?, ?, ?, ?, ?)",
                                  [(e.claim_id, *row) for row in value_rows(claim)])
@@ -160,6 +161,17 @@ def value_rows(claim: Claim) -> list[tuple[str, str, str, str | None]]:
     rows += [(f"qualifiers[{i}]", q.property, value_key(q.value), None)
              for i, q in enumerate(claim.qualifiers)]
     return rows
+
+
+def value_refs(claim: Claim) -> list[tuple[str, str]]:
+    """Return (field, entity id) for the property values that name an entity (a string shaped
+    as an id: the exile place a sentence's `place` qualifier names, a statement's residence),
+    under "value" and "qualifiers[i].value": `GET /claims?place=` finds them, and the
+    biography of a person so named shows the claim (`through: "value"`)."""
+    values = [(f"qualifiers[{i}].value", q.value) for i, q in enumerate(claim.qualifiers)]
+    if isinstance(claim, StatementClaim):
+        values.insert(0, ("value", claim.value))
+    return [(field, v) for field, v in values if isinstance(v, str) and looks_like_id(v)]
 
 
 # -- queries: everything that reads the claims read model's tables ------------------------------

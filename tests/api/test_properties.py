@@ -213,3 +213,29 @@ def test_a_merged_record_s_external_id_finds_its_survivor(api: Api, source: str)
     assert [h["id"] for h in api.get("/persons", q="q123").json()["items"]] == [kept]
     groups = api.get(f"/persons/{kept}/biography").json()["statements"]
     assert groups[0]["claims"][0]["fields"]["url"] == "https://www.wikidata.org/wiki/Q123"
+
+
+def test_an_entity_named_as_a_value_finds_the_claim(api: Api, source: str) -> None:
+    """The place of exile a sentence names (a `place` qualifier) and a residence are found by
+    GET /claims?place=; a person named only as a value sees the claim `through: "value"`."""
+    exile = api.place("Samarkand", source, kind="exile")
+    person = api.person("Vicente Monclús Guallar", source)
+    sentence = api.claim({"kind": "sentence", "person": person, "sentence": "exile",
+                          "citation": {"source": source},
+                          "qualifiers": [{"property": "place", "value": exile}]})
+    residence = statement(api, person, "residence", exile, source)
+    for claim in (sentence, residence):
+        approve(api, claim)
+    assert [c["id"] for c in api.get("/claims", place=exile).json()["items"]] == [sentence, residence]
+    r = api.post("/properties", {"key": "informant", "label": "informant", "datatype": "entity",
+                                 "entity_kinds": ["person"]}, "root")
+    assert r.status_code == 201, r.text
+    other = api.person("Mollie Steimer", source)
+    told = statement(api, person, "informant", other, source)
+    approve(api, told)
+    bio = api.get(f"/persons/{other}/biography").json()
+    assert bio["statements"] == []  # not a statement about her
+    (entry,) = [e for e in bio["timeline"] if e["claim"] == told]
+    assert entry["through"] == "value" and entry["fields"]["value"] == {"id": other, "label": "Mollie Steimer"}
+    mine = api.get(f"/persons/{person}/biography").json()
+    assert {g["property"]["key"] for g in mine["statements"]} == {"informant", "residence"}
