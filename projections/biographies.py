@@ -26,6 +26,7 @@ import msgspec
 from starosta.events.claim_rules import Rank, effective_rank, survivor_label
 from starosta.events.dates import DateValue, Length, may_meet, sort_key, surely_covered
 from starosta.events.kinds import KINDS
+from starosta.events.properties import PropertyDef, names_entity, url_of, value_key
 from starosta.events.registry import PersonMerged, PersonRegistered, PersonUnmerged
 from starosta.events.registry import RecordIdentified, RecordUnidentified
 from starosta.events.review import (
@@ -82,7 +83,8 @@ class Entry(msgspec.Struct, kw_only=True, omit_defaults=True):
     "participant" when they take part in it (a companion, a witness, an informant...), with
     their roles in `roles` (in the claim's order); "group" for a statement about a group the
     person is a member of (issue 20), with `member_of` saying which group and by which
-    memberships. A deprecated entry carries the reviewer's `reason` or the claim
+    memberships; "value" for a record named only as a property's value (a statement's or a
+    qualifier's). A deprecated entry carries the reviewer's `reason` or the claim
     that supersedes it (`superseded_by`). A disputed entry (approved, then contested; flagged
     "disputed") carries the contest under `dispute` and counts in no figure of the document."""
 
@@ -104,6 +106,34 @@ class Entry(msgspec.Struct, kw_only=True, omit_defaults=True):
     dispute: Dispute | None = None
     suppressed: Suppression | None = None  # reviewers' view of a suppressed claim (flagged)
     member_of: MemberOf | None = None  # through "group": the group and the memberships
+    qualifiers: list[Qualified] = []
+
+
+class PropertyRef(msgspec.Struct, kw_only=True):
+    """A property as documents show it: its id, key, label and datatype."""
+
+    id: str
+    key: str
+    label: str
+    datatype: str
+
+
+class Qualified(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A property's value as a biography shows it (a qualifier beside its claim, a statement's
+    value): the property, the value (an entity as {"id", "label"}), an external id's `url`."""
+
+    property: PropertyRef
+    value: Any
+    url: str | None = None
+
+
+class StatementGroup(msgspec.Struct, kw_only=True):
+    """The statements about the person of one property (their entries in submission order);
+    `single`: the property expects one value per subject."""
+
+    property: PropertyRef
+    single: bool
+    claims: list[Entry]
 
 
 class Taken(msgspec.Struct, kw_only=True):
@@ -179,6 +209,7 @@ class Biography(msgspec.Struct, kw_only=True):
     conflicts: list[Conflict] = []
     agreements: list[Agreement] = []
     deprecated: list[Entry] = []
+    statements: list[StatementGroup] = []  # by property key: properties and qualifiers
     custody: CustodyFigures
     suppressed: list[Taken] = []  # claims taken down from readers, in place of their content
     suppression: Suppression | None = None  # the person's record itself is suppressed
@@ -188,7 +219,7 @@ class Biography(msgspec.Struct, kw_only=True):
 
 
 _SUMMARY = {"birth": "births", "death": "deaths", "affiliation": "affiliations", "name": "names"}
-_SKIP = {"kind", "citation", "said", "note", "supersedes", "calendar"}
+_SKIP = {"kind", "citation", "said", "note", "supersedes", "calendar", "qualifiers"}
 
 
 class Labels(msgspec.Struct):
@@ -197,6 +228,7 @@ class Labels(msgspec.Struct):
 
     labels: dict[str, str]
     survivors: dict[str, str]
+    properties: dict[str, PropertyDef] = {}  # the properties the claims name, by id or key
 
     def ref(self, entity_id: str) -> Ref:
         shown, label = survivor_label(entity_id, self.survivors, self.labels)
@@ -206,7 +238,47 @@ class Labels(msgspec.Struct):
 def labels_of(conn: Connection, ids: set[str], tables: Tables | None = None) -> Labels:
     """Look up the labels of `ids` (two queries per 500 ids)."""
     alive = registry.survivors(conn, ids, tables["persons"] if tables else "persons")
-    return Labels(registry.labels(conn, ids | set(alive.values()), tables), alive)
+    props = {i: p for i in ids if i.startswith("PR-") or i[:1].islower()  # a property's id or key
+             if (p := registry.property_of(conn, i, tables)) is not None}
+    return Labels(registry.labels(conn, ids | set(alive.values()), tables), alive, props)
+
+
+def property_ref(prop: PropertyDef) -> PropertyRef:
+    return PropertyRef(id=prop.id, key=prop.key, label=prop.label, datatype=prop.datatype)
+
+
+def qualified(prop_id: str, value: Any, labels: Labels) -> Qualified:
+    """A property's value as documents show it (see Qualified)."""
+    prop = labels.properties.get(prop_id)
+    if prop is None:  # cannot happen: a claim names only properties that exist
+        return Qualified(property=PropertyRef(id=prop_id, key=prop_id, label=prop_id,
+                                              datatype="string"), value=value)
+    if names_entity(prop, value):
+        value = labels.ref(value)
+    return Qualified(property=property_ref(prop), value=value,
+                     url=url_of(prop, value) if isinstance(value, str) else None)
+
+
+def _values(claim: dict[str, Any]) -> set[str]:
+    """The string values of a claim's statement and qualifiers."""
+    out = {q["value"] for q in claim.get("qualifiers", ()) if isinstance(q["value"], str)}
+    if claim["kind"] == "statement" and isinstance(claim["value"], str):
+        out.add(claim["value"])
+    return out
+
+
+def property_ids(view: ClaimView) -> set[str]:
+    """The properties a claim names and the entities its property values name."""
+    c = view.claim
+    pairs = [(q["property"], q["value"]) for q in c.get("qualifiers", ())]
+    if view.kind == "statement":
+        pairs.append((c["property"], c["value"]))
+    out = set()
+    for prop, value in pairs:
+        out.add(prop)
+        if isinstance(value, str):  # perhaps an entity's id (a string's words find no label)
+            out.add(value)
+    return out
 
 
 def _labelled(value: Any, labels: Labels) -> Any:
@@ -242,6 +314,15 @@ def entry(view: ClaimView, labels: Labels, own: set[str] | frozenset[str] = froz
         roles = list(dict.fromkeys(p["role"] for p in view.claim.get("participants", ())
                                    if p["ref"] in own))
         through = "participant" if roles else None
+    if through is None and own and not own & {view.claim.get(f) for f in refs} \
+            and own & _values(view.claim):
+        through = "value"  # named only as a property's value (a statement's, a qualifier's)
+    if view.kind == "statement":  # the property and value as shown (a qualifier's shape)
+        shown_value = qualified(view.claim["property"], view.claim["value"], labels)
+        fields["property"] = shown_value.property
+        fields["value"] = shown_value.value
+        if shown_value.url:
+            fields["url"] = shown_value.url
     rank = effective_rank(view.rank, view.superseded_by)
     flags = [view.status] if view.status != "approved" else []
     if view.suppressed is not None:
@@ -250,7 +331,9 @@ def entry(view: ClaimView, labels: Labels, own: set[str] | frozenset[str] = froz
                  latest=max(latests) if latests else None, dates=view.dates, fields=fields,
                  citation=citation, flags=flags, suppressed=view.suppressed,
                  through=through, roles=roles, reason=view.rank_reason if rank == "deprecated" else None,
-                 superseded_by=view.superseded_by, length=view.length, dispute=view.dispute)
+                 superseded_by=view.superseded_by, length=view.length, dispute=view.dispute,
+                 qualifiers=[qualified(q["property"], q["value"], labels)
+                             for q in view.claim.get("qualifiers", ())])
 
 
 # The relation as the other person has it: "A is the brother of B" makes B a sibling of A (the
@@ -325,6 +408,7 @@ def referenced(views: list[ClaimView]) -> set[str]:
     ids = set()
     for v in views:
         ids |= ancestors(v)
+        ids |= property_ids(v)
         for field in REFS.get(v.kind, {}):
             value = v.claim.get(field)
             if isinstance(value, str):
@@ -359,9 +443,12 @@ def timeline_key(e: Entry) -> tuple:
             e.latest or dt.date.max, e.claim)
 
 
-def conflicts(views: list[ClaimView]) -> list[Conflict]:
+def conflicts(views: list[ClaimView], singles: dict[str, str] | None = None) -> list[Conflict]:
     """Approved claims that disagree: births or deaths with another date or place; deaths with
-    another manner (unknown aside); custody surely in two places on one day."""
+    another manner (unknown aside); custody surely in two places on one day; statements of a
+    single-valued property (`singles`: its id and key -> key) about one subject with values of
+    different keys (properties.value_key)."""
+    singles = singles or {}
     out = []
     approved = [v for v in views if v.counted]
     for kind in ("birth", "death"):
@@ -373,6 +460,14 @@ def conflicts(views: list[ClaimView]) -> list[Conflict]:
     if len(manners) > 1:  # "died" against "murdered": the sources disagree on how
         out.append(_conflict("death_manner", f"{len(told)} death claims disagree on the manner: "
                              f"{', '.join(manners)}", told))
+    single: dict[tuple[str, str], list[ClaimView]] = {}  # a single-valued property's statements
+    for v in approved:
+        if v.kind == "statement" and v.claim["property"] in singles:
+            single.setdefault((v.claim["subject"], singles[v.claim["property"]]), []).append(v)
+    for (_, prop), mine in sorted(single.items()):
+        if len({value_key(v.claim["value"]) for v in mine}) > 1:
+            out.append(_conflict("statement", f"{len(mine)} statements of {prop} (one "
+                                 "value expected) disagree", mine))
     custody = [v for v in approved if v.kind == "custody" and v.claim.get("place")]
     for a, b in combinations(custody, 2):
         if a.claim["place"] == b.claim["place"]:
@@ -466,9 +561,11 @@ def assemble(person: tuple[str, str, dict, int], views: list[ClaimView], labels:
         label = person[1]  # reviewers read the record, marked suppressed
     bio = Biography(id=person[0], label=label, partial=person[2].get("partial", False),
                     merged_from=[Ref(m, labels.labels.get(m, m)) for m in sorted(merged_from)],
-                    as_of=as_of, custody=custody_figures(views), conflicts=conflicts(views),
+                    as_of=as_of, custody=custody_figures(views),
+                    conflicts=conflicts(views, {ref: p.key for ref, p in labels.properties.items() if p.single}),
                     agreements=agreements(views), suppressed=taken, suppression=suppression)
     own = {person[0], *merged_from}
+    grouped: dict[str, list[Entry]] = {}
     for view in views:
         e = entry(view, labels, own)
         if view.kind == "relation" and view.claim["other"] in own and view.claim.get("person") not in own:
@@ -479,6 +576,10 @@ def assemble(person: tuple[str, str, dict, int], views: list[ClaimView], labels:
         section = _SUMMARY.get(view.kind)
         if section:
             getattr(bio, section).append(e)
+        if view.kind == "statement" and e.through != "value":  # a statement about the person
+            grouped.setdefault(e.fields["property"].id, []).append(e)
+            if not view.dates:  # an undated statement has no place in time
+                continue
         if view.kind != "name":
             bio.timeline.append(e)
     memberships = memberships_of(views, own)
@@ -493,6 +594,12 @@ def assemble(person: tuple[str, str, dict, int], views: list[ClaimView], labels:
             getattr(bio, _SUMMARY[view.kind]).append(e)
         bio.timeline.append(e)
     bio.timeline.sort(key=timeline_key)
+    for entries in grouped.values():
+        first = entries[0].fields["property"]
+        prop = next((p for p in labels.properties.values() if p.id == first.id), None)
+        bio.statements.append(StatementGroup(property=first, single=bool(prop and prop.single),
+                                             claims=entries))
+    bio.statements.sort(key=lambda g: (g.property.key, g.property.id))
     for section in ("births", "deaths", "affiliations"):
         getattr(bio, section).sort(key=timeline_key)
     return bio
@@ -544,10 +651,11 @@ class BiographiesProjection(Projection):
     runner rebuilds it with them and applies it after them."""
 
     name = "biographies"
-    version = 8  # 2: relations turned round; 3: conflicting death manners; 4: ranks, deprecated,
+    version = 9  # 2: relations turned round; 3: conflicting death manners; 4: ranks, deprecated,
     # companions, agreements, independence, durations; 5: disputed claims shown, suppressions;
     # 6: participants in roles (`through: "participant"`, `roles`); 7: statements about a
-    # member's groups, through the group; 8: identifications (identified_with)
+    # member's groups, through the group; 8: identifications (identified_with); 9: statements
+    # grouped by property, qualifiers beside their claim, single-valued conflicts
     reads = ("registry", "claims")
     ddl = {"biographies": ["""CREATE TABLE {name} (
         person_id TEXT PRIMARY KEY, etag TEXT NOT NULL, document BLOB NOT NULL)"""]}

@@ -10,7 +10,8 @@ import msgspec
 
 from starosta.events.claim_rules import DEPRECATED, Rank, counts, effective_rank, status_after
 from starosta.events.dates import DateValue, Length, sort_key
-from starosta.events.kinds import KINDS, NameParts, ViaLink, kind_of, refs_of
+from starosta.events.kinds import KINDS, Claim, NameParts, StatementClaim, ViaLink, kind_of, refs_of
+from starosta.events.properties import looks_like_id, value_key
 from starosta.events.review import (
     ClaimApproved,
     ClaimContested,
@@ -51,7 +52,7 @@ class ClaimsProjection(Projection):
     name = "claims"
     version = 7  # 5: ranks, durations' lengths, source links; 6: disputed (suppression is read
     # from the registry's table at query time); 7: participants (claim_participants, and
-    # claim_refs rows of field "participants")
+    # claim_refs rows of field "participants"); 8: claim_values (statements and qualifiers)
     ddl = {
         "claims_supersession": Supersession.ddl(),
         "claims": ["""CREATE TABLE {name} (
@@ -82,6 +83,12 @@ class ClaimsProjection(Projection):
             PRIMARY KEY (entity_id, role, claim_id))""",
             "CREATE INDEX {name}_claim ON {name} (claim_id)",
             "CREATE INDEX {name}_role ON {name} (role, claim_id)"],
+        # every property value a claim holds: a statement's (`role` "statement", its subject)
+        # and each qualifier's ("qualifiers[i]"), by its normalised key (properties.value_key)
+        "claim_values": ["""CREATE TABLE {name} (
+            claim_id TEXT NOT NULL, role TEXT NOT NULL, property TEXT NOT NULL,
+            value_key TEXT NOT NULL, subject TEXT, PRIMARY KEY (claim_id, role))""",
+            "CREATE INDEX {name}_property ON {name} (property, value_key)"],
         "claim_reviews": ["""CREATE TABLE {name} (
             claim_id TEXT NOT NULL, version INTEGER NOT NULL, position INTEGER NOT NULL,
             action TEXT NOT NULL, actor TEXT NOT NULL, reason TEXT, citation TEXT,
@@ -105,11 +112,14 @@ class ClaimsProjection(Projection):
                                  [(e.claim_id, claim.citation.source, link.source, link.relation)
                                   for link in claim.citation.via if isinstance(link, ViaLink)])
                 conn.executemany(f"INSERT INTO {t['claim_refs']} VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                                 [(e.claim_id, ref, field) for field, _, ref in refs_of(claim)])
+                                 [(e.claim_id, ref, field) for field, _, ref in refs_of(claim)]
+                                 + [(e.claim_id, ref, field) for field, ref in value_refs(claim)])
                 conn.executemany(f"INSERT INTO {t['claim_participants']} VALUES (?, ?, ?) "
                                  "ON CONFLICT DO NOTHING",
                                  [(e.claim_id, p.ref, p.role) for p in claim.participants])
                 Supersession.submitted(conn, t["claims_supersession"], e.claim_id, claim.supersedes, pos)
+                conn.executemany(f"INSERT INTO {t['claim_values']} VALUES (?, ?, ?, ?, ?)",
+                                 [(e.claim_id, *row) for row in value_rows(claim)])
                 self._review(conn, t, envelope, "submit", e.contributor, None, None, False)
             case ClaimApproved():
                 self._status(conn, t, envelope, status_after("", e), None)
@@ -151,6 +161,28 @@ class ClaimsProjection(Projection):
         conn.execute(f"INSERT INTO {t['claim_reviews']} VALUES (?,?,?,?,?,?,?,?,?)",
                      (envelope.event.claim_id, envelope.version, envelope.position,  # type: ignore[attr-defined]
                       action, actor, reason, citation, int(resolves), envelope.recorded_at))
+
+
+def value_rows(claim: Claim) -> list[tuple[str, str, str, str | None]]:
+    """Return (role, property, value key, subject) for a claim's statement value and each of
+    its qualifiers (the property as submitted: its id or its key, both fixed for ever)."""
+    rows: list[tuple[str, str, str, str | None]] = []
+    if isinstance(claim, StatementClaim):
+        rows.append(("statement", claim.property, value_key(claim.value), claim.subject))
+    rows += [(f"qualifiers[{i}]", q.property, value_key(q.value), None)
+             for i, q in enumerate(claim.qualifiers)]
+    return rows
+
+
+def value_refs(claim: Claim) -> list[tuple[str, str]]:
+    """Return (field, entity id) for the property values that name an entity (a string shaped
+    as an id: the exile place a sentence's `place` qualifier names, a statement's residence),
+    under "value" and "qualifiers[i].value": `GET /claims?place=` finds them, and the
+    biography of a person so named shows the claim (`through: "value"`)."""
+    values = [(f"qualifiers[{i}].value", q.value) for i, q in enumerate(claim.qualifiers)]
+    if isinstance(claim, StatementClaim):
+        values.insert(0, ("value", claim.value))
+    return [(field, v) for field, v in values if isinstance(v, str) and looks_like_id(v)]
 
 
 # -- queries: everything that reads the claims read model's tables ------------------------------
@@ -499,20 +531,23 @@ def page(conn: Connection, viewer: Viewer, *, after: int = 0, limit: int = 50,
          contributor: str | Sequence[str] | None = None,
          kind: str | None = None, entities: Sequence[str] = (),
          participant: str | None = None, role: str | None = None,
-         group: str | None = None) -> ClaimPage:
+         group: str | None = None,
+         property: tuple[str, str] | None = None, value: str | None = None) -> ClaimPage:
     """Return claims oldest first after submission position `after`, filtered (AND), only
     those `viewer` may see; `next` is the cursor of the next page. `entities`: claims naming
     each in any field; `group`: claims whose subject is that group (their `group` field).
     `contributor` is one stored value or several (an account's id and name:
     service.domain.accounts.contributor_filter). `participant` keeps the claims naming that
     person or organisation as a participant, `role` those with a participant in that role
-    (both: that participant in that role)."""
+    (both: that participant in that role). `property` (its id and key: a claim names it by
+    either) keeps the claims holding a value of that property (a statement's or a
+    qualifier's), `value` those whose value has the key of `value` (properties.value_key)."""
     where = ["submitted_position > ?"]
     args: list[int | str] = [after]
-    for column, value in (("status", status), ("source_id", source), ("kind", kind)):
-        if value is not None:
+    for column, given in (("status", status), ("source_id", source), ("kind", kind)):
+        if given is not None:
             where.append(f"{column} = ?")  # column names from this code, never input
-            args.append(value)
+            args.append(given)
     if contributor is not None:
         values = (contributor,) if isinstance(contributor, str) else tuple(contributor)
         where.append(f"contributor IN ({','.join('?' * len(values))})")
@@ -532,6 +567,16 @@ def page(conn: Connection, viewer: Viewer, *, after: int = 0, limit: int = 50,
     if group is not None:
         where.append("id IN (SELECT claim_id FROM claim_refs WHERE entity_id = ? AND field = 'group')")
         args.append(group)
+    if property is not None:  # a property's id; a value compared by its key (properties.value_key)
+        if value is None:
+            where.append("id IN (SELECT claim_id FROM claim_values WHERE property IN (?, ?))")
+            args.extend(property)
+        else:
+            where.append("id IN (SELECT claim_id FROM claim_values WHERE property IN (?, ?) "
+                         "AND value_key = ?)")
+            args.extend((*property, value_key(value)))
+            if not sees_suppressed(viewer):  # a take-down's value finds nothing for readers
+                where.append("id NOT IN (SELECT target FROM suppressions)")
     seen, seen_args = may_see_sql(viewer)
     where.append(seen)
     args.extend(seen_args)

@@ -12,9 +12,10 @@ from litestar.params import Body, FromPath, FromQuery, Parameter
 from msgspec import Meta
 
 from starosta.events.claim_rules import Rank, Status
-from starosta.events.errors import Conflict, DomainError
+from starosta.events.errors import Conflict, DomainError, Invalid
 from starosta.events.kinds import KIND_NAMES, AnyClaim, Citation
-from starosta.events.store import ConcurrencyError
+from starosta.events.store import ConcurrencyError, Connection
+from starosta.projections import registry
 from starosta.projections import claims as claims_model
 from starosta.projections.claims import ClaimOut, ClaimPage
 from starosta.projections.rules import check_listing
@@ -99,6 +100,26 @@ CLAIM_EXAMPLES = [
         "name_kind": "transliteration", "parts": {"surname": "Martsinkevitch", "given": "Vera",
                                                   "patronymic": "Alexandrovna"},
         "citation": {"source": "S-00000002", "locator": "note 9"}}),
+    Example(summary="a statement: a property's value (GET /properties)", value={
+        "kind": "statement", "subject": "P-00000001", "property": "memorial_id",
+        "value": "4711", "citation": {"source": "S-00000005", "locator": "record card"}}),
+    Example(summary="a statement in monolingual text", value={
+        "kind": "statement", "subject": "P-00000002", "property": "conditions",
+        "value": {"text": "the regime of the Butyrki prison", "language": "en"},
+        "start": "1923", "citation": {"source": "S-00000002"}}),
+    Example(summary="an allowance with a stated equivalent (a qualifier)", value={
+        "kind": "allowance", "person": "P-00000007", "amount": "6.25", "currency": "SUR",
+        "period": "month", "citation": {"source": "S-00000003"},
+        "qualifiers": [{"property": "equivalent",
+                        "value": {"amount": "3.25", "currency": "USD", "at_most": True}}]}),
+    Example(summary="a death with an age as stated (a qualifier)", value={
+        "kind": "death", "person": "P-00000002", "date": "1990",
+        "citation": {"source": "S-00000002"},
+        "qualifiers": [{"property": "stated_age", "value": {"amount": "86", "unit": "years"}}]}),
+    Example(summary="an accusation with its article (a qualifier)", value={
+        "kind": "accusation", "person": "P-00000001", "accusation": "anti-Soviet agitation",
+        "citation": {"source": "S-00000005"},
+        "qualifiers": [{"property": "article", "value": "58-10"}]}),
 ]
 
 
@@ -216,6 +237,14 @@ class ClaimController(Controller):
                        pattern=r"^[a-z][a-z0-9_]{1,40}$", description="A participant role: claims with a participant in it (with "
                        "`participant`: that participant in it)",
                        examples=[Example(value="informant")])] = None,
+                   property: Annotated[str | None, Parameter(max_length=64, description=(
+                       "A property (id or key): the claims holding a value of it, as a "
+                       "statement's value or a qualifier's"), examples=[Example(value="memorial_id")])] = None,
+                   value: Annotated[str | None, Parameter(max_length=2000, description=(
+                       "With `property`: the claims whose value of it equals this one, compared "
+                       "by a normalised key (decimals exactly: 86 = 86.0; text case-folded, "
+                       "NFC, spaces collapsed; an object value by its amount or its text)"),
+                       examples=[Example(value="86")])] = None,
                    after: Cursor = None, limit: Limit = 50) -> ClaimPage:
         """Oldest first. Anonymous readers list approved and disputed claims (approved, then
         contested: public, marked, until the contest is resolved); a contributor also lists
@@ -224,10 +253,22 @@ class ClaimController(Controller):
         name to reviewers and admins."""
         check_listing(viewer(request), status)
         entities = [e for e in (person, place) if e is not None]
-        return await off_loop(request, lambda conn: accounts.claim_page(
-            conn, viewer(request), after=cursor(after), limit=limit, status=status, source=source,
-            contributor=contributor, kind=kind, entities=entities, participant=participant,
-            role=role, group=group))
+        if value is not None and property is None:
+            raise Invalid("value", value, "a value filter needs its property (?property=&value=)", "query")
+
+        def listing(conn: Connection) -> ClaimPage:
+            prop = None
+            if property is not None:
+                found = registry.property_of(conn, property)
+                if found is None:
+                    raise Invalid("property", property, "not a property: GET /properties lists them",
+                                  "query")
+                prop = (found.id, found.key)
+            return accounts.claim_page(
+                conn, viewer(request), after=cursor(after), limit=limit, status=status, source=source,
+                contributor=contributor, kind=kind, entities=entities, participant=participant,
+                role=role, group=group, property=prop, value=value)
+        return await off_loop(request, listing)
 
     @post("/{claim_id:str}/approve", guards=[auth.reviewer], status_code=200, opt={"if_match": True},
           summary="Approve (on a contested or disputed claim: dismiss the contest)")
