@@ -23,7 +23,8 @@ from typing import Any, Protocol
 
 import msgspec
 
-from starosta.events.claim_rules import Rank, effective_rank, survivor_label
+from starosta.events.claim_rules import Rank, denials, effective_rank, survivor_label
+from starosta.events.kinds import kind_of as claim_kind
 from starosta.events.dates import DateValue, Length, sort_key, surely_covered
 from starosta.events.registry import PersonMerged, PersonRegistered, PersonUnmerged
 from starosta.events.review import (
@@ -77,6 +78,57 @@ class Entry(msgspec.Struct, kw_only=True, omit_defaults=True):
     length: Length | None = None
     dispute: Dispute | None = None
     suppressed: Suppression | None = None  # reviewers' view of a suppressed claim (flagged)
+    # statements about statements (issue 21, see Beside): whom the source attributes the claim
+    # to (flagged "attributed"), the claim it denies (flagged "denial"), the claims denying it
+    # (flagged "denied"), and a deprecated rank's retracting source
+    attributed_to: Ref | None = None
+    denies: Beside | None = None
+    denied_by: list[Beside] = []
+    retracted_by: dict[str, Any] | None = None
+
+
+class Beside(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A claim shown beside a biography entry it denies or that denies it (both directions
+    linked): its id, kind, status, citation (source as {"id", "label"}), the source's words
+    (`said`) and whom it is attributed to; a claim the reader may not see is its id alone."""
+
+    claim: str
+    kind: str | None = None
+    status: str | None = None
+    citation: dict[str, Any] | None = None
+    said: str | None = None
+    attributed_to: Ref | None = None
+
+
+def beside(linked: claims_model.Linked, labels: Labels) -> Beside:
+    """Return a linked claim as a biography shows it, its entities labelled."""
+    citation = None
+    if linked.citation is not None:
+        citation = dict(linked.citation)
+        citation["source"] = _labelled(citation["source"], labels)
+    return Beside(claim=linked.claim, kind=linked.kind, status=linked.status, citation=citation,
+                  said=linked.said,
+                  attributed_to=labels.ref(linked.attributed_to) if linked.attributed_to else None)
+
+
+def statement_links(e: Entry, view: ClaimView, labels: Labels) -> Entry:
+    """Set an entry's attribution, denials and retraction (issue 21) from its view, flagged."""
+    e.fields.pop("attributed_to", None)
+    e.fields.pop("denies", None)
+    if isinstance(view.claim.get("attributed_to"), str):
+        e.attributed_to = labels.ref(view.claim["attributed_to"])
+        e.flags.append("attributed")
+    if view.denied is not None:
+        e.denies = beside(view.denied, labels)
+        e.flags.append("denial")
+    if view.denied_by:
+        e.denied_by = [beside(linked, labels) for linked in view.denied_by]
+        e.flags.append("denied")
+    if view.rank_citation is not None and e.rank == "deprecated":
+        citation = dict(view.rank_citation)
+        citation["source"] = _labelled(citation["source"], labels)
+        e.retracted_by = citation
+    return e
 
 
 class Taken(msgspec.Struct, kw_only=True):
@@ -211,11 +263,12 @@ def entry(view: ClaimView, labels: Labels, own: set[str] | frozenset[str] = froz
     flags = [view.status] if view.status != "approved" else []
     if view.suppressed is not None:
         flags.append("suppressed")
-    return Entry(claim=view.id, kind=view.kind, status=view.status, rank=rank, earliest=earliest,
-                 latest=max(latests) if latests else None, dates=view.dates, fields=fields,
-                 citation=citation, flags=flags, suppressed=view.suppressed,
-                 through=through, reason=view.rank_reason if rank == "deprecated" else None,
-                 superseded_by=view.superseded_by, length=view.length, dispute=view.dispute)
+    return statement_links(Entry(
+        claim=view.id, kind=view.kind, status=view.status, rank=rank, earliest=earliest,
+        latest=max(latests) if latests else None, dates=view.dates, fields=fields,
+        citation=citation, flags=flags, suppressed=view.suppressed,
+        through=through, reason=view.rank_reason if rank == "deprecated" else None,
+        superseded_by=view.superseded_by, length=view.length, dispute=view.dispute), view, labels)
 
 
 # The relation as the other person has it: "A is the brother of B" makes B a sibling of A (the
@@ -253,6 +306,23 @@ def referenced(views: list[ClaimView]) -> set[str]:
                 ids.add(value)
         for field in MANY.get(v.kind, {}):
             ids.update(v.claim.get(field, ()))
+        ids |= linked_ids(v)
+    return ids
+
+
+def linked_ids(view: ClaimView) -> set[str]:
+    """The entities a claim's statement links name: whom it is attributed to, the sources and
+    attributions of the claims it denies or that deny it, its retracting source."""
+    ids = set()
+    if isinstance(view.claim.get("attributed_to"), str):
+        ids.add(view.claim["attributed_to"])
+    for linked in [*view.denied_by, *([view.denied] if view.denied else [])]:
+        if linked.citation is not None:
+            ids.add(linked.citation["source"])
+        if linked.attributed_to is not None:
+            ids.add(linked.attributed_to)
+    if view.rank_citation is not None:
+        ids.add(view.rank_citation["source"])
     return ids
 
 
@@ -441,8 +511,9 @@ class BiographiesProjection(Projection):
     runner rebuilds it with them and applies it after them."""
 
     name = "biographies"
-    version = 5  # 2: relations turned round; 3: conflicting death manners; 4: ranks, deprecated,
-    # companions, agreements, independence, durations; 5: disputed claims shown, suppressions
+    version = 6  # 2: relations turned round; 3: conflicting death manners; 4: ranks, deprecated,
+    # companions, agreements, independence, durations; 5: disputed claims shown, suppressions;
+    # 6: attributions, denials both ways, a retraction's citation (issue 21)
     reads = ("registry", "claims")
     ddl = {"biographies": ["""CREATE TABLE {name} (
         person_id TEXT PRIMARY KEY, etag TEXT NOT NULL, document BLOB NOT NULL)"""]}
@@ -542,6 +613,38 @@ def read(conn: Connection, person_id: str, viewer: Viewer,
     return _document(bio)
 
 
+def links_as_of(conn: Connection, store: StreamReader, views: list[ClaimView], position: int,
+                viewer: Viewer, statuses: Sequence[str]) -> None:
+    """Set the views' denials as they stood after log `position`: the claims denying them or
+    denied by them, submitted by then, replayed from their own streams up to it (shown as the
+    document shows claims; take-downs as in force now)."""
+    pairs = claims_model.deniers_submitted(conn, [v.id for v in views], position)
+    targets = {v.claim["denies"] for v in views if isinstance(v.claim.get("denies"), str)}
+    linked: dict[str, claims_model.Linked] = {}
+    for claim_id in sorted({p[0] for p in pairs} | targets):
+        state, submitted = None, None
+        for envelope in store.read_stream(claim_id, up_to_position=position):
+            state = evolve(state, envelope.event)
+            if isinstance(envelope.event, ClaimSubmitted):
+                submitted = envelope.event
+        if state is None or submitted is None or not shown(viewer, state.status, state.contributor,
+                                                             statuses):
+            continue
+        claim = submitted.claim
+        linked[claim_id] = claims_model.Linked(
+            claim=claim_id, kind=claim_kind(claim), status=state.status,
+            citation=msgspec.to_builtins(claim.citation), said=claim.said,
+            attributed_to=claim.attributed_to)
+    if not sees_suppressed(viewer):
+        for claim_id in claims_model.suppressed_claims(conn, list(linked)):
+            del linked[claim_id]
+    by_denied = denials(pairs)
+    for v in views:
+        v.denied_by = [linked[c] for c in by_denied.get(v.id, ()) if c in linked]
+        if isinstance(v.claim.get("denies"), str):
+            v.denied = linked.get(v.claim["denies"], claims_model.Linked(claim=v.claim["denies"]))
+
+
 class StreamReader(Protocol):
     """What an as_of read needs of the event store."""
 
@@ -562,6 +665,7 @@ def read_as_of(conn: Connection, store: StreamReader, person_id: str, position: 
     ids = claims_model.claim_ids_of(conn, group, position)
     states: dict[str, tuple[ClaimState, ClaimSubmitted, int]] = {}
     reasons: dict[str, str | None] = {}
+    retractions: dict[str, Any] = {}
     disputes: dict[str, Dispute] = {}
     for claim_id in dict.fromkeys([*ids, *claims_model.successors_of(conn, ids, position)]):
         state, submitted, first = None, None, 0
@@ -571,6 +675,8 @@ def read_as_of(conn: Connection, store: StreamReader, person_id: str, position: 
                 submitted, first = envelope.event, envelope.position
             elif isinstance(envelope.event, ClaimRanked):
                 reasons[claim_id] = envelope.event.reason
+                retractions[claim_id] = (msgspec.to_builtins(envelope.event.citation)
+                                         if envelope.event.citation else None)
             elif isinstance(envelope.event, ClaimContested):
                 c = envelope.event
                 disputes[claim_id] = Dispute(
@@ -594,11 +700,13 @@ def read_as_of(conn: Connection, store: StreamReader, person_id: str, position: 
                                position=first, claim=claim, dates=dict(submitted.dates),
                                superseded_by=successor.get(claim_id), rank=state.rank,
                                rank_reason=reasons.get(claim_id), length=submitted.length,
-                               dispute=disputes.get(claim_id) if state.status == "disputed" else None))
+                               dispute=disputes.get(claim_id) if state.status == "disputed" else None,
+                               rank_citation=retractions.get(claim_id)))
     # the suppressions in force now, never those of then: a take-down reaches every replay
     suppressed = claims_model.suppressed_claims(conn, [v.id for v in views])
     for view in views:
         view.suppressed = suppressed.get(view.id)
+    links_as_of(conn, store, views, position, viewer, statuses)
     labels = labels_of(conn, referenced(views) | set(group))
     person = registry.entity(conn, "person", alive)
     assert person is not None
