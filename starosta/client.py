@@ -500,11 +500,15 @@ class Operations:
     def claims(*, status: str | None = None, person: str | None = None,
                place: str | None = None, source: str | None = None,
                contributor: str | None = None, kind: str | None = None,
+               denies: str | None = None, attributed_to: str | None = None,
                page_size: int = 100) -> Pages[ClaimOut]:
-        """Every claim the caller may see that matches the filters, oldest first."""
+        """Every claim the caller may see that matches the filters, oldest first (`denies`:
+        the claims denying that claim; `attributed_to`: the claims attributed to that person,
+        organisation or source)."""
         return Pages(Call("GET", "/claims", ClaimPage, params={
             "status": status, "person": person, "place": place, "source": source,
-            "contributor": contributor, "kind": kind, "limit": page_size}))
+            "contributor": contributor, "kind": kind, "denies": denies,
+            "attributed_to": attributed_to, "limit": page_size}))
 
     @operation
     def approve(claim_id: str, reason: str | None = None, *, version: int | None = None,
@@ -533,10 +537,14 @@ class Operations:
 
     @operation
     def rank(claim_id: str, rank: Rank, reason: str | None = None, *, version: int,
+             citation: Citation | Mapping[str, Any] | None = None,
              idempotency_key: str | None = None) -> Call[ClaimOut]:
-        """Rank an approved claim, against the version read (required: If-Match)."""
-        return _review(claim_id, "rank", {"rank": rank, **(_reason(reason) or {})}, version,
-                       idempotency_key)
+        """Rank an approved claim, against the version read (required: If-Match); a deprecated
+        rank may cite the source that retracts the claim (`citation`)."""
+        body: dict[str, Any] = {"rank": rank, **(_reason(reason) or {})}
+        if citation is not None:
+            body["citation"] = citation
+        return _review(claim_id, "rank", body, version, idempotency_key)
 
     # read models -----------------------------------------------------------------------------------
     @operation
