@@ -9,7 +9,9 @@ CSV mapping (the README has it too): a column per field, named as in the API (`p
 `citation.locator`, `citation.quote`, `count.min`, `count.max`, `amount.min`, `amount.max`);
 list fields split on `|` (`with`, `citation.via`); an empty cell leaves the field out; numbers
 are read from the text ("66"); a `kind` column, or `--kind`, names the kind (the same on every
-row). What a CSV cannot hold (an aggregate's `of_whom`, `via` links to registered sources) is
+row). Statements about statements (issue 21): `attributed_to` (the id of a person, organisation
+or source, or a person's or organisation's label) and `denies` (a claim id) are columns like
+any other. What a CSV cannot hold (an aggregate's `of_whom`, `via` links to registered sources) is
 written in JSON Lines: one claim object per line, as POST /claims takes it.
 
 Entities by label: a cell of an entity field (`person`, `place`, `group`, `with`, `fund`,
@@ -239,6 +241,9 @@ def resolve_labels(row: Row, cls: type[Claim], labels: Labels) -> None:
         if isinstance(values, list):
             row.data[name] = [_resolved(row, f"{name}.{i}", v, entity, labels) if isinstance(v, str) else v
                               for i, v in enumerate(values)]
+    attributed = row.data.get("attributed_to")  # issue 21: a person's or organisation's label,
+    if isinstance(attributed, str) and not _ID_SHAPE.match(attributed):  # or any id (a source's)
+        row.data["attributed_to"] = _resolved(row, "attributed_to", attributed, "any", labels)
 
 
 def _resolved(row: Row, name: str, value: str, entity: str, labels: Labels) -> str:
