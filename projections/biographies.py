@@ -19,9 +19,10 @@ import datetime as dt
 import hashlib
 from collections.abc import Sequence
 from itertools import combinations
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
 import msgspec
+from msgspec import Meta
 
 from starosta.events.claim_rules import Rank, denials, effective_rank, survivor_label
 from starosta.events.kinds import kind_of as claim_kind
@@ -81,10 +82,21 @@ class Entry(msgspec.Struct, kw_only=True, omit_defaults=True):
     # statements about statements (issue 21, see Beside): whom the source attributes the claim
     # to (flagged "attributed"), the claim it denies (flagged "denial"), the claims denying it
     # (flagged "denied"), and a deprecated rank's retracting source
-    attributed_to: Ref | None = None
-    denies: Beside | None = None
-    denied_by: list[Beside] = []
-    retracted_by: dict[str, Any] | None = None
+    attributed_to: Annotated[Ref | None, Meta(
+        description="Attributed: whom the cited source says said it (flagged \"attributed\")",
+        examples=[{"id": "O-00000007", "label": "American press"}])] = None
+    denies: Annotated[Beside | None, Meta(
+        description="The claim this entry denies, shown beside it (flagged \"denial\")",
+        examples=[{"claim": "C-00000009", "kind": "presence", "status": "approved",
+                   "said": "very happy to leave Russia",
+                   "attributed_to": {"id": "O-00000007", "label": "American press"}}])] = None
+    denied_by: Annotated[list[Beside], Meta(
+        description="The claims denying this entry, shown beside it (flagged \"denied\")",
+        examples=[[{"claim": "C-0000000A", "kind": "presence", "status": "approved",
+                    "said": "I was deeply grieved when I was forced to leave that country"}]])] = []
+    retracted_by: Annotated[dict[str, Any] | None, Meta(
+        description="A deprecated entry's retracting source (the rank's citation)",
+        examples=[{"source": {"id": "S-00000005", "label": "A later letter"}, "locator": "p. 2"}])] = None
 
 
 class Beside(msgspec.Struct, kw_only=True, omit_defaults=True):

@@ -4,9 +4,10 @@ entities and source it refers to: the review queue and `GET /claims/{id}` read i
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
 import msgspec
+from msgspec import Meta
 
 from starosta.events.claim_rules import DEPRECATED, Rank, counts, denials, effective_rank, status_after
 from starosta.events.dates import DateValue, Length, sort_key
@@ -440,8 +441,13 @@ class ClaimOut(msgspec.Struct, kw_only=True):
     suppressed: Suppression | None = None
     # statements about statements (issue 21): the claims (visible to the reader) that deny this
     # one, and a deprecated rank's retracting source (also in `history`)
-    denied_by: list[str] = []
-    rank_citation: dict[str, Any] | None = None
+    denied_by: Annotated[list[str], Meta(
+        description="The claims the reader may see that deny this one (their `denies`)",
+        examples=[["C-7KD2M4QX"]])] = []
+    rank_citation: Annotated[dict[str, Any] | None, Meta(
+        description="While ranked deprecated: the source the rank cites as retracting the claim",
+        examples=[{"source": "S-00000005", "locator": "p. 2",
+                   "quote": "the figure I gave last month was wrong"}])] = None
 
 
 class ClaimPage(msgspec.Struct):
