@@ -546,6 +546,7 @@ class BiographiesProjection(Projection):
                 # documents that name a record of the moved group show its survivor: recompute
                 records = [e.person_id, *registry.merged_records(conn, e.person_id, t["persons"])]
                 dirty.update(claims_model.persons_referring_to(conn, records, t, t["persons"]))
+                dirty.update(claims_model.persons_attributing(conn, records, t, t["persons"]))
             case ClaimApproved() | ClaimRejected() | ClaimContested() | ClaimRetracted() | ClaimRanked():
                 # public before: approved, ranked (only approved claims are ranked), or contested
                 # (disputed when it was approved; a pending claim's contest costs one recompute)
@@ -560,6 +561,7 @@ class BiographiesProjection(Projection):
                     if e.target_kind == "person":
                         dirty.add(e.target)
                     dirty.update(claims_model.persons_referring_to(conn, [e.target], t, t["persons"]))
+                    dirty.update(claims_model.persons_attributing(conn, [e.target], t, t["persons"]))
 
     def finish(self, conn: Connection, t: Tables, envelopes: Sequence[Envelope], *,
                rebuilding: bool = False) -> None:

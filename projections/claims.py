@@ -360,6 +360,22 @@ def persons_referring_to(conn: Connection, records: list[str], tables: Tables,
         f"WHERE mine.entity_id IN ({marks}) ORDER BY r.entity_id", records)]
 
 
+def persons_attributing(conn: Connection, records: list[str], tables: Tables,
+                        persons: str = "persons") -> list[str]:
+    """Return the person records whose documents show any of `records` as whom a claim is
+    attributed to (issue 21): those of the claims attributed to them, and of the claims
+    denying those (a denial shows the denied claim's attribution beside it)."""
+    if "claim_links" not in tables or not records:
+        return []
+    marks = ",".join("?" * len(records))
+    links, refs = tables["claim_links"], tables["claim_refs"]
+    return [r[0] for r in conn.execute(
+        f"SELECT DISTINCT r.entity_id FROM {refs} AS r JOIN {persons} AS p ON p.id = r.entity_id "
+        f"WHERE r.claim_id IN (SELECT claim_id FROM {links} WHERE attributed_to IN ({marks}) "
+        f"UNION SELECT d.claim_id FROM {links} AS d JOIN {links} AS a ON a.claim_id = d.denies "
+        f"WHERE a.attributed_to IN ({marks})) ORDER BY r.entity_id", (*records, *records))]
+
+
 def previous_action(conn: Connection, claim_id: str, version: int,
                     tables: Tables | None = None) -> str | None:
     """Return the review action recorded at `version` of a claim's stream ('submit' at 1)."""

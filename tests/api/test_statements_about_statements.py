@@ -220,3 +220,24 @@ def test_statement_links_survive_a_rebuild(api: Api) -> None:
     assert api.get(f"/claims/{attributed}").json() == claims_before
     (entry,) = entries(document, denial)
     assert entry["retracted_by"]["source"]["id"] == later and entry["rank"] == "deprecated"
+
+
+def test_whom_a_claim_is_attributed_to_is_labelled_as_it_stands_now(api: Api) -> None:
+    w = setting(api)
+    attributed = api.claim(presence(w, "exile, preferred", attributed_to=w["press"]))
+    approve(api, attributed)
+    other = api.person("Synthetic Reader", w["source"])
+    denial = api.claim({**presence(w, "forced", denies=attributed), "person": other})
+    approve(api, denial)
+    r = api.post(f"/organizations/{w['press']}/suppress", {"reason": "test take-down"}, "root")
+    assert r.status_code == 200, r.text
+    (entry,) = entries(bio(api, w["person"]), attributed)
+    assert entry["attributed_to"] == {"id": w["press"], "label": "[suppressed]"}
+    (denying,) = entries(bio(api, other), denial)
+    assert denying["denies"]["attributed_to"]["label"] == "[suppressed]"
+    r = api.post(f"/organizations/{w['press']}/unsuppress", {"reason": "given back"}, "root")
+    assert r.status_code == 200, r.text
+    (entry,) = entries(bio(api, w["person"]), attributed)
+    assert entry["attributed_to"]["label"] == "Synthetic press (test)"
+    (denying,) = entries(bio(api, other), denial)
+    assert denying["denies"]["attributed_to"]["label"] == "Synthetic press (test)"
