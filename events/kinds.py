@@ -155,6 +155,14 @@ class Claim(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind", forbid_
     certainty: Certainty | None = None
     participants: Participants = ()
     qualifiers: Qualifiers = ()
+    # Statements about statements (issue 21): whom the cited source says said it, and the claim
+    # this one denies (events.claim_rules: attribution_kinds, denial_problem)
+    attributed_to: Annotated[Id, Meta(description=(
+        "Attributed: the cited source says that this person, organisation or source said it "
+        "(reported speech, not the source's own assertion)"), examples=["O-00000007"])] | None = None
+    denies: Annotated[Id, Meta(description=(
+        "The claim this one denies: both stand, shown side by side"),
+        examples=["C-00000001"])] | None = None
 
     DATES: ClassVar[tuple[str, ...]] = ()
     INTERVAL: ClassVar[tuple[str, str] | None] = None

@@ -19,13 +19,15 @@ import datetime as dt
 import hashlib
 from collections.abc import Sequence
 from itertools import combinations
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
 import msgspec
+from msgspec import Meta
 
-from starosta.events.claim_rules import Rank, effective_rank, survivor_label
+from starosta.events.claim_rules import Rank, denials, effective_rank, survivor_label
 from starosta.events.dates import DateValue, Length, may_meet, sort_key, surely_covered
 from starosta.events.kinds import KINDS
+from starosta.events.kinds import kind_of as claim_kind
 from starosta.events.properties import PropertyDef, names_entity, url_of, value_key
 from starosta.events.registry import PersonMerged, PersonRegistered, PersonUnmerged
 from starosta.events.registry import RecordIdentified, RecordUnidentified
@@ -107,7 +109,24 @@ class Entry(msgspec.Struct, kw_only=True, omit_defaults=True):
     suppressed: Suppression | None = None  # reviewers' view of a suppressed claim (flagged)
     member_of: MemberOf | None = None  # through "group": the group and the memberships
     qualifiers: list[Qualified] = []
-
+    # statements about statements (issue 21, see Beside): whom the source attributes the claim
+    # to (flagged "attributed"), the claim it denies (flagged "denial"), the claims denying it
+    # (flagged "denied"), and a deprecated rank's retracting source
+    attributed_to: Annotated[Ref | None, Meta(
+        description="Attributed: whom the cited source says said it (flagged \"attributed\")",
+        examples=[{"id": "O-00000007", "label": "American press"}])] = None
+    denies: Annotated[Beside | None, Meta(
+        description="The claim this entry denies, shown beside it (flagged \"denial\")",
+        examples=[{"claim": "C-00000009", "kind": "presence", "status": "approved",
+                   "said": "very happy to leave Russia",
+                   "attributed_to": {"id": "O-00000007", "label": "American press"}}])] = None
+    denied_by: Annotated[list[Beside], Meta(
+        description="The claims denying this entry, shown beside it (flagged \"denied\")",
+        examples=[[{"claim": "C-0000000A", "kind": "presence", "status": "approved",
+                    "said": "I was deeply grieved when I was forced to leave that country"}]])] = []
+    retracted_by: Annotated[dict[str, Any] | None, Meta(
+        description="A deprecated entry's retracting source (the rank's citation)",
+        examples=[{"source": {"id": "S-00000005", "label": "A later letter"}, "locator": "p. 2"}])] = None
 
 class PropertyRef(msgspec.Struct, kw_only=True):
     """A property as documents show it: its id, key, label and datatype."""
@@ -134,6 +153,50 @@ class StatementGroup(msgspec.Struct, kw_only=True):
     property: PropertyRef
     single: bool
     claims: list[Entry]
+
+
+class Beside(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A claim shown beside a biography entry it denies or that denies it (both directions
+    linked): its id, kind, status, citation (source as {"id", "label"}), the source's words
+    (`said`) and whom it is attributed to; a claim the reader may not see is its id alone."""
+
+    claim: str
+    kind: str | None = None
+    status: str | None = None
+    citation: dict[str, Any] | None = None
+    said: str | None = None
+    attributed_to: Ref | None = None
+
+
+def beside(linked: claims_model.Linked, labels: Labels) -> Beside:
+    """Return a linked claim as a biography shows it, its entities labelled."""
+    citation = None
+    if linked.citation is not None:
+        citation = dict(linked.citation)
+        citation["source"] = _labelled(citation["source"], labels)
+    return Beside(claim=linked.claim, kind=linked.kind, status=linked.status, citation=citation,
+                  said=linked.said,
+                  attributed_to=labels.ref(linked.attributed_to) if linked.attributed_to else None)
+
+
+def statement_links(e: Entry, view: ClaimView, labels: Labels) -> Entry:
+    """Set an entry's attribution, denials and retraction (issue 21) from its view, flagged."""
+    e.fields.pop("attributed_to", None)
+    e.fields.pop("denies", None)
+    if isinstance(view.claim.get("attributed_to"), str):
+        e.attributed_to = labels.ref(view.claim["attributed_to"])
+        e.flags.append("attributed")
+    if view.denied is not None:
+        e.denies = beside(view.denied, labels)
+        e.flags.append("denial")
+    if view.denied_by:
+        e.denied_by = [beside(linked, labels) for linked in view.denied_by]
+        e.flags.append("denied")
+    if view.rank_citation is not None and e.rank == "deprecated":
+        citation = dict(view.rank_citation)
+        citation["source"] = _labelled(citation["source"], labels)
+        e.retracted_by = citation
+    return e
 
 
 class Taken(msgspec.Struct, kw_only=True):
@@ -327,13 +390,14 @@ def entry(view: ClaimView, labels: Labels, own: set[str] | frozenset[str] = froz
     flags = [view.status] if view.status != "approved" else []
     if view.suppressed is not None:
         flags.append("suppressed")
-    return Entry(claim=view.id, kind=view.kind, status=view.status, rank=rank, earliest=earliest,
-                 latest=max(latests) if latests else None, dates=view.dates, fields=fields,
-                 citation=citation, flags=flags, suppressed=view.suppressed,
-                 through=through, roles=roles, reason=view.rank_reason if rank == "deprecated" else None,
-                 superseded_by=view.superseded_by, length=view.length, dispute=view.dispute,
-                 qualifiers=[qualified(q["property"], q["value"], labels)
-                             for q in view.claim.get("qualifiers", ())])
+    return statement_links(Entry(
+        claim=view.id, kind=view.kind, status=view.status, rank=rank, earliest=earliest,
+        latest=max(latests) if latests else None, dates=view.dates, fields=fields,
+        citation=citation, flags=flags, suppressed=view.suppressed,
+        through=through, roles=roles, reason=view.rank_reason if rank == "deprecated" else None,
+        superseded_by=view.superseded_by, length=view.length, dispute=view.dispute,
+        qualifiers=[qualified(q["property"], q["value"], labels)
+                    for q in view.claim.get("qualifiers", ())]), view, labels)
 
 
 # The relation as the other person has it: "A is the brother of B" makes B a sibling of A (the
@@ -416,6 +480,23 @@ def referenced(views: list[ClaimView]) -> set[str]:
         for field in MANY.get(v.kind, {}):
             ids.update(v.claim.get(field, ()))
         ids.update(p["ref"] for p in v.claim.get("participants", ()))
+        ids |= linked_ids(v)
+    return ids
+
+
+def linked_ids(view: ClaimView) -> set[str]:
+    """The entities a claim's statement links name: whom it is attributed to, the sources and
+    attributions of the claims it denies or that deny it, its retracting source."""
+    ids = set()
+    if isinstance(view.claim.get("attributed_to"), str):
+        ids.add(view.claim["attributed_to"])
+    for linked in [*view.denied_by, *([view.denied] if view.denied else [])]:
+        if linked.citation is not None:
+            ids.add(linked.citation["source"])
+        if linked.attributed_to is not None:
+            ids.add(linked.attributed_to)
+    if view.rank_citation is not None:
+        ids.add(view.rank_citation["source"])
     return ids
 
 
@@ -651,11 +732,12 @@ class BiographiesProjection(Projection):
     runner rebuilds it with them and applies it after them."""
 
     name = "biographies"
-    version = 9  # 2: relations turned round; 3: conflicting death manners; 4: ranks, deprecated,
+    version = 10  # 2: relations turned round; 3: conflicting death manners; 4: ranks, deprecated,
     # companions, agreements, independence, durations; 5: disputed claims shown, suppressions;
     # 6: participants in roles (`through: "participant"`, `roles`); 7: statements about a
     # member's groups, through the group; 8: identifications (identified_with); 9: statements
-    # grouped by property, qualifiers beside their claim, single-valued conflicts
+    # grouped by property, qualifiers beside their claim, single-valued conflicts; 10:
+    # attributions, denials both ways, a retraction's citation
     reads = ("registry", "claims")
     ddl = {"biographies": ["""CREATE TABLE {name} (
         person_id TEXT PRIMARY KEY, etag TEXT NOT NULL, document BLOB NOT NULL)"""]}
@@ -679,6 +761,7 @@ class BiographiesProjection(Projection):
                 dirty.update(registry.identified_records(conn, records, t))  # shown as survivors
             case RecordIdentified(kind="person") | RecordUnidentified(kind="person"):
                 dirty.update((e.record_id, e.with_))
+                dirty.update(claims_model.persons_attributing(conn, records, t, t["persons"]))
             case ClaimApproved() | ClaimRejected() | ClaimContested() | ClaimRetracted() | ClaimRanked():
                 # public before: approved, ranked (only approved claims are ranked), or contested
                 # (disputed when it was approved; a pending claim's contest costs one recompute)
@@ -696,6 +779,7 @@ class BiographiesProjection(Projection):
                         dirty.add(e.target)
                         dirty.update(registry.identified_records(conn, [e.target], t))
                     dirty.update(claims_model.persons_referring_to(conn, [e.target], t, t["persons"]))
+                    dirty.update(claims_model.persons_attributing(conn, [e.target], t, t["persons"]))
 
     def finish(self, conn: Connection, t: Tables, envelopes: Sequence[Envelope], *,
                rebuilding: bool = False) -> None:
@@ -761,6 +845,38 @@ def read(conn: Connection, person_id: str, viewer: Viewer,
     return _document(bio)
 
 
+def links_as_of(conn: Connection, store: StreamReader, views: list[ClaimView], position: int,
+                viewer: Viewer, statuses: Sequence[str]) -> None:
+    """Set the views' denials as they stood after log `position`: the claims denying them or
+    denied by them, submitted by then, replayed from their own streams up to it (shown as the
+    document shows claims; take-downs as in force now)."""
+    pairs = claims_model.deniers_submitted(conn, [v.id for v in views], position)
+    targets = {v.claim["denies"] for v in views if isinstance(v.claim.get("denies"), str)}
+    linked: dict[str, claims_model.Linked] = {}
+    for claim_id in sorted({p[0] for p in pairs} | targets):
+        state, submitted = None, None
+        for envelope in store.read_stream(claim_id, up_to_position=position):
+            state = evolve(state, envelope.event)
+            if isinstance(envelope.event, ClaimSubmitted):
+                submitted = envelope.event
+        if state is None or submitted is None or not shown(viewer, state.status, state.contributor,
+                                                             statuses):
+            continue
+        claim = submitted.claim
+        linked[claim_id] = claims_model.Linked(
+            claim=claim_id, kind=claim_kind(claim), status=state.status,
+            citation=msgspec.to_builtins(claim.citation), said=claim.said,
+            attributed_to=claim.attributed_to)
+    if not sees_suppressed(viewer):
+        for claim_id in claims_model.suppressed_claims(conn, list(linked)):
+            del linked[claim_id]
+    by_denied = denials(pairs)
+    for v in views:
+        v.denied_by = [linked[c] for c in by_denied.get(v.id, ()) if c in linked]
+        if isinstance(v.claim.get("denies"), str):
+            v.denied = linked.get(v.claim["denies"], claims_model.Linked(claim=v.claim["denies"]))
+
+
 class StreamReader(Protocol):
     """What an as_of read needs of the event store."""
 
@@ -775,6 +891,7 @@ def replayed(conn: Connection, store: StreamReader, ids: list[str], position: in
     now."""
     states: dict[str, tuple[ClaimState, ClaimSubmitted, int]] = {}
     reasons: dict[str, str | None] = {}
+    retractions: dict[str, Any] = {}
     disputes: dict[str, Dispute] = {}
     for claim_id in dict.fromkeys([*ids, *claims_model.successors_of(conn, ids, position)]):
         state, submitted, first = None, None, 0
@@ -784,6 +901,8 @@ def replayed(conn: Connection, store: StreamReader, ids: list[str], position: in
                 submitted, first = envelope.event, envelope.position
             elif isinstance(envelope.event, ClaimRanked):
                 reasons[claim_id] = envelope.event.reason
+                retractions[claim_id] = (msgspec.to_builtins(envelope.event.citation)
+                                         if envelope.event.citation else None)
             elif isinstance(envelope.event, ClaimContested):
                 c = envelope.event
                 disputes[claim_id] = Dispute(
@@ -807,7 +926,8 @@ def replayed(conn: Connection, store: StreamReader, ids: list[str], position: in
                                position=first, claim=claim, dates=dict(submitted.dates),
                                superseded_by=successor.get(claim_id), rank=state.rank,
                                rank_reason=reasons.get(claim_id), length=submitted.length,
-                               dispute=disputes.get(claim_id) if state.status == "disputed" else None))
+                               dispute=disputes.get(claim_id) if state.status == "disputed" else None,
+                               rank_citation=retractions.get(claim_id)))
     # the suppressions in force now, never those of then: a take-down reaches every replay
     suppressed = claims_model.suppressed_claims(conn, [v.id for v in views])
     for view in views:
@@ -832,6 +952,8 @@ def read_as_of(conn: Connection, store: StreamReader, person_id: str, position: 
     group_views = [v for v in replayed(conn, store, claims_model.claim_ids_of(conn, groups, position),
                                        position, viewer, statuses)
                    if v.claim.get("group") in groups] if groups else []
+    links_as_of(conn, store, views, position, viewer, statuses)
+    links_as_of(conn, store, group_views, position, viewer, statuses)
     labels = labels_of(conn, referenced(views) | referenced(group_views) | set(group))
     person = registry.entity(conn, "person", alive)
     assert person is not None

@@ -549,16 +549,19 @@ class Operations:
                contributor: str | None = None, kind: str | None = None,
                participant: str | None = None, role: str | None = None,
                page_size: int = 100, group: str | None = None, property: str | None = None,
-               value: str | None = None) -> Pages[ClaimOut]:
+               value: str | None = None, denies: str | None = None,
+               attributed_to: str | None = None) -> Pages[ClaimOut]:
         """Every claim the caller may see that matches the filters, oldest first
         (`participant`, `role`: a participant of the claim, in that role; `group`: the claims
         whose subject is that group; `property=` (id or key) and `value=`: the claims holding
         that property's value, a statement's or a qualifier's, the value compared by its
-        normalised key)."""
+        normalised key; `denies`: the claims denying that claim; `attributed_to`: the claims
+        attributed to that person, organisation or source)."""
         return Pages(Call("GET", "/claims", ClaimPage, params={
             "status": status, "person": person, "place": place, "source": source,
             "contributor": contributor, "kind": kind, "participant": participant, "role": role,
-            "limit": page_size, "group": group, "property": property, "value": value}))
+            "limit": page_size, "group": group, "property": property, "value": value,
+            "denies": denies, "attributed_to": attributed_to}))
 
     @operation
     def participant_roles() -> Call[ParticipantRoles]:
@@ -599,10 +602,14 @@ class Operations:
 
     @operation
     def rank(claim_id: str, rank: Rank, reason: str | None = None, *, version: int,
+             citation: Citation | Mapping[str, Any] | None = None,
              idempotency_key: str | None = None) -> Call[ClaimOut]:
-        """Rank an approved claim, against the version read (required: If-Match)."""
-        return _review(claim_id, "rank", {"rank": rank, **(_reason(reason) or {})}, version,
-                       idempotency_key)
+        """Rank an approved claim, against the version read (required: If-Match); a deprecated
+        rank may cite the source that retracts the claim (`citation`)."""
+        body: dict[str, Any] = {"rank": rank, **(_reason(reason) or {})}
+        if citation is not None:
+            body["citation"] = citation
+        return _review(claim_id, "rank", body, version, idempotency_key)
 
     # read models -----------------------------------------------------------------------------------
     @operation

@@ -20,7 +20,15 @@ from starosta.events.dates import (
     narrow,
 )
 from starosta.events.base import Event
-from starosta.events.claim_rules import Rank, participant_refusal, parts_refusal, subject_problem
+from starosta.events.claim_rules import (
+    ATTRIBUTABLE,
+    Rank,
+    denial_problem,
+    participant_refusal,
+    parts_refusal,
+    rank_citation_problem,
+    subject_problem,
+)
 from starosta.events.errors import Conflict, Invalid, NotFound, PossibleDuplicate, PreconditionRequired
 from starosta.events.kinds import (
     AggregateClaim,
@@ -220,6 +228,38 @@ def check_claim(conn: Connection, claim: Claim, who: Principal) -> None:
             if link.source == claim.citation.source:
                 raise invalid(f"citation.via[{i}].source", link.source, "the cited source itself")
     check_ranges(claim)
+    check_statement_links(conn, claim, who)
+
+
+# -- statements about statements (issue 21): attributed_to, denies, a retraction's citation ------
+
+def check_statement_links(conn: Connection, claim: Claim, who: Principal) -> None:
+    """A claim's `attributed_to` names a registered person, organisation or source (404 naming
+    the field otherwise); its `denies` names a claim the contributor may see (the one 404 of
+    an unseen claim, as `supersedes`), never the claim it supersedes (422)."""
+    if claim.attributed_to is not None and not any(
+            registry.exists(conn, kind, claim.attributed_to) for kind in ATTRIBUTABLE):
+        raise not_found("attributed_to", claim.attributed_to, "person, organisation or source")
+    if claim.denies is not None:
+        found = claims_model.status_of(conn, claim.denies)
+        if found is None or not may_see(who.viewer(), *found):
+            raise unseen_claim("denies", claim.denies)
+        problem = denial_problem(claim.denies, claim.supersedes)
+        if problem:
+            raise invalid("denies", claim.denies, problem)
+
+
+def check_retraction(conn: Connection, rank: str | None, citation: Citation | None) -> None:
+    """A rank's citation (the retracting source): only with `deprecated` (422 naming
+    `citation`), its source and every source its `via` names registered (404)."""
+    if citation is None:
+        return
+    problem = rank_citation_problem(rank or "normal", True)
+    if problem:
+        raise invalid("citation", msgspec.to_builtins(citation), problem)
+    for i, link in enumerate(citation.via):
+        if isinstance(link, ViaLink):
+            require(conn, "source", link.source, f"citation.via[{i}].source")
 
 
 def check_group(conn: Connection, claim: GroupedClaim, kind: str) -> None:
@@ -428,7 +468,9 @@ def review(store: EventStore, claim_id: str, action: str, who: Principal,
                                        f"read it (it is at version {state.version})")
         if rank == "deprecated" and not reason:
             raise invalid("reason", reason, "a deprecated rank needs its reason")
-        ranked = ClaimRanked(claim_id=claim_id, reviewer=actor, rank=rank or "normal", reason=reason)
+        check_retraction(store.reader(), rank, citation)
+        ranked = ClaimRanked(claim_id=claim_id, reviewer=actor, rank=rank or "normal", reason=reason,
+                             citation=citation)
         return Decision([AppendRequest(claim_id, [NewEvent(ranked)], expected_version=state.version)],
                         ClaimStateOf(claim_id))
     resolves = state.status in CONTESTED

@@ -328,7 +328,8 @@ class _Writer:
                    "source_id": citation["source"], "locator": citation.get("locator"),
                    "quote": citation.get("quote"), "via": _json(citation.get("via", [])),
                    "said": claim.get("said"), "certainty": claim.get("certainty"),
-                   "note": claim.get("note"), "supersedes": c.supersedes, **_bounds(c.dates),
+                   "note": claim.get("note"), "supersedes": c.supersedes,
+                   **self._statement_links(claim), **_bounds(c.dates),
                    "dates": _json(c.dates), "length": _json(c.length), "claim": _json(claim),
                    "synthetic": _flag(self._synthetic(claim)), "position": c.position}
 
@@ -353,6 +354,14 @@ class _Writer:
                 "bound": "at_most" if obj.get("at_most") else "at_least" if obj.get("at_least") else None,
                 "about": _flag(obj.get("about")), "language": obj.get("language"),
                 "url": url_of(p, value) if isinstance(value, str) else None}
+
+    def _statement_links(self, claim: dict[str, Any]) -> dict[str, Any]:
+        """The claims table's columns of statements about statements (issue 21): whom the
+        claim is attributed to and that record's type, and the claim it denies."""
+        attributed = _text(claim.get("attributed_to"))
+        return {"attributed_to": attributed,
+                "attributed_to_type": self.kind_of.get(attributed) if attributed else None,
+                "denies": _text(claim.get("denies"))}
 
     def _name(self, c: snapshot.PublicClaim) -> None:
         claim = c.claim

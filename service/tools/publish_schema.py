@@ -173,6 +173,12 @@ TABLES: tuple[Table, ...] = (
                                        "says"),
               "note": Column(str, "the contributor's note"),
               "supersedes": Column(str, "the claim this one corrects (which is then not published)"),
+              "attributed_to": Column(str, "attributed: the person, organisation or source the "
+                                           "cited source says said it (reported speech), if any"),
+              "attributed_to_type": Column(str, "person, organization or source: what "
+                                                "attributed_to names"),
+              "denies": Column(str, "the claim this one denies, if any (both stand; the claim "
+                                    "denied may be unpublished: rejected or deprecated since)"),
               "earliest": Column(str, "the earliest possible day of any of its dates"),
               "latest": Column(str, "the latest possible day of any of its dates; null when one "
                                     "of them is open or unknown"),
@@ -403,6 +409,18 @@ SELECT e.fund_id, f.label AS fund, f.synthetic, e.claim_id, e.kind, e.direction,
        e.date_edtf, e.earliest, e.latest, e.source_id, s.label AS source, e.locator
 FROM ledger_entries AS e JOIN funds AS f ON f.id = e.fund_id JOIN sources AS s ON s.id = e.source_id
 ORDER BY fund, e.fund_id, e.earliest IS NULL, e.earliest, e.claim_id"""),
+    View("claim_denials", "Every published claim that denies another, beside the claim it denies "
+                          "(null columns when that claim is not published) and whom that claim "
+                          "is attributed to.", """
+SELECT d.id AS claim_id, d.kind, d.person_id, d.source_id, s.label AS source, d.quote, d.said,
+       d.denies AS denied_claim_id, c.kind AS denied_kind, c.quote AS denied_quote,
+       c.said AS denied_said, c.attributed_to AS denied_attributed_to, c.attributed_to_type AS
+       denied_attributed_to_type
+FROM claims AS d
+JOIN sources AS s ON s.id = d.source_id
+LEFT JOIN claims AS c ON c.id = d.denies
+WHERE d.denies IS NOT NULL
+ORDER BY d.id"""),
 )
 
 SNAPSHOT_TABLE = Table(

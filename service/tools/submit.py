@@ -14,7 +14,9 @@ last colon, a role), with optional `participants.said` and `participants.certain
 giving each one's said and certainty in the same order (`|`-separated, an empty item for
 none); an empty cell leaves the field out; numbers
 are read from the text ("66"); a `kind` column, or `--kind`, names the kind (the same on every
-row). What a CSV cannot hold (an aggregate's `of_whom`, `via` links to registered sources) is
+row). Statements about statements (issue 21): `attributed_to` (the id of a person, organisation
+or source, or a person's or organisation's label) and `denies` (a claim id) are columns like
+any other. What a CSV cannot hold (an aggregate's `of_whom`, `via` links to registered sources) is
 written in JSON Lines: one claim object per line, as POST /claims takes it.
 
 Properties and qualifiers: a statement's `subject`, `property` (id or key) and `value` columns;
@@ -296,6 +298,9 @@ def resolve_labels(row: Row, cls: type[Claim], labels: Labels) -> None:
             if isinstance(participant, dict) and isinstance(participant.get("ref"), str):
                 participant["ref"] = _resolved(row, f"participants.{i}.ref", participant["ref"],
                                                "any", labels)
+    attributed = row.data.get("attributed_to")  # issue 21: a person's or organisation's label,
+    if isinstance(attributed, str) and not _ID_SHAPE.match(attributed):  # or any id (a source's)
+        row.data["attributed_to"] = _resolved(row, "attributed_to", attributed, "any", labels)
 
 
 def _resolved(row: Row, name: str, value: str, entity: str, labels: Labels) -> str:

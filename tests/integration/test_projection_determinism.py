@@ -156,6 +156,10 @@ class World:
                 if supersede and self.claims:
                     import msgspec
                     claim = msgspec.structs.replace(claim, supersedes=self.claims[-1])
+                elif self.claims and (p + pl) % 3 == 0:  # statements about statements (#21)
+                    import msgspec
+                    claim = msgspec.structs.replace(claim, denies=self.claims[p % len(self.claims)],
+                                                    attributed_to=person)
                 cid = self.new("C")
                 try:
                     request = submission(conn, cid, claim, Principal("T1", "alice", "contributor"))
