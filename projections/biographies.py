@@ -759,9 +759,9 @@ class BiographiesProjection(Projection):
                 records = [e.person_id, *registry.merged_records(conn, e.person_id, t["persons"])]
                 dirty.update(claims_model.persons_referring_to(conn, records, t, t["persons"]))
                 dirty.update(registry.identified_records(conn, records, t))  # shown as survivors
+                dirty.update(claims_model.persons_attributing(conn, records, t, t["persons"]))
             case RecordIdentified(kind="person") | RecordUnidentified(kind="person"):
                 dirty.update((e.record_id, e.with_))
-                dirty.update(claims_model.persons_attributing(conn, records, t, t["persons"]))
             case ClaimApproved() | ClaimRejected() | ClaimContested() | ClaimRetracted() | ClaimRanked():
                 # public before: approved, ranked (only approved claims are ranked), or contested
                 # (disputed when it was approved; a pending claim's contest costs one recompute)

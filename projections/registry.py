@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import msgspec
-from starosta.events.participants import SEEDED
+from starosta.events.participants import SEEDED as SEEDED_ROLES
 from starosta.events.registry import (
     FundRegistered,
     OrganizationRegistered,
@@ -26,7 +26,7 @@ from starosta.events.registry import (
     SourceRegistered,
 )
 from starosta.events.kinds import Citation
-from starosta.events.properties import SEEDED, SEEDED_BY_ID, SEEDED_BY_KEY, PropertyDef, PropertyRegistered
+from starosta.events.properties import SEEDED as SEEDED_PROPERTIES, SEEDED_BY_ID, SEEDED_BY_KEY, PropertyDef, PropertyRegistered
 from starosta.events.review import ContentSuppressed, ContentUnsuppressed
 from starosta.events.store import Connection, Envelope
 from starosta.projections.rules import Viewer, sees_suppressed
@@ -736,7 +736,7 @@ def participant_roles(conn: Connection) -> list[ParticipantRole]:
     """Return every participant role: the seeded ones in their order, then the added ones in
     the order they were added."""
     out = [ParticipantRole(key=k, label=label, description=d, seeded=True)
-           for k, (label, d) in SEEDED.items()]
+           for k, (label, d) in SEEDED_ROLES.items()]
     out += [ParticipantRole(key=k, label=label, description=d, position=p) for k, label, d, p in
             conn.execute("SELECT key, label, description, position FROM participant_roles "
                          "ORDER BY position")]
@@ -745,7 +745,7 @@ def participant_roles(conn: Connection) -> list[ParticipantRole]:
 
 def participant_role_exists(conn: Connection, key: str) -> bool:
     """Return True when `key` is a participant role (seeded or added)."""
-    return key in SEEDED or conn.execute("SELECT 1 FROM participant_roles WHERE key = ?",
+    return key in SEEDED_ROLES or conn.execute("SELECT 1 FROM participant_roles WHERE key = ?",
                                          (key,)).fetchone() is not None
 
 
@@ -768,7 +768,7 @@ def properties(conn: Connection, tables: Tables | None = None) -> list[PropertyD
     """Return every property: the seeded ones, then those registered, in registration order."""
     table = tables["properties"] if tables else "properties"
     rows = conn.execute(f"SELECT data FROM {table} ORDER BY position").fetchall()
-    return [*SEEDED, *(_property.decode(r[0]) for r in rows)]
+    return [*SEEDED_PROPERTIES, *(_property.decode(r[0]) for r in rows)]
 
 
 class PropertyOut(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -801,6 +801,6 @@ def property_out(prop: PropertyDef) -> PropertyOut:
 def external_id_properties(conn: Connection) -> list[str]:
     """Return the ids and keys of every property whose datatype is external_id (a claim names
     a property by either)."""
-    return [n for p in SEEDED if p.datatype == "external_id" for n in (p.id, p.key)] + [
+    return [n for p in SEEDED_PROPERTIES if p.datatype == "external_id" for n in (p.id, p.key)] + [
         n for r in conn.execute("SELECT id, key FROM properties WHERE datatype = 'external_id' "
                                 "ORDER BY position") for n in r]

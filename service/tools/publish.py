@@ -309,15 +309,15 @@ class _Writer:
                 self._name(c)
             elif c.kind == "custody" and isinstance(claim.get("place_said"), str):
                 self.place_said[c.id] = claim["place_said"]
-            self.participants += [{"claim_id": c.id, "ref": p["ref"], "role": p["role"],
-                                   "said": p.get("said"), "certainty": p.get("certainty")}
-                                  for p in claim.get("participants", ())]
             elif c.kind == "statement":
                 self.statements.append({
                     "claim_id": c.id, "subject_id": claim["subject"],
                     "subject_type": self.kind_of.get(claim["subject"]),
                     **self.value_columns(claim["property"], claim["value"]),
                     "start": claim.get("start"), "end": claim.get("end")})
+            self.participants += [{"claim_id": c.id, "ref": p["ref"], "role": p["role"],
+                                   "said": p.get("said"), "certainty": p.get("certainty")}
+                                  for p in claim.get("participants", ())]
             for n, q in enumerate(claim.get("qualifiers", ())):
                 self.qualifiers.append({"claim_id": c.id, "n": n, "claim_kind": c.kind,
                                         **self.value_columns(q["property"], q["value"])})

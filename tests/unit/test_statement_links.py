@@ -67,7 +67,8 @@ def _minimal(kind):
               "accusation": "a", "sentence": "other", "custody": "other", "outcome": "escaped",
               "protest": "other", "release": "release", "role": "r", "relation": "other",
               "labour": "l", "amount": "1", "currency": "USD", "period": "month", "donor": "d",
-              "items": "i", "count": 1, "group": "g", "of": "release", "total": "t"}
+              "items": "i", "count": 1, "group": "g", "of": "release", "total": "t",
+              "subject": "P-1", "property": "nationality", "value": "Spanish"}
     required = {f: values[f] for f in kind.__struct_fields__
                 if f in values and f not in ("citation",)}
     return msgspec.convert({"kind": kind.__struct_config__.tag, "citation": {"source": "S-1"},
