@@ -592,10 +592,13 @@ def register_property(conn: Connection, spec: PropertySpec) -> Decision:
 # decides once more, then answers 409).
 
 def _judged(store: EventStore, records: list[str], event: Any, judgement: str,
-            other: str, kind: str = "person") -> Decision:
+            other: str, kind: str = "person",
+            also: Callable[[Connection], None] | None = None) -> Decision:
     """Check a judgement on `records` (the first: the record whose stream it is written in)
     and return its append, expecting the versions of the streams the check read. Raises
-    Conflict when the rule refuses it, or when the records' groups changed while deciding."""
+    Conflict when the rule refuses it, or when the records' groups changed while deciding.
+    `also`: a command's own check, run like the rule after the versions are read (so that a
+    judgement committed meanwhile is seen, or moves a stream this one expects)."""
     conn = store.reader()
     for _ in range(3):
         streams = registry.judgement_streams(conn, records, kind)
@@ -603,6 +606,8 @@ def _judged(store: EventStore, records: list[str], event: Any, judgement: str,
         refusal = registry.judgement_refusal(conn, event)
         if refusal is not None:
             raise Conflict(refusal)
+        if also is not None:
+            also(conn)
         if registry.judgement_streams(conn, records, kind) == streams:  # nothing moved meanwhile
             person_id = records[0]
             return Decision([AppendRequest(person_id, [NewEvent(event)], expects[person_id])],
@@ -649,10 +654,10 @@ def distinct(store: EventStore, person_id: str, other: str, reason: str,
         raise not_found("from", other, "person")
     if citation is not None:
         require(conn, "source", citation.source, "citation.source")
-    _not_identified(conn, "person", person_id, other)
     event = PersonsDistinct(person_id=person_id, other=other, reason=reason,
                             reviewer=who.actor, citation=citation)
-    return _judged(store, [person_id, other], event, "distinct", other)
+    return _judged(store, [person_id, other], event, "distinct", other,
+                   also=lambda c: _not_identified(c, "person", person_id, other))
 
 
 # -- places' and organisations' merges, and identifications of any record (issue 20) ------------
@@ -714,10 +719,10 @@ def distinct_record(store: EventStore, kind: str, record_id: str, other: str, re
     _record(conn, kind, other, "from")
     if citation is not None:
         require(conn, "source", citation.source, "citation.source")
-    _not_identified(conn, kind, record_id, other)
     event = RecordsDistinct(kind=kind, record_id=record_id, other=other,  # type: ignore[arg-type]
                             reason=reason, reviewer=who.actor, citation=citation)
-    return _judged(store, [record_id, other], event, "distinct", other, kind)
+    return _judged(store, [record_id, other], event, "distinct", other, kind,
+                   also=lambda c: _not_identified(c, kind, record_id, other))
 
 
 def identify(store: EventStore, kind: str, record_id: str, other: str, certainty: str,
