@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starosta.events.base import EventTypes
 from starosta.events.participants import upcast_submitted
+from starosta.events.properties import PropertyRegistered
 from starosta.events.registry import (
     FundRegistered,
     OrganizationRegistered,
@@ -35,7 +36,7 @@ CATALOG = EventTypes()
 for _cls in (SourceRegistered, PersonRegistered, PlaceRegistered, OrganizationRegistered,
              FundRegistered, PersonMerged, PersonUnmerged, PersonsDistinct, ClaimSubmitted,
              ClaimApproved, ClaimRejected, ClaimContested, ClaimRetracted, ClaimRanked,
-             ContentSuppressed, ContentUnsuppressed):
+             ContentSuppressed, ContentUnsuppressed, PropertyRegistered):
     CATALOG.add(_cls, 2 if _cls is ClaimSubmitted else 1)
 CATALOG.add(ParticipantRoleAdded)
 # claim.submitted 2: the legacy `with`, `recipient` and `via` stored as participants

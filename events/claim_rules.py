@@ -282,3 +282,38 @@ def parts_refusal(parts: NameParts | None, subject: str) -> tuple[str, str] | No
     if all(getattr(parts, part) is None for part in NAME_PARTS):
         return "parts", "name at least one part: surname, given, patronymic or particle"
     return None
+
+
+# -- statements about statements (issue 21) ---------------------------------------------------
+# A claim may be attributed (`attributed_to`: the cited source says that someone else said it)
+# to a person, an organisation or a source; another claim may deny it (`denies`). A deprecated
+# rank may cite the source that retracts the claim.
+
+ATTRIBUTABLE: tuple[str, ...] = ("person", "organization", "source")
+
+
+def rank_citation_problem(rank: str, cited: bool) -> str | None:
+    """Return why a rank may not carry a citation, or None: only a deprecated rank cites (the
+    source that retracts the claim)."""
+    if cited and rank != DEPRECATED:
+        return (f"a citation goes with a deprecated rank only (the retracting source), not with "
+                f"{rank!r}")
+    return None
+
+
+def denial_problem(denies: str | None, supersedes: str | None) -> str | None:
+    """Return why a claim may not deny the claim it names, or None. A denial stands beside the
+    claim it denies (both are shown); a correction replaces it (`supersedes`): one claim does
+    not do both to the same claim."""
+    if denies is not None and denies == supersedes:
+        return ("a claim either supersedes (corrects) or denies another, not both: a denial "
+                "stands beside the claim it denies")
+    return None
+
+
+def denials(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """Return denied claim -> the claims denying it (sorted), from (denying, denied) pairs."""
+    out: dict[str, list[str]] = {}
+    for denying, denied in pairs:
+        out.setdefault(denied, []).append(denying)
+    return {k: sorted(set(v)) for k, v in out.items()}

@@ -16,6 +16,8 @@ from typing import Annotated, ClassVar, Literal, get_args
 import msgspec
 from msgspec import Meta
 
+from starosta.events.properties import PropertyRef, Value
+
 Id = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$",
                          description="An id of a registered entity or claim", examples=["P-4G7K2M9Q"])]
 Text = Annotated[str, Meta(min_length=1, max_length=2000)]
@@ -128,6 +130,19 @@ Participants = Annotated[tuple[Participant, ...], Meta(max_length=200, descripti
     "accepted and stored as participants (companion, recipient, correspondent)"))]
 
 
+class PropertyValue(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A qualifier: a property (id or key, stored as its id) and a value its datatype accepts
+    (events.properties.check_value): the article on an accusation, an age as stated on a death."""
+
+    property: PropertyRef
+    value: Value
+
+
+Qualifiers = Annotated[tuple[PropertyValue, ...], Meta(max_length=50, description=(
+    "Qualifiers of the claim: [{\"property\", \"value\"}], each value checked by its property's "
+    "datatype (GET /properties)"))]
+
+
 class Claim(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind", forbid_unknown_fields=True,
             omit_defaults=True):
     """Fields every claim has."""
@@ -139,6 +154,15 @@ class Claim(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind", forbid_
     calendar: Literal["gregorian", "julian"] = "gregorian"
     certainty: Certainty | None = None
     participants: Participants = ()
+    qualifiers: Qualifiers = ()
+    # Statements about statements (issue 21): whom the cited source says said it, and the claim
+    # this one denies (events.claim_rules: attribution_kinds, denial_problem)
+    attributed_to: Annotated[Id, Meta(description=(
+        "Attributed: the cited source says that this person, organisation or source said it "
+        "(reported speech, not the source's own assertion)"), examples=["O-00000007"])] | None = None
+    denies: Annotated[Id, Meta(description=(
+        "The claim this one denies: both stand, shown side by side"),
+        examples=["C-00000001"])] | None = None
 
     DATES: ClassVar[tuple[str, ...]] = ()
     INTERVAL: ClassVar[tuple[str, str] | None] = None
@@ -591,13 +615,26 @@ class CustodyTotalClaim(Claim, frozen=True, tag="custody_total"):
     REFS: ClassVar[dict[str, str]] = {"person": "person"}
 
 
+class StatementClaim(_Spanned, frozen=True, tag="statement"):
+    """A property's value for a registered entity: a nationality, an education, a residence, the
+    conditions of detention, a Memorial record id (GET /properties lists the properties)."""
+
+    subject: Annotated[Id, Meta(description="Any registered entity: a person, place, organisation, "
+                                "fund or source")]
+    property: PropertyRef
+    value: Value
+    start: EDTF | None = None
+    end: EDTF | None = None
+    REFS: ClassVar[dict[str, str]] = {"subject": "entity"}
+
+
 # Every claim kind, listed once: the union msgspec decodes and mypy reads; KINDS derives from it
 AnyClaim = (NameClaim | BirthClaim | DeathClaim | AffiliationClaim | OccupationClaim | ArrestClaim
             | AccusationClaim | SentenceClaim | CustodyClaim | TransferClaim | EscapeClaim
             | ProtestClaim | ReleaseClaim | ExecutionClaim | RoleClaim | MembershipClaim
             | LetterClaim | RelationClaim | PresenceClaim | LabourClaim | AllowanceClaim
             | DonationClaim | DisbursementClaim | InKindClaim | CommitteeTransferClaim
-            | AggregateClaim | NoRecordClaim | CustodyTotalClaim)
+            | AggregateClaim | NoRecordClaim | CustodyTotalClaim | StatementClaim)
 KINDS: tuple[type[Claim], ...] = get_args(AnyClaim)
 
 # The kinds that take a `group` in place of a `person`, a `count` and companions (`with`): an

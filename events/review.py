@@ -77,12 +77,14 @@ class ClaimRetracted(Event, frozen=True, tag="claim.retracted", omit_defaults=Tr
 class ClaimRanked(Event, frozen=True, tag="claim.ranked", omit_defaults=True):
     """A reviewer ranked an approved claim: preferred, normal, or deprecated with a reason.
     A deprecated claim stays listed (under `deprecated`) but leaves totals, populations and
-    ledgers; the rank outlives a contest that is dismissed."""
+    ledgers; the rank outlives a contest that is dismissed. A deprecated rank may cite the
+    source that retracts the claim (`citation`), kept in the claim's history."""
 
     claim_id: str
     reviewer: str
     rank: Rank
     reason: str | None = None
+    citation: Citation | None = None  # a deprecated rank's retracting source (issue 21)
 
 
 # What an admin may take down: a claim, or an entity's label and names

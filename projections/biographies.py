@@ -19,13 +19,16 @@ import datetime as dt
 import hashlib
 from collections.abc import Sequence
 from itertools import combinations
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
 import msgspec
+from msgspec import Meta
 
-from starosta.events.claim_rules import Rank, effective_rank, survivor_label
+from starosta.events.claim_rules import Rank, denials, effective_rank, survivor_label
 from starosta.events.dates import DateValue, Length, may_meet, sort_key, surely_covered
 from starosta.events.kinds import KINDS
+from starosta.events.kinds import kind_of as claim_kind
+from starosta.events.properties import PropertyDef, names_entity, url_of, value_key
 from starosta.events.registry import PersonMerged, PersonRegistered, PersonUnmerged
 from starosta.events.registry import RecordIdentified, RecordUnidentified
 from starosta.events.review import (
@@ -82,7 +85,8 @@ class Entry(msgspec.Struct, kw_only=True, omit_defaults=True):
     "participant" when they take part in it (a companion, a witness, an informant...), with
     their roles in `roles` (in the claim's order); "group" for a statement about a group the
     person is a member of (issue 20), with `member_of` saying which group and by which
-    memberships. A deprecated entry carries the reviewer's `reason` or the claim
+    memberships; "value" for a record named only as a property's value (a statement's or a
+    qualifier's). A deprecated entry carries the reviewer's `reason` or the claim
     that supersedes it (`superseded_by`). A disputed entry (approved, then contested; flagged
     "disputed") carries the contest under `dispute` and counts in no figure of the document."""
 
@@ -104,6 +108,95 @@ class Entry(msgspec.Struct, kw_only=True, omit_defaults=True):
     dispute: Dispute | None = None
     suppressed: Suppression | None = None  # reviewers' view of a suppressed claim (flagged)
     member_of: MemberOf | None = None  # through "group": the group and the memberships
+    qualifiers: list[Qualified] = []
+    # statements about statements (issue 21, see Beside): whom the source attributes the claim
+    # to (flagged "attributed"), the claim it denies (flagged "denial"), the claims denying it
+    # (flagged "denied"), and a deprecated rank's retracting source
+    attributed_to: Annotated[Ref | None, Meta(
+        description="Attributed: whom the cited source says said it (flagged \"attributed\")",
+        examples=[{"id": "O-00000007", "label": "American press"}])] = None
+    denies: Annotated[Beside | None, Meta(
+        description="The claim this entry denies, shown beside it (flagged \"denial\")",
+        examples=[{"claim": "C-00000009", "kind": "presence", "status": "approved",
+                   "said": "very happy to leave Russia",
+                   "attributed_to": {"id": "O-00000007", "label": "American press"}}])] = None
+    denied_by: Annotated[list[Beside], Meta(
+        description="The claims denying this entry, shown beside it (flagged \"denied\")",
+        examples=[[{"claim": "C-0000000A", "kind": "presence", "status": "approved",
+                    "said": "I was deeply grieved when I was forced to leave that country"}]])] = []
+    retracted_by: Annotated[dict[str, Any] | None, Meta(
+        description="A deprecated entry's retracting source (the rank's citation)",
+        examples=[{"source": {"id": "S-00000005", "label": "A later letter"}, "locator": "p. 2"}])] = None
+
+class PropertyRef(msgspec.Struct, kw_only=True):
+    """A property as documents show it: its id, key, label and datatype."""
+
+    id: str
+    key: str
+    label: str
+    datatype: str
+
+
+class Qualified(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A property's value as a biography shows it (a qualifier beside its claim, a statement's
+    value): the property, the value (an entity as {"id", "label"}), an external id's `url`."""
+
+    property: PropertyRef
+    value: Any
+    url: str | None = None
+
+
+class StatementGroup(msgspec.Struct, kw_only=True):
+    """The statements about the person of one property (their entries in submission order);
+    `single`: the property expects one value per subject."""
+
+    property: PropertyRef
+    single: bool
+    claims: list[Entry]
+
+
+class Beside(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A claim shown beside a biography entry it denies or that denies it (both directions
+    linked): its id, kind, status, citation (source as {"id", "label"}), the source's words
+    (`said`) and whom it is attributed to; a claim the reader may not see is its id alone."""
+
+    claim: str
+    kind: str | None = None
+    status: str | None = None
+    citation: dict[str, Any] | None = None
+    said: str | None = None
+    attributed_to: Ref | None = None
+
+
+def beside(linked: claims_model.Linked, labels: Labels) -> Beside:
+    """Return a linked claim as a biography shows it, its entities labelled."""
+    citation = None
+    if linked.citation is not None:
+        citation = dict(linked.citation)
+        citation["source"] = _labelled(citation["source"], labels)
+    return Beside(claim=linked.claim, kind=linked.kind, status=linked.status, citation=citation,
+                  said=linked.said,
+                  attributed_to=labels.ref(linked.attributed_to) if linked.attributed_to else None)
+
+
+def statement_links(e: Entry, view: ClaimView, labels: Labels) -> Entry:
+    """Set an entry's attribution, denials and retraction (issue 21) from its view, flagged."""
+    e.fields.pop("attributed_to", None)
+    e.fields.pop("denies", None)
+    if isinstance(view.claim.get("attributed_to"), str):
+        e.attributed_to = labels.ref(view.claim["attributed_to"])
+        e.flags.append("attributed")
+    if view.denied is not None:
+        e.denies = beside(view.denied, labels)
+        e.flags.append("denial")
+    if view.denied_by:
+        e.denied_by = [beside(linked, labels) for linked in view.denied_by]
+        e.flags.append("denied")
+    if view.rank_citation is not None and e.rank == "deprecated":
+        citation = dict(view.rank_citation)
+        citation["source"] = _labelled(citation["source"], labels)
+        e.retracted_by = citation
+    return e
 
 
 class Taken(msgspec.Struct, kw_only=True):
@@ -179,6 +272,7 @@ class Biography(msgspec.Struct, kw_only=True):
     conflicts: list[Conflict] = []
     agreements: list[Agreement] = []
     deprecated: list[Entry] = []
+    statements: list[StatementGroup] = []  # by property key: properties and qualifiers
     custody: CustodyFigures
     suppressed: list[Taken] = []  # claims taken down from readers, in place of their content
     suppression: Suppression | None = None  # the person's record itself is suppressed
@@ -188,7 +282,7 @@ class Biography(msgspec.Struct, kw_only=True):
 
 
 _SUMMARY = {"birth": "births", "death": "deaths", "affiliation": "affiliations", "name": "names"}
-_SKIP = {"kind", "citation", "said", "note", "supersedes", "calendar"}
+_SKIP = {"kind", "citation", "said", "note", "supersedes", "calendar", "qualifiers"}
 
 
 class Labels(msgspec.Struct):
@@ -197,6 +291,7 @@ class Labels(msgspec.Struct):
 
     labels: dict[str, str]
     survivors: dict[str, str]
+    properties: dict[str, PropertyDef] = {}  # the properties the claims name, by id or key
 
     def ref(self, entity_id: str) -> Ref:
         shown, label = survivor_label(entity_id, self.survivors, self.labels)
@@ -206,7 +301,47 @@ class Labels(msgspec.Struct):
 def labels_of(conn: Connection, ids: set[str], tables: Tables | None = None) -> Labels:
     """Look up the labels of `ids` (two queries per 500 ids)."""
     alive = registry.survivors(conn, ids, tables["persons"] if tables else "persons")
-    return Labels(registry.labels(conn, ids | set(alive.values()), tables), alive)
+    props = {i: p for i in ids if i.startswith("PR-") or i[:1].islower()  # a property's id or key
+             if (p := registry.property_of(conn, i, tables)) is not None}
+    return Labels(registry.labels(conn, ids | set(alive.values()), tables), alive, props)
+
+
+def property_ref(prop: PropertyDef) -> PropertyRef:
+    return PropertyRef(id=prop.id, key=prop.key, label=prop.label, datatype=prop.datatype)
+
+
+def qualified(prop_id: str, value: Any, labels: Labels) -> Qualified:
+    """A property's value as documents show it (see Qualified)."""
+    prop = labels.properties.get(prop_id)
+    if prop is None:  # cannot happen: a claim names only properties that exist
+        return Qualified(property=PropertyRef(id=prop_id, key=prop_id, label=prop_id,
+                                              datatype="string"), value=value)
+    if names_entity(prop, value):
+        value = labels.ref(value)
+    return Qualified(property=property_ref(prop), value=value,
+                     url=url_of(prop, value) if isinstance(value, str) else None)
+
+
+def _values(claim: dict[str, Any]) -> set[str]:
+    """The string values of a claim's statement and qualifiers."""
+    out = {q["value"] for q in claim.get("qualifiers", ()) if isinstance(q["value"], str)}
+    if claim["kind"] == "statement" and isinstance(claim["value"], str):
+        out.add(claim["value"])
+    return out
+
+
+def property_ids(view: ClaimView) -> set[str]:
+    """The properties a claim names and the entities its property values name."""
+    c = view.claim
+    pairs = [(q["property"], q["value"]) for q in c.get("qualifiers", ())]
+    if view.kind == "statement":
+        pairs.append((c["property"], c["value"]))
+    out = set()
+    for prop, value in pairs:
+        out.add(prop)
+        if isinstance(value, str):  # perhaps an entity's id (a string's words find no label)
+            out.add(value)
+    return out
 
 
 def _labelled(value: Any, labels: Labels) -> Any:
@@ -242,15 +377,27 @@ def entry(view: ClaimView, labels: Labels, own: set[str] | frozenset[str] = froz
         roles = list(dict.fromkeys(p["role"] for p in view.claim.get("participants", ())
                                    if p["ref"] in own))
         through = "participant" if roles else None
+    if through is None and own and not own & {view.claim.get(f) for f in refs} \
+            and own & _values(view.claim):
+        through = "value"  # named only as a property's value (a statement's, a qualifier's)
+    if view.kind == "statement":  # the property and value as shown (a qualifier's shape)
+        shown_value = qualified(view.claim["property"], view.claim["value"], labels)
+        fields["property"] = shown_value.property
+        fields["value"] = shown_value.value
+        if shown_value.url:
+            fields["url"] = shown_value.url
     rank = effective_rank(view.rank, view.superseded_by)
     flags = [view.status] if view.status != "approved" else []
     if view.suppressed is not None:
         flags.append("suppressed")
-    return Entry(claim=view.id, kind=view.kind, status=view.status, rank=rank, earliest=earliest,
-                 latest=max(latests) if latests else None, dates=view.dates, fields=fields,
-                 citation=citation, flags=flags, suppressed=view.suppressed,
-                 through=through, roles=roles, reason=view.rank_reason if rank == "deprecated" else None,
-                 superseded_by=view.superseded_by, length=view.length, dispute=view.dispute)
+    return statement_links(Entry(
+        claim=view.id, kind=view.kind, status=view.status, rank=rank, earliest=earliest,
+        latest=max(latests) if latests else None, dates=view.dates, fields=fields,
+        citation=citation, flags=flags, suppressed=view.suppressed,
+        through=through, roles=roles, reason=view.rank_reason if rank == "deprecated" else None,
+        superseded_by=view.superseded_by, length=view.length, dispute=view.dispute,
+        qualifiers=[qualified(q["property"], q["value"], labels)
+                    for q in view.claim.get("qualifiers", ())]), view, labels)
 
 
 # The relation as the other person has it: "A is the brother of B" makes B a sibling of A (the
@@ -325,6 +472,7 @@ def referenced(views: list[ClaimView]) -> set[str]:
     ids = set()
     for v in views:
         ids |= ancestors(v)
+        ids |= property_ids(v)
         for field in REFS.get(v.kind, {}):
             value = v.claim.get(field)
             if isinstance(value, str):
@@ -332,6 +480,23 @@ def referenced(views: list[ClaimView]) -> set[str]:
         for field in MANY.get(v.kind, {}):
             ids.update(v.claim.get(field, ()))
         ids.update(p["ref"] for p in v.claim.get("participants", ()))
+        ids |= linked_ids(v)
+    return ids
+
+
+def linked_ids(view: ClaimView) -> set[str]:
+    """The entities a claim's statement links name: whom it is attributed to, the sources and
+    attributions of the claims it denies or that deny it, its retracting source."""
+    ids = set()
+    if isinstance(view.claim.get("attributed_to"), str):
+        ids.add(view.claim["attributed_to"])
+    for linked in [*view.denied_by, *([view.denied] if view.denied else [])]:
+        if linked.citation is not None:
+            ids.add(linked.citation["source"])
+        if linked.attributed_to is not None:
+            ids.add(linked.attributed_to)
+    if view.rank_citation is not None:
+        ids.add(view.rank_citation["source"])
     return ids
 
 
@@ -359,9 +524,12 @@ def timeline_key(e: Entry) -> tuple:
             e.latest or dt.date.max, e.claim)
 
 
-def conflicts(views: list[ClaimView]) -> list[Conflict]:
+def conflicts(views: list[ClaimView], singles: dict[str, str] | None = None) -> list[Conflict]:
     """Approved claims that disagree: births or deaths with another date or place; deaths with
-    another manner (unknown aside); custody surely in two places on one day."""
+    another manner (unknown aside); custody surely in two places on one day; statements of a
+    single-valued property (`singles`: its id and key -> key) about one subject with values of
+    different keys (properties.value_key)."""
+    singles = singles or {}
     out = []
     approved = [v for v in views if v.counted]
     for kind in ("birth", "death"):
@@ -373,6 +541,14 @@ def conflicts(views: list[ClaimView]) -> list[Conflict]:
     if len(manners) > 1:  # "died" against "murdered": the sources disagree on how
         out.append(_conflict("death_manner", f"{len(told)} death claims disagree on the manner: "
                              f"{', '.join(manners)}", told))
+    single: dict[tuple[str, str], list[ClaimView]] = {}  # a single-valued property's statements
+    for v in approved:
+        if v.kind == "statement" and v.claim["property"] in singles:
+            single.setdefault((v.claim["subject"], singles[v.claim["property"]]), []).append(v)
+    for (_, prop), mine in sorted(single.items()):
+        if len({value_key(v.claim["value"]) for v in mine}) > 1:
+            out.append(_conflict("statement", f"{len(mine)} statements of {prop} (one "
+                                 "value expected) disagree", mine))
     custody = [v for v in approved if v.kind == "custody" and v.claim.get("place")]
     for a, b in combinations(custody, 2):
         if a.claim["place"] == b.claim["place"]:
@@ -466,9 +642,11 @@ def assemble(person: tuple[str, str, dict, int], views: list[ClaimView], labels:
         label = person[1]  # reviewers read the record, marked suppressed
     bio = Biography(id=person[0], label=label, partial=person[2].get("partial", False),
                     merged_from=[Ref(m, labels.labels.get(m, m)) for m in sorted(merged_from)],
-                    as_of=as_of, custody=custody_figures(views), conflicts=conflicts(views),
+                    as_of=as_of, custody=custody_figures(views),
+                    conflicts=conflicts(views, {ref: p.key for ref, p in labels.properties.items() if p.single}),
                     agreements=agreements(views), suppressed=taken, suppression=suppression)
     own = {person[0], *merged_from}
+    grouped: dict[str, list[Entry]] = {}
     for view in views:
         e = entry(view, labels, own)
         if view.kind == "relation" and view.claim["other"] in own and view.claim.get("person") not in own:
@@ -479,6 +657,10 @@ def assemble(person: tuple[str, str, dict, int], views: list[ClaimView], labels:
         section = _SUMMARY.get(view.kind)
         if section:
             getattr(bio, section).append(e)
+        if view.kind == "statement" and e.through != "value":  # a statement about the person
+            grouped.setdefault(e.fields["property"].id, []).append(e)
+            if not view.dates:  # an undated statement has no place in time
+                continue
         if view.kind != "name":
             bio.timeline.append(e)
     memberships = memberships_of(views, own)
@@ -493,6 +675,12 @@ def assemble(person: tuple[str, str, dict, int], views: list[ClaimView], labels:
             getattr(bio, _SUMMARY[view.kind]).append(e)
         bio.timeline.append(e)
     bio.timeline.sort(key=timeline_key)
+    for entries in grouped.values():
+        first = entries[0].fields["property"]
+        prop = next((p for p in labels.properties.values() if p.id == first.id), None)
+        bio.statements.append(StatementGroup(property=first, single=bool(prop and prop.single),
+                                             claims=entries))
+    bio.statements.sort(key=lambda g: (g.property.key, g.property.id))
     for section in ("births", "deaths", "affiliations"):
         getattr(bio, section).sort(key=timeline_key)
     return bio
@@ -544,10 +732,12 @@ class BiographiesProjection(Projection):
     runner rebuilds it with them and applies it after them."""
 
     name = "biographies"
-    version = 8  # 2: relations turned round; 3: conflicting death manners; 4: ranks, deprecated,
+    version = 10  # 2: relations turned round; 3: conflicting death manners; 4: ranks, deprecated,
     # companions, agreements, independence, durations; 5: disputed claims shown, suppressions;
     # 6: participants in roles (`through: "participant"`, `roles`); 7: statements about a
-    # member's groups, through the group; 8: identifications (identified_with)
+    # member's groups, through the group; 8: identifications (identified_with); 9: statements
+    # grouped by property, qualifiers beside their claim, single-valued conflicts; 10:
+    # attributions, denials both ways, a retraction's citation
     reads = ("registry", "claims")
     ddl = {"biographies": ["""CREATE TABLE {name} (
         person_id TEXT PRIMARY KEY, etag TEXT NOT NULL, document BLOB NOT NULL)"""]}
@@ -569,6 +759,7 @@ class BiographiesProjection(Projection):
                 records = [e.person_id, *registry.merged_records(conn, e.person_id, t["persons"])]
                 dirty.update(claims_model.persons_referring_to(conn, records, t, t["persons"]))
                 dirty.update(registry.identified_records(conn, records, t))  # shown as survivors
+                dirty.update(claims_model.persons_attributing(conn, records, t, t["persons"]))
             case RecordIdentified(kind="person") | RecordUnidentified(kind="person"):
                 dirty.update((e.record_id, e.with_))
             case ClaimApproved() | ClaimRejected() | ClaimContested() | ClaimRetracted() | ClaimRanked():
@@ -588,6 +779,7 @@ class BiographiesProjection(Projection):
                         dirty.add(e.target)
                         dirty.update(registry.identified_records(conn, [e.target], t))
                     dirty.update(claims_model.persons_referring_to(conn, [e.target], t, t["persons"]))
+                    dirty.update(claims_model.persons_attributing(conn, [e.target], t, t["persons"]))
 
     def finish(self, conn: Connection, t: Tables, envelopes: Sequence[Envelope], *,
                rebuilding: bool = False) -> None:
@@ -653,6 +845,38 @@ def read(conn: Connection, person_id: str, viewer: Viewer,
     return _document(bio)
 
 
+def links_as_of(conn: Connection, store: StreamReader, views: list[ClaimView], position: int,
+                viewer: Viewer, statuses: Sequence[str]) -> None:
+    """Set the views' denials as they stood after log `position`: the claims denying them or
+    denied by them, submitted by then, replayed from their own streams up to it (shown as the
+    document shows claims; take-downs as in force now)."""
+    pairs = claims_model.deniers_submitted(conn, [v.id for v in views], position)
+    targets = {v.claim["denies"] for v in views if isinstance(v.claim.get("denies"), str)}
+    linked: dict[str, claims_model.Linked] = {}
+    for claim_id in sorted({p[0] for p in pairs} | targets):
+        state, submitted = None, None
+        for envelope in store.read_stream(claim_id, up_to_position=position):
+            state = evolve(state, envelope.event)
+            if isinstance(envelope.event, ClaimSubmitted):
+                submitted = envelope.event
+        if state is None or submitted is None or not shown(viewer, state.status, state.contributor,
+                                                             statuses):
+            continue
+        claim = submitted.claim
+        linked[claim_id] = claims_model.Linked(
+            claim=claim_id, kind=claim_kind(claim), status=state.status,
+            citation=msgspec.to_builtins(claim.citation), said=claim.said,
+            attributed_to=claim.attributed_to)
+    if not sees_suppressed(viewer):
+        for claim_id in claims_model.suppressed_claims(conn, list(linked)):
+            del linked[claim_id]
+    by_denied = denials(pairs)
+    for v in views:
+        v.denied_by = [linked[c] for c in by_denied.get(v.id, ()) if c in linked]
+        if isinstance(v.claim.get("denies"), str):
+            v.denied = linked.get(v.claim["denies"], claims_model.Linked(claim=v.claim["denies"]))
+
+
 class StreamReader(Protocol):
     """What an as_of read needs of the event store."""
 
@@ -667,6 +891,7 @@ def replayed(conn: Connection, store: StreamReader, ids: list[str], position: in
     now."""
     states: dict[str, tuple[ClaimState, ClaimSubmitted, int]] = {}
     reasons: dict[str, str | None] = {}
+    retractions: dict[str, Any] = {}
     disputes: dict[str, Dispute] = {}
     for claim_id in dict.fromkeys([*ids, *claims_model.successors_of(conn, ids, position)]):
         state, submitted, first = None, None, 0
@@ -676,6 +901,8 @@ def replayed(conn: Connection, store: StreamReader, ids: list[str], position: in
                 submitted, first = envelope.event, envelope.position
             elif isinstance(envelope.event, ClaimRanked):
                 reasons[claim_id] = envelope.event.reason
+                retractions[claim_id] = (msgspec.to_builtins(envelope.event.citation)
+                                         if envelope.event.citation else None)
             elif isinstance(envelope.event, ClaimContested):
                 c = envelope.event
                 disputes[claim_id] = Dispute(
@@ -699,7 +926,8 @@ def replayed(conn: Connection, store: StreamReader, ids: list[str], position: in
                                position=first, claim=claim, dates=dict(submitted.dates),
                                superseded_by=successor.get(claim_id), rank=state.rank,
                                rank_reason=reasons.get(claim_id), length=submitted.length,
-                               dispute=disputes.get(claim_id) if state.status == "disputed" else None))
+                               dispute=disputes.get(claim_id) if state.status == "disputed" else None,
+                               rank_citation=retractions.get(claim_id)))
     # the suppressions in force now, never those of then: a take-down reaches every replay
     suppressed = claims_model.suppressed_claims(conn, [v.id for v in views])
     for view in views:
@@ -724,6 +952,8 @@ def read_as_of(conn: Connection, store: StreamReader, person_id: str, position: 
     group_views = [v for v in replayed(conn, store, claims_model.claim_ids_of(conn, groups, position),
                                        position, viewer, statuses)
                    if v.claim.get("group") in groups] if groups else []
+    links_as_of(conn, store, views, position, viewer, statuses)
+    links_as_of(conn, store, group_views, position, viewer, statuses)
     labels = labels_of(conn, referenced(views) | referenced(group_views) | set(group))
     person = registry.entity(conn, "person", alive)
     assert person is not None

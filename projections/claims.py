@@ -4,13 +4,15 @@ entities and source it refers to: the review queue and `GET /claims/{id}` read i
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
 import msgspec
+from msgspec import Meta
 
-from starosta.events.claim_rules import DEPRECATED, Rank, counts, effective_rank, status_after
+from starosta.events.claim_rules import DEPRECATED, Rank, counts, denials, effective_rank, status_after
 from starosta.events.dates import DateValue, Length, sort_key
-from starosta.events.kinds import KINDS, NameParts, ViaLink, kind_of, refs_of
+from starosta.events.kinds import KINDS, Claim, NameParts, StatementClaim, ViaLink, kind_of, refs_of
+from starosta.events.properties import looks_like_id, value_key
 from starosta.events.review import (
     ClaimApproved,
     ClaimContested,
@@ -51,7 +53,8 @@ class ClaimsProjection(Projection):
     name = "claims"
     version = 7  # 5: ranks, durations' lengths, source links; 6: disputed (suppression is read
     # from the registry's table at query time); 7: participants (claim_participants, and
-    # claim_refs rows of field "participants")
+    # claim_refs rows of field "participants"); 8: claim_values (statements and qualifiers);
+    # 9: claim_links (attributed_to, denies), a deprecated rank's citation in claim_reviews
     ddl = {
         "claims_supersession": Supersession.ddl(),
         "claims": ["""CREATE TABLE {name} (
@@ -82,6 +85,18 @@ class ClaimsProjection(Projection):
             PRIMARY KEY (entity_id, role, claim_id))""",
             "CREATE INDEX {name}_claim ON {name} (claim_id)",
             "CREATE INDEX {name}_role ON {name} (role, claim_id)"],
+        # every property value a claim holds: a statement's (`role` "statement", its subject)
+        # and each qualifier's ("qualifiers[i]"), by its normalised key (properties.value_key)
+        "claim_values": ["""CREATE TABLE {name} (
+            claim_id TEXT NOT NULL, role TEXT NOT NULL, property TEXT NOT NULL,
+            value_key TEXT NOT NULL, subject TEXT, PRIMARY KEY (claim_id, role))""",
+            "CREATE INDEX {name}_property ON {name} (property, value_key)"],
+        # statements about statements: a claim's attribution and the claim it denies (only
+        # claims with either have a row)
+        "claim_links": ["""CREATE TABLE {name} (
+            claim_id TEXT PRIMARY KEY, attributed_to TEXT, denies TEXT)""",
+            "CREATE INDEX {name}_denies ON {name} (denies)",
+            "CREATE INDEX {name}_attributed ON {name} (attributed_to)"],
         "claim_reviews": ["""CREATE TABLE {name} (
             claim_id TEXT NOT NULL, version INTEGER NOT NULL, position INTEGER NOT NULL,
             action TEXT NOT NULL, actor TEXT NOT NULL, reason TEXT, citation TEXT,
@@ -105,11 +120,17 @@ class ClaimsProjection(Projection):
                                  [(e.claim_id, claim.citation.source, link.source, link.relation)
                                   for link in claim.citation.via if isinstance(link, ViaLink)])
                 conn.executemany(f"INSERT INTO {t['claim_refs']} VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                                 [(e.claim_id, ref, field) for field, _, ref in refs_of(claim)])
+                                 [(e.claim_id, ref, field) for field, _, ref in refs_of(claim)]
+                                 + [(e.claim_id, ref, field) for field, ref in value_refs(claim)])
                 conn.executemany(f"INSERT INTO {t['claim_participants']} VALUES (?, ?, ?) "
                                  "ON CONFLICT DO NOTHING",
                                  [(e.claim_id, p.ref, p.role) for p in claim.participants])
                 Supersession.submitted(conn, t["claims_supersession"], e.claim_id, claim.supersedes, pos)
+                conn.executemany(f"INSERT INTO {t['claim_values']} VALUES (?, ?, ?, ?, ?)",
+                                 [(e.claim_id, *row) for row in value_rows(claim)])
+                if claim.attributed_to is not None or claim.denies is not None:
+                    conn.execute(f"INSERT INTO {t['claim_links']} VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                                 (e.claim_id, claim.attributed_to, claim.denies))
                 self._review(conn, t, envelope, "submit", e.contributor, None, None, False)
             case ClaimApproved():
                 self._status(conn, t, envelope, status_after("", e), None)
@@ -133,7 +154,8 @@ class ClaimsProjection(Projection):
                 conn.execute(f"UPDATE {t['claims']} SET rank = ?, rank_reason = ?, version = ?, "
                              f"updated_position = ? WHERE id = ?",
                              (e.rank, e.reason, envelope.version, pos, e.claim_id))
-                self._review(conn, t, envelope, f"rank:{e.rank}", e.reviewer, e.reason, None, False)
+                self._review(conn, t, envelope, f"rank:{e.rank}", e.reviewer, e.reason,
+                             _encode(e.citation) if e.citation else None, False)
 
     @staticmethod
     def _status(conn, t, envelope: Envelope, status: str, contested_by: str | None) -> None:
@@ -151,6 +173,28 @@ class ClaimsProjection(Projection):
         conn.execute(f"INSERT INTO {t['claim_reviews']} VALUES (?,?,?,?,?,?,?,?,?)",
                      (envelope.event.claim_id, envelope.version, envelope.position,  # type: ignore[attr-defined]
                       action, actor, reason, citation, int(resolves), envelope.recorded_at))
+
+
+def value_rows(claim: Claim) -> list[tuple[str, str, str, str | None]]:
+    """Return (role, property, value key, subject) for a claim's statement value and each of
+    its qualifiers (the property as submitted: its id or its key, both fixed for ever)."""
+    rows: list[tuple[str, str, str, str | None]] = []
+    if isinstance(claim, StatementClaim):
+        rows.append(("statement", claim.property, value_key(claim.value), claim.subject))
+    rows += [(f"qualifiers[{i}]", q.property, value_key(q.value), None)
+             for i, q in enumerate(claim.qualifiers)]
+    return rows
+
+
+def value_refs(claim: Claim) -> list[tuple[str, str]]:
+    """Return (field, entity id) for the property values that name an entity (a string shaped
+    as an id: the exile place a sentence's `place` qualifier names, a statement's residence),
+    under "value" and "qualifiers[i].value": `GET /claims?place=` finds them, and the
+    biography of a person so named shows the claim (`through: "value"`)."""
+    values = [(f"qualifiers[{i}].value", q.value) for i, q in enumerate(claim.qualifiers)]
+    if isinstance(claim, StatementClaim):
+        values.insert(0, ("value", claim.value))
+    return [(field, v) for field, v in values if isinstance(v, str) and looks_like_id(v)]
 
 
 # -- queries: everything that reads the claims read model's tables ------------------------------
@@ -245,6 +289,11 @@ class ClaimView(msgspec.Struct, kw_only=True):
     length: Length | None = None
     dispute: Dispute | None = None  # while disputed: the contest
     suppressed: Suppression | None = None  # while suppressed (its own, or its entity's)
+    # statements about statements (issue 21): the visible claims denying this one, the claim
+    # this one denies (its id alone when the reader may not see it), a retraction's citation
+    denied_by: list[Linked] = []
+    denied: Linked | None = None
+    rank_citation: dict[str, Any] | None = None
 
     @property
     def deprecated(self) -> bool:
@@ -296,7 +345,32 @@ def views_of(conn: Connection, entity_ids: list[str], statuses: Sequence[str],
     for v in views:
         v.dispute = disputes.get(v.id)
         v.suppressed = suppressed.get(v.id)
+    link_views(conn, views, viewer, statuses, tables)
     return views
+
+
+def link_views(conn: Connection, views: list[ClaimView], viewer: Viewer,
+               statuses: Sequence[str] | None, tables: Tables | None = None) -> None:
+    """Set each view's denials (both directions: `denied_by`, `denied`) as `viewer` may see
+    them, and a deprecated rank's retracting citation (the last rank review's)."""
+    t = tables or {"claims": "claims", "claim_links": "claim_links", "claim_reviews": "claim_reviews"}
+    pairs = deniers_of(conn, [v.id for v in views], viewer, statuses, tables)
+    targets = {v.claim["denies"] for v in views if isinstance(v.claim.get("denies"), str)}
+    linked = linked_claims(conn, {p[0] for p in pairs} | targets, viewer, statuses, tables)
+    by_denied = denials(pairs)
+    for v in views:
+        v.denied_by = [linked[c] for c in by_denied.get(v.id, ()) if c in linked]
+        if isinstance(v.claim.get("denies"), str):
+            v.denied = linked.get(v.claim["denies"], Linked(claim=v.claim["denies"]))
+    ranked = [v.id for v in views if v.rank == DEPRECATED]
+    if ranked:
+        marks = ",".join("?" * len(ranked))
+        for cid, citation in conn.execute(
+                f"SELECT claim_id, citation FROM {t['claim_reviews']} WHERE claim_id IN ({marks}) "
+                "AND action LIKE 'rank:%' ORDER BY claim_id, version", ranked):
+            for v in views:
+                if v.id == cid:
+                    v.rank_citation = msgspec.json.decode(citation) if citation else None
 
 
 def persons_of_claim(conn: Connection, claim_id: str, tables: Tables,
@@ -305,6 +379,12 @@ def persons_of_claim(conn: Connection, claim_id: str, tables: Tables,
     supersedes (a correction changes what is shown about them too)."""
     row = conn.execute(f"SELECT supersedes FROM {tables['claims']} WHERE id = ?", (claim_id,)).fetchone()
     ids = [claim_id, row[0]] if row and row[0] else [claim_id]
+    if "claim_links" in tables:  # and of the claim it denies: its document shows the denial
+        denied = conn.execute(f"SELECT denies FROM {tables['claim_links']} WHERE claim_id = ? "
+                              "AND denies IS NOT NULL", (claim_id,)).fetchone()
+        ids += [denied[0]] if denied else []
+        ids += [r[0] for r in conn.execute(  # and of the claims denying it: theirs show it
+            f"SELECT claim_id FROM {tables['claim_links']} WHERE denies = ?", (claim_id,))]
     marks = ",".join("?" * len(ids))
     return [r[0] for r in conn.execute(  # CROSS JOIN: from the claim's few references out
         f"SELECT DISTINCT r.entity_id FROM {tables['claim_refs']} AS r "
@@ -342,6 +422,22 @@ def persons_referring_to(conn: Connection, records: list[str], tables: Tables,
         f"{join} {tables['claim_refs']} AS r ON r.claim_id = mine.claim_id "
         f"{join} {persons} AS p ON p.id = r.entity_id "
         f"WHERE mine.entity_id IN ({marks}) ORDER BY r.entity_id", records)]
+
+
+def persons_attributing(conn: Connection, records: list[str], tables: Tables,
+                        persons: str = "persons") -> list[str]:
+    """Return the person records whose documents show any of `records` as whom a claim is
+    attributed to (issue 21): those of the claims attributed to them, and of the claims
+    denying those (a denial shows the denied claim's attribution beside it)."""
+    if "claim_links" not in tables or not records:
+        return []
+    marks = ",".join("?" * len(records))
+    links, refs = tables["claim_links"], tables["claim_refs"]
+    return [r[0] for r in conn.execute(
+        f"SELECT DISTINCT r.entity_id FROM {refs} AS r JOIN {persons} AS p ON p.id = r.entity_id "
+        f"WHERE r.claim_id IN (SELECT claim_id FROM {links} WHERE attributed_to IN ({marks}) "
+        f"UNION SELECT d.claim_id FROM {links} AS d JOIN {links} AS a ON a.claim_id = d.denies "
+        f"WHERE a.attributed_to IN ({marks})) ORDER BY r.entity_id", (*records, *records))]
 
 
 def previous_action(conn: Connection, claim_id: str, version: int,
@@ -396,7 +492,9 @@ class ClaimOut(msgspec.Struct, kw_only=True):
     `refs` names every entity the claim refers to, by field, as {"id", "label"} (the claim
     itself stays exactly as submitted). `rank` is the effective rank (deprecated while an
     approved successor exists), `rank_reason` the reviewer's reason for the rank set;
-    `length` the fewest and most days its `duration` allows, computed at submission.
+    `length` the fewest and most days its `duration` allows, computed at submission;
+    `rank_citation` the source a deprecated rank cites as retracting the claim; `denied_by`
+    the claims the reader may see that deny this one (their `denies`).
     `dispute`: while the claim is disputed (approved, then contested) or contested, the
     contest's entry of `history` (who, when, why, and its counter-citation). `suppressed`: an
     admin's take-down in force (when and why); readers then get the claim's id, kind, status
@@ -421,6 +519,15 @@ class ClaimOut(msgspec.Struct, kw_only=True):
     length: Length | None = None
     dispute: ReviewOut | None = None
     suppressed: Suppression | None = None
+    # statements about statements (issue 21): the claims (visible to the reader) that deny this
+    # one, and a deprecated rank's retracting source (also in `history`)
+    denied_by: Annotated[list[str], Meta(
+        description="The claims the reader may see that deny this one (their `denies`)",
+        examples=[["C-7KD2M4QX"]])] = []
+    rank_citation: Annotated[dict[str, Any] | None, Meta(
+        description="While ranked deprecated: the source the rank cites as retracting the claim",
+        examples=[{"source": "S-00000005", "locator": "p. 2",
+                   "quote": "the figure I gave last month was wrong"}])] = None
 
 
 class ClaimPage(msgspec.Struct):
@@ -445,6 +552,8 @@ def _refs(claim: dict[str, Any]) -> dict[str, str]:
         refs.update((f"{field}[{i}]", v) for i, v in enumerate(claim.get(field, ())))
     for i, participant in enumerate(claim.get("participants", ())):
         refs[f"participants[{i}].ref"] = participant["ref"]
+    if isinstance(claim.get("attributed_to"), str):  # whom the source says said it
+        refs["attributed_to"] = claim["attributed_to"]
     refs["citation.source"] = claim["citation"]["source"]
     for i, link in enumerate(claim["citation"].get("via", ())):
         if isinstance(link, dict):
@@ -468,6 +577,7 @@ def _out(conn: Connection, row: tuple, labels: dict[str, str] | None = None) -> 
                     contested_by=row[9], claim=data["claim"], dates=data["dates"], history=history,
                     refs={f: Ref(i, labels.get(i, i)) for f, i in refs.items()},
                     rank=effective_rank(row[11], row[8]), rank_reason=row[12],
+                    rank_citation=_rank_citation(row[11], history),
                     length=msgspec.convert(data["length"], Length) if data.get("length") else None,
                     dispute=next((r for r in reversed(history) if r.action == "contest"), None)
                     if row[2] in CONTESTED else None)
@@ -486,12 +596,20 @@ def _shown(out: ClaimOut, suppression: Suppression | None, viewer: Viewer) -> Cl
                     history=[], rank=out.rank, suppressed=suppression)
 
 
+def _rank_citation(rank: str, history: list[ReviewOut]) -> dict[str, Any] | None:
+    """Return the retracting source a deprecated rank in force cites (its last rank review's)."""
+    if rank != DEPRECATED:
+        return None
+    return next((r.citation for r in reversed(history) if r.action.startswith("rank:")), None)
+
+
 def read(conn: Connection, claim_id: str, viewer: Viewer) -> ClaimOut | None:
     """Return a claim with its history, or None when unknown or not visible to `viewer`."""
     row = conn.execute(f"SELECT {_COLUMNS} FROM claims WHERE id = ?", (claim_id,)).fetchone()
     if row is None or not may_see(viewer, row[2], row[4]):
         return None
-    return _shown(_out(conn, row), suppressed_claims(conn, [claim_id]).get(claim_id), viewer)
+    out = _shown(_out(conn, row), suppressed_claims(conn, [claim_id]).get(claim_id), viewer)
+    return _with_denials(conn, [out], viewer)[0]
 
 
 def page(conn: Connection, viewer: Viewer, *, after: int = 0, limit: int = 50,
@@ -499,20 +617,26 @@ def page(conn: Connection, viewer: Viewer, *, after: int = 0, limit: int = 50,
          contributor: str | Sequence[str] | None = None,
          kind: str | None = None, entities: Sequence[str] = (),
          participant: str | None = None, role: str | None = None,
-         group: str | None = None) -> ClaimPage:
+         group: str | None = None,
+         property: tuple[str, str] | None = None, value: str | None = None,
+         denies: str | None = None, attributed_to: str | None = None) -> ClaimPage:
     """Return claims oldest first after submission position `after`, filtered (AND), only
     those `viewer` may see; `next` is the cursor of the next page. `entities`: claims naming
     each in any field; `group`: claims whose subject is that group (their `group` field).
     `contributor` is one stored value or several (an account's id and name:
     service.domain.accounts.contributor_filter). `participant` keeps the claims naming that
     person or organisation as a participant, `role` those with a participant in that role
-    (both: that participant in that role)."""
+    (both: that participant in that role). `property` (its id and key: a claim names it by
+    either) keeps the claims holding a value of that property (a statement's or a
+    qualifier's), `value` those whose value has the key of `value` (properties.value_key).
+    `denies`: the claims denying that claim; `attributed_to`: the claims attributed to that
+    person, organisation or source."""
     where = ["submitted_position > ?"]
     args: list[int | str] = [after]
-    for column, value in (("status", status), ("source_id", source), ("kind", kind)):
-        if value is not None:
+    for column, given in (("status", status), ("source_id", source), ("kind", kind)):
+        if given is not None:
             where.append(f"{column} = ?")  # column names from this code, never input
-            args.append(value)
+            args.append(given)
     if contributor is not None:
         values = (contributor,) if isinstance(contributor, str) else tuple(contributor)
         where.append(f"contributor IN ({','.join('?' * len(values))})")
@@ -532,6 +656,20 @@ def page(conn: Connection, viewer: Viewer, *, after: int = 0, limit: int = 50,
     if group is not None:
         where.append("id IN (SELECT claim_id FROM claim_refs WHERE entity_id = ? AND field = 'group')")
         args.append(group)
+    if property is not None:  # a property's id; a value compared by its key (properties.value_key)
+        if value is None:
+            where.append("id IN (SELECT claim_id FROM claim_values WHERE property IN (?, ?))")
+            args.extend(property)
+        else:
+            where.append("id IN (SELECT claim_id FROM claim_values WHERE property IN (?, ?) "
+                         "AND value_key = ?)")
+            args.extend((*property, value_key(value)))
+            if not sees_suppressed(viewer):  # a take-down's value finds nothing for readers
+                where.append("id NOT IN (SELECT target FROM suppressions)")
+    for column, link in (("denies", denies), ("attributed_to", attributed_to)):
+        if link is not None:  # column names from this code, never input
+            where.append(f"id IN (SELECT claim_id FROM claim_links WHERE {column} = ?)")
+            args.append(link)
     seen, seen_args = may_see_sql(viewer)
     where.append(seen)
     args.extend(seen_args)
@@ -541,7 +679,97 @@ def page(conn: Connection, viewer: Viewer, *, after: int = 0, limit: int = 50,
     labels = registry.labels(conn, ids)  # one lookup for the page
     suppressed = suppressed_claims(conn, [r[0] for r in rows[:limit]])
     items = [_shown(_out(conn, r, labels), suppressed.get(r[0]), viewer) for r in rows[:limit]]
+    items = _with_denials(conn, items, viewer)
     return ClaimPage(items, str(items[-1].position) if len(rows) > limit else None)
+
+
+# -- statements about statements (issue 21): denials, attributions ------------------------------
+
+def deniers_of(conn: Connection, claim_ids: Sequence[str] | set[str], viewer: Viewer,
+               statuses: Sequence[str] | None = None,
+               tables: Tables | None = None) -> list[tuple[str, str]]:
+    """Return (denying claim, denied claim) for the claims denying any of `claim_ids` that
+    `viewer` may see (among `statuses` when given), suppressed ones left out for readers who
+    may not read suppressed content."""
+    ids = sorted(set(claim_ids))
+    if not ids:
+        return []
+    t = tables or {"claims": "claims", "claim_links": "claim_links"}
+    seen, seen_args = may_see_sql(viewer, "c.status", "c.contributor")
+    marks = ",".join("?" * len(ids))
+    where = [f"l.denies IN ({marks})", seen]
+    args: list[str] = [*ids, *seen_args]
+    if statuses is not None:
+        where.append(f"c.status IN ({','.join('?' * len(statuses))})")
+        args.extend(statuses)
+    rows = [(r[0], r[1]) for r in conn.execute(
+        f"SELECT l.claim_id, l.denies FROM {t['claim_links']} AS l JOIN {t['claims']} AS c "
+        f"ON c.id = l.claim_id WHERE {' AND '.join(where)} ORDER BY c.submitted_position", args)]
+    if not sees_suppressed(viewer):
+        hide = suppressed_claims(conn, [r[0] for r in rows], tables)
+        rows = [r for r in rows if r[0] not in hide]
+    return rows
+
+
+def deniers_submitted(conn: Connection, claim_ids: Sequence[str], up_to: int) -> list[tuple[str, str]]:
+    """Return (denying claim, denied claim) for the claims submitted at or before log position
+    `up_to` that deny any of `claim_ids` (for replays as of a position)."""
+    if not claim_ids:
+        return []
+    marks = ",".join("?" * len(claim_ids))
+    return [(r[0], r[1]) for r in conn.execute(
+        f"SELECT l.claim_id, l.denies FROM claim_links AS l JOIN claims AS c ON c.id = l.claim_id "
+        f"WHERE l.denies IN ({marks}) AND c.submitted_position <= ? ORDER BY c.submitted_position",
+        (*claim_ids, up_to))]
+
+
+def _with_denials(conn: Connection, items: list[ClaimOut], viewer: Viewer) -> list[ClaimOut]:
+    """Return the claims with `denied_by` set (the denials `viewer` may see); a suppressed
+    claim, as readers get it, shows none."""
+    shown = [o.id for o in items if o.claim]
+    denied = denials(deniers_of(conn, shown, viewer))
+    return [msgspec.structs.replace(o, denied_by=denied[o.id]) if o.id in denied and o.claim else o
+            for o in items]
+
+
+class Linked(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """The other side of a denial, as a biography shows it beside an entry: the claim, its kind
+    and review status, its citation, what it says in the source's words (`said`) and whom it
+    is attributed to. A claim the reader may not see is its id alone."""
+
+    claim: str
+    kind: str | None = None
+    status: str | None = None
+    citation: dict[str, Any] | None = None
+    said: str | None = None
+    attributed_to: str | None = None
+
+
+def linked_claims(conn: Connection, claim_ids: Sequence[str] | set[str], viewer: Viewer,
+                  statuses: Sequence[str] | None = None,
+                  tables: Tables | None = None) -> dict[str, Linked]:
+    """Return claim id -> its summary (Linked), for the claims among `claim_ids` that `viewer`
+    may see (among `statuses` when given; suppressed ones only for who reads them)."""
+    ids = sorted(set(claim_ids))
+    if not ids:
+        return {}
+    t = tables or {"claims": "claims"}
+    seen, seen_args = may_see_sql(viewer)
+    where = [f"id IN ({','.join('?' * len(ids))})", seen]
+    args: list[str] = [*ids, *seen_args]
+    if statuses is not None:
+        where.append(f"status IN ({','.join('?' * len(statuses))})")
+        args.extend(statuses)
+    out = {}
+    for cid, kind, status, data in conn.execute(
+            f"SELECT id, kind, status, data FROM {t['claims']} WHERE {' AND '.join(where)}", args):
+        claim = _stored.decode(data).claim
+        out[cid] = Linked(claim=cid, kind=kind, status=status, citation=claim["citation"],
+                          said=claim.get("said"), attributed_to=claim.get("attributed_to"))
+    if not sees_suppressed(viewer):
+        for cid in suppressed_claims(conn, list(out), tables):
+            del out[cid]
+    return out
 
 
 class CitingClaim(msgspec.Struct, kw_only=True):

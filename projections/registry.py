@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import msgspec
-from starosta.events.participants import SEEDED
+from starosta.events.participants import SEEDED as SEEDED_ROLES
 from starosta.events.registry import (
     FundRegistered,
     OrganizationRegistered,
@@ -26,6 +26,7 @@ from starosta.events.registry import (
     SourceRegistered,
 )
 from starosta.events.kinds import Citation
+from starosta.events.properties import SEEDED as SEEDED_PROPERTIES, SEEDED_BY_ID, SEEDED_BY_KEY, PropertyDef, PropertyRegistered
 from starosta.events.review import ContentSuppressed, ContentUnsuppressed
 from starosta.events.store import Connection, Envelope
 from starosta.projections.rules import Viewer, sees_suppressed
@@ -99,9 +100,10 @@ class RegistryProjection(Projection):
     that stand, and those the log holds but the rule refuses (`judgement_conflicts`)."""
 
     name = "registry"
-    version = 5  # 2: suppressions; 3: judgements contradicting earlier ones are ignored and flagged;
+    version = 6  # 2: suppressions; 3: judgements contradicting earlier ones are ignored and flagged;
     # 4: participant roles added by admins; 5: places and organisations merged (merged_into,
-    # their judgements), identifications
+    # their judgements), identifications; 6: properties (admin-registered; the seeded ones are
+    # in code: events.properties.SEEDED)
     ddl = {
         "sources": _entity_table("source_type TEXT NOT NULL,"),
         "persons": _entity_table("partial INTEGER NOT NULL, merged_into TEXT,") + [
@@ -127,6 +129,10 @@ class RegistryProjection(Projection):
             certainty TEXT NOT NULL, reason TEXT NOT NULL, reviewer TEXT NOT NULL, citation TEXT,
             position INTEGER NOT NULL, PRIMARY KEY (record_id, other))""",
             "CREATE INDEX {name}_other ON {name} (other)"],
+        # the properties admins registered (the seeded ones are code: properties.SEEDED)
+        "properties": ["""CREATE TABLE {name} (
+            id TEXT PRIMARY KEY, key TEXT NOT NULL UNIQUE, datatype TEXT NOT NULL,
+            data TEXT NOT NULL, position INTEGER NOT NULL)"""],
         # the suppressions in force now: one row per claim or entity taken down from readers
         "suppressions": ["""CREATE TABLE {name} (
             target TEXT PRIMARY KEY, target_kind TEXT NOT NULL, reason TEXT NOT NULL,
@@ -209,6 +215,10 @@ class RegistryProjection(Projection):
             case ParticipantRoleAdded():
                 conn.execute(f"INSERT INTO {t['participant_roles']} VALUES (?, ?, ?, ?) "
                              "ON CONFLICT (key) DO NOTHING", (e.key, e.label, e.description, pos))
+            case PropertyRegistered():
+                p = e.property
+                conn.execute(f"INSERT INTO {t['properties']} VALUES (?, ?, ?, ?, ?)",
+                             (p.id, p.key, p.datatype, _encode(p), pos))
 
     @staticmethod
     def _refused(conn: Connection, envelope: Envelope, t: Tables) -> bool:
@@ -247,8 +257,10 @@ class Ref(msgspec.Struct, frozen=True):
 
 
 def exists(conn: Connection, kind: str, entity_id: str) -> bool:
-    """Return True when an entity of `kind` ('any' = person or organisation) is registered."""
-    kinds = ("person", "organization") if kind == "any" else (kind,)
+    """Return True when an entity of `kind` ('any' = person or organisation; 'entity' = any
+    registered entity) is registered."""
+    kinds = (("person", "organization") if kind == "any"
+             else tuple(ENTITY_TABLES) if kind == "entity" else (kind,))
     return any(conn.execute(f"SELECT 1 FROM {ENTITY_TABLES[k]} WHERE id = ?",  # table from code
                             (entity_id,)).fetchone() for k in kinds)
 
@@ -724,7 +736,7 @@ def participant_roles(conn: Connection) -> list[ParticipantRole]:
     """Return every participant role: the seeded ones in their order, then the added ones in
     the order they were added."""
     out = [ParticipantRole(key=k, label=label, description=d, seeded=True)
-           for k, (label, d) in SEEDED.items()]
+           for k, (label, d) in SEEDED_ROLES.items()]
     out += [ParticipantRole(key=k, label=label, description=d, position=p) for k, label, d, p in
             conn.execute("SELECT key, label, description, position FROM participant_roles "
                          "ORDER BY position")]
@@ -733,5 +745,62 @@ def participant_roles(conn: Connection) -> list[ParticipantRole]:
 
 def participant_role_exists(conn: Connection, key: str) -> bool:
     """Return True when `key` is a participant role (seeded or added)."""
-    return key in SEEDED or conn.execute("SELECT 1 FROM participant_roles WHERE key = ?",
+    return key in SEEDED_ROLES or conn.execute("SELECT 1 FROM participant_roles WHERE key = ?",
                                          (key,)).fetchone() is not None
+
+
+# -- properties: the seeded vocabulary (code) and those admins registered (the table) ----------
+
+_property = msgspec.json.Decoder(PropertyDef)
+
+
+def property_of(conn: Connection, ref: str, tables: Tables | None = None) -> PropertyDef | None:
+    """Return the property an id (PR-...) or a key names, seeded or registered, or None."""
+    seeded = SEEDED_BY_ID.get(ref) or SEEDED_BY_KEY.get(ref)
+    if seeded is not None:
+        return seeded
+    table = tables["properties"] if tables else "properties"
+    row = conn.execute(f"SELECT data FROM {table} WHERE id = ? OR key = ?", (ref, ref)).fetchone()
+    return _property.decode(row[0]) if row else None
+
+
+def properties(conn: Connection, tables: Tables | None = None) -> list[PropertyDef]:
+    """Return every property: the seeded ones, then those registered, in registration order."""
+    table = tables["properties"] if tables else "properties"
+    rows = conn.execute(f"SELECT data FROM {table} ORDER BY position").fetchall()
+    return [*SEEDED_PROPERTIES, *(_property.decode(r[0]) for r in rows)]
+
+
+class PropertyOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A property as GET /properties answers it (events.properties.PropertySpec's fields and its
+    id); `seeded`: defined in code (the archive's vocabulary), not registered by an admin."""
+
+    id: str
+    key: str
+    label: str
+    datatype: str
+    description: str = ""
+    single: bool = False
+    applies_to: list[str] = []
+    entity_kinds: list[str] = []
+    or_string: bool = False
+    unit: str | None = None
+    url_pattern: str | None = None
+    pattern: str | None = None
+    seeded: bool = False
+
+
+class PropertyList(msgspec.Struct):
+    items: list[PropertyOut]
+
+
+def property_out(prop: PropertyDef) -> PropertyOut:
+    return msgspec.convert({**msgspec.to_builtins(prop), "seeded": prop.id in SEEDED_BY_ID}, PropertyOut)
+
+
+def external_id_properties(conn: Connection) -> list[str]:
+    """Return the ids and keys of every property whose datatype is external_id (a claim names
+    a property by either)."""
+    return [n for p in SEEDED_PROPERTIES if p.datatype == "external_id" for n in (p.id, p.key)] + [
+        n for r in conn.execute("SELECT id, key FROM properties WHERE datatype = 'external_id' "
+                                "ORDER BY position") for n in r]

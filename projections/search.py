@@ -24,7 +24,8 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from starosta.events.kinds import NameClaim
+from starosta.events.kinds import NameClaim, StatementClaim
+from starosta.events.properties import value_key
 from starosta.events.registry import (
     FundRegistered,
     OrganizationRegistered,
@@ -49,7 +50,8 @@ class SearchProjection(Projection):
     """Names -> entities, searchable by any variant in any script."""
 
     name = "search"
-    version = 6  # 4: name_skeletons; 5: disputed names (contested once approved); 6: name_surnames
+    version = 7  # 4: name_skeletons; 5: disputed names (contested once approved); 6: name_surnames;
+    # 7: statement_ids (external identifiers)
     ddl = {
         "name_index": ["""CREATE VIRTUAL TABLE {name} USING fts5(
             normal, entity_kind UNINDEXED, entity_id UNINDEXED, name UNINDEXED,
@@ -79,6 +81,13 @@ class SearchProjection(Projection):
         "person_sort_keys": ["""CREATE TABLE {name} (
             entity_id TEXT PRIMARY KEY, sort_key TEXT NOT NULL)"""],
     }
+    # every statement whose value is a string, by its key (properties.value_key), with the
+    # claim's status: a search finds the subjects of approved external-id statements (the
+    # properties whose datatype is external_id are read at query time: seeded or registered)
+    ddl["statement_ids"] = ["""CREATE TABLE {name} (
+        claim_id TEXT PRIMARY KEY, subject TEXT NOT NULL, property TEXT NOT NULL,
+        value_key TEXT NOT NULL, status TEXT NOT NULL)""",
+        "CREATE INDEX {name}_key ON {name} (value_key)"]
     # PostgreSQL: a plain table, its claim_id indexed (FTS5 could not), and a GIN index of
     # its words; name_index_claims keeps the same shape (fts_rowid 0: rows go by claim_id)
     ddl_postgres = {
@@ -119,16 +128,27 @@ class SearchProjection(Projection):
                         conn.execute(f"INSERT INTO {t['name_surnames']} VALUES (?, ?, ?, ?, ?)",
                                      (e.claim_id, entity, claim.parts.surname,
                                       name_keys.sort_string(claim.parts.surname), envelope.position))
+                if isinstance(claim, StatementClaim) and isinstance(claim.value, str):
+                    conn.execute(f"INSERT INTO {t['statement_ids']} VALUES (?, ?, ?, ?, 'pending')",
+                                 (e.claim_id, claim.subject, claim.property, value_key(claim.value)))
             case ClaimApproved() | ClaimRejected() | ClaimContested() | ClaimRetracted():
                 before = conn.execute(f"SELECT status FROM {t['name_claims']} WHERE claim_id = ?",
                                       (e.claim_id,)).fetchone()
                 status = status_after(before[0] if before else "", e)
                 conn.execute(f"UPDATE {t['name_claims']} SET status = ? WHERE claim_id = ?",
                              (status, e.claim_id))
+                conn.execute(f"UPDATE {t['statement_ids']} SET status = ? WHERE claim_id = ?",
+                             (status_after(self._status(conn, t, e.claim_id), e), e.claim_id))
                 self._sync(conn, t, e.claim_id)
                 changed = Supersession.reviewed(conn, t["search_supersession"], e.claim_id, status)
                 if changed is not None:
                     self._sync(conn, t, changed[0])
+
+    @staticmethod
+    def _status(conn, t, claim_id: str) -> str:
+        row = conn.execute(f"SELECT status FROM {t['statement_ids']} WHERE claim_id = ?",
+                           (claim_id,)).fetchone()
+        return row[0] if row else ""
 
     def _sync(self, conn, t, claim_id: str) -> None:
         """Index a name claim while it is approved and not superseded; unindex it otherwise."""
@@ -209,6 +229,26 @@ def search(conn: Connection, entity_kind: str, q: str, limit: int) -> list[tuple
     return list(found.items())[:limit]
 
 
+def by_external_id(conn: Connection, entity_kind: str, q: str, limit: int) -> list[tuple[str, str]]:
+    """Return (entity id, the id as matched) of the entities of a kind that an approved
+    statement of an external-id property (seeded or registered) gives the value `q` (compared
+    by properties.value_key), not superseded, not suppressed; by entity id."""
+    props = registry.external_id_properties(conn)
+    marks = ",".join("?" * len(props))
+    rows = conn.execute(
+        f"SELECT DISTINCT s.subject, s.claim_id FROM statement_ids AS s WHERE s.value_key = ? "
+        f"AND s.property IN ({marks}) AND s.status = 'approved' "
+        "AND s.claim_id NOT IN (SELECT target FROM suppressions) "
+        "AND s.subject NOT IN (SELECT target FROM suppressions) ORDER BY s.subject, s.claim_id",
+        (value_key(q.strip()), *props)).fetchall()
+    out: dict[str, str] = {}
+    for subject, claim_id in rows:
+        if subject not in out and registry.exists(conn, entity_kind, subject) and \
+                Supersession.successor(conn, "search_supersession", claim_id) is None:
+            out[subject] = q.strip()
+    return list(out.items())[:limit]
+
+
 def confusable(conn: Connection, entity_kind: str, keys: list[str],
                limit: int = 20) -> list[tuple[str, str]]:
     """Return (entity id, public name) of entities of a kind with a public name (a label, an
@@ -253,7 +293,8 @@ def find(conn: Connection, kind: str, q: str | None, offset: int, limit: int,
         return by_surname(conn, q, offset, limit)
     if q:
         ranked: dict[str, str | None] = {}
-        found = search(conn, kind, q, SEARCH_CAP)
+        # an external identifier (a Memorial record, a Wikidata item) first: it names one record
+        found = by_external_id(conn, kind, q, SEARCH_CAP) + search(conn, kind, q, SEARCH_CAP)
         alive = registry.survivors(conn, [f[0] for f in found], registry.ENTITY_TABLES[kind]) \
             if kind in registry.MERGED_KINDS else {}
         for entity_id, matched in found:

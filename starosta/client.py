@@ -66,7 +66,7 @@ from starosta.projections.biographies import Biography
 from starosta.projections.claims import ClaimOut, ClaimPage
 from starosta.projections.ledger import Aid, Ledger, LedgerEntry
 from starosta.projections.population import Population, Timeline
-from starosta.projections.registry import ParticipantRoles
+from starosta.projections.registry import ParticipantRoles, PropertyList, PropertyOut
 from starosta.projections.search import SearchHit, SearchPage
 from starosta.service.feed import HeadOut, HealthOut, LogEvent, LogPage
 from starosta.service.domain.replies import Created, Judged, Submitted, SuppressionSet
@@ -437,6 +437,24 @@ class Operations:
                     key=idempotency_key)
 
     @operation
+    def register_property(key: str, label: str, datatype: str, *,
+                          idempotency_key: str | None = None, **extra: Any) -> Call[Created]:
+        """Admin: register a property (extra: description, single, applies_to, entity_kinds,
+        or_string, unit, url_pattern, pattern), usable at once by statements and qualifiers."""
+        return Call("POST", "/properties", Created, key=idempotency_key,
+                    body=_json({"key": key, "label": label, "datatype": datatype, **extra}))
+
+    @operation
+    def properties() -> Call[PropertyList]:
+        """Every property: the seeded vocabulary, then those admins registered."""
+        return Call("GET", "/properties", PropertyList)
+
+    @operation
+    def property_of(ref: str) -> Call[PropertyOut]:
+        """A property by id (PR-...) or key."""
+        return Call("GET", f"/properties/{ref}", PropertyOut)
+
+    @operation
     def source(source_id: str) -> Call[dict[str, Any]]:
         """A source and the claims citing it (a dict: the answer of GET /sources/{id})."""
         return Call("GET", f"/sources/{source_id}")
@@ -530,14 +548,20 @@ class Operations:
                place: str | None = None, source: str | None = None,
                contributor: str | None = None, kind: str | None = None,
                participant: str | None = None, role: str | None = None,
-               page_size: int = 100, group: str | None = None) -> Pages[ClaimOut]:
+               page_size: int = 100, group: str | None = None, property: str | None = None,
+               value: str | None = None, denies: str | None = None,
+               attributed_to: str | None = None) -> Pages[ClaimOut]:
         """Every claim the caller may see that matches the filters, oldest first
         (`participant`, `role`: a participant of the claim, in that role; `group`: the claims
-        whose subject is that group)."""
+        whose subject is that group; `property=` (id or key) and `value=`: the claims holding
+        that property's value, a statement's or a qualifier's, the value compared by its
+        normalised key; `denies`: the claims denying that claim; `attributed_to`: the claims
+        attributed to that person, organisation or source)."""
         return Pages(Call("GET", "/claims", ClaimPage, params={
             "status": status, "person": person, "place": place, "source": source,
             "contributor": contributor, "kind": kind, "participant": participant, "role": role,
-            "limit": page_size, "group": group}))
+            "limit": page_size, "group": group, "property": property, "value": value,
+            "denies": denies, "attributed_to": attributed_to}))
 
     @operation
     def participant_roles() -> Call[ParticipantRoles]:
@@ -578,10 +602,14 @@ class Operations:
 
     @operation
     def rank(claim_id: str, rank: Rank, reason: str | None = None, *, version: int,
+             citation: Citation | Mapping[str, Any] | None = None,
              idempotency_key: str | None = None) -> Call[ClaimOut]:
-        """Rank an approved claim, against the version read (required: If-Match)."""
-        return _review(claim_id, "rank", {"rank": rank, **(_reason(reason) or {})}, version,
-                       idempotency_key)
+        """Rank an approved claim, against the version read (required: If-Match); a deprecated
+        rank may cite the source that retracts the claim (`citation`)."""
+        body: dict[str, Any] = {"rank": rank, **(_reason(reason) or {})}
+        if citation is not None:
+            body["citation"] = citation
+        return _review(claim_id, "rank", body, version, idempotency_key)
 
     # read models -----------------------------------------------------------------------------------
     @operation

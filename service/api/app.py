@@ -24,6 +24,7 @@ from starosta.service.api.merges import (MergeController, OrganizationJudgementC
                                         PlaceJudgementController)
 from starosta.service.api.participant_roles import ParticipantRoleController
 from starosta.service.api.population import PopulationController
+from starosta.service.api.properties import PropertyController
 from starosta.service.api.entities import (
     FundController,
     OrganizationController,
@@ -68,7 +69,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                         PlaceController, OrganizationController, FundController, ClaimController,
                         MergeController, PlaceJudgementController,
                         OrganizationJudgementController, BiographyController, PopulationController,
-                        LedgerController, AidController, ParticipantRoleController,
+                        LedgerController, AidController, ParticipantRoleController, PropertyController,
                         openapi.swagger_assets()],
         lifespan=[lifespan],
         guards=[authenticate],

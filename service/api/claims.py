@@ -12,9 +12,10 @@ from litestar.params import Body, FromPath, FromQuery, Parameter
 from msgspec import Meta
 
 from starosta.events.claim_rules import Rank, Status
-from starosta.events.errors import Conflict, DomainError
+from starosta.events.errors import Conflict, DomainError, Invalid
 from starosta.events.kinds import KIND_NAMES, AnyClaim, Citation
-from starosta.events.store import ConcurrencyError
+from starosta.events.store import ConcurrencyError, Connection
+from starosta.projections import registry
 from starosta.projections import claims as claims_model
 from starosta.projections.claims import ClaimOut, ClaimPage
 from starosta.projections.rules import check_listing
@@ -99,6 +100,37 @@ CLAIM_EXAMPLES = [
         "name_kind": "transliteration", "parts": {"surname": "Martsinkevitch", "given": "Vera",
                                                   "patronymic": "Alexandrovna"},
         "citation": {"source": "S-00000002", "locator": "note 9"}}),
+    Example(summary="a statement: a property's value (GET /properties)", value={
+        "kind": "statement", "subject": "P-00000001", "property": "memorial_id",
+        "value": "4711", "citation": {"source": "S-00000005", "locator": "record card"}}),
+    Example(summary="a statement in monolingual text", value={
+        "kind": "statement", "subject": "P-00000002", "property": "conditions",
+        "value": {"text": "the regime of the Butyrki prison", "language": "en"},
+        "start": "1923", "citation": {"source": "S-00000002"}}),
+    Example(summary="an allowance with a stated equivalent (a qualifier)", value={
+        "kind": "allowance", "person": "P-00000007", "amount": "6.25", "currency": "SUR",
+        "period": "month", "citation": {"source": "S-00000003"},
+        "qualifiers": [{"property": "equivalent",
+                        "value": {"amount": "3.25", "currency": "USD", "at_most": True}}]}),
+    Example(summary="a death with an age as stated (a qualifier)", value={
+        "kind": "death", "person": "P-00000002", "date": "1990",
+        "citation": {"source": "S-00000002"},
+        "qualifiers": [{"property": "stated_age", "value": {"amount": "86", "unit": "years"}}]}),
+    Example(summary="an accusation with its article (a qualifier)", value={
+        "kind": "accusation", "person": "P-00000001", "accusation": "anti-Soviet agitation",
+        "citation": {"source": "S-00000005"},
+        "qualifiers": [{"property": "article", "value": "58-10"}]}),
+    Example(summary="attributed: what the source says someone else said", value={
+        "kind": "presence", "person": "P-00000008", "place": "PL-0000006",
+        "purpose": "exile, preferred to freedom in Russia", "attributed_to": "O-00000007",
+        "said": "I was very happy to leave Russia, and that I preferred exile in Germany to freedom in Russia",
+        "citation": {"source": "S-00000006", "quote": "it has been stated in the American press that I "
+                     "was very happy to leave Russia"}}),
+    Example(summary="a denial of another claim", value={
+        "kind": "presence", "person": "P-00000008", "place": "PL-0000006",
+        "purpose": "exile, forced to leave Russia", "denies": "C-00000009",
+        "said": "I was deeply grieved when I was forced to leave that country",
+        "citation": {"source": "S-00000006", "quote": "This statement attributed to me, is a deliberate lie!"}}),
 ]
 
 
@@ -121,6 +153,19 @@ class RankIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     rank: Rank
     reason: Reason | None = None
+    citation: Annotated[Citation, Meta(description=(
+        "With `deprecated` only: the source that retracts the claim, kept in its history"))] | None = None
+
+
+RANK_EXAMPLES = [
+    Example(summary="deprecate", value={
+        "rank": "deprecated", "reason": "the bulletin corrects this figure in the next issue"}),
+    Example(summary="deprecate, citing the retracting source", value={
+        "rank": "deprecated", "reason": "the author withdrew this figure in a later letter",
+        "citation": {"source": "S-00000005", "locator": "p. 2",
+                     "quote": "the figure I gave last month was wrong"}}),
+    Example(summary="prefer", value={"rank": "preferred", "reason": "the eyewitness account"}),
+]
 
 
 class SuppressIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -216,6 +261,21 @@ class ClaimController(Controller):
                        pattern=r"^[a-z][a-z0-9_]{1,40}$", description="A participant role: claims with a participant in it (with "
                        "`participant`: that participant in it)",
                        examples=[Example(value="informant")])] = None,
+                   property: Annotated[str | None, Parameter(max_length=64, description=(
+                       "A property (id or key): the claims holding a value of it, as a "
+                       "statement's value or a qualifier's"), examples=[Example(value="memorial_id")])] = None,
+                   value: Annotated[str | None, Parameter(max_length=2000, description=(
+                       "With `property`: the claims whose value of it equals this one, compared "
+                       "by a normalised key (decimals exactly: 86 = 86.0; text case-folded, "
+                       "NFC, spaces collapsed; an object value by its amount or its text)"),
+                       examples=[Example(value="86")])] = None,
+                   denies: Annotated[str | None, Parameter(
+                       max_length=64, description="The claims that deny this claim (their `denies`)",
+                       examples=[Example(summary="denials of a claim", value="C-00000001")])] = None,
+                   attributed_to: Annotated[str | None, Parameter(
+                       max_length=64, description="The claims attributed to this person, "
+                       "organisation or source (their `attributed_to`)",
+                       examples=[Example(summary="attributed to an organisation", value="O-00000007")])] = None,
                    after: Cursor = None, limit: Limit = 50) -> ClaimPage:
         """Oldest first. Anonymous readers list approved and disputed claims (approved, then
         contested: public, marked, until the contest is resolved); a contributor also lists
@@ -224,10 +284,23 @@ class ClaimController(Controller):
         name to reviewers and admins."""
         check_listing(viewer(request), status)
         entities = [e for e in (person, place) if e is not None]
-        return await off_loop(request, lambda conn: accounts.claim_page(
-            conn, viewer(request), after=cursor(after), limit=limit, status=status, source=source,
-            contributor=contributor, kind=kind, entities=entities, participant=participant,
-            role=role, group=group))
+        if value is not None and property is None:
+            raise Invalid("value", value, "a value filter needs its property (?property=&value=)", "query")
+
+        def listing(conn: Connection) -> ClaimPage:
+            prop = None
+            if property is not None:
+                found = registry.property_of(conn, property)
+                if found is None:
+                    raise Invalid("property", property, "not a property: GET /properties lists them",
+                                  "query")
+                prop = (found.id, found.key)
+            return accounts.claim_page(
+                conn, viewer(request), after=cursor(after), limit=limit, status=status, source=source,
+                contributor=contributor, kind=kind, entities=entities, participant=participant,
+                role=role, group=group, property=prop, value=value, denies=denies,
+                attributed_to=attributed_to)
+        return await off_loop(request, listing)
 
     @post("/{claim_id:str}/approve", guards=[auth.reviewer], status_code=200, opt={"if_match": True},
           summary="Approve (on a contested or disputed claim: dismiss the contest)")
@@ -252,12 +325,14 @@ class ClaimController(Controller):
 
     @post("/{claim_id:str}/rank", guards=[auth.reviewer], status_code=200,
           opt={"if_match": "required"}, summary="Rank an approved claim (If-Match required)")
-    async def rank(self, request: Request, claim_id: FromPath[str], data: Annotated[RankIn, Body(examples=[Example(summary="deprecate", value={"rank": "deprecated", "reason": "the bulletin corrects this figure in the next issue"}), Example(summary="prefer", value={"rank": "preferred", "reason": "the eyewitness account"})])]) -> Response[ClaimOut]:
+    async def rank(self, request: Request, claim_id: FromPath[str], data: Annotated[RankIn, Body(examples=RANK_EXAMPLES)]) -> Response[ClaimOut]:
         """A reviewer (never the claim's contributor) ranks an approved claim against the
         version they read (If-Match): `preferred` marks the reading to prefer in a conflict,
         `deprecated` keeps the claim listed under `deprecated` but out of totals, populations
-        and ledgers, `normal` undoes either."""
-        return await decide(request, claim_id, "rank", data.reason, rank=data.rank)
+        and ledgers, `normal` undoes either. A deprecated rank may cite the source that
+        retracts the claim (`citation`), kept in the claim's history and shown as
+        `rank_citation` and, in biographies, as the entry's `retracted_by`."""
+        return await decide(request, claim_id, "rank", data.reason, data.citation, rank=data.rank)
 
     @post("/{claim_id:str}/suppress", guards=[auth.admin], status_code=200,
           summary="Suppress a claim: take its content down from readers, with a reason",

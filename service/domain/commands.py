@@ -20,7 +20,15 @@ from starosta.events.dates import (
     narrow,
 )
 from starosta.events.base import Event
-from starosta.events.claim_rules import Rank, participant_refusal, parts_refusal, subject_problem
+from starosta.events.claim_rules import (
+    ATTRIBUTABLE,
+    Rank,
+    denial_problem,
+    participant_refusal,
+    parts_refusal,
+    rank_citation_problem,
+    subject_problem,
+)
 from starosta.events.errors import Conflict, Invalid, NotFound, PossibleDuplicate, PreconditionRequired
 from starosta.events.kinds import (
     AggregateClaim,
@@ -53,6 +61,16 @@ from starosta.events.registry import (
     RecordUnidentified,
     RecordUnmerged,
 )
+from starosta.events.properties import (
+    PropertyDef,
+    PropertyRegistered,
+    PropertySpec,
+    SEEDED_BY_ID,
+    ValueRefused,
+    check_value,
+    check_definition,
+)
+from starosta.events.kinds import StatementClaim
 from starosta.events.review import (
     CONTESTED,
     ClaimApproved,
@@ -210,6 +228,38 @@ def check_claim(conn: Connection, claim: Claim, who: Principal) -> None:
             if link.source == claim.citation.source:
                 raise invalid(f"citation.via[{i}].source", link.source, "the cited source itself")
     check_ranges(claim)
+    check_statement_links(conn, claim, who)
+
+
+# -- statements about statements (issue 21): attributed_to, denies, a retraction's citation ------
+
+def check_statement_links(conn: Connection, claim: Claim, who: Principal) -> None:
+    """A claim's `attributed_to` names a registered person, organisation or source (404 naming
+    the field otherwise); its `denies` names a claim the contributor may see (the one 404 of
+    an unseen claim, as `supersedes`), never the claim it supersedes (422)."""
+    if claim.attributed_to is not None and not any(
+            registry.exists(conn, kind, claim.attributed_to) for kind in ATTRIBUTABLE):
+        raise not_found("attributed_to", claim.attributed_to, "person, organisation or source")
+    if claim.denies is not None:
+        found = claims_model.status_of(conn, claim.denies)
+        if found is None or not may_see(who.viewer(), *found):
+            raise unseen_claim("denies", claim.denies)
+        problem = denial_problem(claim.denies, claim.supersedes)
+        if problem:
+            raise invalid("denies", claim.denies, problem)
+
+
+def check_retraction(conn: Connection, rank: str | None, citation: Citation | None) -> None:
+    """A rank's citation (the retracting source): only with `deprecated` (422 naming
+    `citation`), its source and every source its `via` names registered (404)."""
+    if citation is None:
+        return
+    problem = rank_citation_problem(rank or "normal", True)
+    if problem:
+        raise invalid("citation", msgspec.to_builtins(citation), problem)
+    for i, link in enumerate(citation.via):
+        if isinstance(link, ViaLink):
+            require(conn, "source", link.source, f"citation.via[{i}].source")
 
 
 def check_group(conn: Connection, claim: GroupedClaim, kind: str) -> None:
@@ -377,6 +427,7 @@ def submission(conn: Connection, claim_id: str, claim: AnyClaim, who: Principal)
     claim = with_script(fit_claim(claim))
     dates, length = checked_dates(claim)
     check_claim(conn, claim, who)
+    dates.update(property_values(conn, claim))
     claim = participants_rules.normalised(claim)  # stored: participants only, never the legacy fields
     event = ClaimSubmitted(claim_id=claim_id, contributor=who.actor, claim=claim, dates=dates,
                            length=length)
@@ -417,7 +468,9 @@ def review(store: EventStore, claim_id: str, action: str, who: Principal,
                                        f"read it (it is at version {state.version})")
         if rank == "deprecated" and not reason:
             raise invalid("reason", reason, "a deprecated rank needs its reason")
-        ranked = ClaimRanked(claim_id=claim_id, reviewer=actor, rank=rank or "normal", reason=reason)
+        check_retraction(store.reader(), rank, citation)
+        ranked = ClaimRanked(claim_id=claim_id, reviewer=actor, rank=rank or "normal", reason=reason,
+                             citation=citation)
         return Decision([AppendRequest(claim_id, [NewEvent(ranked)], expected_version=state.version)],
                         ClaimStateOf(claim_id))
     resolves = state.status in CONTESTED
@@ -468,6 +521,67 @@ def register(conn: Connection, kind: str, make_event: Callable[[str], Any],
                                dates=check_dates(claim))
         appends.append(AppendRequest(claim_id, [NewEvent(event)], 0))
     return Decision(appends, Created(id=entity_id, name_claim=claim_id), recheck)
+
+
+# -- properties: statements, qualifiers and the vocabulary (events.properties) ----------------
+
+def _property(conn: Connection, ref: str, field: str) -> PropertyDef:
+    found = registry.property_of(conn, ref)
+    if found is None:
+        raise invalid(field, ref, "not a property: GET /properties lists them (by id or key)")
+    return found
+
+
+def property_values(conn: Connection, claim: Claim) -> dict[str, DateValue]:
+    """Check a statement's value and every qualifier's by their properties' datatypes
+    (events.properties.check_value); entity values must be registered, of the kinds the
+    property allows; a statement's subject of a kind the property applies to; every property
+    named (by id or key: kept as submitted, both name it for ever) known. Return the
+    dates among the values, parsed once (field -> DateValue: "value", "qualifiers[0].value")."""
+    items: list[tuple[str, str, Any]] = []
+    if isinstance(claim, StatementClaim):
+        prop = _property(conn, claim.property, "property")
+        if prop.applies_to and not any(registry.exists(conn, k, claim.subject) for k in prop.applies_to):
+            raise invalid("subject", claim.subject, f"property {prop.key} applies to "
+                          f"{' or '.join(prop.applies_to)} records only")
+        items.append(("value", claim.property, claim.value))
+    items += [(f"qualifiers[{i}].value", q.property, q.value) for i, q in enumerate(claim.qualifiers)]
+    dates: dict[str, DateValue] = {}
+    for field, ref, value in items:
+        prop = _property(conn, ref, field.removesuffix("value") + "property")
+        try:
+            checked = check_value(prop, value, field)
+        except ValueRefused as exc:
+            raise invalid(exc.field, exc.value, exc.message) from None
+        if checked.entity_kinds and not any(registry.exists(conn, k, value) for k in checked.entity_kinds):
+            raise not_found(field, value, " or ".join(checked.entity_kinds))
+        if checked.date:
+            try:
+                dates[field] = parse_date(value, field=field, calendar=claim.calendar)
+            except DateError as exc:
+                raise invalid(exc.field, exc.value, exc.problem) from None
+    return dates
+
+
+def register_property(conn: Connection, spec: PropertySpec) -> Decision:
+    """Decide an admin's registration of a property: checked alone (check_definition), its key
+    unused (again in the append's transaction: a twin registered meanwhile is caught there)."""
+    property_id = new_id("property")
+    while property_id in SEEDED_BY_ID:  # pragma: no cover - one chance in a trillion
+        property_id = new_id("property")
+    prop = PropertyDef(id=property_id, **msgspec.structs.asdict(spec))
+    try:
+        check_definition(prop)
+    except ValueRefused as exc:
+        raise invalid(exc.field, exc.value, exc.message) from None
+
+    def unused(tx: Connection) -> None:
+        if registry.property_of(tx, prop.key) is not None:
+            raise Conflict(f"key={prop.key!r}: a property has that key already (GET /properties/{prop.key})")
+
+    unused(conn)
+    event = PropertyRegistered(property=prop)
+    return Decision([AppendRequest(property_id, [NewEvent(event)], 0)], Created(id=property_id), unused)
 
 
 # -- merge rules --------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import secrets
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 PREFIXES = {"source": "S", "person": "P", "place": "PL", "organization": "O", "fund": "F",
-            "claim": "C", "account": "A"}
+            "claim": "C", "account": "A", "property": "PR"}
 ACCOUNT_ID = r"^A-[0-9A-HJKMNP-TV-Z]{8}$"  # an account's id (the pattern of new_id("account"))
 
 

@@ -21,6 +21,7 @@ import msgspec
 import sqlite_utils
 
 from starosta.events.kinds import NAME_PARTS
+from starosta.events.properties import SEEDED_BY_ID, PropertyDef, names_entity, url_of
 from starosta.events.store import Connection, EventStore, Head
 from starosta.projections import names, registry, snapshot, sql
 from starosta.projections.ledger import Ledger, LedgerEntry
@@ -192,6 +193,10 @@ class _Writer:
         self.place_said: dict[str, str] = {}  # custody claim -> the place as its source says it
         self.published: set[str] = set()
         self.participants: list[dict[str, Any]] = []  # the published claims' participants
+        self.properties = registry.properties(conn)
+        self.property_of = {ref: p for p in self.properties for ref in (p.id, p.key)}
+        self.statements: list[dict[str, Any]] = []
+        self.qualifiers: list[dict[str, Any]] = []
 
     def insert(self, table: str, rows: Iterable[dict[str, Any]]) -> None:
         count = 0
@@ -242,6 +247,9 @@ class _Writer:
         self.insert("source_links", ({"claim_id": c, "source_id": s, "derives_from": d,
                                       "relation": r}
                                      for c, s, d, r in snapshot.source_links(self.conn, self.published)))
+        self.insert("properties", (self.property_row(p) for p in sorted(self.properties, key=lambda p: p.id)))
+        self.insert("statements", sorted(self.statements, key=lambda r: r["claim_id"]))
+        self.insert("qualifiers", sorted(self.qualifiers, key=lambda r: (r["claim_id"], r["n"])))
         self.insert("custody_episodes", self.episodes())
         self.insert("population_years", self.population([e[0] for e in entities["place"]]))
         funds = [e[0] for e in entities["fund"]]
@@ -301,9 +309,18 @@ class _Writer:
                 self._name(c)
             elif c.kind == "custody" and isinstance(claim.get("place_said"), str):
                 self.place_said[c.id] = claim["place_said"]
+            elif c.kind == "statement":
+                self.statements.append({
+                    "claim_id": c.id, "subject_id": claim["subject"],
+                    "subject_type": self.kind_of.get(claim["subject"]),
+                    **self.value_columns(claim["property"], claim["value"]),
+                    "start": claim.get("start"), "end": claim.get("end")})
             self.participants += [{"claim_id": c.id, "ref": p["ref"], "role": p["role"],
                                    "said": p.get("said"), "certainty": p.get("certainty")}
                                   for p in claim.get("participants", ())]
+            for n, q in enumerate(claim.get("qualifiers", ())):
+                self.qualifiers.append({"claim_id": c.id, "n": n, "claim_kind": c.kind,
+                                        **self.value_columns(q["property"], q["value"])})
             yield {"id": c.id, "kind": c.kind, "rank": c.rank, "rank_reason": c.rank_reason,
                    "person_id": _text(claim.get("person")), "place_id": _text(claim.get("place")),
                    "group_id": _text(claim.get("group_id" if c.kind == "aggregate" else "group")),
@@ -311,9 +328,40 @@ class _Writer:
                    "source_id": citation["source"], "locator": citation.get("locator"),
                    "quote": citation.get("quote"), "via": _json(citation.get("via", [])),
                    "said": claim.get("said"), "certainty": claim.get("certainty"),
-                   "note": claim.get("note"), "supersedes": c.supersedes, **_bounds(c.dates),
+                   "note": claim.get("note"), "supersedes": c.supersedes,
+                   **self._statement_links(claim), **_bounds(c.dates),
                    "dates": _json(c.dates), "length": _json(c.length), "claim": _json(claim),
                    "synthetic": _flag(self._synthetic(claim)), "position": c.position}
+
+    @staticmethod
+    def property_row(p: PropertyDef) -> dict[str, Any]:
+        return {"id": p.id, "key": p.key, "label": p.label, "datatype": p.datatype,
+                "description": p.description, "single": _flag(p.single),
+                "applies_to": _json(list(p.applies_to)), "entity_kinds": _json(list(p.entity_kinds)),
+                "unit": p.unit, "url_pattern": p.url_pattern, "seeded": _flag(p.id in SEEDED_BY_ID)}
+
+    def value_columns(self, ref: str, value: Any) -> dict[str, Any]:
+        """A property value spread over the statements' and qualifiers' value columns."""
+        p = self.property_of[ref]
+        obj = value if isinstance(value, dict) else {}
+        text = value if isinstance(value, str) else obj.get("text", obj.get("amount"))
+        entity = value if names_entity(p, value) else None
+        return {"property_id": p.id, "property_key": p.key, "datatype": p.datatype, "value": text,
+                "value_json": _json(value), "entity_id": entity, "amount": obj.get("amount"),
+                "min": obj.get("min"), "max": obj.get("max"),
+                "unit": obj.get("unit", p.unit) if "amount" in obj and p.datatype == "quantity" else None,
+                "currency": obj.get("currency"),
+                "bound": "at_most" if obj.get("at_most") else "at_least" if obj.get("at_least") else None,
+                "about": _flag(obj.get("about")), "language": obj.get("language"),
+                "url": url_of(p, value) if isinstance(value, str) else None}
+
+    def _statement_links(self, claim: dict[str, Any]) -> dict[str, Any]:
+        """The claims table's columns of statements about statements (issue 21): whom the
+        claim is attributed to and that record's type, and the claim it denies."""
+        attributed = _text(claim.get("attributed_to"))
+        return {"attributed_to": attributed,
+                "attributed_to_type": self.kind_of.get(attributed) if attributed else None,
+                "denies": _text(claim.get("denies"))}
 
     def _name(self, c: snapshot.PublicClaim) -> None:
         claim = c.claim

@@ -35,6 +35,26 @@ NAMES = Column(str, f"{JSON}: the names of approved name claims about it, in sub
                     "(see the table names)")
 EXTERNAL_IDS = Column(str, f"{JSON}: identifiers in other catalogues, as registered")
 
+
+_VALUE_COLUMNS = {  # a property's value, spread for faceting (statements and qualifiers alike)
+    "property_id": Column(str, "the property (PR-...; see the table properties)"),
+    "property_key": Column(str, "the property's key (nationality, stated_age, memorial_id ...)"),
+    "datatype": Column(str, "entity, string, text, date, quantity, money or external_id"),
+    "value": Column(str, "the value as text: the string, entity id, external id or EDTF date; "
+                         "a text's words; a quantity's or an amount's exact decimal"),
+    "value_json": Column(str, f"{JSON}: the value exactly as submitted"),
+    "entity_id": Column(str, "the record an entity value names"),
+    "amount": Column(str, "a quantity's or an amount's exact decimal string"),
+    "min": Column(str, "its lower bound, when given"),
+    "max": Column(str, "its upper bound, when given"),
+    "unit": Column(str, "a quantity's unit (the property's when the value gives none)"),
+    "currency": Column(str, "an amount's currency"),
+    "bound": Column(str, "at_most or at_least: the amount is a bound (\"less than $3.25\")"),
+    "about": Column(int, "1 when the source gives the value as approximate"),
+    "language": Column(str, "a text's language"),
+    "url": Column(str, "an external id's URL (the property's url_pattern)"),
+}
+
 TABLES: tuple[Table, ...] = (
     Table("sources", "registry read model (projections/registry.py, table sources)",
           "Every registered source (a CSL-JSON item): the works the claims cite.", {
@@ -153,6 +173,12 @@ TABLES: tuple[Table, ...] = (
                                        "says"),
               "note": Column(str, "the contributor's note"),
               "supersedes": Column(str, "the claim this one corrects (which is then not published)"),
+              "attributed_to": Column(str, "attributed: the person, organisation or source the "
+                                           "cited source says said it (reported speech), if any"),
+              "attributed_to_type": Column(str, "person, organization or source: what "
+                                                "attributed_to names"),
+              "denies": Column(str, "the claim this one denies, if any (both stand; the claim "
+                                    "denied may be unpublished: rejected or deprecated since)"),
               "earliest": Column(str, "the earliest possible day of any of its dates"),
               "latest": Column(str, "the latest possible day of any of its dates; null when one "
                                     "of them is open or unknown"),
@@ -300,6 +326,41 @@ TABLES: tuple[Table, ...] = (
               "disbursed": Column(str, "exact decimal string"),
               "balance": Column(str, "received - disbursed; null for recipients"),
           }, ("fund_id", "breakdown", "key", "currency"), (("fund_id", "funds", "id"),)),
+    Table("properties", "registry read model (properties) and the seeded vocabulary "
+                        "(events/properties.py)",
+          "Every property statements and qualifiers use: the seeded vocabulary and those "
+          "admins registered.", {
+              "id": Column(str, "property id (PR-...)"),
+              "key": Column(str, "its fixed key"),
+              "label": Column(str, "its label"),
+              "datatype": Column(str, "entity, string, text, date, quantity, money or external_id"),
+              "description": Column(str, "what it records"),
+              "single": Column(int, "1 when one value is expected per subject"),
+              "applies_to": Column(str, f"{JSON}: the kinds of record a statement's subject may be "
+                                        "(empty: any)"),
+              "entity_kinds": Column(str, f"{JSON}: an entity property's value kinds"),
+              "unit": Column(str, "a quantity's unit"),
+              "url_pattern": Column(str, "an external id's URL, $1 the id"),
+              "seeded": Column(int, "1 for the vocabulary defined in code"),
+          }, "id", label_column="key"),
+    Table("statements", "claims read model (published statement claims)",
+          "Each published statement: a property's value for a record, one row each, its value "
+          "spread over columns to facet on.", {
+              "claim_id": Column(str, "the statement claim"),
+              "subject_id": Column(str, "the record the statement is about"),
+              "subject_type": Column(str, "person, place, organization, fund or source"),
+              **_VALUE_COLUMNS,
+              "start": Column(str, "start as written (EDTF)"),
+              "end": Column(str, "end as written (EDTF)"),
+          }, "claim_id", (("claim_id", "claims", "id"), ("property_id", "properties", "id"))),
+    Table("qualifiers", "claims read model (the qualifiers of published claims)",
+          "Each qualifier of a published claim (the article on an accusation, an age as stated "
+          "on a death, an equivalent on an amount), in the claim's order.", {
+              "claim_id": Column(str, "the claim qualified"),
+              "n": Column(int, "the qualifier's place in the claim's list (0, 1, ...)"),
+              "claim_kind": Column(str, "the claim's kind"),
+              **_VALUE_COLUMNS,
+          }, ("claim_id", "n"), (("claim_id", "claims", "id"), ("property_id", "properties", "id"))),
 )
 
 
@@ -348,6 +409,18 @@ SELECT e.fund_id, f.label AS fund, f.synthetic, e.claim_id, e.kind, e.direction,
        e.date_edtf, e.earliest, e.latest, e.source_id, s.label AS source, e.locator
 FROM ledger_entries AS e JOIN funds AS f ON f.id = e.fund_id JOIN sources AS s ON s.id = e.source_id
 ORDER BY fund, e.fund_id, e.earliest IS NULL, e.earliest, e.claim_id"""),
+    View("claim_denials", "Every published claim that denies another, beside the claim it denies "
+                          "(null columns when that claim is not published) and whom that claim "
+                          "is attributed to.", """
+SELECT d.id AS claim_id, d.kind, d.person_id, d.source_id, s.label AS source, d.quote, d.said,
+       d.denies AS denied_claim_id, c.kind AS denied_kind, c.quote AS denied_quote,
+       c.said AS denied_said, c.attributed_to AS denied_attributed_to, c.attributed_to_type AS
+       denied_attributed_to_type
+FROM claims AS d
+JOIN sources AS s ON s.id = d.source_id
+LEFT JOIN claims AS c ON c.id = d.denies
+WHERE d.denies IS NOT NULL
+ORDER BY d.id"""),
 )
 
 SNAPSHOT_TABLE = Table(

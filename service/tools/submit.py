@@ -14,8 +14,18 @@ last colon, a role), with optional `participants.said` and `participants.certain
 giving each one's said and certainty in the same order (`|`-separated, an empty item for
 none); an empty cell leaves the field out; numbers
 are read from the text ("66"); a `kind` column, or `--kind`, names the kind (the same on every
-row). What a CSV cannot hold (an aggregate's `of_whom`, `via` links to registered sources) is
+row). Statements about statements (issue 21): `attributed_to` (the id of a person, organisation
+or source, or a person's or organisation's label) and `denies` (a claim id) are columns like
+any other. What a CSV cannot hold (an aggregate's `of_whom`, `via` links to registered sources) is
 written in JSON Lines: one claim object per line, as POST /claims takes it.
+
+Properties and qualifiers: a statement's `subject`, `property` (id or key) and `value` columns;
+a value that is an object is written as JSON in its cell (`{"amount": "86", "unit": "years"}`)
+or as dotted columns (`value.amount`, `value.unit`, `value.currency`, `value.at_most` ...). The
+`qualifiers` column holds `property=value` pairs split on `|` (`article=58-10|place=PL-4G7K2M9Q`),
+each value a string or a JSON object (`stated_age={"amount": "86", "unit": "years"}`); a value
+holding `|` is written in JSON Lines. Values of the seeded properties are checked by their
+datatype before sending (events.properties.check_value); others by the server.
 
 Entities by label: a cell of an entity field (`person`, `place`, `group`, `with`, `fund`,
 `recipient`, ...) that is not an id of the archive's shape (`P-4G7K2M9Q`) is a label, looked up
@@ -44,7 +54,8 @@ import msgspec
 from starosta.client import Client, EntityKind, StarostaError, Unavailable, field_of
 from starosta.events.claim_rules import parts_refusal
 from starosta.events.errors import DomainError, Invalid
-from starosta.events.kinds import KINDS, Claim, NameClaim, kind_of
+from starosta.events.kinds import KINDS, Claim, NameClaim, StatementClaim, kind_of
+from starosta.events.properties import SEEDED_BY_ID, SEEDED_BY_KEY, ValueRefused, check_value
 from starosta.projections import name_keys
 from starosta.service.domain.commands import check_ranges, checked_dates
 from starosta.service.domain.ids import PREFIXES
@@ -54,7 +65,8 @@ LIST_SEPARATOR = "|"
 # Entity kinds as fields name them -> the search endpoints that find them by label
 SEARCHED: dict[str, tuple[EntityKind, ...]] = {
     "person": ("persons",), "place": ("places",), "organization": ("organizations",),
-    "fund": ("funds",), "any": ("persons", "organizations")}
+    "fund": ("funds",), "any": ("persons", "organizations"),
+    "entity": ("persons", "places", "organizations", "funds")}
 _ID_PREFIX = {"persons": PREFIXES["person"], "places": PREFIXES["place"],
               "organizations": PREFIXES["organization"], "funds": PREFIXES["fund"]}
 _ID_SHAPE = re.compile(r"^(?P<prefix>[A-Z]{1,2})-[0-9A-Z]{8}$")
@@ -286,6 +298,9 @@ def resolve_labels(row: Row, cls: type[Claim], labels: Labels) -> None:
             if isinstance(participant, dict) and isinstance(participant.get("ref"), str):
                 participant["ref"] = _resolved(row, f"participants.{i}.ref", participant["ref"],
                                                "any", labels)
+    attributed = row.data.get("attributed_to")  # issue 21: a person's or organisation's label,
+    if isinstance(attributed, str) and not _ID_SHAPE.match(attributed):  # or any id (a source's)
+        row.data["attributed_to"] = _resolved(row, "attributed_to", attributed, "any", labels)
 
 
 def _resolved(row: Row, name: str, value: str, entity: str, labels: Labels) -> str:
@@ -360,6 +375,7 @@ def check(row: Row, kind: str | None, labels: Labels | None) -> None:
         row.problems.append(Problem("kind", f"not a claim kind; one of {', '.join(BY_KIND)}", row_kind))
         return
     row.kind, row.data["kind"] = row_kind, row_kind
+    property_cells(row)
     if labels is not None:
         resolve_labels(row, cls, labels)
     try:
@@ -370,6 +386,7 @@ def check(row: Row, kind: str | None, labels: Labels | None) -> None:
             message += f": one of {', '.join(choices(cls, name))}"
         row.problems.append(Problem(name, message, _value_at(row.data, name)))
         return
+    check_seeded_values(row, claim)
     try:
         checked_dates(claim)
         check_ranges(claim)
@@ -394,6 +411,56 @@ def check_parts(claim: Claim) -> None:
         refused = parts_refusal(claim.parts, subject)
         if refused is not None:
             raise Invalid(refused[0], msgspec.to_builtins(claim.parts), refused[1])
+
+
+def _cell_value(row: Row, name: str, text: str) -> Any:
+    """A value cell: a JSON object when it starts with "{", else the string."""
+    if not text.startswith("{"):
+        return text
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        row.problems.append(Problem(name, f"not a JSON object: {exc}", text))
+        return text
+
+
+def property_cells(row: Row) -> None:
+    """Read a CSV row's property values: `value` as a string or a JSON object, and the
+    `qualifiers` cell's `property=value` pairs (split on `|` already) as {"property", "value"}."""
+    assert row.data is not None
+    if isinstance(row.data.get("value"), str):
+        row.data["value"] = _cell_value(row, "value", row.data["value"])
+    qualifiers = row.data.get("qualifiers")
+    if isinstance(qualifiers, list):
+        out: list[Any] = []
+        for i, item in enumerate(qualifiers):
+            if not isinstance(item, str):
+                out.append(item)  # JSON Lines: {"property", "value"} as POST /claims takes it
+                continue
+            prop, sep, value = item.partition("=")
+            if not sep or not prop.strip() or not value.strip():
+                row.problems.append(Problem(f"qualifiers[{i}]", "a qualifier is written "
+                                            "property=value (article=58-10)", item))
+                continue
+            out.append({"property": prop.strip(),
+                        "value": _cell_value(row, f"qualifiers[{i}].value", value.strip())})
+        row.data["qualifiers"] = out
+
+
+def check_seeded_values(row: Row, claim: Claim) -> None:
+    """Check the values of the seeded properties by their datatype (the server's own rule);
+    a property unknown here (registered by an admin) is left to the server."""
+    items = [(f"qualifiers[{i}]", q.property, q.value) for i, q in enumerate(claim.qualifiers)]
+    if isinstance(claim, StatementClaim):
+        items.insert(0, ("", claim.property, claim.value))
+    for where, ref, value in items:
+        prop = SEEDED_BY_ID.get(ref) or SEEDED_BY_KEY.get(ref)
+        if prop is None:
+            continue
+        try:
+            check_value(prop, value, f"{where}.value" if where else "value")
+        except ValueRefused as exc:
+            row.problems.append(Problem(exc.field, exc.message, exc.value))
 
 
 def submit_row(client: Client, row: Row) -> None:

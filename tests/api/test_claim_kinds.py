@@ -207,6 +207,10 @@ EXAMPLES: dict[str, Example] = {
                                  "scope": "all", "said": "16 years and 51 days as a prisoner of the USSR",
                                  "citation": {"source": w["s"]}},
                       {}),
+    "statement": (lambda w: {"kind": "statement", "subject": w["monclus"], "property": "residence",
+                             "value": w["abiego"], "start": "1936", "citation": {"source": w["s"]},
+                             "qualifiers": [{"property": "article", "value": "58-10"}]},
+                  {"start": ("1936-01-01", "1936-12-31")}),
 }
 
 

@@ -47,6 +47,11 @@ from starosta.service.domain.commands import submission
 from starosta.service.db import open_archive
 
 DATES = ["1925-04", "1940", "1940-01-25", "1948", "1942?", "1933~", "1951/1955", None]
+# (property, value) of statements and qualifiers (issue 21): a single-valued property with two
+# values (a conflict), an entity value ("@place"), a quantity, an external id
+STATEMENTS = [("nationality", "Spanish"), ("nationality", "spanish "), ("nationality", "French"),
+              ("residence", "@place"), ("stated_age", {"amount": "86", "unit": "years"}),
+              ("memorial_id", "4711"), ("article", "58-10")]
 # the claim's kind is an index into World.run's list: 7-9 a group's (issue 20), 10-12 participants
 _claim = st.tuples(st.just("claim"), st.integers(0, 12), st.integers(0, 9), st.integers(0, 9),
                   st.integers(0, len(DATES) - 1), st.integers(0, len(DATES) - 1), st.booleans())
@@ -68,6 +73,8 @@ ops = st.one_of(
     st.tuples(st.just("identify"), st.sampled_from(["person", "place"]), st.integers(0, 9),
               st.integers(0, 9), st.booleans()),
     st.tuples(st.just("place_merge"), st.integers(0, 9), st.integers(0, 9), st.booleans()),
+    st.tuples(st.just("statement"), st.integers(0, 9), st.integers(0, len(STATEMENTS) - 1),
+              st.integers(0, 2), st.booleans()),
 )
 ROLES = ["cellmate", "guard", "courier"]  # roles the ("role", i) op adds
 
@@ -149,6 +156,10 @@ class World:
                 if supersede and self.claims:
                     import msgspec
                     claim = msgspec.structs.replace(claim, supersedes=self.claims[-1])
+                elif self.claims and (p + pl) % 3 == 0:  # statements about statements (#21)
+                    import msgspec
+                    claim = msgspec.structs.replace(claim, denies=self.claims[p % len(self.claims)],
+                                                    attributed_to=person)
                 cid = self.new("C")
                 try:
                     request = submission(conn, cid, claim, Principal("T1", "alice", "contributor"))
@@ -216,6 +227,29 @@ class World:
                 elif not undo and x != y:
                     self.append(x, RecordMerged(kind="place", record_id=x, into=y, reason="same",
                                                 reviewer="bob"), None, "bob")
+            case ("statement", p, v, pl, qualified):  # a statement, or a death qualified by it
+                if not self.persons:
+                    return
+                person = self.persons[p % len(self.persons)]
+                prop, value = STATEMENTS[v]
+                if value == "@place":
+                    if not self.places:
+                        return
+                    value = self.places[pl % len(self.places)]
+                body = {"subject": person, "property": prop, "value": value, "kind": "statement"}
+                if qualified:
+                    body = {"kind": "death", "person": person, "qualifiers": [
+                        {"property": prop, "value": value}]}
+                import msgspec
+                from starosta.events.kinds import AnyClaim
+                claim = msgspec.convert({**body, "citation": {"source": "S1"}}, AnyClaim)
+                cid = self.new("C")
+                try:
+                    request = submission(conn, cid, claim, Principal("T1", "alice", "contributor"))
+                except Exception:  # refused by its datatype ("spanish " has a space): not valid
+                    return
+                self.archive.commit_sync([request], Metadata(actor="alice"))
+                self.claims.append(cid)
             case ("unmerge", a):
                 if not self.persons:
                     return
@@ -241,7 +275,11 @@ SCRIPTED = [("person", 0), ("place", 0), ("person", 1)] + [
      # issue 20: identifications (one refused: the two are one record), places merged
      ("person", 2), ("identify", "person", 0, 2, False), ("identify", "person", 1, 0, False),
      ("place", 1), ("identify", "place", 0, 1, False), ("place_merge", 0, 1, False),
-     ("identify", "person", 2, 0, True), ("place_merge", 0, 0, True)] + [
+     ("identify", "person", 2, 0, True), ("place_merge", 0, 0, True),
+     # statements and qualifiers: two nationalities of one person approved (a conflict), a
+     # residence, an age as stated on a death, an external id
+     *[op for v, q in ((0, False), (2, False), (3, False), (4, True), (5, False))
+       for op in (("statement", 1, v, 0, q), ("review", -1, "approve", "bob"))]] + [
     # a group, a member, the group's sentence and custody, approved; the membership rejected
     ("group", 0), ("claim", 8, 0, 0, 7, 7, False), ("review", -1, "approve", "bob"),
     ("claim", 7, 0, 0, 1, 7, False), ("review", -1, "approve", "bob"),
