@@ -844,7 +844,7 @@ def stored(conn: Connection, person_id: str) -> Document | None:
     independence read now (`witnessed`)."""
     row = conn.execute("SELECT document, etag FROM biographies WHERE person_id = ?",
                        (person_id,)).fetchone()
-    return witnessed(conn, Document(bytes(row[0]), row[1])) if row else None
+    return witnessed(conn, Document(row[0], row[1])) if row else None
 
 
 def read(conn: Connection, person_id: str, viewer: Viewer,
