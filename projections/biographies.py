@@ -528,7 +528,7 @@ def witnessed(conn: Connection, document: Document) -> Document:
     approved now say (descent.reassess): the same bytes when nothing changed, so approving
     a derivation claim rewrites no stored document."""
     found = msgspec.json.decode(document.body, type=_Witnesses)
-    groups = [*found.conflicts, *found.agreements]
+    groups: list[Conflict | Agreement] = [*found.conflicts, *found.agreements]
     if not groups:
         return document
     before = [g.independent for g in groups]

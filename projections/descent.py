@@ -8,8 +8,8 @@ no document. The rule itself is events.descent.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Annotated
+from collections.abc import Sequence
+from typing import Annotated, Protocol
 
 import msgspec
 from msgspec import Meta
@@ -45,14 +45,18 @@ def independent(conn: Connection, claim_ids: Sequence[str]) -> bool:
     return no_shared_ancestor([lines.get(c, {c}) for c in claim_ids])
 
 
-def reassess(conn: Connection, groups: Iterable[object]) -> None:
-    """Set `independent` on each conflict or agreement (objects with `claims` and
-    `independent`) from the links approved now."""
-    groups = list(groups)
-    lines = ancestries(conn, sorted({c for g in groups for c in getattr(g, "claims")}))
+class Witnesses(Protocol):
+    """A conflict or an agreement: the claims it names and whether they are independent."""
+
+    claims: list[str]
+    independent: bool
+
+
+def reassess(conn: Connection, groups: Sequence[Witnesses]) -> None:
+    """Set `independent` on each conflict or agreement from the links approved now."""
+    lines = ancestries(conn, sorted({c for g in groups for c in g.claims}))
     for g in groups:
-        claims = getattr(g, "claims")
-        setattr(g, "independent", no_shared_ancestor([lines.get(c, {c}) for c in claims]))
+        g.independent = no_shared_ancestor([lines.get(c, {c}) for c in g.claims])
 
 
 class Kin(msgspec.Struct, kw_only=True):
