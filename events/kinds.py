@@ -640,7 +640,7 @@ class DerivationClaim(Claim, frozen=True, tag="derivation"):
                                      examples=["S-00000002"])]
     relation: Annotated[Relation, Meta(description=(
         "How `source` derives from `derives_from`: translation_of, quoted_from, reprint_of, "
-        "excerpt_of or edition_of"))]
+        "excerpt_of or edition_of"), examples=["translation_of"])]
     REFS: ClassVar[dict[str, str]] = {"source": "source", "derives_from": "source"}
 
 

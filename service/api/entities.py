@@ -180,13 +180,22 @@ class SourceOut(msgspec.Struct, kw_only=True):
     suppressed: Suppression | None = None  # as for EntityOut: readers get no label and no data
     ancestors: Annotated[list[Kin], Meta(description=(
         "Every source this one derives from through approved links (derivation claims and "
-        "citations' `via` links), transitively within `descent_depth` links, nearest first"))] = []
+        "citations' `via` links), transitively within `descent_depth` links, nearest first"),
+        examples=[[{"source": {"id": "S-00000002", "label": "A reprint (example)"}, "depth": 1,
+                    "relation": "translation_of",
+                    "through": {"id": "S-00000003", "label": "A translation (example)"}},
+                   {"source": {"id": "S-00000001", "label": "A memoir (example)"}, "depth": 2,
+                    "relation": "reprint_of",
+                    "through": {"id": "S-00000002", "label": "A reprint (example)"}}]])] = []
     descendants: Annotated[list[Kin], Meta(description=(
         "Every source that derives from this one through approved links, transitively within "
-        "`descent_depth` links, nearest first"))] = []
+        "`descent_depth` links, nearest first"),
+        examples=[[{"source": {"id": "S-00000002", "label": "A reprint (example)"}, "depth": 1,
+                    "relation": "reprint_of",
+                    "through": {"id": "S-00000001", "label": "A memoir (example)"}}]])] = []
     descent_depth: Annotated[int, Meta(description=(
         "How many links `ancestors` and `descendants` follow at most (independence of "
-        "witnesses is judged within the same depth)"))] = DEPTH
+        "witnesses is judged within the same depth)"), examples=[8])] = DEPTH
 
 
 # -- shared helpers -------------------------------------------------------------------------
