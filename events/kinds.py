@@ -40,7 +40,7 @@ Duration = Annotated[str, Meta(
     description="An ISO 8601 duration in years, months, weeks and days (P5Y, P6M, P2Y, P3W, P51D): "
                 "the stay's length as the source gives it", examples=["P6M"])]
 Certainty = Literal["certain", "probable", "possible", "doubtful"]
-Relation = Literal["translation_of", "quoted_from", "reprint_of", "excerpt_of"]
+Relation = Literal["translation_of", "quoted_from", "reprint_of", "excerpt_of", "edition_of"]
 
 
 class CountRange(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -628,13 +628,30 @@ class StatementClaim(_Spanned, frozen=True, tag="statement"):
     REFS: ClassVar[dict[str, str]] = {"subject": "entity"}
 
 
+class DerivationClaim(Claim, frozen=True, tag="derivation"):
+    """Source descent (issue 22): the registered `source` derives from the registered
+    `derives_from` (a translation, quotation, reprint, excerpt or edition of it), as the cited
+    source says; reviewed as every claim. Approved links decide at read time which sources
+    are one witness (projections.descent)."""
+
+    source: Annotated[Id, Meta(description="The registered source that derives from the other",
+                               examples=["S-00000003"])]
+    derives_from: Annotated[Id, Meta(description="The registered source it derives from",
+                                     examples=["S-00000002"])]
+    relation: Annotated[Relation, Meta(description=(
+        "How `source` derives from `derives_from`: translation_of, quoted_from, reprint_of, "
+        "excerpt_of or edition_of"), examples=["translation_of"])]
+    REFS: ClassVar[dict[str, str]] = {"source": "source", "derives_from": "source"}
+
+
 # Every claim kind, listed once: the union msgspec decodes and mypy reads; KINDS derives from it
 AnyClaim = (NameClaim | BirthClaim | DeathClaim | AffiliationClaim | OccupationClaim | ArrestClaim
             | AccusationClaim | SentenceClaim | CustodyClaim | TransferClaim | EscapeClaim
             | ProtestClaim | ReleaseClaim | ExecutionClaim | RoleClaim | MembershipClaim
             | LetterClaim | RelationClaim | PresenceClaim | LabourClaim | AllowanceClaim
             | DonationClaim | DisbursementClaim | InKindClaim | CommitteeTransferClaim
-            | AggregateClaim | NoRecordClaim | CustodyTotalClaim | StatementClaim)
+            | AggregateClaim | NoRecordClaim | CustodyTotalClaim | StatementClaim
+            | DerivationClaim)
 KINDS: tuple[type[Claim], ...] = get_args(AnyClaim)
 
 # The kinds that take a `group` in place of a `person`, a `count` and companions (`with`): an

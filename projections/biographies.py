@@ -25,6 +25,7 @@ import msgspec
 from msgspec import Meta
 
 from starosta.events.claim_rules import Rank, denials, effective_rank, survivor_label
+from starosta.events.descent import independent as no_shared_ancestor
 from starosta.events.dates import DateValue, Length, may_meet, sort_key, surely_covered
 from starosta.events.kinds import KINDS
 from starosta.events.kinds import kind_of as claim_kind
@@ -45,7 +46,7 @@ from starosta.events.review import (
 )
 from starosta.events.store import Connection, Envelope
 from starosta.projections import claims as claims_model
-from starosta.projections import registry
+from starosta.projections import descent, registry
 from starosta.projections.claims import ClaimView, Dispute
 from starosta.projections.custody_totals import Total, custody_total
 from starosta.projections.registry import Ref, Suppression
@@ -509,14 +510,34 @@ def ancestors(view: ClaimView) -> set[str]:
 
 
 def independent(views: list[ClaimView]) -> bool:
-    """True when no two of the claims' sources share an ancestor (see `ancestors`)."""
-    seen: set[str] = set()
-    for v in views:
-        mine = ancestors(v)
-        if seen & mine:
-            return False
-        seen |= mine
-    return True
+    """True when no two of the claims' sources share an ancestor (see `ancestors`) as their
+    citations say; `witnessed` reads the approved links between sources (derivation claims)
+    when the document is read (issue 22: projections.descent)."""
+    return no_shared_ancestor([ancestors(v) for v in views])
+
+
+class _Witnesses(msgspec.Struct):
+    """The parts of a stored biography whose independence is read at question time."""
+
+    conflicts: list[Conflict] = []
+    agreements: list[Agreement] = []
+
+
+def witnessed(conn: Connection, document: Document) -> Document:
+    """Return the document with each conflict's and agreement's `independent` as the links
+    approved now say (descent.reassess): the same bytes when nothing changed, so approving
+    a derivation claim rewrites no stored document."""
+    found = msgspec.json.decode(document.body, type=_Witnesses)
+    groups: list[Conflict | Agreement] = [*found.conflicts, *found.agreements]
+    if not groups:
+        return document
+    before = [g.independent for g in groups]
+    descent.reassess(conn, groups)
+    if before == [g.independent for g in groups]:
+        return document
+    bio = _decode.decode(document.body)
+    bio.conflicts, bio.agreements = found.conflicts, found.agreements
+    return _document(bio)
 
 
 def timeline_key(e: Entry) -> tuple:
@@ -722,6 +743,8 @@ def compute(conn: Connection, group: list[str], statuses: Sequence[str], viewer:
     bio = assemble(person, views, labels, group[1:], viewer=viewer, suppression=suppression,
                    group_views=group_views)
     bio.identified_with = registry.identifications_of(conn, "person", group, tables)
+    if tables is None:  # a rebuild's shadow tables: the stored document is corrected when read
+        descent.reassess(conn, [*bio.conflicts, *bio.agreements])
     return bio
 
 
@@ -817,10 +840,11 @@ class BiographiesProjection(Projection):
 # -- queries ------------------------------------------------------------------------------------
 
 def stored(conn: Connection, person_id: str) -> Document | None:
-    """Return the stored public biography of a survivor, or None (unknown or merged id)."""
+    """Return the stored public biography of a survivor, or None (unknown or merged id), its
+    independence read now (`witnessed`)."""
     row = conn.execute("SELECT document, etag FROM biographies WHERE person_id = ?",
                        (person_id,)).fetchone()
-    return Document(row[0], row[1]) if row else None
+    return witnessed(conn, Document(row[0], row[1])) if row else None
 
 
 def read(conn: Connection, person_id: str, viewer: Viewer,

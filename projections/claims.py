@@ -11,7 +11,7 @@ from msgspec import Meta
 
 from starosta.events.claim_rules import DEPRECATED, Rank, counts, denials, effective_rank, status_after
 from starosta.events.dates import DateValue, Length, sort_key
-from starosta.events.kinds import KINDS, Claim, NameParts, StatementClaim, ViaLink, kind_of, refs_of
+from starosta.events.kinds import KINDS, Claim, DerivationClaim, NameParts, StatementClaim, ViaLink, kind_of, refs_of
 from starosta.events.properties import looks_like_id, value_key
 from starosta.events.review import (
     ClaimApproved,
@@ -51,7 +51,7 @@ class ClaimsProjection(Projection):
     """One row per claim, its references, and one row per review decision."""
 
     name = "claims"
-    version = 7  # 5: ranks, durations' lengths, source links; 6: disputed (suppression is read
+    version = 10  # 10: derivation claims' links in source_links (issue 22); 5: ranks, durations' lengths, source links; 6: disputed (suppression is read
     # from the registry's table at query time); 7: participants (claim_participants, and
     # claim_refs rows of field "participants"); 8: claim_values (statements and qualifiers);
     # 9: claim_links (attributed_to, denies), a deprecated rank's citation in claim_reviews
@@ -119,6 +119,9 @@ class ClaimsProjection(Projection):
                 conn.executemany(f"INSERT INTO {t['source_links']} VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                                  [(e.claim_id, claim.citation.source, link.source, link.relation)
                                   for link in claim.citation.via if isinstance(link, ViaLink)])
+                if isinstance(claim, DerivationClaim):  # a link between registered sources
+                    conn.execute(f"INSERT INTO {t['source_links']} VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                                 (e.claim_id, claim.source, claim.derives_from, claim.relation))
                 conn.executemany(f"INSERT INTO {t['claim_refs']} VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                                  [(e.claim_id, ref, field) for field, _, ref in refs_of(claim)]
                                  + [(e.claim_id, ref, field) for field, ref in value_refs(claim)])
@@ -877,3 +880,56 @@ def derivation(conn: Connection, source_id: str, limit: int = 200) -> Derivation
         out[name] = [SourceLink(source=Ref(r[0], labels.get(r[0], r[0])), relation=r[1],
                                 claims=sorted(r[2].split(","))) for r in rows]
     return Derivation(**out)
+
+
+def parents(conn: Connection, sources: Sequence[str]) -> dict[str, set[tuple[str, str]]]:
+    """Return, for each of `sources`, the (source, relation) pairs it derives from as approved
+    claims say (derivation claims and citations' `via` links); a suppressed claim's link says
+    nothing. Sources without links are absent."""
+    out: dict[str, set[tuple[str, str]]] = {}
+    unique = sorted(set(sources))
+    for i in range(0, len(unique), 500):
+        chunk = unique[i:i + 500]
+        marks = ",".join("?" * len(chunk))
+        for source, parent, relation in conn.execute(
+                f"SELECT l.source_id, l.derives_from, l.relation FROM source_links AS l "
+                f"JOIN claims AS c ON c.id = l.claim_id WHERE l.source_id IN ({marks}) "
+                "AND c.status = 'approved' AND c.id NOT IN (SELECT target FROM suppressions)",
+                chunk).fetchall():
+            out.setdefault(source, set()).add((parent, relation))
+    return out
+
+
+def children(conn: Connection, sources: Sequence[str]) -> dict[str, set[tuple[str, str]]]:
+    """Return, for each of `sources`, the (source, relation) pairs that derive from it as
+    approved, unsuppressed claims say: `parents` turned round."""
+    out: dict[str, set[tuple[str, str]]] = {}
+    unique = sorted(set(sources))
+    for i in range(0, len(unique), 500):
+        chunk = unique[i:i + 500]
+        marks = ",".join("?" * len(chunk))
+        for parent, source, relation in conn.execute(
+                f"SELECT l.derives_from, l.source_id, l.relation FROM source_links AS l "
+                f"JOIN claims AS c ON c.id = l.claim_id WHERE l.derives_from IN ({marks}) "
+                "AND c.status = 'approved' AND c.id NOT IN (SELECT target FROM suppressions)",
+                chunk).fetchall():
+            out.setdefault(parent, set()).add((source, relation))
+    return out
+
+
+def cited_sources(conn: Connection, claim_ids: Sequence[str]) -> dict[str, set[str]]:
+    """Return each claim's cited source and the sources its citation's `via` links name."""
+    out: dict[str, set[str]] = {}
+    unique = sorted(set(claim_ids))
+    for i in range(0, len(unique), 500):
+        chunk = unique[i:i + 500]
+        marks = ",".join("?" * len(chunk))
+        for claim_id, source in conn.execute(
+                f"SELECT id, source_id FROM claims WHERE id IN ({marks})", chunk).fetchall():
+            out.setdefault(claim_id, set()).add(source)
+        for claim_id, parent in conn.execute(
+                f"SELECT claim_id, derives_from FROM source_links WHERE claim_id IN ({marks}) "
+                "AND source_id = (SELECT source_id FROM claims WHERE claims.id = claim_id)",
+                chunk).fetchall():
+            out.setdefault(claim_id, set()).add(parent)
+    return out

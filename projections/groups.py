@@ -36,7 +36,7 @@ from starosta.events.kinds import (
     kind_of,
 )
 from starosta.events.review import ClaimSubmitted
-from starosta.projections import registry
+from starosta.projections import descent, registry
 from starosta.projections.registry import Ref
 from starosta.projections.rules import COUNTS_APPROVED, counts_sql
 
@@ -445,6 +445,7 @@ def count_conflicts(conn: Connection, groups: Iterable[str], listed: set[str],
             independent=not (a.sources & b.sources), detail=(
                 f"counts of {labels.get(a.group, a.group)}{what} disagree: {a.text} ({a.claim_id}) "
                 f"against {b.text} ({b.claim_id})")))
+    descent.reassess(conn, out)  # approved derivation links too, read now (issue 22)
     return out
 
 

@@ -100,6 +100,9 @@ CLAIM_EXAMPLES = [
         "name_kind": "transliteration", "parts": {"surname": "Martsinkevitch", "given": "Vera",
                                                   "patronymic": "Alexandrovna"},
         "citation": {"source": "S-00000002", "locator": "note 9"}}),
+    Example(summary="a derivation: one registered source is a translation of another", value={
+        "kind": "derivation", "source": "S-00000003", "derives_from": "S-00000002",
+        "relation": "translation_of", "citation": {"source": "S-00000003", "locator": "title page"}}),
     Example(summary="a statement: a property's value (GET /properties)", value={
         "kind": "statement", "subject": "P-00000001", "property": "memorial_id",
         "value": "4711", "citation": {"source": "S-00000005", "locator": "record card"}}),

@@ -27,7 +27,9 @@ from starosta.events.registry import (
 )
 from starosta.events.errors import NotFound
 from starosta.projections import claims as claims_model
-from starosta.projections import groups, registry, search
+from starosta.events.descent import DEPTH
+from starosta.projections import descent, groups, registry, search
+from starosta.projections.descent import Kin
 from starosta.projections.claims import CitingClaim, NameOut, SourceLink
 from starosta.projections.groups import GroupStep, Member
 from starosta.projections.search import SearchPage
@@ -176,6 +178,24 @@ class SourceOut(msgspec.Struct, kw_only=True):
     derives_from: list[SourceLink] = []
     derived: list[SourceLink] = []
     suppressed: Suppression | None = None  # as for EntityOut: readers get no label and no data
+    ancestors: Annotated[list[Kin], Meta(description=(
+        "Every source this one derives from through approved links (derivation claims and "
+        "citations' `via` links), transitively within `descent_depth` links, nearest first"),
+        examples=[[{"source": {"id": "S-00000002", "label": "A reprint (example)"}, "depth": 1,
+                    "relation": "translation_of",
+                    "through": {"id": "S-00000003", "label": "A translation (example)"}},
+                   {"source": {"id": "S-00000001", "label": "A memoir (example)"}, "depth": 2,
+                    "relation": "reprint_of",
+                    "through": {"id": "S-00000002", "label": "A reprint (example)"}}]])] = []
+    descendants: Annotated[list[Kin], Meta(description=(
+        "Every source that derives from this one through approved links, transitively within "
+        "`descent_depth` links, nearest first"),
+        examples=[[{"source": {"id": "S-00000002", "label": "A reprint (example)"}, "depth": 1,
+                    "relation": "reprint_of",
+                    "through": {"id": "S-00000001", "label": "A memoir (example)"}}]])] = []
+    descent_depth: Annotated[int, Meta(description=(
+        "How many links `ancestors` and `descendants` follow at most (independence of "
+        "witnesses is judged within the same depth)"), examples=[8])] = DEPTH
 
 
 # -- shared helpers -------------------------------------------------------------------------
@@ -282,11 +302,13 @@ def read_source(conn: Connection, source_id: str, reader: Viewer) -> SourceOut:
         raise NotFound("source_id", source_id, "source")
     citing, more = claims_model.citing(conn, source_id, reader)
     links = claims_model.derivation(conn, source_id)
+    kin = descent.descent(conn, source_id)
     label, data, taken = shown_record(conn, found, reader)
     return SourceOut(id=found[0], label=label, source_type=found[2].get("source_type", "other"),
                      data=data, claims=citing, suppressed=taken,
                      claims_next=f"/claims?source={source_id}" if more else None,
-                     derives_from=links.derives_from, derived=links.derived)
+                     derives_from=links.derives_from, derived=links.derived,
+                     ancestors=kin.ancestors, descendants=kin.descendants, descent_depth=kin.depth)
 
 
 # -- controllers -------------------------------------------------------------------------------

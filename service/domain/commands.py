@@ -71,6 +71,7 @@ from starosta.events.properties import (
     check_definition,
 )
 from starosta.events.kinds import StatementClaim
+from starosta.events.kinds import DerivationClaim
 from starosta.events.review import (
     CONTESTED,
     ClaimApproved,
@@ -229,6 +230,15 @@ def check_claim(conn: Connection, claim: Claim, who: Principal) -> None:
                 raise invalid(f"citation.via[{i}].source", link.source, "the cited source itself")
     check_ranges(claim)
     check_statement_links(conn, claim, who)
+    check_derivation(claim)
+
+
+def check_derivation(claim: Claim) -> None:
+    """A derivation claim (issue 22) links two different registered sources (their existence
+    is checked with every claim's references)."""
+    if isinstance(claim, DerivationClaim) and claim.source == claim.derives_from:
+        raise invalid("derives_from", claim.derives_from,
+                      "the source itself: a derivation links two different sources")
 
 
 # -- statements about statements (issue 21): attributed_to, denies, a retraction's citation ------

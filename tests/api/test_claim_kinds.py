@@ -211,6 +211,9 @@ EXAMPLES: dict[str, Example] = {
                              "value": w["abiego"], "start": "1936", "citation": {"source": w["s"]},
                              "qualifiers": [{"property": "article", "value": "58-10"}]},
                   {"start": ("1936-01-01", "1936-12-31")}),
+    "derivation": (lambda w: {"kind": "derivation", "source": w["bulletin"], "derives_from": w["s"],
+                              "relation": "quoted_from", "citation": {"source": w["bulletin"]}},
+                   {}),
 }
 
 

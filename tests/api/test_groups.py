@@ -406,6 +406,24 @@ def test_a_count_conflict_marks_the_preferred_reading_and_whether_its_witnesses_
     assert conflicts[tuple(sorted([stay, witness]))]["preferred"] == [stay]
 
 
+def test_a_count_conflict_s_independence_follows_approved_derivation_links(world: World) -> None:
+    """Issue 22: a derivation claim approved after the counts makes two witnesses one."""
+    camp = world.place("Test Camp")
+    group = world.organization("Test Pilots")
+    stay = world.stay(group, camp, "1939", "1940", count=40)
+    reprint = world.api.source("A reprint of the memoir (not historical)")
+    witness = world.api.claim({"kind": "aggregate", "count": 30, "group": "30", "group_id": group,
+                               "place": camp, "citation": {"source": reprint}})
+    assert world.api.post(f"/claims/{witness}/approve", {}, "bob").status_code == 200
+    (conflict,) = world.population(camp, "1939")["conflicts"]
+    assert conflict["claims"] == sorted([stay, witness]) and conflict["independent"] is True
+    link = world.api.claim({"kind": "derivation", "source": reprint, "derives_from": world.source,
+                            "relation": "reprint_of", "citation": {"source": reprint}})
+    assert world.api.post(f"/claims/{link}/approve", {}, "bob").status_code == 200
+    (conflict,) = world.population(camp, "1939")["conflicts"]
+    assert conflict["independent"] is False
+
+
 def test_a_deprecated_group_stay_leaves_the_population(world: World) -> None:
     camp = world.place("Test Camp")
     group = world.organization("Test Group")

@@ -12,7 +12,7 @@ from starosta.events import kinds
 def test_kinds_are_the_members_of_the_union_mypy_reads():
     assert kinds.KINDS == kinds.AnyClaim.__args__
     assert kinds.KIND_NAMES == tuple(k.__struct_config__.tag for k in kinds.KINDS)
-    assert len(set(kinds.KIND_NAMES)) == len(kinds.KINDS) == 29  # 29: statement (issue 21)
+    assert len(set(kinds.KIND_NAMES)) == len(kinds.KINDS) == 30  # 29: statement (issue 21); 30: derivation (issue 22)
 
 
 def test_the_grouped_kinds_are_those_that_take_a_group():

@@ -68,7 +68,10 @@ def _minimal(kind):
               "protest": "other", "release": "release", "role": "r", "relation": "other",
               "labour": "l", "amount": "1", "currency": "USD", "period": "month", "donor": "d",
               "items": "i", "count": 1, "group": "g", "of": "release", "total": "t",
-              "subject": "P-1", "property": "nationality", "value": "Spanish"}
+              "subject": "P-1", "property": "nationality", "value": "Spanish",
+              "source": "S-2", "derives_from": "S-1"}
+    if kind.__struct_config__.tag == "derivation":  # its relation is a source's (issue 22)
+        values["relation"] = "reprint_of"
     required = {f: values[f] for f in kind.__struct_fields__
                 if f in values and f not in ("citation",)}
     return msgspec.convert({"kind": kind.__struct_config__.tag, "citation": {"source": "S-1"},
