@@ -568,15 +568,18 @@ def entries_csv(conn: Connection, fund_id: str, statuses: Sequence[str] = COUNTE
     writer = SafeWriter(out)  # formula-injection safe (projections.spreadsheet)
     writer.writerow(["claim", "date", "earliest", "latest", "kind", "direction", "amount", "currency",
                      "counterparty", "counterparty_label", "via", "via_label", "details", "source",
-                     "source_label", "locator", "status"])
+                     "source_label", "locator", "status", "amount_min", "amount_max", "about",
+                     "sender_said"])
     for r in rows:
         party = named.party(r.counterparty) if r.counterparty else None
         via = named.party(r.via) if r.via else None
-        writer.writerow([r.claim_id, r.edtf, r.earliest, r.latest, r.kind, r.direction, r.amount,
+        writer.writerow([r.claim_id, r.edtf, r.earliest, r.latest, r.kind, r.direction,
+                         r.amount if r.amount is not None or not r.about else r.amount_min,
                          r.currency, (party.id or party.label) if party else None,
                          party.label if party else None, via.id if via else None,
                          via.label if via else None, r.details, r.source_id,
-                         named.labels.get(r.source_id), r.locator, r.status])
+                         named.labels.get(r.source_id), r.locator, r.status, r.amount_min,
+                         r.amount_max, "true" if r.about else None, r.sender])
     return out.getvalue()
 
 

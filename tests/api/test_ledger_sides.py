@@ -6,6 +6,8 @@ colony aid reaching members by their membership's dates (certain, possible, not 
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import tempfile
 from decimal import Decimal
@@ -110,6 +112,12 @@ def test_ranges_and_about_stay_out_of_exact_totals(api: Api, books: Books) -> No
     assert by_id[ranged]["amount_range"] == {"min": "10", "max": "12"}
     assert "amount" not in by_id[ranged] and "about" not in by_id[ranged]
     assert body["per_donor"] == [{"donor": {"id": None, "label": "Lyon"}, "given": {"FRF": "50"}}]
+    # the CSV export keeps them apart the same way
+    r = api.get(f"/funds/{fund}/ledger", format="csv")
+    rows = {row["claim"]: row for row in csv.DictReader(io.StringIO(r.text))}
+    assert (rows[about]["amount"], rows[about]["about"]) == ("100", "true")
+    assert (rows[ranged]["amount"], rows[ranged]["amount_min"], rows[ranged]["amount_max"]) == (
+        "", "10", "12")
     # a range whose min is above its max is 422 naming the field
     r = api.post("/claims", {"kind": "donation", "fund": fund, "donor": "x",
                              "amount": {"min": "12", "max": "10"}, "currency": "FRF",
