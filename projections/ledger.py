@@ -18,9 +18,10 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 from decimal import Context, Decimal
-from typing import NamedTuple
+from typing import Annotated, NamedTuple
 
 import msgspec
+from msgspec import Meta
 
 from starosta.events.claim_rules import survivor_label
 from starosta.events.errors import Invalid, NotFound
@@ -309,8 +310,8 @@ class Cited(msgspec.Struct, frozen=True, omit_defaults=True):
 class Bounds(msgspec.Struct, frozen=True):
     """Exact decimal strings: the least and the most an amount or a sum may be."""
 
-    min: str
-    max: str
+    min: Annotated[str, Meta(description="The least, an exact decimal string", examples=["10"])]
+    max: Annotated[str, Meta(description="The most, an exact decimal string", examples=["12"])]
 
 
 class LedgerEntry(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -337,10 +338,14 @@ class LedgerEntry(msgspec.Struct, kw_only=True, omit_defaults=True):
     fund: Named | None = None
     citation: Cited
     reached: str | None = None
-    reach: str | None = None
-    amount_range: Bounds | None = None
-    about: bool = False
-    sender_said: str | None = None
+    reach: Annotated[str | None, Meta(description="Through a colony: certain (a membership surely "
+                                      "covers the date) or possible (their bounds overlap)")] = None
+    amount_range: Annotated[Bounds | None, Meta(description="An amount the source gives as a range "
+                                                "(not in the exact totals)")] = None
+    about: Annotated[bool, Meta(description="The amount is approximate (\"about 100 francs\"): "
+                                "not in the exact totals")] = False
+    sender_said: Annotated[str | None, Meta(description="Aid in kind: the sender as the source "
+                                            "gives it, when no fund is known")] = None
 
 
 class CurrencyTotals(msgspec.Struct):
@@ -362,8 +367,8 @@ class DonorTotals(msgspec.Struct):
     """What one donor gave a fund (a person, a group the source names, another fund whose
     committee transfer the fund received), per currency."""
 
-    donor: Named
-    given: dict[str, str]
+    donor: Annotated[Named, Meta(description="The donor: a record, a fund, or the source's words (id null)")]
+    given: Annotated[dict[str, str], Meta(description="Per currency, the exact sum given")]
 
 
 class InexactTotals(msgspec.Struct):
@@ -371,11 +376,12 @@ class InexactTotals(msgspec.Struct):
     sums as bounds (`received`, `disbursed`), `entries` of them, `about` of those approximate;
     `bounds`: the exact totals with these added, the least and the most in all."""
 
-    received: Bounds
-    disbursed: Bounds
-    entries: int
-    about: int
-    bounds: dict[str, Bounds]
+    received: Annotated[Bounds, Meta(description="The inexact amounts received, summed as bounds")]
+    disbursed: Annotated[Bounds, Meta(description="The inexact amounts disbursed, summed as bounds")]
+    entries: Annotated[int, Meta(description="How many entries have an inexact amount")]
+    about: Annotated[int, Meta(description="How many of them are approximate (`about`)")]
+    bounds: Annotated[dict[str, Bounds], Meta(description="received, disbursed and balance: the "
+                                              "exact totals with the inexact amounts added")]
 
 
 class Fund(msgspec.Struct):
@@ -399,8 +405,10 @@ class Ledger(msgspec.Struct, kw_only=True):
     per_period: dict[str, dict[str, CurrencyTotals]]
     per_report: dict[str, dict[str, CurrencyTotals]]
     count: int
-    per_donor: list[DonorTotals] = []
-    inexact: dict[str, InexactTotals] = {}
+    per_donor: Annotated[list[DonorTotals], Meta(description="What each donor gave, per currency "
+                                                 "(exact amounts only)")] = []
+    inexact: Annotated[dict[str, InexactTotals], Meta(description="Per currency, the ranges and "
+                                                      "\"about\" amounts kept out of `totals`")] = {}
     undated: int
     entries: list[LedgerEntry]
     next: str | None
