@@ -535,9 +535,11 @@ class DonationClaim(_Dated, frozen=True, tag="donation"):
 
     fund: Id
     donor: Annotated[str, Meta(min_length=1, max_length=300)]
-    amount: Amount | None = None
+    amount: Amount | AmountRange | None = None
     currency: Currency | None = None
     date: EDTF | None = None
+    about: Annotated[bool, Meta(description="The source gives the amount as approximate (\"about 100 francs\"): "
+                                "kept out of the exact totals, reported beside them as bounds")] = False
     REFS: ClassVar[dict[str, str]] = {"fund": "fund"}
 
 
@@ -548,22 +550,27 @@ class DisbursementClaim(_Dated, frozen=True, tag="disbursement"):
     recipient: Annotated[Id, Meta(description="Stored as a participant in role recipient: give it "
                                   "here or there (one of them)")] | None = None
     via: Id | None = None
-    amount: Amount | None = None
+    amount: Amount | AmountRange | None = None
     currency: Currency | None = None
     date: EDTF | None = None
     via_said: Said | None = None
+    about: Annotated[bool, Meta(description="The source gives the amount as approximate (\"about 100 francs\"): "
+                                "kept out of the exact totals, reported beside them as bounds")] = False
     REFS: ClassVar[dict[str, str]] = {"fund": "fund", "recipient": "any", "via": "person"}
 
 
-class InKindClaim(_Dated, frozen=True, tag="in_kind"):
-    """Aid in kind: books, newspapers, clothes."""
+class InKindClaim(_Dated, frozen=True, kw_only=True, tag="in_kind"):
+    """Aid in kind: books, newspapers, clothes; from a fund, or from a sender the source names
+    only in its words (`sender_said`: "from Chicago ... wonder who sent them"), or both."""
 
-    fund: Id
+    fund: Id | None = None
     items: Text
     recipient: Id | None = None
     via: Id | None = None
     date: EDTF | None = None
     via_said: Said | None = None
+    sender_said: Annotated[str, Meta(min_length=1, max_length=300, description=(
+        "The sender as the source gives it, when no fund is known: \"from Chicago\""))] | None = None
     REFS: ClassVar[dict[str, str]] = {"fund": "fund", "recipient": "any", "via": "person"}
 
 
@@ -574,9 +581,11 @@ class CommitteeTransferClaim(_Dated, frozen=True, tag="committee_transfer"):
     to: Id | None = None
     to_said: Annotated[str, Meta(max_length=300)] | None = None
     purpose: Annotated[str, Meta(max_length=500)] | None = None
-    amount: Amount | None = None
+    amount: Amount | AmountRange | None = None
     currency: Currency | None = None
     date: EDTF | None = None
+    about: Annotated[bool, Meta(description="The source gives the amount as approximate (\"about 100 francs\"): "
+                                "kept out of the exact totals, reported beside them as bounds")] = False
     REFS: ClassVar[dict[str, str]] = {"fund": "fund", "to": "organization"}
 
 

@@ -134,6 +134,22 @@ CLAIM_EXAMPLES = [
         "purpose": "exile, forced to leave Russia", "denies": "C-00000009",
         "said": "I was deeply grieved when I was forced to leave that country",
         "citation": {"source": "S-00000006", "quote": "This statement attributed to me, is a deliberate lie!"}}),
+    Example(summary="aid in kind from a sender known only by the source's words (no fund)", value={
+        "kind": "in_kind", "items": "the papers \u201cNoviy Mir\u201d and \u201cRussky Golos\u201d",
+        "sender_said": "from Chicago",
+        "citation": {"source": "S-00000002", "quote": "Twice we received from Chicago the papers "
+                     "\u201cNoviy Mir\u201d and \u201cRussky Golos\u201d. Wonder who sent them."}}),
+    Example(summary="a donation given as approximate (kept out of the exact totals)", value={
+        "kind": "donation", "fund": "F-00000001", "donor": "Paris group", "amount": "100",
+        "about": True, "currency": "FRF", "date": "1926", "citation": {"source": "S-00000003"}}),
+    Example(summary="a disbursement given as a range", value={
+        "kind": "disbursement", "fund": "F-00000001", "recipient": "O-00000002",
+        "amount": {"min": "10", "max": "12"}, "currency": "RUR", "date": "1927",
+        "citation": {"source": "S-00000003"}}),
+    Example(summary="a committee transfer (credited in the receiving organisation's fund)", value={
+        "kind": "committee_transfer", "fund": "F-00000001", "to": "O-00000004",
+        "purpose": "for exiled Bulgarians", "amount": "120.00", "currency": "USD", "date": "1926",
+        "citation": {"source": "S-00000003"}}),
 ]
 
 

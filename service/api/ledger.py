@@ -46,7 +46,12 @@ class LedgerController(Controller):
         `citation.source` (with `citation.locator`) and `counterparty`; a counterparty the
         source names without a registered entity (a donor "Chicago group") is
         `{"id": null, "label": "Chicago group"}`. A merged person shows as the survivor.
-        With include=pending, the totals are summed from the entries on each request."""
+        With include=pending, the totals are summed from the entries on each request.
+
+        Both sides (issue 22): `per_donor` (`{"donor": {"id", "label"}, "given": {currency:
+        amount}}`); a committee transfer to an organisation with a fund is credited `in` that
+        fund (its counterparty the sending fund); amounts given as a range or `about` stay out
+        of the totals and are reported in `inexact` per currency as `{"min", "max"}` bounds."""
         statuses = review_statuses(request, include, "ledgers")
         if format == "csv" or (format is None and "text/csv" in request.headers.get("accept", "")):
             text = await off_loop(request, ledgers.entries_csv, fund_id, statuses)
@@ -64,5 +69,8 @@ class AidController(Controller):
         """Approved entries in date order whose recipient is the person (`reached`: direct),
         one of the colonies or groups the person was an approved member of (through_colony),
         or that passed through the person as correspondent (as_correspondent); a merged
-        record's aid is its survivor's. Entries have the ledger's shape, with labels."""
+        record's aid is its survivor's. Entries have the ledger's shape, with labels. Through a
+        colony, only while a membership may cover the entry's date: `reach` is `certain` (it
+        surely does) or `possible` (their bounds overlap). Aid in kind without a fund carries
+        `sender_said`."""
         return await off_loop(request, ledgers.aid_for_person, person_id)

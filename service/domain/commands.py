@@ -38,9 +38,12 @@ from starosta.events.kinds import (
     Citation,
     Claim,
     CountRange,
+    CommitteeTransferClaim,
     DisbursementClaim,
+    DonationClaim,
     GroupedClaim,
     GroupSubjectClaim,
+    InKindClaim,
     NAME_PARTS,
     NameClaim,
     NameParts,
@@ -320,6 +323,9 @@ def check_participants(conn: Connection, claim: Claim) -> None:
             participants_rules.first_in_role(claim, participants_rules.RECIPIENT):
         raise invalid("recipient", None, "a disbursement names its recipient: `recipient`, or a "
                       "participant in role recipient")
+    if isinstance(claim, InKindClaim) and claim.fund is None and claim.sender_said is None:
+        raise invalid("fund", None, "aid in kind names its fund, or its sender as the source gives "
+                      "it (`sender_said`) when no fund is known")
 
 
 def add_participant_role(conn: Connection, key: str, label: str, description: str,
@@ -349,6 +355,8 @@ def check_ranges(claim: Claim) -> None:
         ranges += [(f"of_whom[{i}].count", s.count) for i, s in enumerate(claim.of_whom)]
     if isinstance(claim, AllowanceClaim):
         ranges.append(("amount", claim.amount))
+    if isinstance(claim, (DonationClaim, DisbursementClaim, CommitteeTransferClaim)):
+        ranges.append(("amount", claim.amount))  # ledger money given as a range (i22-ledger)
     for field, value in ranges:
         if isinstance(value, (CountRange, AmountRange)) and Decimal(value.min) > Decimal(value.max):
             raise invalid(field, msgspec.to_builtins(value), "the range's min is above its max")

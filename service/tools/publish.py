@@ -400,7 +400,7 @@ class _Writer:
     @staticmethod
     def entry(e: LedgerEntry) -> dict[str, Any]:
         party, via = e.counterparty, e.via
-        return {"claim_id": e.claim, "fund_id": e.fund.id, "kind": e.kind, "direction": e.direction,
+        return {"claim_id": e.claim, "fund_id": e.fund.id if e.fund else None, "kind": e.kind, "direction": e.direction,
                 "amount": e.amount, "currency": e.currency,
                 "counterparty_id": party.id if party else None,
                 "counterparty_label": party.label if party else None,

@@ -290,7 +290,8 @@ TABLES: tuple[Table, ...] = (
                             "/funds/{id}/ledger)",
           "Every counted ledger entry of every fund: donations (in), disbursements and "
           "committee transfers (out), aid in kind. Amounts are exact decimal strings in their "
-          "own currency, never converted.", {
+          "own currency, never converted. A committee transfer to an organisation with a fund "
+          "is two rows: out in the sending fund, in in the receiving one.", {
               "claim_id": Column(str, "the claim the entry is"),
               "fund_id": Column(str, "the fund"),
               "kind": Column(str, "donation, disbursement, committee_transfer or in_kind"),
@@ -309,7 +310,7 @@ TABLES: tuple[Table, ...] = (
               "latest": Column(str, "latest possible day"),
               "source_id": Column(str, "the cited source"),
               "locator": Column(str, "where in the source (the bulletin that reported it)"),
-          }, "claim_id", (("claim_id", "claims", "id"), ("fund_id", "funds", "id"),
+          }, ("claim_id", "fund_id"), (("claim_id", "claims", "id"), ("fund_id", "funds", "id"),
                           ("source_id", "sources", "id"))),
     Table("ledger_totals", "ledger read model: projections.ledger.ledger (totals, per_recipient, "
                            "per_period, per_report)",
