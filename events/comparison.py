@@ -41,8 +41,8 @@ class Fact(msgspec.Struct, frozen=True, kw_only=True):
 class Outcome(msgspec.Struct, frozen=True, kw_only=True):
     """What a set of facts says together: `conflicts` (field -> the pairs of claims whose values
     cannot both be true), `notes` (precision notes: "C2 makes C1's date precise"), and whether
-    the claims agree (`agree`: no conflict, and at least one field the same or refined between
-    every pair that compares one)."""
+    the claims agree (`agree`: no conflict, and every pair gives at least one field alike: the
+    same or refined; a pair that compares nothing, or only overlapping dates, does not agree)."""
 
     conflicts: dict[str, list[tuple[str, str]]]
     notes: list[str]
@@ -108,7 +108,7 @@ def compare(facts: Sequence[Fact]) -> Outcome:
                 conflicts.setdefault(field, []).append((x.claim, y.claim))
             else:
                 said_same = True
-        if compared and not said_same:
+        if not (compared and said_same):
             agree = False
     return Outcome(conflicts=conflicts, notes=notes, agree=agree and not conflicts)
 
