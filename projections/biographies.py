@@ -549,30 +549,48 @@ ONE_VALUE_KINDS: tuple[str, ...] = ("birth", "death", "execution")
 
 def fact_of(view: ClaimView) -> Fact:
     """A claim's values as events.comparison compares them: its dates' bounds (as stored,
-    margins included) and its place, organ, authority, destination."""
+    margins included) and its place, organ, authority, destination; a statement's value alone
+    (a date by its bounds, any other value by its key: properties.value_key)."""
+    if view.kind == "statement":
+        told = view.dates.get("value")
+        if told is not None:
+            return Fact(claim=view.id, dates={"value": (told.earliest, told.latest)})
+        return Fact(claim=view.id, refs={"value": value_key(view.claim["value"])})
     return Fact(claim=view.id,
                 dates={f: (d.earliest, d.latest) for f, d in view.dates.items()
                        if d is not None and (d.earliest is not None or d.latest is not None)},
                 refs={f: view.claim[f] for f in SAME_EVENT_REFS if isinstance(view.claim.get(f), str)})
 
 
-def compared_sets(views: list[ClaimView], own: set[str] | frozenset[str] | None = None
-                  ) -> list[tuple[str, bool, list[ClaimView]]]:
-    """The sets of counted claims compared with each other, as (kind, same_event, claims):
-    the person's births, deaths, executions (`own`: their records; None: every claim of the
-    kind), then every group of claims linked as one event by `same_event` (of other kinds)."""
+def compared_sets(views: list[ClaimView], own: set[str] | frozenset[str] | None = None,
+                  singles: dict[str, str] | None = None
+                  ) -> list[tuple[str, bool, list[ClaimView], str]]:
+    """The sets of counted claims compared with each other, as (kind, same_event, claims,
+    what): the person's births, deaths, executions (`own`: their records; None: every claim of
+    the kind), statements of a single-valued property about one subject (`singles`: its id ->
+    key), then every group of claims linked as one event by `same_event` (of other kinds)."""
     approved = [v for v in views if v.counted]
-    out: list[tuple[str, bool, list[ClaimView]]] = []
+    out: list[tuple[str, bool, list[ClaimView], str]] = []
     for kind in ONE_VALUE_KINDS:
         mine = [v for v in approved if v.kind == kind
                 and (own is None or v.claim.get("person") in own)]
         if len(mine) > 1:
-            out.append((kind, False, mine))
-    by_id = {v.id: v for v in approved if v.kind not in ONE_VALUE_KINDS}
+            out.append((kind, False, mine, f"{kind} claims"))
+    singles = singles or {}
+    single: dict[tuple[str, str], list[ClaimView]] = {}  # a single-valued property's statements
+    for v in approved:
+        if v.kind == "statement" and v.claim["property"] in singles:
+            single.setdefault((v.claim["subject"], singles[v.claim["property"]]), []).append(v)
+    for (_, prop), mine in sorted(single.items()):
+        if len(mine) > 1:
+            out.append(("statement", False, mine, f"statements of {prop} (one value expected)"))
+    by_id = {v.id: v for v in approved if v.kind not in (*ONE_VALUE_KINDS, "statement")
+             or (v.kind == "statement" and v.claim["property"] not in singles)}
     links = {v.id: v.claim["same_event"] for v in by_id.values()
              if isinstance(v.claim.get("same_event"), str)}
     for group in events_of(links, list(by_id)):
-        out.append((by_id[group[0]].kind, True, [by_id[i] for i in group]))
+        kind = by_id[group[0]].kind
+        out.append((kind, True, [by_id[i] for i in group], f"{kind} claims told as one event"))
     return out
 
 
@@ -591,14 +609,13 @@ def conflicts(views: list[ClaimView], singles: dict[str, str] | None = None,
     singles = singles or {}
     out = []
     approved = [v for v in views if v.counted]
-    for kind, linked, mine in compared_sets(views, own):
+    for kind, linked, mine, what in compared_sets(views, own, singles):
         outcome = compare([fact_of(v) for v in mine])
         if outcome.conflicts:
             ids = {c for pairs in outcome.conflicts.values() for pair in pairs for c in pair}
             at_odds = [v for v in mine if v.id in ids]
             fields = sorted(outcome.conflicts)
-            what = "claims told as one event" if linked else "claims"
-            conflict = _conflict(kind, f"{len(at_odds)} {kind} {what} cannot all be true: they "
+            conflict = _conflict(kind, f"{len(at_odds)} {what} cannot all be true: they "
                                  f"disagree on {', '.join(fields)}", at_odds)
             conflict.fields, conflict.same_event = fields, linked
             out.append(conflict)
@@ -607,14 +624,6 @@ def conflicts(views: list[ClaimView], singles: dict[str, str] | None = None,
     if len(manners) > 1:  # "died" against "murdered": the sources disagree on how
         out.append(_conflict("death_manner", f"{len(told)} death claims disagree on the manner: "
                              f"{', '.join(manners)}", told))
-    single: dict[tuple[str, str], list[ClaimView]] = {}  # a single-valued property's statements
-    for v in approved:
-        if v.kind == "statement" and v.claim["property"] in singles:
-            single.setdefault((v.claim["subject"], singles[v.claim["property"]]), []).append(v)
-    for (_, prop), mine in sorted(single.items()):
-        if len({value_key(v.claim["value"]) for v in mine}) > 1:
-            out.append(_conflict("statement", f"{len(mine)} statements of {prop} (one "
-                                 "value expected) disagree", mine))
     custody = [v for v in approved if v.kind == "custody" and v.claim.get("place")]
     for a, b in combinations(custody, 2):
         if a.claim["place"] == b.claim["place"]:
@@ -653,12 +662,12 @@ def agreements(views: list[ClaimView], singles: dict[str, str] | None = None,
     deaths, executions and claims linked as one event whose values can all be true and at
     least one of which is the same or refined (the narrower date makes the wider precise: a
     precision note), clustered in claim order (a claim joins the first cluster it agrees with
-    whole); statements of a single-valued property with one value key; stays at the same
-    place with the same dates as written (not linked as one event)."""
+    whole), statements of a single-valued property (dates by bounds, other values by key);
+    stays at the same place with the same dates as written (not linked as one event)."""
     singles = singles or {}
     out = []
     linked_ids: set[str] = set()
-    for kind, linked, mine in compared_sets(views, own):
+    for kind, linked, mine, _ in compared_sets(views, own, singles):
         if linked:
             linked_ids.update(v.id for v in mine)
         clusters: list[list[ClaimView]] = []
@@ -680,8 +689,6 @@ def agreements(views: list[ClaimView], singles: dict[str, str] | None = None,
         c = v.claim
         if v.kind == "custody" and c.get("place") and (c.get("start") or c.get("end")):
             key: tuple = (v.kind, c.get("place"), c.get("start"), c.get("end"))
-        elif v.kind == "statement" and c["property"] in singles:
-            key = (v.kind, c["subject"], singles[c["property"]], value_key(c["value"]))
         else:
             continue
         keys.setdefault(key, []).append(v)

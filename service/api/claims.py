@@ -131,6 +131,9 @@ CLAIM_EXAMPLES = [
         "purpose": "exile, forced to leave Russia", "denies": "C-00000009",
         "said": "I was deeply grieved when I was forced to leave that country",
         "citation": {"source": "S-00000006", "quote": "This statement attributed to me, is a deliberate lie!"}}),
+    Example(summary="the same arrest as another claim tells it (same_event, issue 22)", value={
+        "kind": "arrest", "person": "P-00000009", "date": "1937-07", "organ": "O-00000002",
+        "same_event": "C-00000002", "citation": {"source": "S-00000002", "locator": "p. 4"}}),
 ]
 
 

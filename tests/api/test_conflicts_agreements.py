@@ -138,3 +138,30 @@ def test_same_event_names_a_visible_claim_of_the_same_kind(api: Api, world: dict
     linked = submit(api, {**body, "same_event": arrest})
     r = api.get(f"/claims/{linked}", "alice")
     assert r.status_code == 200 and r.json()["claim"]["same_event"] == arrest
+
+
+def test_a_single_date_property_compares_bounds_and_one_value_key_agrees(api: Api, world: dict) -> None:
+    w = world
+    r = api.post("/properties", {"key": "rehabilitated_on", "label": "rehabilitated on",
+                                 "datatype": "date", "single": True, "applies_to": ["person"]},
+                 "root")
+    assert r.status_code == 201, r.text
+
+    def told(value: str, source: str, locator: str = "p. 1") -> str:
+        return submit(api, {"kind": "statement", "subject": w["person"],
+                            "property": "rehabilitated_on", "value": value,
+                            "citation": cite(source, locator)})
+
+    year, day = told("1989", w["memoir"]), told("1989-01-16", w["memorial"])
+    approve(api, year, day)
+    body = bio(api, w["person"])
+    assert body["conflicts"] == []
+    [agreement] = [a for a in body["agreements"] if a["kind"] == "statement"]
+    assert agreement["claims"] == [year, day]
+    assert agreement["notes"] == [f"{day} makes {year}'s value precise"]
+    other = told("1991", w["memorial"], "p. 2")
+    approve(api, other)
+    [conflict] = bio(api, w["person"])["conflicts"]
+    assert conflict["kind"] == "statement" and conflict["fields"] == ["value"]
+    assert conflict["claims"] == [year, day, other]
+    assert "rehabilitated_on" in conflict["detail"]
