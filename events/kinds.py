@@ -163,6 +163,12 @@ class Claim(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind", forbid_
     denies: Annotated[Id, Meta(description=(
         "The claim this one denies: both stand, shown side by side"),
         examples=["C-00000001"])] | None = None
+    # issue 22: the claim (of the same kind) this one tells the same event as: their dates,
+    # places and authorities are compared (events.comparison)
+    same_event: Annotated[Id, Meta(description=(
+        "A claim of the same kind about the same event (one arrest told by two sources): the "
+        "biography compares their dates, places and authorities (conflict or agreement)"),
+        examples=["C-00000002"])] | None = None
 
     DATES: ClassVar[tuple[str, ...]] = ()
     INTERVAL: ClassVar[tuple[str, str] | None] = None

@@ -26,6 +26,7 @@ from msgspec import Meta
 
 from starosta.events.claim_rules import Rank, denials, effective_rank, survivor_label
 from starosta.events.descent import independent as no_shared_ancestor
+from starosta.events.comparison import SAME_EVENT_REFS, Fact, compare, events_of
 from starosta.events.dates import DateValue, Length, may_meet, sort_key, surely_covered
 from starosta.events.kinds import KINDS
 from starosta.events.kinds import kind_of as claim_kind
@@ -211,13 +212,23 @@ class Conflict(msgspec.Struct, kw_only=True):
     """Approved claims that disagree, listed side by side; the archive does not choose, but a
     reviewer may prefer one reading (`preferred`: the claims ranked preferred among them).
     `independent`: true when no two of the claims' sources share an ancestor through their
-    citations' `via` links (a memoir and its translation are one witness)."""
+    citations' `via` links (a memoir and its translation are one witness). Issue 22: `sources`
+    the claims' cited sources (in claim order, each once), `fields` the fields whose values
+    cannot both be true (events.comparison), `same_event` true when the claims are linked as
+    one event (`same_event`) rather than being facts with one value (birth, death, execution,
+    a single-valued property)."""
 
     kind: str
     detail: str
     claims: list[str]
     preferred: list[str] = []
     independent: bool = True
+    sources: Annotated[list[str], Meta(description=(
+        "The cited sources of the claims, in claim order, each once"))] = []
+    fields: Annotated[list[str], Meta(description=(
+        "The fields whose values cannot both be true (date, place, organ, authority...)"))] = []
+    same_event: Annotated[bool, Meta(description=(
+        "True when the claims are compared because they are linked as one event (same_event)"))] = False
 
 
 class Agreement(msgspec.Struct, kw_only=True):
@@ -228,6 +239,13 @@ class Agreement(msgspec.Struct, kw_only=True):
     kind: str
     claims: list[str]
     independent: bool
+    sources: Annotated[list[str], Meta(description=(
+        "The cited sources of the claims, in claim order, each once"))] = []
+    notes: Annotated[list[str], Meta(description=(
+        "Precision notes: which claim makes another's date precise (\"C2 makes C1's date "
+        "precise\"), which give overlapping dates"))] = []
+    same_event: Annotated[bool, Meta(description=(
+        "True when the claims are compared because they are linked as one event (same_event)"))] = False
 
 
 class Stated(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -545,31 +563,88 @@ def timeline_key(e: Entry) -> tuple:
             e.latest or dt.date.max, e.claim)
 
 
-def conflicts(views: list[ClaimView], singles: dict[str, str] | None = None) -> list[Conflict]:
-    """Approved claims that disagree: births or deaths with another date or place; deaths with
-    another manner (unknown aside); custody surely in two places on one day; statements of a
-    single-valued property (`singles`: its id and key -> key) about one subject with values of
-    different keys (properties.value_key)."""
-    singles = singles or {}
-    out = []
+# issue 22: the kinds a person has one of (their claims are compared with each other); claims
+# of any other kind are compared when linked as the same event (`same_event`)
+ONE_VALUE_KINDS: tuple[str, ...] = ("birth", "death", "execution")
+
+
+def fact_of(view: ClaimView) -> Fact:
+    """A claim's values as events.comparison compares them: its dates' bounds (as stored,
+    margins included) and its place, organ, authority, destination; a statement's value alone
+    (a date by its bounds, any other value by its key: properties.value_key)."""
+    if view.kind == "statement":
+        told = view.dates.get("value")
+        if told is not None:
+            return Fact(claim=view.id, dates={"value": (told.earliest, told.latest)})
+        return Fact(claim=view.id, refs={"value": value_key(view.claim["value"])})
+    return Fact(claim=view.id,
+                dates={f: (d.earliest, d.latest) for f, d in view.dates.items()
+                       if d is not None and (d.earliest is not None or d.latest is not None)},
+                refs={f: view.claim[f] for f in SAME_EVENT_REFS if isinstance(view.claim.get(f), str)})
+
+
+def compared_sets(views: list[ClaimView], own: set[str] | frozenset[str] | None = None,
+                  singles: dict[str, str] | None = None
+                  ) -> list[tuple[str, bool, list[ClaimView], str]]:
+    """The sets of counted claims compared with each other, as (kind, same_event, claims,
+    what): the person's births, deaths, executions (`own`: their records; None: every claim of
+    the kind), statements of a single-valued property about one subject (`singles`: its id ->
+    key), then every group of claims linked as one event by `same_event` (of other kinds)."""
     approved = [v for v in views if v.counted]
-    for kind in ("birth", "death"):
-        mine = [v for v in approved if v.kind == kind]
-        if len({(v.claim.get("date"), v.claim.get("place")) for v in mine}) > 1:
-            out.append(_conflict(kind, f"{len(mine)} {kind} claims disagree on date or place", mine))
-    told = [v for v in approved if v.kind == "death" and v.claim.get("manner") not in (None, "unknown")]
-    manners = sorted({v.claim["manner"] for v in told})
-    if len(manners) > 1:  # "died" against "murdered": the sources disagree on how
-        out.append(_conflict("death_manner", f"{len(told)} death claims disagree on the manner: "
-                             f"{', '.join(manners)}", told))
+    out: list[tuple[str, bool, list[ClaimView], str]] = []
+    for kind in ONE_VALUE_KINDS:
+        mine = [v for v in approved if v.kind == kind
+                and (own is None or v.claim.get("person") in own)]
+        if len(mine) > 1:
+            out.append((kind, False, mine, f"{kind} claims"))
+    singles = singles or {}
     single: dict[tuple[str, str], list[ClaimView]] = {}  # a single-valued property's statements
     for v in approved:
         if v.kind == "statement" and v.claim["property"] in singles:
             single.setdefault((v.claim["subject"], singles[v.claim["property"]]), []).append(v)
     for (_, prop), mine in sorted(single.items()):
-        if len({value_key(v.claim["value"]) for v in mine}) > 1:
-            out.append(_conflict("statement", f"{len(mine)} statements of {prop} (one "
-                                 "value expected) disagree", mine))
+        if len(mine) > 1:
+            out.append(("statement", False, mine, f"statements of {prop} (one value expected)"))
+    by_id = {v.id: v for v in approved if v.kind not in (*ONE_VALUE_KINDS, "statement")
+             or (v.kind == "statement" and v.claim["property"] not in singles)}
+    links = {v.id: v.claim["same_event"] for v in by_id.values()
+             if isinstance(v.claim.get("same_event"), str)}
+    for group in events_of(links, list(by_id)):
+        kind = by_id[group[0]].kind
+        out.append((kind, True, [by_id[i] for i in group], f"{kind} claims told as one event"))
+    return out
+
+
+def sources_of(views: list[ClaimView]) -> list[str]:
+    """The claims' cited sources, in claim order, each once."""
+    return list(dict.fromkeys(v.claim["citation"]["source"] for v in views))
+
+
+def conflicts(views: list[ClaimView], singles: dict[str, str] | None = None,
+              own: set[str] | frozenset[str] | None = None) -> list[Conflict]:
+    """Approved claims that cannot all be true (events.comparison): births, deaths or
+    executions, and claims linked as one event (`same_event`), whose dates share no day or
+    whose places or authorities differ; deaths with another manner (unknown aside); custody
+    surely in two places on one day; statements of a single-valued property (`singles`: its id
+    and key -> key) about one subject with values of different keys (properties.value_key)."""
+    singles = singles or {}
+    out = []
+    approved = [v for v in views if v.counted]
+    for kind, linked, mine, what in compared_sets(views, own, singles):
+        outcome = compare([fact_of(v) for v in mine])
+        if outcome.conflicts:
+            ids = {c for pairs in outcome.conflicts.values() for pair in pairs for c in pair}
+            at_odds = [v for v in mine if v.id in ids]
+            fields = sorted(outcome.conflicts)
+            conflict = _conflict(kind, f"{len(at_odds)} {what} cannot all be true: they "
+                                 f"disagree on {', '.join(fields)}", at_odds)
+            conflict.fields, conflict.same_event = fields, linked
+            out.append(conflict)
+    told = [v for v in approved if v.kind == "death" and v.claim.get("manner") not in (None, "unknown")]
+    manners = sorted({v.claim["manner"] for v in told})
+    if len(manners) > 1:  # "died" against "murdered": the sources disagree on how
+        out.append(_conflict("death_manner", f"{len(told)} death claims disagree on the manner: "
+                             f"{', '.join(manners)}", told))
     custody = [v for v in approved if v.kind == "custody" and v.claim.get("place")]
     for a, b in combinations(custody, 2):
         if a.claim["place"] == b.claim["place"]:
@@ -587,30 +662,60 @@ def conflicts(views: list[ClaimView], singles: dict[str, str] | None = None) -> 
 def _conflict(kind: str, detail: str, views: list[ClaimView]) -> Conflict:
     return Conflict(kind=kind, detail=detail, claims=[v.id for v in views],
                     preferred=[v.id for v in views if v.rank == "preferred"],
-                    independent=independent(views))
+                    independent=independent(views), sources=sources_of(views))
 
 
-def agreements(views: list[ClaimView]) -> list[Agreement]:
-    """Approved claims from different citations telling the same birth or death (date and
-    place) or the same stay (place, start and end as written)."""
+def _cited_apart(views: list[ClaimView]) -> bool:
+    """True when the claims come from more than one citation (source and locator)."""
+    return len({(v.claim["citation"]["source"], v.claim["citation"].get("locator"))
+                for v in views}) > 1
+
+
+def _agreement(kind: str, same: list[ClaimView], notes: list[str] = (),  # type: ignore[assignment]
+               linked: bool = False) -> Agreement:
+    return Agreement(kind=kind, claims=[v.id for v in same], independent=independent(same),
+                     sources=sources_of(same), notes=list(notes), same_event=linked)
+
+
+def agreements(views: list[ClaimView], singles: dict[str, str] | None = None,
+               own: set[str] | frozenset[str] | None = None) -> list[Agreement]:
+    """Approved claims from different citations that say the same (events.comparison): births,
+    deaths, executions and claims linked as one event whose values can all be true and at
+    least one of which is the same or refined (the narrower date makes the wider precise: a
+    precision note), clustered in claim order (a claim joins the first cluster it agrees with
+    whole), statements of a single-valued property (dates by bounds, other values by key);
+    stays at the same place with the same dates as written (not linked as one event)."""
+    singles = singles or {}
+    out = []
+    linked_ids: set[str] = set()
+    for kind, linked, mine, _ in compared_sets(views, own, singles):
+        if linked:
+            linked_ids.update(v.id for v in mine)
+        clusters: list[list[ClaimView]] = []
+        for v in mine:
+            for cluster in clusters:
+                if compare([fact_of(w) for w in [*cluster, v]]).agree:
+                    cluster.append(v)
+                    break
+            else:
+                clusters.append([v])
+        for cluster in clusters:
+            if len(cluster) > 1 and _cited_apart(cluster):
+                out.append(_agreement(kind, cluster, compare([fact_of(w) for w in cluster]).notes,
+                                      linked))
     keys: dict[tuple, list[ClaimView]] = {}
     for v in views:
-        if not v.counted:
+        if not v.counted or v.id in linked_ids:
             continue
         c = v.claim
-        if v.kind in ("birth", "death") and (c.get("date") or c.get("place")):
-            key: tuple = (v.kind, c.get("date"), c.get("place"))
-        elif v.kind == "custody" and c.get("place") and (c.get("start") or c.get("end")):
-            key = (v.kind, c.get("place"), c.get("start"), c.get("end"))
+        if v.kind == "custody" and c.get("place") and (c.get("start") or c.get("end")):
+            key: tuple = (v.kind, c.get("place"), c.get("start"), c.get("end"))
         else:
             continue
         keys.setdefault(key, []).append(v)
-    out = []
     for key, same in keys.items():
-        cited = {(v.claim["citation"]["source"], v.claim["citation"].get("locator")) for v in same}
-        if len(same) > 1 and len(cited) > 1:
-            out.append(Agreement(kind=key[0], claims=[v.id for v in same],
-                                 independent=independent(same)))
+        if len(same) > 1 and _cited_apart(same):
+            out.append(_agreement(key[0], same))
     return out
 
 
@@ -643,6 +748,11 @@ def take_down(views: list[ClaimView], viewer: Viewer) -> tuple[list[ClaimView], 
             [Taken(claim=v.id, suppressed=v.suppressed) for v in views if v.suppressed is not None])
 
 
+def _singles(labels: Labels) -> dict[str, str]:
+    """The single-valued properties the document names: id -> key."""
+    return {ref: p.key for ref, p in labels.properties.items() if p.single}
+
+
 def assemble(person: tuple[str, str, dict, int], views: list[ClaimView], labels: Labels,
              merged_from: list[str], as_of: AsOf | None = None, viewer: Viewer = Viewer(),
              suppression: Suppression | None = None,
@@ -664,8 +774,9 @@ def assemble(person: tuple[str, str, dict, int], views: list[ClaimView], labels:
     bio = Biography(id=person[0], label=label, partial=person[2].get("partial", False),
                     merged_from=[Ref(m, labels.labels.get(m, m)) for m in sorted(merged_from)],
                     as_of=as_of, custody=custody_figures(views),
-                    conflicts=conflicts(views, {ref: p.key for ref, p in labels.properties.items() if p.single}),
-                    agreements=agreements(views), suppressed=taken, suppression=suppression)
+                    conflicts=conflicts(views, _singles(labels), {person[0], *merged_from}),
+                    agreements=agreements(views, _singles(labels), {person[0], *merged_from}),
+                    suppressed=taken, suppression=suppression)
     own = {person[0], *merged_from}
     grouped: dict[str, list[Entry]] = {}
     for view in views:
@@ -755,12 +866,13 @@ class BiographiesProjection(Projection):
     runner rebuilds it with them and applies it after them."""
 
     name = "biographies"
-    version = 10  # 2: relations turned round; 3: conflicting death manners; 4: ranks, deprecated,
+    version = 11  # 2: relations turned round; 3: conflicting death manners; 4: ranks, deprecated,
     # companions, agreements, independence, durations; 5: disputed claims shown, suppressions;
     # 6: participants in roles (`through: "participant"`, `roles`); 7: statements about a
     # member's groups, through the group; 8: identifications (identified_with); 9: statements
     # grouped by property, qualifiers beside their claim, single-valued conflicts; 10:
-    # attributions, denials both ways, a retraction's citation
+    # attributions, denials both ways, a retraction's citation; 11 (i22-conflicts): conflicts
+    # and agreements by events.comparison (executions, same_event, sources, notes, fields)
     reads = ("registry", "claims")
     ddl = {"biographies": ["""CREATE TABLE {name} (
         person_id TEXT PRIMARY KEY, etag TEXT NOT NULL, document BLOB NOT NULL)"""]}

@@ -479,6 +479,12 @@ def status_of(conn: Connection, claim_id: str) -> tuple[str, str] | None:
     return (row[0], row[1]) if row else None
 
 
+def kind_of_claim(conn: Connection, claim_id: str) -> str | None:
+    """Return a claim's kind, or None when unknown (issue 22: same_event links one kind)."""
+    row = conn.execute("SELECT kind FROM claims WHERE id = ?", (claim_id,)).fetchone()
+    return row[0] if row else None
+
+
 class ReviewOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     action: str
     actor: str

@@ -150,6 +150,9 @@ CLAIM_EXAMPLES = [
         "kind": "committee_transfer", "fund": "F-00000001", "to": "O-00000004",
         "purpose": "for exiled Bulgarians", "amount": "120.00", "currency": "USD", "date": "1926",
         "citation": {"source": "S-00000003"}}),
+    Example(summary="the same arrest as another claim tells it (same_event, issue 22)", value={
+        "kind": "arrest", "person": "P-00000009", "date": "1937-07", "organ": "O-00000002",
+        "same_event": "C-00000002", "citation": {"source": "S-00000002", "locator": "p. 4"}}),
 ]
 
 

@@ -20,6 +20,7 @@ from starosta.events.dates import (
     narrow,
 )
 from starosta.events.base import Event
+from starosta.events.comparison import same_event_problem
 from starosta.events.claim_rules import (
     ATTRIBUTABLE,
     Rank,
@@ -234,6 +235,7 @@ def check_claim(conn: Connection, claim: Claim, who: Principal) -> None:
     check_ranges(claim)
     check_statement_links(conn, claim, who)
     check_derivation(claim)
+    check_same_event(conn, claim, who)
 
 
 def check_derivation(claim: Claim) -> None:
@@ -242,6 +244,22 @@ def check_derivation(claim: Claim) -> None:
     if isinstance(claim, DerivationClaim) and claim.source == claim.derives_from:
         raise invalid("derives_from", claim.derives_from,
                       "the source itself: a derivation links two different sources")
+
+
+def check_same_event(conn: Connection, claim: Claim, who: Principal) -> None:
+    """A claim's `same_event` names a claim the contributor may see (the one 404 of an unseen
+    claim, Resolutions D7) of the same kind, neither superseded nor denied by this one (422
+    naming `same_event`: events.comparison.same_event_problem)."""
+    if claim.same_event is None:
+        return
+    found = claims_model.status_of(conn, claim.same_event)
+    if found is None or not may_see(who.viewer(), *found):
+        raise unseen_claim("same_event", claim.same_event)
+    other = claims_model.kind_of_claim(conn, claim.same_event)
+    problem = same_event_problem(kind_of(claim), other or "", claim.same_event, claim.supersedes,
+                                 claim.denies)
+    if problem:
+        raise invalid("same_event", claim.same_event, problem)
 
 
 # -- statements about statements (issue 21): attributed_to, denies, a retraction's citation ------

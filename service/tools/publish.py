@@ -361,7 +361,8 @@ class _Writer:
         attributed = _text(claim.get("attributed_to"))
         return {"attributed_to": attributed,
                 "attributed_to_type": self.kind_of.get(attributed) if attributed else None,
-                "denies": _text(claim.get("denies"))}
+                "denies": _text(claim.get("denies")),
+                "same_event": _text(claim.get("same_event"))}  # issue 22
 
     def _name(self, c: snapshot.PublicClaim) -> None:
         claim = c.claim

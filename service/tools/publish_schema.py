@@ -179,6 +179,8 @@ TABLES: tuple[Table, ...] = (
                                                 "attributed_to names"),
               "denies": Column(str, "the claim this one denies, if any (both stand; the claim "
                                     "denied may be unpublished: rejected or deprecated since)"),
+              "same_event": Column(str, "the claim (of the same kind) this one tells the same "
+                                        "event as, if any (issue 22: compared in biographies)"),
               "earliest": Column(str, "the earliest possible day of any of its dates"),
               "latest": Column(str, "the latest possible day of any of its dates; null when one "
                                     "of them is open or unknown"),

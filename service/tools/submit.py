@@ -16,7 +16,7 @@ none); an empty cell leaves the field out; numbers
 are read from the text ("66"); a `kind` column, or `--kind`, names the kind (the same on every
 row). Statements about statements (issue 21): `attributed_to` (the id of a person, organisation
 or source, or a person's or organisation's label) and `denies` (a claim id) are columns like
-any other. What a CSV cannot hold (an aggregate's `of_whom`, `via` links to registered sources) is
+any other; so is `same_event` (issue 22: the id of a claim of the same kind telling one event). What a CSV cannot hold (an aggregate's `of_whom`, `via` links to registered sources) is
 written in JSON Lines: one claim object per line, as POST /claims takes it.
 
 Properties and qualifiers: a statement's `subject`, `property` (id or key) and `value` columns;

@@ -288,7 +288,8 @@ def test_custody_surely_at_two_places_on_one_day_is_a_conflict(api: Api, ctx: Ct
     # A surely to 1940-07-15; B surely from 1940-06-30 (latest start): 16 days at both
     assert body["conflicts"] == [{"kind": "custody_overlap", "claims": [at_a, at_b],
                                   "detail": "held surely at two places from 1940-06-30 to 1940-07-15",
-                                  "preferred": [], "independent": False}]  # one source: one witness
+                                  "preferred": [], "independent": False,  # one source: one witness
+                                  "sources": [ctx.source], "fields": [], "same_event": False}]
     assert {at_a, at_b} <= claims_in(body)
 
 

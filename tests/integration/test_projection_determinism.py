@@ -160,6 +160,9 @@ class World:
                     import msgspec
                     claim = msgspec.structs.replace(claim, denies=self.claims[p % len(self.claims)],
                                                     attributed_to=person)
+                elif self.claims and (p + pl) % 3 == 1:  # one event told twice (#22): refused
+                    import msgspec                       # unless the claim named is of its kind
+                    claim = msgspec.structs.replace(claim, same_event=self.claims[pl % len(self.claims)])
                 cid = self.new("C")
                 try:
                     request = submission(conn, cid, claim, Principal("T1", "alice", "contributor"))
