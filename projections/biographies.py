@@ -1,8 +1,9 @@
 """The biographies read model: per person (per merge group, under its survivor) the public
 biography document, already encoded, kept current in the transaction that changes it.
 
-A document holds names, births and deaths, affiliations, a timeline sorted by earliest possible
-day, conflicts side by side, and custody totals with their uncertainty beside the totals the
+A document holds names, births and deaths, affiliations, a timeline sorted by its entries' bounds
+(approximate dates widened by the archive's margins, events.dates.margin_bounds; "before X"
+by its latest day), conflicts side by side, and custody totals with their uncertainty beside the totals the
 sources state. Every entity it names comes as `{"id", "label"}`.
 
 What changes a stored document: a claim about the person (or a record merged into them) that
@@ -25,7 +26,15 @@ import msgspec
 from msgspec import Meta
 
 from starosta.events.claim_rules import Rank, denials, effective_rank, survivor_label
-from starosta.events.dates import DateValue, Length, may_meet, sort_key, surely_covered
+from starosta.events.dates import (
+    DateValue,
+    Length,
+    bounds_key,
+    margin_bounds,
+    may_meet,
+    surely_covered,
+    widened,
+)
 from starosta.events.kinds import KINDS
 from starosta.events.kinds import kind_of as claim_kind
 from starosta.events.properties import PropertyDef, names_entity, url_of, value_key
@@ -354,9 +363,10 @@ def entry(view: ClaimView, labels: Labels, own: set[str] | frozenset[str] = froz
     {"id", "label"}, and each participant's `ref` too. `own`: the biography's person records,
     to mark a claim that is theirs only as a participant (`through: "participant"`, with their
     `roles`)."""
-    values = sorted(view.dates.values(), key=sort_key)
-    earliest = values[0].earliest if values else None
-    latests = [v.latest for v in view.dates.values() if v.latest is not None]
+    widest = [margin_bounds(v) for v in view.dates.values()]  # approximate dates widened (D5)
+    earliests = [lo for lo, _ in widest if lo is not None]
+    earliest = min(earliests) if earliests else None
+    latests = [hi for _, hi in widest if hi is not None]
     refs = REFS.get(view.kind, {})
     many = MANY.get(view.kind, {})
     fields = {k: (_labelled(v, labels) if k in refs else
@@ -446,7 +456,7 @@ def days_of(view: ClaimView) -> tuple[dt.date | None, dt.date | None]:
     span = SPANS.get(view.kind)
     if span is None:
         return None, None
-    first, last = view.dates.get(span[0]), view.dates.get(span[1])
+    first, last = widened(view.dates.get(span[0])), widened(view.dates.get(span[1]))
     return first.earliest if first else None, last.latest if last else None
 
 
@@ -520,8 +530,9 @@ def independent(views: list[ClaimView]) -> bool:
 
 
 def timeline_key(e: Entry) -> tuple:
-    return (e.earliest is None, e.earliest or dt.date.min, e.latest is None,
-            e.latest or dt.date.max, e.claim)
+    """The timeline's order: by bounds (events.dates.bounds_key: "before 1923" by its latest
+    day, the undated last), then claim id."""
+    return (*bounds_key(e.earliest, e.latest), e.claim)
 
 
 def conflicts(views: list[ClaimView], singles: dict[str, str] | None = None) -> list[Conflict]:
@@ -732,12 +743,13 @@ class BiographiesProjection(Projection):
     runner rebuilds it with them and applies it after them."""
 
     name = "biographies"
-    version = 10  # 2: relations turned round; 3: conflicting death manners; 4: ranks, deprecated,
+    version = 11  # 2: relations turned round; 3: conflicting death manners; 4: ranks, deprecated,
     # companions, agreements, independence, durations; 5: disputed claims shown, suppressions;
     # 6: participants in roles (`through: "participant"`, `roles`); 7: statements about a
     # member's groups, through the group; 8: identifications (identified_with); 9: statements
     # grouped by property, qualifiers beside their claim, single-valued conflicts; 10:
-    # attributions, denials both ways, a retraction's citation
+    # attributions, denials both ways, a retraction's citation; 11: entries' bounds widened by
+    # the date margins (D5), the timeline ordered by bounds ("before X" by its latest day)
     reads = ("registry", "claims")
     ddl = {"biographies": ["""CREATE TABLE {name} (
         person_id TEXT PRIMARY KEY, etag TEXT NOT NULL, document BLOB NOT NULL)"""]}
