@@ -605,7 +605,7 @@ def agreements(views: list[ClaimView]) -> list[Agreement]:
 
 
 def _sure(v: ClaimView) -> tuple[dt.date, dt.date] | None:
-    return surely_covered(v.dates.get("start"), v.dates.get("end"))
+    return surely_covered(widened(v.dates.get("start")), widened(v.dates.get("end")))  # D5
 
 
 def custody_figures(views: list[ClaimView]) -> CustodyFigures:
@@ -615,7 +615,7 @@ def custody_figures(views: list[ClaimView]) -> CustodyFigures:
     for v in approved:
         if v.kind == "custody":
             group = "exile" if v.claim["custody"] == "exile" else "confinement"
-            episodes[group].append((v.id, v.dates.get("start"), v.dates.get("end"),
+            episodes[group].append((v.id, widened(v.dates.get("start")), widened(v.dates.get("end")),
                                     v.length.min_days if v.length else None))
     stated = [Stated(claim=v.id, total=v.claim["total"], days=v.claim.get("days"),
                      qualifier=v.claim.get("qualifier", "about"), scope=v.claim.get("scope", "all"))
