@@ -22,7 +22,7 @@ import msgspec
 
 from starosta.events.store import Connection
 from starosta.events.claim_rules import presence
-from starosta.events.dates import DateValue, may_meet, sure_meet_bounds, widened
+from starosta.events.dates import DateValue, bounds_key, may_meet, sure_meet_bounds, widened
 from starosta.events.kinds import (
     AggregateClaim,
     Citation,
@@ -498,8 +498,9 @@ def members_of(conn: Connection, group: str,
 
 def timeline_of(conn: Connection, group: str,
                 statuses: Sequence[str] = ("approved",)) -> list[GroupStep]:
-    """Return the counted claims naming `group` as their group, in date order: by earliest
-    day (undated last), then latest day, then submission order."""
+    """Return the counted claims naming `group` as their group, in date order: by bounds
+    (events.dates.bounds_key: by earliest day, or the latest when only that is known; undated
+    last; days widened by the date margins), then latest day, then submission order."""
     counting, counting_args = counts_sql(statuses)
     rows = conn.execute(
         f"SELECT claim_id, kind, start_earliest, end_earliest, start_latest, end_latest, detail, "
@@ -514,8 +515,7 @@ def timeline_of(conn: Connection, group: str,
         earliest, latest = day_of(se or ee), day_of(el or sl)
         refs = {f: Ref(p, labels.get(p, p)) for f, p in d.places.items()}
         fields = {f: Ref(v, labels.get(v, v)) if f in d.refs else v for f, v in d.fields.items()}
-        steps.append(((earliest is None, earliest or Day.min, latest is None, latest or Day.max,
-                       position), GroupStep(claim=claim_id, kind=kind, dates=d.dates,
+        steps.append(((*bounds_key(earliest, latest), position), GroupStep(claim=claim_id, kind=kind, dates=d.dates,
                                             earliest=earliest, latest=latest, count=d.count,
                                             fields=fields, **refs)))
     return [step for _, step in sorted(steps, key=lambda x: x[0])]

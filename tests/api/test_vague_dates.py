@@ -113,3 +113,22 @@ def test_before_1923_sorts_by_its_latest_day_in_the_timeline(world: World) -> No
     entry = next(e for e in r.json()["timeline"] if e["claim"] == around)
     assert (entry["earliest"], entry["latest"]) == ("1923-01-01", "1925-12-31")  # a year each way
     assert entry["dates"]["start"]["edtf"] == "1924~"  # the dates as given stay as given
+
+
+def test_a_groups_own_timeline_sorts_before_x_by_its_latest_day(world: World) -> None:
+    r = world.api.post("/organizations", {"name": "Pilots (not historical)", "kind": "group",
+                                          "citation": {"source": world.source}})
+    assert r.status_code == 201, r.text
+    group = r.json()["id"]
+    x, y = world.place("Butyrka"), world.place("Lefortovo")
+    later = world.claim({"kind": "custody", "group": group, "place": x, "custody": "prison",
+                         "start": "1925"})
+    undated = world.claim({"kind": "custody", "group": group, "place": y, "custody": "prison"})
+    before = world.claim({"kind": "custody", "group": group, "place": y, "custody": "prison",
+                          "end": "../1922"})
+    around = world.claim({"kind": "custody", "group": group, "place": x, "custody": "prison",
+                          "start": "1924~"})
+    steps = world.api.get(f"/organizations/{group}").json()["timeline"]
+    assert [s["claim"] for s in steps] == [before, around, later, undated]
+    step = next(s for s in steps if s["claim"] == around)
+    assert step["earliest"] == "1923-01-01"  # widened by a year (D5)
