@@ -46,8 +46,94 @@ class DateValue(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 
 
 def sort_key(d: DateValue) -> tuple[bool, Day, bool, Day]:
-    """Return a key ordering dates by earliest day, then latest day, unknown bounds last."""
-    return (d.earliest is None, d.earliest or Day.min, d.latest is None, d.latest or Day.max)
+    """Return a key ordering dates by their bounds: by earliest day, or by the latest when only
+    that is known ("before 1923", ``../1922``, sorts by 1922-12-31, not with the undated), then
+    by latest day; a date with no bound at all last."""
+    return bounds_key(d.earliest, d.latest)
+
+
+def bounds_key(earliest: Day | None, latest: Day | None) -> tuple[bool, Day, bool, Day]:
+    """`sort_key` on bare bounds (None = unknown): the one order of timelines."""
+    first = earliest if earliest is not None else latest
+    return (first is None, first or Day.min, latest is None, latest or Day.max)
+
+
+# -- margins of approximate dates (Resolutions, D5) ----------------------------------------------
+
+#: How far an approximate (``~``) date reaches beyond its strict bounds, by the precision of
+#: each end: a year by one year, a month by one month, a day by seven days. ``%`` (approximate
+#: and uncertain) doubles the margin; ``?`` alone is not widened (its certainty is shown).
+#: python-edtf's own margins are not used.
+MARGINS = {"year": (1, 0, 0), "month": (0, 1, 0), "day": (0, 0, 7)}
+
+_END = re.compile(r"^\[?([0-9X]{4})(?:-([0-9X]{2})(?:-([0-9X]{2}))?)?")
+
+
+def precision(end_text: str) -> str | None:
+    """Return "year", "month" or "day": how precisely one end of an EDTF date is written (a
+    month or day of X counts as not given; a season is a month's precision), or None for an
+    open or unknown end. A cheap look at the stored text: no EDTF parsing."""
+    m = _END.match(end_text.strip())
+    if m is None:
+        return None
+    if m[3] is not None and "X" not in m[3]:
+        return "day"
+    if m[2] is not None and "X" not in m[2]:
+        return "month"
+    return "year"
+
+
+def _shift(day: Day, parts: tuple[int, int, int], sign: int) -> Day:
+    """`day` moved by `parts` (years, months, days); a month's day cut to the month's length;
+    moving later keeps a month's last day its last (1925-04-30 + 1 month = 1925-05-31)."""
+    y, m, d = parts
+    months = day.year * 12 + day.month - 1 + sign * (y * 12 + m)
+    year, month = divmod(months, 12)
+    month += 1
+    if not 1 <= year <= 9999:
+        return Day.min if sign < 0 else Day.max
+    length = calendar.monthrange(year, month)[1]
+    last = day.day == calendar.monthrange(day.year, day.month)[1]
+    out = Day(year, month, length if (last and sign > 0) else min(day.day, length))
+    try:
+        return out + datetime.timedelta(days=sign * d)
+    except OverflowError:
+        return Day.min if sign < 0 else Day.max
+
+
+def margin_bounds(d: DateValue) -> tuple[Day | None, Day | None]:
+    """Return the days an approximate date may stand for: its strict bounds widened by the
+    archive's margins (`MARGINS`, doubled for ``%``) by the precision of each end; the strict
+    bounds themselves for a date that is not approximate (``?`` alone included). The one rule
+    of vague dates, for timelines, populations, conflicts and totals; it reads only what the
+    stored value holds (its text's shape, its bounds and flags), so stored events are widened
+    when read, without parsing."""
+    if not d.approximate:
+        return d.earliest, d.latest
+    factor = 2 if d.uncertain else 1
+    text = d.edtf
+    if "/" in text:
+        low_text, high_text = text.split("/", 1)
+    else:
+        low_text = high_text = text
+    lo, hi = d.earliest, d.latest
+    lo_p, hi_p = precision(low_text), precision(high_text)
+    if lo is not None and lo_p is not None:
+        y, m, dd = MARGINS[lo_p]
+        lo = _shift(lo, (y * factor, m * factor, dd * factor), -1)
+    if hi is not None and hi_p is not None:
+        y, m, dd = MARGINS[hi_p]
+        hi = _shift(hi, (y * factor, m * factor, dd * factor), 1)
+    return lo, hi
+
+
+def widened(d: DateValue | None) -> DateValue | None:
+    """Return `d` with its bounds widened as `margin_bounds` says (the same value when it is
+    not approximate), None for None."""
+    if d is None or not d.approximate:
+        return d
+    lo, hi = margin_bounds(d)
+    return msgspec.structs.replace(d, earliest=lo, latest=hi)
 
 
 def may_meet(lo: Day | None, hi: Day | None, span_lo: Day | None, span_hi: Day | None) -> bool:

@@ -1,8 +1,9 @@
 """The biographies read model: per person (per merge group, under its survivor) the public
 biography document, already encoded, kept current in the transaction that changes it.
 
-A document holds names, births and deaths, affiliations, a timeline sorted by earliest possible
-day, conflicts side by side, and custody totals with their uncertainty beside the totals the
+A document holds names, births and deaths, affiliations, a timeline sorted by its entries' bounds
+(approximate dates widened by the archive's margins, events.dates.margin_bounds; "before X"
+by its latest day), conflicts side by side, and custody totals with their uncertainty beside the totals the
 sources state. Every entity it names comes as `{"id", "label"}`.
 
 What changes a stored document: a claim about the person (or a record merged into them) that
@@ -27,7 +28,15 @@ from msgspec import Meta
 from starosta.events.claim_rules import Rank, denials, effective_rank, survivor_label
 from starosta.events.descent import independent as no_shared_ancestor
 from starosta.events.comparison import SAME_EVENT_REFS, Fact, compare, events_of
-from starosta.events.dates import DateValue, Length, may_meet, sort_key, surely_covered
+from starosta.events.dates import (
+    DateValue,
+    Length,
+    bounds_key,
+    margin_bounds,
+    may_meet,
+    surely_covered,
+    widened,
+)
 from starosta.events.kinds import KINDS
 from starosta.events.kinds import kind_of as claim_kind
 from starosta.events.properties import PropertyDef, names_entity, url_of, value_key
@@ -373,9 +382,10 @@ def entry(view: ClaimView, labels: Labels, own: set[str] | frozenset[str] = froz
     {"id", "label"}, and each participant's `ref` too. `own`: the biography's person records,
     to mark a claim that is theirs only as a participant (`through: "participant"`, with their
     `roles`)."""
-    values = sorted(view.dates.values(), key=sort_key)
-    earliest = values[0].earliest if values else None
-    latests = [v.latest for v in view.dates.values() if v.latest is not None]
+    widest = [margin_bounds(v) for v in view.dates.values()]  # approximate dates widened (D5)
+    earliests = [lo for lo, _ in widest if lo is not None]
+    earliest = min(earliests) if earliests else None
+    latests = [hi for _, hi in widest if hi is not None]
     refs = REFS.get(view.kind, {})
     many = MANY.get(view.kind, {})
     fields = {k: (_labelled(v, labels) if k in refs else
@@ -465,7 +475,7 @@ def days_of(view: ClaimView) -> tuple[dt.date | None, dt.date | None]:
     span = SPANS.get(view.kind)
     if span is None:
         return None, None
-    first, last = view.dates.get(span[0]), view.dates.get(span[1])
+    first, last = widened(view.dates.get(span[0])), widened(view.dates.get(span[1]))
     return first.earliest if first else None, last.latest if last else None
 
 
@@ -559,8 +569,9 @@ def witnessed(conn: Connection, document: Document) -> Document:
 
 
 def timeline_key(e: Entry) -> tuple:
-    return (e.earliest is None, e.earliest or dt.date.min, e.latest is None,
-            e.latest or dt.date.max, e.claim)
+    """The timeline's order: by bounds (events.dates.bounds_key: "before 1923" by its latest
+    day, the undated last), then claim id."""
+    return (*bounds_key(e.earliest, e.latest), e.claim)
 
 
 # issue 22: the kinds a person has one of (their claims are compared with each other); claims
@@ -720,7 +731,7 @@ def agreements(views: list[ClaimView], singles: dict[str, str] | None = None,
 
 
 def _sure(v: ClaimView) -> tuple[dt.date, dt.date] | None:
-    return surely_covered(v.dates.get("start"), v.dates.get("end"))
+    return surely_covered(widened(v.dates.get("start")), widened(v.dates.get("end")))  # D5
 
 
 def custody_figures(views: list[ClaimView]) -> CustodyFigures:
@@ -730,7 +741,7 @@ def custody_figures(views: list[ClaimView]) -> CustodyFigures:
     for v in approved:
         if v.kind == "custody":
             group = "exile" if v.claim["custody"] == "exile" else "confinement"
-            episodes[group].append((v.id, v.dates.get("start"), v.dates.get("end"),
+            episodes[group].append((v.id, widened(v.dates.get("start")), widened(v.dates.get("end")),
                                     v.length.min_days if v.length else None))
     stated = [Stated(claim=v.id, total=v.claim["total"], days=v.claim.get("days"),
                      qualifier=v.claim.get("qualifier", "about"), scope=v.claim.get("scope", "all"))
@@ -866,13 +877,15 @@ class BiographiesProjection(Projection):
     runner rebuilds it with them and applies it after them."""
 
     name = "biographies"
-    version = 11  # 2: relations turned round; 3: conflicting death manners; 4: ranks, deprecated,
+    version = 12  # 2: relations turned round; 3: conflicting death manners; 4: ranks, deprecated,
     # companions, agreements, independence, durations; 5: disputed claims shown, suppressions;
     # 6: participants in roles (`through: "participant"`, `roles`); 7: statements about a
     # member's groups, through the group; 8: identifications (identified_with); 9: statements
     # grouped by property, qualifiers beside their claim, single-valued conflicts; 10:
     # attributions, denials both ways, a retraction's citation; 11 (i22-conflicts): conflicts
-    # and agreements by events.comparison (executions, same_event, sources, notes, fields)
+    # and agreements by events.comparison (executions, same_event, sources, notes, fields); 12:
+    # entries' bounds widened by the date margins (D5), the timeline ordered by bounds ("before
+    # X" by its latest day)
     reads = ("registry", "claims")
     ddl = {"biographies": ["""CREATE TABLE {name} (
         person_id TEXT PRIMARY KEY, etag TEXT NOT NULL, document BLOB NOT NULL)"""]}

@@ -10,7 +10,7 @@ import msgspec
 from msgspec import Meta
 
 from starosta.events.claim_rules import DEPRECATED, Rank, counts, denials, effective_rank, status_after
-from starosta.events.dates import DateValue, Length, sort_key
+from starosta.events.dates import DateValue, Length
 from starosta.events.kinds import KINDS, Claim, DerivationClaim, NameParts, StatementClaim, ViaLink, kind_of, refs_of
 from starosta.events.properties import looks_like_id, value_key
 from starosta.events.review import (
@@ -109,8 +109,8 @@ class ClaimsProjection(Projection):
         match e:
             case ClaimSubmitted():
                 claim = e.claim
-                dates = sorted(e.dates.values(), key=sort_key)
-                earliest = dates[0].earliest.isoformat() if dates and dates[0].earliest else None
+                known = [d.earliest for d in e.dates.values() if d.earliest is not None]
+                earliest = min(known).isoformat() if known else None
                 conn.execute(
                     f"INSERT INTO {t['claims']} VALUES (?,?,?,?,?,?,?,?,?,NULL,?,NULL,?,?,'normal',NULL)",
                     (e.claim_id, kind_of(claim), "pending", e.contributor, claim.citation.source,

@@ -22,7 +22,7 @@ import msgspec
 
 from starosta.events.store import Connection
 from starosta.events.claim_rules import presence
-from starosta.events.dates import DateValue, may_meet, sure_meet_bounds
+from starosta.events.dates import DateValue, bounds_key, may_meet, sure_meet_bounds, widened
 from starosta.events.kinds import (
     AggregateClaim,
     Citation,
@@ -175,6 +175,7 @@ def rows(e: ClaimSubmitted, position: int) -> dict[str, list[tuple]]:
     kind = kind_of(claim)
     if isinstance(claim, GroupedClaim | GroupSubjectClaim) and claim.group is not None:
         start, end = _span(claim, e.dates)
+        start, end = widened(start), widened(end)  # the date margins (D5)
         places = {f: getattr(claim, f) for f in _PLACES if getattr(claim, f, None) is not None}
         place = places.get("place") or places.get("from_place")
         other = places.get("to_place") or places.get("destination")
@@ -188,13 +189,13 @@ def rows(e: ClaimSubmitted, position: int) -> dict[str, list[tuple]]:
             iso_day(end.earliest) if end else None, iso_day(end.latest) if end else None,
             None, low, high, _encode(detail), _sources(claim.citation), position)]}
     if isinstance(claim, MembershipClaim):
-        start, end = e.dates.get("start"), e.dates.get("end")
+        start, end = widened(e.dates.get("start")), widened(e.dates.get("end"))
         return {"group_members": [(
             e.claim_id, "pending", None, "normal", claim.person, claim.organization,
             iso_day(start.earliest) if start else None, iso_day(start.latest) if start else None,
             iso_day(end.earliest) if end else None, iso_day(end.latest) if end else None, position)]}
     if isinstance(claim, AggregateClaim) and claim.group_id is not None:
-        d = e.dates.get("date")
+        d = widened(e.dates.get("date"))
         low, high = count_bounds(claim.count)
         return {"group_aggregates": [(
             e.claim_id, "pending", None, "normal", claim.group_id, claim.status, claim.qualifier,
@@ -498,8 +499,9 @@ def members_of(conn: Connection, group: str,
 
 def timeline_of(conn: Connection, group: str,
                 statuses: Sequence[str] = ("approved",)) -> list[GroupStep]:
-    """Return the counted claims naming `group` as their group, in date order: by earliest
-    day (undated last), then latest day, then submission order."""
+    """Return the counted claims naming `group` as their group, in date order: by bounds
+    (events.dates.bounds_key: by earliest day, or the latest when only that is known; undated
+    last; days widened by the date margins), then latest day, then submission order."""
     counting, counting_args = counts_sql(statuses)
     rows = conn.execute(
         f"SELECT claim_id, kind, start_earliest, end_earliest, start_latest, end_latest, detail, "
@@ -514,8 +516,7 @@ def timeline_of(conn: Connection, group: str,
         earliest, latest = day_of(se or ee), day_of(el or sl)
         refs = {f: Ref(p, labels.get(p, p)) for f, p in d.places.items()}
         fields = {f: Ref(v, labels.get(v, v)) if f in d.refs else v for f, v in d.fields.items()}
-        steps.append(((earliest is None, earliest or Day.min, latest is None, latest or Day.max,
-                       position), GroupStep(claim=claim_id, kind=kind, dates=d.dates,
+        steps.append(((*bounds_key(earliest, latest), position), GroupStep(claim=claim_id, kind=kind, dates=d.dates,
                                             earliest=earliest, latest=latest, count=d.count,
                                             fields=fields, **refs)))
     return [step for _, step in sorted(steps, key=lambda x: x[0])]

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 import msgspec
 
 from starosta.events.claim_rules import presence
-from starosta.events.dates import may_meet
+from starosta.events.dates import may_meet, widened
 from starosta.events.errors import Invalid, NotFound
 from starosta.events.kinds import (
     AggregateClaim,
@@ -72,8 +72,9 @@ class PopulationProjection(ClaimIndex):
     # 5: only counts of people held, dead, shot or arrived are reported; 6: groups, companions,
     # counts as ranges; 7: disputed; 8: judgements contradicting earlier ones are ignored (the
     # registry's rule); 9: the rank in a `rank` column, no longer folded into `status`; 10: the
-    # nine kinds that take a group as subject in group_claims, with what each claim states
-    version = 10
+    # nine kinds that take a group as subject in group_claims, with what each claim states;
+    # 11: every stored day widened by the date margins (D5: "1925~" may be 1924)
+    version = 11
     indexed = ("custody_episodes", "place_aggregates", "population_deaths", *groups.INDEXED)
     ddl = {
         # one row per person a custody claim puts there: its person (role 'person') and each
@@ -138,7 +139,7 @@ class PopulationProjection(ClaimIndex):
         claim, pos = e.claim, envelope.position
         out = groups.rows(e, pos)
         if isinstance(claim, CustodyClaim):
-            start, end = e.dates.get("start"), e.dates.get("end")
+            start, end = widened(e.dates.get("start")), widened(e.dates.get("end"))  # D5 margins
             bounds = (iso_day(start.earliest) if start else None, iso_day(start.latest) if start else None,
                       iso_day(end.earliest) if end else None, iso_day(end.latest) if end else None)
             named = [(claim.person, "person")] if claim.person is not None else []
@@ -148,11 +149,11 @@ class PopulationProjection(ClaimIndex):
                  None, role, pos) for person, role in named]
             return out
         if isinstance(claim, (DeathClaim, ExecutionClaim)) and claim.person is not None:
-            d = e.dates.get("date")
+            d = widened(e.dates.get("date"))
             return {"population_deaths": [(e.claim_id, "pending", None, "normal", claim.person,
                                            iso_day(d.latest) if d else None, pos)]}
         if isinstance(claim, AggregateClaim) and claim.place and claim.status in REPORTED:
-            d = e.dates.get("date")
+            d = widened(e.dates.get("date"))
             low, high = count_bounds(claim.count)
             out["place_aggregates"] = [(
                 e.claim_id, "pending", None, "normal", claim.place,
@@ -259,8 +260,10 @@ def open_bounds(rows: list[tuple], death: str | None) -> Iterable[tuple[str, str
 
     The bound of an episode with no known end: the least of that death day and the latest
     possible start of any counted episode at another place that surely starts after this one
-    began (its earliest start after this one's earliest start). None when nothing bounds it;
-    always None for an episode whose end is known. ISO days compare as strings."""
+    began (its earliest start after this one's earliest start); for an episode with no known
+    start, the death day alone (nothing is surely after it: a duration without dates narrows
+    nothing). None when nothing bounds it; always None for an episode whose end is known.
+    ISO days compare as strings."""
     later = sorted(((r[4], r[5], r[3]) for r in rows if r[1] and r[4] and r[5]),
                    key=lambda x: x[:2])  # places may be None
     keys = [start for start, _, _ in later]
@@ -282,8 +285,11 @@ def open_bounds(rows: list[tuple], death: str | None) -> Iterable[tuple[str, str
         if end_latest is not None:
             yield claim_id, None, stored
             continue
-        low, low_place, other = best[bisect.bisect_right(keys, start or "")]
-        elsewhere = low if low_place != place else other
+        if start is None:  # no known start: no stay is surely after it (its duration alone
+            elsewhere = None  # narrows nothing), only a death bounds it
+        else:
+            low, low_place, other = best[bisect.bisect_right(keys, start)]
+            elsewhere = low if low_place != place else other
         bounds = [b for b in (elsewhere, death) if b is not None]
         yield claim_id, min(bounds) if bounds else None, stored
 
@@ -366,7 +372,9 @@ class Population(msgspec.Struct, kw_only=True):
     group that disagree (CountConflict, kind "group_count") where one of the two claims is in this
     answer (a group's custody claim or a reported count), whatever the other's place.
     `open`: custody claims of possible persons whose end stays unknown even after bounding it
-    by the person's (or group's) next dated custody elsewhere or death."""
+    by the person's (or group's) next dated custody elsewhere or death. `undated`: counts
+    sources give about the place with no date at all (they belong to no span, so they are in
+    no figure), whatever the span asked for."""
 
     place: Ref
     places: list[Ref]
@@ -379,6 +387,7 @@ class Population(msgspec.Struct, kw_only=True):
     reported: list[Reported]
     conflicts: list[CountConflict]
     open: list[str]
+    undated: list[Reported] = msgspec.field(default_factory=list)
 
 
 class Period(msgspec.Struct, kw_only=True):
@@ -393,11 +402,13 @@ class Period(msgspec.Struct, kw_only=True):
 
 
 class Timeline(msgspec.Struct, kw_only=True):
-    """A place's population figures per period, in order."""
+    """A place's population figures per period, in order; `undated`: the counts about the
+    place with no date (in no period), as `Population.undated`."""
 
     place: Ref
     step: str
     items: list[Period]
+    undated: list[Reported] = msgspec.field(default_factory=list)
 
 
 # -- the queries -------------------------------------------------------------------------------
@@ -432,19 +443,33 @@ REPORTED = ("held", "died", "shot", "arrived")
 
 
 def _aggregates(conn: Connection, places: list[str],
-                statuses: Sequence[str]) -> list[tuple]:
+                statuses: Sequence[str], dated: bool = True) -> list[tuple]:
     """Return the dated counted aggregates at `places` as (earliest, latest, row), by date,
-    then in submission order (an undated count belongs to no span)."""
+    then in submission order (an undated count belongs to no span); with `dated` false, the
+    undated ones instead (no bound at all), in submission order."""
     counting, counting_args = counts_sql(statuses)
     marks = ",".join("?" * len(places))
+    which = ("AND (earliest IS NOT NULL OR latest IS NOT NULL) " if dated else
+             "AND earliest IS NULL AND latest IS NULL ")
     rows = conn.execute(
         f"SELECT earliest, latest, claim_id, count_min, count_max, ranged, qualifier, group_name, "
         f"group_id, date, of_whom, citation FROM place_aggregates WHERE place_id IN ({marks}) "
         f"AND {counting} "
-        f"AND (earliest IS NOT NULL OR latest IS NOT NULL) "
+        f"{which}"
         f"ORDER BY earliest IS NOT NULL, earliest, position",
         (*places, *counting_args))
     return [(day_of(r[0]), day_of(r[1]), r[2:]) for r in rows]
+
+
+def _undated(conn: Connection, places: list[str], statuses: Sequence[str],
+             labels: dict[str, str]) -> list[Reported]:
+    """The counted aggregates about `places` with no date, as reported (each with its source
+    labelled: `labels` completed here)."""
+    rows = [r for _, _, r in _aggregates(conn, places, statuses, dated=False)]
+    missing = _sources(rows) - labels.keys()
+    if missing:
+        labels = {**labels, **registry.labels(conn, missing)}
+    return _reported(rows, labels)
 
 
 _subsets = msgspec.json.Decoder(tuple[Subset, ...])
@@ -615,7 +640,8 @@ def population_at(conn: Connection, place_id: str, span: Span, statuses: Sequenc
                       certain=held, possible=maybe, count_min=len(held),
                       count_max=len(held) + len(maybe),
                       groups=_group_items(stays, sure_groups, open_, labels),
-                      reported=_reported(aggregates, labels), conflicts=conflicts, open=still_open)
+                      reported=_reported(aggregates, labels), conflicts=conflicts, open=still_open,
+                      undated=_undated(conn, places, statuses, labels))
 
 
 def periods(step: str, first: Day, last: Day) -> list[tuple[str, Day, Day]]:
@@ -675,7 +701,8 @@ def timeline(conn: Connection, place_id: str, step: str, first: Span | None,
     items = [Period(period=label, earliest=a, latest=b, count_min=count_min[i],
                     count_max=count_max[i], reported=[rows[c] for c in reported[i]])
              for i, (label, a, b) in enumerate(spans)]
-    return Timeline(place=Ref(place_id, labels.get(place_id, place_id)), step=step, items=items)
+    return Timeline(place=Ref(place_id, labels.get(place_id, place_id)), step=step, items=items,
+                    undated=_undated(conn, places, statuses, labels))
 
 
 def _figures(conn: Connection, spans: list[tuple[str, Day, Day]], episodes: list[Stay],

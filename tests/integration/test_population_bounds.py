@@ -13,6 +13,7 @@ import msgspec
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from starosta.events.dates import DateValue, margin_bounds
 from starosta.projections import registry
 from starosta.projections.population import Span, population_at, timeline
 from starosta.projections.rules import COUNTED as PUBLIC  # what figures count
@@ -39,9 +40,17 @@ histories = st.lists(st.one_of(_claim.map(lambda c: [c, ("review", -1, "approve"
 
 def expected_bound(conn, person: str, place: str | None, start: str | None) -> str | None:
     """The bound of an open end as API.md defines it, from the claims and registry tables:
-    the group's next approved custody elsewhere (its latest possible start) or death."""
+    the group's next approved custody elsewhere (its latest possible start) or death, every
+    day widened by the date margins (D5); an episode with no known start only by a death."""
     group = set(registry.merge_group(conn, person))
     bounds = []
+
+    def days(d):
+        if not d:
+            return None, None
+        lo, hi = margin_bounds(msgspec.convert(d, DateValue))
+        return (lo.isoformat() if lo else None), (hi.isoformat() if hi else None)
+
     for kind, data in conn.execute("SELECT kind, data FROM claims WHERE status = 'approved' AND "
                                    "superseded_by IS NULL AND kind IN ('custody', 'death', 'execution')"):
         event = msgspec.json.decode(data)
@@ -49,12 +58,12 @@ def expected_bound(conn, person: str, place: str | None, start: str | None) -> s
         if claim["person"] not in group:
             continue
         if kind == "custody":
-            s = dates.get("start", {})
-            if (claim.get("place") != place and s.get("earliest") and s.get("latest")
-                    and s["earliest"] > (start or "")):
-                bounds.append(s["latest"])
-        elif dates.get("date", {}).get("latest"):
-            bounds.append(dates["date"]["latest"])
+            s_lo, s_hi = days(dates.get("start"))
+            if (start is not None and claim.get("place") != place and s_lo and s_hi
+                    and s_lo > start):
+                bounds.append(s_hi)
+        elif days(dates.get("date"))[1]:
+            bounds.append(days(dates.get("date"))[1])
     return min(bounds) if bounds else None
 
 

@@ -342,9 +342,10 @@ def test_exact_day_only_for_certain_single_days():
 
 
 def test_sort_key_orders_by_earliest_then_latest_unknown_last():
+    # "before 1932" (../1931) sorts by its latest day, 1931-12-31, not with the undated
     texts = ["1940/..", "../1931", "1940", "1940-03", "1939-12-31", ".."]
     ordered = sorted((parse_date(t, field="d") for t in texts), key=sort_key)
-    assert [v.edtf for v in ordered] == ["1939-12-31", "1940", "1940/..", "1940-03", "../1931", ".."]
+    assert [v.edtf for v in ordered] == ["../1931", "1939-12-31", "1940", "1940/..", "1940-03", ".."]
 
 
 def test_may_meet_treats_none_as_unbounded():
