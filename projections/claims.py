@@ -877,3 +877,56 @@ def derivation(conn: Connection, source_id: str, limit: int = 200) -> Derivation
         out[name] = [SourceLink(source=Ref(r[0], labels.get(r[0], r[0])), relation=r[1],
                                 claims=sorted(r[2].split(","))) for r in rows]
     return Derivation(**out)
+
+
+# -- an organisation's members and affiliates (issue 22) ----------------------------------------
+
+class OrganizationPerson(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A person a membership or affiliation claim ties to an organisation (through its
+    `organization` field), with the span the claim gives and how sure it is."""
+
+    person: Annotated[Ref, Meta(description="The person ({id, label}); a merged record as its survivor")]
+    relation: Annotated[str, Meta(description='"member" (a membership claim) or "affiliate" (an affiliation claim)', examples=["member"])]
+    claim: Annotated[str, Meta(description="The claim that says so", examples=["C-00000001"])]
+    certainty: Annotated[str, Meta(description='"certain" (the claim is approved) or "disputed" (approved, then contested: shown marked until the contest is resolved)', examples=["certain"])]
+    start: Annotated[str, Meta(description="The span's start as the claim writes it (EDTF); absent when unknown", examples=["1925"])] | None = None
+    end: Annotated[str, Meta(description="The span's end as the claim writes it (EDTF); absent when unknown", examples=["1930-05"])] | None = None
+    affiliation: Annotated[str, Meta(description="An affiliation claim's current as written (anarchist, CNT...)", examples=["anarcho-syndicalist"])] | None = None
+
+
+CERTAINTY = {"approved": "certain", "disputed": "disputed"}
+
+
+def organization_people(conn: Connection, organization_ids: Sequence[str], *, after: int = 0,
+                        limit: int = 50) -> tuple[list[OrganizationPerson], str | None]:
+    """Return the persons that approved or disputed (approved, then contested), unsuperseded membership and
+    affiliation claims tie to any of `organization_ids` (an organisation and the records merged
+    into it) through their `organization` field, oldest claim first after submission
+    position `after`, at most `limit`, with the cursor of the next page (or None)."""
+    if not organization_ids:
+        return [], None
+    marks = ",".join("?" * len(organization_ids))
+    rows = conn.execute(
+        "SELECT id, kind, status, submitted_position, data FROM claims "
+        "WHERE submitted_position > ? AND kind IN ('membership', 'affiliation') "
+        "AND status IN ('approved', 'disputed') AND superseded_by IS NULL "
+        "AND id NOT IN (SELECT target FROM suppressions) "
+        f"AND id IN (SELECT claim_id FROM claim_refs WHERE field = 'organization' "
+        f"AND entity_id IN ({marks})) ORDER BY submitted_position LIMIT ?",
+        (after, *organization_ids, limit + 1)).fetchall()
+    claims = [(r[0], r[1], r[2], r[3], msgspec.json.decode(r[4])["claim"]) for r in rows[:limit]]
+    alive = registry.survivors(conn, {c[4]["person"] for c in claims if c[4].get("person")})
+    labels = registry.labels(conn, set(alive.values()) | {c[4]["person"] for c in claims
+                                                          if c[4].get("person")})
+    out = []
+    for claim_id, kind, status, _, claim in claims:
+        person = claim.get("person")
+        if person is None:  # an affiliation of a group, not of a person
+            continue
+        shown = alive.get(person, person)
+        out.append(OrganizationPerson(
+            person=Ref(shown, labels.get(shown, shown)),
+            relation="member" if kind == "membership" else "affiliate", claim=claim_id,
+            certainty=CERTAINTY[status], start=claim.get("start"), end=claim.get("end"),
+            affiliation=claim.get("affiliation")))
+    return out, str(rows[limit - 1][3]) if len(rows) > limit else None
