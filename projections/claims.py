@@ -798,6 +798,8 @@ class NameOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     script: str | None = None
     name_kind: str | None = None
     parts: NameParts | None = None  # the name in parts, as the source gives them (issue 20)
+    start: Annotated[str, Meta(description="From when the name was borne (EDTF, as the name claim writes it); absent when unknown", examples=["1925"])] | None = None
+    end: Annotated[str, Meta(description="Until when the name was borne (EDTF, as the name claim writes it); absent when unknown", examples=["1930"])] | None = None
     claim: str | None = None
     status: str = "approved"
     suppressed: bool = False  # reviewers' view of a suppressed name (readers never get one)
@@ -822,6 +824,7 @@ def names_of(conn: Connection, field: str, ids: list[str], viewer: Viewer) -> li
         out.append(NameOut(name=claim["name"], script=claim.get("script"),
                            name_kind=claim.get("name_kind", "variant"),
                            parts=msgspec.convert(claim["parts"], NameParts) if "parts" in claim else None,
+                           start=claim.get("start"), end=claim.get("end"),
                            claim=claim_id, status=status,
                            suppressed=claim_id in suppressed))
     return out

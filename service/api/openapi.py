@@ -49,6 +49,7 @@ from litestar.routes import HTTPRoute
 
 from starosta.events.kinds import KINDS
 from starosta.service.api.errors import PROBLEM, Problem, clipped
+from starosta.service.api import fields
 from starosta.service.feed import MAX_POSITION
 
 BEARER = "bearer"
@@ -261,6 +262,7 @@ def complete(document: dict[str, Any], app: Litestar, response_examples: dict[st
     _close_request_schemas(document, app)
     _constrain_unions(document, app)
     _discriminate_claims(document)
+    fields.describe(document)  # every property described (issue 22)
 
 
 def operations(app: Litestar):
