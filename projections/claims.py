@@ -12,6 +12,7 @@ from msgspec import Meta
 from starosta.events.claim_rules import DEPRECATED, Rank, counts, denials, effective_rank, status_after
 from starosta.events.dates import DateValue, Length, sort_key
 from starosta.events.kinds import KINDS, Claim, NameParts, StatementClaim, ViaLink, kind_of, refs_of
+from starosta.events.name_spans import NameSpan
 from starosta.events.properties import looks_like_id, value_key
 from starosta.events.review import (
     ClaimApproved,
@@ -933,3 +934,45 @@ def organization_people(conn: Connection, organization_ids: Sequence[str], *, af
             certainty=CERTAINTY[status], start=claim.get("start"), end=claim.get("end"),
             affiliation=claim.get("affiliation")))
     return out, str(rows[limit - 1][3]) if len(rows) > limit else None
+
+
+# -- a place's names with spans (issue 22): shown under the name at a statement's date --------
+
+def place_names(conn: Connection, place_ids: Sequence[str] | set[str],
+                tables: Tables | None = None) -> dict[str, list[NameSpan]]:
+    """Return, per place, its approved, unsuperseded name claims that give a span (a start or
+    an end), in submission order (events.name_spans.name_at picks one for a date)."""
+    ids = sorted(place_ids)
+    if not ids:
+        return {}
+    claims_t, refs_t = (tables["claims"], tables["claim_refs"]) if tables else ("claims", "claim_refs")
+    marks = ",".join("?" * len(ids))
+    out: dict[str, list[NameSpan]] = {}
+    for place, data in conn.execute(
+            f"SELECT r.entity_id, c.data FROM {refs_t} r JOIN {claims_t} c ON c.id = r.claim_id "
+            f"WHERE r.entity_id IN ({marks}) AND r.field = 'place' AND c.kind = 'name' "
+            f"AND c.status = 'approved' AND c.superseded_by IS NULL "
+            f"ORDER BY c.submitted_position", ids):
+        stored = _stored.decode(data)
+        start, end = stored.dates.get("start"), stored.dates.get("end")
+        if start is None and end is None:
+            continue
+        out.setdefault(place, []).append(NameSpan(
+            name=stored.claim["name"], earliest=start.earliest if start else None,
+            latest=end.latest if end else None))
+    return out
+
+
+def persons_seeing_place_name(conn: Connection, claim_id: str, tables: Tables,
+                              persons: str = "persons") -> list[str]:
+    """Return the person records whose documents name the place a name claim with a span
+    names (its name at their statements' dates may change); none for any other claim."""
+    row = conn.execute(f"SELECT kind, data FROM {tables['claims']} WHERE id = ?",
+                       (claim_id,)).fetchone()
+    if row is None or row[0] != "name":
+        return []
+    stored = _stored.decode(row[1])
+    place = stored.claim.get("place")
+    if not isinstance(place, str) or not ({"start", "end"} & set(stored.dates)):
+        return []
+    return persons_referring_to(conn, [place], tables, persons)

@@ -112,3 +112,41 @@ def test_groups_count_rule() -> None:
     assert groups_count([g(True, 8, 8), g(False, 3, 5)]) == (8, 13)
     assert groups_count([g(True, 8, 10), g(True, None, None)]) == (8, None)
     assert groups_count([g(False, 2, 2)]) == (0, 2)
+
+
+def _timeline_place(world: World, person: str, claim: str) -> dict:
+    r = world.api.get(f"/persons/{person}/biography")
+    assert r.status_code == 200, r.text
+    entry = next(e for e in r.json()["timeline"] if e["claim"] == claim)
+    return entry["fields"]["place"]
+
+
+def test_a_place_shows_under_the_name_it_had_at_the_statements_date(world: World) -> None:
+    town = world.place("Test Newtown", "settlement")
+    person = world.person("Test Native")
+    born = world.claim({"kind": "birth", "person": person, "place": town, "date": "1899-05-02"})
+    later = world.claim({"kind": "custody", "person": person, "place": town, "custody": "prison",
+                         "start": "1930", "end": "1931"})
+    assert _timeline_place(world, person, born)["label"] == "Test Newtown (not historical)"
+    # the old name, borne until 1924: the approval recomputes the documents naming the town
+    world.claim({"kind": "name", "place": town, "name": "Test Oldtown (not historical)",
+                 "end": "1924", "name_kind": "official"})
+    assert _timeline_place(world, person, born) == {"id": town, "label": "Test Oldtown (not historical)"}
+    assert _timeline_place(world, person, later)["label"] == "Test Newtown (not historical)"
+    # undated statements and those straddling the change keep today's name
+    undated = world.claim({"kind": "custody", "person": person, "place": town, "custody": "prison"})
+    straddling = world.claim({"kind": "custody", "person": person, "place": town,
+                              "custody": "prison", "start": "1923", "end": "1926"})
+    assert _timeline_place(world, person, undated)["label"] == "Test Newtown (not historical)"
+    assert _timeline_place(world, person, straddling)["label"] == "Test Newtown (not historical)"
+
+
+def test_the_person_record_keeps_every_names_span(world: World) -> None:
+    person = world.person("Test Maiden")
+    married = world.claim({"kind": "name", "person": person, "name": "Test Married (not historical)",
+                           "name_kind": "married", "start": "1925"})
+    r = world.api.get(f"/persons/{person}")
+    assert r.status_code == 200, r.text
+    names = {n.get("claim"): n for n in r.json()["names"]}
+    assert names[married]["start"] == "1925" and "end" not in names[married]
+    assert names[married]["name_kind"] == "married"
