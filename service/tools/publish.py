@@ -55,14 +55,12 @@ class Published(msgspec.Struct, kw_only=True):
 def claims_by_kind(out: str) -> dict[str, int]:
     """What a published file's `claims` table counts (issue 22: publish says what it counted):
     its claims per kind, most first (then by kind), the registrations' name claims among them."""
-    import sqlite3
-
-    conn = sqlite3.connect(f"file:{out}?mode=ro", uri=True)
+    published = sqlite_utils.Database(out)
     try:
-        return dict(conn.execute("SELECT kind, COUNT(*) AS n FROM claims GROUP BY kind "
-                                 "ORDER BY n DESC, kind").fetchall())
+        return dict(published.execute("SELECT kind, COUNT(*) AS n FROM claims GROUP BY kind "
+                                      "ORDER BY n DESC, kind").fetchall())
     finally:
-        conn.close()
+        published.close()
 
 
 def publish(db: str, out: str, metadata_path: str, force: bool = False) -> Published:
