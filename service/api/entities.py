@@ -455,9 +455,11 @@ class OrganizationController(Controller):
     async def read(self, request: Request, organization_id: FromPath[str],
                    people_after: Annotated[str | None, Parameter(
                        description="The `people_next` of the previous page of `people`",
-                       max_length=100, pattern=r"^[0-9]{1,18}$")] = None,
+                       max_length=100, pattern=r"^[0-9]{1,18}$",
+                       examples=[Example(summary="the next page", value="412")])] = None,
                    people_limit: Annotated[int, Parameter(
-                       ge=1, le=1000, description="Page size of `people` (1-1000)")] = 50) -> OrganizationOut:
+                       ge=1, le=1000, description="Page size of `people` (1-1000)",
+                       examples=[Example(summary="ten at a time", value=10)])] = 50) -> OrganizationOut:
         """`people`: its members and affiliates (membership and affiliation claims naming it),
         with spans and certainties, paged. A group or colony also shows `members` (persons with
         approved membership claims of it) and `timeline` (its approved claims naming it as
