@@ -39,6 +39,7 @@ from starosta.events.dates import (
 )
 from starosta.events.kinds import KINDS
 from starosta.events.kinds import kind_of as claim_kind
+from starosta.events.name_spans import NameSpan, name_at
 from starosta.events.properties import PropertyDef, names_entity, url_of, value_key
 from starosta.events.registry import PersonMerged, PersonRegistered, PersonUnmerged
 from starosta.events.registry import RecordIdentified, RecordUnidentified
@@ -320,10 +321,17 @@ class Labels(msgspec.Struct):
     labels: dict[str, str]
     survivors: dict[str, str]
     properties: dict[str, PropertyDef] = {}  # the properties the claims name, by id or key
+    place_names: dict[str, list[NameSpan]] = {}  # places' names with spans (issue 22)
 
     def ref(self, entity_id: str) -> Ref:
         shown, label = survivor_label(entity_id, self.survivors, self.labels)
         return Ref(shown, label or shown)
+
+    def place_at(self, place_id: str, earliest: dt.date | None, latest: dt.date | None) -> Ref:
+        """A place as a statement dated earliest..latest shows it: under the name it bore
+        then (name_at), else its current label."""
+        named = name_at(self.place_names.get(place_id, []), earliest, latest)
+        return Ref(place_id, named) if named is not None else self.ref(place_id)
 
 
 def labels_of(conn: Connection, ids: set[str], tables: Tables | None = None) -> Labels:
@@ -331,7 +339,8 @@ def labels_of(conn: Connection, ids: set[str], tables: Tables | None = None) -> 
     alive = registry.survivors(conn, ids, tables["persons"] if tables else "persons")
     props = {i: p for i in ids if i.startswith("PR-") or i[:1].islower()  # a property's id or key
              if (p := registry.property_of(conn, i, tables)) is not None}
-    return Labels(registry.labels(conn, ids | set(alive.values()), tables), alive, props)
+    return Labels(registry.labels(conn, ids | set(alive.values()), tables), alive, props,
+                  claims_model.place_names(conn, {i for i in ids if i.startswith("PL-")}, tables))
 
 
 def property_ref(prop: PropertyDef) -> PropertyRef:
@@ -391,6 +400,8 @@ def entry(view: ClaimView, labels: Labels, own: set[str] | frozenset[str] = froz
     fields = {k: (_labelled(v, labels) if k in refs else
                   [_labelled(x, labels) for x in v] if k in many else v)
               for k, v in view.claim.items() if k not in _SKIP}
+    for k in [k for k in fields if refs.get(k) == "place" and isinstance(view.claim[k], str)]:
+        fields[k] = labels.place_at(view.claim[k], earliest, max(latests) if latests else None)
     if "participants" in fields:
         fields["participants"] = [dict(p, ref=_labelled(p["ref"], labels)) for p in fields["participants"]]
     for extra in ("said", "note", "calendar"):
@@ -877,7 +888,7 @@ class BiographiesProjection(Projection):
     runner rebuilds it with them and applies it after them."""
 
     name = "biographies"
-    version = 12  # 2: relations turned round; 3: conflicting death manners; 4: ranks, deprecated,
+    version = 13  # 2: relations turned round; 3: conflicting death manners; 4: ranks, deprecated,
     # companions, agreements, independence, durations; 5: disputed claims shown, suppressions;
     # 6: participants in roles (`through: "participant"`, `roles`); 7: statements about a
     # member's groups, through the group; 8: identifications (identified_with); 9: statements
@@ -885,7 +896,7 @@ class BiographiesProjection(Projection):
     # attributions, denials both ways, a retraction's citation; 11 (i22-conflicts): conflicts
     # and agreements by events.comparison (executions, same_event, sources, notes, fields); 12:
     # entries' bounds widened by the date margins (D5), the timeline ordered by bounds ("before
-    # X" by its latest day)
+    # X" by its latest day); 13: a place under its name at the entry's date
     reads = ("registry", "claims")
     ddl = {"biographies": ["""CREATE TABLE {name} (
         person_id TEXT PRIMARY KEY, etag TEXT NOT NULL, document BLOB NOT NULL)"""]}
@@ -918,6 +929,7 @@ class BiographiesProjection(Projection):
                 if isinstance(e, ClaimApproved) or was_public:
                     dirty.update(claims_model.persons_of_claim(conn, e.claim_id, t, t["persons"]))
                     dirty.update(claims_model.members_of_claim_groups(conn, e.claim_id, t, t["persons"]))
+                    dirty.update(claims_model.persons_seeing_place_name(conn, e.claim_id, t, t["persons"]))
             case ContentSuppressed() | ContentUnsuppressed():
                 if e.target_kind == "claim":
                     dirty.update(claims_model.persons_of_claim(conn, e.target, t, t["persons"]))

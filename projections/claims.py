@@ -12,6 +12,7 @@ from msgspec import Meta
 from starosta.events.claim_rules import DEPRECATED, Rank, counts, denials, effective_rank, status_after
 from starosta.events.dates import DateValue, Length
 from starosta.events.kinds import KINDS, Claim, DerivationClaim, NameParts, StatementClaim, ViaLink, kind_of, refs_of
+from starosta.events.name_spans import NameSpan
 from starosta.events.properties import looks_like_id, value_key
 from starosta.events.review import (
     ClaimApproved,
@@ -807,6 +808,8 @@ class NameOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     script: str | None = None
     name_kind: str | None = None
     parts: NameParts | None = None  # the name in parts, as the source gives them (issue 20)
+    start: Annotated[str, Meta(description="From when the name was borne (EDTF, as the name claim writes it); absent when unknown", examples=["1925"])] | None = None
+    end: Annotated[str, Meta(description="Until when the name was borne (EDTF, as the name claim writes it); absent when unknown", examples=["1930"])] | None = None
     claim: str | None = None
     status: str = "approved"
     suppressed: bool = False  # reviewers' view of a suppressed name (readers never get one)
@@ -831,6 +834,7 @@ def names_of(conn: Connection, field: str, ids: list[str], viewer: Viewer) -> li
         out.append(NameOut(name=claim["name"], script=claim.get("script"),
                            name_kind=claim.get("name_kind", "variant"),
                            parts=msgspec.convert(claim["parts"], NameParts) if "parts" in claim else None,
+                           start=claim.get("start"), end=claim.get("end"),
                            claim=claim_id, status=status,
                            suppressed=claim_id in suppressed))
     return out
@@ -939,3 +943,98 @@ def cited_sources(conn: Connection, claim_ids: Sequence[str]) -> dict[str, set[s
                 chunk).fetchall():
             out.setdefault(claim_id, set()).add(parent)
     return out
+
+
+# -- an organisation's members and affiliates (issue 22) ----------------------------------------
+
+class OrganizationPerson(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A person a membership or affiliation claim ties to an organisation (through its
+    `organization` field), with the span the claim gives and how sure it is."""
+
+    person: Annotated[Ref, Meta(description="The person ({id, label}); a merged record as its survivor")]
+    relation: Annotated[str, Meta(description='"member" (a membership claim) or "affiliate" (an affiliation claim)', examples=["member"])]
+    claim: Annotated[str, Meta(description="The claim that says so", examples=["C-00000001"])]
+    certainty: Annotated[str, Meta(description='"certain" (the claim is approved) or "disputed" (approved, then contested: shown marked until the contest is resolved)', examples=["certain"])]
+    start: Annotated[str, Meta(description="The span's start as the claim writes it (EDTF); absent when unknown", examples=["1925"])] | None = None
+    end: Annotated[str, Meta(description="The span's end as the claim writes it (EDTF); absent when unknown", examples=["1930-05"])] | None = None
+    affiliation: Annotated[str, Meta(description="An affiliation claim's current as written (anarchist, CNT...)", examples=["anarcho-syndicalist"])] | None = None
+
+
+CERTAINTY = {"approved": "certain", "disputed": "disputed"}
+
+
+def organization_people(conn: Connection, organization_ids: Sequence[str], *, after: int = 0,
+                        limit: int = 50) -> tuple[list[OrganizationPerson], str | None]:
+    """Return the persons that approved or disputed (approved, then contested), unsuperseded membership and
+    affiliation claims tie to any of `organization_ids` (an organisation and the records merged
+    into it) through their `organization` field, oldest claim first after submission
+    position `after`, at most `limit`, with the cursor of the next page (or None)."""
+    if not organization_ids:
+        return [], None
+    marks = ",".join("?" * len(organization_ids))
+    rows = conn.execute(
+        "SELECT id, kind, status, submitted_position, data FROM claims "
+        "WHERE submitted_position > ? AND kind IN ('membership', 'affiliation') "
+        "AND status IN ('approved', 'disputed') AND superseded_by IS NULL "
+        "AND id NOT IN (SELECT target FROM suppressions) "
+        f"AND id IN (SELECT claim_id FROM claim_refs WHERE field = 'organization' "
+        f"AND entity_id IN ({marks})) ORDER BY submitted_position LIMIT ?",
+        (after, *organization_ids, limit + 1)).fetchall()
+    claims = [(r[0], r[1], r[2], r[3], msgspec.json.decode(r[4])["claim"]) for r in rows[:limit]]
+    alive = registry.survivors(conn, {c[4]["person"] for c in claims if c[4].get("person")})
+    labels = registry.labels(conn, set(alive.values()) | {c[4]["person"] for c in claims
+                                                          if c[4].get("person")})
+    out = []
+    for claim_id, kind, status, _, claim in claims:
+        person = claim.get("person")
+        if person is None:  # an affiliation of a group, not of a person
+            continue
+        shown = alive.get(person, person)
+        out.append(OrganizationPerson(
+            person=Ref(shown, labels.get(shown, shown)),
+            relation="member" if kind == "membership" else "affiliate", claim=claim_id,
+            certainty=CERTAINTY[status], start=claim.get("start"), end=claim.get("end"),
+            affiliation=claim.get("affiliation")))
+    return out, str(rows[limit - 1][3]) if len(rows) > limit else None
+
+
+# -- a place's names with spans (issue 22): shown under the name at a statement's date --------
+
+def place_names(conn: Connection, place_ids: Sequence[str] | set[str],
+                tables: Tables | None = None) -> dict[str, list[NameSpan]]:
+    """Return, per place, its approved, unsuperseded name claims that give a span (a start or
+    an end), in submission order (events.name_spans.name_at picks one for a date)."""
+    ids = sorted(place_ids)
+    if not ids:
+        return {}
+    claims_t, refs_t = (tables["claims"], tables["claim_refs"]) if tables else ("claims", "claim_refs")
+    marks = ",".join("?" * len(ids))
+    out: dict[str, list[NameSpan]] = {}
+    for place, data in conn.execute(
+            f"SELECT r.entity_id, c.data FROM {refs_t} r JOIN {claims_t} c ON c.id = r.claim_id "
+            f"WHERE r.entity_id IN ({marks}) AND r.field = 'place' AND c.kind = 'name' "
+            f"AND c.status = 'approved' AND c.superseded_by IS NULL "
+            f"ORDER BY c.submitted_position", ids):
+        stored = _stored.decode(data)
+        start, end = stored.dates.get("start"), stored.dates.get("end")
+        if start is None and end is None:
+            continue
+        out.setdefault(place, []).append(NameSpan(
+            name=stored.claim["name"], earliest=start.earliest if start else None,
+            latest=end.latest if end else None))
+    return out
+
+
+def persons_seeing_place_name(conn: Connection, claim_id: str, tables: Tables,
+                              persons: str = "persons") -> list[str]:
+    """Return the person records whose documents name the place a name claim with a span
+    names (its name at their statements' dates may change); none for any other claim."""
+    row = conn.execute(f"SELECT kind, data FROM {tables['claims']} WHERE id = ?",
+                       (claim_id,)).fetchone()
+    if row is None or row[0] != "name":
+        return []
+    stored = _stored.decode(row[1])
+    place = stored.claim.get("place")
+    if not isinstance(place, str) or not ({"start", "end"} & set(stored.dates)):
+        return []
+    return persons_referring_to(conn, [place], tables, persons)

@@ -21,8 +21,10 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from typing import Annotated
 
 import msgspec
+from msgspec import Meta
 
 from starosta.events.claim_rules import presence
 from starosta.events.dates import may_meet, widened
@@ -367,7 +369,9 @@ class Population(msgspec.Struct, kw_only=True):
     certain when their membership and the group's stay surely share a day of the span,
     possible when they may; a person certain on their own claims stays as they are.
     count_min = len(certain), count_max = count_min + len(possible): each person once, group
-    counts never added in. `groups`: the groups held there (GroupHeld). `reported`: counts
+    counts never added in. `groups`: the groups held there (GroupHeld), counted apart:
+    `groups_count_min`/`groups_count_max` (groups_count) bound the people in them by the
+    groups' own counts. `reported`: counts
     sources give about people held, dead, shot or arrived there. `conflicts`: counts of one
     group that disagree (CountConflict, kind "group_count") where one of the two claims is in this
     answer (a group's custody claim or a reported count), whatever the other's place.
@@ -384,6 +388,8 @@ class Population(msgspec.Struct, kw_only=True):
     count_min: int
     count_max: int
     groups: list[GroupHeld]
+    groups_count_min: Annotated[int, Meta(description="At least this many people in the groups held there, by the certain groups' own counts; counted apart, never added to count_min")]
+    groups_count_max: Annotated[int | None, Meta(description="At most this many people in the groups held there (certain or possible), by their counts; null when a group gives no count; never added to count_max")]
     reported: list[Reported]
     conflicts: list[CountConflict]
     open: list[str]
@@ -616,6 +622,16 @@ def _group_items(stays: dict[str, list[Stay]], sure: set[str], open_: Open,
     return out
 
 
+def groups_count(items: Sequence[GroupHeld]) -> tuple[int, int | None]:
+    """The people the groups held at a place number, by the groups' own counts, never added to
+    the named persons' count_min/count_max (a group's members may be among them): at least
+    the sum of the certain groups' count_min (a group without a count: 0), at most the sum of
+    every group's count_max (certain or possible), null (unknown) when a group gives none."""
+    low = sum(g.count_min or 0 for g in items if g.certain)
+    highs = [g.count_max for g in items]
+    return low, None if None in highs else sum(h for h in highs if h is not None)
+
+
 def population_at(conn: Connection, place_id: str, span: Span, statuses: Sequence[str],
                   include_children: bool = False) -> Population:
     """Return who was held at the place (and, with `include_children`, the places under it) in
@@ -635,11 +651,13 @@ def population_at(conn: Connection, place_id: str, span: Span, statuses: Sequenc
     listed = {s.claim_id for found in stays.values() for s in found} | {r[0] for r in aggregates}
     conflicts = groups.count_conflicts(conn, {*stays, *(r[6] for r in aggregates if r[6])}, listed,
                                        statuses)
+    held_groups = _group_items(stays, sure_groups, open_, labels)
+    low, high = groups_count(held_groups)
     return Population(place=Ref(place_id, labels.get(place_id, place_id)),
                       places=[Ref(p, labels.get(p, p)) for p in places], at=span,
                       certain=held, possible=maybe, count_min=len(held),
                       count_max=len(held) + len(maybe),
-                      groups=_group_items(stays, sure_groups, open_, labels),
+                      groups=held_groups, groups_count_min=low, groups_count_max=high,
                       reported=_reported(aggregates, labels), conflicts=conflicts, open=still_open,
                       undated=_undated(conn, places, statuses, labels))
 

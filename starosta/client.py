@@ -550,18 +550,20 @@ class Operations:
                participant: str | None = None, role: str | None = None,
                page_size: int = 100, group: str | None = None, property: str | None = None,
                value: str | None = None, denies: str | None = None,
-               attributed_to: str | None = None) -> Pages[ClaimOut]:
+               attributed_to: str | None = None,
+               organization: str | None = None) -> Pages[ClaimOut]:
         """Every claim the caller may see that matches the filters, oldest first
         (`participant`, `role`: a participant of the claim, in that role; `group`: the claims
         whose subject is that group; `property=` (id or key) and `value=`: the claims holding
         that property's value, a statement's or a qualifier's, the value compared by its
         normalised key; `denies`: the claims denying that claim; `attributed_to`: the claims
-        attributed to that person, organisation or source)."""
+        attributed to that person, organisation or source; `organization`: the claims naming
+        that organisation in any field)."""
         return Pages(Call("GET", "/claims", ClaimPage, params={
             "status": status, "person": person, "place": place, "source": source,
             "contributor": contributor, "kind": kind, "participant": participant, "role": role,
             "limit": page_size, "group": group, "property": property, "value": value,
-            "denies": denies, "attributed_to": attributed_to}))
+            "denies": denies, "attributed_to": attributed_to, "organization": organization}))
 
     @operation
     def participant_roles() -> Call[ParticipantRoles]:

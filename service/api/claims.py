@@ -267,6 +267,11 @@ class ClaimController(Controller):
                    status: FromQuery[Status | None] = None,
                    person: Annotated[str | None, Parameter(max_length=64)] = None,
                    place: Annotated[str | None, Parameter(max_length=64)] = None,
+                   organization: Annotated[str | None, Parameter(
+                       max_length=64, description="An organisation id: the claims naming it in "
+                       "any field (a membership's organisation, a group, a participant, an "
+                       "authority...)", examples=[Example(summary="claims about a party",
+                                                          value="O-00000001")])] = None,
                    group: Annotated[str | None, Parameter(
                        max_length=64, description="A group or colony (an organisation id): the "
                        "claims whose subject it is (their `group` field)", examples=[
@@ -305,7 +310,7 @@ class ClaimController(Controller):
         reviewed each claim is shown by account id (`A-...`) to readers below reviewer, by
         name to reviewers and admins."""
         check_listing(viewer(request), status)
-        entities = [e for e in (person, place) if e is not None]
+        entities = [e for e in (person, place, organization) if e is not None]
         if value is not None and property is None:
             raise Invalid("value", value, "a value filter needs its property (?property=&value=)", "query")
 

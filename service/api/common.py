@@ -110,6 +110,7 @@ async def before_request(request: Request) -> Response | None:
         if allow is not None:
             return Response(None, status_code=204, headers={"Allow": allow})
         return None
+    unknown_query(request)
     for name, low, high in _integer_parameters(request.route_handler):
         raw = request.query_params.get(name)
         if raw is not None:
@@ -117,6 +118,22 @@ async def before_request(request: Request) -> Response | None:
     if request.method == "GET":
         return await before_read(request)
     return await before_write(request)
+
+
+def unknown_query(request: Request) -> None:
+    """Refuse (Invalid, 422) a query parameter the operation does not take, naming it and its
+    value: the one check of every endpoint, against the names the OpenAPI document gives
+    each operation (openapi.query_names). Routes outside the document (its own pages) are
+    not checked."""
+    names = getattr(request.app.state, "query_names", {}).get(
+        (request.scope.get("path_template"), request.method))
+    if names is None:
+        return
+    for name, value in request.query_params.items():
+        if name not in names:
+            known = ", ".join(sorted(names)) or "none"
+            raise Invalid(clipped(name), clipped(value),
+                          f"not a query parameter of this endpoint (it takes: {known})", "query")
 
 
 MIN_POSITION = "min_position"

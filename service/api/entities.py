@@ -30,7 +30,7 @@ from starosta.projections import claims as claims_model
 from starosta.events.descent import DEPTH
 from starosta.projections import descent, groups, registry, search
 from starosta.projections.descent import Kin
-from starosta.projections.claims import CitingClaim, NameOut, SourceLink
+from starosta.projections.claims import CitingClaim, NameOut, OrganizationPerson, SourceLink
 from starosta.projections.groups import GroupStep, Member
 from starosta.projections.search import SearchPage
 from starosta.projections.registry import SUPPRESSED_LABEL, Identified, Suppression
@@ -46,7 +46,7 @@ from starosta.service.api.claims import (
     SuppressIn,
     set_suppression,
 )
-from starosta.service.api.common import (Cursor, Limit, commit, cursor, decided,
+from starosta.service.api.common import (Cursor, Limit, commit, cursor, decided, number,
                                          off_loop, viewer, who)
 from starosta.service.domain.commands import invalid
 from starosta.service.domain.csl import check_csl
@@ -162,6 +162,8 @@ class OrganizationOut(EntityOut, kw_only=True, omit_defaults=True):
 
     members: list[Member] | None = None
     timeline: list[GroupStep] | None = None
+    people: Annotated[list[OrganizationPerson], Meta(description="Every organisation's members and affiliates (membership and affiliation claims naming it as `organization`), with spans and certainties, oldest claim first; paged by `people_after`/`people_limit`")] = []
+    people_next: Annotated[str | None, Meta(description="The `people_after` of the next page of `people`; null on the last")] = None
 
 
 class SourceOut(msgspec.Struct, kw_only=True):
@@ -241,11 +243,15 @@ def read_entity(conn: Connection, kind: str, entity_id: str, reader: Viewer) -> 
                      names=claims_model.names_of(conn, kind, [entity_id], reader))
 
 
-def read_organization(conn: Connection, organization_id: str, reader: Viewer) -> OrganizationOut:
-    """Return an organisation with the names `reader` may see; a group's members and timeline
-    (projections.groups.group_answer)."""
+def read_organization(conn: Connection, organization_id: str, reader: Viewer,
+                      people_after: int = 0, people_limit: int = 50) -> OrganizationOut:
+    """Return an organisation with the names `reader` may see, a page of its members and
+    affiliates (claims_model.organization_people: of it and the records merged into it); a
+    group's members and timeline (projections.groups.group_answer)."""
     found = read_entity(conn, "organization", organization_id, reader)
     out = OrganizationOut(**msgspec.structs.asdict(found))
+    out.people, out.people_next = claims_model.organization_people(
+        conn, [found.id, *found.merged_from], after=people_after, limit=people_limit)
     answer = groups.group_answer(conn, found.id)  # a merged id: the survivor's
     if answer is not None:
         out.members, out.timeline = merged_group_answer(
@@ -468,10 +474,21 @@ class OrganizationController(Controller):
         return await off_loop(request, search.find, "organization", q, cursor(after), limit)
 
     @get("/{organization_id:str}", summary="An organisation with its names; a group's members and timeline")
-    async def read(self, request: Request, organization_id: FromPath[str]) -> OrganizationOut:
-        """A group or colony also shows `members` (persons with approved membership claims of
-        it) and `timeline` (its approved claims naming it as `group`, in date order)."""
-        return await off_loop(request, read_organization, organization_id, viewer(request))
+    async def read(self, request: Request, organization_id: FromPath[str],
+                   people_after: Annotated[str | None, Parameter(
+                       description="The `people_next` of the previous page of `people`",
+                       max_length=100, pattern=r"^[0-9]{1,18}$",
+                       examples=[Example(summary="the next page", value="412")])] = None,
+                   people_limit: Annotated[int, Parameter(
+                       ge=1, le=1000, description="Page size of `people` (1-1000)",
+                       examples=[Example(summary="ten at a time", value=10)])] = 50) -> OrganizationOut:
+        """`people`: its members and affiliates (membership and affiliation claims naming it),
+        with spans and certainties, paged. A group or colony also shows `members` (persons with
+        approved membership claims of it) and `timeline` (its approved claims naming it as
+        `group`, in date order)."""
+        return await off_loop(request, read_organization, organization_id, viewer(request),
+                              number(people_after, "people_after", "query") if people_after else 0,
+                              people_limit)
 
     @post("/{organization_id:str}/suppress", guards=[auth.admin], status_code=200, description=SUPPRESS_DOC,
           summary="Suppress a organization: take its label and names down from readers, with a reason")

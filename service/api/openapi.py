@@ -49,6 +49,7 @@ from litestar.routes import HTTPRoute
 
 from starosta.events.kinds import KINDS
 from starosta.service.api.errors import PROBLEM, Problem, clipped
+from starosta.service.api import fields
 from starosta.service.feed import MAX_POSITION
 
 BEARER = "bearer"
@@ -181,6 +182,16 @@ def install(app: Litestar) -> None:
         complete(document, app, response_examples())
         _DOCUMENTS[key] = document
     app.state.openapi_document = copy.deepcopy(document)
+    app.state.query_names = query_names(document)
+
+
+def query_names(document: dict[str, Any]) -> dict[tuple[str, str], frozenset[str]]:
+    """(path, METHOD) -> the query parameters the document gives that operation: the only
+    ones it takes (common.unknown_query refuses any other with 422 naming it)."""
+    return {(path, method.upper()): frozenset(
+                p["name"] for p in operation.get("parameters", ()) if p.get("in") == "query")
+            for path, item in document.get("paths", {}).items()
+            for method, operation in item.items() if method in METHODS}
 
 
 _DOCUMENTS: dict[tuple, dict[str, Any]] = {}
@@ -251,6 +262,7 @@ def complete(document: dict[str, Any], app: Litestar, response_examples: dict[st
     _close_request_schemas(document, app)
     _constrain_unions(document, app)
     _discriminate_claims(document)
+    fields.describe(document)  # every property described (issue 22)
 
 
 def operations(app: Litestar):

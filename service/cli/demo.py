@@ -58,8 +58,24 @@ def demo(db: str, if_empty: bool) -> None:
         raise click.ClickException(f"cannot load the demo into {where}: {exc}") from None
     except backend.errors as exc:  # a damaged file: never a new one
         raise click.ClickException(f"cannot load the demo into {where}: {exc}") from None
-    click.echo("demo archive loaded: " + ", ".join(f"{n} {op}s" for op, n in counts.items()))
+    click.echo(loaded_line(counts))
     _demo_tokens()
+
+
+def loaded_line(counts: dict[str, int]) -> str:
+    """What the demo counted, said: the archive's lines per op, then the claims the log holds
+    (the claim lines and the name claim each registration submits) by review outcome."""
+    from starosta.service.tools.demo.load import (APPROVED, DISPUTED, NAME_CLAIMS, PENDING,
+                                                   TALLIES)
+
+    ops = ", ".join(f"{n} {op}s" for op, n in counts.items() if op not in TALLIES)
+    names, claims = counts.get(NAME_CLAIMS, 0), counts.get("claim", 0)
+    return (f"demo archive loaded: {ops} (lines of the archive); the log holds {claims + names} "
+            f"claims: the {claims} claim lines and the {names} name claims the registrations "
+            f"submitted; {counts.get(APPROVED, 0)} approved, {counts.get(DISPUTED, 0)} approved "
+            f"then contested (disputed), {counts.get(PENDING, 0)} left pending. `starosta "
+            "publish` counts the public ones still in force (approved or disputed, not "
+            "superseded, deprecated or suppressed)")
 
 
 def _demo_tokens() -> None:

@@ -27,7 +27,8 @@ def publish_command(db: str, out: str, metadata_path: str | None, force: bool) -
       starosta publish public/starosta.db --db ./var/starosta.db && datasette public/starosta.db -m public/starosta.metadata.json
     """
     from starosta.events.store import RebuildRunning, StoreError
-    from starosta.service.tools.publish import PublishRefused, default_metadata_path, publish
+    from starosta.service.tools.publish import (PublishRefused, claims_by_kind,
+                                                default_metadata_path, publish)
 
     metadata_path = metadata_path or default_metadata_path(out)
     if out == "-" or metadata_path == "-":
@@ -49,4 +50,9 @@ def publish_command(db: str, out: str, metadata_path: str | None, force: bool) -
     click.echo(f"published {out} ({counts}) at log position {done.head.position}, head "
                f"{done.head.hash}, in {done.seconds:.1f} s; metadata: {done.metadata}")
     click.echo(f"content hash {done.content_hash}")
+    kinds = claims_by_kind(out)
+    click.echo(f"the {sum(kinds.values())} claims are every approved or disputed claim in the "
+               "log that is not superseded, deprecated or suppressed (nothing pending, rejected "
+               "or retracted), the name claim each registration submits among them; by kind: "
+               + ", ".join(f"{kind} {n}" for kind, n in kinds.items()))
 

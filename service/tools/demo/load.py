@@ -94,6 +94,11 @@ def _loaded(db: str) -> None:
         store.close()
 
 
+# what `load` counts besides its ops (issue 22: the demo says what it counted)
+NAME_CLAIMS, APPROVED, DISPUTED, PENDING = "name claims", "approved", "disputed", "left pending"
+TALLIES = (NAME_CLAIMS, APPROVED, DISPUTED, PENDING)
+
+
 def load(db: str, progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
     """Load the demo archive into the new database `db` (see `claim_archive`); return counts per op.
 
@@ -126,6 +131,12 @@ def load(db: str, progress: Callable[[int, int], None] | None = None) -> dict[st
                 if isinstance(review, dict) and "contest" in review:
                     _decide(client, claim, "contest", {"reason": review["contest"]}, second, number)
             counts[op] = counts.get(op, 0) + 1
+            if claim:  # what the log holds besides: each registration's name claim, the reviews
+                if op != "claim":
+                    counts[NAME_CLAIMS] = counts.get(NAME_CLAIMS, 0) + 1
+                outcome = (PENDING if review == "pending" else
+                           DISPUTED if isinstance(review, dict) and "contest" in review else APPROVED)
+                counts[outcome] = counts.get(outcome, 0) + 1
             if progress:
                 progress(number, len(todo))
     _loaded(db)
