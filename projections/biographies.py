@@ -66,6 +66,7 @@ from starosta.projections.runner import Projection, Tables
 
 REFS = claims_model.REFS_BY_KIND
 MANY = claims_model.MANY_BY_KIND
+INTERVALS = {k.__struct_config__.tag: k.INTERVAL for k in KINDS if k.INTERVAL}  # kind -> (start, end)
 # each kind's dates as a span: (first, last) of its interval, or its one date twice
 SPANS: dict[str, tuple[str, str] | None] = {
     str(k.__struct_config__.tag): k.INTERVAL or ((k.DATES[0], k.DATES[0]) if k.DATES else None)
@@ -395,6 +396,15 @@ def entry(view: ClaimView, labels: Labels, own: set[str] | frozenset[str] = froz
     earliests = [lo for lo, _ in widest if lo is not None]
     earliest = min(earliests) if earliests else None
     latests = [hi for _, hi in widest if hi is not None]
+    interval = INTERVALS.get(view.kind)
+    if interval is not None:  # a span begins no sooner than its start and ends no later than its end
+        first, last = (view.dates.get(f) for f in interval)
+        lo = margin_bounds(first)[0] if first is not None else None
+        hi = margin_bounds(last)[1] if last is not None else None
+        if lo is not None and earliest is not None and earliest < lo:
+            earliest = lo
+        if hi is not None and latests and max(latests) > hi:
+            latests = [hi]
     refs = REFS.get(view.kind, {})
     many = MANY.get(view.kind, {})
     fields = {k: (_labelled(v, labels) if k in refs else
