@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import cache
+from typing import Any
 from importlib import resources
 
 from starosta.projections import names
@@ -360,7 +361,7 @@ def _cyrillic(word: str) -> bool:
 
 
 @cache
-def _iuliia_schemes() -> tuple[object, ...]:
+def _iuliia_schemes() -> tuple[Any, ...]:
     import iuliia  # the schemes load their tables once
     return tuple(getattr(iuliia, name.upper()) for name in IULIIA_SCHEMES)
 
@@ -391,8 +392,7 @@ def spellings(word: str) -> tuple[str, ...]:
     """
     if not _cyrillic(word):
         return (word,)
-    import iuliia
-    out = [iuliia.translate(word, schema) for schema in _iuliia_schemes()]  # type: ignore[arg-type]
+    out = [schema.translate(word) for schema in _iuliia_schemes()]
     for table in WESTERN_TABLES.values():
         spelt = _western(word, table)
         out.append(spelt[:1].upper() + spelt[1:] if word[:1].isupper() else spelt)
