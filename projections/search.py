@@ -269,9 +269,11 @@ def search(conn: Connection, entity_kind: str, q: str, limit: int) -> list[tuple
     return list(found.items())[:limit]
 
 
-#: A query word matches a name's word by similarity when rapidfuzz's ratio of their variant
-#: keys reaches this (0-100): one typo in a five-letter word (80), two in a ten-letter one.
-SIMILARITY = 75
+#: A query word matches a name's word by similarity when their variant keys are at most this
+#: many edits apart (rapidfuzz's Levenshtein distance) for a query key of up to 5 letters, one
+#: more for longer ones (two typos in "Spiridonova"), and their lengths differ by one letter at
+#: most ("Klichevsk" is no typo of "Klichev"); ranked by rapidfuzz's ratio (0-100).
+MAX_EDITS = 1
 #: Names a search's trigrams narrow to before rapidfuzz ranks them (most shared trigrams first).
 CANDIDATE_CAP = 2000
 # The narrowing query: names of a kind sharing at least `?` of the query's trigrams, not
@@ -286,7 +288,7 @@ _NARROW = ("SELECT entity_id, name FROM name_grams WHERE entity_kind = ? AND gra
 def word_tier(query: tuple[str, ...], word: tuple[str, ...]) -> tuple[int, float]:
     """How one query word's variant keys match one name word's: (2, 100) a shared key, (3, 100)
     a key the prefix of another (3 letters or more), (4, ratio) rapidfuzz's best ratio of two
-    keys at or above :data:`SIMILARITY`; (9, 0) no match. Pure.
+    keys at most :data:`MAX_EDITS` (+1 beyond 5 letters) apart; (9, 0) no match. Pure.
 
     >>> word_tier(("monklus",), ("monklus",)), word_tier(("spiri",), ("spiridonova",))
     ((2, 100.0), (3, 100.0))
@@ -294,12 +296,14 @@ def word_tier(query: tuple[str, ...], word: tuple[str, ...]) -> tuple[int, float
     (4, 9)
     """
     from rapidfuzz import fuzz
+    from rapidfuzz.distance import Levenshtein
     if set(query) & set(word):
         return 2, 100.0
     if any(len(q) >= 3 and w.startswith(q) for q in query for w in word):
         return 3, 100.0
-    best = max(fuzz.ratio(q, w) for q in query for w in word)
-    return (4, best) if best >= SIMILARITY else (9, 0.0)
+    close = [fuzz.ratio(q, w) for q in query for w in word if abs(len(q) - len(w)) <= 1
+             and Levenshtein.distance(q, w, score_cutoff=MAX_EDITS + (len(q) > 5)) <= MAX_EDITS + (len(q) > 5)]
+    return (4, max(close)) if close else (9, 0.0)
 
 
 def name_rank(query: tuple[tuple[str, ...], ...], name: tuple[tuple[str, ...], ...]) -> tuple[int, float] | None:
