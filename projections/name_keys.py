@@ -429,3 +429,17 @@ def grams(key_: str) -> set[str]:
     """
     padded = f"_{key_}_"
     return {padded[i:i + 3] for i in range(len(padded) - 2)}
+
+
+def label_key(text: str) -> str:
+    """A label as `starosta submit` compares it (issue 22): the display form case-folded, its
+    accents (combining marks) dropped, every run of spaces one space.
+
+    >>> label_key("  vicente  MONCLUS guallar ") == label_key("Vicente Monclús Guallar")
+    True
+    >>> label_key("Бутырка") == label_key("бутырка"), label_key("Butyrka") == label_key("Бутырка")
+    (True, False)
+    """
+    folded = unicodedata.normalize("NFD", key(text))
+    bare = "".join(ch for ch in folded if unicodedata.category(ch) != "Mn")
+    return _SPACE.sub(" ", unicodedata.normalize("NFC", bare)).strip()
