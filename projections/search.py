@@ -23,6 +23,8 @@ from typing import Annotated
 
 import msgspec
 from msgspec import Meta
+from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
 
 from starosta.events.kinds import NameClaim, StatementClaim
 from starosta.events.properties import value_key
@@ -276,13 +278,14 @@ def search(conn: Connection, entity_kind: str, q: str, limit: int) -> list[tuple
 MAX_EDITS = 1
 #: Names a search's trigrams narrow to before rapidfuzz ranks them (most shared trigrams first).
 CANDIDATE_CAP = 2000
-# The narrowing query: names of a kind sharing at least `?` of the query's trigrams, not
-# suppressed (as _RANKED), most shared first.
+# The narrowing query: names of a kind sharing, for every query word, at least a third of the
+# trigrams of that word's shortest key ({having}: one SUM per word), not suppressed (as
+# _RANKED), most shared first.
 _NARROW = ("SELECT entity_id, name FROM name_grams WHERE entity_kind = ? AND gram IN ({marks}) "
            "AND entity_id NOT IN (SELECT target FROM suppressions) "
            "AND (claim_id IS NULL OR claim_id NOT IN (SELECT target FROM suppressions)) "
-           "GROUP BY entity_id, name HAVING COUNT(DISTINCT gram) >= ? "
-           "ORDER BY COUNT(DISTINCT gram) DESC, entity_id, name LIMIT ?")
+           "GROUP BY entity_id, name HAVING {having} "
+           "ORDER BY COUNT(*) DESC, entity_id, name LIMIT ?")
 
 
 def word_tier(query: tuple[str, ...], word: tuple[str, ...]) -> tuple[int, float]:
@@ -295,8 +298,6 @@ def word_tier(query: tuple[str, ...], word: tuple[str, ...]) -> tuple[int, float
     >>> word_tier(("spiridonva",), ("spiridonova",))[0], word_tier(("blasco",), ("spiridonova",))[0]
     (4, 9)
     """
-    from rapidfuzz import fuzz
-    from rapidfuzz.distance import Levenshtein
     if set(query) & set(word):
         return 2, 100.0
     if any(len(q) >= 3 and w.startswith(q) for q in query for w in word):
@@ -318,9 +319,12 @@ def name_rank(query: tuple[tuple[str, ...], ...], name: tuple[tuple[str, ...], .
     """
     if not query or not name:
         return None
-    best = [min((word_tier(q, w) for w in name), key=lambda t: (t[0], -t[1])) for q in query]
-    if any(t[0] == 9 for t in best):
-        return None
+    best = []
+    for q in query:
+        tier = min((word_tier(q, w) for w in name), key=lambda t: (t[0], -t[1]))
+        if tier[0] == 9:
+            return None
+        best.append(tier)
     return max(t[0] for t in best), -sum(t[1] for t in best) / len(best)
 
 
@@ -335,11 +339,14 @@ def variant_search(conn: Connection, entity_kind: str, q: str, limit: int) -> li
     query = tuple(tuple(k[:names.MAX_TOKEN_CHARS] for k in w) for w in query)
     if not query:
         return []
-    wanted = sorted({g for word in query for k in word for g in name_keys.grams(k)})
-    shortest = min(min(len(name_keys.grams(k)) for k in word) for word in query)
-    needed = max(1, -(-shortest // 3))
-    rows = conn.execute(_NARROW.format(marks=",".join("?" * len(wanted))),
-                        (entity_kind, *wanted, needed, CANDIDATE_CAP)).fetchall()
+    per_word = [sorted({g for k in word for g in name_keys.grams(k)}) for word in query]
+    wanted = sorted({g for word in per_word for g in word})
+    having, args = [], []
+    for word, word_grams in zip(query, per_word):
+        having.append(f"SUM(CASE WHEN gram IN ({','.join('?' * len(word_grams))}) THEN 1 ELSE 0 END) >= ?")
+        args += [*word_grams, max(1, -(-min(len(name_keys.grams(k)) for k in word) // 3))]
+    rows = conn.execute(_NARROW.format(marks=",".join("?" * len(wanted)), having=" AND ".join(having)),
+                        (entity_kind, *wanted, *args, CANDIDATE_CAP)).fetchall()
     if not rows:
         return []
     candidates = {(r[0], r[1]) for r in rows}
