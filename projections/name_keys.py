@@ -362,7 +362,7 @@ def _cyrillic(word: str) -> bool:
 
 @cache
 def _iuliia_schemes() -> tuple[Any, ...]:
-    import iuliia  # the schemes load their tables once
+    import iuliia  # type: ignore[import-untyped]  # the schemes load their tables once
     return tuple(getattr(iuliia, name.upper()) for name in IULIIA_SCHEMES)
 
 
