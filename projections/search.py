@@ -278,14 +278,15 @@ def search(conn: Connection, entity_kind: str, q: str, limit: int) -> list[tuple
 MAX_EDITS = 1
 #: Names a search's trigrams narrow to before rapidfuzz ranks them (most shared trigrams first).
 CANDIDATE_CAP = 2000
-# The narrowing query: names of a kind sharing, for every query word, at least a third of the
-# trigrams of that word's shortest key ({having}: one SUM per word), not suppressed (as
-# _RANKED), most shared first.
+# The narrowing query: names of a kind sharing at least `?` of the trigrams of the query's
+# rarest word (the fewest rows in name_grams), not suppressed (as _RANKED), most shared first;
+# the other words are checked by `name_rank`, so a common word ("Person") costs nothing.
 _NARROW = ("SELECT entity_id, name FROM name_grams WHERE entity_kind = ? AND gram IN ({marks}) "
            "AND entity_id NOT IN (SELECT target FROM suppressions) "
            "AND (claim_id IS NULL OR claim_id NOT IN (SELECT target FROM suppressions)) "
-           "GROUP BY entity_id, name HAVING {having} "
+           "GROUP BY entity_id, name HAVING COUNT(*) >= ? "
            "ORDER BY COUNT(*) DESC, entity_id, name LIMIT ?")
+_GRAM_ROWS = "SELECT gram, COUNT(*) FROM name_grams WHERE entity_kind = ? AND gram IN ({marks}) GROUP BY gram"
 
 
 def word_tier(query: tuple[str, ...], word: tuple[str, ...]) -> tuple[int, float]:
@@ -331,8 +332,7 @@ def name_rank(query: tuple[tuple[str, ...], ...], name: tuple[tuple[str, ...], .
 def variant_search(conn: Connection, entity_kind: str, q: str, limit: int) -> list[tuple[str, str]]:
     """Return (entity id, matched name) for at most `limit` entities of a kind a query finds by
     variant keys (issue 22): the query's words as `name_keys.variant_keys`, the names sharing
-    enough of their trigrams (`name_grams`, a third of the shortest query word's) narrowed in
-    SQL, then ranked in Python by `name_rank` (variant key, variant prefix, similarity), then
+    a third of the trigrams of the query's rarest word (`name_grams`) narrowed in SQL, then ranked in Python by `name_rank` (variant key, variant prefix, similarity), then
     the matched name's normal form, the name, the id. The same on both backends (the SQL only
     narrows; the order is Python's)."""
     query = name_keys.variant_keys(q[:names.MAX_QUERY_CHARS])[:names.MAX_QUERY_TOKENS]
@@ -341,12 +341,13 @@ def variant_search(conn: Connection, entity_kind: str, q: str, limit: int) -> li
         return []
     per_word = [sorted({g for k in word for g in name_keys.grams(k)}) for word in query]
     wanted = sorted({g for word in per_word for g in word})
-    having, args = [], []
-    for word, word_grams in zip(query, per_word):
-        having.append(f"SUM(CASE WHEN gram IN ({','.join('?' * len(word_grams))}) THEN 1 ELSE 0 END) >= ?")
-        args += [*word_grams, max(1, -(-min(len(name_keys.grams(k)) for k in word) // 3))]
-    rows = conn.execute(_NARROW.format(marks=",".join("?" * len(wanted)), having=" AND ".join(having)),
-                        (entity_kind, *wanted, *args, CANDIDATE_CAP)).fetchall()
+    counts = dict(conn.execute(_GRAM_ROWS.format(marks=",".join("?" * len(wanted))),
+                               (entity_kind, *wanted)).fetchall())
+    # the rarest word: fewest name_grams rows over its trigrams (ties: the first in the query)
+    rarest = min(range(len(query)), key=lambda i: (sum(counts.get(g, 0) for g in per_word[i]), i))
+    needed = max(1, -(-min(len(name_keys.grams(k)) for k in query[rarest]) // 3))
+    rows = conn.execute(_NARROW.format(marks=",".join("?" * len(per_word[rarest]))),
+                        (entity_kind, *per_word[rarest], needed, CANDIDATE_CAP)).fetchall()
     if not rows:
         return []
     candidates = {(r[0], r[1]) for r in rows}
