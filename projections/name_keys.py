@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import cache
+from typing import Any
 from importlib import resources
 
 from starosta.projections import names
@@ -278,3 +279,167 @@ def nfc_all(value: object) -> object:
         pairs = [(nfc_all(k), nfc_all(v)) for k, v in value.items()]
         return value if all(a is k and b is v for (a, b), (k, v) in zip(pairs, value.items())) else dict(pairs)
     return value
+
+
+# -- variant keys (issue 22: names found however they are typed) ----------------------------------
+#
+# A stored name and a query meet on *variant keys*: each word of a name, spelt in every common
+# transliteration of Russian, then *folded* (:func:`fold`) so that the spellings Western
+# languages give one Russian sound meet. Cyrillic words are spelt by iuliia's schemes
+# (:data:`IULIIA_SCHEMES`) and by the four small tables below (German, French, Spanish,
+# Polish practice); a Latin word by itself. The fold is lossy on purpose (it only narrows and
+# ranks: the exact and prefix matches of `projections.names` come first).
+
+#: iuliia's schemes the variant keys are spelt by (iuliia's names).
+IULIIA_SCHEMES = ("ala_lc", "bgn_pcgn", "scientific", "iso_9_1954", "gost_7034", "mvd_782",
+                  "wikipedia")
+
+_BASE = {"а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh",
+         "з": "z", "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o",
+         "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts",
+         "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu",
+         "я": "ya", "і": "i", "ї": "yi", "є": "ye", "ґ": "g", "ў": "w"}
+
+#: Russian as German, French, Spanish and Polish texts write it (Duden, the French press,
+#: the Spanish press, Polish transliteration): only the letters that differ from `_BASE`.
+WESTERN_TABLES: dict[str, dict[str, str]] = {
+    "german": {"в": "w", "ж": "sch", "з": "s", "й": "j", "х": "ch", "ц": "z", "ч": "tsch",
+               "ш": "sch", "щ": "schtsch", "ю": "ju", "я": "ja", "ё": "jo", "ы": "y"},
+    "french": {"ж": "j", "й": "i", "у": "ou", "х": "kh", "ч": "tch", "ш": "ch", "щ": "chtch",
+               "ю": "iou", "я": "ia", "ё": "io", "ы": "y", "г": "g"},
+    "spanish": {"ж": "zh", "й": "i", "х": "j", "ч": "ch", "ш": "sh", "щ": "sch", "ю": "iu",
+                "я": "ia", "ё": "io", "ы": "i"},
+    "polish": {"в": "w", "ж": "ż", "й": "j", "х": "ch", "ц": "c", "ч": "cz", "ш": "sz",
+               "щ": "szcz", "ю": "ju", "я": "ja", "ё": "jo", "ы": "y", "ь": "", "л": "ł"},
+}
+
+# Scholarly and ISO letters spelt out before anyascii drops their accents (ISO 9's č is ch).
+_SCHOLARLY = str.maketrans({"č": "ch", "š": "sh", "ž": "zh", "ŝ": "shch", "ĉ": "ch", "â": "ya",
+                            "û": "yu", "ë": "yo", "ä": "ya", "ü": "yu", "ǎ": "ya", "ȟ": "kh",
+                            "ł": "l", "ż": "zh", "ź": "z", "ś": "s", "ć": "c", "ń": "n",
+                            "ʹ": "", "ʺ": "", "'": "", "’": "", "ʼ": ""})
+
+# The fold: ordered rewrites of an ASCII word (see `fold`).
+_FOLD_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(a), b) for a, b in (
+    (r"schtsch|chtch|shtch|szcz|shch", "sh"),      # щ
+    (r"tsch|tch|cz", "ch"),                          # ч: German, French, Polish
+    (r"sch|sz", "sh"),                               # ш: German, Polish
+    (r"zh|sh", "s"),                                 # ж ш as s (lossy: sibilants meet)
+    (r"kh|ch", "h"),                                 # х: kh/ch/h (and ч, lossy)
+    (r"tz|ts", "c"),                                 # ц: ts/tz/c (German z stays z)
+    (r"w", "v"),                                     # в: German, Polish w
+    (r"ff$|ow$", "ov"),                              # -ов as -off, -ow
+    (r"ou", "u"),                                    # French у
+    (r"gu(?=[ei])", "g"),                            # French ге/ги: gue, gui
+    (r"c(?=[aouklrmnt]|$)", "k"),                    # a hard c is k (Monclús/Монклюс)
+    (r"[jy]", "i"),                                  # й я ю ё ы: j/y/i
+    (r"(?<=[bcdfgklmnprstvz])i(?=[uo])", ""),        # ю ё after a consonant: u, o (Монклюс)
+    (r"ie$", "i"),                                   # Mollie/Molli
+    (r"(?<=[bcdfgklmnprstvz])ie", "e"),              # Polish kie/wie
+    (r"(.)\1+", r"\1"),                              # doubled letters
+))
+
+
+def fold(word: str) -> str:
+    """The fold of one word (any script, through `names.normalise`): the spelling differences of
+    Western transliterations of Russian taken out, so that their forms of one name meet.
+
+    >>> {fold(w) for w in ["Martsinkevich", "Martsinkevitch", "Marcinkevič", "Marcinkiewicz"]}
+    {'marcinkevih'}
+    >>> fold("Monclús") == fold("Монклюс"), fold("Mariya") == fold("Maria") == fold("Marija")
+    (True, True)
+    """
+    text = unicodedata.normalize("NFC", word).casefold().translate(_SCHOLARLY)
+    ascii_word = names.normalise(text).replace(" ", "")
+    for pattern, replacement in _FOLD_RULES:
+        ascii_word = pattern.sub(replacement, ascii_word)
+    return ascii_word
+
+
+def _cyrillic(word: str) -> bool:
+    return any("\u0400" <= ch <= "\u04ff" for ch in word)
+
+
+@cache
+def _iuliia_schemes() -> tuple[Any, ...]:
+    import iuliia  # type: ignore[import-untyped]  # the schemes load their tables once
+    return tuple(getattr(iuliia, name.upper()) for name in IULIIA_SCHEMES)
+
+
+def _western(word: str, table: dict[str, str]) -> str:
+    lower = word.casefold()
+    out = []
+    for i, ch in enumerate(lower):
+        if ch == "е" and (i == 0 or lower[i - 1] in "аеёиоуыэюяъь"):
+            out.append({"german": "je", "polish": "je", "french": "ie", "spanish": "ie"}.get(
+                next(k for k, v in WESTERN_TABLES.items() if v is table), "ye"))
+        elif ch == "в" and lower.endswith("вич") and i == len(lower) - 3:
+            out.append(table.get(ch, "v"))
+        else:
+            out.append(table.get(ch, _BASE.get(ch, ch)))
+    return "".join(out)
+
+
+def spellings(word: str) -> tuple[str, ...]:
+    """The Latin spellings of one word: for a Cyrillic word iuliia's schemes
+    (:data:`IULIIA_SCHEMES`), the four :data:`WESTERN_TABLES` and anyascii's; for any other word
+    itself. Distinct, in that order.
+
+    >>> "Martsinkevich" in spellings("Марцинкевич") and "Marcinkewicz" in spellings("Марцинкевич")
+    True
+    >>> spellings("Monclús")
+    ('Monclús',)
+    """
+    if not _cyrillic(word):
+        return (word,)
+    out = [schema.translate(word) for schema in _iuliia_schemes()]
+    for table in WESTERN_TABLES.values():
+        spelt = _western(word, table)
+        out.append(spelt[:1].upper() + spelt[1:] if word[:1].isupper() else spelt)
+    out.append(names.normalise(word))
+    return tuple(dict.fromkeys(out))
+
+
+def word_keys(word: str) -> tuple[str, ...]:
+    """The variant keys of one word: the folds of its :func:`spellings` (the fold reads ш as s,
+    so Штеймер meets the Germanic Steimer). Distinct, sorted.
+
+    >>> word_keys("Штеймер")
+    ('hteimer', 'steimer')
+    """
+    keys = {fold(s) for s in spellings(word)}
+    return tuple(sorted(k for k in keys if k))
+
+
+def variant_keys(text: str) -> tuple[tuple[str, ...], ...]:
+    """A name's variant keys, word by word (each word's :func:`word_keys`), words in order.
+
+    >>> variant_keys("Молли Штеймер")
+    (('moli',), ('hteimer', 'steimer'))
+    """
+    words = [w for w in re.split(r"[\s\-‐–—.,;:()\[\]/]+", display_form(text)) if w]
+    return tuple(k for k in (word_keys(w) for w in words) if k)
+
+
+def grams(key_: str) -> set[str]:
+    """The trigrams of a variant key padded with "_" at both ends (the search's narrowing table).
+
+    >>> sorted(grams("moli"))
+    ['_mo', 'li_', 'mol', 'oli']
+    """
+    padded = f"_{key_}_"
+    return {padded[i:i + 3] for i in range(len(padded) - 2)}
+
+
+def label_key(text: str) -> str:
+    """A label as `starosta submit` compares it (issue 22): the display form case-folded, its
+    accents (combining marks) dropped, every run of spaces one space.
+
+    >>> label_key("  vicente  MONCLUS guallar ") == label_key("Vicente Monclús Guallar")
+    True
+    >>> label_key("Бутырка") == label_key("бутырка"), label_key("Butyrka") == label_key("Бутырка")
+    (True, False)
+    """
+    folded = unicodedata.normalize("NFD", key(text))
+    bare = "".join(ch for ch in folded if unicodedata.category(ch) != "Mn")
+    return _SPACE.sub(" ", unicodedata.normalize("NFC", bare)).strip()

@@ -23,6 +23,8 @@ from typing import Annotated
 
 import msgspec
 from msgspec import Meta
+from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
 
 from starosta.events.kinds import NameClaim, StatementClaim
 from starosta.events.properties import value_key
@@ -50,8 +52,8 @@ class SearchProjection(Projection):
     """Names -> entities, searchable by any variant in any script."""
 
     name = "search"
-    version = 7  # 4: name_skeletons; 5: disputed names (contested once approved); 6: name_surnames;
-    # 7: statement_ids (external identifiers)
+    version = 8  # 4: name_skeletons; 5: disputed names (contested once approved); 6: name_surnames;
+    # 7: statement_ids (external identifiers); 8: name_variants, name_grams, registered_ids (issue 22)
     ddl = {
         "name_index": ["""CREATE VIRTUAL TABLE {name} USING fts5(
             normal, entity_kind UNINDEXED, entity_id UNINDEXED, name UNINDEXED,
@@ -88,6 +90,24 @@ class SearchProjection(Projection):
         claim_id TEXT PRIMARY KEY, subject TEXT NOT NULL, property TEXT NOT NULL,
         value_key TEXT NOT NULL, status TEXT NOT NULL)""",
         "CREATE INDEX {name}_key ON {name} (value_key)"]
+    # issue 22: every public name's variant keys (name_keys.variant_keys: words joined by " ",
+    # a word's keys by "|"), and their trigrams (name_keys.grams), the portable table that
+    # narrows a search before rapidfuzz ranks (`variant_search`); the same on both backends
+    ddl["name_variants"] = ["""CREATE TABLE {name} (
+        entity_kind TEXT NOT NULL, entity_id TEXT NOT NULL, name TEXT NOT NULL,
+        normal TEXT NOT NULL, keys TEXT NOT NULL, claim_id TEXT)""",
+        "CREATE INDEX {name}_entity ON {name} (entity_id)",
+        "CREATE INDEX {name}_claim ON {name} (claim_id)"]
+    # the `external_ids` a registration gives (scheme -> value), by value_key: found exactly
+    ddl["registered_ids"] = ["""CREATE TABLE {name} (
+        entity_kind TEXT NOT NULL, entity_id TEXT NOT NULL, scheme TEXT NOT NULL,
+        value_key TEXT NOT NULL)""",
+        "CREATE INDEX {name}_key ON {name} (value_key)"]
+    ddl["name_grams"] = ["""CREATE TABLE {name} (
+        gram TEXT NOT NULL, entity_kind TEXT NOT NULL, entity_id TEXT NOT NULL,
+        name TEXT NOT NULL, claim_id TEXT)""",
+        "CREATE INDEX {name}_gram ON {name} (entity_kind, gram)",
+        "CREATE INDEX {name}_claim ON {name} (claim_id)"]
     # PostgreSQL: a plain table, its claim_id indexed (FTS5 could not), and a GIN index of
     # its words; name_index_claims keeps the same shape (fts_rowid 0: rows go by claim_id)
     ddl_postgres = {
@@ -101,6 +121,14 @@ class SearchProjection(Projection):
 
     def apply(self, conn: Connection, envelope: Envelope, t: Tables) -> None:
         e = envelope.event
+        registered = getattr(e, "external_ids", None)
+        if registered and isinstance(e, (PersonRegistered, PlaceRegistered, OrganizationRegistered)):
+            kind = {PersonRegistered: "person", PlaceRegistered: "place",
+                    OrganizationRegistered: "organization"}[type(e)]
+            entity = getattr(e, f"{kind}_id")
+            conn.executemany(f"INSERT INTO {t['registered_ids']} VALUES (?, ?, ?, ?)",
+                             [(kind, entity, scheme, value_key(value))
+                              for scheme, value in sorted(registered.items())])
         match e:
             case PersonRegistered():
                 self._index(conn, t, "person", e.person_id, e.label, None)
@@ -171,6 +199,15 @@ class SearchProjection(Projection):
                          f"claim_id) VALUES (?, ?, ?, ?, ?)",
                          [(k, kind, entity, name, claim_id) for k in name_keys.confusable_keys(name)])
         normal = names.normalise(name)
+        variants = name_keys.variant_keys(name)
+        if variants:
+            conn.execute(f"INSERT INTO {t['name_variants']} (entity_kind, entity_id, name, normal, keys, "
+                         f"claim_id) VALUES (?, ?, ?, ?, ?, ?)",
+                         (kind, entity, name, normal, " ".join("|".join(w) for w in variants), claim_id))
+            conn.executemany(f"INSERT INTO {t['name_grams']} (gram, entity_kind, entity_id, name, claim_id) "
+                             f"VALUES (?, ?, ?, ?, ?)",
+                             [(g, kind, entity, name, claim_id) for g in
+                              sorted({g for word in variants for k in word for g in name_keys.grams(k)})])
         if normal:
             cursor = conn.execute(f"INSERT INTO {t['name_index']} (normal, entity_kind, entity_id, name, "
                                   f"claim_id) VALUES (?, ?, ?, ?, ?)", (normal, kind, entity, name, claim_id))
@@ -182,6 +219,8 @@ class SearchProjection(Projection):
     @staticmethod
     def _unindex(conn, t, claim_id: str) -> None:
         conn.execute(f"DELETE FROM {t['name_skeletons']} WHERE claim_id = ?", (claim_id,))
+        conn.execute(f"DELETE FROM {t['name_variants']} WHERE claim_id = ?", (claim_id,))
+        conn.execute(f"DELETE FROM {t['name_grams']} WHERE claim_id = ?", (claim_id,))
         rows = conn.execute(f"SELECT fts_rowid FROM {t['name_index_claims']} WHERE claim_id = ?",
                             (claim_id,)).fetchall()
         if rows:
@@ -226,7 +265,111 @@ def search(conn: Connection, entity_kind: str, q: str, limit: int) -> list[tuple
             return []
         for entity_id, name in conn.execute(statement, (match, entity_kind, limit)):
             found.setdefault(entity_id, name)
+    if len(found) < limit:
+        for entity_id, name in variant_search(conn, entity_kind, q, limit):
+            found.setdefault(entity_id, name)
     return list(found.items())[:limit]
+
+
+#: A query word matches a name's word by similarity when their variant keys are at most this
+#: many edits apart (rapidfuzz's Levenshtein distance) for a query key of up to 5 letters, one
+#: more for longer ones (two typos in "Spiridonova"), and their lengths differ by one letter at
+#: most ("Klichevsk" is no typo of "Klichev"); ranked by rapidfuzz's ratio (0-100).
+MAX_EDITS = 1
+#: Names a search's trigrams narrow to before rapidfuzz ranks them (most shared trigrams first).
+CANDIDATE_CAP = 2000
+# The narrowing query: names of a kind sharing at least `?` of the trigrams of the query's
+# rarest word (the fewest rows in name_grams), not suppressed (as _RANKED), most shared first;
+# the other words are checked by `name_rank`, so a common word ("Person") costs nothing.
+_NARROW = ("SELECT entity_id, name FROM name_grams WHERE entity_kind = ? AND gram IN ({marks}) "
+           "AND entity_id NOT IN (SELECT target FROM suppressions) "
+           "AND (claim_id IS NULL OR claim_id NOT IN (SELECT target FROM suppressions)) "
+           "GROUP BY entity_id, name HAVING COUNT(*) >= ? "
+           "ORDER BY COUNT(*) DESC, entity_id, name LIMIT ?")
+_GRAM_ROWS = "SELECT gram, COUNT(*) FROM name_grams WHERE entity_kind = ? AND gram IN ({marks}) GROUP BY gram"
+
+
+def word_tier(query: tuple[str, ...], word: tuple[str, ...]) -> tuple[int, float]:
+    """How one query word's variant keys match one name word's: (2, 100) a shared key, (3, 100)
+    a key the prefix of another (3 letters or more), (4, ratio) rapidfuzz's best ratio of two
+    keys at most :data:`MAX_EDITS` (+1 beyond 5 letters) apart; (9, 0) no match. Pure.
+
+    >>> word_tier(("monklus",), ("monklus",)), word_tier(("spiri",), ("spiridonova",))
+    ((2, 100.0), (3, 100.0))
+    >>> word_tier(("spiridonva",), ("spiridonova",))[0], word_tier(("blasco",), ("spiridonova",))[0]
+    (4, 9)
+    """
+    if set(query) & set(word):
+        return 2, 100.0
+    if any(len(q) >= 3 and w.startswith(q) for q in query for w in word):
+        return 3, 100.0
+    close = [fuzz.ratio(q, w) for q in query for w in word if abs(len(q) - len(w)) <= 1
+             and Levenshtein.distance(q, w, score_cutoff=MAX_EDITS + (len(q) > 5)) <= MAX_EDITS + (len(q) > 5)]
+    return (4, max(close)) if close else (9, 0.0)
+
+
+def name_rank(query: tuple[tuple[str, ...], ...], name: tuple[tuple[str, ...], ...]) -> tuple[int, float] | None:
+    """A name's rank for a query, both as variant keys word by word: every query word must match
+    one of the name's words (any order); the rank is the worst word's tier and the words' mean
+    similarity (negated, so that smaller is better). None: no match. Pure.
+
+    >>> name_rank((("steimer",), ("moli",)), (("moli",), ("steimer",)))
+    (2, -100.0)
+    >>> name_rank((("moli",), ("zapata",)), (("moli",), ("steimer",))) is None
+    True
+    """
+    if not query or not name:
+        return None
+    best = []
+    for q in query:
+        tier = min((word_tier(q, w) for w in name), key=lambda t: (t[0], -t[1]))
+        if tier[0] == 9:
+            return None
+        best.append(tier)
+    return max(t[0] for t in best), -sum(t[1] for t in best) / len(best)
+
+
+def variant_search(conn: Connection, entity_kind: str, q: str, limit: int) -> list[tuple[str, str]]:
+    """Return (entity id, matched name) for at most `limit` entities of a kind a query finds by
+    variant keys (issue 22): the query's words as `name_keys.variant_keys`, the names sharing
+    a third of the trigrams of the query's rarest word (`name_grams`) narrowed in SQL, then ranked in Python by `name_rank` (variant key, variant prefix, similarity), then
+    the matched name's normal form, the name, the id. The same on both backends (the SQL only
+    narrows; the order is Python's)."""
+    query = name_keys.variant_keys(q[:names.MAX_QUERY_CHARS])[:names.MAX_QUERY_TOKENS]
+    query = tuple(tuple(k[:names.MAX_TOKEN_CHARS] for k in w) for w in query)
+    if not query:
+        return []
+    per_word = [sorted({g for k in word for g in name_keys.grams(k)}) for word in query]
+    wanted = sorted({g for word in per_word for g in word})
+    counts = dict(conn.execute(_GRAM_ROWS.format(marks=",".join("?" * len(wanted))),
+                               (entity_kind, *wanted)).fetchall())
+    # the rarest word: fewest name_grams rows over its trigrams (ties: the first in the query)
+    rarest = min(range(len(query)), key=lambda i: (sum(counts.get(g, 0) for g in per_word[i]), i))
+    needed = max(1, -(-min(len(name_keys.grams(k)) for k in query[rarest]) // 3))
+    rows = conn.execute(_NARROW.format(marks=",".join("?" * len(per_word[rarest]))),
+                        (entity_kind, *per_word[rarest], needed, CANDIDATE_CAP)).fetchall()
+    if not rows:
+        return []
+    candidates = {(r[0], r[1]) for r in rows}
+    ids = sorted({r[0] for r in rows})
+    ranked: list[tuple[tuple[int, float], str, str, str]] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        for entity_id, name, normal, keys in conn.execute(
+                f"SELECT entity_id, name, normal, keys FROM name_variants WHERE entity_kind = ? "
+                f"AND entity_id IN ({','.join('?' * len(chunk))})", (entity_kind, *chunk)):
+            if (entity_id, name) not in candidates:
+                continue
+            rank = name_rank(query, tuple(tuple(w.split("|")) for w in keys.split(" ")))
+            if rank is not None:
+                ranked.append((rank, normal, name, entity_id))
+    ranked.sort(key=lambda r: (r[0], r[1], r[2], r[3]))
+    found: dict[str, str] = {}
+    for _, _, name, entity_id in ranked:
+        found.setdefault(entity_id, name)
+        if len(found) == limit:
+            break
+    return list(found.items())
 
 
 def by_external_id(conn: Connection, entity_kind: str, q: str, limit: int) -> list[tuple[str, str]]:
@@ -242,6 +385,12 @@ def by_external_id(conn: Connection, entity_kind: str, q: str, limit: int) -> li
         "AND s.subject NOT IN (SELECT target FROM suppressions) ORDER BY s.subject, s.claim_id",
         (value_key(q.strip()), *props)).fetchall()
     out: dict[str, str] = {}
+    # the external_ids of a registration (issue 22), public with the record
+    for (entity,) in conn.execute(
+            "SELECT DISTINCT entity_id FROM registered_ids WHERE value_key = ? AND entity_kind = ? "
+            "AND entity_id NOT IN (SELECT target FROM suppressions) ORDER BY entity_id",
+            (value_key(q.strip()), entity_kind)).fetchall():
+        out.setdefault(entity, q.strip())
     for subject, claim_id in rows:
         if subject not in out and registry.exists(conn, entity_kind, subject) and \
                 Supersession.successor(conn, "search_supersession", claim_id) is None:

@@ -54,7 +54,9 @@ from starosta.events.store import Connection
 
 Name = Annotated[str, Meta(min_length=1, max_length=300)]
 Query = Annotated[str | None, Parameter(max_length=256, description="Any name variant, any script, "
-                                        "case- and accent-insensitive; words match as prefixes")]
+                                        "case- and accent-insensitive; words in any order: exact words "
+                                        "first, then prefixes, then other transliterations (Монклюс, "
+                                        "Marcinkiewicz) and typos; or an external identifier, exactly")]
 
 
 ORDER_DOC = ("surname: by the surname of the person's preferred, else earliest, approved name "

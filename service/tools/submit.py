@@ -259,6 +259,38 @@ class Labels:
     def __init__(self, client: Client) -> None:
         self.client = client
         self.found: dict[tuple[tuple[EntityKind, ...], str], list[str] | str] = {}
+        #: issue 22: per label, the records its folded key matched (id, label) and, when one
+        #: did not, the search's first answers ("did you mean")
+        self.folded: dict[tuple[tuple[EntityKind, ...], str], tuple[list[tuple[str, str]],
+                                                                  list[tuple[str, str]]]] = {}
+
+    def match(self, kinds: tuple[EntityKind, ...], label: str) -> tuple[list[tuple[str, str]],
+                                                                     list[tuple[str, str]]] | str:
+        """Issue 22: the records of `kinds` one of whose names (label, or the name the search
+        matched) has the label's folded key (`name_keys.label_key`: case, accents and spaces
+        folded), as (id, label); and the search's first five answers, the "did you mean"
+        candidates. A message when the search itself refused the label."""
+        wanted = name_keys.label_key(label)
+        cache_key = (kinds, wanted)
+        if cache_key not in self.folded:
+            same: list[tuple[str, str]] = []
+            near: list[tuple[str, str]] = []
+            try:
+                for kind in kinds:
+                    for n, hit in enumerate(self.client.search(kind, normal_label(label), page_size=100)):
+                        names = {name_keys.label_key(hit.label)} | (
+                            {name_keys.label_key(hit.matched)} if hit.matched else set())
+                        if wanted not in names and n < 10:  # its other names: aliases, name claims
+                            names |= {name_keys.label_key(x) for x in
+                                      names_of(self.client.entity(kind, hit.id))}
+                        (same if wanted in names else near).append((hit.id, hit.label))
+            except Unavailable:
+                raise
+            except StarostaError as exc:
+                return f"cannot be searched for: {exc.detail}"
+            same = list(dict.fromkeys(same))
+            self.folded[cache_key] = (same, [h for h in dict.fromkeys(near) if h not in same][:5])
+        return self.folded[cache_key]
 
     def resolve(self, kinds: tuple[EntityKind, ...], label: str) -> list[str] | str:
         """The ids of the entities of `kinds` whose label is `label` (a message when the
@@ -308,18 +340,38 @@ def _resolved(row: Row, name: str, value: str, entity: str, labels: Labels) -> s
     if kinds is None or looks_like_id(value, kinds):
         return value
     what = " or ".join(k[:-1] for k in kinds)
-    found = labels.resolve(kinds, value)
+    found = labels.match(kinds, value)
     if isinstance(found, str):
         row.problems.append(Problem(name, f"the label {found}", value))
-    elif not found:
-        row.problems.append(Problem(name, f"no {what} has the label {value!r} (register it, or "
-                                    "write its id)", value))
-    elif len(found) > 1:
-        row.problems.append(Problem(name, f"{len(found)} {what}s have the label {value!r} "
-                                    f"({', '.join(found[:5])}): write the id", value))
+        return UNRESOLVED
+    same, near = found
+    if len(same) == 1:
+        return same[0][0]
+    if not same:
+        hint = f"; did you mean {did_you_mean(near)}?" if near else " (register it, or write its id)"
+        row.problems.append(Problem(name, f"no {what} has the label {value!r}{hint}", value))
     else:
-        return found[0]
+        row.problems.append(Problem(name, f"{len(same)} {what}s have the label {value!r}: did you "
+                                    f"mean {did_you_mean(same[:5])}? write the id", value))
     return UNRESOLVED
+
+
+def names_of(record: dict[str, Any]) -> list[str]:
+    """Every public name of a record as `GET /{kind}/{id}` answers it: its label, its aliases
+    (places) and its names (approved name claims)."""
+    data = record.get("data") or {}
+    out = [record.get("label"), *(data.get("aliases") or []),
+           *((n or {}).get("name") for n in record.get("names") or [])]
+    return [x for x in out if isinstance(x, str)]
+
+
+def did_you_mean(candidates: list[tuple[str, str]]) -> str:
+    """Candidates as a refusal names them: "Vicente Monclús Guallar (P-4G7K2M9Q) or ...".
+
+    >>> did_you_mean([("P-4G7K2M9Q", "Vicente Monclús Guallar"), ("P-5H8L3N0R", "Joaquín Monclús")])
+    'Vicente Monclús Guallar (P-4G7K2M9Q) or Joaquín Monclús (P-5H8L3N0R)'
+    """
+    return " or ".join(f"{label} ({entity})" for entity, label in candidates)
 
 
 # -- checking --------------------------------------------------------------------------------------

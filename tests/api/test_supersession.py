@@ -22,23 +22,23 @@ def _found(api: Api, q: str) -> list[str]:
 
 
 def test_a_name_comes_back_in_search_when_its_successor_is_contested(api: Api) -> None:
-    source = api.source()
+    source = api.source()  # two readings no spelling of the other finds (issue 22's variant keys)
     person = api.person("Anonymous exile", source)
     old = api.claim({"kind": "name", "person": person, "name": "Kantorovich", "citation": {"source": source}})
     _decide(api, old, "approve")
     assert _found(api, "kantorovich") == [person]
-    new = api.claim({"kind": "name", "person": person, "name": "Kantorowicz", "supersedes": old,
+    new = api.claim({"kind": "name", "person": person, "name": "Berkowicz", "supersedes": old,
                      "citation": {"source": source}})
     _decide(api, new, "approve")
-    assert _found(api, "kantorovich") == [] and _found(api, "kantorowicz") == [person]
+    assert _found(api, "kantorovich") == [] and _found(api, "berkowicz") == [person]
     assert "Kantorovich" not in _names(api, person)
     _decide(api, new, "contest", "carol")
     # the successor lost its approval: the old reading is in force again, everywhere
     assert _names(api, person)["Kantorovich"] == "approved"
     assert _found(api, "kantorovich") == [person]
-    assert _found(api, "kantorowicz") == []
+    assert _found(api, "berkowicz") == []
     _decide(api, new, "approve", "bob")  # the contest dismissed: the new reading again
-    assert _found(api, "kantorovich") == [] and _found(api, "kantorowicz") == [person]
+    assert _found(api, "kantorovich") == [] and _found(api, "berkowicz") == [person]
 
 
 def test_the_last_submitted_of_two_approved_successors_wins_in_every_read_model(
