@@ -590,9 +590,13 @@ def witnessed(conn: Connection, document: Document) -> Document:
 
 
 def timeline_key(e: Entry) -> tuple:
-    """The timeline's order: by bounds (events.dates.bounds_key: "before 1923" by its latest
-    day, the undated last), then claim id."""
-    return (*bounds_key(e.earliest, e.latest), e.claim)
+    """The timeline's order: by the bounds of its dates as written (events.dates.bounds_key:
+    "before 1923" by its latest day, the undated last), then claim id. The margins of
+    approximate dates (D5) widen the entry's `earliest` and `latest`, what may have been, but
+    not its place in the order: "around 26 April" stays after "20 April"."""
+    lows = [d.earliest for d in e.dates.values() if d.earliest is not None]
+    highs = [d.latest for d in e.dates.values() if d.latest is not None]
+    return (*bounds_key(min(lows) if lows else None, max(highs) if highs else None), e.claim)
 
 
 # issue 22: the kinds a person has one of (their claims are compared with each other); claims
