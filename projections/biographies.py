@@ -611,10 +611,10 @@ def fact_of(view: ClaimView) -> Fact:
     if view.kind == "statement":
         told = view.dates.get("value")
         if told is not None:
-            return Fact(claim=view.id, dates={"value": (told.earliest, told.latest)})
+            return Fact(claim=view.id, dates={"value": margin_bounds(told)})
         return Fact(claim=view.id, refs={"value": value_key(view.claim["value"])})
-    return Fact(claim=view.id,
-                dates={f: (d.earliest, d.latest) for f, d in view.dates.items()
+    return Fact(claim=view.id,  # approximate dates widened by the margins (D5): one rule
+                dates={f: margin_bounds(d) for f, d in view.dates.items()
                        if d is not None and (d.earliest is not None or d.latest is not None)},
                 refs={f: view.claim[f] for f in SAME_EVENT_REFS if isinstance(view.claim.get(f), str)})
 

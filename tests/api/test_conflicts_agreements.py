@@ -165,3 +165,19 @@ def test_a_single_date_property_compares_bounds_and_one_value_key_agrees(api: Ap
     assert conflict["kind"] == "statement" and conflict["fields"] == ["value"]
     assert conflict["claims"] == [year, day, other]
     assert "rehabilitated_on" in conflict["detail"]
+
+
+
+def test_around_1925_does_not_conflict_with_1924(api: Api, world: dict) -> None:
+    """One rule of date margins (D5) for conflicts too: "around 1925" may be 1924, so births
+    of 1924 and 1925~ are no conflict; 1922 cannot be around 1925."""
+    w = world
+    b1924 = submit(api, {"kind": "birth", "person": w["person"], "date": "1924", "citation": cite(w["memoir"])})
+    about = submit(api, {"kind": "birth", "person": w["person"], "date": "1925~",
+                         "citation": cite(w["memorial"])})
+    approve(api, b1924, about)
+    assert not [c for c in bio(api, w["person"])["conflicts"] if c["kind"] == "birth"]
+    b1922 = submit(api, {"kind": "birth", "person": w["person"], "date": "1922", "citation": cite(w["memoir"], "p. 2")})
+    approve(api, b1922)
+    [conflict] = [c for c in bio(api, w["person"])["conflicts"] if c["kind"] == "birth"]
+    assert {about, b1922} <= set(conflict["claims"]) and conflict["fields"] == ["date"]
