@@ -892,48 +892,39 @@ def derivation(conn: Connection, source_id: str, limit: int = 200) -> Derivation
     return Derivation(**out)
 
 
+def _links(conn: Connection, sources: Sequence[str], near: str,
+           far: str) -> dict[str, set[tuple[str, str]]]:
+    """Return, for each of `sources` found in the column `near` of source_links, the (source in
+    `far`, relation) pairs of approved, unsuppressed claims (columns named by this module)."""
+    out: dict[str, set[tuple[str, str]]] = {}
+    for chunk in sql.chunks(sources):
+        for source, other, relation in conn.execute(
+                f"SELECT l.{near}, l.{far}, l.relation FROM source_links AS l "
+                f"JOIN claims AS c ON c.id = l.claim_id WHERE l.{near} IN ({sql.marks(chunk)}) "
+                "AND c.status = 'approved' AND c.id NOT IN (SELECT target FROM suppressions)",
+                chunk).fetchall():
+            out.setdefault(source, set()).add((other, relation))
+    return out
+
+
 def parents(conn: Connection, sources: Sequence[str]) -> dict[str, set[tuple[str, str]]]:
     """Return, for each of `sources`, the (source, relation) pairs it derives from as approved
     claims say (derivation claims and citations' `via` links); a suppressed claim's link says
     nothing. Sources without links are absent."""
-    out: dict[str, set[tuple[str, str]]] = {}
-    unique = sorted(set(sources))
-    for i in range(0, len(unique), 500):
-        chunk = unique[i:i + 500]
-        marks = ",".join("?" * len(chunk))
-        for source, parent, relation in conn.execute(
-                f"SELECT l.source_id, l.derives_from, l.relation FROM source_links AS l "
-                f"JOIN claims AS c ON c.id = l.claim_id WHERE l.source_id IN ({marks}) "
-                "AND c.status = 'approved' AND c.id NOT IN (SELECT target FROM suppressions)",
-                chunk).fetchall():
-            out.setdefault(source, set()).add((parent, relation))
-    return out
+    return _links(conn, sources, "source_id", "derives_from")
 
 
 def children(conn: Connection, sources: Sequence[str]) -> dict[str, set[tuple[str, str]]]:
     """Return, for each of `sources`, the (source, relation) pairs that derive from it as
     approved, unsuppressed claims say: `parents` turned round."""
-    out: dict[str, set[tuple[str, str]]] = {}
-    unique = sorted(set(sources))
-    for i in range(0, len(unique), 500):
-        chunk = unique[i:i + 500]
-        marks = ",".join("?" * len(chunk))
-        for parent, source, relation in conn.execute(
-                f"SELECT l.derives_from, l.source_id, l.relation FROM source_links AS l "
-                f"JOIN claims AS c ON c.id = l.claim_id WHERE l.derives_from IN ({marks}) "
-                "AND c.status = 'approved' AND c.id NOT IN (SELECT target FROM suppressions)",
-                chunk).fetchall():
-            out.setdefault(parent, set()).add((source, relation))
-    return out
+    return _links(conn, sources, "derives_from", "source_id")
 
 
 def cited_sources(conn: Connection, claim_ids: Sequence[str]) -> dict[str, set[str]]:
     """Return each claim's cited source and the sources its citation's `via` links name."""
     out: dict[str, set[str]] = {}
-    unique = sorted(set(claim_ids))
-    for i in range(0, len(unique), 500):
-        chunk = unique[i:i + 500]
-        marks = ",".join("?" * len(chunk))
+    for chunk in sql.chunks(claim_ids):
+        marks = sql.marks(chunk)
         for claim_id, source in conn.execute(
                 f"SELECT id, source_id FROM claims WHERE id IN ({marks})", chunk).fetchall():
             out.setdefault(claim_id, set()).add(source)

@@ -39,9 +39,9 @@ from starosta.events.review import ClaimSubmitted
 from starosta.projections import descent, registry
 from starosta.projections.registry import Ref
 from starosta.projections.rules import COUNTS_APPROVED, counts_sql
+from starosta.projections.sql import chunks, marks
 
 Day = dt.date
-_CHUNK = 500  # ids per IN (...) list, well under SQLite's variable limit
 
 
 def iso_day(d: Day | None) -> str | None:
@@ -52,18 +52,6 @@ def iso_day(d: Day | None) -> str | None:
 def day_of(text: str | None) -> Day | None:
     """A stored day (ISO 8601) as a date, or None."""
     return Day.fromisoformat(text) if text else None
-
-
-def chunks(ids: Iterable[str]) -> Iterable[list[str]]:
-    """The distinct ids in sorted chunks small enough for one IN (...) list."""
-    wanted = sorted(set(ids))
-    for start in range(0, len(wanted), _CHUNK):
-        yield wanted[start:start + _CHUNK]
-
-
-def marks(values: Sequence[object]) -> str:
-    """The placeholders of an IN (...) list of `values` (never the values themselves)."""
-    return ",".join("?" * len(values))
 
 
 def count_bounds(count: CountValue | None) -> tuple[int | None, int | None]:

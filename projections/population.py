@@ -49,7 +49,6 @@ from starosta.projections.groups import (
     CountConflict,
     Membership,
     Stay,
-    chunks,
     count_bounds,
     count_value,
     day_of,
@@ -58,6 +57,7 @@ from starosta.projections.groups import (
 from starosta.projections.registry import Ref
 from starosta.projections.rules import COUNTS_APPROVED, Supersession, counts_sql
 from starosta.projections.runner import Tables
+from starosta.projections.sql import chunks
 
 Day = dt.date
 MAX_PERIODS = 1200

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 SQLITE, POSTGRES = "sqlite", "postgres"
@@ -106,3 +106,18 @@ def grant_to_service(conn: Any, table: str) -> None:
     creates tables, the service's role only changes rows). Nothing to do on SQLite."""
     if dialect(conn) == POSTGRES:
         conn.execute(f'GRANT SELECT, INSERT, UPDATE, DELETE ON "{table}" TO starosta_service')
+
+
+_CHUNK = 500  # ids per IN (...) list, well under SQLite's variable limit
+
+
+def chunks(ids: Iterable[str]) -> Iterable[list[str]]:
+    """The distinct ids in sorted chunks small enough for one IN (...) list."""
+    wanted = sorted(set(ids))
+    for start in range(0, len(wanted), _CHUNK):
+        yield wanted[start:start + _CHUNK]
+
+
+def marks(values: Sequence[object]) -> str:
+    """The placeholders of an IN (...) list of `values` (never the values themselves)."""
+    return ",".join("?" * len(values))
