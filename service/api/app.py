@@ -35,6 +35,7 @@ from starosta.service.api.entities import (
 from starosta.service.db import open_archive
 from starosta.service.api.errors import EXCEPTION_HANDLERS, install_safe_log
 from starosta.service.settings import Settings, proxy_list
+from starosta.service.pages import routes as pages
 
 DESCRIPTION = """\
 Records of the anarchists and other socialists imprisoned, exiled and shot in Soviet
@@ -70,13 +71,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
                         MergeController, PlaceJudgementController,
                         OrganizationJudgementController, BiographyController, PopulationController,
                         LedgerController, AidController, ParticipantRoleController, PropertyController,
-                        openapi.swagger_assets()],
+                        openapi.swagger_assets(), *pages.ROUTES],
         lifespan=[lifespan],
         guards=[authenticate],
         before_request=before_request,
         dependencies={"store": Provide(provide_store, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=settings.max_body_bytes,
+        template_config=pages.template_config(),
         openapi_config=OpenAPIConfig(
             title="starosta", version="0.1.0", description=DESCRIPTION, path="/schema",
             contact=Contact(name="starosta developers"), render_plugins=openapi.render_plugins(),

@@ -28,6 +28,7 @@ from starosta.service.api.auth import drain, principal_of
 from starosta.service.api.errors import LogBudget, clipped, log, problem, strict_problem
 from starosta.service.feed import MAX_POSITION
 from starosta.service.domain.replies import Decision
+from starosta.service.pages import render as pages
 
 # The archive's event store, injected as is: SQLite's or PostgreSQL's (both the EventStore
 # protocol, which no validator can check an instance against).
@@ -110,6 +111,8 @@ async def before_request(request: Request) -> Response | None:
         if allow is not None:
             return Response(None, status_code=204, headers={"Allow": allow})
         return None
+    if request.method == "GET" and (shown := await pages.dispatch(request)) is not None:
+        return shown  # a browser's page of this URL (service.pages)
     unknown_query(request)
     for name, low, high in _integer_parameters(request.route_handler):
         raw = request.query_params.get(name)
@@ -130,7 +133,7 @@ def unknown_query(request: Request) -> None:
     if names is None:
         return
     for name, value in request.query_params.items():
-        if name not in names:
+        if name not in names and not (name == pages.FORMAT and value in pages.FORMATS):
             known = ", ".join(sorted(names)) or "none"
             raise Invalid(clipped(name), clipped(value),
                           f"not a query parameter of this endpoint (it takes: {known})", "query")

@@ -1,0 +1,19 @@
+"""Every page route the app serves, and the app's template configuration. Importing a page
+module registers its pages of API URLs (service.pages.render.page)."""
+
+from __future__ import annotations
+
+from litestar import Router
+from litestar.handlers import HTTPRouteHandler
+from litestar.static_files import create_static_files_router
+
+from starosta.service.pages.home import home
+from starosta.service.pages.render import STATIC, template_config
+
+__all__ = ["ROUTES", "template_config"]
+
+# the pages' own files (style sheet, htmx): served by the app itself, never from a CDN
+static = create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False,
+                                    cache_control=None)
+
+ROUTES: list[HTTPRouteHandler | Router] = [home, static]
