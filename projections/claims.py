@@ -1029,3 +1029,33 @@ def persons_seeing_place_name(conn: Connection, claim_id: str, tables: Tables,
     if not isinstance(place, str) or not ({"start", "end"} & set(stored.dates)):
         return []
     return persons_referring_to(conn, [place], tables, persons)
+
+
+# -- the pages' reads (issue 24) ------------------------------------------------------------------
+
+def status_counts(conn: Connection) -> dict[str, int]:
+    """Return how many claims are in each review status (approved, pending, contested,
+    disputed, rejected, retracted...), superseded ones included."""
+    return {r[0]: r[1] for r in conn.execute("SELECT status, COUNT(*) FROM claims GROUP BY status")}
+
+
+def last_change(conn: Connection, group: list[str], claim_ids: Sequence[str]) -> int:
+    """Return the log position of the last event that may have changed a person's document:
+    the last review action (approval, rejection, contest, rank, retraction) or take-down of
+    `claim_ids` (the claims the document shows) and of every claim referring to a
+    record of `group`, whatever its state now (a claim rejected after its approval is shown no
+    more). Never earlier than the document's last change: the document as of that position is
+    the document now (a pending claim's rejection may make it later than needed)."""
+    marks = ",".join("?" * len(group))
+    ids = set(claim_ids) | {r[0] for r in conn.execute(
+        f"SELECT DISTINCT claim_id FROM claim_refs WHERE entity_id IN ({marks})", group)}
+    last = 0
+    for chunk in sql.chunks(ids):
+        m = sql.marks(chunk)
+        for query in (f"SELECT MAX(position) FROM claim_reviews WHERE claim_id IN ({m})",
+                      f"SELECT MAX(position) FROM suppressions WHERE target IN ({m})"):
+            found = conn.execute(query, chunk).fetchone()[0]
+            last = max(last, found or 0)
+    found = conn.execute(f"SELECT MAX(position) FROM suppressions WHERE target IN ({marks})",
+                         group).fetchone()[0]
+    return max(last, found or 0)

@@ -804,3 +804,57 @@ def external_id_properties(conn: Connection) -> list[str]:
     return [n for p in SEEDED_PROPERTIES if p.datatype == "external_id" for n in (p.id, p.key)] + [
         n for r in conn.execute("SELECT id, key FROM properties WHERE datatype = 'external_id' "
                                 "ORDER BY position") for n in r]
+
+
+# -- the pages' reads (issue 24): the home page's figures and source search, a page's sources --
+
+def count(conn: Connection, kind: str) -> int:
+    """Return how many entities of `kind` are registered (merged records left out: a person
+    merged into another is counted once, as the survivor)."""
+    unmerged = " WHERE merged_into IS NULL" if kind in MERGED_KINDS else ""
+    return conn.execute(f"SELECT COUNT(*) FROM {ENTITY_TABLES[kind]}{unmerged}").fetchone()[0]
+
+
+def _like(q: str) -> str:
+    """`q` as a LIKE pattern matching it anywhere (its own %, _ and \\ taken literally)."""
+    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def find_sources(conn: Connection, q: str, limit: int) -> list[tuple[str, str]]:
+    """Return (id, label) of up to `limit` sources whose label holds `q` (case folded as the
+    database folds it), oldest registration first; suppressed sources left out (their labels
+    are not searchable)."""
+    rows = conn.execute("SELECT id, label FROM sources WHERE LOWER(label) LIKE LOWER(?) ESCAPE '\\' "
+                        "ORDER BY position LIMIT ?", (_like(q.strip()), limit + 50)).fetchall()
+    taken = suppressions(conn, [r[0] for r in rows])
+    return [(r[0], r[1]) for r in rows if r[0] not in taken][:limit]
+
+
+def csl_of(conn: Connection, source_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Return source id -> its CSL record as registered, for the sources among `source_ids`
+    that are registered and not suppressed."""
+    wanted = sorted(set(source_ids))
+    out: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        for source_id, data in conn.execute(f"SELECT id, data FROM sources WHERE id IN ({marks})",
+                                            chunk):
+            out[source_id] = msgspec.json.decode(data).get("csl", {})
+    for target in suppressions(conn, wanted):
+        out.pop(target, None)
+    return out
+
+
+def last_judgement(conn: Connection, kind: str, group: list[str]) -> int:
+    """Return the log position of the last merge, unmerge, distinction or identification in
+    force that names a record of `group` (0: none)."""
+    _, judgements, identifications = identity_tables(kind)
+    column = judgement_column(kind)
+    marks = ",".join("?" * len(group))
+    found = [conn.execute(f"SELECT MAX(position) FROM {judgements} WHERE {column} IN ({marks}) "
+                          f"OR other IN ({marks})", (*group, *group)).fetchone()[0],
+             conn.execute(f"SELECT MAX(position) FROM {identifications} WHERE kind = ? AND "
+                          f"(record_id IN ({marks}) OR other IN ({marks}))",
+                          (kind, *group, *group)).fetchone()[0]]
+    return max((f for f in found if f is not None), default=0)

@@ -8,6 +8,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.static_files import create_static_files_router
 
 from starosta.service.pages.home import home
+from starosta.service.pages import person  # noqa: F401  (registers /persons/{id}'s page)
 from starosta.service.pages.render import STATIC, template_config
 
 __all__ = ["ROUTES", "template_config"]
