@@ -103,9 +103,21 @@ def _bibliography(csl_items: list[dict[str, Any]], style: str):
 
 def formatted(csl_items: list[dict[str, Any]], style: str) -> list[Markup]:
     """Return each CSL record's bibliography entry in `style` (a key of STYLES), as HTML
-    whose every string from the records was escaped before formatting, in the order given."""
+    whose every string from the records was escaped before formatting, in the order given.
+    A record the style leaves out of bibliographies (Chicago cites a personal communication,
+    a letter, in the text only) is formatted as a document: a page lists every source."""
     if not csl_items:
         return []
+    out = _formatted(csl_items, style)
+    missing = [n for n, entry in enumerate(out) if not entry.strip()]
+    if missing:
+        again = _formatted([dict(csl_items[n], type="document") for n in missing], style)
+        for n, entry in zip(missing, again):
+            out[n] = entry
+    return out
+
+
+def _formatted(csl_items: list[dict[str, Any]], style: str) -> list[Markup]:
     with _LOCK, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         bibliography, _, items = _bibliography(csl_items, style)
