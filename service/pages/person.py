@@ -129,7 +129,7 @@ async def person_page(request: Request) -> Response:
         "sources_csl": msgspec.json.format(msgspec.json.encode(sources), indent=2).decode(),
         "href": href, "csl_lang": lambda ref: (found["csl"].get(ref.get("id"), {}).get("language")
                                                 if isinstance(ref, dict) else None),
-        "itinerary": None,  # i24-places' itinerary map (service.pages.maps): the lead wires it
+        "itinerary": None,  # i24-places' itinerary map (its maps module): the lead wires it
     }
     return render(request, "person.html", context,
                   version=f"{found['etag']}:{found['position']}:{as_of or ''}")

@@ -159,7 +159,8 @@ def chart(document: dict[str, Any]) -> Chart | None:
     chosen = episodes(document)
     if not chosen:
         return None
-    dated, undated = [], []
+    dated: list[dict[str, Any]] = []
+    undated: list[dict[str, Any]] = []
     for entry in chosen:
         (dated if entry.get("dates") else undated).append(entry)
     days = [d for entry in dated for pair in _bounds(entry) for d in pair if d is not None]
