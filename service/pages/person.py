@@ -17,7 +17,6 @@ from typing import Any
 import msgspec
 from litestar import Request, Response
 
-from starosta.events.errors import NotFound
 from starosta.projections import biographies, registry
 from starosta.projections import claims as claims_model
 from starosta.projections.rules import PUBLIC, document_statuses
@@ -96,8 +95,28 @@ def _read(conn, store, person_id: str, reader, statuses, position: int | None,
             "csl": registry.csl_of(conn, source_ids(bio))}
 
 
+def _cited(bio: dict[str, Any], found: dict[str, Any], base: str) -> dict[str, Any]:
+    """The cite box and the page's bibliography: citeproc-py's formatting (CPU work, run in
+    a reader thread, never on the event loop)."""
+    permanent = f"{base}/persons/{bio['id']}?as_of={found['position']}"
+    item = cite.page_item(title=f"{bio['label']}: biography", url=permanent,
+                          position=found["position"], chain_hash=found["hash"],
+                          recorded_at=found["recorded_at"],
+                          container=f"starosta, log position {found['position']}")
+    sources = [dict(found["csl"][s], id=s) for s in source_ids(bio) if s in found["csl"]]
+    return {
+        "permanent": permanent,
+        "citations": [(cite.STYLES[s], cite.formatted([item], s)[0]) for s in CITE_STYLES],
+        "page_csl": msgspec.json.format(msgspec.json.encode(item), indent=2).decode(),
+        "sources": list(zip(sources, cite.formatted(sources, BIBLIOGRAPHY_STYLE))),
+        "bibliography_style": cite.STYLES[BIBLIOGRAPHY_STYLE],
+        "sources_csl": msgspec.json.format(msgspec.json.encode(sources), indent=2).decode(),
+    }
+
+
 @page("/persons/{person_id}")
 async def person_page(request: Request) -> Response:
+    """The person's page; an unknown id answers 404 with a page saying so."""
     person_id = request.path_params["person_id"]
     reader = viewer(request)
     statuses = document_statuses(reader, None)
@@ -108,25 +127,15 @@ async def person_page(request: Request) -> Response:
         position, stamp = await off_loop(request, lambda _, v: as_of_position(store, v), as_of)
     found = await off_loop(request, _read, store, person_id, reader, statuses, position, stamp)
     if found is None:
-        raise NotFound("person_id", person_id, "person", "path",
-                       f"person_id={person_id!r}: no person with that id"
-                       + (f" at position {position}" if as_of is not None else ""))
+        return render(request, "missing.html", {
+            "what": "person", "id": person_id, "position": position}, status=404)
     bio = found["bio"]
     base = str(request.base_url).rstrip("/")
-    permanent = f"{base}/persons/{bio['id']}?as_of={found['position']}"
-    item = cite.page_item(title=f"{bio['label']}: biography", url=permanent,
-                          position=found["position"], chain_hash=found["hash"],
-                          recorded_at=found["recorded_at"])
-    sources = [dict(found["csl"][s], id=s) for s in source_ids(bio) if s in found["csl"]]
+    cited = await off_loop(request, lambda _: _cited(bio, found, base))
     context = {
         "bio": bio, "chart": timeline.chart(bio), "entries": entries_by_claim(bio),
         "position": found["position"], "chain_hash": found["hash"],
-        "recorded_at": found["recorded_at"], "permanent": permanent, "as_of": as_of,
-        "citations": [(cite.STYLES[s], cite.formatted([item], s)[0]) for s in CITE_STYLES],
-        "page_csl": msgspec.json.format(msgspec.json.encode(item), indent=2).decode(),
-        "sources": list(zip(sources, cite.formatted(sources, BIBLIOGRAPHY_STYLE))),
-        "bibliography_style": cite.STYLES[BIBLIOGRAPHY_STYLE],
-        "sources_csl": msgspec.json.format(msgspec.json.encode(sources), indent=2).decode(),
+        "recorded_at": found["recorded_at"], "as_of": as_of, **cited,
         "href": href, "csl_lang": lambda ref: (found["csl"].get(ref.get("id"), {}).get("language")
                                                 if isinstance(ref, dict) else None),
         "itinerary": None,  # i24-places' itinerary map (its maps module): the lead wires it

@@ -166,3 +166,18 @@ def test_his_page_is_html_for_a_browser_json_for_a_program_with_304(site: str) -
     assert httpx.get(f"{site}/persons/{person}?format=json",
                      headers={"Accept": BROWSER_HTML}).json()["id"] == person
     assert "<style" not in page.text and " style=" not in page.text and "<script>" not in page.text
+
+
+def test_an_unknown_person_is_a_404_page_for_a_browser_and_a_problem_for_a_program(site: str) -> None:
+    page = httpx.get(f"{site}/persons/P-NOSUCH00", headers={"Accept": BROWSER_HTML})
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "No person" in page.text and "P-NOSUCH00" in page.text
+    program = httpx.get(f"{site}/persons/P-NOSUCH00")
+    assert program.status_code == 404
+    assert program.headers["content-type"].startswith("application/problem+json")
+    # a person not yet registered at that position
+    person = monclus(site)
+    early = httpx.get(f"{site}/persons/{person}?as_of=1", headers={"Accept": BROWSER_HTML})
+    assert early.status_code == 404 and "at log position 1" in early.text
+    bad = httpx.get(f"{site}/persons/{person}?as_of=yesterday", headers={"Accept": BROWSER_HTML})
+    assert bad.status_code == 422

@@ -71,3 +71,11 @@ def test_a_duration_without_dates_is_marked_undated() -> None:
 
 def test_no_episode_no_chart() -> None:
     assert chart({"timeline": [{"claim": "C-1", "kind": "arrest", "dates": {}, "fields": {}}]}) is None
+
+
+def test_an_unknown_start_is_an_arrow_before_the_first_day_known() -> None:
+    c = chart({"timeline": [custody("C-1", "Lubyanka", None,
+                                    d("1950-04-26~", "1950-04-26", "1950-04-26"))]})
+    row = c.rows[0]
+    assert row.arrow_left is not None and row.arrow_right is None
+    assert row.solid is not None and abs(row.arrow_left - row.solid.x) < 1.0
