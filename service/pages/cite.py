@@ -17,6 +17,7 @@ items, in the order given.
 
 from __future__ import annotations
 
+import json
 import threading
 import warnings
 from functools import lru_cache
@@ -106,15 +107,21 @@ def formatted(csl_items: list[dict[str, Any]], style: str) -> list[Markup]:
     whose every string from the records was escaped before formatting, in the order given.
     A record the style leaves out of bibliographies (Chicago cites a personal communication,
     a letter, in the text only) is formatted as a document: a page lists every source."""
-    if not csl_items:
-        return []
-    out = _formatted(csl_items, style)
-    missing = [n for n, entry in enumerate(out) if not entry.strip()]
-    if missing:
-        again = _formatted([dict(csl_items[n], type="document") for n in missing], style)
-        for n, entry in zip(missing, again):
-            out[n] = entry
-    return out
+    if style not in STYLES:
+        raise KeyError(f"no such style: {style!r} (one of {', '.join(STYLES)})")
+    return [_entry(json.dumps({k: v for k, v in item.items() if k != "id"}, sort_keys=True), style)
+            for item in csl_items]
+
+
+@lru_cache(maxsize=4096)
+def _entry(item_json: str, style: str) -> Markup:
+    """One record's entry (cached: citeproc-py takes tens of milliseconds a record, and a
+    page's records change when their sources do, or when the page's version moves)."""
+    item = json.loads(item_json)
+    entry = _formatted([item], style)[0]
+    if not entry.strip():
+        entry = _formatted([dict(item, type="document")], style)[0]
+    return entry
 
 
 def _formatted(csl_items: list[dict[str, Any]], style: str) -> list[Markup]:

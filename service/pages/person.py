@@ -12,10 +12,13 @@ hash at that position; an `as_of` page cites its own position.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Any
 
 import msgspec
 from litestar import Request, Response
+from markupsafe import Markup
 
 from starosta.projections import biographies, registry
 from starosta.projections import claims as claims_model
@@ -69,10 +72,37 @@ def source_ids(document: dict[str, Any]) -> list[str]:
     return list(seen)
 
 
+class _Cache:
+    """A small thread-safe LRU map (the reader threads and the loop share it)."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.items, self.lock = size, OrderedDict[Any, Any](), threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        with self.lock:
+            found = self.items.get(key)
+            if found is not None:
+                self.items.move_to_end(key)
+            return found
+
+    def put(self, key: Any, value: Any) -> None:
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+# a document's claim ids by its ETag (its content); a page's rendered content by its version
+_CLAIMS = _Cache(1024)
+_CONTENT = _Cache(256)
+
+
 def _read(conn, store, person_id: str, reader, statuses, position: int | None,
           stamp: str | None) -> dict[str, Any] | None:
-    """The document (decoded), the position it is cited at, its chain hash and time, and its
-    sources' CSL records: one reader-thread hop."""
+    """The document, the position it is cited at, its chain hash and time, and its sources'
+    CSL records: one reader-thread hop. The document is decoded only the first time its ETag
+    is seen (its claim ids are kept by ETag)."""
     if position is None and statuses == PUBLIC:
         document = biographies.stored(conn, person_id) or biographies.read(
             conn, person_id, reader, statuses)
@@ -83,16 +113,21 @@ def _read(conn, store, person_id: str, reader, statuses, position: int | None,
                                           statuses)
     if document is None:
         return None
-    bio = msgspec.json.decode(document.body)
-    group = [bio["id"], *[m["id"] for m in bio.get("merged_from", [])]]
+    known = _CLAIMS.get(document.etag)
+    if known is None:
+        bio = msgspec.json.decode(document.body)
+        known = ([bio["id"], *[m["id"] for m in bio.get("merged_from", [])]], claim_ids(bio),
+                 source_ids(bio))
+        _CLAIMS.put(document.etag, known)
+    group, ids, sources = known
     if position is None:
         registered = max(registry.entity(conn, "person", p)[3] for p in group)  # type: ignore[index]
-        position = max(registered, claims_model.last_change(conn, group, claim_ids(bio)),
+        position = max(registered, claims_model.last_change(conn, group, ids),
                        registry.last_judgement(conn, "person", group))
     row = next(iter(store.read_rows(after=position - 1, limit=1)), None) if position else None
-    return {"bio": bio, "etag": document.etag, "position": position,
+    return {"document": document, "position": position,
             "hash": row.hash if row else "0" * 64, "recorded_at": row.recorded_at if row else None,
-            "csl": registry.csl_of(conn, source_ids(bio))}
+            "csl": registry.csl_of(conn, sources)}
 
 
 def _cited(bio: dict[str, Any], found: dict[str, Any], base: str) -> dict[str, Any]:
@@ -129,16 +164,33 @@ async def person_page(request: Request) -> Response:
     if found is None:
         return render(request, "missing.html", {
             "what": "person", "id": person_id, "position": position}, status=404)
-    bio = found["bio"]
     base = str(request.base_url).rstrip("/")
-    cited = await off_loop(request, lambda _: _cited(bio, found, base))
+    key = (found["document"].etag, found["position"], as_of, base,
+           msgspec.json.encode(found["csl"]))
+    content = _CONTENT.get(key)
+    if content is None:
+        content = await off_loop(request, lambda _: _content(request, found, as_of, base))
+        _CONTENT.put(key, content)
+    title, main = content
+    return render(request, "person.html", {"title": title, "main": main},
+                  version=f"{found['document'].etag}:{found['position']}:{as_of or ''}")
+
+
+def _content(request: Request, found: dict[str, Any], as_of: str | None,
+             base: str) -> tuple[str, Markup]:
+    """The page's title and content (templates/_person_main.html, autoescaped), rendered in a
+    reader thread: the document decoded, the chart drawn, the citations formatted."""
+    bio = msgspec.json.decode(found["document"].body)
+    csl = found["csl"]
     context = {
         "bio": bio, "chart": timeline.chart(bio), "entries": entries_by_claim(bio),
         "position": found["position"], "chain_hash": found["hash"],
-        "recorded_at": found["recorded_at"], "as_of": as_of, **cited,
-        "href": href, "csl_lang": lambda ref: (found["csl"].get(ref.get("id"), {}).get("language")
+        "recorded_at": found["recorded_at"], "as_of": as_of, **_cited(bio, found, base),
+        "href": href, "csl_lang": lambda ref: (csl.get(ref.get("id"), {}).get("language")
                                                 if isinstance(ref, dict) else None),
         "itinerary": None,  # i24-places' itinerary map (its maps module): the lead wires it
     }
-    return render(request, "person.html", context,
-                  version=f"{found['etag']}:{found['position']}:{as_of or ''}")
+    engine = request.app.template_engine
+    assert engine is not None
+    # the rendered template's own output (every text in it escaped by autoescape): markup
+    return bio["label"], Markup(engine.get_template("_person_main.html").render(**context))
