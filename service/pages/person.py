@@ -22,7 +22,7 @@ from markupsafe import Markup
 
 from starosta.projections import biographies, registry
 from starosta.projections import claims as claims_model
-from starosta.projections.rules import PUBLIC, document_statuses
+from starosta.projections.rules import PUBLIC, document_statuses, sees_suppressed
 from starosta.service.api.biography import as_of_position
 from starosta.service.api.common import archive_of, off_loop, viewer
 from starosta.service.pages import cite, timeline
@@ -96,13 +96,28 @@ class _Cache:
 # a document's claim ids by its ETag (its content); a page's rendered content by its version
 _CLAIMS = _Cache(1024)
 _CONTENT = _Cache(256)
+_LATEST = _Cache(1024)  # a person id -> (the head it was read at, what _read found then)
 
 
-def _read(conn, store, person_id: str, reader, statuses, position: int | None,
+def _read(conn, store, reading, person_id: str, reader, statuses, position: int | None,
           stamp: str | None) -> dict[str, Any] | None:
     """The document, the position it is cited at, its chain hash and time, and its sources'
     CSL records: one reader-thread hop. The document is decoded only the first time its ETag
-    is seen (its claim ids are kept by ETag)."""
+    is seen (its claim ids are kept by ETag). A reader's page of now is kept with the log's
+    head it was read at: while the head has not moved, nothing it shows has changed."""
+    if position is None and statuses == PUBLIC and not sees_suppressed(reader):
+        head = reading.head().position  # the store the read models are read from
+        kept = _LATEST.get(person_id)
+        if kept is not None and kept[0] == head:
+            return kept[1]
+        found = _found(conn, store, person_id, reader, statuses, None, None)
+        _LATEST.put(person_id, (head, found))
+        return found
+    return _found(conn, store, person_id, reader, statuses, position, stamp)
+
+
+def _found(conn, store, person_id: str, reader, statuses, position: int | None,
+           stamp: str | None) -> dict[str, Any] | None:
     if position is None and statuses == PUBLIC:
         document = biographies.stored(conn, person_id) or biographies.read(
             conn, person_id, reader, statuses)
@@ -160,7 +175,8 @@ async def person_page(request: Request) -> Response:
     position = stamp = None
     if as_of is not None:
         position, stamp = await off_loop(request, lambda _, v: as_of_position(store, v), as_of)
-    found = await off_loop(request, _read, store, person_id, reader, statuses, position, stamp)
+    found = await off_loop(request, _read, store, archive_of(request).reading_store, person_id,
+                           reader, statuses, position, stamp)
     if found is None:
         return render(request, "missing.html", {
             "what": "person", "id": person_id, "position": position}, status=404)
