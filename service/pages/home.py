@@ -48,14 +48,15 @@ async def home(request: Request) -> Response:
     """The home page for a browser; for a program, where the API and its documentation are."""
     archive = archive_of(request)
     head = await off_loop(request, lambda _: archive.reading_store.head())
-    if not wants_html(request):
-        return Response({"name": "starosta", "openapi": "/schema/openapi.json",
-                         "documentation": "/schema", "head": {"position": head.position,
-                                                              "hash": head.hash}},
-                        headers={"Vary": "Accept"})
     q = (request.query_params.get("q") or "").strip()[:200]
     shown = await off_loop(request, figures)
     results = await off_loop(request, found, q) if q else None
+    if not wants_html(request):  # the same figures and results, with the API's addresses
+        return Response({"name": "starosta", "openapi": "/schema/openapi.json",
+                         "documentation": "/schema", "head": {"position": head.position,
+                                                              "hash": head.hash},
+                         "figures": shown, **({"q": q, "found": results} if q else {})},
+                        headers={"Vary": "Accept"})
     return render(request, "home.html", {"head": head, "q": q, "figures": shown,
                                          "results": results},
                   version=f"{head.position}:{head.hash}:{q}")

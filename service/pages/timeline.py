@@ -32,7 +32,7 @@ COLOURS = {  # fill per series (SVG presentation attributes: CSP does not govern
 
 WIDTH = 720  # the viewBox's width; the SVG scales to its container
 LEFT, RIGHT = 8, 8  # margins
-ROW = 36  # a row: its label above, its bar below
+ROW = 30  # a row: its label above, its bar below
 BAR = 12
 AXIS = 30  # the axis' band at the bottom
 ARROW = 14  # an open end's arrow (px)
@@ -66,7 +66,7 @@ class Row:
 
     @property
     def bar_y(self) -> float:
-        return self.y + ROW - BAR - 6
+        return self.y + ROW - BAR - 3
 
 
 @dataclass

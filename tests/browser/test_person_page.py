@@ -181,3 +181,12 @@ def test_an_unknown_person_is_a_404_page_for_a_browser_and_a_problem_for_a_progr
     assert early.status_code == 404 and "at log position 1" in early.text
     bad = httpx.get(f"{site}/persons/{person}?as_of=yesterday", headers={"Accept": BROWSER_HTML})
     assert bad.status_code == 422
+
+
+def test_the_home_pages_json_carries_the_figures_and_what_a_search_finds(site: str) -> None:
+    answer = httpx.get(site + "/", params={"q": "Монклюс"}).json()
+    assert answer["name"] == "starosta" and answer["figures"]["persons"] >= 35
+    persons = next(g for g in answer["found"] if g["kind"] == "person")
+    assert "Vicente Monclús Guallar" in [h["label"] for h in persons["hits"]]
+    assert [g["kind"] for g in answer["found"]] == ["person", "place", "organization", "source"]
+    assert "found" not in httpx.get(site + "/").json()
