@@ -57,6 +57,17 @@ def entries_by_claim(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {e["claim"]: e for s in SECTIONS for e in document.get(s, [])}
 
 
+QUIET = ("person", "said", "note", "participants")  # fields a side-by-side view leaves out
+
+
+def differing(entries: list[dict[str, Any] | None]) -> list[str]:
+    """The fields whose values differ between claims shown side by side (a conflict's or an
+    agreement's), in the first claim's order: what a reader compares."""
+    shown = [e["fields"] for e in entries if e]
+    keys = list(dict.fromkeys(k for f in shown for k in f if k not in QUIET))
+    return [k for k in keys if len({repr(f.get(k)) for f in shown}) > 1]
+
+
 def source_ids(document: dict[str, Any]) -> list[str]:
     """The sources the document's citations name (and their `via` chains' registered
     sources), in order of first appearance."""
@@ -198,11 +209,13 @@ def _content(request: Request, found: dict[str, Any], as_of: str | None,
     reader thread: the document decoded, the chart drawn, the citations formatted."""
     bio = msgspec.json.decode(found["document"].body)
     csl = found["csl"]
+    entries = entries_by_claim(bio)
     context = {
-        "bio": bio, "chart": timeline.chart(bio), "entries": entries_by_claim(bio),
+        "bio": bio, "chart": timeline.chart(bio), "entries": entries,
         "position": found["position"], "chain_hash": found["hash"],
         "recorded_at": found["recorded_at"], "as_of": as_of, **_cited(bio, found, base),
-        "href": href, "csl_lang": lambda ref: (csl.get(ref.get("id"), {}).get("language")
+        "href": href, "differing": lambda ids: differing([entries.get(i) for i in ids]),
+        "csl_lang": lambda ref: (csl.get(ref.get("id"), {}).get("language")
                                                 if isinstance(ref, dict) else None),
         "itinerary": None,  # i24-places' itinerary map (its maps module): the lead wires it
     }

@@ -190,3 +190,21 @@ def test_the_home_pages_json_carries_the_figures_and_what_a_search_finds(site: s
     assert "Vicente Monclús Guallar" in [h["label"] for h in persons["hits"]]
     assert [g["kind"] for g in answer["found"]] == ["person", "place", "organization", "source"]
     assert "found" not in httpx.get(site + "/").json()
+
+
+def test_a_conflict_is_shown_side_by_side_with_what_differs(site: str, page, shot) -> None:
+    hits = httpx.get(site + "/persons", params={"q": "Martsinkevitch"}).json()["items"]
+    person = next(h["id"] for h in hits if h["label"].startswith("Vera"))
+    page.goto(f"{site}/persons/{person}")
+    conflict = page.locator("div.side-by-side.conflict").first
+    sides = conflict.locator(".side")
+    assert sides.count() == 2
+    manners = {sides.nth(n).locator("dt", has_text="manner").locator("xpath=following-sibling::dd[1]")
+               .inner_text() for n in range(2)}
+    assert manners == {"died_in_camp", "killed"}
+    assert "(the sources are not independent)" in conflict.inner_text()
+    conflict.scroll_into_view_if_needed()
+    shot("conflict")
+    assert axe_violations(page) == []
+    page.set_viewport_size(PHONE)
+    assert wide_content(page) == 0
