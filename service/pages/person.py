@@ -45,25 +45,29 @@ def href(entity_id: str) -> str:
     return f"#{entity_id}"
 
 
+def entries(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every claim entry a biography document holds: its sections' and its statements'."""
+    return [*(e for s in SECTIONS for e in document.get(s, [])),
+            *(e for g in document.get("statements", []) for e in g["claims"])]
+
+
 def claim_ids(document: dict[str, Any]) -> list[str]:
-    """Every claim a biography document shows (its sections, statements, take-downs)."""
-    ids = [e["claim"] for s in SECTIONS for e in document.get(s, [])]
-    ids += [e["claim"] for g in document.get("statements", []) for e in g["claims"]]
-    ids += [t["claim"] for t in document.get("suppressed", [])]
-    return ids
+    """Every claim a biography document shows (its entries and its take-downs)."""
+    return [e["claim"] for e in entries(document)] + [
+        t["claim"] for t in document.get("suppressed", [])]
 
 
 def entries_by_claim(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {e["claim"]: e for s in SECTIONS for e in document.get(s, [])}
+    return {e["claim"]: e for e in entries(document)}
 
 
 QUIET = ("person", "said", "note", "participants")  # fields a side-by-side view leaves out
 
 
-def differing(entries: list[dict[str, Any] | None]) -> list[str]:
+def differing(sides: list[dict[str, Any] | None]) -> list[str]:
     """The fields whose values differ between claims shown side by side (a conflict's or an
     agreement's), in the first claim's order: what a reader compares."""
-    shown = [e["fields"] for e in entries if e]
+    shown = [e["fields"] for e in sides if e]
     keys = list(dict.fromkeys(k for f in shown for k in f if k not in QUIET))
     return [k for k in keys if len({repr(f.get(k)) for f in shown}) > 1]
 
@@ -72,9 +76,8 @@ def source_ids(document: dict[str, Any]) -> list[str]:
     """The sources the document's citations name (and their `via` chains' registered
     sources), in order of first appearance."""
     seen: dict[str, None] = {}
-    for s in SECTIONS:
-        for e in document.get(s, []):
-            c = e.get("citation") or {}
+    for e in entries(document):
+        for c in (e.get("citation") or {}, (e.get("dispute") or {}).get("citation") or {}):
             if isinstance(c.get("source"), dict):
                 seen.setdefault(c["source"]["id"])
             for v in c.get("via", []):
@@ -209,12 +212,12 @@ def _content(request: Request, found: dict[str, Any], as_of: str | None,
     reader thread: the document decoded, the chart drawn, the citations formatted."""
     bio = msgspec.json.decode(found["document"].body)
     csl = found["csl"]
-    entries = entries_by_claim(bio)
+    by_claim = entries_by_claim(bio)
     context = {
-        "bio": bio, "chart": timeline.chart(bio), "entries": entries,
+        "bio": bio, "chart": timeline.chart(bio), "entries": by_claim,
         "position": found["position"], "chain_hash": found["hash"],
         "recorded_at": found["recorded_at"], "as_of": as_of, **_cited(bio, found, base),
-        "href": href, "differing": lambda ids: differing([entries.get(i) for i in ids]),
+        "href": href, "differing": lambda ids: differing([by_claim.get(i) for i in ids]),
         "csl_lang": lambda ref: (csl.get(ref.get("id"), {}).get("language")
                                                 if isinstance(ref, dict) else None),
         "itinerary": None,  # i24-places' itinerary map (its maps module): the lead wires it
