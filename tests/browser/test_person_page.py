@@ -208,3 +208,14 @@ def test_a_conflict_is_shown_side_by_side_with_what_differs(site: str, page, sho
     assert axe_violations(page) == []
     page.set_viewport_size(PHONE)
     assert wide_content(page) == 0
+
+
+def test_the_source_search_takes_the_words_literally(site: str) -> None:
+    made = httpx.post(site + "/sources", headers=CONTRIBUTOR, json={
+        "csl": {"type": "report", "title": "Aid paid out: 100% of_it"}, "source_type": "other"})
+    assert made.status_code == 201, made.text
+    for q, expected in (("100%", True), ("% OF_", True), ("100_", False), ("%%", False)):
+        found = httpx.get(site + "/", params={"q": q}).json()["found"]
+        sources = [h["id"] for g in found if g["kind"] == "source" for h in g["hits"]]
+        assert (made.json()["id"] in sources) is expected, q
+        assert expected or sources == []
