@@ -76,6 +76,7 @@ class PlaceRegistered(Event, frozen=True, tag="place.registered", omit_defaults=
     parent: str | None = None
     latitude: float | None = None
     longitude: float | None = None
+    coordinates_source: str | None = None  # where the coordinates come from (geography)
     identification: Identification | None = None
     external_ids: ExternalIds = {}
     synthetic: bool = False

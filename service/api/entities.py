@@ -119,6 +119,7 @@ class PlaceIn(_Named, kw_only=True):
     parent: Annotated[str, Meta(max_length=64)] | None = None
     latitude: Annotated[float, Meta(ge=-90, le=90)] | None = None
     longitude: Annotated[float, Meta(ge=-180, le=180)] | None = None
+    coordinates_source: Annotated[str, Meta(min_length=1, max_length=500)] | None = None
     identification: Identification | None = None
     external_ids: ExternalIds = {}
 
@@ -423,13 +424,16 @@ class PlaceController(Controller):
         data = commands.fit_names(data)
         if (data.latitude is None) != (data.longitude is None):
             raise invalid("latitude", data.latitude, "give both latitude and longitude, or neither")
+        if data.coordinates_source is not None and data.latitude is None:
+            raise invalid("coordinates_source", data.coordinates_source,
+                          "a source of coordinates needs the coordinates (latitude and longitude)")
         return await register(
             request, "place",
             lambda place_id: PlaceRegistered(
                 place_id=place_id, label=data.name, kind=data.kind, aliases=data.aliases,
                 parent=data.parent, latitude=data.latitude, longitude=data.longitude,
-                identification=data.identification, external_ids=data.external_ids,
-                synthetic=data.synthetic),
+                coordinates_source=data.coordinates_source, identification=data.identification,
+                external_ids=data.external_ids, synthetic=data.synthetic),
             {"parent": ("place", data.parent)}, name_fields(data), data)
 
     @get("/", summary="Search places by name or alias")
