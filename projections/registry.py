@@ -685,6 +685,17 @@ def places_under(conn: Connection, place_id: str, include_children: bool) -> lis
     return found
 
 
+def place_children(conn: Connection, place_ids: list[str]) -> list[tuple[str, str]]:
+    """Return (id, label) of the places whose parent is one of `place_ids` (a place and the
+    records merged into it), not merged themselves, in registration order (a place's page)."""
+    if not place_ids:
+        return []
+    marks = ",".join("?" * len(place_ids))
+    return [(r[0], r[1]) for r in conn.execute(
+        f"SELECT id, label FROM places WHERE parent IN ({marks}) AND merged_into IS NULL "
+        "ORDER BY position", place_ids)]
+
+
 def list_page(conn: Connection, kind: str, limit: int, offset: int) -> list[str]:
     """Return ids of entities of `kind` in registration order (merged persons, places and
     organisations left out)."""

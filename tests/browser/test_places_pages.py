@@ -1,0 +1,95 @@
+"""The pages of places, funds, sources and organisations (issue 24, i24-places) in a real
+Chromium against the real server on the demo archive; and the same URLs as JSON for programs."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.browser.conftest import BROWSER_HTML, PHONE, axe_violations, wide_content
+
+CONTRIBUTOR = {"Authorization": "Bearer demo-contributor-token"}  # the demo's public token
+
+
+def one(site: str, path: str, q: str) -> str:
+    """The id of the only (first) record a search finds."""
+    found = httpx.get(f"{site}{path}", params={"q": q}).json()["items"]
+    assert found, (path, q)
+    return found[0]["id"]
+
+
+def checked(page, shot, name: str) -> None:
+    """Screenshot, no serious or critical axe violation, and no sideways scroll at 390 px."""
+    shot(name)
+    assert axe_violations(page) == []
+    page.set_viewport_size(PHONE)
+    assert wide_content(page) == 0
+    shot(f"{name}-phone")
+
+
+# -- places ---------------------------------------------------------------------------------------
+
+def test_butyrkas_page_charts_1940_with_the_pilots_group(site: str, page, shot) -> None:
+    butyrka = one(site, "/places", "Butyrka")
+    page.goto(f"{site}/places/{butyrka}")
+    assert page.title().startswith("Butyrka")
+    assert page.locator("h1").inner_text() == "Butyrka"
+    chart = page.locator("svg.chart")
+    assert "1940" in (chart.locator("title").first.text_content() or "")
+    assert "1940" in chart.locator("text.year").all_text_contents()  # the year as axis text
+    assert chart.locator("rect.certain").count() >= 1  # Monclús, surely held in 1940
+    assert chart.locator("polygon.band").count() == 1  # the pilots' group
+    assert "pilots" in chart.locator("g.reported title").first.text_content()
+    row = page.locator("table.figures tr", has=page.locator("th", has_text="1940"))
+    assert "The 8 Spanish pilots removed to Butyrka" in row.inner_text()
+    # the parent, linked
+    assert page.locator("dl.facts a", has_text="Moscow").count() == 1
+    # who was held there in 1940: the form
+    page.fill("#at", "1940")
+    page.click("form.at-form button")
+    page.wait_for_url("**at=1940")
+    held = page.locator("section[aria-labelledby=held-h]")
+    assert "Vicente Monclús Guallar" in held.inner_text()
+    assert held.locator("a", has_text="The 8 Spanish pilots removed to Butyrka").count() == 1
+    checked(page, shot, "butyrka")
+
+
+def test_the_locator_map_draws_the_place_over_the_countries(site: str, page, shot) -> None:
+    vorkuta = one(site, "/places", "Vorkuta")
+    page.goto(f"{site}/places/{vorkuta}")
+    svg = page.locator("svg.map-svg")
+    assert svg.is_visible()
+    box = svg.bounding_box()
+    assert box is not None and box["width"] > 200 and box["height"] > 100
+    assert len(svg.locator("path").first.get_attribute("d") or "") > 200  # coasts and borders
+    marker = svg.locator("circle").bounding_box()
+    assert marker is not None  # inside the map, drawn
+    assert box["x"] < marker["x"] < box["x"] + box["width"]
+    assert box["y"] < marker["y"] < box["y"] + box["height"]
+    assert "Vorkuta" in (svg.locator("title").text_content() or "")
+    assert "67.5° N" in page.locator("dl.facts").inner_text()
+    assert "modern geography" in page.locator("dl.facts").inner_text()
+    checked(page, shot, "vorkuta-locator")
+
+
+def test_a_place_is_json_for_programs_and_a_page_with_headers_and_304_for_browsers(site: str) -> None:
+    butyrka = one(site, "/places", "Butyrka")
+    program = httpx.get(f"{site}/places/{butyrka}")
+    assert program.headers["content-type"].startswith("application/json")
+    assert program.json()["data"]["latitude"] == 55.78
+    html = httpx.get(f"{site}/places/{butyrka}", headers={"Accept": BROWSER_HTML})
+    assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
+    assert "Accept" in html.headers["vary"]
+    assert html.headers["content-security-policy"].startswith("default-src 'self'")
+    assert " style=" not in html.text and "<style" not in html.text  # the CSP allows no inline style
+    again = httpx.get(f"{site}/places/{butyrka}",
+                      headers={"Accept": BROWSER_HTML, "If-None-Match": html.headers["etag"]})
+    assert again.status_code == 304
+    # another date is another page
+    other = httpx.get(f"{site}/places/{butyrka}?at=1940",
+                      headers={"Accept": BROWSER_HTML, "If-None-Match": html.headers["etag"]})
+    assert other.status_code == 200
+    assert httpx.get(f"{site}/places/{butyrka}?format=json",
+                     headers={"Accept": BROWSER_HTML}).json()["id"] == butyrka
+    bad = httpx.get(f"{site}/places/{butyrka}?at=sometime", headers={"Accept": BROWSER_HTML})
+    assert bad.status_code == 422 and "sometime" in bad.text and "<h1>Butyrka</h1>" in bad.text

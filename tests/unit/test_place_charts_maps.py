@@ -1,0 +1,107 @@
+"""The geometry of the place and fund charts and of the offline maps (service/pages/charts.py,
+service/pages/maps.py): numbers only, every text left to the escaping templates."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from starosta.service.pages import charts, maps
+
+
+def test_ticks_are_round_and_reach_the_top() -> None:
+    assert charts.nice_ticks(8) == [0, 2, 4, 6, 8]
+    assert charts.nice_ticks(0) == [0, 1]
+    assert charts.nice_ticks(1) == [0, 1]
+    ticks = charts.nice_ticks(137)
+    assert ticks[0] == 0 and ticks[-1] >= 137 and len(ticks) <= 7
+    assert all(b - a == ticks[1] for a, b in zip(ticks, ticks[1:]))
+
+
+def test_the_population_chart_draws_certain_and_possible_bars_a_band_and_reported_points() -> None:
+    chart = charts.population_chart([
+        charts.PeriodFigures("1940", 1, 3, 8, 8, [charts.Reported(8, 8, "exact 8: pilots", "blog")],
+                             [("O-1", "pilots")]),
+        charts.PeriodFigures("1941", 0, 0),
+        charts.PeriodFigures("1942", 2, 2, 0, None)])
+    assert chart is not None
+    assert [label for label, _ in chart.axis.x_labels] == ["1940", "1941", "1942"]  # years as text
+    assert (chart.first, chart.last) == ("1940", "1942")
+    assert [b.value for b in chart.certain] == ["1940: 1 surely held", "1942: 2 surely held"]
+    assert [b.value for b in chart.possible] == ["1940: up to 3 possibly held"]
+    # the possible bar sits on top of the certain one
+    assert round(chart.possible[0].y + chart.possible[0].height, 1) == chart.certain[0].y
+    base = chart.axis.y_ticks[0][1]
+    assert round(chart.certain[0].y + chart.certain[0].height, 1) == base
+    # the reported count: a point at 8, the top tick 8
+    assert chart.axis.y_ticks[-1][0] == "8" and chart.points[0].y == chart.axis.y_ticks[-1][1]
+    assert chart.band is not None and chart.band.open_top  # 1942: a group without a count
+    assert chart.band.floor  # 1942's least (0) differs from its most (open)
+
+
+def test_no_periods_no_chart_and_no_groups_no_band() -> None:
+    assert charts.population_chart([]) is None
+    chart = charts.population_chart([charts.PeriodFigures("1951", 1, 1)])
+    assert chart is not None and chart.band is None and chart.points == []
+
+
+def test_the_money_chart_has_a_bar_for_money_in_and_out_per_year() -> None:
+    chart = charts.money_chart("USD", [charts.MoneyYear("1926", Decimal("10.50"), Decimal(0)),
+                                       charts.MoneyYear("1927", Decimal("35.50"), Decimal("20.00"))])
+    assert chart is not None
+    assert [b.value for b in chart.received] == ["1926: 10.50 USD in", "1927: 35.50 USD in"]
+    assert [b.value for b in chart.disbursed] == ["1927: 20.00 USD out"]
+    assert chart.received[1].height > chart.disbursed[0].height > 0
+    assert [t for t, _ in chart.axis.x_labels] == ["1926", "1927"]
+    assert charts.money_chart("USD", []) is None
+
+
+def test_the_atlas_decodes_into_rings_of_real_coordinates() -> None:
+    rings = maps.rings()
+    assert len(rings) > 200
+    for (west, east, south, north), ring in rings:
+        assert -540 <= west <= east <= 540 and -90.01 <= south <= north <= 90.01
+        assert all(abs(b[0] - a[0]) < 180 for a, b in zip(ring, ring[1:]))  # no jump across
+        assert ring[0] == ring[-1] or len(ring) > 2
+
+
+def test_a_locator_puts_its_place_inside_the_map_with_land_around_it() -> None:
+    m = maps.locator("Butyrka", 55.78, 37.59)
+    marker = m.markers[0]
+    assert 0 < marker.x < m.width and 0 < marker.y < m.height
+    assert marker.x == m.width / 2  # centred
+    assert m.land.count("M") > 3  # countries drawn around it
+    west, east, south, north = m.region
+    assert west < 37.59 < east and south < 55.78 < north
+    # path data is numbers and path commands only: nothing to escape
+    assert set(m.land) <= set("0123456789.-MLZ ")
+
+
+def test_a_map_across_the_antimeridian_draws_no_line_across_it() -> None:
+    m = maps.locator("Kolyma", 65.0, 175.0)  # Chukotka: Russia's ring crosses 180 degrees
+    for piece in m.land.split("M")[1:]:
+        xs = [float(pair.split()[0]) for pair in piece.rstrip("Z").split("L")]
+        assert all(abs(b - a) < m.width * 0.9 for a, b in zip(xs, xs[1:]))
+
+
+def test_clipping_keeps_a_ring_inside_the_frame() -> None:
+    square = [(-10.0, -10.0), (10.0, -10.0), (10.0, 10.0), (-10.0, 10.0), (-10.0, -10.0)]
+    clipped = maps.clip(square, -5, 5, -5, 5)
+    assert clipped and all(-5 <= x <= 5 and -5 <= y <= 5 for x, y in clipped)
+    assert maps.clip(square, 20, 30, 20, 30) == []
+
+
+def test_an_itinerary_numbers_its_stops_and_keeps_a_place_seen_twice_once() -> None:
+    stops = [maps.Stop("Leningrad", 59.94, 30.31, "1938"), maps.Stop("Kirovabad", 40.68, 46.36),
+             maps.Stop("Moscow", 55.76, 37.62, "1940"), maps.Stop("Leningrad", 59.94, 30.31)]
+    m = maps.itinerary(stops)
+    assert m is not None
+    assert [(k.label, k.number) for k in m.markers] == [("Leningrad", 1), ("Kirovabad", 2),
+                                                         ("Moscow", 3)]
+    assert len(m.route.split()) == 4  # the route passes every stop, in order
+    assert all(0 < k.x < m.width and 0 < k.y < m.height for k in m.markers)
+    assert maps.itinerary([]) is None
+
+
+def test_degrees_read_as_a_person_reads_them() -> None:
+    assert maps.degrees(55.78, 37.59) == "55.78° N, 37.59° E"
+    assert maps.degrees(-33.9, -70.5) == "33.9° S, 70.5° W"
