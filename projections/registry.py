@@ -696,6 +696,22 @@ def place_children(conn: Connection, place_ids: list[str]) -> list[tuple[str, st
         "ORDER BY position", place_ids)]
 
 
+def place_coordinates(conn: Connection, place_ids: Iterable[str]) -> dict[str, tuple[str, float, float]]:
+    """Return place id -> (label, latitude, longitude) for the places among `place_ids` whose
+    registration gives coordinates (maps: a person's itinerary)."""
+    ids = list(dict.fromkeys(place_ids))
+    found: dict[str, tuple[str, float, float]] = {}
+    for chunk in range(0, len(ids), 500):
+        part = ids[chunk:chunk + 500]
+        marks = ",".join("?" * len(part))
+        for pid, label, data in conn.execute(
+                f"SELECT id, label, data FROM places WHERE id IN ({marks})", part):
+            shown = msgspec.json.decode(data)
+            if shown.get("latitude") is not None and shown.get("longitude") is not None:
+                found[pid] = (label, float(shown["latitude"]), float(shown["longitude"]))
+    return found
+
+
 def list_page(conn: Connection, kind: str, limit: int, offset: int) -> list[str]:
     """Return ids of entities of `kind` in registration order (merged persons, places and
     organisations left out)."""

@@ -16,17 +16,22 @@ import json
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
+from starosta.events.store import Connection
+from starosta.projections import registry
 from starosta.service.pages.render import STATIC
 
-__all__ = ["ATLAS", "Map", "Marker", "Stop", "locator", "itinerary", "rings", "project"]
+__all__ = ["ATLAS", "Map", "Marker", "Stop", "locator", "itinerary", "person_itinerary", "rings",
+           "project"]
 
 ATLAS = STATIC / "world-atlas-countries-110m.json"
 WIDTH = 600.0  # the SVG's width in its own units (it scales to the page: CSS width 100%)
 MIN_SPAN = 12.0  # degrees of longitude an itinerary shows at least (half as many of latitude)
 LOCATOR_SPAN = 36.0  # degrees of longitude a locator shows: enough coast and borders to place it
 PAD = 0.25  # the margin around the points, as a share of their span
-MIN_RATIO, MAX_RATIO = 0.45, 0.75  # the map's height as a share of its width
+MIN_RATIO, MAX_RATIO = 0.45, 0.75
+NEAR = 14.0  # SVG units: stops nearer than this on the map share one marker  # the map's height as a share of its width
 
 Ring = list[tuple[float, float]]
 
@@ -202,8 +207,9 @@ class Marker:
     lon: float
     x: float
     y: float
-    number: int | None = None  # an itinerary's stop number
+    number: int | None = None  # an itinerary's stop number (the first, when several share it)
     href: str | None = None
+    numbers: tuple[int, ...] = ()  # every stop drawn at this marker (places too near to part)
 
 
 @dataclass(frozen=True)
@@ -244,21 +250,62 @@ def locator(label: str, lat: float, lon: float) -> Map:
 
 
 def itinerary(stops: list[Stop]) -> Map | None:
-    """A map of a person's stops in their order: numbered markers (a place visited twice keeps
-    one marker, with its first number) joined by a route. None without a stop."""
+    """A map of a person's stops in their order: numbered markers (a place visited again, or
+    one too near another to tell apart on the map, shares the marker of the first, with every
+    number in its title) joined by a route. None without a stop."""
     if not stops:
         return None
     f = frame([(s.lon, s.lat) for s in stops])
-    markers: dict[tuple[float, float], Marker] = {}
+    markers: list[Marker] = []
     route = []
     for n, s in enumerate(stops, 1):
         x, y = project(f, s.lon, s.lat)
         route.append(f"{x:g},{y:g}")
-        markers.setdefault((s.lat, s.lon), Marker(s.label, s.lat, s.lon, x, y, n, s.href))
-    return Map(WIDTH, f.height, outline(f), list(markers.values()), " ".join(route), stops,
+        near = next((i for i, m in enumerate(markers)
+                     if abs(m.x - x) < NEAR and abs(m.y - y) < NEAR), None)
+        if near is None:
+            markers.append(Marker(s.label, s.lat, s.lon, x, y, n, s.href, (n,)))
+        elif n not in markers[near].numbers:  # one marker for the stops that would overlap
+            m = markers[near]
+            label = m.label if s.label in m.label.split("; ") else f"{m.label}; {s.label}"
+            markers[near] = Marker(label, m.lat, m.lon, m.x, m.y, m.number, m.href,
+                                   (*m.numbers, n))
+    return Map(WIDTH, f.height, outline(f), markers, " ".join(route), stops,
                region=(f.west, f.east, f.south, f.north))
 
 
 def degrees(lat: float, lon: float) -> str:
     """Coordinates as a person reads them: 55.78° N, 37.59° E."""
     return f"{abs(lat):g}° {'N' if lat >= 0 else 'S'}, {abs(lon):g}° {'E' if lon >= 0 else 'W'}"
+
+
+def _when(entry: dict[str, Any]) -> str | None:
+    """When a timeline entry happened, as its claim writes it: its date, or its start (and
+    end), EDTF as written."""
+    fields = entry.get("fields") or {}
+    if fields.get("date"):
+        return str(fields["date"])
+    start, end = fields.get("start"), fields.get("end")
+    if start and end:
+        return str(start) if start == end else f"{start} to {end}"
+    return str(start) if start else (f"until {end}" if end else None)
+
+
+def person_itinerary(conn: Connection, timeline: list[dict[str, Any]]) -> Map | None:
+    """The itinerary map of a person's biography: its `timeline` entries (as the stored
+    document gives them, in its order) that name a place with coordinates, one stop each (two
+    entries in a row at one place: one stop); None when no place has coordinates. The person's
+    page includes `_itinerary.html` with this as `itinerary`."""
+    refs = [(e, (e.get("fields") or {}).get("place")) for e in timeline]
+    ids = [r["id"] for _, r in refs if isinstance(r, dict) and r.get("id")]
+    located = registry.place_coordinates(conn, ids)
+    stops: list[Stop] = []
+    for entry, ref in refs:
+        if not isinstance(ref, dict) or ref.get("id") not in located:
+            continue
+        _, lat, lon = located[ref["id"]]
+        if stops and stops[-1].href == f"/places/{ref['id']}":
+            continue
+        stops.append(Stop(ref.get("label") or located[ref["id"]][0], lat, lon, _when(entry),
+                          f"/places/{ref['id']}"))
+    return itinerary(stops)

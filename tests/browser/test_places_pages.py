@@ -93,3 +93,36 @@ def test_a_place_is_json_for_programs_and_a_page_with_headers_and_304_for_browse
                      headers={"Accept": BROWSER_HTML}).json()["id"] == butyrka
     bad = httpx.get(f"{site}/places/{butyrka}?at=sometime", headers={"Accept": BROWSER_HTML})
     assert bad.status_code == 422 and "sometime" in bad.text and "<h1>Butyrka</h1>" in bad.text
+
+
+def test_the_itinerary_partial_draws_monclus_stops_in_chromium(site: str, demo_db: str, page,
+                                                                shot) -> None:
+    """The partial the person's page includes (the lead wires it there), drawn from Monclús's
+    stored biography: numbered stops over the countries, then the table of stops."""
+    import json
+    import sqlite3
+
+    from jinja2 import Environment, FileSystemLoader
+
+    from starosta.service.pages import maps
+    from starosta.service.pages.render import TEMPLATES
+
+    person = one(site, "/persons", "Vicente Monclus")
+    document = httpx.get(f"{site}/persons/{person}/biography").json()
+    with sqlite3.connect(f"file:{demo_db}?mode=ro", uri=True) as conn:
+        itinerary = maps.person_itinerary(conn, document["timeline"])
+    assert itinerary is not None
+    labels = [s.label for s in itinerary.stops]
+    assert {"Butyrka", "Vorkuta", "Samarkand", "Kirovabad"} <= set(labels)
+    assert labels.index("Butyrka") < labels.index("Vorkuta") < labels.index("Samarkand")
+    html = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True).get_template(
+        "_itinerary.html").render(itinerary=itinerary)
+    page.set_content(f'<!doctype html><html lang="en"><head><title>Itinerary</title>'
+                     f'<link rel="stylesheet" href="{site}/static/style.css"></head>'
+                     f'<body><main><h1>Vicente Monclús Guallar</h1>{html}</main></body></html>')
+    svg = page.locator("svg.map-svg")
+    assert svg.locator("circle").count() == len(itinerary.markers) > 4
+    assert svg.locator("polyline").count() == 1
+    assert "Vorkuta" in (svg.locator("title").text_content() or "")
+    assert page.locator("table tbody tr").count() == len(itinerary.stops)
+    checked(page, shot, "monclus-itinerary")

@@ -95,8 +95,13 @@ def test_an_itinerary_numbers_its_stops_and_keeps_a_place_seen_twice_once() -> N
              maps.Stop("Moscow", 55.76, 37.62, "1940"), maps.Stop("Leningrad", 59.94, 30.31)]
     m = maps.itinerary(stops)
     assert m is not None
-    assert [(k.label, k.number) for k in m.markers] == [("Leningrad", 1), ("Kirovabad", 2),
-                                                         ("Moscow", 3)]
+    assert [(k.label, k.number, k.numbers) for k in m.markers] == [
+        ("Leningrad", 1, (1, 4)), ("Kirovabad", 2, (2,)), ("Moscow", 3, (3,))]
+    near = maps.itinerary([maps.Stop("Butyrka", 55.78, 37.59), maps.Stop("Lubyanka", 55.76, 37.63),
+                           maps.Stop("Vorkuta", 67.5, 64.05)])
+    assert near is not None  # too near to draw apart at this scale: one marker, both numbers
+    assert [(k.label, k.numbers) for k in near.markers] == [("Butyrka; Lubyanka", (1, 2)),
+                                                            ("Vorkuta", (3,))]
     assert len(m.route.split()) == 4  # the route passes every stop, in order
     assert all(0 < k.x < m.width and 0 < k.y < m.height for k in m.markers)
     assert maps.itinerary([]) is None
@@ -105,3 +110,43 @@ def test_an_itinerary_numbers_its_stops_and_keeps_a_place_seen_twice_once() -> N
 def test_degrees_read_as_a_person_reads_them() -> None:
     assert maps.degrees(55.78, 37.59) == "55.78° N, 37.59° E"
     assert maps.degrees(-33.9, -70.5) == "33.9° S, 70.5° W"
+
+
+def _templates():
+    from jinja2 import Environment, FileSystemLoader
+
+    from starosta.service.pages.render import TEMPLATES
+
+    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True)
+
+
+def test_the_itinerary_partial_escapes_labels_and_lists_its_stops_after_the_map() -> None:
+    m = maps.itinerary([maps.Stop("<script>alert(1)</script>", 55.78, 37.59, "1940", "/places/PL-1"),
+                        maps.Stop("Vorkuta", 67.5, 64.05, "1940-09", "/places/PL-2")])
+    html = _templates().get_template("_itinerary.html").render(itinerary=m)
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert html.index("<svg") < html.index("<table")  # the chart, then the table of its figures
+    assert 'role="img"' in html and "<title" in html and "1940" in html
+    assert html.count("<tr>") == 3  # the header and two stops
+    assert ' style="' not in html
+
+
+def test_a_person_itinerary_takes_the_timelines_located_places_in_order() -> None:
+    class Conn:  # registry.place_coordinates reads places(id, label, data)
+        def execute(self, sql, args):
+            data = {"PL-1": ("Butyrka", '{"latitude": 55.78, "longitude": 37.59}'),
+                    "PL-2": ("Monimo", "{}"),
+                    "PL-3": ("Vorkuta", '{"latitude": 67.5, "longitude": 64.05}')}
+            return [(a, *data[a]) for a in args if a in data]
+
+    timeline = [
+        {"fields": {"place": {"id": "PL-1", "label": "Butyrka"}, "start": "1940-01-25", "end": "1940-09"}},
+        {"fields": {"place": {"id": "PL-2", "label": "Monimo"}, "date": "1939"}},  # no coordinates
+        {"fields": {"place": {"id": "PL-3", "label": "Vorkuta"}, "start": "1940-09"}},
+        {"fields": {"place": {"id": "PL-3", "label": "Vorkuta"}, "date": "1941"}},  # same place again
+        {"fields": {"person": {"id": "P-1"}}}]  # no place
+    m = maps.person_itinerary(Conn(), timeline)
+    assert m is not None
+    assert [(s.label, s.when, s.href) for s in m.stops] == [
+        ("Butyrka", "1940-01-25 to 1940-09", "/places/PL-1"), ("Vorkuta", "1940-09", "/places/PL-3")]
+    assert maps.person_itinerary(Conn(), timeline[1:2]) is None
