@@ -123,6 +123,6 @@ def test_the_itinerary_partial_draws_monclus_stops_in_chromium(site: str, demo_d
     svg = page.locator("svg.map-svg")
     assert svg.locator("circle").count() == len(itinerary.markers) > 4
     assert svg.locator("polyline").count() == 1
-    assert "Vorkuta" in (svg.locator("title").text_content() or "")
+    assert "Vorkuta" in (svg.locator("title#itinerary-title").text_content() or "")
     assert page.locator("table tbody tr").count() == len(itinerary.stops)
     checked(page, shot, "monclus-itinerary")
