@@ -126,3 +126,38 @@ def test_the_itinerary_partial_draws_monclus_stops_in_chromium(site: str, demo_d
     assert "Vorkuta" in (svg.locator("title#itinerary-title").text_content() or "")
     assert page.locator("table tbody tr").count() == len(itinerary.stops)
     checked(page, shot, "monclus-itinerary")
+
+
+# -- funds ----------------------------------------------------------------------------------------
+
+def test_a_funds_page_has_its_ledger_per_currency_and_a_chart_of_money_per_year(site: str, page,
+                                                                                 shot) -> None:
+    fund = one(site, "/funds", "Demo Fund")
+    ledger = httpx.get(f"{site}/funds/{fund}/ledger").json()
+    page.goto(f"{site}/funds/{fund}")
+    assert page.locator("h1").inner_text() == ledger["fund"]["label"]
+    totals = page.locator("section[aria-labelledby=totals-h] table").inner_text()
+    for currency, t in ledger["totals"].items():
+        assert currency in totals and t["received"] in totals and t["balance"] in totals
+    svgs = page.locator("svg.money")
+    assert svgs.count() == len(ledger["totals"])  # one chart per currency, never converted
+    for i in range(svgs.count()):
+        assert "1927" in svgs.nth(i).locator("text.year").all_text_contents()
+        assert svgs.nth(i).locator("rect.in").count() == 1
+        assert svgs.nth(i).locator("rect.out").count() == 1
+    assert page.locator("table.figures").count() == svgs.count()  # each chart's figures
+    donors = page.locator("section[aria-labelledby=donors-h]").inner_text()
+    assert all(d["donor"]["label"] in donors for d in ledger["per_donor"])
+    recipients = page.locator("section[aria-labelledby=recipients-h]")
+    assert recipients.locator("a", has_text="Synthetic colony (demo)").count() == 1
+    assert page.locator("table.entries tbody tr").count() == ledger["count"]
+    checked(page, shot, "demo-fund")
+    # a program at the same URL gets the fund's JSON
+    assert httpx.get(f"{site}/funds/{fund}").json()["id"] == fund
+
+
+def test_a_fund_without_money_says_so(site: str, page) -> None:
+    fund = one(site, "/funds", "Alexander Berkman Fund")
+    page.goto(f"{site}/funds/{fund}")
+    assert "No exact sum of money is recorded" in page.locator("main").inner_text()
+    assert page.locator("svg.money").count() == 0
