@@ -8,7 +8,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.static_files import create_static_files_router
 
 from starosta.service.pages.home import home
-from starosta.service.pages import funds, places  # noqa: F401  (i24-places: registers their @page handlers)
+from starosta.service.pages import funds, places, sources  # noqa: F401  (i24-places: their @page handlers)
 from starosta.service.pages.render import STATIC, template_config
 
 __all__ = ["ROUTES", "template_config"]

@@ -161,3 +161,66 @@ def test_a_fund_without_money_says_so(site: str, page) -> None:
     page.goto(f"{site}/funds/{fund}")
     assert "No exact sum of money is recorded" in page.locator("main").inner_text()
     assert page.locator("svg.money").count() == 0
+
+
+# -- sources --------------------------------------------------------------------------------------
+
+SCRIPT_TITLE = "<script>alert(1)</script>"
+
+
+def test_a_source_titled_with_a_script_renders_as_text_and_runs_nothing(site: str, page,
+                                                                        shot) -> None:
+    made = httpx.post(f"{site}/sources", headers=CONTRIBUTOR, json={
+        "csl": {"type": "book", "title": SCRIPT_TITLE,
+                "author": [{"family": "<img src=x onerror=alert(2)>", "given": "A."}],
+                "issued": {"date-parts": [[1931]]}},
+        "note": "<b onclick=alert(3)>note</b>", "via": ["<svg onload=alert(4)>"]})
+    assert made.status_code == 201, made.text
+    source = made.json()["id"]
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(f"{site}/sources/{source}")
+    assert page.locator("h1").inner_text() == SCRIPT_TITLE  # the title, as text
+    assert SCRIPT_TITLE in page.locator("p.citation").inner_text()
+    assert "<img src=x onerror=alert(2)>" in page.locator("p.citation").inner_text()
+    assert "<svg onload=alert(4)>" in page.locator("ol.via").inner_text()
+    page.locator("details summary").click()
+    assert SCRIPT_TITLE in page.locator("pre.csl").inner_text()
+    assert page.locator("main script, main img, main b, main ol.via svg").count() == 0
+    assert dialogs == []
+    html = httpx.get(f"{site}/sources/{source}", headers={"Accept": BROWSER_HTML}).text
+    assert SCRIPT_TITLE not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    checked(page, shot, "script-source")
+    assert dialogs == []
+    # a program gets the source's JSON, the title as given
+    assert httpx.get(f"{site}/sources/{source}").json()["data"]["csl"]["title"] == SCRIPT_TITLE
+
+
+def test_a_sources_page_lists_the_claims_citing_it(site: str, page, shot) -> None:
+    butyrka = one(site, "/places", "Butyrka")
+    timeline = httpx.get(f"{site}/places/{butyrka}/population/timeline").json()
+    source = timeline["items"][0]["reported"][0]["citation"]["source"]
+    page.goto(f"{site}/sources/{source['id']}")
+    assert page.locator("h1").inner_text() == source["label"]
+    answer = httpx.get(f"{site}/sources/{source['id']}").json()
+    rows = page.locator("table.claims tbody tr")
+    assert rows.count() == len(answer["claims"]) > 0
+    assert rows.first.locator("a").inner_text() == answer["claims"][0]["id"]
+    checked(page, shot, "source-with-claims")
+
+
+# -- organisations --------------------------------------------------------------------------------
+
+def test_an_organisations_page_has_its_members_and_the_groups_timeline(site: str, page,
+                                                                       shot) -> None:
+    group = one(site, "/organizations", "Spanish pilots removed to Butyrka")
+    answer = httpx.get(f"{site}/organizations/{group}").json()
+    page.goto(f"{site}/organizations/{group}")
+    assert page.locator("h1").inner_text() == answer["label"]
+    people = page.locator("table.people").inner_text()
+    assert "Vicente Monclús Guallar" in people
+    steps = page.locator("table.timeline tbody tr")
+    assert steps.count() == len(answer["timeline"]) > 1
+    assert steps.filter(has_text="transfer").locator("a", has_text="Vorkuta").count() == 1
+    checked(page, shot, "pilots-group")
+    assert httpx.get(f"{site}/organizations/{group}?format=json").json()["id"] == group

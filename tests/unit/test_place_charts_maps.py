@@ -150,3 +150,41 @@ def test_a_person_itinerary_takes_the_timelines_located_places_in_order() -> Non
     assert [(s.label, s.when, s.href) for s in m.stops] == [
         ("Butyrka", "1940-01-25 to 1940-09", "/places/PL-1"), ("Vorkuta", "1940-09", "/places/PL-3")]
     assert maps.person_itinerary(Conn(), timeline[1:2]) is None
+
+
+# -- the source page's plain citation (service/pages/sources.py: formatted) --------------------
+
+def test_a_plain_citation_has_author_title_container_place_and_date() -> None:
+    from starosta.service.pages.sources import formatted
+
+    assert formatted({"type": "personal_communication", "title": "On leaving Russia",
+                      "author": [{"family": "Steimer", "given": "Mollie"}],
+                      "issued": {"date-parts": [[1923, 11]]}, "publisher-place": "Berlin"}) \
+        == "Steimer, Mollie. On leaving Russia. Berlin, 1923-11."
+    assert formatted({"type": "article-newspaper", "title": "[A letter]", "container-title": "Freedom",
+                      "issued": {"date-parts": [[1924, 1]]}}) == "[A letter]. Freedom. 1924-01."
+
+
+def test_an_authorless_untitled_letter_never_prints_a_title_twice() -> None:
+    from starosta.service.pages.sources import formatted
+
+    text = formatted({"type": "letter", "recipient": [{"family": "Sarnoff", "given": "Lily"}]})
+    assert text == "letter to Sarnoff, Lily."
+    same = formatted({"type": "article", "title": "Freedom", "container-title": "Freedom"})
+    assert same.count("Freedom") == 1
+
+
+def test_the_source_template_escapes_a_script_title_everywhere() -> None:
+    from starosta.service.pages.sources import formatted
+
+    csl = {"type": "book", "title": "<script>alert(1)</script>",
+           "author": [{"literal": "<img src=x onerror=alert(1)>"}]}
+    text = formatted(csl)
+    assert "<script>" in text  # plain text: the template escapes it
+    html = _templates().get_template("source.html").render(
+        source={"label": csl["title"], "source_type": "book", "data": {"csl": csl, "via": ["<b>x</b>"]},
+                "claims": [], "ancestors": [], "descendants": [], "id": "S-1"},
+        csl=csl, citation=text, lang=None, csl_json='{"title": "<script>alert(1)</script>"}',
+        signed_in=False, who=None)
+    assert "<script>alert" not in html and "<img src=x" not in html and "<b>x</b>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
