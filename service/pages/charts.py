@@ -221,7 +221,8 @@ def money_chart(currency: str, years: list[MoneyYear]) -> MoneyChart | None:
         return round(TOP + plot_h * (1 - v / y_max), 1)
 
     bar_w = round(min(32.0, max(1.0, slot * 0.35)), 1)
-    received, disbursed = [], []
+    received: list[Bar] = []
+    disbursed: list[Bar] = []
     for i, y in enumerate(years):
         mid = LEFT + slot * (i + 0.5)
         for amount, bars, x, word in ((y.received, received, mid - bar_w, "in"),

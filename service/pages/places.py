@@ -64,7 +64,7 @@ def place_view(conn: Connection, place_id: str, reader: Viewer, statuses: tuple[
     figures = []
     band = len(years.items) <= BAND_PERIODS
     for period in years.items:
-        group_min, group_max, held = 0, 0, []
+        group_min, group_max, held = 0, 0, []  # type: tuple[int, int | None, list[tuple[str, str]]]
         if band:
             there = population_at(conn, place.id, Span(period.period, period.earliest, period.latest),
                                   statuses)

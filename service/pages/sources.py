@@ -5,7 +5,7 @@ own timeline. Read through the same functions as GET /sources/{id} and GET
 /organizations/{id}.
 
 `formatted` is a plain "author, title, date" rendering of a CSL item (text: the template
-escapes it). The person's page formats citations with citeproc-py (service/pages/cite.py,
+escapes it). The person's page formats citations with citeproc-py (the pages' `cite` module,
 i24-person); the lead swaps `formatted` for cite.formatted there, which escapes every CSL
 string before citeproc formats it."""
 
