@@ -10,12 +10,14 @@ from decimal import Decimal
 
 from litestar import Request, Response
 
+from starosta.events.errors import NotFound
 from starosta.events.store import Connection
 from starosta.projections import ledger as ledgers, registry
 from starosta.projections.rules import Viewer
 from starosta.service.api.common import archive_of, off_loop, review_statuses, viewer
 from starosta.service.api.entities import EntityOut, read_entity
 from starosta.service.pages import charts
+from starosta.service.pages.places import missing
 from starosta.service.pages.render import page, render
 
 
@@ -56,8 +58,12 @@ async def fund_page(request: Request) -> Response:
     after = (request.query_params.get("after") or "")[:80] or None
     archive = archive_of(request)
     head = await off_loop(request, lambda _: archive.reading_store.head())
-    fund, ledger, organization = await off_loop(request, fund_view, fund_id, viewer(request),
-                                  review_statuses(request, None, "ledgers"), after)
+    try:
+        fund, ledger, organization = await off_loop(
+            request, fund_view, fund_id, viewer(request), review_statuses(request, None, "ledgers"),
+            after)
+    except NotFound:
+        return missing(request, "fund", fund_id)
     return render(request, "fund.html", {
         "fund": fund, "ledger": ledger, "charts": money_charts(ledger), "after": after,
         "organization": organization,

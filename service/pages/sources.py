@@ -17,11 +17,13 @@ from typing import Any
 
 from litestar import Request, Response
 
+from starosta.events.errors import NotFound
 from starosta.events.store import Connection
 from starosta.projections import registry
 from starosta.projections.rules import Viewer
 from starosta.service.api.common import archive_of, number, off_loop, viewer
 from starosta.service.api.entities import OrganizationOut, read_organization, read_source
+from starosta.service.pages.places import missing
 from starosta.service.pages.render import page, render
 
 LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")  # a BCP 47 tag, roughly
@@ -84,7 +86,10 @@ async def source_page(request: Request) -> Response:
     source_id = request.path_params["source_id"]
     archive = archive_of(request)
     head = await off_loop(request, lambda _: archive.reading_store.head())
-    source = await off_loop(request, read_source, source_id, viewer(request))
+    try:
+        source = await off_loop(request, read_source, source_id, viewer(request))
+    except NotFound:
+        return missing(request, "source", source_id)
     csl = source.data.get("csl") or {}
     language = csl.get("language")
     return render(request, "source.html", {
@@ -112,7 +117,10 @@ async def organization_page(request: Request) -> Response:
     after = number(after_text, "people_after", "query") if after_text else 0
     archive = archive_of(request)
     head = await off_loop(request, lambda _: archive.reading_store.head())
-    organization, parent = await off_loop(request, organization_view, organization_id,
-                                          viewer(request), after)
+    try:
+        organization, parent = await off_loop(request, organization_view, organization_id,
+                                              viewer(request), after)
+    except NotFound:
+        return missing(request, "organisation", organization_id)
     return render(request, "organization.html", {"org": organization, "parent": parent},
                   version=f"{head.position}:{head.hash}:{request.url.query}")

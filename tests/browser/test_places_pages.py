@@ -224,3 +224,59 @@ def test_an_organisations_page_has_its_members_and_the_groups_timeline(site: str
     assert steps.filter(has_text="transfer").locator("a", has_text="Vorkuta").count() == 1
     checked(page, shot, "pilots-group")
     assert httpx.get(f"{site}/organizations/{group}?format=json").json()["id"] == group
+
+
+# -- what every page of this slice shares ------------------------------------------------------
+
+def test_a_place_named_with_markup_is_text_in_the_heading_the_map_and_the_names(site: str, page,
+                                                                                 shot) -> None:
+    source = httpx.post(f"{site}/sources", headers=CONTRIBUTOR,
+                        json={"csl": {"type": "book", "title": "A gazetteer"}}).json()["id"]
+    name = "<script>alert(1)</script> camp"
+    made = httpx.post(f"{site}/places", headers=CONTRIBUTOR, json={
+        "name": name, "kind": "camp", "latitude": 60.0, "longitude": 50.0,
+        "coordinates_source": "<img src=x onerror=alert(2)>",
+        "aliases": ["<svg onload=alert(3)>"], "citation": {"source": source}})
+    assert made.status_code == 201, made.text
+    place = made.json()["id"]
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(f"{site}/places/{place}")
+    assert page.locator("h1").inner_text() == name
+    assert name in (page.locator("svg.map-svg title").text_content() or "")
+    assert name in (page.locator("svg.map-svg text").text_content() or "")
+    facts = page.locator("dl.facts").inner_text()
+    assert "<img src=x onerror=alert(2)>" in facts and "<svg onload=alert(3)>" in facts
+    assert page.locator("main script, main img, main dl svg").count() == 0
+    assert dialogs == []
+    shot("markup-place")
+
+
+def test_the_places_within_a_place_count_with_it_when_asked(site: str, page) -> None:
+    moscow = one(site, "/places", "Moscow")
+    page.goto(f"{site}/places/{moscow}")
+    children = page.locator("section[aria-labelledby=children-h]")
+    assert {"Butyrka", "Lubyanka", "Lefortovo"} <= set(children.locator("li a").all_inner_texts())
+    alone = page.locator("table.figures tbody tr").count() if page.locator("table.figures").count() else 0
+    children.locator("a", has_text="Count the places within it too").click()
+    page.wait_for_url("**within=1")
+    rows = page.locator("table.figures tbody tr")
+    assert rows.count() > alone  # Butyrka's 1940 to Lefortovo's 1956
+    assert rows.filter(has=page.locator("th", has_text="1940")).inner_text().split()[1] == "1"
+    page.fill("#at", "1940")
+    page.click("form.at-form button")
+    page.wait_for_url("**at=1940**")
+    assert "within=1" in page.url
+    assert "Vicente Monclús Guallar" in page.locator("section[aria-labelledby=held-h]").inner_text()
+
+
+@pytest.mark.parametrize("path", ["/places/PL-NOSUCH00", "/funds/F-NOSUCH00", "/sources/S-NOSUCH00",
+                                  "/organizations/O-NOSUCH00"])
+def test_an_unknown_record_is_a_404_page_for_browsers_and_a_problem_for_programs(site: str,
+                                                                                 path: str) -> None:
+    html = httpx.get(site + path, headers={"Accept": BROWSER_HTML})
+    assert html.status_code == 404 and html.headers["content-type"].startswith("text/html")
+    assert "NOSUCH00" in html.text and "<h1>No such" in html.text
+    program = httpx.get(site + path)
+    assert program.status_code == 404
+    assert program.headers["content-type"].startswith("application/problem+json")
