@@ -17,6 +17,7 @@ from starosta.events.registry import (
     PersonRegistered,
     PersonsDistinct,
     PersonUnmerged,
+    PlaceLocated,
     PlaceRegistered,
     RecordIdentified,
     RecordMerged,
@@ -103,7 +104,8 @@ class RegistryProjection(Projection):
     version = 6  # 2: suppressions; 3: judgements contradicting earlier ones are ignored and flagged;
     # 4: participant roles added by admins; 5: places and organisations merged (merged_into,
     # their judgements), identifications; 6: properties (admin-registered; the seeded ones are
-    # in code: events.properties.SEEDED)
+    # in code: events.properties.SEEDED). place.located (issue 24) needs no new version: no
+    # log written before it holds one, so every table built before is built alike
     ddl = {
         "sources": _entity_table("source_type TEXT NOT NULL,"),
         "persons": _entity_table("partial INTEGER NOT NULL, merged_into TEXT,") + [
@@ -161,6 +163,14 @@ class RegistryProjection(Projection):
             case PlaceRegistered():
                 conn.execute(f"INSERT INTO {t['places']} VALUES (?, ?, ?, ?, NULL, ?, ?)",
                              (e.place_id, e.label, e.kind, e.parent, _encode(e), pos))
+            case PlaceLocated():  # coordinates set after registration: the record shows them
+                row = conn.execute(f"SELECT data FROM {t['places']} WHERE id = ?",
+                                   (e.place_id,)).fetchone()
+                if row is not None:
+                    data = {**msgspec.json.decode(row[0]), "latitude": e.latitude,
+                            "longitude": e.longitude, "coordinates_source": e.coordinates_source}
+                    conn.execute(f"UPDATE {t['places']} SET data = ? WHERE id = ?",
+                                 (_encode(data), e.place_id))
             case OrganizationRegistered():
                 conn.execute(f"INSERT INTO {t['organizations']} VALUES (?, ?, ?, NULL, ?, ?)",
                              (e.organization_id, e.label, e.kind, _encode(e), pos))

@@ -25,3 +25,38 @@ def test_a_source_of_coordinates_without_coordinates_is_refused(api: Api) -> Non
     assert "coordinates_source" in r.json()["detail"]
     unlocated = api.post("/places", {"name": "Monimo", "kind": "other", "citation": {"source": s}})
     assert "latitude" not in api.get(f"/places/{unlocated.json()['id']}").json()["data"]
+
+
+def test_a_reviewer_locates_a_place_registered_without_coordinates(api: Api) -> None:
+    s = api.source()
+    place = api.post("/places", {"name": "Solovki", "kind": "camp",
+                                 "citation": {"source": s}}).json()["id"]
+    body = {"latitude": 65.02, "longitude": 35.71, "coordinates_source": "GeoNames, the islands"}
+    refused = api.post(f"/places/{place}/location", body, who="alice")  # a contributor
+    assert refused.status_code == 403, refused.text
+    r = api.post(f"/places/{place}/location", body, who="bob")
+    assert r.status_code == 201, r.text
+    assert r.json()["id"] == place
+    data = api.get(f"/places/{place}").json()["data"]
+    assert (data["latitude"], data["longitude"], data["coordinates_source"]) == \
+        (65.02, 35.71, "GeoNames, the islands")
+    again = api.post(f"/places/{place}/location", {**body, "latitude": 65.03,
+                                                   "coordinates_source": "a better map"}, who="bob")
+    assert again.status_code == 201, again.text
+    data = api.get(f"/places/{place}").json()["data"]
+    assert (data["latitude"], data["coordinates_source"]) == (65.03, "a better map")  # the latest
+    assert data["label"] == "Solovki" and data["kind"] == "camp"  # the rest as registered
+
+
+def test_a_location_names_its_source_and_a_real_place(api: Api) -> None:
+    s = api.source()
+    place = api.post("/places", {"name": "Kem", "kind": "camp", "citation": {"source": s}}).json()["id"]
+    missing = api.post(f"/places/{place}/location", {"latitude": 64.95, "longitude": 34.58},
+                       who="bob")
+    assert missing.status_code == 422 and "coordinates_source" in missing.text
+    wrong = api.post(f"/places/{place}/location", {"latitude": 95, "longitude": 34.58,
+                                                   "coordinates_source": "x"}, who="bob")
+    assert wrong.status_code == 422 and "latitude" in wrong.text
+    unknown = api.post("/places/PL-NOSUCH01/location", {"latitude": 1, "longitude": 2,
+                                                         "coordinates_source": "x"}, who="bob")
+    assert unknown.status_code == 404
