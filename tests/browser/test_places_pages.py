@@ -93,6 +93,10 @@ def test_a_place_is_json_for_programs_and_a_page_with_headers_and_304_for_browse
                      headers={"Accept": BROWSER_HTML}).json()["id"] == butyrka
     bad = httpx.get(f"{site}/places/{butyrka}?at=sometime", headers={"Accept": BROWSER_HTML})
     assert bad.status_code == 422 and "sometime" in bad.text and "<h1>Butyrka</h1>" in bad.text
+    hostile = httpx.get(f"{site}/places/{butyrka}", params={"at": '"><script>alert(1)</script>'},
+                        headers={"Accept": BROWSER_HTML})
+    assert hostile.status_code == 422 and "<script>alert" not in hostile.text
+    assert "&lt;script&gt;" in hostile.text  # the value, escaped, beside the field
 
 
 def test_the_itinerary_partial_draws_monclus_stops_in_chromium(site: str, demo_db: str, page,
