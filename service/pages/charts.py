@@ -17,8 +17,20 @@ import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-__all__ = ["Axis", "Bar", "Band", "Point", "PopulationChart", "PeriodFigures", "Reported",
-           "MoneyChart", "MoneyYear", "nice_ticks", "population_chart", "money_chart"]
+__all__ = [
+    "Axis",
+    "Band",
+    "Bar",
+    "MoneyChart",
+    "MoneyYear",
+    "PeriodFigures",
+    "Point",
+    "PopulationChart",
+    "Reported",
+    "money_chart",
+    "nice_ticks",
+    "population_chart",
+]
 
 WIDTH = 640.0
 HEIGHT = 260.0

@@ -12,7 +12,8 @@ from litestar import Request, Response
 
 from starosta.events.errors import NotFound
 from starosta.events.store import Connection
-from starosta.projections import ledger as ledgers, registry
+from starosta.projections import ledger as ledgers
+from starosta.projections import registry
 from starosta.projections.rules import Viewer
 from starosta.service.api.common import archive_of, off_loop, review_statuses, viewer
 from starosta.service.api.entities import EntityOut, read_entity

@@ -22,8 +22,17 @@ from starosta.events.store import Connection
 from starosta.projections import registry
 from starosta.service.pages.render import STATIC
 
-__all__ = ["ATLAS", "Map", "Marker", "Stop", "locator", "itinerary", "person_itinerary", "rings",
-           "project"]
+__all__ = [
+    "ATLAS",
+    "Map",
+    "Marker",
+    "Stop",
+    "itinerary",
+    "locator",
+    "person_itinerary",
+    "project",
+    "rings",
+]
 
 ATLAS = STATIC / "world-atlas-countries-110m.json"
 WIDTH = 600.0  # the SVG's width in its own units (it scales to the page: CSS width 100%)

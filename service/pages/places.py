@@ -14,7 +14,13 @@ from litestar import Request, Response
 from starosta.events.errors import Invalid, NotFound
 from starosta.events.kinds import CountRange
 from starosta.projections import registry
-from starosta.projections.population import Population, Span, Timeline, population_at, timeline
+from starosta.projections.population import (
+    Population,
+    Span,
+    Timeline,
+    population_at,
+    timeline,
+)
 from starosta.projections.rules import Viewer
 from starosta.service.api.common import archive_of, off_loop, review_statuses, viewer
 from starosta.service.api.entities import EntityOut, read_person
@@ -70,7 +76,9 @@ def place_view(conn: Connection, place_id: str, reader: Viewer, statuses: tuple[
     figures = []
     band = len(years.items) <= BAND_PERIODS
     for period in years.items:
-        group_min, group_max, held = 0, 0, []  # type: tuple[int, int | None, list[tuple[str, str]]]
+        group_min: int = 0
+        group_max: int | None = 0
+        held: list[tuple[str, str]] = []
         if band:
             there = population_at(conn, place.id, Span(period.period, period.earliest, period.latest),
                                   statuses, within)

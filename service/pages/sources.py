@@ -22,7 +22,11 @@ from starosta.events.store import Connection
 from starosta.projections import registry
 from starosta.projections.rules import Viewer
 from starosta.service.api.common import archive_of, number, off_loop, viewer
-from starosta.service.api.entities import OrganizationOut, read_organization, read_source
+from starosta.service.api.entities import (
+    OrganizationOut,
+    read_organization,
+    read_source,
+)
 from starosta.service.pages.places import missing
 from starosta.service.pages.render import page, render
 

@@ -103,7 +103,6 @@ def test_the_itinerary_partial_draws_monclus_stops_in_chromium(site: str, demo_d
                                                                 shot) -> None:
     """The partial the person's page includes (the lead wires it there), drawn from Monclús's
     stored biography: numbered stops over the countries, then the table of stops."""
-    import json
     import sqlite3
 
     from jinja2 import Environment, FileSystemLoader
