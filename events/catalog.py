@@ -13,6 +13,7 @@ from starosta.events.registry import (
     PersonRegistered,
     PersonsDistinct,
     PersonUnmerged,
+    PlaceLocated,
     PlaceRegistered,
     RecordIdentified,
     RecordMerged,
@@ -44,3 +45,4 @@ CATALOG.upcaster("claim.submitted", 1)(upcast_submitted)
 for _judgement in (RecordMerged, RecordUnmerged, RecordsDistinct, RecordIdentified,  # issue 20
                    RecordUnidentified):
     CATALOG.add(_judgement)
+CATALOG.add(PlaceLocated)  # issue 24: coordinates set after registration

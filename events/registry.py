@@ -76,9 +76,22 @@ class PlaceRegistered(Event, frozen=True, tag="place.registered", omit_defaults=
     parent: str | None = None
     latitude: float | None = None
     longitude: float | None = None
+    coordinates_source: str | None = None  # where the coordinates come from (geography)
     identification: Identification | None = None
     external_ids: ExternalIds = {}
     synthetic: bool = False
+
+
+class PlaceLocated(Event, frozen=True, tag="place.located", omit_defaults=True):
+    """A reviewer set (or corrected) a place's coordinates after its registration, with where
+    they come from: geography (a gazetteer, a map), not a claim about the past, so not
+    reviewed as one. The place's record shows the latest; its stream keeps every one."""
+
+    place_id: str
+    latitude: float
+    longitude: float
+    coordinates_source: str
+    reviewer: str
 
 
 OrganizationKind = Literal["aid_fund", "committee", "colony", "group", "movement", "union",

@@ -17,6 +17,7 @@ from starosta.events.registry import (
     PersonRegistered,
     PersonsDistinct,
     PersonUnmerged,
+    PlaceLocated,
     PlaceRegistered,
     RecordIdentified,
     RecordMerged,
@@ -103,7 +104,8 @@ class RegistryProjection(Projection):
     version = 6  # 2: suppressions; 3: judgements contradicting earlier ones are ignored and flagged;
     # 4: participant roles added by admins; 5: places and organisations merged (merged_into,
     # their judgements), identifications; 6: properties (admin-registered; the seeded ones are
-    # in code: events.properties.SEEDED)
+    # in code: events.properties.SEEDED). place.located (issue 24) needs no new version: no
+    # log written before it holds one, so every table built before is built alike
     ddl = {
         "sources": _entity_table("source_type TEXT NOT NULL,"),
         "persons": _entity_table("partial INTEGER NOT NULL, merged_into TEXT,") + [
@@ -161,6 +163,14 @@ class RegistryProjection(Projection):
             case PlaceRegistered():
                 conn.execute(f"INSERT INTO {t['places']} VALUES (?, ?, ?, ?, NULL, ?, ?)",
                              (e.place_id, e.label, e.kind, e.parent, _encode(e), pos))
+            case PlaceLocated():  # coordinates set after registration: the record shows them
+                row = conn.execute(f"SELECT data FROM {t['places']} WHERE id = ?",
+                                   (e.place_id,)).fetchone()
+                if row is not None:
+                    data = {**msgspec.json.decode(row[0]), "latitude": e.latitude,
+                            "longitude": e.longitude, "coordinates_source": e.coordinates_source}
+                    conn.execute(f"UPDATE {t['places']} SET data = ? WHERE id = ?",
+                                 (_encode(data), e.place_id))
             case OrganizationRegistered():
                 conn.execute(f"INSERT INTO {t['organizations']} VALUES (?, ?, ?, NULL, ?, ?)",
                              (e.organization_id, e.label, e.kind, _encode(e), pos))
@@ -682,6 +692,33 @@ def places_under(conn: Connection, place_id: str, include_children: bool) -> lis
                 r[0] for r in conn.execute(f"SELECT id FROM places WHERE parent IN ({marks}) "
                                            "ORDER BY position", frontier) if r[0] not in found))
             found += frontier
+    return found
+
+
+def place_children(conn: Connection, place_ids: list[str]) -> list[tuple[str, str]]:
+    """Return (id, label) of the places whose parent is one of `place_ids` (a place and the
+    records merged into it), not merged themselves, in registration order (a place's page)."""
+    if not place_ids:
+        return []
+    marks = ",".join("?" * len(place_ids))
+    return [(r[0], r[1]) for r in conn.execute(
+        f"SELECT id, label FROM places WHERE parent IN ({marks}) AND merged_into IS NULL "
+        "ORDER BY position", place_ids)]
+
+
+def place_coordinates(conn: Connection, place_ids: Iterable[str]) -> dict[str, tuple[str, float, float]]:
+    """Return place id -> (label, latitude, longitude) for the places among `place_ids` whose
+    registration gives coordinates (maps: a person's itinerary)."""
+    ids = list(dict.fromkeys(place_ids))
+    found: dict[str, tuple[str, float, float]] = {}
+    for chunk in range(0, len(ids), 500):
+        part = ids[chunk:chunk + 500]
+        marks = ",".join("?" * len(part))
+        for pid, label, data in conn.execute(
+                f"SELECT id, label, data FROM places WHERE id IN ({marks})", part):
+            shown = msgspec.json.decode(data)
+            if shown.get("latitude") is not None and shown.get("longitude") is not None:
+                found[pid] = (label, float(shown["latitude"]), float(shown["longitude"]))
     return found
 
 

@@ -423,6 +423,15 @@ class Operations:
                     body=_json(_named(name, citation, {"kind": kind, **extra})), key=idempotency_key)
 
     @operation
+    def locate_place(place_id: str, latitude: float, longitude: float, coordinates_source: str, *,
+                     idempotency_key: str | None = None) -> Call[Created]:
+        """Reviewer: set a place's coordinates (WGS 84) with where they come from (geography,
+        not a claim); a merged record's go to its survivor (the answer's `id`)."""
+        return Call("POST", f"/places/{place_id}/location", Created, key=idempotency_key,
+                    body=_json({"latitude": latitude, "longitude": longitude,
+                                "coordinates_source": coordinates_source}))
+
+    @operation
     def register_organization(name: str, kind: str, citation: Citation | Mapping[str, Any], *,
                               idempotency_key: str | None = None, **extra: Any) -> Call[Created]:
         """Register an organisation (aid_fund, committee, colony, group, movement, union, ...)."""

@@ -25,7 +25,7 @@ from starosta.events.registry import (
     SourceRegistered,
     SourceType,
 )
-from starosta.events.errors import NotFound
+from starosta.events.errors import Conflict, NotFound
 from starosta.projections import claims as claims_model
 from starosta.events.descent import DEPTH
 from starosta.projections import descent, groups, registry, search
@@ -46,11 +46,11 @@ from starosta.service.api.claims import (
     SuppressIn,
     set_suppression,
 )
-from starosta.service.api.common import (Cursor, Limit, commit, cursor, decided, number,
-                                         off_loop, viewer, who)
+from starosta.service.api.common import (Cursor, Limit, archive_of, commit, cursor, decided,
+                                         decide_and_commit, number, off_loop, viewer, who)
 from starosta.service.domain.commands import invalid
 from starosta.service.domain.csl import check_csl
-from starosta.events.store import Connection
+from starosta.events.store import ConcurrencyError, Connection
 
 Name = Annotated[str, Meta(min_length=1, max_length=300)]
 Query = Annotated[str | None, Parameter(max_length=256, description="Any name variant, any script, "
@@ -119,8 +119,17 @@ class PlaceIn(_Named, kw_only=True):
     parent: Annotated[str, Meta(max_length=64)] | None = None
     latitude: Annotated[float, Meta(ge=-90, le=90)] | None = None
     longitude: Annotated[float, Meta(ge=-180, le=180)] | None = None
+    coordinates_source: Annotated[str, Meta(min_length=1, max_length=500)] | None = None
     identification: Identification | None = None
     external_ids: ExternalIds = {}
+
+
+class LocationIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A place's coordinates (WGS 84 decimal degrees) and where they come from."""
+
+    latitude: Annotated[float, Meta(ge=-90, le=90)]
+    longitude: Annotated[float, Meta(ge=-180, le=180)]
+    coordinates_source: Annotated[str, Meta(min_length=1, max_length=500)]
 
 
 class OrganizationIn(_Named, kw_only=True):
@@ -423,14 +432,37 @@ class PlaceController(Controller):
         data = commands.fit_names(data)
         if (data.latitude is None) != (data.longitude is None):
             raise invalid("latitude", data.latitude, "give both latitude and longitude, or neither")
+        if data.coordinates_source is not None and data.latitude is None:
+            raise invalid("coordinates_source", data.coordinates_source,
+                          "a source of coordinates needs the coordinates (latitude and longitude)")
         return await register(
             request, "place",
             lambda place_id: PlaceRegistered(
                 place_id=place_id, label=data.name, kind=data.kind, aliases=data.aliases,
                 parent=data.parent, latitude=data.latitude, longitude=data.longitude,
-                identification=data.identification, external_ids=data.external_ids,
-                synthetic=data.synthetic),
+                coordinates_source=data.coordinates_source, identification=data.identification,
+                external_ids=data.external_ids, synthetic=data.synthetic),
             {"parent": ("place", data.parent)}, name_fields(data), data)
+
+    @post("/{place_id:str}/location", guards=[auth.reviewer], status_code=201,
+          summary="Set a place's coordinates, with where they come from (reviewer)")
+    async def locate(self, request: Request, place_id: FromPath[str], data: Annotated[LocationIn, Body(
+            examples=_example("The modern prison's coordinates", {
+                "latitude": 55.78, "longitude": 37.59,
+                "coordinates_source": "GeoNames: the present-day prison"}))]) -> Response[Created]:
+        """Reviewers and admins; 201 `{"id", "position"}` (a new location of the place's
+        stream). Coordinates are geography (a gazetteer, a map), not a claim
+        about the past: they are not reviewed, and the latest set is what GET /places/{id}
+        shows in `data` (`latitude`, `longitude`, `coordinates_source`); the place's stream
+        keeps every one. A merged record's go to its survivor (the answer's `id`). 409 when
+        the place changed while this was decided."""
+        try:
+            return await decide_and_commit(request, lambda: commands.locate_place(
+                archive_of(request).store, place_id, data.latitude, data.longitude,
+                data.coordinates_source, who(request)))
+        except ConcurrencyError:
+            raise Conflict(f"place {place_id} changed while its coordinates were decided: "
+                           "reload it and decide again") from None
 
     @get("/", summary="Search places by name or alias")
     async def find(self, request: Request, q: Query = None, after: Cursor = None, limit: Limit = 20) -> SearchPage:

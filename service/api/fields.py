@@ -127,6 +127,8 @@ BY_NAME: dict[str, str] = {
     "labour": "The forced labour, as the source words it",
     "latest": "The latest possible day (ISO date); null when open",
     "latitude": "Latitude in decimal degrees (WGS 84)",
+    "coordinates_source": ("Where a place's coordinates come from (a gazetteer, a map): "
+                           "geography, not a claim about the past"),
     "length": "A length as written and its bounds",
     "locator": "Where in the source (page, folio, paragraph)",
     "longitude": "Longitude in decimal degrees (WGS 84)",

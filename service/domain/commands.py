@@ -59,6 +59,7 @@ from starosta.events.registry import (
     PersonMerged,
     PersonsDistinct,
     PersonUnmerged,
+    PlaceLocated,
     RecordIdentified,
     RecordMerged,
     RecordsDistinct,
@@ -354,6 +355,21 @@ def add_participant_role(conn: Connection, key: str, label: str, description: st
         raise Conflict(f"key={key!r}: the participant role exists already (GET /participant-roles)")
     event = ParticipantRoleAdded(key=key, label=label, description=description, admin=who.actor)
     return Decision([AppendRequest(f"participant-role-{key}", [NewEvent(event)], 0)], Created(id=key))
+
+
+def locate_place(store: EventStore, place_id: str, latitude: float, longitude: float,
+                 coordinates_source: str, who: Principal) -> Decision:
+    """Decide a reviewer's coordinates for a place (issue 24: geography, not a claim): on the
+    place's own stream, expecting its version (of two racing locations one wins); a merged
+    record's go to its survivor. NotFound for an unknown place."""
+    conn = store.reader()
+    if not registry.exists(conn, "place", place_id):
+        raise NotFound("place_id", place_id, "place")
+    target = registry.survivor(conn, place_id, "places")
+    event = PlaceLocated(place_id=target, latitude=latitude, longitude=longitude,
+                         coordinates_source=coordinates_source, reviewer=who.actor)
+    return Decision([AppendRequest(target, [NewEvent(event)], store.stream_version(target))],
+                    Created(id=target))
 
 
 def check_group_subject(conn: Connection, claim: GroupSubjectClaim) -> None:

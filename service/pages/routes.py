@@ -9,6 +9,7 @@ from litestar.static_files import create_static_files_router
 
 from starosta.service.pages.home import home
 from starosta.service.pages import person  # noqa: F401  (registers /persons/{id}'s page)
+from starosta.service.pages import funds, places, sources  # noqa: F401  (i24-places: their @page handlers)
 from starosta.service.pages.render import STATIC, template_config
 
 __all__ = ["ROUTES", "template_config"]
