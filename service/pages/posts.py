@@ -6,6 +6,7 @@ gets today's JSON from the API's handler."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 
 from litestar import Request, Response
@@ -17,11 +18,12 @@ FORMS: dict[str, FormHandler] = {}  # path template -> the handler of a form pos
 
 
 def form(path_template: str) -> Callable[[FormHandler], FormHandler]:
-    """Register `handler` as the answer to a browser's form posted to `path_template` (as
-    Litestar writes it, e.g. "/claims/{claim_id:str}/approve")."""
+    """Register `handler` as the answer to a browser's form posted to `path_template` (as a
+    route declares it, "/claims/{claim_id:str}/approve", or as the request's scope holds it,
+    Litestar's path_format: "/claims/{claim_id}/approve")."""
 
     def register(handler: FormHandler) -> FormHandler:
-        FORMS[path_template] = handler
+        FORMS[re.sub(r"\{(\w+):\w+\}", r"{\1}", path_template)] = handler
         return handler
 
     return register
