@@ -94,7 +94,7 @@ async def signed_in(connection: ASGIConnection) -> Principal:
     revoked token's cookie is anonymous too, never an error. Records the session id in the
     scope's state (SESSION): the request's writes need its CSRF token (check_csrf)."""
     session_id = connection.cookies.get(SESSION_COOKIE)
-    if not sessions.well_formed(session_id):
+    if session_id is None or not sessions.well_formed(session_id):
         return ANONYMOUS
     archive = archive_of(connection)
     found = await archive.run_primary(sessions.principal_of_session, session_id)

@@ -6,6 +6,8 @@ API's URL: a form post is answered here with HTML, through the same command as t
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 from litestar import Request, Response, get
 
@@ -86,12 +88,12 @@ async def post_claim(request: Request) -> Response:
     (service.domain.commands.submit), then the form page again saying it is pending; or the
     form with each error beside its field (422)."""
     posted = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    kind = posted.get("kind")
+    kind = posted.get("kind") or ""
     if kind not in claim_form.BY_KIND:
         return await _form_page(request, None, general=["Choose the kind of claim first."],
                                 status=422)
-    body, errors = claim_form.parsed(kind, posted)
-    body = name_keys.nfc_all(body)  # as before_write makes every JSON body's texts NFC
+    parsed, errors = claim_form.parsed(kind, posted)
+    body: Any = name_keys.nfc_all(parsed)  # as before_write makes every JSON body's texts NFC
     general: list[str] = []
     if not errors:
         try:

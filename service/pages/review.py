@@ -12,6 +12,7 @@ JSON (service.domain.commands.review)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +23,7 @@ from starosta.events.claim_rules import WITH_PENDING
 from starosta.events.errors import Conflict, DomainError
 from starosta.events.kinds import KIND_NAMES, Citation
 from starosta.events.store import ConcurrencyError, Connection
-from starosta.projections import biographies
+from starosta.projections import biographies, registry
 from starosta.projections.rules import Viewer
 from starosta.service.api.claims import BulkApproveIn, bulk_approval
 from starosta.service.api.common import (archive_of, commit, decide_and_commit, decided, off_loop,
@@ -38,6 +39,7 @@ WAITING = ("pending", "contested", "disputed")  # every state waiting for a revi
 PER_STATUS = 200  # claims of each waiting state one queue page reads
 FILTERS = ("kind", "person", "place", "source", "contributor")
 ACTIONS = ("approve", "reject", "contest", "rank")
+LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}")  # a BCP 47 tag, as CSL gives it
 
 
 @dataclass
@@ -51,6 +53,7 @@ class Item:
     agreements: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
     done: str | None = None
+    quote_lang: str | None = None  # the cited source's language (its CSL `language`), when given
 
 
 def _summary(document: dict[str, Any]) -> str:
@@ -80,17 +83,26 @@ def _context(conn: Connection, reader: Viewer, items: list[Item]) -> None:
     claim takes part in (the biography as a reviewer reads it, pending claims included)."""
     public: dict[str, dict[str, Any] | None] = {}
     pending: dict[str, dict[str, Any] | None] = {}
+    languages: dict[str, str | None] = {}
     for item in items:
+        source_id = ((item.claim.claim or {}).get("citation") or {}).get("source")
+        if isinstance(source_id, str):
+            if source_id not in languages:
+                found = registry.entity(conn, "source", source_id)
+                language = ((found[2].get("csl") or {}).get("language") if found else None)
+                languages[source_id] = language if isinstance(language, str) \
+                    and LANGUAGE.fullmatch(language) else None
+            item.quote_lang = languages[source_id]
         for person_id in _persons_of(item.claim)[:3]:
             if person_id not in public:
                 stored = biographies.stored(conn, person_id)
                 public[person_id] = msgspec.json.decode(stored.body) if stored else None
-                wide = biographies.read(conn, person_id, reader, WITH_PENDING)
-                pending[person_id] = msgspec.json.decode(wide.body) if wide else None
+                assembled = biographies.read(conn, person_id, reader, WITH_PENDING)
+                pending[person_id] = msgspec.json.decode(assembled.body) if assembled else None
             document = public[person_id]
             item.persons.append({"id": person_id, "label": _label(item.claim, person_id),
                                  "summary": _summary(document) if document else "no public biography yet"})
-            wide = pending[person_id] or {}
+            wide: dict[str, Any] = pending[person_id] or {}
             for key, into in (("conflicts", item.conflicts), ("agreements", item.agreements)):
                 for entry in wide.get(key) or []:
                     if item.claim.id in entry.get("claims", []):
@@ -198,7 +210,7 @@ async def _decide(request: Request, action: str) -> Response:
     expected = int(version) if version and version.isdigit() and len(version) < 12 else None
     citation = None
     source = _text(posted, "citation.source")
-    rank = _text(posted, "rank") if action == "rank" else None
+    rank: Any = _text(posted, "rank") if action == "rank" else None  # checked below
     try:
         if source:
             citation = Citation(source=source, locator=_text(posted, "citation.locator"))
@@ -244,8 +256,7 @@ async def bulk_form(request: Request) -> Response:
     """Bulk approval from the queue's check boxes: each claim decided on its own, the queue
     page again with what became of each."""
     data = await request.form()
-    ids = [v for v in data.getall("ids") if isinstance(v, str)][:500] if hasattr(data, "getall") \
-        else [data.get("ids")]
+    ids: list[str] = [v for v in data.getall("ids") if isinstance(v, str)][:500]
     reason = _text({k: v for k, v in data.items() if isinstance(v, str)}, "reason")
     notice: list[str] = []
     if not ids:
