@@ -1,0 +1,69 @@
+"""Sessions on both backends (SQLite and PostgreSQL, where the service's role opens, touches and
+closes sessions): sign in, a cookie-signed write with and without its CSRF token, a bearer
+write unaffected, the approve form answered with HTML and the JSON approve unchanged, sign-out."""
+
+from __future__ import annotations
+
+import re
+
+from tests.api.conftest import Api
+
+HTML = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
+
+
+def _signed_in(api: Api, who: str) -> str:
+    """Sign `who` in on the test client (it keeps the cookie); return the page's CSRF token."""
+    r = api.client.post("/sign-in", data={"token": api.tokens[who]}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    assert "starosta_session" in api.client.cookies
+    page = api.client.get("/claims/new", headers={"Accept": HTML})
+    assert page.status_code == 200, page.text
+    return re.search(r'name="_csrf_token" value="([0-9a-f]{64})"', page.text).group(1)
+
+
+def test_sessions_csrf_and_forms_on_each_backend(api: Api) -> None:
+    source = api.source("Sessions <i>test</i>")
+    person = api.person("Sessiya Testova", source)
+    body = {"kind": "death", "person": person, "date": "1937", "citation": {"source": source}}
+    # a bearer-token write needs no CSRF token
+    bearer = api.post("/claims", body, "dave")
+    assert bearer.status_code == 201, bearer.text
+    token = _signed_in(api, "alice")
+    refused = api.client.post("/claims", json=body)
+    assert refused.status_code == 403
+    assert "CSRF" in refused.json()["detail"]
+    # the form, posted to POST /claims itself
+    posted = api.client.post("/claims", data={"_csrf_token": token, "kind": "death",
+                                              "person": person, "date": "1937",
+                                              "citation.source": source},
+                             headers={"Accept": HTML}, follow_redirects=False)
+    assert posted.status_code == 303, posted.text
+    claim_id = posted.headers["location"].rsplit("submitted=", 1)[1]
+    mine = api.client.get("/claims/new", headers={"Accept": HTML}).text
+    assert claim_id in mine and bearer.json()["id"] not in mine  # dave's is not alice's
+    # the form's errors beside their fields: 422 with the page
+    wrong = api.client.post("/claims", data={"_csrf_token": token, "kind": "death",
+                                             "person": person, "date": "soon",
+                                             "citation.source": source},
+                            headers={"Accept": HTML})
+    assert wrong.status_code == 422
+    assert 'id="f-date-error"' in wrong.text
+    # a reviewer's form approval answers with the row, in HTML; the JSON approve is unchanged
+    api.client.cookies.clear()
+    token = _signed_in(api, "bob")
+    row = api.client.post(f"/claims/{claim_id}/approve",
+                          data={"_csrf_token": token, "reason": "<b>checked</b>"},
+                          headers={"Accept": HTML, "HX-Request": "true"})
+    assert row.status_code == 200, row.text
+    assert row.headers["content-type"].startswith("text/html")
+    assert f'id="claim-{claim_id}"' in row.text and "You approved this claim" in row.text
+    json_approve = api.post(f"/claims/{bearer.json()['id']}/approve", {"reason": "ok"}, "carol")
+    assert json_approve.status_code == 200 and json_approve.json()["status"] == "approved"
+    assert api.get(f"/claims/{claim_id}").json()["status"] == "approved"
+    # sign-out closes the session on the server: the old cookie signs nobody in
+    old = api.client.cookies["starosta_session"]
+    out = api.client.post("/sign-out", data={"_csrf_token": token}, follow_redirects=False)
+    assert out.status_code == 303
+    api.client.cookies.clear()
+    api.client.cookies.set("starosta_session", old)
+    assert api.client.get("/claims", params={"status": "pending"}).status_code == 401
