@@ -163,3 +163,19 @@ def test_a_revoked_tokens_session_is_anonymous_on_the_next_request(site: str, de
     assert "Sign in" in r.text and "Session Tester" not in r.text
     assert client.get("/claims", params={"status": "pending"},
                       headers={"Accept": "application/json"}).status_code in (401, 403)
+
+
+def test_the_cookie_is_secure_when_the_trusted_proxy_says_https(demo_db: str) -> None:
+    from tests.conftest import start_server, stop
+
+    proc, base = start_server(demo_db, env={"STAROSTA_TRUSTED_PROXIES": "127.0.0.1,::1"})
+    try:
+        https = httpx.post(base + "/sign-in", data={"token": CONTRIBUTOR},
+                           headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"})
+        assert https.status_code == 303
+        assert "secure" in [a.strip().lower() for a in https.headers["set-cookie"].split(";")]
+        plain = httpx.post(base + "/sign-in", data={"token": CONTRIBUTOR},
+                           headers={"X-Forwarded-Proto": "http", "X-Forwarded-For": "203.0.113.9"})
+        assert "secure" not in [a.strip().lower() for a in plain.headers["set-cookie"].split(";")]
+    finally:
+        stop(proc)
