@@ -13,6 +13,7 @@ from typing import Annotated, Any, TypeVar
 import msgspec
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
+from litestar.datastructures import MutableScopeHeaders
 from litestar.handlers.base import BaseRouteHandler
 from litestar.di import NamedDependency
 from litestar.params import Parameter, ParameterKwarg, SkipValidation
@@ -109,6 +110,21 @@ async def signed_in(connection: ASGIConnection) -> Principal:
     state = connection.scope.setdefault("state", {})
     state[SESSION], state[CSRF_FIELD] = session_id, sessions.csrf_token(session_id)
     return principal
+
+
+async def private_when_signed_in(message: Any, scope: Any) -> None:
+    """The app's before_send: every answer to a request signed in by the session cookie (a
+    page, or the JSON of a program using the cookie) is `Cache-Control: private, no-store`
+    and varies on the cookie, so that no shared cache keeps what a signed-in person sees."""
+    if message.get("type") != "http.response.start" or not scope.get("state", {}).get(SESSION):
+        return
+    headers = MutableScopeHeaders.from_message(message)
+    headers["Cache-Control"] = "private, no-store"
+    vary = headers.get("Vary")
+    if not vary:
+        headers["Vary"] = "Cookie"
+    elif "cookie" not in vary.lower():
+        headers["Vary"] = f"{vary}, Cookie"
 
 
 def session_of(connection: ASGIConnection) -> str | None:

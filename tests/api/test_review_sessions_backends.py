@@ -57,6 +57,13 @@ def test_sessions_csrf_and_forms_on_each_backend(api: Api) -> None:
     assert row.status_code == 200, row.text
     assert row.headers["content-type"].startswith("text/html")
     assert f'id="claim-{claim_id}"' in row.text and "You approved this claim" in row.text
+    # a decision against a version the reviewer did not see is refused, shown in the row
+    other = api.post("/claims", {**body, "date": "1938"}, "dave").json()["id"]
+    stale = api.client.post(f"/claims/{other}/approve",
+                            data={"_csrf_token": token, "version": "7"}, headers={"Accept": HTML})
+    assert stale.status_code in (409, 412), stale.text
+    assert 'class="field-error"' in stale.text
+    assert api.get(f"/claims/{other}", "bob").json()["status"] == "pending"
     json_approve = api.post(f"/claims/{bearer.json()['id']}/approve", {"reason": "ok"}, "carol")
     assert json_approve.status_code == 200 and json_approve.json()["status"] == "approved"
     assert api.get(f"/claims/{claim_id}").json()["status"] == "approved"

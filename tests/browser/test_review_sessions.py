@@ -97,6 +97,9 @@ def test_the_cookie_signs_in_the_api_too(site: str) -> None:
     # pending claims are listed for reviewers only
     r = client.get("/claims", params={"status": "pending"}, headers={"Accept": "application/json"})
     assert r.status_code == 200, r.text
+    # what a signed-in person reads is kept by no shared cache
+    assert r.headers["cache-control"] == "private, no-store"
+    assert "Cookie" in r.headers["vary"]
     anonymous = httpx.get(site + "/claims", params={"status": "pending"})
     assert anonymous.status_code in (401, 403)
 
