@@ -6,6 +6,7 @@ API's URL: a form post is answered here with HTML, through the same command as t
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import msgspec
@@ -82,6 +83,49 @@ async def suggest(request: Request) -> Response:
     return render(request, "_suggest.html", {"options": options})
 
 
+ID_SHAPE = re.compile(r"^[A-Z]{1,2}-[0-9A-Z]{8}$")  # an id, as service/tools/submit.py knows one
+
+
+def resolve_labels(conn: Connection, kind: str, body: dict[str, Any]) -> dict[str, str]:
+    """Entity fields written as labels become ids, as `starosta submit` resolves them: the one
+    record of the field's kinds with that label (case, accents and spaces folded: name_keys.
+    label_key) found by the same search as GET /persons?q=; else the field's error, naming the
+    records it may mean ("did you mean"). Returns the errors."""
+    errors: dict[str, str] = {}
+    for f in claim_form.fields_of(kind):
+        kinds = SUGGESTED.get(f.entity or "", ()) if f.entity != "source" else ()
+        value = body.get(f.name)
+        if not kinds or value is None:
+            continue
+        values = value if isinstance(value, list) else [value]
+        resolved = []
+        for one in values:
+            if not isinstance(one, str) or ID_SHAPE.match(one):
+                resolved.append(one)
+                continue
+            wanted = name_keys.label_key(one)
+            same: list[tuple[str, str]] = []
+            near: list[tuple[str, str]] = []
+            for entity_kind in kinds:
+                for hit in search.find(conn, entity_kind, one, 0, 20).items:
+                    keys = {name_keys.label_key(hit.label)} | (
+                        {name_keys.label_key(hit.matched)} if hit.matched else set())
+                    (same if wanted in keys else near).append((hit.id, hit.label))
+            same = list(dict.fromkeys(same))
+            if len(same) == 1:
+                resolved.append(same[0][0])
+                continue
+            shown = ", ".join(f"{label} ({id_})" for id_, label in (same or near)[:5])
+            what = " or ".join(kinds)
+            errors[f.name] = (f"{len(same)} records ({what}) have the label {one!r}: did you mean "
+                              f"{shown}? Write or pick the id" if same else
+                              f"no {what} has the label {one!r}" +
+                              (f": did you mean {shown}?" if shown else " (register it, or write its id)"))
+            resolved.append(one)
+        body[f.name] = resolved if isinstance(value, list) else resolved[0]
+    return errors
+
+
 @form("/claims")
 async def post_claim(request: Request) -> Response:
     """A claim form posted to POST /claims: the claim through the same command as the JSON
@@ -95,6 +139,8 @@ async def post_claim(request: Request) -> Response:
     parsed, errors = claim_form.parsed(kind, posted)
     body: Any = name_keys.nfc_all(parsed)  # as before_write makes every JSON body's texts NFC
     general: list[str] = []
+    if not errors:
+        errors = await off_loop(request, resolve_labels, kind, body)
     if not errors:
         try:
             bad = _control_character(body)

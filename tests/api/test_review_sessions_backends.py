@@ -48,6 +48,21 @@ def test_sessions_csrf_and_forms_on_each_backend(api: Api) -> None:
                             headers={"Accept": HTML})
     assert wrong.status_code == 422
     assert 'id="f-date-error"' in wrong.text
+    # an entity written as its label: the one record with it (case and accents folded)
+    labelled = api.client.post("/claims", data={"_csrf_token": token, "kind": "death",
+                                                "person": "sessiya  TESTOVA", "date": "1939",
+                                                "citation.source": source},
+                               headers={"Accept": HTML}, follow_redirects=False)
+    assert labelled.status_code == 303, labelled.text
+    labelled_id = labelled.headers["location"].rsplit("submitted=", 1)[1]
+    assert api.get(f"/claims/{labelled_id}", "alice").json()["claim"]["person"] == person
+    unknown = api.client.post("/claims", data={"_csrf_token": token, "kind": "death",
+                                               "person": "Sessiya Testo", "date": "1939",
+                                               "citation.source": source},
+                              headers={"Accept": HTML})
+    assert unknown.status_code == 422
+    error = re.search(r'id="f-person-error" class="field-error">([^<]*)<', unknown.text).group(1)
+    assert "did you mean" in error and person in error
     # a reviewer's form approval answers with the row, in HTML; the JSON approve is unchanged
     api.client.cookies.clear()
     token = _signed_in(api, "bob")
