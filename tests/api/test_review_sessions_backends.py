@@ -82,6 +82,17 @@ def test_sessions_csrf_and_forms_on_each_backend(api: Api) -> None:
     json_approve = api.post(f"/claims/{bearer.json()['id']}/approve", {"reason": "ok"}, "carol")
     assert json_approve.status_code == 200 and json_approve.json()["status"] == "approved"
     assert api.get(f"/claims/{claim_id}").json()["status"] == "approved"
+    # contested from the row, with a counter-citation: disputed, the contest's citation kept
+    version = api.get(f"/claims/{claim_id}", "bob").json()["version"]
+    contested = api.client.post(f"/claims/{claim_id}/contest", data={
+        "_csrf_token": token, "version": str(version), "reason": "another date",
+        "citation.source": source, "citation.locator": "p. 2"},
+        headers={"Accept": HTML, "HX-Request": "true"})
+    assert contested.status_code == 200, contested.text
+    assert "You contested this claim" in contested.text
+    dispute = api.get(f"/claims/{claim_id}").json()
+    assert dispute["status"] == "disputed"
+    assert dispute["dispute"]["citation"]["locator"] == "p. 2"
     # sign-out closes the session on the server: the old cookie signs nobody in
     old = api.client.cookies["starosta_session"]
     out = api.client.post("/sign-out", data={"_csrf_token": token}, follow_redirects=False)
