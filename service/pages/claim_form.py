@@ -29,6 +29,7 @@ LONG = 500  # text fields longer than this get a text area
 # the fields every claim has, after the kind's own and its citation
 COMMON = ("said", "note", "certainty", "calendar", "supersedes", "same_event", "denies",
           "attributed_to", "participants", "qualifiers")
+MORE = frozenset(COMMON[3:])  # shown folded ("More fields") unless they hold a value or an error
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ async def _form_page(request: Request, kind: str | None, fields: list | None = N
     sources = await off_loop(request, search.find, "source", None, 0, 200)
     fields = fields if fields is not None else (claim_form.fields_of(kind) if kind else [])
     return render(request, "claim_new.html", {
-        "kinds": claim_form.KIND_HELP, "kind": kind, "fields": fields,
+        "kinds": claim_form.KIND_HELP, "kind": kind, "fields": fields, "more_names": claim_form.MORE,
         "has_errors": any(f.error for f in claim_form.flat(fields)),
         "general": general or [], "mine": mine, "submitted": submitted, "sources": sources.items,
         "csrf": request.scope.get("state", {}).get("_csrf_token")}, status=status)
