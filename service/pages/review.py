@@ -37,6 +37,7 @@ __all__ = ["queue"]
 
 WAITING = ("pending", "contested", "disputed")  # every state waiting for a reviewer's decision
 PER_STATUS = 200  # claims of each waiting state one queue page reads
+SHOWN = 50  # the oldest claims a queue page shows with their context (filters narrow it)
 FILTERS = ("kind", "person", "place", "source", "contributor")
 ACTIONS = ("approve", "reject", "contest", "rank")
 LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}")  # a BCP 47 tag, as CSL gives it
@@ -115,8 +116,18 @@ def _label(claim: Any, entity_id: str) -> str:
     return next((ref.label for ref in (claim.refs or {}).values() if ref.id == entity_id), entity_id)
 
 
-def _queue(conn: Connection, reader: Viewer, me: tuple[str, ...], filters: dict[str, str]) -> list[Item]:
-    """The waiting claims matching `filters`, oldest first, each with its context."""
+@dataclass
+class Queue:
+    """The queue's page: the oldest claims waiting for this reviewer (`items`, at most SHOWN),
+    how many wait in all (`waiting`), and the reviewer's own claims waiting (`own`)."""
+
+    items: list[Item]
+    waiting: int
+    own: list[Item]
+
+
+def _queue(conn: Connection, reader: Viewer, me: tuple[str, ...], filters: dict[str, str]) -> Queue:
+    """The waiting claims matching `filters`, oldest first, the first SHOWN with their context."""
     entities = [filters[k] for k in ("person", "place") if filters.get(k)]
     found: dict[str, Any] = {}
     for status in WAITING:
@@ -129,8 +140,10 @@ def _queue(conn: Connection, reader: Viewer, me: tuple[str, ...], filters: dict[
             found[claim.id] = claim
     items = [Item(claim=c, mine=c.contributor in me)
              for c in sorted(found.values(), key=lambda c: c.position)]
-    _context(conn, reader, items)
-    return items
+    others = [i for i in items if not i.mine]
+    shown, own = others[:SHOWN], [i for i in items if i.mine][:SHOWN]
+    _context(conn, reader, shown + own)
+    return Queue(shown, len(others), own)
 
 
 def _filters(request: Request) -> dict[str, str]:
@@ -166,11 +179,11 @@ async def queue(request: Request) -> Response:
     filters = _filters(request)
     error = None
     try:
-        items = await off_loop(request, _queue, viewer(request), me.aliases, filters)
+        found = await off_loop(request, _queue, viewer(request), me.aliases, filters)
     except DomainError as exc:
-        items, error = [], exc.detail
+        found, error = Queue([], 0, []), exc.detail
     return render(request, "review.html", {
-        "items": [i for i in items if not i.mine], "own": [i for i in items if i.mine],
+        "items": found.items, "own": found.own, "waiting": found.waiting,
         "filters": filters, "kinds": KIND_NAMES, "csrf": _csrf(request), "error": error,
         "notice": None, "forbidden": False})
 
@@ -274,8 +287,8 @@ async def bulk_form(request: Request) -> Response:
         except DomainError as exc:
             notice.append(exc.detail)
     me = who(request)
-    items = await off_loop(request, _queue, viewer(request), me.aliases, {})
+    found = await off_loop(request, _queue, viewer(request), me.aliases, {})
     return render(request, "review.html", {
-        "items": [i for i in items if not i.mine], "own": [i for i in items if i.mine],
+        "items": found.items, "own": found.own, "waiting": found.waiting,
         "filters": {}, "kinds": KIND_NAMES, "csrf": _csrf(request), "error": None,
         "notice": notice, "forbidden": False})
