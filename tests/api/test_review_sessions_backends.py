@@ -100,3 +100,28 @@ def test_sessions_csrf_and_forms_on_each_backend(api: Api) -> None:
     api.client.cookies.clear()
     api.client.cookies.set("starosta_session", old)
     assert api.client.get("/claims", params={"status": "pending"}).status_code == 401
+
+
+def test_nothing_for_me_to_review_when_empty_or_only_my_own(api: Api) -> None:
+    _signed_in(api, "bob")
+    empty = api.client.get("/review", headers={"Accept": HTML})
+    assert empty.status_code == 200
+    assert "Nothing for me to review" in empty.text
+    assert empty.headers["cache-control"] == "private, no-store"
+    # everything waiting is bob's own: the source, the person's name claim, a death
+    source = api.post("/sources", {"csl": {"type": "book", "title": "Queue test"}}, "bob").json()["id"]
+    person = api.post("/persons", {"name": "Ocheredi Testov", "citation": {"source": source}},
+                      "bob").json()["id"]
+    mine = api.post("/claims", {"kind": "death", "person": person, "date": "1937",
+                                "citation": {"source": source}}, "bob").json()["id"]
+    own = api.client.get("/review", headers={"Accept": HTML}).text
+    assert "Nothing for me to review: the claims waiting are your own" in own
+    assert f'id="claim-{mine}"' in own and f'action="/claims/{mine}/approve"' not in own
+    api.client.cookies.clear()
+    _signed_in(api, "carol")
+    theirs = api.client.get("/review", headers={"Accept": HTML}).text
+    assert "Nothing for me to review" not in theirs
+    assert f'action="/claims/{mine}/approve"' in theirs
+    # a program at the same URL is told where the queue's JSON is
+    assert api.client.get("/review", headers={"Accept": "application/json"}).json()["pending"] \
+        == "/claims?status=pending"
