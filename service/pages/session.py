@@ -19,7 +19,7 @@ from starosta.service.api.common import (CSRF_FIELD, SESSION_COOKIE, archive_of,
 from starosta.service.api.errors import log
 from starosta.service.domain import sessions
 from starosta.service.domain.access import Principal
-from starosta.service.pages.render import render
+from starosta.service.pages.render import render, wants_html
 
 __all__ = ["sign_in_form", "sign_in", "sign_out", "csrf_of"]
 
@@ -32,8 +32,9 @@ def csrf_of(request: Request) -> str | None:
 def _next(value: Any) -> str:
     """Where to go after signing in: a path of this site only (never another site's URL)."""
     if isinstance(value, str) and value.startswith("/") and not value.startswith("//") \
-            and "\\" not in value and not urlsplit(value).netloc:
-        return value
+            and "\\" not in value and len(value) <= 2000 and value.isprintable() \
+            and not any(c.isspace() for c in value) and not urlsplit(value).netloc:
+        return value  # browsers drop tabs and newlines: "/\t/evil.example" would be "//evil..."
     return "/"
 
 
@@ -43,7 +44,12 @@ def _form(request: Request, **context: Any) -> dict[str, Any]:
 
 @get("/sign-in", include_in_schema=False, opt={"page": True})
 async def sign_in_form(request: Request) -> Response:
-    """The sign-in form: a token, exchanged once for a session cookie."""
+    """The sign-in form: a token, exchanged once for a session cookie. A program is told to
+    send its token in the Authorization header instead."""
+    if not wants_html(request):
+        return Response({"detail": "browsers sign in here (POST /sign-in, form field token) for a "
+                         "session cookie; programs send Authorization: Bearer <token>",
+                         "documentation": "/schema"}, headers={"Vary": "Accept"})
     return render(request, "sign_in.html",
                   _form(request, next=_next(request.query_params.get("next"))))
 

@@ -92,3 +92,14 @@ def test_a_sessions_csrf_token_is_bound_to_it() -> None:
     assert not sessions.csrf_ok(second, token)
     assert not sessions.csrf_ok(first, None) and not sessions.csrf_ok(first, "")
     assert token != sessions.csrf_token(second)
+
+
+@pytest.mark.parametrize("sent, goes", [
+    ("/claims/new", "/claims/new"), ("/review?kind=custody", "/review?kind=custody"),
+    ("//evil.example", "/"), ("/\t/evil.example", "/"), ("/\n/evil.example", "/"),
+    ("/\\evil.example", "/"), ("https://evil.example/", "/"), ("evil", "/"), (None, "/"),
+    ("/" + "a" * 3000, "/")])
+def test_after_signing_in_only_a_path_of_this_site(sent, goes) -> None:
+    from starosta.service.pages.session import _next
+
+    assert _next(sent) == goes
