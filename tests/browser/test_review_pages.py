@@ -168,6 +168,20 @@ def test_a_form_post_without_the_csrf_token_is_refused(site: str, page, shot) ->
     after = httpx.get(f"{site}/claims/{claim_id}",
                       headers={"Authorization": f"Bearer {REVIEWER}"}).json()
     assert after["version"] == before["version"] and after["status"] == before["status"]
+    clean(page)
+    # the same form with its token, posted without JavaScript: a page holding the updated row
+    page.goto(site + "/review")
+    row = page.locator(f"#claim-{claim_id}")
+    form = row.locator("form[action$='/approve']")
+    form.evaluate("f => f.removeAttribute('hx-post')")
+    page.evaluate("() => htmx.process(document.body)")
+    with page.expect_navigation():
+        form.evaluate("f => f.submit()")
+    assert page.url.endswith(f"/claims/{claim_id}/approve")
+    assert "You " in page.get_by_role("status").inner_text()
+    assert page.get_by_role("link", name="Back to the review queue").is_visible()
+    shot("decided-without-javascript")
+    clean(page)
 
 
 def test_a_contributor_may_not_use_the_queue_and_readers_are_sent_to_sign_in(site: str, page,
