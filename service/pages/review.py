@@ -12,6 +12,7 @@ JSON (service.domain.commands.review)."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, get
 
-from starosta.events.claim_rules import WITH_PENDING
+from starosta.events.claim_rules import PUBLIC, WITH_PENDING
 from starosta.events.errors import Conflict, DomainError
 from starosta.events.kinds import KIND_NAMES, Citation
 from starosta.events.store import ConcurrencyError, Connection
@@ -31,9 +32,9 @@ from starosta.service.api.common import (archive_of, commit, decide_and_commit, 
 from starosta.service.api.errors import http_status
 from starosta.service.domain import accounts, commands
 from starosta.service.pages.posts import form
-from starosta.service.pages.render import render, wants_html
+from starosta.service.pages.render import page, render, wants_html
 
-__all__ = ["queue"]
+__all__ = ["claim_page", "queue"]
 
 WAITING = ("pending", "contested", "disputed")  # every state waiting for a reviewer's decision
 PER_STATUS = 200  # claims of each waiting state one queue page reads
@@ -79,7 +80,8 @@ def _persons_of(claim: Any) -> list[str]:
     return out
 
 
-def _context(conn: Connection, reader: Viewer, items: list[Item]) -> None:
+def _context(conn: Connection, reader: Viewer, items: list[Item],
+             statuses: tuple[str, ...] = WITH_PENDING) -> None:
     """Fill each item's persons (public biography summary) and the conflicts and agreements its
     claim takes part in (the biography as a reviewer reads it, pending claims included)."""
     public: dict[str, dict[str, Any] | None] = {}
@@ -98,7 +100,7 @@ def _context(conn: Connection, reader: Viewer, items: list[Item]) -> None:
             if person_id not in public:
                 stored = biographies.stored(conn, person_id)
                 public[person_id] = msgspec.json.decode(stored.body) if stored else None
-                assembled = biographies.read(conn, person_id, reader, WITH_PENDING)
+                assembled = biographies.read(conn, person_id, reader, statuses)
                 pending[person_id] = msgspec.json.decode(assembled.body) if assembled else None
             document = public[person_id]
             item.persons.append({"id": person_id, "label": _label(item.claim, person_id),
@@ -292,3 +294,31 @@ async def bulk_form(request: Request) -> Response:
         "items": found.items, "own": found.own, "waiting": found.waiting,
         "filters": {}, "kinds": KIND_NAMES, "csrf": _csrf(request), "error": None,
         "notice": notice, "forbidden": False})
+
+
+# -- a claim's own page -------------------------------------------------------------------------
+
+@page("/claims/{claim_id}")
+async def claim_page(request: Request) -> Response:
+    """`/claims/{id}` in a browser: the claim as the caller may see it (the same read as the
+    JSON), its citation, review history and `disputed` mark; a reviewer also gets the queue's
+    controls while it waits for a decision. Cached by the shown claim itself."""
+    claim_id = request.path_params.get("claim_id", "")
+    reader = viewer(request)
+    reviewer = who(request).has("reviewer")
+
+    def read(conn: Connection) -> Item | None:
+        claim = accounts.read_claim(conn, claim_id, reader)
+        if claim is None:
+            return None
+        item = Item(claim=claim, mine=claim.contributor in who(request).aliases)
+        _context(conn, reader, [item], WITH_PENDING if reviewer else PUBLIC)
+        return item
+
+    item = await off_loop(request, read)
+    if item is None:
+        raise commands.unseen_claim("claim_id", claim_id, "path")
+    shown = msgspec.json.encode(item.claim)
+    return render(request, "claim.html", {"item": item, "csrf": _csrf(request),
+                                          "claim_id": claim_id},
+                  version=hashlib.sha256(shown).hexdigest())

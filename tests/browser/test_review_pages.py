@@ -192,3 +192,29 @@ def test_a_contributor_may_not_use_the_queue_and_readers_are_sent_to_sign_in(sit
     assert "for reviewers" in page.get_by_role("alert").inner_text()
     shot("review-as-contributor")
     clean(page)
+
+
+def test_a_reader_sees_a_contested_claim_marked_disputed_on_its_page(site: str, page, shot) -> None:
+    disputed = httpx.get(site + "/claims", params={"status": "disputed"}).json()["items"][0]
+    page.goto(f"{site}/claims/{disputed['id']}")
+    assert page.locator("h1").inner_text() == f"Claim {disputed['id']}: {disputed['kind']}"
+    state = page.locator("main > p .state")
+    assert state.inner_text() == "disputed" and "disputed" in state.get_attribute("class")
+    mark = page.locator("p.disputed")
+    assert disputed["dispute"]["reason"][:40] in mark.inner_text()
+    # readers see the contester's and contributor's account ids, never their names
+    text = page.locator("main").inner_text()
+    assert disputed["dispute"]["actor"] in text and "Demo Second Reviewer" not in text
+    assert "Demo Contributor" not in text
+    assert page.locator("form").count() == 1  # the header's search only: no controls
+    assert page.locator("table td", has_text="contest").count() >= 1  # its history
+    shot("claim-disputed")
+    clean(page)
+    page.set_viewport_size(PHONE)
+    shot("claim-disputed-phone")
+    # the same URL gives a program today's JSON, and the page answers 304 when unchanged
+    assert httpx.get(f"{site}/claims/{disputed['id']}").json()["status"] == "disputed"
+    first = httpx.get(f"{site}/claims/{disputed['id']}", headers={"Accept": "text/html"})
+    again = httpx.get(f"{site}/claims/{disputed['id']}",
+                      headers={"Accept": "text/html", "If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304
