@@ -195,7 +195,15 @@ def test_a_contributor_may_not_use_the_queue_and_readers_are_sent_to_sign_in(sit
 
 
 def test_a_reader_sees_a_contested_claim_marked_disputed_on_its_page(site: str, page, shot) -> None:
-    disputed = httpx.get(site + "/claims", params={"status": "disputed"}).json()["items"][0]
+    # a reviewer contests an approved claim through the API: it stays public, marked disputed
+    approved = httpx.get(site + "/claims", params={"status": "approved", "kind": "occupation",
+                                                   "limit": 1}).json()["items"][0]
+    contested = httpx.post(f"{site}/claims/{approved['id']}/contest",
+                           json={"reason": "the source says <em>farmer</em>, not this"},
+                           headers={"Authorization": "Bearer demo-reviewer-2-token"})
+    assert contested.status_code == 200, contested.text
+    disputed = httpx.get(f"{site}/claims/{approved['id']}").json()
+    assert disputed["status"] == "disputed"
     page.goto(f"{site}/claims/{disputed['id']}")
     assert page.locator("h1").inner_text() == f"Claim {disputed['id']}: {disputed['kind']}"
     state = page.locator("main > p .state")
@@ -205,6 +213,7 @@ def test_a_reader_sees_a_contested_claim_marked_disputed_on_its_page(site: str, 
     # readers see the contester's and contributor's account ids, never their names
     text = page.locator("main").inner_text()
     assert disputed["dispute"]["actor"] in text and "Demo Second Reviewer" not in text
+    assert "<em>farmer</em>" in mark.inner_text()  # the reason as written: text, not markup
     assert "Demo Contributor" not in text
     assert page.locator("form").count() == 1  # the header's search only: no controls
     assert page.locator("table td", has_text="contest").count() >= 1  # its history
