@@ -152,6 +152,13 @@ async def check_csrf(request: Request) -> Response | None:
     return problem(request, 403, "Forbidden", detail)
 
 
+def from_a_browser(request: Request) -> bool:
+    """Whether a form post comes from a page: signed in by the cookie, sent by htmx, or asking
+    for HTML. A program posting a form with its bearer token gets the API's answer, as before."""
+    return session_of(request) is not None or request.headers.get("hx-request") == "true" \
+        or pages.wants_html(request)
+
+
 def is_form(request: Request) -> bool:
     """Whether a request's body is an HTML form's (urlencoded or multipart)."""
     kind = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
@@ -193,7 +200,7 @@ async def before_request(request: Request) -> Response | None:
         return shown  # a browser's page of this URL (service.pages)
     if (refused := await check_csrf(request)) is not None:
         return refused  # a cookie-signed write without its CSRF token
-    if request.method == "POST" and is_form(request) \
+    if request.method == "POST" and is_form(request) and from_a_browser(request) \
             and (answered := await posts.dispatch_form(request)) is not None:
         return answered  # a browser's form posted to this URL (service.pages)
     unknown_query(request)

@@ -125,3 +125,10 @@ def test_nothing_for_me_to_review_when_empty_or_only_my_own(api: Api) -> None:
     # a program at the same URL is told where the queue's JSON is
     assert api.client.get("/review", headers={"Accept": "application/json"}).json()["pending"] \
         == "/claims?status=pending"
+
+
+def test_a_program_posting_a_form_with_its_token_gets_the_apis_answer(api: Api) -> None:
+    r = api.client.post("/claims", data={"kind": "death", "person": "P-00000000"},
+                        headers={**api.auth("alice"), "Accept": "application/json"})
+    assert r.status_code == 400  # the API's JSON answer to a body that is no JSON, as before
+    assert r.headers["content-type"].startswith("application/problem+json")
