@@ -132,3 +132,24 @@ def test_a_program_posting_a_form_with_its_token_gets_the_apis_answer(api: Api) 
                         headers={**api.auth("alice"), "Accept": "application/json"})
     assert r.status_code == 400  # the API's JSON answer to a body that is no JSON, as before
     assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_bulk_approval_from_the_queue(api: Api) -> None:
+    source = api.source("Bulk test")
+    person = api.person("Massovy Testov", source)
+    first = api.claim({"kind": "death", "person": person, "date": "1937", "citation": {"source": source}})
+    second = api.claim({"kind": "birth", "person": person, "date": "1900", "citation": {"source": source}})
+    token = _signed_in(api, "carol")
+    queue = api.client.get("/review", headers={"Accept": HTML}).text
+    assert f'name="ids" value="{first}" form="bulk"' in queue
+    r = api.client.post("/claims/approve", data={"_csrf_token": token, "ids": [first, second, "C-NOTHERE"],
+                                                 "reason": "checked <b>both</b>"},
+                        headers={"Accept": HTML})
+    assert r.status_code == 200
+    assert f"{first}: approved" in r.text and f"{second}: approved" in r.text
+    assert "C-NOTHERE: not approved" in r.text
+    assert "checked <b>" not in r.text
+    for claim_id in (first, second):
+        approved = api.get(f"/claims/{claim_id}").json()
+        assert approved["status"] == "approved"
+        assert approved["history"][-1]["reason"] == "checked <b>both</b>"
