@@ -16,7 +16,7 @@ from litestar.openapi.spec import Contact
 from starosta.events.store import EventStore
 from starosta.service.api.biography import BiographyController
 from starosta.service.api.claims import ClaimController
-from starosta.service.api.common import PEER, authenticate, before_request
+from starosta.service.api.common import PEER, authenticate, before_request, private_when_signed_in
 from starosta.service.api.ledger import AidController, LedgerController
 from starosta.service.api.log import LogController, health
 from starosta.service.api import openapi
@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[lifespan],
         guards=[authenticate],
         before_request=before_request,
+        before_send=[private_when_signed_in],  # a session cookie's answers: private (issue 24)
         dependencies={"store": Provide(provide_store, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=settings.max_body_bytes,

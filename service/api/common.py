@@ -13,6 +13,7 @@ from typing import Annotated, Any, TypeVar
 import msgspec
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
+from litestar.datastructures import MutableScopeHeaders
 from litestar.handlers.base import BaseRouteHandler
 from litestar.di import NamedDependency
 from litestar.params import Parameter, ParameterKwarg, SkipValidation
@@ -22,13 +23,14 @@ from starosta.projections.rules import Viewer, counted_statuses
 from starosta.service.archive import Archive
 from starosta.events.errors import Conflict, Invalid, Unauthenticated
 from starosta.events.store import ConcurrencyError, EventStore
+from starosta.service.domain import sessions
 from starosta.service.domain.access import ANONYMOUS, IdempotencyKey, KeyReused, Principal, resolve
 from starosta.service.archive import Committed
 from starosta.service.api.auth import drain, principal_of
 from starosta.service.api.errors import LogBudget, clipped, log, problem, strict_problem
 from starosta.service.feed import MAX_POSITION
 from starosta.service.domain.replies import Decision
-from starosta.service.pages import render as pages
+from starosta.service.pages import posts, render as pages
 
 # The archive's event store, injected as is: SQLite's or PostgreSQL's (both the EventStore
 # protocol, which no validator can check an instance against).
@@ -64,9 +66,11 @@ async def authenticate(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     so no in-process cache could be kept current). Async on purpose: Litestar runs sync
     guards in its own thread pool, a hop for every request, anonymous ones too."""
     authorization = connection.headers.get("authorization")
+    if authorization is None:  # a browser's session cookie, else anonymous
+        connection.scope.setdefault("state", {})["principal"] = await signed_in(connection)
+        return
     try:
-        principal = ANONYMOUS if authorization is None else \
-            await archive_of(connection).run_primary(resolve, authorization)
+        principal = await archive_of(connection).run_primary(resolve, authorization)
     except Unauthenticated as exc:
         # who failed, for an operator (fail2ban and the like): the client, never the token
         logged, skipped = refusals_logged(connection).take()
@@ -78,6 +82,87 @@ async def authenticate(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         await drain(connection)
         raise  # 401
     connection.scope.setdefault("state", {})["principal"] = principal
+
+
+SESSION_COOKIE = "starosta_session"  # HttpOnly, SameSite=Strict, Path=/ (service.pages.session)
+SESSION = "session"  # the scope state's key of the session id a request was signed in by
+CSRF_FIELD, CSRF_HEADER = "_csrf_token", "x-csrftoken"
+
+
+async def signed_in(connection: ASGIConnection) -> Principal:
+    """The principal of a request's session cookie (sessions.principal_of_session: the token
+    checked again on every request), ANONYMOUS without one; a malformed, unknown, expired or
+    revoked token's cookie is anonymous too, never an error. Records the session id in the
+    scope's state (SESSION): the request's writes need its CSRF token (check_csrf)."""
+    session_id = connection.cookies.get(SESSION_COOKIE)
+    if session_id is None or not sessions.well_formed(session_id):
+        return ANONYMOUS
+    archive = archive_of(connection)
+    found = await archive.run_primary(sessions.principal_of_session, session_id)
+    if found is None:
+        return ANONYMOUS
+    principal, due = found
+    if due:  # when it was last seen, written at most every few minutes
+        def touch(_: Any) -> None:
+            with archive.store.write_transaction() as tx:
+                sessions.touch(tx, session_id)
+        await archive.run_primary(touch)
+    state = connection.scope.setdefault("state", {})
+    state[SESSION], state[CSRF_FIELD] = session_id, sessions.csrf_token(session_id)
+    return principal
+
+
+async def private_when_signed_in(message: Any, scope: Any) -> None:
+    """The app's before_send: every answer to a request signed in by the session cookie (a
+    page, or the JSON of a program using the cookie) is `Cache-Control: private, no-store`
+    and varies on the cookie, so that no shared cache keeps what a signed-in person sees."""
+    if message.get("type") != "http.response.start" or not scope.get("state", {}).get(SESSION):
+        return
+    headers = MutableScopeHeaders.from_message(message)
+    headers["Cache-Control"] = "private, no-store"
+    vary = headers.get("Vary")
+    if not vary:
+        headers["Vary"] = "Cookie"
+    elif "cookie" not in vary.lower():
+        headers["Vary"] = f"{vary}, Cookie"
+
+
+def session_of(connection: ASGIConnection) -> str | None:
+    """The session id this request was signed in by (None: a bearer token, or nobody)."""
+    return connection.scope.get("state", {}).get(SESSION)
+
+
+async def check_csrf(request: Request) -> Response | None:
+    """Every write signed by the session cookie carries the session's CSRF token (form field
+    `_csrf_token` or header `x-csrftoken`); else 403, as a page for a browser and as a problem
+    for a program. Writes with a bearer token, and anonymous ones, are not concerned."""
+    session_id = session_of(request)
+    if session_id is None or request.method in ("GET", "HEAD", "OPTIONS"):
+        return None
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and is_form(request):
+        sent = (await request.form()).get(CSRF_FIELD)
+    if sessions.csrf_ok(session_id, sent if isinstance(sent, str) else None):
+        return None
+    await drain(request)
+    detail = ("this form was not sent by a page of this archive (its CSRF token is missing or "
+              "wrong): reload the page and send it again")
+    if pages.wants_html(request) or is_form(request):
+        return pages.render(request, "refused.html", {"detail": detail}, status=403)
+    return problem(request, 403, "Forbidden", detail)
+
+
+def from_a_browser(request: Request) -> bool:
+    """Whether a form post comes from a page: signed in by the cookie, sent by htmx, or asking
+    for HTML. A program posting a form with its bearer token gets the API's answer, as before."""
+    return session_of(request) is not None or request.headers.get("hx-request") == "true" \
+        or pages.wants_html(request)
+
+
+def is_form(request: Request) -> bool:
+    """Whether a request's body is an HTML form's (urlencoded or multipart)."""
+    kind = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    return kind in ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 async def off_loop(connection: ASGIConnection, read: Callable[..., T], *args: Any) -> T:
@@ -113,6 +198,11 @@ async def before_request(request: Request) -> Response | None:
         return None
     if request.method == "GET" and (shown := await pages.dispatch(request)) is not None:
         return shown  # a browser's page of this URL (service.pages)
+    if (refused := await check_csrf(request)) is not None:
+        return refused  # a cookie-signed write without its CSRF token
+    if request.method == "POST" and is_form(request) and from_a_browser(request) \
+            and (answered := await posts.dispatch_form(request)) is not None:
+        return answered  # a browser's form posted to this URL (service.pages)
     unknown_query(request)
     for name, low, high in _integer_parameters(request.route_handler):
         raw = request.query_params.get(name)

@@ -17,6 +17,7 @@ log's head), the templates' version and the viewer, and 304 for a matching If-No
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,9 @@ def page(path_template: str) -> Callable[[PageHandler], PageHandler]:
     writes it, e.g. "/persons/{person_id:str}")."""
 
     def register(handler: PageHandler) -> PageHandler:
-        PAGES[path_template] = handler
+        # the scope's path_template is the route's path_format ("/persons/{person_id}"): a
+        # template written with its parameter's type is registered without it (i24-review)
+        PAGES[re.sub(r"\{(\w+):\w+\}", r"{\1}", path_template)] = handler
         return handler
 
     return register

@@ -11,6 +11,9 @@ from starosta.service.pages.home import home
 from starosta.service.pages import person  # noqa: F401  (registers /persons/{id}'s page)
 from starosta.service.pages import funds, places, sources  # noqa: F401  (i24-places: their @page handlers)
 from starosta.service.pages.render import STATIC, template_config
+from starosta.service.pages.session import sign_in, sign_in_form, sign_out
+from starosta.service.pages.contribute import new_claim, suggest
+from starosta.service.pages.review import queue
 
 __all__ = ["ROUTES", "template_config"]
 
@@ -19,3 +22,4 @@ static = create_static_files_router(path="/static", directories=[STATIC], includ
                                     cache_control=None)
 
 ROUTES: list[HTTPRouteHandler | Router] = [home, static]
+ROUTES += [sign_in_form, sign_in, sign_out, new_claim, suggest, queue]  # i24-review
