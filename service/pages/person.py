@@ -25,7 +25,7 @@ from starosta.projections import claims as claims_model
 from starosta.projections.rules import PUBLIC, document_statuses, sees_suppressed
 from starosta.service.api.biography import as_of_position
 from starosta.service.api.common import archive_of, off_loop, viewer
-from starosta.service.pages import cite, timeline
+from starosta.service.pages import cite, maps, timeline
 from starosta.service.pages.render import page, render
 
 SECTIONS = ("names", "births", "deaths", "affiliations", "timeline", "deprecated")
@@ -199,7 +199,7 @@ async def person_page(request: Request) -> Response:
            msgspec.json.encode(found["csl"]))
     content = _CONTENT.get(key)
     if content is None:
-        content = await off_loop(request, lambda _: _content(request, found, as_of, base))
+        content = await off_loop(request, lambda conn: _content(request, found, as_of, base, conn))
         _CONTENT.put(key, content)
     title, main = content
     return render(request, "person.html", {"title": title, "main": main},
@@ -207,7 +207,7 @@ async def person_page(request: Request) -> Response:
 
 
 def _content(request: Request, found: dict[str, Any], as_of: str | None,
-             base: str) -> tuple[str, Markup]:
+             base: str, conn: Connection) -> tuple[str, Markup]:
     """The page's title and content (templates/_person_main.html, autoescaped), rendered in a
     reader thread: the document decoded, the chart drawn, the citations formatted."""
     bio = msgspec.json.decode(found["document"].body)
@@ -220,7 +220,8 @@ def _content(request: Request, found: dict[str, Any], as_of: str | None,
         "href": href, "differing": lambda ids: differing([by_claim.get(i) for i in ids]),
         "csl_lang": lambda ref: (csl.get(ref.get("id"), {}).get("language")
                                                 if isinstance(ref, dict) else None),
-        "itinerary": None,  # i24-places' itinerary map (its maps module): the lead wires it
+        # the places of the timeline that have coordinates, on a map (service/pages/maps.py)
+        "itinerary": maps.person_itinerary(conn, bio.get("timeline") or []),
     }
     engine = request.app.template_engine
     assert engine is not None

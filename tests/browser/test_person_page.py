@@ -171,7 +171,7 @@ def test_his_page_is_html_for_a_browser_json_for_a_program_with_304(site: str) -
 def test_an_unknown_person_is_a_404_page_for_a_browser_and_a_problem_for_a_program(site: str) -> None:
     page = httpx.get(f"{site}/persons/P-NOSUCH00", headers={"Accept": BROWSER_HTML})
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
-    assert "No person" in page.text and "P-NOSUCH00" in page.text
+    assert "No such person" in page.text and "P-NOSUCH00" in page.text
     program = httpx.get(f"{site}/persons/P-NOSUCH00")
     assert program.status_code == 404
     assert program.headers["content-type"].startswith("application/problem+json")

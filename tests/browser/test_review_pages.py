@@ -146,6 +146,15 @@ def test_a_contributor_submits_a_custody_claim_and_a_reviewer_approves_it(site: 
         reviewer.close()
     biography = httpx.get(f"{site}/persons/{known['person']}/biography").text
     assert claim_id in biography
+    # a reader reloading the person's page finds the approved claim among its claims
+    reader = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    try:
+        person = reader.new_page()
+        person.goto(f"{site}/persons/{known['person']}")
+        assert person.locator(f"[id='{claim_id}']").count() == 1
+        shot("person-after-approval", person)
+    finally:
+        reader.close()
     assert httpx.get(f"{site}/claims/{claim_id}").json()["status"] == "approved"
     assert dialogs == []
 
