@@ -12,9 +12,10 @@ import pytest
 from starosta.service.domain.csl import CSL_MAX_DEPTH, CSL_MAX_NAMES
 from tests.api.conftest import Api, assert_problem
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite"])  # no database rule: one backend
+SQLITE = pytest.mark.parametrize("backend", ["sqlite"])  # no rule of the database: one backend
 
 
+@SQLITE
 def test_the_issues_1_mb_item_with_520000_invalid_authors_is_422_naming_the_list_and_bound(api: Api) -> None:
     body = msgspec.json.encode({"csl": {"type": "book", "title": "x", "author": [1] * 520_000}})
     assert 1_000_000 < len(body) <= 1_048_576  # under STAROSTA_MAX_BODY_BYTES: decoded, then checked
@@ -32,6 +33,7 @@ def names(n: int) -> list[dict[str, str]]:
     return [{"family": f"Tester{i}", "given": "T."} for i in range(n)]
 
 
+@SQLITE
 def test_an_item_at_the_bound_registers_and_one_past_it_is_refused(api: Api) -> None:
     at = {"type": "book", "title": "A collective work (test, not historical)",
           "author": names(CSL_MAX_NAMES - 10), "editor": names(10)}
@@ -45,6 +47,7 @@ def test_an_item_at_the_bound_registers_and_one_past_it_is_refused(api: Api) -> 
     assert_problem(api.post("/sources", {"csl": alone}), 422, "csl.author", "1,000")
 
 
+@SQLITE
 def test_a_deeply_nested_item_is_422_naming_where(api: Api) -> None:
     deep: object = "leaf"
     for _ in range(CSL_MAX_DEPTH):  # the item, custom, and 5 levels more: one too many
@@ -59,6 +62,7 @@ def test_a_deeply_nested_item_is_422_naming_where(api: Api) -> None:
     assert r.status_code == 201, r.text
 
 
+@SQLITE
 def test_within_the_bounds_the_schema_names_its_first_error_past_them_the_bound(api: Api) -> None:
     # 1,000 invalid authors (within the bound): the schema's first error, with its value
     r = api.post("/sources", {"csl": {"type": "book", "title": "x", "author": [1] * 1_000}})
@@ -72,6 +76,7 @@ def test_within_the_bounds_the_schema_names_its_first_error_past_them_the_bound(
     assert_problem(r, 422, "csl.type", "required")
 
 
+@SQLITE
 def test_a_long_string_and_a_long_list_are_422_naming_their_bounds(api: Api) -> None:
     r = api.post("/sources", {"csl": {"type": "book", "title": "x" * 20_001}})
     body = assert_problem(r, 422, "csl.title", "20,000", "CSL_MAX_STRING")
@@ -80,3 +85,41 @@ def test_a_long_string_and_a_long_list_are_422_naming_their_bounds(api: Api) -> 
     assert_problem(r, 422, "csl.categories", "100", "CSL_MAX_ITEMS")
     r = api.post("/sources", {"csl": {"type": "book", "title": "x" * 20_000, "categories": ["c"] * 100}})
     assert r.status_code == 201, r.text[:300]
+
+
+@SQLITE
+@pytest.mark.parametrize("tail", [b'"\\u0001"', '"é"'.encode()])
+def test_a_body_nested_too_deeply_for_the_walks_is_400_not_500(api: Api, tail: bytes) -> None:
+    """A text outside ASCII (put in NFC) or a control character (named) makes the server walk
+    the body; 900 levels of nesting inside `csl.custom`, which msgspec decodes, was a 500."""
+    for levels in (500, 900):
+        body = b'{"csl":{"type":"book","title":"x","custom":' + b"[" * levels + tail + \
+            b"]" * levels + b"}}"
+        r = api.client.post("/sources", content=body, headers={**api.auth("alice"),
+                                                              "Content-Type": "application/json"})
+        assert_problem(r, 400, "nested too deeply")
+
+
+def test_a_large_body_is_walked_in_a_decider_thread_a_small_one_on_the_loop(db_path: str) -> None:
+    """common.walked, on the real app's archive: the walks of a body over WALK_ON_LOOP_BYTES
+    (its texts put in NFC, searched for control characters) run in a decider thread."""
+    import threading
+
+    import anyio
+    from litestar import Request
+    from litestar.testing import TestClient
+
+    from starosta.service.api.app import create_app
+    from starosta.service.api.common import WALK_ON_LOOP_BYTES, walked
+    from starosta.service.settings import Settings
+
+    app = create_app(Settings(db=db_path))
+    with TestClient(app):  # the app started: its archive open
+        request = Request({"type": "http", "app": app, "litestar_app": app, "method": "POST", "path": "/sources",
+                           "headers": [], "query_string": b""})
+
+        async def where(size: int) -> str:
+            return (await walked(request, b" " * size, threading.current_thread)).name
+
+        assert anyio.run(where, WALK_ON_LOOP_BYTES) == threading.current_thread().name
+        assert anyio.run(where, WALK_ON_LOOP_BYTES + 1).startswith("starosta-decider")
