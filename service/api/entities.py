@@ -345,7 +345,7 @@ class SourceController(Controller):
         interviews, archive files). Its label is the title, else the container, the archive
         reference, the authors, and the date. The item is held to bounds (at most 1,000
         names in all its name lists, 100 items in any other list, 200 keys in an object,
-        20,000 characters in a string, 6 levels of nesting, 10,000 values in all: 422 naming
+        20,000 characters in a string, 6 levels of nesting, 5,000 values in all: 422 naming
         the path and the bound) and checked in a decider thread, never on the event loop."""
         return await register(request, "source", lambda source_id: SourceRegistered(
             source_id=source_id, csl=data.csl, note=data.note, source_type=data.source_type,

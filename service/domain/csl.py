@@ -6,9 +6,9 @@ Every valid item is accepted, with or without a title (letters, interviews, arch
 422 naming its path under `csl` and the value there.
 
 An item is first held to the bounds below (`within_bounds`: one walk that stops at the first
-excess, before the schema runs), so that the schema's work on any item is bounded (a
-1,000-name item: tens of milliseconds, in a decider thread, never on the event loop); the
-schema then stops at its first error (`check_csl`)."""
+excess, before the schema runs), so that the schema's work on any item is bounded (at most about 65 ms, measured: docs/semantics.md, in a
+decider thread, never on the event loop); the schema then stops at its first error
+(`check_csl`)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from starosta.events.errors import Invalid
 
 # -- the bounds of a CSL item (i23-bounds): the one place they are set; docs/semantics.md
 # ("Bounds on a CSL item") lists them. The schema itself bounds nothing (no maxItems on a name
-# list, no maxLength), and validating one name costs it 40-90 microseconds.
+# list, no maxLength), and validating one name costs it 20-130 microseconds.
 
 #: names in one item, all its name lists (author, editor, translator...) together
 CSL_MAX_NAMES = 1_000
@@ -40,19 +40,45 @@ CSL_MAX_STRING = 20_000
 #: levels of nesting, the item itself the first (a date-part's number is at level 5: item,
 #: issued, date-parts, the date, the number)
 CSL_MAX_DEPTH = 6
-#: JSON values in the whole item, every string, number, list and object counted once
-CSL_MAX_VALUES = 10_000
+#: JSON values in the whole item, every string, number, list and object counted once (an
+#: item of 1,000 names, each a family and a given name, holds 3,002)
+CSL_MAX_VALUES = 5_000
 
 # The item's name lists: every property whose items are the schema's name-variable
 NAME_LISTS_REF = "#/definitions/name-variable"
 
 
 @functools.cache
-def validator() -> Draft7Validator:
+def item_schema() -> dict[str, Any]:
+    """The schema of one item, as vendored (its $refs point at #/definitions/...)."""
     schema = json.loads((resources.files(__package__) / "csl-data.json").read_text(encoding="utf-8"))
     item = copy.deepcopy(schema["items"])
     item["required"] = [name for name in item.get("required", []) if name != "id"]
-    item["definitions"] = schema["definitions"]  # the item's $refs point at #/definitions/...
+    item["definitions"] = schema["definitions"]
+    return item
+
+
+def _inlined(node: Any, definitions: dict[str, Any]) -> Any:
+    """`node` with each {"$ref": "#/definitions/X"} replaced by X and each anyOf of one
+    subschema by that subschema: the same schema (the same items valid, the same first error
+    and path), checked in a third to a half of the time (a name: no $ref resolved, no anyOf
+    collecting its branch's errors)."""
+    if isinstance(node, list):
+        return [_inlined(item, definitions) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if set(node) == {"$ref"} and node["$ref"].startswith("#/definitions/"):
+        return _inlined(definitions[node["$ref"].rsplit("/", 1)[1]], definitions)
+    if len(node.get("anyOf", ())) == 1 and set(node) <= {"anyOf", "title", "description"}:
+        return _inlined(node["anyOf"][0], definitions)
+    return {key: _inlined(value, definitions) for key, value in node.items()}
+
+
+@functools.cache
+def validator() -> Draft7Validator:
+    item = item_schema()
+    definitions = item["definitions"]
+    item = _inlined({k: v for k, v in item.items() if k != "definitions"}, definitions)
     # the schema's keywords are checked in this order and validation stops at the first error:
     # what the item itself lacks or has too much of before what is wrong inside it
     first = ("type", "required", "additionalProperties")
@@ -63,7 +89,7 @@ def validator() -> Draft7Validator:
 @functools.cache
 def name_lists() -> frozenset[str]:
     """The item's properties that are lists of names (author, editor...), from the schema."""
-    properties = validator().schema["properties"]
+    properties = item_schema()["properties"]
     return frozenset(name for name, spec in properties.items()
                      if spec.get("type") == "array" and spec.get("items", {}).get("$ref") == NAME_LISTS_REF)
 
