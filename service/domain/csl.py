@@ -6,9 +6,9 @@ Every valid item is accepted, with or without a title (letters, interviews, arch
 422 naming its path under `csl` and the value there.
 
 An item is first held to the bounds below (`within_bounds`: one walk that stops at the first
-excess, before the schema runs), so that the schema's work on any item is bounded (at most about 65 ms, measured: docs/semantics.md, in a
-decider thread, never on the event loop); the schema then stops at its first error
-(`check_csl`)."""
+excess, before the schema runs), so that the schema's work on any item is bounded (at most
+about 65 ms, measured: docs/semantics.md), in a decider thread, never on the event loop; the
+schema then stops at its first error (`check_csl`)."""
 
 from __future__ import annotations
 
