@@ -28,6 +28,10 @@ target is reported with its size. Phases, each recorded even when another one fa
              and POST /claims on SQLite, on PostgreSQL with one server and with two servers on
              one database, in alternating rounds, then `starosta verify`; its own section of
              the report, which `--only postgres` (or `python bench/postgres.py`) rewrites alone
+  load       bench/load.py (issue 23): p99 of /health and of a search from a second client, idle
+             and under four 10 s floods from ONE client (40 live feeds, 1 MB CSL posts, as_of
+             biographies of a 2,000-claim person, 1,000-row pages), each against max(3x idle
+             p99, 50 ms); its own section, which `--only load` rewrites alone (no wrk needed)
 
 HTTP figures come from wrk (-t2 -c16, --seconds each after a 1 s warm-up) on the same 2
 cores as the server: they understate a separate client, so compare the ratios. Every server
