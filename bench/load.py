@@ -545,6 +545,11 @@ def render(section: Section, args: argparse.Namespace, info: dict[str, str], com
         lines += ["", "Not measured in this run:", ""] + [f"- {f}" for f in section.failures]
     missed = [r["flood"].name for r in section.rows
               if any(verdict(r["loaded"][p], r["idle"][p])[1].startswith("missed") for p in ("health", "search"))]
+    busy = section.load_before and section.load_before[0] > 0.75 * (os.cpu_count() or 1)
+    if busy:
+        lines += ["", f"The load average before this section ({section.load_before[0]:.2f} on {os.cpu_count()} cores) "
+                  "says other work was running on the machine: idle p99s, and so the ceilings, carry its noise; "
+                  "a stalled server (seconds, a handful of probe reads) stands far above it."]
     lines += ["", f"Floods measured: {len(section.rows)}; a probe over its ceiling under: "
               f"{', '.join(missed) if missed else 'none'}.", END]
     return lines
