@@ -531,7 +531,8 @@ def render(section: Section, args: argparse.Namespace, info: dict[str, str], com
         flood, result = row["flood"], row["result"]
         answers = _statuses(result["statuses"])
         if result.get("p99") is not None:
-            answers += f"; its p50 {_ms(result['p50'])}, p99 {_ms(result['p99'])}"
+            answers += (f"; {result['answers'] / args.flood_seconds:,.0f} answers/s, its p50 {_ms(result['p50'])}, "
+                        f"p99 {_ms(result['p99'])}")
         if flood.stream:
             answers += f"; feeds held at once: {result['held_max']}; a second client's feed: {row['second']}"
         for probe in ("health", "search"):
