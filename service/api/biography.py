@@ -12,7 +12,7 @@ from starosta.events.errors import Invalid, NotFound
 from starosta.projections import biographies
 from starosta.projections.biographies import Biography
 from starosta.projections.rules import PUBLIC, document_statuses
-from starosta.service.api.common import archive_of, number, off_loop, viewer
+from starosta.service.api.common import archive_of, expensive, number, off_loop, viewer
 from starosta.service.api.errors import clipped
 from starosta.service.feed import MAX_POSITION
 
@@ -71,7 +71,7 @@ class BiographyController(Controller):
         else:
             store = archive_of(request).store
             position, stamp = await off_loop(request, lambda _, v: as_of_position(store, v), as_of)
-            document = await off_loop(request, biographies.read_as_of, store, person_id, position,
+            document = await expensive(request, biographies.read_as_of, person_id, position,
                                       stamp, reader, statuses)
         if document is None:
             raise NotFound("person_id", person_id, "person", "path",
