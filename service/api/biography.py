@@ -46,7 +46,9 @@ class BiographyController(Controller):
     async def biography(
         self, request: Request, person_id: FromPath[str],
         as_of: Annotated[str | None, Parameter(max_length=40, description=(
-            "A log position, or an RFC 3339 timestamp: the archive as it stood then"))] = None,
+            "A log position, or an RFC 3339 timestamp: the archive as it stood then. An "
+            "expensive read (the expensive-read lane: at most STAROSTA_EXPENSIVE_PER_CLIENT, "
+            "default 2, at once per client, past it 429 with Retry-After)"))] = None,
         include: Annotated[Literal["pending"] | None, Parameter(description=(
             "'pending': also pending and contested claims the caller may see (flagged)"))] = None,
         if_none_match: Annotated[str | None, HeaderParameter(name="If-None-Match", max_length=1000,

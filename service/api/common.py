@@ -36,7 +36,9 @@ StoreDependency = NamedDependency[SkipValidation[EventStore]]
 
 T = TypeVar("T")
 
-Limit = Annotated[int, Parameter(ge=1, le=1000, description="Page size (1-1000)")]
+Limit = Annotated[int, Parameter(ge=1, le=1000, description=(
+    "Page size (1-1000). More than 100 is an expensive read (the expensive-read lane: at most "
+    "STAROSTA_EXPENSIVE_PER_CLIENT, default 2, at once per client, past it 429 with Retry-After)"))]
 Cursor = Annotated[str | None, Parameter(description="The `next` of the previous page",
                                          max_length=100, pattern=r"^[0-9]{1,18}$")]
 

@@ -61,7 +61,10 @@ class LogController(Controller):
         request: Request,
         store: StoreDependency,
         after: Position = 0,
-        limit: Annotated[int, Parameter(ge=1, le=1000, description="Page size (1-1000)")] = 100,
+        limit: Annotated[int, Parameter(ge=1, le=1000, description=(
+            "Page size (1-1000). More than 100 is an expensive read (the expensive-read lane: at "
+            "most STAROSTA_EXPENSIVE_PER_CLIENT, default 2, at once per client, past it 429 "
+            "with Retry-After)"))] = 100,
     ) -> LogPage:
         """Every position in order; `next` is the position to pass as `after` for more.
         Events of claims the caller may not see are redacted (admins see everything)."""
