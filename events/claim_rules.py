@@ -98,7 +98,7 @@ _AFTER_ACTION: dict[str, str] = {"submit": "pending", "approve": "approved",
 def review_state(actions: Iterable[str]) -> tuple[str, str, int]:
     """Return (status, rank, version) of a claim after the actions of its review history, in
     version order ('submit', 'approve', 'reject', 'contest', 'retract', 'rank:<rank>'): the
-    fold events/review.evolve makes over a claim's events, from the history's rows, so that a
+    fold events/review.py: evolve makes over a claim's events, from the history's rows, so that a
     claim as of a log position is its history up to it, without replaying its stream."""
     status, rank, version = "", "normal", 0
     for action in actions:

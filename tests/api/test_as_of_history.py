@@ -1,9 +1,9 @@
 """A biography `as_of` a position is computed from the claims read model (each claim's row and
-its review history up to the position: projections/claims.claims_as_of), not by replaying
+its review history up to the position: projections/claims.py: claims_as_of), not by replaying
 every claim's stream (issue 23, item 3). Here the set-based answer is compared, at every
 position of an archive built through the real app, for readers, a contributor and a reviewer,
 with the replay it replaces (kept below as the reference: each claim's stream read and folded
-by events/review.evolve), on an archive with approvals, rejections, contests (on pending and
+by events/review.py: evolve), on an archive with approvals, rejections, contests (on pending and
 approved claims, dismissed and upheld), ranks (preferred, deprecated with a retracting
 citation), supersessions, denials both ways, a retraction, a suppression and a merge."""
 

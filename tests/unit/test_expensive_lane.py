@@ -1,5 +1,5 @@
 """The expensive-read lane's counter (service/lane.py: PerClient) and the review-history fold
-an as_of document is computed with (events/claim_rules.review_state), as pure functions."""
+an as_of document is computed with (events/claim_rules.py: review_state), as pure functions."""
 
 from __future__ import annotations
 
