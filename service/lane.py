@@ -6,8 +6,11 @@ Which reads are expensive (the HTTP layer routes them here; everything else stay
 reader pool, `Archive.run_read`):
 
 * a biography `as_of` a position (the person's claims and their review history up to it);
-* a page of more than CHEAP_PAGE rows (`limit` > 100 on `GET /claims`, `GET /events` and the
-  entity searches);
+* a page of more than CHEAP_PAGE rows (`limit` > 100 on `GET /claims`, `GET /events`, the
+  entity searches and a fund's ledger);
+* a place's population (`?at=` a span, and the timeline): computed on each request over every
+  episode of the place (and of its subtree with include_children), no year is stored;
+* a fund's ledger as CSV (every entry) or with include=pending (totals summed per request).
 
 Three bounds, each a setting:
 
