@@ -5,7 +5,8 @@ search's first page, /health) never queue behind them on the reader pool.
 Which reads are expensive (the HTTP layer routes them here; everything else stays on the
 reader pool, `Archive.run_read`):
 
-* a biography `as_of` a position (the person's claims and their review history up to it);
+* a biography `as_of` a position (the person's claims and their review history up to it), or
+  with include=pending (assembled on each request, where the public one is stored);
 * a page of more than CHEAP_PAGE rows (`limit` > 100 on `GET /claims`, `GET /events`, the
   entity searches and a fund's ledger);
 * a place's population (`?at=` a span, and the timeline): computed on each request over every

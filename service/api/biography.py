@@ -50,7 +50,8 @@ class BiographyController(Controller):
             "expensive read (the expensive-read lane: at most STAROSTA_EXPENSIVE_PER_CLIENT, "
             "default 2, at once per client, past it 429 with Retry-After)"))] = None,
         include: Annotated[Literal["pending"] | None, Parameter(description=(
-            "'pending': also pending and contested claims the caller may see (flagged)"))] = None,
+            "'pending': also pending and contested claims the caller may see (flagged). An "
+            "expensive read, like as_of"))] = None,
         if_none_match: Annotated[str | None, HeaderParameter(name="If-None-Match", max_length=1000,
                                                        description=(
             "ETags (weak or strong, a list, or *): 304 when the document still has one of "
@@ -68,8 +69,8 @@ class BiographyController(Controller):
             # goes the longer way; both in one reader thread hop
             document = await off_loop(request, lambda conn: biographies.stored(conn, person_id)
                                       or biographies.read(conn, person_id, reader, statuses))
-        elif as_of is None:
-            document = await off_loop(request, biographies.read, person_id, reader, statuses)
+        elif as_of is None:  # include=pending: assembled on each request, the expensive lane
+            document = await expensive(request, biographies.read, person_id, reader, statuses)
         else:
             store = archive_of(request).store
             position, stamp = await off_loop(request, lambda _, v: as_of_position(store, v), as_of)

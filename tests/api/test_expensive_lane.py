@@ -35,6 +35,7 @@ def lane(sqlite_template: Template, tmp_path) -> Iterator[TestClient]:
         r = client.post("/persons", json={"name": "Juan Monclús", "citation": {"source": source}})
         assert r.status_code == 201, r.text
         client.app.state.person = r.json()["id"]
+        client.app.state.alice = dict(client.headers)
         del client.headers["Authorization"]
         yield client
 
@@ -83,6 +84,10 @@ def test_a_cheap_read_is_served_while_the_expensive_lane_is_full(lane: TestClien
             assert r.headers["content-type"].startswith(PROBLEM)
             assert int(r.headers["retry-after"]) >= 1
             assert "STAROSTA_EXPENSIVE_PER_CLIENT=2" in r.json()["detail"]
+        # a document assembled for its reader (include=pending) is expensive too
+        r = lane.get(f"/persons/{person}/biography", params={"include": "pending"},
+                     headers=lane.app.state.alice)
+        assert r.status_code == 429, r.text
         # another client's expensive read is admitted: queued behind the held one
         other = portal.start_task_soon(get, "/claims?limit=500", "203.0.113.9")
         until(lambda: archive.expensive.held("203.0.113.9") == 1, "the other client's read queued")
