@@ -27,6 +27,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # or CIDR networks; deploy/starosta.service sets 127.0.0.1,::1 for its nginx). Empty: the
     # client is the connection's peer, and X-Forwarded-For is ignored.
     trusted_proxies: str = ""
+    # i23-lane: the expensive-read lane (service/lane.py: as_of biographies, pages of more
+    # than 100 rows): its threads, the reads one client may have running or queued there
+    # (past it 429 with Retry-After), and the reads queued beyond the running ones (past it 503)
+    expensive_threads: int = 2
+    expensive_per_client: int = 2
+    expensive_queue: int = 16
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> "Settings":
@@ -60,6 +66,10 @@ BOUNDS: dict[str, tuple[float, float | None]] = {
     "STAROSTA_READER_THREADS": (1, 1024),
     "STAROSTA_MAX_STREAMS": (0, None),
     "STAROSTA_MIN_POSITION_WAIT": (0, 3600),
+    # i23-lane
+    "STAROSTA_EXPENSIVE_THREADS": (1, 256),
+    "STAROSTA_EXPENSIVE_PER_CLIENT": (1, 1024),
+    "STAROSTA_EXPENSIVE_QUEUE": (0, 100_000),
 }
 
 

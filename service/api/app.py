@@ -53,7 +53,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         archive = open_archive(settings.db, synchronous=settings.synchronous, writer=True,
                                group_commit_max=settings.group_commit_max,
                                reader_threads=settings.reader_threads,
-                               read_db=settings.read_db)
+                               read_db=settings.read_db,
+                               expensive=(settings.expensive_threads, settings.expensive_per_client,
+                                          settings.expensive_queue))
         app.state.archive = archive
         archive.start()  # the /health ping
         try:

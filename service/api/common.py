@@ -27,6 +27,7 @@ from starosta.service.archive import Committed
 from starosta.service.api.auth import drain, principal_of
 from starosta.service.api.errors import LogBudget, clipped, log, problem, strict_problem
 from starosta.service.feed import MAX_POSITION
+from starosta.service.lane import is_expensive_page
 from starosta.service.domain.replies import Decision
 
 # The archive's event store, injected as is: SQLite's or PostgreSQL's (both the EventStore
@@ -35,7 +36,9 @@ StoreDependency = NamedDependency[SkipValidation[EventStore]]
 
 T = TypeVar("T")
 
-Limit = Annotated[int, Parameter(ge=1, le=1000, description="Page size (1-1000)")]
+Limit = Annotated[int, Parameter(ge=1, le=1000, description=(
+    "Page size (1-1000). More than 100 is an expensive read (the expensive-read lane: at most "
+    "STAROSTA_EXPENSIVE_PER_CLIENT, default 2, at once per client, past it 429 with Retry-After)"))]
 Cursor = Annotated[str | None, Parameter(description="The `next` of the previous page",
                                          max_length=100, pattern=r"^[0-9]{1,18}$")]
 
@@ -82,6 +85,21 @@ async def authenticate(connection: ASGIConnection, _: BaseRouteHandler) -> None:
 async def off_loop(connection: ASGIConnection, read: Callable[..., T], *args: Any) -> T:
     """Run `read(conn, *args)` in one of the archive's reader threads (Archive.run_read)."""
     return await archive_of(connection).run_read(read, *args)
+
+
+async def expensive(connection: ASGIConnection, read: Callable[..., T], *args: Any) -> T:
+    """Run an expensive read, `read(conn, *args)`, in the archive's expensive-read lane
+    (Archive.run_expensive, service/lane.py), counted against this client (`client_key`):
+    429 past its share, 503 when the lane is full."""
+    return await archive_of(connection).run_expensive(client_key(connection), read, *args)
+
+
+async def paged(connection: ASGIConnection, limit: int, read: Callable[..., T], *args: Any) -> T:
+    """Run a page's read: in the expensive lane when it asks for more than lane.CHEAP_PAGE
+    rows (`expensive`), else in a reader thread (`off_loop`)."""
+    if is_expensive_page(limit):
+        return await expensive(connection, read, *args)
+    return await off_loop(connection, read, *args)
 
 
 async def decided(connection: ASGIConnection, decide: Callable[..., Decision], *args: Any) -> Decision:

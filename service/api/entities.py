@@ -48,7 +48,7 @@ from starosta.service.api.claims import (
     set_suppression,
 )
 from starosta.service.api.common import (Cursor, Limit, commit, cursor, decided, number,
-                                         off_loop, viewer, who)
+                                         off_loop, paged, viewer, who)
 from starosta.service.domain.commands import invalid
 from starosta.service.domain.csl import check_csl
 from starosta.events.store import Connection
@@ -400,7 +400,7 @@ class PersonController(Controller):
         """'Спиридонова', 'Spiridonova' and 'spiridónova' find the same person. `order=surname`
         lists them (or what `q` finds) by the surname of their name claims given in parts,
         each hit with its `surname`; persons without one come after, by label."""
-        return await off_loop(request, search.find, "person", q, cursor(after), limit, order)
+        return await paged(request, limit, search.find, "person", q, cursor(after), limit, order)
 
     @get("/{person_id:str}", summary="A person record with its names")
     async def read(self, request: Request, person_id: FromPath[str]) -> EntityOut:
@@ -447,7 +447,7 @@ class PlaceController(Controller):
     @get("/", summary="Search places by name or alias")
     async def find(self, request: Request, q: Query = None, after: Cursor = None, limit: Limit = 20) -> SearchPage:
         """'Butyrki' and 'Butyrka' find the same prison."""
-        return await off_loop(request, search.find, "place", q, cursor(after), limit)
+        return await paged(request, limit, search.find, "place", q, cursor(after), limit)
 
     @get("/{place_id:str}", summary="A place with its names")
     async def read(self, request: Request, place_id: FromPath[str]) -> EntityOut:
@@ -485,7 +485,7 @@ class OrganizationController(Controller):
 
     @get("/", summary="Search organisations by name")
     async def find(self, request: Request, q: Query = None, after: Cursor = None, limit: Limit = 20) -> SearchPage:
-        return await off_loop(request, search.find, "organization", q, cursor(after), limit)
+        return await paged(request, limit, search.find, "organization", q, cursor(after), limit)
 
     @get("/{organization_id:str}", summary="An organisation with its names; a group's members and timeline")
     async def read(self, request: Request, organization_id: FromPath[str],
@@ -534,7 +534,7 @@ class FundController(Controller):
 
     @get("/", summary="Search funds by name")
     async def find(self, request: Request, q: Query = None, after: Cursor = None, limit: Limit = 20) -> SearchPage:
-        return await off_loop(request, search.find, "fund", q, cursor(after), limit)
+        return await paged(request, limit, search.find, "fund", q, cursor(after), limit)
 
     @get("/{fund_id:str}", summary="A fund with its names")
     async def read(self, request: Request, fund_id: FromPath[str]) -> EntityOut:

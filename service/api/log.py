@@ -19,7 +19,7 @@ from starosta.events.store import EventStore, StoreError
 from starosta.projections.rules import Viewer
 from starosta.service.domain.access import token_live
 from starosta.service.api import common
-from starosta.service.api.common import StoreDependency, archive_of, off_loop, viewer, who
+from starosta.service.api.common import StoreDependency, archive_of, off_loop, paged, viewer, who
 from starosta.service.api.errors import problem
 from starosta.service.feed import (
     MAX_POSITION,
@@ -61,11 +61,14 @@ class LogController(Controller):
         request: Request,
         store: StoreDependency,
         after: Position = 0,
-        limit: Annotated[int, Parameter(ge=1, le=1000, description="Page size (1-1000)")] = 100,
+        limit: Annotated[int, Parameter(ge=1, le=1000, description=(
+            "Page size (1-1000). More than 100 is an expensive read (the expensive-read lane: at "
+            "most STAROSTA_EXPENSIVE_PER_CLIENT, default 2, at once per client, past it 429 "
+            "with Retry-After)"))] = 100,
     ) -> LogPage:
         """Every position in order; `next` is the position to pass as `after` for more.
         Events of claims the caller may not see are redacted (admins see everything)."""
-        return await off_loop(request, log_page, store, after, limit, viewer(request))
+        return await paged(request, limit, log_page, store, after, limit, viewer(request))
 
     @get("/stream", summary="Follow the log live (Server-Sent Events)", opt={"event_stream": True})
     async def stream(
