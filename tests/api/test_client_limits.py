@@ -18,6 +18,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from starosta.client import Client, TooManyRequests, Unauthorized
 from tests.api.conftest import PROBLEM, make_tokens
 from tests.conftest import start_server, stop
 
@@ -181,3 +182,12 @@ def test_the_window_slides_and_lets_one_more_failure_through(tmp_path) -> None:
         while http.get("/claims", headers=client("203.0.113.9", WRONG)).status_code == 429:
             assert time.monotonic() < deadline, "the window never let a failure through again"
             time.sleep(0.2)
+        # the Python client raises the 429 as TooManyRequests, with its Retry-After
+        with Client(base, token=WRONG) as wrong:
+            for _ in range(2):
+                with pytest.raises(Unauthorized):
+                    wrong.health()
+            with pytest.raises(TooManyRequests) as raised:
+                wrong.health()
+        assert raised.value.status == 429 and raised.value.retry_after == 1
+        assert "STAROSTA_AUTH_FAILURES_MAX" in raised.value.detail
