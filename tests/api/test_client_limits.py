@@ -89,19 +89,23 @@ def test_one_address_holds_its_share_of_the_feeds_and_another_still_gets_one(tmp
                    "STAROSTA_MAX_STREAMS_PER_TOKEN")
 
 
-def test_the_global_cap_stays_503(tmp_path) -> None:
-    with serving(tmp_path, STAROSTA_MAX_STREAMS="2") as (base, _), \
-            httpx.Client(base_url=base, timeout=10) as http, contextlib.ExitStack() as held:
+def test_the_global_cap_stays_503_and_a_client_past_its_share_gets_429(tmp_path) -> None:
+    with serving(tmp_path, STAROSTA_MAX_STREAMS="2", STAROSTA_MAX_STREAMS_PER_CLIENT="1") \
+            as (base, _), httpx.Client(base_url=base, timeout=10) as http, \
+            contextlib.ExitStack() as held:
         for address in ("203.0.113.1", "203.0.113.2"):
             r = held.enter_context(http.stream("GET", "/events/stream", params={"timeout": 60},
                                                headers=client(address)))
             assert r.status_code == 200
-        third = http.get("/events/stream", params={"timeout": 1}, headers=client("203.0.113.3"))
-        assert third.status_code == 503 and "STAROSTA_MAX_STREAMS" in third.json()["detail"]
-        # each refused feed gave its client's share back: past 4 refusals, still 503, not 429
-        for _ in range(5):
-            again = http.get("/events/stream", params={"timeout": 1}, headers=client("203.0.113.3"))
-            assert again.status_code == 503
+        # the server is full: a client holding its share is told so (429, its own limit) ...
+        assert_429(http.get("/events/stream", params={"timeout": 1}, headers=client("203.0.113.1")),
+                   "STAROSTA_MAX_STREAMS_PER_CLIENT")
+        # ... and a client holding nothing gets the server's 503, every time: each refused feed
+        # gives its client's share back (else the second try would be 429)
+        for _ in range(3):
+            third = http.get("/events/stream", params={"timeout": 1}, headers=client("203.0.113.3"))
+            assert third.status_code == 503 and "STAROSTA_MAX_STREAMS" in third.json()["detail"]
+            assert int(third.headers["retry-after"]) > 0
 
 
 def read_feed(base: str, headers: dict[str, str], **params) -> list[str]:
