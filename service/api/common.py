@@ -24,7 +24,8 @@ from starosta.projections.rules import Viewer, counted_statuses
 from starosta.service.archive import Archive
 from starosta.events.errors import Conflict, Invalid, Unauthenticated
 from starosta.events.store import ConcurrencyError, EventStore
-from starosta.service.domain.access import ANONYMOUS, IdempotencyKey, KeyReused, Principal, resolve
+from starosta.service.domain.access import (ANONYMOUS, IdempotencyKey, KeyReused, Principal,
+                                            bearer_token, resolve)
 from starosta.service.archive import Committed
 from starosta.service.api.auth import drain, principal_of
 from starosta.service.api.errors import LogBudget, clipped, log, problem, strict_problem
@@ -105,6 +106,7 @@ async def signed_in(connection: ASGIConnection, authorization: str | None) -> Pr
     if authorization is None:
         return ANONYMOUS
     try:
+        bearer_token(authorization)  # a malformed header fails on the loop: no thread, no query
         return await archive_of(connection).run_primary(resolve, authorization)
     except Unauthenticated as exc:
         client = client_key(connection)

@@ -99,3 +99,20 @@ def test_an_ipv6_slash_64_is_one_client() -> None:
     shares = Shares(1)
     assert shares.take(client_key(request_from("2001:db8:1:2::1"))) is not None
     assert shares.take(client_key(request_from("2001:db8:1:2::2"))) is None
+
+
+# -- a malformed Authorization header fails without the database -----------------------------------
+
+@pytest.mark.parametrize("header", ["Basic eHh4", "Bearer", "Bearer   ", "bearer", "Token abc", ""])
+def test_a_malformed_header_is_a_failure(header: str) -> None:
+    from starosta.events.errors import Unauthenticated
+    from starosta.service.domain.access import bearer_token
+
+    with pytest.raises(Unauthenticated, match="Bearer <token>"):
+        bearer_token(header)
+
+
+def test_a_bearer_header_gives_its_token() -> None:
+    from starosta.service.domain.access import bearer_token
+
+    assert bearer_token("Bearer sta_abc ") == bearer_token("bearer sta_abc") == "sta_abc"
