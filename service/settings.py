@@ -33,6 +33,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     expensive_threads: int = 2
     expensive_per_client: int = 2
     expensive_queue: int = 16
+    # -- i23-limits: per-client limits (service/limits.py); past one, 429 with Retry-After --
+    max_streams_per_client: int = 4  # live feeds one client address (IPv6: its /64) holds at once
+    max_streams_per_token: int = 4  # live feeds one token holds at once, from any address
+    anonymous_stream_timeout: int = 60  # an anonymous feed's timeout is cut to this (s); a token's: 300
+    auth_failures_max: int = 20  # failed authentications from one client in auth_failure_window ...
+    auth_failure_window: float = 60.0  # ... seconds; past them a failure answers 429, a valid token 200
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> "Settings":
@@ -70,6 +76,12 @@ BOUNDS: dict[str, tuple[float, float | None]] = {
     "STAROSTA_EXPENSIVE_THREADS": (1, 256),
     "STAROSTA_EXPENSIVE_PER_CLIENT": (1, 1024),
     "STAROSTA_EXPENSIVE_QUEUE": (0, 100_000),
+    # i23-limits
+    "STAROSTA_MAX_STREAMS_PER_CLIENT": (0, None),
+    "STAROSTA_MAX_STREAMS_PER_TOKEN": (0, None),
+    "STAROSTA_ANONYMOUS_STREAM_TIMEOUT": (1, 300),
+    "STAROSTA_AUTH_FAILURES_MAX": (1, None),
+    "STAROSTA_AUTH_FAILURE_WINDOW": (1, 86400),
 }
 
 

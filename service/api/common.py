@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import math
 import re
 import uuid
 import weakref
@@ -15,6 +16,7 @@ from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.di import NamedDependency
+from litestar.exceptions import TooManyRequestsException
 from litestar.params import Parameter, ParameterKwarg, SkipValidation
 
 from starosta.projections import name_keys
@@ -22,12 +24,14 @@ from starosta.projections.rules import Viewer, counted_statuses
 from starosta.service.archive import Archive
 from starosta.events.errors import Conflict, Invalid, Unauthenticated
 from starosta.events.store import ConcurrencyError, EventStore
-from starosta.service.domain.access import ANONYMOUS, IdempotencyKey, KeyReused, Principal, resolve
+from starosta.service.domain.access import (ANONYMOUS, IdempotencyKey, KeyReused, Principal,
+                                            bearer_token, resolve)
 from starosta.service.archive import Committed
 from starosta.service.api.auth import drain, principal_of
 from starosta.service.api.errors import LogBudget, clipped, log, problem, strict_problem
 from starosta.service.feed import MAX_POSITION
 from starosta.service.lane import is_expensive_page
+from starosta.service.limits import FailureWindow
 from starosta.service.domain.replies import Decision
 
 # The archive's event store, injected as is: SQLite's or PostgreSQL's (both the EventStore
@@ -58,28 +62,73 @@ def refusals_logged(connection: ASGIConnection) -> LogBudget:
 
 
 async def authenticate(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    """App-wide guard: resolve the bearer token (401 for a wrong one, also on public reads).
+    """App-wide guard: the caller of the request's Authorization header (signed_in: 401 for
+    a wrong one, also on public reads; 429 past the client's failed authentications).
 
-    A request without an Authorization header is anonymous at once, on the loop; a token is
-    looked up in a decider thread, on the primary (a token just created is valid at once, a
-    revoked one refused at once: tokens are written by `starosta token`, in another process,
-    so no in-process cache could be kept current). Async on purpose: Litestar runs sync
-    guards in its own thread pool, a hop for every request, anonymous ones too."""
-    authorization = connection.headers.get("authorization")
+    Async on purpose: Litestar runs sync guards in its own thread pool, a hop for every
+    request, anonymous ones too."""
+    principal = await signed_in(connection, connection.headers.get("authorization"))
+    connection.scope.setdefault("state", {})["principal"] = principal
+
+
+# -- i23-limits: failed authentications throttled per client (service/limits.py) ------------------
+
+def auth_failures(connection: ASGIConnection) -> FailureWindow:
+    """The app's count of failed authentications per client (created on first use, from
+    STAROSTA_AUTH_FAILURES_MAX and STAROSTA_AUTH_FAILURE_WINDOW)."""
+    state = connection.app.state
+    window = state.get("auth_failures")
+    if window is None:
+        settings = state["settings"]
+        window = state["auth_failures"] = FailureWindow(settings.auth_failures_max,
+                                                        settings.auth_failure_window)
+    return window
+
+
+def too_many(detail: str, seconds: float) -> TooManyRequestsException:
+    """A per-client refusal: 429 with Retry-After (whole seconds, at least 1) and `detail`,
+    which names the limit, its setting and when to retry."""
+    return TooManyRequestsException(detail=detail,
+                                    headers={"Retry-After": str(max(1, math.ceil(seconds)))})
+
+
+async def signed_in(connection: ASGIConnection, authorization: str | None) -> Principal:
+    """Return the caller a credential names: `authorization` is an Authorization header's
+    value ("Bearer <token>"; a sign-in form passes the token it was given so); None is
+    anonymous, at once, on the loop. The one check of a credential (the app-wide guard and the
+    sign-in form call it).
+
+    A token is looked up in a decider thread, on the primary (a token just created is valid at
+    once, a revoked one refused at once: tokens are written by `starosta token`, in another
+    process, so no in-process cache could be kept current). A valid token is always served,
+    whoever sends it. A failure (an unknown or revoked token, a malformed header) raises 401,
+    or 429 with Retry-After once the client (client_key) has failed STAROSTA_AUTH_FAILURES_MAX
+    times in STAROSTA_AUTH_FAILURE_WINDOW seconds: the seconds until the window lets one more
+    failure through. The operator's log line (the client, never the token) stays rate-limited
+    (refusals_logged)."""
+    if authorization is None:
+        return ANONYMOUS
     try:
-        principal = ANONYMOUS if authorization is None else \
-            await archive_of(connection).run_primary(resolve, authorization)
+        bearer_token(authorization)  # a malformed header fails on the loop: no thread, no query
+        return await archive_of(connection).run_primary(resolve, authorization)
     except Unauthenticated as exc:
-        # who failed, for an operator (fail2ban and the like): the client, never the token
+        client = client_key(connection)
+        wait = auth_failures(connection).failed(client)
         logged, skipped = refusals_logged(connection).take()
         if logged:
-            log.warning("refused the Authorization header of %s %s from %s: %s%s",
-                        connection.scope.get("method"), connection.url.path,
-                        client_key(connection), exc.detail,
+            log.warning("refused the Authorization header of %s %s from %s: %s%s%s",
+                        connection.scope.get("method"), connection.url.path, client, exc.detail,
+                        " (429: too many failures from this client)" if wait else "",
                         f" ({skipped} more refused before this one, not logged)" if skipped else "")
         await drain(connection)
+        if wait:
+            settings = connection.app.state["settings"]
+            raise too_many(
+                f"{exc.detail}; and this client has failed {settings.auth_failures_max} "
+                f"authentications in {settings.auth_failure_window:g} seconds, the most answered "
+                f"(STAROSTA_AUTH_FAILURES_MAX, STAROSTA_AUTH_FAILURE_WINDOW): retry after "
+                f"{max(1, math.ceil(wait))} seconds", wait) from None
         raise  # 401
-    connection.scope.setdefault("state", {})["principal"] = principal
 
 
 async def off_loop(connection: ASGIConnection, read: Callable[..., T], *args: Any) -> T:

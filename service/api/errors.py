@@ -292,7 +292,8 @@ def http_problem(request: Request, exc: HTTPException) -> Response:
         return validation_problem(request, exc)
     status = exc.status_code
     titles = {400: "Malformed request", 401: "Unauthorized", 403: "Forbidden",
-              404: "Not found", 405: "Method not allowed", 413: "Request body too large"}
+              404: "Not found", 405: "Method not allowed", 413: "Request body too large",
+              429: "Too many requests"}
     detail = str(exc.detail)
     if status == 413:
         detail = f"the request body is over the configured limit ({detail})"

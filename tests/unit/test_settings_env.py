@@ -18,6 +18,10 @@ def test_every_setting_read_from_the_environment_has_its_type() -> None:
            # i23-lane
            "STAROSTA_EXPENSIVE_THREADS": "3", "STAROSTA_EXPENSIVE_PER_CLIENT": "1",
            "STAROSTA_EXPENSIVE_QUEUE": "0"}
+    env.update({  # i23-limits
+        "STAROSTA_MAX_STREAMS_PER_CLIENT": "2", "STAROSTA_MAX_STREAMS_PER_TOKEN": "3",
+        "STAROSTA_ANONYMOUS_STREAM_TIMEOUT": "30", "STAROSTA_AUTH_FAILURES_MAX": "5",
+        "STAROSTA_AUTH_FAILURE_WINDOW": "10"})
     # when settings are built from them
     settings = Settings.from_env(env)
     # then each has the type of its default: the wait is seconds, not text
@@ -41,6 +45,9 @@ def test_a_whole_number_of_seconds_is_a_float() -> None:
     ("STAROSTA_MIN_POSITION_WAIT", "inf", "not a number of seconds"),
     ("STAROSTA_MIN_POSITION_WAIT", "-1", "out of range"),
     ("STAROSTA_PORT", "eighty", "not an integer"),
+    ("STAROSTA_ANONYMOUS_STREAM_TIMEOUT", "301", "out of range"),  # i23-limits
+    ("STAROSTA_AUTH_FAILURES_MAX", "0", "out of range"),
+    ("STAROSTA_AUTH_FAILURE_WINDOW", "soon", "not a number of seconds"),
     ("STAROSTA_PORT", "70000", "out of range"),
     ("STAROSTA_PORT", "8000.5", "not an integer"),
     ("STAROSTA_READER_THREADS", "0", "out of range"),
