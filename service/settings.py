@@ -39,6 +39,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     anonymous_stream_timeout: int = 60  # an anonymous feed's timeout is cut to this (s); a token's: 300
     auth_failures_max: int = 20  # failed authentications from one client in auth_failure_window ...
     auth_failure_window: float = 60.0  # ... seconds; past them a failure answers 429, a valid token 200
+    # seconds a per-client refusal (429) waits before it is answered: a flood that ignores
+    # Retry-After sends at most one request per connection per delay (common.refused_later)
+    refusal_delay: float = 0.5
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> "Settings":
@@ -82,6 +85,7 @@ BOUNDS: dict[str, tuple[float, float | None]] = {
     "STAROSTA_ANONYMOUS_STREAM_TIMEOUT": (1, 300),
     "STAROSTA_AUTH_FAILURES_MAX": (1, None),
     "STAROSTA_AUTH_FAILURE_WINDOW": (1, 86400),
+    "STAROSTA_REFUSAL_DELAY": (0, 10),
 }
 
 

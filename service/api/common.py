@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import ipaddress
 import math
@@ -9,7 +10,7 @@ import re
 import uuid
 import weakref
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 import msgspec
 from litestar import Request, Response
@@ -30,7 +31,7 @@ from starosta.service.archive import Committed
 from starosta.service.api.auth import drain, principal_of
 from starosta.service.api.errors import LogBudget, clipped, log, problem, strict_problem
 from starosta.service.feed import MAX_POSITION
-from starosta.service.lane import is_expensive_page
+from starosta.service.lane import ClientBusy, is_expensive_page
 from starosta.service.limits import FailureWindow
 from starosta.service.domain.replies import Decision
 
@@ -92,6 +93,17 @@ def too_many(detail: str, seconds: float) -> TooManyRequestsException:
                                     headers={"Retry-After": str(max(1, math.ceil(seconds)))})
 
 
+async def refused_later(connection: ASGIConnection) -> None:
+    """Wait STAROSTA_REFUSAL_DELAY seconds before a per-client refusal (429) is answered: a
+    client that ignores Retry-After and asks again at once (every connection of a flood does)
+    then sends at most one request per connection per delay, instead of as many as the event
+    loop can refuse, and other clients' requests do not queue behind its refusals. A waiting
+    refusal costs a suspended coroutine, no thread and no query."""
+    delay = connection.app.state["settings"].refusal_delay
+    if delay > 0:
+        await asyncio.sleep(delay)
+
+
 async def signed_in(connection: ASGIConnection, authorization: str | None) -> Principal:
     """Return the caller a credential names: `authorization` is an Authorization header's
     value ("Bearer <token>"; a sign-in form passes the token it was given so); None is
@@ -123,6 +135,7 @@ async def signed_in(connection: ASGIConnection, authorization: str | None) -> Pr
         await drain(connection)
         if wait:
             settings = connection.app.state["settings"]
+            await refused_later(connection)
             raise too_many(
                 f"{exc.detail}; and this client has failed {settings.auth_failures_max} "
                 f"authentications in {settings.auth_failure_window:g} seconds, the most answered "
@@ -140,14 +153,21 @@ async def expensive(connection: ASGIConnection, read: Callable[..., T], *args: A
     """Run an expensive read, `read(conn, *args)`, in the archive's expensive-read lane
     (Archive.run_expensive, service/lane.py), counted against this client (`client_key`):
     429 past its share, 503 when the lane is full."""
-    return await archive_of(connection).run_expensive(client_key(connection), read, *args)
+    try:
+        return await archive_of(connection).run_expensive(client_key(connection), read, *args)
+    except ClientBusy:
+        await refused_later(connection)
+        raise
 
 
 async def paged(connection: ASGIConnection, limit: int, read: Callable[..., T], *args: Any) -> T:
     """Run a page's read: in the expensive lane when it asks for more than lane.CHEAP_PAGE
     rows (`expensive`), else in a reader thread (`off_loop`)."""
     if is_expensive_page(limit):
-        return await expensive(connection, read, *args)
+        # a page of up to 1,000 rows is encoded in the lane's thread too, not on the event loop
+        # (a 1 MB page takes milliseconds to encode): the handler answers the bytes as they are
+        encoded = await expensive(connection, lambda conn: msgspec.json.encode(read(conn, *args)))
+        return cast(T, Response(encoded, media_type="application/json"))
     return await off_loop(connection, read, *args)
 
 
@@ -339,7 +359,8 @@ async def before_write(request: Request) -> Response | None:
     decoder = _strict_decoder(request.route_handler)
     if decoder is not None and body.strip():
         try:
-            decoder.decode(body)
+            await walked(request, body, _strictly, decoder, body,
+                         request.route_handler.opt.get(BODY_CHECK))
         except msgspec.ValidationError as exc:  # the wrong shape, or malformed past it
             try:
                 msgspec.json.decode(body)
@@ -362,6 +383,21 @@ async def before_write(request: Request) -> Response | None:
                 raise Invalid(field, value, "holds a control character (only tab and newline "
                               "are allowed in text)", "body")
     return None
+
+
+# A handler's cheap bound on its decoded body (opt={BODY_CHECK: check}): check(data) raises
+# Invalid at the first excess. It runs right after the strict decode, in the same thread, so a
+# body past its bounds (a CSL item of 520,000 authors) is refused before Litestar decodes it a
+# second time for the handler on the event loop.
+BODY_CHECK = "body_check"
+
+
+def _strictly(decoder: msgspec.json.Decoder, body: bytes,
+              check: Callable[[Any], None] | None) -> None:
+    """Decode `body` strictly into the handler's `data` type, then apply its BODY_CHECK."""
+    data = decoder.decode(body)
+    if check is not None:
+        check(data)
 
 
 # i23-bounds: a POST body over this many bytes is walked (its texts put in NFC, searched for

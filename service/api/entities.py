@@ -36,7 +36,7 @@ from starosta.projections.groups import GroupStep, Member
 from starosta.projections.search import SearchPage
 from starosta.projections.registry import SUPPRESSED_LABEL, Identified, Suppression
 from starosta.projections.rules import Viewer, sees_suppressed
-from starosta.service.api import auth
+from starosta.service.api import auth, common
 from starosta.service.domain import commands
 from starosta.service.domain.replies import Created, SuppressionSet
 from starosta.service.api.claims import (
@@ -50,7 +50,7 @@ from starosta.service.api.claims import (
 from starosta.service.api.common import (Cursor, Limit, commit, cursor, decided, number,
                                          off_loop, paged, viewer, who)
 from starosta.service.domain.commands import invalid
-from starosta.service.domain.csl import check_csl
+from starosta.service.domain.csl import check_csl, within_bounds
 from starosta.events.store import Connection
 
 Name = Annotated[str, Meta(min_length=1, max_length=300)]
@@ -334,7 +334,8 @@ class SourceController(Controller):
     path = "/sources"
     tags = ["registry"]
 
-    @post("/", guards=[auth.contributor], summary="Register a source (CSL-JSON)", status_code=201)
+    @post("/", guards=[auth.contributor], summary="Register a source (CSL-JSON)", status_code=201,
+          opt={common.BODY_CHECK: lambda data: within_bounds(data.csl)})
     async def register(self, request: Request, data: Annotated[SourceIn, Body(examples=_example(
             "A book cited by the seed texts", {"csl": {"type": "book", "title": "The Guillotine at Work",
                                                         "author": [{"family": "Maximoff", "given": "G. P."}],

@@ -12,6 +12,7 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, Request, get
+from litestar.exceptions import TooManyRequestsException
 from litestar.params import HeaderParameter, Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
@@ -105,7 +106,11 @@ class LogController(Controller):
         caller = who(request)
         if caller.token_id is None:
             timeout = min(timeout, request.app.state["settings"].anonymous_stream_timeout)
-        release = stream_share(request, caller.token_id)  # raises 429 past a share
+        try:
+            release = stream_share(request, caller.token_id)  # raises 429 past a share
+        except TooManyRequestsException:
+            await common.refused_later(request)
+            raise
         slots = stream_slots(request)
         release_slot = slots.take()
         if release_slot is None:

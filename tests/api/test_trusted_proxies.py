@@ -87,7 +87,7 @@ def test_a_flood_of_wrong_tokens_logs_at_most_twenty_lines_a_minute(tmp_path) ->
     """Each refused token was one log line: 2,000 of them made 5 MB of log, and a server whose
     output nobody read fast enough stalled on a full pipe. Now at most 20 lines a minute are
     logged; the server answers every request meanwhile."""
-    proc, base = start_server(str(tmp_path / "a.db"), env={})
+    proc, base = start_server(str(tmp_path / "a.db"), env={"STAROSTA_REFUSAL_DELAY": "0"})
     try:
         with httpx.Client(timeout=10) as http:
             answers = [http.get(f"{base}/health", headers=BAD_TOKEN).status_code

@@ -21,7 +21,7 @@ def test_every_setting_read_from_the_environment_has_its_type() -> None:
     env.update({  # i23-limits
         "STAROSTA_MAX_STREAMS_PER_CLIENT": "2", "STAROSTA_MAX_STREAMS_PER_TOKEN": "3",
         "STAROSTA_ANONYMOUS_STREAM_TIMEOUT": "30", "STAROSTA_AUTH_FAILURES_MAX": "5",
-        "STAROSTA_AUTH_FAILURE_WINDOW": "10"})
+        "STAROSTA_AUTH_FAILURE_WINDOW": "10", "STAROSTA_REFUSAL_DELAY": "0.25"})
     # when settings are built from them
     settings = Settings.from_env(env)
     # then each has the type of its default: the wait is seconds, not text
