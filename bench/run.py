@@ -28,6 +28,10 @@ target is reported with its size. Phases, each recorded even when another one fa
              and POST /claims on SQLite, on PostgreSQL with one server and with two servers on
              one database, in alternating rounds, then `starosta verify`; its own section of
              the report, which `--only postgres` (or `python bench/postgres.py`) rewrites alone
+  load       bench/load.py (issue 23): p99 of /health and of a search from a second client, idle
+             and under four 10 s floods from ONE client (40 live feeds, 1 MB CSL posts, as_of
+             biographies of a 2,000-claim person, 1,000-row pages), each against max(3x idle
+             p99, 50 ms); its own section, which `--only load` rewrites alone (no wrk needed)
 
 HTTP figures come from wrk (-t2 -c16, --seconds each after a 1 s warm-up) on the same 2
 cores as the server: they understate a separate client, so compare the ratios. Every server
@@ -70,6 +74,25 @@ sys.modules.setdefault("bench_run", sys.modules[__name__])
 STAROSTA = str(BIN / "starosta")
 EVENTS_PER_PERSON = 37.8  # what `starosta synth` writes per person (1,020,502 for 27,000)
 HEALTH_INTERVAL = 0.02
+
+
+def load_module(name: str, filename: str) -> Any:
+    """A sibling file of bench/ as a module (loaded by path: bench/ is no package)."""
+    import importlib.util
+
+    module = sys.modules.get(name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parent / filename)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return module
+
+
+def load_load() -> Any:
+    """bench/load.py, the section of one client's floods (issue 23)."""
+    return load_module("bench_load", "load.py")
 
 
 def load_postgres() -> Any:
@@ -1032,6 +1055,14 @@ class Bench:
         made = sum(v for k, v in statuses.items() if 200 <= k < 300)
         return made, seconds, statuses
 
+    # -- one client's floods (bench/load.py, issue 23) ----------------------------------------
+
+    def load(self) -> None:
+        module = load_load()
+        section = module.measure(self.args, self.work)
+        self.results.facts["load_section"] = section
+        self.results.failures += [f"load: {x}" for x in section.failures]
+
     # -- PostgreSQL: one and two servers beside SQLite (bench/postgres.py) -----------------
 
     def postgres(self) -> None:
@@ -1277,6 +1308,7 @@ def write_report(path: Path, args: argparse.Namespace, results: Results, info: d
         for profile in results.profiles:
             lines += profile.lines()
     lines += postgres_lines(path, args, results, info)
+    lines += load_lines(path, args, results)
     if results.failures:
         lines += ["", "## Not measured in this run", ""]
         lines += [f"- {cell(f)}" for f in results.failures]
@@ -1299,6 +1331,22 @@ def postgres_lines(path: Path, args: argparse.Namespace, results: Results, info:
                              "earlier run, dated in its first line.")
         return [""] + old
     results.notes.append(f"The PostgreSQL section was not measured: {why}.")
+    return []
+
+
+def load_lines(path: Path, args: argparse.Namespace, results: Results) -> list[str]:
+    """The load section (bench/load.py): this run's, else the one of the report being replaced
+    (it carries its own date and commit)."""
+    module = load_load()
+    section = results.facts.get("load_section")
+    if section is not None:
+        return [""] + module.render(section, args, module.machine(),
+                                    " ".join(["python bench/run.py", *sys.argv[1:]]))
+    old = module.existing_section(path)
+    if old:
+        results.notes.append("The load section (bench/load.py) was not measured in this run: it is the one "
+                             "of the previous report, with its own date and commit.")
+        return [""] + old
     return []
 
 
@@ -1330,14 +1378,19 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md", help="the report")
     parser.add_argument("--no-profile", dest="profile", action="store_false",
                         help="no py-spy profile of a missed target (profiles run after the measurement)")
-    parser.add_argument("--skip", action="append", default=[], choices=["ceilings", "demo", "postgres", "synthetic"],
+    parser.add_argument("--skip", action="append", default=[],
+                        choices=["ceilings", "demo", "postgres", "synthetic", "load"],
                         help="leave a phase out (repeatable)")
-    parser.add_argument("--only", choices=["postgres"],
+    parser.add_argument("--only", choices=["postgres", "load"],
                         help="measure only this phase and rewrite only its section of the report "
-                             "(postgres: bench/postgres.py, with the SQLite rows it compares with)")
+                             "(postgres: bench/postgres.py, with the SQLite rows it compares with; "
+                             "load: bench/load.py, /health and search under one client's floods)")
+    load_load().add_arguments(parser)
     args = parser.parse_args()
     if args.only == "postgres":
         return load_postgres().run_alone(args, " ".join(["python bench/run.py", *sys.argv[1:]]))
+    if args.only == "load":
+        return load_load().run_alone(args, " ".join(["python bench/run.py", *sys.argv[1:]]))
 
     if not have_wrk():
         return 2
@@ -1360,7 +1413,7 @@ def main() -> int:
             results.fail("starting the ceiling server", exc)
         phases: list[tuple[str, Callable[[], None]]] = [
             ("ceilings", bench.ceilings), ("demo", bench.demo), ("postgres", bench.postgres),
-            ("synthetic", bench.synthetic)]
+            ("synthetic", bench.synthetic), ("load", bench.load)]
         for name, phase in phases:
             if name in args.skip:
                 continue

@@ -89,6 +89,29 @@ def status_after(previous: str, event: object) -> str:
     return _AFTER.get(tag, previous)
 
 
+# The status each action of a claim's review history (the claims read model's
+# `claim_reviews.action`) gives; a contest's depends on the status before, a rank gives none
+_AFTER_ACTION: dict[str, str] = {"submit": "pending", "approve": "approved",
+                                 "reject": "rejected", "retract": "retracted"}
+
+
+def review_state(actions: Iterable[str]) -> tuple[str, str, int]:
+    """Return (status, rank, version) of a claim after the actions of its review history, in
+    version order ('submit', 'approve', 'reject', 'contest', 'retract', 'rank:<rank>'): the
+    fold events/review.py: evolve makes over a claim's events, from the history's rows, so that a
+    claim as of a log position is its history up to it, without replaying its stream."""
+    status, rank, version = "", "normal", 0
+    for action in actions:
+        version += 1
+        if action == "contest":
+            status = contested_status(status)
+        elif action.startswith("rank:"):
+            rank = action.removeprefix("rank:")
+        else:
+            status = _AFTER_ACTION.get(action, status)
+    return status, rank, version
+
+
 def effective_rank(rank: str, superseded_by: str | None) -> Rank:
     """A claim's effective rank: deprecated while an approved successor exists, else its own
     (normal unless a reviewer ranked it)."""

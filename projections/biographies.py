@@ -11,7 +11,7 @@ becomes or stops being approved, or is superseded or no longer superseded; a mer
 the person's registration. Each touched document is recomputed once per committed batch (in
 `finish`), never per event. Pending claims change no public document, so a busy review queue
 costs readers nothing. Reads with `include=pending` or `as_of` are computed on demand from the
-read models (and, for `as_of`, from the streams of the person's own claims).
+read models (and, for `as_of`, from the claims read model's review history up to the position).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Sequence
 from itertools import combinations
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any
 
 import msgspec
 from msgspec import Meta
@@ -38,7 +38,6 @@ from starosta.events.dates import (
     widened,
 )
 from starosta.events.kinds import KINDS
-from starosta.events.kinds import kind_of as claim_kind
 from starosta.events.name_spans import NameSpan, name_at
 from starosta.events.properties import PropertyDef, names_entity, url_of, value_key
 from starosta.events.registry import PersonMerged, PersonRegistered, PersonUnmerged
@@ -49,11 +48,8 @@ from starosta.events.review import (
     ClaimRanked,
     ClaimRejected,
     ClaimRetracted,
-    ClaimState,
-    ClaimSubmitted,
     ContentSuppressed,
     ContentUnsuppressed,
-    evolve,
 )
 from starosta.events.store import Connection, Envelope
 from starosta.projections import claims as claims_model
@@ -1020,28 +1016,22 @@ def read(conn: Connection, person_id: str, viewer: Viewer,
     return _document(bio)
 
 
-def links_as_of(conn: Connection, store: StreamReader, views: list[ClaimView], position: int,
+def links_as_of(conn: Connection, views: list[ClaimView], position: int,
                 viewer: Viewer, statuses: Sequence[str]) -> None:
     """Set the views' denials as they stood after log `position`: the claims denying them or
-    denied by them, submitted by then, replayed from their own streams up to it (shown as the
+    denied by them, submitted by then, as their review history left them by then (shown as the
     document shows claims; take-downs as in force now)."""
     pairs = claims_model.deniers_submitted(conn, [v.id for v in views], position)
     targets = {v.claim["denies"] for v in views if isinstance(v.claim.get("denies"), str)}
     linked: dict[str, claims_model.Linked] = {}
-    for claim_id in sorted({p[0] for p in pairs} | targets):
-        state, submitted = None, None
-        for envelope in store.read_stream(claim_id, up_to_position=position):
-            state = evolve(state, envelope.event)
-            if isinstance(envelope.event, ClaimSubmitted):
-                submitted = envelope.event
-        if state is None or submitted is None or not shown(viewer, state.status, state.contributor,
-                                                             statuses):
+    for claim_id, then in claims_model.claims_as_of(conn, {p[0] for p in pairs} | targets,
+                                                    position).items():
+        if not shown(viewer, then.status, then.contributor, statuses):
             continue
-        claim = submitted.claim
         linked[claim_id] = claims_model.Linked(
-            claim=claim_id, kind=claim_kind(claim), status=state.status,
-            citation=msgspec.to_builtins(claim.citation), said=claim.said,
-            attributed_to=claim.attributed_to)
+            claim=claim_id, kind=then.kind, status=then.status,
+            citation=then.claim["citation"], said=then.claim.get("said"),
+            attributed_to=then.claim.get("attributed_to"))
     if not sees_suppressed(viewer):
         for claim_id in claims_model.suppressed_claims(conn, list(linked)):
             del linked[claim_id]
@@ -1052,57 +1042,29 @@ def links_as_of(conn: Connection, store: StreamReader, views: list[ClaimView], p
             v.denied = linked.get(v.claim["denies"], claims_model.Linked(claim=v.claim["denies"]))
 
 
-class StreamReader(Protocol):
-    """What an as_of read needs of the event store."""
-
-    def read_stream(self, stream_id: str, from_version: int = 1,
-                    up_to_position: int | None = None) -> list[Envelope]: ...
-
-
-def replayed(conn: Connection, store: StreamReader, ids: list[str], position: int,
+def replayed(conn: Connection, ids: list[str], position: int,
              viewer: Viewer, statuses: Sequence[str]) -> list[ClaimView]:
     """Return the claims `ids` (and corrections of them) as they stood after log `position`,
-    replayed from their own streams, those `viewer` may see among `statuses`; suppressed as
-    now."""
-    states: dict[str, tuple[ClaimState, ClaimSubmitted, int]] = {}
-    reasons: dict[str, str | None] = {}
-    retractions: dict[str, Any] = {}
-    disputes: dict[str, Dispute] = {}
-    for claim_id in dict.fromkeys([*ids, *claims_model.successors_of(conn, ids, position)]):
-        state, submitted, first = None, None, 0
-        for envelope in store.read_stream(claim_id, up_to_position=position):
-            state = evolve(state, envelope.event)
-            if isinstance(envelope.event, ClaimSubmitted):
-                submitted, first = envelope.event, envelope.position
-            elif isinstance(envelope.event, ClaimRanked):
-                reasons[claim_id] = envelope.event.reason
-                retractions[claim_id] = (msgspec.to_builtins(envelope.event.citation)
-                                         if envelope.event.citation else None)
-            elif isinstance(envelope.event, ClaimContested):
-                c = envelope.event
-                disputes[claim_id] = Dispute(
-                    reason=c.reason, position=envelope.position,
-                    recorded_at=envelope.recorded_at,
-                    citation=msgspec.to_builtins(c.citation) if c.citation else None)
-        if state is not None and submitted is not None:
-            states[claim_id] = (state, submitted, first)
-    successor = successors((s.claim.supersedes, st.status, first, cid) for cid, (st, s, first)
-                           in states.items() if s.claim.supersedes)  # the rule as it stood then
+    from the claims read model (their rows and review history up to it: a few set-based
+    queries, no stream read), those `viewer` may see among `statuses`; suppressed as now."""
+    then = claims_model.claims_as_of(
+        conn, [*ids, *claims_model.successors_of(conn, ids, position)], position)
+    successor = successors((c.claim["supersedes"], c.status, c.position, cid)
+                           for cid, c in then.items()
+                           if c.claim.get("supersedes"))  # the rule as it stood then
     views = []
     for claim_id in ids:
-        if (entry := states.get(claim_id)) is None:
+        if (c := then.get(claim_id)) is None:
             continue
-        state, submitted, first = entry
-        if not shown(viewer, state.status, state.contributor, statuses):
+        if not shown(viewer, c.status, c.contributor, statuses):
             continue
-        claim = msgspec.to_builtins(submitted.claim)
-        views.append(ClaimView(id=claim_id, kind=claim["kind"], status=state.status,
-                               contributor=state.contributor, version=state.version,
-                               position=first, claim=claim, dates=dict(submitted.dates),
-                               superseded_by=successor.get(claim_id), rank=state.rank,
-                               rank_reason=reasons.get(claim_id), length=submitted.length,
-                               dispute=disputes.get(claim_id) if state.status == "disputed" else None,
-                               rank_citation=retractions.get(claim_id)))
+        views.append(ClaimView(id=claim_id, kind=c.kind, status=c.status,
+                               contributor=c.contributor, version=c.version,
+                               position=c.position, claim=c.claim, dates=c.dates,
+                               superseded_by=successor.get(claim_id), rank=c.rank,
+                               rank_reason=c.rank_reason, length=c.length,
+                               dispute=c.dispute if c.status == "disputed" else None,
+                               rank_citation=c.rank_citation))
     # the suppressions in force now, never those of then: a take-down reaches every replay
     suppressed = claims_model.suppressed_claims(conn, [v.id for v in views])
     for view in views:
@@ -1110,25 +1072,25 @@ def replayed(conn: Connection, store: StreamReader, ids: list[str], position: in
     return views
 
 
-def read_as_of(conn: Connection, store: StreamReader, person_id: str, position: int,
+def read_as_of(conn: Connection, person_id: str, position: int,
                recorded_at: str | None, viewer: Viewer, statuses: Sequence[str]) -> Document | None:
     """Return the biography as the archive stood after log `position`: the person's claims
-    (and corrections of them) replayed from their own streams, never the whole log, and the
-    statements about the groups their memberships of then name. None when the person was not
-    registered then."""
+    (and corrections of them) as their review history left them by then (`replayed`: the
+    claims read model's rows, never a stream nor the whole log), and the statements about the
+    groups their memberships of then name. None when the person was not registered then."""
     found = registry.entity(conn, "person", person_id)
     if found is None or found[3] > position:
         return None
     alive, merged = registry.group_as_of(conn, person_id, position)
     group = [alive, *merged]
     ids = claims_model.claim_ids_of(conn, group, position)
-    views = replayed(conn, store, ids, position, viewer, statuses)
+    views = replayed(conn, ids, position, viewer, statuses)
     groups = sorted(memberships_of(views, set(group)))  # their groups' statements, as of then
-    group_views = [v for v in replayed(conn, store, claims_model.claim_ids_of(conn, groups, position),
+    group_views = [v for v in replayed(conn, claims_model.claim_ids_of(conn, groups, position),
                                        position, viewer, statuses)
                    if v.claim.get("group") in groups] if groups else []
-    links_as_of(conn, store, views, position, viewer, statuses)
-    links_as_of(conn, store, group_views, position, viewer, statuses)
+    links_as_of(conn, views, position, viewer, statuses)
+    links_as_of(conn, group_views, position, viewer, statuses)
     labels = labels_of(conn, referenced(views) | referenced(group_views) | set(group))
     person = registry.entity(conn, "person", alive)
     assert person is not None

@@ -9,7 +9,15 @@ from typing import Annotated, Any, cast
 import msgspec
 from msgspec import Meta
 
-from starosta.events.claim_rules import DEPRECATED, Rank, counts, denials, effective_rank, status_after
+from starosta.events.claim_rules import (
+    DEPRECATED,
+    Rank,
+    counts,
+    denials,
+    effective_rank,
+    review_state,
+    status_after,
+)
 from starosta.events.dates import DateValue, Length
 from starosta.events.kinds import KINDS, Claim, DerivationClaim, NameParts, StatementClaim, ViaLink, kind_of, refs_of
 from starosta.events.name_spans import NameSpan
@@ -472,6 +480,63 @@ def successors_of(conn: Connection, claim_ids: list[str], up_to: int) -> list[st
     return [r[0] for r in conn.execute(
         f"SELECT id FROM claims WHERE submitted_position <= ? AND supersedes IN ({marks}) "
         "ORDER BY submitted_position", (up_to, *claim_ids))]
+
+
+class ClaimThen(msgspec.Struct, kw_only=True):
+    """A claim as it stood after some log position, from the read model's rows (its row as
+    submitted and its review history up to that position): what an `as_of` document needs."""
+
+    id: str
+    kind: str
+    status: str
+    contributor: str
+    version: int
+    position: int  # where it was submitted
+    claim: dict[str, Any]
+    dates: dict[str, DateValue]
+    length: Length | None = None
+    rank: str = "normal"
+    rank_reason: str | None = None  # the last rank review's, up to the position
+    rank_citation: dict[str, Any] | None = None
+    dispute: Dispute | None = None  # the last contest up to the position
+
+
+def claims_as_of(conn: Connection, claim_ids: Sequence[str] | set[str],
+                 up_to: int) -> dict[str, ClaimThen]:
+    """Return claim id -> the claim as it stood after log position `up_to`, for the claims
+    among `claim_ids` submitted by then: two set-based queries per chunk of ids (the claims'
+    rows, their review history up to `up_to`), folded by claim_rules.review_state; no claim's
+    stream is read. Suppressions are not applied here (as of any position, those in force now
+    are: `suppressed_claims`)."""
+    out: dict[str, ClaimThen] = {}
+    for chunk in sql.chunks(claim_ids):
+        marks = sql.marks(chunk)
+        rows = conn.execute(
+            f"SELECT id, contributor, submitted_position, data FROM claims "
+            f"WHERE id IN ({marks}) AND submitted_position <= ?", (*chunk, up_to)).fetchall()
+        history: dict[str, list[tuple[str, str | None, str | None, int, str]]] = {}
+        for cid, action, reason, citation, position, at in conn.execute(
+                f"SELECT claim_id, action, reason, citation, position, recorded_at "
+                f"FROM claim_reviews WHERE claim_id IN ({marks}) AND position <= ? "
+                f"ORDER BY claim_id, version", (*chunk, up_to)):
+            history.setdefault(cid, []).append((action, reason, citation, position, at))
+        for cid, contributor, submitted, data in rows:
+            stored = _stored.decode(data)
+            reviews = history.get(cid, [])
+            status, rank, version = review_state(r[0] for r in reviews)
+            then = ClaimThen(id=cid, kind=stored.claim["kind"], status=status,
+                             contributor=contributor, version=version, position=submitted,
+                             claim=stored.claim, dates=stored.dates, length=stored.length,
+                             rank=rank)
+            for action, reason, citation, position, at in reviews:
+                if action.startswith("rank:"):
+                    then.rank_reason = reason
+                    then.rank_citation = msgspec.json.decode(citation) if citation else None
+                elif action == "contest":
+                    then.dispute = Dispute(reason=reason or "", position=position, recorded_at=at,
+                                           citation=msgspec.json.decode(citation) if citation else None)
+            out[cid] = then
+    return out
 
 
 def status_of(conn: Connection, claim_id: str) -> tuple[str, str] | None:

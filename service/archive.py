@@ -37,6 +37,7 @@ from starosta.projections.runner import Runner
 from starosta.service.domain import access, accounts
 from starosta.service.domain.access import IdempotencyKey, StoredReply
 from starosta.service.health import HeadPing
+from starosta.service.lane import PerClient
 from starosta.service.domain.replies import REPLY_KINDS, BulkOut, BulkReviewed, ClaimStateOf, Decision, Reply
 
 EVERYONE = Viewer(reviewer=True, admin=True)
@@ -77,7 +78,8 @@ class Archive:
     """The store, its writer and its read models, opened together."""
 
     def __init__(self, store: EventStore, writer: GroupCommitter | None, runner: Runner,
-                 reader_threads: int = 4, replica: Any = None) -> None:
+                 reader_threads: int = 4, replica: Any = None, *, expensive_threads: int = 2,
+                 expensive_per_client: int = 2, expensive_queue: int = 16) -> None:
         self.store, self.writer, self.runner = store, writer, runner
         self.reader_threads = reader_threads
         # GETs read here: a streaming replica of the store's PostgreSQL database (its read
@@ -94,6 +96,12 @@ class Archive:
         self.decider_threads = max(2, reader_threads // 2)
         self._deciders = concurrent.futures.ThreadPoolExecutor(
             self.decider_threads, thread_name_prefix="starosta-decider")
+        # i23-lane: the expensive-read lane (service/lane.py), a pool of its own, bounded per
+        # client and in all, so that cheap reads never queue behind expensive ones
+        self.expensive_threads = expensive_threads
+        self._expensive = concurrent.futures.ThreadPoolExecutor(
+            expensive_threads, thread_name_prefix="starosta-expensive")
+        self.expensive = PerClient(expensive_per_client, expensive_threads, expensive_queue)
         # /health's answer, from a thread of its own asking the primary for the head
         self.health = HeadPing(lambda: self.store.head().position)
 
@@ -146,6 +154,22 @@ class Archive:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, lambda: read(self.read(), *args))
 
+    async def run_expensive(self, client: str, read: Callable[..., T], *args: Any) -> T:
+        """Run an expensive read, `read(conn, *args)`, for `client` (its client key) in the
+        expensive lane's threads (on the connection GETs read, as `run_read`), never on the
+        reader pool. Raises lane.ClientBusy when `client` already has `expensive_per_client`
+        reads admitted, lane.LaneFull when the lane's threads and queue are all taken. A read
+        counts against its client until its thread finishes it (a caller that goes away does
+        not free its share while the read still runs; one still queued is dropped)."""
+        self.expensive.take(client)
+        try:
+            future = self._expensive.submit(lambda: read(self.read(), *args))
+        except BaseException:
+            self.expensive.give(client)
+            raise
+        future.add_done_callback(lambda _: self.expensive.give(client))
+        return await asyncio.wrap_future(future)
+
     async def run_primary(self, read: Callable[..., T], *args: Any) -> T:
         """Run `read(conn, *args)` in a decider thread, on that thread's own connection to the
         database writes go to: token lookups, Idempotency-Key answers and the reads of a
@@ -160,6 +184,7 @@ class Archive:
         if self.writer is not None:
             self.writer.close()
         self._readers.shutdown(wait=True)
+        self._expensive.shutdown(wait=True, cancel_futures=True)
         self._deciders.shutdown(wait=True)
         if self.replica is not None:
             self.replica.close()

@@ -42,11 +42,13 @@ def builder_of(db: str, store: EventStore) -> Iterator[EventStore]:
 
 
 def open_archive(db: str, *, synchronous: str = "FULL", writer: bool = False,
-                 group_commit_max: int = 512, reader_threads: int = 4, read_db: str = ""):
+                 group_commit_max: int = 512, reader_threads: int = 4, read_db: str = "",
+                 expensive: tuple[int, int, int] = (2, 2, 16)):
     """Migrate, open the store, build or catch up every read model; return an Archive.
 
     With `writer`, the archive gets the group-committing writer thread the service uses. With
     `read_db` (a streaming replica of the PostgreSQL database `db`), reads go there.
+    `expensive` is the expensive-read lane's (threads, per client, queue): service/lane.py.
     Raises RebuildRunning when a read model must be built while another rebuild of the
     database runs (`starosta rebuild`): the service cannot start until it is done.
     """
@@ -68,4 +70,6 @@ def open_archive(db: str, *, synchronous: str = "FULL", writer: bool = False,
         raise
     batch = min(group_commit_max, backend.group_commit_max)
     committer = GroupCommitter(store, max_batch=batch) if writer else None
-    return Archive(store, committer, runner, reader_threads, replica)
+    threads, per_client, queue = expensive
+    return Archive(store, committer, runner, reader_threads, replica, expensive_threads=threads,
+                   expensive_per_client=per_client, expensive_queue=queue)

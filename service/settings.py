@@ -27,6 +27,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # or CIDR networks; deploy/starosta.service sets 127.0.0.1,::1 for its nginx). Empty: the
     # client is the connection's peer, and X-Forwarded-For is ignored.
     trusted_proxies: str = ""
+    # i23-lane: the expensive-read lane (service/lane.py: as_of biographies, pages of more
+    # than 100 rows): its threads, the reads one client may have running or queued there
+    # (past it 429 with Retry-After), and the reads queued beyond the running ones (past it 503)
+    expensive_threads: int = 2
+    expensive_per_client: int = 2
+    expensive_queue: int = 16
+    # -- i23-limits: per-client limits (service/limits.py); past one, 429 with Retry-After --
+    max_streams_per_client: int = 4  # live feeds one client address (IPv6: its /64) holds at once
+    max_streams_per_token: int = 4  # live feeds one token holds at once, from any address
+    anonymous_stream_timeout: int = 60  # an anonymous feed's timeout is cut to this (s); a token's: 300
+    auth_failures_max: int = 20  # failed authentications from one client in auth_failure_window ...
+    auth_failure_window: float = 60.0  # ... seconds; past them a failure answers 429, a valid token 200
+    # seconds a per-client refusal (429) waits before it is answered: a flood that ignores
+    # Retry-After sends at most one request per connection per delay (common.refused_later)
+    refusal_delay: float = 0.5
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> "Settings":
@@ -60,6 +75,17 @@ BOUNDS: dict[str, tuple[float, float | None]] = {
     "STAROSTA_READER_THREADS": (1, 1024),
     "STAROSTA_MAX_STREAMS": (0, None),
     "STAROSTA_MIN_POSITION_WAIT": (0, 3600),
+    # i23-lane
+    "STAROSTA_EXPENSIVE_THREADS": (1, 256),
+    "STAROSTA_EXPENSIVE_PER_CLIENT": (1, 1024),
+    "STAROSTA_EXPENSIVE_QUEUE": (0, 100_000),
+    # i23-limits
+    "STAROSTA_MAX_STREAMS_PER_CLIENT": (0, None),
+    "STAROSTA_MAX_STREAMS_PER_TOKEN": (0, None),
+    "STAROSTA_ANONYMOUS_STREAM_TIMEOUT": (1, 300),
+    "STAROSTA_AUTH_FAILURES_MAX": (1, None),
+    "STAROSTA_AUTH_FAILURE_WINDOW": (1, 86400),
+    "STAROSTA_REFUSAL_DELAY": (0, 10),
 }
 
 

@@ -36,7 +36,7 @@ the bounds, `Unavailable` is raised. Other errors are never retried.
 
 Errors: every problem+json answer is raised as a `StarostaError` subclass by status (`Invalid`
 for 400, 413 and 422, `Unauthorized` 401, `Forbidden` 403, `NotFound` 404, `Conflict` 409 and
-428, `Unavailable` 502-504 and connection failures), carrying `status`, `title`, `detail` and
+428, `TooManyRequests` 429, `Unavailable` 502-504 and connection failures), carrying `status`, `title`, `detail` and
 `errors`: the fields at fault (`FieldError(field, message, value, where)`).
 
 The token comes from the `token` argument, else the environment variable STAROSTA_TOKEN; the
@@ -73,7 +73,8 @@ from starosta.service.domain.replies import Created, Judged, Submitted, Suppress
 
 __all__ = [
     "AsyncClient", "Client", "Conflict", "FieldError", "Forbidden", "Invalid", "NotFound", "Operations",
-    "PossibleDuplicate", "Retry", "StarostaError", "Unauthorized", "Unavailable", "DEFAULT_SERVER",
+    "PossibleDuplicate", "Retry", "StarostaError", "TooManyRequests", "Unauthorized", "Unavailable",
+    "DEFAULT_SERVER",
 ]
 
 T = TypeVar("T")
@@ -154,13 +155,19 @@ class PossibleDuplicate(Conflict):
 DUPLICATE = "/problems/possible-duplicate"
 
 
+class TooManyRequests(StarostaError):
+    """429: this client is past a per-client limit the detail names (failed authentications,
+    the live feeds one address or token holds); `retry_after` says when to try again. Not
+    retried: the caller decides (a wrong token stays wrong)."""
+
+
 class Unavailable(StarostaError):
     """502-504 after the retries, or the server unreachable (`status` None)."""
 
 
 _CLASSES: dict[int, type[StarostaError]] = {
     400: Invalid, 413: Invalid, 422: Invalid, 401: Unauthorized, 403: Forbidden,
-    404: NotFound, 409: Conflict, 428: Conflict, 502: Unavailable, 503: Unavailable,
+    404: NotFound, 409: Conflict, 428: Conflict, 429: TooManyRequests, 502: Unavailable, 503: Unavailable,
     504: Unavailable}
 
 

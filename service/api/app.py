@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -54,7 +55,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         archive = open_archive(settings.db, synchronous=settings.synchronous, writer=True,
                                group_commit_max=settings.group_commit_max,
                                reader_threads=settings.reader_threads,
-                               read_db=settings.read_db)
+                               read_db=settings.read_db,
+                               expensive=(settings.expensive_threads, settings.expensive_per_client,
+                                          settings.expensive_queue))
         app.state.archive = archive
         archive.start()  # the /health ping
         try:
@@ -93,10 +96,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return app
 
 
+SWITCH_INTERVAL = 0.001  # seconds: sys.setswitchinterval in the serving process (app_from_env)
+
+
 def app_from_env() -> ASGIApp:
     """The ASGI factory `starosta serve` hands to the server (settings from the environment):
     the app, behind STAROSTA_TRUSTED_PROXIES when set (trusting_proxies)."""
     settings = Settings.from_env()
+    # The event loop shares the GIL with the reader, decider and expensive-lane threads: a
+    # thread that wants the GIL waits up to the switch interval for a busy one to let go, and
+    # the loop needs it several times per request. 1 ms (CPython's default is 5 ms) keeps
+    # cheap requests from queueing behind expensive reads (bench/load.py measures it).
+    sys.setswitchinterval(SWITCH_INTERVAL)
     return trusting_proxies(create_app(settings), settings.trusted_proxies)
 
 

@@ -12,7 +12,7 @@ from starosta.events.errors import Invalid, NotFound
 from starosta.projections import biographies
 from starosta.projections.biographies import Biography
 from starosta.projections.rules import PUBLIC, document_statuses
-from starosta.service.api.common import archive_of, number, off_loop, viewer
+from starosta.service.api.common import archive_of, expensive, number, off_loop, viewer
 from starosta.service.api.errors import clipped
 from starosta.service.feed import MAX_POSITION
 
@@ -46,9 +46,12 @@ class BiographyController(Controller):
     async def biography(
         self, request: Request, person_id: FromPath[str],
         as_of: Annotated[str | None, Parameter(max_length=40, description=(
-            "A log position, or an RFC 3339 timestamp: the archive as it stood then"))] = None,
+            "A log position, or an RFC 3339 timestamp: the archive as it stood then. An "
+            "expensive read (the expensive-read lane: at most STAROSTA_EXPENSIVE_PER_CLIENT, "
+            "default 2, at once per client, past it 429 with Retry-After)"))] = None,
         include: Annotated[Literal["pending"] | None, Parameter(description=(
-            "'pending': also pending and contested claims the caller may see (flagged)"))] = None,
+            "'pending': also pending and contested claims the caller may see (flagged). An "
+            "expensive read, like as_of"))] = None,
         if_none_match: Annotated[str | None, HeaderParameter(name="If-None-Match", max_length=1000,
                                                        description=(
             "ETags (weak or strong, a list, or *): 304 when the document still has one of "
@@ -66,12 +69,12 @@ class BiographyController(Controller):
             # goes the longer way; both in one reader thread hop
             document = await off_loop(request, lambda conn: biographies.stored(conn, person_id)
                                       or biographies.read(conn, person_id, reader, statuses))
-        elif as_of is None:
-            document = await off_loop(request, biographies.read, person_id, reader, statuses)
+        elif as_of is None:  # include=pending: assembled on each request, the expensive lane
+            document = await expensive(request, biographies.read, person_id, reader, statuses)
         else:
             store = archive_of(request).store
             position, stamp = await off_loop(request, lambda _, v: as_of_position(store, v), as_of)
-            document = await off_loop(request, biographies.read_as_of, store, person_id, position,
+            document = await expensive(request, biographies.read_as_of, person_id, position,
                                       stamp, reader, statuses)
         if document is None:
             raise NotFound("person_id", person_id, "person", "path",

@@ -32,6 +32,7 @@ from starosta.service.api.common import (
     decided,
     number,
     off_loop,
+    paged,
     replayed_after_conflict,
     viewer,
     who,
@@ -327,7 +328,7 @@ class ClaimController(Controller):
                 contributor=contributor, kind=kind, entities=entities, participant=participant,
                 role=role, group=group, property=prop, value=value, denies=denies,
                 attributed_to=attributed_to)
-        return await off_loop(request, listing)
+        return await paged(request, limit, listing)  # past 100 rows: the expensive lane
 
     @post("/{claim_id:str}/approve", guards=[auth.reviewer], status_code=200, opt={"if_match": True},
           summary="Approve (on a contested or disputed claim: dismiss the contest)")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import ipaddress
+import math
 import re
 import uuid
 import weakref
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 import msgspec
 from litestar import Request, Response
@@ -16,6 +18,7 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import MutableScopeHeaders
 from litestar.handlers.base import BaseRouteHandler
 from litestar.di import NamedDependency
+from litestar.exceptions import TooManyRequestsException
 from litestar.params import Parameter, ParameterKwarg, SkipValidation
 
 from starosta.projections import name_keys
@@ -24,11 +27,14 @@ from starosta.service.archive import Archive
 from starosta.events.errors import Conflict, Invalid, Unauthenticated
 from starosta.events.store import ConcurrencyError, EventStore
 from starosta.service.domain import sessions
-from starosta.service.domain.access import ANONYMOUS, IdempotencyKey, KeyReused, Principal, resolve
+from starosta.service.domain.access import (ANONYMOUS, IdempotencyKey, KeyReused, Principal,
+                                            bearer_token, resolve)
 from starosta.service.archive import Committed
 from starosta.service.api.auth import drain, principal_of
 from starosta.service.api.errors import LogBudget, clipped, log, problem, strict_problem
 from starosta.service.feed import MAX_POSITION
+from starosta.service.lane import ClientBusy, is_expensive_page
+from starosta.service.limits import FailureWindow
 from starosta.service.domain.replies import Decision
 from starosta.service.pages import posts, render as pages
 
@@ -38,7 +44,9 @@ StoreDependency = NamedDependency[SkipValidation[EventStore]]
 
 T = TypeVar("T")
 
-Limit = Annotated[int, Parameter(ge=1, le=1000, description="Page size (1-1000)")]
+Limit = Annotated[int, Parameter(ge=1, le=1000, description=(
+    "Page size (1-1000). More than 100 is an expensive read (the expensive-read lane: at most "
+    "STAROSTA_EXPENSIVE_PER_CLIENT, default 2, at once per client, past it 429 with Retry-After)"))]
 Cursor = Annotated[str | None, Parameter(description="The `next` of the previous page",
                                          max_length=100, pattern=r"^[0-9]{1,18}$")]
 
@@ -58,30 +66,90 @@ def refusals_logged(connection: ASGIConnection) -> LogBudget:
 
 
 async def authenticate(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    """App-wide guard: resolve the bearer token (401 for a wrong one, also on public reads).
+    """App-wide guard: the caller of the request's Authorization header (signed_in: 401 for
+    a wrong one, also on public reads; 429 past the client's failed authentications).
 
-    A request without an Authorization header is anonymous at once, on the loop; a token is
-    looked up in a decider thread, on the primary (a token just created is valid at once, a
-    revoked one refused at once: tokens are written by `starosta token`, in another process,
-    so no in-process cache could be kept current). Async on purpose: Litestar runs sync
-    guards in its own thread pool, a hop for every request, anonymous ones too."""
+    Without an Authorization header, a browser's session cookie (session_principal), else
+    anonymous. Async on purpose: Litestar runs sync guards in its own thread pool, a hop for
+    every request, anonymous ones too."""
     authorization = connection.headers.get("authorization")
     if authorization is None:  # a browser's session cookie, else anonymous
-        connection.scope.setdefault("state", {})["principal"] = await signed_in(connection)
+        connection.scope.setdefault("state", {})["principal"] = await session_principal(connection)
         return
+    principal = await signed_in(connection, authorization)
+    connection.scope.setdefault("state", {})["principal"] = principal
+
+
+# -- i23-limits: failed authentications throttled per client (service/limits.py) ------------------
+
+def auth_failures(connection: ASGIConnection) -> FailureWindow:
+    """The app's count of failed authentications per client (created on first use, from
+    STAROSTA_AUTH_FAILURES_MAX and STAROSTA_AUTH_FAILURE_WINDOW)."""
+    state = connection.app.state
+    window = state.get("auth_failures")
+    if window is None:
+        settings = state["settings"]
+        window = state["auth_failures"] = FailureWindow(settings.auth_failures_max,
+                                                        settings.auth_failure_window)
+    return window
+
+
+def too_many(detail: str, seconds: float) -> TooManyRequestsException:
+    """A per-client refusal: 429 with Retry-After (whole seconds, at least 1) and `detail`,
+    which names the limit, its setting and when to retry."""
+    return TooManyRequestsException(detail=detail,
+                                    headers={"Retry-After": str(max(1, math.ceil(seconds)))})
+
+
+async def refused_later(connection: ASGIConnection) -> None:
+    """Wait STAROSTA_REFUSAL_DELAY seconds before a per-client refusal (429) is answered: a
+    client that ignores Retry-After and asks again at once (every connection of a flood does)
+    then sends at most one request per connection per delay, instead of as many as the event
+    loop can refuse, and other clients' requests do not queue behind its refusals. A waiting
+    refusal costs a suspended coroutine, no thread and no query."""
+    delay = connection.app.state["settings"].refusal_delay
+    if delay > 0:
+        await asyncio.sleep(delay)
+
+
+async def signed_in(connection: ASGIConnection, authorization: str | None) -> Principal:
+    """Return the caller a credential names: `authorization` is an Authorization header's
+    value ("Bearer <token>"; a sign-in form passes the token it was given so); None is
+    anonymous, at once, on the loop. The one check of a credential (the app-wide guard and the
+    sign-in form call it).
+
+    A token is looked up in a decider thread, on the primary (a token just created is valid at
+    once, a revoked one refused at once: tokens are written by `starosta token`, in another
+    process, so no in-process cache could be kept current). A valid token is always served,
+    whoever sends it. A failure (an unknown or revoked token, a malformed header) raises 401,
+    or 429 with Retry-After once the client (client_key) has failed STAROSTA_AUTH_FAILURES_MAX
+    times in STAROSTA_AUTH_FAILURE_WINDOW seconds: the seconds until the window lets one more
+    failure through. The operator's log line (the client, never the token) stays rate-limited
+    (refusals_logged)."""
+    if authorization is None:
+        return ANONYMOUS
     try:
-        principal = await archive_of(connection).run_primary(resolve, authorization)
+        bearer_token(authorization)  # a malformed header fails on the loop: no thread, no query
+        return await archive_of(connection).run_primary(resolve, authorization)
     except Unauthenticated as exc:
-        # who failed, for an operator (fail2ban and the like): the client, never the token
+        client = client_key(connection)
+        wait = auth_failures(connection).failed(client)
         logged, skipped = refusals_logged(connection).take()
         if logged:
-            log.warning("refused the Authorization header of %s %s from %s: %s%s",
-                        connection.scope.get("method"), connection.url.path,
-                        client_key(connection), exc.detail,
+            log.warning("refused the Authorization header of %s %s from %s: %s%s%s",
+                        connection.scope.get("method"), connection.url.path, client, exc.detail,
+                        " (429: too many failures from this client)" if wait else "",
                         f" ({skipped} more refused before this one, not logged)" if skipped else "")
         await drain(connection)
+        if wait:
+            settings = connection.app.state["settings"]
+            await refused_later(connection)
+            raise too_many(
+                f"{exc.detail}; and this client has failed {settings.auth_failures_max} "
+                f"authentications in {settings.auth_failure_window:g} seconds, the most answered "
+                f"(STAROSTA_AUTH_FAILURES_MAX, STAROSTA_AUTH_FAILURE_WINDOW): retry after "
+                f"{max(1, math.ceil(wait))} seconds", wait) from None
         raise  # 401
-    connection.scope.setdefault("state", {})["principal"] = principal
 
 
 SESSION_COOKIE = "starosta_session"  # HttpOnly, SameSite=Strict, Path=/ (service.pages.session)
@@ -89,7 +157,7 @@ SESSION = "session"  # the scope state's key of the session id a request was sig
 CSRF_FIELD, CSRF_HEADER = "_csrf_token", "x-csrftoken"
 
 
-async def signed_in(connection: ASGIConnection) -> Principal:
+async def session_principal(connection: ASGIConnection) -> Principal:
     """The principal of a request's session cookie (sessions.principal_of_session: the token
     checked again on every request), ANONYMOUS without one; a malformed, unknown, expired or
     revoked token's cookie is anonymous too, never an error. Records the session id in the
@@ -168,6 +236,28 @@ def is_form(request: Request) -> bool:
 async def off_loop(connection: ASGIConnection, read: Callable[..., T], *args: Any) -> T:
     """Run `read(conn, *args)` in one of the archive's reader threads (Archive.run_read)."""
     return await archive_of(connection).run_read(read, *args)
+
+
+async def expensive(connection: ASGIConnection, read: Callable[..., T], *args: Any) -> T:
+    """Run an expensive read, `read(conn, *args)`, in the archive's expensive-read lane
+    (Archive.run_expensive, service/lane.py), counted against this client (`client_key`):
+    429 past its share, 503 when the lane is full."""
+    try:
+        return await archive_of(connection).run_expensive(client_key(connection), read, *args)
+    except ClientBusy:
+        await refused_later(connection)
+        raise
+
+
+async def paged(connection: ASGIConnection, limit: int, read: Callable[..., T], *args: Any) -> T:
+    """Run a page's read: in the expensive lane when it asks for more than lane.CHEAP_PAGE
+    rows (`expensive`), else in a reader thread (`off_loop`)."""
+    if is_expensive_page(limit):
+        # a page of up to 1,000 rows is encoded in the lane's thread too, not on the event loop
+        # (a 1 MB page takes milliseconds to encode): the handler answers the bytes as they are
+        encoded = await expensive(connection, lambda conn: msgspec.json.encode(read(conn, *args)))
+        return cast(T, Response(encoded, media_type="application/json"))
+    return await off_loop(connection, read, *args)
 
 
 async def decided(connection: ASGIConnection, decide: Callable[..., Decision], *args: Any) -> Decision:
@@ -350,7 +440,10 @@ async def before_write(request: Request) -> Response | None:
         return problem(request, 400, "Malformed request", f"the body is not valid UTF-8: byte "
                        f"{exc.start} ({body[exc.start:exc.start + 1]!r}) cannot start or continue "
                        "a character; send UTF-8 JSON")
-    body = nfc_body(request, body)
+    try:
+        body = await walked(request, body, nfc_body, request, body)
+    except RecursionError:
+        return _too_deep(request)
     key = await idempotency_key(request)
     if key is not None:
         try:
@@ -362,7 +455,8 @@ async def before_write(request: Request) -> Response | None:
     decoder = _strict_decoder(request.route_handler)
     if decoder is not None and body.strip():
         try:
-            decoder.decode(body)
+            await walked(request, body, _strictly, decoder, body,
+                         request.route_handler.opt.get(BODY_CHECK))
         except msgspec.ValidationError as exc:  # the wrong shape, or malformed past it
             try:
                 msgspec.json.decode(body)
@@ -376,12 +470,46 @@ async def before_write(request: Request) -> Response | None:
         except RecursionError:
             return _too_deep(request)
         if _CONTROL_HINT.search(body):  # rare: only then walk the strings to name the field
-            found = _control_character(msgspec.json.decode(body))
+            try:
+                found = await walked(request, body, lambda: _control_character(msgspec.json.decode(body)))
+            except RecursionError:
+                return _too_deep(request)
             if found is not None:
                 field, value = found
                 raise Invalid(field, value, "holds a control character (only tab and newline "
                               "are allowed in text)", "body")
     return None
+
+
+# A handler's cheap bound on its decoded body (opt={BODY_CHECK: check}): check(data) raises
+# Invalid at the first excess. It runs right after the strict decode, in the same thread, so a
+# body past its bounds (a CSL item of 520,000 authors) is refused before Litestar decodes it a
+# second time for the handler on the event loop.
+BODY_CHECK = "body_check"
+
+
+def _strictly(decoder: msgspec.json.Decoder, body: bytes,
+              check: Callable[[Any], None] | None) -> None:
+    """Decode `body` strictly into the handler's `data` type, then apply its BODY_CHECK."""
+    data = decoder.decode(body)
+    if check is not None:
+        check(data)
+
+
+# i23-bounds: a POST body over this many bytes is walked (its texts put in NFC, searched for
+# a control character) in a decider thread, not on the event loop. Walking 8 KB of short texts
+# takes under a millisecond; 1 MB, 50-250 ms (measured: 200,000 strings).
+WALK_ON_LOOP_BYTES = 8_192
+
+
+async def walked(request: Request, body: bytes, walk: Callable[..., T], *args: Any) -> T:
+    """Return `walk(*args)`, a walk over the decoded `body`: on the loop for a body of at most
+    WALK_ON_LOOP_BYTES, else in a decider thread (Archive.run_primary), so that no body
+    holds the event loop for more than about a millisecond. A body nested too deeply for the
+    walk raises RecursionError, which the caller answers 400."""
+    if len(body) <= WALK_ON_LOOP_BYTES:
+        return walk(*args)
+    return await archive_of(request).run_primary(lambda _conn: walk(*args))
 
 
 def nfc_body(request: Request, body: bytes) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -35,7 +36,7 @@ from starosta.projections.groups import GroupStep, Member
 from starosta.projections.search import SearchPage
 from starosta.projections.registry import SUPPRESSED_LABEL, Identified, Suppression
 from starosta.projections.rules import Viewer, sees_suppressed
-from starosta.service.api import auth
+from starosta.service.api import auth, common
 from starosta.service.domain import commands
 from starosta.service.domain.replies import Created, SuppressionSet
 from starosta.service.api.claims import (
@@ -47,9 +48,9 @@ from starosta.service.api.claims import (
     set_suppression,
 )
 from starosta.service.api.common import (Cursor, Limit, archive_of, commit, cursor, decided,
-                                         decide_and_commit, number, off_loop, viewer, who)
+                                         decide_and_commit, number, off_loop, paged, viewer, who)
 from starosta.service.domain.commands import invalid
-from starosta.service.domain.csl import check_csl
+from starosta.service.domain.csl import check_csl, within_bounds
 from starosta.events.store import ConcurrencyError, Connection
 
 Name = Annotated[str, Meta(min_length=1, max_length=300)]
@@ -220,14 +221,22 @@ def name_fields(body: _Named, **extra: Any) -> dict[str, Any]:
 
 
 async def register(request: Request, kind: str, make_event, refs: dict[str, tuple[str, str | None]],
-                   name: dict[str, Any] | None, body: _Named | None = None) -> Response:
+                   name: dict[str, Any] | None, body: _Named | None = None,
+                   check: Callable[[], None] | None = None) -> Response:
     """Decide a registration (service.domain.commands.register) and commit it: 201 {id, position,
     name_claim}. `body` (a named entity's, its names already through commands.fit_names)
-    gives the aliases and `not_same_as` the look-alike check reads."""
+    gives the aliases and `not_same_as` the look-alike check reads. `check`, a check of the
+    body too costly for the event loop (a source's CSL item: check_csl), runs first, in the
+    same decider thread."""
     principal = who(request)
-    decision = await decided(request, lambda conn: commands.register(
-        conn, kind, make_event, refs, principal, name, aliases=getattr(body, "aliases", ()),
-        not_same_as=body.not_same_as if body is not None else ()))
+
+    def decide(conn: Connection):
+        if check is not None:
+            check()
+        return commands.register(conn, kind, make_event, refs, principal, name,
+                                 aliases=getattr(body, "aliases", ()),
+                                 not_same_as=body.not_same_as if body is not None else ())
+    decision = await decided(request, decide)
     return await commit(request, decision)
 
 
@@ -334,7 +343,8 @@ class SourceController(Controller):
     path = "/sources"
     tags = ["registry"]
 
-    @post("/", guards=[auth.contributor], summary="Register a source (CSL-JSON)", status_code=201)
+    @post("/", guards=[auth.contributor], summary="Register a source (CSL-JSON)", status_code=201,
+          opt={common.BODY_CHECK: lambda data: within_bounds(data.csl)})
     async def register(self, request: Request, data: Annotated[SourceIn, Body(examples=_example(
             "A book cited by the seed texts", {"csl": {"type": "book", "title": "The Guillotine at Work",
                                                         "author": [{"family": "Maximoff", "given": "G. P."}],
@@ -343,11 +353,14 @@ class SourceController(Controller):
         """Registers a source at once, public. `csl` is any valid CSL-JSON item (the CSL
         schema; `id` aside, which the archive assigns): titles are not required (letters,
         interviews, archive files). Its label is the title, else the container, the archive
-        reference, the authors, and the date."""
-        check_csl(data.csl)
+        reference, the authors, and the date. The item is held to bounds (at most 1,000
+        names in all its name lists, 100 items in any other list, 200 keys in an object,
+        20,000 characters in a string, 6 levels of nesting, 5,000 values in all: 422 naming
+        the path and the bound) and checked in a decider thread, never on the event loop."""
         return await register(request, "source", lambda source_id: SourceRegistered(
             source_id=source_id, csl=data.csl, note=data.note, source_type=data.source_type,
-            archive=data.archive, via=data.via, synthetic=data.synthetic), {}, None)
+            archive=data.archive, via=data.via, synthetic=data.synthetic), {}, None,
+            check=lambda: check_csl(data.csl))
 
     @get("/{source_id:str}", summary="A source and the claims citing it")
     async def read(self, request: Request, source_id: FromPath[str]) -> SourceOut:
@@ -397,7 +410,7 @@ class PersonController(Controller):
         """'Спиридонова', 'Spiridonova' and 'spiridónova' find the same person. `order=surname`
         lists them (or what `q` finds) by the surname of their name claims given in parts,
         each hit with its `surname`; persons without one come after, by label."""
-        return await off_loop(request, search.find, "person", q, cursor(after), limit, order)
+        return await paged(request, limit, search.find, "person", q, cursor(after), limit, order)
 
     @get("/{person_id:str}", summary="A person record with its names")
     async def read(self, request: Request, person_id: FromPath[str]) -> EntityOut:
@@ -467,7 +480,7 @@ class PlaceController(Controller):
     @get("/", summary="Search places by name or alias")
     async def find(self, request: Request, q: Query = None, after: Cursor = None, limit: Limit = 20) -> SearchPage:
         """'Butyrki' and 'Butyrka' find the same prison."""
-        return await off_loop(request, search.find, "place", q, cursor(after), limit)
+        return await paged(request, limit, search.find, "place", q, cursor(after), limit)
 
     @get("/{place_id:str}", summary="A place with its names")
     async def read(self, request: Request, place_id: FromPath[str]) -> EntityOut:
@@ -505,7 +518,7 @@ class OrganizationController(Controller):
 
     @get("/", summary="Search organisations by name")
     async def find(self, request: Request, q: Query = None, after: Cursor = None, limit: Limit = 20) -> SearchPage:
-        return await off_loop(request, search.find, "organization", q, cursor(after), limit)
+        return await paged(request, limit, search.find, "organization", q, cursor(after), limit)
 
     @get("/{organization_id:str}", summary="An organisation with its names; a group's members and timeline")
     async def read(self, request: Request, organization_id: FromPath[str],
@@ -554,7 +567,7 @@ class FundController(Controller):
 
     @get("/", summary="Search funds by name")
     async def find(self, request: Request, q: Query = None, after: Cursor = None, limit: Limit = 20) -> SearchPage:
-        return await off_loop(request, search.find, "fund", q, cursor(after), limit)
+        return await paged(request, limit, search.find, "fund", q, cursor(after), limit)
 
     @get("/{fund_id:str}", summary="A fund with its names")
     async def read(self, request: Request, fund_id: FromPath[str]) -> EntityOut:

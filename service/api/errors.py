@@ -29,6 +29,7 @@ from starosta.events.errors import (
     Unauthenticated,
 )
 from starosta.events.store import ConcurrencyError, IdempotencyConflict, StoreUnavailable
+from starosta.service.lane import ClientBusy, LaneFull
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("starosta")
@@ -291,7 +292,8 @@ def http_problem(request: Request, exc: HTTPException) -> Response:
         return validation_problem(request, exc)
     status = exc.status_code
     titles = {400: "Malformed request", 401: "Unauthorized", 403: "Forbidden",
-              404: "Not found", 405: "Method not allowed", 413: "Request body too large"}
+              404: "Not found", 405: "Method not allowed", 413: "Request body too large",
+              429: "Too many requests"}
     detail = str(exc.detail)
     if status == 413:
         detail = f"the request body is over the configured limit ({detail})"
@@ -332,6 +334,18 @@ def unavailable_problem(request: Request, exc: StoreUnavailable) -> Response:
                    headers={"Retry-After": "1"})
 
 
+def client_busy_problem(request: Request, exc: ClientBusy) -> Response:
+    """i23-lane: one client's share of the expensive-read lane is taken: 429, Retry-After."""
+    return problem(request, 429, "Too many requests", str(exc),
+                   headers={"Retry-After": str(exc.retry_after)})
+
+
+def lane_full_problem(request: Request, exc: LaneFull) -> Response:
+    """i23-lane: the expensive-read lane's threads and queue are all taken: 503, Retry-After."""
+    return problem(request, 503, "Service unavailable", str(exc),
+                   headers={"Retry-After": str(exc.retry_after)})
+
+
 def internal_problem(request: Request, exc: Exception) -> Response:
     """The last resort: log the bug (escaped: SafeLog), answer 500 without leaking internals."""
     from starosta.service.api.common import client_key
@@ -348,5 +362,7 @@ EXCEPTION_HANDLERS = {
     ConcurrencyError: concurrency_problem,
     IdempotencyConflict: idempotency_problem,
     StoreUnavailable: unavailable_problem,
+    ClientBusy: client_busy_problem,  # i23-lane
+    LaneFull: lane_full_problem,  # i23-lane
     Exception: internal_problem,
 }

@@ -9,7 +9,8 @@ from litestar import Controller, Request, Response, get
 from litestar.params import FromPath, Parameter
 
 from starosta.projections import ledger as ledgers
-from starosta.service.api.common import off_loop, review_statuses
+from starosta.service.api.common import expensive, off_loop, review_statuses
+from starosta.service.lane import is_expensive_page
 
 Include = Annotated[Literal["pending"] | None, Parameter(
     description="reviewers: pending and contested entries too (totals then summed on demand)")]
@@ -54,10 +55,12 @@ class LedgerController(Controller):
         of the totals and are reported in `inexact` per currency as `{"min", "max"}` bounds."""
         statuses = review_statuses(request, include, "ledgers")
         if format == "csv" or (format is None and "text/csv" in request.headers.get("accept", "")):
-            text = await off_loop(request, ledgers.entries_csv, fund_id, statuses)
+            text = await expensive(request, ledgers.entries_csv, fund_id, statuses)  # every entry
             return Response[Any](text, media_type="text/csv; charset=utf-8", headers={
                 "Content-Disposition": f'attachment; filename="{fund_id}-ledger.csv"'})
-        return Response(await off_loop(request, ledgers.ledger, fund_id, statuses, after, limit))
+        # the expensive lane for a page over 100 entries or totals summed per request (pending)
+        run = expensive if is_expensive_page(limit) or include == "pending" else off_loop
+        return Response(await run(request, ledgers.ledger, fund_id, statuses, after, limit))
 
 
 class AidController(Controller):

@@ -12,14 +12,16 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, Request, get
+from litestar.exceptions import TooManyRequestsException
 from litestar.params import HeaderParameter, Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from starosta.events.store import EventStore, StoreError
 from starosta.projections.rules import Viewer
 from starosta.service.domain.access import token_live
+from starosta.service.limits import Shares
 from starosta.service.api import common
-from starosta.service.api.common import StoreDependency, archive_of, off_loop, viewer, who
+from starosta.service.api.common import StoreDependency, archive_of, off_loop, paged, viewer, who
 from starosta.service.api.errors import problem
 from starosta.service.feed import (
     MAX_POSITION,
@@ -40,6 +42,7 @@ POLL_SECONDS = 0.25  # how often an idle feed looks for new events (one indexed 
 STREAM_BATCH = 100  # events read and sent per look
 RETRY_MS = 1000  # the reconnection delay the feed suggests to EventSource clients
 BUSY_RETRY_AFTER = 5  # Retry-After (seconds) of the 503 past STAROSTA_MAX_STREAMS
+SHARE_RETRY_AFTER = 5  # Retry-After (seconds) of the 429 past a client's or a token's share of them
 # A feed opened with a token asks again whether the token is live at least this often, and
 # before sending every page of events: a revoked token's feed ends within this many seconds
 # and never sends an event after the revocation is seen.
@@ -61,11 +64,14 @@ class LogController(Controller):
         request: Request,
         store: StoreDependency,
         after: Position = 0,
-        limit: Annotated[int, Parameter(ge=1, le=1000, description="Page size (1-1000)")] = 100,
+        limit: Annotated[int, Parameter(ge=1, le=1000, description=(
+            "Page size (1-1000). More than 100 is an expensive read (the expensive-read lane: at "
+            "most STAROSTA_EXPENSIVE_PER_CLIENT, default 2, at once per client, past it 429 "
+            "with Retry-After)"))] = 100,
     ) -> LogPage:
         """Every position in order; `next` is the position to pass as `after` for more.
         Events of claims the caller may not see are redacted (admins see everything)."""
-        return await off_loop(request, log_page, store, after, limit, viewer(request))
+        return await paged(request, limit, log_page, store, after, limit, viewer(request))
 
     @get("/stream", summary="Follow the log live (Server-Sent Events)", opt={"event_stream": True})
     async def stream(
@@ -76,7 +82,8 @@ class LogController(Controller):
         timeout: Annotated[int, Parameter(
             ge=1, le=STREAM_TIMEOUT_MAX,
             description=f"Close the stream after this many seconds (1-{STREAM_TIMEOUT_MAX}, "
-                        f"default {STREAM_TIMEOUT}); reconnect with Last-Event-ID")] = STREAM_TIMEOUT,
+                        f"default {STREAM_TIMEOUT}); reconnect with Last-Event-ID. Without a "
+                        "token it is cut to STAROSTA_ANONYMOUS_STREAM_TIMEOUT (60 s)")] = STREAM_TIMEOUT,
         last_event_id: Annotated[str | None, HeaderParameter(
             name="Last-Event-ID", pattern=r"^[0-9]{1,18}$", max_length=18,
             description="The `id` of the last event received (a position): the stream resumes "
@@ -88,19 +95,34 @@ class LogController(Controller):
         `data` the same JSON item GET /events gives the caller, with the same redaction (a
         redacted row's `event` is `redacted`).
         Comment lines keep an idle stream alive; the stream closes after `timeout` seconds.
-        At most STAROSTA_MAX_STREAMS streams are open at once: past it, 503 with Retry-After."""
+        At most STAROSTA_MAX_STREAMS streams are open at once: past it, 503 with Retry-After.
+        One client address (an IPv6 client's /64) holds at most STAROSTA_MAX_STREAMS_PER_CLIENT
+        (4) of them and one token at most STAROSTA_MAX_STREAMS_PER_TOKEN (4): past its share,
+        429 with Retry-After. An anonymous stream's `timeout` is cut to
+        STAROSTA_ANONYMOUS_STREAM_TIMEOUT (60 s; its first comment line says the timeout it
+        got): send a token to hold a stream up to 300 s."""
         start = after if last_event_id is None else common.number(last_event_id,
                                                                    "Last-Event-ID", "header")
+        caller = who(request)
+        if caller.token_id is None:
+            timeout = min(timeout, request.app.state["settings"].anonymous_stream_timeout)
+        try:
+            release = stream_share(request, caller.token_id)  # raises 429 past a share
+        except TooManyRequestsException:
+            await common.refused_later(request)
+            raise
         slots = stream_slots(request)
-        release = slots.take()
-        if release is None:
+        release_slot = slots.take()
+        if release_slot is None:
+            release()
             return problem(  # type: ignore[return-value]
                 request, 503, "Service unavailable",
                 f"{slots.limit} live feeds are open, the most this server serves at once "
                 f"(STAROSTA_MAX_STREAMS): retry after {BUSY_RETRY_AFTER} seconds",
                 headers={"Retry-After": str(BUSY_RETRY_AFTER)})
+        release = _both(release, release_slot)
         events = live_feed(request, store, start, timeout, viewer(request), release,
-                           who(request).token_id)
+                           caller.token_id)
         weakref.finalize(events, release)  # a stream never started still gives its slot back
         return ServerSentEvent(events)
 
@@ -140,6 +162,44 @@ def stream_slots(request: Request) -> StreamSlots:
         slots = state["stream_slots"] = StreamSlots(state["settings"].max_streams)
         watch_stop_signals()
     return slots
+
+
+# -- i23-limits: each client's and each token's share of the live feeds (service/limits.py) ----
+
+def stream_share(request: Request, token_id: str | None) -> Callable[[], None]:
+    """Take one of the caller's live-feed shares, of its client address (client_key) and of
+    its token (if any); return the function giving them back. Raises 429 with Retry-After when
+    either is held whole (STAROSTA_MAX_STREAMS_PER_CLIENT, STAROSTA_MAX_STREAMS_PER_TOKEN)."""
+    state = request.app.state
+    shares = state.get("stream_shares")
+    if shares is None:
+        settings = state["settings"]
+        shares = state["stream_shares"] = (Shares(settings.max_streams_per_client),
+                                           Shares(settings.max_streams_per_token))
+    per_client, per_token = shares
+    release_client = per_client.take(common.client_key(request))
+    if release_client is None:
+        raise common.too_many(
+            f"this client address already holds {per_client.share} live feeds, its share "
+            f"(STAROSTA_MAX_STREAMS_PER_CLIENT): close one, or retry after {SHARE_RETRY_AFTER} "
+            "seconds", SHARE_RETRY_AFTER)
+    if token_id is None:
+        return release_client
+    release_token = per_token.take(token_id)
+    if release_token is None:
+        release_client()
+        raise common.too_many(
+            f"this token already holds {per_token.share} live feeds, its share "
+            f"(STAROSTA_MAX_STREAMS_PER_TOKEN): close one, or retry after {SHARE_RETRY_AFTER} "
+            "seconds", SHARE_RETRY_AFTER)
+    return _both(release_client, release_token)
+
+
+def _both(first: Callable[[], None], second: Callable[[], None]) -> Callable[[], None]:
+    def release() -> None:  # each part is safe to call twice
+        first()
+        second()
+    return release
 
 
 STOPPING = threading.Event()  # set when this serving process is told to stop

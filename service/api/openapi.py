@@ -14,8 +14,10 @@ examples of the main reads.
 Which statuses an operation answers follows from how the app is built, so it is derived here
 from the route handlers rather than written beside each of them:
 
-- every operation: 401 (a token that is not valid is refused even on public reads) and 503
-  (the store cannot answer: a full disk, an I/O error);
+- every operation: 401 (a token that is not valid is refused even on public reads), 429 (a
+  per-client limit: past STAROSTA_AUTH_FAILURES_MAX failed authentications from the client,
+  a failure answers 429 with Retry-After) and 503 (the store cannot answer: a full disk, an
+  I/O error);
 - with a body: 400 (not JSON, not UTF-8, nested too deeply), 413 (over the body limit), 422,
   404 (an id it refers to names nothing: the API's rule is "unknown ids 404");
 - with query or path parameters, and every GET (its `min_position`): 422; with a path
@@ -73,6 +75,15 @@ MEANING = {
          "read: send its ETag in If-Match.",
     413: "Request body too large: over the configured limit (STAROSTA_MAX_BODY_BYTES).",
     422: "Invalid request: each invalid field is named in `errors` with its value.",
+    # i23-limits
+    429: "Too many requests: this client (its address, an IPv6 client's /64) is past a "
+         "per-client limit, which the detail names with its setting; retry after the "
+         "Retry-After seconds. On every operation: past STAROSTA_AUTH_FAILURES_MAX (20) failed "
+         "authentications in STAROSTA_AUTH_FAILURE_WINDOW (60) seconds, a token that is not "
+         "valid answers 429 instead of 401 (a valid token is always served). On an expensive "
+         "read (an `as_of` or `include=pending` biography, a page over 100 rows, a "
+         "population over a span): past STAROSTA_EXPENSIVE_PER_CLIENT (2) such reads of this "
+         "client running or queued at once.",
     503: "Service unavailable: the store cannot write or read now (a full disk, an I/O "
          "error), or a GET's `min_position` was not reached within 2 s (a read replica "
          "behind); nothing was half done. Retry after the Retry-After seconds.",
@@ -105,6 +116,10 @@ EXAMPLES: dict[int, dict[str, Any]] = {
           "detail": "start=\"1940-13\": not an EDTF date", "instance": "/claims",
           "errors": [{"field": "start", "in": "body", "message": "not an EDTF date",
                       "value": "1940-13"}]},
+    429: {"title": "Too many requests", "status": 429, "type": "about:blank",
+          "detail": "the bearer token is unknown or revoked; and this client has failed 20 "
+                    "authentications in 60 seconds, the most answered (STAROSTA_AUTH_FAILURES_MAX, "
+                    "STAROSTA_AUTH_FAILURE_WINDOW): retry after 37 seconds", "instance": "/claims"},
     503: {"title": "Service unavailable", "status": 503, "type": "about:blank",
           "detail": "the archive cannot write now: database or disk is full",
           "instance": "/claims"},
@@ -295,7 +310,7 @@ def statuses(path: str, method: str, handler: HTTPRouteHandler) -> set[int]:
     params = handler.parsed_fn_signature.parameters
     has_body = "data" in params
     has_input = any(name not in INJECTED for name in params) or has_body
-    found = {401, 503}
+    found = {401, 429, 503}
     if has_body or method == "post":
         found |= {400, 413, 422}
     if has_input or method == "get":  # every GET takes min_position
@@ -330,7 +345,7 @@ def _answers(operation: dict[str, Any], path: str, method: str, handler: HTTPRou
         answer: dict[str, Any] = {"description": MEANING[status], "content": {PROBLEM: {
             "schema": {"$ref": REF.format(name="Problem")},
             "examples": {str(status): {"summary": EXAMPLES[status]["title"], "value": example}}}}}
-        if status == 503:
+        if status in (429, 503):
             answer["headers"] = {"Retry-After": HEADERS_OUT["Retry-After"]}
         if status == 409 and handler.opt.get("duplicates"):
             answer["description"] += DUPLICATE_MEANING
@@ -411,6 +426,9 @@ def _event_stream(operation: dict[str, Any], handler: HTTPRouteHandler) -> None:
     unavailable = operation["responses"]["503"]
     unavailable["description"] = (MEANING[503] + " Also when STAROSTA_MAX_STREAMS live feeds "
                                   "are open already.")
+    operation["responses"]["429"]["description"] = (
+        MEANING[429] + " Also when the client address holds STAROSTA_MAX_STREAMS_PER_CLIENT (4) "
+        "live feeds already, or the token STAROSTA_MAX_STREAMS_PER_TOKEN (4).")
 
 
 def _structs(tp: Any, seen: dict[str, type[msgspec.Struct]]) -> None:

@@ -14,7 +14,7 @@ from starosta.events.errors import Invalid
 from starosta.events.kinds import CountRange, CountValue
 from starosta.projections.spreadsheet import SafeWriter
 from starosta.projections.population import Period, Population, Timeline, Span, population_at, timeline
-from starosta.service.api.common import off_loop, review_statuses
+from starosta.service.api.common import expensive, review_statuses
 from starosta.service.domain.edtf_dates import DateError, parse_date
 
 AT = "An EDTF span: 1951 is 1951-01-01 to 1951-12-31"
@@ -45,8 +45,9 @@ class PopulationController(Controller):
         include: Annotated[Literal["pending"] | None, Parameter(description=INCLUDE)] = None,
     ) -> Population:
         statuses = review_statuses(request, include, "populations")
-        return await off_loop(request, population_at, place_id, span(at, "at"), statuses,
-                              include_children)
+        # computed over every episode of the place (and its subtree): the expensive lane
+        return await expensive(request, population_at, place_id, span(at, "at"), statuses,
+                               include_children)
 
     @get("/{place_id:str}/population/timeline", summary="Population figures per year or month (JSON or CSV)",
          opt={"csv": True})
@@ -63,8 +64,8 @@ class PopulationController(Controller):
         statuses = review_statuses(request, include, "populations")
         first = span(from_, "from") if from_ else None
         last = span(to, "to") if to else None
-        answer = await off_loop(request, timeline, place_id, step, first, last, statuses,
-                                include_children)
+        answer = await expensive(request, timeline, place_id, step, first, last, statuses,
+                                 include_children)
         if format == "csv" or (format is None and "text/csv" in request.headers.get("accept", "")):
             return Response[Any](timeline_csv(answer.items), media_type="text/csv; charset=utf-8",
                             headers={"Content-Disposition": f'attachment; filename="{place_id}-population.csv"'})

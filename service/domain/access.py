@@ -172,6 +172,15 @@ def token_live(conn: Connection, token_id: str) -> bool:
                         (token_id,)).fetchone() is not None
 
 
+def bearer_token(authorization: str) -> str:
+    """Return the token of an Authorization header ("Bearer <token>"); raises Unauthenticated
+    for any other form (checked without the database: service/api/common.py: signed_in)."""
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
+    return token.strip()
+
+
 def resolve(conn: Connection, authorization: str | None) -> Principal:
     """Return the principal of an Authorization header (ANONYMOUS when absent).
 
@@ -180,10 +189,7 @@ def resolve(conn: Connection, authorization: str | None) -> Principal:
     """
     if authorization is None:
         return ANONYMOUS
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
-    digest = _hash(token.strip())
+    digest = _hash(bearer_token(authorization))
     row = conn.execute("SELECT t.id, t.name, t.role, t.token_hash, a.id FROM tokens AS t "
                        "LEFT JOIN accounts AS a ON a.name = t.name "
                        "WHERE t.token_hash = ? AND t.revoked_at IS NULL", (digest,)).fetchone()

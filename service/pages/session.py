@@ -12,10 +12,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from litestar import Request, Response, get, post
+from litestar.exceptions import TooManyRequestsException
 
 from starosta.events.errors import Unauthenticated
-from starosta.service.api.common import (CSRF_FIELD, SESSION_COOKIE, archive_of, client_key,
-                                        refusals_logged, session_of)
+from starosta.service.api.common import (CSRF_FIELD, SESSION_COOKIE, archive_of, session_of,
+                                        signed_in)
 from starosta.service.api.errors import log
 from starosta.service.domain import sessions
 from starosta.service.domain.access import Principal
@@ -71,17 +72,20 @@ async def sign_in(request: Request) -> Response:
     token, goto = form.get("token"), _next(form.get("next"))
     archive = archive_of(request)
     principal: Principal | None = None
-    if isinstance(token, str) and token.strip() and _same_origin(request):
+    if _same_origin(request):
+        # the one check of a credential (common.signed_in): a failed sign-in is a failed
+        # authentication, counted per client; past STAROSTA_AUTH_FAILURES_MAX, 429
+        typed = token.strip() if isinstance(token, str) else ""
         try:
-            principal = await archive.run_primary(sessions.check_token, token)
+            principal = await signed_in(request, f"Bearer {typed}")
         except Unauthenticated:
             principal = None
+        except TooManyRequestsException as refused:
+            return render(request, "sign_in.html", _form(
+                request, next=goto, error="Too many tokens were refused from this address: "
+                f"wait {refused.headers['Retry-After']} seconds before signing in again."),
+                status=429, headers={"Retry-After": refused.headers["Retry-After"]})
     if principal is None:
-        # issue 23 throttle: a failed sign-in is a failed authentication; count it here
-        logged, skipped = refusals_logged(request).take()
-        if logged:
-            log.warning("refused a sign-in from %s%s", client_key(request),
-                        f" ({skipped} more refused before this one, not logged)" if skipped else "")
         return render(request, "sign_in.html", _form(
             request, next=goto, error="That token was not accepted: it is unknown or revoked. "
             "Ask the archive's administrator for a token (starosta token create)."), status=401)
