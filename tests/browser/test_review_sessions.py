@@ -182,3 +182,36 @@ def test_the_cookie_is_secure_when_the_trusted_proxy_says_https(demo_db: str) ->
         assert "secure" not in [a.strip().lower() for a in plain.headers["set-cookie"].split(";")]
     finally:
         stop(proc)
+
+
+def test_failed_sign_ins_share_the_failed_authentication_throttle(demo_db: str) -> None:
+    """Issue 23: a failed sign-in is a failed authentication, counted per client with wrong
+    bearer tokens; past STAROSTA_AUTH_FAILURES_MAX the form answers 429 with Retry-After,
+    while a valid token still signs in and another client is still only refused (401)."""
+    from tests.conftest import start_server, stop
+
+    proc, base = start_server(demo_db, env={"STAROSTA_TRUSTED_PROXIES": "127.0.0.1,::1",
+                                            "STAROSTA_AUTH_FAILURES_MAX": "3",
+                                            "STAROSTA_REFUSAL_DELAY": "0"})
+    one = {"X-Forwarded-For": "203.0.113.7", "Accept": BROWSER_HTML}
+    other = {"X-Forwarded-For": "203.0.113.8", "Accept": BROWSER_HTML}
+    try:
+        with httpx.Client(base_url=base, timeout=10) as http:
+            # two wrong bearer tokens and one wrong sign-in: three failures of one client
+            for _ in range(2):
+                assert http.get("/health", headers={**one, "Authorization": "Bearer sta_x"}) \
+                    .status_code == 401
+            assert http.post("/sign-in", data={"token": "sta_wrong"}, headers=one).status_code == 401
+            refused = http.post("/sign-in", data={"token": "sta_wrong"}, headers=one)
+            assert refused.status_code == 429
+            assert int(refused.headers["retry-after"]) >= 1
+            assert refused.headers["content-type"].startswith("text/html")
+            assert "Too many tokens were refused" in refused.text
+            assert http.get("/health", headers={**one, "Authorization": "Bearer sta_x"}) \
+                .status_code == 429  # the same counter, whichever way the token came
+            assert http.post("/sign-in", data={"token": "sta_wrong"}, headers=other) \
+                .status_code == 401
+            assert http.post("/sign-in", data={"token": CONTRIBUTOR}, headers=one) \
+                .status_code == 303  # a valid token is always served
+    finally:
+        stop(proc)
