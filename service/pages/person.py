@@ -20,11 +20,12 @@ import msgspec
 from litestar import Request, Response
 from markupsafe import Markup
 
+from starosta.events.store import Connection
 from starosta.projections import biographies, registry
 from starosta.projections import claims as claims_model
 from starosta.projections.rules import PUBLIC, document_statuses, sees_suppressed
 from starosta.service.api.biography import as_of_position
-from starosta.service.api.common import archive_of, off_loop, viewer
+from starosta.service.api.common import archive_of, expensive, off_loop, viewer
 from starosta.service.pages import cite, maps, timeline
 from starosta.service.pages.render import page, render
 
@@ -138,8 +139,7 @@ def _found(conn, store, person_id: str, reader, statuses, position: int | None,
     elif position is None:
         document = biographies.read(conn, person_id, reader, statuses)
     else:
-        document = biographies.read_as_of(conn, store, person_id, position, stamp, reader,
-                                          statuses)
+        document = biographies.read_as_of(conn, person_id, position, stamp, reader, statuses)
     if document is None:
         return None
     known = _CLAIMS.get(document.etag)
@@ -189,8 +189,10 @@ async def person_page(request: Request) -> Response:
     position = stamp = None
     if as_of is not None:
         position, stamp = await off_loop(request, lambda _, v: as_of_position(store, v), as_of)
-    found = await off_loop(request, _read, store, archive_of(request).reading_store, person_id,
-                           reader, statuses, position, stamp)
+    # an as_of or pending page is assembled per request: the expensive-read lane (issue 23)
+    lane = off_loop if position is None and statuses == PUBLIC else expensive
+    found = await lane(request, _read, store, archive_of(request).reading_store, person_id,
+                       reader, statuses, position, stamp)
     if found is None:
         return render(request, "missing.html", {
             "what": "person", "id": person_id, "position": position}, status=404)

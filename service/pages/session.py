@@ -81,10 +81,11 @@ async def sign_in(request: Request) -> Response:
         except Unauthenticated:
             principal = None
         except TooManyRequestsException as refused:
+            retry = (refused.headers or {}).get("Retry-After", "60")
             return render(request, "sign_in.html", _form(
                 request, next=goto, error="Too many tokens were refused from this address: "
-                f"wait {refused.headers['Retry-After']} seconds before signing in again."),
-                status=429, headers={"Retry-After": refused.headers["Retry-After"]})
+                f"wait {retry} seconds before signing in again."),
+                status=429, headers={"Retry-After": retry})
     if principal is None:
         return render(request, "sign_in.html", _form(
             request, next=goto, error="That token was not accepted: it is unknown or revoked. "
