@@ -75,8 +75,9 @@ class PopulationProjection(ClaimIndex):
     # counts as ranges; 7: disputed; 8: judgements contradicting earlier ones are ignored (the
     # registry's rule); 9: the rank in a `rank` column, no longer folded into `status`; 10: the
     # nine kinds that take a group as subject in group_claims, with what each claim states;
-    # 11: every stored day widened by the date margins (D5: "1925~" may be 1924)
-    version = 11
+    # 11: every stored day widened by the date margins (D5: "1925~" may be 1924); 12: episodes
+    # indexed by (person, earliest start), for bounds kept incrementally (issue 25)
+    version = 12
     indexed = ("custody_episodes", "place_aggregates", "population_deaths", *groups.INDEXED)
     ddl = {
         # one row per person a custody claim puts there: its person (role 'person') and each
@@ -89,7 +90,7 @@ class PopulationProjection(ClaimIndex):
             open_bound TEXT, role TEXT NOT NULL, position INTEGER NOT NULL,
             PRIMARY KEY (claim_id, person_id))""",
             "CREATE INDEX {name}_place ON {name} (place_id, start_earliest)",
-            "CREATE INDEX {name}_person ON {name} (person_id)"],
+            "CREATE INDEX {name}_person ON {name} (person_id, start_earliest)"],
         # a count as (min, max), `ranged` when the claim gave {"min", "max"}
         "place_aggregates": ["""CREATE TABLE {name} (
             claim_id TEXT PRIMARY KEY, status TEXT NOT NULL, superseded_by TEXT,
@@ -170,9 +171,13 @@ class PopulationProjection(ClaimIndex):
         """Recompute the open-end bounds of every merge group and group of people the batch
         touched (in rebuilds too: a batch's groups are few next to its events, so nothing is
         deferred)."""
-        touched, reviewed = _touched_records(conn, t, envelopes)
-        if touched:
-            refresh_open_bounds(conn, t, touched)
+        if rebuilding or any(isinstance(envelope.event, (PersonMerged, PersonUnmerged))
+                             for envelope in envelopes):  # groups changed: recompute them whole
+            touched, reviewed = _touched_records(conn, t, envelopes)
+            if touched:
+                refresh_open_bounds(conn, t, touched)
+        else:  # only the episodes a new or reviewed claim can change, found by index
+            reviewed = update_open_bounds(conn, t, envelopes)
         stays = {g for envelope in envelopes if isinstance(envelope.event, ClaimSubmitted)
                  and (g := groups.touched_groups(envelope.event)) is not None}
         stays |= groups.groups_of_claims(conn, t["group_claims"], reviewed)
@@ -218,6 +223,109 @@ def _touched_records(conn: Connection, t: Tables,
                 f"SELECT person_id FROM {t['population_deaths']} WHERE claim_id IN ({marks})",
                 (*chunk, *chunk)))
     return records, claims
+
+
+def update_open_bounds(conn: Connection, t: Tables, envelopes: Sequence[Envelope]) -> set[str]:
+    """Keep `open_bound` current after a batch with no merge or unmerge, touching only what the
+    batch can change (the full rule is `open_bounds`; the result is the same, as tests prove):
+
+    - the open episodes of a new custody claim get their bound computed (a pending claim
+      counts nowhere, so no other episode's bound moves);
+    - a reviewed (ranked, (un)suppressed) claim and the claim it supersedes: a counted custody
+      claim lowers the bounds of the group's open episodes that began before it elsewhere, a
+      counted death lowers every open episode's; one that no longer counts sends the episodes
+      whose bound it was (its day, equal) to be recomputed whole.
+
+    Return the reviewed claims and the claims they supersede (what `finish` passes on)."""
+    new_claims: list[str] = []
+    reviewed: list[str] = []
+    for envelope in envelopes:
+        e = envelope.event
+        if isinstance(e, ClaimSubmitted):
+            if isinstance(e.claim, CustodyClaim):
+                new_claims.append(e.claim_id)
+        elif (changed := changed_claim(e)) is not None:
+            reviewed.append(changed)
+    claims: set[str] = set(reviewed)
+    for chunk in chunks(reviewed):
+        marks = ",".join("?" * len(chunk))
+        claims.update(r[0] for r in conn.execute(
+            f"SELECT supersedes FROM {t['population_supersession']} WHERE claim_id IN ({marks})",
+            chunk))
+    if not new_claims and not claims:
+        return claims
+    episodes, deaths = t["custody_episodes"], t["population_deaths"]
+    groups_of: dict[str, list[str]] = {}
+
+    def group(person: str) -> list[str]:
+        if person not in groups_of:
+            for member in (found := registry.merge_group(conn, person, t["population_merges"])):
+                groups_of[member] = found
+        return groups_of[person]
+
+    recompute: set[tuple[str, str]] = set()  # (claim, person) rows to compute whole
+    lower: list[tuple[list[str], str, str | None, str]] = []  # (group, start, place, day)
+    for chunk in chunks(new_claims):
+        marks = ",".join("?" * len(chunk))
+        recompute.update(conn.execute(
+            f"SELECT claim_id, person_id FROM {episodes} WHERE claim_id IN ({marks}) "
+            "AND end_latest IS NULL", chunk).fetchall())
+    for chunk in chunks(sorted(claims)):
+        marks = ",".join("?" * len(chunk))
+        for counts, person, place, start, latest in conn.execute(
+                f"SELECT {COUNTS_APPROVED}, person_id, place_id, start_earliest, start_latest "
+                f"FROM {episodes} WHERE claim_id IN ({marks}) AND start_earliest IS NOT NULL "
+                "AND start_latest IS NOT NULL", chunk).fetchall():
+            members = group(person)
+            marks_g = ",".join("?" * len(members))
+            if counts:
+                lower.append((members, start, place, latest))
+            else:  # the open episodes elsewhere, begun before it, whose bound was its day
+                recompute.update(conn.execute(
+                    f"SELECT claim_id, person_id FROM {episodes} WHERE person_id IN ({marks_g}) "
+                    "AND start_earliest < ? AND end_latest IS NULL AND open_bound = ? "
+                    "AND COALESCE(place_id, '') <> ?",
+                    (*members, start, latest, place or "")).fetchall())
+        for counts, person, latest in conn.execute(
+                f"SELECT {COUNTS_APPROVED}, person_id, latest FROM {deaths} "
+                f"WHERE claim_id IN ({marks}) AND latest IS NOT NULL", chunk).fetchall():
+            members = group(person)
+            marks_g = ",".join("?" * len(members))
+            if counts:
+                lower.append((members, None, None, latest))
+            else:
+                recompute.update(conn.execute(
+                    f"SELECT claim_id, person_id FROM {episodes} WHERE person_id IN ({marks_g}) "
+                    "AND end_latest IS NULL AND open_bound = ?", (*members, latest)).fetchall())
+    for claim_id, person in sorted(recompute):
+        members = group(person)
+        marks_g = ",".join("?" * len(members))
+        place, start, old = conn.execute(
+            f"SELECT place_id, start_earliest, open_bound FROM {episodes} "
+            "WHERE claim_id = ? AND person_id = ?", (claim_id, person)).fetchone()
+        bounds = [conn.execute(f"SELECT min(latest) FROM {deaths} WHERE person_id IN ({marks_g}) "
+                               f"AND {COUNTS_APPROVED} AND latest IS NOT NULL", members).fetchone()[0]]
+        if start is not None:
+            bounds.append(conn.execute(
+                f"SELECT min(start_latest) FROM {episodes} WHERE person_id IN ({marks_g}) "
+                f"AND start_earliest > ? AND {COUNTS_APPROVED} AND start_latest IS NOT NULL "
+                "AND COALESCE(place_id, '') <> ?", (*members, start, place or "")).fetchone()[0])
+        bound = min((b for b in bounds if b is not None), default=None)
+        if bound != old:
+            conn.execute(f"UPDATE {episodes} SET open_bound = ? WHERE claim_id = ? AND person_id = ?",
+                         (bound, claim_id, person))
+    for members, start, place, day in lower:  # a counted day lowers the bounds it may lower
+        marks_g = ",".join("?" * len(members))
+        if start is None:  # a death: every open episode of the group
+            conn.execute(f"UPDATE {episodes} SET open_bound = ? WHERE person_id IN ({marks_g}) "
+                         "AND end_latest IS NULL AND (open_bound IS NULL OR open_bound > ?)",
+                         (day, *members, day))
+        else:
+            conn.execute(f"UPDATE {episodes} SET open_bound = ? WHERE person_id IN ({marks_g}) "
+                         "AND start_earliest < ? AND end_latest IS NULL "
+                         "AND COALESCE(place_id, '') <> ? AND (open_bound IS NULL OR open_bound > ?)",
+                         (day, *members, start, place or "", day))
+    return claims
 
 
 def refresh_open_bounds(conn: Connection, t: Tables, records: Iterable[str]) -> int:

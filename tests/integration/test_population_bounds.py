@@ -118,3 +118,61 @@ def test_stored_bounds_follow_the_rule_and_timelines_agree_with_population_at(co
         check_bounds(conn)
         check_timelines(conn, world.places)
         world.archive.store.close()
+
+
+# -- issue 25: bounds kept incrementally (only the episodes a new or reviewed claim can change)
+# equal the full rule's, and a rebuild's (which recomputes every touched group whole)
+
+def incremental_equals_full(world) -> None:
+    from starosta.projections.population import refresh_open_bounds
+    from starosta.projections.runner import content_hash
+
+    store, runner = world.archive.store, world.archive.runner
+    population = runner.get("population")
+    live = content_hash(store.reader(), list(population.ddl))
+    assert runner.rebuild(store, "population") == live, "live population differs from a rebuild"
+    with store.write_transaction() as conn:  # the full rule over every group changes nothing
+        persons = [r[0] for r in conn.execute("SELECT DISTINCT person_id FROM custody_episodes")]
+        assert refresh_open_bounds(conn, runner.tables(conn, population), persons) == 0
+
+
+# open episodes bounded by a later stay elsewhere, then that stay rejected, superseded and its
+# successor approved; a death approved, contested, approved again; merges around them
+REVIEWED_BOUNDS = [
+    ("person", 0), ("place", 0), ("claim", 6, 0, 0, 1, 0, False), APPROVE,
+    ("claim", 6, 1, 0, 0, 0, False), APPROVE, ("claim", 0, 0, 1, 2, 3, False), APPROVE,
+    ("claim", 0, 0, 1, 3, 3, True), ("review", 5, "reject", "bob"), ("review", -1, "approve", "carol"),
+    ("claim", 1, 0, 0, 3, 0, False), APPROVE, ("review", -1, "contest", "carol"),
+    ("review", -1, "approve", "bob"), ("merge", 1, 0), ("claim", 0, 1, 1, 4, 4, False), APPROVE,
+    ("unmerge", 1), ("claim", 1, 1, 0, 6, 0, False), ("review", -1, "reject", "bob")]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example(SCRIPTED)
+@example(BOUNDED_LATER)
+@example(ACROSS_A_MERGE)
+@example(REVIEWED_BOUNDS)
+@given(histories)
+def test_incremental_bounds_equal_a_full_rebuild(commands) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        world = World(str(Path(tmp) / "archive.db"))
+        try:
+            for op in commands:
+                world.run(op)
+            check_bounds(world.archive.read())
+            incremental_equals_full(world)
+        finally:
+            world.archive.store.close()
+
+
+def test_incremental_bounds_equal_a_full_rebuild_on_postgres(postgres_cluster) -> None:
+    from tests.integration.test_projection_determinism import _postgres_world
+
+    for commands in (REVIEWED_BOUNDS, BOUNDED_LATER, ACROSS_A_MERGE, SCRIPTED):
+        world = _postgres_world(postgres_cluster)
+        try:
+            for op in commands:
+                world.run(op)
+            incremental_equals_full(world)
+        finally:
+            world.archive.store.close()
