@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Sequence
-from itertools import combinations
 from typing import Annotated, Any
 
 import msgspec
@@ -678,11 +677,8 @@ def conflicts(views: list[ClaimView], singles: dict[str, str] | None = None,
         out.append(_conflict("death_manner", f"{len(told)} death claims disagree on the manner: "
                              f"{', '.join(manners)}", told))
     custody = [v for v in approved if v.kind == "custody" and v.claim.get("place")]
-    for a, b in combinations(custody, 2):
-        if a.claim["place"] == b.claim["place"]:
-            continue
-        sa, sb = _sure(a), _sure(b)
-        if sa and sb and sa[0] <= sb[1] and sb[0] <= sa[1]:
+    for a, b, sa, sb in _sure_overlaps(custody):  # in the order of combinations(custody, 2)
+        if a.claim["place"] != b.claim["place"]:
             lo, hi = max(sa[0], sb[0]), min(sa[1], sb[1])
             if lo == hi and (sa[1] == sb[0] or sb[1] == sa[0]):
                 continue  # one ends the day the other begins: a transfer day, not a conflict
@@ -749,6 +745,23 @@ def agreements(views: list[ClaimView], singles: dict[str, str] | None = None,
         if len(same) > 1 and _cited_apart(same):
             out.append(_agreement(key[0], same))
     return out
+
+
+def _sure_overlaps(custody: list[ClaimView]) -> list[tuple[ClaimView, ClaimView, tuple, tuple]]:
+    """Return the pairs (a, b, a's sure days, b's) of stays whose surely covered days meet, in
+    the order `itertools.combinations(custody, 2)` gives them: sorted by first sure day, each
+    stay is compared only with those that begin before it ends (not every pair: a long
+    history costs its overlaps, not its square)."""
+    sure = [(s, i) for i, v in enumerate(custody) if (s := _sure(v))]
+    sure.sort(key=lambda x: x[0][0])
+    pairs = []
+    for k, ((lo, hi), i) in enumerate(sure):
+        for (other, j) in sure[k + 1:]:
+            if other[0] > hi:
+                break
+            pairs.append((i, j, (lo, hi), other) if i < j else (j, i, other, (lo, hi)))
+    pairs.sort(key=lambda p: (p[0], p[1]))
+    return [(custody[i], custody[j], sa, sb) for i, j, sa, sb in pairs]
 
 
 def _sure(v: ClaimView) -> tuple[dt.date, dt.date] | None:

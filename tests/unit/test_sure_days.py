@@ -197,3 +197,30 @@ def test_every_timeline_of_the_demo_agrees_with_population(demo: TestClient, ste
                 (place["label"], item["period"])
             compared, certain = compared + 1, certain + item["count_min"]
     assert compared > 1000 and certain > 0
+
+
+# -- issue 25: a biography's two-place custody conflicts found by a sweep, not every pair ------
+
+_day = st.integers(0, 60).map(lambda n: datetime.date(1940, 1, 1) + datetime.timedelta(days=n))
+_stay = st.tuples(st.one_of(st.none(), st.tuples(_day, _day)), st.one_of(st.none(), st.tuples(_day, _day)),
+                  st.sampled_from(["PL1", "PL2", "PL3"]))
+
+
+@given(st.lists(_stay, max_size=25))
+def test_sure_overlaps_are_every_pair_that_meets_in_pair_order(stays) -> None:
+    from itertools import combinations
+
+    from starosta.events.dates import DateValue
+    from starosta.projections.biographies import _sure, _sure_overlaps
+    from starosta.projections.claims import ClaimView
+
+    def value(bounds):
+        return None if bounds is None else DateValue(edtf="x", earliest=min(bounds), latest=max(bounds))
+
+    views = [ClaimView(id=f"C{i}", kind="custody", status="approved", contributor="a", version=2,
+                       position=i, claim={"place": place},
+                       dates={k: d for k, d in (("start", value(s)), ("end", value(e))) if d})
+             for i, (s, e, place) in enumerate(stays)]
+    brute = [(a.id, b.id) for a, b in combinations(views, 2)
+             if (sa := _sure(a)) and (sb := _sure(b)) and sa[0] <= sb[1] and sb[0] <= sa[1]]
+    assert [(a.id, b.id) for a, b, _, _ in _sure_overlaps(views)] == brute
