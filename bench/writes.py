@@ -145,6 +145,7 @@ def to_ms(text: str) -> float:
 
 def rounds(args, work: Path) -> dict:
     db = work / "rounds.db"
+    subprocess.run([STAROSTA, "migrate", "--db", str(db)], capture_output=True, timeout=300, check=True)
     out = subprocess.run([STAROSTA, "token", "create", "--db", str(db), "--name", "Bench Contributor",
                           "--role", "contributor"], capture_output=True, text=True, timeout=300, check=True)
     token = out.stdout.strip().splitlines()[-1].strip()
@@ -231,6 +232,8 @@ def main() -> int:
         for n in (int(x) for x in args.sizes.split(",") if x):
             print(f"writer time, person with {n:,} claims ...", flush=True)
             sizes.append(writer_times(n, args.jobs, work))
+        if args.json:
+            Path(args.json).write_text(json.dumps({"sizes": sizes}, indent=1))
         served = None if args.no_server else rounds(args, work)
     lines = report(args, sizes, served)
     print("\n".join(lines))
