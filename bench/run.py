@@ -1309,6 +1309,7 @@ def write_report(path: Path, args: argparse.Namespace, results: Results, info: d
             lines += profile.lines()
     lines += postgres_lines(path, args, results, info)
     lines += load_lines(path, args, results)
+    lines += writes_lines(path)
     if results.failures:
         lines += ["", "## Not measured in this run", ""]
         lines += [f"- {cell(f)}" for f in results.failures]
@@ -1347,6 +1348,16 @@ def load_lines(path: Path, args: argparse.Namespace, results: Results) -> list[s
         results.notes.append("The load section (bench/load.py) was not measured in this run: it is the one "
                              "of the previous report, with its own date and commit.")
         return [""] + old
+    return []
+
+
+def writes_lines(path: Path) -> list[str]:
+    """The writes section (bench/writes.py, run apart: `python bench/writes.py`) of the report
+    being replaced, kept as it was (it carries its own date and commit)."""
+    begin, end = "<!-- writes.py: begin -->", "<!-- writes.py: end -->"
+    old = path.read_text() if path.exists() else ""
+    if begin in old and end in old:
+        return ["", old[old.index(begin):old.index(end) + len(end)]]
     return []
 
 

@@ -40,13 +40,13 @@ BIN = Path(sys.executable).parent
 STAROSTA = str(BIN / "starosta")
 BEGIN, END = "<!-- writes.py: begin -->", "<!-- writes.py: end -->"
 
-from starosta.events.kinds import Citation, CustodyClaim  # noqa: E402
-from starosta.events.registry import PersonRegistered, PlaceRegistered, SourceRegistered  # noqa: E402
-from starosta.events.review import ClaimApproved  # noqa: E402
-from starosta.events.store import AppendRequest, Metadata, NewEvent  # noqa: E402
-from starosta.service.db import open_archive  # noqa: E402
-from starosta.service.domain.access import Principal  # noqa: E402
-from starosta.service.domain.commands import submission  # noqa: E402
+from starosta.events.kinds import Citation, CustodyClaim
+from starosta.events.registry import PersonRegistered, PlaceRegistered, SourceRegistered
+from starosta.events.review import ClaimApproved
+from starosta.events.store import AppendRequest, Metadata, NewEvent
+from starosta.service.db import open_archive
+from starosta.service.domain.access import Principal
+from starosta.service.domain.commands import submission
 
 WHO = Principal("T1", "alice", "contributor")
 
@@ -150,7 +150,7 @@ def rounds(args, work: Path) -> dict:
                           "--role", "contributor"], capture_output=True, text=True, timeout=300, check=True)
     token = out.stdout.strip().splitlines()[-1].strip()
     port = free_port()
-    log = open(work / "server.log", "wb")
+    log = open(work / "server.log", "wb")  # noqa: SIM115 - closed when the server stops
     proc = subprocess.Popen([STAROSTA, "serve", "--db", str(db), "--host", "127.0.0.1", "--port", str(port)],
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
@@ -172,7 +172,7 @@ def rounds(args, work: Path) -> dict:
         for _ in range(args.rounds):
             run = subprocess.run(["wrk", "-t2", f"-c{args.connections}", f"-d{args.seconds}s", "--timeout", "30s",
                                   "--latency", "-s", str(ROOT / "bench" / "post_claim.lua"), base + "/claims"],
-                                 capture_output=True, text=True, env=env, timeout=args.seconds + 120)
+                                 capture_output=True, text=True, env=env, timeout=args.seconds + 120, check=False)
             rps = float(re.search(r"Requests/sec:\s*([\d.]+)", run.stdout)[1])
             p99 = to_ms(re.search(r"99%\s+(\S+)", run.stdout)[1])
             bad = re.search(r"Non-2xx or 3xx responses:\s*(\d+)", run.stdout)
@@ -191,14 +191,14 @@ def ms(seconds: float) -> str:
 
 
 def report(args, sizes: list[dict], served: dict | None) -> list[str]:
-    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, check=False,
                           text=True).stdout.strip()
-    lines = [BEGIN, "", f"## Writes by size of subject (bench/writes.py, {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, "
-             f"commit {head}, {os.cpu_count()} cores)", "",
-             "The writer's time per job (in process, `Archive.commit_sync`: append, every read model, COMMIT with "
-             "synchronous=FULL), for a person the bench creates with N approved custody claims:", "",
-             "| claims about the person | approve one claim: median (p90) | submit one custody claim: median (p90) | "
-             "approval's time by read model (mean) |", "| --- | --- | --- | --- |"]
+    lines = [BEGIN, "", (f"## Writes by size of subject (bench/writes.py, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, "
+             f"commit {head}, {os.cpu_count()} cores)"), "",
+             ("The writer's time per job (in process, `Archive.commit_sync`: append, every read model, COMMIT with "
+             "synchronous=FULL), for a person the bench creates with N approved custody claims:"), "",
+             ("| claims about the person | approve one claim: median (p90) | submit one custody claim: median (p90) | "
+             "approval's time by read model (mean) |"), "| --- | --- | --- | --- |"]
     for s in sizes:
         a, b = sorted(s["approve"]), sorted(s["submit"])
         top = ", ".join(f"{k} {ms(v)}" for k, v in sorted(s["per_model"].items(), key=lambda kv: -kv[1])[:4])
@@ -206,8 +206,8 @@ def report(args, sizes: list[dict], served: dict | None) -> list[str]:
                      f"{ms(statistics.median(b))} ({ms(b[int(len(b) * 0.9)])}) | {top} |")
     if served:
         r = served["rounds"]
-        lines += ["", f"`POST /claims`, open-ended custody claims about one person, wrk {args.connections} connections, "
-                  f"{len(r)} rounds of {args.seconds} s (granian, `starosta serve`, SQLite FULL):", "",
+        lines += ["", (f"`POST /claims`, open-ended custody claims about one person, wrk {args.connections} connections, "
+                  f"{len(r)} rounds of {args.seconds} s (granian, `starosta serve`, SQLite FULL):"), "",
                   "| round | req/s | p99 | claims about the person after it | non-2xx |", "| --- | --- | --- | --- | --- |"]
         lines += [f"| {i + 1} | {x['rps']:,.0f} | {x['p99_ms']:,.1f} ms | {x['claims_after']:,} | {x['non2xx']} |"
                   for i, x in enumerate(r)]
@@ -244,6 +244,9 @@ def main() -> int:
         text = path.read_text()
         if BEGIN in text and END in text:
             text = text[:text.index(BEGIN)] + "\n".join(lines) + text[text.index(END) + len(END):]
+        elif "\n## Notes" in text:  # before the notes `make bench` writes last
+            at = text.index("\n## Notes")
+            text = text[:at] + "\n" + "\n".join(lines) + "\n" + text[at:]
         else:
             text = text.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n"
         path.write_text(text)

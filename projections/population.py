@@ -264,7 +264,7 @@ def update_open_bounds(conn: Connection, t: Tables, envelopes: Sequence[Envelope
         return groups_of[person]
 
     recompute: set[tuple[str, str]] = set()  # (claim, person) rows to compute whole
-    lower: list[tuple[list[str], str, str | None, str]] = []  # (group, start, place, day)
+    lower: list[tuple[list[str], str | None, str | None, str]] = []  # (group, start, place, day)
     for chunk in chunks(new_claims):
         marks = ",".join("?" * len(chunk))
         recompute.update(conn.execute(
