@@ -94,7 +94,9 @@ async def answer(app: Any, scope: dict[str, Any], send: Send) -> bool:
     if if_none_match and _matches(if_none_match, document.etag):
         await _send(send, 304, b"", document.etag)
     else:
-        await _send(send, 200, document.body, document.etag)
+        body = document.body  # a PostgreSQL text column's str: encoded as Litestar would
+        await _send(send, 200, body.encode() if isinstance(body, str) else bytes(body),
+                    document.etag)
     return True
 
 
