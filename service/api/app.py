@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from litestar import Litestar
 from litestar.datastructures import State
@@ -50,7 +51,7 @@ class App(Litestar):
     anonymous GET of a stored biography answered from their bytes; everything else, and
     anything the lean path cannot answer, by Litestar."""
 
-    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and await lean.answer(self, scope, send):
             return
         await super().__call__(scope, receive, send)
