@@ -58,6 +58,7 @@ def main() -> int:
     args = parser.parse_args()
     bench.stop_on_sigterm()
     rows: list[tuple[str, str, str, str, float]] = []
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="starosta-lean-") as tmp:
         work = Path(tmp)
         db = work / "demo.db"
@@ -102,7 +103,9 @@ def main() -> int:
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [SECTION, "", f"{stamp}; wrk -t2 -c{args.connections}, {args.seconds:g} s rounds, best of "
              f"{args.rounds} alternating rounds per side; {os.cpu_count()} cores, client and server on "
-             "the same machine.", "",
+             f"the same machine; load average {load_before:.2f} before, "
+             f"{os.getloadavg()[0]:.2f} after (other work on the machine moves every figure: compare "
+             "the ratios of one run).", "",
              "| measure | project (lean path) | the same through Litestar (`?format=json`) | bare Litestar "
              "GET, same size | ratio (lean) |", "| --- | --- | --- | --- | --- |"]
     lines += [f"| {m} | {p} | {f} | {b} | {r:.2f}x |" for m, p, f, b, r in rows]
