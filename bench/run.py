@@ -1310,6 +1310,8 @@ def write_report(path: Path, args: argparse.Namespace, results: Results, info: d
     lines += postgres_lines(path, args, results, info)
     lines += load_lines(path, args, results)
     lines += writes_lines(path)
+    lean = load_module("bench_lean", "lean.py").existing_section(path)  # bench/lean.py's, kept
+    lines += [""] + lean if lean else []
     if results.failures:
         lines += ["", "## Not measured in this run", ""]
         lines += [f"- {cell(f)}" for f in results.failures]

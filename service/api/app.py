@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from litestar import Litestar
 from litestar.datastructures import State
@@ -20,7 +21,7 @@ from starosta.service.api.claims import ClaimController
 from starosta.service.api.common import PEER, authenticate, before_request, private_when_signed_in
 from starosta.service.api.ledger import AidController, LedgerController
 from starosta.service.api.log import LogController, health
-from starosta.service.api import openapi
+from starosta.service.api import lean, openapi
 from starosta.service.api.merges import (MergeController, OrganizationJudgementController,
                                         PlaceJudgementController)
 from starosta.service.api.participant_roles import ParticipantRoleController
@@ -43,6 +44,17 @@ Records of the anarchists and other socialists imprisoned, exiled and shot in So
 Russia, and of the aid funds that kept them alive. Every claim is an append-only,
 hash-chained event with its citation. Errors are application/problem+json (RFC 9457).
 """
+
+
+class App(Litestar):
+    """The Litestar app with the lean path in front (service.api.lean): GET /health and an
+    anonymous GET of a stored biography answered from their bytes; everything else, and
+    anything the lean path cannot answer, by Litestar."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and await lean.answer(self, scope, send):
+            return
+        await super().__call__(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -68,7 +80,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     def provide_store(state: State) -> EventStore:
         return state.archive.reading_store  # GETs of the log only
 
-    app = Litestar(
+    app = App(
         route_handlers=[health, LogController, SourceController, PersonController,
                         PlaceController, OrganizationController, FundController, ClaimController,
                         MergeController, PlaceJudgementController,

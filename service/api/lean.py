@@ -1,0 +1,116 @@
+"""The lean path (issue 25): GET /health and GET /persons/{id}/biography answered from bytes
+already encoded, in front of Litestar's per-request machinery (routing, the guard, the
+before_request hooks, signature parsing, response building), for exactly the requests where
+that machinery could not change the answer:
+
+- GET, no query string (no `as_of`, `include`, `format`, `min_position`, nor an unknown
+  parameter to refuse);
+- no Authorization header (a token is checked by the app's guard: 401, 429) and no Cookie
+  header (a session's principal, its `Cache-Control: private`);
+- an Accept header that does not name text/html (a browser's page, service.pages);
+- at most one If-None-Match, of at most 1,000 characters (the handler's bound);
+- /health fresh, and the biography of a survivor with its stored document.
+
+Every other request, and any of these the lean path cannot answer (an unknown or merged id, a
+stale /health, an error), goes to Litestar as before, which answers it in full: the lean path
+only ever answers 200 or 304 with the same headers and bytes Litestar would
+(tests/api/test_lean_path.py compares them)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+
+from starosta.projections import biographies
+from starosta.service.api.biography import _matches
+from starosta.service.feed import HealthOut
+
+_BIOGRAPHY = re.compile(r"/persons/([^/]+)/biography")
+_HEALTH_ENCODE = msgspec.json.Encoder().encode
+MAX_IF_NONE_MATCH = 1000  # the biography handler's HeaderParameter(max_length=1000)
+
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+def _plain(scope: dict[str, Any]) -> str | None:
+    """Return the If-None-Match of an anonymous GET the lean path may answer ("" without
+    one), None when Litestar must answer it."""
+    if scope.get("method") != "GET" or scope.get("query_string"):
+        return None
+    if_none_match: str | None = None
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization" or name == b"cookie":
+            return None
+        if name == b"accept":
+            if b"text/html" in value.lower():
+                return None
+        elif name == b"if-none-match":
+            if if_none_match is not None or len(value) > MAX_IF_NONE_MATCH:
+                return None  # two of them, or one the handler refuses
+            try:
+                if_none_match = value.decode("latin-1")
+            except UnicodeDecodeError:
+                return None
+    return if_none_match or ""
+
+
+async def answer(app: Any, scope: dict[str, Any], send: Send) -> bool:
+    """Answer `scope` on the lean path and return True, or return False (nothing sent):
+    Litestar answers it."""
+    path = scope.get("path")
+    if path == "/health":
+        if_none_match = _plain(scope)
+        if if_none_match is None or if_none_match:
+            return False
+        archive = app.state.get("archive")
+        if archive is None:
+            return False
+        pulse = archive.health.pulse()
+        if not pulse.fresh or pulse.head is None:
+            return False  # 503 with its problem document and Retry-After: Litestar's
+        await _send(send, 200, _HEALTH_ENCODE(HealthOut("ok", pulse.head)), None)
+        return True
+    if not path or not path.startswith("/persons/"):
+        return False
+    found = _BIOGRAPHY.fullmatch(path)
+    if found is None:
+        return False
+    if_none_match = _plain(scope)
+    if if_none_match is None:
+        return False
+    archive = app.state.get("archive")
+    if archive is None:
+        return False
+    person_id = found.group(1)
+    try:
+        document = await archive.run_read(biographies.stored, person_id)
+    except Exception:  # noqa: BLE001 - Litestar asks again and answers the error in full
+        return False
+    if document is None:
+        return False  # unknown or merged: the handler's longer way, and its 404
+    if if_none_match and _matches(if_none_match, document.etag):
+        await _send(send, 304, b"", document.etag)
+    else:
+        body = document.body  # a PostgreSQL text column's str: encoded as Litestar would
+        await _send(send, 200, body.encode() if isinstance(body, str) else bytes(body),
+                    document.etag)
+    return True
+
+
+_JSON = (b"content-type", b"application/json")
+
+
+async def _send(send: Send, status: int, body: bytes, etag: str | None) -> None:
+    """Send the answer with Litestar's headers for it: a 200's content-type and length, the
+    ETag; a 304 has no content-type and no body."""
+    if status == 304:
+        headers = [(b"etag", etag.encode("latin-1"))]  # type: ignore[union-attr]
+    else:
+        headers = [_JSON, (b"content-length", str(len(body)).encode())]
+        if etag is not None:
+            headers.append((b"etag", etag.encode("latin-1")))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
