@@ -46,6 +46,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+if str(Path(__file__).resolve().parent) not in sys.path:  # bench/ is no package
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+import sections  # noqa: E402  (bench/sections.py: the report's sections)
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 
@@ -561,31 +565,13 @@ def render(section: Section, args: argparse.Namespace, info: dict[str, str], com
 
 
 def existing_section(path: Path) -> list[str] | None:
-    try:
-        text = path.read_text()
-    except OSError:
-        return None
-    start, end = text.find(BEGIN[:26]), text.find(END)
-    if start < 0 or end < start:
-        return None
-    return text[start:end + len(END)].splitlines()
+    """This section of an existing RESULTS.md, as lines, or None (bench/sections.py)."""
+    return sections.existing(path, BEGIN, END)
 
 
 def replace_section(path: Path, lines: list[str]) -> None:
-    block = "\n".join(lines)
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        text = "# Benchmarks: the project beside its ceilings\n"
-    start, end = text.find(BEGIN[:26]), text.find(END)
-    if start >= 0 and end > start:
-        text = text[:start] + block + text[end + len(END):]
-    elif "\n## Notes" in text:
-        at = text.index("\n## Notes") + 1
-        text = text[:at] + block + "\n\n" + text[at:]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(text)
+    """Rewrite this section of the report only (bench/sections.py)."""
+    sections.replace(path, lines, BEGIN, END)
 
 
 def measure(args: argparse.Namespace, work: Path) -> Section:

@@ -32,6 +32,10 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+if str(Path(__file__).resolve().parent) not in sys.path:  # bench/ is no package
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+import sections  # noqa: E402  (bench/sections.py: the report's sections)
+
 ROOT = Path(__file__).resolve().parent.parent
 STAROSTA = str(Path(sys.executable).parent / "starosta")
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -164,22 +168,8 @@ def render(results: list[tuple[str, str, dict, int]], args: argparse.Namespace) 
 
 
 def replace_section(path: Path, lines: list[str]) -> None:
-    """Put the section in place of the old one (or before the report's Notes, or at its end),
-    every other line as it was."""
-    block = "\n".join(lines)
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        text = "# Benchmarks: the project beside its ceilings\n"
-    start, end = text.find(BEGIN), text.find(END)
-    if start >= 0 and end > start:
-        text = text[:start] + block + text[end + len(END):]
-    elif "\n## Notes" in text:
-        at = text.index("\n## Notes") + 1
-        text = text[:at] + block + "\n\n" + text[at:]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(text)
+    """Rewrite this section of the report only (bench/sections.py)."""
+    sections.replace(path, lines, BEGIN, END)
 
 
 def main() -> int:

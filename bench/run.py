@@ -1309,7 +1309,7 @@ def write_report(path: Path, args: argparse.Namespace, results: Results, info: d
             lines += profile.lines()
     lines += postgres_lines(path, args, results, info)
     lines += load_lines(path, args, results)
-    lines += writes_lines(path)
+    lines += kept_lines(path)
     lean = load_module("bench_lean", "lean.py").existing_section(path)  # bench/lean.py's, kept
     lines += [""] + lean if lean else []
     if results.failures:
@@ -1353,14 +1353,18 @@ def load_lines(path: Path, args: argparse.Namespace, results: Results) -> list[s
     return []
 
 
-def writes_lines(path: Path) -> list[str]:
-    """The writes section (bench/writes.py, run apart: `python bench/writes.py`) of the report
-    being replaced, kept as it was (it carries its own date and commit)."""
-    begin, end = "<!-- writes.py: begin -->", "<!-- writes.py: end -->"
-    old = path.read_text() if path.exists() else ""
-    if begin in old and end in old:
-        return ["", old[old.index(begin):old.index(end) + len(end)]]
-    return []
+def kept_lines(path: Path) -> list[str]:
+    """The sections of the benches run apart (bench/writes.py, bench/pages.py) in the report
+    being replaced, kept as they were (each carries its own date and commit)."""
+    import sections
+
+    lines: list[str] = []
+    for name, filename in (("bench_writes", "writes.py"), ("bench_pages", "pages.py")):
+        module = load_module(name, filename)
+        old = sections.existing(path, module.BEGIN, module.END)
+        if old:
+            lines += [""] + old
+    return lines
 
 
 # ---------------------------------------------------------------------------------------------

@@ -35,6 +35,10 @@ import urllib.request
 from collections import defaultdict
 from pathlib import Path
 
+if str(Path(__file__).resolve().parent) not in sys.path:  # bench/ is no package
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+import sections  # noqa: E402  (bench/sections.py: the report's sections)
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 STAROSTA = str(BIN / "starosta")
@@ -240,16 +244,7 @@ def main() -> int:
     if args.json:
         Path(args.json).write_text(json.dumps({"sizes": sizes, "served": served}, indent=1))
     if not args.no_write:
-        path = ROOT / "bench" / "RESULTS.md"
-        text = path.read_text()
-        if BEGIN in text and END in text:
-            text = text[:text.index(BEGIN)] + "\n".join(lines) + text[text.index(END) + len(END):]
-        elif "\n## Notes" in text:  # before the notes `make bench` writes last
-            at = text.index("\n## Notes")
-            text = text[:at] + "\n" + "\n".join(lines) + "\n" + text[at:]
-        else:
-            text = text.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n"
-        path.write_text(text)
+        sections.replace(ROOT / "bench" / "RESULTS.md", lines, BEGIN, END)
     return 0
 
 
