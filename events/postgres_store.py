@@ -54,6 +54,7 @@ from starosta.events.store import (
     StoreBase,
     StoreUnavailable,
     check_expected,
+    finish_batch,
     new_rows,
     refuse_repeated_ids,
     retry_positions,
@@ -285,6 +286,7 @@ class PostgresEventStore(StoreBase):
                     versions=versions,
                 )
                 tx = PostgresTransaction(conn)
+                done: list[tuple[Job, list[Envelope]]] = []  # the jobs written, for `finish`
                 for job in jobs:
                     try:
                         plan = batch.plan(job, self.catalog)
@@ -294,6 +296,7 @@ class PostgresEventStore(StoreBase):
                     if job.after is None or not plan.envelopes:
                         batch.accept(plan)
                         results.append(plan.positions)
+                        done.append((job, plan.envelopes))
                         continue
                     _insert(conn, batch.take_pending())  # what the hook may read is written
                     if savepoints:
@@ -317,9 +320,13 @@ class PostgresEventStore(StoreBase):
                         conn.execute("RELEASE SAVEPOINT job")
                     batch.accept(plan, written=True)
                     results.append(plan.positions)
+                    done.append((job, plan.envelopes))
                 if conn.info.transaction_status == TransactionStatus.INERROR:
                     raise StoreUnavailable("the transaction failed inside and was rolled back")
                 _insert(conn, batch.take_pending())
+                finish_batch(tx, done)  # once per batch, the failed jobs left out
+                if conn.info.transaction_status == TransactionStatus.INERROR:
+                    raise StoreUnavailable("the transaction failed inside and was rolled back")
                 conn.execute("COMMIT")
             except BaseException:
                 _rollback(conn)

@@ -46,6 +46,7 @@ from starosta.events.store import (
     StoreBase,
     StoreUnavailable,
     check_expected,
+    finish_batch,
     new_rows,
     refuse_repeated_ids,
     retry_positions,
@@ -149,6 +150,7 @@ class SQLiteEventStore(StoreBase):
             conn = self._writer
             _begin(conn)
             try:
+                done: list[tuple[Job, list[Envelope]]] = []  # the jobs written, for `finish`
                 for job in jobs:
                     conn.execute("SAVEPOINT job")
                     try:
@@ -169,6 +171,8 @@ class SQLiteEventStore(StoreBase):
                             raise StoreUnavailable("the database rolled the write back")
                         conn.execute("RELEASE job")
                         results.append(positions)
+                        done.append((job, written))
+                finish_batch(conn, done)  # once per batch, the failed jobs left out
                 conn.execute("COMMIT")
             except BaseException:
                 _rollback(conn)

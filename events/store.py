@@ -187,12 +187,19 @@ class Job(msgspec.Struct, frozen=True):
 
     `expects` maps streams the job's decision read (and may not write) to the versions it
     read them at: the job is refused with ConcurrencyError, writing nothing, when any of them
-    stands at another version (see `check_expected`)."""
+    stands at another version (see `check_expected`).
+
+    `finish`, when given, is a batch-end hook (issue 25): the store calls it once per committed
+    batch, after every job and before the COMMIT, with the envelopes of all the jobs of the
+    batch that carry that same hook and were written (a job that failed, rolled back to its
+    SAVEPOINT, is not in them). Work derived from several events (the read models' `finish`)
+    is thus done once per batch, not once per job. If it raises, the whole batch fails."""
 
     requests: Sequence[AppendRequest]
     meta: Metadata = Metadata()
     after: AfterAppend | None = None
     expects: Mapping[str, int] = msgspec.field(default_factory=dict)
+    finish: AfterAppend | None = None
 
 
 # -- the interface -------------------------------------------------------------------------
@@ -477,6 +484,22 @@ class GroupCommitter:
         """Finish every queued job, then stop the writer thread."""
         self._queue.put(self._STOP)
         self._thread.join()
+
+
+def finish_batch(tx: Transaction, done: Sequence[tuple[Job, list[Envelope]]]) -> None:
+    """Call each distinct `Job.finish` hook of the jobs written in a batch once, with the
+    envelopes of the jobs carrying it, in log order (both stores call this before COMMIT)."""
+    hooks: list[tuple[AfterAppend, list[Envelope]]] = []  # distinct by equality: a bound
+    for job, written in done:                              # method is a new object each time
+        if job.finish is not None and written:
+            for hook, envelopes in hooks:
+                if hook == job.finish:
+                    envelopes.extend(written)
+                    break
+            else:
+                hooks.append((job.finish, list(written)))
+    for hook, envelopes in hooks:
+        hook(tx, envelopes)
 
 
 # -- the write rules every store applies (one copy; each store reads and writes its own way) ----

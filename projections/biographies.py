@@ -52,12 +52,13 @@ from starosta.events.review import (
 )
 from starosta.events.store import Connection, Envelope
 from starosta.projections import claims as claims_model
-from starosta.projections import descent, registry
+from starosta.projections import descent, registry, sql
 from starosta.projections.claims import ClaimView, Dispute
 from starosta.projections.custody_totals import Total, custody_total
 from starosta.projections.registry import Ref, Suppression
 from starosta.projections.rules import PUBLIC, Viewer, sees_suppressed, shown, successors
 from starosta.projections.runner import Projection, Tables
+from starosta.projections.sql import chunks
 
 REFS = claims_model.REFS_BY_KIND
 MANY = claims_model.MANY_BY_KIND
@@ -938,12 +939,27 @@ class BiographiesProjection(Projection):
         person_id TEXT PRIMARY KEY, etag TEXT NOT NULL, document BLOB NOT NULL)"""]}
 
     def __init__(self) -> None:
-        self._dirty: dict[str, set[str]] = {}  # biographies table -> person records touched
+        self._dirty: dict[str, set[str]] = {}  # biographies table -> records waiting (rebuild)
+        # biographies table -> event id -> (position, the records it touched), since `finish`:
+        # kept by event so that `finish` takes only the events of jobs that were written (a job
+        # rolled back to its SAVEPOINT leaves its marks behind: they are dropped)
+        self._marks: dict[str, dict[str, tuple[int, set[str]]]] = {}
         self.recomputed = 0  # documents computed, for tests and benchmarks
+        # the serving archive's (Archive.start): the writer marks touched documents stale
+        # (`mark_stale`) and a settler thread assembles them (`settle_stale`); otherwise (the
+        # CLI, tests, start-up) `finish` assembles them in the writer's transaction
+        self.deferred = False
+
+    def touched(self, envelopes: Sequence[Envelope]) -> set[str]:
+        """Return the person records whose documents `envelopes` (applied, not finished yet,
+        to the live tables) changed: what a write's answer waits to see settled."""
+        marks = self._marks.get("biographies", {})
+        return {r for e in envelopes if e.event_id in marks for r in marks[e.event_id][1]}
 
     def apply(self, conn: Connection, envelope: Envelope, t: Tables) -> None:
         e = envelope.event
-        dirty = self._dirty.setdefault(t["biographies"], set())
+        dirty: set[str] = set()
+        self._marks.setdefault(t["biographies"], {})[envelope.event_id] = (envelope.position, dirty)
         match e:
             case PersonRegistered():
                 dirty.add(e.person_id)
@@ -980,7 +996,19 @@ class BiographiesProjection(Projection):
     def finish(self, conn: Connection, t: Tables, envelopes: Sequence[Envelope], *,
                rebuilding: bool = False) -> None:
         """Recompute every document this batch touched, once each (a rebuild defers them to
-        `settle`, so that a document is computed once per rebuild, not once per batch)."""
+        `settle`, so that a document is computed once per rebuild, not once per batch). In the
+        serving archive (`deferred`) only mark them stale: a settler assembles them outside
+        the writer (`settle_stale`)."""
+        marks = self._marks.pop(t["biographies"], {})
+        records: dict[str, int] = {}  # record -> the first position of the batch touching it
+        for envelope in envelopes:  # the batch's written events only: a failed job's are left
+            if (mark := marks.get(envelope.event_id)) is not None:
+                for record in mark[1]:
+                    records.setdefault(record, mark[0])
+        if self.deferred and not rebuilding and t["biographies"] == "biographies":
+            mark_stale(conn, t, records, envelopes[-1].position)
+            return
+        self._dirty.setdefault(t["biographies"], set()).update(records)
         if not rebuilding:
             self.settle(conn, t, None)
 
@@ -1008,6 +1036,92 @@ class BiographiesProjection(Projection):
             conn.execute(f"INSERT INTO {t['biographies']} VALUES (?, ?, ?) ON CONFLICT (person_id) "
                          "DO UPDATE SET etag = excluded.etag, document = excluded.document",
                          (alive, document.etag, document.body))
+        if t["biographies"] == "biographies" and (dirty or survivors):
+            # assembled here in the writer, at the head: no mark of theirs is older (live only:
+            # a rebuild's or an audit's shadows say nothing of the live documents)
+            settled = sorted(dirty | survivors)
+            for chunk in chunks(settled):
+                conn.execute("DELETE FROM stale_biographies WHERE person_id IN (%s)"
+                             % ",".join("?" * len(chunk)), chunk)
+
+
+def mark_stale(conn: Connection, t: Tables, records: dict[str, int], upto: int) -> None:
+    """Mark the documents of `records` (record -> the first position that touched it) stale
+    as of that position, in the writer's transaction (so the mark is exactly as durable as the
+    events): each survivor of theirs, to be assembled by `settle_stale`, and each merged record,
+    whose document goes (deleted now too). `since` keeps the first unsettled position, `upto`
+    the last."""
+    if not records:
+        return
+    marks: dict[str, int] = {}
+    for record, since in records.items():
+        alive = registry.survivor(conn, record, t["persons"])
+        if alive != record:  # a merged record answers with its survivor's document
+            conn.execute(f"DELETE FROM {t['biographies']} WHERE person_id = ?", (record,))
+        for person in (record, alive):
+            marks[person] = min(since, marks.get(person, since))
+    conn.executemany("INSERT INTO stale_biographies (person_id, since, upto) VALUES (?, ?, ?) "
+                     "ON CONFLICT (person_id) DO UPDATE SET upto = excluded.upto",
+                     [(person, since, upto) for person, since in sorted(marks.items())])
+
+
+def settle_stale(store: Any, t: Tables, limit: int = 16) -> int:
+    """Assemble up to `limit` stale documents (the oldest marks first) from one read snapshot
+    of the live tables, outside the writer, then store them in one small write transaction,
+    each by compare-and-set on its mark: a document is stored only while its mark is still
+    at or before the snapshot's position (no newer settle got there first), and the mark is
+    cleared, or moved past the snapshot when newer events marked it meanwhile. Returns how
+    many marks it read (0: none waits). `store` is the archive's EventStore."""
+    conn = store.reader()
+    built: list[tuple[str, Document | None]] = []
+    with sql.snapshot(conn):
+        rows = conn.execute("SELECT person_id FROM stale_biographies ORDER BY since, person_id "
+                            "LIMIT ?", (limit,)).fetchall()
+        if not rows:
+            return 0
+        at = conn.execute("SELECT min(position) FROM projection_checkpoints").fetchone()[0] or 0
+        for (person_id,) in rows:
+            alive = registry.survivor(conn, person_id, t["persons"])
+            if alive != person_id or registry.entity(conn, "person", person_id, t["persons"]) is None:
+                built.append((person_id, None))  # merged (or unknown): it has no document
+                continue
+            group = [alive, *registry.merged_records(conn, alive, t["persons"])]
+            built.append((alive, _document(compute(conn, group, PUBLIC, Viewer(), t))))
+    with store.write_transaction() as w:
+        for person_id, document in built:
+            row = w.execute("SELECT since, upto FROM stale_biographies WHERE person_id = ?",
+                            (person_id,)).fetchone()
+            if row is None or row[0] > at:
+                continue  # settled meanwhile from a snapshot at least as new: leave it
+            if document is None:
+                w.execute(f"DELETE FROM {t['biographies']} WHERE person_id = ?", (person_id,))
+            else:
+                w.execute(f"INSERT INTO {t['biographies']} VALUES (?, ?, ?) ON CONFLICT (person_id) "
+                          "DO UPDATE SET etag = excluded.etag, document = excluded.document",
+                          (person_id, document.etag, document.body))
+            if row[1] <= at:
+                w.execute("DELETE FROM stale_biographies WHERE person_id = ?", (person_id,))
+            else:  # marked again after the snapshot: stale from there on
+                w.execute("UPDATE stale_biographies SET since = ? WHERE person_id = ?",
+                          (at + 1, person_id))
+    return len(rows)
+
+
+def unsettled(conn: Connection, records: set[str] | list[str], position: int) -> bool:
+    """Return whether a document of `records` (or of their survivors) may still show the
+    archive as it stood before log `position` (a mark at or before it is not settled)."""
+    people = set(records) | {registry.survivor(conn, r) for r in records}
+    for chunk in chunks(sorted(people)):
+        if conn.execute("SELECT 1 FROM stale_biographies WHERE since <= ? AND person_id IN (%s) "
+                        "LIMIT 1" % ",".join("?" * len(chunk)), (position, *chunk)).fetchone():
+            return True
+    return False
+
+
+def any_unsettled(conn: Connection, position: int) -> bool:
+    """Return whether any stored document may still show the archive before `position`."""
+    return conn.execute("SELECT 1 FROM stale_biographies WHERE since <= ? LIMIT 1",
+                        (position,)).fetchone() is not None
 
 
 # -- queries ------------------------------------------------------------------------------------

@@ -119,17 +119,30 @@ class Runner:
     # -- in the append's transaction ----------------------------------------------------
 
     def apply(self, conn: Connection, envelopes: Sequence[Envelope]) -> None:
-        """Apply new events to every projection and advance checkpoints (caller's transaction)."""
+        """Apply new events to every projection and advance checkpoints (caller's transaction),
+        then do each one's `finish`: one job that is its own batch (`apply_events` and
+        `finish_batch` in one)."""
+        self.apply_events(conn, envelopes)
+        self.finish_batch(conn, envelopes)
+
+    def apply_events(self, conn: Connection, envelopes: Sequence[Envelope]) -> None:
+        """Apply one job's new events to every projection and advance checkpoints, without
+        `finish`: the group-committing writer calls `finish_batch` once per committed batch
+        (a job's `Job.finish`), with the envelopes of the jobs that were written."""
         if not envelopes:
             return
         for p in self.projections:
             tables = self.tables(conn, p)
             for envelope in envelopes:
                 p.apply(conn, envelope, tables)
-            finish(p, conn, tables, envelopes)
         conn.execute("UPDATE projection_checkpoints SET position = ? WHERE name IN (%s)"
                      % ",".join("?" * len(self.projections)),
                      (envelopes[-1].position, *self.names()))
+
+    def finish_batch(self, conn: Connection, envelopes: Sequence[Envelope]) -> None:
+        """Do every projection's `finish` once for a batch of applied events (in apply order)."""
+        for p in self.projections:
+            finish(p, conn, self.tables(conn, p), envelopes)
 
     def tables(self, conn: Connection, p: Projection) -> Tables:
         """Return the live table names of `p` and of the projections it reads (bare names)."""

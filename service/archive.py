@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import logging
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -31,6 +33,7 @@ from starosta.events.store import (
     Metadata,
     StoreUnavailable,
 )
+from starosta.projections import biographies
 from starosta.projections import claims as claims_model
 from starosta.projections.rules import Viewer
 from starosta.projections.runner import Runner
@@ -42,6 +45,77 @@ from starosta.service.domain.replies import REPLY_KINDS, BulkOut, BulkReviewed, 
 
 EVERYONE = Viewer(reviewer=True, admin=True)
 T = TypeVar("T")
+log = logging.getLogger("starosta")
+# how long a write's answer waits for the documents it changed to be settled (a settler that
+# fails this long is a bug, logged: the write is committed and answered all the same)
+SETTLE_WAIT = 60.0
+
+
+class Settler:
+    """The thread that assembles stale stored biographies outside the writer (issue 25).
+
+    The writer marks a document stale in the events' transaction (`biographies.mark_stale`);
+    this thread assembles the oldest marks from a read snapshot and stores them by
+    compare-and-set (`biographies.settle_stale`), woken by `kick` after a write that marked
+    one and at least every `interval` seconds (marks another server or process left). Each
+    pass wakes the writes waiting for their documents (`next_pass`)."""
+
+    def __init__(self, store: EventStore, tables: dict[str, str], interval: float = 1.0) -> None:
+        self.store, self.tables, self.interval = store, tables, interval
+        self._kick = threading.Event()
+        self._stopping = False
+        self._lock = threading.Lock()
+        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = []
+        self.settled = 0  # marks settled, for tests and benchmarks
+        self._kick.set()  # a first pass at once
+        self._thread = threading.Thread(target=self._run, name="starosta-settler", daemon=True)
+        self._thread.start()
+
+    def kick(self) -> None:
+        self._kick.set()
+
+    def waiter(self) -> asyncio.Future:
+        """Return a future of the running loop resolved when the next pass ends."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        with self._lock:
+            self._waiters.append((loop, future))
+        return future
+
+    def _run(self) -> None:
+        while not self._stopping:
+            self._kick.wait(self.interval)
+            self._kick.clear()
+            while not self._stopping:
+                try:
+                    done = biographies.settle_stale(self.store, self.tables)
+                except Exception:  # noqa: BLE001 - logged; the marks stay and are tried again
+                    log.exception("settling stale biographies failed; retrying in a second")
+                    done = 0
+                self.settled += done
+                self._wake()
+                if not done:
+                    break
+
+    def _wake(self) -> None:
+        with self._lock:
+            waiters, self._waiters = self._waiters, []
+        for loop, future in waiters:
+            try:
+                loop.call_soon_threadsafe(_resolve, future)
+            except RuntimeError:  # its loop is closed
+                pass
+
+    def close(self) -> None:
+        self._stopping = True
+        self._kick.set()
+        self._thread.join()
+        self._wake()
+
+
+def _resolve(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 class Committed(msgspec.Struct, frozen=True):
@@ -104,10 +178,16 @@ class Archive:
         self.expensive = PerClient(expensive_per_client, expensive_threads, expensive_queue)
         # /health's answer, from a thread of its own asking the primary for the head
         self.health = HeadPing(lambda: self.store.head().position)
+        self.settler: Settler | None = None
 
     def start(self) -> None:
-        """Start the background work a serving archive does (the /health ping)."""
+        """Start the background work a serving archive does (the /health ping; with a writer,
+        the settler of stale biographies, which from then on the writer only marks)."""
         self.health.start()
+        if self.writer is not None and self.settler is None:
+            bio = self.runner.get("biographies")
+            self.settler = Settler(self.store, self.runner.tables(self.store.reader(), bio))
+            bio.deferred = True  # type: ignore[attr-defined]
 
     def read(self) -> Connection:
         """Return this thread's read connection: the replica's when one is configured."""
@@ -138,7 +218,10 @@ class Archive:
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
             applied = await self.run_read(self.runner.applied)
-            if applied >= position:
+            # and the stored documents settled (biographies.mark_stale): none marked stale at
+            # or before `position` (a write's answer waits for its own; this, for any)
+            if applied >= position and not await self.run_read(biographies.any_unsettled,
+                                                                position):
                 return applied
             if asyncio.get_running_loop().time() >= deadline:
                 where = "the read replica" if self.replica is not None else "the archive"
@@ -183,6 +266,9 @@ class Archive:
         self.health.close()
         if self.writer is not None:
             self.writer.close()
+        if self.settler is not None:
+            self.settler.close()
+            self.runner.get("biographies").deferred = False  # type: ignore[attr-defined]
         self._readers.shutdown(wait=True)
         self._expensive.shutdown(wait=True, cancel_futures=True)
         self._deciders.shutdown(wait=True)
@@ -209,28 +295,53 @@ class Archive:
                 return await self.replay(key)  # type: ignore[return-value]
             return answered
 
+        touched: list[str] = []  # the person records whose stored documents it changed
+
         def after(conn: Connection, written: list[Envelope]) -> None:
             if decision.recheck is not None:
                 decision.recheck(conn)
-            self.runner.apply(conn, written)
+            self.runner.apply_events(conn, written)  # `finish` once per batch (Job.finish)
             committed = complete(conn, decision.reply, written)
             if key is not None and not access.remember(conn, key, StoredReply(
                     committed.kind, committed.body, committed.etag)):
                 raise _KeyTaken(key.key)  # rolls this job back: the first answer stands
+            touched.extend(self.runner.get("biographies").touched(written))  # type: ignore[attr-defined]
             answer.append(committed)
 
         assert self.writer is not None, "the service's archive has a writer"
         try:
             positions = await self.writer.append(Job(
                 decision.appends, Metadata(actor=actor, request_id=request_id), after,
-                decision.expects))
-            self.health.saw(max((p for stream in positions for p in stream), default=0))
+                decision.expects, finish=self.runner.finish_batch))
+            last = max((p for stream in positions for p in stream), default=0)
+            self.health.saw(last)
         except _KeyTaken:
             assert key is not None
             return await self.replay(key)  # type: ignore[return-value]
         if not answer:
             raise Conflict("this request was already applied")
+        if touched and self.settler is not None:  # read your writes: the documents it changed
+            await self.settled(touched, last)
         return answer[0]
+
+    async def settled(self, records: list[str], position: int) -> None:
+        """Wait until the stored documents of `records` show the archive as of `position`
+        (the settler has assembled them from a snapshot at or after it): what a write's answer
+        waits for, so that its caller's next read of them shows the write."""
+        assert self.settler is not None
+        self.settler.kick()
+        deadline = asyncio.get_running_loop().time() + SETTLE_WAIT
+        while True:
+            next_pass = self.settler.waiter()  # before the check: no pass is missed
+            if not await self.run_primary(biographies.unsettled, records, position):
+                return
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                log.error("the documents of %s were not settled at position %d within %g s",
+                          ", ".join(sorted(set(records))[:5]), position, SETTLE_WAIT)
+                return
+            # another process may settle them (PostgreSQL): look again at least every 50 ms
+            await asyncio.wait([next_pass], timeout=min(0.05, remaining))
 
     def _answer_alone(self, reply: Reply, key: IdempotencyKey | None) -> Committed | None:
         """Complete a reply that appends nothing and store it under `key` in one write

@@ -52,6 +52,7 @@ def open_archive(db: str, *, synchronous: str = "FULL", writer: bool = False,
     Raises RebuildRunning when a read model must be built while another rebuild of the
     database runs (`starosta rebuild`): the service cannot start until it is done.
     """
+    from starosta.projections.biographies import settle_stale
     from starosta.projections.read_models import default_runner
     from starosta.service.archive import Archive
 
@@ -64,6 +65,10 @@ def open_archive(db: str, *, synchronous: str = "FULL", writer: bool = False,
                 runner.ensure(store, builder=builder)  # under the rebuild lock when it builds
         else:
             runner.catch_up(store)
+        # documents a stopped server marked stale and did not settle (biographies.mark_stale)
+        tables = runner.tables(store.reader(), runner.get("biographies"))
+        while settle_stale(store, tables, 64):
+            pass
         replica = backend.open_replica(read_db) if read_db else None
     except BaseException:
         store.close()
