@@ -126,29 +126,32 @@ class Runner:
         self.finish_batch(conn, envelopes)
 
     def apply_events(self, conn: Connection, envelopes: Sequence[Envelope]) -> None:
-        """Apply one job's new events to every projection and advance checkpoints, without
-        `finish`: the group-committing writer calls `finish_batch` once per committed batch
+        """Apply one job's new events to every projection, without `finish` nor the
+        checkpoints: the group-committing writer calls `finish_batch` once per committed batch
         (a job's `Job.finish`), with the envelopes of the jobs that were written."""
-        if not envelopes:
-            return
         for p in self.projections:
             tables = self.tables(conn, p)
             for envelope in envelopes:
                 p.apply(conn, envelope, tables)
+
+    def finish_batch(self, conn: Connection, envelopes: Sequence[Envelope]) -> None:
+        """Do every projection's `finish` once for a batch of applied events (in apply order)
+        and advance the checkpoints to its last event (once per batch, not per job)."""
+        if not envelopes:
+            return
+        for p in self.projections:
+            finish(p, conn, self.tables(conn, p), envelopes)
         conn.execute("UPDATE projection_checkpoints SET position = ? WHERE name IN (%s)"
                      % ",".join("?" * len(self.projections)),
                      (envelopes[-1].position, *self.names()))
 
-    def finish_batch(self, conn: Connection, envelopes: Sequence[Envelope]) -> None:
-        """Do every projection's `finish` once for a batch of applied events (in apply order)."""
-        for p in self.projections:
-            finish(p, conn, self.tables(conn, p), envelopes)
-
     def tables(self, conn: Connection, p: Projection) -> Tables:
         """Return the live table names of `p` and of the projections it reads (bare names)."""
-        out = {t: t for q in p.reads for t in self.get(q).ddl}
-        out.update({t: t for t in p.ddl})
-        return out
+        live = self.__dict__.setdefault("_live", {})  # the same for every job: kept
+        if (found := live.get(p.name)) is None:
+            found = live[p.name] = {t: t for q in p.reads for t in self.get(q).ddl}
+            found.update({t: t for t in p.ddl})
+        return dict(found)
 
     def with_dependencies(self, names: Sequence[str]) -> list[Projection]:
         """Return the projections named, those they read and those that read them (closed

@@ -206,3 +206,35 @@ def test_deaths_told_with_different_manners_are_a_conflict(api: Api) -> None:
     assert sorted(manner["claims"]) == sorted(made[:2])
     assert "died_in_custody" in manner["detail"] and "killed" in manner["detail"]
     assert not [c for c in conflicts if c["kind"] == "death"]  # same date and place
+
+
+def test_a_writes_answer_waits_for_the_documents_it_changed(api: Api, monkeypatch) -> None:
+    """Issue 25: the serving writer only marks a changed document stale and a settler thread
+    assembles it; the write's answer waits until its documents are settled, so its caller's
+    next read shows it (read your writes), while readers meanwhile get the last settled one."""
+    import threading
+
+    from starosta.projections import biographies
+
+    s = api.source()
+    p = api.person("Olga Romanova", s)
+    c = api.claim({"kind": "death", "person": p, "date": "1931", "citation": {"source": s}})
+    before = api.client.get(f"/persons/{p}/biography").content
+    held, real = threading.Event(), biographies.settle_stale
+
+    def settle(store, tables, limit=16):
+        held.wait(60)
+        return real(store, tables, limit)
+
+    monkeypatch.setattr(biographies, "settle_stale", settle)
+    answer: dict = {}
+    writer = threading.Thread(target=lambda: answer.setdefault(
+        "r", api.post(f"/claims/{c}/approve", None, "bob")))
+    writer.start()
+    writer.join(0.5)
+    assert writer.is_alive()  # committed, but not answered while its document is unsettled
+    assert api.client.get(f"/persons/{p}/biography").content == before  # the last settled one
+    held.set()
+    writer.join(60)
+    assert answer["r"].status_code == 200, answer["r"].text
+    assert [e["claim"] for e in api.client.get(f"/persons/{p}/biography").json()["deaths"]] == [c]
