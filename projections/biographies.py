@@ -9,7 +9,9 @@ sources state. Every entity it names comes as `{"id", "label"}`.
 What changes a stored document: a claim about the person (or a record merged into them) that
 becomes or stops being approved, or is superseded or no longer superseded; a merge or unmerge;
 the person's registration. Each touched document is recomputed once per committed batch (in
-`finish`), never per event. Pending claims change no public document, so a busy review queue
+`finish`), never per event; in the serving archive not by the writer at all: it marks the
+document stale (`mark_stale`) and a settler thread assembles it from a read snapshot and
+stores it by compare-and-set (`settle_stale`; docs/architecture.md). Pending claims change no public document, so a busy review queue
 costs readers nothing. Reads with `include=pending` or `as_of` are computed on demand from the
 read models (and, for `as_of`, from the claims read model's review history up to the position).
 """
