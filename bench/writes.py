@@ -233,6 +233,8 @@ def report(args, sizes: list[dict], served: dict | None) -> list[str]:
                           text=True).stdout.strip()
     lines = [BEGIN, "", (f"## Writes by size of subject (bench/writes.py, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, "
              f"commit {head}, {os.cpu_count()} cores)"), "",
+             (f"Load average before {args.load_before:.1f}, after {os.getloadavg()[0]:.1f} (on a busy machine the "
+              "absolute figures are slower; compare the ratios measured in the same run)."), "",
              ("The writer's time per job as the service's writer commits it (in process, `commit_jobs` with the "
              "hooks `Archive.commit` gives: append, every read model's apply, their `finish` once per batch, the "
              "person's document only marked stale, COMMIT with synchronous=FULL; target <= 5 ms), for a person the "
@@ -283,6 +285,7 @@ def main() -> int:
     ap.add_argument("--no-write", action="store_true", help="print, do not write bench/RESULTS.md")
     ap.add_argument("--json", help="also write the raw figures here")
     args = ap.parse_args()
+    args.load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="starosta-writes-") as tmp:
         work = Path(tmp)
         sizes = []
