@@ -89,7 +89,7 @@ class Settler:
             while not self._stopping:
                 try:
                     done = biographies.settle_stale(self.store, self.tables)
-                except Exception:  # noqa: BLE001 - logged; the marks stay and are tried again
+                except Exception:  # logged; the marks stay and are tried again
                     log.exception("settling stale biographies failed; retrying in a second")
                     done = 0
                 self.settled += done
@@ -186,7 +186,8 @@ class Archive:
         self.health.start()
         if self.writer is not None and self.settler is None:
             bio = self.runner.get("biographies")
-            self.settler = Settler(self.store, self.runner.tables(self.store.reader(), bio))
+            tables = self.runner.tables(None, bio)  # type: ignore[arg-type] # names only
+            self.settler = Settler(self.store, tables)
             bio.deferred = True  # type: ignore[attr-defined]
 
     def read(self) -> Connection:

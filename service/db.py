@@ -66,7 +66,7 @@ def open_archive(db: str, *, synchronous: str = "FULL", writer: bool = False,
         else:
             runner.catch_up(store)
         # documents a stopped server marked stale and did not settle (biographies.mark_stale)
-        tables = runner.tables(store.reader(), runner.get("biographies"))
+        tables = runner.tables(None, runner.get("biographies"))  # type: ignore[arg-type]
         while settle_stale(store, tables, 64):
             pass
         replica = backend.open_replica(read_db) if read_db else None

@@ -76,14 +76,14 @@ class DeferredWorld(World):
         while biographies.settle_stale(store, tables, limit=2):  # several passes
             pass
         assert conn.execute("SELECT count(*) FROM stale_biographies").fetchone()[0] == 0
-        assert self.bio._marks == {}  # noqa: SLF001 - nothing left from the failed jobs
+        assert self.bio._marks == {}  # nothing left from the failed jobs
         stored = dict(conn.execute("SELECT person_id, document FROM biographies").fetchall())
         alive = [r[0] for r in conn.execute("SELECT id FROM persons WHERE merged_into IS NULL "
                                             "ORDER BY id")]
         assert sorted(stored) == alive  # one document per survivor, none for a merged record
         for person in alive:
             group = [person, *registry.merged_records(conn, person)]
-            fresh = biographies._document(  # noqa: SLF001
+            fresh = biographies._document(
                 biographies.compute(conn, group, PUBLIC, Viewer(), tables))
             body = stored[person]  # bytes, or text on PostgreSQL (BLOB is TEXT there)
             assert (body.encode() if isinstance(body, str) else bytes(body)) == fresh.body, person
@@ -151,3 +151,35 @@ def test_a_settle_from_an_older_snapshot_never_overwrites_a_newer_document(tmp_p
         assert not biographies.unsettled(conn, [person], 10**9 - 1)
     finally:
         world.archive.store.close()
+
+
+def test_marks_a_stopped_server_left_are_settled_when_the_archive_is_next_opened(tmp_path) -> None:
+    from starosta.service.db import open_archive
+
+    path = str(tmp_path / "archive.db")
+    world = DeferredWorld(path)
+    try:
+        world.start()
+        runner, store = world.archive.runner, world.archive.store
+        world.run(("claim", 2, 0, 0, 0, 0, False))  # through the batches, settled after
+        claim = world.claims[-1]
+        from starosta.events.review import ClaimApproved
+
+        job = Job([AppendRequest(claim, [NewEvent(ClaimApproved(claim_id=claim, reviewer="bob"))], 1)],
+                  Metadata(actor="bob"), runner.apply_events, finish=runner.finish_batch)
+        assert not isinstance(store.commit_jobs([job])[0], BaseException)
+        conn = store.reader()
+        assert conn.execute("SELECT count(*) FROM stale_biographies").fetchone()[0] == 1
+        stale = conn.execute("SELECT document FROM biographies WHERE person_id = ?",
+                             (world.persons[0],)).fetchone()[0]
+    finally:
+        world.archive.store.close()  # stopped before its settler got there
+    archive = open_archive(path)
+    try:
+        conn = archive.read()
+        assert conn.execute("SELECT count(*) FROM stale_biographies").fetchone()[0] == 0
+        body = conn.execute("SELECT document FROM biographies WHERE person_id = ?",
+                            (world.persons[0],)).fetchone()[0]
+        assert body != stale and claim.encode() in bytes(body)
+    finally:
+        archive.store.close()
