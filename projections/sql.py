@@ -195,8 +195,9 @@ class Deferred:
 
     def _send(self, words: frozenset[str]) -> None:
         """Send the queues of the tables a statement names (every word it holds)."""
-        for table in [t for t in self._queues if t in words]:
-            self._send_table(table)
+        if self._queues:  # writes to different tables commute: any order of sending will do
+            for table in self._queues.keys() & words:
+                self._send_table(table)
 
     def _send_table(self, table: str) -> None:
         queue = self._queues.pop(table)

@@ -21,7 +21,12 @@ from starosta.projections import sql
 from starosta.projections.read_models import default_runner
 from starosta.projections.runner import Runner, content_hash
 from starosta.service.db import open_archive
-from tests.integration.test_projection_determinism import SCRIPTED, SUPERSEDING, World, ops
+from tests.integration.test_projection_determinism import (
+    SCRIPTED,
+    SUPERSEDING,
+    World,
+    ops,
+)
 
 
 def _one_at_a_time(p, conn, envelopes, tables) -> None:
