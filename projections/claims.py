@@ -19,7 +19,7 @@ from starosta.events.claim_rules import (
     status_after,
 )
 from starosta.events.dates import DateValue, Length
-from starosta.events.kinds import KINDS, Claim, DerivationClaim, NameParts, StatementClaim, ViaLink, kind_of, refs_of
+from starosta.events.kinds import KINDS, Claim, DerivationClaim, NameClaim, NameParts, StatementClaim, ViaLink, kind_of, refs_of
 from starosta.events.name_spans import NameSpan
 from starosta.events.properties import looks_like_id, value_key
 from starosta.events.review import (
@@ -60,7 +60,7 @@ class ClaimsProjection(Projection):
     """One row per claim, its references, and one row per review decision."""
 
     name = "claims"
-    version = 10  # 10: derivation claims' links in source_links (issue 22); 5: ranks, durations' lengths, source links; 6: disputed (suppression is read
+    version = 11  # 11: place_spans (issue 25); 10: derivation claims' links in source_links (issue 22); 5: ranks, durations' lengths, source links; 6: disputed (suppression is read
     # from the registry's table at query time); 7: participants (claim_participants, and
     # claim_refs rows of field "participants"); 8: claim_values (statements and qualifiers);
     # 9: claim_links (attributed_to, denies), a deprecated rank's citation in claim_reviews
@@ -106,12 +106,20 @@ class ClaimsProjection(Projection):
             claim_id TEXT PRIMARY KEY, attributed_to TEXT, denies TEXT)""",
             "CREATE INDEX {name}_denies ON {name} (denies)",
             "CREATE INDEX {name}_attributed ON {name} (attributed_to)"],
+        # the name claims of places that give a span (a start or an end): what `place_names`
+        # reads, found by place without reading every claim that refers to a busy place
+        "place_spans": ["""CREATE TABLE {name} (
+            place_id TEXT NOT NULL, claim_id TEXT NOT NULL, PRIMARY KEY (place_id, claim_id))"""],
         "claim_reviews": ["""CREATE TABLE {name} (
             claim_id TEXT NOT NULL, version INTEGER NOT NULL, position INTEGER NOT NULL,
             action TEXT NOT NULL, actor TEXT NOT NULL, reason TEXT, citation TEXT,
             resolves_contest INTEGER NOT NULL, recorded_at TEXT NOT NULL,
             PRIMARY KEY (claim_id, version))"""],
     }
+
+    def apply_batch(self, conn: Connection, envelopes: Sequence[Envelope], t: Tables) -> None:
+        """`apply` of each event, its writes sent per table with executemany (sql.Deferred)."""
+        sql.deferred_apply(self.apply, conn, envelopes, t)
 
     def apply(self, conn: Connection, envelope: Envelope, t: Tables) -> None:
         e, pos = envelope.event, envelope.position
@@ -140,6 +148,10 @@ class ClaimsProjection(Projection):
                 Supersession.submitted(conn, t["claims_supersession"], e.claim_id, claim.supersedes, pos)
                 conn.executemany(f"INSERT INTO {t['claim_values']} VALUES (?, ?, ?, ?, ?)",
                                  [(e.claim_id, *row) for row in value_rows(claim)])
+                if (isinstance(claim, NameClaim) and claim.place is not None
+                        and ("start" in e.dates or "end" in e.dates)):
+                    conn.execute(f"INSERT INTO {t['place_spans']} VALUES (?, ?)",
+                                 (claim.place, e.claim_id))
                 if claim.attributed_to is not None or claim.denies is not None:
                     conn.execute(f"INSERT INTO {t['claim_links']} VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                                  (e.claim_id, claim.attributed_to, claim.denies))
@@ -778,8 +790,9 @@ def deniers_of(conn: Connection, claim_ids: Sequence[str] | set[str], viewer: Vi
         where.append(f"c.status IN ({','.join('?' * len(statuses))})")
         args.extend(statuses)
     rows = [(r[0], r[1]) for r in conn.execute(
-        f"SELECT l.claim_id, l.denies FROM {t['claim_links']} AS l JOIN {t['claims']} AS c "
-        f"ON c.id = l.claim_id WHERE {' AND '.join(where)} ORDER BY c.submitted_position", args)]
+        f"SELECT l.claim_id, l.denies FROM {t['claim_links']} AS l {sql.ordered_join(conn)} "
+        f"{t['claims']} AS c ON c.id = l.claim_id WHERE {' AND '.join(where)} "
+        f"ORDER BY c.submitted_position", args)]  # the links drive the join: few beside all claims
     if not sees_suppressed(viewer):
         hide = suppressed_claims(conn, [r[0] for r in rows], tables)
         rows = [r for r in rows if r[0] not in hide]
@@ -1063,12 +1076,12 @@ def place_names(conn: Connection, place_ids: Sequence[str] | set[str],
     ids = sorted(place_ids)
     if not ids:
         return {}
-    claims_t, refs_t = (tables["claims"], tables["claim_refs"]) if tables else ("claims", "claim_refs")
+    claims_t, spans_t = (tables["claims"], tables["place_spans"]) if tables else ("claims", "place_spans")
     marks = ",".join("?" * len(ids))
     out: dict[str, list[NameSpan]] = {}
-    for place, data in conn.execute(
-            f"SELECT r.entity_id, c.data FROM {refs_t} r JOIN {claims_t} c ON c.id = r.claim_id "
-            f"WHERE r.entity_id IN ({marks}) AND r.field = 'place' AND c.kind = 'name' "
+    for place, data in conn.execute(  # the places' few name claims drive the join
+            f"SELECT r.place_id, c.data FROM {spans_t} r {sql.ordered_join(conn)} {claims_t} c "
+            f"ON c.id = r.claim_id WHERE r.place_id IN ({marks}) "
             f"AND c.status = 'approved' AND c.superseded_by IS NULL "
             f"ORDER BY c.submitted_position", ids):
         stored = _stored.decode(data)

@@ -40,7 +40,11 @@ class Projection(Protocol):
       several events (a document recomputed once per touched person) is done once per batch.
       While rebuilding it may defer that work to `pending`/`settle`;
     - `pending(tables)`: how much deferred work waits; `settle(conn, tables, limit)`: do up to
-      `limit` items of it (all when None).
+      `limit` items of it (all when None);
+    - `apply_batch(conn, envelopes, tables)`: fold a batch of events, in log order, as `apply`
+      would one at a time (default: exactly that loop). A rebuild (`fill_shadows`,
+      `catch_up_shadows`) calls it; the live append path calls `apply`. An override must
+      leave exactly the rows the loop leaves (tests/integration/test_rebuild_batched.py).
     """
 
     name: str
@@ -51,6 +55,11 @@ class Projection(Protocol):
 
     def apply(self, conn: Connection, envelope: Envelope, tables: Tables) -> None:
         """Fold one event into the projection's tables."""
+
+    def apply_batch(self, conn: Connection, envelopes: Sequence[Envelope], tables: Tables) -> None:
+        """Fold a batch of events into the projection's tables, as `apply` one at a time."""
+        for envelope in envelopes:
+            self.apply(conn, envelope, tables)
 
     def finish(self, conn: Connection, tables: Tables, envelopes: Sequence[Envelope], *,
                rebuilding: bool = False) -> None:
@@ -71,6 +80,20 @@ def finish(p: Projection, conn: Connection, tables: Tables,
     """Run `p.finish` after a non-empty batch of events (see Projection)."""
     if envelopes:
         p.finish(conn, tables, envelopes, rebuilding=rebuilding)
+
+
+def apply_batch(p: Projection, conn: Connection, envelopes: Sequence[Envelope],
+                tables: Tables) -> None:
+    """Fold `envelopes` into `p`'s tables with its `apply_batch` (a read model that does not
+    subclass Projection and has no such method: its `apply`, one event at a time)."""
+    if not envelopes:
+        return
+    batched = getattr(p, "apply_batch", None)
+    if batched is None:
+        for envelope in envelopes:
+            p.apply(conn, envelope, tables)
+    else:
+        batched(conn, envelopes, tables)
 
 
 def drain(p: Projection, store: EventStore, tables: Tables, chunk: int = 500) -> None:
@@ -320,8 +343,7 @@ class Runner:
                 head = store.head().position
                 batch = list(store.read_log(after=position, limit=batch_size))
                 for p in chosen:
-                    for envelope in batch:
-                        p.apply(conn, envelope, shadows[p.name])
+                    apply_batch(p, conn, batch, shadows[p.name])
                     finish(p, conn, shadows[p.name], batch, rebuilding=True)
             if batch:
                 position = batch[-1].position
@@ -341,8 +363,7 @@ class Runner:
         transaction (which holds the writer: no event arrives meanwhile); return the head."""
         rest = list(store.read_log(after=position))
         for p in chosen:
-            for envelope in rest:
-                p.apply(conn, envelope, shadows[p.name])
+            apply_batch(p, conn, rest, shadows[p.name])
             finish(p, conn, shadows[p.name], rest)
         return rest[-1].position if rest else position
 

@@ -121,3 +121,106 @@ def chunks(ids: Iterable[str]) -> Iterable[list[str]]:
 def marks(values: Sequence[object]) -> str:
     """The placeholders of an IN (...) list of `values` (never the values themselves)."""
     return ",".join("?" * len(values))
+
+
+# -- a rebuild's batched writes ------------------------------------------------------------------
+
+_WRITE = re.compile(r'\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
+_WORD = re.compile(r"\w+")
+_READS = frozenset({"select", "returning", "with"})  # a write that reads runs at once
+
+
+class _Queued:
+    """What a queued write returns in place of a cursor: nothing may be read from it."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError(f"a queued write has no cursor (.{name}): name its table in "
+                           "Deferred's `direct` tables")
+
+
+_QUEUED = _Queued()
+
+
+class Deferred:
+    """A read model's connection for a rebuild's batch: its plain writes (INSERT, UPDATE,
+    DELETE of one table, reading no other) are queued per table and sent with `executemany`,
+    consecutive rows of one statement in one call; any other statement first sends the queue
+    of every table it names, then runs at once. Statements on one table keep their order, and
+    a statement on different tables commutes with them (no read model declares triggers or
+    foreign keys), so every statement sees exactly the rows it would have seen one event at
+    a time, and `flush` leaves exactly those rows.
+
+    `direct`: tables whose writes run at once, for a caller that reads their cursor (a
+    `lastrowid`). A queued write returns a stand-in that refuses to be read.
+    """
+
+    def __init__(self, conn: Any, direct: Iterable[str] = ()) -> None:
+        self._conn = conn
+        self._direct = frozenset(t.lower() for t in direct)
+        self._queues: dict[str, list[tuple[str, Any]]] = {}
+        self._parsed: dict[str, tuple[str | None, frozenset[str]]] = {}
+
+    def __getattr__(self, name: str) -> Any:  # dialect, in_transaction...: the connection's
+        return getattr(self._conn, name)
+
+    def _parse(self, statement: str) -> tuple[str | None, frozenset[str]]:
+        """Return (the table a plain write writes, else None; the statement's words)."""
+        got = self._parsed.get(statement)
+        if got is None:
+            words = frozenset(w.lower() for w in _WORD.findall(statement))
+            m = _WRITE.match(statement)
+            target = m.group(1).lower() if m and not (words & _READS) else None
+            if target in self._direct:
+                target = None
+            got = self._parsed[statement] = (target, words)
+        return got
+
+    def execute(self, statement: str, parameters: Any = (), /) -> Any:
+        target, words = self._parse(statement)
+        if target is not None:
+            self._queues.setdefault(target, []).append((statement, parameters))
+            return _QUEUED
+        self._send(words)
+        return self._conn.execute(statement, parameters)
+
+    def executemany(self, statement: str, rows: Iterable[Any], /) -> Any:
+        target, words = self._parse(statement)
+        if target is not None:
+            self._queues.setdefault(target, []).extend((statement, row) for row in rows)
+            return _QUEUED
+        self._send(words)
+        return self._conn.executemany(statement, rows)
+
+    def _send(self, words: frozenset[str]) -> None:
+        """Send the queues of the tables a statement names (every word it holds)."""
+        if self._queues:  # writes to different tables commute: any order of sending will do
+            for table in self._queues.keys() & words:
+                self._send_table(table)
+
+    def _send_table(self, table: str) -> None:
+        queue = self._queues.pop(table)
+        start = 0
+        while start < len(queue):
+            statement = queue[start][0]
+            end = start + 1
+            while end < len(queue) and queue[end][0] == statement:
+                end += 1
+            self._conn.executemany(statement, [row for _, row in queue[start:end]])
+            start = end
+
+    def flush(self) -> None:
+        """Send every queued write (the batch is over)."""
+        for table in list(self._queues):
+            self._send_table(table)
+
+
+def deferred_apply(apply: Any, conn: Any, envelopes: Sequence[Any], tables: Any,
+                   direct: Iterable[str] = ()) -> None:
+    """Run `apply(conn, envelope, tables)` for each envelope through a `Deferred` connection,
+    then send what it queued: a read model's `apply_batch` in one line."""
+    deferred = Deferred(conn, direct)
+    for envelope in envelopes:
+        apply(deferred, envelope, tables)
+    deferred.flush()
