@@ -118,3 +118,56 @@ def test_random_histories_keep_stored_documents_exact(commands) -> None:
             run(world, commands)
         finally:
             world.archive.store.close()
+
+
+# -- the HTTP answers: stored, conditional, and the lean path's bytes are Litestar's -----------
+
+def test_a_year_or_a_month_is_stored_with_an_etag_and_the_lean_path_serves_it(
+        api, monkeypatch: pytest.MonkeyPatch) -> None:
+    from starosta.service.api import lean
+
+    said: list[bool] = []
+    real = lean.answer
+
+    async def spy(app, scope, send) -> bool:
+        said.append(await real(app, scope, send))
+        return said[-1]
+
+    monkeypatch.setattr(lean, "answer", spy)
+    source = api.source()
+    p, x = api.person("Francisco Ascaso", source), api.place("Vorkuta", source, "camp")
+    claim = api.claim({"kind": "custody", "person": p, "place": x, "custody": "camp",
+                       "start": "1940", "end": "1948", "citation": {"source": source}})
+    assert api.post(f"/claims/{claim}/approve", {}, "bob").status_code == 200
+    path = f"/places/{x}/population"
+    computed = api.client.get(path, params={"at": "1944", "include_children": "true"})
+    first = api.client.get(path, params={"at": "1944"})  # computed, then stored
+    assert said[-1] is False and first.status_code == 200 and "etag" in first.headers
+    assert first.content == computed.content  # the stored bytes are the query path's
+    again = api.client.get(path, params={"at": "1944"})
+    assert said[-1] is True and (again.content, again.headers["etag"]) == (first.content, first.headers["etag"])
+    etag = first.headers["etag"]
+    asked = [({"at": "1944"}, {}), ({"at": "1944"}, {"If-None-Match": etag}),
+             ({"at": "1944"}, {"If-None-Match": '"other"'}), ({"at": "1944"}, {"If-None-Match": "*"})]
+    lean_answers = [api.client.get(path, params=q, headers=h) for q, h in asked]
+    assert said[-len(asked):] == [True] * len(asked)
+    assert [r.status_code for r in lean_answers] == [200, 304, 200, 304]
+
+    async def never(app, scope, send) -> bool:
+        return False
+
+    monkeypatch.setattr(lean, "answer", never)
+    litestar = [api.client.get(path, params=q, headers=h) for q, h in asked]
+    assert [(r.status_code, sorted(r.headers.multi_items()), r.content) for r in litestar] == \
+        [(r.status_code, sorted(r.headers.multi_items()), r.content) for r in lean_answers]
+    # a write that changes the year: the stored document goes, the next answer is the new one
+    monkeypatch.setattr(lean, "answer", spy)
+    assert api.post(f"/claims/{claim}/contest", {"reason": "doubt"}, "carol").status_code == 200
+    after = api.client.get(path, params={"at": "1944"})
+    assert said[-1] is False and after.json()["count_max"] == 0 and after.headers["etag"] != etag
+    # the month is stored too; other spans and include=pending are computed each time
+    month = api.client.get(path, params={"at": "1944-05"})
+    assert month.status_code == 200 and api.client.get(path, params={"at": "1944-05"}).headers["etag"] == month.headers["etag"]
+    assert said[-1] is True
+    assert "etag" not in api.client.get(path, params={"at": "1944/1945"}).headers
+    assert said[-1] is False
