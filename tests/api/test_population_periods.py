@@ -171,3 +171,40 @@ def test_a_year_or_a_month_is_stored_with_an_etag_and_the_lean_path_serves_it(
     assert said[-1] is True
     assert "etag" not in api.client.get(path, params={"at": "1944/1945"}).headers
     assert said[-1] is False
+
+
+# -- apply_batch: a rebuild applying whole batches gives the rows of one event at a time -------
+
+@pytest.mark.timeout(600)
+def test_apply_batch_rebuilds_the_rows_apply_gives(archive_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from starosta.projections.runner import content_hash
+
+    world = World(archive_db)
+    try:
+        for op in SCRIPTED + REVIEWED_BOUNDS + LOCAL:
+            world.run(op)
+        store, runner = world.archive.store, world.archive.runner
+        population = runner.get("population")
+        tables = list(population.ddl)
+        live = content_hash(store.reader(), tables)
+        assert runner.rebuild(store, "population") == live
+        held: list = []
+        batch_apply, finish = population.apply_batch, population.finish
+
+        def apply(conn, envelope, t) -> None:  # the runner's loop: held until the batch ends
+            held.append(envelope)
+
+        def finished(conn, t, envelopes, *, rebuilding=False) -> None:
+            del population.apply  # apply_batch applies the other events with the real one
+            try:
+                batch_apply(conn, list(held), t)
+            finally:
+                population.apply = apply
+            held.clear()
+            finish(conn, t, envelopes, rebuilding=rebuilding)
+
+        monkeypatch.setattr(population, "apply", apply)
+        monkeypatch.setattr(population, "finish", finished)
+        assert runner.rebuild(store, "population") == live
+    finally:
+        world.archive.store.close()
