@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from typing import Annotated
 
@@ -35,12 +37,25 @@ from starosta.events.kinds import (
     CountValue,
     CustodyClaim,
     DeathClaim,
+    DerivationClaim,
     ExecutionClaim,
     Subset,
     ViaItem,
 )
 from starosta.events.participants import COMPANION, refs_in_role
-from starosta.events.registry import PersonMerged, PersonsDistinct, PersonUnmerged
+from starosta.events.registry import (
+    FundRegistered,
+    OrganizationRegistered,
+    ParticipantRoleAdded,
+    PersonMerged,
+    PersonRegistered,
+    PersonsDistinct,
+    PersonUnmerged,
+    PlaceLocated,
+    PlaceRegistered,
+    SourceRegistered,
+)
+from starosta.events.properties import PropertyRegistered
 from starosta.events.review import ClaimRanked, ClaimSubmitted
 from starosta.events.store import Connection, Envelope
 from starosta.projections import groups, registry
@@ -55,12 +70,13 @@ from starosta.projections.groups import (
     iso_day,
 )
 from starosta.projections.registry import Ref
-from starosta.projections.rules import COUNTS_APPROVED, Supersession, counts_sql
-from starosta.projections.runner import Tables
+from starosta.projections.rules import COUNTED, COUNTS_APPROVED, Supersession, counts_sql
+from starosta.projections.runner import CACHE_TABLES, Tables
 from starosta.projections.sql import chunks
 
 Day = dt.date
 MAX_PERIODS = 1200
+CACHE_TABLES.update(("population_periods", "population_stale"))
 
 
 
@@ -76,8 +92,9 @@ class PopulationProjection(ClaimIndex):
     # registry's rule); 9: the rank in a `rank` column, no longer folded into `status`; 10: the
     # nine kinds that take a group as subject in group_claims, with what each claim states;
     # 11: every stored day widened by the date margins (D5: "1925~" may be 1924); 12: episodes
-    # indexed by (person, earliest start), for bounds kept incrementally (issue 25)
-    version = 12
+    # indexed by (person, earliest start), for bounds kept incrementally (issue 25); 13: the
+    # documents of a year or a month stored, and invalidated by what each batch changes
+    version = 13
     indexed = ("custody_episodes", "place_aggregates", "population_deaths", *groups.INDEXED)
     ddl = {
         # one row per person a custody claim puts there: its person (role 'person') and each
@@ -116,6 +133,19 @@ class PopulationProjection(ClaimIndex):
             "CREATE INDEX {name}_other ON {name} (other)"],
         "population_supersession": Supersession.ddl(),
         **groups.DDL,
+        # the public document (COUNTED statuses, the place alone) of a year or a month, filled
+        # on read (store_period) and deleted in the append's transaction by what may change it
+        # (stale_periods): a cache, left out of content hashes (runner.CACHE_TABLES)
+        "population_periods": ["""CREATE TABLE {name} (
+            place_id TEXT NOT NULL, year INTEGER NOT NULL, period TEXT NOT NULL,
+            document TEXT NOT NULL, etag TEXT NOT NULL, PRIMARY KEY (place_id, year, period))"""],
+        # per place ('*': every place), the last position that deleted documents there: a
+        # document computed from an older state is refused (store_period)
+        "population_stale": ["CREATE TABLE {name} (place_id TEXT PRIMARY KEY, "
+                             "position INTEGER NOT NULL)"],
+        # derivation claims: a review of one may change whether two counts of a conflict are
+        # independent (descent.reassess), in any stored document
+        "population_derivations": ["CREATE TABLE {name} (claim_id TEXT PRIMARY KEY)"],
     }
 
     def apply(self, conn: Connection, envelope: Envelope, t: Tables) -> None:
@@ -138,6 +168,37 @@ class PopulationProjection(ClaimIndex):
                 groups.ranked(conn, t["group_preferred"], e.claim_id, e.rank)
             super().apply(conn, envelope, t)
 
+    def apply_batch(self, conn: Connection, envelopes: Sequence[Envelope], t: Tables) -> None:
+        """Apply a batch of events (a rebuild's): each run of submissions inserted at once, one
+        `executemany` per table (a submission's rows depend on nothing stored), every other
+        event applied alone, in log order: the rows `apply` gives one event at a time (tests
+        compare content hashes)."""
+        rows: dict[str, list[tuple]] = {}
+        supersessions: list[tuple] = []
+
+        def flush() -> None:
+            if supersessions:
+                conn.executemany(f"INSERT INTO {t['population_supersession']} VALUES (?, ?, 0, ?)",
+                                 supersessions)
+                supersessions.clear()
+            for table, found in rows.items():
+                if found:
+                    marks = ",".join("?" * len(found[0]))
+                    conn.executemany(f"INSERT INTO {t[table]} VALUES ({marks})", found)
+            rows.clear()
+
+        for envelope in envelopes:
+            e = envelope.event
+            if isinstance(e, ClaimSubmitted):
+                if e.claim.supersedes:  # as Supersession.submitted
+                    supersessions.append((e.claim_id, e.claim.supersedes, envelope.position))
+                for table, found in self.rows(e, envelope).items():
+                    rows.setdefault(table, []).extend(found)
+            else:
+                flush()
+                self.apply(conn, envelope, t)
+        flush()
+
     def rows(self, e: ClaimSubmitted, envelope: Envelope) -> dict[str, list[tuple]]:
         claim, pos = e.claim, envelope.position
         out = groups.rows(e, pos)
@@ -150,6 +211,9 @@ class PopulationProjection(ClaimIndex):
             out["custody_episodes"] = [
                 (e.claim_id, "pending", None, "normal", person, claim.place, claim.custody, *bounds,
                  None, role, pos) for person, role in named]
+            return out
+        if isinstance(claim, DerivationClaim):
+            out["population_derivations"] = [(e.claim_id,)]
             return out
         if isinstance(claim, (DeathClaim, ExecutionClaim)) and claim.person is not None:
             d = widened(e.dates.get("date"))
@@ -183,9 +247,191 @@ class PopulationProjection(ClaimIndex):
         stays |= groups.groups_of_claims(conn, t["group_claims"], reviewed)
         if stays:
             groups.refresh_group_bounds(conn, t["group_claims"], stays, open_bounds)
+        if not rebuilding:  # a rebuild's stored documents start empty
+            stale_periods(conn, t, envelopes)
 
 
 _encode = msgspec.json.Encoder().encode
+
+
+# -- the stored documents of a year or a month (issue 25) ---------------------------------------
+#
+# GET /places/{id}/population?at=1938 (or 1938-05), public statuses, the place alone: the
+# document `population_at` gives, encoded, stored in population_periods the first time it is
+# asked for (store_period), and deleted in the append's transaction by every batch that may
+# change it (stale_periods). Which documents a batch may change, by index:
+#
+# - a submission changes none (a pending claim counts in no public figure, nor in any bound);
+# - a review, rank or (un)suppression of a claim, and of the claim it supersedes: for a custody
+#   claim, its places' years its episodes may meet (from the earliest start to the latest end;
+#   an open end: every year after its start); for a counted day of a custody or death claim,
+#   the open episodes of the merge group of its persons, at every place, from their earliest
+#   start on (their bounds may move); for a count at a place, the years its date may meet
+#   (undated: all of the place's), and every place when it names a group;
+# - a claim about a group (its stays, memberships and counts), a derivation link (a conflict's
+#   independence), a merge, an unmerge, a
+#   judgement, a suppressed entity, and any event this list does not name: every document.
+#
+# Labels never change but by a suppression (registry), and a claim names only registered
+# entities: a registration changes no stored document (a person's: those of the places
+# naming them, if any). A document computed from a state older than a deletion at its place
+# is refused (population_stale), so a document stored is never older than the log it claims.
+
+_HARMLESS = (ClaimSubmitted, PlaceLocated, SourceRegistered, OrganizationRegistered,
+             FundRegistered, PropertyRegistered, ParticipantRoleAdded)
+PERIOD_TEXT = re.compile(r"(\d{4})(-(0[1-9]|1[0-2]))?")
+EVERY = "*"  # population_stale's row for every place
+
+
+def stored_period(conn: Connection, place_id: str, period: str) -> tuple[str | bytes, str] | None:
+    """Return the stored public document of `place_id` at `period` (a year or a month, as
+    PERIOD_TEXT) and its ETag, or None when not stored (yet, or no longer)."""
+    row = conn.execute("SELECT document, etag FROM population_periods WHERE place_id = ? AND "
+                       "year = ? AND period = ?", (place_id, int(period[:4]), period)).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def applied_position(conn: Connection) -> int:
+    """The log position this read model has applied (what a document computed now reflects
+    at least: read it before computing)."""
+    row = conn.execute("SELECT position FROM projection_checkpoints WHERE name = 'population'"
+                       ).fetchone()
+    return row[0] if row else 0
+
+
+def store_period(conn: Connection, place_id: str, period: str, document: bytes, etag: str,
+                 position: int) -> bool:
+    """Store the public document of `place_id` at `period`, computed from a state at log
+    position `position` or later, unless a batch after `position` deleted documents at that
+    place (it may have changed this one): then store nothing and return False. Run in the
+    store's write transaction (which appends wait for)."""
+    row = conn.execute("SELECT max(position) FROM population_stale WHERE place_id IN (?, ?)",
+                       (place_id, EVERY)).fetchone()
+    if row and row[0] is not None and row[0] > position:
+        return False
+    conn.execute("INSERT INTO population_periods VALUES (?, ?, ?, ?, ?) "
+                 "ON CONFLICT (place_id, year, period) DO UPDATE SET "
+                 "document = excluded.document, etag = excluded.etag",
+                 (place_id, int(period[:4]), period, document.decode(), etag))
+    return True
+
+
+def period_document(conn: Connection, place_id: str, span: Span) -> tuple[bytes, str, int]:
+    """Return the public document of the place alone in `span`, encoded, its ETag, and the
+    position it reflects at least (for store_period). Raises NotFound for an unknown place."""
+    position = applied_position(conn)
+    body = _encode(population_at(conn, place_id, span, COUNTED))
+    return body, etag_of(body), position
+
+
+def etag_of(document: bytes) -> str:
+    """A strong ETag for encoded document bytes (as biographies.etag_of)."""
+    return '"' + hashlib.blake2b(document, digest_size=12).hexdigest() + '"'
+
+
+def stale_periods(conn: Connection, t: Tables, envelopes: Sequence[Envelope]) -> None:
+    """Delete the stored documents the batch may have changed (the rule above)."""
+    if not envelopes:
+        return
+    position = max(envelope.position for envelope in envelopes)
+    claims: set[str] = set()
+    persons: set[str] = set()
+    for envelope in envelopes:
+        e = envelope.event
+        if isinstance(e, _HARMLESS):
+            continue
+        if isinstance(e, PersonRegistered):
+            persons.add(e.person_id)
+        elif isinstance(e, PlaceRegistered):
+            _stale(conn, t, e.place_id, None, None, position)
+        elif (changed := changed_claim(e)) is not None:
+            claims.add(changed)
+        else:  # merges, judgements, suppressed entities, anything else: every document
+            conn.execute(f"DELETE FROM {t['population_periods']}")
+            _mark(conn, t, EVERY, position)
+            return
+    places: dict[str, tuple[int | None, int | None]] = {}
+
+    def add(place: str | None, first: int | None, last: int | None) -> None:
+        if place is None:
+            return
+        if place in places:
+            a, b = places[place]
+            first = None if a is None or first is None else min(a, first)
+            last = None if b is None or last is None else max(b, last)
+        places[place] = (first, last)
+
+    episodes, deaths = t["custody_episodes"], t["population_deaths"]
+    for chunk in chunks(sorted(persons)):
+        marks = ",".join("?" * len(chunk))
+        for (place,) in conn.execute(f"SELECT DISTINCT place_id FROM {episodes} "
+                                     f"WHERE person_id IN ({marks})", chunk):
+            add(place, None, None)
+    if claims:
+        for chunk in chunks(sorted(claims)):
+            marks = ",".join("?" * len(chunk))
+            claims.update(r[0] for r in conn.execute(
+                f"SELECT supersedes FROM {t['population_supersession']} "
+                f"WHERE claim_id IN ({marks})", chunk))
+        bounding: set[str] = set()  # persons whose group's open bounds may have moved
+        for chunk in chunks(sorted(claims)):
+            marks = ",".join("?" * len(chunk))
+            if conn.execute(f"SELECT 1 FROM {t['group_claims']} WHERE claim_id IN ({marks}) "
+                            "LIMIT 1", chunk).fetchone() or conn.execute(
+                    f"SELECT 1 FROM {t['population_derivations']} WHERE claim_id IN ({marks}) "
+                    "LIMIT 1", chunk).fetchone() or conn.execute(
+                    f"SELECT 1 FROM {t['place_aggregates']} WHERE claim_id IN ({marks}) "
+                    "AND group_id IS NOT NULL LIMIT 1", chunk).fetchone():
+                conn.execute(f"DELETE FROM {t['population_periods']}")
+                _mark(conn, t, EVERY, position)
+                return
+            for person, place, start, start_latest, end in conn.execute(
+                    f"SELECT person_id, place_id, start_earliest, start_latest, end_latest "
+                    f"FROM {episodes} WHERE claim_id IN ({marks})", chunk):
+                add(place, _year(start), _year(end) if end else None)
+                if start is not None and start_latest is not None:
+                    bounding.add(person)
+            bounding.update(r[0] for r in conn.execute(
+                f"SELECT person_id FROM {deaths} WHERE claim_id IN ({marks}) "
+                "AND latest IS NOT NULL", chunk))
+            for place, earliest, latest in conn.execute(
+                    f"SELECT place_id, earliest, latest FROM {t['place_aggregates']} "
+                    f"WHERE claim_id IN ({marks})", chunk):
+                add(place, _year(earliest), _year(latest))
+        members: set[str] = set()
+        for person in sorted(bounding):
+            if person not in members:
+                members.update(registry.merge_group(conn, person, t["population_merges"]))
+        for chunk in chunks(sorted(members)):
+            marks = ",".join("?" * len(chunk))
+            for place, start in conn.execute(
+                    f"SELECT place_id, min(COALESCE(start_earliest, '')) FROM {episodes} "
+                    f"WHERE person_id IN ({marks}) AND end_latest IS NULL GROUP BY place_id", chunk):
+                add(place, _year(start or None), None)
+    for place, (first, last) in sorted(places.items()):
+        _stale(conn, t, place, first, last, position)
+
+
+def _year(day: str | None) -> int | None:
+    return int(day[:4]) if day else None
+
+
+def _stale(conn: Connection, t: Tables, place: str, first: int | None, last: int | None,
+           position: int) -> None:
+    """Delete the stored documents of `place` from year `first` to year `last` (None: no
+    limit on that side), and mark the place stale at `position`."""
+    table, where, args = t["population_periods"], "place_id = ?", [place]
+    if first is not None:
+        where, args = where + " AND year >= ?", [*args, first]
+    if last is not None:
+        where, args = where + " AND year <= ?", [*args, last]
+    conn.execute(f"DELETE FROM {table} WHERE {where}", args)
+    _mark(conn, t, place, position)
+
+
+def _mark(conn: Connection, t: Tables, place: str, position: int) -> None:
+    conn.execute(f"INSERT INTO {t['population_stale']} VALUES (?, ?) ON CONFLICT (place_id) "
+                 "DO UPDATE SET position = excluded.position", (place, position))
 
 
 def _touched_records(conn: Connection, t: Tables,

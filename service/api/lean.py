@@ -1,15 +1,17 @@
-"""The lean path (issue 25): GET /health and GET /persons/{id}/biography answered from bytes
-already encoded, in front of Litestar's per-request machinery (routing, the guard, the
+"""The lean path (issue 25): GET /health, GET /persons/{id}/biography and GET
+/places/{id}/population?at=<a year or a month> answered from bytes already encoded, in front of Litestar's per-request machinery (routing, the guard, the
 before_request hooks, signature parsing, response building), for exactly the requests where
 that machinery could not change the answer:
 
 - GET, no query string (no `as_of`, `include`, `format`, `min_position`, nor an unknown
-  parameter to refuse);
+  parameter to refuse), but a population's, which is exactly `at=` a year (1938) or a month
+  (1938-05);
 - no Authorization header (a token is checked by the app's guard: 401, 429) and no Cookie
   header (a session's principal, its `Cache-Control: private`);
 - an Accept header that does not name text/html (a browser's page, service.pages);
 - at most one If-None-Match, of at most 1,000 characters (the handler's bound);
-- /health fresh, and the biography of a survivor with its stored document.
+- /health fresh, the biography of a survivor with its stored document, and a population
+  document stored (projections.population.stored_period).
 
 Every other request, and any of these the lean path cannot answer (an unknown or merged id, a
 stale /health, an error), goes to Litestar as before, which answers it in full: the lean path
@@ -24,21 +26,24 @@ from typing import Any
 
 import msgspec
 
-from starosta.projections import biographies
+from starosta.projections import biographies, population
 from starosta.service.api.biography import _matches
 from starosta.service.feed import HealthOut
 
 _BIOGRAPHY = re.compile(r"/persons/([^/]+)/biography")
+_POPULATION = re.compile(r"/places/([^/]+)/population")
+_AT = re.compile(rb"at=(\d{4}(?:-(?:0[1-9]|1[0-2]))?)")  # population.PERIOD_TEXT
 _HEALTH_ENCODE = msgspec.json.Encoder().encode
 MAX_IF_NONE_MATCH = 1000  # the biography handler's HeaderParameter(max_length=1000)
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
-def _plain(scope: dict[str, Any]) -> str | None:
+def _plain(scope: dict[str, Any], query: bool = False) -> str | None:
     """Return the If-None-Match of an anonymous GET the lean path may answer ("" without
-    one), None when Litestar must answer it."""
-    if scope.get("method") != "GET" or scope.get("query_string"):
+    one), None when Litestar must answer it (a query string too, unless `query`: the caller
+    checks it)."""
+    if scope.get("method") != "GET" or (scope.get("query_string") and not query):
         return None
     if_none_match: str | None = None
     for name, value in scope.get("headers", ()):
@@ -73,6 +78,8 @@ async def answer(app: Any, scope: dict[str, Any], send: Send) -> bool:
             return False  # 503 with its problem document and Retry-After: Litestar's
         await _send(send, 200, _HEALTH_ENCODE(HealthOut("ok", pulse.head)), None)
         return True
+    if path and path.startswith("/places/"):
+        return await _population(app, scope, send, path)
     if not path or not path.startswith("/persons/"):
         return False
     found = _BIOGRAPHY.fullmatch(path)
@@ -97,6 +104,32 @@ async def answer(app: Any, scope: dict[str, Any], send: Send) -> bool:
         body = document.body  # a PostgreSQL text column's str: encoded as Litestar would
         await _send(send, 200, body.encode() if isinstance(body, str) else bytes(body),
                     document.etag)
+    return True
+
+
+async def _population(app: Any, scope: dict[str, Any], send: Send, path: str) -> bool:
+    """Answer a stored population document (a year or a month, public, the place alone), or
+    return False: Litestar computes it (and stores it)."""
+    found = _POPULATION.fullmatch(path)
+    at = _AT.fullmatch(scope.get("query_string") or b"")
+    if found is None or at is None:
+        return False
+    if_none_match = _plain(scope, query=True)
+    archive = app.state.get("archive")
+    if if_none_match is None or archive is None:
+        return False
+    try:
+        stored = await archive.run_read(population.stored_period, found.group(1),
+                                        at.group(1).decode())
+    except Exception:  # noqa: BLE001 - Litestar asks again and answers the error in full
+        return False
+    if stored is None:
+        return False
+    body, etag = stored
+    if if_none_match and _matches(if_none_match, etag):
+        await _send(send, 304, b"", etag)
+    else:
+        await _send(send, 200, body.encode() if isinstance(body, str) else bytes(body), etag)
     return True
 
 

@@ -8,13 +8,16 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, get
-from litestar.params import FromPath, FromQuery, Parameter, QueryParameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, Parameter, QueryParameter
 
 from starosta.events.errors import Invalid
 from starosta.events.kinds import CountRange, CountValue
 from starosta.projections.spreadsheet import SafeWriter
+from starosta.projections import population as model
 from starosta.projections.population import Period, Population, Timeline, Span, population_at, timeline
-from starosta.service.api.common import expensive, review_statuses
+from starosta.projections.rules import COUNTED
+from starosta.service.api.biography import _matches
+from starosta.service.api.common import archive_of, expensive, off_loop, review_statuses
 from starosta.service.domain.edtf_dates import DateError, parse_date
 
 AT = "An EDTF span: 1951 is 1951-01-01 to 1951-12-31"
@@ -37,17 +40,44 @@ class PopulationController(Controller):
     path = "/places"
     tags = ["populations"]
 
-    @get("/{place_id:str}/population", summary="Who was held at a place in a span")
+    @get("/{place_id:str}/population", summary="Who was held at a place in a span",
+         opt={"conditional": True})
     async def population(
         self, request: Request, place_id: FromPath[str],
         at: Annotated[str, Parameter(max_length=64, description=AT)],
         include_children: FromQuery[bool] = False,
         include: Annotated[Literal["pending"] | None, Parameter(description=INCLUDE)] = None,
-    ) -> Population:
+        if_none_match: Annotated[str | None, HeaderParameter(
+            name="If-None-Match", max_length=1000, description=(
+                "ETags (weak or strong, a list, or *): 304 when the document still has one of "
+                "them (a year or a month, without include or include_children)"))] = None,
+    ) -> Response[Population]:
+        """At a year (1938) or a month (1938-05), the public figures of the place alone are a
+        stored document, with its ETag (304 on If-None-Match); any other span, include=pending
+        and include_children are computed on each request."""
         statuses = review_statuses(request, include, "populations")
-        # computed over every episode of the place (and its subtree): the expensive lane
-        return await expensive(request, population_at, place_id, span(at, "at"), statuses,
-                               include_children)
+        when = span(at, "at")
+        if statuses != COUNTED or include_children or not model.PERIOD_TEXT.fullmatch(at):
+            # computed over every episode of the place (and its subtree): the expensive lane
+            return Response(await expensive(request, population_at, place_id, when, statuses,
+                                            include_children))
+        found = await off_loop(request, model.stored_period, place_id, at)
+        if found is None:  # computed once, then stored until a write may change it
+            body, etag, position = await expensive(request, model.period_document, place_id, when)
+            store = archive_of(request).store
+
+            def keep(_: object) -> bool:
+                with store.write_transaction() as conn:
+                    return model.store_period(conn, place_id, at, body, etag, position)
+
+            await archive_of(request).run_primary(keep)
+        else:
+            body, etag = found
+        headers = {"ETag": etag}
+        if _matches(if_none_match, etag):
+            return Response(b"", status_code=304, headers=headers)
+        return Response(body.encode() if isinstance(body, str) else bytes(body),
+                        media_type="application/json", headers=headers)
 
     @get("/{place_id:str}/population/timeline", summary="Population figures per year or month (JSON or CSV)",
          opt={"csv": True})
