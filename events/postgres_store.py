@@ -288,7 +288,8 @@ class _ReadSession:
         if count != len(parameters):
             return None  # psycopg's cursor says what is wrong
         tx = self.transformer
-        params = tx.dump_sequence(parameters, [PyFormat.AUTO] * count) if count else []
+        # None is sent as NULL (libpq takes it; the stubs say otherwise)
+        params: Any = tx.dump_sequence(parameters, [PyFormat.AUTO] * count) if count else []
         types, formats = tx.types or (), tx.formats
         pgconn = self.connection.pgconn
         key = (text, types)
