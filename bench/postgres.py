@@ -481,6 +481,22 @@ def _ratio(a: Measured | None, b: Measured | None) -> float | None:
     return a.load.rps / b.load.rps if a and b and b.load.rps else None
 
 
+def per_request(m: Measured | None) -> tuple[float, float] | None:
+    """CPU time per answered request in the best round, in ms: the servers', PostgreSQL's.
+    Unlike req/s, it holds when other work on the machine takes cores (issue 25: the cores are
+    shared), so the section reports it beside the rates."""
+    if m is None or not m.load.rps:
+        return None
+    return 1000 * m.cpu.servers / m.load.rps, 1000 * m.cpu.postgres / m.load.rps
+
+
+def _cpu_cell(m: Measured | None, with_postgres: bool) -> str:
+    got = per_request(m)
+    if got is None:
+        return "-"
+    return f"{got[0]:.3f} ms" + (f" + PostgreSQL {got[1]:.3f} ms" if with_postgres else "")
+
+
 def render(section: Section, args: argparse.Namespace, info: dict[str, str], command: str) -> list[str]:
     s, f = section, section.facts
     r = s.results
@@ -538,15 +554,16 @@ def render(section: Section, args: argparse.Namespace, info: dict[str, str], com
     if r:
         lines += ["", ("Every row in detail (the best round; requests, errors summed over its rounds; CPU: cores "
                        "busy during the best round's measurement, 100% = one core, from /proc):"), "",
-                  "| measure | setup | req/s | p50 | p99 | max | requests | non-2xx | socket errors | CPU |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+                  ("| measure | setup | req/s | p50 | p99 | max | requests | non-2xx | socket errors | CPU | "
+                   "CPU per request (servers + PostgreSQL) |"),
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         for (endpoint, config), m in r.items():
             label = dict(CONFIGS)[config]
             per = (" (" + " + ".join(f"{x:,.0f}" for x in m.per_server) + ")") if len(m.per_server) > 1 else ""
             lines.append(f"| {endpoint} | {label} | {m.load.rps:,.0f}{per} | {run.fmt_ms(m.load.p50)} | "
                          f"{run.fmt_ms(m.load.p99)} | {run.fmt_ms(m.load.max)} | {m.load.requests:,} | "
                          f"{m.load.non2xx:,} | {m.load.socket_errors:,} | "
-                         f"{run.cell(m.cpu.short(config != 'sqlite'))} |")
+                         f"{run.cell(m.cpu.short(config != 'sqlite'))} | {_cpu_cell(m, config != 'sqlite')} |")
         errors = sum(m.load.non2xx + m.load.socket_errors for m in r.values())
         lines += ["", f"Non-2xx answers and socket errors in all rows: **{errors:,}** (target: zero)."]
     verify = f.get("verify", {})
@@ -597,6 +614,12 @@ def say(section: Section) -> list[str]:
         if p1.cpu.machine < 0.8 * cores:
             sentence += (": one server on PostgreSQL left cores idle, waiting on round trips to the database "
                          + ("in its reader threads" if endpoint == "GET biography" else "in its one writer"))
+        sq_cpu, p1_cpu = per_request(sq), per_request(p1)
+        if sq_cpu and p1_cpu and p1_cpu[0]:
+            sentence += (f". CPU per request: the PostgreSQL server {p1_cpu[0]:.3f} ms and PostgreSQL itself "
+                         f"{p1_cpu[1]:.3f} ms, against {sq_cpu[0]:.3f} ms for the SQLite server: per core-second "
+                         f"the PostgreSQL server answers **{sq_cpu[0] / p1_cpu[0]:.2f}x** what the SQLite one does "
+                         "(a figure that holds when other work takes cores, as req/s does not)")
         out.append(sentence + ".")
         if two_vs_one is None:
             continue

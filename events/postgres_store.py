@@ -25,14 +25,16 @@ from __future__ import annotations
 import contextlib
 import functools
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 import msgspec
 import psycopg
 from psycopg import errors as pg_errors
-from psycopg.adapt import Dumper
-from psycopg.pq import TransactionStatus
+from psycopg import pq
+from psycopg.adapt import Dumper, PyFormat, Transformer
+from psycopg.pq import ConnStatus, ExecStatus, TransactionStatus
 from starosta.events.base import EventTypes
 from starosta.events.chain import (
     GENESIS,
@@ -201,6 +203,165 @@ class PostgresTransaction:
         cursor = self.connection.cursor()
         cursor.executemany(qmark(sql), parameters)
         return cursor
+
+
+# -- the reader's short path (issue 25, item 6) --------------------------------------------------
+#
+# A GET on PostgreSQL is one query on the reader thread's connection, and a psycopg cursor
+# spends in Python (building the cursor, converting the query, its generators and waits) about
+# three times what the round trip itself costs the server; one server's cores went to that,
+# not to waiting. A read model's query on a reader connection (a SELECT or WITH, with
+# parameters) is therefore sent through libpq directly: its `?` placeholders written as `$1,
+# $2...` once, the parameters dumped and the rows loaded by psycopg's own Transformer (the
+# connection's adapters: the same Python values as a cursor gives), and the statement prepared
+# on the connection from its second use (a bounded cache per connection, like psycopg's
+# `prepare_threshold` and `prepared_max`), so a biography read is one round trip whose server
+# side is an index probe. Everything else (no parameters, another kind of statement) goes
+# through psycopg's cursor as before.
+
+READER_PREPARED_MAX = 256  # prepared statements kept per reader connection (psycopg's default: 100)
+_SHORT_PATH = ("SELECT", "WITH")
+
+
+@functools.lru_cache(maxsize=4096)
+def dollar(sql: str) -> tuple[bytes, int]:
+    """Return `sql`, written with `?` placeholders, with PostgreSQL's own `$1, $2...` (as
+    bytes), and the number of its placeholders. Same limit as `qmark`: a `?` inside a string
+    literal would be taken for a placeholder."""
+    parts = sql.split("?")
+    out = [parts[0]]
+    for number, part in enumerate(parts[1:], 1):
+        out.append(f"${number}")
+        out.append(part)
+    return "".join(out).encode(), len(parts) - 1
+
+
+class Rows:
+    """A statement's rows as the read models use a cursor's: `fetchone`, `fetchall`,
+    `fetchmany` and iteration (each row a tuple), and `rowcount`."""
+
+    __slots__ = ("_rows", "_at", "rowcount")
+
+    def __init__(self, rows: list[tuple], rowcount: int) -> None:
+        self._rows, self._at, self.rowcount = rows, 0, rowcount
+
+    def fetchone(self) -> tuple | None:
+        if self._at >= len(self._rows):
+            return None
+        self._at += 1
+        return self._rows[self._at - 1]
+
+    def fetchall(self) -> list[tuple]:
+        rows = self._rows[self._at:] if self._at else self._rows
+        self._at = len(self._rows)
+        return rows
+
+    def fetchmany(self, size: int = 1) -> list[tuple]:
+        rows = self._rows[self._at:self._at + size]
+        self._at += len(rows)
+        return rows
+
+    def __iter__(self) -> Iterator[tuple]:
+        while self._at < len(self._rows):
+            self._at += 1
+            yield self._rows[self._at - 1]
+
+    def close(self) -> None:
+        self._at = len(self._rows)
+
+
+class _ReadSession:
+    """A reader connection's state for the short path: its Transformer and its prepared
+    statements, most recently used last (each key's statement name, or how often it ran)."""
+
+    __slots__ = ("connection", "transformer", "prepared", "names")
+
+    def __init__(self, connection: psycopg.Connection) -> None:
+        self.connection = connection
+        self.transformer = Transformer(connection)
+        self.prepared: OrderedDict[tuple, bytes | int] = OrderedDict()
+        self.names = 0
+
+    def query(self, sql: str, parameters: Sequence[Any]) -> Rows | None:
+        """Run one query and return its rows, or None when it is not for this path (the
+        caller sends it through a psycopg cursor). Raises psycopg's errors as a cursor would."""
+        text, count = dollar(sql)
+        if count != len(parameters):
+            return None  # psycopg's cursor says what is wrong
+        tx = self.transformer
+        # None is sent as NULL (libpq takes it; the stubs say otherwise)
+        params: Any = tx.dump_sequence(parameters, [PyFormat.AUTO] * count) if count else []
+        types, formats = tx.types or (), tx.formats
+        pgconn = self.connection.pgconn
+        key = (text, types)
+        seen = self.prepared.get(key)
+        if isinstance(seen, bytes):
+            self.prepared.move_to_end(key)
+            result = pgconn.exec_prepared(seen, params, formats, pq.Format.TEXT)
+        elif seen is None or not self._room():
+            if seen is None and self._room():
+                self.prepared[key] = 1
+            result = pgconn.exec_params(text, params, types, formats, pq.Format.TEXT)
+        else:  # its second run: prepared, then run
+            self.names += 1
+            name = f"starosta_{self.names}".encode()
+            self._check(pgconn.prepare(name, text, types))
+            self.prepared[key] = name
+            result = pgconn.exec_prepared(name, params, formats, pq.Format.TEXT)
+        self._check(result)
+        if result.status != ExecStatus.TUPLES_OK:
+            tx.set_pgresult(None)
+            return Rows([], int(result.command_tuples or 0))
+        tx.set_pgresult(result)
+        rows = tx.load_rows(0, result.ntuples, tuple)
+        tx.set_pgresult(None)
+        return Rows(rows, len(rows))
+
+    def _room(self) -> bool:
+        """Whether one more statement fits in the cache, deallocating the least recently used
+        prepared one (or forgetting a counted one) when it is full; False when none could go
+        (a transaction in error refuses DEALLOCATE: it waits for the next statement)."""
+        if len(self.prepared) < READER_PREPARED_MAX:
+            return True
+        key, seen = next(iter(self.prepared.items()))
+        if isinstance(seen, bytes):
+            if self.connection.pgconn.transaction_status != TransactionStatus.IDLE:
+                return False
+            self._check(self.connection.pgconn.exec_(b"DEALLOCATE " + seen))
+        del self.prepared[key]
+        return True
+
+    def _check(self, result: pq.abc.PGresult) -> None:
+        """Raise psycopg's error for a failed result (OperationalError when the connection
+        was lost: the thread opens a new one on its next read)."""
+        if result.status in (ExecStatus.TUPLES_OK, ExecStatus.COMMAND_OK):
+            return
+        pgconn = self.connection.pgconn
+        if pgconn.status == ConnStatus.BAD:
+            raise psycopg.OperationalError(
+                "the connection to the database was lost: "
+                + pgconn.error_message.decode(errors="replace").strip())
+        raise pg_errors.error_from_result(result, encoding=self.connection.info.encoding)
+
+
+class PostgresReader(PostgresTransaction):
+    """A reader thread's connection (`PostgresEventStore.reader()`): a read model's query goes
+    the short path (`_ReadSession.query`), anything else through psycopg as in
+    PostgresTransaction."""
+
+    __slots__ = ("session",)
+
+    def __init__(self, session: _ReadSession) -> None:
+        super().__init__(session.connection)
+        self.session = session
+
+    def execute(self, sql: str, parameters: Any = None, /) -> Any:
+        if (parameters is not None and isinstance(parameters, (tuple, list))
+                and sql.lstrip()[:6].upper().startswith(_SHORT_PATH)):
+            rows = self.session.query(sql, parameters)
+            if rows is not None:
+                return rows
+        return super().execute(sql, parameters)
 
 
 class _HookSwallowedError(StoreError):
@@ -413,18 +574,26 @@ class PostgresEventStore(StoreBase):
     def reader(self) -> PostgresTransaction:
         """Return this thread's read connection (autocommit: each statement one snapshot),
         opened on first use and again after it was lost, as the read models use it (`?`
-        placeholders)."""
-        return PostgresTransaction(self._reader())
+        placeholders; their queries take the short path, `PostgresReader`)."""
+        conn = self._reader()
+        session = getattr(self._local, "session", None)
+        if session is None or session.connection is not conn:
+            session = self._local.session = PostgresReader(_ReadSession(conn))
+        return session
 
     def _reader(self) -> psycopg.Connection:
         if self._closed:
             raise StoreError("the store is closed")
         conn = getattr(self._local, "conn", None)
         if conn is None or conn.closed or conn.broken:
+            lost = conn
             with translated_errors():
                 conn = self._connect(writer=False)
             self._local.conn = conn
             with self._readers_lock:
+                if lost is not None and lost in self._readers:  # closed and forgotten
+                    self._readers.remove(lost)
+                    lost.close()
                 self._readers.append(conn)
         return conn
 

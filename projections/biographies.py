@@ -1128,12 +1128,38 @@ def any_unsettled(conn: Connection, position: int) -> bool:
 
 # -- queries ------------------------------------------------------------------------------------
 
+# Stored documents last read, kept per process by person with their ETag (issue 25, item 6):
+# a read asks for the row's ETag, and for its document only when the ETag is not the one kept,
+# in one statement, so a document read again crosses from the database (on PostgreSQL, out of
+# its TOAST storage and over the socket) only when it changed. Exact: the ETag is the hash of
+# the document's bytes, read in the same statement. At most KEPT_BYTES of documents, then
+# emptied; shared by the reader threads (a dict's single operations hold the GIL).
+KEPT_BYTES = 64 * 2**20
+_KEPT: dict[str, tuple[str, bytes]] = {}
+_kept_bytes = 0
+
+
 def stored(conn: Connection, person_id: str) -> Document | None:
-    """Return the stored public biography of a survivor, or None (unknown or merged id), its
-    independence read now (`witnessed`)."""
-    row = conn.execute("SELECT document, etag FROM biographies WHERE person_id = ?",
-                       (person_id,)).fetchone()
-    return witnessed(conn, Document(row[0], row[1])) if row else None
+    """Return the stored public biography of a survivor (its bytes), or None (unknown or
+    merged id), its independence read now (`witnessed`)."""
+    global _kept_bytes
+    kept = _KEPT.get(person_id)
+    row = conn.execute("SELECT etag, CASE WHEN etag = ? THEN NULL ELSE document END "
+                       "FROM biographies WHERE person_id = ?",
+                       (kept[0] if kept else "", person_id)).fetchone()
+    if row is None:
+        return None
+    etag, body = row
+    if body is None and kept is not None:
+        body = kept[1]
+    else:
+        body = body.encode() if isinstance(body, str) else bytes(body)  # PostgreSQL's text
+        if _kept_bytes + len(body) > KEPT_BYTES:
+            _KEPT.clear()
+            _kept_bytes = 0
+        _KEPT[person_id] = (etag, body)
+        _kept_bytes += len(body)
+    return witnessed(conn, Document(body, etag))
 
 
 def read(conn: Connection, person_id: str, viewer: Viewer,
