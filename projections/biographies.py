@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import zlib
 from collections.abc import Sequence
 from typing import Annotated, Any
 
@@ -52,7 +53,7 @@ from starosta.events.review import (
 )
 from starosta.events.store import Connection, Envelope
 from starosta.projections import claims as claims_model
-from starosta.projections import descent, registry
+from starosta.projections import descent, registry, sql
 from starosta.projections.claims import ClaimView, Dispute
 from starosta.projections.custody_totals import Total, custody_total
 from starosta.projections.registry import Ref, Suppression
@@ -924,7 +925,7 @@ class BiographiesProjection(Projection):
     runner rebuilds it with them and applies it after them."""
 
     name = "biographies"
-    version = 13  # 2: relations turned round; 3: conflicting death manners; 4: ranks, deprecated,
+    version = 14  # 2: relations turned round; 3: conflicting death manners; 4: ranks, deprecated,
     # companions, agreements, independence, durations; 5: disputed claims shown, suppressions;
     # 6: participants in roles (`through: "participant"`, `roles`); 7: statements about a
     # member's groups, through the group; 8: identifications (identified_with); 9: statements
@@ -932,7 +933,8 @@ class BiographiesProjection(Projection):
     # attributions, denials both ways, a retraction's citation; 11 (i22-conflicts): conflicts
     # and agreements by events.comparison (executions, same_event, sources, notes, fields); 12:
     # entries' bounds widened by the date margins (D5), the timeline ordered by bounds ("before
-    # X" by its latest day); 13: a place under its name at the entry's date
+    # X" by its latest day); 13: a place under its name at the entry's date; 14 (issue 25):
+    # documents stored zlib-compressed on SQLite
     reads = ("registry", "claims")
     ddl = {"biographies": ["""CREATE TABLE {name} (
         person_id TEXT PRIMARY KEY, etag TEXT NOT NULL, document BLOB NOT NULL)"""]}
@@ -1007,17 +1009,52 @@ class BiographiesProjection(Projection):
             self.recomputed += 1
             conn.execute(f"INSERT INTO {t['biographies']} VALUES (?, ?, ?) ON CONFLICT (person_id) "
                          "DO UPDATE SET etag = excluded.etag, document = excluded.document",
-                         (alive, document.etag, document.body))
+                         (alive, document.etag, packed(conn, document.body)))
 
 
 # -- queries ------------------------------------------------------------------------------------
+
+# Stored documents are zlib-compressed on SQLite (issue 25: about a fifth of their bytes; the
+# standard library's zlib, so no new dependency, and its output is the same bytes for the same
+# document, as content hashes need). PostgreSQL keeps the JSON text (its column is TEXT, and it
+# compresses long values itself, TOAST). A row's bytes say which it is: a JSON document begins
+# with "{", a zlib stream with 0x78 ("x"). The ETag stays the hash of the JSON bytes served.
+# Inflated documents are kept per process by ETag (at most INFLATED_KEPT bytes, then emptied;
+# shared by the reader threads: a dict's single operations hold the GIL), so that a document
+# read again costs no decompression.
+PACK_LEVEL = 6
+INFLATED_KEPT = 64 * 2**20
+_INFLATED: dict[str, bytes] = {}
+_inflated_bytes = 0
+
+
+def packed(conn: Connection, body: bytes) -> bytes:
+    """The stored form of an encoded document on `conn`'s backend."""
+    return zlib.compress(body, PACK_LEVEL) if sql.dialect(conn) == sql.SQLITE else body
+
+
+def unpacked(stored: Any, etag: str) -> Any:
+    """The JSON bytes (or, on PostgreSQL, text) of a stored document whose ETag is `etag`."""
+    global _inflated_bytes
+    if isinstance(stored, str) or stored[:1] != b"x":
+        return stored  # PostgreSQL's text, or a row stored uncompressed
+    body = _INFLATED.get(etag)
+    if body is None:
+        body = zlib.decompress(stored)
+        if _inflated_bytes + len(body) > INFLATED_KEPT:
+            _INFLATED.clear()
+            _inflated_bytes = 0
+        _INFLATED[etag] = body
+        _inflated_bytes += len(body)
+    return body
+
 
 def stored(conn: Connection, person_id: str) -> Document | None:
     """Return the stored public biography of a survivor, or None (unknown or merged id), its
     independence read now (`witnessed`)."""
     row = conn.execute("SELECT document, etag FROM biographies WHERE person_id = ?",
                        (person_id,)).fetchone()
-    return witnessed(conn, Document(row[0], row[1])) if row else None
+    return witnessed(conn, Document(unpacked(row[0], row[1]), row[1])) if row else None
 
 
 def read(conn: Connection, person_id: str, viewer: Viewer,
