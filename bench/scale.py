@@ -119,6 +119,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
     ap.add_argument("--step-timeout", type=float, default=4 * 3600,
                     help="time bound on each synth, import and rebuild (default 4 h)")
+    ap.add_argument("--rebuild-max", type=parse_count, default=None,
+                    help="no separate `starosta rebuild` above this many events (the import builds "
+                         "every read model already; at 10M a rebuild doubles the run)")
+    ap.add_argument("--storage-of", type=Path, default=None, metavar="DB",
+                    help="only print the storage table of this SQLite archive (opened read-only) "
+                         "against --jsonl, and stop")
+    ap.add_argument("--jsonl", type=Path, default=None, help="the export --storage-of compares with")
     ap.add_argument("--start-timeout", type=float, default=900, help="time bound on a server's start")
     ap.add_argument("--work", type=Path, default=ROOT / "var" / "bench-scale",
                     help="where the exports and databases go (a new directory under it, removed after)")
@@ -152,11 +159,13 @@ def owners() -> dict[str, str]:
     return out
 
 
-def sqlite_storage(db: Path) -> dict[str, Any]:
-    """Pages per table and index (dbstat), by owner; the file checkpointed first (no WAL)."""
-    conn = sqlite3.connect(db, isolation_level=None)
+def sqlite_storage(db: Path, read_only: bool = False) -> dict[str, Any]:
+    """Pages per table and index (dbstat), by owner; the file checkpointed first (no WAL) unless
+    `read_only` (another process's archive: its WAL then holds pages the file does not)."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True) if read_only else sqlite3.connect(db, isolation_level=None)
     try:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        if not read_only:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         of = owners()
         objects = {name: (kind, tbl) for kind, name, tbl in
                    conn.execute("SELECT type, name, tbl_name FROM sqlite_master WHERE type IN ('table', 'index')")}
@@ -182,12 +191,14 @@ def document_sizes(conn: Any, sample: int = 5_000) -> dict[str, Any]:
 
     try:
         total, n = conn.execute("SELECT coalesce(sum(length(document)), 0), count(*) FROM biographies").fetchone()
-        docs = [bytes(r[0]) for r in conn.execute(
+        rows = [bytes(r[0]) for r in conn.execute(
             "SELECT document FROM biographies ORDER BY person_id LIMIT ?", (sample,))]
     except Exception as exc:  # noqa: BLE001 - an older schema: say so
         return {"error": str(exc)}
+    docs = [zlib.decompress(d) if d[:1] == b"x" else d for d in rows]  # stored compressed or not
     raw = sum(len(d) for d in docs) or 1
     out: dict[str, Any] = {"count": n, "bytes": total, "sample": len(docs),
+                           "stored": sum(len(r) for r in rows) / raw,
                            "zlib6": sum(len(zlib.compress(d, 6)) for d in docs) / raw}
     try:
         import zstandard
@@ -306,11 +317,12 @@ class Scale:
         m = re.search(r"imported (\d+) events", out["stdout"])
         rec["events"] = int(m.group(1)) if m else events
         print(f"  {rec['events']:,} events in {out['seconds']:.0f} s, peak RSS {out['rss_mib']:,.0f} MiB", flush=True)
-        print(f"[{name}] starosta rebuild", flush=True)
-        rb = run.rebuild(db, rec["events"], timeout=args.step_timeout)
-        rec["rebuild"] = rb
-        print(f"  {rb['seconds']:.0f} s ({rb['rate']:,.0f} events/s{', stopped' if rb['timed_out'] else ''}), "
-              f"peak RSS {rb['rss_mib']:,.0f} MiB", flush=True)
+        if args.rebuild_max is None or rec["events"] <= args.rebuild_max:
+            print(f"[{name}] starosta rebuild", flush=True)
+            rb = run.rebuild(db, rec["events"], timeout=args.step_timeout)
+            rec["rebuild"] = rb
+            print(f"  {rb['seconds']:.0f} s ({rb['rate']:,.0f} events/s{', stopped' if rb['timed_out'] else ''}), "
+                  f"peak RSS {rb['rss_mib']:,.0f} MiB", flush=True)
         rec["storage"] = sqlite_storage(db)
         rec["targets"] = sqlite_targets(db, self.person_claims)
         if self.person_claims is None:
@@ -460,6 +472,33 @@ def storage_split(rec: dict[str, Any]) -> dict[str, int]:
     return split
 
 
+def _storage_table(rec: dict[str, Any], what: str) -> list[str]:
+    st, jsonl = rec["storage"], rec["jsonl"]
+    lines = ["", f"### Storage at {what}: every table and index (SQLite dbstat) against the "
+                 f"JSONL export ({mib(jsonl)})", "",
+             f"The file {mib(st['file'])}, {st['file'] / jsonl:.2f}x the JSONL.", "",
+             "| object | kind | owner | size | x JSONL |", "| --- | --- | --- | --- | --- |"]
+    for o in st["objects"]:
+        if o["bytes"] >= jsonl / 1000:
+            lines.append(f"| {o['name']} | {o['kind']}{'' if o['kind'] == 'table' else ' on ' + o['table']} | "
+                         f"{o['owner']} | {mib(o['bytes'])} | {o['bytes'] / jsonl:.3f}x |")
+    small_objects = [o for o in st["objects"] if o["bytes"] < jsonl / 1000]
+    if small_objects:
+        lines.append(f"| {len(small_objects)} smaller objects | | | {mib(sum(o['bytes'] for o in small_objects))} | |")
+    by_owner: dict[str, int] = {}
+    for o in st["objects"]:
+        by_owner[o["owner"]] = by_owner.get(o["owner"], 0) + o["bytes"]
+    lines += ["", "By owner: " + "; ".join(f"{k} {mib(v)} ({v / jsonl:.2f}x)"
+                                           for k, v in sorted(by_owner.items(), key=lambda kv: -kv[1])) + "."]
+    d = st.get("documents", {})
+    if "zlib6" in d:
+        lines += ["", f"Stored biographies: {d['count']:,} documents, {mib(d['bytes'])} stored ({d['stored']:.2f}x "
+                      f"their JSON in a sample of {d['sample']:,}); each compressed alone: zlib level 6 to "
+                      f"{d['zlib6']:.2f}x"
+                      + (f", zstd level 3 to {d['zstd3']:.2f}x" if "zstd3" in d else "") + " of their bytes."]
+    return lines
+
+
 def render(scale: Scale, info: dict[str, str], command: str, started: dt.datetime) -> list[str]:
     args, sizes = scale.args, scale.sizes
     done = [s for s in args.sizes if s in sizes]
@@ -538,27 +577,7 @@ def render(scale: Scale, info: dict[str, str], command: str, started: dt.datetim
     near = min(done, key=lambda s: abs(s - 1_000_000))
     rec = sizes[near]
     if "storage" in rec:
-        st, jsonl = rec["storage"], rec["jsonl"]
-        lines += ["", f"### Storage at {label(near)} events: every table and index (SQLite dbstat) against the "
-                      f"JSONL export ({mib(jsonl)})", "",
-                  "| object | kind | owner | size | x JSONL |", "| --- | --- | --- | --- | --- |"]
-        for o in st["objects"]:
-            if o["bytes"] >= jsonl / 1000:
-                lines.append(f"| {o['name']} | {o['kind']}{'' if o['kind'] == 'table' else ' on ' + o['table']} | "
-                             f"{o['owner']} | {mib(o['bytes'])} | {o['bytes'] / jsonl:.3f}x |")
-        small_objects = [o for o in st["objects"] if o["bytes"] < jsonl / 1000]
-        if small_objects:
-            lines.append(f"| {len(small_objects)} smaller objects | | | {mib(sum(o['bytes'] for o in small_objects))} | |")
-        by_owner: dict[str, int] = {}
-        for o in st["objects"]:
-            by_owner[o["owner"]] = by_owner.get(o["owner"], 0) + o["bytes"]
-        lines += ["", "By owner: " + "; ".join(f"{k} {mib(v)} ({v / jsonl:.2f}x)"
-                                               for k, v in sorted(by_owner.items(), key=lambda kv: -kv[1])) + "."]
-        d = st.get("documents", {})
-        if "zlib6" in d:
-            lines += ["", f"Stored biographies: {d['count']:,} documents, {mib(d['bytes'])} of JSON; compressed one by "
-                          f"one (a sample of {d['sample']:,}): zlib level 6 to {d['zlib6']:.2f}x"
-                          + (f", zstd level 3 to {d['zstd3']:.2f}x" if "zstd3" in d else "") + " of their bytes."]
+        lines += _storage_table(rec, f"{label(near)} events")
     big = max(done)
     if big < 10_000_000 and 1_000_000 in sizes and "rebuild" in sizes[1_000_000]:
         r = sizes[1_000_000]
@@ -573,8 +592,20 @@ def render(scale: Scale, info: dict[str, str], command: str, started: dt.datetim
     return lines + ["", END]
 
 
+def storage_lines(db: Path, jsonl: Path) -> list[str]:
+    """The storage table of an existing archive (read-only) against its export."""
+    rec = {"storage": sqlite_storage(db, read_only=True), "jsonl": jsonl.stat().st_size}
+    return _storage_table(rec, db.name)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.storage_of is not None:
+        if args.jsonl is None:
+            print("--storage-of needs --jsonl (the export to compare with)", file=sys.stderr)
+            return 2
+        print("\n".join(storage_lines(args.storage_of, args.jsonl)))
+        return 0
     started = dt.datetime.now(dt.UTC)
     args.work.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="scale-", dir=args.work))
