@@ -177,11 +177,15 @@ def sqlite_storage(db: Path, read_only: bool = False) -> dict[str, Any]:
             owner = of.get(table) or of.get(table.rsplit("_", 1)[0], "archive")
             rows.append({"name": name, "kind": kind, "table": table, "owner": owner,
                          "bytes": int(size or 0)})
+        # a rebuild under way (another process's) has shadow tables `x__gN`: not the archive's
+        shadow = sum(r["bytes"] for r in rows if re.search(r"__g\d+$", r["table"]))
+        rows = [r for r in rows if not re.search(r"__g\d+$", r["table"])]
         rows.sort(key=lambda r: -r["bytes"])
         docs = document_sizes(conn)
+        size = conn.execute("PRAGMA page_count").fetchone()[0] * conn.execute("PRAGMA page_size").fetchone()[0]
     finally:
         conn.close()
-    return {"file": db.stat().st_size, "objects": rows, "documents": docs}
+    return {"file": size - shadow, "objects": rows, "documents": docs, "shadow": shadow}
 
 
 def document_sizes(conn: Any, sample: int = 5_000) -> dict[str, Any]:
