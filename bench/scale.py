@@ -126,6 +126,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="only print the storage table of this SQLite archive (opened read-only) "
                          "against --jsonl, and stop")
     ap.add_argument("--jsonl", type=Path, default=None, help="the export --storage-of compares with")
+    ap.add_argument("--from-json", type=Path, default=None, metavar="JSON",
+                    help="write the section from the figures a run saved with --json (one stopped "
+                         "before its end), measuring nothing; with --storage-of DB --storage-size SIZE, "
+                         "that archive's storage stands for that size's")
+    ap.add_argument("--storage-size", type=parse_count, default=None, help="see --from-json")
     ap.add_argument("--start-timeout", type=float, default=900, help="time bound on a server's start")
     ap.add_argument("--work", type=Path, default=ROOT / "var" / "bench-scale",
                     help="where the exports and databases go (a new directory under it, removed after)")
@@ -496,8 +501,9 @@ def _storage_table(rec: dict[str, Any], what: str) -> list[str]:
                                            for k, v in sorted(by_owner.items(), key=lambda kv: -kv[1])) + "."]
     d = st.get("documents", {})
     if "zlib6" in d:
-        lines += ["", f"Stored biographies: {d['count']:,} documents, {mib(d['bytes'])} stored ({d['stored']:.2f}x "
-                      f"their JSON in a sample of {d['sample']:,}); each compressed alone: zlib level 6 to "
+        kept = f" ({d['stored']:.2f}x their JSON in a sample of {d['sample']:,})" if "stored" in d else ""
+        lines += ["", f"Stored biographies: {d['count']:,} documents, {mib(d['bytes'])} stored{kept}; each "
+                      f"compressed alone: zlib level 6 to "
                       f"{d['zlib6']:.2f}x"
                       + (f", zstd level 3 to {d['zstd3']:.2f}x" if "zstd3" in d else "") + " of their bytes."]
     return lines
@@ -602,8 +608,41 @@ def storage_lines(db: Path, jsonl: Path) -> list[str]:
     return _storage_table(rec, db.name)
 
 
+def from_json(args: argparse.Namespace) -> int:
+    """The section from a saved run (bench figures only: nothing is measured again)."""
+    saved = json.loads(args.from_json.read_text())
+    scale = argparse.Namespace(sizes={int(k): v for k, v in saved["sizes"].items()}, postgres=saved["postgres"],
+                               failures=saved["failures"], args=args)
+    if args.storage_of is not None and args.storage_size in scale.sizes:
+        rec = scale.sizes[args.storage_size]
+        rec["storage"] = sqlite_storage(args.storage_of, read_only=True)
+        scale.failures.append(f"storage at {label(args.storage_size)} measured on the imported archive "
+                              "(read-only, live tables only) while its rebuild ran")
+    args.sizes = [s for s in args.sizes if s in scale.sizes]
+    started = dt.datetime.fromtimestamp(args.from_json.stat().st_mtime, dt.UTC)
+    lines = render(scale, run_info(), " ".join(["python bench/scale.py", *saved.get("argv", [])]), started)
+    print("\n".join(lines))
+    if not args.no_write:
+        sections.replace(args.out, lines, BEGIN, END)
+    return 0
+
+
+def run_info() -> dict[str, str]:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"nproc": str(os.cpu_count()), "cpu": cpu}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.from_json is not None:
+        return from_json(args)
     if args.storage_of is not None:
         if args.jsonl is None:
             print("--storage-of needs --jsonl (the export to compare with)", file=sys.stderr)
