@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 STAROSTA_DB ?= var/starosta.db
 DB ?= $(STAROSTA_DB)
 
-.PHONY: run test setup bench
+.PHONY: run test setup bench bench-scale
 
 $(STAMP): pyproject.toml
 	$(PY) -c 'import sys; assert sys.version_info >= (3, 11), "starosta needs Python 3.11 or newer"'
@@ -51,3 +51,12 @@ bench: $(BENCH_STAMP)
 	  fi; }
 	@command -v wrk >/dev/null 2>&1 || { echo "make bench needs wrk (Debian/Ubuntu: apt-get install wrk; https://github.com/wg/wrk)"; exit 1; }
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# `make bench-scale` (apart from `make bench`: hours at 10M events): synth, import, rebuild, storage
+# and the biography, population and ledger reads at 10k, 1M and 10M events, and on PostgreSQL at
+# 1M (bench/scale.py, its own dated section of bench/RESULTS.md); options through SCALE_ARGS, e.g.
+# make bench-scale SCALE_ARGS="--sizes 10k,1m --postgres-events 0". Needs wrk, as `make bench`.
+SCALE_ARGS ?=
+bench-scale: $(BENCH_STAMP)
+	@command -v wrk >/dev/null 2>&1 || { echo "make bench-scale needs wrk (Debian/Ubuntu: apt-get install wrk; https://github.com/wg/wrk)"; exit 1; }
+	$(BIN)/python bench/scale.py $(SCALE_ARGS)

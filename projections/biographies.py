@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import zlib
 from collections.abc import Sequence
 from typing import Annotated, Any
 
@@ -927,7 +928,7 @@ class BiographiesProjection(Projection):
     runner rebuilds it with them and applies it after them."""
 
     name = "biographies"
-    version = 13  # 2: relations turned round; 3: conflicting death manners; 4: ranks, deprecated,
+    version = 14  # 2: relations turned round; 3: conflicting death manners; 4: ranks, deprecated,
     # companions, agreements, independence, durations; 5: disputed claims shown, suppressions;
     # 6: participants in roles (`through: "participant"`, `roles`); 7: statements about a
     # member's groups, through the group; 8: identifications (identified_with); 9: statements
@@ -935,7 +936,8 @@ class BiographiesProjection(Projection):
     # attributions, denials both ways, a retraction's citation; 11 (i22-conflicts): conflicts
     # and agreements by events.comparison (executions, same_event, sources, notes, fields); 12:
     # entries' bounds widened by the date margins (D5), the timeline ordered by bounds ("before
-    # X" by its latest day); 13: a place under its name at the entry's date
+    # X" by its latest day); 13: a place under its name at the entry's date; 14 (issue 25):
+    # documents stored zlib-compressed on SQLite
     reads = ("registry", "claims")
     ddl = {"biographies": ["""CREATE TABLE {name} (
         person_id TEXT PRIMARY KEY, etag TEXT NOT NULL, document BLOB NOT NULL)"""]}
@@ -1037,7 +1039,7 @@ class BiographiesProjection(Projection):
             self.recomputed += 1
             conn.execute(f"INSERT INTO {t['biographies']} VALUES (?, ?, ?) ON CONFLICT (person_id) "
                          "DO UPDATE SET etag = excluded.etag, document = excluded.document",
-                         (alive, document.etag, document.body))
+                         (alive, document.etag, packed(conn, document.body)))
         if t["biographies"] == "biographies" and (dirty or survivors):
             # assembled here in the writer, at the head: no mark of theirs is older (live only:
             # a rebuild's or an audit's shadows say nothing of the live documents)
@@ -1100,7 +1102,7 @@ def settle_stale(store: Any, t: Tables, limit: int = 16) -> int:
             else:
                 w.execute(f"INSERT INTO {t['biographies']} VALUES (?, ?, ?) ON CONFLICT (person_id) "
                           "DO UPDATE SET etag = excluded.etag, document = excluded.document",
-                          (person_id, document.etag, document.body))
+                          (person_id, document.etag, packed(w, document.body)))
             if row[1] <= at:
                 w.execute("DELETE FROM stale_biographies WHERE person_id = ?", (person_id,))
             else:  # marked again after the snapshot: stale from there on
@@ -1128,6 +1130,48 @@ def any_unsettled(conn: Connection, position: int) -> bool:
 
 # -- queries ------------------------------------------------------------------------------------
 
+# Stored documents are zlib-compressed on SQLite (issue 25: about a fifth of their bytes; the
+# standard library's zlib, so no new dependency, and its output is the same bytes for the same
+# document, as content hashes need). PostgreSQL keeps the JSON text (its column is TEXT, and it
+# compresses long values itself, TOAST). A row's bytes say which it is: a JSON document begins
+# with "{", a zlib stream with 0x78 ("x"). The ETag stays the hash of the JSON bytes served.
+# Inflated documents are kept per process by ETag (at most INFLATED_KEPT bytes, then emptied;
+# shared by the reader threads: a dict's single operations hold the GIL), so that a document
+# read again costs no decompression.
+PACK_LEVEL = 6
+INFLATED_KEPT = 64 * 2**20
+_INFLATED: dict[str, bytes] = {}
+_inflated_bytes = 0
+
+
+def packed(conn: Connection, body: bytes) -> bytes:
+    """The stored form of an encoded document on `conn`'s backend."""
+    return zlib.compress(body, PACK_LEVEL) if sql.dialect(conn) == sql.SQLITE else body
+
+
+def inflated(stored: Any) -> Any:
+    """The JSON bytes (or, on PostgreSQL, text) of a stored document's column."""
+    if isinstance(stored, str) or stored[:1] != b"x":
+        return stored  # PostgreSQL's text, or a row stored uncompressed
+    return zlib.decompress(stored)
+
+
+def unpacked(stored: Any, etag: str) -> Any:
+    """The JSON bytes (or, on PostgreSQL, text) of a stored document whose ETag is `etag`."""
+    global _inflated_bytes
+    if isinstance(stored, str) or stored[:1] != b"x":
+        return stored  # PostgreSQL's text, or a row stored uncompressed
+    body = _INFLATED.get(etag)
+    if body is None:
+        body = zlib.decompress(stored)
+        if _inflated_bytes + len(body) > INFLATED_KEPT:
+            _INFLATED.clear()
+            _inflated_bytes = 0
+        _INFLATED[etag] = body
+        _inflated_bytes += len(body)
+    return body
+
+
 # Stored documents last read, kept per process by person with their ETag (issue 25, item 6):
 # a read asks for the row's ETag, and for its document only when the ETag is not the one kept,
 # in one statement, so a document read again crosses from the database (on PostgreSQL, out of
@@ -1153,6 +1197,7 @@ def stored(conn: Connection, person_id: str) -> Document | None:
     if body is None and kept is not None:
         body = kept[1]
     else:
+        body = inflated(body)  # kept inflated: a document read again costs no decompression
         body = body.encode() if isinstance(body, str) else bytes(body)  # PostgreSQL's text
         if _kept_bytes + len(body) > KEPT_BYTES:
             _KEPT.clear()

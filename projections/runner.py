@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -425,5 +426,17 @@ def _feed(h, conn: Connection, table: str, named: str) -> None:
     h.update(f"{named}:{','.join(columns)}\n".encode())
     order = ", ".join(str(i + 1) for i in range(len(columns)))
     for row in conn.execute(f'SELECT {", ".join(columns)} FROM "{table}" ORDER BY {order}'):
-        h.update(repr(tuple(v.decode() if isinstance(v, bytes) else v for v in row)).encode())
+        h.update(repr(tuple(_text(v) if isinstance(v, bytes) else v for v in row)).encode())
         h.update(b"\n")
+
+
+def _text(value: bytes) -> str:
+    """The text a stored blob holds: its JSON, also when stored zlib-compressed (SQLite's stored
+    biographies, biographies.packed; PostgreSQL's TEXT column holds the JSON itself). JSON
+    never begins with "x" (0x78), which every zlib stream of ours does."""
+    if value[:1] == b"x":
+        try:
+            return zlib.decompress(value).decode()
+        except zlib.error:
+            pass
+    return value.decode()

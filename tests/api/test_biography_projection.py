@@ -8,6 +8,7 @@ import msgspec
 from starosta.events.kinds import Citation, CustodyClaim
 from starosta.events.review import ClaimApproved
 from starosta.events.store import AppendRequest, Metadata, NewEvent
+from starosta.projections import biographies
 from starosta.projections.biographies import BiographiesProjection
 from starosta.service.domain.access import Principal
 from starosta.service.domain.commands import submission
@@ -73,8 +74,8 @@ def test_one_recomputation_per_committed_batch(db_path: str) -> None:
         archive.commit_sync([AppendRequest(c, [NewEvent(ClaimApproved(claim_id=c, reviewer="bob"))], 1)
                              for c in claims], Metadata(actor="bob"))
         assert projection.recomputed == before + 1
-        row = archive.read().execute("SELECT document FROM biographies WHERE person_id = 'P1'").fetchone()
-        assert len(msgspec.json.decode(row[0])["timeline"]) == 5
+        row = archive.read().execute("SELECT document, etag FROM biographies WHERE person_id = 'P1'").fetchone()
+        assert len(msgspec.json.decode(biographies.unpacked(row[0], row[1]))["timeline"]) == 5
     finally:
         archive.store.close()
 
@@ -238,3 +239,39 @@ def test_a_writes_answer_waits_for_the_documents_it_changed(api: Api, monkeypatc
     writer.join(60)
     assert answer["r"].status_code == 200, answer["r"].text
     assert [e["claim"] for e in api.client.get(f"/persons/{p}/biography").json()["deaths"]] == [c]
+def test_stored_documents_are_compressed_on_sqlite_and_served_as_computed(db_path: str) -> None:
+    """SQLite keeps a document zlib-compressed (PostgreSQL's TEXT column keeps the JSON, which
+    it compresses itself): `stored` answers the very bytes computed, with the ETag of those
+    bytes, compressed or not (a row written before compression reads as it was)."""
+    archive = open_archive(db_path)
+    try:
+        from starosta.events.registry import PersonRegistered, PlaceRegistered, SourceRegistered
+        meta = Metadata(actor="alice")
+        archive.commit_sync([
+            AppendRequest("S1", [NewEvent(SourceRegistered(source_id="S1", csl={"type": "book", "title": "T"}))], 0),
+            AppendRequest("P1", [NewEvent(PersonRegistered(person_id="P1", label="Monclús"))], 0),
+            AppendRequest("PL1", [NewEvent(PlaceRegistered(place_id="PL1", label="Butyrka", kind="prison"))], 0)],
+            meta)
+        alice = Principal("T1", "alice", "contributor")
+        for n in range(30):
+            claim = CustodyClaim(person="P1", place="PL1", custody="prison", start=str(1900 + n),
+                                 citation=Citation(source="S1"))
+            archive.commit_sync([submission(archive.read(), f"C{n}", claim, alice)], meta)
+            archive.commit_sync([AppendRequest(f"C{n}", [NewEvent(ClaimApproved(claim_id=f"C{n}", reviewer="bob"))],
+                                               1)], Metadata(actor="bob"))
+        conn = archive.read()
+        raw, etag = conn.execute("SELECT document, etag FROM biographies WHERE person_id = 'P1'").fetchone()
+        document = biographies.stored(conn, "P1")
+        group = ["P1"]
+        computed = biographies._document(biographies.compute(conn, group, biographies.PUBLIC,
+                                                             biographies.Viewer()))
+        assert document is not None and document.body == computed.body and document.etag == etag
+        assert biographies.etag_of(document.body) == etag
+        assert raw[:1] == b"x" and len(raw) < len(document.body) / 2  # compressed, and well
+        biographies._INFLATED.clear()  # inflated again from the row: the same bytes
+        assert biographies.unpacked(raw, etag) == computed.body
+        # an uncompressed row (an archive written before) and PostgreSQL's text read as they are
+        assert biographies.unpacked(computed.body, etag) is computed.body
+        assert biographies.unpacked(computed.body.decode(), etag) == computed.body.decode()
+    finally:
+        archive.store.close()

@@ -206,3 +206,43 @@ def test_every_claim_and_review_passes_the_services_own_checks(archive: Archive,
 def test_generate_refuses_no_persons() -> None:
     with pytest.raises(ValueError):
         synth.generate(io.BytesIO(), persons=0, seed=1)
+
+
+class _Discard:
+    """A sink that keeps nothing (what the generator holds is all that is measured)."""
+
+    def write(self, data: bytes) -> int:
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
+def _held(persons: int) -> dict[str, int]:
+    """Generate `persons` persons as `generate` does and return the most the generator held at
+    once: reviews not yet due, recent persons, rows buffered; and its entity pools at the end."""
+    s = synth._Synth(_Discard(), persons, SEED)
+    s.header()
+    most = {"due": 0, "buffer": 0}
+    for i in range(persons):
+        s.person(i)
+        s.review_due(i)
+        most["due"] = max(most["due"], sum(len(v) for v in s.due.values()))
+        most["buffer"] = max(most["buffer"], len(s.w.buffer))
+    s.review_due(persons + 10)
+    assert not s.due
+    return {**most, "recent": len(s.recent), "places": sum(len(v) for v in s.places.values()),
+            "sources": len(s.sources), "events": s.w.position}
+
+
+def test_what_the_generator_holds_does_not_grow_with_the_archive() -> None:
+    """Memory stays flat (10M events, about 265,000 persons, in a bounded process): rows are
+    streamed in blocks of 4,096, reviews wait at most a few persons, and only the entity pools
+    grow, by one place per 200 persons and one source per 100 (about 4,000 entries at 10M)."""
+    small, large = _held(60), _held(600)
+    for key in ("due", "buffer", "recent"):
+        assert large[key] <= max(2 * small[key], 400), (key, small, large)
+    assert large["buffer"] <= 4096 and large["recent"] <= 64
+    assert large["places"] <= 600 // 200 + 200 and large["sources"] <= max(12, 600 // 100)
+    # about 37.8 events per person: 10M events is about 265,000 persons
+    assert 30 <= large["events"] / 600 <= 46, large["events"]
