@@ -693,7 +693,7 @@ def synth_archive(cache: Path, events: int, seed: int, timeout: float) -> dict[s
                            f"{(result['stderr'] + result['stdout'])[-1500:]}")
     meta = {"persons": persons, "seed": seed, "key": key, "synth_seconds": result["seconds"],
             "synth_rss_mib": result["rss_mib"], **analyse_export(export),
-            "written": dt.datetime.now().isoformat(timespec="seconds")}
+            "written": dt.datetime.now().isoformat(timespec="seconds"), "export_bytes": export.stat().st_size}
     export.unlink()
     meta_path.write_text(json.dumps(meta, indent=1))
     meta["cached"] = False
@@ -796,6 +796,27 @@ def rebuild(db: Path, events: int, timeout: float) -> dict[str, Any]:
     return {"seconds": result["seconds"], "rate": events / result["seconds"], "rss_mib": result["rss_mib"],
             "models": models, "events": events, "shown": int(shown[-1].replace(",", "")) if shown else None,
             "rows": read_model_rows(db), "timed_out": False}
+
+
+def storage(db: Path) -> dict[str, int]:
+    """Bytes of a SQLite archive after a WAL checkpoint: the file, the pages in use (the file less
+    its free pages, which a rebuild's dropped tables leave for SQLite to reuse), the log with its
+    indexes and the read models' tables with theirs (SQLite's dbstat)."""
+    sys.path.insert(0, str(ROOT))
+    from starosta.projections.read_models import READ_MODELS
+
+    models = {t for model in READ_MODELS for t in model.ddl}
+    with contextlib.closing(sqlite3.connect(str(db))) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page = conn.execute("PRAGMA page_size").fetchone()[0]
+        free = conn.execute("PRAGMA freelist_count").fetchone()[0] * page
+        owner = dict(conn.execute("SELECT name, tbl_name FROM sqlite_master WHERE type IN ('table', 'index')"))
+        sizes: dict[str, int] = defaultdict(int)
+        for name, size in conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name"):
+            table = owner.get(name, name)
+            sizes["log" if table == "events" else "read models" if table in models else "other"] += size
+    file = db.stat().st_size
+    return {"file": file, "in_use": file - free, "free": free, **sizes}
 
 
 def read_model_rows(db: Path) -> int:
@@ -1125,6 +1146,8 @@ class Bench:
             top = order[-1]
             below = rebuilt[order[-2]] if len(order) > 1 else None
             self.rebuild_rows(archives[top], db_of(archives[top]), rebuilt[top], below, rebuilt)
+        if order and archives[order[-1]].get("export_bytes"):
+            self.storage_rows(archives[order[-1]], db_of(archives[order[-1]]))
         if len(order) > 1:
             big, ref = rebuilt[order[-1]], rebuilt[order[-2]]
             trend = ", ".join(f"{rb['rss_mib']:,.0f} MiB at {rb['events']:,}" for rb in rebuilt.values())
@@ -1202,6 +1225,26 @@ class Bench:
                   f"{bound}{rows_rate:,.0f} rows/s ({rb['rows']:,} rows in {rb['seconds']:.1f} s, start-up included)",
                   f"{self.raw['executemany']:,.0f} rows/s", rows_rate / self.raw["executemany"], at_least=0.5,
                   extra="rows counted in the read models' tables after the rebuild (a row rewritten counts once)")
+
+    def storage_rows(self, meta: dict[str, Any], db: Path) -> None:
+        """Issue 25: the whole SQLite file against the JSONL export of the same archive (<= 1.5x),
+        the log with its indexes against it (<= 1.0x); the read models' share as context."""
+        r = self.results
+        try:
+            size, export = storage(db), meta["export_bytes"]
+        except Exception as exc:  # noqa: BLE001
+            r.fail("storage of the large archive", exc)
+            return
+        mib = 1024 * 1024
+        r.add(f"storage: the SQLite archive / its JSONL export, {meta['events']:,} events",
+              f"{size['in_use'] / mib:,.0f} MiB in use (file {size['file'] / mib:,.0f} MiB, of which "
+              f"{size['free'] / mib:,.0f} MiB free pages left by the rebuild's dropped tables)",
+              f"export {export / mib:,.0f} MiB", size["in_use"] / export, at_most=1.5)
+        r.add(f"storage: the log with its indexes / the JSONL export, {meta['events']:,} events",
+              f"{size['log'] / mib:,.0f} MiB", f"export {export / mib:,.0f} MiB", size["log"] / export, at_most=1.0)
+        r.add(f"storage: the read models with their indexes / the JSONL export, {meta['events']:,} events",
+              f"{size['read models'] / mib:,.0f} MiB", f"export {export / mib:,.0f} MiB",
+              size["read models"] / export, extra="context: the rest of the file")
 
     def population(self, server: Server, meta: dict[str, Any]) -> None:
         r = self.results
