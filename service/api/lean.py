@@ -29,29 +29,36 @@ import msgspec
 from starosta.projections import biographies, population
 from starosta.service.api.biography import _matches
 from starosta.service.feed import HealthOut
+from starosta.service.pages import person
+from starosta.service.pages.render import HEADERS
 
 _BIOGRAPHY = re.compile(r"/persons/([^/]+)/biography")
 _POPULATION = re.compile(r"/places/([^/]+)/population")
 _AT = re.compile(rb"at=(\d{4}(?:-(?:0[1-9]|1[0-2]))?)")  # population.PERIOD_TEXT
+_PAGE = re.compile(r"/persons/([^/]+)")
 _HEALTH_ENCODE = msgspec.json.Encoder().encode
 MAX_IF_NONE_MATCH = 1000  # the biography handler's HeaderParameter(max_length=1000)
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
-def _plain(scope: dict[str, Any], query: bool = False) -> str | None:
+def _plain(scope: dict[str, Any], query: bool = False, page: bool = False) -> str | None:
     """Return the If-None-Match of an anonymous GET the lean path may answer ("" without
     one), None when Litestar must answer it (a query string too, unless `query`: the caller
-    checks it)."""
+    checks it). `page`: a browser's page is asked for (an Accept naming text/html is
+    required, and checked by the page itself), else such an Accept is refused."""
     if scope.get("method") != "GET" or (scope.get("query_string") and not query):
         return None
     if_none_match: str | None = None
+    html = False
     for name, value in scope.get("headers", ()):
         if name == b"authorization" or name == b"cookie":
             return None
         if name == b"accept":
             if b"text/html" in value.lower():
-                return None
+                if not page:
+                    return None
+                html = True
         elif name == b"if-none-match":
             if if_none_match is not None or len(value) > MAX_IF_NONE_MATCH:
                 return None  # two of them, or one the handler refuses
@@ -59,7 +66,17 @@ def _plain(scope: dict[str, Any], query: bool = False) -> str | None:
                 if_none_match = value.decode("latin-1")
             except UnicodeDecodeError:
                 return None
+    if page and not html:
+        return None
     return if_none_match or ""
+
+
+def _accept(scope: dict[str, Any]) -> str:
+    """The request's Accept header (the first one), "" without one."""
+    for name, value in scope.get("headers", ()):
+        if name == b"accept":
+            return value.decode("latin-1")
+    return ""
 
 
 async def answer(app: Any, scope: dict[str, Any], send: Send) -> bool:
@@ -84,7 +101,8 @@ async def answer(app: Any, scope: dict[str, Any], send: Send) -> bool:
         return False
     found = _BIOGRAPHY.fullmatch(path)
     if found is None:
-        return False
+        page = _PAGE.fullmatch(path)
+        return page is not None and await _person_page(app, scope, send, page.group(1))
     if_none_match = _plain(scope)
     if if_none_match is None:
         return False
@@ -115,6 +133,9 @@ async def _population(app: Any, scope: dict[str, Any], send: Send, path: str) ->
     if found is None or at is None:
         return False
     if_none_match = _plain(scope, query=True)
+async def _person_page(app: Any, scope: dict[str, Any], send: Send, person_id: str) -> bool:
+    """An anonymous browser's person page, from the bytes `person_page` kept (service.pages)."""
+    if_none_match = _plain(scope, page=True)
     archive = app.state.get("archive")
     if if_none_match is None or archive is None:
         return False
@@ -133,6 +154,22 @@ async def _population(app: Any, scope: dict[str, Any], send: Send, path: str) ->
     return True
 
 
+        shown = await person.lean_page(archive, scope, person_id, _accept(scope), if_none_match)
+    except Exception:  # noqa: BLE001 - Litestar asks again and answers the error in full
+        return False
+    if shown is None:
+        return False
+    status, etag, body = shown
+    headers = [*_PAGE_HEADERS, (b"etag", etag.encode("latin-1"))]
+    if status == 200:
+        headers += [(b"content-type", b"text/html; charset=utf-8"),
+                    (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+    return True
+
+
+_PAGE_HEADERS = [(k.lower().encode(), v.encode()) for k, v in {**HEADERS, "Vary": "Accept, Cookie"}.items()]
 _JSON = (b"content-type", b"application/json")
 
 

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
 from litestar import Request, Response
+from litestar.datastructures import URL
+from litestar.datastructures.headers import Accept
 from markupsafe import Markup
 
 from starosta.events.store import Connection
@@ -26,8 +28,12 @@ from starosta.projections import claims as claims_model
 from starosta.projections.rules import PUBLIC, document_statuses, sees_suppressed
 from starosta.service.api.biography import as_of_position
 from starosta.service.api.common import archive_of, expensive, off_loop, viewer
+from starosta.service.domain.access import ANONYMOUS
 from starosta.service.pages import cite, maps, timeline
 from starosta.service.pages.render import page, render
+
+if TYPE_CHECKING:
+    from litestar.types import HTTPScope
 
 SECTIONS = ("names", "births", "deaths", "affiliations", "timeline", "deprecated")
 CITE_STYLES = ("chicago-author-date", "apa")  # "cite this page" in these two styles
@@ -112,6 +118,7 @@ class _Cache:
 _CLAIMS = _Cache(1024)
 _CONTENT = _Cache(256)
 _LATEST = _Cache(1024)  # a person id -> (the head it was read at, what _read found then)
+_ANONYMOUS_PAGES = _Cache(256)  # an anonymous reader's whole page of now: its ETag and bytes
 
 
 def _read(conn, store, reading, person_id: str, reader, statuses, position: int | None,
@@ -204,8 +211,44 @@ async def person_page(request: Request) -> Response:
         content = await off_loop(request, lambda conn: _content(request, found, as_of, base, conn))
         _CONTENT.put(key, content)
     title, main = content
-    return render(request, "person.html", {"title": title, "main": main},
-                  version=f"{found['document'].etag}:{found['position']}:{as_of or ''}")
+    shown = render(request, "person.html", {"title": title, "main": main},
+                   version=f"{found['document'].etag}:{found['position']}:{as_of or ''}")
+    if as_of is None and reader == ANONYMOUS.viewer() and shown.status_code == 200:
+        # the lean path (lean_page) answers the next anonymous request for it from these bytes
+        _ANONYMOUS_PAGES.put(key, (shown.headers["ETag"], shown.content))
+    return shown
+
+
+def _base(scope: dict[str, Any]) -> str:
+    """The request's base URL as `request.base_url` gives it (the key the page is kept by)."""
+    base = {**scope, "path": "/", "query_string": b"", "root_path": (
+        scope.get("app_root_path") or scope.get("root_path", ""))}
+    return str(URL.from_scope(cast("HTTPScope", base))).rstrip("/")
+
+
+async def lean_page(archive: Any, scope: dict[str, Any], person_id: str, accept: str,
+                    if_none_match: str) -> tuple[int, str, bytes] | None:
+    """The lean path's answer (service.api.lean) to an anonymous browser's GET of a person's
+    page with no query string: (status, ETag, body) when the page of the document now stored
+    was rendered before (by `person_page`, which keeps it), None when Litestar must answer
+    (a program's Accept, an unknown id, a page not rendered yet). The same reads as
+    `person_page` decide it, so it answers what that handler would answer."""
+    if Accept(accept or "*/*").best_match(["application/json", "text/html"],
+                                          default="application/json") != "text/html":
+        return None
+    found = await archive.run_read(_read, archive.store, archive.reading_store, person_id,
+                                   ANONYMOUS.viewer(), PUBLIC, None, None)
+    if found is None:
+        return None
+    key = (found["document"].etag, found["position"], None, _base(scope),
+           msgspec.json.encode(found["csl"]))
+    kept = _ANONYMOUS_PAGES.get(key)
+    if kept is None:
+        return None
+    etag, body = kept
+    if etag in if_none_match:  # render()'s own test
+        return 304, etag, b""
+    return 200, etag, body
 
 
 def _content(request: Request, found: dict[str, Any], as_of: str | None,

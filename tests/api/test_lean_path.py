@@ -107,3 +107,60 @@ def test_failed_tokens_still_count_to_429(api: Api, answered: list[bool]) -> Non
                 for _ in range(settings.auth_failures_max + 1)]
     assert statuses[:-1] == [401] * settings.auth_failures_max and statuses[-1] == 429
     assert not any(answered)
+
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def test_an_anonymous_person_page_is_answered_from_the_kept_bytes(
+        api: Api, answered: list[bool], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A person's page asked for by an anonymous browser: the first is rendered by Litestar
+    (and kept), the next ones are the lean path's, with the very status, headers and bytes
+    Litestar gives; a program's Accept, a cookie, a query or a new document version are
+    Litestar's."""
+    who = person(api)
+    path = f"/persons/{who}"
+    answered.clear()
+    first = api.client.get(path, headers={"Accept": BROWSER})
+    assert first.status_code == 200 and first.headers["content-type"].startswith("text/html")
+    assert answered == [False]  # not kept yet: rendered by the page's handler
+    etag = first.headers["etag"]
+    asked = [{"Accept": BROWSER}, {"Accept": BROWSER, "If-None-Match": etag},
+             {"Accept": BROWSER, "If-None-Match": '"other"'}, {"Accept": "text/html"}]
+    answered.clear()
+    lean_answers = [seen(api.client.get(path, headers=h)) for h in asked]
+    assert answered == [True] * len(asked)
+    assert [a[0] for a in lean_answers] == [200, 304, 200, 200]
+    assert lean_answers[0][2] == first.content
+    without_lean(monkeypatch)
+    assert [seen(api.client.get(path, headers=h)) for h in asked] == lean_answers
+
+
+def test_what_the_lean_page_leaves_to_litestar(api: Api, answered: list[bool]) -> None:
+    who = person(api)
+    path = f"/persons/{who}"
+    api.client.get(path, headers={"Accept": BROWSER})  # kept
+    answered.clear()
+    r = api.client.get(path, headers={"Accept": "application/json, text/html;q=0.5"})
+    assert r.status_code == 200 and r.json()["id"] == who  # a program prefers JSON: the record
+    r = api.client.get(path, params={"format": "html"}, headers={"Accept": BROWSER})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    r = api.client.get(path, headers={"Accept": BROWSER, "Cookie": "starosta_session=nonsense"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    r = api.client.get(path, headers={"Accept": BROWSER, "Authorization": "Bearer nope"})
+    assert r.status_code == 401
+    r = api.client.get("/persons/P-00000000", headers={"Accept": BROWSER})
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert True not in answered
+    # a new version of the document: rendered again by Litestar, then lean again
+    before = api.client.get(path, headers={"Accept": BROWSER})
+    claim = api.claim({"kind": "occupation", "person": who, "occupation": "typesetter",
+                       "citation": {"source": api.source()}})
+    assert api.post(f"/claims/{claim}/approve", {}, "bob").status_code == 200
+    answered.clear()
+    after = api.client.get(path, headers={"Accept": BROWSER})
+    assert answered == [False] and after.headers["etag"] != before.headers["etag"]
+    assert b"typesetter" in after.content
+    answered.clear()
+    assert api.client.get(path, headers={"Accept": BROWSER}).content == after.content
+    assert answered == [True]
