@@ -180,9 +180,9 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> list[str]
              "same code applying one event at a time, `baseline` the code of main before this work "
              "(`--baseline`), each the before in the same run. rows/s: rows the rebuilt "
              "tables hold over the wall time, beside raw `executemany` of as many read-model-shaped rows "
-             f"in one transaction, measured right after it. The machine is shared (2 cores, other "
+             "in one transaction, measured right after it. The machine is shared (2 cores, other "
              "work running): wall-time rates swing with the load, so each is also given per CPU-second "
-             "of the process (time.process_time), the steadier figure to compare. Targets: >= {TARGET_EVENTS:,} events/s at 1M "
+             f"of the process (time.process_time), the steadier figure to compare. Targets: >= {TARGET_EVENTS:,} events/s at 1M "
              f"events, rows/s >= {TARGET_ROWS}x raw, memory flat. Batch size {args.batch_size:,}. "
              "2 shared cores, other work running: compare within a row group.", "",
              "| archive | read model | mode | events | s (CPU s) | events/s (per CPU-s) | rows | rows/s (per CPU-s) "
@@ -210,7 +210,7 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> list[str]
                                 f"{before['cpu'] / max(r['cpu'], 1e-6):.2f}x CPU")
     if speedups:
         lines += ["", "batched vs the before (its time / batched's, same run): " + "; ".join(speedups) + "."]
-    lines += ["", END]
+    lines += [*(["", *args.note] if args.note else []), "", END]
     return lines
 
 
@@ -226,6 +226,8 @@ def main() -> None:
                         help="a checkout whose code `baseline` runs (e.g. `git archive main | tar -x -C DIR`)")
     parser.add_argument("--batch-size", type=int, default=5000)
     parser.add_argument("--timeout", type=float, default=1800, help="time bound per rebuild (s)")
+    parser.add_argument("--note", action="append", default=[],
+                        help="a line to add under the table (figures of another run, say)")
     parser.add_argument("--no-write", action="store_true", help="print the section, leave RESULTS.md")
     parser.add_argument("--child-db", help=argparse.SUPPRESS)
     parser.add_argument("--mode", default="batched", help=argparse.SUPPRESS)

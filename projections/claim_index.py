@@ -19,7 +19,6 @@ while suppressed update `rank` as ever.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 
 from starosta.events.claim_rules import SUPPRESSED, status_after
 from starosta.events.review import (
@@ -33,7 +32,6 @@ from starosta.events.review import (
     ContentUnsuppressed,
 )
 from starosta.events.store import Connection, Envelope
-from starosta.projections import sql
 from starosta.projections.rules import Supersession
 from starosta.projections.runner import Projection, Tables
 
@@ -98,10 +96,6 @@ class ClaimIndex(Projection):
             if row:
                 return row[0]
         return ""
-
-    def apply_batch(self, conn: Connection, envelopes: Sequence[Envelope], t: Tables) -> None:
-        """`apply` of each event, its writes sent per table with executemany (sql.Deferred)."""
-        sql.deferred_apply(self.apply, conn, envelopes, t)
 
     def apply(self, conn: Connection, envelope: Envelope, t: Tables) -> None:
         e = envelope.event

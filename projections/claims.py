@@ -117,10 +117,6 @@ class ClaimsProjection(Projection):
             PRIMARY KEY (claim_id, version))"""],
     }
 
-    def apply_batch(self, conn: Connection, envelopes: Sequence[Envelope], t: Tables) -> None:
-        """`apply` of each event, its writes sent per table with executemany (sql.Deferred)."""
-        sql.deferred_apply(self.apply, conn, envelopes, t)
-
     def apply(self, conn: Connection, envelope: Envelope, t: Tables) -> None:
         e, pos = envelope.event, envelope.position
         match e:

@@ -4,7 +4,7 @@ admin took down from readers), which every read model's queries consult."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 import msgspec
@@ -30,7 +30,6 @@ from starosta.events.kinds import Citation
 from starosta.events.properties import SEEDED as SEEDED_PROPERTIES, SEEDED_BY_ID, SEEDED_BY_KEY, PropertyDef, PropertyRegistered
 from starosta.events.review import ContentSuppressed, ContentUnsuppressed
 from starosta.events.store import Connection, Envelope
-from starosta.projections import sql
 from starosta.projections.rules import Viewer, sees_suppressed
 from starosta.projections.runner import Projection, Tables
 
@@ -150,10 +149,6 @@ class RegistryProjection(Projection):
             key TEXT PRIMARY KEY, label TEXT NOT NULL, description TEXT NOT NULL,
             position INTEGER NOT NULL)"""],
     }
-
-    def apply_batch(self, conn: Connection, envelopes: Sequence[Envelope], t: Tables) -> None:
-        """`apply` of each event, its writes sent per table with executemany (sql.Deferred)."""
-        sql.deferred_apply(self.apply, conn, envelopes, t)
 
     def apply(self, conn: Connection, envelope: Envelope, t: Tables) -> None:
         e, pos = envelope.event, envelope.position

@@ -19,7 +19,6 @@ time.
 from __future__ import annotations
 
 
-from collections.abc import Sequence
 from typing import Annotated
 
 import msgspec
@@ -119,11 +118,6 @@ class SearchProjection(Projection):
             "CREATE INDEX {name}_words ON {name} USING gin (to_tsvector('simple', normal))",
             "CREATE INDEX {name}_claim ON {name} (claim_id)"],
     }
-
-    def apply_batch(self, conn: Connection, envelopes: Sequence[Envelope], t: Tables) -> None:
-        """`apply` of each event, its writes sent per table with executemany (sql.Deferred;
-        the full-text index's inserts at once: `_index` reads their rowid)."""
-        sql.deferred_apply(self.apply, conn, envelopes, t, direct=(t["name_index"],))
 
     def apply(self, conn: Connection, envelope: Envelope, t: Tables) -> None:
         e = envelope.event

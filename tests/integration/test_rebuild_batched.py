@@ -1,15 +1,13 @@
-"""A rebuild applies the log in batches (`Projection.apply_batch`: registry, search, claims
-and the claim indexes send their writes per table with executemany through `sql.Deferred`):
-every read model's rebuilt tables hold exactly the rows a rebuild applying one event at a time
-holds (content hash), and those the live, append-by-append tables hold, on SQLite and
-PostgreSQL, for scripted histories with supersessions, merges, contests, suppressions and
-retractions, random ones, the demo archive and a small synthetic one."""
+"""A rebuild applies the log in batches (`Projection.apply_batch`: by default `apply` one event
+at a time; a read model may override it with set-based SQL): every read model's rebuilt tables
+hold exactly the rows a rebuild applying one event at a time holds (content hash), and those
+the live, append-by-append tables hold, on SQLite and PostgreSQL, for scripted histories with
+supersessions, merges, contests, suppressions and retractions, random ones, the demo archive
+and a small synthetic one; with batches of 5,000 events and of 7 (cutting every history)."""
 
 from __future__ import annotations
 
-import sqlite3
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +15,6 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from starosta.projections import runner as runner_module
-from starosta.projections import sql
 from starosta.projections.read_models import default_runner
 from starosta.projections.runner import Runner, content_hash
 from starosta.service.db import open_archive
@@ -150,59 +147,6 @@ def test_batched_rebuild_of_a_synthetic_archive_on_postgres(postgres_cluster, tm
         batched_equals_one_at_a_time(archive.store, archive.runner, monkeypatch, small_batches=False)
     finally:
         archive.store.close()
-
-
-# -- sql.Deferred itself -------------------------------------------------------------------------
-
-@pytest.fixture
-def conn() -> Iterator[sqlite3.Connection]:
-    c = sqlite3.connect(":memory:", isolation_level=None)
-    c.execute("CREATE TABLE a (k TEXT PRIMARY KEY, v INTEGER)")
-    c.execute("CREATE TABLE a_b (k TEXT PRIMARY KEY, v INTEGER)")
-    c.execute("CREATE VIRTUAL TABLE f USING fts5 (t)")
-    yield c
-    c.close()
-
-
-def test_deferred_reads_see_every_write_before_them(conn) -> None:
-    d = sql.Deferred(conn)
-    d.execute("INSERT INTO a VALUES (?, ?)", ("x", 1))
-    d.execute("UPDATE a SET v = v + 1 WHERE k = ?", ("x",))
-    d.executemany("INSERT INTO a_b VALUES (?, ?)", [("y", 5), ("z", 6)])
-    # a_b's queue waits: a read of `a` only sends a's (a_b is another table, not a prefix)
-    assert d.execute("SELECT v FROM a WHERE k = ?", ("x",)).fetchone() == (2,)
-    assert conn.execute("SELECT count(*) FROM a_b").fetchone() == (0,)
-    d.execute("DELETE FROM a_b WHERE k = ?", ("y",))
-    # a write that reads another table sends that table's queue first and runs at once
-    d.execute("UPDATE a SET v = (SELECT v FROM a_b WHERE k = 'z') WHERE k = ?", ("x",))
-    assert conn.execute("SELECT k FROM a_b").fetchall() == [("z",)]
-    d.execute("INSERT INTO a VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v", ("x", 9))
-    d.flush()
-    assert conn.execute("SELECT k, v FROM a").fetchall() == [("x", 9)]
-
-
-def test_deferred_direct_tables_give_their_cursor(conn) -> None:
-    d = sql.Deferred(conn, direct=["f"])
-    assert d.execute("INSERT INTO f (t) VALUES (?)", ("hello",)).lastrowid == 1
-    queued = d.execute("INSERT INTO a VALUES (?, ?)", ("x", 1))
-    with pytest.raises(RuntimeError, match="direct"):
-        queued.lastrowid  # noqa: B018 - reading it is the point
-    d.flush()
-    assert conn.execute("SELECT count(*) FROM a").fetchone() == (1,)
-
-
-def test_deferred_passes_the_connection_through(conn) -> None:
-    d = sql.Deferred(conn)
-    assert sql.dialect(d) == sql.SQLITE
-    assert d.in_transaction == conn.in_transaction
-
-
-def test_deferred_keeps_a_failed_write_an_error(conn) -> None:
-    d = sql.Deferred(conn)
-    d.execute("INSERT INTO a VALUES (?, ?)", ("x", 1))
-    d.execute("INSERT INTO a VALUES (?, ?)", ("x", 2))
-    with pytest.raises(sqlite3.IntegrityError):
-        d.flush()
 
 
 def test_default_runner_projections_all_batch() -> None:
