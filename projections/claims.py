@@ -778,7 +778,9 @@ def deniers_of(conn: Connection, claim_ids: Sequence[str] | set[str], viewer: Vi
         where.append(f"c.status IN ({','.join('?' * len(statuses))})")
         args.extend(statuses)
     rows = [(r[0], r[1]) for r in conn.execute(
-        f"SELECT l.claim_id, l.denies FROM {t['claim_links']} AS l JOIN {t['claims']} AS c "
+        # from the denials (ordered_join): with many ids SQLite's planner read every claim of
+        # the statuses through claims' status index, per document
+        f"SELECT l.claim_id, l.denies FROM {t['claim_links']} AS l {sql.ordered_join(conn)} {t['claims']} AS c "
         f"ON c.id = l.claim_id WHERE {' AND '.join(where)} ORDER BY c.submitted_position", args)]
     if not sees_suppressed(viewer):
         hide = suppressed_claims(conn, [r[0] for r in rows], tables)
@@ -1067,7 +1069,10 @@ def place_names(conn: Connection, place_ids: Sequence[str] | set[str],
     marks = ",".join("?" * len(ids))
     out: dict[str, list[NameSpan]] = {}
     for place, data in conn.execute(
-            f"SELECT r.entity_id, c.data FROM {refs_t} r JOIN {claims_t} c ON c.id = r.claim_id "
+            # from the places' references to their claims (ordered_join): planned from claims
+            # (SQLite's status index), it read every approved claim of the archive per document
+            f"SELECT r.entity_id, c.data FROM {refs_t} r {sql.ordered_join(conn)} {claims_t} c "
+            f"ON c.id = r.claim_id "
             f"WHERE r.entity_id IN ({marks}) AND r.field = 'place' AND c.kind = 'name' "
             f"AND c.status = 'approved' AND c.superseded_by IS NULL "
             f"ORDER BY c.submitted_position", ids):
