@@ -131,6 +131,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                          "before its end), measuring nothing; with --storage-of DB --storage-size SIZE, "
                          "that archive's storage stands for that size's")
     ap.add_argument("--storage-size", type=parse_count, default=None, help="see --from-json")
+    ap.add_argument("--reads", action="store_true",
+                    help="with --from-json and --storage-of: also serve that archive and measure its reads")
     ap.add_argument("--start-timeout", type=float, default=900, help="time bound on a server's start")
     ap.add_argument("--work", type=Path, default=ROOT / "var" / "bench-scale",
                     help="where the exports and databases go (a new directory under it, removed after)")
@@ -438,7 +440,8 @@ class Scale:
             print("  cluster stopped", flush=True)
 
     def dump(self, path: Path) -> None:
-        path.write_text(json.dumps({"sizes": self.sizes, "postgres": self.postgres, "failures": self.failures},
+        path.write_text(json.dumps({"sizes": self.sizes, "postgres": self.postgres, "failures": self.failures,
+                                    "argv": sys.argv[1:]},
                                    indent=1, default=str))
 
     # -- all -------------------------------------------------------------------------------------
@@ -616,8 +619,26 @@ def from_json(args: argparse.Namespace) -> int:
     if args.storage_of is not None and args.storage_size in scale.sizes:
         rec = scale.sizes[args.storage_size]
         rec["storage"] = sqlite_storage(args.storage_of, read_only=True)
-        scale.failures.append(f"storage at {label(args.storage_size)} measured on the imported archive "
-                              "(read-only, live tables only) while its rebuild ran")
+        scale.failures.append(f"storage at {label(args.storage_size)} measured on a copy of the imported archive "
+                              "(live tables only), the run being stopped during its rebuild")
+        if args.reads:
+            smallest = scale.sizes[min(scale.sizes)]
+            measurer = Scale(args, Path(tempfile.mkdtemp(prefix="scale-reads-", dir=args.work)))
+            measurer.person_claims = smallest.get("targets", {}).get("person_claims")
+            rec["targets"] = sqlite_targets(args.storage_of, measurer.person_claims)
+            try:
+                server = measurer.run.project_server("scale-reads", args.storage_of, measurer.work,
+                                                     timeout=args.start_timeout)
+                try:
+                    rec["reads"] = measurer.reads(server, rec["targets"])
+                finally:
+                    server.stop()
+            finally:
+                if measurer.ceiling is not None:
+                    measurer.ceiling.stop()
+                measurer.run.CHILDREN.stop_all()
+                shutil.rmtree(measurer.work, ignore_errors=True)
+            scale.failures.extend(measurer.failures)
     args.sizes = [s for s in args.sizes if s in scale.sizes]
     started = dt.datetime.fromtimestamp(args.from_json.stat().st_mtime, dt.UTC)
     lines = render(scale, run_info(), " ".join(["python bench/scale.py", *saved.get("argv", [])]), started)
