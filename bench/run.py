@@ -705,7 +705,7 @@ def synth_fingerprint() -> str:
     """The generator's own version: a changed service/tools/synth.py writes another archive."""
     import hashlib
 
-    return hashlib.sha256((ROOT / "service" / "synth.py").read_bytes()).hexdigest()[:10]
+    return hashlib.sha256((ROOT / "service" / "tools" / "synth.py").read_bytes()).hexdigest()[:10]
 
 
 def _year(value: dict | None, *keys: str) -> int | None:
