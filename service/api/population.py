@@ -63,7 +63,8 @@ class PopulationController(Controller):
                                             include_children))
         found = await off_loop(request, model.stored_period, place_id, at)
         if found is None:  # computed once, then stored until a write may change it
-            body, etag, position = await expensive(request, model.period_document, place_id, when)
+            body, etag, position = await expensive(request, model.period_document, place_id, when,
+                                                   population_at)
             store = archive_of(request).store
 
             def keep(_: object) -> bool:
