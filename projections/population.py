@@ -422,7 +422,8 @@ def _stale(conn: Connection, t: Tables, place: str, first: int | None, last: int
            position: int) -> None:
     """Delete the stored documents of `place` from year `first` to year `last` (None: no
     limit on that side), and mark the place stale at `position`."""
-    table, where, args = t["population_periods"], "place_id = ?", [place]
+    table, where = t["population_periods"], "place_id = ?"
+    args: list[str | int] = [place]
     if first is not None:
         where, args = where + " AND year >= ?", [*args, first]
     if last is not None:
