@@ -22,7 +22,7 @@ import bisect
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Annotated
 
 import msgspec
@@ -316,11 +316,13 @@ def store_period(conn: Connection, place_id: str, period: str, document: bytes, 
     return True
 
 
-def period_document(conn: Connection, place_id: str, span: Span) -> tuple[bytes, str, int]:
-    """Return the public document of the place alone in `span`, encoded, its ETag, and the
-    position it reflects at least (for store_period). Raises NotFound for an unknown place."""
+def period_document(conn: Connection, place_id: str, span: Span,
+                    compute: Callable[..., Population] | None = None) -> tuple[bytes, str, int]:
+    """Return the public document of the place alone in `span` (`compute`: population_at),
+    encoded, its ETag, and the position it reflects at least (for store_period). Raises
+    NotFound for an unknown place."""
     position = applied_position(conn)
-    body = _encode(population_at(conn, place_id, span, COUNTED))
+    body = _encode((compute or population_at)(conn, place_id, span, COUNTED))
     return body, etag_of(body), position
 
 
@@ -420,7 +422,8 @@ def _stale(conn: Connection, t: Tables, place: str, first: int | None, last: int
            position: int) -> None:
     """Delete the stored documents of `place` from year `first` to year `last` (None: no
     limit on that side), and mark the place stale at `position`."""
-    table, where, args = t["population_periods"], "place_id = ?", [place]
+    table, where = t["population_periods"], "place_id = ?"
+    args: list[str | int] = [place]
     if first is not None:
         where, args = where + " AND year >= ?", [*args, first]
     if last is not None:

@@ -62,21 +62,24 @@ class PopulationController(Controller):
             return Response(await expensive(request, population_at, place_id, when, statuses,
                                             include_children))
         found = await off_loop(request, model.stored_period, place_id, at)
+        body: str | bytes
         if found is None:  # computed once, then stored until a write may change it
-            body, etag, position = await expensive(request, model.period_document, place_id, when)
+            computed, etag, position = await expensive(request, model.period_document, place_id,
+                                                       when, population_at)
+            body = computed
             store = archive_of(request).store
 
             def keep(_: object) -> bool:
                 with store.write_transaction() as conn:
-                    return model.store_period(conn, place_id, at, body, etag, position)
+                    return model.store_period(conn, place_id, at, computed, etag, position)
 
             await archive_of(request).run_primary(keep)
         else:
             body, etag = found
         headers = {"ETag": etag}
         if _matches(if_none_match, etag):
-            return Response(b"", status_code=304, headers=headers)
-        return Response(body.encode() if isinstance(body, str) else bytes(body),
+            return Response(b"", status_code=304, headers=headers)  # type: ignore[arg-type]
+        return Response(body.encode() if isinstance(body, str) else bytes(body),  # type: ignore[arg-type]
                         media_type="application/json", headers=headers)
 
     @get("/{place_id:str}/population/timeline", summary="Population figures per year or month (JSON or CSV)",

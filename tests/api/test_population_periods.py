@@ -178,6 +178,7 @@ def test_a_year_or_a_month_is_stored_with_an_etag_and_the_lean_path_serves_it(
 @pytest.mark.timeout(600)
 def test_apply_batch_rebuilds_the_rows_apply_gives(archive_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from starosta.projections.runner import content_hash
+    from tests.api.conftest import rebuild
 
     world = World(archive_db)
     try:
@@ -187,7 +188,7 @@ def test_apply_batch_rebuilds_the_rows_apply_gives(archive_db: str, monkeypatch:
         population = runner.get("population")
         tables = list(population.ddl)
         live = content_hash(store.reader(), tables)
-        assert runner.rebuild(store, "population") == live
+        assert rebuild(world.archive, "population") == live
         held: list = []
         batch_apply, finish = population.apply_batch, population.finish
 
@@ -205,6 +206,6 @@ def test_apply_batch_rebuilds_the_rows_apply_gives(archive_db: str, monkeypatch:
 
         monkeypatch.setattr(population, "apply", apply)
         monkeypatch.setattr(population, "finish", finished)
-        assert runner.rebuild(store, "population") == live
+        assert rebuild(world.archive, "population") == live
     finally:
         world.archive.store.close()
