@@ -1477,12 +1477,15 @@ def load_lines(path: Path, args: argparse.Namespace, results: Results) -> list[s
 
 
 def kept_lines(path: Path) -> list[str]:
-    """The sections of the benches run apart (bench/writes.py, bench/pages.py) in the report
+    """The sections of the benches run apart (bench/writes.py, pages.py, rebuild.py,
+    population.py, scale.py) in the report
     being replaced, kept as they were (each carries its own date and commit)."""
     import sections
 
     lines: list[str] = []
-    for name, filename in (("bench_writes", "writes.py"), ("bench_pages", "pages.py")):
+    for name, filename in (("bench_writes", "writes.py"), ("bench_pages", "pages.py"),
+                           ("bench_rebuild", "rebuild.py"), ("bench_population", "population.py"),
+                           ("bench_scale", "scale.py")):
         module = load_module(name, filename)
         old = sections.existing(path, module.BEGIN, module.END)
         if old:
