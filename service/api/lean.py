@@ -133,9 +133,6 @@ async def _population(app: Any, scope: dict[str, Any], send: Send, path: str) ->
     if found is None or at is None:
         return False
     if_none_match = _plain(scope, query=True)
-async def _person_page(app: Any, scope: dict[str, Any], send: Send, person_id: str) -> bool:
-    """An anonymous browser's person page, from the bytes `person_page` kept (service.pages)."""
-    if_none_match = _plain(scope, page=True)
     archive = app.state.get("archive")
     if if_none_match is None or archive is None:
         return False
@@ -154,6 +151,13 @@ async def _person_page(app: Any, scope: dict[str, Any], send: Send, person_id: s
     return True
 
 
+async def _person_page(app: Any, scope: dict[str, Any], send: Send, person_id: str) -> bool:
+    """An anonymous browser's person page, from the bytes `person_page` kept (service.pages)."""
+    if_none_match = _plain(scope, page=True)
+    archive = app.state.get("archive")
+    if if_none_match is None or archive is None:
+        return False
+    try:
         shown = await person.lean_page(archive, scope, person_id, _accept(scope), if_none_match)
     except Exception:  # noqa: BLE001 - Litestar asks again and answers the error in full
         return False
