@@ -93,8 +93,10 @@ class PopulationProjection(ClaimIndex):
     # nine kinds that take a group as subject in group_claims, with what each claim states;
     # 11: every stored day widened by the date margins (D5: "1925~" may be 1924); 12: episodes
     # indexed by (person, earliest start), for bounds kept incrementally (issue 25); 13: the
-    # documents of a year or a month stored, and invalidated by what each batch changes
-    version = 13
+    # documents of a year or a month stored, and invalidated by what each batch changes; 14:
+    # open episodes indexed by (person, open bound), so a counted day lowers only the bounds
+    # above it, not every open episode of the person begun before it
+    version = 14
     indexed = ("custody_episodes", "place_aggregates", "population_deaths", *groups.INDEXED)
     ddl = {
         # one row per person a custody claim puts there: its person (role 'person') and each
@@ -107,7 +109,8 @@ class PopulationProjection(ClaimIndex):
             open_bound TEXT, role TEXT NOT NULL, position INTEGER NOT NULL,
             PRIMARY KEY (claim_id, person_id))""",
             "CREATE INDEX {name}_place ON {name} (place_id, start_earliest)",
-            "CREATE INDEX {name}_person ON {name} (person_id, start_earliest)"],
+            "CREATE INDEX {name}_person ON {name} (person_id, start_earliest)",
+            "CREATE INDEX {name}_open ON {name} (person_id, open_bound) WHERE end_latest IS NULL"],
         # a count as (min, max), `ranged` when the claim gave {"min", "max"}
         "place_aggregates": ["""CREATE TABLE {name} (
             claim_id TEXT PRIMARY KEY, status TEXT NOT NULL, superseded_by TEXT,
@@ -565,15 +568,17 @@ def update_open_bounds(conn: Connection, t: Tables, envelopes: Sequence[Envelope
                          (bound, claim_id, person))
     for members, start, place, day in lower:  # a counted day lowers the bounds it may lower
         marks_g = ",".join("?" * len(members))
-        if start is None:  # a death: every open episode of the group
-            conn.execute(f"UPDATE {episodes} SET open_bound = ? WHERE person_id IN ({marks_g}) "
-                         "AND end_latest IS NULL AND (open_bound IS NULL OR open_bound > ?)",
-                         (day, *members, day))
-        else:
-            conn.execute(f"UPDATE {episodes} SET open_bound = ? WHERE person_id IN ({marks_g}) "
-                         "AND start_earliest < ? AND end_latest IS NULL "
-                         "AND COALESCE(place_id, '') <> ? AND (open_bound IS NULL OR open_bound > ?)",
-                         (day, *members, start, place or "", day))
+        # two statements, no OR, so that each is a range of the `_open` index (person, bound):
+        # the open episodes with no bound yet, and those whose bound lies after the day
+        for above, args in (("open_bound IS NULL", ()), ("open_bound > ?", (day,))):
+            if start is None:  # a death: every open episode of the group
+                conn.execute(f"UPDATE {episodes} SET open_bound = ? WHERE person_id IN ({marks_g}) "
+                             f"AND end_latest IS NULL AND {above}", (day, *members, *args))
+            else:
+                conn.execute(f"UPDATE {episodes} SET open_bound = ? WHERE person_id IN ({marks_g}) "
+                             f"AND end_latest IS NULL AND {above} AND start_earliest < ? "
+                             "AND COALESCE(place_id, '') <> ?",
+                             (day, *members, *args, start, place or ""))
     return claims
 
 
