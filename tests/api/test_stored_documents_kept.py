@@ -14,6 +14,7 @@ def row(api: Api, person: str) -> tuple[bytes, str]:
     conn = api.client.app.state.archive.read()
     body, etag = conn.execute("SELECT document, etag FROM biographies WHERE person_id = ?",
                               (person,)).fetchone()
+    body = biographies.inflated(body)  # zlib-compressed on SQLite, text on PostgreSQL
     return (body.encode() if isinstance(body, str) else bytes(body)), etag
 
 
