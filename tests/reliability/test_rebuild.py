@@ -179,9 +179,12 @@ def test_rebuild_while_serving_reads_and_writes(tmp_path: Path) -> None:
     bob = {"Authorization": f"Bearer {tokens['bob']}"}
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    # the readers below are one client (127.0.0.1): the expensive lane's per-client share
+    # (issue 23: 429 past it) is raised so that only the server's own capacity (503) refuses
     server = subprocess.Popen([STAROSTA, "serve", "--db", db, "--host", "127.0.0.1", "--port", str(port)],
                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
+                              start_new_session=True,
+                              env={**os.environ, "STAROSTA_EXPENSIVE_PER_CLIENT": "64"})
     rebuild: subprocess.Popen | None = None
     try:
         deadline = time.monotonic() + 30
