@@ -29,23 +29,25 @@ if bench is None:
     import run as bench  # noqa: E402  (bench/run.py: its helpers and its CHILDREN)
 
 SECTION = "## Stored documents, lean path (bench/lean.py)"
+BEGIN, END = "<!-- lean.py: begin -->", "<!-- lean.py: end -->"
 _SECTION = re.compile(re.escape(SECTION) + r".*?(?=^## |\Z)", re.S | re.M)
 
 
 def existing_section(path: Path) -> list[str]:
     """The lines of this section in the report at `path` (none when it has none): bench/run.py
     keeps it when it rewrites the report."""
-    found = _SECTION.search(path.read_text()) if path.exists() else None
-    return found.group(0).rstrip("\n").split("\n") if found else []
+    import sections
+
+    return sections.existing(path, BEGIN, END) or []
 
 
 def write_section(path: Path, text: str) -> None:
-    """Replace this section of the report, or add it before its Notes (at its end without)."""
-    report = _SECTION.sub("", path.read_text()) if path.exists() else ""
-    at = report.find("\n## Notes")
-    report = report.rstrip("\n") + "\n\n" + text if at < 0 else \
-        report[:at].rstrip("\n") + "\n\n" + text + "\n" + report[at:]
-    path.write_text(report)
+    """Replace this section of the report (between its markers), or add it before its Notes."""
+    import sections
+
+    if path.exists() and BEGIN not in (report := path.read_text()):
+        path.write_text(_SECTION.sub("", report))  # a section written before it had markers
+    sections.replace(path, [BEGIN, "", text.rstrip("\n"), "", END], BEGIN, END)
 
 
 def main() -> int:
