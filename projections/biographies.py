@@ -1135,13 +1135,8 @@ def any_unsettled(conn: Connection, position: int) -> bool:
 # document, as content hashes need). PostgreSQL keeps the JSON text (its column is TEXT, and it
 # compresses long values itself, TOAST). A row's bytes say which it is: a JSON document begins
 # with "{", a zlib stream with 0x78 ("x"). The ETag stays the hash of the JSON bytes served.
-# Inflated documents are kept per process by ETag (at most INFLATED_KEPT bytes, then emptied;
-# shared by the reader threads: a dict's single operations hold the GIL), so that a document
-# read again costs no decompression.
+# `stored` keeps documents inflated (below), so a document read again costs no decompression.
 PACK_LEVEL = 6
-INFLATED_KEPT = 64 * 2**20
-_INFLATED: dict[str, bytes] = {}
-_inflated_bytes = 0
 
 
 def packed(conn: Connection, body: bytes) -> bytes:
@@ -1154,22 +1149,6 @@ def inflated(stored: Any) -> Any:
     if isinstance(stored, str) or stored[:1] != b"x":
         return stored  # PostgreSQL's text, or a row stored uncompressed
     return zlib.decompress(stored)
-
-
-def unpacked(stored: Any, etag: str) -> Any:
-    """The JSON bytes (or, on PostgreSQL, text) of a stored document whose ETag is `etag`."""
-    global _inflated_bytes
-    if isinstance(stored, str) or stored[:1] != b"x":
-        return stored  # PostgreSQL's text, or a row stored uncompressed
-    body = _INFLATED.get(etag)
-    if body is None:
-        body = zlib.decompress(stored)
-        if _inflated_bytes + len(body) > INFLATED_KEPT:
-            _INFLATED.clear()
-            _inflated_bytes = 0
-        _INFLATED[etag] = body
-        _inflated_bytes += len(body)
-    return body
 
 
 # Stored documents last read, kept per process by person with their ETag (issue 25, item 6):

@@ -16,7 +16,7 @@ import contextlib
 import hashlib
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from starosta.events.store import Connection, Envelope, EventStore, RebuildRunning
@@ -130,6 +130,7 @@ class Runner:
     """Keeps a set of projections current with the log; live tables have their bare names."""
 
     projections: Sequence[Projection]
+    _live: dict[str, Tables] = field(default_factory=dict, init=False, repr=False)
 
     def names(self) -> list[str]:
         return [p.name for p in self.projections]
@@ -171,9 +172,8 @@ class Runner:
 
     def tables(self, conn: Connection, p: Projection) -> Tables:
         """Return the live table names of `p` and of the projections it reads (bare names)."""
-        live = self.__dict__.setdefault("_live", {})  # the same for every job: kept
-        if (found := live.get(p.name)) is None:
-            found = live[p.name] = {t: t for q in p.reads for t in self.get(q).ddl}
+        if (found := self._live.get(p.name)) is None:  # the same for every job: kept
+            found = self._live[p.name] = {t: t for q in p.reads for t in self.get(q).ddl}
             found.update({t: t for t in p.ddl})
         return dict(found)
 
