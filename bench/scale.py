@@ -90,6 +90,20 @@ def parse_export(text: str) -> tuple[int, Path]:
     return parse_count(size), Path(path)
 
 
+def given_record(path: Path, suffix: str) -> dict[str, Any]:
+    """The record bench/background.py wrote beside a file made apart from this run (empty if none):
+    its wall time less the time it was paused while others measured, CPU time, peak RSS."""
+    record = Path(f"{path}{suffix}")
+    try:
+        saved = json.loads(record.read_text())
+    except (OSError, ValueError):
+        return {}
+    if saved.get("rc") != 0:
+        return {}
+    keep = ("seconds", "rss_mib", "cpu_s", "paused_s", "wall_s", "finished", "tail")
+    return {"apart": True, "timed_out": False, **{k: saved[k] for k in keep if k in saved}}
+
+
 def persons_for(events: int) -> int:
     return max(1, round(events / EVENTS_PER_PERSON))
 
@@ -113,6 +127,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--export", type=parse_export, action="append", default=[], metavar="SIZE=PATH",
                     help="use this export file for a size instead of writing one (synth not measured "
                          "then; the file is kept)")
+    ap.add_argument("--archive", type=parse_export, action="append", default=[], metavar="SIZE=DB",
+                    help="use this imported archive for a size (its export given with --export): no import "
+                         "is run; the import's figures come from DB.import.json, the record bench/background.py "
+                         "writes (likewise the synth's from EXPORT.synth.json); the archive is kept")
     ap.add_argument("--seconds", type=float, default=5, help="wrk duration per measurement (default 5)")
     ap.add_argument("--warmup", type=float, default=1, help="wrk warm-up before each (default 1 s)")
     ap.add_argument("--rounds", type=int, default=1, help="alternating rounds (bare, project), best kept")
@@ -142,6 +160,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--json", type=Path, default=None, help="also write the raw figures here")
     args = ap.parse_args(argv)
     args.exports = dict(args.export)
+    args.archives = dict(args.archive)
+    for size in args.archives:
+        if size not in args.exports:
+            ap.error(f"--archive {size:,}=...: give its export too (--export {label(size)}=PATH)")
     if args.postgres_events and args.postgres_events not in args.sizes:
         ap.error(f"--postgres-events {args.postgres_events:,} is not one of --sizes "
                  f"({', '.join(f'{s:,}' for s in args.sizes)}): its export is reused")
@@ -309,7 +331,7 @@ class Scale:
         export, db = self.export_of(events), self.work / f"synth-{label(events)}.db"
         name = label(events)
         if events in args.exports:
-            rec["synth"] = {"given": str(export)}
+            rec["synth"] = {"given": str(export), **given_record(export, ".synth.json")}
             print(f"[{name}] using the export {export}", flush=True)
         else:
             print(f"[{name}] starosta synth --persons {rec['persons']:,} --seed {args.seed}", flush=True)
@@ -320,11 +342,19 @@ class Scale:
                 raise RuntimeError(f"synth stopped after {out['seconds']:.0f} s (--step-timeout)")
             print(f"  {out['seconds']:.0f} s, peak RSS {out['rss_mib']:,.0f} MiB", flush=True)
         rec["jsonl"] = export.stat().st_size
-        print(f"[{name}] starosta import ({rec['jsonl'] / 2**20:,.0f} MiB)", flush=True)
-        out = self.bounded([run.STAROSTA, "import", str(export), "--db", str(db)])
-        rec["import"] = {k: out[k] for k in ("seconds", "rss_mib", "timed_out")}
-        if out["timed_out"]:
-            raise RuntimeError(f"import stopped after {out['seconds']:.0f} s (--step-timeout)")
+        if events in args.archives:
+            db = args.archives[events]
+            rec["import"] = {"given": str(db), **given_record(db, ".import.json")}
+            if not rec["import"].get("seconds"):
+                raise RuntimeError(f"--archive {name}={db}: no record of its import ({db}.import.json)")
+            out = {"stdout": "\n".join(rec["import"].get("tail", []))}
+            print(f"[{name}] using the archive {db}", flush=True)
+        else:
+            print(f"[{name}] starosta import ({rec['jsonl'] / 2**20:,.0f} MiB)", flush=True)
+            out = self.bounded([run.STAROSTA, "import", str(export), "--db", str(db)])
+            rec["import"] = {k: out[k] for k in ("seconds", "rss_mib", "timed_out")}
+            if out["timed_out"]:
+                raise RuntimeError(f"import stopped after {out['seconds']:.0f} s (--step-timeout)")
         m = re.search(r"imported (\d+) events", out["stdout"])
         rec["events"] = int(m.group(1)) if m else events
         print(f"  {rec['events']:,} events in {out['seconds']:.0f} s, peak RSS {out['rss_mib']:,.0f} MiB", flush=True)
@@ -343,7 +373,7 @@ class Scale:
             rec["reads"] = self.reads(server, rec["targets"])
         finally:
             server.stop()
-        if not args.keep:
+        if not args.keep and events not in args.archives:
             db.unlink(missing_ok=True)
             for suffix in ("-wal", "-shm"):
                 Path(f"{db}{suffix}").unlink(missing_ok=True)
@@ -535,10 +565,15 @@ def render(scale: Scale, info: dict[str, str], command: str, started: dt.datetim
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
 
     def took(step: dict[str, Any], events: int) -> str:
-        if "given" in step:
+        if "given" in step and "seconds" not in step:
             return "(export given)"
+        apart = ""
+        if step.get("apart"):
+            apart = (f"; run apart beside this run (bench/background.py), finished {step.get('finished', '?')}, "
+                     f"{step.get('cpu_s', 0):,.0f} CPU-s, paused {step.get('paused_s', 0):,.0f} s while others measured "
+                     "(not counted)")
         return (f"{'> ' if step.get('timed_out') else ''}{step['seconds']:,.0f} s ({events / step['seconds']:,.0f} ev/s), "
-                f"peak RSS {step['rss_mib']:,.0f} MiB")
+                f"peak RSS {step['rss_mib']:,.0f} MiB{apart}")
 
     row("events (persons)", lambda r: f"{r['events']:,} ({r['persons']:,})")
     row("`starosta synth`", lambda r: took(r["synth"], r["events"]))

@@ -181,6 +181,19 @@ def to_ms(text: str) -> float:
     return float(m[1]) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[m[2]]
 
 
+def worker_pid(pgid: int) -> int:
+    """The server's worker: the process of its group (granian's) that has used the most CPU."""
+    best, best_ticks = pgid, -1
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and int(fields[11]) + int(fields[12]) > best_ticks:
+            best, best_ticks = int(stat.parent.name), int(fields[11]) + int(fields[12])
+    return best
+
+
 def rounds(args, work: Path) -> dict:
     db = work / "rounds.db"
     subprocess.run([STAROSTA, "migrate", "--db", str(db)], capture_output=True, timeout=300, check=True)
@@ -207,7 +220,13 @@ def rounds(args, work: Path) -> dict:
                 "citation": {"source": source, "locator": "p. 1"}}  # open-ended: its bound is computed
         env = {**os.environ, "WRK_BODY": json.dumps(body), "WRK_TOKEN": token}
         results, total = [], 0
-        for _ in range(args.rounds):
+        for n in range(args.rounds):
+            spy = None
+            if n == args.rounds - 1 and args.profile:  # the last round, sampled from outside
+                spy = subprocess.Popen(["py-spy" if not (BIN / "py-spy").exists() else str(BIN / "py-spy"), "record",
+                                        "--pid", str(worker_pid(proc.pid)), "--duration", str(max(2, args.seconds - 2)),
+                                        "--rate", "100", "--format", "raw", "--threads", "--nonblocking",
+                                        "-o", args.profile], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             run = subprocess.run(["wrk", "-t2", f"-c{args.connections}", f"-d{args.seconds}s", "--timeout", "30s",
                                   "--latency", "-s", str(ROOT / "bench" / "post_claim.lua"), base + "/claims"],
                                  capture_output=True, text=True, env=env, timeout=args.seconds + 120, check=False)
@@ -216,6 +235,8 @@ def rounds(args, work: Path) -> dict:
             bad = re.search(r"Non-2xx or 3xx responses:\s*(\d+)", run.stdout)
             done = int(re.search(r"(\d+) requests in", run.stdout)[1])
             total += done
+            if spy is not None:
+                spy.wait(timeout=120)
             results.append({"rps": rps, "p99_ms": p99, "claims_after": total, "non2xx": int(bad[1]) if bad else 0})
         return {"rounds": results}
     finally:
@@ -284,6 +305,8 @@ def main() -> int:
     ap.add_argument("--no-server", action="store_true", help="skip the rounds through the server")
     ap.add_argument("--no-write", action="store_true", help="print, do not write bench/RESULTS.md")
     ap.add_argument("--json", help="also write the raw figures here")
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md", help="the report")
+    ap.add_argument("--profile", help="py-spy (raw stacks) of the server's worker during the last round, here")
     args = ap.parse_args()
     args.load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="starosta-writes-") as tmp:
@@ -300,7 +323,7 @@ def main() -> int:
     if args.json:
         Path(args.json).write_text(json.dumps({"sizes": sizes, "served": served}, indent=1))
     if not args.no_write:
-        sections.replace(ROOT / "bench" / "RESULTS.md", lines, BEGIN, END)
+        sections.replace(args.out, lines, BEGIN, END)
     return 0
 
 
