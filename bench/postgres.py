@@ -324,7 +324,7 @@ class PostgresBench:
         from tests.postgres import empty_schema, start_cluster, stop_cluster
 
         s = self.section
-        sqlite_db = str(self.work / "demo.db")
+        sqlite_db = str(self.work / "postgres-demo.db")  # its own: bench/run.py's demo phase has demo.db
         sqlite_env = run.clean_env()
         print("postgres: starting a throwaway cluster (tests/postgres.py)", flush=True)
         cluster = start_cluster()

@@ -1152,7 +1152,7 @@ class Bench:
 
     # -- one client's floods (bench/load.py, issue 23) ----------------------------------------
 
-    def load(self) -> None:
+    def floods(self) -> None:
         module = load_load()
         section = module.measure(self.args, self.work)
         self.results.facts["load_section"] = section
@@ -1673,7 +1673,7 @@ def main() -> int:
             results.fail("starting the ceiling server", exc)
         phases: list[tuple[str, Callable[[], None]]] = [
             ("ceilings", bench.ceilings), ("demo", bench.demo), ("postgres", bench.postgres),
-            ("synthetic", bench.synthetic), ("writes", bench.writes), ("load", bench.load)]
+            ("synthetic", bench.synthetic), ("writes", bench.writes), ("load", bench.floods)]
         for name, phase in phases:
             if name in args.skip:
                 continue
