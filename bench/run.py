@@ -1075,8 +1075,9 @@ class Bench:
             xs = sorted(size["approve_served"])
             median, p90 = statistics.median(xs) * 1000, xs[int(len(xs) * 0.9)] * 1000
             verdict = "met" if median <= 5 else f"missed by {median / 5 - 1:.0%}"
-            r.add(f"approving one claim of a person with {size['size']:,} approved claims: the writer's time "
-                  f"(median of {len(xs)} jobs)", f"{median:.1f} ms (p90 {p90:.1f} ms)",
+            which = "the larger subject" if size["size"] == max(x["size"] for x in data["sizes"]) else "the smaller subject"
+            r.add(f"approving one claim, {which} ({size['size']:,} approved claims about the person): the writer's "
+                  f"time (median of {len(xs)} jobs)", f"{median:.1f} ms (p90 {p90:.1f} ms)",
                   f"raw SQLite one row per transaction (FULL): {commit_ms:.2f} ms" if commit_ms else "",
                   median / commit_ms if commit_ms else None, target="<= 5 ms",
                   verdict=f"{verdict}; in process, as the serving writer commits (bench/writes.py); the document "
@@ -1209,9 +1210,12 @@ class Bench:
         if len(order) > 1 or order == ["large"]:  # the largest rebuilt archive is the one measured
             top = order[-1]
             below = rebuilt[order[-2]] if len(order) > 1 else None
-            self.rebuild_rows(archives[top], db_of(archives[top]), rebuilt[top], below, rebuilt)
+        # storage before the rows of the rebuild: a miss there profiles another rebuild of the same
+        # archive, stopped after 30 s, whose shadow tables would count as pages in use
         if order and archives[order[-1]].get("export_bytes"):
             self.storage_rows(archives[order[-1]], db_of(archives[order[-1]]))
+        if len(order) > 1 or order == ["large"]:
+            self.rebuild_rows(archives[top], db_of(archives[top]), rebuilt[top], below, rebuilt)
         if len(order) > 1:
             big, ref = rebuilt[order[-1]], rebuilt[order[-2]]
             trend = ", ".join(f"{rb['rss_mib']:,.0f} MiB at {rb['events']:,}" for rb in rebuilt.values())
