@@ -1402,6 +1402,10 @@ REGRESSION = 0.20  # worse by more than this share of the previous ratio: flagge
 # What would close a missed target, by the start of its row (first match wins): the reading of the
 # profiles of issue 25's runs, kept here so that every report says it beside the miss.
 CLOSERS: list[tuple[str, str]] = [
+    ("GET biography on PostgreSQL", "the server reads the stored document through `PostgresReader` (libpq, "
+     "prepared statements, the document fetched only when its ETag changed); what is left is one round "
+     "trip to PostgreSQL per request for the ETag, in a reader thread, with PostgreSQL on the same 2 cores. "
+     "Keeping the ETag on the loop, invalidated by the live feed's notifications (LISTEN), would remove it."),
     ("GET biography", "the document is already stored and served by the lean path (no Litestar "
      "machinery); what is left per request is the hop to a reader thread and back "
      "(`archive.run_read(biographies.stored)`) and its SQLite read. A document kept on the event loop, "
@@ -1422,19 +1426,15 @@ CLOSERS: list[tuple[str, str]] = [
      "episodes grow: population's `update_open_bounds` reads the person's open episodes through the "
      "partial index `_open` on every approval and custody submission; keeping the person's latest open "
      "bound in one row (a running maximum, changed only when a claim moves it) would make it constant."),
-    ("starosta rebuild: read-model rows", "the rows are written by `executemany` per batch in registry, "
-     "search and population, but claims, the claim indexes, ledger and biographies still write per event "
-     "(several statements each); folding a batch per claim in memory and writing each table once per batch "
-     "would approach raw executemany."),
-    ("starosta rebuild", "the read models apply batches (`apply_batch`) but claims and its indexes still "
-     "cost several statements per event (most of the profile), and the six read models run one after "
-     "another in one process. What would close it: a batch folded per claim in memory and written with "
-     "`executemany`; a claim-membership table instead of per-event index updates; read models that do "
-     "not depend on each other built by separate processes (PostgreSQL; SQLite's one writer in turns)."),
-    ("GET biography on PostgreSQL", "the server reads the stored document through `PostgresReader` (libpq, "
-     "prepared statements, the document fetched only when its ETag changed); what is left is one round "
-     "trip to PostgreSQL per request for the ETag, in a reader thread, with PostgreSQL on the same 2 cores. "
-     "Keeping the ETag on the loop, invalidated by the live feed's notifications (LISTEN), would remove it."),
+    ("starosta rebuild: read-model rows", "claims, its indexes and search write each event's rows with "
+     "`executemany`, but one event at a time; registry, ledger and biographies a statement per row. Folding "
+     "a batch per claim in memory and writing each table once per batch would approach raw executemany."),
+    ("starosta rebuild", "only population applies a batch with set-based SQL (`apply_batch`); the other "
+     "read models apply one event at a time through the runner's default `apply_batch`, claims and its "
+     "indexes with several statements per event (most of the profile), and the six read models run one "
+     "after another in one process. What would close it: a batch folded per claim in memory and written "
+     "with `executemany`; a claim-membership table instead of per-event index updates; read models that "
+     "do not depend on each other built by separate processes (PostgreSQL; SQLite's one writer in turns)."),
     ("storage: the SQLite archive", "the read models copy what the log holds: claims keeps every claim's "
      "text columns and search's `name_grams` keeps a row per gram and name with two indexes. Keeping "
      "claims to keys and computed bounds (text read from the log by position) and search on a "
@@ -1554,7 +1554,7 @@ def write_report(path: Path, args: argparse.Namespace, results: Results, info: d
             lines += profile.lines()
     missed = [row for row in results.rows if row.verdict.startswith("missed")]
     if missed:
-        lines += ["", "## What would close each miss (from the profiles above and the notes of issue 25)", ""]
+        lines += ["", "## What would close each miss (notes kept in bench/run.py's CLOSERS, read from the profiles)", ""]
         lines += [f"- **{row.measure}**: {what_closes(row.measure)}" for row in missed]
     lines += postgres_lines(path, args, results, info)
     lines += load_lines(path, args, results)

@@ -91,6 +91,14 @@ def parse_export(text: str) -> tuple[int, Path]:
     return parse_count(size), Path(path)
 
 
+def finished(record: Path) -> bool:
+    """Whether bench/background.py has written the record of an ended command there."""
+    try:
+        return "rc" in json.loads(record.read_text())
+    except (OSError, ValueError):
+        return False
+
+
 def given_record(path: Path, suffix: str) -> dict[str, Any]:
     """The record bench/background.py wrote beside a file made apart from this run (empty if none):
     its wall time less the time it was paused while others measured, CPU time, peak RSS."""
@@ -255,7 +263,7 @@ def sqlite_targets(db: Path, person_claims: int | None) -> dict[str, Any]:
 
 
 def targets(conn: Any, person_claims: int | None) -> dict[str, Any]:
-    """The same on any DB-API connection (SQLite or psycopg: `%s`-free SQL, no parameters)."""
+    """The same on any DB-API connection (SQLite or psycopg; the one value passed as a parameter)."""
     counts = conn.execute(
         "SELECT r.entity_id, count(*) FROM claim_refs r JOIN claims c ON c.id = r.claim_id "
         "WHERE r.field = 'person' AND c.status = 'approved' GROUP BY r.entity_id").fetchall()
@@ -269,10 +277,11 @@ def targets(conn: Any, person_claims: int | None) -> dict[str, Any]:
         "SELECT place_id, count(*) FROM custody_episodes WHERE status = 'approved' AND place_id IS NOT NULL "
         "GROUP BY place_id ORDER BY count(*) DESC, place_id LIMIT 1").fetchone()
     years: dict[int, int] = {}
+    mark = "?" if isinstance(conn, sqlite3.Connection) else "%s"  # the driver's placeholder, never the value
     for start, end in conn.execute(
             "SELECT substr(start_earliest, 1, 4), substr(coalesce(end_latest, start_earliest), 1, 4) "
-            f"FROM custody_episodes WHERE status = 'approved' AND place_id = '{place}' "
-            "AND start_earliest IS NOT NULL"):
+            f"FROM custody_episodes WHERE status = 'approved' AND place_id = {mark} "
+            "AND start_earliest IS NOT NULL", (place,)):
         a, b = int(start), int(end)
         for y in range(a, min(b, a + 30) + 1):
             years[y] = years.get(y, 0) + 1
@@ -346,14 +355,18 @@ class Scale:
         if events in args.archives:
             db = args.archives[events]
             record, waited = Path(f"{db}.import.json"), time.monotonic()
-            if not record.exists():
+            if not finished(record):
                 print(f"[{name}] waiting for the import run apart ({record}), at most --step-timeout", flush=True)
-            while not record.exists() and time.monotonic() - waited < args.step_timeout:
+            while not finished(record) and time.monotonic() - waited < args.step_timeout:
                 time.sleep(10)
+            if not finished(record):
+                raise RuntimeError(f"--archive {name}={db}: its import did not end within --step-timeout ({record})")
             rec["import"] = {"given": str(db), **given_record(db, ".import.json")}
             if not rec["import"].get("seconds"):
-                raise RuntimeError(f"--archive {name}={db}: no record of its import ({db}.import.json)")
-            out = {"stdout": "\n".join(rec["import"].get("tail", []))}
+                saved = json.loads(record.read_text())
+                raise RuntimeError(f"--archive {name}={db}: its import failed (exit {saved.get('rc')}): "
+                                   f"{' / '.join(saved.get('tail', []))[-600:]}")
+            out = {"stdout": "\n".join(rec["import"].get("tail", [])), **rec["import"]}
             print(f"[{name}] using the archive {db}", flush=True)
         else:
             print(f"[{name}] starosta import ({rec['jsonl'] / 2**20:,.0f} MiB)", flush=True)

@@ -8,12 +8,14 @@ import importlib.util
 import json
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
+pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc (Linux)")
 
 
 def _module(name: str, filename: str):
@@ -92,3 +94,32 @@ def test_an_archive_needs_its_export(tmp_path) -> None:
     args = scale.parse_args(["--sizes", "10k", "--postgres-events", "0", "--export", f"10k={tmp_path / 'a.jsonl'}",
                              "--archive", f"10k={tmp_path / 'a.db'}"])
     assert args.archives == {10_000: tmp_path / "a.db"}
+
+
+def test_the_time_a_command_spends_paused_is_counted_out_of_its_record(background, tmp_path) -> None:
+    record = tmp_path / "x.json"
+    done: list[int] = []
+    runner = threading.Thread(target=lambda: done.append(background.run(
+        [sys.executable, "-c", "import time; time.sleep(1.5)"], record)))
+    runner.start()
+    assert _wait_for(lambda: background.REGISTRY.exists() and json.loads(background.REGISTRY.read_text()))
+    assert "running" in json.loads(record.read_text())  # not yet a record anybody takes for figures
+    scale = _module("bench_scale", "scale.py")
+    assert not scale.finished(record)
+    with background.paused():
+        time.sleep(0.6)
+    runner.join(timeout=30)
+    saved = json.loads(record.read_text())
+    assert done == [0] and scale.finished(record)
+    assert saved["paused_s"] >= 0.5
+    assert saved["seconds"] < saved["wall_s"] - 0.4
+
+
+def test_a_bench_never_stops_its_own_group(background) -> None:
+    import os
+
+    with background._locked() as state:
+        state[str(os.getpgrp())] = {"command": "this very test", "paused_s": 0.0}
+    with background.paused():  # would stop the test itself if it signalled its own group
+        pass
+    assert _state(os.getpid()) != "T"
