@@ -3,9 +3,10 @@
 On a 2-core machine a ten-million-event import (an hour and more) cannot share the cores with
 wrk and a server without moving every ratio. So such a command is started through this module:
 it runs in its own process group, listed in a registry file (var/bench/background.json); every
-measurement of bench/run.py (each wrk run, the writer-time phase) and of bench/scale.py stops
-the listed groups (SIGSTOP) for its duration and continues them after (SIGCONT), adding the
-paused time to the registry. When the command ends, its record is written beside its output:
+HTTP load of bench/run.py and bench/scale.py (each wrk run, each profile's load) and the whole
+writes phase of bench/run.py stop the listed groups (SIGSTOP) for their duration and continue
+them after (SIGCONT), adding the paused time to the registry. Timed commands (a rebuild, an
+import) are not paused for: they share the cores with it. When the command ends, its record is written beside its output:
 wall time, the time it was paused, wall time less that, CPU time, peak RSS, exit code and the
 last lines of its output. bench/scale.py reads such records (`--export SIZE=PATH`,
 `--archive SIZE=DB`) for the steps it did not run itself.

@@ -1097,7 +1097,7 @@ class Bench:
                         "about the person after it)", project, last["rps"] / first["rps"], at_least=0.9,
                         errors=bad, extra=f"rounds: {shown} req/s")
             if spy and spy_raw.exists() and row.verdict.startswith("missed"):
-                r.profiles.append(summarize_profile("POST /claims, custody claims about one person (last round)",
+                r.profiles.append(summarize_profile("POST /claims, custody claims about one person (one more round after the measured ones)",
                                                     spy_raw, 6, 100))
 
     def token(self, db: Path, name: str) -> str:

@@ -678,7 +678,7 @@ def render(scale: Scale, info: dict[str, str], command: str, started: dt.datetim
 def misses(scale: Any, done: list[int]) -> list[str]:
     """Every figure short of issue 25's target, with its profile (reads) and what would close it
     (bench/run.py's CLOSERS)."""
-    what_closes = scale.run.what_closes if hasattr(scale, "run") else (lambda measure: "")
+    what_closes = scale.run.what_closes if hasattr(scale, "run") else (lambda measure: "see bench/run.py's CLOSERS")
     found: list[str] = []
     profiles: list[str] = []
     small = scale.sizes[done[0]] if done else {}
@@ -707,7 +707,10 @@ def misses(scale: Any, done: list[int]) -> list[str]:
                          "document is one row found by primary key at every size; a p99 that grows comes from the "
                          "page cache (the file outgrows it), see the profile of the read if taken")
     for what, read in ((scale.postgres or {}).get("reads") or {}).items():
-        profiles += read.get("profile") or []
+        if read["ratio"] < READ_TARGETS.get(what, 0):
+            found.append(f"- GET {what} on PostgreSQL at {label(scale.postgres['target'])}: {read['ratio']:.2f}x the bare "
+                         f"GET (>= {READ_TARGETS[what]:g}x, the SQLite target): " + what_closes("GET biography on PostgreSQL"))
+            profiles += read.get("profile") or []
     if not found and not profiles:
         return []
     lines = ["", "### Short of issue 25's targets, and what would close each", "", *found]

@@ -220,9 +220,9 @@ def rounds(args, work: Path) -> dict:
                 "citation": {"source": source, "locator": "p. 1"}}  # open-ended: its bound is computed
         env = {**os.environ, "WRK_BODY": json.dumps(body), "WRK_TOKEN": token}
         results, total = [], 0
-        for n in range(args.rounds):
+        for n in range(args.rounds + (1 if args.profile else 0)):
             spy = None
-            if n == args.rounds - 1 and args.profile:  # the last round, sampled from outside
+            if n == args.rounds:  # one more round, not counted, sampled from outside
                 spy = subprocess.Popen(["py-spy" if not (BIN / "py-spy").exists() else str(BIN / "py-spy"), "record",
                                         "--pid", str(worker_pid(proc.pid)), "--duration", str(max(2, args.seconds - 2)),
                                         "--rate", "100", "--format", "raw", "--threads", "--nonblocking",
@@ -235,8 +235,9 @@ def rounds(args, work: Path) -> dict:
             bad = re.search(r"Non-2xx or 3xx responses:\s*(\d+)", run.stdout)
             done = int(re.search(r"(\d+) requests in", run.stdout)[1])
             total += done
-            if spy is not None:
+            if spy is not None:  # the profiled round is not counted: py-spy's sampling costs the worker a little
                 spy.wait(timeout=120)
+                continue
             results.append({"rps": rps, "p99_ms": p99, "claims_after": total, "non2xx": int(bad[1]) if bad else 0})
         return {"rounds": results}
     finally:
@@ -306,7 +307,8 @@ def main() -> int:
     ap.add_argument("--no-write", action="store_true", help="print, do not write bench/RESULTS.md")
     ap.add_argument("--json", help="also write the raw figures here")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md", help="the report")
-    ap.add_argument("--profile", help="py-spy (raw stacks) of the server's worker during the last round, here")
+    ap.add_argument("--profile", help="py-spy (raw stacks) of the server's worker during one more round, "
+                                          "after the measured ones and not counted, here")
     args = ap.parse_args()
     args.load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="starosta-writes-") as tmp:
