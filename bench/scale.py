@@ -620,11 +620,10 @@ def render(scale: Scale, info: dict[str, str], command: str, started: dt.datetim
     small = sizes[done[0]]
     for what, title in (("biography", "GET biography (stored document)"), ("population", "GET population, busiest place"),
                         ("ledger", "GET ledger, busiest fund")):
-        row(f"{title}: req/s, p99, x bare GET", lambda r, w=what: (
-            f"{r['reads'][w]['project']['rps']:,.0f}, {r['reads'][w]['project']['p99']:.2f} ms, "
-            f"{r['reads'][w]['ratio']:.2f}x"))
+        row(f"{title}: req/s, p99, x bare GET", lambda r, w=what: read_cell(r["reads"][w], args.seconds))
         row(f"{title}: p99 / p99 at {cols[0]}" + (" (target <= 1.5x)" if what == "biography" else ""),
-            lambda r, w=what: f"{r['reads'][w]['project']['p99'] / small['reads'][w]['project']['p99']:.2f}x")
+            lambda r, w=what: "" if not r["reads"][w]["project"].get("requests", 1) else
+            f"{r['reads'][w]['project']['p99'] / small['reads'][w]['project']['p99']:.2f}x")
     row("what was read", lambda r: (f"person {r['targets']['person']} ({r['targets']['person_claims']} approved claims), "
                                     f"place {r['targets']['place']} at {r['targets']['year']} "
                                     f"({r['targets']['year_episodes']:,} episodes), fund {r['targets']['fund']} "
@@ -653,9 +652,7 @@ def render(scale: Scale, info: dict[str, str], command: str, started: dt.datetim
                                                 if "total" in r["storage"] else
                                                 f"{mib(r['storage']['file'])}, {r['storage']['file'] / r['jsonl']:.2f}x"))
             for what in ("biography", "population", "ledger"):
-                both(f"GET {what}: req/s, p99, x bare GET", lambda r, w=what: (
-                    f"{r['reads'][w]['project']['rps']:,.0f}, {r['reads'][w]['project']['p99']:.2f} ms, "
-                    f"{r['reads'][w]['ratio']:.2f}x"))
+                both(f"GET {what}: req/s, p99, x bare GET", lambda r, w=what: read_cell(r["reads"][w], args.seconds))
     near = min(done, key=lambda s: abs(s - 1_000_000))
     rec = sizes[near]
     if "storage" in rec:
@@ -673,6 +670,16 @@ def render(scale: Scale, info: dict[str, str], command: str, started: dt.datetim
     if scale.failures:
         lines += ["", "Not measured:", *[f"- {f}" for f in scale.failures]]
     return lines + ["", END]
+
+
+def read_cell(read: dict[str, Any], seconds: float) -> str:
+    """req/s, p99 and the ratio of one read; a load in which no answer came is said so (its p99
+    would read 0)."""
+    p = read["project"]
+    if not p.get("requests", 1):
+        return (f"no answer within the {seconds:g} s load at 16 connections (the first alone took "
+                f"{read.get('first_ms', 0) / 1000:,.1f} s), 0.00x")
+    return f"{p['rps']:,.0f}, {p['p99']:.2f} ms, {read['ratio']:.2f}x"
 
 
 def misses(scale: Any, done: list[int]) -> list[str]:
