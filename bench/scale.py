@@ -91,6 +91,20 @@ def parse_export(text: str) -> tuple[int, Path]:
     return parse_count(size), Path(path)
 
 
+def run_module() -> Any:
+    """bench/run.py's helpers (wrk, servers, bounded commands, what would close a miss)."""
+    import importlib.util
+
+    module = sys.modules.get("bench_run")
+    if module is None:
+        spec = importlib.util.spec_from_file_location("bench_run", BENCH / "run.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["bench_run"] = module
+        spec.loader.exec_module(module)
+    return module
+
+
 def finished(record: Path) -> bool:
     """Whether bench/background.py has written the record of an ended command there."""
     try:
@@ -300,16 +314,7 @@ def targets(conn: Any, person_claims: int | None) -> dict[str, Any]:
 
 class Scale:
     def __init__(self, args: argparse.Namespace, work: Path) -> None:
-        import importlib.util
-
-        module = sys.modules.get("bench_run")
-        if module is None:  # bench/run.py's helpers (wrk, servers, bounded commands)
-            spec = importlib.util.spec_from_file_location("bench_run", BENCH / "run.py")
-            assert spec is not None and spec.loader is not None
-            module = importlib.util.module_from_spec(spec)
-            sys.modules["bench_run"] = module
-            spec.loader.exec_module(module)
-        self.run = module
+        self.run = run_module()
         self.args, self.work = args, work
         self.sizes: dict[int, dict[str, Any]] = {}
         self.postgres: dict[str, Any] = {}
@@ -685,7 +690,7 @@ def read_cell(read: dict[str, Any], seconds: float) -> str:
 def misses(scale: Any, done: list[int]) -> list[str]:
     """Every figure short of issue 25's target, with its profile (reads) and what would close it
     (bench/run.py's CLOSERS)."""
-    what_closes = scale.run.what_closes if hasattr(scale, "run") else (lambda measure: "see bench/run.py's CLOSERS")
+    what_closes = (scale.run if hasattr(scale, "run") else run_module()).what_closes
     found: list[str] = []
     profiles: list[str] = []
     small = scale.sizes[done[0]] if done else {}
