@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import importlib.util
 import json
 import os
 import platform
@@ -67,17 +66,6 @@ AUTHORS = 520_000
 FLOOR_MS = 50.0
 
 
-def _bench_run() -> Any:
-    """bench/run.py as a module: the one already running (it registers itself as `bench_run`),
-    else loaded by path."""
-    module = sys.modules.get("bench_run")
-    if module is None:
-        spec = importlib.util.spec_from_file_location("bench_run", BENCH / "run.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["bench_run"] = module
-        spec.loader.exec_module(module)
-    return module
 
 
 # ---------------------------------------------------------------------------------------------
@@ -283,7 +271,7 @@ def _json(status_body: tuple[int, bytes], what: str) -> Any:
 
 class LoadBench:
     def __init__(self, args: argparse.Namespace, section: Section, work: Path) -> None:
-        self.run = _bench_run()
+        self.run = sections.bench_run()
         self.args, self.section, self.work = args, section, work
         self.db = work / "load.db"
         self.env = self.run.clean_env(STAROSTA_TRUSTED_PROXIES="127.0.0.1")
@@ -597,7 +585,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_alone(args: argparse.Namespace, command: str) -> int:
     """Measure the section and rewrite only it in args.out."""
-    run = _bench_run()
+    run = sections.bench_run()
     run.stop_on_sigterm()
     info = machine()
     args.cache.mkdir(parents=True, exist_ok=True)

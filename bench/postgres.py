@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import datetime as dt
-import importlib.util
 import json
 import os
 import re
@@ -60,20 +59,9 @@ if str(ROOT) not in sys.path:  # tests/postgres.py, the throwaway cluster
     sys.path.insert(0, str(ROOT))
 
 
-def _bench_run() -> Any:
-    """bench/run.py as a module: the one already running (run.py registers itself as
-    `bench_run` before calling here), else loaded by path."""
-    module = sys.modules.get("bench_run")
-    if module is None:
-        spec = importlib.util.spec_from_file_location("bench_run", BENCH / "run.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["bench_run"] = module  # before exec: its dataclasses look themselves up
-        spec.loader.exec_module(module)
-    return module
 
 
-run = _bench_run()
+run = sections.bench_run()
 
 BEGIN = ("<!-- bench/postgres.py: begin (`python bench/run.py --only postgres` rewrites only "
          "what lies between these two lines) -->")

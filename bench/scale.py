@@ -91,18 +91,6 @@ def parse_export(text: str) -> tuple[int, Path]:
     return parse_count(size), Path(path)
 
 
-def run_module() -> Any:
-    """bench/run.py's helpers (wrk, servers, bounded commands, what would close a miss)."""
-    import importlib.util
-
-    module = sys.modules.get("bench_run")
-    if module is None:
-        spec = importlib.util.spec_from_file_location("bench_run", BENCH / "run.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["bench_run"] = module
-        spec.loader.exec_module(module)
-    return module
 
 
 def finished(record: Path) -> bool:
@@ -314,7 +302,7 @@ def targets(conn: Any, person_claims: int | None) -> dict[str, Any]:
 
 class Scale:
     def __init__(self, args: argparse.Namespace, work: Path) -> None:
-        self.run = run_module()
+        self.run = sections.bench_run()
         self.args, self.work = args, work
         self.sizes: dict[int, dict[str, Any]] = {}
         self.postgres: dict[str, Any] = {}
@@ -690,7 +678,7 @@ def read_cell(read: dict[str, Any], seconds: float) -> str:
 def misses(scale: Any, done: list[int]) -> list[str]:
     """Every figure short of issue 25's target, with its profile (reads) and what would close it
     (bench/run.py's CLOSERS)."""
-    what_closes = (scale.run if hasattr(scale, "run") else run_module()).what_closes
+    what_closes = (scale.run if hasattr(scale, "run") else sections.bench_run()).what_closes
     found: list[str] = []
     profiles: list[str] = []
     small = scale.sizes[done[0]] if done else {}

@@ -4,7 +4,10 @@ section, and `make bench` (run.py: write_report) keeps every section it did not 
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
+from typing import Any
 
 HEADER = "# Benchmarks: the project beside its ceilings\n"
 
@@ -44,3 +47,17 @@ def replace(path: Path, lines: list[str], begin: str, end: str) -> None:
     else:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
     path.write_text(text)
+
+
+def bench_run() -> Any:
+    """bench/run.py as a module, for the benches that use its helpers (wrk, servers, bounded
+    commands): the one already running (run.py registers itself as `bench_run`), else loaded by
+    path and registered before it runs (its dataclasses look themselves up)."""
+    module = sys.modules.get("bench_run")
+    if module is None:
+        spec = importlib.util.spec_from_file_location("bench_run", Path(__file__).resolve().parent / "run.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["bench_run"] = module
+        spec.loader.exec_module(module)
+    return module
